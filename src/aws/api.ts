@@ -1,0 +1,26 @@
+// The small AWS interface the project owns. Steps and the engine talk to AWS only through this;
+// the implementation (src/aws/sdk-api.ts) lazily loads @aws-sdk/client-* and is the only place that
+// imports them. Operation names and inputs/outputs are AWS's own (PascalCase), as plain data, so the
+// dry-run can show exactly the call apply will send.
+
+export type AwsService = 'rds' | 'cloudwatch' | 's3';
+
+export interface AwsApi {
+  /**
+   * Sends one operation, e.g. send('rds', 'CreateDBCluster', { DBClusterIdentifier: 'x', ... }).
+   * Rejects with AwsCallError (src/aws/errors.ts) whose `code` is the AWS error name.
+   */
+  send<T = any>(service: AwsService, operation: string, input: Record<string, unknown>, options?: AwsCallOptions): Promise<T>;
+}
+
+export interface AwsCallOptions {
+  /** Region override for this call (e.g. S3 buckets in another region, cross-region snapshot copy). */
+  region?: string;
+  /** Cancels the HTTP request. */
+  signal?: AbortSignal;
+}
+
+/** Operations that change nothing: the engine logs every other operation to the event log. */
+export function isReadOnlyOperation(operation: string): boolean {
+  return /^(Describe|List|Get|Head)/.test(operation);
+}

@@ -1,0 +1,39 @@
+// What a command may touch of the outside world, injected so tests can run commands in-process.
+export interface Io {
+  stdout: { write(chunk: string): unknown; isTTY?: boolean };
+  stderr: { write(chunk: string): unknown; isTTY?: boolean };
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+}
+
+export function processIo(): Io {
+  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
+}
+
+/** Options every command accepts (DESIGN.md "Common options"). */
+export interface GlobalOptions {
+  state?: string;
+  format: 'text' | 'markdown' | 'json';
+  region?: string;
+  profile?: string;
+  color: boolean;
+  verbose: boolean;
+}
+
+/** Colour only on a TTY, never with NO_COLOR or --no-color; FORCE_COLOR forces it on. */
+export function useColor(io: Io, opts: Pick<GlobalOptions, 'color'>, stream: 'stdout' | 'stderr' = 'stderr'): boolean {
+  if (!opts.color || io.env.NO_COLOR !== undefined) return false;
+  if (io.env.FORCE_COLOR !== undefined && io.env.FORCE_COLOR !== '0') return true;
+  return Boolean(io[stream].isTTY);
+}
+
+export interface PlanOptions extends GlobalOptions {
+  preflight: boolean;
+}
+
+export interface ApplyOptions extends GlobalOptions {
+  approve: string[];
+  until?: string;
+  yes: boolean;
+}

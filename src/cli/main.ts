@@ -1,0 +1,144 @@
+// The bin entry: parses flags with commander, calls a command, turns its result into an exit code.
+// Only this file calls process.exit.
+import { Command, CommanderError, Option } from 'commander';
+import { EXIT_CODE_HELP, ExitCode, ExitError } from './exit-codes.js';
+import { processIo, type GlobalOptions, type Io } from './io.js';
+import { AuroraMigrateError } from '../errors.js';
+
+const EXAMPLES = `Examples:
+  $ aurora-migrate validate plans/*.yaml
+  $ aurora-migrate plan plans/orders.yaml --format markdown > plan.md
+  $ aurora-migrate plan plans/orders.yaml --preflight
+  $ aurora-migrate apply plans/orders.yaml
+  $ aurora-migrate apply plans/orders.yaml --approve cutover
+  $ aurora-migrate status plans/orders.yaml --format json
+  $ aurora-migrate unlock plans/orders.yaml`;
+
+function common(cmd: Command, formats: string[] = ['text', 'json']): Command {
+  return cmd
+    .option('--state <path>', 'state file (default .aurora-migrate/<plan name>.state.json)')
+    .addOption(new Option('--format <format>', 'output format').choices(formats).default('text'))
+    .option('--region <region>', 'AWS region (overrides the plan and the SDK chain)')
+    .option('--profile <profile>', 'AWS shared-config profile')
+    .option('--no-color', 'no colour (also NO_COLOR, or when the output is not a TTY)')
+    .option('--verbose', 'more detail on stderr', false);
+}
+
+function globals(raw: Record<string, unknown>): GlobalOptions {
+  return {
+    state: raw.state as string | undefined,
+    format: (raw.format as GlobalOptions['format']) ?? 'text',
+    region: raw.region as string | undefined,
+    profile: raw.profile as string | undefined,
+    color: raw.color !== false,
+    verbose: Boolean(raw.verbose),
+  };
+}
+
+export function buildProgram(io: Io, run: (code: Promise<number>) => void): Command {
+  const program = new Command('aurora-migrate')
+    .description('Move Amazon RDS for PostgreSQL to Aurora PostgreSQL with declarative, resumable YAML plans.')
+    .version(process.env.npm_package_version ?? '0.1.0')
+    .showSuggestionAfterError(true)
+    .addHelpText('before', EXAMPLES + '\n')
+    .addHelpText('after', '\n' + EXIT_CODE_HELP)
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    })
+    .exitOverride();
+
+  common(program.command('validate').argument('<plan...>', 'plan files').description('check plans offline: schema and semantic checks'))
+    .addHelpText('after', '\nExample:\n  $ aurora-migrate validate plans/*.yaml --format json\n\n' + EXIT_CODE_HELP)
+    .action(async (files: string[], raw) => {
+      const { runValidate } = await import('./commands/validate.js');
+      run(runValidate(files, globals(raw), io));
+    });
+
+  common(program.command('plan').argument('<plan>', 'plan file').description('dry-run review: what apply would do, in order'), ['text', 'markdown', 'json'])
+    .option('--preflight', 'also run read-only checks against the AWS account (exit 2 if one fails)', false)
+    .addHelpText('after', '\nExamples:\n  $ aurora-migrate plan plans/orders.yaml\n  $ aurora-migrate plan plans/orders.yaml --format markdown >> "$GITHUB_STEP_SUMMARY"\n\n' + EXIT_CODE_HELP)
+    .action(async (file: string, raw) => {
+      const { runPlan } = await import('./commands/plan.js');
+      run(runPlan(file, { ...globals(raw), preflight: Boolean(raw.preflight) }, io));
+    });
+
+  const collect = (value: string, previous: string[]) => [...previous, value];
+  common(program.command('apply').argument('<plan>', 'plan file').description('run the plan, or resume it where it stopped'))
+    .option('--approve <step>', 'approve this approval step (repeatable)', collect, [])
+    .option('--until <step>', 'stop after this step')
+    .option('--yes', 'answer interactive confirmations (never approves an approval step)', false)
+    .addHelpText('after', '\nExamples:\n  $ aurora-migrate apply plans/orders.yaml --until catch-up\n  $ aurora-migrate apply plans/orders.yaml --approve cutover\n\n' + EXIT_CODE_HELP)
+    .action(async (file: string, raw) => {
+      const { runApply } = await import('./commands/apply.js');
+      run(runApply(file, { ...globals(raw), approve: raw.approve as string[], until: raw.until as string | undefined, yes: Boolean(raw.yes) }, io));
+    });
+
+  common(program.command('status').argument('<plan>', 'plan file').description('what the state file says, step by step'))
+    .addHelpText('after', '\nExample:\n  $ aurora-migrate status plans/orders.yaml --format json\n\n' + EXIT_CODE_HELP)
+    .action(async (file: string, raw) => {
+      const { runStatus } = await import('./commands/status.js');
+      run(runStatus(file, globals(raw), io));
+    });
+
+  common(program.command('unlock').argument('<plan>', 'plan file').description('break a stale run lock (recorded in the event log)'))
+    .addHelpText('after', '\nExample:\n  $ aurora-migrate unlock plans/orders.yaml\n\n' + EXIT_CODE_HELP)
+    .action(async (file: string, raw) => {
+      const { runUnlock } = await import('./commands/unlock.js');
+      run(runUnlock(file, globals(raw), io));
+    });
+
+  return program;
+}
+
+/** Turns anything a command threw into a message and an exit code. Never a stack trace for user errors. */
+export function reportError(err: unknown, io: Io): number {
+  if (err instanceof ExitError) {
+    if (err.message) io.stderr.write(err.message.endsWith('\n') ? err.message : err.message + '\n');
+    return err.exitCode;
+  }
+  if (err instanceof AuroraMigrateError) {
+    io.stderr.write(`error: ${err.message}\n`);
+    return err.exitCode;
+  }
+  const e = err as Error;
+  io.stderr.write(
+    `error: internal error: ${e?.message ?? String(err)}\n` +
+      `This is a bug in aurora-migrate. Please report it with the command you ran and this trace:\n${e?.stack ?? ''}\n`,
+  );
+  return ExitCode.Failed;
+}
+
+export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+  let pending: Promise<number> | undefined;
+  const program = buildProgram(io, (p) => {
+    pending = p;
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here with code 0; usage errors with 1.
+      return err.exitCode === 0 ? ExitCode.Ok : ExitCode.Invalid;
+    }
+    return reportError(err, io);
+  }
+  if (!pending) return ExitCode.Ok;
+  try {
+    return await pending;
+  } catch (err) {
+    return reportError(err, io);
+  }
+}
+
+const isEntry = process.argv[1] && /aurora-migrate(\.js)?$|cli[/\\]main\.js$/.test(process.argv[1]);
+if (isEntry) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.exitCode = reportError(err, processIo());
+    },
+  );
+}

@@ -1,0 +1,153 @@
+// Typed shape of a plan file, version 1 (DESIGN.md "Plan file"). Mirrors schemas/plan.schema.json;
+// test/plan/types-match-schema.test.ts fails when the two drift apart.
+// String fields may hold ${vars.X}, ${env.X} and ${steps.ID.outputs.NAME} until resolved.
+
+export interface PlanFile {
+  version: 1;
+  name: string;
+  region?: string;
+  vars?: Record<string, string>;
+  steps: StepSpec[];
+}
+
+export type StepSpec =
+  | SnapshotMigrateSpec
+  | AuroraReadReplicaSpec
+  | LagWatchSpec
+  | ApprovalSpec
+  | PromoteSpec
+  | S3ImportSpec
+  | S3ExportSpec
+  | ClusterExportSpec;
+
+export type StepType = StepSpec['type'];
+
+export interface StepBase {
+  id: string;
+  description?: string;
+  /** Duration such as 90s, 5m, 8h, 2d. */
+  timeout?: string;
+}
+
+export interface InstanceSpec {
+  class: string;
+  id?: string;
+  publiclyAccessible?: boolean;
+}
+
+export interface SnapshotMigrateSpec extends StepBase {
+  type: 'snapshot-migrate';
+  source?: string;
+  snapshot?: string;
+  cluster: string;
+  engineVersion?: string;
+  instance: InstanceSpec;
+  subnetGroup?: string;
+  securityGroups?: string[];
+  kmsKeyId?: string;
+  tags?: Record<string, string>;
+}
+
+export interface AuroraReadReplicaSpec extends StepBase {
+  type: 'aurora-read-replica';
+  source: string;
+  cluster: string;
+  engineVersion?: string;
+  instance: InstanceSpec;
+  subnetGroup?: string;
+  securityGroups?: string[];
+  kmsKeyId?: string;
+  tags?: Record<string, string>;
+}
+
+export interface GuardSpec {
+  metric: string;
+  on: 'source' | 'replica';
+  /** Sizes like 20GiB for byte metrics, plain numbers otherwise. */
+  below?: string | number;
+  above?: string | number;
+}
+
+export interface LagWatchSpec extends StepBase {
+  type: 'lag-watch';
+  replica: string;
+  source?: string;
+  maxLag?: string;
+  stableFor?: string;
+  pollEvery?: string;
+  guards?: GuardSpec[];
+}
+
+export interface ApprovalSpec extends StepBase {
+  type: 'approval';
+  message: string;
+}
+
+export interface PromoteSpec extends StepBase {
+  type: 'promote';
+  cluster: string;
+  replica?: string;
+  maxLag?: string;
+}
+
+export interface ConnectionSpec {
+  host: string;
+  port?: number | string;
+  database: string;
+  user: string;
+  password?: string;
+  /** false/omitted: no TLS; true or 'verify-full': TLS with certificate checks; 'require': TLS without them. */
+  ssl?: boolean | 'require' | 'verify-full';
+}
+
+export interface S3Location {
+  bucket: string;
+  region: string;
+  keys?: string[];
+  prefix?: string;
+}
+
+export interface ImportTableSpec {
+  table: string;
+  columns?: string[];
+  options: string;
+  from: S3Location;
+  expectRows?: number;
+}
+
+export interface S3ImportSpec extends StepBase {
+  type: 's3-import';
+  connection: ConnectionSpec;
+  cluster?: string;
+  iamRole?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  concurrency?: number;
+  onError?: 'stop' | 'continue';
+  tables: ImportTableSpec[];
+}
+
+export interface S3ExportSpec extends StepBase {
+  type: 's3-export';
+  connection: ConnectionSpec;
+  query: string;
+  to: { bucket: string; path: string; region: string };
+  options?: string;
+}
+
+export interface ClusterExportSpec extends StepBase {
+  type: 'cluster-export';
+  cluster: string;
+  bucket: string;
+  prefix?: string;
+  iamRole: string;
+  kmsKey: string;
+  only?: string[];
+  exportId?: string;
+}
+
+/** A loaded, validated plan: frozen data plus where it came from. */
+export interface Plan extends Readonly<PlanFile> {
+  /** Path as given on the command line (used in diagnostics and the default state path). */
+  readonly file: string;
+  readonly vars: Readonly<Record<string, string>>;
+}

@@ -1,0 +1,23 @@
+// The one place step types are registered.
+import type { StepRegistry } from './step.js';
+import { snapshotMigrate } from './snapshot-migrate.js';
+import { auroraReadReplica } from './aurora-read-replica.js';
+import { lagWatch } from './lag-watch.js';
+import { approval } from './approval.js';
+import { promote } from './promote.js';
+import { s3Import } from './s3-import.js';
+import { s3Export } from './s3-export.js';
+import { clusterExport } from './cluster-export.js';
+
+export const steps: StepRegistry = {
+  'snapshot-migrate': snapshotMigrate,
+  'aurora-read-replica': auroraReadReplica,
+  'lag-watch': lagWatch,
+  approval,
+  promote,
+  's3-import': s3Import,
+  's3-export': s3Export,
+  'cluster-export': clusterExport,
+};
+
+export const STEP_TYPES = Object.keys(steps) as Array<keyof typeof steps>;

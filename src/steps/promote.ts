@@ -1,0 +1,13 @@
+// Step type "promote". Placeholder: its real work is built in a later issue.
+import { NotImplemented } from '../errors.js';
+import type { PromoteSpec } from '../plan/types.js';
+import type { StepModule } from './step.js';
+
+export const promote: StepModule<PromoteSpec> = {
+  type: 'promote',
+  outputs: [],
+  describe: () => [],
+  run: async () => {
+    throw new NotImplemented('step type "promote" is not implemented yet');
+  },
+};
