@@ -5,7 +5,7 @@ import type { StepModule } from './step.js';
 
 export const approval: StepModule<ApprovalSpec> = {
   type: 'approval',
-  outputs: [],
+  outputs: ['approvedBy', 'approvedAt'],
   describe: () => [],
   run: async () => {
     throw new NotImplemented('step type "approval" is not implemented yet');

@@ -5,7 +5,7 @@ import type { StepModule } from './step.js';
 
 export const auroraReadReplica: StepModule<AuroraReadReplicaSpec> = {
   type: 'aurora-read-replica',
-  outputs: [],
+  outputs: ['clusterId', 'clusterArn', 'instanceId', 'endpoint', 'readerEndpoint'],
   describe: () => [],
   run: async () => {
     throw new NotImplemented('step type "aurora-read-replica" is not implemented yet');

@@ -5,7 +5,7 @@ import type { StepModule } from './step.js';
 
 export const clusterExport: StepModule<ClusterExportSpec> = {
   type: 'cluster-export',
-  outputs: [],
+  outputs: ['exportId', 'totalExtractedGB', 'warnings'],
   describe: () => [],
   run: async () => {
     throw new NotImplemented('step type "cluster-export" is not implemented yet');

@@ -5,7 +5,7 @@ import type { StepModule } from './step.js';
 
 export const promote: StepModule<PromoteSpec> = {
   type: 'promote',
-  outputs: [],
+  outputs: ['clusterArn', 'endpoint', 'readerEndpoint', 'promotedAt'],
   describe: () => [],
   run: async () => {
     throw new NotImplemented('step type "promote" is not implemented yet');

@@ -5,7 +5,7 @@ import type { StepModule } from './step.js';
 
 export const s3Export: StepModule<S3ExportSpec> = {
   type: 's3-export',
-  outputs: [],
+  outputs: ['rowsUploaded', 'filesUploaded', 'bytesUploaded'],
   describe: () => [],
   run: async () => {
     throw new NotImplemented('step type "s3-export" is not implemented yet');

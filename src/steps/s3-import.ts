@@ -5,7 +5,7 @@ import type { StepModule } from './step.js';
 
 export const s3Import: StepModule<S3ImportSpec> = {
   type: 's3-import',
-  outputs: [],
+  outputs: ['filesImported', 'rowsImported'],
   describe: () => [],
   run: async () => {
     throw new NotImplemented('step type "s3-import" is not implemented yet');

@@ -5,7 +5,7 @@ import type { StepModule } from './step.js';
 
 export const snapshotMigrate: StepModule<SnapshotMigrateSpec> = {
   type: 'snapshot-migrate',
-  outputs: [],
+  outputs: ['snapshotArn', 'clusterId', 'clusterArn', 'instanceId', 'endpoint', 'readerEndpoint'],
   describe: () => [],
   run: async () => {
     throw new NotImplemented('step type "snapshot-migrate" is not implemented yet');
