@@ -1,9 +1,13 @@
-// PLACEHOLDER (issue 5 implements it): read-only checks of every step against the account.
-import { NotImplemented } from '../errors.js';
+// plan --preflight: every step's read-only checks against the account, in plan order. Values that
+// depend on earlier steps' outputs are placeholders here; the steps skip those checks with a 'warn'.
+import { Interrupted } from '../errors.js';
 import type { AwsApi } from '../aws/api.js';
 import type { DbConnector } from '../db/api.js';
-import type { Plan } from '../plan/types.js';
-import type { CheckResult } from '../steps/step.js';
+import type { Plan, StepSpec } from '../plan/types.js';
+import { resolveDeep } from '../plan/values.js';
+import { steps as registry } from '../steps/index.js';
+import type { CheckResult, Clock, StepRegistry } from '../steps/step.js';
+import { describeAwsError } from '../steps/rds/aws-error.js';
 
 export interface PreflightReport {
   steps: Array<{ stepId: string; type: string; checks: CheckResult[] }>;
@@ -11,6 +15,38 @@ export interface PreflightReport {
   failed: boolean;
 }
 
-export async function runPreflight(_plan: Plan, _deps: { aws: AwsApi; db: DbConnector; signal: AbortSignal; region?: string }): Promise<PreflightReport> {
-  throw new NotImplemented('plan --preflight is not implemented yet: it arrives with the AWS steps');
+export interface PreflightDeps {
+  aws: AwsApi;
+  db: DbConnector;
+  signal: AbortSignal;
+  region?: string;
+  /** Values for ${env.X} (default: none known, so such values are skipped with a warning). */
+  env?: Readonly<Record<string, string | undefined>>;
+  clock?: Clock;
+  /** Step registry (tests may pass their own). */
+  registry?: StepRegistry;
+}
+
+export async function runPreflight(plan: Plan, deps: PreflightDeps): Promise<PreflightReport> {
+  const modules = deps.registry ?? registry;
+  const clock = deps.clock ?? { now: () => Date.now() };
+  const region = deps.region ?? plan.region;
+  const report: PreflightReport = { steps: [], failed: false };
+  for (const raw of plan.steps) {
+    if (deps.signal.aborted) throw new Interrupted('interrupted');
+    const spec = resolveDeep<StepSpec>(raw, { vars: plan.vars ?? {}, env: deps.env ?? {}, outputs: {} }, 'display').value;
+    const module = modules[spec.type];
+    let checks: CheckResult[] = [];
+    if (module?.preflight) {
+      try {
+        checks = await module.preflight(spec, { planName: plan.name, stepId: spec.id, region, aws: deps.aws, db: deps.db, signal: deps.signal, clock });
+      } catch (err) {
+        if (err instanceof Interrupted || deps.signal.aborted) throw err;
+        checks = [{ status: 'fail', check: 'preflight', detail: `checks could not run: ${describeAwsError(err)}` }];
+      }
+    }
+    if (checks.some((c) => c.status === 'fail')) report.failed = true;
+    report.steps.push({ stepId: spec.id, type: spec.type, checks });
+  }
+  return report;
 }

@@ -1,13 +1,104 @@
-// Step type "aurora-read-replica". Placeholder: its real work is built in a later issue.
-import { NotImplemented } from '../errors.js';
+// Step type "aurora-read-replica": an Aurora PostgreSQL replica cluster of an RDS PostgreSQL instance
+// (CreateDBCluster with ReplicationSourceIdentifier = the source's ARN), its first instance, and the
+// wait until both are available. Convergent: observes, adopts what it created, checkpoints before
+// every mutating call.
+import { StepFailed } from '../errors.js';
 import type { AuroraReadReplicaSpec } from '../plan/types.js';
-import type { StepModule } from './step.js';
+import { durationMs } from '../plan/units.js';
+import type { DescribeEnv, PlannedAction, StepContext, StepModule } from './step.js';
+import { clusterCommonParams, createInstanceParams, ensureCluster, ensureInstance, instanceIdOf, targetOutputs, waitNote, waitTargetAvailable } from './rds/aurora-target.js';
+import { isArn } from './rds/arn.js';
+import { findInstance, type DbInstance } from './rds/resources.js';
+import { auroraVersionProblem } from './rds/versions.js';
+import { readReplicaPreflight } from '../preflight/read-replica-checks.js';
+
+export const DEFAULT_REPLICA_TIMEOUT = '12h';
+
+/** What CreateDBCluster needs to know about the source (placeholders in a dry-run). */
+export interface SourceFacts {
+  arn: string;
+  engineVersion: string;
+  encrypted: boolean;
+  kmsKeyId?: string;
+}
+
+export function createReplicaClusterParams(spec: AuroraReadReplicaSpec, env: { planName: string; stepId: string }, source: SourceFacts): Record<string, unknown> {
+  const encrypted = source.encrypted ? { StorageEncrypted: true, KmsKeyId: spec.kmsKeyId ?? source.kmsKeyId } : {};
+  return {
+    DBClusterIdentifier: spec.cluster,
+    Engine: 'aurora-postgresql',
+    EngineVersion: spec.engineVersion ?? source.engineVersion,
+    ReplicationSourceIdentifier: source.arn,
+    ...encrypted,
+    ...clusterCommonParams(spec, env),
+  };
+}
+
+function placeholderSource(spec: AuroraReadReplicaSpec): SourceFacts {
+  return {
+    arn: isArn(spec.source) ? spec.source : `<ARN of DB instance ${spec.source}>`,
+    engineVersion: `<engine version of ${spec.source}>`,
+    encrypted: false,
+  };
+}
+
+/** Checks the source is a PostgreSQL instance that can take this replica; returns its facts. */
+export function checkSource(spec: AuroraReadReplicaSpec, source: DbInstance | undefined, stepId: string): SourceFacts {
+  const fail = (why: string) => new StepFailed(stepId, `step "${stepId}" failed: ${why}`);
+  if (!source) throw fail(`source DB instance ${spec.source} was not found in this account and region. Check "source" and "region" in the plan, then run aurora-migrate apply again.`);
+  if (source.Engine !== 'postgres') throw fail(`source DB instance ${spec.source} runs engine "${source.Engine}", not "postgres"; an Aurora PostgreSQL read replica needs an RDS for PostgreSQL source.`);
+  if (!source.DBInstanceArn || !source.EngineVersion) throw fail(`DescribeDBInstances returned no ARN or engine version for ${spec.source}; try again later.`);
+  if (spec.engineVersion) {
+    const problem = auroraVersionProblem(source.EngineVersion, spec.engineVersion);
+    if (problem) throw fail(`${problem}. Set "engineVersion" to ${source.EngineVersion} or a higher minor version of the same major, or remove it.`);
+  }
+  return { arn: source.DBInstanceArn, engineVersion: source.EngineVersion, encrypted: source.StorageEncrypted === true, kmsKeyId: source.KmsKeyId };
+}
 
 export const auroraReadReplica: StepModule<AuroraReadReplicaSpec> = {
   type: 'aurora-read-replica',
   outputs: ['clusterId', 'clusterArn', 'instanceId', 'endpoint', 'readerEndpoint'],
-  describe: () => [],
-  run: async () => {
-    throw new NotImplemented('step type "aurora-read-replica" is not implemented yet');
+
+  describe(spec: AuroraReadReplicaSpec, env: DescribeEnv): PlannedAction[] {
+    const timeoutMs = durationMs(spec.timeout, DEFAULT_REPLICA_TIMEOUT);
+    const clusterParams = createReplicaClusterParams(spec, env, placeholderSource(spec));
+    return [
+      { kind: 'check', description: `DescribeDBInstances ${spec.source}: PostgreSQL, compatible engine version, no Aurora read replica yet; adopt cluster ${spec.cluster} and instance ${instanceIdOf(spec)} if this step created them before` },
+      { kind: 'aws', service: 'rds', operation: 'CreateDBCluster', params: clusterParams, note: 'StorageEncrypted and KmsKeyId (kmsKeyId, else the source key) are added when the source is encrypted' },
+      { kind: 'aws', service: 'rds', operation: 'CreateDBInstance', params: createInstanceParams(spec, env) },
+      { kind: 'wait', for: `cluster ${spec.cluster} and instance ${instanceIdOf(spec)} to be available`, timeoutMs, pollEveryMs: 30_000, note: waitNote(timeoutMs) },
+    ];
+  },
+
+  preflight: readReplicaPreflight,
+
+  async run(spec: AuroraReadReplicaSpec, ctx: StepContext): Promise<Record<string, unknown>> {
+    const timeoutMs = durationMs(spec.timeout, DEFAULT_REPLICA_TIMEOUT);
+    ctx.progress(`checking source ${spec.source}`);
+    const source = await findInstance(ctx.aws, spec.source);
+    const facts = checkSource(spec, source, ctx.stepId);
+    if (spec.kmsKeyId && !facts.encrypted) {
+      ctx.warn(`kmsKeyId is ignored: source ${spec.source} is not encrypted, and an Aurora read replica of an unencrypted instance is unencrypted`);
+    }
+    const params = createReplicaClusterParams(spec, ctx, facts);
+    await ensureCluster(ctx, spec.cluster, {
+      operation: 'CreateDBCluster',
+      params,
+      // Only when the cluster does not exist yet: RDS allows one Aurora read replica per source.
+      beforeCreate: () => {
+        const others = source?.ReadReplicaDBClusterIdentifiers ?? [];
+        if (others.length > 0) {
+          throw new StepFailed(
+            ctx.stepId,
+            `step "${ctx.stepId}" failed: source ${spec.source} already has an Aurora read replica (${others.join(', ')}); RDS allows only one. ` +
+              `If that cluster is the one you want, point later steps at it; otherwise delete or promote it, then run aurora-migrate apply again.`,
+          );
+        }
+      },
+    });
+    await ensureInstance(ctx, spec, timeoutMs);
+    const { cluster } = await waitTargetAvailable(ctx, spec, timeoutMs);
+    await ctx.checkpoint.set({ ...ctx.checkpoint.get(), phase: 'available' });
+    return targetOutputs(cluster, instanceIdOf(spec));
   },
 };

@@ -1,13 +1,128 @@
-// Step type "promote". Placeholder: its real work is built in a later issue.
-import { NotImplemented } from '../errors.js';
+// Step type "promote": a final lag check, then PromoteReadReplicaDBCluster sent at most once, then the
+// wait until the cluster is available and no longer a replica. DescribeDBClusters is the authority;
+// the RDS promotion event is confirmed best-effort.
+import { StepFailed } from '../errors.js';
 import type { PromoteSpec } from '../plan/types.js';
-import type { StepModule } from './step.js';
+import { durationMs } from '../plan/units.js';
+import type { DescribeEnv, PlannedAction, StepContext, StepModule } from './step.js';
+import { RESOURCE_POLL_MS, rdsFailure, waitNote } from './rds/aurora-target.js';
+import { isAwsError } from './rds/aws-error.js';
+import { fmtSeconds, LAG_METRIC, metricDataParams, MINUTE, seriesById } from './rds/metrics.js';
+import { findCluster, type DbCluster } from './rds/resources.js';
+import { promotePreflight } from '../preflight/promote-checks.js';
+
+export const DEFAULT_PROMOTE_TIMEOUT = '2h';
+/** The final lag check looks at the last few minutes; the newest datapoint must be in them. */
+const FINAL_CHECK_WINDOW_MS = 5 * MINUTE;
+const PROMOTED_EVENT = /promoted read replica cluster to (a )?stand-?alone database cluster/i;
+
+export const promoteParams = (spec: PromoteSpec) => ({ DBClusterIdentifier: spec.cluster });
+
+export function finalLagParams(replica: string, nowMs: number): Record<string, unknown> {
+  return metricDataParams([{ id: 'lag', metric: LAG_METRIC, instance: replica, stat: 'Maximum' }], nowMs - FINAL_CHECK_WINDOW_MS, nowMs);
+}
+
+type Checkpointed = { phase?: string; sentAt?: string };
 
 export const promote: StepModule<PromoteSpec> = {
   type: 'promote',
   outputs: ['clusterArn', 'endpoint', 'readerEndpoint', 'promotedAt'],
-  describe: () => [],
-  run: async () => {
-    throw new NotImplemented('step type "promote" is not implemented yet');
+
+  describe(spec: PromoteSpec, _env: DescribeEnv): PlannedAction[] {
+    const timeoutMs = durationMs(spec.timeout, DEFAULT_PROMOTE_TIMEOUT);
+    const maxLag = fmtSeconds(durationMs(spec.maxLag, '0s') / 1000);
+    return [
+      spec.replica
+        ? { kind: 'aws', service: 'cloudwatch', operation: 'GetMetricData', params: { ...finalLagParams(spec.replica, 0), StartTime: '<now - 5m>', EndTime: '<now>' }, note: `final lag check: refuse unless the newest datapoint is present and at or under ${maxLag}` }
+        : { kind: 'check', description: 'final lag check skipped: the step has no "replica" (set replica: <Aurora instance id> to check RDSToAuroraPostgreSQLReplicaLag first)' },
+      { kind: 'check', description: `DescribeDBClusters ${spec.cluster}: send the promotion only if it is still an available replica (never twice)` },
+      { kind: 'aws', service: 'rds', operation: 'PromoteReadReplicaDBCluster', params: promoteParams(spec) },
+      { kind: 'wait', for: `cluster ${spec.cluster} to be available and no longer a replica`, timeoutMs, pollEveryMs: RESOURCE_POLL_MS, note: waitNote(timeoutMs) },
+    ];
+  },
+
+  preflight: promotePreflight,
+
+  async run(spec: PromoteSpec, ctx: StepContext): Promise<Record<string, unknown>> {
+    const timeoutMs = durationMs(spec.timeout, DEFAULT_PROMOTE_TIMEOUT);
+    const cp = (ctx.checkpoint.get() ?? {}) as Checkpointed;
+    const cluster = await mustFindCluster(ctx, spec.cluster);
+    const status = cluster.Status ?? 'unknown';
+    let sentAt = cp.sentAt;
+    if (!cluster.ReplicationSourceIdentifier) {
+      if (!sentAt) ctx.warn(`cluster ${spec.cluster} is not a read replica (no ReplicationSourceIdentifier): it was already promoted or never was a replica; nothing sent`);
+    } else if (status === 'promoting') {
+      ctx.event('promotion-in-progress', { cluster: spec.cluster });
+    } else if (status === 'available') {
+      await finalLagCheck(spec, ctx);
+      sentAt = new Date(ctx.clock.now()).toISOString();
+      await ctx.checkpoint.set({ ...ctx.checkpoint.get(), phase: 'PromoteReadReplicaDBCluster sent', sentAt });
+      try {
+        await ctx.aws.send('rds', 'PromoteReadReplicaDBCluster', promoteParams(spec));
+      } catch (err) {
+        if (!isAwsError(err, 'InvalidDBClusterStateFault')) throw rdsFailure(ctx, `PromoteReadReplicaDBCluster ${spec.cluster}`, err);
+        const now = await mustFindCluster(ctx, spec.cluster);
+        if (now.Status !== 'promoting' && now.ReplicationSourceIdentifier) throw rdsFailure(ctx, `PromoteReadReplicaDBCluster ${spec.cluster} (cluster status "${now.Status}")`, err);
+      }
+    } else {
+      throw new StepFailed(
+        ctx.stepId,
+        `step "${ctx.stepId}" failed: cluster ${spec.cluster} is in state "${status}" (expected "available" before promotion). Wait for it to become available, then run aurora-migrate apply again.`,
+      );
+    }
+    const done = await ctx.poll({
+      what: `cluster ${spec.cluster} to be available and no longer a replica`,
+      everyMs: RESOURCE_POLL_MS,
+      timeoutMs,
+      check: async () => {
+        const c = await mustFindCluster(ctx, spec.cluster);
+        if (c.Status === 'available' && !c.ReplicationSourceIdentifier) return { done: true, value: c };
+        return { done: false, detail: `cluster ${spec.cluster}: ${c.Status ?? 'unknown'}${c.ReplicationSourceIdentifier ? ', still replicating' : ''}` };
+      },
+    });
+    const eventAt = await promotionEvent(ctx, spec.cluster, sentAt);
+    const promotedAt = eventAt ?? sentAt ?? new Date(ctx.clock.now()).toISOString();
+    await ctx.checkpoint.set({ ...ctx.checkpoint.get(), phase: 'promoted', promotedAt });
+    return { clusterArn: done.DBClusterArn, endpoint: done.Endpoint, readerEndpoint: done.ReaderEndpoint, promotedAt };
   },
 };
+
+async function mustFindCluster(ctx: StepContext, id: string): Promise<DbCluster> {
+  const c = await findCluster(ctx.aws, id);
+  if (!c) throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: DB cluster ${id} was not found. Check "cluster" in the plan (and the region), then run aurora-migrate apply again.`);
+  return c;
+}
+
+async function finalLagCheck(spec: PromoteSpec, ctx: StepContext): Promise<void> {
+  const maxLagSeconds = durationMs(spec.maxLag, '0s') / 1000;
+  if (!spec.replica) {
+    ctx.warn(`final lag check skipped: step has no "replica", so RDSToAuroraPostgreSQLReplicaLag was not checked before promoting ${spec.cluster}`);
+    return;
+  }
+  const out = await ctx.aws.send('cloudwatch', 'GetMetricData', finalLagParams(spec.replica, ctx.clock.now()));
+  const newest = seriesById(out).get('lag')?.[0];
+  const refuse = (why: string) =>
+    new StepFailed(ctx.stepId, `step "${ctx.stepId}" refused to promote cluster ${spec.cluster}: ${why}. Promotion was not sent. Make sure application writes to the source are stopped and the replica has caught up (a lag-watch step before this one), then run aurora-migrate apply again.`);
+  if (!newest) throw refuse(`replica lag of ${spec.replica} is unknown (no ${LAG_METRIC} datapoint in the last 5 minutes)`);
+  if (newest.v > maxLagSeconds) throw refuse(`replica lag of ${spec.replica} is ${fmtSeconds(newest.v)}, over maxLag ${fmtSeconds(maxLagSeconds)}`);
+  ctx.event('final-lag-check', { replica: spec.replica, lagSeconds: newest.v, at: new Date(newest.t).toISOString() });
+}
+
+/** The promotion event's time when RDS reports it (best-effort: any failure here is ignored). */
+async function promotionEvent(ctx: StepContext, cluster: string, sentAt: string | undefined): Promise<string | undefined> {
+  try {
+    const since = sentAt ? Date.parse(sentAt) - 5 * MINUTE : ctx.clock.now() - 24 * 60 * MINUTE;
+    const out = await ctx.aws.send<{ Events?: Array<{ Message?: string; Date?: unknown }> }>('rds', 'DescribeEvents', {
+      SourceIdentifier: cluster,
+      SourceType: 'db-cluster',
+      StartTime: new Date(since),
+    });
+    const ev = out.Events?.find((e) => e.Message && PROMOTED_EVENT.test(e.Message));
+    if (!ev) return undefined;
+    ctx.event('promotion-confirmed', { cluster, message: ev.Message });
+    const d = ev.Date instanceof Date ? ev.Date : ev.Date ? new Date(String(ev.Date)) : undefined;
+    return d && !Number.isNaN(d.getTime()) ? d.toISOString() : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -94,6 +94,8 @@ export interface PreflightContext {
   aws: AwsApi;
   db: DbConnector;
   signal: AbortSignal;
+  /** The tool's clock, for metric time windows (optional; the wall clock when absent). */
+  clock?: Clock;
 }
 
 export type AnyStepModule = StepModule<any>;
