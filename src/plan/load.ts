@@ -1,7 +1,14 @@
-// PLACEHOLDER (issue 2 replaces the internals): reads and parses a plan file without validation.
-// The signature is the contract other modules use.
-import { readFile } from 'node:fs/promises';
-import { parse } from 'yaml';
+// Loading a plan: untrusted bytes -> YAML with source positions -> schema -> semantic checks ->
+// a deep-frozen Plan, or every problem found, each placed on its file:line:col. Never throws for
+// anything a user can put in (or instead of) a plan file.
+import { readFile, stat } from 'node:fs/promises';
+import { deepFreeze } from './freeze.js';
+import { checkSchema } from './schema-check.js';
+import { checkReferences } from './semantic-refs.js';
+import { checkStepRules } from './semantic-rules.js';
+import { collector, isRecord } from './semantic-problem.js';
+import { STEP_OUTPUTS } from './step-outputs.js';
+import { parseYamlSource, type Position, type YamlSource } from './yaml-source.js';
 import type { Plan, PlanFile } from './types.js';
 
 export interface Diagnostic {
@@ -16,8 +23,97 @@ export interface Diagnostic {
 
 export type LoadResult = { ok: true; plan: Plan; diagnostics: Diagnostic[] } | { ok: false; diagnostics: Diagnostic[] };
 
+/** Plans are small; anything bigger is a mistake (and would be slow to parse). */
+export const MAX_PLAN_BYTES = 1024 * 1024;
+
 export async function loadPlan(file: string): Promise<LoadResult> {
-  const text = await readFile(file, 'utf8');
-  const data = parse(text) as PlanFile;
-  return { ok: true, plan: Object.freeze({ ...data, vars: data.vars ?? {}, file }) as Plan, diagnostics: [] };
+  const text = await readPlanText(file);
+  if (typeof text !== 'string') return { ok: false, diagnostics: [fileProblem(file, text.message)] };
+  return checkPlanText(file, text);
+}
+
+/** Validates plan text that is already in memory (also used by tests and editors' tooling). */
+export function checkPlanText(file: string, text: string): LoadResult {
+  if (text.trim() === '' || /^(\s*#[^\n]*\n?)*\s*$/.test(text)) {
+    return { ok: false, diagnostics: [fileProblem(file, 'the plan file is empty; a plan needs at least "version: 1", "name" and "steps"')] };
+  }
+  const source = parseYamlSource(text);
+  const diagnostics: Diagnostic[] = source.problems.map((p) => ({ file, line: p.line, column: p.column, severity: 'error', message: p.message, path: '' }));
+  if (!source.usable) return { ok: false, diagnostics: sortDiagnostics(diagnostics) };
+
+  const data = source.data;
+  for (const p of checkSchema(data, source.locate)) {
+    diagnostics.push({ file, line: p.line, column: p.column, severity: 'error', message: p.message, path: p.pointer });
+  }
+  if (isRecord(data)) {
+    const { problems, report } = collector();
+    checkReferences(data, STEP_OUTPUTS, report);
+    checkStepRules(data, report);
+    for (const p of problems) {
+      const pos = positionWithin(source, p.pointer, p.target, p.within);
+      diagnostics.push({ file, ...pos, severity: p.severity, message: p.message, path: p.pointer });
+    }
+  }
+  const sorted = sortDiagnostics(dedupe(diagnostics));
+  if (sorted.some((d) => d.severity === 'error')) return { ok: false, diagnostics: sorted };
+  const planFile = data as PlanFile;
+  const plan = deepFreeze({ ...planFile, vars: planFile.vars ?? {}, file }) as Plan;
+  return { ok: true, plan, diagnostics: sorted };
+}
+
+/** The position of a piece of text inside a scalar's source (a ${...}), else of the key or value. */
+function positionWithin(source: YamlSource, pointer: string, target: 'key' | 'value', within?: string): Position {
+  if (within && target === 'value') {
+    const scalar = source.scalarSource(pointer);
+    const i = scalar ? scalar.source.indexOf(within) : -1;
+    if (scalar && i >= 0) return source.positionOf(scalar.offset + i);
+  }
+  return source.locate(pointer, target);
+}
+
+async function readPlanText(file: string): Promise<string | { message: string }> {
+  try {
+    const info = await stat(file);
+    if (info.isDirectory()) return { message: 'is a directory, not a plan file; give the path of a .yaml file' };
+    if (!info.isFile()) return { message: 'is not a regular file; give the path of a .yaml plan file' };
+    if (info.size > MAX_PLAN_BYTES) {
+      return { message: `the file is ${(info.size / 1024 / 1024).toFixed(1)} MiB; a plan file is at most 1 MiB. Is this the right file?` };
+    }
+    const bytes = await readFile(file);
+    if (bytes.includes(0)) return { message: 'is a binary file, not a YAML plan' };
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      return { message: 'is not valid UTF-8 text; save the plan as UTF-8' };
+    }
+    return text.startsWith('\uFEFF') ? text.slice(1) : text;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { message: 'no such file; check the path' };
+    if (code === 'EACCES' || code === 'EPERM') return { message: 'permission denied; make the file readable' };
+    if (code === 'EISDIR') return { message: 'is a directory, not a plan file; give the path of a .yaml file' };
+    return { message: `cannot read the file: ${(err as Error).message}` };
+  }
+}
+
+function fileProblem(file: string, message: string): Diagnostic {
+  return { file, line: 1, column: 1, severity: 'error', message, path: '' };
+}
+
+function dedupe(list: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return list.filter((d) => {
+    const k = `${d.line}:${d.column}:${d.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+function sortDiagnostics(list: Diagnostic[]): Diagnostic[] {
+  return list
+    .map((d, i) => ({ d, i }))
+    .sort((a, b) => a.d.line - b.d.line || a.d.column - b.d.column || a.i - b.i)
+    .map((x) => x.d);
 }

@@ -1,0 +1,163 @@
+// Per-step rules the schema cannot express: unique ids, RDS identifiers (when literal), duration
+// ranges, guard bounds and units, and the "exactly one of" pairs.
+import { parseDuration, parseSize } from './units.js';
+import { identifierProblem, iamRoleProblem, instanceRefProblem, snapshotRefProblem } from './rds-identifier.js';
+import { didYouMean } from './suggest.js';
+import { isLiteral, isRecord, type Report } from './semantic-problem.js';
+
+/** AWS/RDS metrics the tool knows (AWS-FACTS.md), their unit and where they are published. */
+export const KNOWN_METRICS: Readonly<Record<string, { unit: 'bytes' | 'seconds' | 'milliseconds' | 'count' | 'percent'; on?: 'source' | 'replica' }>> = {
+  RDSToAuroraPostgreSQLReplicaLag: { unit: 'seconds', on: 'replica' },
+  OldestReplicationSlotLag: { unit: 'bytes', on: 'source' },
+  TransactionLogsDiskUsage: { unit: 'bytes', on: 'source' },
+  ReplicationSlotDiskUsage: { unit: 'bytes', on: 'source' },
+  FreeStorageSpace: { unit: 'bytes', on: 'source' },
+  FreeableMemory: { unit: 'bytes' },
+  ReplicaLag: { unit: 'seconds', on: 'source' },
+  AuroraReplicaLag: { unit: 'milliseconds', on: 'replica' },
+  DatabaseConnections: { unit: 'count' },
+  CPUUtilization: { unit: 'percent' },
+};
+
+export function checkStepRules(data: Record<string, unknown>, report: Report): void {
+  const steps = Array.isArray(data.steps) ? data.steps : [];
+  const seen = new Map<string, number>();
+  steps.forEach((step, i) => {
+    if (!isRecord(step)) return;
+    const at = `/steps/${i}`;
+    if (typeof step.id === 'string') {
+      const first = seen.get(step.id);
+      if (first !== undefined) report(`${at}/id`, `duplicate step id "${step.id}" (steps[${first}] already uses it); step ids must be unique`);
+      else seen.set(step.id, i);
+    }
+    checkTimeout(step, at, report);
+    switch (step.type) {
+      case 'snapshot-migrate':
+        exactlyOne(step, at, 'source', 'snapshot', report);
+        literal(step.source, `${at}/source`, (v) => instanceRefProblem(v, 'source'), report);
+        literal(step.snapshot, `${at}/snapshot`, (v) => snapshotRefProblem(v, 'snapshot'), report);
+        checkNewCluster(step, at, report);
+        break;
+      case 'aurora-read-replica':
+        literal(step.source, `${at}/source`, (v) => instanceRefProblem(v, 'source'), report);
+        checkNewCluster(step, at, report);
+        break;
+      case 'lag-watch':
+        checkLagWatch(step, at, report);
+        break;
+      case 'promote':
+        literal(step.cluster, `${at}/cluster`, (v) => identifierProblem(v, 'cluster'), report);
+        literal(step.replica, `${at}/replica`, (v) => identifierProblem(v, 'replica'), report);
+        break;
+      case 's3-import':
+        checkS3Import(step, at, report);
+        break;
+      case 's3-export':
+        checkPort(step.connection, `${at}/connection`, report);
+        break;
+      case 'cluster-export':
+        literal(step.cluster, `${at}/cluster`, (v) => identifierProblem(v, 'cluster'), report);
+        literal(step.iamRole, `${at}/iamRole`, (v) => iamRoleProblem(v, 'iamRole'), report);
+        break;
+    }
+  });
+}
+
+function literal(value: unknown, pointer: string, check: (v: string) => string | undefined, report: Report): void {
+  if (!isLiteral(value)) return;
+  const problem = check(value);
+  if (problem) report(pointer, problem);
+}
+
+function exactlyOne(obj: Record<string, unknown>, at: string, a: string, b: string, report: Report): void {
+  if (obj[a] !== undefined && obj[b] !== undefined) report(`${at}/${b}`, `give exactly one of "${a}" and "${b}", not both`, { target: 'key' });
+  else if (obj[a] === undefined && obj[b] === undefined) report(at, `give exactly one of "${a}" and "${b}"`, { target: 'key' });
+}
+
+function checkNewCluster(step: Record<string, unknown>, at: string, report: Report): void {
+  literal(step.cluster, `${at}/cluster`, (v) => identifierProblem(v, 'cluster'), report);
+  const instance = step.instance;
+  if (!isRecord(instance)) return;
+  if (instance.id !== undefined) literal(instance.id, `${at}/instance/id`, (v) => identifierProblem(v, 'instance id'), report);
+  else if (isLiteral(step.cluster) && !identifierProblem(step.cluster, 'cluster') && step.cluster.length > 61) {
+    report(`${at}/cluster`, `the default instance id "${step.cluster}-1" would be longer than 63 characters; set instance.id`);
+  }
+}
+
+function checkTimeout(step: Record<string, unknown>, at: string, report: Report): void {
+  const ms = typeof step.timeout === 'string' ? parseDuration(step.timeout) : undefined;
+  if (ms === 0) report(`${at}/timeout`, 'must be longer than 0s');
+}
+
+function checkLagWatch(step: Record<string, unknown>, at: string, report: Report): void {
+  literal(step.replica, `${at}/replica`, (v) => identifierProblem(v, 'replica'), report);
+  literal(step.source, `${at}/source`, (v) => instanceRefProblem(v, 'source'), report);
+  const dur = (k: string) => (typeof step[k] === 'string' ? parseDuration(step[k] as string) : undefined);
+  const stableFor = dur('stableFor');
+  if (stableFor !== undefined && (stableFor < 60_000 || stableFor % 60_000 !== 0)) {
+    report(`${at}/stableFor`, 'must be a whole number of minutes (1m or more): CloudWatch publishes the lag once a minute');
+  }
+  const pollEvery = dur('pollEvery');
+  if (pollEvery !== undefined && pollEvery < 1000) report(`${at}/pollEvery`, 'must be at least 1s');
+  const timeout = dur('timeout') ?? 24 * 3_600_000;
+  if ((stableFor ?? 300_000) > timeout) report(`${at}/stableFor`, `is longer than the step's timeout (${String(step.timeout ?? '24h')}); the lag could never be stable in time`);
+
+  if (!Array.isArray(step.guards)) return;
+  step.guards.forEach((g, j) => {
+    if (!isRecord(g)) return;
+    const gp = `${at}/guards/${j}`;
+    exactlyOneBound(g, gp, report);
+    if (g.on === 'source' && step.source === undefined) {
+      report(`${gp}/on`, 'a guard "on: source" needs the step\'s "source" (the RDS PostgreSQL source instance)');
+    }
+    if (typeof g.metric !== 'string') return;
+    const known = KNOWN_METRICS[g.metric];
+    if (!known) {
+      report(`${gp}/metric`, `"${g.metric}" is not a metric aurora-migrate knows${didYouMean(g.metric, Object.keys(KNOWN_METRICS))}; check the name in CloudWatch (AWS/RDS)`, {
+        severity: 'warning',
+      });
+    } else if (known.on && (g.on === 'source' || g.on === 'replica') && known.on !== g.on) {
+      report(`${gp}/on`, `${g.metric} is published for the ${known.on}, not the ${g.on}`);
+    }
+    for (const bound of ['below', 'above'] as const) {
+      const v = g[bound];
+      if (v === undefined) continue;
+      const bp = `${gp}/${bound}`;
+      if (typeof v === 'number') {
+        if (known?.unit === 'bytes') report(bp, `${g.metric} is measured in bytes; write a size such as 20GiB`);
+        else if (v < 0) report(bp, 'must be >= 0');
+      } else if (typeof v === 'string') {
+        if (parseSize(v) === undefined) report(bp, `must be a size such as 20GiB or 512MiB${known?.unit === 'bytes' ? '' : ', or a plain number'} (got ${JSON.stringify(v.slice(0, 40))})`);
+        else if (known && known.unit !== 'bytes') report(bp, `${g.metric} is measured in ${known.unit}, not bytes; write a plain number`);
+      }
+    }
+  });
+}
+
+function exactlyOneBound(g: Record<string, unknown>, gp: string, report: Report): void {
+  if (g.below !== undefined && g.above !== undefined) report(`${gp}/above`, 'a guard takes exactly one bound: "below" or "above", not both', { target: 'key' });
+  else if (g.below === undefined && g.above === undefined) report(gp, 'a guard needs exactly one bound: "below" or "above"', { target: 'key' });
+}
+
+function checkPort(connection: unknown, at: string, report: Report): void {
+  if (!isRecord(connection)) return;
+  const port = connection.port;
+  if (isLiteral(port) && !/^\d+$/.test(port)) report(`${at}/port`, 'must be a port number (1–65535) or a ${...} reference');
+  else if (isLiteral(port) && (Number(port) < 1 || Number(port) > 65535)) report(`${at}/port`, 'must be between 1 and 65535');
+}
+
+function checkS3Import(step: Record<string, unknown>, at: string, report: Report): void {
+  checkPort(step.connection, `${at}/connection`, report);
+  literal(step.cluster, `${at}/cluster`, (v) => identifierProblem(v, 'cluster'), report);
+  literal(step.iamRole, `${at}/iamRole`, (v) => iamRoleProblem(v, 'iamRole'), report);
+  if (step.iamRole !== undefined && step.credentials !== undefined) {
+    report(`${at}/credentials`, 'give either "iamRole" or "credentials", not both', { target: 'key' });
+  } else if (step.iamRole !== undefined && step.cluster === undefined) {
+    report(`${at}/iamRole`, '"iamRole" needs "cluster": the role is associated with that cluster for feature s3Import', { target: 'key' });
+  }
+  if (!Array.isArray(step.tables)) return;
+  step.tables.forEach((t, j) => {
+    if (!isRecord(t) || !isRecord(t.from)) return;
+    exactlyOne(t.from, `${at}/tables/${j}/from`, 'keys', 'prefix', report);
+  });
+}

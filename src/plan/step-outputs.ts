@@ -1,0 +1,15 @@
+// Output names per step type, for reference checks at validate time without loading the step modules
+// (validate must stay fast and independent of the AWS/SQL code). Kept equal to each module's
+// `outputs` by test/plan/step-outputs.test.ts.
+import type { StepType } from './types.js';
+
+export const STEP_OUTPUTS: Readonly<Record<StepType, readonly string[]>> = {
+  'snapshot-migrate': ['snapshotArn', 'clusterId', 'clusterArn', 'instanceId', 'endpoint', 'readerEndpoint'],
+  'aurora-read-replica': ['clusterId', 'clusterArn', 'instanceId', 'endpoint', 'readerEndpoint'],
+  'lag-watch': [],
+  approval: ['approvedBy', 'approvedAt'],
+  promote: ['clusterArn', 'endpoint', 'readerEndpoint', 'promotedAt'],
+  's3-import': ['filesImported', 'rowsImported'],
+  's3-export': ['rowsUploaded', 'filesUploaded', 'bytesUploaded'],
+  'cluster-export': ['exportId', 'totalExtractedGB', 'warnings'],
+};

@@ -1,0 +1,159 @@
+// A parsed plan file that can answer "where is this?": JSON pointer -> 1-based line and column of
+// the key or the value, from the `yaml` package's document tree and LineCounter.
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair } from 'yaml';
+
+export interface Position {
+  line: number;
+  column: number;
+}
+
+export interface SourceProblem extends Position {
+  message: string;
+}
+
+export interface YamlSource {
+  /** Plain data (only meaningful when `problems` is empty or only lists duplicate keys). */
+  data: unknown;
+  /** YAML syntax problems and duplicate keys, in source order. */
+  problems: SourceProblem[];
+  /** False when the text is not usable YAML (then `data` is undefined). */
+  usable: boolean;
+  /** Where the value at `pointer` starts (or its key, with target 'key'); the nearest existing ancestor otherwise. */
+  locate(pointer: string, target?: 'key' | 'value'): Position;
+  /** Offset of a value's first character of source text, and its raw source, for finer positions. */
+  scalarSource(pointer: string): { offset: number; source: string } | undefined;
+  positionOf(offset: number): Position;
+}
+
+export function splitPointer(pointer: string): string[] {
+  if (pointer === '' || pointer === '/') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+const YAML_WORDS: Record<string, string> = {
+  MULTIPLE_DOCS: 'a plan file holds exactly one YAML document; remove the extra "---" document',
+  TAB_AS_INDENT: 'tabs are not allowed for indentation in YAML; use spaces',
+};
+
+export function parseYamlSource(text: string): YamlSource {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'error', merge: false });
+  const positionOf = (offset: number): Position => {
+    const { line, col } = lineCounter.linePos(Math.max(0, Math.min(offset, text.length)));
+    return { line, column: col };
+  };
+
+  const problems: SourceProblem[] = [];
+  let usable = true;
+  for (const err of doc.errors) {
+    const at = positionOf(err.pos[0]);
+    if (err.code === 'DUPLICATE_KEY') {
+      const key = text.slice(err.pos[0], err.pos[1]) || '?';
+      problems.push({ ...at, message: `duplicate key "${key}": a key may appear only once in a mapping` });
+      continue;
+    }
+    // After the first syntax error the parser's view of the rest is guesswork: report that one only.
+    if (!usable) continue;
+    usable = false;
+    const first = err.message.split('\n')[0].replace(/\s+at line \d+, column \d+.*$/, '');
+    problems.push({ ...at, message: `YAML syntax error: ${YAML_WORDS[err.code] ?? first}${flowHint(text, err.pos[0])}` });
+  }
+  // Keys must be plain scalars: a mapping or a sequence used as a key has no JSON equivalent.
+  const badKeys = collectComplexKeys(doc);
+  for (const k of badKeys) {
+    problems.push({ ...positionOf(k), message: 'a key must be a plain name, not a mapping or a list' });
+    usable = false;
+  }
+
+  let data: unknown;
+  if (usable) {
+    try {
+      data = doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      usable = false;
+      problems.push({ line: 1, column: 1, message: `YAML cannot be expanded: ${(err as Error).message} (too many aliases)` });
+    }
+  }
+  problems.sort((a, b) => a.line - b.line || a.column - b.column);
+
+  const find = (pointer: string): { node?: Node; pair?: Pair; fallback: number } => {
+    let node: unknown = doc.contents;
+    let pair: Pair | undefined;
+    let fallback = rangeStart(node) ?? 0;
+    for (const seg of splitPointer(pointer)) {
+      if (isMap(node)) {
+        const p = node.items.find((it) => isPair(it) && isScalar(it.key) && String(it.key.value) === seg);
+        if (!p) return { fallback };
+        pair = p;
+        node = p.value;
+        fallback = rangeStart(p.value) ?? rangeStart(p.key) ?? fallback;
+      } else if (isSeq(node)) {
+        const item = node.items[Number(seg)];
+        if (!/^\d+$/.test(seg) || item === undefined) return { fallback };
+        pair = undefined;
+        node = item;
+        fallback = rangeStart(item) ?? fallback;
+      } else {
+        return { fallback };
+      }
+    }
+    return { node: (node ?? undefined) as Node | undefined, pair, fallback };
+  };
+
+  return {
+    data,
+    problems,
+    usable,
+    positionOf,
+    locate(pointer, target = 'value') {
+      const found = find(pointer);
+      if (target === 'key' && found.pair) {
+        const k = rangeStart(found.pair.key);
+        if (k !== undefined) return positionOf(k);
+      }
+      const v = rangeStart(found.node);
+      return positionOf(v ?? found.fallback);
+    },
+    scalarSource(pointer) {
+      const { node } = find(pointer);
+      if (!isScalar(node) || !node.range) return undefined;
+      return { offset: node.range[0], source: text.slice(node.range[0], node.range[1]) };
+    },
+  };
+}
+
+/** `{ host: ${x} }` is a YAML trap: inside { } or [ ] a ${...} must be quoted. */
+function flowHint(text: string, offset: number): string {
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  const lineEnd = text.indexOf('\n', offset);
+  const line = text.slice(lineStart, lineEnd < 0 ? undefined : lineEnd);
+  const flow = line.search(/[[{]/);
+  const ref = line.indexOf('${');
+  return flow >= 0 && ref > flow ? '. Inside { } or [ ], quote a ${...} value: "${...}"' : '';
+}
+
+function rangeStart(node: unknown): number | undefined {
+  const r = (node as { range?: [number, number, number] } | null | undefined)?.range;
+  return r ? r[0] : undefined;
+}
+
+function collectComplexKeys(doc: Document): number[] {
+  const found: number[] = [];
+  const stack: Array<{ node: unknown; depth: number }> = [{ node: doc.contents, depth: 0 }];
+  while (stack.length > 0) {
+    const { node, depth } = stack.pop()!;
+    if (depth > 200) continue; // deeper than any plan; schema checks report the shape
+    if (isMap(node)) {
+      for (const p of node.items) {
+        if (p.key !== null && !isScalar(p.key)) found.push(rangeStart(p.key) ?? 0);
+        stack.push({ node: p.value, depth: depth + 1 });
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) stack.push({ node: item, depth: depth + 1 });
+    }
+  }
+  return found.sort((a, b) => a - b);
+}
