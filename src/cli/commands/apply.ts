@@ -1,7 +1,113 @@
-// `aurora-migrate apply`. Placeholder until its issue lands.
+// `aurora-migrate apply PLAN`: load the plan, run (or resume) it with the engine, render progress and
+// the result, pick the exit code. Everything else lives in src/engine (applyPlan returns data).
+import { isAbsolute, resolve } from 'node:path';
 import type { ApplyOptions, Io } from '../io.js';
-import { NotImplemented } from '../../errors.js';
+import { useColor } from '../io.js';
+import { ExitCode } from '../exit-codes.js';
+import { loadPlan } from '../../plan/load.js';
+import type { Plan } from '../../plan/types.js';
+import { AuroraMigrateError, UsageError } from '../../errors.js';
+import { steps as productionSteps } from '../../steps/index.js';
+import type { AnyStepModule } from '../../steps/step.js';
+import type { AwsApi } from '../../aws/api.js';
+import type { DbConnector } from '../../db/api.js';
+import { applyPlan, type EngineDeps } from '../../engine/engine.js';
+import { defaultStatePath } from '../../engine/state-file.js';
+import { timeScaleFromEnv } from '../../engine/time-scale.js';
+import { lazyAwsApi, lazyDbConnector } from '../../engine/adapters.js';
+import { exitBySignal, handleInterrupts, type SignalName, type SignalSource } from '../../engine/interrupts.js';
+import type { EngineListener } from '../../engine/events.js';
+import { plainProgress } from '../../render/progress-plain.js';
+import { renderApplyResult } from '../../render/apply-result.js';
+import { askApproval } from '../../render/progress-prompt.js';
 
-export async function runApply(_arg: unknown, _opts: ApplyOptions, _io: Io): Promise<number> {
-  throw new NotImplemented('"aurora-migrate apply" is not implemented yet');
+/** What tests (and the test-only CLI entry) may replace; production passes nothing. */
+export interface ApplyOverrides {
+  /** Plan loader (tests with test-only step types pass a lenient one). */
+  loadPlan?: typeof loadPlan;
+  registry?: Readonly<Record<string, AnyStepModule>>;
+  aws?: AwsApi;
+  db?: DbConnector;
+  engine?: Partial<Pick<EngineDeps, 'clock' | 'delay' | 'monotonic' | 'user' | 'newRunId' | 'lock' | 'storage' | 'prompt'>>;
+  /** Where SIGINT/SIGTERM come from (default: the process). */
+  signals?: SignalSource;
+  /** The second Ctrl-C (default: re-raise the signal so the process ends at once). */
+  onSecondSignal?(signal: SignalName): void;
+}
+
+/** Loads and validates the plan; diagnostics go to stderr gcc-style and end the command with exit 1. */
+export async function loadPlanOrReport(file: string, io: Io, load: typeof loadPlan = loadPlan): Promise<Plan | number> {
+  const path = isAbsolute(file) || io.cwd === process.cwd() ? file : resolve(io.cwd, file);
+  let loaded;
+  try {
+    loaded = await load(path);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOENT') throw new UsageError(`cannot read the plan ${file}: no such file. Check the path.`);
+    throw new UsageError(`cannot read the plan ${file}: ${e.message}`, { cause: err });
+  }
+  for (const d of loaded.diagnostics) io.stderr.write(`${d.file}:${d.line}:${d.column}: ${d.severity}: ${d.message}\n`);
+  if (!loaded.ok) return ExitCode.Invalid;
+  return loaded.plan;
+}
+
+export async function runApply(file: string, opts: ApplyOptions, io: Io, overrides: ApplyOverrides = {}): Promise<number> {
+  const json = opts.format === 'json';
+  try {
+    if (opts.format === 'markdown') throw new UsageError('apply does not print markdown; use --format text or --format json.');
+    const plan = await loadPlanOrReport(file, io, overrides.loadPlan);
+    if (typeof plan === 'number') return plan;
+    return await applyLoaded(file, plan, opts, io, overrides);
+  } catch (err) {
+    if (json && err instanceof AuroraMigrateError) {
+      io.stdout.write(JSON.stringify({ version: 1, outcome: 'error', exitCode: err.exitCode, error: { code: err.code, message: err.message } }, null, 2) + '\n');
+    }
+    throw err;
+  }
+}
+
+async function applyLoaded(file: string, plan: Plan, opts: ApplyOptions, io: Io, overrides: ApplyOverrides): Promise<number> {
+  const color = useColor(io, opts, 'stderr');
+  const timeScale = timeScaleFromEnv(io.env);
+  if (timeScale.warning) {
+    const bar = '!'.repeat(72);
+    io.stderr.write(`${bar}\nWARNING: ${timeScale.warning}\n${bar}\n`);
+  }
+  const statePath = defaultStatePath(plan.name, io.cwd, opts.state);
+  const now = overrides.engine?.clock?.now ?? (() => Date.now());
+
+  const controller = new AbortController();
+  const removeSignals = handleInterrupts(overrides.signals ?? process, controller, {
+    onFirst: (sig) => io.stderr.write(`\n${sig}: stopping at the next safe point and saving the state… (press Ctrl-C again to exit at once)\n`),
+    onSecond: (sig) => (overrides.onSecondSignal ?? exitBySignal)(sig),
+  });
+
+  const interactive = Boolean(io.stdin.isTTY && io.stderr.isTTY);
+  const listeners: EngineListener[] = [plainProgress({ write: (s) => io.stderr.write(s), now, color })];
+  const aws = overrides.aws ?? lazyAwsApi({ region: opts.region ?? plan.region, profile: opts.profile, env: io.env as Record<string, string | undefined> });
+  try {
+    const result = await applyPlan(
+      { plan, statePath, approve: opts.approve, until: opts.until, env: io.env, region: opts.region },
+      {
+        registry: overrides.registry ?? productionSteps,
+        aws,
+        db: overrides.db ?? lazyDbConnector(),
+        timeScale: timeScale.scale,
+        signal: controller.signal,
+        listeners,
+        prompt: interactive ? (p) => askApproval(io, p) : undefined,
+        ...overrides.engine,
+      },
+    );
+    if (opts.format === 'json') io.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    else {
+      const out = renderApplyResult(result, { color: useColor(io, opts, 'stdout'), planArg: file });
+      io.stdout.write(out.stdout);
+      if (out.stderr) io.stderr.write(out.stderr);
+    }
+    return result.exitCode;
+  } finally {
+    removeSignals();
+    (aws as { close?(): void }).close?.();
+  }
 }

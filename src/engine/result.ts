@@ -1,0 +1,68 @@
+// The data `apply` returns (and `--format json` prints): what happened in this invocation, and where
+// every step of the plan stands now.
+import type { Plan } from '../plan/types.js';
+import type { StateFile, StepError, StepStatus } from './state-file.js';
+import { ExitCode } from '../cli/exit-codes.js';
+
+export type ApplyOutcome = 'succeeded' | 'until' | 'awaiting-approval' | 'failed' | 'interrupted';
+
+export const OUTCOME_EXIT: Record<ApplyOutcome, number> = {
+  succeeded: ExitCode.Ok,
+  until: ExitCode.Ok,
+  'awaiting-approval': ExitCode.AwaitingApproval,
+  failed: ExitCode.Failed,
+  interrupted: ExitCode.Interrupted,
+};
+
+export interface StepSummary {
+  id: string;
+  type: string;
+  status: StepStatus;
+  attempts: number;
+  startedAt?: string;
+  finishedAt?: string;
+  durationMs?: number;
+  outputs?: Record<string, unknown>;
+  error?: StepError;
+  warnings: string[];
+  approval?: { approvedBy: string; approvedAt: string; via: 'flag' | 'prompt' };
+}
+
+export interface ApplyResult {
+  version: 1;
+  plan: string;
+  planFile: string;
+  stateFile: string;
+  runId: string;
+  outcome: ApplyOutcome;
+  exitCode: number;
+  /** Steps that ran (started) in this invocation, in order. */
+  ran: string[];
+  steps: StepSummary[];
+  awaitingApproval?: { stepId: string; message: string };
+  failed?: { stepId: string; error: StepError };
+  until?: string;
+  warnings: string[];
+}
+
+/** Per-step view of a state file in plan order (used by apply's result and by `status`). */
+export function summarizeSteps(plan: Pick<Plan, 'steps'>, state: StateFile | undefined): StepSummary[] {
+  return plan.steps.map((spec) => {
+    const s = state?.steps[spec.id];
+    const approval = state?.approvals.filter((a) => a.stepId === spec.id && a.runId === state.runId).at(-1);
+    const summary: StepSummary = {
+      id: spec.id,
+      type: spec.type,
+      status: s?.status ?? 'pending',
+      attempts: s?.attempts ?? 0,
+      warnings: s?.warnings ?? [],
+    };
+    if (s?.startedAt) summary.startedAt = s.startedAt;
+    if (s?.finishedAt) summary.finishedAt = s.finishedAt;
+    if (s?.startedAt && s.finishedAt) summary.durationMs = Date.parse(s.finishedAt) - Date.parse(s.startedAt);
+    if (s?.outputs) summary.outputs = s.outputs;
+    if (s?.error) summary.error = s.error;
+    if (approval) summary.approval = { approvedBy: approval.approvedBy, approvedAt: approval.approvedAt, via: approval.via };
+    return summary;
+  });
+}

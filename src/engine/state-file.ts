@@ -1,0 +1,129 @@
+// The state file (DESIGN.md "State, resume, locking"): what a run has done, step by step. Read here
+// for `apply`, `status` and `plan`; written only through writeState (atomic). A file that cannot be
+// trusted — corrupt, truncated, another plan's, or a newer format — is reported, never overwritten.
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import { StateConflict } from '../errors.js';
+import { writeFileAtomic } from './atomic-write.js';
+
+export const STATE_VERSION = 1;
+
+export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'awaiting-approval';
+export const STEP_STATUSES: readonly StepStatus[] = ['pending', 'running', 'succeeded', 'failed', 'awaiting-approval'];
+
+export interface StepError {
+  code: string;
+  message: string;
+}
+
+export interface StepState {
+  type: string;
+  /** Content hash of the step's definition when it last started (see hash.ts). */
+  hash: string;
+  status: StepStatus;
+  attempts: number;
+  startedAt?: string;
+  finishedAt?: string;
+  outputs?: Record<string, unknown>;
+  /** What the step recorded it has already done; handed back to it on resume. */
+  checkpoint?: Record<string, unknown>;
+  error?: StepError;
+  warnings: string[];
+}
+
+export interface ApprovalRecord {
+  stepId: string;
+  approvedBy: string;
+  approvedAt: string;
+  /** How: `--approve` on the command line, or a yes at the TTY prompt. */
+  via: 'flag' | 'prompt';
+  runId: string;
+}
+
+export interface StateFile {
+  version: typeof STATE_VERSION;
+  plan: string;
+  /** Stable across resumes; a new one starts when the plan had finished and there is work again. */
+  runId: string;
+  createdAt: string;
+  updatedAt: string;
+  /** Set when the last step of the plan succeeded. */
+  finishedAt?: string;
+  /** Keyed by step id, in plan order. */
+  steps: Record<string, StepState>;
+  approvals: ApprovalRecord[];
+}
+
+export type ReadStateResult = { exists: false } | { exists: true; state: StateFile };
+
+/** `--state PATH`, or `.aurora-migrate/<plan name>.state.json` under cwd. */
+export function defaultStatePath(planName: string, cwd: string, override?: string): string {
+  if (override) return isAbsolute(override) ? override : resolve(cwd, override);
+  return join(cwd, '.aurora-migrate', `${planName}.state.json`);
+}
+
+export function eventLogPath(statePath: string): string {
+  return `${statePath}.events.jsonl`;
+}
+
+/**
+ * Reads and checks a state file. Missing → `{exists:false}`. Anything unusable throws StateConflict
+ * (exit 4) saying what is wrong and what to do. `planName` (when given) must match.
+ */
+export async function readState(path: string, planName?: string): Promise<ReadStateResult> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { exists: false };
+    throw new StateConflict(`cannot read the state file ${path}: ${(err as Error).message}. Check its permissions.`, { cause: err });
+  }
+  const keep = `It was left untouched. If it is damaged, restore it from a backup or move it aside (a fresh state file re-runs every step, and steps adopt what they already created).`;
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    const what = text.trim() === '' ? 'is empty' : 'is not valid JSON (corrupt or truncated)';
+    throw new StateConflict(`the state file ${path} ${what}. ${keep}`, { cause: err });
+  }
+  const problem = shapeProblem(data);
+  if (problem === 'newer') {
+    const v = (data as { version: unknown }).version;
+    throw new StateConflict(
+      `the state file ${path} has format version ${JSON.stringify(v)}, newer than this aurora-migrate understands (${STATE_VERSION}). ` +
+        `Upgrade aurora-migrate to the version that wrote it. It was left untouched.`,
+    );
+  }
+  if (problem) throw new StateConflict(`the state file ${path} is not an aurora-migrate state file (${problem}). ${keep}`);
+  const state = data as StateFile;
+  if (planName !== undefined && state.plan !== planName) {
+    throw new StateConflict(
+      `the state file ${path} belongs to plan "${state.plan}", not "${planName}". ` +
+        `Pass the matching plan, or use --state to pick another state file. It was left untouched.`,
+    );
+  }
+  return { exists: true, state };
+}
+
+function shapeProblem(data: unknown): string | 'newer' | undefined {
+  if (!data || typeof data !== 'object' || Array.isArray(data)) return 'not a JSON object';
+  const d = data as Record<string, unknown>;
+  if (typeof d.version === 'number' && d.version > STATE_VERSION) return 'newer';
+  if (d.version !== STATE_VERSION) return `version is ${JSON.stringify(d.version)}, expected ${STATE_VERSION}`;
+  if (typeof d.plan !== 'string') return 'no plan name';
+  if (typeof d.runId !== 'string') return 'no runId';
+  if (!d.steps || typeof d.steps !== 'object' || Array.isArray(d.steps)) return 'no steps';
+  for (const [id, s] of Object.entries(d.steps as Record<string, unknown>)) {
+    const step = s as Partial<StepState> | null;
+    if (!step || typeof step !== 'object') return `step "${id}" is not an object`;
+    if (!STEP_STATUSES.includes(step.status as StepStatus)) return `step "${id}" has unknown status ${JSON.stringify(step.status)}`;
+    if (typeof step.hash !== 'string' || typeof step.attempts !== 'number') return `step "${id}" lacks hash or attempts`;
+  }
+  if (!Array.isArray(d.approvals)) return 'no approvals list';
+  return undefined;
+}
+
+/** Writes the whole state atomically (temp + fsync + rename + fsync folder). Caller redacts first. */
+export async function writeState(path: string, state: StateFile): Promise<void> {
+  await writeFileAtomic(path, JSON.stringify(state, null, 2) + '\n');
+}

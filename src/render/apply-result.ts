@@ -1,0 +1,56 @@
+// The end of `apply`: a summary table of every step (stdout), and what to do next. With
+// `--format json` the ApplyResult itself is the one document on stdout.
+import type { ApplyResult } from '../engine/result.js';
+import { durationBetween, formatOutputs, pad, painter, statusWord } from './status-format.js';
+
+export interface RenderedApplyResult {
+  /** For stdout. */
+  stdout: string;
+  /** For stderr: the reason the run stopped and the command that continues it. */
+  stderr: string;
+}
+
+export function renderApplyResult(result: ApplyResult, options: { color: boolean; planArg: string }): RenderedApplyResult {
+  const paint = painter(options.color);
+  const idWidth = Math.max(...result.steps.map((s) => s.id.length), 4) + 2;
+  const lines: string[] = [];
+  lines.push(`${paint('bold', `plan ${result.plan}`)} (run ${result.runId.slice(0, 8)}):`);
+  for (const s of result.steps) {
+    const took = durationBetween(s.startedAt, s.finishedAt);
+    const attempts = s.attempts > 1 ? `, ${s.attempts} attempts` : '';
+    const extra = s.status === 'succeeded' ? formatOutputs(s.outputs) : '';
+    lines.push(
+      `  ${pad(s.id, idWidth)}${pad(statusWord(s.status, paint), 19)}${took || attempts ? `(${[took, attempts.slice(2)].filter(Boolean).join(', ')}) ` : ''}${extra}`.trimEnd(),
+    );
+  }
+  const again = `aurora-migrate apply ${options.planArg}`;
+  let tail = '';
+  let err = '';
+  switch (result.outcome) {
+    case 'succeeded':
+      tail = `${paint('green', 'done')}: every step succeeded.`;
+      break;
+    case 'until':
+      tail = `stopped after "${result.until}" (--until). Run ${again} to continue.`;
+      break;
+    case 'awaiting-approval': {
+      const a = result.awaitingApproval!;
+      err =
+        `paused: step "${a.stepId}" needs approval: ${a.message}\n` +
+        `To approve and continue, run: ${again} --approve ${a.stepId}\n`;
+      break;
+    }
+    case 'failed': {
+      const f = result.failed!;
+      err = `error: ${f.error.message}\nThe state is saved. Fix the cause, then run ${again} to resume.\n`;
+      break;
+    }
+    case 'interrupted':
+      err = `interrupted: the state is saved; run ${again} to resume.\n`;
+      break;
+  }
+  const warnings = result.steps.flatMap((s) => s.warnings.map((w) => `  ${s.id}: ${w}`));
+  if (warnings.length) lines.push(paint('yellow', 'warnings:'), ...warnings);
+  if (tail) lines.push(tail);
+  return { stdout: lines.join('\n') + '\n', stderr: err };
+}

@@ -1,0 +1,82 @@
+// `plan` as text: numbered steps, each with the AWS operations and their parameters, the SQL, the
+// waits with their longest duration, and the approval gates.
+import type { PlannedAction } from '../steps/step.js';
+import { paramValue, preflightSymbol, SERVICE_NAMES, waitLimits, type PlanView } from './plan-view.js';
+
+export function renderPlanText(view: PlanView, color = false): string {
+  const bold = (s: string) => (color ? `\u001b[1m${s}\u001b[0m` : s);
+  const dim = (s: string) => (color ? `\u001b[2m${s}\u001b[0m` : s);
+  const lines: string[] = [];
+  const { plan } = view;
+  lines.push(bold(`Plan ${plan.name}`) + ` (${plan.file}): ${plan.steps} step${plan.steps === 1 ? '' : 's'}, region ${plan.region ?? '(from the AWS SDK configuration)'}`);
+  if (view.timeScale !== undefined) {
+    lines.push(`Time scale: AURORA_MIGRATE_TIME_SCALE=${view.timeScale}: apply divides every wait, poll interval and timeout by ${view.timeScale}`);
+  }
+  if (view.state) {
+    if (view.state.warning) lines.push(`State: ${view.state.warning}`);
+    else if (view.state.found) lines.push(`State: ${view.state.path}`);
+    else lines.push(`State: none yet (${view.state.path}); every step is pending`);
+  }
+  view.steps.forEach((step, i) => {
+    lines.push('');
+    const status = step.status ? ` [${step.status}]` : '';
+    lines.push(bold(`${i + 1}. ${step.id}`) + ` (${step.type})${status}`);
+    if (step.description) lines.push(`   ${step.description}`);
+    if (step.error) lines.push(`   ! ${step.error}`);
+    if (!step.error && step.actions.length === 0) lines.push(dim('   (this step type does not describe its actions yet)'));
+    for (const action of step.actions) lines.push(...actionLines(action, view.timeScale));
+  });
+  if (view.unresolved.length > 0) {
+    lines.push('', 'Unresolved values (not set in the environment now; apply needs them):');
+    for (const u of view.unresolved) lines.push(`  ${u.ref}  used by ${u.steps.join(', ')}`);
+  }
+  if (view.preflight) lines.push('', ...preflightLines(view));
+  return lines.join('\n') + '\n';
+}
+
+function actionLines(a: PlannedAction, timeScale?: number): string[] {
+  const out: string[] = [];
+  const note = (n?: string) => (n ? [`       note: ${n}`] : []);
+  switch (a.kind) {
+    case 'aws': {
+      out.push(`   - ${SERVICE_NAMES[a.service] ?? a.service} ${a.operation}`);
+      for (const [k, v] of Object.entries(a.params)) out.push(`       ${k}: ${paramValue(v)}`);
+      out.push(...note(a.note));
+      break;
+    }
+    case 'sql':
+      out.push('   - SQL:');
+      for (const line of a.sql.trim().split('\n')) out.push(`       ${line}`);
+      if (a.params && a.params.length > 0) out.push(`       params: ${JSON.stringify(a.params)}`);
+      out.push(...note(a.note));
+      break;
+    case 'wait':
+      out.push(`   - wait for ${a.for} (${waitLimits(a, timeScale)})`);
+      out.push(...note(a.note));
+      break;
+    case 'approval':
+      out.push(`   - approval gate: ${a.message}`);
+      break;
+    case 'check':
+      out.push(`   - check: ${a.description}`);
+      break;
+    default: {
+      const unknown = a as { kind?: unknown };
+      out.push(`   - ${String(unknown.kind)}: ${JSON.stringify(a)}`);
+    }
+  }
+  return out;
+}
+
+function preflightLines(view: PlanView): string[] {
+  const p = view.preflight!;
+  const lines = ['Preflight:'];
+  if (p.error) return [...lines, `  could not run: ${p.error}`];
+  for (const s of p.steps) {
+    lines.push(`  ${s.stepId} (${s.type})`);
+    if (s.checks.length === 0) lines.push('    (no checks)');
+    for (const c of s.checks) lines.push(`    ${preflightSymbol(c.status)}  ${c.check}: ${c.detail}`);
+  }
+  lines.push(p.failed ? 'Preflight failed: fix the FAIL items above before apply.' : 'Preflight passed.');
+  return lines;
+}

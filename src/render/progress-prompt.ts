@@ -1,0 +1,30 @@
+// The y/N question an approval step asks at a terminal (only when stdin and stderr are TTYs; without
+// one, approval needs `--approve ID`). Anything but y/yes is a no. Ctrl-C while asking interrupts.
+import { createInterface } from 'node:readline';
+import type { Io } from '../cli/io.js';
+import { Interrupted } from '../errors.js';
+import type { ApprovalPrompt } from '../engine/approval-gate.js';
+
+export function approvalQuestion(p: Pick<ApprovalPrompt, 'stepId' | 'message'>): string {
+  return `\nStep "${p.stepId}" needs approval:\n  ${p.message}\nApprove "${p.stepId}" and continue? [y/N] `;
+}
+
+export function askApproval(io: Pick<Io, 'stdin' | 'stderr'>, p: ApprovalPrompt): Promise<boolean> {
+  return new Promise<boolean>((resolve, reject) => {
+    if (p.signal.aborted) return reject(new Interrupted('interrupted'));
+    io.stderr.write(approvalQuestion(p));
+    const rl = createInterface({ input: io.stdin, terminal: false });
+    let done = false;
+    const finish = (fn: () => void) => {
+      if (done) return;
+      done = true;
+      p.signal.removeEventListener('abort', onAbort);
+      rl.close();
+      fn();
+    };
+    const onAbort = () => finish(() => reject(new Interrupted('interrupted')));
+    p.signal.addEventListener('abort', onAbort, { once: true });
+    rl.once('line', (answer) => finish(() => resolve(/^\s*y(es)?\s*$/i.test(answer))));
+    rl.once('close', () => finish(() => resolve(false)));
+  });
+}
