@@ -1,0 +1,74 @@
+// AwsCallError: every error an AWS call ends with, as one class the engine and steps can branch on.
+// `code` is AWS's own error name (the SDK's err.name: DBClusterAlreadyExistsFault, Throttling, ...),
+// so a step can adopt on "already exists" and the user reads which call, which resource, and what
+// to check. The SDK error stays as `cause`. Messages never contain credentials.
+import { AuroraMigrateError } from '../errors.js';
+import { ExitCode } from '../cli/exit-codes.js';
+import type { AwsService } from './api.js';
+import { remedyFor } from './remedies.js';
+
+export interface AwsCallErrorDetails {
+  code: string;
+  service: AwsService;
+  operation: string;
+  /** The resource the call was about (cluster id, instance id, bucket/key, ...), when the input names one. */
+  resourceId?: string;
+  region?: string;
+  httpStatus?: number;
+  /** How many attempts the SDK made (the standard retry mode retries throttling and 5xx). */
+  attempts?: number;
+  requestId?: string;
+  /** AWS's own message, e.g. "DBCluster orders-aurora already exists". */
+  awsMessage?: string;
+}
+
+export class AwsCallError extends AuroraMigrateError {
+  readonly code: string;
+  readonly exitCode = ExitCode.Failed;
+  readonly service: AwsService;
+  readonly operation: string;
+  readonly resourceId?: string;
+  readonly region?: string;
+  readonly httpStatus?: number;
+  readonly attempts?: number;
+  readonly requestId?: string;
+  readonly awsMessage?: string;
+
+  constructor(details: AwsCallErrorDetails, options?: { cause?: unknown }) {
+    super(formatAwsCallMessage(details), options);
+    this.code = details.code;
+    this.service = details.service;
+    this.operation = details.operation;
+    this.resourceId = details.resourceId;
+    this.region = details.region;
+    this.httpStatus = details.httpStatus;
+    this.attempts = details.attempts;
+    this.requestId = details.requestId;
+    this.awsMessage = details.awsMessage;
+  }
+}
+
+/** True when `err` is an AwsCallError with one of these AWS error names. */
+export function isAwsError(err: unknown, ...codes: string[]): err is AwsCallError {
+  return err instanceof AwsCallError && (codes.length === 0 || codes.includes(err.code));
+}
+
+const SERVICE_NAMES: Record<AwsService, string> = { rds: 'RDS', cloudwatch: 'CloudWatch', s3: 'S3' };
+
+/** "RDS CreateDBCluster for orders-aurora (us-east-1) failed: DBClusterAlreadyExistsFault: <aws message>. <remedy>" */
+export function formatAwsCallMessage(d: AwsCallErrorDetails): string {
+  const about = d.resourceId ? ` for ${d.resourceId}` : '';
+  const where = d.region ? ` (${d.region})` : '';
+  const tries = d.attempts && d.attempts > 1 ? ` after ${d.attempts} attempts` : '';
+  const aws = d.awsMessage && d.awsMessage !== d.code ? `: ${redact(d.awsMessage)}` : '';
+  return `${SERVICE_NAMES[d.service]} ${d.operation}${about}${where} failed${tries}: ${d.code}${aws}. ${remedyFor(d)}`;
+}
+
+/** Removes anything that looks like an access key, secret or session token from AWS's text. */
+export function redact(text: string): string {
+  return text
+    .replace(/\b(AKIA|ASIA)[A-Z0-9]{12,}\b/g, '***')
+    .replace(/(Credential=)[^,\s]+/g, '$1***')
+    .replace(/(X-Amz-Security-Token=|x-amz-security-token:\s*)[^&\s]+/gi, '$1***')
+    .replace(/(Signature=)[0-9a-f]+/gi, '$1***');
+}

@@ -1,0 +1,155 @@
+// A local stand-in of the AWS APIs aurora-migrate uses (RDS, CloudWatch, S3), reached by the real
+// SDK clients over HTTP on 127.0.0.1. Test support only: production code never imports it.
+//
+//   const aws = await startAwsStandin({ manualClock: true, seed: { instances: [{ id: 'orders-pg' }] } });
+//   const api = createAwsApi({ env: aws.env, maxAttempts: 3 });
+//   ... aws.clock.advance(15 * MINUTE); aws.faults.throttle(0.3); aws.calls.count('CreateDBCluster') ...
+//   await aws.close();
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Server } from 'node:http';
+import { createClock, type StandinClock } from './clock.js';
+import { CallLog } from './calls.js';
+import { Faults, type FaultOptions } from './faults.js';
+import { DEFAULT_DURATIONS, RdsWorld, type Durations, type ExportOutcome, type InstanceSeed, type SnapshotSeed } from './rds-model.js';
+import { handleRds } from './rds.js';
+import { MetricStore, type MetricOptions } from './metrics.js';
+import { handleCloudWatch } from './cloudwatch.js';
+import { handleS3, S3Store, type S3ObjectSeed } from './s3.js';
+import { cloudwatchError, cloudwatchIdentify, listen, rdsError, rdsIdentify, s3Error, s3Identify } from './server.js';
+
+export { MINUTE, SECOND, HOUR } from './clock.js';
+export type { Durations, ExportOutcome, InstanceSeed, SnapshotSeed, FaultOptions, S3ObjectSeed, MetricOptions };
+
+export interface StandinSeed {
+  instances?: InstanceSeed[];
+  snapshots?: SnapshotSeed[];
+  /** S3 buckets to create (empty folders). */
+  buckets?: string[];
+  objects?: S3ObjectSeed[];
+}
+
+export interface StandinOptions {
+  /** Folder holding S3 objects as <s3Root>/<bucket>/<key> (default: a new temp folder, removed on close). */
+  s3Root?: string;
+  /** The one region of the stand-in's account (default us-east-1). */
+  region?: string;
+  /** Account id in ARNs (default 111122223333). */
+  accountId?: string;
+  /** Stand-in time = start + real elapsed × timeScale (default 1), like AURORA_MIGRATE_TIME_SCALE. */
+  timeScale?: number;
+  /** Time moves only with clock.advance()/set() (in-process tests). */
+  manualClock?: boolean;
+  /** Stand-in time at start (default now). */
+  startTime?: number | Date;
+  durations?: Partial<Durations>;
+  metrics?: MetricOptions;
+  /** Outcome of export tasks (default COMPLETE with 12 GB, no warning). */
+  exportOutcome?: ExportOutcome;
+  seed?: StandinSeed;
+  faults?: FaultOptions;
+  /** Port to listen on (default 0 = any free port). */
+  port?: number;
+  /** Unexpected handler errors (stand-in bugs); default prints them to stderr. */
+  onInternalError?: (err: unknown) => void;
+}
+
+export interface AwsStandin {
+  /** http://127.0.0.1:PORT — one endpoint for all three services. */
+  endpoint: string;
+  /** For child processes and createAwsApi({ env }): endpoints, region, dummy credentials. */
+  env: Record<string, string>;
+  region: string;
+  accountId: string;
+  s3Root: string;
+  clock: StandinClock;
+  faults: Faults;
+  calls: CallLog;
+  rds: RdsWorld;
+  metrics: MetricStore;
+  s3: S3Store;
+  seed(seed: StandinSeed): void;
+  /** Outcome of export tasks started from now on. */
+  setExportOutcome(outcome: ExportOutcome): void;
+  /** ARN of a resource in the stand-in's account and region. */
+  arn(type: 'db' | 'cluster' | 'snapshot', id: string): string;
+  close(): Promise<void>;
+}
+
+export async function startAwsStandin(options: StandinOptions = {}): Promise<AwsStandin> {
+  const region = options.region ?? 'us-east-1';
+  const accountId = options.accountId ?? '111122223333';
+  const clock = createClock({ start: options.startTime, timeScale: options.timeScale, manual: options.manualClock });
+  const ownRoot = options.s3Root === undefined;
+  const s3Root = options.s3Root ?? mkdtempSync(join(tmpdir(), 'aws-standin-s3-'));
+  const faults = new Faults(options.faults, clock.now);
+  const calls = new CallLog();
+  const world = new RdsWorld(region, accountId, { ...DEFAULT_DURATIONS, ...options.durations }, clock.now);
+  if (options.exportOutcome) world.nextExportOutcome = options.exportOutcome;
+  const metrics = new MetricStore(world, faults, options.metrics);
+  const s3 = new S3Store(s3Root);
+
+  const seed = (s: StandinSeed) => {
+    for (const i of s.instances ?? []) world.seedInstance(i);
+    for (const snap of s.snapshots ?? []) world.seedSnapshot(snap);
+    for (const b of s.buckets ?? []) s3.createBucket(b);
+    for (const o of s.objects ?? []) {
+      if (!s3.bucketExists(o.bucket)) s3.createBucket(o.bucket);
+      s3.putObject(o.bucket, o.key, o.body, { ContentType: o.ContentType, ContentEncoding: o.ContentEncoding, Metadata: o.Metadata });
+    }
+  };
+  if (options.seed) seed(options.seed);
+
+  const { server, endpoint } = await listen(
+    {
+      handlers: {
+        rds: { identify: rdsIdentify, handle: (_req, op, params) => handleRds(world, op, params), error: rdsError },
+        cloudwatch: { identify: cloudwatchIdentify, handle: (_req, op, params) => handleCloudWatch(metrics, op, params), error: cloudwatchError },
+        s3: { identify: s3Identify, handle: (req) => handleS3(s3, req), error: s3Error },
+      },
+      faults,
+      calls,
+      now: clock.now,
+      onInternalError: options.onInternalError ?? ((err) => process.stderr.write(`aws stand-in internal error: ${err instanceof Error ? err.stack : String(err)}\n`)),
+    },
+    '127.0.0.1',
+    options.port ?? 0,
+  );
+
+  return {
+    endpoint,
+    env: {
+      AWS_ENDPOINT_URL_RDS: endpoint,
+      AWS_ENDPOINT_URL_CLOUDWATCH: endpoint,
+      AWS_ENDPOINT_URL_S3: endpoint,
+      AWS_REGION: region,
+      AWS_ACCESS_KEY_ID: 'AKIASTANDINEXAMPLE00',
+      AWS_SECRET_ACCESS_KEY: 'standin-secret-not-a-real-key',
+    },
+    region,
+    accountId,
+    s3Root,
+    clock,
+    faults,
+    calls,
+    rds: world,
+    metrics,
+    s3,
+    seed,
+    setExportOutcome: (outcome) => {
+      world.nextExportOutcome = outcome;
+    },
+    arn: (type, id) => world.arn(type, id.toLowerCase()),
+    close: () => closeServer(server).then(() => {
+      if (ownRoot) rmSync(s3Root, { recursive: true, force: true });
+    }),
+  };
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

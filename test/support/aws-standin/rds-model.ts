@@ -1,0 +1,314 @@
+// The RDS world of one account and region: DB instances, snapshots, clusters with their member
+// instances, tags, associated roles, export tasks and events. Statuses are not stored but computed
+// from timestamps and the stand-in clock, so they move as the clock moves (creating → backing-up →
+// available; promoting → available; STARTING → IN_PROGRESS → COMPLETE; PENDING → ACTIVE).
+import { MINUTE, SECOND } from './clock.js';
+
+export interface Durations {
+  /** DB snapshot creating → available. */
+  snapshotCreate: number;
+  /** Cluster creating (then backing-up). */
+  clusterCreating: number;
+  /** Cluster backing-up (then available). */
+  clusterBackingUp: number;
+  /** Instance in a cluster creating → available (never before its cluster is available). */
+  instanceCreate: number;
+  /** PromoteReadReplicaDBCluster: promoting → available. */
+  promote: number;
+  /** AddRoleToDBCluster: PENDING → ACTIVE. */
+  roleActivate: number;
+  /** Export task STARTING → IN_PROGRESS. */
+  exportStarting: number;
+  /** Export task IN_PROGRESS → COMPLETE/FAILED. */
+  exportRun: number;
+  /** RDSToAuroraPostgreSQLReplicaLag falls from its initial value to ~0 over this long after the replica instance is available. */
+  lagCatchUp: number;
+}
+
+export const DEFAULT_DURATIONS: Durations = {
+  snapshotCreate: 5 * MINUTE,
+  clusterCreating: 10 * MINUTE,
+  clusterBackingUp: 2 * MINUTE,
+  instanceCreate: 8 * MINUTE,
+  promote: 5 * MINUTE,
+  roleActivate: 1 * MINUTE,
+  exportStarting: 2 * MINUTE,
+  exportRun: 20 * MINUTE,
+  lagCatchUp: 30 * MINUTE,
+};
+
+export type Tag = { Key: string; Value: string };
+
+/** A number, a linear series (minutes counted from the stand-in's start), or a function of stand-in time (in-process only). */
+export type SeriesSpec = number | { start: number; perMinute: number } | ((time: number) => number);
+
+export interface InstanceSeed {
+  id: string;
+  engine?: string;
+  engineVersion?: string;
+  instanceClass?: string;
+  allocatedStorageGiB?: number;
+  storageEncrypted?: boolean;
+  kmsKeyId?: string;
+  status?: string;
+  tags?: Tag[];
+  /** Source metrics: FreeStorageSpace, OldestReplicationSlotLag, TransactionLogsDiskUsage, ... (bytes). */
+  metrics?: Record<string, SeriesSpec>;
+}
+
+export interface SnapshotSeed {
+  id: string;
+  instanceId: string;
+  engineVersion?: string;
+  storageEncrypted?: boolean;
+  kmsKeyId?: string;
+  allocatedStorageGiB?: number;
+  tags?: Tag[];
+}
+
+export interface Instance {
+  id: string;
+  arn: string;
+  engine: string;
+  engineVersion: string;
+  instanceClass: string;
+  allocatedStorage: number;
+  storageEncrypted: boolean;
+  kmsKeyId?: string;
+  createdAt: number;
+  /** Fixed status of a seeded instance; cluster members compute theirs. */
+  fixedStatus?: string;
+  clusterId?: string;
+  publiclyAccessible: boolean;
+  tags: Tag[];
+  metrics: Record<string, SeriesSpec>;
+  dbiResourceId: string;
+}
+
+export interface Role {
+  roleArn: string;
+  featureName?: string;
+  addedAt: number;
+}
+
+export interface Cluster {
+  id: string;
+  arn: string;
+  engine: string;
+  engineVersion: string;
+  createdAt: number;
+  replicationSourceArn?: string;
+  sourceInstanceId?: string;
+  promoteAt?: number;
+  snapshotArn?: string;
+  storageEncrypted: boolean;
+  kmsKeyId?: string;
+  subnetGroup?: string;
+  securityGroups: string[];
+  tags: Tag[];
+  roles: Role[];
+  resourceId: string;
+}
+
+export interface Snapshot {
+  id: string;
+  arn: string;
+  instanceId: string;
+  engine: string;
+  engineVersion: string;
+  allocatedStorage: number;
+  storageEncrypted: boolean;
+  kmsKeyId?: string;
+  createdAt: number;
+  /** Seeded snapshots exist already (available). */
+  seeded: boolean;
+  tags: Tag[];
+}
+
+export type ExportOutcome =
+  | { kind: 'complete'; totalExtractedDataInGB?: number; warningMessage?: string }
+  | { kind: 'failed'; failureCause: string };
+
+export interface ExportTask {
+  id: string;
+  sourceArn: string;
+  sourceType: 'CLUSTER' | 'SNAPSHOT';
+  bucket: string;
+  prefix?: string;
+  iamRoleArn: string;
+  kmsKeyId: string;
+  exportOnly?: string[];
+  startedAt: number;
+  outcome: ExportOutcome;
+}
+
+export interface RdsEvent {
+  sourceId: string;
+  sourceType: 'db-instance' | 'db-cluster' | 'db-snapshot';
+  sourceArn: string;
+  message: string;
+  categories: string[];
+  date: number;
+}
+
+export class RdsWorld {
+  readonly instances = new Map<string, Instance>();
+  readonly clusters = new Map<string, Cluster>();
+  readonly snapshots = new Map<string, Snapshot>();
+  readonly exports = new Map<string, ExportTask>();
+  readonly events: RdsEvent[] = [];
+  /** Outcome given to export tasks started from now on. */
+  nextExportOutcome: ExportOutcome = { kind: 'complete', totalExtractedDataInGB: 12 };
+  private serial = 0;
+  /** Stand-in time when the world was made (origin of linear metric series). */
+  readonly startedAt: number;
+
+  constructor(
+    readonly region: string,
+    readonly account: string,
+    readonly durations: Durations,
+    readonly now: () => number,
+  ) {
+    this.startedAt = now();
+  }
+
+  arn(type: 'db' | 'cluster' | 'snapshot' | 'export-task', id: string): string {
+    return `arn:aws:rds:${this.region}:${this.account}:${type}:${id}`;
+  }
+
+  uniqueSuffix(prefix: string): string {
+    this.serial += 1;
+    return `${prefix}-${(this.serial * 7919).toString(36).toUpperCase().padStart(6, 'X')}STANDIN`;
+  }
+
+  // ---- statuses, computed from the clock ----
+
+  clusterAvailableAt(c: Cluster): number {
+    return c.createdAt + this.durations.clusterCreating + this.durations.clusterBackingUp;
+  }
+
+  clusterStatus(c: Cluster): string {
+    const now = this.now();
+    if (c.promoteAt !== undefined) return now < c.promoteAt + this.durations.promote ? 'promoting' : 'available';
+    if (now < c.createdAt + this.durations.clusterCreating) return 'creating';
+    if (now < this.clusterAvailableAt(c)) return 'backing-up';
+    return 'available';
+  }
+
+  /** True while the cluster replicates from its source (until its promotion has finished). */
+  isReplica(c: Cluster): boolean {
+    if (!c.replicationSourceArn) return false;
+    return c.promoteAt === undefined || this.now() < c.promoteAt + this.durations.promote;
+  }
+
+  instanceAvailableAt(i: Instance): number {
+    if (!i.clusterId) return i.createdAt;
+    const c = this.clusters.get(i.clusterId);
+    const own = i.createdAt + this.durations.instanceCreate;
+    return c ? Math.max(own, this.clusterAvailableAt(c)) : own;
+  }
+
+  instanceStatus(i: Instance): string {
+    if (i.fixedStatus) return i.fixedStatus;
+    return this.now() < this.instanceAvailableAt(i) ? 'creating' : 'available';
+  }
+
+  snapshotStatus(s: Snapshot): { status: string; percent: number } {
+    if (s.seeded) return { status: 'available', percent: 100 };
+    const elapsed = this.now() - s.createdAt;
+    if (elapsed >= this.durations.snapshotCreate) return { status: 'available', percent: 100 };
+    return { status: 'creating', percent: Math.floor((elapsed / this.durations.snapshotCreate) * 100) };
+  }
+
+  roleStatus(r: Role): 'PENDING' | 'ACTIVE' {
+    return this.now() < r.addedAt + this.durations.roleActivate ? 'PENDING' : 'ACTIVE';
+  }
+
+  exportStatus(t: ExportTask): { status: string; percent: number } {
+    const elapsed = this.now() - t.startedAt;
+    const { exportStarting, exportRun } = this.durations;
+    if (elapsed < exportStarting) return { status: 'STARTING', percent: 0 };
+    if (elapsed < exportStarting + exportRun) {
+      return { status: 'IN_PROGRESS', percent: Math.min(99, Math.floor(((elapsed - exportStarting) / exportRun) * 100)) };
+    }
+    return t.outcome.kind === 'complete' ? { status: 'COMPLETE', percent: 100 } : { status: 'FAILED', percent: 0 };
+  }
+
+  exportEndsAt(t: ExportTask): number {
+    return t.startedAt + this.durations.exportStarting + this.durations.exportRun;
+  }
+
+  /** Aurora replica clusters fed by this instance (until promoted): its ReadReplicaDBClusterIdentifiers. */
+  replicaClustersOf(instanceId: string): Cluster[] {
+    return [...this.clusters.values()].filter((c) => c.sourceInstanceId === instanceId && this.isReplica(c));
+  }
+
+  /** Events whose time has come (the promotion event appears when promotion finishes). */
+  visibleEvents(): RdsEvent[] {
+    const now = this.now();
+    const derived: RdsEvent[] = [];
+    for (const c of this.clusters.values()) {
+      if (c.promoteAt !== undefined && c.replicationSourceArn) {
+        derived.push({
+          sourceId: c.id,
+          sourceType: 'db-cluster',
+          sourceArn: c.arn,
+          message: 'Promoted Read Replica cluster to stand-alone database cluster.',
+          categories: ['notification'],
+          date: c.promoteAt + this.durations.promote,
+        });
+      }
+    }
+    return [...this.events, ...derived].filter((e) => e.date <= now).sort((a, b) => a.date - b.date);
+  }
+
+  addEvent(e: Omit<RdsEvent, 'date'> & { date?: number }): void {
+    this.events.push({ ...e, date: e.date ?? this.now() });
+  }
+
+  seedInstance(seed: InstanceSeed): Instance {
+    const id = seed.id.toLowerCase();
+    const inst: Instance = {
+      id,
+      arn: this.arn('db', id),
+      engine: seed.engine ?? 'postgres',
+      engineVersion: seed.engineVersion ?? '16.4',
+      instanceClass: seed.instanceClass ?? 'db.m6g.large',
+      allocatedStorage: seed.allocatedStorageGiB ?? 100,
+      storageEncrypted: seed.storageEncrypted ?? false,
+      kmsKeyId: seed.kmsKeyId ?? (seed.storageEncrypted ? `arn:aws:kms:${this.region}:${this.account}:key/standin-default` : undefined),
+      createdAt: this.now() - 30 * 24 * 60 * MINUTE,
+      fixedStatus: seed.status ?? 'available',
+      publiclyAccessible: false,
+      tags: seed.tags ?? [],
+      metrics: seed.metrics ?? {},
+      dbiResourceId: this.uniqueSuffix('db'),
+    };
+    this.instances.set(id, inst);
+    return inst;
+  }
+
+  seedSnapshot(seed: SnapshotSeed): Snapshot {
+    const id = seed.id.toLowerCase();
+    const source = this.instances.get(seed.instanceId.toLowerCase());
+    const snap: Snapshot = {
+      id,
+      arn: this.arn('snapshot', id),
+      instanceId: seed.instanceId.toLowerCase(),
+      engine: source?.engine ?? 'postgres',
+      engineVersion: seed.engineVersion ?? source?.engineVersion ?? '16.4',
+      allocatedStorage: seed.allocatedStorageGiB ?? source?.allocatedStorage ?? 100,
+      storageEncrypted: seed.storageEncrypted ?? source?.storageEncrypted ?? false,
+      kmsKeyId: seed.kmsKeyId ?? source?.kmsKeyId,
+      createdAt: this.now() - 60 * MINUTE,
+      seeded: true,
+      tags: seed.tags ?? [],
+    };
+    this.snapshots.set(id, snap);
+    return snap;
+  }
+}
+
+export const PORT = 5432;
+export const ENDPOINT_SUFFIX = 'cstandin0abc';
+export { SECOND };
