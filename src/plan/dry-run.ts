@@ -1,0 +1,116 @@
+// Dry-run: a pure function from (plan, environment, what the state file knows) to the review of what
+// `apply` would do — each step's planned actions with values resolved for display (outputs not known
+// yet as placeholders, secrets as ***), and the ${env.…} values that are not set now.
+import type { PlannedAction, StepRegistry } from '../steps/step.js';
+import { redact, resolveDeep, SECRET_PLACEHOLDER, type ValueScope } from './values.js';
+import type { Plan, StepSpec } from './types.js';
+
+export interface KnownStep {
+  status?: string;
+  outputs?: Readonly<Record<string, unknown>>;
+}
+
+export interface DryRunInput {
+  plan: Plan;
+  env: Readonly<Record<string, string | undefined>>;
+  /** --region, else the plan's region. */
+  region?: string;
+  /** Per step id, from the state file when there is one. */
+  known?: Readonly<Record<string, KnownStep | undefined>>;
+  registry: StepRegistry;
+}
+
+export interface ReviewStep {
+  id: string;
+  type: string;
+  description?: string;
+  status?: string;
+  actions: PlannedAction[];
+  /** describe() failed for this step (a bug in the step type; the review goes on). */
+  error?: string;
+}
+
+export interface UnresolvedValue {
+  /** e.g. ${env.PGPASSWORD} */
+  ref: string;
+  /** Ids of the steps that use it. */
+  steps: string[];
+}
+
+export interface PlanReview {
+  plan: { name: string; file: string; region?: string; steps: number };
+  steps: ReviewStep[];
+  /** ${env.…} values not set in the environment now (apply will need them). */
+  unresolved: UnresolvedValue[];
+}
+
+export function dryRun(input: DryRunInput): PlanReview {
+  const { plan, env, known = {}, registry } = input;
+  const region = input.region ?? plan.region;
+  const outputs: Record<string, Readonly<Record<string, unknown>> | undefined> = {};
+  for (const [id, k] of Object.entries(known)) if (k?.outputs) outputs[id] = k.outputs;
+  const scope: ValueScope = { vars: plan.vars, env, outputs };
+
+  const unresolved = new Map<string, Set<string>>();
+  const steps: ReviewStep[] = plan.steps.map((raw: StepSpec) => {
+    const resolution = resolveDeep(raw, scope, 'display');
+    for (const ref of resolution.unresolved) {
+      for (const m of ref.matchAll(/\$\{env\.[A-Za-z_][A-Za-z0-9_]*\}/g)) {
+        if (!unresolved.has(m[0])) unresolved.set(m[0], new Set());
+        unresolved.get(m[0])!.add(raw.id);
+      }
+    }
+    const base: ReviewStep = {
+      id: raw.id,
+      type: raw.type,
+      ...(raw.description !== undefined ? { description: raw.description } : {}),
+      ...(known[raw.id]?.status !== undefined ? { status: known[raw.id]!.status } : {}),
+      actions: [],
+    };
+    const module = registry[raw.type];
+    if (!module) return { ...base, error: `no step module registered for type "${raw.type}"` };
+    // Every secret value met anywhere in the plan is masked in every step's actions.
+    const secrets = [...resolution.secrets, ...secretEnvValues(plan, env)];
+    try {
+      const actions = module.describe(resolution.value, { planName: plan.name, stepId: raw.id, region });
+      return { ...base, actions: redact(structuredCloneSafe(actions), secrets) };
+    } catch (err) {
+      const message = redact(String((err as Error)?.message ?? err), secrets);
+      return { ...base, error: `describe() failed: ${message}` };
+    }
+  });
+
+  return {
+    plan: { name: plan.name, file: plan.file, ...(region ? { region } : {}), steps: plan.steps.length },
+    steps,
+    unresolved: [...unresolved].map(([ref, ids]) => ({ ref, steps: [...ids] })),
+  };
+}
+
+/** Values of env variables that the plan uses in secret fields (password, credentials). */
+function secretEnvValues(plan: Plan, env: Readonly<Record<string, string | undefined>>): string[] {
+  const found: string[] = [];
+  const walk = (v: unknown, secret: boolean, depth: number): void => {
+    if (depth > 12) return;
+    if (typeof v === 'string' && secret) {
+      for (const m of v.matchAll(/\$\{env\.([A-Za-z_][A-Za-z0-9_]*)\}/g)) {
+        const value = env[m[1]];
+        if (value && value !== SECRET_PLACEHOLDER) found.push(value);
+      }
+    } else if (Array.isArray(v)) v.forEach((x) => walk(x, secret, depth + 1));
+    else if (v && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) walk(x, secret || ['password', 'accessKeyId', 'secretAccessKey', 'sessionToken', 'credentials'].includes(k), depth + 1);
+    }
+  };
+  walk(plan.steps, false, 0);
+  return found;
+}
+
+/** Actions are plain data; copy them so rendering can never mutate a step module's constants. */
+function structuredCloneSafe(actions: PlannedAction[]): PlannedAction[] {
+  try {
+    return structuredClone(actions);
+  } catch {
+    return JSON.parse(JSON.stringify(actions)) as PlannedAction[];
+  }
+}
