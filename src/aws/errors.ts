@@ -60,7 +60,8 @@ export function formatAwsCallMessage(d: AwsCallErrorDetails): string {
   const about = d.resourceId ? ` for ${d.resourceId}` : '';
   const where = d.region ? ` (${d.region})` : '';
   const tries = d.attempts && d.attempts > 1 ? ` after ${d.attempts} attempts` : '';
-  const aws = d.awsMessage && d.awsMessage !== d.code ? `: ${redact(d.awsMessage)}` : '';
+  const text = d.awsMessage?.trim().replace(/\.+$/, '');
+  const aws = text && text !== d.code ? `: ${redact(text)}` : '';
   return `${SERVICE_NAMES[d.service]} ${d.operation}${about}${where} failed${tries}: ${d.code}${aws}. ${remedyFor(d)}`;
 }
 

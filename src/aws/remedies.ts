@@ -20,6 +20,8 @@ export function iamActionsFor(service: AwsCallErrorDetails['service'], operation
   return [`rds:${operation}`, ...(extra[operation] ?? [])];
 }
 
+const SERVICE_LABEL = { rds: 'RDS', cloudwatch: 'CloudWatch', s3: 'S3' } as const;
+
 const CREDENTIALS_HELP =
   'Set AWS_PROFILE (or pass --profile) to a profile in ~/.aws/config, or set AWS_ACCESS_KEY_ID and ' +
   'AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary credentials); for SSO profiles run ' +
@@ -47,7 +49,7 @@ export function remedyFor(d: AwsCallErrorDetails): string {
     return 'No AWS region is set: pass --region, set "region:" in the plan, or set AWS_REGION.';
   }
   if (/^(Throttling|ThrottlingException|TooManyRequestsException|RequestLimitExceeded|SlowDown|RequestThrottled|RequestThrottledException|ProvisionedThroughputExceededException)$/.test(code)) {
-    return `AWS kept rate-limiting the call even after the SDK's retries: other tools in this account are probably calling ${d.service.toUpperCase()} heavily. Wait a few minutes and run the command again (it resumes where it stopped).`;
+    return `AWS kept rate-limiting the call even after the SDK's retries: other tools in this account are probably calling the ${SERVICE_LABEL[d.service]} API heavily. Wait a few minutes and run the command again (it resumes where it stopped).`;
   }
   if (/(NotFound|NotFoundFault|^NoSuchKey$|^NoSuchBucket$|^NotFound$)/.test(code)) {
     return `Check that${id} is spelled right and exists${region}, and that the account of these credentials owns it.`;
@@ -61,7 +63,7 @@ export function remedyFor(d: AwsCallErrorDetails): string {
   if (/QuotaExceeded|LimitExceeded|InsufficientDBInstanceCapacity|StorageQuotaExceeded/.test(code)) {
     return `An account quota or capacity limit was hit: ask for a quota increase (Service Quotas console) or free up resources, then run the command again.`;
   }
-  if (/^(InvalidParameterValue|InvalidParameterCombination|MissingParameter|ValidationError|ValidationException|InvalidArgument)$/.test(code)) {
+  if (/^(InvalidParameterValue|InvalidParameterValueException|InvalidParameterCombination|InvalidParameterCombinationException|MissingParameter|MissingRequiredParameterException|ValidationError|ValidationException|InvalidArgument)$/.test(code)) {
     return `AWS rejected the parameters of this call: fix the corresponding field in the plan (see the message above), run "aurora-migrate validate", then apply again.`;
   }
   if (code === 'NetworkingError' || code === 'TimeoutError' || /^E[A-Z]+$/.test(code)) {
