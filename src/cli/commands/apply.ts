@@ -48,7 +48,8 @@ export async function loadPlanOrReport(file: string, io: Io, load: typeof loadPl
   }
   for (const d of loaded.diagnostics) io.stderr.write(`${d.file}:${d.line}:${d.column}: ${d.severity}: ${d.message}\n`);
   if (!loaded.ok) return ExitCode.Invalid;
-  return loaded.plan;
+  // Messages name the plan as the user typed it, even when it was read relative to io.cwd.
+  return loaded.plan.file === file ? loaded.plan : (Object.freeze({ ...loaded.plan, file }) as Plan);
 }
 
 export async function runApply(file: string, opts: ApplyOptions, io: Io, overrides: ApplyOverrides = {}): Promise<number> {

@@ -1,7 +1,55 @@
-// `aurora-migrate status`. Placeholder until its issue lands.
+// `aurora-migrate status PLAN`: what the state file says, step by step (text or json). Read-only:
+// never takes the lock, never writes. No state file yet → every step pending, exit 0.
 import type { GlobalOptions, Io } from '../io.js';
-import { NotImplemented } from '../../errors.js';
+import { useColor } from '../io.js';
+import { ExitCode } from '../exit-codes.js';
+import type { Plan } from '../../plan/types.js';
+import { defaultStatePath, readState } from '../../engine/state-file.js';
+import { summarizeSteps } from '../../engine/result.js';
+import { stepContentHash } from '../../engine/hash.js';
+import { inspectLease } from '../../engine/lock.js';
+import { timeScaleFromEnv } from '../../engine/time-scale.js';
+import { renderStatusText, type StatusReport } from '../../render/status.js';
+import { loadPlanOrReport, type ApplyOverrides } from './apply.js';
 
-export async function runStatus(_arg: unknown, _opts: GlobalOptions, _io: Io): Promise<number> {
-  throw new NotImplemented('"aurora-migrate status" is not implemented yet');
+export async function buildStatusReport(plan: Plan, planArg: string, statePath: string, env: Io['env']): Promise<StatusReport> {
+  const read = await readState(statePath, plan.name);
+  const state = read.exists ? read.state : undefined;
+  const steps = summarizeSteps(plan, state).map((s) => {
+    const ran = state?.steps[s.id];
+    const changed = ran && ran.status !== 'pending' && ran.hash !== stepContentHash(plan.steps.find((p) => p.id === s.id)!);
+    return changed ? { ...s, changedSinceRun: true } : s;
+  });
+  const report: StatusReport = { version: 1, plan: plan.name, planFile: planArg, stateFile: statePath, exists: !!state, steps };
+  if (state) {
+    report.runId = state.runId;
+    report.updatedAt = state.updatedAt;
+    if (state.finishedAt) report.finishedAt = state.finishedAt;
+  }
+  const lease = await inspectLease(statePath);
+  if (lease) {
+    const h = lease.holder;
+    report.lock = { ...(h ? { host: h.host, pid: h.pid, user: h.user, since: h.since } : {}), heartbeatAgeMs: Math.round(lease.heartbeatAgeMs), stale: lease.stale || lease.holderGone };
+  }
+  try {
+    const ts = timeScaleFromEnv(env);
+    if (ts.scale !== 1) report.timeScale = ts.scale;
+  } catch {
+    // apply reports a bad value; status only shows a valid one
+  }
+  const waiting = steps.find((s) => s.status === 'awaiting-approval');
+  if (waiting) {
+    const spec = plan.steps.find((p) => p.id === waiting.id) as { message?: string };
+    report.pendingApproval = { stepId: waiting.id, message: spec.message ?? '', approveWith: `aurora-migrate apply ${planArg} --approve ${waiting.id}` };
+  }
+  return report;
+}
+
+export async function runStatus(file: string, opts: GlobalOptions, io: Io, overrides: Pick<ApplyOverrides, 'loadPlan'> = {}): Promise<number> {
+  const plan = await loadPlanOrReport(file, io, overrides.loadPlan);
+  if (typeof plan === 'number') return plan;
+  const report = await buildStatusReport(plan, file, defaultStatePath(plan.name, io.cwd, opts.state), io.env);
+  if (opts.format === 'json') io.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  else io.stdout.write(renderStatusText(report, { color: useColor(io, opts, 'stdout') }));
+  return ExitCode.Ok;
 }
