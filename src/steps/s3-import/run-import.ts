@@ -1,0 +1,191 @@
+// s3-import's run(): set up (role, extension, ledger, tables), then `concurrency` workers each with
+// their own connection pull files from one shared, streamed source (listing page by page, skipping
+// what the ledger already has) and import them exactly once. A lost connection is retried on a new
+// one (the ledger makes that safe); a file the database refuses is a file failure (onError decides);
+// anything else stops the run. At the end: failures listed, expectRows checked against the ledger.
+import type { DbSession, ResolvedConnection } from '../../db/api.js';
+import { isDbError } from '../../db/errors.js';
+import { toResolvedConnection } from '../../db/connection.js';
+import { Interrupted, StepFailed } from '../../errors.js';
+import type { S3ImportSpec } from '../../plan/types.js';
+import type { StepContext } from '../step.js';
+import { ensureClusterRole } from './iam-role.js';
+import { FileFailed, importFile, type FileJob } from './import-file.js';
+import { LEDGER_DDL, RESOLVE_TABLE_SQL, importedKeys, ledgerTotals } from './ledger.js';
+import { objectPages } from './objects.js';
+import { checkImportSpec, columnListText } from './spec-checks.js';
+import { ImportProgress } from './progress.js';
+
+export const CREATE_EXTENSION_SQL = 'CREATE EXTENSION IF NOT EXISTS aws_s3 CASCADE';
+const MAX_RETRIES = 5;
+const FATAL_CONNECT_STATES = new Set(['28P01', '28000', '3D000', '42501']);
+const LISTED_FAILURES = 20;
+
+export async function runImport(spec: S3ImportSpec, ctx: StepContext): Promise<Record<string, unknown>> {
+  const fail = (message: string, cause?: unknown) => new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: ${message}`, { cause });
+  const problems = checkImportSpec(spec);
+  if (problems.length) throw fail(`the step's definition has problems:\n  ${problems.join('\n  ')}\nFix the plan, then run apply again.`);
+
+  if (spec.cluster && spec.iamRole) await ensureClusterRole(ctx, spec.cluster, spec.iamRole, 's3Import');
+
+  const conn = toResolvedConnection(spec.connection);
+  const control = await open(ctx, conn, fail);
+  const sql = async (text: string, params?: unknown[]) => {
+    ctx.event('sql', { sql: text, ...(params ? { params } : {}) });
+    return control.query(text, params);
+  };
+  try {
+    await sql(CREATE_EXTENSION_SQL).catch((err) => {
+      throw fail(`${CREATE_EXTENSION_SQL} failed: ${(err as Error).message}. On Aurora PostgreSQL the user needs rds_superuser (or the extension created beforehand by one).`, err);
+    });
+    for (const ddl of LEDGER_DDL) {
+      await sql(ddl).catch((err) => {
+        throw fail(`creating the ledger (${ddl.split('(')[0].trim()}) failed: ${(err as Error).message}. The user needs CREATE on the database (or create schema aurora_migrate for it).`, err);
+      });
+    }
+    const tables: string[] = [];
+    for (const [i, t] of spec.tables.entries()) {
+      const { rows } = await control.query<{ name: string; kind: string }>(RESOLVE_TABLE_SQL, [t.table]);
+      if (!rows[0]) throw fail(`tables[${i}].table: ${t.table} does not exist in database "${conn.database}" (or the user cannot see it). Create the table first.`);
+      tables.push(rows[0].name);
+    }
+    await ctx.checkpoint.set({ ...(ctx.checkpoint.get() ?? {}), setup: 'done' });
+
+    const progress = new ImportProgress(ctx, spec.tables.length);
+    const failures: FileFailed[] = [];
+    let failureCount = 0;
+    let fatal: unknown;
+    let stopping = false;
+    const onError = spec.onError ?? 'stop';
+
+    async function* jobs(): AsyncGenerator<FileJob> {
+      for (const [tableIndex, t] of spec.tables.entries()) {
+        const base = { tableIndex, table: tables[tableIndex], columns: columnListText(t.columns), options: t.options ?? '', bucket: t.from.bucket, region: t.from.region };
+        for await (const page of objectPages(ctx.aws, t.from, ctx.signal)) {
+          const done = await importedKeys(control, base.table, base.bucket, page.map((o) => o.key));
+          for (const o of page) {
+            progress.listed(tableIndex);
+            const etags = done.get(o.key);
+            if (etags?.has(o.etag)) {
+              progress.skipped();
+              continue;
+            }
+            if (etags) ctx.warn(`s3://${base.bucket}/${o.key} changed since it was imported into ${base.table} (ETag now ${o.etag}); importing the new version as well`);
+            yield { ...base, key: o.key, etag: o.etag, size: o.size };
+          }
+        }
+        progress.listingDone(tableIndex);
+      }
+    }
+    const source = jobs();
+    const next = async (): Promise<FileJob | undefined> => {
+      if (stopping || ctx.signal.aborted) return undefined;
+      const r = await source.next();
+      return r.done ? undefined : r.value;
+    };
+
+    const meta = {
+      planName: ctx.planName,
+      stepId: ctx.stepId,
+      runId: ctx.runId,
+      credentials: spec.credentials,
+      onSql: (text: string, params: unknown[]) => ctx.event('sql', { sql: text, params }),
+    };
+
+    const worker = async () => {
+      let session: DbSession | undefined;
+      try {
+        for (;;) {
+          let job: FileJob | undefined;
+          try {
+            job = await next();
+          } catch (err) {
+            fatal ??= err;
+            stopping = true;
+          }
+          if (!job) return;
+          for (let attempt = 1; ; attempt++) {
+            try {
+              session ??= await ctx.db.connect(conn, { signal: ctx.signal });
+              const outcome = await importFile(session, job, meta);
+              if (outcome.status === 'imported') progress.imported(outcome.rows);
+              else progress.skipped();
+              break;
+            } catch (err) {
+              if (ctx.signal.aborted || isDbError(err, 'canceled')) return;
+              if (err instanceof FileFailed) {
+                failureCount++;
+                if (failures.length < LISTED_FAILURES) failures.push(err);
+                progress.failed();
+                ctx.warn(`file failed: ${err.message}`);
+                if (onError === 'stop') stopping = true;
+                break;
+              }
+              const retryable =
+                isDbError(err, 'connection') || (isDbError(err, 'connect') && !FATAL_CONNECT_STATES.has(err.sqlstate ?? ''));
+              if (retryable && attempt < MAX_RETRIES && !stopping) {
+                await session?.close().catch(() => undefined);
+                session = undefined;
+                ctx.warn(`connection problem while importing s3://${job.bucket}/${job.key} (attempt ${attempt} of ${MAX_RETRIES}): ${(err as Error).message}; retrying on a new connection`);
+                await ctx.sleep(Math.min(1000 * 2 ** (attempt - 1), 30_000)).catch(() => undefined);
+                if (ctx.signal.aborted) return;
+                continue;
+              }
+              fatal ??= err;
+              stopping = true;
+              return;
+            }
+          }
+        }
+      } finally {
+        await session?.close().catch(() => undefined);
+      }
+    };
+
+    const concurrency = spec.concurrency ?? 4;
+    await Promise.all(Array.from({ length: concurrency }, () => worker()));
+    await source.return(undefined).catch(() => undefined);
+    progress.report(true);
+    const summary = progress.summary();
+    await ctx.checkpoint.set({ setup: 'done', lastAttempt: summary, failedFiles: failureCount, failedKeys: failures.slice(0, 10).map((f) => `s3://${f.job.bucket}/${f.job.key}`) });
+
+    if (ctx.signal.aborted) throw new Interrupted(`step "${ctx.stepId}" interrupted after ${summary.filesImported} file(s) in this attempt; run apply again to import the rest`);
+    if (fatal) {
+      if (fatal instanceof StepFailed || fatal instanceof Interrupted) throw fatal;
+      throw fail(`${(fatal as Error)?.message ?? String(fatal)}. Files imported so far are recorded in aurora_migrate.s3_import_ledger; run apply again to import the rest.`, fatal);
+    }
+    if (failureCount > 0) {
+      const listed = failures.map((f) => `  - ${f.message}`).join('\n');
+      const more = failureCount > failures.length ? `\n  ... and ${failureCount - failures.length} more` : '';
+      const what = onError === 'stop' ? 'stopped at a file the database refused (onError: stop)' : `${failureCount} file(s) failed (onError: continue)`;
+      throw fail(`${what}:\n${listed}${more}\nFix the file(s) or the table's options, then run apply again: files already imported are skipped.`);
+    }
+
+    let filesImported = 0;
+    let rowsImported = 0;
+    const mismatches: string[] = [];
+    for (const [i, t] of spec.tables.entries()) {
+      const totals = await ledgerTotals(control, tables[i], t.from);
+      filesImported += totals.files;
+      rowsImported += totals.rows;
+      if (t.expectRows !== undefined && totals.rows !== t.expectRows) {
+        mismatches.push(`  - ${tables[i]} from s3://${t.from.bucket}/${t.from.prefix ?? `(${t.from.keys?.length} keys)`}: expected ${t.expectRows} rows, the ledger records ${totals.rows} in ${totals.files} file(s)`);
+      }
+    }
+    if (mismatches.length) {
+      throw fail(`row counts differ from expectRows:\n${mismatches.join('\n')}\nCheck the source files and the plan's expectRows; imported files stay recorded and are not imported again.`);
+    }
+    return { filesImported, rowsImported };
+  } finally {
+    await control.close().catch(() => undefined);
+  }
+}
+
+async function open(ctx: StepContext, conn: ResolvedConnection, fail: (m: string, c?: unknown) => StepFailed): Promise<DbSession> {
+  try {
+    return await ctx.db.connect(conn, { signal: ctx.signal });
+  } catch (err) {
+    if (ctx.signal.aborted) throw new Interrupted('interrupted');
+    throw fail((err as Error).message, err);
+  }
+}
