@@ -100,7 +100,7 @@ function checkLagWatch(step: Record<string, unknown>, at: string, report: Report
   const pollEvery = dur('pollEvery');
   if (pollEvery !== undefined && pollEvery < 1000) report(`${at}/pollEvery`, 'must be at least 1s');
   const timeout = dur('timeout') ?? 24 * 3_600_000;
-  if ((stableFor ?? 300_000) > timeout) report(`${at}/stableFor`, `is longer than the step's timeout (${String(step.timeout ?? '24h')}); the lag could never be stable in time`);
+  if (timeout > 0 && (stableFor ?? 300_000) > timeout) report(`${at}/stableFor`, `is longer than the step's timeout (${String(step.timeout ?? '24h')}); the lag could never be stable in time`);
 
   if (!Array.isArray(step.guards)) return;
   step.guards.forEach((g, j) => {

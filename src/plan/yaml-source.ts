@@ -38,8 +38,19 @@ const YAML_WORDS: Record<string, string> = {
   TAB_AS_INDENT: 'tabs are not allowed for indentation in YAML; use spaces',
 };
 
+/** Deeper than any plan; the YAML parser recurses per level, so refuse absurd nesting before parsing. */
+export const MAX_NESTING = 64;
+
 export function parseYamlSource(text: string): YamlSource {
   const lineCounter = new LineCounter();
+  const tooDeep = deepNestingOffset(text, MAX_NESTING);
+  if (tooDeep !== undefined) {
+    lineCounter.addNewLine(0);
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineCounter.addNewLine(i + 1);
+    const { line, col } = lineCounter.linePos(tooDeep);
+    const problem = { line, column: col, message: `the YAML is nested more than ${MAX_NESTING} levels deep; a plan needs only a few levels. Is this the right file?` };
+    return { data: undefined, problems: [problem], usable: false, positionOf: () => ({ line, column: col }), locate: () => ({ line, column: col }), scalarSource: () => undefined };
+  }
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'error', merge: false });
   const positionOf = (offset: number): Position => {
     const { line, col } = lineCounter.linePos(Math.max(0, Math.min(offset, text.length)));
@@ -51,7 +62,7 @@ export function parseYamlSource(text: string): YamlSource {
   for (const err of doc.errors) {
     const at = positionOf(err.pos[0]);
     if (err.code === 'DUPLICATE_KEY') {
-      const key = text.slice(err.pos[0], err.pos[1]) || '?';
+      const key = /^["']?([^"':\n]*)/.exec(text.slice(err.pos[0], err.pos[0] + 200))?.[1].trim() || '?';
       problems.push({ ...at, message: `duplicate key "${key}": a key may appear only once in a mapping` });
       continue;
     }
@@ -123,6 +134,42 @@ export function parseYamlSource(text: string): YamlSource {
       return { offset: node.range[0], source: text.slice(node.range[0], node.range[1]) };
     },
   };
+}
+
+/**
+ * Offset where nesting first exceeds `limit` levels, counting block indentation levels, "- " sequence
+ * entries and open flow brackets (quotes and comments roughly skipped). Undefined when shallower.
+ */
+export function deepNestingOffset(text: string, limit: number): number | undefined {
+  const indents: number[] = [];
+  let flow = 0;
+  let offset = 0;
+  for (const line of text.split('\n')) {
+    const start = offset;
+    offset += line.length + 1;
+    const body = line.trimStart();
+    if (flow === 0) {
+      if (body === '' || body.startsWith('#')) continue;
+      const indent = line.length - body.length;
+      while (indents.length > 0 && indents[indents.length - 1] >= indent) indents.pop();
+      indents.push(indent);
+      const dashes = /^(-\s+)*/.exec(body)![0].split('-').length - 1;
+      if (indents.length + dashes > limit) return start + indent;
+    }
+    let quote = '';
+    for (let i = 0; i < line.length; i++) {
+      const c = line[i];
+      if (quote) {
+        if (c === quote) quote = '';
+      } else if (c === '"' || c === "'") quote = c;
+      else if (c === '#' && (i === 0 || /\s/.test(line[i - 1]))) break;
+      else if (c === '[' || c === '{') {
+        flow++;
+        if (indents.length + flow > limit) return start + i;
+      } else if ((c === ']' || c === '}') && flow > 0) flow--;
+    }
+  }
+  return undefined;
 }
 
 /** `{ host: ${x} }` is a YAML trap: inside { } or [ ] a ${...} must be quoted. */
