@@ -124,9 +124,11 @@ async function toPlainData(service: AwsService, operation: string, output: any):
   return rest;
 }
 
+// In this order, so the resource a call creates or describes wins (CreateDBSnapshot → the snapshot,
+// CreateDBInstance → the instance, RestoreDBClusterFromSnapshot → the cluster).
 const RESOURCE_KEYS = [
-  'DBClusterIdentifier', 'DBInstanceIdentifier', 'DBSnapshotIdentifier', 'ExportTaskIdentifier',
-  'SourceArn', 'ResourceName', 'SourceIdentifier', 'SnapshotIdentifier', 'SourceDBSnapshotIdentifier',
+  'ExportTaskIdentifier', 'DBSnapshotIdentifier', 'TargetDBSnapshotIdentifier', 'DBInstanceIdentifier', 'DBClusterIdentifier',
+  'ResourceName', 'SourceIdentifier', 'SourceArn', 'SnapshotIdentifier', 'SourceDBSnapshotIdentifier',
 ];
 
 /** The resource a call is about, for messages: the first identifier in the input, or bucket/key. */

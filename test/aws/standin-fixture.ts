@@ -18,8 +18,8 @@ export const SOURCE = 'orders-pg';
 export async function standinFixture(options: StandinOptions = {}, maxAttempts = 3): Promise<Fixture> {
   const aws = await startAwsStandin({
     manualClock: true,
-    seed: { instances: [{ id: SOURCE, engineVersion: '16.4', allocatedStorageGiB: 200 }] },
     ...options,
+    seed: { instances: [{ id: SOURCE, engineVersion: '16.4', allocatedStorageGiB: 200 }], ...options.seed },
   });
   const api = createAwsApi({ env: aws.env, maxAttempts });
   return {

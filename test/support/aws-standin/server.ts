@@ -98,7 +98,9 @@ export function rdsIdentify(req: StandinRequest) {
   const operation = String(params.Action ?? 'Unknown');
   delete params.Action;
   delete params.Version;
-  const keys = ['DBClusterIdentifier', 'DBInstanceIdentifier', 'DBSnapshotIdentifier', 'ExportTaskIdentifier', 'ResourceName', 'SourceArn', 'SourceIdentifier'];
+  // The resource the call is about: what it creates or describes first (CreateDBSnapshot → the
+  // snapshot, CreateDBInstance → the instance, RestoreDBClusterFromSnapshot → the cluster).
+  const keys = ['ExportTaskIdentifier', 'DBSnapshotIdentifier', 'DBInstanceIdentifier', 'DBClusterIdentifier', 'ResourceName', 'SourceIdentifier'];
   const key = keys.find((k) => typeof params[k] === 'string');
   return { operation, resourceId: key ? String(params[key]).toLowerCase() : undefined, params };
 }
