@@ -7,7 +7,7 @@ import { durationMs } from '../plan/units.js';
 import type { DescribeEnv, PlannedAction, StepContext, StepModule } from './step.js';
 import { rdsFailure, waitNote } from './rds/aurora-target.js';
 import { isArn } from './rds/arn.js';
-import { isAwsError } from './rds/aws-error.js';
+import { isAwsError, withoutPeriod } from './rds/aws-error.js';
 import { MAX_EXPORT_ID, runScopedId } from './rds/ids.js';
 import { findCluster } from './rds/resources.js';
 import { clusterExportPreflight } from '../preflight/cluster-export-checks.js';
@@ -120,12 +120,12 @@ export const clusterExport: StepModule<ClusterExportSpec> = {
         if (!t) throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: export task ${exportId} disappeared while waiting for it. Run aurora-migrate apply again.`);
         if (t.WarningMessage && !warnings.includes(t.WarningMessage)) {
           warnings.push(t.WarningMessage);
-          ctx.warn(`export ${exportId}: ${t.WarningMessage} (some tables may have been skipped: verify row counts in the export)`);
+          ctx.warn(`export ${exportId}: ${withoutPeriod(t.WarningMessage)} (some tables may have been skipped: verify row counts in the export)`);
         }
         const status = t.Status ?? 'unknown';
         if (status === 'COMPLETE') return { done: true, value: t };
         if (status === 'FAILED') {
-          throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: export task ${exportId} FAILED: ${t.FailureCause ?? 'no FailureCause given'}. Fix the cause (IAM role ${spec.iamRole}, KMS key, bucket ${spec.bucket}), set a new "exportId" or start a new run, then run aurora-migrate apply again.`);
+          throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: export task ${exportId} FAILED: ${withoutPeriod(t.FailureCause ?? 'no FailureCause given')}. Fix the cause (IAM role ${spec.iamRole}, KMS key, bucket ${spec.bucket}), set a new "exportId" or start a new run, then run aurora-migrate apply again.`);
         }
         if (status === 'CANCELED' || status === 'CANCELING') {
           throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: export task ${exportId} was canceled (${status}). Set a new "exportId" (or start a new run of the plan) to export again.`);

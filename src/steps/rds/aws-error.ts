@@ -21,5 +21,11 @@ export function isAwsError(err: unknown, ...codes: string[]): boolean {
 export function describeAwsError(err: unknown): string {
   const code = awsErrorCode(err);
   const message = err instanceof Error ? err.message : String(err);
-  return code && !message.startsWith(code) ? `${code}: ${message}` : message;
+  const text = code && !message.startsWith(code) ? `${code}: ${message}` : message;
+  return withoutPeriod(text);
+}
+
+/** Text without its final period, so it can be followed by ". Next sentence". */
+export function withoutPeriod(text: string): string {
+  return text.trim().replace(/\.+$/, '');
 }
