@@ -95,7 +95,8 @@ export function createAwsApi(options: CreateAwsApiOptions = {}): AwsApi & { dest
       const region = callOptions.region ?? options.region ?? (explicitEnv ? env.AWS_REGION : undefined);
       if (callOptions.signal?.aborted) throw new Interrupted(`interrupted before ${operation} was sent`);
       const mod = await loadModule(service);
-      const Command = mod[`${operation}Command`];
+      const commandName = `${operation}Command`;
+      const Command = commandName in mod ? mod[commandName] : undefined;
       if (typeof Command !== 'function') {
         throw new Error(`bug: ${PACKAGES[service].pkg} has no operation ${operation}; please report it at the aurora-migrate issue tracker`);
       }

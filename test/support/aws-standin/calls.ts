@@ -7,6 +7,8 @@ export interface CallRecord {
   service: StandinService;
   operation: string;
   resourceId?: string;
+  /** Region of the request's SigV4 credential scope (what the client was configured with). */
+  region?: string;
   /** Stand-in time of the call. */
   at: number;
   /** What the stand-in answered: ok, or the error code (Throttling, DBClusterNotFoundFault, ...). */

@@ -50,7 +50,8 @@ export function route(deps: RouterDeps, req: StandinRequest): StandinResponse {
     return handler.error(req, 'MalformedQueryString', err instanceof Error ? err.message : String(err), 400);
   }
   const { operation, resourceId, params } = identified;
-  const record = { service, operation, resourceId, at: deps.now(), outcome: 'ok', params };
+  const region = /Credential=[^/]+\/\d{8}\/([^/]+)\//.exec(header(req, 'authorization') ?? '')?.[1];
+  const record = { service, operation, resourceId, region, at: deps.now(), outcome: 'ok', params };
   deps.calls.add(record);
   const decision = deps.faults.beforeCall(service, operation, resourceId);
   if (decision.kind === 'throttle') {
