@@ -96,7 +96,7 @@ describe('snapshot-migrate: a snapshot from another region', () => {
     const sent: Array<{ op: string; input: any; region?: string }> = [];
     let copied = false;
     const aws: AwsApi = {
-      async send(_service, op, input: any, options) {
+      async send(_service: string, op: string, input: any, options?: { region?: string }): Promise<any> {
         sent.push({ op, input, region: options?.region });
         const snap = (id: string, arn: string) => ({ DBSnapshots: [{ DBSnapshotIdentifier: id, DBSnapshotArn: arn, Status: 'available', Engine: 'postgres', EngineVersion: '16.4', Encrypted: encrypted, TagList: [{ Key: 'aurora-migrate:plan', Value: 'orders' }, { Key: 'aurora-migrate:step', Value: 'migrate' }] }] });
         if (op === 'DescribeDBSnapshots' && input.DBSnapshotIdentifier === foreign) return snap('orders-eu', foreign);
