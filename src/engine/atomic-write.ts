@@ -45,3 +45,18 @@ export async function fsyncDir(dir: string): Promise<void> {
     await handle?.close().catch(() => {});
   }
 }
+
+/** Removes temp files a killed writer left beside `file` (only ours: `.<name>.<pid>.<hex>.tmp`). */
+export async function removeStaleTemps(file: string): Promise<void> {
+  const { readdir } = await import('node:fs/promises');
+  const prefix = `.${basename(file)}.`;
+  let names: string[];
+  try {
+    names = await readdir(dirname(file));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (name.startsWith(prefix) && /\.\d+\.[0-9a-f]{8}\.tmp$/.test(name)) await unlink(join(dirname(file), name)).catch(() => {});
+  }
+}

@@ -14,6 +14,7 @@ import { AuroraMigrateError, AwaitingApproval, Locked, NotImplemented, StepFaile
 import { createStepContext, type StepEvent } from './step-context.js';
 import { eventLogPath, readState, writeState, type StateFile, type StepError, type StepState, type StepStatus } from './state-file.js';
 import { reconcile } from './reconcile.js';
+import { removeStaleTemps } from './atomic-write.js';
 import { acquireLease, currentUser, describeHolder, type Lease } from './lock.js';
 import { appendEventLine, type EventLog, type EventRecord } from './event-log.js';
 import type { EngineEvent, EngineListener } from './events.js';
@@ -125,6 +126,7 @@ export async function applyPlan(options: ApplyEngineOptions, deps: EngineDeps): 
     });
   }
   try {
+    if (lease) await removeStaleTemps(statePath); // only the lock holder may, so no live writer is racing
     const read = await readState(statePath, plan.name);
     const { state: st, resumed, notes } = reconcile(plan, read.exists ? read.state : undefined, {
       newRunId: deps.newRunId ?? randomUUID,

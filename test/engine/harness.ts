@@ -46,13 +46,18 @@ export function fakeTime(start = T0) {
   };
 }
 
-export function fakeAws(answers: Record<string, unknown> = {}) {
+/** A fake AWS that remembers created clusters (so steps can observe and adopt) and records calls. */
+export function fakeAws() {
   const calls: Array<{ service: string; operation: string; input: Record<string, unknown> }> = [];
+  const clusters = new Set<string>();
   const api: AwsApi & { calls: typeof calls } = {
     calls,
     async send(service, operation, input) {
       calls.push({ service, operation, input });
-      return (answers[operation] ?? {}) as never;
+      const id = String(input.DBClusterIdentifier ?? '');
+      if (operation === 'CreateDBCluster') clusters.add(id);
+      if (operation === 'DescribeDBClusters') return { DBClusters: clusters.has(id) ? [{ DBClusterIdentifier: id, Status: 'available' }] : [] } as never;
+      return {} as never;
     },
   };
   return api;

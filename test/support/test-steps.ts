@@ -19,6 +19,8 @@ export interface EffectSpec {
   ledger: string;
   /** Sleep between units (real-AWS ms, through ctx.sleep). */
   sleepMs?: number;
+  /** Sleep between an effect and its checkpoint: widens the window a crash must survive. */
+  gapMs?: number;
   /** Echoed as an output (to test ${steps.x.outputs.y}). */
   echo?: string;
   password?: string;
@@ -43,6 +45,7 @@ export const testEffect: StepModule<any> = {
       if (!seen.has(key)) {
         ctx.event('sql', { sql: `insert into effects values (${i})`, password: spec.password });
         appendFileSync(spec.ledger, key + '\n');
+        if (spec.gapMs) await ctx.sleep(spec.gapMs);
       }
       await ctx.checkpoint.set({ done: i + 1 });
       ctx.progress(`unit ${i + 1}/${spec.units} done`);
@@ -56,16 +59,17 @@ export const testEffect: StepModule<any> = {
   },
 };
 
-/** Sends one mutating AWS call (to see it in the event log) and waits with ctx.poll. */
+/** Creates a "cluster" convergently (Describe first, adopt, else Create) and waits with ctx.poll. */
 export const testAws: StepModule<any> = {
   type: 'test-aws' as never,
   outputs: ['clusterId'],
   describe: () => [],
   async run(spec: { cluster: string; polls?: number }, ctx) {
-    if (!ctx.checkpoint.get()) {
+    const found = await ctx.aws.send<{ DBClusters?: unknown[] }>('rds', 'DescribeDBClusters', { DBClusterIdentifier: spec.cluster });
+    if (!found.DBClusters?.length) {
       await ctx.aws.send('rds', 'CreateDBCluster', { DBClusterIdentifier: spec.cluster, Engine: 'aurora-postgresql' });
-      await ctx.checkpoint.set({ created: true });
     }
+    await ctx.checkpoint.set({ created: true });
     let n = 0;
     await ctx.poll({
       what: `cluster ${spec.cluster} to be available`,

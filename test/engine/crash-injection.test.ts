@@ -1,0 +1,93 @@
+// Crash injection: a run is "killed" at every state write — just before it reaches the disk, and just
+// after — then a fresh engine resumes from whatever is on disk. Every side effect (ledger lines, AWS
+// creations) must have happened exactly once, and the run must finish.
+import { afterEach, describe, expect, it } from 'vitest';
+import { writeState, type StateFile } from '../../src/engine/state-file.js';
+import { appendEventLine } from '../../src/engine/event-log.js';
+import type { EngineStorage } from '../../src/engine/engine.js';
+import { applyWith, fakeAws, fakeTime, workspace } from './harness.js';
+import { ledgerLines, makePlan } from '../support/test-steps.js';
+
+class Crash extends Error {}
+
+/** Storage that dies at write number `at`: later writes (state and event log) never reach the disk. */
+function dyingStorage(at: number, when: 'before' | 'after') {
+  let n = 0;
+  let dead = false;
+  const storage: EngineStorage & { writes: () => number } = {
+    writes: () => n,
+    async writeState(path: string, state: StateFile) {
+      if (dead) throw new Crash('dead');
+      n++;
+      if (n === at && when === 'before') {
+        dead = true;
+        throw new Crash(`crash before write ${n}`);
+      }
+      await writeState(path, state);
+      if (n === at) {
+        dead = true;
+        throw new Crash(`crash after write ${n}`);
+      }
+    },
+    appendEvent(path: string, line: string) {
+      if (!dead) appendEventLine(path, line);
+    },
+  };
+  return storage;
+}
+
+let ws: ReturnType<typeof workspace>;
+afterEach(() => ws?.cleanup());
+
+function planFor(ledger: string) {
+  return makePlan('demo', [
+    { id: 'copy', type: 'test-effect', units: 3, ledger, sleepMs: 1000 },
+    { id: 'replica', type: 'test-aws', cluster: 'orders-aurora', polls: 1 },
+    { id: 'gate', type: 'approval', message: 'ok?' },
+    { id: 'load', type: 'test-effect', units: 2, ledger, echo: '${steps.replica.outputs.clusterId}' },
+  ]);
+}
+
+function expectExactlyOnce(ledger: string, aws: ReturnType<typeof fakeAws>) {
+  const lines = ledgerLines(ledger);
+  const runIds = new Set(lines.map((l) => l.split(' ')[0]));
+  expect(runIds.size).toBe(1);
+  expect(lines.map((l) => l.split(' ').slice(1).join(' ')).sort()).toEqual(['copy 0', 'copy 1', 'copy 2', 'load 0', 'load 1']);
+  expect(aws.calls.filter((c) => c.operation === 'CreateDBCluster')).toHaveLength(1);
+}
+
+describe('crash at every state write, then resume', () => {
+  it('a clean run needs a known number of writes (the crash points below cover them all)', async () => {
+    ws = workspace();
+    const storage = dyingStorage(Infinity, 'after');
+    const aws = fakeAws();
+    const r = await applyWith(planFor(ws.ledger), ws.statePath, { approve: ['gate'] }, { storage, aws });
+    expect(r.exitCode).toBe(0);
+    expect(storage.writes()).toBeGreaterThan(15);
+    expectExactlyOnce(ws.ledger, aws);
+  });
+
+  it('every crash point, before and after the write, resumes to exactly-once effects', async () => {
+    const probe = workspace();
+    const count = dyingStorage(Infinity, 'after');
+    await applyWith(planFor(probe.ledger), probe.statePath, { approve: ['gate'] }, { storage: count, aws: fakeAws() });
+    probe.cleanup();
+    const total = count.writes();
+
+    for (const when of ['before', 'after'] as const) {
+      for (let at = 1; at <= total; at++) {
+        ws = workspace();
+        const aws = fakeAws(); // the "world" survives the crash
+        const time = fakeTime();
+        const plan = planFor(ws.ledger);
+        await expect(applyWith(plan, ws.statePath, { approve: ['gate'] }, { storage: dyingStorage(at, when), aws }, time)).rejects.toBeInstanceOf(Crash);
+        // Resume with a brand-new engine reading only what reached the disk.
+        const r = await applyWith(plan, ws.statePath, { approve: ['gate'] }, { aws }, time);
+        expect({ at, when, code: r.exitCode }).toEqual({ at, when, code: 0 });
+        expectExactlyOnce(ws.ledger, aws);
+        expect(ws.state().steps.load.outputs).toEqual({ units: 2, echo: 'orders-aurora' });
+        ws.cleanup();
+      }
+    }
+  });
+});
