@@ -1,13 +1,151 @@
-// Step type "s3-export". Placeholder: its real work is built in a later issue.
-import { NotImplemented } from '../errors.js';
+// Step type "s3-export": one query's result to S3 with Aurora's aws_s3.query_export_to_s3, recorded
+// once in aurora_migrate.s3_export_ledger (keyed by plan, step, bucket and path) in the export's own
+// transaction: a resume after success returns the recorded counts and does not export again. A
+// crash after the upload but before COMMIT exports again on resume, to the same object (S3 replaces
+// it whole). Every value is a bound parameter; the query text is the plan's, reviewed like code.
+import { createHash } from 'node:crypto';
+import type { DbSession } from '../db/api.js';
+import { toResolvedConnection } from '../db/connection.js';
+import { Interrupted, StepFailed } from '../errors.js';
 import type { S3ExportSpec } from '../plan/types.js';
-import type { StepModule } from './step.js';
+import type { PlannedAction, StepContext, StepModule } from './step.js';
+import { CREATE_EXTENSION_SQL, SETUP_LOCK_SQL } from './s3-import/run-import.js';
+
+export const EXPORT_LEDGER_DDL: readonly string[] = [
+  'CREATE SCHEMA IF NOT EXISTS aurora_migrate',
+  `CREATE TABLE IF NOT EXISTS aurora_migrate.s3_export_ledger (
+  plan_name text NOT NULL,
+  step_id text NOT NULL,
+  bucket text NOT NULL,
+  path text NOT NULL,
+  region text NOT NULL,
+  query_sha256 text NOT NULL,
+  rows_uploaded bigint,
+  files_uploaded bigint,
+  bytes_uploaded bigint,
+  run_id text,
+  exported_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (plan_name, step_id, bucket, path)
+)`,
+];
+
+export const EXPORT_SQL =
+  'SELECT rows_uploaded, files_uploaded, bytes_uploaded FROM aws_s3.query_export_to_s3($1, aws_commons.create_s3_uri($2, $3, $4), $5)';
+const RECORDED_SQL =
+  'SELECT rows_uploaded, files_uploaded, bytes_uploaded, query_sha256, exported_at FROM aurora_migrate.s3_export_ledger ' +
+  'WHERE plan_name = $1 AND step_id = $2 AND bucket = $3 AND path = $4 AND rows_uploaded IS NOT NULL';
+const CLAIM_SQL =
+  'INSERT INTO aurora_migrate.s3_export_ledger (plan_name, step_id, bucket, path, region, query_sha256, run_id) ' +
+  'VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING';
+const RECORD_SQL =
+  'UPDATE aurora_migrate.s3_export_ledger SET rows_uploaded = $5, files_uploaded = $6, bytes_uploaded = $7, exported_at = now() ' +
+  'WHERE plan_name = $1 AND step_id = $2 AND bucket = $3 AND path = $4';
+
+interface Counts {
+  rows_uploaded: string | number;
+  files_uploaded: string | number;
+  bytes_uploaded: string | number;
+}
+
+const outputsOf = (c: Counts) => ({
+  rowsUploaded: Number(c.rows_uploaded),
+  filesUploaded: Number(c.files_uploaded),
+  bytesUploaded: Number(c.bytes_uploaded),
+});
+
+export function describeExport(spec: S3ExportSpec, env: { planName: string; stepId: string }): PlannedAction[] {
+  const key = [env.planName, env.stepId, spec.to.bucket, spec.to.path];
+  return [
+    { kind: 'sql', sql: CREATE_EXTENSION_SQL },
+    ...EXPORT_LEDGER_DDL.map((sql): PlannedAction => ({ kind: 'sql', sql, note: 'export ledger (created if missing)' })),
+    { kind: 'sql', sql: RECORDED_SQL, params: key, note: 'already exported? then nothing more is done' },
+    {
+      kind: 'sql',
+      sql: `BEGIN; ${CLAIM_SQL}; ${EXPORT_SQL}; ${RECORD_SQL}; COMMIT`,
+      params: [spec.query, spec.to.bucket, spec.to.path, spec.to.region, spec.options ?? null],
+      note: `export to s3://${spec.to.bucket}/${spec.to.path} (${spec.to.region}), recorded in the same transaction`,
+    },
+  ];
+}
+
+async function runExport(spec: S3ExportSpec, ctx: StepContext): Promise<Record<string, unknown>> {
+  const fail = (message: string, cause?: unknown) => new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: ${message}`, { cause });
+  if (!spec.query?.trim()) throw fail('query is empty. Fix the plan, then run apply again.');
+  if (!spec.to?.bucket || !spec.to.path || !spec.to.region) throw fail('to needs bucket, path and region. Fix the plan, then run apply again.');
+  const conn = toResolvedConnection(spec.connection);
+  const key = [ctx.planName, ctx.stepId, spec.to.bucket, spec.to.path];
+  const queryHash = createHash('sha256').update(spec.query).update('\0').update(spec.options ?? '').digest('hex');
+  const target = `s3://${spec.to.bucket}/${spec.to.path}`;
+
+  let session: DbSession;
+  try {
+    session = await ctx.db.connect(conn, { signal: ctx.signal });
+  } catch (err) {
+    if (ctx.signal.aborted) throw new Interrupted('interrupted');
+    throw fail((err as Error).message, err);
+  }
+  const sql = async <R,>(text: string, params?: unknown[]) => {
+    ctx.event('sql', { sql: text, ...(params ? { params } : {}) });
+    return session.query<R>(text, params);
+  };
+  let open = false;
+  try {
+    await session.query('BEGIN');
+    open = true;
+    await session.query(SETUP_LOCK_SQL);
+    await sql(CREATE_EXTENSION_SQL);
+    for (const ddl of EXPORT_LEDGER_DDL) await sql(ddl);
+    await session.query('COMMIT');
+    open = false;
+
+    const recorded = async () => (await session.query<Counts & { query_sha256: string; exported_at: Date }>(RECORDED_SQL, key)).rows[0];
+    const done = await recorded();
+    if (done) {
+      if (done.query_sha256 !== queryHash) {
+        ctx.warn(`${target} was exported by this step before with a different query or options; keeping that export (use a new path to export again)`);
+      }
+      ctx.progress(`already exported to ${target} at ${new Date(done.exported_at).toISOString()}`);
+      return outputsOf(done);
+    }
+
+    await session.query('BEGIN');
+    open = true;
+    const claim = await sql(CLAIM_SQL, [...key, spec.to.region, queryHash, ctx.runId]);
+    if (claim.rowCount === 0) {
+      // Another run exported it meanwhile (its transaction committed before our INSERT returned).
+      await session.query('ROLLBACK');
+      open = false;
+      const other = await recorded();
+      if (other) return outputsOf(other);
+      throw fail(`the export ledger has an unfinished entry for ${target}; run apply again.`);
+    }
+    ctx.progress(`exporting to ${target}`);
+    let counts: Counts;
+    try {
+      counts = (await sql<Counts>(EXPORT_SQL, [spec.query, spec.to.bucket, spec.to.path, spec.to.region, spec.options ?? null])).rows[0];
+    } catch (err) {
+      if (ctx.signal.aborted) throw new Interrupted('interrupted');
+      throw fail(`aws_s3.query_export_to_s3 to ${target} failed: ${(err as Error).message}. Check the query, the options and that the cluster may write to the bucket (role for feature s3Export), then run apply again.`, err);
+    }
+    await sql(RECORD_SQL, [...key, counts.rows_uploaded, counts.files_uploaded, counts.bytes_uploaded]);
+    await session.query('COMMIT');
+    open = false;
+    const outputs = outputsOf(counts);
+    ctx.progress(`exported ${outputs.rowsUploaded} rows in ${outputs.filesUploaded} file(s), ${outputs.bytesUploaded} bytes, to ${target}`);
+    return outputs;
+  } catch (err) {
+    if (err instanceof StepFailed || err instanceof Interrupted) throw err;
+    if (ctx.signal.aborted) throw new Interrupted('interrupted');
+    throw fail(`${(err as Error).message}. Run apply again once the cause is fixed.`, err);
+  } finally {
+    if (open) await session.query('ROLLBACK').catch(() => undefined);
+    await session.close().catch(() => undefined);
+  }
+}
 
 export const s3Export: StepModule<S3ExportSpec> = {
   type: 's3-export',
   outputs: ['rowsUploaded', 'filesUploaded', 'bytesUploaded'],
-  describe: () => [],
-  run: async () => {
-    throw new NotImplemented('step type "s3-export" is not implemented yet');
-  },
+  describe: (spec, env) => describeExport(spec, env),
+  run: (spec, ctx) => runExport(spec, ctx),
 };
