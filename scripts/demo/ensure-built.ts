@@ -1,0 +1,58 @@
+// The demo and the rehearsal tests run the CLI the way users do: bin/aurora-migrate.js, which loads
+// the compiled dist/. When dist/ is missing or older than any file under src/, rebuild it first
+// (`tsc -p tsconfig.build.json`, what `npm run build` runs), so a rehearsal never runs stale code.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT } from './cli-runner.js';
+
+const ENTRY = path.join(REPO_ROOT, 'dist', 'cli', 'main.js');
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(full));
+    else if (entry.isFile() && entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+function builtAt(): number | undefined {
+  try {
+    return statSync(ENTRY).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why a build is needed, or undefined when dist/ is up to date. */
+export function staleReason(): string | undefined {
+  const built = builtAt();
+  if (built === undefined) return 'dist/ is missing';
+  const newest = Math.max(newestMtime(path.join(REPO_ROOT, 'src')), statSync(path.join(REPO_ROOT, 'schemas')).mtimeMs);
+  return newest > built ? 'src/ changed since the last build' : undefined;
+}
+
+/** Builds when needed; throws with the compiler's output when the build fails. */
+export function ensureBuilt(say: (line: string) => void = () => undefined): void {
+  const reason = staleReason();
+  if (!reason) return;
+  say(`Building the CLI first (${reason}): npm run build`);
+  const tsc = path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: REPO_ROOT, encoding: 'utf8' });
+  // tsc emits even with type errors; a run on what it emitted is still the current source.
+  if (builtAt() === undefined) {
+    throw new Error(`npm run build produced no dist/cli/main.js (exit ${result.status}):\n${result.stdout}${result.stderr}`);
+  }
+  if (result.status !== 0) say(`  (the build reported type errors; running what it emitted)\n${indent(result.stdout + result.stderr)}`);
+}
+
+function indent(text: string): string {
+  return text
+    .trim()
+    .split('\n')
+    .slice(0, 20)
+    .map((l) => `    ${l}`)
+    .join('\n');
+}
