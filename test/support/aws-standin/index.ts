@@ -17,6 +17,7 @@ import { handleRds } from './rds.js';
 import { MetricStore, type MetricOptions } from './metrics.js';
 import { handleCloudWatch } from './cloudwatch.js';
 import { handleS3, S3Store, type S3ObjectSeed } from './s3.js';
+import { handleControl, isControlRequest } from './control.js';
 import { cloudwatchError, cloudwatchIdentify, listen, rdsError, rdsIdentify, s3Error, s3Identify } from './server.js';
 
 export { MINUTE, SECOND, HOUR } from './clock.js';
@@ -111,6 +112,10 @@ export async function startAwsStandin(options: StandinOptions = {}): Promise<Aws
       faults,
       calls,
       now: clock.now,
+      control: (req) =>
+        isControlRequest(req)
+          ? handleControl({ clock, calls, faults, seed: (s) => seed(s as StandinSeed), setExportOutcome: (o) => (world.nextExportOutcome = o) }, req)
+          : undefined,
       onInternalError: options.onInternalError ?? ((err) => process.stderr.write(`aws stand-in internal error: ${err instanceof Error ? err.stack : String(err)}\n`)),
     },
     '127.0.0.1',

@@ -25,6 +25,8 @@ export interface RouterDeps {
   faults: Faults;
   calls: CallLog;
   now: () => number;
+  /** Unsigned /_standin/ requests (the control API), when set. */
+  control?: (req: StandinRequest) => StandinResponse | undefined;
   /** Called with unexpected handler errors (stand-in bugs), answered as HTTP 500. */
   onInternalError?: (err: unknown) => void;
 }
@@ -41,6 +43,8 @@ export function serviceOf(req: StandinRequest): StandinService {
 }
 
 export function route(deps: RouterDeps, req: StandinRequest): StandinResponse {
+  const controlled = deps.control?.(req);
+  if (controlled) return controlled;
   const service = serviceOf(req);
   const handler = deps.handlers[service];
   let identified: ReturnType<ServiceHandler['identify']>;

@@ -1,0 +1,78 @@
+// Runs the AWS stand-in as its own process for rehearsals, demos and child-process tests:
+//
+//   npx tsx test/support/aws-standin/serve.ts [--config FILE] [--port N] [--time-scale N]
+//       [--region R] [--s3-root DIR] [--start ISO]
+//
+// The config file is JSON: StandinOptions without functions (seed, durations in ms, metrics,
+// faults, exportOutcome, …). Flags win over the file; the environment fills in the rest
+// (AWS_STANDIN_CONFIG, AWS_STANDIN_PORT, AURORA_MIGRATE_TIME_SCALE, AWS_STANDIN_S3_ROOT).
+// Prints one JSON line on stdout — { endpoint, env, s3Root, region, timeScale } — then serves until
+// SIGINT/SIGTERM. Control it over HTTP: see control.ts (/_standin/clock/advance, /_standin/faults, …).
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { startAwsStandin, type StandinOptions } from './index.js';
+
+function usage(message: string): never {
+  process.stderr.write(`aws stand-in: ${message}\nusage: tsx test/support/aws-standin/serve.ts [--config FILE] [--port N] [--time-scale N] [--region R] [--s3-root DIR] [--start ISO]\n`);
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        config: { type: 'string' },
+        port: { type: 'string' },
+        'time-scale': { type: 'string' },
+        region: { type: 'string' },
+        's3-root': { type: 'string' },
+        start: { type: 'string' },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    usage(err instanceof Error ? err.message : String(err));
+  }
+  const env = process.env;
+  const configFile = args.config ?? env.AWS_STANDIN_CONFIG;
+  let options: StandinOptions = {};
+  if (configFile) {
+    try {
+      options = JSON.parse(readFileSync(configFile, 'utf8')) as StandinOptions;
+    } catch (err) {
+      usage(`cannot read config ${configFile}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  const num = (name: string, v: string | undefined) => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) usage(`${name} must be a non-negative number, got "${v}"`);
+    return n;
+  };
+  options.port = num('--port', args.port ?? env.AWS_STANDIN_PORT) ?? options.port;
+  options.timeScale = num('--time-scale', args['time-scale'] ?? env.AURORA_MIGRATE_TIME_SCALE) ?? options.timeScale;
+  options.region = args.region ?? options.region;
+  options.s3Root = args['s3-root'] ?? env.AWS_STANDIN_S3_ROOT ?? options.s3Root;
+  if (args.start) options.startTime = Date.parse(args.start);
+  else if (typeof options.startTime === 'string') options.startTime = Date.parse(options.startTime);
+
+  const standin = await startAwsStandin(options);
+  process.stdout.write(
+    JSON.stringify({ endpoint: standin.endpoint, env: standin.env, s3Root: standin.s3Root, region: standin.region, timeScale: standin.clock.timeScale }) + '\n',
+  );
+  let closing = false;
+  const stop = (signal: string) => {
+    if (closing) process.exit(130);
+    closing = true;
+    process.stderr.write(`aws stand-in: ${signal}, closing\n`);
+    standin.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((err) => {
+  process.stderr.write(`aws stand-in failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
