@@ -42,29 +42,34 @@ interface Outcome {
   killed: boolean;
 }
 
-/** Runs apply; if killAfterMs is set, SIGKILLs it that long after its first progress line. */
-function runChild(dir: string, killAfterMs?: number): Promise<Outcome> {
+/** Runs apply; if killAfterMs is set, sends `signals` (default SIGKILL) that long after its first progress line. */
+function runChild(dir: string, killAfterMs?: number, signals: NodeJS.Signals[] = ['SIGKILL']): Promise<Outcome & { stderr: string }> {
   return new Promise((done) => {
     const child = spawn(process.execPath, [...childArgs, 'apply', 'plan.yaml', '--approve', 'gate'], { cwd: dir, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
     let killed = false;
+    let stderr = '';
     child.stderr.once('data', () => {
       if (killAfterMs === undefined) return;
       setTimeout(() => {
-        killed = child.kill('SIGKILL');
+        for (const s of signals) killed = child.kill(s);
       }, killAfterMs);
     });
-    child.stderr.resume();
-    child.on('exit', (code, signal) => done({ code, signal, killed: killed && signal === 'SIGKILL' }));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('exit', (code, signal) => done({ code, signal, killed: killed && signal === 'SIGKILL', stderr }));
   });
 }
 
-async function killLoop(kills: number) {
+function childWorkspace() {
   const dir = mkdtempSync(join(tmpdir(), 'am-kill-'));
   dirs.push(dir);
   const ledger = join(dir, 'ledger.txt');
   const effect = (id: string) => ({ id, type: 'test-effect', units: 10, ledger, sleepMs: 15, gapMs: 15 });
   writeFileSync(join(dir, 'plan.yaml'), stringify({ version: 1, name: 'demo', steps: [effect('a'), { id: 'gate', type: 'approval', message: 'ok?' }, effect('b'), effect('c')] }));
-  const statePath = join(dir, '.aurora-migrate', 'demo.state.json');
+  return { dir, ledger, statePath: join(dir, '.aurora-migrate', 'demo.state.json') };
+}
+
+async function killLoop(kills: number) {
+  const { dir, ledger, statePath } = childWorkspace();
   let landed = 0;
   for (let i = 0; i < kills; i++) {
     const r = await runChild(dir, Math.floor(random() * 150));
@@ -97,4 +102,27 @@ describe('SIGKILL at random instants', () => {
     // Most kills must land mid-run, or the test proves nothing.
     expect(landed.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(12);
   }, 60_000);
+});
+
+describe('SIGINT / SIGTERM to the real process', () => {
+  it('exits 130 with the running step saved as running and the lock released', async () => {
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+      const { dir, statePath } = childWorkspace();
+      const r = await runChild(dir, 60, [sig]);
+      expect(r.code).toBe(130);
+      expect(r.stderr).toContain(`${sig}: stopping at the next safe point`);
+      const read = await readState(statePath, 'demo');
+      expect(read.exists && Object.values(read.state.steps).some((s) => s.status === 'running')).toBe(true);
+      expect(existsSync(statePath + '.lock')).toBe(false);
+      expect((await runChild(dir)).code).toBe(0);
+    }
+  });
+
+  it('a second SIGINT ends the process at once; the state file is still consistent and resumable', async () => {
+    const { dir, statePath } = childWorkspace();
+    const r = await runChild(dir, 60, ['SIGINT', 'SIGINT']);
+    expect(r.signal === 'SIGINT' || r.code === 130).toBe(true);
+    expect((await readState(statePath, 'demo')).exists).toBe(true);
+    expect((await runChild(dir)).code).toBe(0);
+  });
 });
