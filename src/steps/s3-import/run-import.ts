@@ -28,7 +28,12 @@ export async function runImport(spec: S3ImportSpec, ctx: StepContext): Promise<R
   const problems = checkImportSpec(spec);
   if (problems.length) throw fail(`the step's definition has problems:\n  ${problems.join('\n  ')}\nFix the plan, then run apply again.`);
 
-  if (spec.cluster && spec.iamRole) await ensureClusterRole(ctx, spec.cluster, spec.iamRole, 's3Import');
+  if (spec.cluster && spec.iamRole) {
+    await ensureClusterRole(ctx, spec.cluster, spec.iamRole, 's3Import').catch((err) => {
+      if (err instanceof StepFailed || err instanceof Interrupted) throw err;
+      throw fail(`${sentence((err as Error).message)} Then run apply again.`, err);
+    });
+  }
 
   const conn = toResolvedConnection(spec.connection);
   const control = await open(ctx, conn, fail);
@@ -41,11 +46,11 @@ export async function runImport(spec: S3ImportSpec, ctx: StepContext): Promise<R
     await control.query('BEGIN');
     await control.query(SETUP_LOCK_SQL);
     await sql(CREATE_EXTENSION_SQL).catch((err) => {
-      throw fail(`${CREATE_EXTENSION_SQL} failed: ${(err as Error).message}. On Aurora PostgreSQL the user needs rds_superuser (or the extension created beforehand by one).`, err);
+      throw fail(`${CREATE_EXTENSION_SQL} failed: ${sentence((err as Error).message)} On Aurora PostgreSQL the user needs rds_superuser (or the extension created beforehand by one).`, err);
     });
     for (const ddl of LEDGER_DDL) {
       await sql(ddl).catch((err) => {
-        throw fail(`creating the ledger (${ddl.split('(')[0].trim()}) failed: ${(err as Error).message}. The user needs CREATE on the database (or create schema aurora_migrate for it).`, err);
+        throw fail(`creating the ledger (${ddl.split('(')[0].trim()}) failed: ${sentence((err as Error).message)} The user needs CREATE on the database (or create schema aurora_migrate for it).`, err);
       });
     }
     await control.query('COMMIT');
@@ -158,7 +163,7 @@ export async function runImport(spec: S3ImportSpec, ctx: StepContext): Promise<R
     if (ctx.signal.aborted) throw new Interrupted(`step "${ctx.stepId}" interrupted after ${summary.filesImported} file(s) in this attempt; run apply again to import the rest`);
     if (fatal) {
       if (fatal instanceof StepFailed || fatal instanceof Interrupted) throw fatal;
-      throw fail(`${(fatal as Error)?.message ?? String(fatal)}. Files imported so far are recorded in aurora_migrate.s3_import_ledger; run apply again to import the rest.`, fatal);
+      throw fail(`${sentence((fatal as Error)?.message ?? String(fatal))} Files imported so far are recorded in aurora_migrate.s3_import_ledger; run apply again to import the rest.`, fatal);
     }
     if (failureCount > 0) {
       const listed = failures.map((f) => `  - ${f.message}`).join('\n');
@@ -194,4 +199,10 @@ async function open(ctx: StepContext, conn: ResolvedConnection, fail: (m: string
     if (ctx.signal.aborted) throw new Interrupted('interrupted');
     throw fail((err as Error).message, err);
   }
+}
+
+/** Ends a message with exactly one period, so more text can follow. */
+export function sentence(text: string): string {
+  const t = text.trim();
+  return /[.!?]$/.test(t) ? t : `${t}.`;
 }
