@@ -130,3 +130,25 @@ describe('StartExportTask / DescribeExportTasks', () => {
     expect((await f.rdsError('StartExportTask', exportInput('exp-d', f.aws.arn('cluster', 'ghost')))).code).toBe('DBClusterNotFoundFault');
   });
 });
+
+describe('CopyDBSnapshot', () => {
+  it('copies a snapshot from another region (by ARN) into the stand-in region: creating → available', async () => {
+    f.aws.seed({ snapshots: [{ id: 'nightly', instanceId: 'far-pg', region: 'eu-west-1', engineVersion: '16.2' }] });
+    const source = 'arn:aws:rds:eu-west-1:111122223333:snapshot:nightly';
+    const out = await f.rds('CopyDBSnapshot', { SourceDBSnapshotIdentifier: source, TargetDBSnapshotIdentifier: 'nightly-copy', SourceRegion: 'eu-west-1' });
+    expect(out.DBSnapshot).toMatchObject({ DBSnapshotIdentifier: 'nightly-copy', Status: 'creating', EngineVersion: '16.2', SourceRegion: 'eu-west-1', SourceDBSnapshotIdentifier: source });
+    f.aws.clock.advance(5 * MINUTE);
+    expect((await snapshot('nightly-copy')).Status).toBe('available');
+    expect((await f.rdsError('CopyDBSnapshot', { SourceDBSnapshotIdentifier: source, TargetDBSnapshotIdentifier: 'nightly-copy', SourceRegion: 'eu-west-1' })).code).toBe('DBSnapshotAlreadyExistsFault');
+    expect((await f.rdsError('CopyDBSnapshot', { SourceDBSnapshotIdentifier: 'arn:aws:rds:eu-west-1:111122223333:snapshot:ghost', TargetDBSnapshotIdentifier: 'x', SourceRegion: 'eu-west-1' })).code).toBe('DBSnapshotNotFoundFault');
+  });
+
+  it('an encrypted snapshot from another region needs KmsKeyId', async () => {
+    f.aws.seed({ snapshots: [{ id: 'enc', instanceId: 'far-pg', region: 'eu-west-1', storageEncrypted: true, kmsKeyId: 'arn:aws:kms:eu-west-1:111122223333:key/eu' }] });
+    const source = 'arn:aws:rds:eu-west-1:111122223333:snapshot:enc';
+    const err = await f.rdsError('CopyDBSnapshot', { SourceDBSnapshotIdentifier: source, TargetDBSnapshotIdentifier: 'enc-copy', SourceRegion: 'eu-west-1' });
+    expect(err.code).toBe('InvalidParameterCombination');
+    const ok = await f.rds('CopyDBSnapshot', { SourceDBSnapshotIdentifier: source, TargetDBSnapshotIdentifier: 'enc-copy', SourceRegion: 'eu-west-1', KmsKeyId: 'arn:aws:kms:us-east-1:111122223333:key/us' });
+    expect(ok.DBSnapshot).toMatchObject({ Encrypted: true, KmsKeyId: 'arn:aws:kms:us-east-1:111122223333:key/us' });
+  });
+});

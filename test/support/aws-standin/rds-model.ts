@@ -59,6 +59,8 @@ export interface InstanceSeed {
 export interface SnapshotSeed {
   id: string;
   instanceId: string;
+  /** A snapshot in another region (only reachable by ARN, e.g. as CopyDBSnapshot's source). */
+  region?: string;
   engineVersion?: string;
   storageEncrypted?: boolean;
   kmsKeyId?: string;
@@ -122,6 +124,8 @@ export interface Snapshot {
   createdAt: number;
   /** Seeded snapshots exist already (available). */
   seeded: boolean;
+  /** CopyDBSnapshot: the source snapshot's ARN and region. */
+  copiedFrom?: { arn: string; region: string };
   tags: Tag[];
 }
 
@@ -155,6 +159,8 @@ export class RdsWorld {
   readonly instances = new Map<string, Instance>();
   readonly clusters = new Map<string, Cluster>();
   readonly snapshots = new Map<string, Snapshot>();
+  /** Snapshots of other regions, by ARN (sources of cross-region CopyDBSnapshot). */
+  readonly foreignSnapshots = new Map<string, Snapshot>();
   readonly exports = new Map<string, ExportTask>();
   readonly events: RdsEvent[] = [];
   /** Outcome given to export tasks started from now on. */
@@ -172,8 +178,8 @@ export class RdsWorld {
     this.startedAt = now();
   }
 
-  arn(type: 'db' | 'cluster' | 'snapshot' | 'export-task', id: string): string {
-    return `arn:aws:rds:${this.region}:${this.account}:${type}:${id}`;
+  arn(type: 'db' | 'cluster' | 'snapshot' | 'export-task', id: string, region = this.region): string {
+    return `arn:aws:rds:${region}:${this.account}:${type}:${id}`;
   }
 
   uniqueSuffix(prefix: string): string {
@@ -291,9 +297,10 @@ export class RdsWorld {
   seedSnapshot(seed: SnapshotSeed): Snapshot {
     const id = seed.id.toLowerCase();
     const source = this.instances.get(seed.instanceId.toLowerCase());
+    const foreign = seed.region !== undefined && seed.region !== this.region;
     const snap: Snapshot = {
       id,
-      arn: this.arn('snapshot', id),
+      arn: this.arn('snapshot', id, seed.region),
       instanceId: seed.instanceId.toLowerCase(),
       engine: source?.engine ?? 'postgres',
       engineVersion: seed.engineVersion ?? source?.engineVersion ?? '16.4',
@@ -304,7 +311,8 @@ export class RdsWorld {
       seeded: true,
       tags: seed.tags ?? [],
     };
-    this.snapshots.set(id, snap);
+    if (foreign) this.foreignSnapshots.set(snap.arn, snap);
+    else this.snapshots.set(id, snap);
     return snap;
   }
 }

@@ -77,11 +77,13 @@ export function snapshotShape(w: RdsWorld, s: Snapshot): Record<string, unknown>
     Status: status,
     Port: PORT,
     EngineVersion: s.engineVersion,
-    SnapshotType: s.seeded ? 'manual' : 'manual',
+    SnapshotType: 'manual',
     PercentProgress: percent,
     Encrypted: s.storageEncrypted,
     KmsKeyId: s.kmsKeyId,
     DBSnapshotArn: s.arn,
+    SourceDBSnapshotIdentifier: s.copiedFrom?.arn,
+    SourceRegion: s.copiedFrom?.region,
     TagList: s.tags,
   };
 }

@@ -119,6 +119,34 @@ const handlers: Record<string, Handler> = {
     return { DBSnapshot: snapshotShape(w, snap) };
   },
 
+  CopyDBSnapshot(w, p) {
+    const target = checkIdentifier('TargetDBSnapshotIdentifier', p.TargetDBSnapshotIdentifier, 255);
+    const ref = required('SourceDBSnapshotIdentifier', p.SourceDBSnapshotIdentifier);
+    const arn = parseRdsArn(ref);
+    // Within the region a name works; from another region only the ARN does.
+    const source = arn ? (arn.region === w.region ? w.snapshots.get(arn.id) : w.foreignSnapshots.get(ref)) : w.snapshots.get(ref.toLowerCase());
+    if (!source) throw new RdsFault('DBSnapshotNotFound', `DBSnapshot not found: ${ref}`);
+    if (w.snapshots.has(target)) throw new RdsFault('DBSnapshotAlreadyExists', `Cannot copy the snapshot because a snapshot with the identifier ${target} already exists.`);
+    const sourceRegion = arn?.region ?? w.region;
+    const crossRegion = sourceRegion !== w.region;
+    if (crossRegion && source.storageEncrypted && p.KmsKeyId === undefined) {
+      throw new RdsFault('InvalidParameterCombination', `Copying the encrypted snapshot ${ref} to ${w.region} needs KmsKeyId: a KMS key of the destination region.`);
+    }
+    if (w.snapshotStatus(source).status !== 'available') throw new RdsFault('InvalidDBSnapshotState', `Snapshot ${source.id} is not in the available state.`);
+    const copy = {
+      ...source,
+      id: target,
+      arn: w.arn('snapshot', target),
+      kmsKeyId: p.KmsKeyId ?? source.kmsKeyId,
+      createdAt: w.now(),
+      seeded: false,
+      tags: tagsOf(p.Tags),
+      copiedFrom: crossRegion ? { arn: source.arn, region: sourceRegion } : undefined,
+    };
+    w.snapshots.set(target, copy);
+    return { DBSnapshot: snapshotShape(w, copy) };
+  },
+
   RestoreDBClusterFromSnapshot(w, p) {
     const id = checkIdentifier('DBClusterIdentifier', p.DBClusterIdentifier);
     requireAuroraPostgres(p);
