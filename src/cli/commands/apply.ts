@@ -20,6 +20,7 @@ import type { EngineListener } from '../../engine/events.js';
 import { plainProgress } from '../../render/progress-plain.js';
 import { renderApplyResult } from '../../render/apply-result.js';
 import { askApproval } from '../../render/progress-prompt.js';
+import type { ApprovalPrompt } from '../../engine/approval-gate.js';
 
 /** What tests (and the test-only CLI entry) may replace; production passes nothing. */
 export interface ApplyOverrides {
@@ -84,7 +85,15 @@ async function applyLoaded(file: string, plan: Plan, opts: ApplyOptions, io: Io,
   });
 
   const interactive = Boolean(io.stdin.isTTY && io.stderr.isTTY);
-  const listeners: EngineListener[] = [plainProgress({ write: (s) => io.stderr.write(s), now, color })];
+  // Live tree only on a colour-capable terminal outside CI; otherwise plain lines (no spinners).
+  const columns = (io.stderr as { columns?: number }).columns ?? 0;
+  const live = opts.format === 'text' && color && Boolean(io.stderr.isTTY) && columns > 0 && !io.env.CI;
+  const listr = live ? await (await import('../../render/progress-listr.js')).createListrProgress(io) : undefined;
+  const listeners: EngineListener[] = [listr ? listr.listener : plainProgress({ write: (s) => io.stderr.write(s), now, color })];
+  const prompt = async (p: ApprovalPrompt) => {
+    await listr?.suspend('waiting for your answer');
+    return askApproval(io, p);
+  };
   const aws = overrides.aws ?? lazyAwsApi({ region: opts.region ?? plan.region, profile: opts.profile, env: io.env as Record<string, string | undefined> });
   try {
     const result = await applyPlan(
@@ -96,10 +105,11 @@ async function applyLoaded(file: string, plan: Plan, opts: ApplyOptions, io: Io,
         timeScale: timeScale.scale,
         signal: controller.signal,
         listeners,
-        prompt: interactive ? (p) => askApproval(io, p) : undefined,
+        prompt: interactive ? prompt : undefined,
         ...overrides.engine,
       },
     );
+    await listr?.done();
     if (opts.format === 'json') io.stdout.write(JSON.stringify(result, null, 2) + '\n');
     else {
       const out = renderApplyResult(result, { color: useColor(io, opts, 'stdout'), planArg: file });
@@ -108,6 +118,7 @@ async function applyLoaded(file: string, plan: Plan, opts: ApplyOptions, io: Io,
     }
     return result.exitCode;
   } finally {
+    await listr?.done();
     removeSignals();
     (aws as { close?(): void }).close?.();
   }
