@@ -54,7 +54,7 @@ describe('progress on a terminal', () => {
   it('falls back to plain lines in CI and with NO_COLOR, even on a terminal', async () => {
     ws = cliWorkspace();
     const plan = ws.writePlan({ steps: [{ id: 'load', type: 'test-effect', units: 1, ledger: ws.ledger }] });
-    for (const env of [{ CI: 'true' }, { NO_COLOR: '1' }]) {
+    for (const env of [{ CI: 'true' }, { NO_COLOR: '1' }] as Array<Record<string, string>>) {
       const io = ttyIo(env);
       expect((await ws.apply(plan, { color: true }, io)).code).toBe(0);
       expect(strip(io.err())).toMatch(/^\d\d:\d\d:\d\d (starting|resuming) plan demo/m);
