@@ -149,3 +149,22 @@ describe('Aurora read replica of an RDS PostgreSQL instance', () => {
     expect((await f.rdsError('ListTagsForResource', { ResourceName: f.aws.arn('cluster', 'ghost') })).code).toBe('DBClusterNotFoundFault');
   });
 });
+
+describe('Describe pagination', () => {
+  it('DescribeDBInstances pages with MaxRecords and Marker', async () => {
+    f.aws.seed({ instances: Array.from({ length: 44 }, (_, i) => ({ id: `pg-${String(i).padStart(2, '0')}` })) });
+    const ids: string[] = [];
+    let marker: string | undefined;
+    let pages = 0;
+    do {
+      const out = await f.rds('DescribeDBInstances', { MaxRecords: 20, Marker: marker });
+      ids.push(...out.DBInstances.map((i: any) => i.DBInstanceIdentifier));
+      marker = out.Marker;
+      pages += 1;
+    } while (marker);
+    expect(pages).toBe(3);
+    expect(ids).toHaveLength(45);
+    expect(new Set(ids).size).toBe(45);
+    expect((await f.rdsError('DescribeDBInstances', { MaxRecords: 5 })).code).toBe('InvalidParameterValue');
+  });
+});

@@ -336,11 +336,37 @@ const handlers: Record<string, Handler> = {
 
 export const RDS_OPERATIONS = Object.keys(handlers);
 
+/** Describe operations page with MaxRecords (20–100, default 100) and an opaque Marker. */
+const PAGED: Record<string, string> = {
+  DescribeDBInstances: 'DBInstances',
+  DescribeDBClusters: 'DBClusters',
+  DescribeDBSnapshots: 'DBSnapshots',
+  DescribeExportTasks: 'ExportTasks',
+  DescribeEvents: 'Events',
+};
+
+function paginate(operation: string, params: Params, result: Record<string, unknown>): Record<string, unknown> {
+  const key = PAGED[operation];
+  const list = key ? (result[key] as unknown[] | undefined) : undefined;
+  if (!key || !list) return result;
+  const max = params.MaxRecords === undefined ? 100 : Number(params.MaxRecords);
+  if (!Number.isInteger(max) || max < 20 || max > 100) throw new RdsFault('InvalidParameterValue', 'Invalid value for MaxRecords. Must be between 20 and 100');
+  let offset = 0;
+  if (params.Marker !== undefined) {
+    const decoded = /^page:(\d+)$/.exec(Buffer.from(String(params.Marker), 'base64url').toString('utf8'));
+    if (!decoded) throw new RdsFault('InvalidParameterValue', 'The Marker is not valid.');
+    offset = Number(decoded[1]);
+  }
+  const page = list.slice(offset, offset + max);
+  const more = offset + max < list.length;
+  return { ...(more ? { Marker: Buffer.from(`page:${offset + max}`).toString('base64url') } : {}), ...result, [key]: page };
+}
+
 export function handleRds(w: RdsWorld, operation: string, params: Params): StandinResponse {
   const handler = handlers[operation];
   if (!handler) return rdsErrorResponse('InvalidAction', `The stand-in does not implement RDS ${operation}.`, 400);
   try {
-    return rdsResultResponse(operation, toXml(handler(w, params)));
+    return rdsResultResponse(operation, toXml(paginate(operation, params, handler(w, params))));
   } catch (err) {
     if (err instanceof RdsFault) return rdsErrorResponse(err.code, err.message);
     throw err;
