@@ -9,6 +9,8 @@ export interface CallRecord {
   resourceId?: string;
   /** Region of the request's SigV4 credential scope (what the client was configured with). */
   region?: string;
+  /** Access key id the request was signed with (stand-in keys are dummies; lets tests see which profile signed). */
+  accessKeyId?: string;
   /** Stand-in time of the call. */
   at: number;
   /** What the stand-in answered: ok, or the error code (Throttling, DBClusterNotFoundFault, ...). */

@@ -54,8 +54,8 @@ export function route(deps: RouterDeps, req: StandinRequest): StandinResponse {
     return handler.error(req, 'MalformedQueryString', err instanceof Error ? err.message : String(err), 400);
   }
   const { operation, resourceId, params } = identified;
-  const region = /Credential=[^/]+\/\d{8}\/([^/]+)\//.exec(header(req, 'authorization') ?? '')?.[1];
-  const record = { service, operation, resourceId, region, at: deps.now(), outcome: 'ok', params };
+  const scope = /Credential=([^/]+)\/\d{8}\/([^/]+)\//.exec(header(req, 'authorization') ?? '');
+  const record = { service, operation, resourceId, region: scope?.[2], accessKeyId: scope?.[1], at: deps.now(), outcome: 'ok', params };
   deps.calls.add(record);
   const decision = deps.faults.beforeCall(service, operation, resourceId);
   if (decision.kind === 'throttle') {
