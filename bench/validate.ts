@@ -1,0 +1,54 @@
+// Benchmark (not a test): median wall time of `aurora-migrate validate <replica example>` against
+// `node -e 0`, run alternately so both see the same machine load. Goal: at most 2x.
+//   npm run bench:validate [-- --runs 20]
+import { spawnSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const runsArg = process.argv.indexOf('--runs');
+const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 20;
+const plan = 'plans/replica-with-backfill.yaml';
+
+if (!existsSync(`${root}/dist/cli/main.js`)) {
+  process.stderr.write('dist/ is missing: run `npm run build` first (npm ci does it).\n');
+  process.exit(1);
+}
+
+function time(args: string[], expectCode = 0): number {
+  const start = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (r.status !== expectCode) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return ms;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+// Warm the file system cache once, then alternate.
+time(['-e', '0']);
+time(['bin/aurora-migrate.js', 'validate', plan]);
+const baseline: number[] = [];
+const validate: number[] = [];
+for (let i = 0; i < runs; i++) {
+  baseline.push(time(['-e', '0']));
+  validate.push(time(['bin/aurora-migrate.js', 'validate', plan]));
+}
+
+const model = /model name\s*:\s*(.+)/.exec(existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '')?.[1] ?? cpus()[0]?.model ?? 'unknown';
+const b = median(baseline);
+const v = median(validate);
+const ratio = v / b;
+process.stdout.write(
+  [
+    `machine: ${cpus().length} CPUs, ${model}, node ${process.version}, ${process.platform}`,
+    `runs: ${runs} each, alternating`,
+    `node -e 0:                          median ${b.toFixed(1)} ms`,
+    `aurora-migrate validate ${plan}: median ${v.toFixed(1)} ms`,
+    `ratio: ${ratio.toFixed(2)}x (goal <= 2x) ${ratio <= 2 ? 'OK' : 'OVER GOAL'}`,
+  ].join('\n') + '\n',
+);
