@@ -20,6 +20,7 @@ import { appendEventLine, type EventLog, type EventRecord } from './event-log.js
 import type { EngineEvent, EngineListener } from './events.js';
 import { OUTCOME_EXIT, summarizeSteps, type ApplyOutcome, type ApplyResult } from './result.js';
 import type { ApprovalCapableContext, ApprovalDecision, ApprovalPrompt } from './approval-gate.js';
+import { ExitCode } from '../cli/exit-codes.js';
 
 export interface ApplyEngineOptions {
   plan: Plan;
@@ -141,7 +142,14 @@ export async function applyPlan(options: ApplyEngineOptions, deps: EngineDeps): 
     const persist = () => {
       st.updatedAt = iso();
       const snapshot = redact(structuredClone(st), secretList());
-      writes = writes.then(() => storage.writeState(statePath, snapshot));
+      writes = writes.then(() =>
+        storage.writeState(statePath, snapshot).catch((err: Error) => {
+          throw new StateWriteFailed(
+            `cannot write the state file ${statePath}: ${err.message}. The run stopped there; fix the cause (disk space, permissions), then run apply again to resume.`,
+            { cause: err },
+          );
+        }),
+      );
       return writes;
     };
 
@@ -342,6 +350,12 @@ export async function applyPlan(options: ApplyEngineOptions, deps: EngineDeps): 
     deps.signal?.removeEventListener('abort', onOuterAbort);
     await lease?.release();
   }
+}
+
+/** The state file could not be written: the run stops (exit 2); nothing later was recorded. */
+export class StateWriteFailed extends AuroraMigrateError {
+  readonly code = 'STATE_WRITE_FAILED';
+  readonly exitCode = ExitCode.Failed;
 }
 
 function toStepError(stepId: string, err: unknown): StepError {

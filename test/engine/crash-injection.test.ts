@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { writeState, type StateFile } from '../../src/engine/state-file.js';
 import { appendEventLine } from '../../src/engine/event-log.js';
-import type { EngineStorage } from '../../src/engine/engine.js';
+import { StateWriteFailed, type EngineStorage } from '../../src/engine/engine.js';
 import { applyWith, fakeAws, fakeTime, workspace } from './harness.js';
 import { ledgerLines, makePlan } from '../support/test-steps.js';
 
@@ -80,7 +80,12 @@ describe('crash at every state write, then resume', () => {
         const aws = fakeAws(); // the "world" survives the crash
         const time = fakeTime();
         const plan = planFor(ws.ledger);
-        await expect(applyWith(plan, ws.statePath, { approve: ['gate'] }, { storage: dyingStorage(at, when), aws }, time)).rejects.toBeInstanceOf(Crash);
+        const crashed = await applyWith(plan, ws.statePath, { approve: ['gate'] }, { storage: dyingStorage(at, when), aws }, time).then(
+          () => undefined,
+          (err: Error) => err,
+        );
+        expect(crashed).toBeInstanceOf(StateWriteFailed);
+        expect(crashed?.cause).toBeInstanceOf(Crash);
         // Resume with a brand-new engine reading only what reached the disk.
         const r = await applyWith(plan, ws.statePath, { approve: ['gate'] }, { aws }, time);
         expect({ at, when, code: r.exitCode }).toEqual({ at, when, code: 0 });
