@@ -37,6 +37,11 @@ export async function runImport(spec: S3ImportSpec, ctx: StepContext): Promise<R
 
   const conn = toResolvedConnection(spec.connection);
   const control = await open(ctx, conn, fail);
+  // Worker connections open while the setup runs (logins cost tens of ms each).
+  const concurrency = spec.concurrency ?? 4;
+  const early: Array<Promise<DbSession | Error>> = Array.from({ length: concurrency }, () =>
+    ctx.db.connect(conn, { signal: ctx.signal }).catch((err: Error) => err),
+  );
   const sql = async (text: string, params?: unknown[]) => {
     ctx.event('sql', { sql: text, ...(params ? { params } : {}) });
     return control.query(text, params);
@@ -103,8 +108,9 @@ export async function runImport(spec: S3ImportSpec, ctx: StepContext): Promise<R
       onSql: (text: string, params: unknown[]) => ctx.event('sql', { sql: text, params }),
     };
 
-    const worker = async () => {
+    const worker = async (index: number) => {
       let session: DbSession | undefined;
+      let pending: Promise<DbSession | Error> | undefined = early[index];
       try {
         for (;;) {
           let job: FileJob | undefined;
@@ -117,6 +123,12 @@ export async function runImport(spec: S3ImportSpec, ctx: StepContext): Promise<R
           if (!job) return;
           for (let attempt = 1; ; attempt++) {
             try {
+              if (!session && pending) {
+                const first = await pending;
+                pending = undefined;
+                if (first instanceof Error) throw first;
+                session = first;
+              }
               session ??= await ctx.db.connect(conn, { signal: ctx.signal });
               const outcome = await importFile(session, job, meta);
               if (outcome.status === 'imported') progress.imported(outcome.rows);
@@ -153,8 +165,7 @@ export async function runImport(spec: S3ImportSpec, ctx: StepContext): Promise<R
       }
     };
 
-    const concurrency = spec.concurrency ?? 4;
-    await Promise.all(Array.from({ length: concurrency }, () => worker()));
+    await Promise.all(Array.from({ length: concurrency }, (_, i) => worker(i)));
     await source.return(undefined).catch(() => undefined);
     progress.report(true);
     const summary = progress.summary();
@@ -189,6 +200,8 @@ export async function runImport(spec: S3ImportSpec, ctx: StepContext): Promise<R
     return { filesImported, rowsImported };
   } finally {
     await control.close().catch(() => undefined);
+    // Sessions opened early but never used (setup failed, or nothing to import): close them.
+    await Promise.all(early.map((p) => p.then((s) => (s instanceof Error ? undefined : s.close())).catch(() => undefined)));
   }
 }
 
