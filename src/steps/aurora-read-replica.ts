@@ -6,7 +6,7 @@ import { StepFailed } from '../errors.js';
 import type { AuroraReadReplicaSpec } from '../plan/types.js';
 import { durationMs } from '../plan/units.js';
 import type { DescribeEnv, PlannedAction, StepContext, StepModule } from './step.js';
-import { clusterCommonParams, createInstanceParams, ensureCluster, ensureInstance, instanceIdOf, targetOutputs, waitNote, waitTargetAvailable } from './rds/aurora-target.js';
+import { clusterCommonParams, createInstanceParams, ensureCluster, ensureInstance, instanceIdOf, targetOutputs, waitTargetAvailable } from './rds/aurora-target.js';
 import { isArn } from './rds/arn.js';
 import { findInstance, type DbInstance } from './rds/resources.js';
 import { auroraVersionProblem } from './rds/versions.js';
@@ -66,7 +66,7 @@ export const auroraReadReplica: StepModule<AuroraReadReplicaSpec> = {
       { kind: 'check', description: `DescribeDBInstances ${spec.source}: PostgreSQL, compatible engine version, no Aurora read replica yet; adopt cluster ${spec.cluster} and instance ${instanceIdOf(spec)} if this step created them before` },
       { kind: 'aws', service: 'rds', operation: 'CreateDBCluster', params: clusterParams, note: 'StorageEncrypted and KmsKeyId (kmsKeyId, else the source key) are added when the source is encrypted' },
       { kind: 'aws', service: 'rds', operation: 'CreateDBInstance', params: createInstanceParams(spec, env) },
-      { kind: 'wait', for: `cluster ${spec.cluster} and instance ${instanceIdOf(spec)} to be available`, timeoutMs, pollEveryMs: 30_000, note: waitNote(timeoutMs) },
+      { kind: 'wait', for: `cluster ${spec.cluster} and instance ${instanceIdOf(spec)} to be available`, timeoutMs, pollEveryMs: 30_000 },
     ];
   },
 

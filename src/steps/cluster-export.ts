@@ -5,7 +5,7 @@ import { StepFailed } from '../errors.js';
 import type { ClusterExportSpec } from '../plan/types.js';
 import { durationMs } from '../plan/units.js';
 import type { DescribeEnv, PlannedAction, StepContext, StepModule } from './step.js';
-import { rdsFailure, waitNote } from './rds/aurora-target.js';
+import { rdsFailure } from './rds/aurora-target.js';
 import { isArn } from './rds/arn.js';
 import { isAwsError, withoutPeriod } from './rds/aws-error.js';
 import { MAX_EXPORT_ID, runScopedId } from './rds/ids.js';
@@ -68,7 +68,7 @@ export const clusterExport: StepModule<ClusterExportSpec> = {
     return [
       { kind: 'check', description: `DescribeExportTasks ${id}: adopt it if it exports the same cluster to the same bucket and prefix; fail if it is another export` },
       { kind: 'aws', service: 'rds', operation: 'StartExportTask', params: startExportParams(spec, id, arn) },
-      { kind: 'wait', for: `export ${id} to be COMPLETE`, timeoutMs, pollEveryMs: EXPORT_POLL_MS, note: waitNote(timeoutMs).replace('30s', '1m') },
+      { kind: 'wait', for: `export ${id} to be COMPLETE`, timeoutMs, pollEveryMs: EXPORT_POLL_MS },
     ];
   },
 

@@ -5,7 +5,7 @@ import { StepFailed } from '../errors.js';
 import type { PromoteSpec } from '../plan/types.js';
 import { durationMs } from '../plan/units.js';
 import type { DescribeEnv, PlannedAction, StepContext, StepModule } from './step.js';
-import { RESOURCE_POLL_MS, rdsFailure, waitNote } from './rds/aurora-target.js';
+import { RESOURCE_POLL_MS, rdsFailure } from './rds/aurora-target.js';
 import { isAwsError } from './rds/aws-error.js';
 import { fmtSeconds, LAG_METRIC, metricDataParams, MINUTE, seriesById } from './rds/metrics.js';
 import { findCluster, type DbCluster } from './rds/resources.js';
@@ -37,7 +37,7 @@ export const promote: StepModule<PromoteSpec> = {
         : { kind: 'check', description: 'final lag check skipped: the step has no "replica" (set replica: <Aurora instance id> to check RDSToAuroraPostgreSQLReplicaLag first)' },
       { kind: 'check', description: `DescribeDBClusters ${spec.cluster}: send the promotion only if it is still an available replica (never twice)` },
       { kind: 'aws', service: 'rds', operation: 'PromoteReadReplicaDBCluster', params: promoteParams(spec) },
-      { kind: 'wait', for: `cluster ${spec.cluster} to be available and no longer a replica`, timeoutMs, pollEveryMs: RESOURCE_POLL_MS, note: waitNote(timeoutMs) },
+      { kind: 'wait', for: `cluster ${spec.cluster} to be available and no longer a replica`, timeoutMs, pollEveryMs: RESOURCE_POLL_MS },
     ];
   },
 

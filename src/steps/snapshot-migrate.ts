@@ -5,7 +5,7 @@ import { StepFailed } from '../errors.js';
 import type { SnapshotMigrateSpec } from '../plan/types.js';
 import { durationMs } from '../plan/units.js';
 import type { DescribeEnv, PlannedAction, StepContext, StepModule } from './step.js';
-import { clusterCommonParams, createInstanceParams, ensureCluster, ensureInstance, instanceIdOf, targetOutputs, waitNote, waitTargetAvailable } from './rds/aurora-target.js';
+import { clusterCommonParams, createInstanceParams, ensureCluster, ensureInstance, instanceIdOf, targetOutputs, waitTargetAvailable } from './rds/aurora-target.js';
 import { isArn, parseArn } from './rds/arn.js';
 import { MAX_SNAPSHOT_ID, runScopedId } from './rds/ids.js';
 import { findSnapshot, type DbSnapshot } from './rds/resources.js';
@@ -47,14 +47,14 @@ export const snapshotMigrate: StepModule<SnapshotMigrateSpec> = {
     if (spec.source) {
       const id = freshSnapshotId(env);
       actions.push({ kind: 'aws', service: 'rds', operation: 'CreateDBSnapshot', params: createSnapshotParams(spec.source, id, env, spec.tags) });
-      actions.push({ kind: 'wait', for: `snapshot ${id} to be available`, timeoutMs, pollEveryMs: 30_000, note: waitNote(timeoutMs) });
+      actions.push({ kind: 'wait', for: `snapshot ${id} to be available`, timeoutMs, pollEveryMs: 30_000 });
       snapshotArn = `<ARN of snapshot ${id}>`;
     } else {
       const copy = needsCopy(spec.snapshot, env.region);
       if (copy) {
         const id = copySnapshotId(env);
         actions.push({ kind: 'aws', service: 'rds', operation: 'CopyDBSnapshot', params: copySnapshotParams(copy.arn, copy.region, id, spec.kmsKeyId, env, spec.tags), note: `into ${env.region}; an encrypted snapshot needs kmsKeyId of ${env.region}` });
-        actions.push({ kind: 'wait', for: `snapshot ${id} to be available`, timeoutMs, pollEveryMs: 30_000, note: waitNote(timeoutMs) });
+        actions.push({ kind: 'wait', for: `snapshot ${id} to be available`, timeoutMs, pollEveryMs: 30_000 });
         snapshotArn = `<ARN of snapshot ${id}>`;
       } else {
         actions.push({ kind: 'check', description: `DescribeDBSnapshots ${spec.snapshot}: exists, PostgreSQL, available` });
@@ -64,7 +64,7 @@ export const snapshotMigrate: StepModule<SnapshotMigrateSpec> = {
     actions.push({ kind: 'check', description: `adopt cluster ${spec.cluster} and instance ${instanceIdOf(spec)} if this step created them before; fail if they exist but are not ours` });
     actions.push({ kind: 'aws', service: 'rds', operation: 'RestoreDBClusterFromSnapshot', params: restoreClusterParams(spec, env, { arn: snapshotArn, engineVersion: '<engine version of the snapshot>' }) });
     actions.push({ kind: 'aws', service: 'rds', operation: 'CreateDBInstance', params: createInstanceParams(spec, env) });
-    actions.push({ kind: 'wait', for: `cluster ${spec.cluster} and instance ${instanceIdOf(spec)} to be available`, timeoutMs, pollEveryMs: 30_000, note: waitNote(timeoutMs) });
+    actions.push({ kind: 'wait', for: `cluster ${spec.cluster} and instance ${instanceIdOf(spec)} to be available`, timeoutMs, pollEveryMs: 30_000 });
     return actions;
   },
 

@@ -3,7 +3,6 @@
 // observe-adopt-create for cluster and instance, and the wait until both are available.
 import { StepFailed } from '../../errors.js';
 import type { InstanceSpec } from '../../plan/types.js';
-import { formatDuration } from '../../plan/units.js';
 import type { StepContext } from '../step.js';
 import { describeAwsError, isAwsError } from './aws-error.js';
 import { assertOurs, findCluster, findInstance, withOwnershipTags, type DbCluster, type DbInstance } from './resources.js';
@@ -138,11 +137,6 @@ export function targetOutputs(cluster: DbCluster, instanceId: string): Record<st
     endpoint: cluster.Endpoint,
     readerEndpoint: cluster.ReaderEndpoint,
   };
-}
-
-/** The step's timeout in real-AWS milliseconds. */
-export function waitNote(timeoutMs: number): string {
-  return `up to ${formatDuration(timeoutMs)}, polling every ${formatDuration(RESOURCE_POLL_MS)}`;
 }
 
 export function rdsFailure(ctx: { stepId: string }, what: string, err: unknown): StepFailed {
