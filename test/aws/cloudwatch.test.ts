@@ -127,3 +127,26 @@ describe('GetMetricData', () => {
     expect(err.message).toMatch(/StartTime must be less than/);
   });
 });
+
+describe('GetMetricData paging', () => {
+  it('caps datapoints with MaxDatapoints, marks PartialData and continues with NextToken', async () => {
+    f.aws.clock.advance(60 * MINUTE);
+    const now = f.aws.clock.now();
+    const input = {
+      StartTime: new Date(now - 30 * MINUTE),
+      EndTime: new Date(now),
+      MaxDatapoints: 20,
+      MetricDataQueries: [query('free', 'FreeStorageSpace', SOURCE), query('wal', 'TransactionLogsDiskUsage', SOURCE)],
+    };
+    const first = await f.api.send('cloudwatch', 'GetMetricData', input);
+    expect(first.NextToken).toBeTruthy();
+    const count = (o: any) => o.MetricDataResults.reduce((n: number, r: any) => n + r.Values.length, 0);
+    expect(count(first)).toBe(20);
+    expect(first.MetricDataResults.map((r: any) => r.StatusCode)).toContain('PartialData');
+    const second = await f.api.send('cloudwatch', 'GetMetricData', { ...input, NextToken: first.NextToken });
+    expect(second.NextToken).toBeTruthy();
+    const third = await f.api.send('cloudwatch', 'GetMetricData', { ...input, NextToken: second.NextToken });
+    expect(third.NextToken).toBeUndefined();
+    expect(count(first) + count(second) + count(third)).toBe(2 * 29); // 30 minutes back, the newest 2 unpublished, start minute included
+  });
+});

@@ -93,8 +93,16 @@ export class MetricStore {
     if (start === undefined || end === undefined) return { error: { code: 'MissingParameter', message: 'The parameters StartTime and EndTime are required.' } };
     if (start >= end) return invalid('The parameter StartTime must be less than the parameter EndTime.');
     const ascending = input.ScanBy === 'TimestampAscending';
+    const maxDatapoints = input.MaxDatapoints === undefined ? 100_800 : Number(input.MaxDatapoints);
+    if (!(Number.isInteger(maxDatapoints) && maxDatapoints > 0)) return invalid('The parameter MaxDatapoints must be a positive integer.');
+    let offset = 0;
+    if (input.NextToken !== undefined) {
+      const m = /^dp:(\d+)$/.exec(Buffer.from(String(input.NextToken), 'base64url').toString('utf8'));
+      if (!m) return { error: { code: 'InvalidNextToken', message: 'The service couldn\'t process the NextToken.' } };
+      offset = Number(m[1]);
+    }
     const now = this.world.now();
-    const results = [];
+    const series: Array<{ id: string; label: string; timestamps: number[]; values: number[] }> = [];
     for (const q of queries) {
       if (!/^[a-z][a-zA-Z0-9_]*$/.test(String(q.Id ?? ''))) return invalid(`The value ${q.Id} for parameter MetricDataQueries.member.Id is invalid: it must start with a lowercase letter and contain only letters, digits and underscores.`);
       const stat = q.MetricStat;
@@ -122,9 +130,29 @@ export class MetricStore {
         values.reverse();
       }
       if (q.ReturnData === false) continue;
-      results.push({ Id: q.Id, Label: q.Label ?? metric.MetricName, Timestamps: timestamps, Values: values, StatusCode: 'Complete' });
+      series.push({ id: q.Id, label: q.Label ?? metric.MetricName, timestamps, values });
     }
-    return { result: { MetricDataResults: results, Messages: [] } };
+    // Pages of at most MaxDatapoints over all results, in query order; NextToken counts what was sent.
+    let skip = offset;
+    let room = maxDatapoints;
+    let sent = offset;
+    const results = series.map((s) => {
+      const from = Math.min(skip, s.timestamps.length);
+      skip -= from;
+      const take = Math.min(room, s.timestamps.length - from);
+      room -= take;
+      sent += take;
+      return {
+        Id: s.id,
+        Label: s.label,
+        Timestamps: s.timestamps.slice(from, from + take),
+        Values: s.values.slice(from, from + take),
+        StatusCode: from + take < s.timestamps.length ? 'PartialData' : 'Complete',
+      };
+    });
+    const total = series.reduce((n, s) => n + s.timestamps.length, 0);
+    const nextToken = sent < total ? Buffer.from(`dp:${sent}`).toString('base64url') : undefined;
+    return { result: { MetricDataResults: results, Messages: [], ...(nextToken ? { NextToken: nextToken } : {}) } };
   }
 
   private aggregate(metricName: string, instanceId: string, bucket: number, periodMs: number, stat: string): number | undefined {
