@@ -2,7 +2,7 @@
 // `node -e 0`, run alternately so both see the same machine load. Goal: at most 2x.
 //   npm run bench:validate [-- --runs 20]
 import { spawnSync } from 'node:child_process';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -47,8 +47,9 @@ process.stdout.write(
   [
     `machine: ${cpus().length} CPUs, ${model}, node ${process.version}, ${process.platform}`,
     `runs: ${runs} each, alternating`,
-    `node -e 0:                          median ${b.toFixed(1)} ms`,
-    `aurora-migrate validate ${plan}: median ${v.toFixed(1)} ms`,
+    `node -e 0:                          median ${b.toFixed(1)} ms (min ${Math.min(...baseline).toFixed(1)})`,
+    `aurora-migrate validate ${plan}: median ${v.toFixed(1)} ms (min ${Math.min(...validate).toFixed(1)})`,
     `ratio: ${ratio.toFixed(2)}x (goal <= 2x) ${ratio <= 2 ? 'OK' : 'OVER GOAL'}`,
+    `load average: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (a busy machine inflates both, the longer run more)`,
   ].join('\n') + '\n',
 );
