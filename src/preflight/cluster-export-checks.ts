@@ -2,9 +2,8 @@
 // role and key look like what StartExportTask wants.
 import type { ClusterExportSpec } from '../plan/types.js';
 import type { CheckResult, PreflightContext } from '../steps/step.js';
-import { isArn } from '../steps/rds/arn.js';
-import { isAwsError } from '../steps/rds/aws-error.js';
-import { findCluster } from '../steps/rds/resources.js';
+import { isArn } from '../steps/rds/identifiers.js';
+import { isAwsError, findCluster } from '../steps/rds/resources.js';
 import { guarded, known, skipped } from './common.js';
 
 export async function clusterExportPreflight(spec: ClusterExportSpec, ctx: PreflightContext): Promise<CheckResult[]> {

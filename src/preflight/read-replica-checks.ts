@@ -7,7 +7,7 @@ import type { CheckResult, PreflightContext } from '../steps/step.js';
 import { instanceIdOf } from '../steps/rds/aurora-target.js';
 import { metricDataParams, MINUTE, seriesById } from '../steps/rds/metrics.js';
 import { findCluster, findInstance, type DbInstance } from '../steps/rds/resources.js';
-import { auroraVersionProblem } from '../steps/rds/versions.js';
+import { auroraVersionProblem } from '../steps/rds/compatibility.js';
 import { guarded, known, nowOf, ownershipResult, skipped } from './common.js';
 
 /** "Roughly several hours per TiB" (AWS): the estimate uses 4 h per TiB, at least 1 h. */

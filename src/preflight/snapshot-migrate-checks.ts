@@ -4,7 +4,7 @@
 import type { SnapshotMigrateSpec } from '../plan/types.js';
 import type { CheckResult, PreflightContext } from '../steps/step.js';
 import { instanceIdOf } from '../steps/rds/aurora-target.js';
-import { isArn, parseArn } from '../steps/rds/arn.js';
+import { isArn, parseArn } from '../steps/rds/identifiers.js';
 import { findCluster, findInstance, findSnapshot } from '../steps/rds/resources.js';
 import { guarded, known, ownershipResult, skipped } from './common.js';
 import { versionResult } from './read-replica-checks.js';

@@ -7,20 +7,12 @@ import type { AuroraReadReplicaSpec } from '../plan/types.js';
 import { durationMs } from '../plan/units.js';
 import type { DescribeEnv, PlannedAction, StepContext, StepModule } from './step.js';
 import { clusterCommonParams, createInstanceParams, ensureCluster, ensureInstance, instanceIdOf, targetOutputs, waitTargetAvailable } from './rds/aurora-target.js';
-import { isArn } from './rds/arn.js';
-import { findInstance, type DbInstance } from './rds/resources.js';
-import { auroraVersionProblem } from './rds/versions.js';
+import { isArn } from './rds/identifiers.js';
+import { findInstance } from './rds/resources.js';
+import { checkSource, type SourceFacts } from './rds/compatibility.js';
 import { readReplicaPreflight } from '../preflight/read-replica-checks.js';
 
 export const DEFAULT_REPLICA_TIMEOUT = '12h';
-
-/** What CreateDBCluster needs to know about the source (placeholders in a dry-run). */
-export interface SourceFacts {
-  arn: string;
-  engineVersion: string;
-  encrypted: boolean;
-  kmsKeyId?: string;
-}
 
 export function createReplicaClusterParams(spec: AuroraReadReplicaSpec, env: { planName: string; stepId: string }, source: SourceFacts): Record<string, unknown> {
   const encrypted = source.encrypted ? { StorageEncrypted: true, KmsKeyId: spec.kmsKeyId ?? source.kmsKeyId } : {};
@@ -40,19 +32,6 @@ function placeholderSource(spec: AuroraReadReplicaSpec): SourceFacts {
     engineVersion: `<engine version of ${spec.source}>`,
     encrypted: false,
   };
-}
-
-/** Checks the source is a PostgreSQL instance that can take this replica; returns its facts. */
-export function checkSource(spec: AuroraReadReplicaSpec, source: DbInstance | undefined, stepId: string): SourceFacts {
-  const fail = (why: string) => new StepFailed(stepId, `step "${stepId}" failed: ${why}`);
-  if (!source) throw fail(`source DB instance ${spec.source} was not found in this account and region. Check "source" and "region" in the plan, then run aurora-migrate apply again.`);
-  if (source.Engine !== 'postgres') throw fail(`source DB instance ${spec.source} runs engine "${source.Engine}", not "postgres"; an Aurora PostgreSQL read replica needs an RDS for PostgreSQL source.`);
-  if (!source.DBInstanceArn || !source.EngineVersion) throw fail(`DescribeDBInstances returned no ARN or engine version for ${spec.source}; try again later.`);
-  if (spec.engineVersion) {
-    const problem = auroraVersionProblem(source.EngineVersion, spec.engineVersion);
-    if (problem) throw fail(`${problem}. Set "engineVersion" to ${source.EngineVersion} or a higher minor version of the same major, or remove it.`);
-  }
-  return { arn: source.DBInstanceArn, engineVersion: source.EngineVersion, encrypted: source.StorageEncrypted === true, kmsKeyId: source.KmsKeyId };
 }
 
 export const auroraReadReplica: StepModule<AuroraReadReplicaSpec> = {

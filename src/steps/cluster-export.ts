@@ -6,10 +6,8 @@ import type { ClusterExportSpec } from '../plan/types.js';
 import { durationMs } from '../plan/units.js';
 import type { DescribeEnv, PlannedAction, StepContext, StepModule } from './step.js';
 import { rdsFailure } from './rds/aurora-target.js';
-import { isArn } from './rds/arn.js';
-import { isAwsError, withoutPeriod } from './rds/aws-error.js';
-import { MAX_EXPORT_ID, runScopedId } from './rds/ids.js';
-import { findCluster } from './rds/resources.js';
+import { isArn, MAX_EXPORT_ID, runScopedId } from './rds/identifiers.js';
+import { isAwsError, withoutPeriod, findCluster } from './rds/resources.js';
 import { clusterExportPreflight } from '../preflight/cluster-export-checks.js';
 
 export const DEFAULT_EXPORT_TIMEOUT = '24h';

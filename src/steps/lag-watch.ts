@@ -7,7 +7,7 @@ import { durationMs, formatDuration } from '../plan/units.js';
 import type { DescribeEnv, PlannedAction, StepContext, StepModule } from './step.js';
 import { describeGuard, guardsOf, lagWatchQueries, trippedGuard } from './rds/guards.js';
 import { fmtSeconds, judgeLag, metricDataParams, MINUTE, seriesById, WINDOW_MARGIN_MS } from './rds/metrics.js';
-import { lagWatchPreflight } from '../preflight/lag-watch-checks.js';
+import { lagWatchPreflight } from '../preflight/cutover-checks.js';
 
 /** Never poll CloudWatch faster than this against real AWS (1-minute metrics). */
 export const MIN_METRIC_POLL_MS = 30_000;

@@ -6,10 +6,9 @@ import type { PromoteSpec } from '../plan/types.js';
 import { durationMs } from '../plan/units.js';
 import type { DescribeEnv, PlannedAction, StepContext, StepModule } from './step.js';
 import { RESOURCE_POLL_MS, rdsFailure } from './rds/aurora-target.js';
-import { isAwsError } from './rds/aws-error.js';
+import { isAwsError, findCluster, type DbCluster } from './rds/resources.js';
 import { fmtSeconds, LAG_METRIC, metricDataParams, MINUTE, seriesById } from './rds/metrics.js';
-import { findCluster, type DbCluster } from './rds/resources.js';
-import { promotePreflight } from '../preflight/promote-checks.js';
+import { promotePreflight } from '../preflight/cutover-checks.js';
 
 export const DEFAULT_PROMOTE_TIMEOUT = '2h';
 /** The final lag check looks at the last few minutes; the newest datapoint must be in them. */

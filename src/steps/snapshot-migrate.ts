@@ -6,11 +6,10 @@ import type { SnapshotMigrateSpec } from '../plan/types.js';
 import { durationMs } from '../plan/units.js';
 import type { DescribeEnv, PlannedAction, StepContext, StepModule } from './step.js';
 import { clusterCommonParams, createInstanceParams, ensureCluster, ensureInstance, instanceIdOf, targetOutputs, waitTargetAvailable } from './rds/aurora-target.js';
-import { isArn, parseArn } from './rds/arn.js';
-import { MAX_SNAPSHOT_ID, runScopedId } from './rds/ids.js';
+import { isArn, parseArn, MAX_SNAPSHOT_ID, runScopedId } from './rds/identifiers.js';
 import { findSnapshot, type DbSnapshot } from './rds/resources.js';
 import { copySnapshotParams, createSnapshotParams, ensureSnapshot, waitSnapshotAvailable } from './rds/snapshots.js';
-import { auroraVersionProblem } from './rds/versions.js';
+import { checkSnapshot } from './rds/compatibility.js';
 import { snapshotMigratePreflight } from '../preflight/snapshot-migrate-checks.js';
 
 export const DEFAULT_SNAPSHOT_MIGRATE_TIMEOUT = '12h';
@@ -110,16 +109,4 @@ async function obtainSnapshot(spec: SnapshotMigrateSpec, ctx: StepContext, timeo
     return ensureSnapshot(ctx, id, 'CopyDBSnapshot', copySnapshotParams(copy.arn, copy.region, id, spec.kmsKeyId, ctx, spec.tags), timeoutMs);
   }
   return waitSnapshotAvailable(ctx, given, timeoutMs);
-}
-
-function checkSnapshot(spec: SnapshotMigrateSpec, snap: DbSnapshot, stepId: string): { arn: string; engineVersion: string } {
-  const fail = (why: string) => new StepFailed(stepId, `step "${stepId}" failed: ${why}`);
-  const name = snap.DBSnapshotIdentifier;
-  if (snap.Engine && snap.Engine !== 'postgres') throw fail(`DB snapshot ${name} is of engine "${snap.Engine}", not "postgres"; snapshot-migrate restores RDS for PostgreSQL snapshots into Aurora PostgreSQL.`);
-  if (!snap.DBSnapshotArn || !snap.EngineVersion) throw fail(`DescribeDBSnapshots returned no ARN or engine version for ${name}; try again later.`);
-  if (spec.engineVersion) {
-    const problem = auroraVersionProblem(snap.EngineVersion, spec.engineVersion);
-    if (problem) throw fail(`${problem} (snapshot ${name}). Set "engineVersion" to ${snap.EngineVersion} or a higher minor of the same major, or remove it.`);
-  }
-  return { arn: snap.DBSnapshotArn, engineVersion: snap.EngineVersion };
 }

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runScopedId, toIdentifier, MAX_EXPORT_ID } from '../../src/steps/rds/ids.js';
-import { auroraVersionProblem } from '../../src/steps/rds/versions.js';
-import { parseArn } from '../../src/steps/rds/arn.js';
+import { runScopedId, toIdentifier, MAX_EXPORT_ID, parseArn } from '../../src/steps/rds/identifiers.js';
+import { auroraVersionProblem } from '../../src/steps/rds/compatibility.js';
 
 const RDS_ID = /^[a-z](?!.*--)[a-z0-9-]*[a-z0-9]$/;
 

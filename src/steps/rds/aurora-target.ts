@@ -4,8 +4,7 @@
 import { StepFailed } from '../../errors.js';
 import type { InstanceSpec } from '../../plan/types.js';
 import type { StepContext } from '../step.js';
-import { describeAwsError, isAwsError } from './aws-error.js';
-import { assertOurs, findCluster, findInstance, withOwnershipTags, type DbCluster, type DbInstance } from './resources.js';
+import { describeAwsError, isAwsError, assertOurs, findCluster, findInstance, withOwnershipTags, type DbCluster, type DbInstance } from './resources.js';
 
 /** Real-AWS interval between polls of a resource being created (RDS reports change slowly). */
 export const RESOURCE_POLL_MS = 30_000;

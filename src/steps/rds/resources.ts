@@ -4,7 +4,6 @@
 import type { AwsApi } from '../../aws/api.js';
 import { StepFailed } from '../../errors.js';
 import { isOurs, ownershipTags } from '../step.js';
-import { isAwsError } from './aws-error.js';
 
 export type Tag = { Key?: string; Value?: string };
 
@@ -114,4 +113,35 @@ export function notOursMessage(tags: Tag[] | undefined, ctx: { planName: string;
     `step "${ctx.stepId}" failed: ${what} already exists and was not created by this step (${owner}), so it is not adopted. ` +
     `Choose another ${rename} in the plan, or remove that resource if it is a leftover you own, then run aurora-migrate apply again.`
   );
+}
+
+// ---- AWS error names (AwsCallError carries them as `code`, a raw SDK error as `name`) ----
+
+/** The AWS error name (e.g. DBClusterNotFoundFault), or undefined for a non-AWS error. */
+export function awsErrorCode(err: unknown): string | undefined {
+  if (!err || typeof err !== 'object') return undefined;
+  const e = err as { code?: unknown; name?: unknown; Code?: unknown };
+  if (typeof e.code === 'string' && e.code !== '') return e.code;
+  if (typeof e.Code === 'string' && e.Code !== '') return e.Code;
+  if (typeof e.name === 'string' && e.name !== 'Error') return e.name;
+  return undefined;
+}
+
+/** True when the error has one of the given AWS error names. */
+export function isAwsError(err: unknown, ...codes: string[]): boolean {
+  const code = awsErrorCode(err);
+  return code !== undefined && codes.includes(code);
+}
+
+/** A short "Name: message" for error texts. */
+export function describeAwsError(err: unknown): string {
+  const code = awsErrorCode(err);
+  const message = err instanceof Error ? err.message : String(err);
+  const text = code && !message.startsWith(code) ? `${code}: ${message}` : message;
+  return withoutPeriod(text);
+}
+
+/** Text without its final period, so it can be followed by ". Next sentence". */
+export function withoutPeriod(text: string): string {
+  return text.trim().replace(/\.+$/, '');
 }

@@ -2,9 +2,8 @@
 // region's snapshot into the plan's region; each observed first, adopted when ours, then waited for.
 import { StepFailed } from '../../errors.js';
 import type { StepContext } from '../step.js';
-import { isAwsError } from './aws-error.js';
+import { isAwsError, assertOurs, findSnapshot, withOwnershipTags, type DbSnapshot } from './resources.js';
 import { RESOURCE_POLL_MS, rdsFailure } from './aurora-target.js';
-import { assertOurs, findSnapshot, withOwnershipTags, type DbSnapshot } from './resources.js';
 
 const SNAPSHOT_FAILED = new Set(['deleted', 'deleting', 'failed', 'incompatible-restore', 'incompatible-parameters']);
 
