@@ -16,6 +16,7 @@ export function renderPlanJson(view: PlanView): string {
       ...(s.error ? { error: s.error } : {}),
     })),
     unresolved: view.unresolved,
+    ...(view.warnings && view.warnings.length > 0 ? { warnings: view.warnings } : {}),
     ...(view.preflight ? { preflight: view.preflight } : {}),
   };
   return JSON.stringify(doc, null, 2) + '\n';

@@ -1,6 +1,7 @@
 // What the plan renderers (text, markdown, json) show: the dry-run review plus the context around it
 // (time scale, state file, preflight). Shared helpers for describing actions live here too.
 import type { PlanReview } from '../plan/dry-run.js';
+import type { Diagnostic } from '../plan/load.js';
 import type { CheckResult, PlannedAction } from '../steps/step.js';
 import { formatDuration } from '../plan/units.js';
 
@@ -12,6 +13,8 @@ export interface PreflightView {
 }
 
 export interface PlanView extends PlanReview {
+  /** Warnings from validation (a plan with errors never gets this far). */
+  warnings?: Diagnostic[];
   /** AURORA_MIGRATE_TIME_SCALE when set (not 1). */
   timeScale?: number;
   state?: { path: string; found: boolean; warning?: string };

@@ -109,4 +109,15 @@ describe('plan', () => {
     const r = await plan([example, '--region', 'eu-west-1', '--format', 'json']);
     expect(JSON.parse(r.out).plan.region).toBe('eu-west-1');
   });
+
+  it('a plan with only warnings is reviewed (exit 0); the warnings go to stderr, or into the JSON', async () => {
+    const cwd = tempCwd();
+    writeFileSync(join(cwd, 'w.yaml'), 'version: 1\nname: w\nsteps:\n  - id: watch\n    type: lag-watch\n    replica: r-1\n    guards: [{ metric: CustomThing, on: replica, above: 3 }]\n');
+    const text = await plan(['w.yaml'], { cwd });
+    expect(text.code).toBe(0);
+    expect(text.err).toContain('w.yaml:7:24: warning: steps[0].guards[0].metric: "CustomThing" is not a metric aurora-migrate knows');
+    const json = await plan(['w.yaml', '--format', 'json'], { cwd });
+    expect(json.err).toBe('');
+    expect(JSON.parse(json.out).warnings).toEqual([expect.objectContaining({ file: 'w.yaml', line: 7, column: 24, severity: 'warning' })]);
+  });
 });

@@ -35,6 +35,7 @@ export async function runPlan(file: string, opts: PlanOptions, io: Io): Promise<
     ...dryRun({ plan, env: io.env, region: opts.region, known, registry }),
     ...(scale.scale !== undefined && scale.scale !== 1 ? { timeScale: scale.scale } : {}),
     state,
+    ...(diagnostics.length > 0 ? { warnings: diagnostics } : {}),
   };
 
   let exit: number = ExitCode.Ok;

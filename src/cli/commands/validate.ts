@@ -1,5 +1,6 @@
 // `aurora-migrate validate PLAN...`: offline schema and semantic checks of each plan file.
 // Text: diagnostics (gcc style) and one "ok" line per good file, all on stderr. JSON: one document on stdout.
+import { resolve } from 'node:path';
 import { ExitCode } from '../exit-codes.js';
 import { useColor, type GlobalOptions, type Io } from '../io.js';
 import { loadPlan } from '../../plan/load.js';
@@ -8,7 +9,7 @@ import { diagnosticsDocument, formatDiagnostics, type FileResult } from '../../r
 export async function validateFiles(files: readonly string[], io: Pick<Io, 'cwd'>): Promise<FileResult[]> {
   const results: FileResult[] = [];
   for (const file of files) {
-    const result = await loadPlan(resolveFor(io.cwd, file));
+    const result = await loadPlan(resolve(io.cwd, file));
     const diagnostics = result.diagnostics.map((d) => ({ ...d, file }));
     results.push(result.ok ? { file, valid: true, steps: result.plan.steps.length, diagnostics } : { file, valid: false, diagnostics });
   }
@@ -29,7 +30,3 @@ export async function runValidate(files: string[], opts: GlobalOptions, io: Io):
   return results.every((r) => r.valid) ? ExitCode.Ok : ExitCode.Invalid;
 }
 
-/** Paths on the command line are relative to the command's working directory (io.cwd). */
-export function resolveFor(cwd: string, file: string): string {
-  return file.startsWith('/') || /^[A-Za-z]:[\\/]/.test(file) ? file : `${cwd.replace(/[\\/]+$/, '')}/${file}`;
-}
