@@ -1,7 +1,7 @@
 // Helpers shared by the steps' read-only preflight checks.
 import type { CheckResult, PreflightContext } from '../steps/step.js';
 import { isOurs } from '../steps/step.js';
-import { describeAwsError, type Tag } from '../steps/rds/resources.js';
+import { describeAwsError, tagsOf } from '../steps/rds/resources.js';
 
 /** A value that is known at preflight time (not a `<steps.x.outputs.y>` / `<env.X unset>` placeholder). */
 export function known(value: unknown): value is string {
@@ -24,10 +24,10 @@ export async function guarded(check: string, fn: () => Promise<CheckResult | Che
 }
 
 /** A resource the step will create must not exist as someone else's. */
-export function ownershipResult(what: string, found: { TagList?: Tag[] } | undefined, ctx: PreflightContext, rename: string): CheckResult {
+export async function ownershipResult(what: string, found: Parameters<typeof tagsOf>[1], ctx: PreflightContext, rename: string): Promise<CheckResult> {
   const check = `${what} is free or ours`;
   if (!found) return { status: 'pass', check, detail: `${what} does not exist yet; the step will create it` };
-  if (isOurs(found.TagList, ctx.planName, ctx.stepId)) return { status: 'pass', check, detail: `${what} exists and was created by this step before; it will be adopted` };
+  if (isOurs(await tagsOf(ctx.aws, found, { signal: ctx.signal }), ctx.planName, ctx.stepId)) return { status: 'pass', check, detail: `${what} exists and was created by this step before; it will be adopted` };
   return { status: 'fail', check, detail: `${what} already exists and is not tagged as this plan's step "${ctx.stepId}"; choose another ${rename} or remove it` };
 }
 

@@ -127,3 +127,24 @@ describe('aurora-read-replica', () => {
     expect(r.error?.message).toMatch(/timed out after 1h waiting for cluster orders-aurora and instance orders-aurora-1 to be available \(last seen: cluster orders-aurora: creating/);
   });
 });
+
+describe('aurora-read-replica: ownership without TagList in the answer', () => {
+  it('asks ListTagsForResource when DescribeDBClusters leaves tags out, and still adopts its own cluster', async () => {
+    const { runStep } = await import('./support/run-step.js');
+    s = await stepStandin();
+    const first = await s.run(auroraReadReplica, replicaSpec(), { crashAfterSend: 'CreateDBCluster' });
+    expect(first.error).toBeDefined();
+    // An AwsApi that strips TagList from every Describe answer, as some AWS look-alikes do.
+    const stripping = {
+      async send(service: any, operation: string, input: any, options?: any) {
+        const out: any = await s.api.send(service, operation, input, options);
+        for (const key of ['DBClusters', 'DBInstances']) for (const r of out?.[key] ?? []) delete r.TagList;
+        return out;
+      },
+    };
+    const second = await runStep(auroraReadReplica, replicaSpec(), { aws: stripping, clock: s.aws.clock, checkpoint: first.checkpoint, attempt: 2 });
+    expect(second.error).toBeUndefined();
+    expect(second.calls.filter((c) => c.operation === 'ListTagsForResource').map((c) => c.input.ResourceName)).toEqual([s.aws.arn('cluster', CLUSTER)]);
+    expect(s.aws.calls.count('CreateDBCluster')).toBe(1);
+  });
+});

@@ -4,7 +4,7 @@
 import { StepFailed } from '../../errors.js';
 import type { InstanceSpec } from '../../plan/types.js';
 import type { StepContext } from '../step.js';
-import { describeAwsError, isAwsError, assertOurs, findCluster, findInstance, withOwnershipTags, type DbCluster, type DbInstance } from './resources.js';
+import { describeAwsError, isAwsError, assertOurs, tagsOf, findCluster, findInstance, withOwnershipTags, type DbCluster, type DbInstance } from './resources.js';
 
 /** Real-AWS interval between polls of a resource being created (RDS reports change slowly). */
 export const RESOURCE_POLL_MS = 30_000;
@@ -49,7 +49,7 @@ const INSTANCE_FAILED = new Set(['failed', 'inaccessible-encryption-credentials'
 export async function ensureCluster(ctx: StepContext, clusterId: string, create: { operation: string; params: Record<string, unknown>; beforeCreate?: () => void }): Promise<DbCluster | undefined> {
   const existing = await findCluster(ctx.aws, clusterId);
   if (existing) {
-    assertOurs(existing.TagList, ctx, `DB cluster ${clusterId}`, '"cluster" name');
+    assertOurs(await tagsOf(ctx.aws, existing), ctx, `DB cluster ${clusterId}`, '"cluster" name');
     ctx.event('adopted', { resource: 'DBCluster', id: clusterId, status: existing.Status });
     return existing;
   }
@@ -60,7 +60,7 @@ export async function ensureCluster(ctx: StepContext, clusterId: string, create:
   } catch (err) {
     if (!isAwsError(err, 'DBClusterAlreadyExistsFault')) throw rdsFailure(ctx, `${create.operation} for cluster ${clusterId}`, err);
     const now = await findCluster(ctx.aws, clusterId);
-    assertOurs(now?.TagList, ctx, `DB cluster ${clusterId}`, '"cluster" name');
+    assertOurs(await tagsOf(ctx.aws, now), ctx, `DB cluster ${clusterId}`, '"cluster" name');
     return now;
   }
   return undefined;
@@ -75,7 +75,7 @@ export async function ensureInstance(ctx: StepContext, spec: TargetSpec, timeout
   const instanceId = instanceIdOf(spec);
   const existing = await findInstance(ctx.aws, instanceId);
   if (existing) {
-    assertOurs(existing.TagList, ctx, `DB instance ${instanceId}`, '"instance.id"');
+    assertOurs(await tagsOf(ctx.aws, existing), ctx, `DB instance ${instanceId}`, '"instance.id"');
     if (existing.DBClusterIdentifier && existing.DBClusterIdentifier !== spec.cluster.toLowerCase()) {
       throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: DB instance ${instanceId} belongs to cluster ${existing.DBClusterIdentifier}, not ${spec.cluster}. Set "instance.id" to a free name, then run aurora-migrate apply again.`);
     }
@@ -95,7 +95,7 @@ export async function ensureInstance(ctx: StepContext, spec: TargetSpec, timeout
       } catch (err) {
         if (isAwsError(err, 'DBInstanceAlreadyExists', 'DBInstanceAlreadyExistsFault')) {
           const now = await findInstance(ctx.aws, instanceId);
-          assertOurs(now?.TagList, ctx, `DB instance ${instanceId}`, '"instance.id"');
+          assertOurs(await tagsOf(ctx.aws, now), ctx, `DB instance ${instanceId}`, '"instance.id"');
           return { done: true, value: undefined };
         }
         if (isAwsError(err, 'InvalidDBClusterStateFault')) return { done: false, detail: `cluster ${spec.cluster} not ready for an instance yet` };

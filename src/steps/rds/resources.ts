@@ -82,6 +82,23 @@ export async function findSnapshot(aws: AwsApi, idOrArn: string, opts?: Opts): P
   }
 }
 
+/**
+ * The resource's tags: its TagList when the Describe answer carried one (RDS includes it), else
+ * ListTagsForResource by ARN — so ownership never depends on an answer that left tags out.
+ */
+export async function tagsOf(
+  aws: AwsApi,
+  resource: { TagList?: Tag[]; DBClusterArn?: string; DBInstanceArn?: string; DBSnapshotArn?: string } | undefined,
+  opts?: Opts,
+): Promise<Tag[] | undefined> {
+  if (!resource) return undefined;
+  if (resource.TagList) return resource.TagList;
+  const arn = resource.DBClusterArn ?? resource.DBInstanceArn ?? resource.DBSnapshotArn;
+  if (!arn) return undefined;
+  const out = await aws.send<{ TagList?: Tag[] }>('rds', 'ListTagsForResource', { ResourceName: arn }, opts);
+  return out.TagList ?? [];
+}
+
 /** Ownership tags last, so a user tag can never fake or hide them. */
 export function withOwnershipTags(planName: string, stepId: string, userTags?: Record<string, string>): Array<{ Key: string; Value: string }> {
   const own = ownershipTags(planName, stepId);

@@ -2,7 +2,7 @@
 // region's snapshot into the plan's region; each observed first, adopted when ours, then waited for.
 import { StepFailed } from '../../errors.js';
 import type { StepContext } from '../step.js';
-import { isAwsError, assertOurs, findSnapshot, withOwnershipTags, type DbSnapshot } from './resources.js';
+import { isAwsError, assertOurs, tagsOf, findSnapshot, withOwnershipTags, type DbSnapshot } from './resources.js';
 import { RESOURCE_POLL_MS, rdsFailure } from './aurora-target.js';
 
 const SNAPSHOT_FAILED = new Set(['deleted', 'deleting', 'failed', 'incompatible-restore', 'incompatible-parameters']);
@@ -31,7 +31,7 @@ export async function ensureSnapshot(
 ): Promise<DbSnapshot> {
   const existing = await findSnapshot(ctx.aws, snapshotId);
   if (existing) {
-    assertOurs(existing.TagList, ctx, `DB snapshot ${snapshotId}`, 'snapshot (or run)');
+    assertOurs(await tagsOf(ctx.aws, existing), ctx, `DB snapshot ${snapshotId}`, 'snapshot (or run)');
     ctx.event('adopted', { resource: 'DBSnapshot', id: snapshotId, status: existing.Status });
   } else {
     await ctx.checkpoint.set({ ...ctx.checkpoint.get(), phase: `${operation} sent`, snapshotId });
@@ -40,7 +40,7 @@ export async function ensureSnapshot(
     } catch (err) {
       if (!isAwsError(err, 'DBSnapshotAlreadyExists', 'DBSnapshotAlreadyExistsFault')) throw rdsFailure(ctx, `${operation} ${snapshotId}`, err);
       const now = await findSnapshot(ctx.aws, snapshotId);
-      assertOurs(now?.TagList, ctx, `DB snapshot ${snapshotId}`, 'snapshot (or run)');
+      assertOurs(await tagsOf(ctx.aws, now), ctx, `DB snapshot ${snapshotId}`, 'snapshot (or run)');
     }
   }
   return waitSnapshotAvailable(ctx, snapshotId, timeoutMs);
