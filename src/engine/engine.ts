@@ -263,7 +263,7 @@ export async function applyPlan(options: ApplyEngineOptions, deps: EngineDeps): 
           for (const secret of r.secrets) secrets.add(secret);
           resolved = r.value;
         } catch (err) {
-          throw new StepFailed(id, `step "${id}": ${(err as Error).message}. Set the missing environment variable(s) or fix the plan, then run apply again.`, { cause: err });
+          throw new StepFailed(id, unresolvedMessage(id, resolveDeep(spec, { vars: plan.vars, env: options.env, outputs: outputsScope() }, 'display').unresolved), { cause: err });
         }
         const ctx = createStepContext({
           planName: plan.name,
@@ -350,6 +350,18 @@ export async function applyPlan(options: ApplyEngineOptions, deps: EngineDeps): 
     deps.signal?.removeEventListener('abort', onOuterAbort);
     await lease?.release();
   }
+}
+
+/** "step "x" cannot start: environment variable PGPASSWORD is not set. Set it, then …" */
+function unresolvedMessage(stepId: string, unresolved: string[]): string {
+  const reasons = unresolved.map((text) => {
+    const env = /^\$\{env\.([^}]+)\}$/.exec(text);
+    if (env) return `environment variable ${env[1]} is not set`;
+    const out = /^\$\{steps\.([^.]+)\.outputs\.([^}]+)\}$/.exec(text);
+    if (out) return `${text} has no value (step "${out[1]}" did not record output "${out[2]}")`;
+    return `${text} cannot be resolved`;
+  });
+  return `step "${stepId}" cannot start: ${reasons.join('; ')}. Set what is missing (or fix the plan), then run apply again.`;
 }
 
 /** The state file could not be written: the run stops (exit 2); nothing later was recorded. */

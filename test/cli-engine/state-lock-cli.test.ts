@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -20,7 +20,14 @@ function realPlan(message = 'Stop writes, then approve.') {
 async function cli(args: string[]) {
   const io = memoryIo({ cwd: ws.dir });
   const code = await main(args, io);
-  return { code, out: ws.normalize(io.out()), err: ws.normalize(io.err()) };
+  // The production CLI runs on the real clock with random run ids.
+  const norm = (t: string) =>
+    ws
+      .normalize(t)
+      .replace(/^\d\d:\d\d:\d\d /gm, '<hh:mm:ss> ')
+      .replace(/run [0-9a-f]{8}/g, 'run <id>')
+      .replace(/ after \d+ms/g, ' after <t>');
+  return { code, out: norm(io.out()), err: norm(io.err()) };
 }
 
 describe('exit codes through the production CLI', () => {
@@ -42,6 +49,31 @@ describe('exit codes through the production CLI', () => {
     `);
     const ok = await cli(['apply', plan, '--approve', 'cutover']);
     expect(ok.code).toBe(0);
+  });
+
+  it('1: an invalid plan is reported gcc-style and nothing runs', async () => {
+    ws = cliWorkspace();
+    writeFileSync(join(ws.dir, 'bad.yaml'), stringify({ version: 1, name: 'demo', steps: [{ id: 'cutover', type: 'aproval', message: 'x' }] }));
+    const r = await cli(['apply', 'bad.yaml']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^<dir>\/bad\.yaml:\d+:\d+: error: /m);
+    expect(existsSync(ws.statePath)).toBe(false);
+  });
+
+  it('2: a step that fails (here: an unset ${env.X}) exits 2 with the cause and how to resume', async () => {
+    ws = cliWorkspace();
+    writeFileSync(join(ws.dir, 'env.yaml'), stringify({ version: 1, name: 'demo', steps: [{ id: 'cutover', type: 'approval', message: 'Ask ${env.AM_TEST_UNSET_OWNER}' }] }));
+    const r = await cli(['apply', 'env.yaml', '--approve', 'cutover']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatchInlineSnapshot(`
+      "<hh:mm:ss> starting plan demo (run <id>, state <dir>/.aurora-migrate/demo.state.json)
+      <hh:mm:ss> cutover: started (approval)
+      <hh:mm:ss> cutover: failed after <t>: step "cutover" cannot start: environment variable AM_TEST_UNSET_OWNER is not set. Set what is missing (or fix the plan), then run apply again.
+      error: step "cutover" cannot start: environment variable AM_TEST_UNSET_OWNER is not set. Set what is missing (or fix the plan), then run apply again.
+      The state is saved. Fix the cause, then run aurora-migrate apply env.yaml to resume.
+      "
+    `);
+    expect(ws.state().steps.cutover).toMatchObject({ status: 'failed', error: { code: 'STEP_FAILED' } });
   });
 
   it('4: a step changed after it succeeded is named; edits to steps not run yet are fine', async () => {

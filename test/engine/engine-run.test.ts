@@ -77,7 +77,7 @@ describe('applyPlan', () => {
     const plan = makePlan('demo', [effect('load', { password: '${env.PGPASSWORD}' })]);
     const r = await applyWith(plan, ws.statePath);
     expect(r.exitCode).toBe(2);
-    expect(r.failed?.error.message).toMatchInlineSnapshot(`"step "load": unresolved value(s): \${env.PGPASSWORD}. Set the missing environment variable(s) or fix the plan, then run apply again."`);
+    expect(r.failed?.error.message).toMatchInlineSnapshot(`"step "load" cannot start: environment variable PGPASSWORD is not set. Set what is missing (or fix the plan), then run apply again."`);
     expect(ledgerLines(ws.ledger)).toEqual([]);
   });
 
