@@ -1,7 +1,7 @@
 // `aurora-migrate apply PLAN`: load the plan, run (or resume) it with the engine, render progress and
 // the result, pick the exit code. Everything else lives in src/engine (applyPlan returns data).
 import { isAbsolute, resolve } from 'node:path';
-import type { ApplyOptions, Io } from '../io.js';
+import type { ApplyOptions, GlobalOptions, Io } from '../io.js';
 import { useColor } from '../io.js';
 import { ExitCode } from '../exit-codes.js';
 import { loadPlan } from '../../plan/load.js';
@@ -19,6 +19,7 @@ import { exitBySignal, handleInterrupts, type SignalName, type SignalSource } fr
 import type { EngineListener } from '../../engine/events.js';
 import { plainProgress } from '../../render/progress-plain.js';
 import { renderApplyResult } from '../../render/apply-result.js';
+import { diagnosticsDocument, formatDiagnostics } from '../../render/diagnostics.js';
 import { askApproval } from '../../render/progress-prompt.js';
 import type { ApprovalPrompt } from '../../engine/approval-gate.js';
 
@@ -36,9 +37,17 @@ export interface ApplyOverrides {
   onSecondSignal?(signal: SignalName): void;
 }
 
-/** Loads and validates the plan; diagnostics go to stderr gcc-style and end the command with exit 1. */
-export async function loadPlanOrReport(file: string, io: Io, load: typeof loadPlan = loadPlan): Promise<Plan | number> {
-  const path = isAbsolute(file) || io.cwd === process.cwd() ? file : resolve(io.cwd, file);
+/**
+ * Loads and validates the plan. Diagnostics name the file as the user typed it, gcc-style on stderr
+ * (or, with --format json, the diagnostics document on stdout), and an invalid plan ends with exit 1.
+ */
+export async function loadPlanOrReport(
+  file: string,
+  io: Io,
+  load: typeof loadPlan = loadPlan,
+  opts: Pick<GlobalOptions, 'format' | 'color'> = { format: 'text', color: false },
+): Promise<Plan | number> {
+  const path = isAbsolute(file) ? file : resolve(io.cwd, file);
   let loaded;
   try {
     loaded = await load(path);
@@ -47,8 +56,13 @@ export async function loadPlanOrReport(file: string, io: Io, load: typeof loadPl
     if (e.code === 'ENOENT') throw new UsageError(`cannot read the plan ${file}: no such file. Check the path.`);
     throw new UsageError(`cannot read the plan ${file}: ${e.message}`, { cause: err });
   }
-  for (const d of loaded.diagnostics) io.stderr.write(`${d.file}:${d.line}:${d.column}: ${d.severity}: ${d.message}\n`);
-  if (!loaded.ok) return ExitCode.Invalid;
+  const diagnostics = loaded.diagnostics.map((d) => ({ ...d, file }));
+  if (!loaded.ok) {
+    if (opts.format === 'json') io.stdout.write(diagnosticsDocument([{ file, valid: false, diagnostics }]));
+    else io.stderr.write(formatDiagnostics(diagnostics, useColor(io, opts)));
+    return ExitCode.Invalid;
+  }
+  if (opts.format !== 'json') io.stderr.write(formatDiagnostics(diagnostics, useColor(io, opts))); // warnings only
   // Messages name the plan as the user typed it, even when it was read relative to io.cwd.
   return loaded.plan.file === file ? loaded.plan : (Object.freeze({ ...loaded.plan, file }) as Plan);
 }
@@ -57,7 +71,7 @@ export async function runApply(file: string, opts: ApplyOptions, io: Io, overrid
   const json = opts.format === 'json';
   try {
     if (opts.format === 'markdown') throw new UsageError('apply does not print markdown; use --format text or --format json.');
-    const plan = await loadPlanOrReport(file, io, overrides.loadPlan);
+    const plan = await loadPlanOrReport(file, io, overrides.loadPlan, opts);
     if (typeof plan === 'number') return plan;
     return await applyLoaded(file, plan, opts, io, overrides);
   } catch (err) {

@@ -46,7 +46,7 @@ export async function buildStatusReport(plan: Plan, planArg: string, statePath: 
 }
 
 export async function runStatus(file: string, opts: GlobalOptions, io: Io, overrides: Pick<ApplyOverrides, 'loadPlan'> = {}): Promise<number> {
-  const plan = await loadPlanOrReport(file, io, overrides.loadPlan);
+  const plan = await loadPlanOrReport(file, io, overrides.loadPlan, opts);
   if (typeof plan === 'number') return plan;
   const report = await buildStatusReport(plan, file, defaultStatePath(plan.name, io.cwd, opts.state), io.env);
   if (opts.format === 'json') io.stdout.write(JSON.stringify(report, null, 2) + '\n');

@@ -9,7 +9,7 @@ import { appendEventLine } from '../../engine/event-log.js';
 import { loadPlanOrReport, type ApplyOverrides } from './apply.js';
 
 export async function runUnlock(file: string, opts: GlobalOptions, io: Io, overrides: Pick<ApplyOverrides, 'loadPlan'> & { now?(): number } = {}): Promise<number> {
-  const plan = await loadPlanOrReport(file, io, overrides.loadPlan);
+  const plan = await loadPlanOrReport(file, io, overrides.loadPlan, opts);
   if (typeof plan === 'number') return plan;
   const statePath = defaultStatePath(plan.name, io.cwd, opts.state);
   const broken = await breakLease(statePath, file);
