@@ -140,6 +140,8 @@ export async function applyPlan(options: ApplyEngineOptions, deps: EngineDeps): 
     };
     let writes = Promise.resolve();
     const persist = () => {
+      // After losing the lock to another run, this run must not write over that run's state.
+      if (controller.signal.reason instanceof Locked) return writes;
       st.updatedAt = iso();
       const snapshot = redact(structuredClone(st), secretList());
       writes = writes.then(() =>
