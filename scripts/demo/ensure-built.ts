@@ -2,7 +2,7 @@
 // the compiled dist/. When dist/ is missing or older than any file under src/, rebuild it first
 // (`tsc -p tsconfig.build.json`, what `npm run build` runs), so a rehearsal never runs stale code.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from './cli-runner.js';
 
@@ -34,10 +34,47 @@ export function staleReason(): string | undefined {
   return newest > built ? 'src/ changed since the last build' : undefined;
 }
 
-/** Builds when needed; throws with the compiler's output when the build fails. */
+const LOCK = path.join(REPO_ROOT, 'dist', '.build-lock');
+
+/**
+ * Builds when needed; throws with the compiler's output when the build fails. Test files run in
+ * parallel and may all find dist/ stale: one builds (holding a lock folder) while the others wait
+ * for it and then find dist/ fresh, so no CLI ever loads a half-written dist/ file.
+ */
 export function ensureBuilt(say: (line: string) => void = () => undefined): void {
+  if (!staleReason()) return;
+  const deadline = Date.now() + 180_000;
+  mkdirSync(path.dirname(LOCK), { recursive: true });
+  for (;;) {
+    try {
+      mkdirSync(LOCK);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const age = Date.now() - (statOrUndefined(LOCK)?.mtimeMs ?? Date.now());
+      if (age > 120_000) rmSync(LOCK, { recursive: true, force: true }); // a builder that died
+      if (Date.now() > deadline) throw new Error(`waited 3 minutes for another build to finish (${LOCK})`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    }
+  }
+  try {
+    build(say);
+  } finally {
+    rmSync(LOCK, { recursive: true, force: true });
+  }
+}
+
+function statOrUndefined(p: string) {
+  try {
+    return statSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+function build(say: (line: string) => void): void {
   const reason = staleReason();
-  if (!reason) return;
+  if (!reason) return; // another process built it while we waited
   say(`Building the CLI first (${reason}): npm run build`);
   const tsc = path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: REPO_ROOT, encoding: 'utf8' });

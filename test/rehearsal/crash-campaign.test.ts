@@ -37,13 +37,14 @@ describe('crash campaign: SIGKILL the CLI anywhere in the rehearsal plan, resume
     let kills = 0;
     const rounds: Array<{ round: number; result: RoundResult }> = [];
     const findings: string[] = [];
+    const windows = { plain: 3000, approving: 3000 };
     process.stdout.write(`crash campaign: seed ${SEED} (replay with CRASH_CAMPAIGN_SEED=${SEED}), ${KILLS} kills wanted\n`);
 
     for (let round = 1; kills < KILLS; round++) {
       const cleanup = createCleanupStack();
       try {
         const world = await startRehearsalWorld({ timeScale: TIME_SCALE, cleanup, postgres: pg, files: 16 });
-        const result = await killLoop(world, rnd, { budget: KILLS - kills, timeWindowMs: 2500, maxEventLines: 20 }, 300);
+        const result = await killLoop(world, rnd, { budget: KILLS - kills, timeWindowMs: windows, maxEventLines: 20 }, 300);
         kills += result.kills;
         rounds.push({ round, result });
         const runs = result.runs
@@ -80,10 +81,15 @@ describe('crash campaign: SIGKILL the CLI anywhere in the rehearsal plan, resume
 
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     const runs = rounds.reduce((n, r) => n + r.result.runs.length, 0);
-    const byTrigger = rounds.flatMap((r) => r.result.runs.filter((x) => x.killed)).reduce<Record<string, number>>((m, r) => ((m[r.trigger] = (m[r.trigger] ?? 0) + 1), m), {});
+    const killed = rounds.flatMap((r) => r.result.runs.filter((x) => x.killed));
+    const tally = (key: (r: (typeof killed)[number]) => string) =>
+      Object.entries(killed.reduce<Record<string, number>>((m, r) => ((m[key(r)] = (m[key(r)] ?? 0) + 1), m), {}))
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ');
     process.stdout.write(
-      `crash campaign: ${kills} SIGKILLs (${byTrigger.time ?? 0} at random times, ${byTrigger.events ?? 0} right after random event-log lines) ` +
-        `over ${rounds.length} rounds and ${runs} runs in ${seconds} s, seed ${SEED}\n`,
+      `crash campaign: ${kills} SIGKILLs over ${rounds.length} rounds and ${runs} runs in ${seconds} s, seed ${SEED}\n` +
+        `  by trigger: ${tally((r) => (r.trigger === 'time' ? 'random time' : 'after random event-log line'))}\n` +
+        `  by step the state showed unfinished after the kill: ${tally((r) => r.phase)}\n`,
     );
     expect(kills).toBeGreaterThanOrEqual(KILLS);
     expect(findings, 'runs that could not resume after a kill without a manual unlock').toEqual([]);

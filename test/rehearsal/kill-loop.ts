@@ -28,8 +28,12 @@ export function seededRandom(seed: number): () => number {
 export interface KillPlan {
   /** Kills this round may still make; after that the round runs to the end undisturbed. */
   budget: number;
-  /** Upper bound of a time kill's delay after spawn, ms. */
-  timeWindowMs: number;
+  /**
+   * Upper bounds of a time kill's delay after spawn, ms, for runs without and with --approve. After
+   * a run ends by itself, the bound for its kind becomes 1.3 × its duration, so time kills keep
+   * landing inside runs as the remaining work shrinks (the rounds share this object).
+   */
+  timeWindowMs: { plain: number; approving: number };
   /** Upper bound of k for an event kill (lines appended since spawn). */
   maxEventLines: number;
 }
@@ -45,6 +49,8 @@ export interface RunRecord {
   durationMs: number;
   /** Step statuses in the state file after the run. */
   statuses: string;
+  /** Where the run stopped: the first step the state does not show as succeeded (or "done"). */
+  phase: string;
 }
 
 export interface RoundResult {
@@ -65,8 +71,9 @@ export async function killLoop(world: RehearsalWorld, rnd: () => number, plan: K
     const approve = result.sawGate;
     const args = ['apply', world.planFile, '--state', world.statePath, ...(approve ? ['--approve', 'cutover'] : [])];
     const killing = result.kills < plan.budget;
-    const trigger: RunRecord['trigger'] = !killing ? 'none' : rnd() < 0.5 ? 'time' : 'events';
-    const at = trigger === 'time' ? Math.floor(rnd() * plan.timeWindowMs) : trigger === 'events' ? 1 + Math.floor(rnd() * plan.maxEventLines) : 0;
+    const trigger: RunRecord['trigger'] = !killing ? 'none' : rnd() < 0.6 ? 'time' : 'events';
+    const window = approve ? plan.timeWindowMs.approving : plan.timeWindowMs.plain;
+    const at = trigger === 'time' ? Math.floor(rnd() * window) : trigger === 'events' ? 1 + Math.floor(rnd() * plan.maxEventLines) : 0;
     const jitter = Math.floor(rnd() * 8);
     let stopWatching = () => undefined as void;
     const r = await runCli(args, {
@@ -106,11 +113,13 @@ export async function killLoop(world: RehearsalWorld, rnd: () => number, plan: K
       code: r.code,
       durationMs: Math.round(r.durationMs),
       statuses: state ? Object.entries(state.steps).map(([id, s]) => `${id}=${s.status}`).join(' ') : '(no state)',
+      phase: !state ? 'start-up' : (Object.entries(state.steps).find(([, s]) => s.status !== 'succeeded')?.[0] ?? 'done'),
     });
     result.log = parsed.events;
     result.final = state;
 
     if (killed) continue;
+    if (r.code === 0 || r.code === 3) plan.timeWindowMs[approve ? 'approving' : 'plain'] = Math.max(300, Math.round(1.3 * r.durationMs));
     if (r.code === 3) {
       result.sawGate = true;
       continue;
