@@ -1,7 +1,7 @@
 // Benchmark: s3-import (aws_s3 stand-in + exactly-once ledger + worker pool) against direct
 // `COPY table FROM 'file'` of the same files at the same concurrency, on the same embedded server.
 //
-//   npm run bench:import                       # 1,000,000 rows in 40 files, 5 rounds
+//   npm run bench:import                       # 1,000,000 rows in 40 files, 7 rounds
 //   BENCH_ROWS=2000000 BENCH_FILES=80 BENCH_ROUNDS=5 npm run bench:import
 //
 // Each round truncates the table (and the ledger) and runs direct COPY and s3-import alternately;
@@ -23,7 +23,7 @@ import type { S3ImportSpec } from '../src/plan/types.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const FILES = Number(process.env.BENCH_FILES ?? 40);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,2,4').split(',').map(Number);
 const BUCKET = 'bench';
 
@@ -76,10 +76,32 @@ function folderS3(s3Root: string): AwsApi {
   };
 }
 
+/** Adds the time spent in data-loading statements (COPY / table_import_from_s3) to `load.ms`. */
+function timeLoads(inner: DbConnector, load: { ms: number }): DbConnector {
+  return {
+    async connect(conn, options) {
+      const s = await inner.connect(conn, options);
+      return {
+        async query(sql, params) {
+          if (!/^COPY |table_import_from_s3/.test(sql)) return s.query(sql, params);
+          const t0 = performance.now();
+          try {
+            return await s.query(sql, params);
+          } finally {
+            load.ms += performance.now() - t0;
+          }
+        },
+        close: () => s.close(),
+      } as typeof s;
+    },
+  };
+}
+
 async function main() {
   const pg = await startPostgres({ fast: false });
   const api = folderS3(pg.s3Root);
-  const db = createPgConnector();
+  const load = { ms: 0 };
+  const db = timeLoads(createPgConnector(), load);
   try {
     await installAwsS3Standin(pg);
     const conn = await pg.createDatabase('bench');
@@ -127,13 +149,18 @@ async function main() {
       return Number(out.rowsImported);
     };
 
-    const timed = async (fn: () => Promise<number>) => {
+    // rows/s, and the wall time outside the loading statements (their summed time / concurrency):
+    // what the tool itself adds around the server's COPY work, much less noisy than rows/s.
+    const overheads = new Map<string, number[]>();
+    const timed = async (fn: () => Promise<number>, label = '', concurrency = 1) => {
       await reset();
+      load.ms = 0;
       const t0 = performance.now();
       const rows = await fn();
-      const seconds = (performance.now() - t0) / 1000;
+      const ms = performance.now() - t0;
       if (rows !== ROWS) throw new Error(`expected ${ROWS} rows, got ${rows}`);
-      return rows / seconds;
+      if (label) overheads.set(label, [...(overheads.get(label) ?? []), ms - load.ms / concurrency]);
+      return rows / (ms / 1000);
     };
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -141,23 +168,30 @@ async function main() {
     await timed(() => viaStep(1));
     await timed(() => directCopy(db, conn, files, 1));
 
-    const results: Array<{ concurrency: number; direct: number; step: number; ratio: number }> = [];
+    const results: Array<{ concurrency: number; direct: number; step: number; ratio: number; directOverheadMs: number; stepOverheadMs: number }> = [];
     for (const c of CONCURRENCY) {
       const direct: number[] = [];
       const step: number[] = [];
       for (let round = 0; round < ROUNDS; round++) {
         // Alternate which goes first so warm caches favour neither.
         if (round % 2 === 0) {
-          direct.push(await timed(() => directCopy(db, conn, files, c)));
-          step.push(await timed(() => viaStep(c)));
+          direct.push(await timed(() => directCopy(db, conn, files, c), `direct ${c}`, c));
+          step.push(await timed(() => viaStep(c), `step ${c}`, c));
         } else {
-          step.push(await timed(() => viaStep(c)));
-          direct.push(await timed(() => directCopy(db, conn, files, c)));
+          step.push(await timed(() => viaStep(c), `step ${c}`, c));
+          direct.push(await timed(() => directCopy(db, conn, files, c), `direct ${c}`, c));
         }
         process.stderr.write(`concurrency ${c} round ${round + 1}: direct ${Math.round(direct.at(-1)!)} rows/s, s3-import ${Math.round(step.at(-1)!)} rows/s\n`);
       }
       const ratios = direct.map((d, i) => step[i] / d);
-      results.push({ concurrency: c, direct: median(direct), step: median(step), ratio: median(ratios) });
+      results.push({
+        concurrency: c,
+        direct: median(direct),
+        step: median(step),
+        ratio: median(ratios),
+        directOverheadMs: median(overheads.get(`direct ${c}`)!),
+        stepOverheadMs: median(overheads.get(`step ${c}`)!),
+      });
     }
 
     const fmt = (n: number) => Math.round(n).toLocaleString('en-US').padStart(12);
@@ -168,6 +202,11 @@ async function main() {
         `ratio = median over rounds of (s3-import rows/s / direct COPY rows/s) of the same round\n\n` +
         `concurrency   direct COPY rows/s   s3-import rows/s   ratio\n` +
         results.map((r) => `${String(r.concurrency).padStart(11)}   ${fmt(r.direct)}         ${fmt(r.step)}       ${r.ratio.toFixed(3)}`).join('\n') +
+        `\n\nwall time outside the loading statements (median ms per ${ROWS.toLocaleString('en-US')} rows)\n` +
+        `concurrency   direct COPY   s3-import   added by s3-import\n` +
+        results
+          .map((r) => `${String(r.concurrency).padStart(11)}   ${r.directOverheadMs.toFixed(1).padStart(11)}   ${r.stepOverheadMs.toFixed(1).padStart(9)}   ${(r.stepOverheadMs - r.directOverheadMs).toFixed(1).padStart(18)}`)
+          .join('\n') +
         '\n',
     );
     const worst = Math.min(...results.map((r) => r.ratio));

@@ -18,6 +18,8 @@ export interface DbErrorDetails {
   hint?: string;
   /** Where the error happened, e.g. "COPY t, line 3, column id: \"x\"". */
   where?: string;
+  /** The constraint a 23xxx error is about, e.g. s3_import_ledger_pkey. */
+  constraint?: string;
 }
 
 export class DbError extends Error {
@@ -27,6 +29,7 @@ export class DbError extends Error {
   readonly detail?: string;
   readonly hint?: string;
   readonly where?: string;
+  readonly constraint?: string;
 
   constructor(message: string, details: DbErrorDetails, options?: { cause?: unknown }) {
     super(message, options);
@@ -37,6 +40,7 @@ export class DbError extends Error {
     this.detail = details.detail;
     this.hint = details.hint;
     this.where = details.where;
+    this.constraint = details.constraint;
   }
 
   /** The first line of `where` that names a COPY line ("COPY t, line 3, column id: ..."), if any. */

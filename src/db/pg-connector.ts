@@ -143,7 +143,7 @@ function lost(conn: ResolvedConnection, err: unknown): DbError {
 }
 
 function serverFields(err: unknown, password: string | undefined) {
-  const e = err as { code?: unknown; message?: unknown; detail?: unknown; hint?: unknown; where?: unknown };
+  const e = err as { code?: unknown; message?: unknown; detail?: unknown; hint?: unknown; where?: unknown; constraint?: unknown };
   const str = (v: unknown) => (typeof v === 'string' && v !== '' ? scrub(v, password) : undefined);
   const code = str(e?.code);
   return {
@@ -152,5 +152,6 @@ function serverFields(err: unknown, password: string | undefined) {
     detail: str(e?.detail),
     hint: str(e?.hint),
     where: str(e?.where),
+    constraint: str(e?.constraint),
   };
 }

@@ -7,7 +7,7 @@ import { SECRET_PLACEHOLDER } from '../plan/values.js';
 import type { PlannedAction, StepModule } from './step.js';
 import { roleActions } from './s3-import/iam-role.js';
 import { IMPORT_SQL, IMPORT_WITH_CREDENTIALS_SQL, importParams } from './s3-import/import-file.js';
-import { CLAIM_SQL, LEDGER_DDL } from './s3-import/ledger.js';
+import { DONE_SQL, LEDGER_DDL } from './s3-import/ledger.js';
 import { CREATE_EXTENSION_SQL, runImport } from './s3-import/run-import.js';
 import { columnListText } from './s3-import/spec-checks.js';
 
@@ -37,12 +37,13 @@ export function describeImport(spec: S3ImportSpec): PlannedAction[] {
     }
     const key = from.keys !== undefined ? '<each key>' : `<each key under ${from.prefix ?? ''}>`;
     const params = importParams({ table: t.table, columns: columnListText(t.columns), options: t.options ?? '', bucket: from.bucket, key, region: from.region }, credentials);
+    actions.push({ kind: 'sql', sql: DONE_SQL, params: [t.table, from.bucket, '<the keys of each page>'], note: 'already imported? (checked again by the ledger key)' });
     actions.push({
       kind: 'sql',
-      sql: `BEGIN; ${CLAIM_SQL}; ${credentials ? IMPORT_WITH_CREDENTIALS_SQL : IMPORT_SQL}; COMMIT`,
-      params: params.map((p) => (p === undefined ? '' : p)),
+      sql: credentials ? IMPORT_WITH_CREDENTIALS_SQL : IMPORT_SQL,
+      params: [...params.map((p) => (p === undefined ? '' : p)), '<ETag>', '<size>', '<plan>', '<step>', '<run id>'],
       note:
-        `per object into ${t.table}, ${concurrency} at a time; skipped when the ledger already has (table, bucket, key, ETag)` +
+        `per object into ${t.table}, ${concurrency} at a time, the import and its ledger row in one statement; exactly once per (table, bucket, key, ETag)` +
         (t.expectRows !== undefined ? `; then check ${t.expectRows} rows in all` : ''),
     });
   }

@@ -101,7 +101,7 @@ describe('s3-import and AWS', () => {
     const calls = stepEvents(r.events, 'sql').filter((e) => String(e.sql).includes('table_import_from_s3'));
     expect(calls).toHaveLength(1);
     expect(calls[0].sql).toContain('aws_commons.create_aws_credentials($7, $8, $9)');
-    expect((calls[0].params as unknown[]).slice(6)).toEqual(['***', '***', '***']);
+    expect((calls[0].params as unknown[]).slice(6, 9)).toEqual(['***', '***', '***']);
     const everything = JSON.stringify({ events: r.events, checkpoint: r.checkpoint.history });
     for (const secret of Object.values(credentials)) expect(everything).not.toContain(secret);
   });

@@ -48,7 +48,39 @@ async function expectExactlyOnce(totalRows: number, files: number) {
   expect(l).toEqual({ files, rows: totalRows });
 }
 
-const imports = (events: Parameters<typeof stepEvents>[0]) => stepEvents(events, 'sql').filter((e) => String(e.sql).includes('table_import_from_s3'));
+const isImport = (sql: string) => sql.includes('table_import_from_s3');
+const imports = (events: Parameters<typeof stepEvents>[0]) => stepEvents(events, 'sql').filter((e) => isImport(String(e.sql)));
+
+/**
+ * Makes the COPY block when it reaches the row with this id (a trigger waits on an advisory lock
+ * the test holds), so a test can act at a precise instant inside a file without sleeping.
+ */
+async function blockMidFile(id: number) {
+  await world.pg.query(
+    conn,
+    `CREATE FUNCTION block_mid_file() RETURNS trigger LANGUAGE plpgsql AS $$
+     BEGIN IF NEW.id = ${id} THEN PERFORM pg_advisory_lock(4242); PERFORM pg_advisory_unlock(4242); END IF; RETURN NEW; END $$`,
+  );
+  await world.pg.query(conn, 'CREATE TRIGGER block_mid_file BEFORE INSERT ON items FOR EACH ROW EXECUTE FUNCTION block_mid_file()');
+  const holder = await world.db.connect(conn);
+  await holder.query('SELECT pg_advisory_lock(4242)');
+  return {
+    /** Resolves with the pid of the import that is waiting inside the file. */
+    async waitUntilBlocked(): Promise<number> {
+      for (;;) {
+        const rows = await world.pg.query<{ pid: number }>(
+          conn,
+          "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory' AND query LIKE '%table_import_from_s3%'",
+        );
+        if (rows.length) return rows[0].pid;
+      }
+    },
+    async release() {
+      await holder.query('SELECT pg_advisory_unlock(4242)');
+      await holder.close();
+    },
+  };
+}
 
 describe('s3-import exactly once', () => {
   it('imports 1000 small files at concurrency 4 over 4 connections', async () => {
@@ -75,10 +107,10 @@ describe('s3-import exactly once', () => {
   it('resumes after an interruption between files (Ctrl-C) without importing anything twice', async () => {
     const total = await seed(40, 5);
     const ac = new AbortController();
-    let commits = 0;
-    // Session 1 is the step's control session (setup); workers import on sessions 2..5.
-    const db = hookedConnector(world.db, ({ sql, phase, session }) => {
-      if (sql === 'COMMIT' && phase === 'after' && session > 1 && ++commits === 5) ac.abort();
+    let imported = 0;
+    // An import statement that returned has committed (file rows + ledger row together).
+    const db = hookedConnector(world.db, ({ sql, phase }) => {
+      if (isImport(sql) && phase === 'after' && ++imported === 5) ac.abort();
     });
     const first = await runStep(s3Import, spec(), { world, db, signal: ac.signal });
     expect(first.error?.name).toBe('Interrupted');
@@ -93,37 +125,37 @@ describe('s3-import exactly once', () => {
     await expectExactlyOnce(total, 40);
   });
 
-  it('rolls back a file that crashed mid-import and imports it on resume', async () => {
+  it('rolls back a file interrupted mid-import (Ctrl-C while COPY runs) and imports it on resume', async () => {
     const total = await seed(12, 4);
-    let seen = 0;
-    let crashedKey: unknown;
-    const db = hookedConnector(world.db, ({ sql, params, phase }) => {
-      if (sql.includes('table_import_from_s3') && phase === 'after' && ++seen === 3) {
-        crashedKey = params?.[4];
-        throw new SimulatedCrash('process died while importing');
-      }
-    });
-    const first = await runStep(s3Import, spec({ concurrency: 1 }), { world, db });
-    expect(first.error?.name).toBe('StepFailed');
-    expect(first.error?.message).toContain('process died while importing');
-    expect(first.error?.message).toContain('run apply again to import the rest');
-    // The crashed file's rows and its ledger claim were rolled back together.
-    expect(await world.pg.query(conn, 'SELECT key FROM aurora_migrate.s3_import_ledger WHERE key = $1', [crashedKey])).toEqual([]);
-    expect(await world.pg.query(conn, 'SELECT count(*)::int AS c FROM items')).toEqual([{ c: 8 }]);
+    // Row id 21 (in part/00005.csv, ids 20..23) blocks inside the COPY until the test lets go: row
+    // 20 was already inserted by then, so the interruption is truly mid-file.
+    const gate = await blockMidFile(21);
+    const ac = new AbortController();
+    const running = runStep(s3Import, spec({ concurrency: 1 }), { world, signal: ac.signal });
+    await gate.waitUntilBlocked();
+    ac.abort();
+    const first = await running;
+    await gate.release();
+    expect(first.error?.name).toBe('Interrupted');
+    // The interrupted file's rows and its ledger row were rolled back together.
+    expect(await world.pg.query(conn, "SELECT key FROM aurora_migrate.s3_import_ledger WHERE key = 'part/00005.csv'")).toEqual([]);
+    expect(await world.pg.query(conn, 'SELECT count(*)::int AS c FROM items')).toEqual([{ c: 20 }]);
 
     const second = await runStep(s3Import, spec({}, total), { world });
     expect(second.error).toBeUndefined();
+    expect(imports(second.events)).toHaveLength(7);
     await expectExactlyOnce(total, 12);
   });
 
-  it('keeps a file that committed just before a crash and does not import it again', async () => {
+  it('does not import again a file whose statement committed just before the process died', async () => {
     const total = await seed(6, 10);
-    let commits = 0;
-    const db = hookedConnector(world.db, ({ sql, phase, session }) => {
-      if (sql === 'COMMIT' && phase === 'after' && session > 1 && ++commits === 2) throw new SimulatedCrash('crash right after COMMIT');
+    let n = 0;
+    const db = hookedConnector(world.db, ({ sql, phase }) => {
+      if (isImport(sql) && phase === 'after' && ++n === 2) throw new SimulatedCrash('process died right after the import committed');
     });
     const first = await runStep(s3Import, spec({ concurrency: 1 }), { world, db });
-    expect(first.error?.message).toContain('crash right after COMMIT');
+    expect(first.error?.message).toContain('process died right after the import committed');
+    expect(first.error?.message).toContain('run apply again to import the rest');
     expect(await world.pg.query(conn, 'SELECT count(*)::int AS c FROM items')).toEqual([{ c: 20 }]);
 
     const second = await runStep(s3Import, spec({}, total), { world });
@@ -134,18 +166,15 @@ describe('s3-import exactly once', () => {
 
   it('retries a file on a new connection when the server drops the connection mid-file', async () => {
     const total = await seed(5, 7);
-    let killed = false;
-    const db = hookedConnector(world.db, async ({ sql, phase }) => {
-      if (!killed && sql.includes('table_import_from_s3') && phase === 'before') {
-        killed = true;
-        const rows = await world.pg.query(conn, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'aurora-migrate' AND state = 'idle in transaction'");
-        expect(rows).toHaveLength(1);
-      }
-    });
-    const r = await runStep(s3Import, spec({ concurrency: 1 }, total), { world, db });
+    const gate = await blockMidFile(10);
+    const running = runStep(s3Import, spec({ concurrency: 1 }, total), { world });
+    const pid = await gate.waitUntilBlocked();
+    expect(await world.pg.query(conn, 'SELECT pg_terminate_backend($1) AS ok', [pid])).toEqual([{ ok: true }]);
+    await gate.release();
+    const r = await running;
     expect(r.error).toBeUndefined();
     const warnings = r.events.flatMap((e) => (e.type === 'warning' ? [e.message] : []));
-    expect(warnings.join('\n')).toMatch(/connection problem while importing s3:\/\/resume-\d+\/part\/00000\.csv \(attempt 1 of 5\).*retrying on a new connection/);
+    expect(warnings.join('\n')).toMatch(/connection problem while importing s3:\/\/resume-\d+\/part\/00001\.csv \(attempt 1 of 5\).*retrying on a new connection/);
     await expectExactlyOnce(total, 5);
   });
 
@@ -156,6 +185,27 @@ describe('s3-import exactly once', () => {
     expect(b.error).toBeUndefined();
     expect(imports(a.events).length + imports(b.events).length).toBeGreaterThanOrEqual(60);
     await expectExactlyOnce(total, 60);
+  });
+
+  it('when two runs import the same file at the same instant, one commits it and the other skips it', async () => {
+    const total = await seed(1, 5);
+    const gate = await blockMidFile(2);
+    const a = runStep(s3Import, spec({ concurrency: 1 }), { world });
+    await gate.waitUntilBlocked();
+    const b = runStep(s3Import, spec({ concurrency: 1 }), { world });
+    // Both are inside the same file now (neither has committed, so neither skipped it up front).
+    for (;;) {
+      const rows = await world.pg.query(conn, "SELECT 1 FROM pg_stat_activity WHERE wait_event = 'advisory' AND query LIKE '%table_import_from_s3%'");
+      if (rows.length === 2) break;
+    }
+    await gate.release();
+    const [ra, rb] = await Promise.all([a, b]);
+    expect(ra.error).toBeUndefined();
+    expect(rb.error).toBeUndefined();
+    expect(imports(ra.events).length + imports(rb.events).length).toBe(2);
+    expect(ra.outputs).toEqual({ filesImported: 1, rowsImported: 5 });
+    expect(rb.outputs).toEqual({ filesImported: 1, rowsImported: 5 });
+    await expectExactlyOnce(total, 1);
   });
 
   it('with onError continue imports the rest, lists the failed files, and a resume imports only those', async () => {

@@ -1,17 +1,30 @@
-// One S3 object into one table, exactly once: in a single transaction, claim the ledger row
-// (INSERT ... ON CONFLICT DO NOTHING — a committed or in-flight claim by anyone else means "skip"),
-// call aws_s3.table_import_from_s3 with bound parameters only, record the row count, commit.
-// A crash anywhere before COMMIT rolls back both the rows and the claim; after COMMIT both stay.
+// One S3 object into one table, exactly once, in ONE statement (so one transaction and one round
+// trip, like a plain COPY): a MATERIALIZED CTE calls aws_s3.table_import_from_s3 once, and the
+// INSERT records (table, bucket, key, ETag, rows) in the ledger. Both commit together or not at all;
+// a second importer of the same file fails on the ledger's primary key and its rows roll back.
+// Bound parameters only: $1 table, $2 columns, $3 options, $4 bucket, $5 key, $6 region,
+// [$7..$9 credentials], then the ledger's own values.
 import type { DbSession } from '../../db/api.js';
 import { isDbError } from '../../db/errors.js';
 import { SECRET_PLACEHOLDER } from '../../plan/values.js';
-import { CLAIM_SQL, RECORD_SQL, parseImportedRows } from './ledger.js';
+import { LEDGER_PKEY, LEDGER_TABLE } from './ledger.js';
 
-export const IMPORT_SQL =
-  'SELECT aws_s3.table_import_from_s3($1, $2, $3, aws_commons.create_s3_uri($4, $5, $6)) AS result';
-export const IMPORT_WITH_CREDENTIALS_SQL =
-  'SELECT aws_s3.table_import_from_s3($1, $2, $3, aws_commons.create_s3_uri($4, $5, $6), ' +
-  'aws_commons.create_aws_credentials($7, $8, $9)) AS result';
+function importStatement(withCredentials: boolean): string {
+  const creds = withCredentials ? ', aws_commons.create_aws_credentials($7, $8, $9)' : '';
+  const n = withCredentials ? 9 : 6;
+  const p = (i: number) => `$${n + i}`;
+  return (
+    'WITH imported AS MATERIALIZED (' +
+    `SELECT aws_s3.table_import_from_s3($1, $2, $3, aws_commons.create_s3_uri($4, $5, $6)${creds}) AS result) ` +
+    `INSERT INTO ${LEDGER_TABLE} (table_name, bucket, key, etag, size_bytes, plan_name, step_id, run_id, rows_imported, result) ` +
+    `SELECT $1, $4, $5, ${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ` +
+    "substring(result from '^\\s*(\\d+) rows? imported')::bigint, result FROM imported " +
+    'RETURNING rows_imported, result'
+  );
+}
+
+export const IMPORT_SQL = importStatement(false);
+export const IMPORT_WITH_CREDENTIALS_SQL = importStatement(true);
 
 export interface FileJob {
   tableIndex: number;
@@ -50,52 +63,35 @@ export class FileFailed extends Error {
   }
 }
 
+/** The parameters aws_s3 sees ($1..$6, and $7..$9 with credentials). */
 export function importParams(job: Pick<FileJob, 'table' | 'columns' | 'options' | 'bucket' | 'key' | 'region'>, credentials?: ImportMeta['credentials']) {
   const params: unknown[] = [job.table, job.columns, job.options, job.bucket, job.key, job.region];
   if (credentials) params.push(credentials.accessKeyId, credentials.secretAccessKey, credentials.sessionToken ?? '');
   return params;
 }
 
-export function maskCredentialParams(params: readonly unknown[]): unknown[] {
-  return params.map((p, i) => (i >= 6 ? SECRET_PLACEHOLDER : p));
+export function maskCredentialParams(params: readonly unknown[], withCredentials: boolean): unknown[] {
+  return params.map((p, i) => (withCredentials && i >= 6 && i < 9 ? SECRET_PLACEHOLDER : p));
 }
 
 export async function importFile(session: DbSession, job: FileJob, meta: ImportMeta): Promise<FileOutcome> {
-  const ledgerKey = [job.table, job.bucket, job.key, job.etag];
-  await session.query('BEGIN');
-  let open = true;
+  const withCredentials = !!meta.credentials;
+  const sql = withCredentials ? IMPORT_WITH_CREDENTIALS_SQL : IMPORT_SQL;
+  const params = [...importParams(job, meta.credentials), job.etag, job.size, meta.planName, meta.stepId, meta.runId];
+  meta.onSql(sql, maskCredentialParams(params, withCredentials));
+  let row: { rows_imported: string; result: string } | undefined;
   try {
-    const claimParams = [...ledgerKey, job.size, meta.planName, meta.stepId, meta.runId];
-    meta.onSql(CLAIM_SQL, claimParams);
-    const claim = await session.query(CLAIM_SQL, claimParams);
-    if (claim.rowCount === 0) {
-      await session.query('ROLLBACK');
-      open = false;
-      return { status: 'skipped' };
+    row = (await session.query<{ rows_imported: string; result: string }>(sql, params)).rows[0];
+  } catch (err) {
+    if (isDbError(err, 'query') && err.sqlstate === '23505' && err.constraint === LEDGER_PKEY) return { status: 'skipped' };
+    if (isDbError(err, 'query') && err.sqlstate === '23502' && /rows_imported/.test(err.serverMessage ?? '')) {
+      throw new FileFailed(job, 'aws_s3.table_import_from_s3 did not answer "<N> rows imported ..."; nothing was imported from this file', { cause: err });
     }
-    const sql = meta.credentials ? IMPORT_WITH_CREDENTIALS_SQL : IMPORT_SQL;
-    const params = importParams(job, meta.credentials);
-    meta.onSql(sql, maskCredentialParams(params));
-    let result: string;
-    try {
-      const { rows } = await session.query<{ result: string }>(sql, params);
-      result = String(rows[0]?.result ?? '');
-    } catch (err) {
-      if (isDbError(err, 'query')) throw new FileFailed(job, describeDbFailure(err), { cause: err });
-      throw err;
-    }
-    const imported = parseImportedRows(result);
-    if (imported === undefined) {
-      throw new FileFailed(job, `aws_s3.table_import_from_s3 returned ${JSON.stringify(result)}, not "<N> rows imported ..."`);
-    }
-    meta.onSql(RECORD_SQL, [...ledgerKey, imported, result]);
-    await session.query(RECORD_SQL, [...ledgerKey, imported, result]);
-    await session.query('COMMIT');
-    open = false;
-    return { status: 'imported', rows: imported, result };
-  } finally {
-    if (open) await session.query('ROLLBACK').catch(() => undefined);
+    if (isDbError(err, 'query')) throw new FileFailed(job, describeDbFailure(err), { cause: err });
+    throw err;
   }
+  if (!row) throw new FileFailed(job, 'the import statement returned no row (the file may or may not be recorded; run apply again to check)');
+  return { status: 'imported', rows: Number(row.rows_imported), result: row.result };
 }
 
 /** The database's message, the COPY line it points at, and its hint. */

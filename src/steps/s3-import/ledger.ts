@@ -1,7 +1,10 @@
 // The exactly-once ledger: one row per (table, bucket, key, ETag) imported, in the tool's own schema
-// aurora_migrate, written in the SAME transaction as the aws_s3 import. The primary key makes two
-// workers (or two runs) unable to both import a file: the second INSERT waits for the first
-// transaction and then finds the row (skip) or, if the first rolled back, takes over.
+// aurora_migrate. The row is INSERTed by the same statement that runs the aws_s3 import (so in the
+// same transaction): the file's rows and its ledger row commit together or not at all. The primary
+// key makes it impossible for two workers or two runs to both commit a file: the second one's INSERT
+// waits for the first transaction and then fails with a unique violation, which rolls its import
+// back (the step counts the file as already imported). Before importing, each page of listed keys is
+// checked against the ledger, so a resume does not even start what is already there.
 // All SQL here is constant text; every value is a bound parameter.
 import type { DbSession } from '../../db/api.js';
 
@@ -15,8 +18,8 @@ export const LEDGER_DDL: readonly string[] = [
   key text NOT NULL,
   etag text NOT NULL,
   size_bytes bigint,
-  rows_imported bigint,
-  result text,
+  rows_imported bigint NOT NULL,
+  result text NOT NULL,
   plan_name text NOT NULL,
   step_id text NOT NULL,
   run_id text,
@@ -25,13 +28,8 @@ export const LEDGER_DDL: readonly string[] = [
 )`,
 ];
 
-export const CLAIM_SQL =
-  `INSERT INTO ${LEDGER_TABLE} (table_name, bucket, key, etag, size_bytes, plan_name, step_id, run_id) ` +
-  'VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING';
-
-export const RECORD_SQL =
-  `UPDATE ${LEDGER_TABLE} SET rows_imported = $5, result = $6, imported_at = now() ` +
-  'WHERE table_name = $1 AND bucket = $2 AND key = $3 AND etag = $4';
+/** Name of the primary key: a unique violation on it means "someone else imported this file". */
+export const LEDGER_PKEY = 's3_import_ledger_pkey';
 
 export const DONE_SQL =
   `SELECT key, etag FROM ${LEDGER_TABLE} WHERE table_name = $1 AND bucket = $2 AND key = ANY($3::text[])`;
@@ -48,13 +46,6 @@ export const SUM_BY_KEYS_SQL =
 export const RESOLVE_TABLE_SQL =
   "SELECT format('%I.%I', n.nspname, c.relname) AS name, c.relkind AS kind FROM pg_class c " +
   'JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)';
-
-export interface LedgerKey {
-  table: string;
-  bucket: string;
-  key: string;
-  etag: string;
-}
 
 /** Keys of `keys` already in the ledger for this table and bucket, with the ETag recorded. */
 export async function importedKeys(session: DbSession, table: string, bucket: string, keys: readonly string[]) {
