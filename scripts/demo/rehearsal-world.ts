@@ -71,8 +71,9 @@ export async function startRehearsalWorld(options: RehearsalWorldOptions): Promi
     say(`  PostgreSQL listening on ${pg.admin.host}:${pg.admin.port}, data in ${pg.root}`);
   }
   await installAwsS3Standin(pg);
-  await pg.query(pg.admin, `DROP DATABASE IF EXISTS ${TARGET_DATABASE} WITH (FORCE)`);
+  await dropEarlierTarget(pg);
   const target = await pg.createDatabase(TARGET_DATABASE);
+  createdHere.add(pg);
   await pg.query(target, backfillTableDdl(BACKFILL_TABLE));
   say(`  created database "${TARGET_DATABASE}" with table ${BACKFILL_TABLE} (id, kind, payload) and the aws_s3 stand-in extension available`);
 
@@ -143,4 +144,24 @@ export async function startRehearsalWorld(options: RehearsalWorldOptions): Promi
       return new Map(rows.map((r) => [r.key, { rows: r.rows, ids: r.ids }]));
     },
   };
+}
+
+/** Servers on which this process created the target database (only those are dropped again). */
+const createdHere = new WeakSet<TestPostgres>();
+
+/**
+ * A fresh target database per world. The plan names it ("orders"), so an earlier round's copy is
+ * dropped — but only one this process made: on a TEST_DATABASE_URL server an existing "orders" may
+ * be somebody's data, and the rehearsal stops instead.
+ */
+async function dropEarlierTarget(pg: TestPostgres): Promise<void> {
+  const [row] = await pg.query<{ n: number }>(pg.admin, 'SELECT count(*)::int AS n FROM pg_database WHERE datname = $1', [TARGET_DATABASE]);
+  if (!row || row.n === 0) return;
+  if (pg.external && !createdHere.has(pg)) {
+    throw new Error(
+      `the server at TEST_DATABASE_URL already has a database "${TARGET_DATABASE}"; the rehearsal needs a fresh one and will not drop it. ` +
+        'Unset TEST_DATABASE_URL (an embedded server is started) or drop it yourself.',
+    );
+  }
+  await pg.query(pg.admin, `DROP DATABASE ${TARGET_DATABASE} WITH (FORCE)`);
 }
