@@ -4,12 +4,12 @@
 // crash after the upload but before COMMIT exports again on resume, to the same object (S3 replaces
 // it whole). Every value is a bound parameter; the query text is the plan's, reviewed like code.
 import { createHash } from 'node:crypto';
-import type { DbSession } from '../db/api.js';
+import type { DbSession, ResolvedConnection } from '../db/api.js';
 import { toResolvedConnection } from '../db/connection.js';
 import { Interrupted, StepFailed } from '../errors.js';
 import type { S3ExportSpec } from '../plan/types.js';
 import type { PlannedAction, StepContext, StepModule } from './step.js';
-import { CREATE_EXTENSION_SQL, SETUP_LOCK_SQL } from './s3-import/run-import.js';
+import { CREATE_EXTENSION_SQL, SETUP_LOCK_SQL, sentence } from './s3-import/run-import.js';
 
 export const EXPORT_LEDGER_DDL: readonly string[] = [
   'CREATE SCHEMA IF NOT EXISTS aurora_migrate',
@@ -72,7 +72,12 @@ async function runExport(spec: S3ExportSpec, ctx: StepContext): Promise<Record<s
   const fail = (message: string, cause?: unknown) => new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: ${message}`, { cause });
   if (!spec.query?.trim()) throw fail('query is empty. Fix the plan, then run apply again.');
   if (!spec.to?.bucket || !spec.to.path || !spec.to.region) throw fail('to needs bucket, path and region. Fix the plan, then run apply again.');
-  const conn = toResolvedConnection(spec.connection);
+  let conn: ResolvedConnection;
+  try {
+    conn = toResolvedConnection(spec.connection);
+  } catch (err) {
+    throw fail(`${sentence((err as Error).message)} Fix the plan (or the environment variable it reads), then run apply again.`, err);
+  }
   const key = [ctx.planName, ctx.stepId, spec.to.bucket, spec.to.path];
   const queryHash = createHash('sha256').update(spec.query).update('\0').update(spec.options ?? '').digest('hex');
   const target = `s3://${spec.to.bucket}/${spec.to.path}`;

@@ -177,6 +177,16 @@ describe('s3-import names and options', () => {
     expect((await rows())[0]).toMatchObject({ id: 5, name: 'five' });
   });
 
+  it('fails with the connection problem and its remedy, never the password', async () => {
+    const table = { table: 't', options: '(format csv)', from: { bucket, region: 'us-east-1', keys: ['k.csv'] } };
+    const badPort = await runStep(s3Import, { ...spec([table]), connection: { ...connectionSpec(conn), port: 'x' } }, { world });
+    expect(badPort.error?.message).toBe('step "backfill" failed: connection.port: "x" is not a port number (1-65535). Fix the plan (or the environment variable it reads), then run apply again.');
+    const secret = 'Wr0ng-Pa55word-For-Test';
+    const badPassword = await runStep(s3Import, { ...spec([table]), connection: { ...connectionSpec(conn), password: secret } }, { world });
+    expect(badPassword.error?.message).toMatch(/^step "backfill" failed: could not connect to PostgreSQL at 127\.0\.0\.1:\d+ .*password authentication failed for user "postgres"\. Check connection\.password/);
+    expect(JSON.stringify({ m: badPassword.error?.message, e: badPassword.events })).not.toContain(secret);
+  });
+
   it('says which table is missing', async () => {
     await world.pg.putObject(bucket, 'ok.csv', csvRows(1, 2));
     const r = await runStep(s3Import, spec([{ table: 'public.nope', options: '(format csv)', from: { bucket, region: 'us-east-1', keys: ['ok.csv'] } }]), { world });

@@ -35,7 +35,12 @@ export async function runImport(spec: S3ImportSpec, ctx: StepContext): Promise<R
     });
   }
 
-  const conn = toResolvedConnection(spec.connection);
+  let conn: ResolvedConnection;
+  try {
+    conn = toResolvedConnection(spec.connection);
+  } catch (err) {
+    throw fail(`${sentence((err as Error).message)} Fix the plan (or the environment variable it reads), then run apply again.`, err);
+  }
   const control = await open(ctx, conn, fail);
   // Worker connections open while the setup runs (logins cost tens of ms each).
   const concurrency = spec.concurrency ?? 4;
