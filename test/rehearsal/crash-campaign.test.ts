@@ -6,6 +6,7 @@
 //   npx vitest run test/rehearsal                         # ≥ 30 kills (default)
 //   CRASH_CAMPAIGN_KILLS=300 npx vitest run test/rehearsal/crash-campaign.test.ts
 //   CRASH_CAMPAIGN_SEED=12345 …                           # replay a campaign (the seed is printed)
+import { existsSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 import { createCleanupStack } from '../../scripts/demo/cleanup-stack.js';
@@ -50,7 +51,12 @@ describe('crash campaign: SIGKILL the CLI anywhere in the rehearsal plan, resume
         const runs = result.runs
           .map((r) => (r.killed ? `${r.trigger === 'time' ? `t+${r.at}ms` : `+${r.at} lines`}→kill[${r.statuses}]` : `exit ${r.code}`))
           .join('\n    ');
-        process.stdout.write(`round ${round}: ${result.kills} kills, ${result.runs.length} runs\n    ${runs}\n`);
+        const orphans = readdirSync(world.workDir).filter((n) => n.endsWith('.tmp'));
+        process.stdout.write(
+          `round ${round}: ${result.kills} kills, ${result.runs.length} runs` +
+            (orphans.length ? `, ${orphans.length} orphaned state temp file(s) (a kill between write and rename; harmless)` : '') +
+            `\n    ${runs}\n`,
+        );
 
         const where = `round ${round} (seed ${SEED})`;
         // Lock leftovers are collected over the whole campaign (the round could go on); anything else stops it here.
@@ -60,6 +66,7 @@ describe('crash campaign: SIGKILL the CLI anywhere in the rehearsal plan, resume
         expect(result.sawGate, `${where}: the approval gate answered exit 3 at least once`).toBe(true);
         expect(result.last?.code, `${where}: the last run finished the plan`).toBe(0);
         expect(Object.values(result.final!.steps).map((s) => s.status), `${where}: every step succeeded`).toEqual(Array(5).fill('succeeded'));
+        expect(existsSync(`${world.statePath}.lock`), `${where}: the run lock is released at the end`).toBe(false);
 
         // The world: one cluster, one instance in it, each change accepted once, each file imported once.
         const summary = await summarizeWorld(world);
