@@ -86,7 +86,7 @@ async function preflight(plan: Plan, opts: PlanOptions, io: Io): Promise<Preflig
     const region = opts.region ?? plan.region;
     const api = adapters.lazyAwsApi({ region, profile: opts.profile, env: { ...io.env } });
     aws = api;
-    const report = await runPreflight(plan, { aws: api, db: adapters.lazyDbConnector(), signal: controller.signal, region });
+    const report = await runPreflight(plan, { aws: api, db: adapters.lazyDbConnector(), signal: controller.signal, region, env: io.env });
     return { failed: report.failed, steps: report.steps };
   } catch (err) {
     return { failed: true, error: (err as Error)?.message ?? String(err), steps: [] };
