@@ -9,7 +9,7 @@ import { toResolvedConnection } from '../db/connection.js';
 import { Interrupted, StepFailed } from '../errors.js';
 import type { S3ExportSpec } from '../plan/types.js';
 import type { PlannedAction, StepContext, StepModule } from './step.js';
-import { CREATE_EXTENSION_SQL, SETUP_LOCK_SQL, sentence } from './s3-import/run-import.js';
+import { CREATE_EXTENSION_SQL, ensureDatabaseSetup, sentence } from './s3-import/db-setup.js';
 
 export const EXPORT_LEDGER_DDL: readonly string[] = [
   'CREATE SCHEMA IF NOT EXISTS aurora_migrate',
@@ -95,13 +95,7 @@ async function runExport(spec: S3ExportSpec, ctx: StepContext): Promise<Record<s
   };
   let open = false;
   try {
-    await session.query('BEGIN');
-    open = true;
-    await session.query(SETUP_LOCK_SQL);
-    await sql(CREATE_EXTENSION_SQL);
-    for (const ddl of EXPORT_LEDGER_DDL) await sql(ddl);
-    await session.query('COMMIT');
-    open = false;
+    await ensureDatabaseSetup(session, ctx, 'aurora_migrate.s3_export_ledger', EXPORT_LEDGER_DDL);
 
     const recorded = async () => (await session.query<Counts & { query_sha256: string; exported_at: Date }>(RECORDED_SQL, key)).rows[0];
     const done = await recorded();

@@ -8,7 +8,8 @@ import type { PlannedAction, StepModule } from './step.js';
 import { roleActions } from './s3-import/iam-role.js';
 import { IMPORT_SQL, IMPORT_WITH_CREDENTIALS_SQL, importParams } from './s3-import/import-file.js';
 import { DONE_SQL, LEDGER_DDL } from './s3-import/ledger.js';
-import { CREATE_EXTENSION_SQL, runImport } from './s3-import/run-import.js';
+import { runImport } from './s3-import/run-import.js';
+import { CREATE_EXTENSION_SQL } from './s3-import/db-setup.js';
 import { columnListText } from './s3-import/spec-checks.js';
 
 export function describeImport(spec: S3ImportSpec): PlannedAction[] {

@@ -11,14 +11,12 @@ import type { S3ImportSpec } from '../../plan/types.js';
 import type { StepContext } from '../step.js';
 import { ensureClusterRole } from './iam-role.js';
 import { FileFailed, importFile, type FileJob } from './import-file.js';
-import { LEDGER_DDL, RESOLVE_TABLE_SQL, importedKeys, ledgerTotals } from './ledger.js';
+import { LEDGER_DDL, LEDGER_TABLE, RESOLVE_TABLE_SQL, importedKeys, ledgerTotals } from './ledger.js';
+import { ensureDatabaseSetup, sentence } from './db-setup.js';
 import { objectPages } from './objects.js';
 import { checkImportSpec, columnListText } from './spec-checks.js';
 import { ImportProgress } from './progress.js';
 
-export const CREATE_EXTENSION_SQL = 'CREATE EXTENSION IF NOT EXISTS aws_s3 CASCADE';
-/** Serialises setup (extension + ledger DDL) between concurrent runs; released at COMMIT. */
-export const SETUP_LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtext('aurora-migrate:setup'))";
 const MAX_RETRIES = 5;
 const FATAL_CONNECT_STATES = new Set(['28P01', '28000', '3D000', '42501']);
 const LISTED_FAILURES = 20;
@@ -52,18 +50,7 @@ export async function runImport(spec: S3ImportSpec, ctx: StepContext): Promise<R
     return control.query(text, params);
   };
   try {
-    // One setup at a time per database: IF NOT EXISTS is not safe against a concurrent creator.
-    await control.query('BEGIN');
-    await control.query(SETUP_LOCK_SQL);
-    await sql(CREATE_EXTENSION_SQL).catch((err) => {
-      throw fail(`${CREATE_EXTENSION_SQL} failed: ${sentence((err as Error).message)} On Aurora PostgreSQL the user needs rds_superuser (or the extension created beforehand by one).`, err);
-    });
-    for (const ddl of LEDGER_DDL) {
-      await sql(ddl).catch((err) => {
-        throw fail(`creating the ledger (${ddl.split('(')[0].trim()}) failed: ${sentence((err as Error).message)} The user needs CREATE on the database (or create schema aurora_migrate for it).`, err);
-      });
-    }
-    await control.query('COMMIT');
+    await ensureDatabaseSetup(control, ctx, LEDGER_TABLE, LEDGER_DDL);
     const tables: string[] = [];
     for (const [i, t] of spec.tables.entries()) {
       const { rows } = await control.query<{ name: string; kind: string }>(RESOLVE_TABLE_SQL, [t.table]);
@@ -219,8 +206,3 @@ async function open(ctx: StepContext, conn: ResolvedConnection, fail: (m: string
   }
 }
 
-/** Ends a message with exactly one period, so more text can follow. */
-export function sentence(text: string): string {
-  const t = text.trim();
-  return /[.!?]$/.test(t) ? t : `${t}.`;
-}
