@@ -9,7 +9,8 @@
 //
 // The "S3" folder `pg.s3Root` (bucket = sub-folder, key = path under it) is what the aws_s3 stand-in
 // (test/support/aws-s3-standin.ts) reads, and what the local AWS stand-in lists.
-import { mkdtemp, mkdir, writeFile, chmod, rm } from 'node:fs/promises';
+import { mkdtemp, mkdir, writeFile, chmod, rm, readFile } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -56,6 +57,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
 
   const url = process.env.TEST_DATABASE_URL;
   let server: { stop(): Promise<void> } | undefined;
+  let watchdog: ChildProcess | undefined;
   let admin: ResolvedConnection;
   if (url) {
     admin = connectionFromUrl(url);
@@ -63,6 +65,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     const started = await startEmbedded(root, options);
     server = started.server;
     admin = started.admin;
+    watchdog = await startWatchdog(root);
   }
 
   const connector = createPgConnector({ applicationName: 'aurora-migrate-tests' });
@@ -100,6 +103,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
       if (stopped) return;
       stopped = true;
       try {
+        watchdog?.kill('SIGKILL');
         await server?.stop();
       } finally {
         await rm(root, { recursive: true, force: true });
@@ -170,6 +174,23 @@ async function startEmbedded(root: string, options: StartPostgresOptions) {
   throw new Error(`embedded PostgreSQL did not start: ${String(lastError ?? 'server exited')}\n${logs.slice(-20).join('')}`);
 }
 
+/**
+ * If this process dies without stop() (SIGKILL, a crash test), a detached shell stops the server
+ * and removes the temp folder once it notices (it checks every second).
+ */
+async function startWatchdog(root: string): Promise<ChildProcess | undefined> {
+  const pidFile = join(root, 'data', 'postmaster.pid');
+  const serverPid = Number((await readFile(pidFile, 'utf8').catch(() => '')).split('\n')[0]);
+  if (!Number.isInteger(serverPid) || serverPid <= 0) return undefined;
+  const quote = (p: string) => `'${p.replace(/'/g, `'\\''`)}'`;
+  const script =
+    `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; ` +
+    `kill -INT ${serverPid} 2>/dev/null; while kill -0 ${serverPid} 2>/dev/null; do sleep 1; done; rm -rf ${quote(root)}`;
+  const child = spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' });
+  child.unref();
+  return child;
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
@@ -194,10 +215,4 @@ export function connectionFromUrl(url: string): ResolvedConnection {
     password: u.password ? decodeURIComponent(u.password) : undefined,
     ssl: sslmode === 'require' ? 'require' : sslmode === 'verify-full' ? 'verify-full' : false,
   };
-}
-
-/** Writes a file world-readable (helper for generated fixtures outside the S3 folder). */
-export async function writeReadable(file: string, body: string | Buffer): Promise<void> {
-  await mkdir(dirname(file), { recursive: true, mode: 0o755 });
-  await writeFile(file, body, { mode: 0o644 });
 }
