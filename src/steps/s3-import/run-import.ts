@@ -45,10 +45,6 @@ export async function runImport(spec: S3ImportSpec, ctx: StepContext): Promise<R
   const early: Array<Promise<DbSession | Error>> = Array.from({ length: concurrency }, () =>
     ctx.db.connect(conn, { signal: ctx.signal }).catch((err: Error) => err),
   );
-  const sql = async (text: string, params?: unknown[]) => {
-    ctx.event('sql', { sql: text, ...(params ? { params } : {}) });
-    return control.query(text, params);
-  };
   try {
     await ensureDatabaseSetup(control, ctx, LEDGER_TABLE, LEDGER_DDL);
     const tables: string[] = [];
