@@ -1,6 +1,8 @@
 // Schema validation (the precompiled Ajv validator for schemas/plan.schema.json) with every Ajv error
 // rewritten into words a person understands and placed on the offending key or value.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import validatePlanSchema from './schema-validator.generated.js';
 import { SECRET_KEYS } from './values.js';
 import { displayPath, joinPointer } from './pointer.js';
@@ -45,8 +47,20 @@ const TYPE_WORDS: Record<string, string> = {
 
 let schemaCache: unknown;
 function planSchema(): unknown {
-  schemaCache ??= JSON.parse(readFileSync(new URL('../../schemas/plan.schema.json', import.meta.url), 'utf8'));
+  schemaCache ??= JSON.parse(readFileSync(schemaFile(), 'utf8'));
   return schemaCache;
+}
+
+/** schemas/plan.schema.json of this package, found upwards from this module (src/ or a bundled dist/). */
+function schemaFile(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, 'schemas', 'plan.schema.json');
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('schemas/plan.schema.json not found next to the aurora-migrate package');
+    dir = parent;
+  }
 }
 
 /** The schema object at a schemaPath such as #/$defs/step-promote/additionalProperties (its parent). */
