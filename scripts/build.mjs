@@ -7,7 +7,8 @@ import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-rmSync(`${root}/dist`, { recursive: true, force: true });
+// Only our outputs: dist/.build-lock (the rehearsal's build lock) must survive a rebuild.
+for (const dir of ['cli', 'chunks']) rmSync(`${root}/dist/${dir}`, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
   entryPoints: { 'cli/main': 'src/cli/main.ts' },
