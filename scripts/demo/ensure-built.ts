@@ -1,6 +1,6 @@
 // The demo and the rehearsal tests run the CLI the way users do: bin/aurora-migrate.js, which loads
-// the compiled dist/. When dist/ is missing or older than any file under src/, rebuild it first
-// (`tsc -p tsconfig.build.json`, what `npm run build` runs), so a rehearsal never runs stale code.
+// the built dist/. When dist/ is missing or older than any file under src/ (or the build script),
+// rebuild it first with `npm run build`, so a rehearsal never runs stale code.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -30,7 +30,11 @@ function builtAt(): number | undefined {
 export function staleReason(): string | undefined {
   const built = builtAt();
   if (built === undefined) return 'dist/ is missing';
-  const newest = Math.max(newestMtime(path.join(REPO_ROOT, 'src')), statSync(path.join(REPO_ROOT, 'schemas')).mtimeMs);
+  const newest = Math.max(
+    newestMtime(path.join(REPO_ROOT, 'src')),
+    statSync(path.join(REPO_ROOT, 'schemas')).mtimeMs,
+    statOrUndefined(path.join(REPO_ROOT, 'scripts', 'build.mjs'))?.mtimeMs ?? 0,
+  );
   return newest > built ? 'src/ changed since the last build' : undefined;
 }
 
@@ -76,13 +80,10 @@ function build(say: (line: string) => void): void {
   const reason = staleReason();
   if (!reason) return; // another process built it while we waited
   say(`Building the CLI first (${reason}): npm run build`);
-  const tsc = path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: REPO_ROOT, encoding: 'utf8' });
-  // tsc emits even with type errors; a run on what it emitted is still the current source.
-  if (builtAt() === undefined) {
-    throw new Error(`npm run build produced no dist/cli/main.js (exit ${result.status}):\n${result.stdout}${result.stderr}`);
+  const result = spawnSync('npm', ['run', '--silent', 'build'], { cwd: REPO_ROOT, encoding: 'utf8' });
+  if (result.status !== 0 || builtAt() === undefined) {
+    throw new Error(`npm run build failed (exit ${result.status ?? result.signal}):\n${indent(`${result.stdout ?? ''}${result.stderr ?? ''}${result.error?.message ?? ''}`)}`);
   }
-  if (result.status !== 0) say(`  (the build reported type errors; running what it emitted)\n${indent(result.stdout + result.stderr)}`);
 }
 
 function indent(text: string): string {
