@@ -56,6 +56,10 @@ export function createAwsApi(options: CreateAwsApiOptions = {}): AwsApi & { dest
   const loadModule = (service: AwsService): Promise<SdkModule> => {
     let mod = modules.get(service);
     if (!mod) {
+      // The SDK warns on every run that releases after early 2027 need Node 22. This tool pins its
+      // SDK versions in the lock file, so the warning tells a user mid-migration nothing they can
+      // act on; it stays visible to anyone who sets the variable to "false" (see README).
+      process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
       mod = import(PACKAGES[service].pkg) as Promise<SdkModule>;
       modules.set(service, mod);
     }
