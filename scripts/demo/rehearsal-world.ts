@@ -112,9 +112,6 @@ export async function startRehearsalWorld(options: RehearsalWorldOptions): Promi
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: process.env.HOME ?? workDir,
     NO_COLOR: '1',
-    // The SDK's notice that its 2027 releases need Node 22 (DESIGN.md toolchain notes), once per
-    // process; the rehearsal starts the CLI many times, so it is turned off here.
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     ...aws.env,
     AWS_ENDPOINT_URL_RDS: bridge.endpoint,
     AWS_ENDPOINT_URL_CLOUDWATCH: bridge.endpoint,
