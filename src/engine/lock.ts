@@ -11,10 +11,10 @@
 // Written here instead of with proper-lockfile: its lock() silently removes any lease older than
 // `stale` and keeps no holder details, while DESIGN.md wants the holder named and stale leases broken
 // by an explicit `unlock`.
-import { mkdir, readFile, rm, stat, utimes } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Locked } from '../errors.js';
 import { formatDuration } from '../plan/units.js';
 import { writeFileAtomic } from './atomic-write.js';
@@ -46,6 +46,27 @@ export interface Lease {
 
 export function lockDirPath(statePath: string): string {
   return `${statePath}.lock`;
+}
+
+/** Candidate lease folders are named <state>.lock.candidate-<pid>-<token> until renamed into place. */
+const CANDIDATE_TAG = 'candidate-';
+
+/** Removes candidate folders left by runs on this host that were killed before renaming theirs. */
+async function removeDeadCandidates(statePath: string): Promise<void> {
+  const prefix = `${basename(lockDirPath(statePath))}.${CANDIDATE_TAG}`;
+  let names: string[];
+  try {
+    names = await readdir(dirname(statePath));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length).split('-')[0]);
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !pidAlive(pid)) {
+      await rm(join(dirname(statePath), name), { recursive: true, force: true });
+    }
+  }
 }
 
 export function currentUser(): string {
@@ -107,25 +128,7 @@ export interface AcquireOptions {
 export async function acquireLease(statePath: string, options: AcquireOptions): Promise<Lease> {
   const dir = lockDirPath(statePath);
   await mkdir(dirname(dir), { recursive: true });
-  for (let tries = 0; ; tries++) {
-    try {
-      await mkdir(dir);
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    const info = await inspectLease(statePath, options.staleMs);
-    if (!info) continue; // released meanwhile
-    if (info.holderGone && tries === 0) {
-      options.onTakeover?.(info);
-      await rm(dir, { recursive: true, force: true });
-      continue;
-    }
-    const hint = info.stale
-      ? `Its heartbeat stopped; if that run is gone, break the lock with: aurora-migrate unlock ${options.planFile}`
-      : `Wait for it to finish, or stop it (Ctrl-C) and run apply again.`;
-    throw new Locked(`another run holds the lock on ${statePath}: ${describeHolder(info)}. ${hint}`);
-  }
+  await removeDeadCandidates(statePath);
   const holder: LockHolder = {
     host: hostname(),
     pid: process.pid,
@@ -133,8 +136,38 @@ export async function acquireLease(statePath: string, options: AcquireOptions): 
     since: new Date(options.now()).toISOString(),
     token: randomUUID(),
   };
+  // The lease appears whole or not at all: holder.json is written into a private candidate folder
+  // that is then renamed onto <state>.lock. rename() fails when the lock folder exists with a holder
+  // in it, so two runs can never both win, and a SIGKILL at any instant leaves either no lock or a
+  // complete one (whose dead pid the next apply recognises), never a lock folder without a holder.
+  const candidate = `${dir}.${CANDIDATE_TAG}${process.pid}-${holder.token}`;
+  await mkdir(candidate);
+  try {
+    await writeFileAtomic(join(candidate, 'holder.json'), JSON.stringify(holder, null, 2) + '\n');
+    for (let tries = 0; ; tries++) {
+      try {
+        await rename(candidate, dir);
+        break;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+      }
+      const info = await inspectLease(statePath, options.staleMs);
+      if (!info) continue; // released meanwhile
+      if (info.holderGone && tries === 0) {
+        options.onTakeover?.(info);
+        await rm(dir, { recursive: true, force: true });
+        continue;
+      }
+      const hint = info.stale
+        ? `Its heartbeat stopped; if that run is gone, break the lock with: aurora-migrate unlock ${options.planFile}`
+        : `Wait for it to finish, or stop it (Ctrl-C) and run apply again.`;
+      throw new Locked(`another run holds the lock on ${statePath}: ${describeHolder(info)}. ${hint}`);
+    }
+  } finally {
+    await rm(candidate, { recursive: true, force: true });
+  }
   const holderFile = join(dir, 'holder.json');
-  await writeFileAtomic(holderFile, JSON.stringify(holder, null, 2) + '\n');
 
   let stopped = false;
   const beat = async () => {

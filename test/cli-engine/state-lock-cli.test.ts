@@ -190,6 +190,20 @@ describe('lock', () => {
     expect(r.code).toBe(0);
     expect(ws.events().find((e) => e.type === 'lock-recovered')).toMatchObject({ previousHolder: { pid: dead, user: 'bob' } });
   });
+
+  it('a run killed while taking the lock leaves no half-made lock: the next apply proceeds and clears the leftover', async () => {
+    ws = cliWorkspace();
+    const plan = realPlan();
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    // What a SIGKILL between creating the candidate lease and renaming it into place leaves behind.
+    const leftover = `${ws.statePath}.lock.candidate-${dead}-0000`;
+    mkdirSync(leftover, { recursive: true });
+    writeFileSync(join(leftover, 'holder.json'), '{"pid":');
+    const r = await cli(['apply', plan, '--approve', 'cutover']);
+    expect(r.code).toBe(0);
+    expect(existsSync(leftover)).toBe(false);
+    expect(existsSync(ws.statePath + '.lock')).toBe(false);
+  });
 });
 
 describe('status', () => {
