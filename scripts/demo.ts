@@ -16,6 +16,10 @@ import { startRehearsalWorld, type RehearsalWorld } from './demo/rehearsal-world
 import { summarizeWorld } from './demo/world-summary.js';
 
 const out = process.stdout;
+// `npm run demo | head` closes stdout early: carry on quietly so the cleanups still run.
+out.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+});
 const say = (line = '') => out.write(line + '\n');
 const heading = (n: number, title: string) => say(`\n━━ ${n}. ${title}`);
 const TOOL_PREFIX = '   │ ';
