@@ -14,7 +14,6 @@ import { installAwsS3Standin } from '../../test/support/aws-s3-standin.js';
 import type { ResolvedConnection } from '../../src/db/api.js';
 import { backfillTableDdl, rowsPerFileSql, writeBackfillFiles, type BackfillFile } from './backfill-files.js';
 import { REPO_ROOT } from './cli-runner.js';
-import { scaledBridgeClock, startClockBridge, type ClockBridge } from './clock-bridge.js';
 import type { CleanupStack } from './cleanup-stack.js';
 
 /** The rehearsal plan: the example plan with the backfill connection pointed at the local server. */
@@ -41,8 +40,6 @@ export interface RehearsalWorldOptions {
 
 export interface RehearsalWorld {
   aws: AwsStandin;
-  /** What the CLI's AWS_ENDPOINT_URL_* point at: the stand-in, with client timestamps shifted to its clock. */
-  bridge: ClockBridge;
   pg: TestPostgres;
   /** The database that plays the promoted Aurora cluster. */
   target: ResolvedConnection;
@@ -87,10 +84,8 @@ export async function startRehearsalWorld(options: RehearsalWorldOptions): Promi
     },
   });
   cleanup.add('stop the AWS stand-in', () => aws.close());
-  const bridge = await startClockBridge(aws.endpoint, scaledBridgeClock(aws.clock));
-  cleanup.add('stop the clock bridge', () => bridge.close());
   say(`  stand-in at ${aws.endpoint}; its clock runs ${options.timeScale}x faster than real time`);
-  say(`  the CLI reaches it through ${bridge.endpoint}, which shifts the metric/event timestamps it sends to the stand-in's clock`);
+  say('  the CLI keeps its own clock; the stand-in reads the metric and event windows it asks for on that clock');
   say(`  seeded RDS for PostgreSQL instance ${SOURCE_INSTANCE} (16.4, 100 GiB, available)`);
 
   const backfill = await writeBackfillFiles({
@@ -113,9 +108,6 @@ export async function startRehearsalWorld(options: RehearsalWorldOptions): Promi
     HOME: process.env.HOME ?? workDir,
     NO_COLOR: '1',
     ...aws.env,
-    AWS_ENDPOINT_URL_RDS: bridge.endpoint,
-    AWS_ENDPOINT_URL_CLOUDWATCH: bridge.endpoint,
-    AWS_ENDPOINT_URL_S3: bridge.endpoint,
     AWS_CONFIG_FILE: path.join(workDir, 'no-aws-config'),
     AWS_SHARED_CREDENTIALS_FILE: path.join(workDir, 'no-aws-credentials'),
     AURORA_MIGRATE_TIME_SCALE: String(options.timeScale),
@@ -127,7 +119,6 @@ export async function startRehearsalWorld(options: RehearsalWorldOptions): Promi
 
   return {
     aws,
-    bridge,
     pg,
     target,
     backfill,

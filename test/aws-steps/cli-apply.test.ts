@@ -1,6 +1,6 @@
 // The real CLI (bin/aurora-migrate.js over dist/) against the time-scaled stand-in, the way a user
 // rehearses: AWS_ENDPOINT_URL_* + AURORA_MIGRATE_TIME_SCALE. The CLI keeps its own clock (DESIGN.md),
-// so it reaches the stand-in through the rehearsal clock bridge that shifts metric/event timestamps.
+// and the stand-in reads the metric and event windows it asks for on that clock (caller-clock.ts).
 // Covers: the replica route to the end, a SIGKILL right after CreateDBCluster then resume, zero AWS
 // calls when the finished plan is applied again, and `plan --preflight` exiting 2 on a taken name.
 import { spawn } from 'node:child_process';
@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from '../../scripts/demo/ensure-built.js';
-import { scaledBridgeClock, startClockBridge, type ClockBridge } from '../../scripts/demo/clock-bridge.js';
 import { startAwsStandin, type AwsStandin } from '../support/aws-standin/index.js';
 
 const BIN = resolve(import.meta.dirname, '../../bin/aurora-migrate.js');
@@ -43,27 +42,21 @@ steps:
 `;
 
 let aws: AwsStandin | undefined;
-let bridge: ClockBridge | undefined;
 let dir: string | undefined;
 afterEach(async () => {
-  await bridge?.close();
   await aws?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
-  aws = bridge = dir = undefined;
+  aws = dir = undefined;
 });
 beforeAll(() => ensureBuilt(), 120_000);
 
 async function world() {
   aws = await startAwsStandin({ timeScale: SCALE, seed: { instances: [{ id: 'orders-pg', engineVersion: '16.4' }], buckets: ['orders-archive'] } });
-  bridge = await startClockBridge(aws.endpoint, scaledBridgeClock(aws.clock));
   dir = mkdtempSync(join(tmpdir(), 'am-cli-aws-'));
   writeFileSync(join(dir, 'orders.yaml'), PLAN);
   const env = {
     ...process.env,
     ...aws.env,
-    AWS_ENDPOINT_URL_RDS: bridge.endpoint,
-    AWS_ENDPOINT_URL_CLOUDWATCH: bridge.endpoint,
-    AWS_ENDPOINT_URL_S3: bridge.endpoint,
     AURORA_MIGRATE_TIME_SCALE: String(SCALE),
     NO_COLOR: '1',
   };

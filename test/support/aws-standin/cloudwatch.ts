@@ -4,6 +4,7 @@
 // x-amzn-query-error: Code;Sender). Timestamps are epoch seconds in JSON.
 import { requestId, type StandinResponse } from './http-types.js';
 import type { MetricStore } from './metrics.js';
+import { shiftMetricResult, shiftWindow, type CallerClock } from './caller-clock.js';
 
 const QUERY_COMPAT_STATUS: Record<string, number> = {
   InvalidParameterValue: 400,
@@ -37,11 +38,12 @@ export function cloudwatchResult(result: unknown): StandinResponse {
 }
 
 /** Answers one CloudWatch JSON operation (GetMetricData). */
-export function handleCloudWatch(metrics: MetricStore, operation: string, params: Record<string, unknown>): StandinResponse {
+export function handleCloudWatch(metrics: MetricStore, operation: string, params: Record<string, unknown>, callerClock?: CallerClock): StandinResponse {
   if (operation !== 'GetMetricData') {
     return cloudwatchErrorResponse('InvalidAction', `The stand-in does not implement CloudWatch ${operation}.`, 400);
   }
-  const out = metrics.getMetricData(params as any);
+  const offset = callerClock?.offsetMs() ?? 0;
+  const out = metrics.getMetricData((callerClock ? shiftWindow(params, offset) : params) as any);
   if ('error' in out) return cloudwatchErrorResponse(out.error.code, out.error.message);
-  return cloudwatchResult(out.result);
+  return cloudwatchResult(callerClock ? shiftMetricResult(out.result, offset) : out.result);
 }

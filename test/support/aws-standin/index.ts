@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { createClock, type StandinClock } from './clock.js';
+import { wallCallerClock } from './caller-clock.js';
 import { CallLog } from './calls.js';
 import { Faults, type FaultOptions } from './faults.js';
 import { DEFAULT_DURATIONS, RdsWorld, type Durations, type ExportOutcome, type InstanceSeed, type SnapshotSeed } from './rds-model.js';
@@ -42,6 +43,13 @@ export interface StandinOptions {
   timeScale?: number;
   /** Time moves only with clock.advance()/set() (in-process tests). */
   manualClock?: boolean;
+  /**
+   * Whose clock the timestamps in requests and answers (GetMetricData, DescribeEvents) are on:
+   * 'wall' for a CLI on Date.now() against a time-scaled stand-in (default unless manualClock);
+   * 'standin' for callers that use the stand-in's own clock (in-process tests with manualClock).
+   * See caller-clock.ts.
+   */
+  callerClock?: 'wall' | 'standin';
   /** Stand-in time at start (default now). */
   startTime?: number | Date;
   durations?: Partial<Durations>;
@@ -102,11 +110,14 @@ export async function startAwsStandin(options: StandinOptions = {}): Promise<Aws
   };
   if (options.seed) seed(options.seed);
 
+  const wall = (options.callerClock ?? (options.manualClock ? 'standin' : 'wall')) === 'wall';
+  const callerClock = wall ? wallCallerClock(clock) : undefined;
+
   const { server, endpoint } = await listen(
     {
       handlers: {
-        rds: { identify: rdsIdentify, handle: (_req, op, params) => handleRds(world, op, params), error: rdsError },
-        cloudwatch: { identify: cloudwatchIdentify, handle: (_req, op, params) => handleCloudWatch(metrics, op, params), error: cloudwatchError },
+        rds: { identify: rdsIdentify, handle: (_req, op, params) => handleRds(world, op, params, callerClock), error: rdsError },
+        cloudwatch: { identify: cloudwatchIdentify, handle: (_req, op, params) => handleCloudWatch(metrics, op, params, callerClock), error: cloudwatchError },
         s3: { identify: s3Identify, handle: (req) => handleS3(s3, req), error: s3Error },
       },
       faults,

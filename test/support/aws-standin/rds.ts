@@ -1,5 +1,6 @@
 // RDS operations of the stand-in (awsQuery). Each handler checks AWS's rules, changes the world, and
 // returns the Result element's content; statuses then move with the clock (see rds-model.ts).
+import { shiftEventDates, shiftWindow, type CallerClock } from './caller-clock.js';
 import { rdsErrorResponse, rdsResultResponse, RdsFault } from './rds-errors.js';
 import { type Cluster, type Instance, type RdsWorld } from './rds-model.js';
 import { clusterShape, eventShape, exportShape, instanceShape, snapshotShape } from './rds-shapes.js';
@@ -362,10 +363,14 @@ function paginate(operation: string, params: Params, result: Record<string, unkn
   return { ...(more ? { Marker: Buffer.from(`page:${offset + max}`).toString('base64url') } : {}), ...result, [key]: page };
 }
 
-export function handleRds(w: RdsWorld, operation: string, params: Params): StandinResponse {
+export function handleRds(w: RdsWorld, operation: string, params: Params, callerClock?: CallerClock): StandinResponse {
   const handler = handlers[operation];
   if (!handler) return rdsErrorResponse('InvalidAction', `The stand-in does not implement RDS ${operation}.`, 400);
   try {
+    if (callerClock && operation === 'DescribeEvents') {
+      const result = handler(w, shiftWindow(params, callerClock.offsetMs()));
+      return rdsResultResponse(operation, toXml(paginate(operation, params, shiftEventDates(result as { Events?: Array<Record<string, unknown>> }, callerClock.toCaller))));
+    }
     return rdsResultResponse(operation, toXml(paginate(operation, params, handler(w, params))));
   } catch (err) {
     if (err instanceof RdsFault) return rdsErrorResponse(err.code, err.message);
