@@ -13,17 +13,7 @@ import { runCli, type CliRunResult } from '../../scripts/demo/cli-runner.js';
 import type { RehearsalWorld } from '../../scripts/demo/rehearsal-world.js';
 import { parseLog, stateVsLog, type LoggedEvent } from './state-log-checks.js';
 
-/** mulberry32: small, seedable, good enough to pick kill instants reproducibly. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../support/aws-standin/faults.js';
 
 export interface KillPlan {
   /** Kills this round may still make; after that the round runs to the end undisturbed. */
