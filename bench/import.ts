@@ -11,8 +11,8 @@
 // not do; with it the benchmark would time MD5 of the data set, not the step.
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { startPostgres } from '../test/support/postgres.js';
-import { installAwsS3Standin } from '../test/support/aws-s3-standin.js';
+import { startPostgres } from '../rehearsal/postgres/server.js';
+import { installAwsS3Standin } from '../rehearsal/postgres/aws-s3-extension.js';
 import { readdir, stat } from 'node:fs/promises';
 import type { AwsApi } from '../src/aws/api.js';
 import { createPgConnector } from '../src/db/pg-connector.js';

@@ -1,7 +1,7 @@
 // `npm run demo`: a whole RDS-for-PostgreSQL → Aurora migration rehearsed on this machine in about a
 // minute. It starts the local AWS stand-in and an embedded PostgreSQL, seeds them, then drives the
 // REAL CLI (node bin/aurora-migrate.js, a child process that only sees environment variables) through
-// scripts/demo/demo-plan.yaml: plan, apply (stops at the approval gate, exit 3), apply --approve
+// rehearsal/world/demo-plan.yaml: plan, apply (stops at the approval gate, exit 3), apply --approve
 // cutover, status. Hours of AWS waiting pass in seconds (AURORA_MIGRATE_TIME_SCALE). Everything it
 // starts is stopped and every temp folder removed on success, failure and Ctrl-C.
 //
@@ -9,11 +9,11 @@
 //   DEMO_TIME_SCALE=600 npm run demo    # slower, easier to watch
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { createCleanupStack, cleanupOnSignals } from './demo/cleanup-stack.js';
-import { REPO_ROOT, runCli, stopChild, type CliRunResult } from './demo/cli-runner.js';
-import { ensureBuilt } from './demo/ensure-built.js';
-import { startRehearsalWorld, type RehearsalWorld } from './demo/rehearsal-world.js';
-import { summarizeWorld } from './demo/world-summary.js';
+import { createCleanupStack, cleanupOnSignals } from '../rehearsal/world/cleanup-stack.js';
+import { REPO_ROOT, runCli, stopChild, type CliRunResult } from '../rehearsal/world/cli-runner.js';
+import { ensureBuilt } from '../rehearsal/world/ensure-built.js';
+import { startRehearsalWorld, type RehearsalWorld } from '../rehearsal/world/rehearsal-world.js';
+import { summarizeWorld } from '../rehearsal/world/world-summary.js';
 
 const out = process.stdout;
 // `npm run demo | head` closes stdout early: carry on quietly so the cleanups still run.

@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt } from '../../scripts/demo/ensure-built.js';
-import { startAwsStandin, type AwsStandin } from '../support/aws-standin/index.js';
+import { ensureBuilt } from '../../rehearsal/world/ensure-built.js';
+import { startAwsStandin, type AwsStandin } from '../../rehearsal/aws/index.js';
 
 const BIN = resolve(import.meta.dirname, '../../bin/aurora-migrate.js');
 const SCALE = 600;

@@ -5,7 +5,7 @@ import { auroraReadReplica } from '../../src/steps/aurora-read-replica.js';
 import { clusterExport } from '../../src/steps/cluster-export.js';
 import { mutating } from './support/run-step.js';
 import { CLUSTER, replicaSpec, stepStandin, type StepStandin } from './support/standin.js';
-import type { StandinOptions } from '../support/aws-standin/index.js';
+import type { StandinOptions } from '../../rehearsal/aws/index.js';
 
 let s: StepStandin;
 afterEach(async () => s?.close());

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { auroraReadReplica } from '../../src/steps/aurora-read-replica.js';
 import { lagWatch } from '../../src/steps/lag-watch.js';
 import { INSTANCE, replicaSpec, SOURCE, stepStandin, type StepStandin } from './support/standin.js';
-import type { StandinOptions } from '../support/aws-standin/index.js';
+import type { StandinOptions } from '../../rehearsal/aws/index.js';
 
 const MINUTE = 60_000;
 let s: StepStandin;

@@ -5,7 +5,7 @@ import { auroraReadReplica } from '../../src/steps/aurora-read-replica.js';
 import { promote } from '../../src/steps/promote.js';
 import { mutating } from './support/run-step.js';
 import { CLUSTER, INSTANCE, replicaSpec, stepStandin, type StepStandin } from './support/standin.js';
-import type { StandinOptions } from '../support/aws-standin/index.js';
+import type { StandinOptions } from '../../rehearsal/aws/index.js';
 
 const MINUTE = 60_000;
 let s: StepStandin;

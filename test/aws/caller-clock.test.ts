@@ -2,8 +2,8 @@
 // windows it sends and the timestamps it reads are on its own clock, as they are against real AWS.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAwsApi } from '../../src/aws/sdk-api.js';
-import { startAwsStandin, MINUTE, type AwsStandin } from '../support/aws-standin/index.js';
-import { shiftEventDates, shiftMetricResult, shiftWindow, wallCallerClock } from '../support/aws-standin/caller-clock.js';
+import { startAwsStandin, MINUTE, type AwsStandin } from '../../rehearsal/aws/index.js';
+import { shiftEventDates, shiftMetricResult, shiftWindow, wallCallerClock } from '../../rehearsal/aws/caller-clock.js';
 
 const HOUR = 60 * MINUTE;
 

@@ -2,7 +2,7 @@
 // after the replica instance is available and stops at promotion; source byte metrics; newest
 // minutes missing (publishing delay); newest first; gaps and falling storage as faults.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MINUTE } from '../support/aws-standin/index.js';
+import { MINUTE } from '../../rehearsal/aws/index.js';
 import { standinFixture, SOURCE, type Fixture } from './standin-fixture.js';
 
 let f: Fixture;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createAwsApi } from '../../src/aws/sdk-api.js';
-import { startAwsStandin, type AwsStandin } from '../support/aws-standin/index.js';
+import { startAwsStandin, type AwsStandin } from '../../rehearsal/aws/index.js';
 
 let aws: AwsStandin;
 const saved = { ...process.env };

@@ -2,7 +2,7 @@
 // CreateDBInstance, statuses over stand-in time, PromoteReadReplicaDBCluster, standalone cluster,
 // the promotion event — and the rules AWS enforces on the way.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MINUTE } from '../support/aws-standin/index.js';
+import { MINUTE } from '../../rehearsal/aws/index.js';
 import { standinFixture, SOURCE, type Fixture } from './standin-fixture.js';
 
 let f: Fixture;

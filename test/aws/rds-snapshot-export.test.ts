@@ -1,6 +1,6 @@
 // Snapshot route, role association and cluster exports through the real RDS client.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MINUTE } from '../support/aws-standin/index.js';
+import { MINUTE } from '../../rehearsal/aws/index.js';
 import { standinFixture, SOURCE, type Fixture } from './standin-fixture.js';
 
 let f: Fixture;

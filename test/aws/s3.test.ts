@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAwsStandin, type AwsStandin } from '../support/aws-standin/index.js';
+import { startAwsStandin, type AwsStandin } from '../../rehearsal/aws/index.js';
 import { createAwsApi } from '../../src/aws/sdk-api.js';
 import { AwsCallError } from '../../src/aws/errors.js';
 

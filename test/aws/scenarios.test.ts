@@ -1,7 +1,7 @@
 // The AWS procedures the steps automate, end to end on the stand-in through the real clients, with a
 // poll loop on the manual clock the way the steps poll (no wall-time sleeping).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MINUTE } from '../support/aws-standin/index.js';
+import { MINUTE } from '../../rehearsal/aws/index.js';
 import { standinFixture, SOURCE, type Fixture } from './standin-fixture.js';
 
 let f: Fixture;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configuredEndpoint, createAwsApi, resourceIdOf, toAwsCallError } from '../../src/aws/sdk-api.js';
 import { AwsCallError, redact } from '../../src/aws/errors.js';
 import { Interrupted } from '../../src/errors.js';
-import { startAwsStandin, type AwsStandin } from '../support/aws-standin/index.js';
+import { startAwsStandin, type AwsStandin } from '../../rehearsal/aws/index.js';
 
 let aws: AwsStandin;
 beforeAll(async () => {

@@ -15,7 +15,7 @@ beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'standin-serve-'));
   const config = join(dir, 'config.json');
   writeFileSync(config, JSON.stringify({ seed: { instances: [{ id: 'orders-pg', engineVersion: '16.4' }], buckets: ['orders-archive'] }, durations: { clusterCreating: 60_000, clusterBackingUp: 0 } }));
-  child = spawn(process.execPath, ['--import', 'tsx', 'test/support/aws-standin/serve.ts', '--config', config, '--time-scale', '1', '--s3-root', join(dir, 's3')], {
+  child = spawn(process.execPath, ['--import', 'tsx', 'rehearsal/aws/serve.ts', '--config', config, '--time-scale', '1', '--s3-root', join(dir, 's3')], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const line = await new Promise<string>((resolve, reject) => {

@@ -1,6 +1,6 @@
 // Shared setup for the stand-in tests: a stand-in on a manual clock and an AwsApi (the real SDK
 // clients, via createAwsApi) pointed at it. Few attempts, so exhausted retries end quickly.
-import { startAwsStandin, type AwsStandin, type StandinOptions } from '../support/aws-standin/index.js';
+import { startAwsStandin, type AwsStandin, type StandinOptions } from '../../rehearsal/aws/index.js';
 import { createAwsApi } from '../../src/aws/sdk-api.js';
 import type { AwsApi } from '../../src/aws/api.js';
 

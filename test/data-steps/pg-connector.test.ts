@@ -1,6 +1,6 @@
 // The pg adapter against a real server: settings it applies, and the errors a user reads.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, type TestPostgres } from '../support/postgres.js';
+import { startPostgres, type TestPostgres } from '../../rehearsal/postgres/server.js';
 import { clientConfig, createPgConnector } from '../../src/db/pg-connector.js';
 import { DbError } from '../../src/db/errors.js';
 import { toResolvedConnection } from '../../src/db/connection.js';

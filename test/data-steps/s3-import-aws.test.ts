@@ -5,7 +5,7 @@ import { s3Import } from '../../src/steps/s3-import.js';
 import type { AwsApi } from '../../src/aws/api.js';
 import type { ResolvedConnection } from '../../src/db/api.js';
 import type { S3ImportSpec } from '../../src/plan/types.js';
-import { MINUTE } from '../support/aws-standin/index.js';
+import { MINUTE } from '../../rehearsal/aws/index.js';
 import { connectionSpec, csvRows, runStep, startDataWorld, stepEvents, type DataWorld } from './support.js';
 
 let world: DataWorld;

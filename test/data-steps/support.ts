@@ -8,9 +8,9 @@ import type { DbConnector, DbSession, ResolvedConnection } from '../../src/db/ap
 import type { AwsApi } from '../../src/aws/api.js';
 import type { Checkpoint, StepModule } from '../../src/steps/step.js';
 import type { ConnectionSpec, StepSpec } from '../../src/plan/types.js';
-import { startPostgres, type TestPostgres } from '../support/postgres.js';
-import { installAwsS3Standin } from '../support/aws-s3-standin.js';
-import { startAwsStandin, type AwsStandin } from '../support/aws-standin/index.js';
+import { startPostgres, type TestPostgres } from '../../rehearsal/postgres/server.js';
+import { installAwsS3Standin } from '../../rehearsal/postgres/aws-s3-extension.js';
+import { startAwsStandin, type AwsStandin } from '../../rehearsal/aws/index.js';
 
 export interface DataWorld {
   pg: TestPostgres;

@@ -5,8 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CLI_BIN, REPO_ROOT } from '../../scripts/demo/cli-runner.js';
-import { ensureBuilt } from '../../scripts/demo/ensure-built.js';
+import { CLI_BIN, REPO_ROOT } from '../../rehearsal/world/cli-runner.js';
+import { ensureBuilt } from '../../rehearsal/world/ensure-built.js';
 
 const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
 const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };

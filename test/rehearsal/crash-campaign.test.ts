@@ -8,11 +8,11 @@
 //   CRASH_CAMPAIGN_SEED=12345 …                           # replay a campaign (the seed is printed)
 import { existsSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, type TestPostgres } from '../support/postgres.js';
-import { createCleanupStack } from '../../scripts/demo/cleanup-stack.js';
-import { ensureBuilt } from '../../scripts/demo/ensure-built.js';
-import { startRehearsalWorld } from '../../scripts/demo/rehearsal-world.js';
-import { summarizeWorld } from '../../scripts/demo/world-summary.js';
+import { startPostgres, type TestPostgres } from '../../rehearsal/postgres/server.js';
+import { createCleanupStack } from '../../rehearsal/world/cleanup-stack.js';
+import { ensureBuilt } from '../../rehearsal/world/ensure-built.js';
+import { startRehearsalWorld } from '../../rehearsal/world/rehearsal-world.js';
+import { summarizeWorld } from '../../rehearsal/world/world-summary.js';
 import { killLoop, seededRandom, type RoundResult } from './kill-loop.js';
 import { mutationCounts, unexplainedRepeats } from './state-log-checks.js';
 

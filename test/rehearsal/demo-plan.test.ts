@@ -1,4 +1,4 @@
-// The rehearsal plan must stay the example plan: scripts/demo/demo-plan.yaml may differ from
+// The rehearsal plan must stay the example plan: rehearsal/world/demo-plan.yaml may differ from
 // plans/replica-with-backfill.yaml only in the backfill connection's host and port (taken from
 // PGHOST/PGPORT, because the stand-in's cluster endpoint is a DNS name that does not resolve here).
 import { readFileSync } from 'node:fs';
@@ -6,8 +6,8 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { loadPlan } from '../../src/plan/load.js';
-import { REPO_ROOT } from '../../scripts/demo/cli-runner.js';
-import { DEMO_PLAN } from '../../scripts/demo/rehearsal-world.js';
+import { REPO_ROOT } from '../../rehearsal/world/cli-runner.js';
+import { DEMO_PLAN } from '../../rehearsal/world/rehearsal-world.js';
 
 const EXAMPLE_PLAN = path.join(REPO_ROOT, 'plans', 'replica-with-backfill.yaml');
 

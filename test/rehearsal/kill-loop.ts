@@ -9,11 +9,11 @@
 import { readFileSync, rmSync, statSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { readState, type StateFile } from '../../src/engine/state-file.js';
-import { runCli, type CliRunResult } from '../../scripts/demo/cli-runner.js';
-import type { RehearsalWorld } from '../../scripts/demo/rehearsal-world.js';
+import { runCli, type CliRunResult } from '../../rehearsal/world/cli-runner.js';
+import type { RehearsalWorld } from '../../rehearsal/world/rehearsal-world.js';
 import { parseLog, stateVsLog, type LoggedEvent } from './state-log-checks.js';
 
-export { seededRandom } from '../support/aws-standin/faults.js';
+export { seededRandom } from '../../rehearsal/aws/faults.js';
 
 export interface KillPlan {
   /** Kills this round may still make; after that the round runs to the end undisturbed. */

@@ -1,6 +1,6 @@
 // A stand-in on a manual clock plus the real AwsApi (SDK clients over HTTP) pointed at it, and a
 // runner that executes one step against it with sleeps that move the stand-in's clock.
-import { startAwsStandin, type AwsStandin, type StandinOptions } from '../../support/aws-standin/index.js';
+import { startAwsStandin, type AwsStandin, type StandinOptions } from '../../../rehearsal/aws/index.js';
 import { createAwsApi } from '../../../src/aws/sdk-api.js';
 import type { AnyStepModule } from '../../../src/steps/step.js';
 import { runStep, type RunStepOptions, type StepRun } from './run-step.js';

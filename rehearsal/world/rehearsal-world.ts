@@ -1,6 +1,6 @@
 // Everything a rehearsal of plans/replica-with-backfill.yaml needs on one machine, built from the
-// project's own test harnesses (imported, not copied): the local AWS stand-in (test/support/aws-standin)
-// seeded with the source RDS instance orders-pg, an embedded PostgreSQL (test/support/postgres.ts) that
+// project's own test harnesses (imported, not copied): the local AWS stand-in (rehearsal/aws)
+// seeded with the source RDS instance orders-pg, an embedded PostgreSQL (rehearsal/postgres/server.ts) that
 // plays the promoted Aurora cluster, with the aws_s3 stand-in extension installed, the target table
 // created and backfill CSV files in its "S3" folder. The CLI under test only ever sees environment
 // variables (AWS_ENDPOINT_URL_*, PG*, AURORA_MIGRATE_TIME_SCALE): the stand-in is not on any
@@ -8,16 +8,16 @@
 import { mkdtemp, rm, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startAwsStandin, type AwsStandin } from '../../test/support/aws-standin/index.js';
-import { startPostgres, type TestPostgres } from '../../test/support/postgres.js';
-import { installAwsS3Standin } from '../../test/support/aws-s3-standin.js';
+import { startAwsStandin, type AwsStandin } from '../aws/index.js';
+import { startPostgres, type TestPostgres } from '../postgres/server.js';
+import { installAwsS3Standin } from '../postgres/aws-s3-extension.js';
 import type { ResolvedConnection } from '../../src/db/api.js';
 import { backfillTableDdl, rowsPerFileSql, writeBackfillFiles, type BackfillFile } from './backfill-files.js';
 import { REPO_ROOT } from './cli-runner.js';
 import type { CleanupStack } from './cleanup-stack.js';
 
 /** The rehearsal plan: the example plan with the backfill connection pointed at the local server. */
-export const DEMO_PLAN = path.join(REPO_ROOT, 'scripts', 'demo', 'demo-plan.yaml');
+export const DEMO_PLAN = path.join(REPO_ROOT, 'rehearsal', 'world', 'demo-plan.yaml');
 /** What the plan expects to find (kept in step with plans/replica-with-backfill.yaml). */
 export const SOURCE_INSTANCE = 'orders-pg';
 export const TARGET_DATABASE = 'orders';

@@ -8,7 +8,7 @@
 //   await pg.stop();                             // in afterAll
 //
 // The "S3" folder `pg.s3Root` (bucket = sub-folder, key = path under it) is what the aws_s3 stand-in
-// (test/support/aws-s3-standin.ts) reads, and what the local AWS stand-in lists.
+// (rehearsal/postgres/aws-s3-extension.ts) reads, and what the local AWS stand-in lists.
 import { mkdtemp, mkdir, writeFile, chmod, rm, readFile } from 'node:fs/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
