@@ -7,11 +7,13 @@
 //   POST /_standin/faults               ← { throttle?, fail?, lagNeverConverges?, fallingFreeStorage?, metricGaps?, clear? }
 //   POST /_standin/export-outcome       ← ExportOutcome
 //   POST /_standin/seed                 ← StandinSeed
+//   GET  /_standin/route53/record?name=N&type=CNAME → the record set ({ name, type, ttl, values }) or 404
 import type { StandinRequest, StandinResponse } from './http-types.js';
 import type { StandinClock } from './clock.js';
 import type { CallLog } from './calls.js';
 import type { Faults, FailureFault, MetricGapFault, ThrottleFault } from './faults.js';
 import type { ExportOutcome } from './rds-model.js';
+import type { Route53World } from './route53.js';
 
 export interface ControlDeps {
   clock: StandinClock;
@@ -19,6 +21,7 @@ export interface ControlDeps {
   faults: Faults;
   setExportOutcome(outcome: ExportOutcome): void;
   seed(seed: unknown): void;
+  route53?: Route53World;
 }
 
 export function isControlRequest(req: StandinRequest): boolean {
@@ -67,6 +70,10 @@ export function handleControl(deps: ControlDeps, req: StandinRequest): StandinRe
       case 'POST /_standin/export-outcome':
         deps.setExportOutcome(body as ExportOutcome);
         return json(200, { ok: true });
+      case 'GET /_standin/route53/record': {
+        const record = deps.route53?.record(req.query.get('name') ?? '', req.query.get('type') ?? 'CNAME');
+        return record ? json(200, record) : json(404, { error: `no such record ${req.query.get('name')}` });
+      }
       case 'POST /_standin/seed':
         deps.seed(body);
         return json(200, { ok: true });

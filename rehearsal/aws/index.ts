@@ -1,4 +1,4 @@
-// A local stand-in of the AWS APIs aurora-migrate uses (RDS, CloudWatch, S3), reached by the real
+// A local stand-in of the AWS APIs aurora-migrate uses (RDS, CloudWatch, S3, Route 53), reached by the real
 // SDK clients over HTTP on 127.0.0.1. Test support only: production code never imports it.
 //
 //   const aws = await startAwsStandin({ manualClock: true, seed: { instances: [{ id: 'orders-pg' }] } });
@@ -19,10 +19,11 @@ import { MetricStore, type MetricOptions } from './metrics.js';
 import { handleCloudWatch } from './cloudwatch.js';
 import { handleS3, S3Store, type S3ObjectSeed } from './s3.js';
 import { handleControl, isControlRequest } from './control.js';
-import { cloudwatchError, cloudwatchIdentify, listen, rdsError, rdsIdentify, s3Error, s3Identify } from './server.js';
+import { handleRoute53, Route53World, type HostedZoneSeed, type RecordSeed, type RecordSet } from './route53.js';
+import { cloudwatchError, cloudwatchIdentify, listen, rdsError, rdsIdentify, route53Error, route53Identify, s3Error, s3Identify } from './server.js';
 
 export { MINUTE, SECOND, HOUR } from './clock.js';
-export type { Durations, ExportOutcome, InstanceSeed, SnapshotSeed, FaultOptions, S3ObjectSeed, MetricOptions };
+export type { Durations, ExportOutcome, InstanceSeed, SnapshotSeed, FaultOptions, S3ObjectSeed, MetricOptions, HostedZoneSeed, RecordSeed, RecordSet };
 
 export interface StandinSeed {
   instances?: InstanceSeed[];
@@ -30,6 +31,10 @@ export interface StandinSeed {
   /** S3 buckets to create (empty folders). */
   buckets?: string[];
   objects?: S3ObjectSeed[];
+  /** Route 53 hosted zones (each gets its apex SOA and NS records). */
+  hostedZones?: HostedZoneSeed[];
+  /** Route 53 record sets, in zones seeded before (or in the same seed). */
+  records?: RecordSeed[];
 }
 
 export interface StandinOptions {
@@ -53,6 +58,8 @@ export interface StandinOptions {
   /** Stand-in time at start (default now). */
   startTime?: number | Date;
   durations?: Partial<Durations>;
+  /** How long a Route 53 change stays PENDING before GetChange says INSYNC (stand-in ms, default 30 s). */
+  route53ChangePendingMs?: number;
   metrics?: MetricOptions;
   /** Outcome of export tasks (default COMPLETE with 12 GB, no warning). */
   exportOutcome?: ExportOutcome;
@@ -65,7 +72,7 @@ export interface StandinOptions {
 }
 
 export interface AwsStandin {
-  /** http://127.0.0.1:PORT — one endpoint for all three services. */
+  /** http://127.0.0.1:PORT — one endpoint for all services. */
   endpoint: string;
   /** For child processes and createAwsApi({ env }): endpoints, region, dummy credentials. */
   env: Record<string, string>;
@@ -78,6 +85,8 @@ export interface AwsStandin {
   rds: RdsWorld;
   metrics: MetricStore;
   s3: S3Store;
+  /** Route 53 hosted zones and records; `route53.record(name, type)` reads one without a counted call. */
+  route53: Route53World;
   seed(seed: StandinSeed): void;
   /** Outcome of export tasks started from now on. */
   setExportOutcome(outcome: ExportOutcome): void;
@@ -98,6 +107,7 @@ export async function startAwsStandin(options: StandinOptions = {}): Promise<Aws
   if (options.exportOutcome) world.nextExportOutcome = options.exportOutcome;
   const metrics = new MetricStore(world, faults, options.metrics);
   const s3 = new S3Store(s3Root);
+  const route53 = new Route53World(clock.now, options.route53ChangePendingMs);
 
   const seed = (s: StandinSeed) => {
     for (const i of s.instances ?? []) world.seedInstance(i);
@@ -107,6 +117,8 @@ export async function startAwsStandin(options: StandinOptions = {}): Promise<Aws
       if (!s3.bucketExists(o.bucket)) s3.createBucket(o.bucket);
       s3.putObject(o.bucket, o.key, o.body, { ContentType: o.ContentType, ContentEncoding: o.ContentEncoding, Metadata: o.Metadata });
     }
+    for (const z of s.hostedZones ?? []) route53.seedZone(z);
+    for (const r of s.records ?? []) route53.seedRecord(r);
   };
   if (options.seed) seed(options.seed);
 
@@ -119,13 +131,14 @@ export async function startAwsStandin(options: StandinOptions = {}): Promise<Aws
         rds: { identify: rdsIdentify, handle: (_req, op, params) => handleRds(world, op, params, callerClock), error: rdsError },
         cloudwatch: { identify: cloudwatchIdentify, handle: (_req, op, params) => handleCloudWatch(metrics, op, params, callerClock), error: cloudwatchError },
         s3: { identify: s3Identify, handle: (req) => handleS3(s3, req), error: s3Error },
+        route53: { identify: route53Identify, handle: (req, op, params) => handleRoute53(route53, req, op, params.Id as string | undefined), error: route53Error },
       },
       faults,
       calls,
       now: clock.now,
       control: (req) =>
         isControlRequest(req)
-          ? handleControl({ clock, calls, faults, seed: (s) => seed(s as StandinSeed), setExportOutcome: (o) => (world.nextExportOutcome = o) }, req)
+          ? handleControl({ clock, calls, faults, route53, seed: (s) => seed(s as StandinSeed), setExportOutcome: (o) => (world.nextExportOutcome = o) }, req)
           : undefined,
       onInternalError: options.onInternalError ?? ((err) => process.stderr.write(`aws stand-in internal error: ${err instanceof Error ? err.stack : String(err)}\n`)),
     },
@@ -139,6 +152,7 @@ export async function startAwsStandin(options: StandinOptions = {}): Promise<Aws
       AWS_ENDPOINT_URL_RDS: endpoint,
       AWS_ENDPOINT_URL_CLOUDWATCH: endpoint,
       AWS_ENDPOINT_URL_S3: endpoint,
+      AWS_ENDPOINT_URL_ROUTE_53: endpoint,
       AWS_REGION: region,
       AWS_ACCESS_KEY_ID: 'AKIASTANDINEXAMPLE00',
       AWS_SECRET_ACCESS_KEY: 'standin-secret-not-a-real-key',
@@ -152,6 +166,7 @@ export async function startAwsStandin(options: StandinOptions = {}): Promise<Aws
     rds: world,
     metrics,
     s3,
+    route53,
     seed,
     setExportOutcome: (outcome) => {
       world.nextExportOutcome = outcome;

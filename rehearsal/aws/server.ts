@@ -1,7 +1,7 @@
-// The stand-in's HTTP server and router: one node:http server on 127.0.0.1 answers all three
-// services. A request is routed by the service in its SigV4 credential scope (rds, monitoring, s3),
-// falling back to its shape (x-amz-target → CloudWatch JSON, Action= form → RDS query, else S3
-// REST). Before a handler runs, the call is counted and the faults get their say (throttling,
+// The stand-in's HTTP server and router: one node:http server on 127.0.0.1 answers every
+// services. A request is routed by the service in its SigV4 credential scope (rds, monitoring, s3,
+// route53), falling back to its shape (x-amz-target → CloudWatch JSON, /2013-04-01/ → Route 53,
+// Action= form → RDS query, else S3 REST). Before a handler runs, the call is counted and the faults get their say (throttling,
 // injected failures), answered in that service's own error format.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +12,7 @@ import { s3ErrorResponse, S3Error, s3OperationOf } from './s3.js';
 import { rdsErrorResponse } from './rds-errors.js';
 import { cloudwatchErrorResponse } from './cloudwatch.js';
 import { parseQueryParams } from './xml.js';
+import { route53ErrorResponse, route53OperationOf } from './route53.js';
 
 export interface ServiceHandler {
   /** Operation name and the resource it is about, for counts and faults. */
@@ -37,7 +38,9 @@ export function serviceOf(req: StandinRequest): StandinService {
   if (scope === 'rds') return 'rds';
   if (scope === 'monitoring') return 'cloudwatch';
   if (scope === 's3') return 's3';
+  if (scope === 'route53') return 'route53';
   if (header(req, 'x-amz-target')?.startsWith('GraniteServiceVersion20100801.')) return 'cloudwatch';
+  if (req.path.startsWith('/2013-04-01/')) return 'route53';
   if (req.method === 'POST' && req.path === '/' && /(^|&)Action=/.test(req.body.toString('utf8'))) return 'rds';
   return 's3';
 }
@@ -121,6 +124,15 @@ export function cloudwatchIdentify(req: StandinRequest) {
 }
 export function cloudwatchError(_req: StandinRequest, code: string, message: string, status: number): StandinResponse {
   return cloudwatchErrorResponse(code, message, status || 400);
+}
+
+/** Route 53 identify: operation and hosted zone (or change) id from the REST path. */
+export function route53Identify(req: StandinRequest) {
+  const { operation, resourceId } = route53OperationOf(req);
+  return { operation, resourceId, params: { ...(resourceId ? { Id: resourceId } : {}), ...Object.fromEntries(req.query) } as Record<string, unknown> };
+}
+export function route53Error(_req: StandinRequest, code: string, message: string, status: number): StandinResponse {
+  return route53ErrorResponse(code, message, status || 400);
 }
 
 async function readRequest(msg: IncomingMessage): Promise<StandinRequest> {
