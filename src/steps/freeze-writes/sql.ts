@@ -1,0 +1,68 @@
+// The SQL of the freeze, and the quoting of the database names it is given. A database name from
+// the plan is the name as PostgreSQL stores it (what `psql -d` takes, case kept); it is checked
+// against pg_database through a bound parameter, and only then quoted as an SQL identifier into
+// ALTER DATABASE (which cannot take a parameter). Names that cannot be a database name are refused.
+
+/** Why `name` cannot be used as a database name, or undefined when it can. */
+export function databaseNameProblem(name: string): string | undefined {
+  if (name.length === 0) return 'is empty';
+  if (Buffer.byteLength(name, 'utf8') > 63) return 'is longer than 63 bytes, PostgreSQL\'s limit for a database name';
+  // Control characters (NUL, newline, …) cannot be in a database name the tool can quote safely.
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(name)) return 'contains a control character (such as a newline); no such database can be frozen safely';
+  return undefined;
+}
+
+/** `name` as an SQL identifier: in double quotes, inner double quotes doubled. Refuses unsafe names. */
+export function quoteIdent(name: string): string {
+  const problem = databaseNameProblem(name);
+  if (problem) throw new Error(`database name ${JSON.stringify(name)} ${problem}`);
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** A value as an SQL string literal (standard_conforming_strings: only quotes are doubled). */
+export function quoteLiteral(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000]/.test(value)) throw new Error('a NUL character cannot be in a setting value');
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+export const SETTING = 'default_transaction_read_only';
+
+export const freezeSql = (db: string) => `ALTER DATABASE ${quoteIdent(db)} SET ${SETTING} = on`;
+
+/** Restores what was there before the freeze: the old value, or no setting at all. */
+export const restoreSql = (db: string, previous: string | null) =>
+  previous === null ? `ALTER DATABASE ${quoteIdent(db)} RESET ${SETTING}` : `ALTER DATABASE ${quoteIdent(db)} SET ${SETTING} = ${quoteLiteral(previous)}`;
+
+/** Each listed database that exists, with the database-wide (role 0) setting of default_transaction_read_only. */
+export const PREVIOUS_SETTINGS_SQL =
+  'SELECT d.datname, s.setconfig FROM pg_database d ' +
+  'LEFT JOIN pg_db_role_setting s ON s.setdatabase = d.oid AND s.setrole = 0 ' +
+  'WHERE d.datname = ANY($1::text[])';
+
+/**
+ * Terminates the other client sessions on the databases: never the tool's own, never rdsadmin's
+ * (the RDS agent). `$2` true: only those that hold a write transaction (backend_xid), for sessions
+ * that opened a READ WRITE transaction after the freeze.
+ */
+export const TERMINATE_SQL =
+  'SELECT pid, usename, pg_terminate_backend(pid) AS terminated FROM pg_stat_activity ' +
+  "WHERE datname = ANY($1::text[]) AND pid <> pg_backend_pid() AND backend_type = 'client backend' " +
+  "AND usename IS DISTINCT FROM 'rdsadmin' AND (NOT $2::boolean OR backend_xid IS NOT NULL)";
+
+/** Sessions on the databases that still hold a write transaction (other than the tool's own). */
+export const WRITERS_SQL =
+  'SELECT pid, datname, usename, backend_xid::text AS xid FROM pg_stat_activity ' +
+  "WHERE datname = ANY($1::text[]) AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL AND usename IS DISTINCT FROM 'rdsadmin'";
+
+export const WAL_LSN_SQL = 'SELECT pg_current_wal_lsn()::text AS lsn';
+
+/** The value of default_transaction_read_only in a setconfig array (["a=b", …]), or null. */
+export function settingIn(setconfig: readonly string[] | null | undefined): string | null {
+  for (const entry of setconfig ?? []) {
+    const eq = entry.indexOf('=');
+    if (eq > 0 && entry.slice(0, eq) === SETTING) return entry.slice(eq + 1);
+  }
+  return null;
+}
