@@ -1,7 +1,7 @@
 // Counts every call the stand-in answers, per operation and per resource id, so tests can pin
 // behaviour ("PromoteReadReplicaDBCluster sent once", "no CreateDBCluster on resume").
 
-export type StandinService = 'rds' | 'cloudwatch' | 's3' | 'route53';
+export type StandinService = 'rds' | 'cloudwatch' | 's3' | 'route53' | 'sns';
 
 export interface CallRecord {
   service: StandinService;

@@ -7,6 +7,7 @@
 //   POST /_standin/faults               ← { throttle?, fail?, lagNeverConverges?, fallingFreeStorage?, metricGaps?, clear? }
 //   POST /_standin/export-outcome       ← ExportOutcome
 //   POST /_standin/seed                 ← StandinSeed
+//   GET  /_standin/sns/messages         → { messages: [{ messageId, topicArn, subject, message, at }] }
 //   GET  /_standin/route53/record?name=N&type=CNAME → the record set ({ name, type, ttl, values }) or 404
 import type { StandinRequest, StandinResponse } from './http-types.js';
 import type { StandinClock } from './clock.js';
@@ -14,6 +15,7 @@ import type { CallLog } from './calls.js';
 import type { Faults, FailureFault, MetricGapFault, ThrottleFault } from './faults.js';
 import type { ExportOutcome } from './rds-model.js';
 import type { Route53World } from './route53.js';
+import type { SnsWorld } from './sns.js';
 
 export interface ControlDeps {
   clock: StandinClock;
@@ -22,6 +24,7 @@ export interface ControlDeps {
   setExportOutcome(outcome: ExportOutcome): void;
   seed(seed: unknown): void;
   route53?: Route53World;
+  sns?: SnsWorld;
 }
 
 export function isControlRequest(req: StandinRequest): boolean {
@@ -70,6 +73,8 @@ export function handleControl(deps: ControlDeps, req: StandinRequest): StandinRe
       case 'POST /_standin/export-outcome':
         deps.setExportOutcome(body as ExportOutcome);
         return json(200, { ok: true });
+      case 'GET /_standin/sns/messages':
+        return json(200, { messages: deps.sns?.messages ?? [] });
       case 'GET /_standin/route53/record': {
         const record = deps.route53?.record(req.query.get('name') ?? '', req.query.get('type') ?? 'CNAME');
         return record ? json(200, record) : json(404, { error: `no such record ${req.query.get('name')}` });

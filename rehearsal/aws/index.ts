@@ -19,11 +19,12 @@ import { MetricStore, type MetricOptions } from './metrics.js';
 import { handleCloudWatch } from './cloudwatch.js';
 import { handleS3, S3Store, type S3ObjectSeed } from './s3.js';
 import { handleControl, isControlRequest } from './control.js';
+import { handleSns, SnsWorld, type SnsMessage } from './sns.js';
 import { handleRoute53, Route53World, type HostedZoneSeed, type RecordSeed, type RecordSet } from './route53.js';
-import { cloudwatchError, cloudwatchIdentify, listen, rdsError, rdsIdentify, route53Error, route53Identify, s3Error, s3Identify } from './server.js';
+import { cloudwatchError, cloudwatchIdentify, listen, rdsError, rdsIdentify, snsError, snsIdentify, route53Error, route53Identify, s3Error, s3Identify } from './server.js';
 
 export { MINUTE, SECOND, HOUR } from './clock.js';
-export type { Durations, ExportOutcome, InstanceSeed, SnapshotSeed, FaultOptions, S3ObjectSeed, MetricOptions, HostedZoneSeed, RecordSeed, RecordSet };
+export type { Durations, ExportOutcome, InstanceSeed, SnapshotSeed, FaultOptions, S3ObjectSeed, MetricOptions, HostedZoneSeed, RecordSeed, RecordSet, SnsMessage };
 
 export interface StandinSeed {
   instances?: InstanceSeed[];
@@ -35,6 +36,8 @@ export interface StandinSeed {
   hostedZones?: HostedZoneSeed[];
   /** Route 53 record sets, in zones seeded before (or in the same seed). */
   records?: RecordSeed[];
+  /** SNS topics (names in the stand-in's account and region, or full ARNs); Publish to any other answers NotFound. */
+  topics?: string[];
 }
 
 export interface StandinOptions {
@@ -87,6 +90,8 @@ export interface AwsStandin {
   s3: S3Store;
   /** Route 53 hosted zones and records; `route53.record(name, type)` reads one without a counted call. */
   route53: Route53World;
+  /** SNS topics and every message published to them (`sns.messages`). */
+  sns: SnsWorld;
   seed(seed: StandinSeed): void;
   /** Outcome of export tasks started from now on. */
   setExportOutcome(outcome: ExportOutcome): void;
@@ -108,6 +113,7 @@ export async function startAwsStandin(options: StandinOptions = {}): Promise<Aws
   const metrics = new MetricStore(world, faults, options.metrics);
   const s3 = new S3Store(s3Root);
   const route53 = new Route53World(clock.now, options.route53ChangePendingMs);
+  const sns = new SnsWorld(clock.now);
 
   const seed = (s: StandinSeed) => {
     for (const i of s.instances ?? []) world.seedInstance(i);
@@ -119,6 +125,7 @@ export async function startAwsStandin(options: StandinOptions = {}): Promise<Aws
     }
     for (const z of s.hostedZones ?? []) route53.seedZone(z);
     for (const r of s.records ?? []) route53.seedRecord(r);
+    for (const t of s.topics ?? []) sns.seedTopic(t, region, accountId);
   };
   if (options.seed) seed(options.seed);
 
@@ -132,13 +139,14 @@ export async function startAwsStandin(options: StandinOptions = {}): Promise<Aws
         cloudwatch: { identify: cloudwatchIdentify, handle: (_req, op, params) => handleCloudWatch(metrics, op, params, callerClock), error: cloudwatchError },
         s3: { identify: s3Identify, handle: (req) => handleS3(s3, req), error: s3Error },
         route53: { identify: route53Identify, handle: (req, op, params) => handleRoute53(route53, req, op, params.Id as string | undefined), error: route53Error },
+        sns: { identify: snsIdentify, handle: (_req, op, params) => handleSns(sns, op, params), error: snsError },
       },
       faults,
       calls,
       now: clock.now,
       control: (req) =>
         isControlRequest(req)
-          ? handleControl({ clock, calls, faults, route53, seed: (s) => seed(s as StandinSeed), setExportOutcome: (o) => (world.nextExportOutcome = o) }, req)
+          ? handleControl({ clock, calls, faults, route53, sns, seed: (s) => seed(s as StandinSeed), setExportOutcome: (o) => (world.nextExportOutcome = o) }, req)
           : undefined,
       onInternalError: options.onInternalError ?? ((err) => process.stderr.write(`aws stand-in internal error: ${err instanceof Error ? err.stack : String(err)}\n`)),
     },
@@ -153,6 +161,7 @@ export async function startAwsStandin(options: StandinOptions = {}): Promise<Aws
       AWS_ENDPOINT_URL_CLOUDWATCH: endpoint,
       AWS_ENDPOINT_URL_S3: endpoint,
       AWS_ENDPOINT_URL_ROUTE_53: endpoint,
+      AWS_ENDPOINT_URL_SNS: endpoint,
       AWS_REGION: region,
       AWS_ACCESS_KEY_ID: 'AKIASTANDINEXAMPLE00',
       AWS_SECRET_ACCESS_KEY: 'standin-secret-not-a-real-key',
@@ -167,6 +176,7 @@ export async function startAwsStandin(options: StandinOptions = {}): Promise<Aws
     metrics,
     s3,
     route53,
+    sns,
     seed,
     setExportOutcome: (outcome) => {
       world.nextExportOutcome = outcome;

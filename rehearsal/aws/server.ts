@@ -1,6 +1,6 @@
 // The stand-in's HTTP server and router: one node:http server on 127.0.0.1 answers every
-// services. A request is routed by the service in its SigV4 credential scope (rds, monitoring, s3,
-// route53), falling back to its shape (x-amz-target → CloudWatch JSON, /2013-04-01/ → Route 53,
+// service. A request is routed by the service in its SigV4 credential scope (rds, monitoring, s3,
+// route53, sns), falling back to its shape (x-amz-target → CloudWatch JSON, /2013-04-01/ → Route 53,
 // Action= form → RDS query, else S3 REST). Before a handler runs, the call is counted and the faults get their say (throttling,
 // injected failures), answered in that service's own error format.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -12,6 +12,7 @@ import { s3ErrorResponse, S3Error, s3OperationOf } from './s3.js';
 import { rdsErrorResponse } from './rds-errors.js';
 import { cloudwatchErrorResponse } from './cloudwatch.js';
 import { parseQueryParams } from './xml.js';
+import { snsErrorResponse } from './sns.js';
 import { route53ErrorResponse, route53OperationOf } from './route53.js';
 
 export interface ServiceHandler {
@@ -39,6 +40,7 @@ export function serviceOf(req: StandinRequest): StandinService {
   if (scope === 'monitoring') return 'cloudwatch';
   if (scope === 's3') return 's3';
   if (scope === 'route53') return 'route53';
+  if (scope === 'sns') return 'sns';
   if (header(req, 'x-amz-target')?.startsWith('GraniteServiceVersion20100801.')) return 'cloudwatch';
   if (req.path.startsWith('/2013-04-01/')) return 'route53';
   if (req.method === 'POST' && req.path === '/' && /(^|&)Action=/.test(req.body.toString('utf8'))) return 'rds';
@@ -114,6 +116,18 @@ export function rdsIdentify(req: StandinRequest) {
 }
 export function rdsError(_req: StandinRequest, code: string, message: string, status: number): StandinResponse {
   return rdsErrorResponse(code, message, status || undefined);
+}
+
+/** SNS identify: Action of the awsQuery form body; the resource is the topic. */
+export function snsIdentify(req: StandinRequest) {
+  const params = parseQueryParams(req.body.toString('utf8'));
+  const operation = String(params.Action ?? 'Unknown');
+  delete params.Action;
+  delete params.Version;
+  return { operation, resourceId: typeof params.TopicArn === 'string' ? params.TopicArn : undefined, params };
+}
+export function snsError(_req: StandinRequest, code: string, message: string, status: number): StandinResponse {
+  return snsErrorResponse(code, message, status || undefined);
 }
 
 export function cloudwatchIdentify(req: StandinRequest) {
