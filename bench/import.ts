@@ -17,7 +17,7 @@ import { readdir, stat } from 'node:fs/promises';
 import type { AwsApi } from '../src/aws/api.js';
 import { createPgConnector } from '../src/db/pg-connector.js';
 import { createStepContext, memoryCheckpoint } from '../src/engine/step-context.js';
-import { s3Import } from '../src/steps/s3-import.js';
+import { s3Import } from '../src/steps/s3-import/run.js';
 import type { DbConnector, ResolvedConnection } from '../src/db/api.js';
 import type { S3ImportSpec } from '../src/plan/types.js';
 

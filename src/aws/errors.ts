@@ -3,28 +3,15 @@
 // so a step can adopt on "already exists" and the user reads which call, which resource, and what
 // to check. The SDK error stays as `cause`. Messages never contain credentials.
 import { AuroraMigrateError } from '../errors.js';
-import { ExitCode } from '../cli/exit-codes.js';
 import type { AwsService } from './api.js';
+import type { AwsCallErrorDetails } from './call-details.js';
 import { remedyFor } from './remedies.js';
 
-export interface AwsCallErrorDetails {
-  code: string;
-  service: AwsService;
-  operation: string;
-  /** The resource the call was about (cluster id, instance id, bucket/key, ...), when the input names one. */
-  resourceId?: string;
-  region?: string;
-  httpStatus?: number;
-  /** How many attempts the SDK made (the standard retry mode retries throttling and 5xx). */
-  attempts?: number;
-  requestId?: string;
-  /** AWS's own message, e.g. "DBCluster orders-aurora already exists". */
-  awsMessage?: string;
-}
+export type { AwsCallErrorDetails } from './call-details.js';
+
 
 export class AwsCallError extends AuroraMigrateError {
   readonly code: string;
-  readonly exitCode = ExitCode.Failed;
   readonly service: AwsService;
   readonly operation: string;
   readonly resourceId?: string;

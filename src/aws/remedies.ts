@@ -1,7 +1,7 @@
 // What to do about an AWS error: the remedy half of an AwsCallError message. Grouped by the kind of
 // failure (permissions, credentials, not found, throttling, wrong state, ...) so every AWS error name
 // we have seen, and ones we have not, gets advice a user can act on.
-import type { AwsCallErrorDetails } from './errors.js';
+import type { AwsCallErrorDetails } from './call-details.js';
 
 /** The IAM action(s) a call needs, e.g. rds:CreateDBCluster, s3:ListBucket for ListObjectsV2. */
 export function iamActionsFor(service: AwsCallErrorDetails['service'], operation: string): string[] {

@@ -1,4 +1,9 @@
-// Exit codes are part of the contract (DESIGN.md): scripts and CI branch on them.
+// Exit codes are part of the contract (DESIGN.md): scripts and CI branch on them. Errors and results
+// carry their kind (an error's `code`, a result's `outcome`); this file is the one place that maps
+// kinds to exit codes.
+import { AuroraMigrateError } from '../errors.js';
+import type { ApplyOutcome } from '../engine/result.js';
+
 export const ExitCode = {
   Ok: 0,
   Invalid: 1,
@@ -23,4 +28,35 @@ export class ExitError extends Error {
     super(message);
     this.name = 'ExitError';
   }
+}
+
+/** Error kinds that are not a plain failure (exit 2); every other AuroraMigrateError (a step or
+ * preflight failure, an AWS error, a state write that failed, ...) is one. */
+const KIND_EXIT: Readonly<Record<string, ExitCode>> = {
+  PLAN_INVALID: ExitCode.Invalid,
+  USAGE: ExitCode.Invalid,
+  AWAITING_APPROVAL: ExitCode.AwaitingApproval,
+  STATE_CONFLICT: ExitCode.Conflict,
+  LOCKED: ExitCode.Conflict,
+  INTERRUPTED: ExitCode.Interrupted,
+};
+
+/** The exit code for an error a command threw (anything that is not ours is a bug: exit 2). */
+export function exitCodeFor(err: unknown): ExitCode {
+  if (err instanceof ExitError) return err.exitCode;
+  if (err instanceof AuroraMigrateError) return KIND_EXIT[err.code] ?? ExitCode.Failed;
+  return ExitCode.Failed;
+}
+
+const OUTCOME_EXIT: Readonly<Record<ApplyOutcome, ExitCode>> = {
+  succeeded: ExitCode.Ok,
+  until: ExitCode.Ok,
+  'awaiting-approval': ExitCode.AwaitingApproval,
+  failed: ExitCode.Failed,
+  interrupted: ExitCode.Interrupted,
+};
+
+/** The exit code for how an apply ended. */
+export function exitCodeForOutcome(outcome: ApplyOutcome): ExitCode {
+  return OUTCOME_EXIT[outcome];
 }

@@ -1,11 +1,6 @@
-// What a command may touch of the outside world, injected so tests can run commands in-process.
-export interface Io {
-  stdout: { write(chunk: string): unknown; isTTY?: boolean };
-  stderr: { write(chunk: string): unknown; isTTY?: boolean };
-  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
-  env: Readonly<Record<string, string | undefined>>;
-  cwd: string;
-}
+import type { Io } from '../render/io.js';
+
+export type { Io } from '../render/io.js';
 
 export function processIo(): Io {
   return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };

@@ -1,7 +1,7 @@
 // The bin entry: parses flags with commander, calls a command, turns its result into an exit code.
 // Only this file calls process.exit.
 import { Command, CommanderError, Option } from 'commander';
-import { EXIT_CODE_HELP, ExitCode, ExitError } from './exit-codes.js';
+import { EXIT_CODE_HELP, ExitCode, ExitError, exitCodeFor } from './exit-codes.js';
 import { processIo, type GlobalOptions, type Io } from './io.js';
 import { AuroraMigrateError } from '../errors.js';
 
@@ -95,11 +95,11 @@ export function buildProgram(io: Io, run: (code: Promise<number>) => void): Comm
 export function reportError(err: unknown, io: Io): number {
   if (err instanceof ExitError) {
     if (err.message) io.stderr.write(err.message.endsWith('\n') ? err.message : err.message + '\n');
-    return err.exitCode;
+    return exitCodeFor(err);
   }
   if (err instanceof AuroraMigrateError) {
     io.stderr.write(`error: ${err.message}\n`);
-    return err.exitCode;
+    return exitCodeFor(err);
   }
   const e = err as Error;
   io.stderr.write(

@@ -18,9 +18,8 @@ import { removeStaleTemps } from './atomic-write.js';
 import { acquireLease, currentUser, describeHolder, type Lease } from './lock.js';
 import { appendEventLine, type EventLog, type EventRecord } from './event-log.js';
 import type { EngineEvent, EngineListener } from './events.js';
-import { OUTCOME_EXIT, summarizeSteps, type ApplyOutcome, type ApplyResult } from './result.js';
+import { summarizeSteps, type ApplyOutcome, type ApplyResult } from './result.js';
 import type { ApprovalCapableContext, ApprovalDecision, ApprovalPrompt } from './approval-gate.js';
-import { ExitCode } from '../cli/exit-codes.js';
 
 export interface ApplyEngineOptions {
   plan: Plan;
@@ -221,7 +220,6 @@ export async function applyPlan(options: ApplyEngineOptions, deps: EngineDeps): 
         stateFile: statePath,
         runId: st.runId,
         outcome,
-        exitCode: OUTCOME_EXIT[outcome],
         ran,
         steps: summarizeSteps(plan, st),
         ...(awaitingApproval ? { awaitingApproval } : {}),
@@ -366,10 +364,9 @@ function unresolvedMessage(stepId: string, unresolved: string[]): string {
   return `step "${stepId}" cannot start: ${reasons.join('; ')}. Set what is missing (or fix the plan), then run apply again.`;
 }
 
-/** The state file could not be written: the run stops (exit 2); nothing later was recorded. */
+/** The state file could not be written: the run stops (a failure); nothing later was recorded. */
 export class StateWriteFailed extends AuroraMigrateError {
   readonly code = 'STATE_WRITE_FAILED';
-  readonly exitCode = ExitCode.Failed;
 }
 
 function toStepError(stepId: string, err: unknown): StepError {

@@ -2,17 +2,8 @@
 // every step of the plan stands now.
 import type { Plan } from '../plan/types.js';
 import type { StateFile, StepError, StepStatus } from './state-file.js';
-import { ExitCode } from '../cli/exit-codes.js';
 
 export type ApplyOutcome = 'succeeded' | 'until' | 'awaiting-approval' | 'failed' | 'interrupted';
-
-export const OUTCOME_EXIT: Record<ApplyOutcome, number> = {
-  succeeded: ExitCode.Ok,
-  until: ExitCode.Ok,
-  'awaiting-approval': ExitCode.AwaitingApproval,
-  failed: ExitCode.Failed,
-  interrupted: ExitCode.Interrupted,
-};
 
 export interface StepSummary {
   id: string;
@@ -35,7 +26,6 @@ export interface ApplyResult {
   stateFile: string;
   runId: string;
   outcome: ApplyOutcome;
-  exitCode: number;
   /** Steps that ran (started) in this invocation, in order. */
   ran: string[];
   steps: StepSummary[];

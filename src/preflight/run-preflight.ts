@@ -7,7 +7,7 @@ import type { Plan, StepSpec } from '../plan/types.js';
 import { resolveDeep } from '../plan/values.js';
 import { steps as registry } from '../steps/index.js';
 import type { CheckResult, Clock, StepRegistry } from '../steps/step.js';
-import { describeAwsError } from '../steps/rds/resources.js';
+import { describeAwsError } from '../rds/resources.js';
 
 export interface PreflightReport {
   steps: Array<{ stepId: string; type: string; checks: CheckResult[] }>;

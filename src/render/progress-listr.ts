@@ -4,7 +4,7 @@
 // ones stay on screen as a tree of ✔/✖ lines, and the screen is free between steps (the approval
 // prompt needs that: listr2 captures stderr while it renders). Written to stderr. listr2 is loaded
 // only here, and this module only by `apply` on a TTY.
-import type { Io } from '../cli/io.js';
+import type { Io } from './io.js';
 import type { EngineEvent, EngineListener } from '../engine/events.js';
 import { formatDuration } from '../plan/units.js';
 

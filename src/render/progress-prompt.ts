@@ -1,7 +1,7 @@
 // The y/N question an approval step asks at a terminal (only when stdin and stderr are TTYs; without
 // one, approval needs `--approve ID`). Anything but y/yes is a no. Ctrl-C while asking interrupts.
 import { createInterface } from 'node:readline';
-import type { Io } from '../cli/io.js';
+import type { Io } from './io.js';
 import { Interrupted } from '../errors.js';
 import type { ApprovalPrompt } from '../engine/approval-gate.js';
 

@@ -1,13 +1,13 @@
 // The one place step types are registered.
 import type { StepRegistry } from './step.js';
-import { snapshotMigrate } from './snapshot-migrate.js';
-import { auroraReadReplica } from './aurora-read-replica.js';
-import { lagWatch } from './lag-watch.js';
+import { snapshotMigrate } from './snapshot-migrate/run.js';
+import { auroraReadReplica } from './aurora-read-replica/run.js';
+import { lagWatch } from './lag-watch/run.js';
 import { approval } from './approval.js';
-import { promote } from './promote.js';
-import { s3Import } from './s3-import.js';
+import { promote } from './promote/run.js';
+import { s3Import } from './s3-import/run.js';
 import { s3Export } from './s3-export.js';
-import { clusterExport } from './cluster-export.js';
+import { clusterExport } from './cluster-export/run.js';
 
 export const steps: StepRegistry = {
   'snapshot-migrate': snapshotMigrate,

@@ -5,6 +5,9 @@
 import type { AwsApi, AwsService } from '../aws/api.js';
 import type { DbConnector } from '../db/api.js';
 import type { StepSpec, StepType } from '../plan/types.js';
+import type { Checkpoint, PollOptions } from '../rds/context.js';
+
+export type { Checkpoint, PollOptions } from '../rds/context.js';
 
 /** One thing a step will do, as data: `plan` prints these, `apply` performs them, the event log records them. */
 export type PlannedAction =
@@ -30,24 +33,6 @@ export interface CheckResult {
 export interface Clock {
   /** Milliseconds since the epoch, the tool's own clock (never scaled). */
   now(): number;
-}
-
-export interface PollOptions<T> {
-  /** What we wait for, for progress and timeout messages: "cluster orders-aurora to be available". */
-  what: string;
-  /** Interval between checks in real-AWS milliseconds (the engine divides by the time scale). */
-  everyMs: number;
-  /** Give up after this long (real-AWS milliseconds; divided by the time scale). */
-  timeoutMs: number;
-  /** One observation: done with a value, or not yet with a progress detail. */
-  check: () => Promise<{ done: true; value: T } | { done: false; detail?: string }>;
-}
-
-export interface Checkpoint<C = Record<string, unknown>> {
-  /** What the step recorded last time (undefined on the first attempt). */
-  get(): C | undefined;
-  /** Persists atomically before it resolves; a crash after this sees the new value. */
-  set(value: C): Promise<void>;
 }
 
 export interface StepContext<C = Record<string, unknown>> {
@@ -100,17 +85,3 @@ export interface PreflightContext {
 
 export type AnyStepModule = StepModule<any>;
 export type StepRegistry = Readonly<Record<StepType, AnyStepModule>>;
-
-/** Tags every resource a step creates carries, so a resume can adopt it and nothing else. */
-export function ownershipTags(planName: string, stepId: string): Array<{ Key: string; Value: string }> {
-  return [
-    { Key: 'aurora-migrate:plan', Value: planName },
-    { Key: 'aurora-migrate:step', Value: stepId },
-  ];
-}
-
-/** True when a TagList marks the resource as created by this plan's step. */
-export function isOurs(tags: ReadonlyArray<{ Key?: string; Value?: string }> | undefined, planName: string, stepId: string): boolean {
-  const get = (k: string) => tags?.find((t) => t.Key === k)?.Value;
-  return get('aurora-migrate:plan') === planName && get('aurora-migrate:step') === stepId;
-}

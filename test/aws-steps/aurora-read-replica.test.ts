@@ -1,7 +1,7 @@
 // aurora-read-replica against the stand-in through the real SDK: what it sends, that it converges
 // after a crash at any point, and that it never adopts what is not its own.
 import { afterEach, describe, expect, it } from 'vitest';
-import { auroraReadReplica } from '../../src/steps/aurora-read-replica.js';
+import { auroraReadReplica } from '../../src/steps/aurora-read-replica/run.js';
 import { count, mutating } from './support/run-step.js';
 import { CLUSTER, INSTANCE, replicaSpec, SOURCE, stepStandin, type StepStandin } from './support/standin.js';
 

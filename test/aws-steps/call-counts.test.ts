@@ -1,11 +1,11 @@
 // The AWS calls each step makes on its happy path, pinned: one observation before each create, one
 // poll every 30 s (resources) or 60 s (metrics, exports) — no describe storms.
 import { afterEach, describe, expect, it } from 'vitest';
-import { auroraReadReplica } from '../../src/steps/aurora-read-replica.js';
-import { snapshotMigrate } from '../../src/steps/snapshot-migrate.js';
-import { lagWatch } from '../../src/steps/lag-watch.js';
-import { promote } from '../../src/steps/promote.js';
-import { clusterExport } from '../../src/steps/cluster-export.js';
+import { auroraReadReplica } from '../../src/steps/aurora-read-replica/run.js';
+import { snapshotMigrate } from '../../src/steps/snapshot-migrate/run.js';
+import { lagWatch } from '../../src/steps/lag-watch/run.js';
+import { promote } from '../../src/steps/promote/run.js';
+import { clusterExport } from '../../src/steps/cluster-export/run.js';
 import { CLUSTER, INSTANCE, replicaSpec, SOURCE, stepStandin, type StepStandin } from './support/standin.js';
 
 let s: StepStandin;

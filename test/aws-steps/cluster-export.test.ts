@@ -1,8 +1,8 @@
 // cluster-export against the stand-in: deterministic id, adoption of its own task, progress,
 // warnings as outputs, FAILED with its cause.
 import { afterEach, describe, expect, it } from 'vitest';
-import { auroraReadReplica } from '../../src/steps/aurora-read-replica.js';
-import { clusterExport } from '../../src/steps/cluster-export.js';
+import { auroraReadReplica } from '../../src/steps/aurora-read-replica/run.js';
+import { clusterExport } from '../../src/steps/cluster-export/run.js';
 import { mutating } from './support/run-step.js';
 import { CLUSTER, replicaSpec, stepStandin, type StepStandin } from './support/standin.js';
 import type { StandinOptions } from '../../rehearsal/aws/index.js';

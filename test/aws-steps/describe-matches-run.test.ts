@@ -1,10 +1,10 @@
 // The dry-run (describe) and run() share their parameter builders: when every value is known up
 // front, the mutating calls `plan` shows are exactly the ones `apply` sends, in order.
 import { afterEach, describe, expect, it } from 'vitest';
-import { auroraReadReplica } from '../../src/steps/aurora-read-replica.js';
-import { snapshotMigrate } from '../../src/steps/snapshot-migrate.js';
-import { promote } from '../../src/steps/promote.js';
-import { clusterExport } from '../../src/steps/cluster-export.js';
+import { auroraReadReplica } from '../../src/steps/aurora-read-replica/run.js';
+import { snapshotMigrate } from '../../src/steps/snapshot-migrate/run.js';
+import { promote } from '../../src/steps/promote/run.js';
+import { clusterExport } from '../../src/steps/cluster-export/run.js';
 import type { AnyStepModule } from '../../src/steps/step.js';
 import { isReadOnlyOperation } from '../../src/aws/api.js';
 import type { StepRun } from './support/run-step.js';

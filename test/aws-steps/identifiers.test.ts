@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runScopedId, toIdentifier, MAX_EXPORT_ID, parseArn } from '../../src/steps/rds/identifiers.js';
-import { auroraVersionProblem } from '../../src/steps/rds/compatibility.js';
+import { runScopedId, toIdentifier, MAX_EXPORT_ID, parseArn } from '../../src/rds/identifiers.js';
+import { auroraVersionProblem } from '../../src/rds/compatibility.js';
 
 const RDS_ID = /^[a-z](?!.*--)[a-z0-9-]*[a-z0-9]$/;
 

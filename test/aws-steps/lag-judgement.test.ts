@@ -1,9 +1,9 @@
 // The lag verdict is judged from one GetMetricData answer alone: the newest N datapoints must be N
 // consecutive minutes, all present and at or under maxLag. Missing is unknown, never zero.
 import { describe, expect, it } from 'vitest';
-import { judgeLag, metricDataParams, seriesById, MINUTE } from '../../src/steps/rds/metrics.js';
-import { guardsOf, lagWatchQueries, trippedGuard } from '../../src/steps/rds/guards.js';
-import { lagWatchSettings } from '../../src/steps/lag-watch.js';
+import { judgeLag, metricDataParams, seriesById, MINUTE } from '../../src/rds/metrics.js';
+import { guardsOf, lagWatchQueries, trippedGuard } from '../../src/rds/guards.js';
+import { lagWatchSettings } from '../../src/steps/lag-watch/run.js';
 
 const T0 = Date.parse('2026-11-22T10:00:00Z');
 const pts = (values: Array<number | null>) =>

@@ -1,8 +1,8 @@
 // lag-watch against the stand-in's CloudWatch: one GetMetricData per poll, stability judged from
 // each answer alone, missing datapoints are unknown, guards fail the step, the timeout is honoured.
 import { afterEach, describe, expect, it } from 'vitest';
-import { auroraReadReplica } from '../../src/steps/aurora-read-replica.js';
-import { lagWatch } from '../../src/steps/lag-watch.js';
+import { auroraReadReplica } from '../../src/steps/aurora-read-replica/run.js';
+import { lagWatch } from '../../src/steps/lag-watch/run.js';
 import { INSTANCE, replicaSpec, SOURCE, stepStandin, type StepStandin } from './support/standin.js';
 import type { StandinOptions } from '../../rehearsal/aws/index.js';
 

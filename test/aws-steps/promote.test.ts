@@ -1,8 +1,8 @@
 // promote against the stand-in: final lag check, PromoteReadReplicaDBCluster at most once across
 // crashes, wait until standalone, promotion event, outputs.
 import { afterEach, describe, expect, it } from 'vitest';
-import { auroraReadReplica } from '../../src/steps/aurora-read-replica.js';
-import { promote } from '../../src/steps/promote.js';
+import { auroraReadReplica } from '../../src/steps/aurora-read-replica/run.js';
+import { promote } from '../../src/steps/promote/run.js';
 import { mutating } from './support/run-step.js';
 import { CLUSTER, INSTANCE, replicaSpec, stepStandin, type StepStandin } from './support/standin.js';
 import type { StandinOptions } from '../../rehearsal/aws/index.js';

@@ -1,6 +1,6 @@
 // snapshot-migrate against the stand-in: fresh snapshot or given snapshot → restore by ARN → instance.
 import { afterEach, describe, expect, it } from 'vitest';
-import { snapshotMigrate, needsCopy } from '../../src/steps/snapshot-migrate.js';
+import { snapshotMigrate, needsCopy } from '../../src/steps/snapshot-migrate/run.js';
 import { count, mutating, runStep } from './support/run-step.js';
 import { CLUSTER, INSTANCE, SOURCE, stepStandin, type StepStandin } from './support/standin.js';
 import type { AwsApi } from '../../src/aws/api.js';

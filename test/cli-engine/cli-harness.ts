@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { runApply, type ApplyOverrides } from '../../src/cli/commands/apply.js';
+import { exitCodeFor } from '../../src/cli/exit-codes.js';
 import { runStatus } from '../../src/cli/commands/status.js';
 import { runUnlock } from '../../src/cli/commands/unlock.js';
 import type { ApplyOptions, GlobalOptions } from '../../src/cli/io.js';
@@ -42,7 +43,7 @@ export function cliWorkspace() {
     try {
       code = await runApply(planFile, { format: 'text', color: false, verbose: false, approve: [], yes: false, ...opts }, io, overrides(extra));
     } catch (err) {
-      code = (err as { exitCode?: number }).exitCode ?? -1;
+      code = exitCodeFor(err);
       io.stderr.write(`error: ${(err as Error).message}\n`);
     }
     return { code, out: normalize(io.out()), err: normalize(io.err()), io };
@@ -56,7 +57,7 @@ export function cliWorkspace() {
     try {
       code = await runUnlock(planFile, { format: 'text', color: false, verbose: false, ...opts }, io, { loadPlan: lenientLoadPlan, now: time.now });
     } catch (err) {
-      code = (err as { exitCode?: number }).exitCode ?? -1;
+      code = exitCodeFor(err);
       io.stderr.write(`error: ${(err as Error).message}\n`);
     }
     return { code, out: normalize(io.out()), err: normalize(io.err()) };

@@ -1,7 +1,7 @@
 // s3-import's AWS side against the local AWS stand-in over HTTP: associating the IAM role for
 // s3Import (once, waiting for ACTIVE), listing page by page while importing, the credentials form.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { s3Import } from '../../src/steps/s3-import.js';
+import { s3Import } from '../../src/steps/s3-import/run.js';
 import type { AwsApi } from '../../src/aws/api.js';
 import type { ResolvedConnection } from '../../src/db/api.js';
 import type { S3ImportSpec } from '../../src/plan/types.js';

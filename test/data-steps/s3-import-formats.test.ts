@@ -2,7 +2,7 @@
 // user reads for a bad row, and names that try to smuggle SQL in.
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { s3Import } from '../../src/steps/s3-import.js';
+import { s3Import } from '../../src/steps/s3-import/run.js';
 import type { ResolvedConnection } from '../../src/db/api.js';
 import type { S3ImportSpec, ImportTableSpec } from '../../src/plan/types.js';
 import { connectionSpec, csvRows, runStep, startDataWorld, stepEvents, type DataWorld } from './support.js';

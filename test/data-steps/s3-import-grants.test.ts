@@ -2,7 +2,7 @@
 // creates the extension and the aurora_migrate schema once; the step's user needs no CREATE on the
 // database. Without the schema, the error says what to grant.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { s3Import } from '../../src/steps/s3-import.js';
+import { s3Import } from '../../src/steps/s3-import/run.js';
 import { s3Export } from '../../src/steps/s3-export.js';
 import type { ResolvedConnection } from '../../src/db/api.js';
 import type { S3ImportSpec } from '../../src/plan/types.js';

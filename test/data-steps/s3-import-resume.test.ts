@@ -2,7 +2,7 @@
 // mid-file, right after COMMIT), a lost connection, two runs racing, onError continue, expectRows.
 // After every resume each file is in the table exactly once and row counts equal the source's.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { s3Import } from '../../src/steps/s3-import.js';
+import { s3Import } from '../../src/steps/s3-import/run.js';
 import type { ResolvedConnection } from '../../src/db/api.js';
 import type { S3ImportSpec } from '../../src/plan/types.js';
 import { connectionSpec, csvRows, hookedConnector, runStep, SimulatedCrash, startDataWorld, stepEvents, type DataWorld } from './support.js';

@@ -7,6 +7,7 @@ import { appendEventLine } from '../../src/engine/event-log.js';
 import { StateWriteFailed, type EngineStorage } from '../../src/engine/engine.js';
 import { applyWith, fakeAws, fakeTime, workspace } from './harness.js';
 import { ledgerLines, makePlan } from '../support/test-steps.js';
+import { exitCodeForOutcome } from '../../src/cli/exit-codes.js';
 
 class Crash extends Error {}
 
@@ -62,7 +63,7 @@ describe('crash at every state write, then resume', () => {
     const storage = dyingStorage(Infinity, 'after');
     const aws = fakeAws();
     const r = await applyWith(planFor(ws.ledger), ws.statePath, { approve: ['gate'] }, { storage, aws });
-    expect(r.exitCode).toBe(0);
+    expect(exitCodeForOutcome(r.outcome)).toBe(0);
     expect(storage.writes()).toBeGreaterThan(15);
     expectExactlyOnce(ws.ledger, aws);
   });
@@ -88,7 +89,7 @@ describe('crash at every state write, then resume', () => {
         expect(crashed?.cause).toBeInstanceOf(Crash);
         // Resume with a brand-new engine reading only what reached the disk.
         const r = await applyWith(plan, ws.statePath, { approve: ['gate'] }, { aws }, time);
-        expect({ at, when, code: r.exitCode }).toEqual({ at, when, code: 0 });
+        expect({ at, when, code: exitCodeForOutcome(r.outcome) }).toEqual({ at, when, code: 0 });
         expectExactlyOnce(ws.ledger, aws);
         expect(ws.state().steps.load.outputs).toEqual({ units: 2, echo: 'orders-aurora' });
         ws.cleanup();

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { writeFileSync, rmSync } from 'node:fs';
 import { applyWith, fakeTime, workspace } from './harness.js';
 import { ledgerLines, makePlan } from '../support/test-steps.js';
+import { exitCodeForOutcome } from '../../src/cli/exit-codes.js';
 
 let ws: ReturnType<typeof workspace>;
 afterEach(() => ws?.cleanup());
@@ -17,7 +18,7 @@ describe('applyPlan', () => {
     ], { vars: { region: 'us-east-1' } });
     const result = await applyWith(plan, ws.statePath);
     expect(result.outcome).toBe('succeeded');
-    expect(result.exitCode).toBe(0);
+    expect(exitCodeForOutcome(result.outcome)).toBe(0);
     expect(result.steps.map((s) => [s.id, s.status, s.outputs?.echo])).toEqual([
       ['first', 'succeeded', 'orders-aurora'],
       ['second', 'succeeded', 'got orders-aurora in us-east-1'],
@@ -36,7 +37,7 @@ describe('applyPlan', () => {
     const plan = makePlan('demo', [effect('first', { echo: 'x1' }), effect('second', { echo: '${steps.first.outputs.echo}-y' })]);
     const first = await applyWith(plan, ws.statePath, { until: 'first' });
     expect(first.outcome).toBe('until');
-    expect(first.exitCode).toBe(0);
+    expect(exitCodeForOutcome(first.outcome)).toBe(0);
     expect(ws.state().steps.second.status).toBe('pending');
     const runId = ws.state().runId;
     const second = await applyWith(plan, ws.statePath);
@@ -52,12 +53,12 @@ describe('applyPlan', () => {
     const plan = makePlan('demo', [effect('load', { failWhileExists: flag }), effect('after')]);
     const failed = await applyWith(plan, ws.statePath);
     expect(failed.outcome).toBe('failed');
-    expect(failed.exitCode).toBe(2);
+    expect(exitCodeForOutcome(failed.outcome)).toBe(2);
     expect(ws.state().steps.load).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'STEP_FAILED' } });
     expect(ws.state().steps.load.error?.message).toContain('the table is locked');
     rmSync(flag);
     const ok = await applyWith(plan, ws.statePath);
-    expect(ok.exitCode).toBe(0);
+    expect(exitCodeForOutcome(ok.outcome)).toBe(0);
     expect(ws.state().steps.load).toMatchObject({ status: 'succeeded', attempts: 2 });
     expect(ws.state().steps.load.error).toBeUndefined();
     expect(ledgerLines(ws.ledger)).toHaveLength(4);
@@ -67,7 +68,7 @@ describe('applyPlan', () => {
     ws = workspace();
     const plan = makePlan('demo', [{ id: 'later', type: 'test-unbuilt' }]);
     const r = await applyWith(plan, ws.statePath);
-    expect(r.exitCode).toBe(2);
+    expect(exitCodeForOutcome(r.outcome)).toBe(2);
     expect(r.failed?.error.message).toMatchInlineSnapshot(`"step "later": step type "test-unbuilt" is not implemented in this build of aurora-migrate"`);
     expect(ws.state().steps.later.status).toBe('failed');
   });
@@ -76,7 +77,7 @@ describe('applyPlan', () => {
     ws = workspace();
     const plan = makePlan('demo', [effect('load', { password: '${env.PGPASSWORD}' })]);
     const r = await applyWith(plan, ws.statePath);
-    expect(r.exitCode).toBe(2);
+    expect(exitCodeForOutcome(r.outcome)).toBe(2);
     expect(r.failed?.error.message).toMatchInlineSnapshot(`"step "load" cannot start: environment variable PGPASSWORD is not set. Set what is missing (or fix the plan), then run apply again."`);
     expect(ledgerLines(ws.ledger)).toEqual([]);
   });
@@ -87,7 +88,7 @@ describe('applyPlan', () => {
     const progress: string[] = [];
     const plan = makePlan('demo', [{ id: 'replica', type: 'test-aws', cluster: 'orders-aurora', polls: 3 }]);
     const r = await applyWith(plan, ws.statePath, {}, { listeners: [(e) => e.type === 'progress' && progress.push(e.detail)] }, time);
-    expect(r.exitCode).toBe(0);
+    expect(exitCodeForOutcome(r.outcome)).toBe(0);
     expect(progress).toEqual(['cluster orders-aurora: creating (0ms)', 'cluster orders-aurora: creating (30s)', 'cluster orders-aurora: creating (1m)']);
     const ev = ws.events();
     expect(ev.filter((e) => e.type === 'aws-call').map((e) => e.operation)).toEqual(['CreateDBCluster']);

@@ -3,7 +3,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { ApplyOptions, GlobalOptions, Io } from '../io.js';
 import { useColor } from '../io.js';
-import { ExitCode } from '../exit-codes.js';
+import { ExitCode, exitCodeFor, exitCodeForOutcome } from '../exit-codes.js';
 import { loadPlan } from '../../plan/load.js';
 import type { Plan } from '../../plan/types.js';
 import { AuroraMigrateError, UsageError } from '../../errors.js';
@@ -12,6 +12,7 @@ import type { AnyStepModule } from '../../steps/step.js';
 import type { AwsApi } from '../../aws/api.js';
 import type { DbConnector } from '../../db/api.js';
 import { applyPlan, type EngineDeps } from '../../engine/engine.js';
+import type { ApplyResult } from '../../engine/result.js';
 import { defaultStatePath } from '../../engine/state-file.js';
 import { timeScaleFromEnv } from '../../engine/time-scale.js';
 import { lazyAwsApi, lazyDbConnector } from '../../engine/adapters.js';
@@ -76,7 +77,7 @@ export async function runApply(file: string, opts: ApplyOptions, io: Io, overrid
     return await applyLoaded(file, plan, opts, io, overrides);
   } catch (err) {
     if (json && err instanceof AuroraMigrateError) {
-      io.stdout.write(JSON.stringify({ version: 1, outcome: 'error', exitCode: err.exitCode, error: { code: err.code, message: err.message } }, null, 2) + '\n');
+      io.stdout.write(JSON.stringify({ version: 1, outcome: 'error', exitCode: exitCodeFor(err), error: { code: err.code, message: err.message } }, null, 2) + '\n');
     }
     throw err;
   }
@@ -124,16 +125,28 @@ async function applyLoaded(file: string, plan: Plan, opts: ApplyOptions, io: Io,
       },
     );
     await listr?.done();
-    if (opts.format === 'json') io.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    const exitCode = exitCodeForOutcome(result.outcome);
+    if (opts.format === 'json') io.stdout.write(JSON.stringify(jsonDocument(result, exitCode), null, 2) + '\n');
     else {
       const out = renderApplyResult(result, { color: useColor(io, opts, 'stdout'), planArg: file });
       io.stdout.write(out.stdout);
       if (out.stderr) io.stderr.write(out.stderr);
     }
-    return result.exitCode;
+    return exitCode;
   } finally {
     await listr?.done();
     removeSignals();
     (aws as { close?(): void }).close?.();
   }
+}
+
+/** apply --format json: the engine's result with the exit code after `outcome` (the document's field order). */
+function jsonDocument(result: ApplyResult, exitCode: number): Record<string, unknown> {
+  const { outcome, ...rest } = result;
+  const doc: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(rest)) {
+    doc[k] = v;
+    if (k === 'runId') Object.assign(doc, { outcome, exitCode });
+  }
+  return doc;
 }

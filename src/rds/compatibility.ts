@@ -1,8 +1,8 @@
 // Compatibility of the source with Aurora PostgreSQL: engine versions ("16.4", "11.22-rds.20240509",
 // "9.6.22") — the Aurora version must be the source's or a higher minor of the same major — and the
 // checks run() makes on a source instance or snapshot before creating anything.
-import { StepFailed } from '../../errors.js';
-import type { AuroraReadReplicaSpec, SnapshotMigrateSpec } from '../../plan/types.js';
+import { StepFailed } from '../errors.js';
+import type { AuroraReadReplicaSpec, SnapshotMigrateSpec } from '../plan/types.js';
 import type { DbInstance, DbSnapshot } from './resources.js';
 
 export interface EngineVersion {

@@ -1,7 +1,7 @@
 // DB snapshots for snapshot-migrate: a fresh tagged snapshot of an instance, or a copy of another
 // region's snapshot into the plan's region; each observed first, adopted when ours, then waited for.
-import { StepFailed } from '../../errors.js';
-import type { StepContext } from '../step.js';
+import { StepFailed } from '../errors.js';
+import type { RdsContext } from './context.js';
 import { isAwsError, assertOurs, tagsOf, findSnapshot, withOwnershipTags, type DbSnapshot } from './resources.js';
 import { RESOURCE_POLL_MS, rdsFailure } from './aurora-target.js';
 
@@ -23,7 +23,7 @@ export function copySnapshotParams(sourceArn: string, sourceRegion: string, targ
 
 /** Observe → adopt (ours) or checkpoint + send `operation` → wait until available. Returns the snapshot. */
 export async function ensureSnapshot(
-  ctx: StepContext,
+  ctx: RdsContext,
   snapshotId: string,
   operation: 'CreateDBSnapshot' | 'CopyDBSnapshot',
   params: Record<string, unknown>,
@@ -46,7 +46,7 @@ export async function ensureSnapshot(
   return waitSnapshotAvailable(ctx, snapshotId, timeoutMs);
 }
 
-export async function waitSnapshotAvailable(ctx: StepContext, idOrArn: string, timeoutMs: number): Promise<DbSnapshot> {
+export async function waitSnapshotAvailable(ctx: RdsContext, idOrArn: string, timeoutMs: number): Promise<DbSnapshot> {
   return ctx.poll({
     what: `snapshot ${idOrArn} to be available`,
     everyMs: RESOURCE_POLL_MS,

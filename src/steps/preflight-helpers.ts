@@ -1,7 +1,7 @@
 // Helpers shared by the steps' read-only preflight checks.
-import type { CheckResult, PreflightContext } from '../steps/step.js';
-import { isOurs } from '../steps/step.js';
-import { describeAwsError, tagsOf } from '../steps/rds/resources.js';
+import type { CheckResult, PreflightContext } from './step.js';
+import { isOurs } from '../rds/ownership.js';
+import { describeAwsError, tagsOf } from '../rds/resources.js';
 
 /** A value that is known at preflight time (not a `<steps.x.outputs.y>` / `<env.X unset>` placeholder). */
 export function known(value: unknown): value is string {

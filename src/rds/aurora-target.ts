@@ -1,9 +1,9 @@
 // The Aurora cluster + first instance that snapshot-migrate and aurora-read-replica both create:
 // parameter builders (shared by describe() and run() so the dry-run shows exactly what is sent),
 // observe-adopt-create for cluster and instance, and the wait until both are available.
-import { StepFailed } from '../../errors.js';
-import type { InstanceSpec } from '../../plan/types.js';
-import type { StepContext } from '../step.js';
+import { StepFailed } from '../errors.js';
+import type { InstanceSpec } from '../plan/types.js';
+import type { RdsContext } from './context.js';
 import { describeAwsError, isAwsError, assertOurs, tagsOf, findCluster, findInstance, withOwnershipTags, type DbCluster, type DbInstance } from './resources.js';
 
 /** Real-AWS interval between polls of a resource being created (RDS reports change slowly). */
@@ -46,7 +46,7 @@ const INSTANCE_FAILED = new Set(['failed', 'inaccessible-encryption-credentials'
  * Observes the cluster; adopts it when ours (returns it), fails when it is someone else's, and
  * otherwise checkpoints and sends `create` (DBClusterAlreadyExistsFault → observe again).
  */
-export async function ensureCluster(ctx: StepContext, clusterId: string, create: { operation: string; params: Record<string, unknown>; beforeCreate?: () => void }): Promise<DbCluster | undefined> {
+export async function ensureCluster(ctx: RdsContext, clusterId: string, create: { operation: string; params: Record<string, unknown>; beforeCreate?: () => void }): Promise<DbCluster | undefined> {
   const existing = await findCluster(ctx.aws, clusterId);
   if (existing) {
     assertOurs(await tagsOf(ctx.aws, existing), ctx, `DB cluster ${clusterId}`, '"cluster" name');
@@ -71,7 +71,7 @@ export async function ensureCluster(ctx: StepContext, clusterId: string, create:
  * CreateDBInstance. While the cluster cannot take an instance yet (InvalidDBClusterStateFault) it
  * retries at the resource poll interval.
  */
-export async function ensureInstance(ctx: StepContext, spec: TargetSpec, timeoutMs: number): Promise<void> {
+export async function ensureInstance(ctx: RdsContext, spec: TargetSpec, timeoutMs: number): Promise<void> {
   const instanceId = instanceIdOf(spec);
   const existing = await findInstance(ctx.aws, instanceId);
   if (existing) {
@@ -106,7 +106,7 @@ export async function ensureInstance(ctx: StepContext, spec: TargetSpec, timeout
 }
 
 /** Waits until the cluster and its instance are both available; returns what it saw last. */
-export async function waitTargetAvailable(ctx: StepContext, spec: TargetSpec, timeoutMs: number): Promise<{ cluster: DbCluster; instance: DbInstance }> {
+export async function waitTargetAvailable(ctx: RdsContext, spec: TargetSpec, timeoutMs: number): Promise<{ cluster: DbCluster; instance: DbInstance }> {
   const instanceId = instanceIdOf(spec);
   return ctx.poll({
     what: `cluster ${spec.cluster} and instance ${instanceId} to be available`,

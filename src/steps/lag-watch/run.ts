@@ -1,13 +1,13 @@
 // Step type "lag-watch": waits until RDSToAuroraPostgreSQLReplicaLag on the replica instance has been
 // at or under maxLag for stableFor consecutive 1-minute datapoints, with guards on source/replica
 // metrics. Exactly one GetMetricData per poll; each answer judged alone (DESIGN.md).
-import { StepFailed } from '../errors.js';
-import type { LagWatchSpec } from '../plan/types.js';
-import { durationMs, formatDuration } from '../plan/units.js';
-import type { DescribeEnv, PlannedAction, StepContext, StepModule } from './step.js';
-import { describeGuard, guardsOf, lagWatchQueries, trippedGuard } from './rds/guards.js';
-import { fmtSeconds, judgeLag, metricDataParams, MINUTE, seriesById, WINDOW_MARGIN_MS } from './rds/metrics.js';
-import { lagWatchPreflight } from '../preflight/cutover-checks.js';
+import { StepFailed } from '../../errors.js';
+import type { LagWatchSpec } from '../../plan/types.js';
+import { durationMs, formatDuration } from '../../plan/units.js';
+import type { DescribeEnv, PlannedAction, StepContext, StepModule } from '../step.js';
+import { describeGuard, guardsOf, lagWatchQueries, trippedGuard } from '../../rds/guards.js';
+import { fmtSeconds, judgeLag, metricDataParams, MINUTE, seriesById, WINDOW_MARGIN_MS } from '../../rds/metrics.js';
+import { lagWatchPreflight } from './preflight.js';
 
 /** Never poll CloudWatch faster than this against real AWS (1-minute metrics). */
 export const MIN_METRIC_POLL_MS = 30_000;

@@ -1,8 +1,8 @@
 // lag-watch guards: `{metric, on: source|replica, below|above}` turned into metric queries and judged
 // against the newest datapoint of each poll's answer.
-import { StepFailed } from '../../errors.js';
-import type { GuardSpec, LagWatchSpec } from '../../plan/types.js';
-import { parseSize } from '../../plan/units.js';
+import { StepFailed } from '../errors.js';
+import type { GuardSpec, LagWatchSpec } from '../plan/types.js';
+import { parseSize } from '../plan/units.js';
 import { fmtMetric, LAG_METRIC, type MetricQuery, type Point } from './metrics.js';
 
 export interface Guard {

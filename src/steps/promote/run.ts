@@ -1,14 +1,14 @@
 // Step type "promote": a final lag check, then PromoteReadReplicaDBCluster sent at most once, then the
 // wait until the cluster is available and no longer a replica. DescribeDBClusters is the authority;
 // the RDS promotion event is confirmed best-effort.
-import { StepFailed } from '../errors.js';
-import type { PromoteSpec } from '../plan/types.js';
-import { durationMs } from '../plan/units.js';
-import type { DescribeEnv, PlannedAction, StepContext, StepModule } from './step.js';
-import { RESOURCE_POLL_MS, rdsFailure } from './rds/aurora-target.js';
-import { isAwsError, findCluster, type DbCluster } from './rds/resources.js';
-import { fmtSeconds, LAG_METRIC, metricDataParams, MINUTE, seriesById } from './rds/metrics.js';
-import { promotePreflight } from '../preflight/cutover-checks.js';
+import { StepFailed } from '../../errors.js';
+import type { PromoteSpec } from '../../plan/types.js';
+import { durationMs } from '../../plan/units.js';
+import type { DescribeEnv, PlannedAction, StepContext, StepModule } from '../step.js';
+import { RESOURCE_POLL_MS, rdsFailure } from '../../rds/aurora-target.js';
+import { isAwsError, findCluster, type DbCluster } from '../../rds/resources.js';
+import { fmtSeconds, LAG_METRIC, metricDataParams, MINUTE, seriesById } from '../../rds/metrics.js';
+import { promotePreflight } from './preflight.js';
 
 export const DEFAULT_PROMOTE_TIMEOUT = '2h';
 /** The final lag check looks at the last few minutes; the newest datapoint must be in them. */

@@ -2,15 +2,15 @@
 // each object exactly once (ledger aurora_migrate.s3_import_ledger, written in the import's own
 // transaction). See src/steps/s3-import/ for the parts: spec checks, IAM role, listing, ledger,
 // the per-file transaction, the worker pool and progress.
-import type { S3ImportSpec } from '../plan/types.js';
-import { SECRET_PLACEHOLDER } from '../plan/values.js';
-import type { PlannedAction, StepModule } from './step.js';
-import { roleActions } from './s3-import/iam-role.js';
-import { IMPORT_SQL, IMPORT_WITH_CREDENTIALS_SQL, importParams } from './s3-import/import-file.js';
-import { DONE_SQL, LEDGER_DDL } from './s3-import/ledger.js';
-import { runImport } from './s3-import/run-import.js';
-import { CREATE_EXTENSION_SQL } from './s3-import/db-setup.js';
-import { columnListText } from './s3-import/spec-checks.js';
+import type { S3ImportSpec } from '../../plan/types.js';
+import { SECRET_PLACEHOLDER } from '../../plan/values.js';
+import type { PlannedAction, StepModule } from '../step.js';
+import { roleActions } from './iam-role.js';
+import { IMPORT_SQL, IMPORT_WITH_CREDENTIALS_SQL, importParams } from './import-file.js';
+import { DONE_SQL, LEDGER_DDL } from './ledger.js';
+import { runImport } from './run-import.js';
+import { CREATE_EXTENSION_SQL } from './db-setup.js';
+import { columnListText } from './spec-checks.js';
 
 export function describeImport(spec: S3ImportSpec): PlannedAction[] {
   const actions: PlannedAction[] = [];

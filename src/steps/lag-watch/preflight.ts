@@ -1,12 +1,11 @@
-// Read-only checks for the cutover steps. lag-watch: the watched instances exist, the lag and guard
-// metrics are readable (one GetMetricData), and no guard would trip right now. promote: the cluster
-// exists and is still a read replica; the final lag check has a replica to read.
-import type { LagWatchSpec, PromoteSpec } from '../plan/types.js';
-import type { CheckResult, PreflightContext } from '../steps/step.js';
-import { guardsOf, lagWatchQueries, trippedGuard } from '../steps/rds/guards.js';
-import { fmtMetric, metricDataParams, MINUTE, seriesById, type MetricQuery } from '../steps/rds/metrics.js';
-import { findCluster, findInstance } from '../steps/rds/resources.js';
-import { guarded, known, nowOf, skipped } from './common.js';
+// Read-only checks for lag-watch: the watched instances exist, the lag and guard metrics are
+// readable (one GetMetricData), and no guard would trip right now.
+import type { LagWatchSpec } from '../../plan/types.js';
+import type { CheckResult, PreflightContext } from '../step.js';
+import { guardsOf, lagWatchQueries, trippedGuard } from '../../rds/guards.js';
+import { fmtMetric, metricDataParams, MINUTE, seriesById, type MetricQuery } from '../../rds/metrics.js';
+import { findInstance } from '../../rds/resources.js';
+import { guarded, known, nowOf, skipped } from '../preflight-helpers.js';
 
 export async function lagWatchPreflight(spec: LagWatchSpec, ctx: PreflightContext): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
@@ -50,19 +49,6 @@ export async function lagWatchPreflight(spec: LagWatchSpec, ctx: PreflightContex
     const trip = trippedGuard(guards, series, ctx.stepId);
     if (trip) out.push({ status: 'fail', check: 'no guard trips now', detail: trip.replace(/^step "[^"]+" failed: /, '') });
     return out;
-  })));
-  return results;
-}
-
-export async function promotePreflight(spec: PromoteSpec, ctx: PreflightContext): Promise<CheckResult[]> {
-  const results: CheckResult[] = [];
-  if (!spec.replica) results.push({ status: 'warn', check: 'final lag check', detail: 'the step has no "replica": the final lag check before promotion will be skipped' });
-  if (!known(spec.cluster)) return [...results, skipped('cluster is a read replica', 'cluster', spec.cluster)];
-  results.push(...(await guarded('cluster is a read replica', async () => {
-    const c = await findCluster(ctx.aws, spec.cluster, { signal: ctx.signal });
-    if (!c) return { status: 'warn', check: 'cluster exists', detail: `DB cluster ${spec.cluster} does not exist yet (an earlier step may create it)` };
-    if (!c.ReplicationSourceIdentifier) return { status: 'warn', check: 'cluster is a read replica', detail: `DB cluster ${spec.cluster} is not a read replica (already promoted?); promote will send nothing` };
-    return { status: 'pass', check: 'cluster is a read replica', detail: `DB cluster ${spec.cluster} replicates from ${c.ReplicationSourceIdentifier} (${c.Status})` };
   })));
   return results;
 }

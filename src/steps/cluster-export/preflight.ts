@@ -1,10 +1,10 @@
 // Read-only checks for cluster-export: the cluster exists, a given exportId is free (or ours), the
 // role and key look like what StartExportTask wants.
-import type { ClusterExportSpec } from '../plan/types.js';
-import type { CheckResult, PreflightContext } from '../steps/step.js';
-import { isArn } from '../steps/rds/identifiers.js';
-import { isAwsError, findCluster } from '../steps/rds/resources.js';
-import { guarded, known, skipped } from './common.js';
+import type { ClusterExportSpec } from '../../plan/types.js';
+import type { CheckResult, PreflightContext } from '../step.js';
+import { isArn } from '../../rds/identifiers.js';
+import { isAwsError, findCluster } from '../../rds/resources.js';
+import { guarded, known, skipped } from '../preflight-helpers.js';
 
 export async function clusterExportPreflight(spec: ClusterExportSpec, ctx: PreflightContext): Promise<CheckResult[]> {
   const results: CheckResult[] = [];

@@ -1,14 +1,14 @@
 // Read-only checks for aurora-read-replica: the source is an RDS PostgreSQL instance without an Aurora
 // replica yet, the Aurora version is compatible, the source has storage headroom for the WAL that
 // piles up during the migration, and the cluster/instance names are free (or ours).
-import type { AuroraReadReplicaSpec } from '../plan/types.js';
-import { formatBytes } from '../plan/units.js';
-import type { CheckResult, PreflightContext } from '../steps/step.js';
-import { instanceIdOf } from '../steps/rds/aurora-target.js';
-import { metricDataParams, MINUTE, seriesById } from '../steps/rds/metrics.js';
-import { findCluster, findInstance, type DbInstance } from '../steps/rds/resources.js';
-import { auroraVersionProblem } from '../steps/rds/compatibility.js';
-import { guarded, known, nowOf, ownershipResult, skipped } from './common.js';
+import type { AuroraReadReplicaSpec } from '../../plan/types.js';
+import { formatBytes } from '../../plan/units.js';
+import type { CheckResult, PreflightContext } from '../step.js';
+import { instanceIdOf } from '../../rds/aurora-target.js';
+import { metricDataParams, MINUTE, seriesById } from '../../rds/metrics.js';
+import { findCluster, findInstance, type DbInstance } from '../../rds/resources.js';
+import { auroraVersionProblem } from '../../rds/compatibility.js';
+import { guarded, known, nowOf, ownershipResult, skipped } from '../preflight-helpers.js';
 
 /** "Roughly several hours per TiB" (AWS): the estimate uses 4 h per TiB, at least 1 h. */
 const HOURS_PER_TIB = 4;

@@ -2,15 +2,15 @@
 // (CreateDBCluster with ReplicationSourceIdentifier = the source's ARN), its first instance, and the
 // wait until both are available. Convergent: observes, adopts what it created, checkpoints before
 // every mutating call.
-import { StepFailed } from '../errors.js';
-import type { AuroraReadReplicaSpec } from '../plan/types.js';
-import { durationMs } from '../plan/units.js';
-import type { DescribeEnv, PlannedAction, StepContext, StepModule } from './step.js';
-import { clusterCommonParams, createInstanceParams, ensureCluster, ensureInstance, instanceIdOf, targetOutputs, waitTargetAvailable } from './rds/aurora-target.js';
-import { isArn } from './rds/identifiers.js';
-import { findInstance } from './rds/resources.js';
-import { checkSource, type SourceFacts } from './rds/compatibility.js';
-import { readReplicaPreflight } from '../preflight/read-replica-checks.js';
+import { StepFailed } from '../../errors.js';
+import type { AuroraReadReplicaSpec } from '../../plan/types.js';
+import { durationMs } from '../../plan/units.js';
+import type { DescribeEnv, PlannedAction, StepContext, StepModule } from '../step.js';
+import { clusterCommonParams, createInstanceParams, ensureCluster, ensureInstance, instanceIdOf, targetOutputs, waitTargetAvailable } from '../../rds/aurora-target.js';
+import { isArn } from '../../rds/identifiers.js';
+import { findInstance } from '../../rds/resources.js';
+import { checkSource, type SourceFacts } from '../../rds/compatibility.js';
+import { readReplicaPreflight } from './preflight.js';
 
 export const DEFAULT_REPLICA_TIMEOUT = '12h';
 

@@ -1,16 +1,16 @@
 // Step type "snapshot-migrate": a DB snapshot (fresh from `source`, or the given `snapshot`, copied
 // into the plan's region when it lives elsewhere) → RestoreDBClusterFromSnapshot by ARN →
 // CreateDBInstance → wait until both are available. Convergent: observe, adopt ours, checkpoint, act.
-import { StepFailed } from '../errors.js';
-import type { SnapshotMigrateSpec } from '../plan/types.js';
-import { durationMs } from '../plan/units.js';
-import type { DescribeEnv, PlannedAction, StepContext, StepModule } from './step.js';
-import { clusterCommonParams, createInstanceParams, ensureCluster, ensureInstance, instanceIdOf, targetOutputs, waitTargetAvailable } from './rds/aurora-target.js';
-import { isArn, parseArn, MAX_SNAPSHOT_ID, runScopedId } from './rds/identifiers.js';
-import { findSnapshot, type DbSnapshot } from './rds/resources.js';
-import { copySnapshotParams, createSnapshotParams, ensureSnapshot, waitSnapshotAvailable } from './rds/snapshots.js';
-import { checkSnapshot } from './rds/compatibility.js';
-import { snapshotMigratePreflight } from '../preflight/snapshot-migrate-checks.js';
+import { StepFailed } from '../../errors.js';
+import type { SnapshotMigrateSpec } from '../../plan/types.js';
+import { durationMs } from '../../plan/units.js';
+import type { DescribeEnv, PlannedAction, StepContext, StepModule } from '../step.js';
+import { clusterCommonParams, createInstanceParams, ensureCluster, ensureInstance, instanceIdOf, targetOutputs, waitTargetAvailable } from '../../rds/aurora-target.js';
+import { isArn, parseArn, MAX_SNAPSHOT_ID, runScopedId } from '../../rds/identifiers.js';
+import { findSnapshot, type DbSnapshot } from '../../rds/resources.js';
+import { copySnapshotParams, createSnapshotParams, ensureSnapshot, waitSnapshotAvailable } from '../../rds/snapshots.js';
+import { checkSnapshot } from '../../rds/compatibility.js';
+import { snapshotMigratePreflight } from './preflight.js';
 
 export const DEFAULT_SNAPSHOT_MIGRATE_TIMEOUT = '12h';
 

@@ -1,14 +1,14 @@
 // Step type "cluster-export": StartExportTask of an Aurora cluster to S3 with a deterministic id
 // (unique per plan, step and run unless exportId is given), adopting the task when it is ours, then
 // following DescribeExportTasks to COMPLETE. Skipped-table warnings become step warnings and outputs.
-import { StepFailed } from '../errors.js';
-import type { ClusterExportSpec } from '../plan/types.js';
-import { durationMs } from '../plan/units.js';
-import type { DescribeEnv, PlannedAction, StepContext, StepModule } from './step.js';
-import { rdsFailure } from './rds/aurora-target.js';
-import { isArn, MAX_EXPORT_ID, runScopedId } from './rds/identifiers.js';
-import { isAwsError, withoutPeriod, findCluster } from './rds/resources.js';
-import { clusterExportPreflight } from '../preflight/cluster-export-checks.js';
+import { StepFailed } from '../../errors.js';
+import type { ClusterExportSpec } from '../../plan/types.js';
+import { durationMs } from '../../plan/units.js';
+import type { DescribeEnv, PlannedAction, StepContext, StepModule } from '../step.js';
+import { rdsFailure } from '../../rds/aurora-target.js';
+import { isArn, MAX_EXPORT_ID, runScopedId } from '../../rds/identifiers.js';
+import { isAwsError, withoutPeriod, findCluster } from '../../rds/resources.js';
+import { clusterExportPreflight } from './preflight.js';
 
 export const DEFAULT_EXPORT_TIMEOUT = '24h';
 export const EXPORT_POLL_MS = 60_000;

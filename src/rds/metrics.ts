@@ -1,7 +1,7 @@
 // CloudWatch for lag-watch and promote: one GetMetricData per poll for the replica lag and every
 // guard, and the judgement of the answer alone (nothing is carried over between polls, DESIGN.md
 // "Rehearsal time scale"). A missing datapoint is unknown, never zero.
-import { formatBytes } from '../../plan/units.js';
+import { formatBytes } from '../plan/units.js';
 
 export const LAG_METRIC = 'RDSToAuroraPostgreSQLReplicaLag';
 export const MINUTE = 60_000;

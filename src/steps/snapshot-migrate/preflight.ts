@@ -1,13 +1,13 @@
 // Read-only checks for snapshot-migrate: the source instance or the snapshot exists and is PostgreSQL,
 // the Aurora version is compatible, a cross-region encrypted snapshot has a target KMS key, and the
 // cluster/instance names are free (or ours).
-import type { SnapshotMigrateSpec } from '../plan/types.js';
-import type { CheckResult, PreflightContext } from '../steps/step.js';
-import { instanceIdOf } from '../steps/rds/aurora-target.js';
-import { isArn, parseArn } from '../steps/rds/identifiers.js';
-import { findCluster, findInstance, findSnapshot } from '../steps/rds/resources.js';
-import { guarded, known, ownershipResult, skipped } from './common.js';
-import { versionResult } from './read-replica-checks.js';
+import type { SnapshotMigrateSpec } from '../../plan/types.js';
+import type { CheckResult, PreflightContext } from '../step.js';
+import { instanceIdOf } from '../../rds/aurora-target.js';
+import { isArn, parseArn } from '../../rds/identifiers.js';
+import { findCluster, findInstance, findSnapshot } from '../../rds/resources.js';
+import { guarded, known, ownershipResult, skipped } from '../preflight-helpers.js';
+import { versionResult } from '../aurora-read-replica/preflight.js';
 
 export async function snapshotMigratePreflight(spec: SnapshotMigrateSpec, ctx: PreflightContext): Promise<CheckResult[]> {
   const results: CheckResult[] = [];

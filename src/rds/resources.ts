@@ -1,9 +1,9 @@
 // Read-only observations of RDS resources, NotFound mapped to undefined, plus the ownership rule:
 // a resource this step created carries our tags and is adopted; a same-named one without them is a
 // clear error and is never touched.
-import type { AwsApi } from '../../aws/api.js';
-import { StepFailed } from '../../errors.js';
-import { isOurs, ownershipTags } from '../step.js';
+import type { AwsApi } from '../aws/api.js';
+import { StepFailed } from '../errors.js';
+import { isOurs, ownershipTags } from './ownership.js';
 
 export type Tag = { Key?: string; Value?: string };
 
