@@ -12,4 +12,5 @@ export const STEP_OUTPUTS: Readonly<Record<StepType, readonly string[]>> = {
   's3-import': ['filesImported', 'rowsImported'],
   's3-export': ['rowsUploaded', 'filesUploaded', 'bytesUploaded'],
   'cluster-export': ['exportId', 'totalExtractedGB', 'warnings'],
+  'verify-data': ['tablesChecked', 'rowsChecked', 'checkedAt'],
 };

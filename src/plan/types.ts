@@ -18,7 +18,8 @@ export type StepSpec =
   | PromoteSpec
   | S3ImportSpec
   | S3ExportSpec
-  | ClusterExportSpec;
+  | ClusterExportSpec
+  | VerifyDataSpec;
 
 export type StepType = StepSpec['type'];
 
@@ -143,6 +144,20 @@ export interface ClusterExportSpec extends StepBase {
   kmsKey: string;
   only?: string[];
   exportId?: string;
+}
+
+export interface VerifyDataSpec extends StepBase {
+  type: 'verify-data';
+  source: ConnectionSpec;
+  target: ConnectionSpec;
+  /** schema.table names to compare. */
+  tables?: string[];
+  /** Every ordinary table of these schemas (never aurora_migrate). */
+  schemas?: string[];
+  /** Compare every sequence's last value (default true). */
+  sequences?: boolean;
+  /** Tables (schema.table) whose rows are also checksummed, or true for every checked table. */
+  checksum?: string[] | boolean;
 }
 
 /** A loaded, validated plan: frozen data plus where it came from. */

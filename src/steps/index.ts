@@ -8,6 +8,7 @@ import { promote } from './promote/run.js';
 import { s3Import } from './s3-import/run.js';
 import { s3Export } from './s3-export.js';
 import { clusterExport } from './cluster-export/run.js';
+import { verifyData } from './verify-data/verify-data.js';
 
 export const steps: StepRegistry = {
   'snapshot-migrate': snapshotMigrate,
@@ -18,6 +19,7 @@ export const steps: StepRegistry = {
   's3-import': s3Import,
   's3-export': s3Export,
   'cluster-export': clusterExport,
+  'verify-data': verifyData,
 };
 
 export const STEP_TYPES = Object.keys(steps) as Array<keyof typeof steps>;

@@ -39,6 +39,7 @@ const STEPS: StepTable = {
   's3-import': { ...common, connection: 'required', cluster: 'optional', iamRole: 'optional', credentials: 'optional', concurrency: 'optional', onError: 'optional', tables: 'required' },
   's3-export': { ...common, connection: 'required', query: 'required', to: 'required', options: 'optional' },
   'cluster-export': { ...common, cluster: 'required', bucket: 'required', prefix: 'optional', iamRole: 'required', kmsKey: 'required', only: 'optional', exportId: 'optional' },
+  'verify-data': { ...common, source: 'required', target: 'required', tables: 'optional', schemas: 'optional', sequences: 'optional', checksum: 'optional' },
 };
 
 const NESTED: Record<string, Record<string, 'required' | 'optional'>> = {
