@@ -61,8 +61,8 @@ describe('npm run demo', () => {
     const run = await runDemo();
     expect(run.code, run.output).toBe(0);
     const out = run.output;
-    expect(out).toMatch(/\$ aurora-migrate plan scripts\/demo\/demo-plan\.yaml/);
-    expect(out).toMatch(/\$ aurora-migrate apply scripts\/demo\/demo-plan\.yaml --state \S+\n[\s\S]*?└ exit code 3 /);
+    expect(out).toMatch(/\$ aurora-migrate plan rehearsal\/world\/demo-plan\.yaml/);
+    expect(out).toMatch(/\$ aurora-migrate apply rehearsal\/world\/demo-plan\.yaml --state \S+\n[\s\S]*?└ exit code 3 /);
     expect(out).toMatch(/--approve cutover\n[\s\S]*?└ exit code 0 /);
     expect(out).toMatch(/\$ aurora-migrate status [\s\S]*?└ exit code 0 /);
     const checks = out.split('\n').filter((l) => /^\s+[✔✘] /.test(l));
