@@ -32,7 +32,7 @@ afterAll(async () => {
 const serverPort = async (c: pg.Client) => Number((await c.query('SELECT inet_server_port() AS p')).rows[0].p);
 
 async function connectVia(fwd: Forwarder, server: TestPostgres): Promise<pg.Client> {
-  const c = new pg.Client({ ...server.admin, host: fwd.host, port: fwd.port });
+  const c = new pg.Client({ ...server.admin, password: server.admin.password ?? undefined, ssl: false, host: fwd.host, port: fwd.port });
   c.on('error', () => undefined);
   await c.connect();
   return c;
