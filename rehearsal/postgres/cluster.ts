@@ -17,13 +17,13 @@
 // A detached watchdog stops the server and removes its folder if this process dies (SIGKILL).
 import { mkdtemp, mkdir, writeFile, chmod, rm, readdir, copyFile, lstat, appendFile } from 'node:fs/promises';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import type { ResolvedConnection } from '../../src/db/api.js';
 import { createPgConnector } from '../../src/db/pg-connector.js';
+import { freePort, startWatchdog } from './process-guard.js';
 
 const SUPERUSER = 'postgres';
 const connector = createPgConnector({ applicationName: 'aurora-migrate-rehearsal' });
@@ -104,17 +104,6 @@ function nextAddress(): string {
   throw new Error('no free loopback address 127.0.0.2-250');
 }
 
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, host, () => {
-      const a = srv.address();
-      srv.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 // ---- starting servers ---------------------------------------------------------------------------
 
@@ -240,15 +229,6 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-function startWatchdog(root: string, serverPid: number): ChildProcess {
-  const quote = (p: string) => `'${p.replace(/'/g, `'\\''`)}'`;
-  const script =
-    `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; ` +
-    `kill -INT ${serverPid} 2>/dev/null; while kill -0 ${serverPid} 2>/dev/null; do sleep 1; done; rm -rf ${quote(root)}`;
-  const child = spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' });
-  child.unref();
-  return child;
-}
 
 function run(cmd: string, args: string[], who: { uid: number; gid: number } | null): Promise<void> {
   return new Promise((resolve, reject) => {

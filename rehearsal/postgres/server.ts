@@ -10,13 +10,13 @@
 // The "S3" folder `pg.s3Root` (bucket = sub-folder, key = path under it) is what the aws_s3 stand-in
 // (rehearsal/postgres/aws-s3-extension.ts) reads, and what the local AWS stand-in lists.
 import { mkdtemp, mkdir, writeFile, chmod, rm, readFile } from 'node:fs/promises';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ResolvedConnection } from '../../src/db/api.js';
 import { createPgConnector } from '../../src/db/pg-connector.js';
+import { freePort, startWatchdog as spawnWatchdog } from './process-guard.js';
 
 export interface StartPostgresOptions {
   /** Durability off (fsync, synchronous_commit, full_page_writes) for fast tests. Default true. */
@@ -182,26 +182,9 @@ async function startWatchdog(root: string): Promise<ChildProcess | undefined> {
   const pidFile = join(root, 'data', 'postmaster.pid');
   const serverPid = Number((await readFile(pidFile, 'utf8').catch(() => '')).split('\n')[0]);
   if (!Number.isInteger(serverPid) || serverPid <= 0) return undefined;
-  const quote = (p: string) => `'${p.replace(/'/g, `'\\''`)}'`;
-  const script =
-    `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; ` +
-    `kill -INT ${serverPid} 2>/dev/null; while kill -0 ${serverPid} 2>/dev/null; do sleep 1; done; rm -rf ${quote(root)}`;
-  const child = spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' });
-  child.unref();
-  return child;
+  return spawnWatchdog(root, serverPid);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      srv.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** postgres://user:pass@host:port/db?sslmode=... -> ResolvedConnection. */
 export function connectionFromUrl(url: string): ResolvedConnection {
