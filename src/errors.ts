@@ -63,3 +63,8 @@ export class Interrupted extends AuroraMigrateError {
 export class NotImplemented extends AuroraMigrateError {
   readonly code = 'NOT_IMPLEMENTED';
 }
+
+/** The cutover window's deadline passed before the point of no return: the engine rolls back. */
+export class WindowExpired extends AuroraMigrateError {
+  readonly code = 'WINDOW_EXPIRED';
+}

@@ -58,6 +58,29 @@ export interface StepContext<C = Record<string, unknown>> {
   checkpoint: Checkpoint<C>;
   /** The run id (stable across resumes of one run of the plan; new after the plan finished). */
   runId: string;
+  /** The open cutover window, when a freeze-writes step before this one opened one (DESIGN.md "Cutover"). */
+  cutover?: CutoverHandle;
+}
+
+/**
+ * What a step inside a cutover window sees of it. The window opens when a freeze-writes step froze
+ * the source and closes at the point of no return (promotion sent; on the snapshot route the DNS
+ * change sent) or at a rollback.
+ */
+export interface CutoverHandle {
+  /** The step that opened the window, its freeze time and deadline (ISO). */
+  openedBy: string;
+  frozenAt: string;
+  deadline: string;
+  /** Set once the point of no return was crossed (then the plan only goes forward). */
+  pointOfNoReturn?: { stepId: string; at: string; what: string };
+  /**
+   * Call right before the irreversible request (PromoteReadReplicaDBCluster, the Route 53 change).
+   * Throws WindowExpired when the deadline has passed, Interrupted when the run is being stopped;
+   * otherwise records the crossing in the state (persisted) and disarms the deadline. A no-op when
+   * already crossed (resume, or a second irreversible step).
+   */
+  crossPointOfNoReturn(what: string): Promise<void>;
 }
 
 export interface StepModule<S extends StepSpec = StepSpec> {
@@ -70,6 +93,13 @@ export interface StepModule<S extends StepSpec = StepSpec> {
   preflight?(spec: S, ctx: PreflightContext): Promise<CheckResult[]>;
   /** Does the work, convergently (observe, adopt, checkpoint, act, wait). Returns the outputs. */
   run(spec: S, ctx: StepContext): Promise<Record<string, unknown>>;
+  /**
+   * Takes back what run() did (freeze-writes: the previous settings restored), from the step's own
+   * checkpoint; the engine calls it for a cutover rollback. Convergent: safe to call twice.
+   */
+  undo?(spec: S, ctx: StepContext): Promise<Record<string, unknown>>;
+  /** true for a step that opens a cutover window when it succeeds (freeze-writes). */
+  opensCutoverWindow?: boolean;
 }
 
 export interface PreflightContext {
