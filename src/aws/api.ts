@@ -3,7 +3,7 @@
 // imports them. Operation names and inputs/outputs are AWS's own (PascalCase), as plain data, so the
 // dry-run can show exactly the call apply will send.
 
-export type AwsService = 'rds' | 'cloudwatch' | 's3';
+export type AwsService = 'rds' | 'cloudwatch' | 's3' | 'route53' | 'sns';
 
 export interface AwsApi {
   /**

@@ -40,7 +40,7 @@ export function isAwsError(err: unknown, ...codes: string[]): err is AwsCallErro
   return err instanceof AwsCallError && (codes.length === 0 || codes.includes(err.code));
 }
 
-const SERVICE_NAMES: Record<AwsService, string> = { rds: 'RDS', cloudwatch: 'CloudWatch', s3: 'S3' };
+const SERVICE_NAMES: Record<AwsService, string> = { rds: 'RDS', cloudwatch: 'CloudWatch', s3: 'S3', route53: 'Route 53', sns: 'SNS' };
 
 /** "RDS CreateDBCluster for orders-aurora (us-east-1) failed: DBClusterAlreadyExistsFault: <aws message>. <remedy>" */
 export function formatAwsCallMessage(d: AwsCallErrorDetails): string {

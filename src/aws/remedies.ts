@@ -20,7 +20,7 @@ export function iamActionsFor(service: AwsCallErrorDetails['service'], operation
   return [`rds:${operation}`, ...(extra[operation] ?? [])];
 }
 
-const SERVICE_LABEL = { rds: 'RDS', cloudwatch: 'CloudWatch', s3: 'S3' } as const;
+const SERVICE_LABEL = { rds: 'RDS', cloudwatch: 'CloudWatch', s3: 'S3', route53: 'Route 53', sns: 'SNS' } as const;
 
 const CREDENTIALS_HELP =
   'Set AWS_PROFILE (or pass --profile) to a profile in ~/.aws/config, or set AWS_ACCESS_KEY_ID and ' +

@@ -33,6 +33,8 @@ const PACKAGES: Record<AwsService, { pkg: string; client: string; envSuffix: str
   rds: { pkg: '@aws-sdk/client-rds', client: 'RDSClient', envSuffix: 'RDS' },
   cloudwatch: { pkg: '@aws-sdk/client-cloudwatch', client: 'CloudWatchClient', envSuffix: 'CLOUDWATCH' },
   s3: { pkg: '@aws-sdk/client-s3', client: 'S3Client', envSuffix: 'S3' },
+  route53: { pkg: '@aws-sdk/client-route-53', client: 'Route53Client', envSuffix: 'ROUTE_53' },
+  sns: { pkg: '@aws-sdk/client-sns', client: 'SNSClient', envSuffix: 'SNS' },
 };
 
 type SdkModule = Record<string, any>;
@@ -67,6 +69,8 @@ export function createAwsApi(options: CreateAwsApiOptions = {}): AwsApi & { dest
   };
 
   const clientFor = (service: AwsService, mod: SdkModule, region: string | undefined): SdkClient => {
+    // Route 53 is a global service: its API lives in us-east-1 whatever the plan's region.
+    if (service === 'route53') region = 'us-east-1';
     const key = `${service}|${region ?? ''}`;
     let client = clients.get(key);
     if (client) return client;
