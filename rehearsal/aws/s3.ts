@@ -3,14 +3,29 @@
 // (Content-Type, Content-Encoding, x-amz-meta-*) lives in sidecar files under <s3Root>/.standin-meta/
 // (not a valid bucket name, so never listed as a bucket or an object). Answers: ListObjectsV2
 // (prefix, delimiter, max-keys, continuation-token, start-after), HeadObject, GetObject, PutObject,
-// CreateBucket; errors as <Error><Code>NoSuchKey</Code>… with AWS's statuses.
+// DeleteObject, CreateBucket, Get/PutBucketVersioning; errors as <Error><Code>NoSuchKey</Code>…
+// with AWS's statuses.
+//
+// Conditional writes, as S3 documents them (AWS-FACTS.md "S3 conditional writes"):
+// - PutObject `If-None-Match: *` writes only when the key does not exist, else 412 PreconditionFailed;
+// - PutObject `If-Match: <ETag>` writes only when the current object has that ETag: 412 when it
+//   differs, 404 NoSuchKey when there is no object (S3 answers so; callers treat both as "changed");
+// - DeleteObject `If-Match: <ETag>`: 412 when it differs;
+// - a conditional write or delete of a key while another conditional write of it is in flight is
+//   409 ConditionalRequestConflict. The stand-in answers requests one at a time, so "in flight" is
+//   made explicit: S3Store.holdConditionalWrite() opens one (tests), until its release().
+// ETags are the quoted md5 of the body (what S3 answers for a single-part upload). Versioning is a
+// per-bucket setting (never / Enabled / Suspended) answered by GetBucketVersioning; old versions
+// themselves are not kept.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { escapeXml } from './xml.js';
 import { header, requestId, type StandinRequest, type StandinResponse } from './http-types.js';
 
 const META_DIR = '.standin-meta';
+/** Bucket settings (versioning) live in <s3Root>/.standin-meta/.buckets/<bucket>.json: not a bucket name. */
+const BUCKET_SETTINGS_DIR = '.buckets';
 const S3_NS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 
 export interface S3ObjectMeta {
@@ -25,6 +40,16 @@ export interface S3ObjectSeed extends S3ObjectMeta {
   body: string | Buffer;
 }
 
+/** The conditional headers of a write (PutObject, DeleteObject). */
+export interface S3WriteConditions {
+  /** `If-Match`: the ETag the current object must have. */
+  ifMatch?: string;
+  /** `If-None-Match`: only `*` (the key must not exist). */
+  ifNoneMatch?: string;
+}
+
+export type BucketVersioning = 'Enabled' | 'Suspended';
+
 export class S3Error extends Error {
   constructor(readonly code: string, message: string, readonly status: number, readonly extra: Record<string, string> = {}) {
     super(message);
@@ -32,8 +57,103 @@ export class S3Error extends Error {
 }
 
 export class S3Store {
+  /** Conditional writes in flight per "bucket/key" (see holdConditionalWrite). */
+  private readonly inFlight = new Map<string, number>();
+
   constructor(readonly root: string) {
     mkdirSync(root, { recursive: true });
+  }
+
+  /**
+   * Opens a conditional write of bucket/key that stays in flight until release(): meanwhile every
+   * other conditional write or delete of that key is 409 ConditionalRequestConflict, as on S3 when
+   * two conditional uploads of one key overlap.
+   */
+  holdConditionalWrite(bucket: string, key: string): { release(): void } {
+    const id = `${bucket}/${key}`;
+    this.inFlight.set(id, (this.inFlight.get(id) ?? 0) + 1);
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        const n = (this.inFlight.get(id) ?? 1) - 1;
+        if (n <= 0) this.inFlight.delete(id);
+        else this.inFlight.set(id, n);
+      },
+    };
+  }
+
+  /** Throws what S3 answers when the conditions do not hold for the current object (or a write is in flight). */
+  checkConditions(bucket: string, key: string, conditions: S3WriteConditions, operation: 'PutObject' | 'DeleteObject'): void {
+    if (conditions.ifMatch === undefined && conditions.ifNoneMatch === undefined) return;
+    if (!this.bucketExists(bucket)) throw noSuchBucket(bucket);
+    if (conditions.ifNoneMatch !== undefined && conditions.ifNoneMatch.trim() !== '*') {
+      throw new S3Error('NotImplemented', 'A header you provided implies functionality that is not implemented', 501, { Header: 'If-None-Match' });
+    }
+    if (this.inFlight.has(`${bucket}/${key}`)) {
+      throw new S3Error(
+        'ConditionalRequestConflict',
+        'A conflicting conditional operation is currently in progress against this resource. Please try again.',
+        409,
+        { Key: key },
+      );
+    }
+    const current = this.currentEtag(bucket, key);
+    if (conditions.ifNoneMatch !== undefined && current !== undefined) {
+      throw preconditionFailed('If-None-Match');
+    }
+    if (conditions.ifMatch !== undefined) {
+      if (current === undefined) {
+        if (operation === 'DeleteObject') return; // nothing to delete; S3 answers 204
+        throw new S3Error('NoSuchKey', 'The specified key does not exist.', 404, { Key: key });
+      }
+      if (!etagMatches(conditions.ifMatch, current)) throw preconditionFailed('If-Match');
+    }
+  }
+
+  /** The current object's ETag, or undefined when there is none. */
+  currentEtag(bucket: string, key: string): string | undefined {
+    const file = this.objectPath(bucket, key);
+    if (!existsSync(file) || !statSync(file).isFile()) return undefined;
+    return etagOf(readFileSync(file));
+  }
+
+  /** PutObject with S3's conditional-write rules; returns the new ETag. */
+  putObjectIf(bucket: string, key: string, body: string | Buffer, meta: S3ObjectMeta, conditions: S3WriteConditions): string {
+    this.checkConditions(bucket, key, conditions, 'PutObject');
+    return this.putObject(bucket, key, body, meta);
+  }
+
+  /** DeleteObject (If-Match optional); deleting a missing key succeeds, as on S3. */
+  deleteObject(bucket: string, key: string, conditions: S3WriteConditions = {}): void {
+    if (!this.bucketExists(bucket)) throw noSuchBucket(bucket);
+    this.checkConditions(bucket, key, { ifMatch: conditions.ifMatch }, 'DeleteObject');
+    rmSync(this.objectPath(bucket, key), { force: true });
+    rmSync(this.metaPath(bucket, key), { force: true });
+  }
+
+  /** GetBucketVersioning: undefined when versioning was never enabled. */
+  versioning(bucket: string): BucketVersioning | undefined {
+    if (!this.bucketExists(bucket)) throw noSuchBucket(bucket);
+    const file = this.bucketSettingsPath(bucket);
+    if (!existsSync(file)) return undefined;
+    return (JSON.parse(readFileSync(file, 'utf8')) as { versioning?: BucketVersioning }).versioning;
+  }
+
+  /** PutBucketVersioning (also the seed of a test: `aws.s3.setVersioning('team-state', 'Enabled')`). */
+  setVersioning(bucket: string, status: BucketVersioning): void {
+    if (!this.bucketExists(bucket)) throw noSuchBucket(bucket);
+    if (status !== 'Enabled' && status !== 'Suspended') {
+      throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema', 400);
+    }
+    const file = this.bucketSettingsPath(bucket);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify({ versioning: status }));
+  }
+
+  private bucketSettingsPath(bucket: string): string {
+    return join(this.root, META_DIR, BUCKET_SETTINGS_DIR, `${bucket}.json`);
   }
 
   createBucket(bucket: string): void {
@@ -98,6 +218,31 @@ export function etagOf(body: Buffer): string {
   return `"${createHash('md5').update(body).digest('hex')}"`;
 }
 
+/** If-Match takes the ETag quoted (as S3 answers it) or bare; `*` matches any existing object. */
+function etagMatches(wanted: string, current: string): boolean {
+  const bare = (e: string) => e.trim().replace(/^W\//, '').replace(/^"|"$/g, '');
+  return wanted.split(',').some((w) => w.trim() === '*' || bare(w) === bare(current));
+}
+
+function preconditionFailed(condition: string): S3Error {
+  return new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412, { Condition: condition });
+}
+
+/** The conditional headers of a request, as the call log records them (IfMatch / IfNoneMatch, the SDK's names). */
+export function s3ConditionalParams(req: StandinRequest): { IfMatch?: string; IfNoneMatch?: string } {
+  const out: { IfMatch?: string; IfNoneMatch?: string } = {};
+  const ifMatch = header(req, 'if-match');
+  const ifNoneMatch = header(req, 'if-none-match');
+  if (ifMatch !== undefined) out.IfMatch = ifMatch;
+  if (ifNoneMatch !== undefined) out.IfNoneMatch = ifNoneMatch;
+  return out;
+}
+
+function writeConditions(req: StandinRequest): S3WriteConditions {
+  const { IfMatch, IfNoneMatch } = s3ConditionalParams(req);
+  return { ifMatch: IfMatch, ifNoneMatch: IfNoneMatch };
+}
+
 const BUCKET_RE = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 function isValidBucket(bucket: string): boolean {
   return BUCKET_RE.test(bucket) && !bucket.includes('..');
@@ -123,13 +268,17 @@ export function s3OperationOf(req: StandinRequest): { operation: string; bucket?
   const m = req.method.toUpperCase();
   if (!bucket) return { operation: m === 'GET' ? 'ListBuckets' : 'Unknown' };
   if (!key) {
+    if (req.query.has('versioning')) {
+      if (m === 'GET') return { operation: 'GetBucketVersioning', bucket };
+      if (m === 'PUT') return { operation: 'PutBucketVersioning', bucket };
+    }
     if (m === 'GET' && req.query.get('list-type') === '2') return { operation: 'ListObjectsV2', bucket };
     if (m === 'GET') return { operation: 'ListObjects', bucket };
     if (m === 'PUT') return { operation: 'CreateBucket', bucket };
     if (m === 'HEAD') return { operation: 'HeadBucket', bucket };
     return { operation: 'Unknown', bucket };
   }
-  const op = ({ GET: 'GetObject', HEAD: 'HeadObject', PUT: 'PutObject' } as Record<string, string>)[m] ?? 'Unknown';
+  const op = ({ GET: 'GetObject', HEAD: 'HeadObject', PUT: 'PutObject', DELETE: 'DeleteObject' } as Record<string, string>)[m] ?? 'Unknown';
   return { operation: op, bucket, key };
 }
 
@@ -145,6 +294,19 @@ export function handleS3(store: S3Store, req: StandinRequest): StandinResponse {
       case 'HeadBucket':
         if (!store.bucketExists(bucket!)) return { status: 404 };
         return { status: 200 };
+      case 'GetBucketVersioning': {
+        const status = store.versioning(bucket!);
+        const xml = `<?xml version="1.0" encoding="UTF-8"?><VersioningConfiguration xmlns="${S3_NS}">${status ? `<Status>${status}</Status>` : ''}</VersioningConfiguration>`;
+        return { status: 200, headers: { 'Content-Type': 'application/xml' }, body: xml };
+      }
+      case 'PutBucketVersioning': {
+        const status = /<Status>([^<]*)<\/Status>/.exec(req.body.toString('utf8'))?.[1];
+        store.setVersioning(bucket!, status as 'Enabled' | 'Suspended');
+        return { status: 200 };
+      }
+      case 'DeleteObject':
+        store.deleteObject(bucket!, key!, writeConditions(req));
+        return { status: 204 };
       case 'PutObject': {
         const meta: S3ObjectMeta = {};
         const ct = header(req, 'content-type');
@@ -154,7 +316,7 @@ export function handleS3(store: S3Store, req: StandinRequest): StandinResponse {
         for (const [h, v] of Object.entries(req.headers)) {
           if (h.startsWith('x-amz-meta-') && typeof v === 'string') (meta.Metadata ??= {})[h.slice(11)] = v;
         }
-        const etag = store.putObject(bucket!, key!, req.body, meta);
+        const etag = store.putObjectIf(bucket!, key!, req.body, meta, writeConditions(req));
         return { status: 200, headers: { ETag: etag } };
       }
       case 'GetObject':

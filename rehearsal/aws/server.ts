@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { header, type StandinRequest, type StandinResponse } from './http-types.js';
 import type { CallLog, StandinService } from './calls.js';
 import type { Faults } from './faults.js';
-import { s3ErrorResponse, S3Error, s3OperationOf } from './s3.js';
+import { s3ConditionalParams, s3ErrorResponse, S3Error, s3OperationOf } from './s3.js';
 import { rdsErrorResponse } from './rds-errors.js';
 import { cloudwatchErrorResponse } from './cloudwatch.js';
 import { parseQueryParams } from './xml.js';
@@ -18,7 +18,7 @@ import { route53ErrorResponse, route53OperationOf } from './route53.js';
 export interface ServiceHandler {
   /** Operation name and the resource it is about, for counts and faults. */
   identify(req: StandinRequest): { operation: string; resourceId?: string; params: Record<string, unknown> };
-  handle(req: StandinRequest, operation: string, params: Record<string, unknown>): StandinResponse;
+  handle(req: StandinRequest, operation: string, params: Record<string, unknown>): StandinResponse | Promise<StandinResponse>;
   error(req: StandinRequest, code: string, message: string, status: number): StandinResponse;
 }
 
@@ -47,7 +47,7 @@ export function serviceOf(req: StandinRequest): StandinService {
   return 's3';
 }
 
-export function route(deps: RouterDeps, req: StandinRequest): StandinResponse {
+export async function route(deps: RouterDeps, req: StandinRequest): Promise<StandinResponse> {
   const controlled = deps.control?.(req);
   if (controlled) return controlled;
   const service = serviceOf(req);
@@ -74,7 +74,7 @@ export function route(deps: RouterDeps, req: StandinRequest): StandinResponse {
     return handler.error(req, decision.code, decision.message ?? `Injected failure of ${operation} (stand-in fault).`, decision.status ?? 0);
   }
   try {
-    const res = handler.handle(req, operation, params);
+    const res = await handler.handle(req, operation, params);
     if (res.status >= 300) record.outcome = errorCodeOf(res) ?? `HTTP ${res.status}`;
     return res;
   } catch (err) {
@@ -95,7 +95,7 @@ export function s3Identify(req: StandinRequest) {
   return {
     operation,
     resourceId: bucket ? (key !== undefined ? `${bucket}/${key}` : bucket) : undefined,
-    params: { Bucket: bucket, Key: key, ...Object.fromEntries(req.query) } as Record<string, unknown>,
+    params: { Bucket: bucket, Key: key, ...Object.fromEntries(req.query), ...s3ConditionalParams(req) } as Record<string, unknown>,
   };
 }
 export function s3Error(req: StandinRequest, code: string, message: string, status: number): StandinResponse {
@@ -159,8 +159,8 @@ async function readRequest(msg: IncomingMessage): Promise<StandinRequest> {
 export async function listen(deps: RouterDeps, host = '127.0.0.1', port = 0): Promise<{ server: Server; endpoint: string }> {
   const server = createServer((msg, res) => {
     readRequest(msg)
-      .then((req) => {
-        const out = route(deps, req);
+      .then(async (req) => {
+        const out = await route(deps, req);
         const body = out.body ?? '';
         const headers = { ...(out.headers ?? {}) };
         if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-length')) headers['Content-Length'] = String(Buffer.byteLength(body));
