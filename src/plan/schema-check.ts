@@ -63,6 +63,39 @@ function schemaFile(): string {
   }
 }
 
+type SchemaObject = Record<string, unknown> & { $ref?: string; properties?: Record<string, SchemaObject>; items?: SchemaObject; oneOf?: SchemaObject[]; discriminator?: unknown };
+
+/**
+ * The schema object that applies at an instance path, found by walking the plan itself (a step's
+ * schema by its `type`). Ajv's schemaPath is relative to a separately compiled $ref'd schema when
+ * that schema holds a $ref of its own, so it cannot say which step type an error is about.
+ */
+function schemaForInstance(data: unknown, instancePath: string): SchemaObject | undefined {
+  const root = planSchema() as SchemaObject & { $defs: Record<string, SchemaObject> };
+  const deref = (n: SchemaObject | undefined): SchemaObject | undefined => {
+    let node = n;
+    for (let i = 0; node?.$ref && i < 10; i++) node = root.$defs[node.$ref.replace('#/$defs/', '')];
+    return node;
+  };
+  let node = deref(root);
+  let value: unknown = data;
+  const pick = () => {
+    if (node?.discriminator && value && typeof value === 'object') {
+      const t = (value as Record<string, unknown>).type;
+      node = typeof t === 'string' ? deref(root.$defs[`step-${t}`]) : undefined;
+    }
+  };
+  pick();
+  for (const raw of instancePath.split('/').slice(1)) {
+    const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (!node) return undefined;
+    node = deref(node.properties?.[seg] ?? (/^\d+$/.test(seg) ? node.items : undefined));
+    value = value && typeof value === 'object' ? (value as Record<string, unknown>)[seg] : undefined;
+    pick();
+  }
+  return node?.properties ? node : undefined;
+}
+
 /** The schema object at a schemaPath such as #/$defs/step-promote/additionalProperties (its parent). */
 function schemaAt(schemaPath: string): Record<string, unknown> | undefined {
   let node: unknown = planSchema();
@@ -125,7 +158,7 @@ export function checkSchema(data: unknown, locate: Locate): SchemaProblem[] {
       }
       case 'additionalProperties': {
         const extra = String(e.params.additionalProperty);
-        const parent = schemaAt(e.schemaPath);
+        const parent = schemaForInstance(data, p) ?? schemaAt(e.schemaPath);
         const allowed = Object.keys((parent?.properties as object | undefined) ?? {});
         const hint = didYouMean(extra, allowed);
         push(joinPointerOf(p, extra), 'key', at(p, `unknown key "${extra}"${hint}; allowed here: ${allowed.join(', ')}`));

@@ -4,6 +4,7 @@ import { parseDuration, parseSize } from './units.js';
 import { identifierProblem, iamRoleProblem, instanceRefProblem, snapshotRefProblem } from './rds-identifier.js';
 import { didYouMean } from './suggest.js';
 import { isLiteral, isRecord, type Report } from './semantic-problem.js';
+import { checkApproval, checkNotify } from './semantic-team.js';
 
 /** AWS/RDS metrics the tool knows (AWS-FACTS.md), their unit and where they are published. */
 export const KNOWN_METRICS: Readonly<Record<string, { unit: 'bytes' | 'seconds' | 'milliseconds' | 'count' | 'percent'; on?: 'source' | 'replica' }>> = {
@@ -22,6 +23,8 @@ export const KNOWN_METRICS: Readonly<Record<string, { unit: 'bytes' | 'seconds' 
 export function checkStepRules(data: Record<string, unknown>, report: Report): void {
   const steps = Array.isArray(data.steps) ? data.steps : [];
   const seen = new Map<string, number>();
+  checkNotify(data, report);
+  let freezeAt: number | undefined;
   steps.forEach((step, i) => {
     if (!isRecord(step)) return;
     const at = `/steps/${i}`;
@@ -55,6 +58,20 @@ export function checkStepRules(data: Record<string, unknown>, report: Report): v
       case 's3-export':
         checkPort(step.connection, `${at}/connection`, report);
         break;
+      case 'approval':
+        checkApproval(step, at, report);
+        break;
+      case 'verify-data':
+        if (step.tables === undefined && step.schemas === undefined) report(at, 'give "tables" or "schemas" (or both): what to compare', { target: 'key' });
+        break;
+      case 'freeze-writes':
+        checkFreeze(step, at, report);
+        if (freezeAt !== undefined) report(`${at}/type`, `a plan has at most one freeze-writes step (steps[${freezeAt}] already opens the cutover window)`);
+        else freezeAt = i;
+        break;
+      case 'switch-endpoint':
+        checkTtl(step, at, report);
+        break;
       case 'cluster-export':
         literal(step.cluster, `${at}/cluster`, (v) => identifierProblem(v, 'cluster'), report);
         literal(step.iamRole, `${at}/iamRole`, (v) => iamRoleProblem(v, 'iamRole'), report);
@@ -82,6 +99,26 @@ function checkNewCluster(step: Record<string, unknown>, at: string, report: Repo
   else if (isLiteral(step.cluster) && !identifierProblem(step.cluster, 'cluster') && step.cluster.length > 61) {
     report(`${at}/cluster`, `the default instance id "${step.cluster}-1" would be longer than 63 characters; set instance.id`);
   }
+}
+
+function checkFreeze(step: Record<string, unknown>, at: string, report: Report): void {
+  checkPort(step.connection, `${at}/connection`, report);
+  const dur = (k: string) => (typeof step[k] === 'string' ? parseDuration(step[k] as string) : undefined);
+  const drain = dur('drainTimeout');
+  const window = dur('window');
+  if (drain === 0) report(`${at}/drainTimeout`, 'must be longer than 0s');
+  if (window === 0) report(`${at}/window`, 'must be longer than 0s');
+  if (window !== undefined && window > 0 && (drain ?? 30_000) >= window) {
+    report(`${at}/window`, `the cutover window (${step.window}) must be longer than drainTimeout (${(step.drainTimeout as string | undefined) ?? '30s, the default'}): the drain happens inside it`);
+  }
+}
+
+function checkTtl(step: Record<string, unknown>, at: string, report: Report): void {
+  if (typeof step.ttl !== 'string') return;
+  const ms = parseDuration(step.ttl);
+  if (ms === undefined) return;
+  if (ms % 1000 !== 0) report(`${at}/ttl`, 'must be whole seconds (Route 53 TTLs are in seconds)');
+  else if (ms > 2_147_483_647_000) report(`${at}/ttl`, 'must be at most 2147483647s');
 }
 
 function checkTimeout(step: Record<string, unknown>, at: string, report: Report): void {

@@ -4,13 +4,15 @@
 import type { StepType } from './types.js';
 
 export const STEP_OUTPUTS: Readonly<Record<StepType, readonly string[]>> = {
-  'snapshot-migrate': ['snapshotArn', 'clusterId', 'clusterArn', 'instanceId', 'endpoint', 'readerEndpoint'],
-  'aurora-read-replica': ['clusterId', 'clusterArn', 'instanceId', 'endpoint', 'readerEndpoint'],
+  'snapshot-migrate': ['snapshotArn', 'clusterId', 'clusterArn', 'instanceId', 'endpoint', 'readerEndpoint', 'port'],
+  'aurora-read-replica': ['clusterId', 'clusterArn', 'instanceId', 'endpoint', 'readerEndpoint', 'port'],
   'lag-watch': [],
   approval: ['approvedBy', 'approvedAt'],
-  promote: ['clusterArn', 'endpoint', 'readerEndpoint', 'promotedAt'],
+  promote: ['clusterArn', 'endpoint', 'readerEndpoint', 'port', 'promotedAt', 'caughtUpAt', 'promotionSentAt'],
   's3-import': ['filesImported', 'rowsImported'],
   's3-export': ['rowsUploaded', 'filesUploaded', 'bytesUploaded'],
   'cluster-export': ['exportId', 'totalExtractedGB', 'warnings'],
   'verify-data': ['tablesChecked', 'rowsChecked', 'checkedAt'],
+  'freeze-writes': ['frozenAt', 'windowEndsAt', 'sourceLsn', 'previousSettings'],
+  'switch-endpoint': ['previousValue', 'value', 'changeId', 'switchedAt', 'writeDowntime'],
 };

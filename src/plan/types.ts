@@ -5,8 +5,12 @@
 export interface PlanFile {
   version: 1;
   name: string;
+  /** What the plan is for; shown first in `plan` and `status`. */
+  description?: string;
   region?: string;
   vars?: Record<string, string>;
+  /** SNS topic ARNs, or ${env.NAME} holding a webhook URL (src/notify). */
+  notify?: string[];
   steps: StepSpec[];
 }
 
@@ -19,7 +23,9 @@ export type StepSpec =
   | S3ImportSpec
   | S3ExportSpec
   | ClusterExportSpec
-  | VerifyDataSpec;
+  | VerifyDataSpec
+  | FreezeWritesSpec
+  | SwitchEndpointSpec;
 
 export type StepType = StepSpec['type'];
 
@@ -82,6 +88,10 @@ export interface LagWatchSpec extends StepBase {
 export interface ApprovalSpec extends StepBase {
   type: 'approval';
   message: string;
+  /** Who may approve (identities: AURORA_MIGRATE_APPROVER, else GITHUB_ACTOR in Actions, else the OS user). */
+  approvers?: string[];
+  /** Distinct people who must approve (default 1; at most approvers.length). */
+  required?: number;
 }
 
 export interface PromoteSpec extends StepBase {
@@ -89,6 +99,8 @@ export interface PromoteSpec extends StepBase {
   cluster: string;
   replica?: string;
   maxLag?: string;
+  /** The replica (read-only) for the caught-up proof when a freeze-writes step ran before. */
+  replicaConnection?: ConnectionSpec;
 }
 
 export interface ConnectionSpec {
@@ -158,6 +170,30 @@ export interface VerifyDataSpec extends StepBase {
   sequences?: boolean;
   /** Tables (schema.table) whose rows are also checksummed, or true for every checked table. */
   checksum?: string[] | boolean;
+}
+
+export interface FreezeWritesSpec extends StepBase {
+  type: 'freeze-writes';
+  /** The source, as the RDS master user or another rds_superuser (any database, e.g. postgres). */
+  connection: ConnectionSpec;
+  /** Databases to freeze, names as in pg_database. */
+  databases: string[];
+  /** Wait this long for write transactions to end after terminating sessions (default 30s). */
+  drainTimeout?: string;
+  /** The cutover window: roll back if the point of no return is not reached by then (default 5m). */
+  window?: string;
+}
+
+export interface SwitchEndpointSpec extends StepBase {
+  type: 'switch-endpoint';
+  /** Route 53 hosted zone id (Z…, or /hostedzone/Z…). */
+  hostedZoneId: string;
+  /** The record name the application connects to (a CNAME). */
+  record: string;
+  /** The new value: the promoted cluster's writer endpoint. */
+  target: string;
+  /** TTL after the switch (default 5s). */
+  ttl?: string;
 }
 
 /** A loaded, validated plan: frozen data plus where it came from. */

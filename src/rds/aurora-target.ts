@@ -135,6 +135,7 @@ export function targetOutputs(cluster: DbCluster, instanceId: string): Record<st
     instanceId,
     endpoint: cluster.Endpoint,
     readerEndpoint: cluster.ReaderEndpoint,
+    port: cluster.Port,
   };
 }
 

@@ -14,6 +14,8 @@ export interface DbCluster {
   PercentProgress?: string;
   Endpoint?: string;
   ReaderEndpoint?: string;
+  /** The port every endpoint of the cluster listens on. */
+  Port?: number;
   Engine?: string;
   EngineVersion?: string;
   ReplicationSourceIdentifier?: string;

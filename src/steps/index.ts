@@ -9,6 +9,8 @@ import { s3Import } from './s3-import/run.js';
 import { s3Export } from './s3-export.js';
 import { clusterExport } from './cluster-export/run.js';
 import { verifyData } from './verify-data/verify-data.js';
+import { freezeWrites } from './freeze-writes/index.js';
+import { switchEndpoint } from './switch-endpoint/run.js';
 
 export const steps: StepRegistry = {
   'snapshot-migrate': snapshotMigrate,
@@ -20,6 +22,8 @@ export const steps: StepRegistry = {
   's3-export': s3Export,
   'cluster-export': clusterExport,
   'verify-data': verifyData,
+  'freeze-writes': freezeWrites,
+  'switch-endpoint': switchEndpoint,
 };
 
 export const STEP_TYPES = Object.keys(steps) as Array<keyof typeof steps>;

@@ -40,6 +40,7 @@ describe('aurora-read-replica', () => {
       instanceId: INSTANCE,
       endpoint: expect.stringContaining(CLUSTER),
       readerEndpoint: expect.stringContaining(CLUSTER),
+      port: 5432,
     });
     expect(r.progress.some((p) => /cluster orders-aurora: creating/.test(p))).toBe(true);
     // Polls are 30 s apart: the stand-in takes 12 minutes, so ~24 polls of 2 describes, no storm.

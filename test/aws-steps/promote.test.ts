@@ -35,7 +35,9 @@ describe('promote', () => {
       clusterArn: s.aws.arn('cluster', CLUSTER),
       endpoint: cluster.DBClusters[0].Endpoint,
       readerEndpoint: cluster.DBClusters[0].ReaderEndpoint,
+      port: cluster.DBClusters[0].Port,
       promotedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      promotionSentAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
     });
     expect(r.events.some((e) => e.type === 'step-event' && e.name === 'promotion-confirmed')).toBe(true);
     expect(r.progress.some((p) => /cluster orders-aurora: promoting, still replicating/.test(p))).toBe(true);

@@ -70,7 +70,7 @@ describe('freeze-writes on a real server', () => {
     await expect(late.query('INSERT INTO t VALUES (2)')).rejects.toThrow(/read-only/);
     await late.close();
 
-    const undone = await freezeWrites.undo(spec(), ctx);
+    const undone = await freezeWrites.undo!(spec(), ctx);
     expect(undone.restored).toEqual([plain.database, ODD]);
     expect(await settings()).toEqual(before);
     const after = await db.connect(as('app'));
@@ -89,7 +89,7 @@ describe('freeze-writes on a real server', () => {
     const outputs = await freezeWrites.run(spec(), again.ctx);
     expect(outputs.previousSettings).toEqual({ [plain.database]: 'off', [ODD]: null });
     expect(outputs.frozenAt).toBe('2026-12-04T02:00:00.000Z');
-    await freezeWrites.undo(spec(), again.ctx);
+    await freezeWrites.undo!(spec(), again.ctx);
     expect(await settings()).toEqual(before);
   }, 60_000);
 

@@ -34,16 +34,18 @@ const STEPS: StepTable = {
   'snapshot-migrate': { ...common, source: 'optional', snapshot: 'optional', ...newCluster },
   'aurora-read-replica': { ...common, source: 'required', ...newCluster },
   'lag-watch': { ...common, replica: 'required', source: 'optional', maxLag: 'optional', stableFor: 'optional', pollEvery: 'optional', guards: 'optional' },
-  approval: { ...common, message: 'required' },
-  promote: { ...common, cluster: 'required', replica: 'optional', maxLag: 'optional' },
+  approval: { ...common, message: 'required', approvers: 'optional', required: 'optional' },
+  promote: { ...common, cluster: 'required', replica: 'optional', maxLag: 'optional', replicaConnection: 'optional' },
   's3-import': { ...common, connection: 'required', cluster: 'optional', iamRole: 'optional', credentials: 'optional', concurrency: 'optional', onError: 'optional', tables: 'required' },
   's3-export': { ...common, connection: 'required', query: 'required', to: 'required', options: 'optional' },
   'cluster-export': { ...common, cluster: 'required', bucket: 'required', prefix: 'optional', iamRole: 'required', kmsKey: 'required', only: 'optional', exportId: 'optional' },
   'verify-data': { ...common, source: 'required', target: 'required', tables: 'optional', schemas: 'optional', sequences: 'optional', checksum: 'optional' },
+  'freeze-writes': { ...common, connection: 'required', databases: 'required', drainTimeout: 'optional', window: 'optional' },
+  'switch-endpoint': { ...common, hostedZoneId: 'required', record: 'required', target: 'required', ttl: 'optional' },
 };
 
 const NESTED: Record<string, Record<string, 'required' | 'optional'>> = {
-  '#': { version: 'required', name: 'required', region: 'optional', vars: 'optional', steps: 'required' } satisfies Presence<PlanFile>,
+  '#': { version: 'required', name: 'required', description: 'optional', region: 'optional', vars: 'optional', notify: 'optional', steps: 'required' } satisfies Presence<PlanFile>,
   '#/$defs/instance': { class: 'required', id: 'optional', publiclyAccessible: 'optional' } satisfies Presence<InstanceSpec>,
   '#/$defs/connection': { host: 'required', port: 'optional', database: 'required', user: 'required', password: 'optional', ssl: 'optional' } satisfies Presence<ConnectionSpec>,
   '#/$defs/guard': { metric: 'required', on: 'required', below: 'optional', above: 'optional' } satisfies Presence<GuardSpec>,

@@ -36,7 +36,7 @@ function placeholderSource(spec: AuroraReadReplicaSpec): SourceFacts {
 
 export const auroraReadReplica: StepModule<AuroraReadReplicaSpec> = {
   type: 'aurora-read-replica',
-  outputs: ['clusterId', 'clusterArn', 'instanceId', 'endpoint', 'readerEndpoint'],
+  outputs: ['clusterId', 'clusterArn', 'instanceId', 'endpoint', 'readerEndpoint', 'port'],
 
   describe(spec: AuroraReadReplicaSpec, env: DescribeEnv): PlannedAction[] {
     const timeoutMs = durationMs(spec.timeout, DEFAULT_REPLICA_TIMEOUT);

@@ -2,7 +2,7 @@
 // cutover (DESIGN.md "Cutover", AWS-FACTS "Cutover facts"): the databases' default becomes
 // read-only, the other sessions are terminated, open write transactions drained; the step opens the
 // cutover window. `undo` puts the previous settings back (the engine calls it on a rollback).
-import type { DescribeEnv, PlannedAction, StepContext } from '../step.js';
+import type { PlannedAction, StepModule } from '../step.js';
 import type { FreezeWritesSpec } from './spec.js';
 import { PREVIOUS_SETTINGS_SQL, TERMINATE_SQL, WAL_LSN_SQL, WRITERS_SQL, databaseNameProblem, freezeSql, restoreSql } from './sql.js';
 import { DRAIN_POLL_MS, drainMs, runFreeze, undoFreeze, windowMs } from './run-freeze.js';
@@ -25,18 +25,10 @@ export function describeFreeze(spec: FreezeWritesSpec): PlannedAction[] {
   ];
 }
 
-/** The step module; typed on its own spec until "freeze-writes" is in the plan's StepSpec union. */
-export interface FreezeModule {
-  type: 'freeze-writes';
-  outputs: readonly string[];
-  describe(spec: FreezeWritesSpec, env?: DescribeEnv): PlannedAction[];
-  run(spec: FreezeWritesSpec, ctx: StepContext): Promise<Record<string, unknown>>;
-  undo(spec: FreezeWritesSpec, ctx: StepContext): Promise<{ restored: string[] }>;
-}
-
-export const freezeWrites: FreezeModule = {
+export const freezeWrites: StepModule<FreezeWritesSpec> = {
   type: 'freeze-writes',
   outputs: FREEZE_OUTPUTS,
+  opensCutoverWindow: true,
   describe: (spec) => describeFreeze(spec),
   run: (spec, ctx) => runFreeze(spec, ctx),
   undo: (spec, ctx) => undoFreeze(spec, ctx),

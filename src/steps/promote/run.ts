@@ -25,7 +25,7 @@ type Checkpointed = { phase?: string; sentAt?: string };
 
 export const promote: StepModule<PromoteSpec> = {
   type: 'promote',
-  outputs: ['clusterArn', 'endpoint', 'readerEndpoint', 'promotedAt'],
+  outputs: ['clusterArn', 'endpoint', 'readerEndpoint', 'port', 'promotedAt', 'caughtUpAt', 'promotionSentAt'],
 
   describe(spec: PromoteSpec, _env: DescribeEnv): PlannedAction[] {
     const timeoutMs = durationMs(spec.timeout, DEFAULT_PROMOTE_TIMEOUT);
@@ -82,7 +82,7 @@ export const promote: StepModule<PromoteSpec> = {
     const eventAt = await promotionEvent(ctx, spec.cluster, sentAt);
     const promotedAt = eventAt ?? sentAt ?? new Date(ctx.clock.now()).toISOString();
     await ctx.checkpoint.set({ ...ctx.checkpoint.get(), phase: 'promoted', promotedAt });
-    return { clusterArn: done.DBClusterArn, endpoint: done.Endpoint, readerEndpoint: done.ReaderEndpoint, promotedAt };
+    return { clusterArn: done.DBClusterArn, endpoint: done.Endpoint, readerEndpoint: done.ReaderEndpoint, port: done.Port, promotedAt, ...(sentAt ? { promotionSentAt: sentAt } : {}) };
   },
 };
 

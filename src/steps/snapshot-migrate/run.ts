@@ -37,7 +37,7 @@ export const copySnapshotId = (env: { planName: string; stepId: string }, runId?
 
 export const snapshotMigrate: StepModule<SnapshotMigrateSpec> = {
   type: 'snapshot-migrate',
-  outputs: ['snapshotArn', 'clusterId', 'clusterArn', 'instanceId', 'endpoint', 'readerEndpoint'],
+  outputs: ['snapshotArn', 'clusterId', 'clusterArn', 'instanceId', 'endpoint', 'readerEndpoint', 'port'],
 
   describe(spec: SnapshotMigrateSpec, env: DescribeEnv): PlannedAction[] {
     const timeoutMs = durationMs(spec.timeout, DEFAULT_SNAPSHOT_MIGRATE_TIMEOUT);
