@@ -1,0 +1,149 @@
+// RunStorage on S3 (src/engine/run-storage.ts; DESIGN.md "Remote state (S3)"): the state document at
+// KEY, the lease at KEY.lock, the event log under KEY.events/ — the same state format and commands
+// as the local file, for a team (or a CI runner and a laptop) sharing one migration.
+//
+// Every state write is a compare-and-swap: PutObject If-Match the ETag this run last read or wrote,
+// the first one If-None-Match: *. Losing it (412/404: someone else wrote or removed the state; 409:
+// someone is writing it right now) stops the run with StateConflict (exit 4) naming the lease holder;
+// nothing is overwritten. A state object that cannot be trusted (torn, foreign, another plan's) is
+// reported like a corrupt local file and never written over. Events are flushed before each state
+// write, so the log is never behind the state by more than the lines of one write.
+import type { AwsApi } from '../aws/api.js';
+import { isAwsError } from '../aws/errors.js';
+import { AuroraMigrateError, StateConflict } from '../errors.js';
+import type { RunStorage } from '../engine/run-storage.js';
+import type { ReadStateResult, StateFile } from '../engine/state-file.js';
+import { s3Url, type S3Location } from './s3-location.js';
+import { s3Objects, type S3Objects } from './s3-objects.js';
+import { parseStateDocument } from './state-document.js';
+import { acquireS3Lease, breakS3Lease, describeS3Holder, inspectS3Lease, type S3LeaseDeps } from './s3-lease.js';
+import { s3EventLog, type S3EventLog } from './s3-event-log.js';
+
+export interface S3RunStorageOptions {
+  aws: AwsApi;
+  location: S3Location;
+  /** Region of the bucket's client (default: the AwsApi's). */
+  region?: string;
+  /** For the lease holder's CI job URL. */
+  env: Readonly<Record<string, string | undefined>>;
+  now?(): number;
+  /** Delay before buffered events are flushed on their own (ms; tests pass 0 to flush only when asked). */
+  eventFlushDelayMs?: number;
+}
+
+export interface S3RunStorage extends RunStorage {
+  readonly bucket: string;
+  /** A warning when the bucket does not keep versions (a state overwritten by mistake cannot be restored). */
+  versioningWarning(): Promise<string | undefined>;
+  /** Stops timers; call after the last flush. */
+  close(): void;
+}
+
+export function s3RunStorage(options: S3RunStorageOptions): S3RunStorage {
+  const { location } = options;
+  const now = options.now ?? (() => Date.now());
+  const objects: S3Objects = s3Objects(options.aws, location.bucket, options.region);
+  const stateUrl = s3Url(location);
+  const where = `the S3 state object ${stateUrl}`;
+  const events: S3EventLog = s3EventLog(objects, `${location.key}.events/`, options.eventFlushDelayMs);
+  const lease: S3LeaseDeps = {
+    objects,
+    lockKey: `${location.key}.lock`,
+    lockUrl: s3Url(location, '.lock'),
+    stateUrl,
+    env: options.env,
+    now,
+    record: (event) => events.append(JSON.stringify({ ts: new Date(now()).toISOString(), ...event })),
+    beforeRelease: () => events.flush(),
+  };
+  /** ETag of the state as this process last read or wrote it; undefined = it did not exist. */
+  let etag: string | undefined;
+  let lastBody: string | undefined;
+
+  const unreadable = (err: unknown, what: string) =>
+    err instanceof AuroraMigrateError && !isAwsError(err)
+      ? err
+      : new StateConflict(`cannot ${what} ${where}: ${(err as Error).message}`, { cause: err });
+
+  /** Who else is at it, for the conflict message. */
+  const otherWriter = async (): Promise<string> => {
+    const info = await inspectS3Lease(lease).catch(() => undefined);
+    return info ? `the lease ${lease.lockUrl} is held by ${describeS3Holder(info)}` : `nobody holds the lease ${lease.lockUrl} now (the state was changed without it)`;
+  };
+
+  return {
+    location: stateUrl,
+    eventLogLocation: s3Url(location, '.events/'),
+    bucket: location.bucket,
+
+    async read(planName?: string): Promise<ReadStateResult> {
+      let obj;
+      try {
+        obj = await objects.get(location.key);
+      } catch (err) {
+        throw unreadable(err, 'read');
+      }
+      if (!obj) {
+        etag = undefined;
+        return { exists: false };
+      }
+      const state = parseStateDocument(obj.body, where, planName);
+      etag = obj.etag;
+      lastBody = obj.body;
+      return { exists: true, state };
+    },
+
+    async write(state: StateFile): Promise<void> {
+      await events.flush();
+      const body = JSON.stringify(state, null, 2) + '\n';
+      const put = await objects.put(location.key, body, etag === undefined ? { ifNoneMatch: '*' } : { ifMatch: etag });
+      if (put.ok) {
+        etag = put.etag;
+        lastBody = body;
+        return;
+      }
+      // Our own earlier attempt may have landed before a retry saw 412: then the object is what we wrote.
+      const current = await objects.get(location.key).catch(() => undefined);
+      if (current && current.body === body) {
+        etag = current.etag;
+        lastBody = body;
+        return;
+      }
+      const what =
+        put.reason === 'in-flight'
+          ? 'another writer was writing it at the same moment (409 ConditionalRequestConflict)'
+          : current
+            ? `it was changed by another writer since this run ${lastBody === undefined ? 'found it missing' : 'read it'} (${put.code})`
+            : `it was deleted since this run read it (${put.code})`;
+      throw new StateConflict(
+        `${where} was not written: ${what}; ${await otherWriter()}. Nothing was overwritten. ` +
+          `This run stopped; check who is running the plan (aurora-migrate status), then run apply again.`,
+      );
+    },
+
+    appendEvent: (line) => events.append(line),
+    flushEvents: () => events.flush(),
+    readEvents: () => events.read(),
+
+    acquireLease: (opts) => acquireS3Lease(lease, opts),
+    inspectLease: () => inspectS3Lease(lease),
+    breakLease: (planFile) => breakS3Lease(lease, planFile),
+
+    async versioningWarning() {
+      let status: string | undefined;
+      try {
+        status = await objects.versioning();
+      } catch (err) {
+        const code = (err as { code?: string }).code ?? 'error';
+        return `could not check versioning of the state bucket ${location.bucket} (${code}); without versioning a state overwritten or deleted by mistake cannot be restored.`;
+      }
+      if (status === 'Enabled') return undefined;
+      return (
+        `the state bucket ${location.bucket} has versioning ${status === 'Suspended' ? 'suspended' : 'off'}: a state overwritten or deleted by mistake cannot be restored. ` +
+        `Turn it on: aws s3api put-bucket-versioning --bucket ${location.bucket} --versioning-configuration Status=Enabled`
+      );
+    },
+
+    close: () => events.close(),
+  };
+}
