@@ -5,6 +5,15 @@
 //   const api = createAwsApi({ env: aws.env, maxAttempts: 3 });
 //   ... aws.clock.advance(15 * MINUTE); aws.faults.throttle(0.3); aws.calls.count('CreateDBCluster') ...
 //   await aws.close();
+//
+// Real data (opt-in, real-backing.ts): seed an instance with `real: true` and it is a real PostgreSQL
+// server; its Aurora read replica is a real streaming standby, promotion is pg_promote(), snapshots
+// are base backups, and the lag metrics are read from the servers:
+//
+//   const aws = await startAwsStandin({ timeScale: 60, seed: { instances: [{ id: 'orders-pg', real: true }] } });
+//   const source = aws.real!.server('orders-pg')!;             // PgServer: query(), address, port
+//   aws.resolveEndpoint('127.0.0.7');                          // → { host, port } of the server there
+//   await aws.close();                                         // stops every server it started
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,9 +30,11 @@ import { handleS3, S3Store, type S3ObjectSeed } from './s3.js';
 import { handleControl, isControlRequest } from './control.js';
 import { handleSns, SnsWorld, type SnsMessage } from './sns.js';
 import { handleRoute53, Route53World, type HostedZoneSeed, type RecordSeed, type RecordSet } from './route53.js';
+import { RealBacking, type RealOptions } from './real-backing.js';
 import { cloudwatchError, cloudwatchIdentify, listen, rdsError, rdsIdentify, snsError, snsIdentify, route53Error, route53Identify, s3Error, s3Identify } from './server.js';
 
 export { MINUTE, SECOND, HOUR } from './clock.js';
+export type { RealOptions } from './real-backing.js';
 export type { Durations, ExportOutcome, InstanceSeed, SnapshotSeed, FaultOptions, S3ObjectSeed, MetricOptions, HostedZoneSeed, RecordSeed, RecordSet, SnsMessage };
 
 export interface StandinSeed {
@@ -70,6 +81,11 @@ export interface StandinOptions {
   faults?: FaultOptions;
   /** Port to listen on (default 0 = any free port). */
   port?: number;
+  /**
+   * Tuning of the real PostgreSQL backing (sampling, settings). Real servers are started for seeded
+   * instances with `real: true`, with or without this option.
+   */
+  real?: RealOptions;
   /** Unexpected handler errors (stand-in bugs); default prints them to stderr. */
   onInternalError?: (err: unknown) => void;
 }
@@ -97,6 +113,14 @@ export interface AwsStandin {
   setExportOutcome(outcome: ExportOutcome): void;
   /** ARN of a resource in the stand-in's account and region. */
   arn(type: 'db' | 'cluster' | 'snapshot', id: string): string;
+  /** The real servers (when an instance was seeded with `real: true`): server(id), sample(), servers(). */
+  real?: RealBacking;
+  /**
+   * The server an endpoint address reaches (a real server's 127.0.0.N, or the stand-in DNS name of a
+   * real instance or cluster); undefined when nothing real listens there. For the forwarder.
+   */
+  resolveEndpoint(address: string): { host: string; port: number } | undefined;
+  /** Stops the HTTP server and every PostgreSQL server the stand-in started. */
   close(): Promise<void>;
 }
 
@@ -114,8 +138,18 @@ export async function startAwsStandin(options: StandinOptions = {}): Promise<Aws
   const s3 = new S3Store(s3Root);
   const route53 = new Route53World(clock.now, options.route53ChangePendingMs);
   const sns = new SnsWorld(clock.now);
+  const wantsReal = (options.seed?.instances ?? []).some((i) => i.real);
+  const real = wantsReal || options.real ? new RealBacking(world, clock, options.real) : undefined;
+  if (real) {
+    world.backing = real;
+    metrics.real = real;
+  }
+  let started = false;
 
   const seed = (s: StandinSeed) => {
+    for (const i of s.instances ?? []) {
+      if (i.real && started) throw new Error(`instance ${i.id}: real: true only in the seed given to startAwsStandin (the server starts with the stand-in)`);
+    }
     for (const i of s.instances ?? []) world.seedInstance(i);
     for (const snap of s.snapshots ?? []) world.seedSnapshot(snap);
     for (const b of s.buckets ?? []) s3.createBucket(b);
@@ -128,6 +162,8 @@ export async function startAwsStandin(options: StandinOptions = {}): Promise<Aws
     for (const t of s.topics ?? []) sns.seedTopic(t, region, accountId);
   };
   if (options.seed) seed(options.seed);
+  started = true;
+  const closeReal = async () => real?.close();
 
   const wall = (options.callerClock ?? (options.manualClock ? 'standin' : 'wall')) === 'wall';
   const callerClock = wall ? wallCallerClock(clock) : undefined;
@@ -153,6 +189,14 @@ export async function startAwsStandin(options: StandinOptions = {}): Promise<Aws
     '127.0.0.1',
     options.port ?? 0,
   );
+
+  try {
+    for (const i of options.seed?.instances ?? []) if (i.real) await real!.startSource(world.instances.get(i.id.toLowerCase())!);
+  } catch (err) {
+    await closeServer(server);
+    await closeReal();
+    throw err;
+  }
 
   return {
     endpoint,
@@ -182,7 +226,9 @@ export async function startAwsStandin(options: StandinOptions = {}): Promise<Aws
       world.nextExportOutcome = outcome;
     },
     arn: (type, id) => world.arn(type, id.toLowerCase()),
-    close: () => closeServer(server).then(() => {
+    real,
+    resolveEndpoint: (address) => real?.resolve(address),
+    close: () => closeServer(server).then(closeReal).then(() => {
       if (ownRoot) rmSync(s3Root, { recursive: true, force: true });
     }),
   };

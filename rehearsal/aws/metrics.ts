@@ -8,6 +8,9 @@
 //   `steadySeconds` over durations.lagCatchUp. Fault: never below a floor.
 // - FreeStorageSpace, OldestReplicationSlotLag, TransactionLogsDiskUsage (bytes): for a source
 //   instance, from its seeded series or defaults. Fault: free storage falling.
+// - Real-backed resources (real-backing.ts): the replica lag of a real standby and the
+//   OldestReplicationSlotLag of a real source come from readings of the servers instead (a seeded
+//   series still wins); the same windows, publishing delay, gaps and lag floor apply.
 import { MINUTE } from './clock.js';
 import type { Faults } from './faults.js';
 import type { RdsWorld, SeriesSpec } from './rds-model.js';
@@ -29,11 +32,21 @@ const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 const STATS = ['Average', 'Maximum', 'Minimum', 'Sum', 'SampleCount'];
 
+/** Readings of real servers; `null` = this resource is not real (use the synthetic series). */
+export interface RealMetricSource {
+  /** RDSToAuroraPostgreSQLReplicaLag of the cluster's standby at stand-in time t (undefined: nothing measured then). */
+  replicaLagAt(clusterId: string, t: number): number | undefined | null;
+  /** A source instance's metric at stand-in time t. */
+  sourceMetricAt(metricName: string, instanceId: string, t: number): number | undefined | null;
+}
+
 type Result = { result: Record<string, unknown> } | { error: { code: string; message: string } };
 
 export class MetricStore {
   lag: LagOptions;
   publishDelayMs: number;
+  /** Set when some resources are real (stand-in option `real`). */
+  real?: RealMetricSource;
 
   constructor(private readonly world: RdsWorld, private readonly faults: Faults, options: MetricOptions = {}) {
     this.lag = { initialSeconds: 1800, steadySeconds: 0, ...options.lag };
@@ -47,7 +60,9 @@ export class MetricStore {
     if (metricName === 'RDSToAuroraPostgreSQLReplicaLag') return this.lagAt(instanceId.toLowerCase(), t);
     if (inst.clusterId) return undefined;
     const spec = inst.metrics[metricName];
-    let value = spec !== undefined ? evalSeries(spec, t, this.world.startedAt) : this.sourceDefault(metricName, instanceId, t);
+    // A seeded series wins, then a real reading, then the synthetic default.
+    const real = spec === undefined && this.real ? this.real.sourceMetricAt(metricName, inst.id, t) : null;
+    let value = spec !== undefined ? evalSeries(spec, t, this.world.startedAt) : real !== null ? real : this.sourceDefault(metricName, instanceId, t);
     if (value === undefined) return undefined;
     const fall = this.faults.fallingStorage;
     if (metricName === 'FreeStorageSpace' && fall && (!fall.instanceId || fall.instanceId === inst.id) && t > fall.from) {
@@ -77,6 +92,9 @@ export class MetricStore {
     if (!cluster?.replicationSourceArn) return undefined;
     const from = this.world.instanceAvailableAt(inst);
     if (t < from || (cluster.promoteAt !== undefined && t >= cluster.promoteAt)) return undefined;
+    const real = this.real ? this.real.replicaLagAt(cluster.id, t) : null;
+    if (real === undefined) return undefined;
+    if (real !== null) return this.faults.lag ? Math.max(real, this.faults.lag.floorSeconds) : real;
     const catchUp = this.world.durations.lagCatchUp;
     const { initialSeconds, steadySeconds } = this.lag;
     const progress = catchUp > 0 ? Math.min(1, (t - from) / catchUp) : 1;

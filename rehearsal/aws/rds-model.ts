@@ -54,6 +54,11 @@ export interface InstanceSeed {
   tags?: Tag[];
   /** Source metrics: FreeStorageSpace, OldestReplicationSlotLag, TransactionLogsDiskUsage, ... (bytes). */
   metrics?: Record<string, SeriesSpec>;
+  /**
+   * Backed by a real PostgreSQL server that the stand-in starts (needs the stand-in option `real`;
+   * only in the seed given at start). Its Endpoint and EngineVersion are the server's.
+   */
+  real?: boolean;
 }
 
 export interface SnapshotSeed {
@@ -155,7 +160,28 @@ export interface RdsEvent {
   date: number;
 }
 
+/**
+ * Real PostgreSQL servers behind some resources (real-backing.ts). The model only asks it: while the
+ * real work behind a resource is still under way (a base backup, pg_promote()), it shows a status
+ * other than the one the clock says, so "available" always means the server is there.
+ */
+export interface WorldBacking {
+  clusterStatus(c: Cluster, computed: string): string;
+  instanceStatus(i: Instance, computed: string): string;
+  /** The server behind an instance or cluster, when real and running. */
+  endpointOf(kind: 'instance' | 'cluster', id: string): { address: string; port: number } | undefined;
+  /** CreateDBCluster of a replica: the slot exists on the source when this resolves; the standby follows. */
+  replicaCreated(c: Cluster, source: Instance): Promise<void>;
+  /** CreateDBSnapshot: resolves when the base backup has ended (the snapshot instant). */
+  snapshotCreated(s: Snapshot, source: Instance): Promise<void>;
+  snapshotCopied(from: Snapshot, to: Snapshot): void;
+  /** RestoreDBClusterFromSnapshot: a server from the snapshot's backup follows. */
+  restoreCreated(c: Cluster, snap: Snapshot): void;
+}
+
 export class RdsWorld {
+  /** Set when some resources are real (stand-in option `real`). */
+  backing?: WorldBacking;
   readonly instances = new Map<string, Instance>();
   readonly clusters = new Map<string, Cluster>();
   readonly snapshots = new Map<string, Snapshot>();
@@ -194,6 +220,12 @@ export class RdsWorld {
   }
 
   clusterStatus(c: Cluster): string {
+    const computed = this.computedClusterStatus(c);
+    return this.backing ? this.backing.clusterStatus(c, computed) : computed;
+  }
+
+  /** The status the clock alone says (real-backing.ts acts when it changes). */
+  computedClusterStatus(c: Cluster): string {
     const now = this.now();
     if (c.promoteAt !== undefined) return now < c.promoteAt + this.durations.promote ? 'promoting' : 'available';
     if (now < c.createdAt + this.durations.clusterCreating) return 'creating';
@@ -204,7 +236,7 @@ export class RdsWorld {
   /** True while the cluster replicates from its source (until its promotion has finished). */
   isReplica(c: Cluster): boolean {
     if (!c.replicationSourceArn) return false;
-    return c.promoteAt === undefined || this.now() < c.promoteAt + this.durations.promote;
+    return c.promoteAt === undefined || this.clusterStatus(c) === 'promoting';
   }
 
   instanceAvailableAt(i: Instance): number {
@@ -216,7 +248,8 @@ export class RdsWorld {
 
   instanceStatus(i: Instance): string {
     if (i.fixedStatus) return i.fixedStatus;
-    return this.now() < this.instanceAvailableAt(i) ? 'creating' : 'available';
+    const computed = this.now() < this.instanceAvailableAt(i) ? 'creating' : 'available';
+    return this.backing ? this.backing.instanceStatus(i, computed) : computed;
   }
 
   snapshotStatus(s: Snapshot): { status: string; percent: number } {

@@ -9,12 +9,17 @@ export function instanceShape(w: RdsWorld, i: Instance): Record<string, unknown>
   const status = w.instanceStatus(i);
   const aurora = i.engine.startsWith('aurora');
   const replicaClusters = aurora ? [] : w.replicaClustersOf(i.id).map((c) => c.id);
+  // A real-backed instance shows the server's own address and port (127.0.0.N:port).
+  const real = w.backing?.endpointOf('instance', i.id);
   return {
     DBInstanceIdentifier: i.id,
     DBInstanceClass: i.instanceClass,
     Engine: i.engine,
     DBInstanceStatus: status,
-    Endpoint: status === 'creating' ? undefined : { Address: `${i.id}.${ENDPOINT_SUFFIX}.${w.region}.rds.amazonaws.com`, Port: PORT, HostedZoneId: 'Z2R2ITUGPM61AM' },
+    Endpoint:
+      status === 'creating' ? undefined
+      : real ? { Address: real.address, Port: real.port, HostedZoneId: 'Z2R2ITUGPM61AM' }
+      : { Address: `${i.id}.${ENDPOINT_SUFFIX}.${w.region}.rds.amazonaws.com`, Port: PORT, HostedZoneId: 'Z2R2ITUGPM61AM' },
     AllocatedStorage: aurora ? 1 : i.allocatedStorage,
     InstanceCreateTime: status === 'creating' ? undefined : iso(i.createdAt),
     EngineVersion: i.engineVersion,
@@ -35,17 +40,19 @@ export function clusterShape(w: RdsWorld, c: Cluster): Record<string, unknown> {
   const status = w.clusterStatus(c);
   const members = [...w.instances.values()].filter((i) => i.clusterId === c.id);
   const host = `${ENDPOINT_SUFFIX}.${w.region}.rds.amazonaws.com`;
+  // A real-backed cluster has one server: writer and reader endpoints both reach it.
+  const real = w.backing?.endpointOf('cluster', c.id);
   return {
     AllocatedStorage: 1,
     DBClusterIdentifier: c.id,
     Status: status,
     PercentProgress: status === 'available' ? undefined : '0',
-    Endpoint: `${c.id}.cluster-${host}`,
-    ReaderEndpoint: `${c.id}.cluster-ro-${host}`,
+    Endpoint: real ? real.address : `${c.id}.cluster-${host}`,
+    ReaderEndpoint: real ? real.address : `${c.id}.cluster-ro-${host}`,
     MultiAZ: false,
     Engine: c.engine,
     EngineVersion: c.engineVersion,
-    Port: PORT,
+    Port: real ? real.port : PORT,
     ReplicationSourceIdentifier: w.isReplica(c) ? c.replicationSourceArn : undefined,
     DBClusterMembers: members.map((m, index) => ({
       DBInstanceIdentifier: m.id,

@@ -10,7 +10,7 @@ import type { StandinResponse } from './http-types.js';
 import { MINUTE } from './clock.js';
 
 type Params = Record<string, any>;
-type Handler = (w: RdsWorld, p: Params) => Record<string, unknown>;
+type Handler = (w: RdsWorld, p: Params) => Record<string, unknown> | Promise<Record<string, unknown>>;
 
 /** Looks up by identifier or by ARN (Describe* accept either). */
 function idOrArn(value: string, type: string): string {
@@ -95,7 +95,7 @@ const handlers: Record<string, Handler> = {
     return { DBSnapshots: list.map((s) => snapshotShape(w, s)) };
   },
 
-  CreateDBSnapshot(w, p) {
+  async CreateDBSnapshot(w, p) {
     const id = checkIdentifier('DBSnapshotIdentifier', p.DBSnapshotIdentifier, 255);
     const inst = instanceOrFault(w, p.DBInstanceIdentifier);
     if (w.snapshots.has(id)) throw new RdsFault('DBSnapshotAlreadyExists', `Cannot create the snapshot because a snapshot with the identifier ${id} already exists.`);
@@ -117,6 +117,15 @@ const handlers: Record<string, Handler> = {
       tags: tagsOf(p.Tags),
     };
     w.snapshots.set(id, snap);
+    if (w.backing) {
+      // A real source: the base backup runs now; its end is the snapshot instant.
+      try {
+        await w.backing.snapshotCreated(snap, inst);
+      } catch (err) {
+        w.snapshots.delete(id);
+        throw err;
+      }
+    }
     return { DBSnapshot: snapshotShape(w, snap) };
   },
 
@@ -145,6 +154,7 @@ const handlers: Record<string, Handler> = {
       copiedFrom: crossRegion ? { arn: source.arn, region: sourceRegion } : undefined,
     };
     w.snapshots.set(target, copy);
+    w.backing?.snapshotCopied(source, copy);
     return { DBSnapshot: snapshotShape(w, copy) };
   },
 
@@ -166,10 +176,11 @@ const handlers: Record<string, Handler> = {
     checkAuroraVersion(version, snap.engineVersion, `snapshot ${snap.id}`);
     const encrypted = snap.storageEncrypted || bool(p.StorageEncrypted) === true || p.KmsKeyId !== undefined;
     const c = newCluster(w, id, p, { engineVersion: version, snapshotArn: snap.arn, storageEncrypted: encrypted, kmsKeyId: p.KmsKeyId ?? snap.kmsKeyId });
+    w.backing?.restoreCreated(c, snap);
     return { DBCluster: clusterShape(w, c) };
   },
 
-  CreateDBCluster(w, p) {
+  async CreateDBCluster(w, p) {
     const id = checkIdentifier('DBClusterIdentifier', p.DBClusterIdentifier);
     requireAuroraPostgres(p);
     const sourceRef = p.ReplicationSourceIdentifier as string | undefined;
@@ -207,6 +218,14 @@ const handlers: Record<string, Handler> = {
       storageEncrypted: encrypted,
       kmsKeyId: encrypted ? (p.KmsKeyId ?? source.kmsKeyId) : undefined,
     });
+    if (w.backing) {
+      try {
+        await w.backing.replicaCreated(c, source);
+      } catch (err) {
+        w.clusters.delete(c.id);
+        throw err;
+      }
+    }
     return { DBCluster: clusterShape(w, c) };
   },
 
@@ -363,15 +382,15 @@ function paginate(operation: string, params: Params, result: Record<string, unkn
   return { ...(more ? { Marker: Buffer.from(`page:${offset + max}`).toString('base64url') } : {}), ...result, [key]: page };
 }
 
-export function handleRds(w: RdsWorld, operation: string, params: Params, callerClock?: CallerClock): StandinResponse {
+export async function handleRds(w: RdsWorld, operation: string, params: Params, callerClock?: CallerClock): Promise<StandinResponse> {
   const handler = handlers[operation];
   if (!handler) return rdsErrorResponse('InvalidAction', `The stand-in does not implement RDS ${operation}.`, 400);
   try {
     if (callerClock && operation === 'DescribeEvents') {
-      const result = handler(w, shiftWindow(params, callerClock.offsetMs()));
+      const result = await handler(w, shiftWindow(params, callerClock.offsetMs()));
       return rdsResultResponse(operation, toXml(paginate(operation, params, shiftEventDates(result as { Events?: Array<Record<string, unknown>> }, callerClock.toCaller))));
     }
-    return rdsResultResponse(operation, toXml(paginate(operation, params, handler(w, params))));
+    return rdsResultResponse(operation, toXml(paginate(operation, params, await handler(w, params))));
   } catch (err) {
     if (err instanceof RdsFault) return rdsErrorResponse(err.code, err.message);
     throw err;

@@ -250,6 +250,11 @@ async function queryOn<R>(conn: ResolvedConnection, sql: string, params?: unknow
   }
 }
 
+/** A session kept open on `server` (samplers that read it every few hundred ms); close() it. */
+export function openSession(server: PgServer, database?: string): Promise<import('../../src/db/api.js').DbSession> {
+  return connector.connect(database ? { ...server.admin, database } : server.admin);
+}
+
 // ---- replication --------------------------------------------------------------------------------
 
 /** Creates a physical slot that reserves WAL at once (so a base backup started after it is covered). */
@@ -400,9 +405,18 @@ export interface ReplicaLag {
   bytes: number;
 }
 
-export async function replicaLag(source: PgServer, standby: PgServer): Promise<ReplicaLag> {
-  const [{ lsn }] = await source.query<{ lsn: string }>(`select pg_current_wal_lsn()::text as lsn`);
-  const [r] = await standby.query<{ replay: string | null; ts: Date | null; diff: string | null; age: number | null }>(
+/** Runs one statement; `server.query` by default, or a session the caller keeps open (samplers). */
+export type QueryFn = <R = Record<string, unknown>>(sql: string, params?: unknown[]) => Promise<R[]>;
+
+export async function replicaLag(
+  source: PgServer,
+  standby: PgServer,
+  via: { source?: QueryFn; standby?: QueryFn } = {},
+): Promise<ReplicaLag> {
+  const onSource: QueryFn = via.source ?? ((sql, params) => source.query(sql, params));
+  const onStandby: QueryFn = via.standby ?? ((sql, params) => standby.query(sql, params));
+  const [{ lsn }] = await onSource<{ lsn: string }>(`select pg_current_wal_lsn()::text as lsn`);
+  const [r] = await onStandby<{ replay: string | null; ts: Date | null; diff: string | null; age: number | null }>(
     `select pg_last_wal_replay_lsn()::text as replay,
             pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn())::text as diff,
             extract(epoch from now() - pg_last_xact_replay_timestamp())::float8 as age`,
@@ -414,8 +428,9 @@ export async function replicaLag(source: PgServer, standby: PgServer): Promise<R
 }
 
 /** Bytes of WAL the slot retains on the source (pg_current_wal_lsn() - restart_lsn); 0 if no slot. */
-export async function slotLagBytes(source: PgServer, slot?: string): Promise<number> {
-  const rows = await source.query<{ b: string | null }>(
+export async function slotLagBytes(source: PgServer, slot?: string, via?: QueryFn): Promise<number> {
+  const q: QueryFn = via ?? ((sql, params) => source.query(sql, params));
+  const rows = await q<{ b: string | null }>(
     `select max(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn))::text as b from pg_replication_slots where $1::text is null or slot_name = $1`,
     [slot ?? null],
   );
