@@ -15,6 +15,7 @@ export class AwsCallError extends AuroraMigrateError {
   readonly service: AwsService;
   readonly operation: string;
   readonly resourceId?: string;
+  readonly identifiers?: Readonly<Record<string, string>>;
   readonly region?: string;
   readonly httpStatus?: number;
   readonly attempts?: number;
@@ -27,6 +28,7 @@ export class AwsCallError extends AuroraMigrateError {
     this.service = details.service;
     this.operation = details.operation;
     this.resourceId = details.resourceId;
+    this.identifiers = details.identifiers;
     this.region = details.region;
     this.httpStatus = details.httpStatus;
     this.attempts = details.attempts;
@@ -44,12 +46,24 @@ const SERVICE_NAMES: Record<AwsService, string> = { rds: 'RDS', cloudwatch: 'Clo
 
 /** "RDS CreateDBCluster for orders-aurora (us-east-1) failed: DBClusterAlreadyExistsFault: <aws message>. <remedy>" */
 export function formatAwsCallMessage(d: AwsCallErrorDetails): string {
-  const about = d.resourceId ? ` for ${d.resourceId}` : '';
-  const where = d.region ? ` (${d.region})` : '';
+  const subject = subjectOf(d);
+  const about = subject ? ` for ${subject}` : '';
+  // Route 53 is global: the region it is signed for says nothing to the reader.
+  const where = d.region && d.service !== 'route53' ? ` (${d.region})` : '';
   const tries = d.attempts && d.attempts > 1 ? ` after ${d.attempts} attempts` : '';
   const text = d.awsMessage?.trim().replace(/\.+$/, '');
-  const aws = text && text !== d.code ? `: ${redact(text)}` : '';
+  // The SDK says "UnknownError" when AWS sent no text (S3 HEAD requests have no body).
+  const aws = text && text !== d.code && text !== 'UnknownError' ? `: ${redact(text)}` : '';
   return `${SERVICE_NAMES[d.service]} ${d.operation}${about}${where} failed${tries}: ${d.code}${aws}. ${remedyFor(d)}`;
+}
+
+/** What the call was about: its resource, else (Route 53, SNS) the hosted zone, topic or change it names. */
+function subjectOf(d: AwsCallErrorDetails): string | undefined {
+  if (d.resourceId) return d.resourceId;
+  const ids = d.identifiers ?? {};
+  if (d.service === 'route53') return ids.RecordName && ids.HostedZoneId ? `${ids.RecordName} in ${ids.HostedZoneId}` : (ids.HostedZoneId ?? ids.Id);
+  if (d.service === 'sns') return ids.TopicArn ?? ids.TargetArn;
+  return undefined;
 }
 
 /** Removes anything that looks like an access key, secret or session token from AWS's text. */

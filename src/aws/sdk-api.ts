@@ -10,6 +10,7 @@
 // - Errors: every failure becomes AwsCallError (src/aws/errors.ts); an abort becomes Interrupted.
 import type { AwsApi, AwsCallOptions, AwsService } from './api.js';
 import { AwsCallError } from './errors.js';
+import { identifiersOf } from './call-details.js';
 import { Interrupted } from '../errors.js';
 
 export interface CreateAwsApiOptions {
@@ -179,6 +180,7 @@ export function toAwsCallError(err: unknown, call: CallInfo): Error {
       service: call.service,
       operation: call.operation,
       resourceId: resourceIdOf(call.service, call.input),
+      identifiers: identifiersOf(call.service, call.input),
       region: call.region ?? (typeof e.region === 'string' ? e.region : undefined),
       httpStatus,
       attempts: e.$metadata?.attempts,

@@ -82,7 +82,7 @@ describe('S3 stand-in', () => {
     expect(get).toBeInstanceOf(AwsCallError);
     expect(get.code).toBe('NoSuchKey');
     expect(get.httpStatus).toBe(404);
-    expect(get.message).toMatch(/^S3 GetObject for s3:\/\/orders-archive\/nope\.csv \(us-east-1\) failed: NoSuchKey: .*Check that "s3:\/\/orders-archive\/nope\.csv" is spelled right/);
+    expect(get.message).toMatch(/^S3 GetObject for s3:\/\/orders-archive\/nope\.csv \(us-east-1\) failed: NoSuchKey: .*The S3 object "s3:\/\/orders-archive\/nope\.csv" was not found: check that it is spelled right/);
     const head = await api.send('s3', 'HeadObject', { Bucket: 'orders-archive', Key: 'nope.csv' }).catch((e) => e);
     expect(head.code).toBe('NotFound');
   });
