@@ -8,6 +8,8 @@ export interface PlanFile {
   /** What the plan is for; shown first in `plan` and `status`. */
   description?: string;
   region?: string;
+  /** Remote state: `s3://BUCKET/KEY` (src/remote-state); `--state` wins. Default: the local file. */
+  state?: { s3: string };
   vars?: Record<string, string>;
   /** SNS topic ARNs, or ${env.NAME} holding a webhook URL (src/notify). */
   notify?: string[];

@@ -45,7 +45,8 @@ const STEPS: StepTable = {
 };
 
 const NESTED: Record<string, Record<string, 'required' | 'optional'>> = {
-  '#': { version: 'required', name: 'required', description: 'optional', region: 'optional', vars: 'optional', notify: 'optional', steps: 'required' } satisfies Presence<PlanFile>,
+  '#': { version: 'required', name: 'required', description: 'optional', region: 'optional', state: 'optional', vars: 'optional', notify: 'optional', steps: 'required' } satisfies Presence<PlanFile>,
+  '#/properties/state': { s3: 'required' } satisfies Presence<NonNullable<PlanFile['state']>>,
   '#/$defs/instance': { class: 'required', id: 'optional', publiclyAccessible: 'optional' } satisfies Presence<InstanceSpec>,
   '#/$defs/connection': { host: 'required', port: 'optional', database: 'required', user: 'required', password: 'optional', ssl: 'optional' } satisfies Presence<ConnectionSpec>,
   '#/$defs/guard': { metric: 'required', on: 'required', below: 'optional', above: 'optional' } satisfies Presence<GuardSpec>,
