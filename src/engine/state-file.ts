@@ -8,8 +8,9 @@ import { writeFileAtomic } from './atomic-write.js';
 
 export const STATE_VERSION = 1;
 
-export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'awaiting-approval';
-export const STEP_STATUSES: readonly StepStatus[] = ['pending', 'running', 'succeeded', 'failed', 'awaiting-approval'];
+/** `rolled-back`: a freeze-writes step whose freeze the engine undid (a cutover rollback); it runs again next time. */
+export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'awaiting-approval' | 'rolled-back';
+export const STEP_STATUSES: readonly StepStatus[] = ['pending', 'running', 'succeeded', 'failed', 'awaiting-approval', 'rolled-back'];
 
 export interface StepError {
   code: string;
@@ -38,6 +39,42 @@ export interface ApprovalRecord {
   /** How: `--approve` on the command line, or a yes at the TTY prompt. */
   via: 'flag' | 'prompt';
   runId: string;
+  /** Where `approvedBy` came from (absent in state files written before named approvers). */
+  source?: ApproverSource;
+  /** Host the approval was given on. */
+  host?: string;
+  /** The GitHub Actions run it was given in, when it was. */
+  ciRun?: string;
+}
+
+/** Which identity an approval was recorded under (see src/engine/approval-gate.ts). */
+export type ApproverSource = 'AURORA_MIGRATE_APPROVER' | 'GITHUB_ACTOR' | 'os-user';
+
+/** A notification the run decided to send; recorded (persisted) before it is sent: at most once. */
+export interface NotificationRecord {
+  /** run id + event + step + attempt/progress: the same event never gets a second record. */
+  key: string;
+  event: string;
+  stepId?: string;
+  at: string;
+}
+
+/** The cutover window (DESIGN.md "Cutover"): opened by freeze-writes, closed at the point of no return or a rollback. */
+export interface CutoverRecord {
+  /** The freeze-writes step that opened it. */
+  openedBy: string;
+  runId: string;
+  openedAt: string;
+  frozenAt: string;
+  deadline: string;
+  /** open: frozen, nothing irreversible sent; committed: past the point of no return; rolling-back: undo not yet done. */
+  status: 'open' | 'committed' | 'rolling-back' | 'rolled-back';
+  pointOfNoReturn?: { stepId: string; at: string; what: string };
+  /** Why it was rolled back (the failure, the interrupt, or the deadline). */
+  reason?: string;
+  rolledBackAt?: string;
+  /** Windows of earlier attempts that were rolled back, oldest first. */
+  history?: Array<Omit<CutoverRecord, 'history'>>;
 }
 
 export interface StateFile {
@@ -52,6 +89,10 @@ export interface StateFile {
   /** Keyed by step id, in plan order. */
   steps: Record<string, StepState>;
   approvals: ApprovalRecord[];
+  /** Notifications already decided on (src/notify); absent until the first one. */
+  notifications?: NotificationRecord[];
+  /** The current (or last) cutover window, when the plan has a freeze-writes step that ran. */
+  cutover?: CutoverRecord;
 }
 
 export type ReadStateResult = { exists: false } | { exists: true; state: StateFile };
