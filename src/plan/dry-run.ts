@@ -38,7 +38,7 @@ export interface UnresolvedValue {
 }
 
 export interface PlanReview {
-  plan: { name: string; file: string; region?: string; steps: number };
+  plan: { name: string; file: string; description?: string; region?: string; steps: number };
   steps: ReviewStep[];
   /** ${env.…} values not set in the environment now (apply will need them). */
   unresolved: UnresolvedValue[];
@@ -81,7 +81,7 @@ export function dryRun(input: DryRunInput): PlanReview {
   });
 
   return {
-    plan: { name: plan.name, file: plan.file, ...(region ? { region } : {}), steps: plan.steps.length },
+    plan: { name: plan.name, file: plan.file, ...(plan.description !== undefined ? { description: plan.description } : {}), ...(region ? { region } : {}), steps: plan.steps.length },
     steps,
     unresolved: [...unresolved].map(([ref, ids]) => ({ ref, steps: [...ids] })),
   };

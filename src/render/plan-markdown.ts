@@ -15,6 +15,7 @@ export function renderPlanMarkdown(view: PlanView): string {
   const { plan } = view;
   const out: string[] = [];
   out.push(`## aurora-migrate plan ${code(plan.name)}`, '');
+  if (plan.description) out.push(plan.description.trim(), '');
   out.push(`File ${code(plan.file)} · ${plan.steps} step${plan.steps === 1 ? '' : 's'} · region ${plan.region ? code(plan.region) : 'from the AWS SDK configuration'}`);
   if (view.timeScale !== undefined) out.push('', `> **Time scale** \`AURORA_MIGRATE_TIME_SCALE=${view.timeScale}\`: every wait, poll interval and timeout is divided by ${view.timeScale}.`);
   if (view.state?.warning) out.push('', `> **State**: ${view.state.warning}`);

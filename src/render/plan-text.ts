@@ -1,7 +1,7 @@
 // `plan` as text: numbered steps, each with the AWS operations and their parameters, the SQL, the
 // waits with their longest duration, and the approval gates.
 import type { PlannedAction } from '../steps/step.js';
-import { paramValue, preflightSymbol, SERVICE_NAMES, waitLimits, type PlanView } from './plan-view.js';
+import { descriptionLines, metricQueryLine, paramValue, preflightSymbol, SERVICE_NAMES, waitLimits, type PlanView } from './plan-view.js';
 
 export function renderPlanText(view: PlanView, color = false): string {
   const bold = (s: string) => (color ? `\u001b[1m${s}\u001b[0m` : s);
@@ -9,6 +9,7 @@ export function renderPlanText(view: PlanView, color = false): string {
   const lines: string[] = [];
   const { plan } = view;
   lines.push(bold(`Plan ${plan.name}`) + ` (${plan.file}): ${plan.steps} step${plan.steps === 1 ? '' : 's'}, region ${plan.region ?? '(from the AWS SDK configuration)'}`);
+  if (plan.description) lines.push(...descriptionLines(plan.description, '  '));
   if (view.timeScale !== undefined) {
     lines.push(`Time scale: AURORA_MIGRATE_TIME_SCALE=${view.timeScale}: apply divides every wait, poll interval and timeout by ${view.timeScale}`);
   }
@@ -21,7 +22,7 @@ export function renderPlanText(view: PlanView, color = false): string {
     lines.push('');
     const status = step.status ? ` [${step.status}]` : '';
     lines.push(bold(`${i + 1}. ${step.id}`) + ` (${step.type})${status}`);
-    if (step.description) lines.push(`   ${step.description}`);
+    if (step.description) lines.push(...descriptionLines(step.description, '   '));
     if (step.error) lines.push(`   ! ${step.error}`);
     if (!step.error && step.actions.length === 0) lines.push(dim('   (this step type does not describe its actions yet)'));
     for (const action of step.actions) lines.push(...actionLines(action, view.timeScale));
@@ -40,7 +41,10 @@ function actionLines(a: PlannedAction, timeScale?: number): string[] {
   switch (a.kind) {
     case 'aws': {
       out.push(`   - ${SERVICE_NAMES[a.service] ?? a.service} ${a.operation}`);
-      for (const [k, v] of Object.entries(a.params)) out.push(`       ${k}: ${paramValue(v)}`);
+      for (const [k, v] of Object.entries(a.params)) {
+        if (k === 'MetricDataQueries' && Array.isArray(v)) out.push(`       ${k}:`, ...v.map((q) => `         - ${metricQueryLine(q)}`));
+        else out.push(`       ${k}: ${paramValue(v)}`);
+      }
       out.push(...note(a.note));
       break;
     }

@@ -38,6 +38,25 @@ export function paramValue(v: unknown): string {
   return JSON.stringify(v);
 }
 
+/**
+ * GetMetricData's MetricDataQueries as one line per query, for a reviewer:
+ * "lag: AWS/RDS RDSToAuroraPostgreSQLReplicaLag, DBInstanceIdentifier=orders-aurora-1, Maximum, period 60s".
+ * A query of another shape (an Expression) stays JSON.
+ */
+export function metricQueryLine(q: unknown): string {
+  const query = q as { Id?: unknown; MetricStat?: { Metric?: { Namespace?: unknown; MetricName?: unknown; Dimensions?: Array<{ Name?: unknown; Value?: unknown }> }; Period?: unknown; Stat?: unknown } };
+  const stat = query?.MetricStat;
+  if (!stat?.Metric || typeof stat.Metric.MetricName !== 'string') return JSON.stringify(q);
+  const dims = (stat.Metric.Dimensions ?? []).map((d) => `${String(d.Name)}=${String(d.Value)}`).join(' ');
+  const parts = [`${String(stat.Metric.Namespace)} ${stat.Metric.MetricName}`, dims, String(stat.Stat), `period ${String(stat.Period)}s`].filter(Boolean);
+  return `${String(query.Id)}: ${parts.join(', ')}`;
+}
+
+/** A free-text description as indented lines (a YAML block scalar may span several). */
+export function descriptionLines(text: string, indent: string): string[] {
+  return text.trim().split(/\r?\n/).map((l) => `${indent}${l}`.trimEnd());
+}
+
 /** "2 AWS calls, 1 SQL statement, 1 wait" for summary tables. */
 export function actionSummary(actions: readonly PlannedAction[]): string {
   const count = (kind: PlannedAction['kind']) => actions.filter((a) => a.kind === kind).length;

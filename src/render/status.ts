@@ -2,6 +2,7 @@
 // attempts, outputs, last error, warnings, a pending approval — plus who holds the run lock.
 import type { StepSummary } from '../engine/result.js';
 import { durationBetween, formatOutputs, pad, painter, statusWord } from './status-format.js';
+import { descriptionLines } from './plan-view.js';
 
 export interface StatusStep extends StepSummary {
   /** The plan's definition differs from the one that ran (apply would exit 4 if it succeeded). */
@@ -11,6 +12,8 @@ export interface StatusStep extends StepSummary {
 export interface StatusReport {
   version: 1;
   plan: string;
+  /** The plan's own description, when it has one. */
+  description?: string;
   planFile: string;
   stateFile: string;
   /** false: no state file yet, every step pending. */
@@ -32,6 +35,7 @@ export function renderStatusText(r: StatusReport, options: { color: boolean }): 
   } else {
     out.push(`plan ${paint('bold', r.plan)} (run ${r.runId?.slice(0, 8)}), state ${r.stateFile}, updated ${r.updatedAt}` + (r.finishedAt ? `, finished ${r.finishedAt}` : ''));
   }
+  if (r.description) out.push(...descriptionLines(r.description, '  '));
   if (r.timeScale !== undefined) out.push(paint('yellow', `AURORA_MIGRATE_TIME_SCALE=${r.timeScale}: waits are divided by ${r.timeScale} (rehearsal).`));
   if (r.lock) {
     const who = r.lock.pid !== undefined ? `pid ${r.lock.pid} on ${r.lock.host} (user ${r.lock.user}, since ${r.lock.since})` : 'an unknown process';

@@ -30,7 +30,7 @@ async function withReplica(options: StandinOptions = {}): Promise<number> {
   return s.aws.rds.instanceAvailableAt(s.aws.rds.instances.get(INSTANCE)!);
 }
 
-const polls = (progress: string[]) => progress.filter((p) => /^replica orders-aurora-1 lag /.test(p) && /min at or under/.test(p)).length;
+const polls = (progress: string[]) => progress.filter((p) => /^replica orders-aurora-1 lag /.test(p) && /minutes at or under/.test(p)).length;
 
 describe('lag-watch', () => {
   it('waits until 5 consecutive 1-minute datapoints are at or under maxLag, one GetMetricData per poll', async () => {
@@ -49,7 +49,8 @@ describe('lag-watch', () => {
     const doneAt = gmd.at(-1)!.at;
     expect(doneAt).toBeGreaterThanOrEqual(availableAt + 35 * MINUTE);
     expect(doneAt).toBeLessThanOrEqual(availableAt + 40 * MINUTE);
-    expect(r.progress.some((p) => /lag \d+(\.\d)?s \(falling \d+(\.\d)?s→\d+(\.\d)?s over \d+m\)/.test(p))).toBe(true);
+    expect(r.progress.some((p) => /lag \d+(\.\d)?s, 0\/5 minutes at or under 0s; falling \d+(\.\d)?s→\d+(\.\d)?s over \d+m/.test(p))).toBe(true);
+    expect(r.progress.some((p) => /lag 0s, [1-4]\/5 minutes at or under 0s \(\d\d:\d\d UTC was \d+(\.\d)?s, over 0s\)/.test(p))).toBe(true);
   });
 
   it('treats a missing datapoint as unknown: a gap restarts the count', async () => {
@@ -60,14 +61,14 @@ describe('lag-watch', () => {
     expect(r.error).toBeUndefined();
     // Five present zero minutes are only available after the gap minute.
     expect(s.aws.calls.filter('GetMetricData').at(-1)!.at).toBeGreaterThanOrEqual(gapStart + 6 * MINUTE + MINUTE);
-    expect(r.progress.some((p) => /missing \(unknown\)/.test(p))).toBe(true);
+    expect(r.progress.some((p) => /lag 0s, [0-4]\/5 minutes at or under 0s \(\d\d:\d\d UTC missing\)/.test(p))).toBe(true);
   });
 
   it('says the lag is unknown when there are no datapoints at all', async () => {
     await withReplica();
     s.aws.faults.metricGaps({ fraction: 1, metrics: ['RDSToAuroraPostgreSQLReplicaLag'] });
     const r = await s.run(lagWatch, watch({ timeout: '10m' }));
-    expect(r.error?.message).toMatch(/timed out after 10m .*last seen: replica orders-aurora-1 lag unknown \(no trend yet\), 0\/5 min at or under 0s; no lag datapoints yet \(unknown\)/);
+    expect(r.error?.message).toMatch(/timed out after 10m .*last seen: replica orders-aurora-1 lag unknown, 0\/5 minutes at or under 0s \(no datapoints yet: unknown, never zero\)/);
   });
 
   it('fails when a guard trips, naming metric, value and threshold in human sizes', async () => {

@@ -20,7 +20,7 @@ export async function buildStatusReport(plan: Plan, planArg: string, statePath: 
     const changed = ran && ran.status !== 'pending' && ran.hash !== stepContentHash(plan.steps.find((p) => p.id === s.id)!);
     return changed ? { ...s, changedSinceRun: true } : s;
   });
-  const report: StatusReport = { version: 1, plan: plan.name, planFile: planArg, stateFile: statePath, exists: !!state, steps };
+  const report: StatusReport = { version: 1, plan: plan.name, ...(plan.description !== undefined ? { description: plan.description } : {}), planFile: planArg, stateFile: statePath, exists: !!state, steps };
   if (state) {
     report.runId = state.runId;
     report.updatedAt = state.updatedAt;

@@ -8,6 +8,7 @@ import type { DescribeEnv, PlannedAction, StepContext, StepModule } from '../ste
 import { describeGuard, guardsOf, lagWatchQueries, trippedGuard } from '../../rds/guards.js';
 import { fmtSeconds, judgeLag, metricDataParams, MINUTE, seriesById, WINDOW_MARGIN_MS } from '../../rds/metrics.js';
 import { lagWatchPreflight } from './preflight.js';
+import { lagWindowText } from './window-text.js';
 
 /** Never poll CloudWatch faster than this against real AWS (1-minute metrics). */
 export const MIN_METRIC_POLL_MS = 30_000;
@@ -75,10 +76,10 @@ export const lagWatch: StepModule<LagWatchSpec> = {
         const series = seriesById(out);
         const trip = trippedGuard(guards, series, ctx.stepId);
         if (trip) throw new StepFailed(ctx.stepId, trip);
-        const v = judgeLag(series.get('lag') ?? [], s.maxLagSeconds, s.needed);
+        const points = series.get('lag') ?? [];
+        const v = judgeLag(points, s.maxLagSeconds, s.needed);
         if (v.satisfied) return { done: true, value: v };
-        const current = v.current === undefined ? 'unknown' : fmtSeconds(v.current);
-        return { done: false, detail: `replica ${spec.replica} lag ${current} (${v.trend}), ${v.goodMinutes}/${v.needed} min at or under ${fmtSeconds(s.maxLagSeconds)}${v.reason ? `; ${v.reason}` : ''}` };
+        return { done: false, detail: lagWindowText(spec.replica, points, v, s.maxLagSeconds) };
       },
     });
     ctx.progress(`replica ${spec.replica} lag ${fmtSeconds(verdict.current ?? 0)} for ${verdict.needed} consecutive minute(s)`);
