@@ -54,6 +54,7 @@ const OUTCOME_EXIT: Readonly<Record<ApplyOutcome, ExitCode>> = {
   'awaiting-approval': ExitCode.AwaitingApproval,
   failed: ExitCode.Failed,
   interrupted: ExitCode.Interrupted,
+  'rolled-back': ExitCode.Failed,
 };
 
 /** The exit code for how an apply ended. */

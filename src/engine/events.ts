@@ -14,6 +14,7 @@ export type EngineEvent =
   | { type: 'approval-needed'; stepId: string; message: string }
   | { type: 'approval'; stepId: string; approvedBy: string; approvedAt: string; via: 'flag' | 'prompt' }
   | { type: 'step-end'; stepId: string; status: StepStatus; interrupted: boolean; durationMs: number; error?: StepError }
+  | { type: 'cutover'; state: 'opened' | 'point-of-no-return' | 'rolling-back' | 'rolled-back' | 'rollback-failed'; stepId: string; detail: string; deadline?: string }
   | { type: 'run-end'; result: ApplyResult };
 
 export type EngineListener = (event: EngineEvent) => void;

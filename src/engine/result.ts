@@ -1,9 +1,10 @@
 // The data `apply` returns (and `--format json` prints): what happened in this invocation, and where
 // every step of the plan stands now.
 import type { Plan } from '../plan/types.js';
-import type { StateFile, StepError, StepStatus } from './state-file.js';
+import type { CutoverRecord, StateFile, StepError, StepStatus } from './state-file.js';
 
-export type ApplyOutcome = 'succeeded' | 'until' | 'awaiting-approval' | 'failed' | 'interrupted';
+/** `rolled-back`: a failure or the deadline inside the cutover window; the freeze was undone (an interrupt there stays `interrupted`). */
+export type ApplyOutcome = 'succeeded' | 'until' | 'awaiting-approval' | 'failed' | 'interrupted' | 'rolled-back';
 
 export interface StepSummary {
   id: string;
@@ -32,6 +33,8 @@ export interface ApplyResult {
   awaitingApproval?: { stepId: string; message: string };
   failed?: { stepId: string; error: StepError };
   until?: string;
+  /** The cutover window as this invocation left it (when the plan has one that opened). */
+  cutover?: Omit<CutoverRecord, 'history'>;
   warnings: string[];
 }
 

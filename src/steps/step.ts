@@ -60,6 +60,11 @@ export interface StepContext<C = Record<string, unknown>> {
   runId: string;
   /** The open cutover window, when a freeze-writes step before this one opened one (DESIGN.md "Cutover"). */
   cutover?: CutoverHandle;
+  /**
+   * For a step that opens a cutover window (freeze-writes): call before the first change to the
+   * source, with the freeze time and deadline. Recorded in the state (persisted); idempotent.
+   */
+  openCutoverWindow?(window: { frozenAt: string; deadline: string }): Promise<void>;
 }
 
 /**

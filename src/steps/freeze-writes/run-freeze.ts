@@ -29,7 +29,7 @@ export interface FreezeCheckpoint {
   [key: string]: unknown;
 }
 
-type Ctx = Pick<StepContext, 'stepId' | 'db' | 'signal' | 'event' | 'progress' | 'warn' | 'clock' | 'poll'> & {
+type Ctx = Pick<StepContext, 'stepId' | 'db' | 'signal' | 'event' | 'progress' | 'warn' | 'clock' | 'poll' | 'openCutoverWindow'> & {
   checkpoint: { get(): Record<string, unknown> | undefined; set(v: Record<string, unknown>): Promise<void> };
 };
 
@@ -87,6 +87,8 @@ export async function runFreeze(spec: FreezeWritesSpec, ctx: Ctx): Promise<Recor
       cp = { previous, frozenAt: frozenAt.toISOString(), windowEndsAt: new Date(frozenAt.getTime() + windowMs(spec)).toISOString() };
       await ctx.checkpoint.set(cp); // before the first ALTER: the previous settings are never lost
     }
+    // The window opens before the first change to the source, so a rollback covers every one.
+    await ctx.openCutoverWindow?.({ frozenAt: cp.frozenAt!, deadline: cp.windowEndsAt! });
     for (const d of databases) await sql(freezeSql(d));
     ctx.event('cutover-window-opened', { frozenAt: cp.frozenAt, windowEndsAt: cp.windowEndsAt, databases });
 

@@ -1,0 +1,291 @@
+// The cutover window (DESIGN.md "Cutover"). A freeze-writes step opens it before its first change
+// to the source; it closes at the point of no return (a step calls crossPointOfNoReturn right before
+// the irreversible request: the promotion, or on the snapshot route the DNS change) or at a rollback.
+//
+// Rules, for a live run and for a resume alike:
+// - Before the point of no return, a failure, an interrupt, an unapproved gate or the deadline undoes
+//   the freeze (the freeze step's undo), records `rolled-back`, and the run stops (exit 2; 130 when
+//   interrupted). Steps of the window are reset so that the next apply starts the cutover afresh.
+// - After it, nothing is rolled back: a failure says where source and target stand; apply goes on.
+// - A resume of an open window whose deadline passed rolls back at once; a rollback that could not
+//   finish is retried first.
+import type { StepSpec } from '../plan/types.js';
+import type { CutoverHandle, StepContext } from '../steps/step.js';
+import { Interrupted, Locked, UsageError, WindowExpired } from '../errors.js';
+import { formatDuration } from '../plan/units.js';
+import type { CutoverRecord, StepError } from './state-file.js';
+import type { RunEnding, RunSession } from './run-session.js';
+import { contextFor, resolveForRun, toStepError, type StepHooks, type StepOutcome } from './run-step.js';
+
+/** How long the undo of a freeze may take before the rollback is reported as failed. */
+const UNDO_TIMEOUT_MS = 120_000;
+
+/** Step types whose irreversible request is the cutover's point of no return. */
+const PONR_TYPES = new Set(['promote', 'switch-endpoint']);
+
+/** The ids of the steps inside the window: from the freeze to the step before the first point-of-no-return step. */
+export function windowStepIds(plan: { steps: readonly Pick<StepSpec, 'id' | 'type'>[] }): string[] {
+  const start = plan.steps.findIndex((s) => s.type === 'freeze-writes');
+  if (start < 0) return [];
+  const ids: string[] = [];
+  for (const s of plan.steps.slice(start)) {
+    if (PONR_TYPES.has(s.type)) break;
+    ids.push(s.id);
+  }
+  return ids;
+}
+
+/** `--until` inside the window would leave the source frozen with no run watching the deadline. */
+export function checkUntilOutsideWindow(plan: { name: string; steps: readonly Pick<StepSpec, 'id' | 'type'>[] }, until: string | undefined): void {
+  if (until === undefined) return;
+  const inside = windowStepIds(plan);
+  if (!inside.includes(until)) return;
+  throw new UsageError(
+    `--until "${until}" would stop the run inside the cutover window (steps ${inside.join(', ')}), with writes frozen on the source and no run watching the deadline. ` +
+      `Stop before the freeze (--until a step before "${inside[0]}") or run through the point of no return.`,
+  );
+}
+
+export interface CutoverControl {
+  hooks: StepHooks;
+  /** Before the first step: finish an interrupted rollback, or roll back a window whose deadline passed. */
+  onResume(): Promise<RunEnding | undefined>;
+  /** Before a step starts: the deadline may have passed between steps. */
+  beforeStep(spec: StepSpec, index: number): Promise<RunEnding | undefined>;
+  /** After a step ended other than succeeded: roll back inside the window; say where things stand after it. */
+  afterStep(spec: StepSpec, index: number, outcome: StepOutcome): Promise<RunEnding | undefined>;
+  /** The window as the run leaves it, for the result. */
+  summary(): Omit<CutoverRecord, 'history'> | undefined;
+  dispose(): void;
+}
+
+export function cutoverControl(session: RunSession): CutoverControl {
+  const { st, plan, log } = session;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const now = () => session.clock.now();
+  const isOpen = () => st.cutover?.status === 'open' && st.cutover.runId === st.runId;
+  const expired = (c: CutoverRecord) => now() >= Date.parse(c.deadline);
+
+  const disarm = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+  };
+  const arm = () => {
+    disarm();
+    const c = st.cutover;
+    if (!c || c.status !== 'open') return;
+    // Real milliseconds: the deadline is on the tool's own clock, which the time scale does not touch.
+    const ms = Math.max(0, Date.parse(c.deadline) - now());
+    timer = setTimeout(() => {
+      if (isOpen() && !session.controller.signal.aborted) {
+        session.controller.abort(new WindowExpired(`the cutover window's deadline ${c.deadline} passed before the point of no return`));
+      }
+    }, ms);
+    timer.unref?.();
+  };
+
+  const handleFor = (stepId: string): CutoverHandle | undefined => {
+    const c = st.cutover;
+    if (!c || c.runId !== st.runId || (c.status !== 'open' && c.status !== 'committed')) return undefined;
+    return {
+      get openedBy() {
+        return c.openedBy;
+      },
+      get frozenAt() {
+        return c.frozenAt;
+      },
+      get deadline() {
+        return c.deadline;
+      },
+      get pointOfNoReturn() {
+        return c.pointOfNoReturn;
+      },
+      async crossPointOfNoReturn(what: string) {
+        if (c.status === 'committed') return;
+        if (session.controller.signal.aborted) throw new Interrupted('interrupted before the point of no return');
+        if (expired(c)) {
+          const err = new WindowExpired(`the cutover window's deadline ${c.deadline} passed before ${what}`);
+          session.controller.abort(err);
+          throw err;
+        }
+        const crossing = { stepId, at: session.iso(), what };
+        c.pointOfNoReturn = crossing;
+        c.status = 'committed';
+        try {
+          await session.persist();
+        } catch (err) {
+          delete c.pointOfNoReturn;
+          c.status = 'open';
+          throw err;
+        }
+        disarm();
+        log.append({ type: 'cutover-point-of-no-return', ...crossing, frozenAt: c.frozenAt, deadline: c.deadline });
+        session.emit({ type: 'cutover', state: 'point-of-no-return', stepId, detail: `point of no return: ${what} (${formatDuration(Date.parse(crossing.at) - Date.parse(c.frozenAt))} after the freeze); from here the plan only goes forward` });
+      },
+    };
+  };
+
+  const open = async (stepId: string, w: { frozenAt: string; deadline: string }) => {
+    const c = st.cutover;
+    if (c && c.runId === st.runId && c.openedBy === stepId && c.frozenAt === w.frozenAt && (c.status === 'open' || c.status === 'committed')) {
+      arm();
+      return;
+    }
+    const history = [...(c?.history ?? []), ...(c ? [withoutHistory(c)] : [])];
+    st.cutover = { openedBy: stepId, runId: st.runId, openedAt: session.iso(), frozenAt: w.frozenAt, deadline: w.deadline, status: 'open', ...(history.length ? { history } : {}) };
+    await session.persist();
+    log.append({ type: 'cutover-window-opened', stepId, frozenAt: w.frozenAt, deadline: w.deadline });
+    session.emit({ type: 'cutover', state: 'opened', stepId, deadline: w.deadline, detail: `cutover window open: writes are being frozen; deadline ${w.deadline}` });
+    arm();
+  };
+
+  /** Undoes the freeze; true when the source has its previous settings back. */
+  const rollBack = async (reason: string, failedStep?: string): Promise<{ ok: true } | { ok: false; error: StepError }> => {
+    const c = st.cutover!;
+    disarm();
+    c.status = 'rolling-back';
+    c.reason = reason;
+    log.append({ type: 'cutover-rollback', stepId: c.openedBy, reason });
+    session.emit({ type: 'cutover', state: 'rolling-back', stepId: c.openedBy, detail: `rolling back the cutover: ${reason}` });
+    await session.persist();
+    const spec = plan.steps.find((s) => s.id === c.openedBy);
+    const module = spec && session.deps.registry[spec.type];
+    try {
+      if (!spec || !module?.undo) throw new Error(`step "${c.openedBy}" cannot be undone by this build of aurora-migrate`);
+      const s = st.steps[spec.id];
+      const undoAbort = new AbortController();
+      const undoTimer = setTimeout(() => undoAbort.abort(new Error('undo timed out')), UNDO_TIMEOUT_MS);
+      try {
+        await module.undo(resolveForRun(session, spec), contextFor(session, spec, s, undoAbort.signal));
+      } finally {
+        clearTimeout(undoTimer);
+      }
+      c.status = 'rolled-back';
+      c.rolledBackAt = session.iso();
+      s.finishedAt = c.rolledBackAt;
+      session.setStatus(spec.id, s, 'rolled-back', { reason });
+      resetWindowSteps(spec.id, failedStep);
+      log.append({ type: 'cutover-rolled-back', stepId: spec.id, reason, at: c.rolledBackAt });
+      session.emit({ type: 'cutover', state: 'rolled-back', stepId: spec.id, detail: `rolled back: writes are back on the source and nothing was promoted (${reason})` });
+      await session.persist();
+      return { ok: true };
+    } catch (err) {
+      const error = toStepError(c.openedBy, err);
+      log.append({ type: 'cutover-rollback-failed', stepId: c.openedBy, ...error });
+      session.emit({ type: 'cutover', state: 'rollback-failed', stepId: c.openedBy, detail: error.message });
+      await session.persist().catch(() => undefined);
+      return { ok: false, error };
+    }
+  };
+
+  /** After a rollback the window's steps start over: their checkpoints describe a cutover that did not happen. */
+  const resetWindowSteps = (freezeId: string, failedStep?: string) => {
+    const ids = plan.steps.map((s) => s.id);
+    for (const id of ids.slice(ids.indexOf(freezeId) + 1)) {
+      const s = st.steps[id];
+      if (s.status === 'pending') continue;
+      delete s.checkpoint;
+      delete s.outputs;
+      if (id === failedStep && s.status === 'failed') continue; // keeps its error for status
+      session.setStatus(id, s, 'pending', { reason: 'cutover rolled back' });
+    }
+  };
+
+  const rolledBackEnding = async (reason: string, interrupted: boolean, failedStep?: string, failure?: StepError): Promise<RunEnding> => {
+    const r = await rollBack(reason, failedStep);
+    const databases = frozenDatabases();
+    if (!r.ok) {
+      const message =
+        `the cutover stopped before the point of no return (${reason}), and undoing the freeze failed: ${r.error.message} ` +
+        `The source databases ${databases} may still be read-only. Run apply again to retry the rollback, or restore them by hand ` +
+        `(ALTER DATABASE <name> RESET default_transaction_read_only, or SET it back to the value in the state's "${st.cutover!.openedBy}" checkpoint).`;
+      return { outcome: interrupted ? 'interrupted' : 'failed', failed: { stepId: st.cutover!.openedBy, error: { code: 'ROLLBACK_FAILED', message } } };
+    }
+    const message =
+      `rolled back: ${reason}. Writes are back on the source (${databases} have their previous settings) and nothing was promoted. ` +
+      `Fix the cause, then run apply again to start the cutover afresh.`;
+    return {
+      outcome: interrupted ? 'interrupted' : 'rolled-back',
+      failed: { stepId: failedStep ?? st.cutover!.openedBy, error: { code: failure?.code ?? 'ROLLED_BACK', message: failure ? `${failure.message} — ${message}` : message } },
+    };
+  };
+
+  const frozenDatabases = () => {
+    const spec = plan.steps.find((s) => s.id === st.cutover?.openedBy) as { databases?: string[] } | undefined;
+    return spec?.databases?.length ? spec.databases.join(', ') : 'the frozen databases';
+  };
+
+  return {
+    hooks: {
+      decorate(ctx: StepContext, spec: StepSpec) {
+        const module = session.deps.registry[spec.type];
+        if (module?.opensCutoverWindow) {
+          ctx.openCutoverWindow = (w) => open(spec.id, w);
+          return;
+        }
+        const handle = handleFor(spec.id);
+        if (handle) ctx.cutover = handle;
+      },
+    },
+
+    async onResume() {
+      const c = st.cutover;
+      if (!c || c.runId !== st.runId) return undefined;
+      if (c.status === 'rolling-back') {
+        return rolledBackEnding(`${c.reason ?? 'an earlier run'} (the rollback was interrupted and is finished now)`, false);
+      }
+      if (c.status !== 'open') return undefined;
+      if (expired(c)) {
+        return rolledBackEnding(`the cutover window's deadline ${c.deadline} passed while no run was active`, false);
+      }
+      session.emit({ type: 'warning', message: `resuming inside the cutover window: ${formatDuration(Date.parse(c.deadline) - now())} left before the deadline ${c.deadline}` });
+      arm();
+      return undefined;
+    },
+
+    async beforeStep(spec) {
+      const c = st.cutover;
+      if (!isOpen() || !c || spec.id === c.openedBy) return undefined;
+      if (!expired(c)) return undefined;
+      return rolledBackEnding(`the cutover window's deadline ${c.deadline} passed before step "${spec.id}" could start`, false);
+    },
+
+    async afterStep(spec, _index, outcome) {
+      const c = st.cutover;
+      if (outcome.status === 'succeeded' || !c || c.runId !== st.runId) return undefined;
+      if (session.controller.signal.reason instanceof Locked) return undefined; // another run owns the state now
+      if (c.status === 'committed' && outcome.status === 'failed') {
+        const note =
+          ` The cutover passed its point of no return at ${c.pointOfNoReturn!.at} (${c.pointOfNoReturn!.what}): nothing is rolled back, ` +
+          `the source databases ${frozenDatabases()} stay read-only, and the target is where "${c.pointOfNoReturn!.stepId}" left it. Fix the cause, then run apply again to go forward.`;
+        const s = st.steps[spec.id];
+        if (s.error && !s.error.message.includes('point of no return at')) s.error.message += note;
+        await session.persist();
+        return { outcome: 'failed', failed: { stepId: spec.id, error: s.error ?? { ...outcome.error, message: outcome.error.message + note } } };
+      }
+      if (c.status !== 'open') return undefined;
+      const reason = session.controller.signal.reason;
+      if (outcome.status === 'interrupted') {
+        if (reason instanceof WindowExpired) return rolledBackEnding(reason.message, false, spec.id);
+        return rolledBackEnding(`the run was interrupted in step "${spec.id}"`, true, spec.id);
+      }
+      if (outcome.status === 'awaiting-approval') {
+        return rolledBackEnding(`approval step "${spec.id}" inside the cutover window was not approved`, false, spec.id);
+      }
+      if (outcome.cause instanceof WindowExpired) return rolledBackEnding(outcome.cause.message, false, spec.id, outcome.error);
+      return rolledBackEnding(`step "${spec.id}" failed`, false, spec.id, outcome.error);
+    },
+
+    summary() {
+      return st.cutover && st.cutover.runId === st.runId ? withoutHistory(st.cutover) : undefined;
+    },
+
+    dispose: disarm,
+  };
+}
+
+function withoutHistory(c: CutoverRecord): Omit<CutoverRecord, 'history'> {
+  const { history: _h, ...rest } = c;
+  return rest;
+}
+
