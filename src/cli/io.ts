@@ -31,4 +31,6 @@ export interface ApplyOptions extends GlobalOptions {
   approve: string[];
   until?: string;
   yes: boolean;
+  /** --take-over: take a stale remote (S3) lease from another machine. */
+  takeOver?: boolean;
 }

@@ -16,7 +16,7 @@ const EXAMPLES = `Examples:
 
 function common(cmd: Command, formats: string[] = ['text', 'json']): Command {
   return cmd
-    .option('--state <path>', 'state file (default .aurora-migrate/<plan name>.state.json)')
+    .option('--state <path>', 'state file, or s3://BUCKET/KEY for shared remote state (default: the plan\'s state.s3, else .aurora-migrate/<plan name>.state.json)')
     .addOption(new Option('--format <format>', 'output format').choices(formats).default('text'))
     .option('--region <region>', 'AWS region (overrides the plan and the SDK chain)')
     .option('--profile <profile>', 'AWS shared-config profile')
@@ -68,10 +68,11 @@ export function buildProgram(io: Io, run: (code: Promise<number>) => void): Comm
     .option('--approve <step>', 'approve this approval step (repeatable)', collect, [])
     .option('--until <step>', 'stop after this step')
     .option('--yes', 'answer interactive confirmations (never approves an approval step)', false)
-    .addHelpText('after', '\nExamples:\n  $ aurora-migrate apply plans/orders.yaml --until catch-up\n  $ aurora-migrate apply plans/orders.yaml --approve cutover\n\n' + EXIT_CODE_HELP)
+    .option('--take-over', 'take over a remote (S3) lease whose heartbeat stopped 30s ago, e.g. of a lost CI runner (recorded; a live lease is never taken)', false)
+    .addHelpText('after', '\nExamples:\n  $ aurora-migrate apply plans/orders.yaml --until catch-up\n  $ aurora-migrate apply plans/orders.yaml --approve cutover\n  $ aurora-migrate apply plans/orders.yaml --state s3://team-migrations/orders-to-aurora --take-over\n\n' + EXIT_CODE_HELP)
     .action(async (file: string, raw) => {
       const { runApply } = await import('./commands/apply.js');
-      run(runApply(file, { ...globals(raw), approve: raw.approve as string[], until: raw.until as string | undefined, yes: Boolean(raw.yes) }, io));
+      run(runApply(file, { ...globals(raw), approve: raw.approve as string[], until: raw.until as string | undefined, yes: Boolean(raw.yes), takeOver: Boolean(raw.takeOver) }, io));
     });
 
   common(program.command('status').argument('<plan>', 'plan file').description('what the state file says, step by step'))

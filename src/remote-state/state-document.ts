@@ -39,10 +39,12 @@ export function parseStateDocument(text: string, where: string, planName?: strin
 function shapeProblem(data: unknown): string | 'newer' | undefined {
   if (!data || typeof data !== 'object' || Array.isArray(data)) return 'not a JSON object';
   const d = data as Record<string, unknown>;
-  if (typeof d.version === 'number' && d.version > STATE_VERSION) return 'newer';
-  if (d.version !== STATE_VERSION) return `version is ${JSON.stringify(d.version)}, expected ${STATE_VERSION}`;
+  // Another tool's document first (a Terraform state has "version": 4 too): only something shaped
+  // like ours can be "newer".
   if (typeof d.plan !== 'string') return 'no plan name';
   if (typeof d.runId !== 'string') return 'no runId';
+  if (typeof d.version === 'number' && d.version > STATE_VERSION) return 'newer';
+  if (d.version !== STATE_VERSION) return `version is ${JSON.stringify(d.version)}, expected ${STATE_VERSION}`;
   if (!d.steps || typeof d.steps !== 'object' || Array.isArray(d.steps)) return 'no steps';
   for (const [id, s] of Object.entries(d.steps as Record<string, unknown>)) {
     const step = s as Partial<StepState> | null;

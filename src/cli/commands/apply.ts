@@ -22,6 +22,7 @@ import { plainProgress } from '../../render/progress-plain.js';
 import { renderApplyResult } from '../../render/apply-result.js';
 import { diagnosticsDocument, formatDiagnostics } from '../../render/diagnostics.js';
 import { askApproval } from '../../render/progress-prompt.js';
+import { runStorageFor } from '../run-storage-for.js';
 import type { ApprovalPrompt } from '../../engine/approval-gate.js';
 
 /** What tests (and the test-only CLI entry) may replace; production passes nothing. */
@@ -91,6 +92,12 @@ async function applyLoaded(file: string, plan: Plan, opts: ApplyOptions, io: Io,
     io.stderr.write(`${bar}\nWARNING: ${timeScale.warning}\n${bar}\n`);
   }
   const statePath = defaultStatePath(plan.name, io.cwd, opts.state);
+  const chosen = runStorageFor(plan, opts, io);
+  if (opts.takeOver && !chosen.s3) {
+    throw new UsageError(
+      `--take-over is for remote (S3) state, where a lost machine's lease stays behind. With a local state file, apply takes over a lock whose process is gone by itself; break a stale one with: aurora-migrate unlock ${file}`,
+    );
+  }
   const now = overrides.engine?.clock?.now ?? (() => Date.now());
 
   const controller = new AbortController();
@@ -111,6 +118,8 @@ async function applyLoaded(file: string, plan: Plan, opts: ApplyOptions, io: Io,
   };
   const aws = overrides.aws ?? lazyAwsApi({ region: opts.region ?? plan.region, profile: opts.profile, env: io.env as Record<string, string | undefined> });
   try {
+    const versioning = await chosen.s3?.versioningWarning();
+    if (versioning) io.stderr.write(`warning: ${versioning}\n`);
     const result = await applyPlan(
       { plan, statePath, approve: opts.approve, until: opts.until, env: io.env, region: opts.region },
       {
@@ -121,6 +130,8 @@ async function applyLoaded(file: string, plan: Plan, opts: ApplyOptions, io: Io,
         signal: controller.signal,
         listeners,
         prompt: interactive ? prompt : undefined,
+        ...(chosen.s3 ? { runStorage: chosen.storage } : {}),
+        ...(opts.takeOver ? { takeOver: true } : {}),
         ...overrides.engine,
       },
     );
@@ -137,6 +148,7 @@ async function applyLoaded(file: string, plan: Plan, opts: ApplyOptions, io: Io,
     await listr?.done();
     removeSignals();
     (aws as { close?(): void }).close?.();
+    chosen.close();
   }
 }
 

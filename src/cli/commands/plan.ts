@@ -8,6 +8,7 @@ import { dryRun, type KnownStep } from '../../plan/dry-run.js';
 import type { Plan } from '../../plan/types.js';
 import { steps as registry } from '../../steps/index.js';
 import { defaultStatePath, readState } from '../../engine/state-file.js';
+import { runStorageFor } from '../run-storage-for.js';
 import { timeScaleFromEnv } from '../../engine/time-scale.js';
 import { diagnosticsDocument, formatDiagnostics } from '../../render/diagnostics.js';
 import { renderPlanJson } from '../../render/plan-json.js';
@@ -61,11 +62,22 @@ function readTimeScale(io: Io): { scale?: number; warning?: string } {
 
 /** Statuses and known outputs from the state file; a file that cannot be used is ignored with a warning. */
 async function readKnownSteps(plan: Plan, opts: PlanOptions, io: Io): Promise<{ known: Record<string, KnownStep>; state: NonNullable<PlanView['state']> }> {
-  const absolute = defaultStatePath(plan.name, io.cwd, opts.state);
-  const shown = relative(io.cwd, absolute);
-  const path = shown && !shown.startsWith('..') && !isAbsolute(shown) ? shown : absolute;
+  // Remote state (s3://…): one GetObject, the only network call `plan` makes without --preflight.
+  let chosen: ReturnType<typeof runStorageFor> | undefined;
+  let path: string;
   try {
-    const read = await readState(absolute, plan.name);
+    chosen = runStorageFor(plan, opts, io);
+  } catch (err) {
+    return { known: {}, state: { path: opts.state ?? plan.state?.s3 ?? '', found: false, warning: `the state was ignored: ${(err as Error).message}` } };
+  }
+  if (chosen.s3) path = chosen.storage.location;
+  else {
+    const absolute = defaultStatePath(plan.name, io.cwd, opts.state);
+    const shown = relative(io.cwd, absolute);
+    path = shown && !shown.startsWith('..') && !isAbsolute(shown) ? shown : absolute;
+  }
+  try {
+    const read = chosen.s3 ? await chosen.storage.read(plan.name) : await readState(defaultStatePath(plan.name, io.cwd, opts.state), plan.name);
     if (!read.exists) return { known: {}, state: { path, found: false } };
     const known: Record<string, KnownStep> = {};
     for (const step of plan.steps) {
@@ -75,6 +87,8 @@ async function readKnownSteps(plan: Plan, opts: PlanOptions, io: Io): Promise<{ 
     return { known, state: { path, found: true } };
   } catch (err) {
     return { known: {}, state: { path, found: false, warning: `the state file was ignored: ${(err as Error).message}` } };
+  } finally {
+    chosen.close();
   }
 }
 

@@ -4,16 +4,19 @@ import type { GlobalOptions, Io } from '../io.js';
 import { useColor } from '../io.js';
 import { ExitCode } from '../exit-codes.js';
 import type { Plan } from '../../plan/types.js';
-import { defaultStatePath, readState } from '../../engine/state-file.js';
+import { localRunStorage, type RunStorage } from '../../engine/run-storage.js';
 import { summarizeSteps } from '../../engine/result.js';
 import { stepContentHash } from '../../engine/hash.js';
-import { inspectLease } from '../../engine/lock.js';
 import { timeScaleFromEnv } from '../../engine/time-scale.js';
 import { renderStatusText, type StatusReport } from '../../render/status.js';
 import { loadPlanOrReport, type ApplyOverrides } from './apply.js';
+import { runStorageFor } from '../run-storage-for.js';
 
-export async function buildStatusReport(plan: Plan, planArg: string, statePath: string, env: Io['env']): Promise<StatusReport> {
-  const read = await readState(statePath, plan.name);
+/** `where`: the RunStorage (local file or S3), or a local state file's path. */
+export async function buildStatusReport(plan: Plan, planArg: string, where: RunStorage | string, env: Io['env']): Promise<StatusReport> {
+  const storage = typeof where === 'string' ? localRunStorage(where) : where;
+  const statePath = storage.location;
+  const read = await storage.read(plan.name);
   const state = read.exists ? read.state : undefined;
   const steps = summarizeSteps(plan, state).map((s) => {
     const ran = state?.steps[s.id];
@@ -26,7 +29,7 @@ export async function buildStatusReport(plan: Plan, planArg: string, statePath: 
     report.updatedAt = state.updatedAt;
     if (state.finishedAt) report.finishedAt = state.finishedAt;
   }
-  const lease = await inspectLease(statePath);
+  const lease = await storage.inspectLease();
   if (lease) {
     const h = lease.holder;
     report.lock = { ...(h ? { host: h.host, pid: h.pid, user: h.user, since: h.since } : {}), heartbeatAgeMs: Math.round(lease.heartbeatAgeMs), stale: lease.stale || lease.holderGone };
@@ -48,7 +51,13 @@ export async function buildStatusReport(plan: Plan, planArg: string, statePath: 
 export async function runStatus(file: string, opts: GlobalOptions, io: Io, overrides: Pick<ApplyOverrides, 'loadPlan'> = {}): Promise<number> {
   const plan = await loadPlanOrReport(file, io, overrides.loadPlan, opts);
   if (typeof plan === 'number') return plan;
-  const report = await buildStatusReport(plan, file, defaultStatePath(plan.name, io.cwd, opts.state), io.env);
+  const chosen = runStorageFor(plan, opts, io);
+  let report: StatusReport;
+  try {
+    report = await buildStatusReport(plan, file, chosen.storage, io.env);
+  } finally {
+    chosen.close();
+  }
   if (opts.format === 'json') io.stdout.write(JSON.stringify(report, null, 2) + '\n');
   else io.stdout.write(renderStatusText(report, { color: useColor(io, opts, 'stdout') }));
   return ExitCode.Ok;

@@ -1,0 +1,38 @@
+// Which RunStorage a command uses (DESIGN.md "Remote state (S3)"): `--state s3://BUCKET/KEY`, else
+// `--state PATH` (a local file), else the plan's `state: { s3: … }`, else the default local file
+// `.aurora-migrate/<plan name>.state.json` under the current folder. The flag always wins.
+import type { AwsApi } from '../aws/api.js';
+import type { Plan } from '../plan/types.js';
+import { lazyAwsApi } from '../engine/adapters.js';
+import { localRunStorage, type RunStorage } from '../engine/run-storage.js';
+import { defaultStatePath } from '../engine/state-file.js';
+import { isS3Url, parseS3Url } from '../remote-state/s3-location.js';
+import { s3RunStorage, type S3RunStorage } from '../remote-state/s3-run-storage.js';
+import type { GlobalOptions, Io } from './io.js';
+
+export interface ChosenStorage {
+  storage: RunStorage;
+  /** Set when the state is in S3. */
+  s3?: S3RunStorage;
+  /** Stops timers and closes the AWS client this created (not one passed in). */
+  close(): void;
+}
+
+export function runStorageFor(plan: Plan, opts: Pick<GlobalOptions, 'state' | 'region' | 'profile'>, io: Io, aws?: AwsApi): ChosenStorage {
+  const fromFlag = opts.state !== undefined && isS3Url(opts.state);
+  const url = fromFlag ? opts.state : opts.state === undefined ? plan.state?.s3 : undefined;
+  if (url === undefined) {
+    return { storage: localRunStorage(defaultStatePath(plan.name, io.cwd, opts.state)), close: () => undefined };
+  }
+  const location = parseS3Url(url, fromFlag ? '--state' : `the plan's state.s3`);
+  const own = aws ? undefined : lazyAwsApi({ region: opts.region ?? plan.region, profile: opts.profile, env: io.env as Record<string, string | undefined> });
+  const s3 = s3RunStorage({ aws: aws ?? own!, location, env: io.env });
+  return {
+    storage: s3,
+    s3,
+    close() {
+      s3.close();
+      own?.close();
+    },
+  };
+}
