@@ -5,7 +5,8 @@
 // INSYNC). Names are stored lower-case with a trailing dot, as Route 53 returns them. Rules enforced
 // the way Route 53 answers them (InvalidChangeBatch): no CNAME at the zone apex, no CNAME beside
 // another type of the same name, names must be inside the zone, CREATE of an existing set and
-// DELETE of a missing or different one fail. Errors: NoSuchHostedZone, NoSuchChange.
+// DELETE of a missing or different one fail. Errors: NoSuchHostedZone, NoSuchChange. Alias records
+// (A/AAAA to a load balancer, ...) can be seeded and are listed with their AliasTarget, but not changed.
 import { escapeXml } from './xml.js';
 import { requestId, type StandinRequest, type StandinResponse } from './http-types.js';
 
@@ -25,6 +26,14 @@ export interface RecordSeed {
   type: string;
   ttl?: number;
   values: string[];
+  /** An alias record (no TTL, no values of its own): listed with this AliasTarget. */
+  alias?: AliasTarget;
+}
+
+export interface AliasTarget {
+  dnsName: string;
+  hostedZoneId: string;
+  evaluateTargetHealth?: boolean;
 }
 
 export interface RecordSet {
@@ -32,6 +41,7 @@ export interface RecordSet {
   type: string;
   ttl: number;
   values: string[];
+  alias?: AliasTarget;
 }
 
 interface Zone {
@@ -83,7 +93,8 @@ export class Route53World {
 
   seedRecord(seed: RecordSeed): void {
     const zone = this.zone(seed.zoneId);
-    this.apply(zone, [{ action: 'UPSERT', set: { name: seed.name, type: seed.type.toUpperCase(), ttl: seed.ttl ?? 300, values: seed.values } }]);
+    const alias = seed.alias ? { ...seed.alias, dnsName: fqdn(seed.alias.dnsName) } : undefined;
+    this.apply(zone, [{ action: 'UPSERT', set: { name: seed.name, type: seed.type.toUpperCase(), ttl: seed.ttl ?? 300, values: seed.values, ...(alias ? { alias } : {}) } }]);
   }
 
   /** The record set as stored, for tests and the rehearsal's forwarder (no call is counted). */
@@ -91,7 +102,7 @@ export class Route53World {
     const zones = zoneId ? [this.zone(zoneId)] : [...this.zones.values()];
     for (const z of zones) {
       const r = z.records.get(recordKey(name, type));
-      if (r) return { ...r, values: [...r.values] };
+      if (r) return { ...r, values: [...r.values], ...(r.alias ? { alias: { ...r.alias } } : {}) };
     }
     return undefined;
   }
@@ -139,7 +150,7 @@ export class Route53World {
       const name = fqdn(set.name);
       const type = set.type.toUpperCase();
       const key = recordKey(name, type);
-      const rrset = { name, type, ttl: set.ttl, values: [...set.values] };
+      const rrset: RecordSet = { name, type, ttl: set.ttl, values: [...set.values], ...(set.alias ? { alias: set.alias } : {}) };
       if (name !== zone.name && !name.endsWith(`.${zone.name}`)) {
         problems.push(`RRSet with DNS name ${name} is not permitted in zone ${zone.name}`);
         continue;
@@ -173,7 +184,7 @@ export class Route53World {
         problems.push(`RRSet of type CNAME with DNS name ${name} must have exactly one value`);
         continue;
       }
-      if (rrset.values.length === 0 || !Number.isInteger(rrset.ttl) || rrset.ttl < 0) {
+      if (!rrset.alias && (rrset.values.length === 0 || !Number.isInteger(rrset.ttl) || rrset.ttl < 0)) {
         problems.push(`Invalid resource record set [name='${name}', type='${type}']: it needs values and a TTL >= 0`);
         continue;
       }
@@ -218,9 +229,12 @@ const changeInfoXml = (c: { id: string; status: string; submittedAt: number }) =
   `<ChangeInfo><Id>/change/${c.id}</Id><Status>${c.status}</Status><SubmittedAt>${new Date(c.submittedAt).toISOString()}</SubmittedAt></ChangeInfo>`;
 
 const recordSetXml = (r: RecordSet) =>
-  `<ResourceRecordSet><Name>${escapeXml(r.name)}</Name><Type>${r.type}</Type><TTL>${r.ttl}</TTL><ResourceRecords>` +
-  r.values.map((v) => `<ResourceRecord><Value>${escapeXml(v)}</Value></ResourceRecord>`).join('') +
-  `</ResourceRecords></ResourceRecordSet>`;
+  `<ResourceRecordSet><Name>${escapeXml(r.name)}</Name><Type>${r.type}</Type>` +
+  (r.alias
+    ? `<AliasTarget><HostedZoneId>${escapeXml(r.alias.hostedZoneId)}</HostedZoneId><DNSName>${escapeXml(r.alias.dnsName)}</DNSName>` +
+      `<EvaluateTargetHealth>${r.alias.evaluateTargetHealth ?? false}</EvaluateTargetHealth></AliasTarget>`
+    : `<TTL>${r.ttl}</TTL><ResourceRecords>` + r.values.map((v) => `<ResourceRecord><Value>${escapeXml(v)}</Value></ResourceRecord>`).join('') + `</ResourceRecords>`) +
+  `</ResourceRecordSet>`;
 
 const zoneXml = (z: Zone) =>
   `<HostedZone><Id>/hostedzone/${z.id}</Id><Name>${escapeXml(z.name)}</Name><CallerReference>standin-${z.id}</CallerReference>` +

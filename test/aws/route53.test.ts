@@ -1,6 +1,7 @@
 // Route 53 through the real @aws-sdk/client-route-53 against the stand-in (AWS_ENDPOINT_URL_ROUTE_53
 // from the stand-in's env, signing region us-east-1): zones, record listing, changes and their
-// PENDING → INSYNC life on the stand-in clock, InvalidChangeBatch rules, errors, counts and faults.
+// PENDING → INSYNC life on the stand-in clock, InvalidChangeBatch rules, alias records (seeded),
+// errors, counts and faults.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ChangeResourceRecordSetsCommand,
@@ -141,6 +142,18 @@ describe('Route 53 stand-in', () => {
     aws.faults.clear();
     const calls = aws.calls.filter('ChangeResourceRecordSets');
     expect(calls.at(-1)).toMatchObject({ service: 'route53', region: 'us-east-1', outcome: 'PriorRequestNotComplete' });
+  });
+
+  it('a seeded alias record is listed with its AliasTarget (no TTL, no values), as Route 53 answers it', async () => {
+    aws.route53.seedRecord({ zoneId: 'ZOTHER', name: 'lb.other.example.com', type: 'A', values: [], alias: { dnsName: 'dualstack.orders-lb-1.us-east-1.elb.amazonaws.com', hostedZoneId: 'Z35SXDOTRQ7X7K' } });
+    const out = await r53.send(new ListResourceRecordSetsCommand({ HostedZoneId: 'ZOTHER', StartRecordName: 'lb.other.example.com' }));
+    expect(out.ResourceRecordSets?.[0]).toEqual({
+      Name: 'lb.other.example.com.', Type: 'A',
+      AliasTarget: { HostedZoneId: 'Z35SXDOTRQ7X7K', DNSName: 'dualstack.orders-lb-1.us-east-1.elb.amazonaws.com.', EvaluateTargetHealth: false },
+    });
+    const cname = await errorOf(r53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: 'ZOTHER', ChangeBatch: { Changes: [upsert('lb.other.example.com', 'x.example.net')] } })));
+    expect(cname.name).toBe('InvalidChangeBatch');
+    expect(cname.message).toMatch(/conflicting RRSet of type A/);
   });
 
   it('the control API reads a record for child-process tests', async () => {

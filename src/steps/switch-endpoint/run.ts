@@ -1,20 +1,237 @@
 // Step type "switch-endpoint": the application's DNS name (a Route 53 CNAME) to the new writer.
-// NOT IMPLEMENTED YET: run() is being written (issue 13); describe() is the contract.
-import { NotImplemented } from '../../errors.js';
+// Convergent: it reads the record first and sends nothing when it already points at the target. The
+// previous value is checkpointed before anything is sent (the way back by hand); then the cutover's
+// point of no return is crossed (a no-op unless this step is the snapshot route's irreversible one),
+// "change sending" is checkpointed, the UPSERT sent, its change id checkpointed, and GetChange polled
+// every 5 s until INSYNC. A resume with a change id waits on that change and never sends again.
+import { AwsCallError, isAwsError } from '../../aws/errors.js';
+import { StepFailed } from '../../errors.js';
 import type { SwitchEndpointSpec } from '../../plan/types.js';
-import type { PlannedAction, StepModule } from '../step.js';
+import { formatDuration } from '../../plan/units.js';
+import { withoutPeriod } from '../../rds/resources.js';
+import type { PlannedAction, StepContext, StepModule } from '../step.js';
+import { switchEndpointPreflight } from './preflight.js';
+import {
+  CHANGE_POLL_MS,
+  LONG_TTL_SECONDS,
+  changeParams,
+  previousOf,
+  placementProblem,
+  readRecord,
+  readZone,
+  sameName,
+  switchTimeoutMs,
+  ttlSeconds,
+  wrongTypeText,
+  type FoundRecord,
+  type PreviousRecord,
+} from './record.js';
+
+export const SWITCH_OUTPUTS = ['previousValue', 'value', 'changeId', 'switchedAt', 'writeDowntime'] as const;
+
+/** What the step keeps in its checkpoint. */
+export interface SwitchCheckpoint {
+  phase?: 'previous recorded' | 'change sending' | 'change sent' | 'insync';
+  /** The record before the first change this step sent ("none": there was no record). */
+  previous?: PreviousRecord;
+  /** When the UPSERT was (about to be) sent. */
+  sendingAt?: string;
+  /** Route 53's change id (/change/C…) and when it accepted the change. */
+  changeId?: string;
+  submittedAt?: string;
+  /** When the change was first seen INSYNC. */
+  switchedAt?: string;
+  [key: string]: unknown;
+}
 
 export const switchEndpoint: StepModule<SwitchEndpointSpec> = {
   type: 'switch-endpoint',
-  outputs: ['previousValue', 'value', 'changeId', 'switchedAt', 'writeDowntime'],
+  outputs: SWITCH_OUTPUTS,
+
   describe(spec): PlannedAction[] {
+    const ttl = ttlSeconds(spec);
     return [
-      { kind: 'check', description: `read the record ${spec.record} in hosted zone ${spec.hostedZoneId}; send nothing when it already points at ${spec.target}` },
-      { kind: 'aws', service: 'route53', operation: 'ChangeResourceRecordSets', params: { HostedZoneId: spec.hostedZoneId, ChangeBatch: { Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: spec.record, Type: 'CNAME', TTL: spec.ttl ?? '5s', ResourceRecords: [{ Value: spec.target }] } }] } } },
-      { kind: 'wait', for: 'the change to be INSYNC', timeoutMs: 10 * 60_000, pollEveryMs: 5_000 },
+      { kind: 'aws', service: 'route53', operation: 'GetHostedZone', params: { Id: spec.hostedZoneId }, note: 'the record must be inside this zone, and not its apex' },
+      {
+        kind: 'aws',
+        service: 'route53',
+        operation: 'ListResourceRecordSets',
+        params: { HostedZoneId: spec.hostedZoneId, StartRecordName: spec.record, MaxItems: 10 },
+        note: `read ${spec.record} (its current value is known only at apply time; it is kept in the state as previousValue). Refuse if it is not a CNAME (A, alias, routing policy); send nothing if it already points at ${spec.target}`,
+      },
+      {
+        kind: 'aws',
+        service: 'route53',
+        operation: 'ChangeResourceRecordSets',
+        params: changeParams(spec),
+        note: `${spec.record} → ${spec.target}, TTL ${ttl}s. Inside an open cutover window (a freeze-writes step before this one, and no promotion since) this change is the point of no return`,
+      },
+      { kind: 'wait', for: 'the change to be INSYNC on every Route 53 name server (GetChange)', timeoutMs: switchTimeoutMs(spec), pollEveryMs: CHANGE_POLL_MS, note: 'clients see the new value once their cached answer expires: the record\'s previous TTL bounds that' },
     ];
   },
-  run() {
-    throw new NotImplemented('step type "switch-endpoint" is not implemented yet');
-  },
+
+  preflight: switchEndpointPreflight,
+
+  run: (spec, ctx) => runSwitch(spec, ctx),
 };
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const valueOf = (p: PreviousRecord | undefined) => (p === undefined || p === 'none' ? null : p.value);
+const shownAs = (r: FoundRecord) => (r.kind === 'cname' ? `a CNAME to ${r.value} (TTL ${r.ttl}s)` : r.kind === 'none' ? 'absent' : r.kind);
+
+/** "12.3s": from the freeze to the change being INSYNC. */
+export function downtimeText(frozenAt: string, switchedAt: string): string {
+  return `${(Math.max(0, Date.parse(switchedAt) - Date.parse(frozenAt)) / 1000).toFixed(1)}s`;
+}
+
+function refuse(ctx: StepContext, why: string): StepFailed {
+  return new StepFailed(ctx.stepId, `step "${ctx.stepId}" refused to switch: ${why}. Nothing was changed in Route 53; fix it, then run aurora-migrate apply again.`);
+}
+
+/** Errors with which Route 53 refused a change outright (nothing applied). */
+const REFUSED = /^(InvalidChangeBatch|InvalidInput|NoSuchHostedZone|PriorRequestNotComplete|AccessDenied\w*|Throttling|InvalidClientTokenId|SignatureDoesNotMatch|ExpiredToken)$/;
+
+/** An AWS error as a step failure through the tool's AWS error mapping; anything else (Interrupted…) as is. */
+function route53Failure(ctx: StepContext, what: string, err: unknown, changed: boolean | 'unknown'): unknown {
+  if (!(err instanceof AwsCallError)) return err;
+  const state =
+    changed === true
+      ? 'The change was sent; run aurora-migrate apply again to resume waiting for it.'
+      : changed === 'unknown'
+        ? 'Whether Route 53 applied the change is not known; run aurora-migrate apply again: the step reads the record and converges.'
+        : 'Nothing was changed in Route 53.';
+  // The AwsCallError's message is the tool's mapping: call, resource, AWS's code and text, remedy.
+  return new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: ${what}: ${withoutPeriod(err.message)}. ${state}`, { cause: err });
+}
+
+export async function runSwitch(spec: SwitchEndpointSpec, ctx: StepContext): Promise<Record<string, unknown>> {
+  const cp = (): SwitchCheckpoint => (ctx.checkpoint.get() ?? {}) as SwitchCheckpoint;
+  const save = (patch: Partial<SwitchCheckpoint>) => ctx.checkpoint.set({ ...cp(), ...patch });
+  const zone = spec.hostedZoneId;
+
+  const zoneInfo = await readZone(ctx.aws, zone, { signal: ctx.signal }).catch((err) => {
+    throw route53Failure(ctx, `cannot read hosted zone ${zone}`, err, false);
+  });
+  const placement = placementProblem(spec.record, zoneInfo.name);
+  if (placement) throw refuse(ctx, `${placement}. Check "record" and "hostedZoneId" in the plan`);
+  const found = await readRecord(ctx.aws, zone, spec.record, { signal: ctx.signal }).catch((err) => {
+    throw route53Failure(ctx, `cannot read record ${spec.record} in hosted zone ${zone}`, err, false);
+  });
+  if (found.kind === 'other') throw refuse(ctx, `${wrongTypeText(spec.record, found)}. Change the record to a CNAME by hand, or name a CNAME in "record"`);
+  const atTarget = found.kind === 'cname' && sameName(found.value, spec.target);
+  let changeId = cp().changeId;
+
+  if (changeId && !atTarget) {
+    ctx.warn(
+      `${spec.record} is ${shownAs(found)}, not ${spec.target}, although this step's change ${changeId} set it: someone changed it since. ` +
+        `Sending the change again (previousValue stays the value recorded before the first change).`,
+    );
+    changeId = undefined;
+    await save({ changeId: undefined, switchedAt: undefined });
+  }
+
+  if (!changeId && atTarget && cp().phase !== 'change sending') {
+    // Nothing of ours in flight, and the record already points there: send nothing.
+    await ctx.cutover?.crossPointOfNoReturn('Route 53 record found already pointing at the target');
+    const previous = cp().previous ?? previousOf(found);
+    const seenAt = iso(ctx.clock.now());
+    const ttlNote = found.kind === 'cname' && found.ttl !== ttlSeconds(spec) ? ` Its TTL is ${found.ttl}s, not the plan's ${ttlSeconds(spec)}s; it was left as is.` : '';
+    ctx.warn(`${spec.record} already points at ${spec.target}: nothing sent (already switched, by an earlier run or by hand; whether that change is INSYNC is not known).${ttlNote}`);
+    await save({ phase: 'insync', previous, switchedAt: cp().switchedAt ?? seenAt });
+    ctx.event('already-switched', { record: spec.record, hostedZoneId: zone, value: spec.target, seenAt });
+    return { previousValue: valueOf(previous), value: spec.target, switchedAt: cp().switchedAt ?? seenAt };
+  }
+
+  const send = async (): Promise<string> => {
+    if (!cp().previous) {
+      const previous = previousOf(found);
+      await save({ phase: 'previous recorded', previous });
+      ctx.event('previous-value', { record: spec.record, hostedZoneId: zone, previous });
+      if (previous !== 'none' && previous.ttl > LONG_TTL_SECONDS) {
+        ctx.warn(
+          `${spec.record} had a TTL of ${previous.ttl}s: applications that resolved it just before the switch may keep connecting to ${previous.value} ` +
+            `for up to ${previous.ttl}s after it. Lower the TTL a few days before a cutover.`,
+        );
+      }
+    }
+    await ctx.cutover?.crossPointOfNoReturn('Route 53 change sent');
+    await save({ phase: 'change sending', sendingAt: iso(ctx.clock.now()) });
+    ctx.progress(`sending the Route 53 change: ${spec.record} → ${spec.target} (TTL ${ttlSeconds(spec)}s)`);
+    let out: { ChangeInfo?: { Id?: string; Status?: string; SubmittedAt?: unknown } };
+    try {
+      out = await ctx.aws.send('route53', 'ChangeResourceRecordSets', changeParams(spec));
+    } catch (err) {
+      const refused = err instanceof AwsCallError && REFUSED.test(err.code);
+      throw route53Failure(ctx, `the change of ${spec.record} in hosted zone ${zone} failed`, err, refused ? false : 'unknown');
+    }
+    const id = out.ChangeInfo?.Id;
+    if (!id) throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: Route 53 accepted the change of ${spec.record} but returned no change id. Run aurora-migrate apply again (the same UPSERT is sent again and followed).`);
+    const submitted = out.ChangeInfo?.SubmittedAt;
+    const submittedAt = submitted instanceof Date ? submitted.toISOString() : submitted ? String(submitted) : iso(ctx.clock.now());
+    await save({ phase: 'change sent', changeId: id, submittedAt });
+    ctx.event('change-sent', { record: spec.record, hostedZoneId: zone, value: spec.target, ttl: ttlSeconds(spec), changeId: id, status: out.ChangeInfo?.Status, submittedAt });
+    return id;
+  };
+
+  if (!changeId) changeId = await send();
+  let switchedAt = cp().switchedAt;
+  if (!switchedAt) {
+    if (!(await waitInSync(spec, ctx, changeId))) {
+      // Route 53 forgot the change (or never had it): the same UPSERT again gives one to follow.
+      ctx.warn(`Route 53 does not know change ${changeId} (NoSuchChange): sending the same UPSERT again to have a change to follow.`);
+      await save({ changeId: undefined, phase: 'previous recorded' });
+      changeId = await send();
+      if (!(await waitInSync(spec, ctx, changeId))) {
+        throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: Route 53 answered NoSuchChange for change ${changeId} it had just accepted. Check the change in the Route 53 console, then run aurora-migrate apply again.`);
+      }
+    }
+    switchedAt = iso(ctx.clock.now());
+    await save({ phase: 'insync', switchedAt });
+  }
+
+  const previous = cp().previous;
+  const frozenAt = ctx.cutover?.frozenAt;
+  const writeDowntime = frozenAt ? downtimeText(frozenAt, switchedAt) : undefined;
+  ctx.event('switched', {
+    record: spec.record,
+    hostedZoneId: zone,
+    previousValue: valueOf(previous),
+    previousTtl: previous && previous !== 'none' ? previous.ttl : null,
+    value: spec.target,
+    ttl: ttlSeconds(spec),
+    changeId,
+    sendingAt: cp().sendingAt,
+    submittedAt: cp().submittedAt,
+    switchedAt,
+    ...(frozenAt ? { frozenAt, writeDowntime, writeDowntimeSeconds: Number(((Date.parse(switchedAt) - Date.parse(frozenAt)) / 1000).toFixed(3)) } : {}),
+  });
+  return {
+    previousValue: valueOf(previous),
+    value: spec.target,
+    changeId,
+    switchedAt,
+    ...(writeDowntime ? { writeDowntime } : {}),
+  };
+}
+
+/** Polls GetChange until INSYNC; false when Route 53 does not know the change (NoSuchChange). */
+async function waitInSync(spec: SwitchEndpointSpec, ctx: StepContext, changeId: string): Promise<boolean> {
+  const timeoutMs = switchTimeoutMs(spec);
+  try {
+    await ctx.poll({
+      what: `Route 53 change ${changeId} (${spec.record} → ${spec.target}) to be INSYNC`,
+      everyMs: CHANGE_POLL_MS,
+      timeoutMs,
+      check: async () => {
+        const out = await ctx.aws.send<{ ChangeInfo?: { Status?: string } }>('route53', 'GetChange', { Id: changeId });
+        const status = out.ChangeInfo?.Status ?? 'unknown';
+        if (status === 'INSYNC') return { done: true, value: true };
+        return { done: false, detail: `Route 53 change ${changeId}: ${status}` };
+      },
+    });
+    return true;
+  } catch (err) {
+    if (isAwsError(err, 'NoSuchChange')) return false;
+    throw route53Failure(ctx, `cannot follow Route 53 change ${changeId} (timeout ${formatDuration(timeoutMs)})`, err, true);
+  }
+}
