@@ -108,6 +108,32 @@ describe('switch-endpoint: the switch', () => {
   });
 });
 
+describe('switch-endpoint: dry-run', () => {
+  it('describe() shows exactly the change run() sends, the TTL in seconds, the wait, and where the point of no return is', async () => {
+    const st = await world();
+    const sp = spec({ ttl: '30s', timeout: '15m' });
+    const run = await st.run(switchEndpoint, sp);
+    expect(run.error).toBeUndefined();
+    const env = { planName: 'orders', stepId: 'switch' };
+    const actions = switchEndpoint.describe(sp as any, env);
+    const planned = actions.flatMap((a) => (a.kind === 'aws' ? [{ operation: a.operation, params: a.params }] : []));
+    expect(planned.filter((a) => a.operation === 'ChangeResourceRecordSets')).toEqual(
+      run.calls.filter((c) => c.operation === 'ChangeResourceRecordSets').map((c) => ({ operation: c.operation, params: c.input })),
+    );
+    expect(JSON.stringify(planned)).toContain('"TTL":30');
+    expect(actions.at(-1)).toMatchObject({ kind: 'wait', timeoutMs: 15 * 60_000, pollEveryMs: 5_000 });
+    expect(actions.some((a) => 'note' in a && /point of no return/.test(a.note ?? ''))).toBe(false);
+    const snapshotRoute = switchEndpoint.describe(sp as any, { ...env, cutover: { freezeStepId: 'freeze', role: 'point-of-no-return' } });
+    expect(snapshotRoute.find((a) => a.kind === 'aws' && a.operation === 'ChangeResourceRecordSets')).toMatchObject({
+      note: expect.stringContaining(`TTL 30s. The cutover's point of no return (window of step "freeze"): crossed right before this change is sent.`),
+    });
+    const replicaRoute = switchEndpoint.describe(sp as any, { ...env, cutover: { freezeStepId: 'freeze', role: 'after' } });
+    expect(replicaRoute.find((a) => a.kind === 'aws' && a.operation === 'ChangeResourceRecordSets')).toMatchObject({
+      note: expect.stringContaining('writeDowntime runs from the freeze until this change is INSYNC'),
+    });
+  });
+});
+
 describe('switch-endpoint: convergent', () => {
   it('a re-run after the switch sends nothing and says it is already switched', async () => {
     const st = await world();

@@ -9,7 +9,7 @@ import { StepFailed } from '../../errors.js';
 import type { SwitchEndpointSpec } from '../../plan/types.js';
 import { formatDuration } from '../../plan/units.js';
 import { withoutPeriod } from '../../rds/resources.js';
-import type { PlannedAction, StepContext, StepModule } from '../step.js';
+import type { DescribeEnv, PlannedAction, StepContext, StepModule } from '../step.js';
 import { switchEndpointPreflight } from './preflight.js';
 import {
   CHANGE_POLL_MS,
@@ -48,8 +48,9 @@ export const switchEndpoint: StepModule<SwitchEndpointSpec> = {
   type: 'switch-endpoint',
   outputs: SWITCH_OUTPUTS,
 
-  describe(spec): PlannedAction[] {
+  describe(spec, env): PlannedAction[] {
     const ttl = ttlSeconds(spec);
+    const window = windowNote(env);
     return [
       { kind: 'aws', service: 'route53', operation: 'GetHostedZone', params: { Id: spec.hostedZoneId }, note: 'the record must be inside this zone, and not its apex' },
       {
@@ -64,7 +65,7 @@ export const switchEndpoint: StepModule<SwitchEndpointSpec> = {
         service: 'route53',
         operation: 'ChangeResourceRecordSets',
         params: changeParams(spec),
-        note: `${spec.record} → ${spec.target}, TTL ${ttl}s. Inside an open cutover window (a freeze-writes step before this one, and no promotion since) this change is the point of no return`,
+        note: `${spec.record} → ${spec.target}, TTL ${ttl}s${window ? `. ${window}` : ''}`,
       },
       { kind: 'wait', for: 'the change to be INSYNC on every Route 53 name server (GetChange)', timeoutMs: switchTimeoutMs(spec), pollEveryMs: CHANGE_POLL_MS, note: 'clients see the new value once their cached answer expires: the record\'s previous TTL bounds that' },
     ];
@@ -74,6 +75,17 @@ export const switchEndpoint: StepModule<SwitchEndpointSpec> = {
 
   run: (spec, ctx) => runSwitch(spec, ctx),
 };
+
+/** Where the change stands in the plan's cutover window, for the dry-run. */
+function windowNote(env: DescribeEnv): string | undefined {
+  const c = env.cutover;
+  if (!c) return undefined;
+  if (c.role === 'after') return `After the cutover's point of no return: writes stay frozen on the source (step "${c.freezeStepId}"); writeDowntime runs from the freeze until this change is INSYNC`;
+  return (
+    `The cutover's point of no return (window of step "${c.freezeStepId}"): crossed right before this change is sent. ` +
+    `Until then a failure, an interrupt or the window's deadline undoes the freeze; after it the plan only goes forward`
+  );
+}
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const valueOf = (p: PreviousRecord | undefined) => (p === undefined || p === 'none' ? null : p.value);
