@@ -203,8 +203,34 @@ describe('S3 state through the CLI', () => {
     const unlocked = await b.run(['unlock', 'plan.yaml']);
     expect(unlocked.code, unlocked.stderr).toBe(0);
     expect(unlocked.stdout).toContain(`broke the lock on s3://${BUCKET}/${KEY} held by pid 4242 on host ci-runner-7`);
+    expect(unlocked.stdout).toContain('CI job https://github.com/acme/migrations/actions/runs/41)');
     expect(aws!.s3.currentEtag(BUCKET, `${KEY}.lock`)).toBeUndefined();
     expect(s3Events().filter((e) => e.type === 'unlock')).toEqual([expect.objectContaining({ previousHolder: expect.objectContaining({ token: 'stale-again' }) })]);
+  }, 60_000);
+
+  it('Ctrl-C (SIGTERM) with S3 state: exit 130, the step stays running in S3, the events up to the stop are written, the lease is released', async () => {
+    await standin();
+    const m = machine('a');
+    const r = await m.run(['apply', 'plan.yaml'], {
+      onSpawn: (c) => {
+        const t = setInterval(() => {
+          if (aws!.calls.count('CreateDBCluster') > 0) {
+            clearInterval(t);
+            c.kill('SIGTERM');
+          }
+        }, 5);
+        c.once('close', () => clearInterval(t));
+      },
+    });
+    expect(r.code, r.stderr).toBe(130);
+    expect(stateObject().steps.replica.status).toBe('running');
+    const types = s3Events().map((e) => e.type);
+    expect(types).toContain('interrupted');
+    expect(types.at(-1)).toBe('run-end');
+    expect(aws!.s3.currentEtag(BUCKET, `${KEY}.lock`)).toBeUndefined();
+    const resumed = await m.run(['apply', 'plan.yaml']);
+    expect(resumed.code, resumed.stderr).toBe(3);
+    expect(aws!.calls.count('CreateDBCluster')).toBe(1);
   }, 60_000);
 
   it('a torn or foreign object at KEY: exit 4 naming it, left byte for byte as it was, nothing run, no lease left', async () => {

@@ -4,7 +4,8 @@
 import type { GlobalOptions, Io } from '../io.js';
 import type { RunStorage } from '../../engine/run-storage.js';
 import { ExitCode } from '../exit-codes.js';
-import { currentUser, describeHolder } from '../../engine/lock.js';
+import { currentUser } from '../../engine/lock.js';
+import { describeS3Holder } from '../../remote-state/s3-lease.js';
 import { loadPlanOrReport, type ApplyOverrides } from './apply.js';
 import { runStorageFor } from '../run-storage-for.js';
 
@@ -35,7 +36,7 @@ async function unlockWith(storage: RunStorage, file: string, opts: GlobalOptions
   if (opts.format === 'json') {
     io.stdout.write(JSON.stringify({ version: 1, unlocked: true, stateFile: statePath, previousHolder: broken.holder ?? null }, null, 2) + '\n');
   } else {
-    io.stdout.write(`broke the lock on ${statePath} held by ${describeHolder(broken)}.\nRun aurora-migrate apply ${file} to resume.\n`);
+    io.stdout.write(`broke the lock on ${statePath} held by ${describeS3Holder(broken)}.\nRun aurora-migrate apply ${file} to resume.\n`);
   }
   return ExitCode.Ok;
 }
