@@ -9,36 +9,23 @@
 // - After it, nothing is rolled back: a failure says where source and target stand; apply goes on.
 // - A resume of an open window whose deadline passed rolls back at once; a rollback that could not
 //   finish is retried first.
-import type { StepSpec } from '../plan/types.js';
+import type { ConnectionSpec, StepSpec } from '../plan/types.js';
+import { cutoverSteps } from '../plan/cutover-steps.js';
 import type { CutoverHandle, StepContext } from '../steps/step.js';
 import { Interrupted, Locked, UsageError, WindowExpired } from '../errors.js';
 import { formatDuration } from '../plan/units.js';
 import type { CutoverRecord, StepError } from './state-file.js';
 import type { RunEnding, RunSession } from './run-session.js';
 import { contextFor, resolveForRun, toStepError, type StepHooks, type StepOutcome } from './run-step.js';
+import { notifierFor } from '../notify/session.js';
 
 /** How long the undo of a freeze may take before the rollback is reported as failed. */
 const UNDO_TIMEOUT_MS = 120_000;
 
-/** Step types whose irreversible request is the cutover's point of no return. */
-const PONR_TYPES = new Set(['promote', 'switch-endpoint']);
-
-/** The ids of the steps inside the window: from the freeze to the step before the first point-of-no-return step. */
-export function windowStepIds(plan: { steps: readonly Pick<StepSpec, 'id' | 'type'>[] }): string[] {
-  const start = plan.steps.findIndex((s) => s.type === 'freeze-writes');
-  if (start < 0) return [];
-  const ids: string[] = [];
-  for (const s of plan.steps.slice(start)) {
-    if (PONR_TYPES.has(s.type)) break;
-    ids.push(s.id);
-  }
-  return ids;
-}
-
 /** `--until` inside the window would leave the source frozen with no run watching the deadline. */
 export function checkUntilOutsideWindow(plan: { name: string; steps: readonly Pick<StepSpec, 'id' | 'type'>[] }, until: string | undefined): void {
   if (until === undefined) return;
-  const inside = windowStepIds(plan);
+  const inside = cutoverSteps(plan)?.inside ?? [];
   if (!inside.includes(until)) return;
   throw new UsageError(
     `--until "${until}" would stop the run inside the cutover window (steps ${inside.join(', ')}), with writes frozen on the source and no run watching the deadline. ` +
@@ -100,6 +87,10 @@ export function cutoverControl(session: RunSession): CutoverControl {
       get pointOfNoReturn() {
         return c.pointOfNoReturn;
       },
+      sourceConnection() {
+        const spec = plan.steps.find((s) => s.id === c.openedBy)!;
+        return (resolveForRun(session, spec) as { connection: ConnectionSpec }).connection;
+      },
       async crossPointOfNoReturn(what: string) {
         if (c.status === 'committed') return;
         if (session.controller.signal.aborted) throw new Interrupted('interrupted before the point of no return');
@@ -120,6 +111,7 @@ export function cutoverControl(session: RunSession): CutoverControl {
         }
         disarm();
         log.append({ type: 'cutover-point-of-no-return', ...crossing, frozenAt: c.frozenAt, deadline: c.deadline });
+        await notifierFor(session).cutoverWindowClosed(c.openedBy, 'point of no return', `${what} (step "${stepId}" at ${crossing.at}); from here the plan only goes forward.`);
         session.emit({ type: 'cutover', state: 'point-of-no-return', stepId, detail: `point of no return: ${what} (${formatDuration(Date.parse(crossing.at) - Date.parse(c.frozenAt))} after the freeze); from here the plan only goes forward` });
       },
     };
@@ -135,6 +127,7 @@ export function cutoverControl(session: RunSession): CutoverControl {
     st.cutover = { openedBy: stepId, runId: st.runId, openedAt: session.iso(), frozenAt: w.frozenAt, deadline: w.deadline, status: 'open', ...(history.length ? { history } : {}) };
     await session.persist();
     log.append({ type: 'cutover-window-opened', stepId, frozenAt: w.frozenAt, deadline: w.deadline });
+    await notifierFor(session).cutoverWindowOpened(stepId, w);
     session.emit({ type: 'cutover', state: 'opened', stepId, deadline: w.deadline, detail: `cutover window open: writes are being frozen; deadline ${w.deadline}` });
     arm();
   };
@@ -166,12 +159,14 @@ export function cutoverControl(session: RunSession): CutoverControl {
       session.setStatus(spec.id, s, 'rolled-back', { reason });
       resetWindowSteps(spec.id, failedStep);
       log.append({ type: 'cutover-rolled-back', stepId: spec.id, reason, at: c.rolledBackAt });
+      await notifierFor(session).cutoverWindowClosed(spec.id, 'rolled back', `${reason}. Writes are back on the source and nothing was promoted.`);
       session.emit({ type: 'cutover', state: 'rolled-back', stepId: spec.id, detail: `rolled back: writes are back on the source and nothing was promoted (${reason})` });
       await session.persist();
       return { ok: true };
     } catch (err) {
       const error = toStepError(c.openedBy, err);
       log.append({ type: 'cutover-rollback-failed', stepId: c.openedBy, ...error });
+      await notifierFor(session).cutoverWindowClosed(c.openedBy, 'rollback failed', `${error.message} The source may still be read-only: run apply again to retry the rollback.`);
       session.emit({ type: 'cutover', state: 'rollback-failed', stepId: c.openedBy, detail: error.message });
       await session.persist().catch(() => undefined);
       return { ok: false, error };

@@ -73,6 +73,7 @@ export function createStepContext(deps: StepContextDeps): StepContext {
     aws,
     db: deps.db,
     clock: deps.clock,
+    timeScale: scale,
     signal: deps.signal,
     sleep,
     checkpoint: deps.checkpoint,

@@ -3,7 +3,8 @@
 // yet as placeholders, secrets as ***), and the ${env.…} values that are not set now.
 import type { PlannedAction, StepRegistry } from '../steps/step.js';
 import { redact, resolveDeep, SECRET_PLACEHOLDER, type ValueScope } from './values.js';
-import type { Plan, StepSpec } from './types.js';
+import type { FreezeWritesSpec, Plan, StepSpec } from './types.js';
+import { cutoverSteps, type CutoverSteps } from './cutover-steps.js';
 
 export interface KnownStep {
   status?: string;
@@ -37,9 +38,25 @@ export interface UnresolvedValue {
   steps: string[];
 }
 
+/** The cutover window as one block for reviewers (DESIGN.md "Cutover"). */
+export interface CutoverReview {
+  freezeStep: string;
+  /** The window as written in the plan (default 5m) and the drain inside it. */
+  window: string;
+  drainTimeout: string;
+  databases: string[];
+  /** Steps inside the window before the point of no return, the freeze first. */
+  inside: string[];
+  pointOfNoReturn?: { stepId: string; what: string };
+  /** What happens on a failure, an interrupt or the deadline before the point of no return, and after it. */
+  rules: string[];
+}
+
 export interface PlanReview {
   plan: { name: string; file: string; description?: string; region?: string; steps: number };
   steps: ReviewStep[];
+  /** Present when the plan has a freeze-writes step. */
+  cutover?: CutoverReview;
   /** ${env.…} values not set in the environment now (apply will need them). */
   unresolved: UnresolvedValue[];
 }
@@ -51,6 +68,13 @@ export function dryRun(input: DryRunInput): PlanReview {
   for (const [id, k] of Object.entries(known)) if (k?.outputs) outputs[id] = k.outputs;
   const scope: ValueScope = { vars: plan.vars, env, outputs };
 
+  const window = cutoverSteps(plan);
+  const order = plan.steps.map((s) => s.id);
+  const cutoverRole = (id: string): { cutover?: { freezeStepId: string; role: 'inside' | 'point-of-no-return' | 'after' } } => {
+    if (!window || order.indexOf(id) <= order.indexOf(window.freeze)) return {};
+    const role = window.inside.includes(id) ? 'inside' : window.pointOfNoReturn?.stepId === id ? 'point-of-no-return' : 'after';
+    return { cutover: { freezeStepId: window.freeze, role } };
+  };
   const unresolved = new Map<string, Set<string>>();
   const steps: ReviewStep[] = plan.steps.map((raw: StepSpec) => {
     const resolution = resolveDeep(raw, scope, 'display');
@@ -72,7 +96,7 @@ export function dryRun(input: DryRunInput): PlanReview {
     // Every secret value met anywhere in the plan is masked in every step's actions.
     const secrets = [...resolution.secrets, ...secretEnvValues(plan, env)];
     try {
-      const actions = module.describe(resolution.value, { planName: plan.name, stepId: raw.id, region });
+      const actions = module.describe(resolution.value, { planName: plan.name, stepId: raw.id, region, ...cutoverRole(raw.id) });
       return { ...base, actions: redact(structuredCloneSafe(actions), secrets) };
     } catch (err) {
       const message = redact(String((err as Error)?.message ?? err), secrets);
@@ -83,7 +107,29 @@ export function dryRun(input: DryRunInput): PlanReview {
   return {
     plan: { name: plan.name, file: plan.file, ...(plan.description !== undefined ? { description: plan.description } : {}), ...(region ? { region } : {}), steps: plan.steps.length },
     steps,
+    ...(window ? { cutover: cutoverReview(plan, window) } : {}),
     unresolved: [...unresolved].map(([ref, ids]) => ({ ref, steps: [...ids] })),
+  };
+}
+
+function cutoverReview(plan: Plan, window: CutoverSteps): CutoverReview {
+  const freeze = plan.steps.find((s) => s.id === window.freeze) as FreezeWritesSpec;
+  const windowText = freeze.window ?? '5m';
+  const rules = [
+    `before the point of no return: a failure, an interrupt (Ctrl-C) or the deadline (${windowText} after the freeze) undoes the freeze: each database's previous default_transaction_read_only comes back, writes resume on the source, nothing is promoted; apply exits 2 (130 when interrupted)`,
+    window.pointOfNoReturn
+      ? `the point of no return is step "${window.pointOfNoReturn.stepId}": ${window.pointOfNoReturn.what}; from there the plan only goes forward (a failure stops the run with the source still frozen and says where things stand; apply resumes forward)`
+      : 'the plan has no promote or switch-endpoint step after the freeze: it never crosses a point of no return, so every run ends rolled back or frozen; add the promote step',
+    'a resume after a crash follows the same rules: still inside the window → go on; deadline passed → roll back; past the point of no return → forward',
+  ];
+  return {
+    freezeStep: window.freeze,
+    window: windowText,
+    drainTimeout: freeze.drainTimeout ?? '30s',
+    databases: [...freeze.databases],
+    inside: window.inside,
+    ...(window.pointOfNoReturn ? { pointOfNoReturn: { stepId: window.pointOfNoReturn.stepId, what: window.pointOfNoReturn.what } } : {}),
+    rules,
   };
 }
 

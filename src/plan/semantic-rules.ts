@@ -49,6 +49,9 @@ export function checkStepRules(data: Record<string, unknown>, report: Report): v
         checkLagWatch(step, at, report);
         break;
       case 'promote':
+        if (freezeAt !== undefined && step.replicaConnection === undefined) {
+          report(at, `give "replicaConnection" (the replica's reader endpoint, port and database): freeze-writes (steps[${freezeAt}]) runs before this promote, and the caught-up proof reads its marker there`, { target: 'key' });
+        }
         literal(step.cluster, `${at}/cluster`, (v) => identifierProblem(v, 'cluster'), report);
         literal(step.replica, `${at}/replica`, (v) => identifierProblem(v, 'replica'), report);
         break;

@@ -4,7 +4,7 @@
 // checkpoint store). Engine code never imports @aws-sdk/* or pg.
 import type { AwsApi, AwsService } from '../aws/api.js';
 import type { DbConnector } from '../db/api.js';
-import type { StepSpec, StepType } from '../plan/types.js';
+import type { ConnectionSpec, StepSpec, StepType } from '../plan/types.js';
 import type { Checkpoint, PollOptions } from '../rds/context.js';
 
 export type { Checkpoint, PollOptions } from '../rds/context.js';
@@ -22,6 +22,8 @@ export interface DescribeEnv {
   stepId: string;
   /** Region of the plan (or flag); undefined means the SDK's usual resolution. */
   region?: string;
+  /** Set when this step comes after the plan's freeze-writes step: where it stands in the cutover window. */
+  cutover?: { freezeStepId: string; role: 'inside' | 'point-of-no-return' | 'after' };
 }
 
 export interface CheckResult {
@@ -44,6 +46,8 @@ export interface StepContext<C = Record<string, unknown>> {
   aws: AwsApi;
   db: DbConnector;
   clock: Clock;
+  /** AURORA_MIGRATE_TIME_SCALE (1 against real AWS): waits and timeouts the step computes itself are divided by it. */
+  timeScale: number;
   /** Sleeps `ms` real-AWS milliseconds (divided by the time scale); rejects with Interrupted on abort. */
   sleep(ms: number): Promise<void>;
   /** Cancellable polling loop: checks, sleeps, reports progress, throws StepFailed on timeout. */
@@ -79,6 +83,8 @@ export interface CutoverHandle {
   deadline: string;
   /** Set once the point of no return was crossed (then the plan only goes forward). */
   pointOfNoReturn?: { stepId: string; at: string; what: string };
+  /** The frozen source as the freeze step reached it (resolved; for the caught-up marker). */
+  sourceConnection(): ConnectionSpec;
   /**
    * Call right before the irreversible request (PromoteReadReplicaDBCluster, the Route 53 change).
    * Throws WindowExpired when the deadline has passed, Interrupted when the run is being stopped;

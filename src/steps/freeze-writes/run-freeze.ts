@@ -29,7 +29,7 @@ export interface FreezeCheckpoint {
   [key: string]: unknown;
 }
 
-type Ctx = Pick<StepContext, 'stepId' | 'db' | 'signal' | 'event' | 'progress' | 'warn' | 'clock' | 'poll' | 'openCutoverWindow'> & {
+type Ctx = Pick<StepContext, 'stepId' | 'db' | 'signal' | 'event' | 'progress' | 'warn' | 'clock' | 'poll' | 'openCutoverWindow'> & Partial<Pick<StepContext, 'timeScale'>> & {
   checkpoint: { get(): Record<string, unknown> | undefined; set(v: Record<string, unknown>): Promise<void> };
 };
 
@@ -84,7 +84,7 @@ export async function runFreeze(spec: FreezeWritesSpec, ctx: Ctx): Promise<Recor
       const previous: Record<string, string | null> = {};
       for (const d of databases) previous[d] = settingIn(rows.find((r) => r.datname === d)!.setconfig);
       const frozenAt = new Date(ctx.clock.now());
-      cp = { previous, frozenAt: frozenAt.toISOString(), windowEndsAt: new Date(frozenAt.getTime() + windowMs(spec)).toISOString() };
+      cp = { previous, frozenAt: frozenAt.toISOString(), windowEndsAt: new Date(frozenAt.getTime() + windowMs(spec) / (ctx.timeScale ?? 1)).toISOString() };
       await ctx.checkpoint.set(cp); // before the first ALTER: the previous settings are never lost
     }
     // The window opens before the first change to the source, so a rollback covers every one.

@@ -4,7 +4,8 @@
 import { StepFailed } from '../../errors.js';
 import type { PromoteSpec } from '../../plan/types.js';
 import { durationMs } from '../../plan/units.js';
-import type { DescribeEnv, PlannedAction, StepContext, StepModule } from '../step.js';
+import type { CutoverHandle, DescribeEnv, PlannedAction, StepContext, StepModule } from '../step.js';
+import { MARKER_INSERT_SQL, MARKER_SEEN_SQL, MARKER_SETUP_SQL, MARKER_POLL_MS, waitForMarker, writeMarker } from './caught-up.js';
 import { RESOURCE_POLL_MS, rdsFailure } from '../../rds/aurora-target.js';
 import { isAwsError, findCluster, type DbCluster } from '../../rds/resources.js';
 import { fmtSeconds, LAG_METRIC, metricDataParams, MINUTE, seriesById } from '../../rds/metrics.js';
@@ -21,13 +22,13 @@ export function finalLagParams(replica: string, nowMs: number): Record<string, u
   return metricDataParams([{ id: 'lag', metric: LAG_METRIC, instance: replica, stat: 'Maximum' }], nowMs - FINAL_CHECK_WINDOW_MS, nowMs);
 }
 
-type Checkpointed = { phase?: string; sentAt?: string };
+type Checkpointed = { phase?: string; sentAt?: string; caughtUpAt?: string; marker?: { token: string; markerLsn: string; writtenAt: string } };
 
 export const promote: StepModule<PromoteSpec> = {
   type: 'promote',
   outputs: ['clusterArn', 'endpoint', 'readerEndpoint', 'port', 'promotedAt', 'caughtUpAt', 'promotionSentAt'],
 
-  describe(spec: PromoteSpec, _env: DescribeEnv): PlannedAction[] {
+  describe(spec: PromoteSpec, env: DescribeEnv): PlannedAction[] {
     const timeoutMs = durationMs(spec.timeout, DEFAULT_PROMOTE_TIMEOUT);
     const maxLag = fmtSeconds(durationMs(spec.maxLag, '0s') / 1000);
     return [
@@ -35,7 +36,8 @@ export const promote: StepModule<PromoteSpec> = {
         ? { kind: 'aws', service: 'cloudwatch', operation: 'GetMetricData', params: { ...finalLagParams(spec.replica, 0), StartTime: '<now - 5m>', EndTime: '<now>' }, note: `final lag check: refuse unless the newest datapoint is present and at or under ${maxLag}` }
         : { kind: 'check', description: 'final lag check skipped: the step has no "replica" (set replica: <Aurora instance id> to check RDSToAuroraPostgreSQLReplicaLag first)' },
       { kind: 'check', description: `DescribeDBClusters ${spec.cluster}: send the promotion only if it is still an available replica (never twice)` },
-      { kind: 'aws', service: 'rds', operation: 'PromoteReadReplicaDBCluster', params: promoteParams(spec) },
+      ...caughtUpActions(spec, env),
+      { kind: 'aws', service: 'rds', operation: 'PromoteReadReplicaDBCluster', params: promoteParams(spec), ...(env.cutover ? { note: 'the point of no return of the cutover window: from here the plan only goes forward' } : {}) },
       { kind: 'wait', for: `cluster ${spec.cluster} to be available and no longer a replica`, timeoutMs, pollEveryMs: RESOURCE_POLL_MS },
     ];
   },
@@ -48,12 +50,21 @@ export const promote: StepModule<PromoteSpec> = {
     const cluster = await mustFindCluster(ctx, spec.cluster);
     const status = cluster.Status ?? 'unknown';
     let sentAt = cp.sentAt;
+    let caughtUpAt = cp.caughtUpAt;
     if (!cluster.ReplicationSourceIdentifier) {
       if (!sentAt) ctx.warn(`cluster ${spec.cluster} is not a read replica (no ReplicationSourceIdentifier): it was already promoted or never was a replica; nothing sent`);
     } else if (status === 'promoting') {
       ctx.event('promotion-in-progress', { cluster: spec.cluster });
     } else if (status === 'available') {
+      if (ctx.cutover) {
+        const proof = await caughtUpProof(spec, ctx, ctx.cutover);
+        caughtUpAt = proof.caughtUpAt;
+      } else if (spec.replicaConnection) {
+        ctx.warn('caught-up proof skipped: no freeze-writes step ran before this promote, so writes may still be arriving on the source; the CloudWatch lag check is the only guard');
+      }
       await finalLagCheck(spec, ctx);
+      // The point of no return: after this, a failure goes forward, never back.
+      await ctx.cutover?.crossPointOfNoReturn('PromoteReadReplicaDBCluster sent');
       sentAt = new Date(ctx.clock.now()).toISOString();
       await ctx.checkpoint.set({ ...ctx.checkpoint.get(), phase: 'PromoteReadReplicaDBCluster sent', sentAt });
       try {
@@ -82,9 +93,46 @@ export const promote: StepModule<PromoteSpec> = {
     const eventAt = await promotionEvent(ctx, spec.cluster, sentAt);
     const promotedAt = eventAt ?? sentAt ?? new Date(ctx.clock.now()).toISOString();
     await ctx.checkpoint.set({ ...ctx.checkpoint.get(), phase: 'promoted', promotedAt });
-    return { clusterArn: done.DBClusterArn, endpoint: done.Endpoint, readerEndpoint: done.ReaderEndpoint, port: done.Port, promotedAt, ...(sentAt ? { promotionSentAt: sentAt } : {}) };
+    return {
+      clusterArn: done.DBClusterArn,
+      endpoint: done.Endpoint,
+      readerEndpoint: done.ReaderEndpoint,
+      port: done.Port,
+      promotedAt,
+      ...(caughtUpAt ? { caughtUpAt } : {}),
+      ...(sentAt ? { promotionSentAt: sentAt } : {}),
+    };
   },
 };
+
+/** The caught-up proof in the dry-run: the marker SQL and the wait, or why it is missing. */
+function caughtUpActions(spec: PromoteSpec, env: DescribeEnv): PlannedAction[] {
+  if (!env.cutover) {
+    return [{ kind: 'check', description: 'caught-up proof missing: no freeze-writes step before this promote, so writes may still arrive on the source while it is promoted (only the CloudWatch lag check guards it). Put freeze-writes before promote and give replicaConnection.' }];
+  }
+  if (!spec.replicaConnection) {
+    return [{ kind: 'check', description: `refuses to promote: a freeze-writes step ("${env.cutover.freezeStepId}") runs before, but this step has no replicaConnection for the caught-up proof` }];
+  }
+  const db = spec.replicaConnection.database;
+  return [
+    { kind: 'sql', sql: ['BEGIN READ WRITE', ...MARKER_SETUP_SQL, MARKER_INSERT_SQL, 'COMMIT'].join(';\n'), params: ['<run id>', '<random token>'], note: `on the frozen source (the "${env.cutover.freezeStepId}" connection, database ${db}): the marker` },
+    { kind: 'wait', for: `the marker on the replica ${spec.replicaConnection.host}:${spec.replicaConnection.port ?? 5432}/${db} (${MARKER_SEEN_SQL}): then every write committed before it is on the replica`, timeoutMs: 0, pollEveryMs: MARKER_POLL_MS, note: 'until the cutover window\'s deadline; not seen by then → roll back' },
+  ];
+}
+
+/** Marker on the source, seen on the replica, checkpointed: then every committed write is on the replica. */
+async function caughtUpProof(spec: PromoteSpec, ctx: StepContext, cutover: CutoverHandle): Promise<{ caughtUpAt: string }> {
+  if (!spec.replicaConnection) {
+    throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" refused to promote cluster ${spec.cluster}: a freeze-writes step ran before it, but the step has no "replicaConnection", so the replica cannot be proven to hold every committed write. Promotion was not sent. Add replicaConnection (the replica's reader endpoint and port), then run apply again.`);
+  }
+  const marker = await writeMarker(ctx, cutover.sourceConnection(), spec.replicaConnection.database);
+  await ctx.checkpoint.set({ ...ctx.checkpoint.get(), phase: 'cutover marker written', marker });
+  ctx.progress(`cutover marker written on the source at WAL ${marker.markerLsn}; waiting for the replica to replay it`);
+  const { caughtUpAt, waitedMs } = await waitForMarker(ctx, spec.replicaConnection, marker, cutover);
+  await ctx.checkpoint.set({ ...ctx.checkpoint.get(), phase: 'replica caught up', caughtUpAt });
+  ctx.progress(`replica caught up: the marker was visible after ${(waitedMs / 1000).toFixed(1)}s`);
+  return { caughtUpAt };
+}
 
 async function mustFindCluster(ctx: StepContext, id: string): Promise<DbCluster> {
   const c = await findCluster(ctx.aws, id);

@@ -1,0 +1,30 @@
+// Which steps of a plan form its cutover window (DESIGN.md "Cutover"): from the freeze-writes step to
+// the first step whose irreversible request is the point of no return — promote (the promotion), or
+// on the snapshot route switch-endpoint (the DNS change). Used by the engine (rules) and the dry-run.
+import type { StepSpec } from './types.js';
+
+/** Step types whose irreversible request is the cutover's point of no return. */
+export const POINT_OF_NO_RETURN_TYPES: ReadonlySet<string> = new Set(['promote', 'switch-endpoint']);
+
+export interface CutoverSteps {
+  /** The freeze-writes step. */
+  freeze: string;
+  /** Steps inside the window before the point of no return, the freeze first. */
+  inside: string[];
+  /** The step that crosses the point of no return (absent: the plan never crosses it). */
+  pointOfNoReturn?: { stepId: string; type: string; what: string };
+}
+
+export function cutoverSteps(plan: { steps: readonly Pick<StepSpec, 'id' | 'type'>[] }): CutoverSteps | undefined {
+  const start = plan.steps.findIndex((s) => s.type === 'freeze-writes');
+  if (start < 0) return undefined;
+  const inside: string[] = [];
+  for (const s of plan.steps.slice(start)) {
+    if (POINT_OF_NO_RETURN_TYPES.has(s.type)) {
+      const what = s.type === 'promote' ? 'PromoteReadReplicaDBCluster sent' : 'Route 53 change sent';
+      return { freeze: plan.steps[start].id, inside, pointOfNoReturn: { stepId: s.id, type: s.type, what } };
+    }
+    inside.push(s.id);
+  }
+  return { freeze: plan.steps[start].id, inside };
+}
