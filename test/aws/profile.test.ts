@@ -1,6 +1,6 @@
 // --profile reaches the SDK through the client config: the call is signed with that profile's keys
 // from the shared credentials file (the SDK's own resolution, not ours).
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -9,9 +9,10 @@ import { startAwsStandin, type AwsStandin } from '../../rehearsal/aws/index.js';
 
 let aws: AwsStandin;
 const saved = { ...process.env };
+let dir: string | undefined;
 beforeAll(async () => {
   aws = await startAwsStandin({ manualClock: true, seed: { instances: [{ id: 'orders-pg' }] } });
-  const dir = mkdtempSync(join(tmpdir(), 'aws-profile-'));
+  dir = mkdtempSync(join(tmpdir(), 'aws-profile-'));
   writeFileSync(join(dir, 'credentials'), '[default]\naws_access_key_id = AKIADEFAULTPROFILE01\naws_secret_access_key = d\n\n[rehearsal]\naws_access_key_id = AKIAREHEARSALPROF001\naws_secret_access_key = r\n');
   writeFileSync(join(dir, 'config'), '[default]\nregion = us-east-1\n\n[profile rehearsal]\nregion = eu-west-1\n');
   for (const k of Object.keys(process.env)) if (k.startsWith('AWS_')) delete process.env[k];
@@ -22,7 +23,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   process.env = saved;
-  await aws.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  await aws?.close();
 });
 
 it('signs with the profile given to createAwsApi, and takes the region from it unless one is given', async () => {

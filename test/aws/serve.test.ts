@@ -1,7 +1,7 @@
 // serve.ts as the rehearsal runs it: a separate process, seeded from a JSON file, reached through
 // the env it prints, controlled over /_standin/, stopped by SIGTERM.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -9,10 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsApi } from '../../src/aws/sdk-api.js';
 
 let child: ChildProcess;
+let dir: string | undefined;
 let info: { endpoint: string; env: Record<string, string>; s3Root: string; timeScale: number };
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'standin-serve-'));
+  dir = mkdtempSync(join(tmpdir(), 'standin-serve-'));
   const config = join(dir, 'config.json');
   writeFileSync(config, JSON.stringify({ seed: { instances: [{ id: 'orders-pg', engineVersion: '16.4' }], buckets: ['orders-archive'] }, durations: { clusterCreating: 60_000, clusterBackingUp: 0 } }));
   child = spawn(process.execPath, ['--import', 'tsx', 'rehearsal/aws/serve.ts', '--config', config, '--time-scale', '1', '--s3-root', join(dir, 's3')], {
@@ -24,8 +25,13 @@ beforeAll(async () => {
   });
   info = JSON.parse(line);
 });
-afterAll(() => {
-  if (child.exitCode === null) child.kill('SIGKILL');
+afterAll(async () => {
+  if (child && child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('serve.ts', () => {

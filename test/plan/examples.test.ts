@@ -1,17 +1,24 @@
 // Every plan in plans/ validates and renders in every format; structure only (ids, statuses, no
 // secrets, unresolved env listed), not other developers' describe output.
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { memoryIo } from '../support/memory-io.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const plans = readdirSync(join(root, 'plans')).filter((f) => f.endsWith('.yaml')).sort();
 const SECRET = 'pa55-Secret-value-9';
+const dirs: string[] = [];
+const tempCwd = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'am-ex-'));
+  dirs.push(dir);
+  return dir;
+};
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 describe('plans/', () => {
   it('holds the three example routes', () => {
@@ -36,7 +43,7 @@ describe('plans/', () => {
       });
 
       it('plan --format json: every step in order, pending, env values unset listed, exit 0', async () => {
-        const io = memoryIo({ cwd: mkdtempSync(join(tmpdir(), 'am-ex-')), env: { NO_COLOR: '1' } });
+        const io = memoryIo({ cwd: tempCwd(), env: { NO_COLOR: '1' } });
         expect(await main(['plan', join(root, rel), '--format', 'json'], io)).toBe(0);
         const doc = JSON.parse(io.out());
         expect(doc.version).toBe(1);
@@ -49,7 +56,7 @@ describe('plans/', () => {
         const env: Record<string, string> = { NO_COLOR: '1' };
         for (const name of envRefs) env[name] = SECRET;
         for (const format of ['text', 'markdown', 'json']) {
-          const io = memoryIo({ cwd: mkdtempSync(join(tmpdir(), 'am-ex-')), env });
+          const io = memoryIo({ cwd: tempCwd(), env });
           expect(await main(['plan', join(root, rel), '--format', format], io)).toBe(0);
           expect(io.out() + io.err()).not.toContain(SECRET);
           for (const id of ids) expect(io.out()).toContain(id);

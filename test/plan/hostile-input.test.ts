@@ -1,12 +1,15 @@
 // Whatever is handed to validate instead of a plan: diagnostics and exit 1, never a stack trace, fast.
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { memoryIo } from '../support/memory-io.js';
 
 let dir: string;
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
 beforeAll(async () => {
   await main(['validate', '/nonexistent/warm-up.yaml'], memoryIo()); // module loading is not what is timed
   dir = mkdtempSync(join(tmpdir(), 'am-hostile-'));

@@ -1,7 +1,7 @@
 // validate and an offline plan must not load the AWS SDK, pg or listr2 (speed, and no network by
 // construction). A child process records every module it resolves.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,19 +11,24 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const HEAVY = /\/node_modules\/(@aws-sdk|@smithy|pg|pg-[a-z-]+|listr2)\//;
 
 function modulesLoadedBy(args: string[]): { status: number | null; modules: string[]; stderr: string } {
-  const log = join(mkdtempSync(join(tmpdir(), 'am-graph-')), 'modules.txt');
-  const child = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', '--import', './test/plan/support/record-imports.mjs', 'test/plan/support/cli-entry.ts', ...args],
-    { cwd: root, env: { ...process.env, RECORD_IMPORTS_TO: log, NO_COLOR: '1' }, encoding: 'utf8' },
-  );
-  let modules: string[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'am-graph-'));
+  const log = join(dir, 'modules.txt');
   try {
-    modules = readFileSync(log, 'utf8').trim().split('\n');
-  } catch {
-    /* nothing recorded */
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', '--import', './test/plan/support/record-imports.mjs', 'test/plan/support/cli-entry.ts', ...args],
+      { cwd: root, env: { ...process.env, RECORD_IMPORTS_TO: log, NO_COLOR: '1' }, encoding: 'utf8' },
+    );
+    let modules: string[] = [];
+    try {
+      modules = readFileSync(log, 'utf8').trim().split('\n');
+    } catch {
+      /* nothing recorded */
+    }
+    return { status: child.status, modules, stderr: child.stderr };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  return { status: child.status, modules, stderr: child.stderr };
 }
 
 describe('module graph', () => {

@@ -1,9 +1,9 @@
 // `aurora-migrate plan`: invalid plans, state statuses, time scale, --state, secrets.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { memoryIo } from '../support/memory-io.js';
 
@@ -16,8 +16,12 @@ function stateFile(steps: Record<string, { status: string; outputs?: Record<stri
   return JSON.stringify({ version: 1, plan: 'orders-to-aurora', runId: 'r1', createdAt: '2026-11-01T00:00:00Z', updatedAt: '2026-11-01T00:00:00Z', steps: full, approvals: [] });
 }
 
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
 function tempCwd(state?: string, at = '.aurora-migrate/orders-to-aurora.state.json') {
   const cwd = mkdtempSync(join(tmpdir(), 'am-plan-'));
+  dirs.push(cwd);
   if (state !== undefined) {
     mkdirSync(join(cwd, at, '..'), { recursive: true });
     writeFileSync(join(cwd, at), state);
