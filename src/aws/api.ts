@@ -11,6 +11,11 @@ export interface AwsApi {
    * Rejects with AwsCallError (src/aws/errors.ts) whose `code` is the AWS error name.
    */
   send<T = any>(service: AwsService, operation: string, input: Record<string, unknown>, options?: AwsCallOptions): Promise<T>;
+  /**
+   * Loads a service's client ahead of a call that should go out at once when it comes (the notifier
+   * records a notification before sending it; a slow first import would widen that gap). Optional.
+   */
+  preload?(service: AwsService): Promise<void>;
 }
 
 export interface AwsCallOptions {

@@ -117,6 +117,9 @@ export function createAwsApi(options: CreateAwsApiOptions = {}): AwsApi & { dest
         throw toAwsCallError(err, { service, operation, input, region, signal: callOptions.signal });
       }
     },
+    async preload(service: AwsService): Promise<void> {
+      await loadModule(service);
+    },
     destroy() {
       for (const client of clients.values()) client.destroy();
       clients.clear();

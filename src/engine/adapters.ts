@@ -18,6 +18,10 @@ export function lazyAwsApi(options: LazyAwsOptions): AwsApi & { close(): void } 
       api ??= import('../aws/sdk-api.js').then((m) => (loaded = m.createAwsApi(options)));
       return (await api).send(service, operation, input, callOptions);
     },
+    async preload(service) {
+      api ??= import('../aws/sdk-api.js').then((m) => (loaded = m.createAwsApi(options)));
+      await (await api).preload?.(service);
+    },
     close() {
       loaded?.destroy?.();
     },

@@ -208,3 +208,9 @@ export async function passApprovalGate(g: GateInput): Promise<ApprovalDecision |
   await g.record({ approvedBy: who.id, approvedAt: g.nowIso(), via, source: who.source, host: who.host, ...(who.ciRun ? { ciRun: who.ciRun } : {}) });
   return opened() ?? pending();
 }
+
+/** What `status` says about a gate that waits: its message, then the tally when it says anything. */
+export function pendingApprovalText(spec: { message?: string; approvers?: readonly string[]; required?: number }, records: readonly Pick<ApprovalRecord, 'approvedBy'>[]): string {
+  const tally = describeTally(tallyApprovals(approvalRule(spec), records));
+  return tally ? `${spec.message ?? ''} (${tally})` : (spec.message ?? '');
+}

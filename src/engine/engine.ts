@@ -12,7 +12,8 @@ import { UsageError } from '../errors.js';
 import { eventLogPath, type StateFile } from './state-file.js';
 import type { EngineListener } from './events.js';
 import type { ApplyResult } from './result.js';
-import type { ApprovalPrompt } from './approval-gate.js';
+import { checkApproveFlags, resolveApprover, type ApprovalPrompt } from './approval-gate.js';
+import { currentUser } from './lock.js';
 import { localRunStorage, type RunStorage } from './run-storage.js';
 import { closeRun, openRun, type RunEnding, type RunSession } from './run-session.js';
 import { runStep } from './run-step.js';
@@ -97,6 +98,7 @@ export function checkApplyOptions(plan: Plan, options: Pick<ApplyEngineOptions, 
 export async function applyPlan(options: ApplyEngineOptions, deps: EngineDeps): Promise<ApplyResult> {
   const { plan, statePath } = options;
   checkApplyOptions(plan, options);
+  checkApproveFlags(plan.steps, options.approve, () => resolveApprover(options.env, deps.user ?? currentUser));
   if (!deps.runStorage) await mkdir(dirname(statePath), { recursive: true });
   const storage = deps.runStorage ?? withOverrides(localRunStorage(statePath), statePath, deps.storage);
   const session = await openRun(options, deps, storage);

@@ -1,7 +1,7 @@
 // The data `apply` returns (and `--format json` prints): what happened in this invocation, and where
 // every step of the plan stands now.
 import type { Plan } from '../plan/types.js';
-import type { CutoverRecord, StateFile, StepError, StepStatus } from './state-file.js';
+import type { ApprovalRecord, CutoverRecord, StateFile, StepError, StepStatus } from './state-file.js';
 
 /** `rolled-back`: a failure or the deadline inside the cutover window; the freeze was undone (an interrupt there stays `interrupted`). */
 export type ApplyOutcome = 'succeeded' | 'until' | 'awaiting-approval' | 'failed' | 'interrupted' | 'rolled-back';
@@ -18,6 +18,8 @@ export interface StepSummary {
   error?: StepError;
   warnings: string[];
   approval?: { approvedBy: string; approvedAt: string; via: 'flag' | 'prompt' };
+  /** Every approval of this step in this run, oldest first, with where it came from (named approvers). */
+  approvals?: Array<Omit<ApprovalRecord, 'stepId' | 'runId'>>;
 }
 
 export interface ApplyResult {
@@ -42,7 +44,8 @@ export interface ApplyResult {
 export function summarizeSteps(plan: Pick<Plan, 'steps'>, state: StateFile | undefined): StepSummary[] {
   return plan.steps.map((spec) => {
     const s = state?.steps[spec.id];
-    const approval = state?.approvals.filter((a) => a.stepId === spec.id && a.runId === state.runId).at(-1);
+    const approvals = state?.approvals.filter((a) => a.stepId === spec.id && a.runId === state.runId) ?? [];
+    const approval = approvals.at(-1);
     const summary: StepSummary = {
       id: spec.id,
       type: spec.type,
@@ -56,6 +59,7 @@ export function summarizeSteps(plan: Pick<Plan, 'steps'>, state: StateFile | und
     if (s?.outputs) summary.outputs = s.outputs;
     if (s?.error) summary.error = s.error;
     if (approval) summary.approval = { approvedBy: approval.approvedBy, approvedAt: approval.approvedAt, via: approval.via };
+    if (approvals.length) summary.approvals = approvals.map(({ stepId: _s, runId: _r, ...a }) => a);
     return summary;
   });
 }

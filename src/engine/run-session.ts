@@ -14,6 +14,7 @@ import { currentUser, describeHolder, type Lease } from './lock.js';
 import type { EventLog, EventRecord } from './event-log.js';
 import type { EngineEvent } from './events.js';
 import { summarizeSteps, type ApplyOutcome, type ApplyResult } from './result.js';
+import { notifierFor } from '../notify/session.js';
 
 export interface RunSession {
   readonly plan: Plan;
@@ -150,6 +151,7 @@ export async function openRun(options: ApplyEngineOptions, deps: EngineDeps, sto
     for (const note of notes) warn(session, note);
     emit({ type: 'run-start', plan: plan.name, runId: st.runId, statePath: storage.location, resumed, steps: plan.steps.map((s) => ({ id: s.id, type: s.type, status: st.steps[s.id].status })) });
     await persist();
+    notifierFor(session); // setup warnings (an unset webhook variable) show at the start
     return session;
   } catch (err) {
     await dispose();
@@ -183,6 +185,8 @@ export async function closeRun(session: RunSession, ending: RunEnding): Promise<
   }
   await session.persist();
   if (session.controller.signal.reason instanceof Locked) throw session.controller.signal.reason;
+  if (st.finishedAt && outcome === 'succeeded') await notifierFor(session).planFinished();
+  await notifierFor(session).drain(); // sends in flight end (each bounded) before the result is made
 
   const result: ApplyResult = redact(
     {

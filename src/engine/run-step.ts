@@ -10,6 +10,7 @@ import type { StepError, StepState, StepStatus } from './state-file.js';
 import type { ApprovalCapableContext } from './approval-gate.js';
 import { requestApproval } from './approvals.js';
 import type { RunSession } from './run-session.js';
+import { notifierFor } from '../notify/session.js';
 
 export type StepOutcome =
   | { status: 'succeeded' }
@@ -92,7 +93,7 @@ export async function runStep(session: RunSession, spec: StepSpec, hooks: StepHo
     if (!module) throw new NotImplemented(`step type "${spec.type}" is not implemented in this build of aurora-migrate`);
     const resolved = resolveForRun(session, spec);
     const ctx = contextFor(session, spec, s, controller.signal) as ApprovalCapableContext;
-    ctx.requestApproval = (message) => requestApproval(session, id, message);
+    ctx.requestApproval = (message, rule) => requestApproval(session, id, message, rule);
     hooks.decorate?.(ctx, spec);
     const outputs = await module.run(resolved, ctx);
     s.outputs = outputs ?? {};
@@ -109,11 +110,13 @@ export async function runStep(session: RunSession, spec: StepSpec, hooks: StepHo
     }
     if (err instanceof AwaitingApproval) {
       await finish('awaiting-approval');
-      return { status: 'awaiting-approval', message: (spec as { message?: string }).message ?? err.message };
+      await notifierFor(session).awaitingApproval(id);
+      return { status: 'awaiting-approval', message: err.message };
     }
     const error = toStepError(id, err);
     log.append({ type: 'error', stepId: id, ...error });
     await finish('failed', error);
+    await notifierFor(session).stepFailed(id, s.attempts, error);
     return { status: 'failed', error, cause: err };
   }
 }

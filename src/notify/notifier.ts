@@ -63,6 +63,9 @@ export function createRunNotifier(deps: NotifierDeps): RunNotifier {
   const { targets, warnings } = resolveTargets(entries, deps.env);
   for (const w of warnings) deps.warn(w);
   if (targets.length === 0) return SILENT;
+  // Load the SNS client now, in the background: when an event comes, little lies between recording
+  // it and sending it (a crash in that gap loses the message; it is never sent twice).
+  if (targets.some((t) => t.kind === 'sns')) deps.aws.preload?.('sns').catch(() => undefined);
 
   const run = (): RunFacts => ({ plan: deps.plan.name, planFile: deps.plan.file, runId: deps.state.runId, state: deps.stateLocation, host: deps.host ?? hostname() });
   const inFlight = new Set<Promise<void>>();
@@ -116,10 +119,12 @@ export function createRunNotifier(deps: NotifierDeps): RunNotifier {
   };
 }
 
-/** ` --state X` when the state is not where apply looks by default (so the command works as written). */
+/** ` --state X` when the state is not where apply looks by default (so the command works as written, from the folder the run was started in). */
 function stateFlag(deps: Pick<NotifierDeps, 'plan' | 'stateLocation' | 'cwd'>): string {
   const fromPlan = (deps.plan as { state?: { s3?: string } }).state?.s3;
   if (fromPlan && fromPlan === deps.stateLocation) return '';
-  if (deps.stateLocation === defaultStatePath(deps.plan.name, deps.cwd ?? process.cwd())) return '';
+  // The default state of a run started in some folder: the same command, run there, finds it.
+  const tail = defaultStatePath(deps.plan.name, '/').slice(1);
+  if (deps.stateLocation === defaultStatePath(deps.plan.name, deps.cwd ?? process.cwd()) || deps.stateLocation.replace(/\\/g, '/').endsWith(`/${tail}`)) return '';
   return ` --state ${shellArg(deps.stateLocation)}`;
 }

@@ -2,6 +2,7 @@
 // attempts, outputs, last error, warnings, a pending approval — plus who holds the run lock.
 import type { StepSummary } from '../engine/result.js';
 import { durationBetween, formatOutputs, pad, painter, statusWord } from './status-format.js';
+import { approvalLine } from './approval-line.js';
 import { descriptionLines } from './plan-view.js';
 
 export interface StatusStep extends StepSummary {
@@ -49,7 +50,7 @@ export function renderStatusText(r: StatusReport, options: { color: boolean }): 
     out.push(`  ${pad(s.id, idW)}${pad(statusWord(s.status, paint), 19)}${pad(String(s.attempts), 10)}${pad(s.startedAt ?? '-', 26)}${took || '-'}`.trimEnd());
     const indent = ' '.repeat(idW + 2);
     if (s.outputs && Object.keys(s.outputs).length) out.push(`${indent}outputs: ${formatOutputs(s.outputs)}`);
-    if (s.approval) out.push(`${indent}approved by ${s.approval.approvedBy} at ${s.approval.approvedAt} (${s.approval.via === 'flag' ? '--approve' : 'prompt'})`);
+    for (const a of s.approvals ?? (s.approval ? [s.approval] : [])) out.push(`${indent}${approvalLine(a)}`);
     if (s.error && s.status !== 'succeeded') out.push(`${indent}${paint('red', 'error')}: ${s.error.message}`);
     for (const w of s.warnings) out.push(`${indent}${paint('yellow', 'warning')}: ${w}`);
     if (s.changedSinceRun) out.push(`${indent}${paint('yellow', 'changed')}: the plan's definition differs from the one that ran`);

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { cliWorkspace } from './cli-harness.js';
 import { memoryIo } from '../support/memory-io.js';
 import { ledgerLines } from '../support/test-steps.js';
@@ -70,7 +71,7 @@ describe('apply (text)', () => {
     const r = await ws.apply(plan, { approve: ['cutover'] });
     expect(r.code).toBe(0);
     const st = ws.state();
-    expect(st.approvals).toEqual([{ stepId: 'cutover', approvedBy: 'alice', approvedAt: '2026-11-22T01:00:00.000Z', via: 'flag', runId: st.runId }]);
+    expect(st.approvals).toEqual([{ stepId: 'cutover', approvedBy: 'alice', approvedAt: '2026-11-22T01:00:00.000Z', via: 'flag', runId: st.runId, source: 'os-user', host: hostname() }]);
     expect(st.steps.cutover.outputs).toEqual({ approvedBy: 'alice', approvedAt: '2026-11-22T01:00:00.000Z' });
     expect(ws.events().filter((e) => e.type === 'approval')).toMatchObject([{ stepId: 'cutover', approvedBy: 'alice', via: 'flag' }]);
     expect(st.steps.promote.outputs?.echo).toBe('orders-aurora');

@@ -256,7 +256,7 @@ describe('status', () => {
                  outputs: clusterId=orders-aurora
         cutover  succeeded          2         <time>  0ms
                  outputs: approvedBy=alice approvedAt=<time>
-                 approved by alice at <time> (--approve)
+                 approved by alice at <time> (--approve, OS user, host <host>)
         load     failed             1         <time>  0ms
                  error: step "load" failed: the table is locked (test: <dir>/flag exists). Remove it, then run apply again.
                  warning: connected with password ***

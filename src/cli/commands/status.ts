@@ -6,6 +6,7 @@ import { ExitCode } from '../exit-codes.js';
 import type { Plan } from '../../plan/types.js';
 import { localRunStorage, type RunStorage } from '../../engine/run-storage.js';
 import { summarizeSteps } from '../../engine/result.js';
+import { pendingApprovalText } from '../../engine/approval-gate.js';
 import { stepContentHash } from '../../engine/hash.js';
 import { timeScaleFromEnv } from '../../engine/time-scale.js';
 import { renderStatusText, type StatusReport } from '../../render/status.js';
@@ -43,7 +44,7 @@ export async function buildStatusReport(plan: Plan, planArg: string, where: RunS
   const waiting = steps.find((s) => s.status === 'awaiting-approval');
   if (waiting) {
     const spec = plan.steps.find((p) => p.id === waiting.id) as { message?: string };
-    report.pendingApproval = { stepId: waiting.id, message: spec.message ?? '', approveWith: `aurora-migrate apply ${planArg} --approve ${waiting.id}` };
+    report.pendingApproval = { stepId: waiting.id, message: pendingApprovalText(spec, state?.approvals.filter((a) => a.stepId === waiting.id && a.runId === state.runId) ?? []), approveWith: `aurora-migrate apply ${planArg} --approve ${waiting.id}` };
   }
   return report;
 }
