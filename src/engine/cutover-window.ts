@@ -160,7 +160,7 @@ export function cutoverControl(session: RunSession): CutoverControl {
       resetWindowSteps(spec.id, failedStep);
       log.append({ type: 'cutover-rolled-back', stepId: spec.id, reason, at: c.rolledBackAt });
       await notifierFor(session).cutoverWindowClosed(spec.id, 'rolled back', `${reason}. Writes are back on the source and nothing was promoted.`);
-      session.emit({ type: 'cutover', state: 'rolled-back', stepId: spec.id, detail: `rolled back: writes are back on the source and nothing was promoted (${reason})` });
+      session.emit({ type: 'cutover', state: 'rolled-back', stepId: spec.id, detail: `rolled back: writes are back on the source (${reason})` });
       await session.persist();
       return { ok: true };
     } catch (err) {
@@ -196,8 +196,9 @@ export function cutoverControl(session: RunSession): CutoverControl {
         `(ALTER DATABASE <name> RESET default_transaction_read_only, or SET it back to the value in the state's "${st.cutover!.openedBy}" checkpoint).`;
       return { outcome: interrupted ? 'interrupted' : 'failed', failed: { stepId: st.cutover!.openedBy, error: { code: 'ROLLBACK_FAILED', message } } };
     }
+    const untouched = cutoverSteps(plan)?.pointOfNoReturn?.type === 'switch-endpoint' ? 'the application\'s DNS record was not changed' : 'nothing was promoted';
     const message =
-      `rolled back: ${reason}. Writes are back on the source (${databases} have their previous settings) and nothing was promoted. ` +
+      `rolled back: ${reason}. Writes are back on the source (${databases} have their previous settings) and ${untouched}. ` +
       `Fix the cause, then run apply again to start the cutover afresh.`;
     return {
       outcome: interrupted ? 'interrupted' : 'rolled-back',

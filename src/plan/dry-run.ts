@@ -1,7 +1,8 @@
 // Dry-run: a pure function from (plan, environment, what the state file knows) to the review of what
 // `apply` would do — each step's planned actions with values resolved for display (outputs not known
 // yet as placeholders, secrets as ***), and the ${env.…} values that are not set now.
-import type { PlannedAction, StepRegistry } from '../steps/step.js';
+import type { DescribeEnv, PlannedAction, StepRegistry } from '../steps/step.js';
+import { parseDuration } from './units.js';
 import { redact, resolveDeep, SECRET_PLACEHOLDER, type ValueScope } from './values.js';
 import type { FreezeWritesSpec, Plan, StepSpec } from './types.js';
 import { cutoverSteps, type CutoverSteps } from './cutover-steps.js';
@@ -70,10 +71,12 @@ export function dryRun(input: DryRunInput): PlanReview {
 
   const window = cutoverSteps(plan);
   const order = plan.steps.map((s) => s.id);
-  const cutoverRole = (id: string): { cutover?: { freezeStepId: string; role: 'inside' | 'point-of-no-return' | 'after' } } => {
+  const freezeSpec = window && (plan.steps.find((s) => s.id === window.freeze) as FreezeWritesSpec);
+  const windowMs = (freezeSpec?.window ? parseDuration(freezeSpec.window) : undefined) ?? 5 * 60_000;
+  const cutoverRole = (id: string): Pick<DescribeEnv, 'cutover'> => {
     if (!window || order.indexOf(id) <= order.indexOf(window.freeze)) return {};
     const role = window.inside.includes(id) ? 'inside' : window.pointOfNoReturn?.stepId === id ? 'point-of-no-return' : 'after';
-    return { cutover: { freezeStepId: window.freeze, role } };
+    return { cutover: { freezeStepId: window.freeze, role, windowMs } };
   };
   const unresolved = new Map<string, Set<string>>();
   const steps: ReviewStep[] = plan.steps.map((raw: StepSpec) => {

@@ -46,11 +46,30 @@ export function renderApplyResult(result: ApplyResult, options: { color: boolean
       break;
     }
     case 'interrupted':
-      err = `interrupted: the state is saved; run ${again} to resume.\n`;
+      err =
+        result.cutover?.status === 'rolled-back'
+          ? `interrupted inside the cutover window: ${result.failed?.error.message ?? 'rolled back: writes are back on the source and nothing was promoted.'}\n`
+          : `interrupted: the state is saved; run ${again} to resume.\n`;
       break;
+    case 'rolled-back': {
+      const f = result.failed!;
+      err = `error: ${f.error.message}\nTo try the cutover again once the cause is fixed, run: ${again}\n`;
+      break;
+    }
   }
+  if (result.cutover) lines.push(...cutoverLines(result.cutover));
   const warnings = result.steps.flatMap((s) => s.warnings.map((w) => `  ${s.id}: ${w}`));
   if (warnings.length) lines.push(paint('yellow', 'warnings:'), ...warnings);
   if (tail) lines.push(tail);
   return { stdout: lines.join('\n') + '\n', stderr: err };
+}
+
+/** The window in the summary: when it opened, where it stands, the point of no return or the rollback. */
+function cutoverLines(c: NonNullable<ApplyResult['cutover']>): string[] {
+  const lines = [`cutover window (${c.openedBy}): frozen at ${c.frozenAt}, deadline ${c.deadline}`];
+  if (c.status === 'open') lines.push('  open: writes are frozen on the source and nothing irreversible was sent yet');
+  if (c.pointOfNoReturn) lines.push(`  point of no return: ${c.pointOfNoReturn.what} at ${c.pointOfNoReturn.at} (step ${c.pointOfNoReturn.stepId}); the plan only goes forward`);
+  if (c.status === 'rolled-back') lines.push(`  rolled back at ${c.rolledBackAt}: ${c.reason}`);
+  if (c.status === 'rolling-back') lines.push(`  rollback NOT finished (${c.reason}): the source may still be frozen; run apply again to retry it`);
+  return lines;
 }

@@ -15,6 +15,7 @@ export function renderPlanJson(view: PlanView): string {
       actions: s.actions,
       ...(s.error ? { error: s.error } : {}),
     })),
+    ...(view.cutover ? { cutover: view.cutover } : {}),
     unresolved: view.unresolved,
     ...(view.warnings && view.warnings.length > 0 ? { warnings: view.warnings } : {}),
     ...(view.preflight ? { preflight: view.preflight } : {}),

@@ -25,6 +25,17 @@ export function renderPlanMarkdown(view: PlanView): string {
     const what = s.error ? `⚠ ${s.error}` : actionSummary(s.actions);
     out.push(`| ${i + 1} | ${code(s.id)} | ${s.type} | ${s.status ?? 'pending'} | ${cell(what)} |`);
   });
+  if (view.cutover) {
+    const c = view.cutover;
+    out.push(
+      '',
+      `**Cutover window** (opened by ${code(c.freezeStep)}): writes to ${c.databases.map(code).join(', ')} stop on the source; deadline ${c.window} after the freeze (drain at most ${c.drainTimeout}).`,
+      '',
+      `- inside the window: ${c.inside.map(code).join(', ')}`,
+      `- point of no return: ${c.pointOfNoReturn ? `${code(c.pointOfNoReturn.stepId)}, ${c.pointOfNoReturn.what}` : 'none in this plan'}`,
+      ...c.rules.map((r) => `- ${r}`),
+    );
+  }
   if (view.unresolved.length > 0) {
     out.push('', '**Unresolved values** (not set in the environment now; `apply` needs them):', '');
     for (const u of view.unresolved) out.push(`- ${code(u.ref)}, used by ${u.steps.map(code).join(', ')}`);

@@ -18,6 +18,7 @@ export function renderPlanText(view: PlanView, color = false): string {
     else if (view.state.found) lines.push(`State: ${view.state.path}`);
     else lines.push(`State: none yet (${view.state.path}); every step is pending`);
   }
+  if (view.cutover) lines.push('', ...cutoverLines(view, bold));
   view.steps.forEach((step, i) => {
     lines.push('');
     const status = step.status ? ` [${step.status}]` : '';
@@ -82,5 +83,18 @@ function preflightLines(view: PlanView): string[] {
     for (const c of s.checks) lines.push(`    ${preflightSymbol(c.status)}  ${c.check}: ${c.detail}`);
   }
   lines.push(p.failed ? 'Preflight failed: fix the FAIL items above before apply.' : 'Preflight passed.');
+  return lines;
+}
+
+/** The cutover window as one block: what is frozen, the deadline, the steps inside, the point of no return. */
+function cutoverLines(view: PlanView, bold: (s: string) => string): string[] {
+  const c = view.cutover!;
+  const stepOf = (id: string) => view.steps.findIndex((s) => s.id === id) + 1;
+  const lines = [
+    bold('Cutover window') + ` (opened by step ${stepOf(c.freezeStep)}. ${c.freezeStep}): writes to ${c.databases.join(', ')} stop on the source; deadline ${c.window} after the freeze (drain at most ${c.drainTimeout})`,
+    `  inside the window: ${c.inside.map((id) => `${stepOf(id)}. ${id}`).join(', ')}`,
+    c.pointOfNoReturn ? `  point of no return: step ${stepOf(c.pointOfNoReturn.stepId)}. ${c.pointOfNoReturn.stepId}, ${c.pointOfNoReturn.what}` : '  point of no return: none in this plan',
+    ...c.rules.map((r) => `  - ${r}`),
+  ];
   return lines;
 }

@@ -21,7 +21,7 @@ export interface PlanView extends PlanReview {
   preflight?: PreflightView;
 }
 
-export const SERVICE_NAMES: Record<string, string> = { rds: 'RDS', cloudwatch: 'CloudWatch', s3: 'S3' };
+export const SERVICE_NAMES: Record<string, string> = { rds: 'RDS', cloudwatch: 'CloudWatch', s3: 'S3', route53: 'Route 53', sns: 'SNS' };
 
 /** "at most 8h, checking every 30s" (with the scaled figure when a time scale is set). */
 export function waitLimits(a: Extract<PlannedAction, { kind: 'wait' }>, timeScale?: number): string {

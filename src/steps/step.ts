@@ -23,7 +23,7 @@ export interface DescribeEnv {
   /** Region of the plan (or flag); undefined means the SDK's usual resolution. */
   region?: string;
   /** Set when this step comes after the plan's freeze-writes step: where it stands in the cutover window. */
-  cutover?: { freezeStepId: string; role: 'inside' | 'point-of-no-return' | 'after' };
+  cutover?: { freezeStepId: string; role: 'inside' | 'point-of-no-return' | 'after'; windowMs?: number };
 }
 
 export interface CheckResult {

@@ -31,12 +31,13 @@ export const promote: StepModule<PromoteSpec> = {
   describe(spec: PromoteSpec, env: DescribeEnv): PlannedAction[] {
     const timeoutMs = durationMs(spec.timeout, DEFAULT_PROMOTE_TIMEOUT);
     const maxLag = fmtSeconds(durationMs(spec.maxLag, '0s') / 1000);
+    const lagCheck: PlannedAction = spec.replica
+      ? { kind: 'aws', service: 'cloudwatch', operation: 'GetMetricData', params: { ...finalLagParams(spec.replica, 0), StartTime: '<now - 5m>', EndTime: '<now>' }, note: `final lag check${env.cutover ? ' (an extra guard after the marker)' : ''}: refuse unless the newest datapoint is present and at or under ${maxLag}` }
+      : { kind: 'check', description: 'final lag check skipped: the step has no "replica" (set replica: <Aurora instance id> to check RDSToAuroraPostgreSQLReplicaLag first)' };
     return [
-      spec.replica
-        ? { kind: 'aws', service: 'cloudwatch', operation: 'GetMetricData', params: { ...finalLagParams(spec.replica, 0), StartTime: '<now - 5m>', EndTime: '<now>' }, note: `final lag check: refuse unless the newest datapoint is present and at or under ${maxLag}` }
-        : { kind: 'check', description: 'final lag check skipped: the step has no "replica" (set replica: <Aurora instance id> to check RDSToAuroraPostgreSQLReplicaLag first)' },
       { kind: 'check', description: `DescribeDBClusters ${spec.cluster}: send the promotion only if it is still an available replica (never twice)` },
       ...caughtUpActions(spec, env),
+      lagCheck,
       { kind: 'aws', service: 'rds', operation: 'PromoteReadReplicaDBCluster', params: promoteParams(spec), ...(env.cutover ? { note: 'the point of no return of the cutover window: from here the plan only goes forward' } : {}) },
       { kind: 'wait', for: `cluster ${spec.cluster} to be available and no longer a replica`, timeoutMs, pollEveryMs: RESOURCE_POLL_MS },
     ];
@@ -116,7 +117,7 @@ function caughtUpActions(spec: PromoteSpec, env: DescribeEnv): PlannedAction[] {
   const db = spec.replicaConnection.database;
   return [
     { kind: 'sql', sql: ['BEGIN READ WRITE', ...MARKER_SETUP_SQL, MARKER_INSERT_SQL, 'COMMIT'].join(';\n'), params: ['<run id>', '<random token>'], note: `on the frozen source (the "${env.cutover.freezeStepId}" connection, database ${db}): the marker` },
-    { kind: 'wait', for: `the marker on the replica ${spec.replicaConnection.host}:${spec.replicaConnection.port ?? 5432}/${db} (${MARKER_SEEN_SQL}): then every write committed before it is on the replica`, timeoutMs: 0, pollEveryMs: MARKER_POLL_MS, note: 'until the cutover window\'s deadline; not seen by then → roll back' },
+    { kind: 'wait', for: `the marker on the replica ${spec.replicaConnection.host}:${spec.replicaConnection.port ?? 5432}/${db} (${MARKER_SEEN_SQL}): then every write committed before it is on the replica`, timeoutMs: env.cutover.windowMs ?? 5 * 60_000, pollEveryMs: MARKER_POLL_MS, note: 'until the cutover window\'s deadline; not seen by then → roll back' },
   ];
 }
 
