@@ -1,6 +1,8 @@
 // Notifications through the CLI code (runApply in-process) with the real SNS client against the
 // stand-in: step failed, awaiting approval, plan finished — each exactly once, with the commands to
 // run; an unknown topic or an SNS fault is a warning and the run goes on.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +28,7 @@ afterAll(async () => {
   dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
 });
 
-function ws(notify: string[]) {
+function ws(notify: string[], extraEnv: Record<string, string> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'am-notify-'));
   dirs.push(dir);
   const blocker = join(dir, 'table-locked');
@@ -43,7 +45,7 @@ function ws(notify: string[]) {
   };
   writeFileSync(join(dir, 'plan.yaml'), stringify(plan));
   const apply = async (approve: string[] = []) => {
-    const io = memoryIo({ cwd: dir, env: { NO_COLOR: '1', PGPASSWORD: 'hunter2-secret', ...aws.env } });
+    const io = memoryIo({ cwd: dir, env: { NO_COLOR: '1', PGPASSWORD: 'hunter2-secret', ...aws.env, ...extraEnv } });
     let code: number;
     try {
       code = await runApply('plan.yaml', { format: 'text', color: false, verbose: false, approve, yes: false }, io, { loadPlan: lenientLoadPlan, registry: testRegistry() });
@@ -102,5 +104,34 @@ describe('notifications through apply', () => {
     expect(aws.sns.received(GONE)).toEqual([]);
     expect(aws.sns.received(TOPIC).slice(before).map((m) => m.subject)).toEqual(['aurora-migrate: orders: finished']);
     expect(w.state().steps.finish.status).toBe('succeeded');
+  });
+
+  it('a webhook from ${env.NAME} gets one JSON POST per event; its URL (a token) is never printed or logged', async () => {
+    const bodies: Array<Record<string, unknown>> = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        bodies.push(JSON.parse(body));
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/services/T0KEN-abc123`;
+    try {
+      const w = ws(['${env.MIGRATION_WEBHOOK_URL}'], { MIGRATION_WEBHOOK_URL: url });
+      rmSync(w.blocker);
+      const paused = await w.apply();
+      const done = await w.apply(['gate']);
+      expect([paused.code, done.code]).toEqual([3, 0]);
+      expect(bodies.map((b) => b.event)).toEqual(['awaiting-approval', 'plan-finished']);
+      expect(bodies[0]).toMatchObject({ version: 1, plan: 'orders', stepId: 'gate', approveCommand: 'aurora-migrate apply plan.yaml --approve gate' });
+      expect(bodies[0].text).toMatch(/^aurora-migrate: orders: waiting for approval at "gate"\nStep "gate" is waiting for approval: Stop writes, then approve\./);
+      const everything = paused.out + paused.err + done.out + done.err + readFileSync(join(w.dir, '.aurora-migrate', 'orders.state.json.events.jsonl'), 'utf8') + JSON.stringify(w.state());
+      expect(everything).not.toContain('T0KEN');
+      expect(everything).toContain('webhook ${env.MIGRATION_WEBHOOK_URL}');
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 });
