@@ -4,6 +4,7 @@ import type { StepSummary } from '../engine/result.js';
 import { durationBetween, formatOutputs, pad, painter, statusWord } from './status-format.js';
 import { approvalLine } from './approval-line.js';
 import { descriptionLines } from './plan-view.js';
+import { cutoverTimelineLines, type CutoverTimeline } from './cutover-timeline.js';
 
 export interface StatusStep extends StepSummary {
   /** The plan's definition differs from the one that ran (apply would exit 4 if it succeeded). */
@@ -25,6 +26,8 @@ export interface StatusReport {
   lock?: { host?: string; pid?: number; user?: string; since?: string; heartbeatAgeMs: number; stale: boolean };
   timeScale?: number;
   pendingApproval?: { stepId: string; message: string; approveWith: string };
+  /** The cutover window and its timings, once a freeze-writes step opened one. */
+  cutover?: CutoverTimeline;
   steps: StatusStep[];
 }
 
@@ -55,6 +58,7 @@ export function renderStatusText(r: StatusReport, options: { color: boolean }): 
     for (const w of s.warnings) out.push(`${indent}${paint('yellow', 'warning')}: ${w}`);
     if (s.changedSinceRun) out.push(`${indent}${paint('yellow', 'changed')}: the plan's definition differs from the one that ran`);
   }
+  if (r.cutover) out.push('', ...cutoverTimelineLines(r.cutover));
   if (r.pendingApproval) {
     out.push('');
     out.push(`waiting for approval at "${r.pendingApproval.stepId}": ${r.pendingApproval.message}`);

@@ -19,6 +19,8 @@ import { readState } from '../../src/engine/state-file.js';
 import { Interrupted } from '../../src/errors.js';
 import { checkPlanText } from '../../src/plan/load.js';
 import { steps } from '../../src/steps/index.js';
+import { buildStatusReport } from '../../src/cli/commands/status.js';
+import { renderStatusText } from '../../src/render/status.js';
 
 const SOURCE = 'orders-pg';
 let aws: AwsStandin;
@@ -123,6 +125,10 @@ describe('cutover window on real replication, with a live writer', () => {
     expect(await queryRows(target, 'orders', 'SELECT count(*)::int AS n FROM aurora_migrate.cutover_marker')).toEqual([{ n: 1 }]);
     // Forward only: the source stays frozen after the point of no return.
     expect(await readOnlySetting()).toEqual(['default_transaction_read_only=on']);
+    // status shows the window's timeline.
+    const report = await buildStatusReport(plan(planText('cut-ok')), 'plans/cut-ok.yaml', join(dir, 'cut-ok.state.json'), {});
+    expect(report.cutover).toMatchObject({ status: 'committed', frozenAt: freeze.outputs!.frozenAt, caughtUpAt: promote.outputs!.caughtUpAt, promotionSentAt: promote.outputs!.promotionSentAt, promotedAt: promote.outputs!.promotedAt });
+    expect(renderStatusText(report, { color: false })).toMatch(/cutover window \(freeze\): past the point of no return[\s\S]*caught up at +\d{4}-[\s\S]*promotion sent at/);
     await source.query('ALTER DATABASE orders RESET default_transaction_read_only');
   }, 180_000);
 

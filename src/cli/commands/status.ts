@@ -10,6 +10,7 @@ import { pendingApprovalText } from '../../engine/approval-gate.js';
 import { stepContentHash } from '../../engine/hash.js';
 import { timeScaleFromEnv } from '../../engine/time-scale.js';
 import { renderStatusText, type StatusReport } from '../../render/status.js';
+import { cutoverTimeline } from '../../render/cutover-timeline.js';
 import { loadPlanOrReport, type ApplyOverrides } from './apply.js';
 import { runStorageFor } from '../run-storage-for.js';
 
@@ -29,6 +30,8 @@ export async function buildStatusReport(plan: Plan, planArg: string, where: RunS
     report.runId = state.runId;
     report.updatedAt = state.updatedAt;
     if (state.finishedAt) report.finishedAt = state.finishedAt;
+    const cutover = cutoverTimeline(plan, state);
+    if (cutover) report.cutover = cutover;
   }
   const lease = await storage.inspectLease();
   if (lease) {
