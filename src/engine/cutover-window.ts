@@ -179,12 +179,16 @@ export function cutoverControl(session: RunSession): CutoverControl {
     for (const id of ids.slice(ids.indexOf(freezeId) + 1)) {
       const s = st.steps[id];
       if (s.status === 'pending') continue;
+      if (s.type === 'snapshot-migrate') staleRestores.push(id);
       delete s.checkpoint;
       delete s.outputs;
       if (id === failedStep && s.status === 'failed') continue; // keeps its error for status
       session.setStatus(id, s, 'pending', { reason: 'cutover rolled back' });
     }
   };
+
+  /** snapshot-migrate steps inside a rolled-back window: what they restored misses the writes made since. */
+  const staleRestores: string[] = [];
 
   const rolledBackEnding = async (reason: string, interrupted: boolean, failedStep?: string, failure?: StepError): Promise<RunEnding> => {
     const r = await rollBack(reason, failedStep);
@@ -199,6 +203,9 @@ export function cutoverControl(session: RunSession): CutoverControl {
     const untouched = cutoverSteps(plan)?.pointOfNoReturn?.type === 'switch-endpoint' ? 'the application\'s DNS record was not changed' : 'nothing was promoted';
     const message =
       `rolled back: ${reason}. Writes are back on the source (${databases} have their previous settings) and ${untouched}. ` +
+      (staleRestores.length
+        ? `The cluster restored by ${staleRestores.map((id) => `"${id}"`).join(', ')} holds the data of the frozen snapshot only: delete it (and its snapshot) before the next attempt, or that step adopts it again and verify-data will find the difference. `
+        : '') +
       `Fix the cause, then run apply again to start the cutover afresh.`;
     return {
       outcome: interrupted ? 'interrupted' : 'rolled-back',

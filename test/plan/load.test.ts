@@ -13,10 +13,10 @@ describe('loadPlan', () => {
     if (!r.ok) throw new Error(JSON.stringify(r.diagnostics));
     expect(r.plan.name).toBe('orders-to-aurora');
     expect(r.plan.file).toBe(example);
-    expect(r.plan.steps.map((s) => s.id)).toEqual(['replica', 'catch-up', 'cutover', 'promote', 'backfill']);
+    expect(r.plan.steps.map((s) => s.id)).toEqual(['replica', 'catch-up', 'gate', 'freeze', 'promote', 'check', 'switch', 'backfill']);
     expect(Object.isFrozen(r.plan)).toBe(true);
-    expect(Object.isFrozen(r.plan.steps[4])).toBe(true);
-    const backfill = r.plan.steps[4] as { tables: Array<{ from: object }> };
+    expect(Object.isFrozen(r.plan.steps[7])).toBe(true);
+    const backfill = r.plan.steps[7] as { tables: Array<{ from: object }> };
     expect(Object.isFrozen(backfill.tables[0].from)).toBe(true);
     expect(() => {
       (r.plan.steps as unknown as unknown[]).push({});

@@ -53,15 +53,18 @@ describe('plan', () => {
   });
 
   it('shows each step status from the state file and uses known outputs instead of placeholders', async () => {
-    const cwd = tempCwd(stateFile({ replica: { status: 'succeeded', outputs: { instanceId: 'orders-aurora-1', clusterId: 'orders-aurora' } }, 'catch-up': { status: 'running' } }));
+    const cwd = tempCwd(stateFile({ replica: { status: 'succeeded', outputs: { instanceId: 'orders-aurora-1', clusterId: 'orders-aurora', readerEndpoint: 'orders-aurora.cluster-ro-x.us-east-1.rds.amazonaws.com', port: 5432 } }, 'catch-up': { status: 'running' } }));
     const r = await plan([example, '--format', 'json'], { cwd });
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.out);
     expect(doc.steps.map((s: { id: string; status?: string }) => [s.id, s.status])).toEqual([
       ['replica', 'succeeded'],
       ['catch-up', 'running'],
-      ['cutover', undefined],
+      ['gate', undefined],
+      ['freeze', undefined],
       ['promote', undefined],
+      ['check', undefined],
+      ['switch', undefined],
       ['backfill', undefined],
     ]);
     expect(doc.state).toEqual({ path: '.aurora-migrate/orders-to-aurora.state.json', found: true });
@@ -102,7 +105,7 @@ describe('plan', () => {
     const unset = await plan([example]);
     expect(unset.code).toBe(0);
     expect(unset.out).toContain('Unresolved values');
-    expect(unset.out).toContain('${env.PGPASSWORD}  used by backfill');
+    expect(unset.out).toContain('${env.PGPASSWORD}  used by freeze, promote, check, backfill');
     const set = await plan([example, '--format', 'markdown'], { env: { PGUSER: 'app', PGPASSWORD: 'correct-horse-battery' } });
     expect(set.out).not.toContain('correct-horse-battery');
     expect(set.out).not.toContain('Unresolved values');
