@@ -54,7 +54,7 @@ export interface CutoverReview {
 }
 
 export interface PlanReview {
-  plan: { name: string; file: string; description?: string; region?: string; steps: number };
+  plan: { name: string; file: string; description?: string; region?: string; steps: number; notify?: string[] };
   steps: ReviewStep[];
   /** Present when the plan has a freeze-writes step. */
   cutover?: CutoverReview;
@@ -108,7 +108,7 @@ export function dryRun(input: DryRunInput): PlanReview {
   });
 
   return {
-    plan: { name: plan.name, file: plan.file, ...(plan.description !== undefined ? { description: plan.description } : {}), ...(region ? { region } : {}), steps: plan.steps.length },
+    plan: { name: plan.name, file: plan.file, ...(plan.description !== undefined ? { description: plan.description } : {}), ...(region ? { region } : {}), steps: plan.steps.length, ...(plan.notify?.length ? { notify: [...plan.notify] } : {}) },
     steps,
     ...(window ? { cutover: cutoverReview(plan, window) } : {}),
     unresolved: [...unresolved].map(([ref, ids]) => ({ ref, steps: [...ids] })),

@@ -17,6 +17,7 @@ export function renderPlanMarkdown(view: PlanView): string {
   out.push(`## aurora-migrate plan ${code(plan.name)}`, '');
   if (plan.description) out.push(plan.description.trim(), '');
   out.push(`File ${code(plan.file)} · ${plan.steps} step${plan.steps === 1 ? '' : 's'} · region ${plan.region ? code(plan.region) : 'from the AWS SDK configuration'}`);
+  if (plan.notify) out.push('', `Notifications (awaiting approval, step failed, cutover window, finished) go to ${plan.notify.map(code).join(', ')}.`);
   if (view.timeScale !== undefined) out.push('', `> **Time scale** \`AURORA_MIGRATE_TIME_SCALE=${view.timeScale}\`: every wait, poll interval and timeout is divided by ${view.timeScale}.`);
   if (view.state?.warning) out.push('', `> **State**: ${view.state.warning}`);
   else if (view.state?.found) out.push('', `State file ${code(view.state.path)}.`);

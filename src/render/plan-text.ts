@@ -10,6 +10,7 @@ export function renderPlanText(view: PlanView, color = false): string {
   const { plan } = view;
   lines.push(bold(`Plan ${plan.name}`) + ` (${plan.file}): ${plan.steps} step${plan.steps === 1 ? '' : 's'}, region ${plan.region ?? '(from the AWS SDK configuration)'}`);
   if (plan.description) lines.push(...descriptionLines(plan.description, '  '));
+  if (plan.notify) lines.push(`Notify: ${plan.notify.join(', ')} (awaiting approval, step failed, cutover window opened/closed, finished; each at most once)`);
   if (view.timeScale !== undefined) {
     lines.push(`Time scale: AURORA_MIGRATE_TIME_SCALE=${view.timeScale}: apply divides every wait, poll interval and timeout by ${view.timeScale}`);
   }

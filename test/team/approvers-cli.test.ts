@@ -114,4 +114,18 @@ describe('named approvers', () => {
     expect(r.code).toBe(1);
     expect(r.err).toContain('plan.yaml:8:15: error: steps[0].required: 3 distinct approvals required, but only 2 approvers are listed (alice, bob); list more approvers or lower required');
   });
+
+  it('plan names where notifications go (text, markdown, json)', async () => {
+    const w = ws(PLAN.replace('steps:', 'notify: [arn:aws:sns:us-east-1:111122223333:db-migrations, "${env.HOOK}"]\nsteps:'));
+    const render = async (format: 'text' | 'markdown' | 'json') => {
+      const io = memoryIo({ cwd: w.dir });
+      await runPlan('plan.yaml', { format, color: false, verbose: false, preflight: false }, io);
+      return io.out();
+    };
+    expect(await render('text')).toContain(
+      'Notify: arn:aws:sns:us-east-1:111122223333:db-migrations, ${env.HOOK} (awaiting approval, step failed, cutover window opened/closed, finished; each at most once)\n',
+    );
+    expect(await render('markdown')).toContain('go to `arn:aws:sns:us-east-1:111122223333:db-migrations`, `${env.HOOK}`.');
+    expect(JSON.parse(await render('json')).plan.notify).toEqual(['arn:aws:sns:us-east-1:111122223333:db-migrations', '${env.HOOK}']);
+  });
 });
