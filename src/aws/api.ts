@@ -15,7 +15,7 @@ export interface AwsApi {
    * Loads a service's client ahead of a call that should go out at once when it comes (the notifier
    * records a notification before sending it; a slow first import would widen that gap). Optional.
    */
-  preload?(service: AwsService): Promise<void>;
+  preload?(service: AwsService, options?: Pick<AwsCallOptions, 'region'>): Promise<void>;
 }
 
 export interface AwsCallOptions {

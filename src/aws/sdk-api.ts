@@ -117,8 +117,9 @@ export function createAwsApi(options: CreateAwsApiOptions = {}): AwsApi & { dest
         throw toAwsCallError(err, { service, operation, input, region, signal: callOptions.signal });
       }
     },
-    async preload(service: AwsService): Promise<void> {
-      await loadModule(service);
+    async preload(service: AwsService, preloadOptions: Pick<AwsCallOptions, 'region'> = {}): Promise<void> {
+      const mod = await loadModule(service);
+      clientFor(service, mod, preloadOptions.region ?? options.region ?? (explicitEnv ? env.AWS_REGION : undefined));
     },
     destroy() {
       for (const client of clients.values()) client.destroy();

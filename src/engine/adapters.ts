@@ -18,9 +18,9 @@ export function lazyAwsApi(options: LazyAwsOptions): AwsApi & { close(): void } 
       api ??= import('../aws/sdk-api.js').then((m) => (loaded = m.createAwsApi(options)));
       return (await api).send(service, operation, input, callOptions);
     },
-    async preload(service) {
+    async preload(service, preloadOptions) {
       api ??= import('../aws/sdk-api.js').then((m) => (loaded = m.createAwsApi(options)));
-      await (await api).preload?.(service);
+      await (await api).preload?.(service, preloadOptions);
     },
     close() {
       loaded?.destroy?.();

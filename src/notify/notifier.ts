@@ -63,9 +63,10 @@ export function createRunNotifier(deps: NotifierDeps): RunNotifier {
   const { targets, warnings } = resolveTargets(entries, deps.env);
   for (const w of warnings) deps.warn(w);
   if (targets.length === 0) return SILENT;
-  // Load the SNS client now, in the background: when an event comes, little lies between recording
+  // Load and make the SNS client now, in the background: when an event comes, little lies between recording
   // it and sending it (a crash in that gap loses the message; it is never sent twice).
-  if (targets.some((t) => t.kind === 'sns')) deps.aws.preload?.('sns').catch(() => undefined);
+  const sns = targets.find((t) => t.kind === 'sns');
+  if (sns) deps.aws.preload?.('sns', { region: sns.region }).catch(() => undefined);
 
   const run = (): RunFacts => ({ plan: deps.plan.name, planFile: deps.plan.file, runId: deps.state.runId, state: deps.stateLocation, host: deps.host ?? hostname() });
   const inFlight = new Set<Promise<void>>();
