@@ -8,6 +8,7 @@
 import { hostname } from 'node:os';
 import type { AwsApi } from '../aws/api.js';
 import type { Plan } from '../plan/types.js';
+import { resolveDeep } from '../plan/values.js';
 import type { StateFile, StepError } from '../engine/state-file.js';
 import { defaultStatePath } from '../engine/state-file.js';
 import { approvalRule, tallyApprovals } from '../engine/approval-gate.js';
@@ -108,7 +109,9 @@ export function createRunNotifier(deps: NotifierDeps): RunNotifier {
       const spec = deps.plan.steps.find((s) => s.id === stepId) as { message?: string; approvers?: string[]; required?: number } | undefined;
       const rule = approvalRule(spec ?? {});
       const tally = tallyApprovals(rule, deps.state.approvals.filter((a) => a.stepId === stepId && a.runId === deps.state.runId));
-      return notify({ kind: 'awaiting-approval', stepId, message: spec?.message ?? '', tally, approveCommand: command(` --approve ${shellArg(stepId)}`) });
+      // The message as the gate shows it (${vars.…} and ${env.…} resolved; secrets are redacted on the way out).
+      const message = resolveDeep(spec?.message ?? '', { vars: deps.plan.vars, env: deps.env, outputs: {} }, 'display').value;
+      return notify({ kind: 'awaiting-approval', stepId, message, tally, approveCommand: command(` --approve ${shellArg(stepId)}`) });
     },
     stepFailed: (stepId, attempt, error) => notify({ kind: 'step-failed', stepId, attempt, error, resumeCommand: command('') }),
     planFinished: () => notify({ kind: 'plan-finished', steps: deps.plan.steps.length, finishedAt: deps.state.finishedAt ?? deps.nowIso() }),

@@ -36,10 +36,11 @@ function ws(notify: string[], extraEnv: Record<string, string> = {}) {
   const plan = {
     version: 1,
     name: 'orders',
+    vars: { app: 'orders-api' },
     notify,
     steps: [
       { id: 'load', type: 'test-effect', units: 2, ledger: join(dir, 'ledger'), failWhileExists: blocker, password: '${env.PGPASSWORD}' },
-      { id: 'gate', type: 'approval', message: 'Stop writes, then approve.' },
+      { id: 'gate', type: 'approval', message: 'Stop writes to ${vars.app}, then approve.' },
       { id: 'finish', type: 'test-effect', units: 1, ledger: join(dir, 'ledger') },
     ],
   };
@@ -126,7 +127,7 @@ describe('notifications through apply', () => {
       expect([paused.code, done.code]).toEqual([3, 0]);
       expect(bodies.map((b) => b.event)).toEqual(['awaiting-approval', 'plan-finished']);
       expect(bodies[0]).toMatchObject({ version: 1, plan: 'orders', stepId: 'gate', approveCommand: 'aurora-migrate apply plan.yaml --approve gate' });
-      expect(bodies[0].text).toMatch(/^aurora-migrate: orders: waiting for approval at "gate"\nStep "gate" is waiting for approval: Stop writes, then approve\./);
+      expect(bodies[0].text).toMatch(/^aurora-migrate: orders: waiting for approval at "gate"\nStep "gate" is waiting for approval: Stop writes to orders-api, then approve\./);
       const everything = paused.out + paused.err + done.out + done.err + readFileSync(join(w.dir, '.aurora-migrate', 'orders.state.json.events.jsonl'), 'utf8') + JSON.stringify(w.state());
       expect(everything).not.toContain('T0KEN');
       expect(everything).toContain('webhook ${env.MIGRATION_WEBHOOK_URL}');
