@@ -42,8 +42,10 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-async function standin() {
-  aws = await startAwsStandin({ timeScale: SCALE, seed: { instances: [{ id: 'orders-pg', engineVersion: '16.4' }], buckets: [BUCKET, 'unversioned-state'] } });
+let scale = SCALE;
+async function standin(timeScale = SCALE) {
+  scale = timeScale;
+  aws = await startAwsStandin({ timeScale, seed: { instances: [{ id: 'orders-pg', engineVersion: '16.4' }], buckets: [BUCKET, 'unversioned-state'] } });
   aws.s3.setVersioning(BUCKET, 'Enabled');
   return aws;
 }
@@ -64,7 +66,7 @@ function machine(name: string, extraEnv: Record<string, string> = {}) {
     ...aws!.env,
     AWS_CONFIG_FILE: join(home, 'no-aws-config'),
     AWS_SHARED_CREDENTIALS_FILE: join(home, 'no-aws-credentials'),
-    AURORA_MIGRATE_TIME_SCALE: String(SCALE),
+    AURORA_MIGRATE_TIME_SCALE: String(scale),
     ...extraEnv,
   };
   const run = (args: string[], opts: { onSpawn?(c: ChildProcess): void } = {}): Promise<CliRunResult> =>
@@ -207,6 +209,34 @@ describe('S3 state through the CLI', () => {
     expect(aws!.s3.currentEtag(BUCKET, `${KEY}.lock`)).toBeUndefined();
     expect(s3Events().filter((e) => e.type === 'unlock')).toEqual([expect.objectContaining({ previousHolder: expect.objectContaining({ token: 'stale-again' }) })]);
   }, 60_000);
+
+  it('SIGKILLed at random instants and resumed each time: the S3 state always parses and every AWS resource is created once', async () => {
+    await standin(200); // slower AWS: the replica takes about 5 s, so most kills land inside the run
+    const m = machine('a');
+    let seed = 20261204;
+    const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    let kills = 0;
+    for (let i = 0; i < 12 && kills < 6; i++) {
+      const delay = 300 + Math.floor(random() * 600);
+      const r = await m.run(['apply', 'plan.yaml'], {
+        onSpawn: (c) => {
+          const t = setTimeout(() => c.kill('SIGKILL'), delay);
+          c.once('close', () => clearTimeout(t));
+        },
+      });
+      if (r.signal === 'SIGKILL') kills++;
+      else expect(r.code, r.stderr).toBe(3);
+      if (aws!.s3.currentEtag(BUCKET, KEY)) expect(stateObject().plan).toBe('orders-to-aurora'); // never torn
+      s3Events(); // every event object parses as whole lines
+      if (r.code === 3) break;
+    }
+    expect(kills).toBeGreaterThanOrEqual(2); // usually 6; fewer when the machine is slow to start each process
+    const last = await m.run(['apply', 'plan.yaml']);
+    expect(last.code, last.stderr).toBe(3);
+    expect(aws!.calls.count('CreateDBCluster')).toBe(1);
+    expect(aws!.calls.succeeded('CreateDBInstance')).toBe(1);
+    expect(stateObject().steps.replica.status).toBe('succeeded');
+  }, 120_000);
 
   it('Ctrl-C (SIGTERM) with S3 state: exit 130, the step stays running in S3, the events up to the stop are written, the lease is released', async () => {
     await standin();
