@@ -1,0 +1,210 @@
+// Read-only checks for freeze-writes (plan --preflight). Connects with the step's own connection,
+// inside a READ ONLY transaction, and asks PostgreSQL what the freeze will need (AWS-FACTS "Cutover
+// facts"): ALTER DATABASE … SET needs a superuser, rds_superuser (on RDS) or the database's owner;
+// terminating other roles' sessions needs pg_signal_backend (and never works on a superuser's
+// session for a non-superuser); picking them out needs pg_read_all_stats (without it
+// pg_stat_activity shows other roles' sessions with backend_type and xact_start NULL, so the freeze's
+// "client backend" filter would match none of them); promote's caught-up marker needs CREATE on its
+// database. It also reports the sessions and write transactions there now: the drain terminates them.
+import type { DbSession } from '../../db/api.js';
+import { describeConnection, toResolvedConnection } from '../../db/connection.js';
+import { Interrupted } from '../../errors.js';
+import type { ConnectionSpec } from '../../plan/types.js';
+import { SECRET_PLACEHOLDER } from '../../plan/values.js';
+import type { CheckResult, PreflightContext } from '../step.js';
+import type { FreezeWritesSpec } from './spec.js';
+
+/** A write transaction open longer than this is "long-running": the drain would cut it off. */
+export const LONG_WRITE_SECONDS = 60;
+
+export const IDENTITY_SQL =
+  'SELECT current_user AS me, COALESCE((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false) AS superuser, ' +
+  "ARRAY(SELECT g.rolname::text FROM pg_roles g WHERE g.rolname IN ('rds_superuser', 'pg_signal_backend', 'pg_read_all_stats') " +
+  "AND pg_has_role(current_user, g.oid, 'USAGE') ORDER BY 1) AS roles";
+
+export const DATABASES_SQL =
+  "SELECT d.datname, pg_get_userbyid(d.datdba) AS owner, pg_has_role(current_user, d.datdba, 'USAGE') AS owns, " +
+  "has_database_privilege(current_user, d.oid, 'CREATE') AS can_create FROM pg_database d " +
+  'WHERE d.datname = ANY($1::text[]) OR lower(d.datname) = ANY($2::text[])';
+
+export const SESSIONS_SQL =
+  'SELECT a.datname, a.pid, a.usename, a.backend_xid IS NOT NULL AS writing, ' +
+  'COALESCE(EXTRACT(EPOCH FROM (now() - a.xact_start)), 0)::float8 AS xact_seconds, COALESCE(r.rolsuper, false) AS superuser ' +
+  'FROM pg_stat_activity a LEFT JOIN pg_roles r ON r.oid = a.usesysid ' +
+  // backend_type is NULL for other roles' sessions without pg_read_all_stats: count those as clients.
+  "WHERE a.datname = ANY($1::text[]) AND a.pid <> pg_backend_pid() AND COALESCE(a.backend_type, 'client backend') = 'client backend' AND a.usename IS DISTINCT FROM 'rdsadmin'";
+
+/** "not known until step "replica" has run" for a placeholder, or undefined when `value` is known. */
+export function unknownValue(value: unknown): string | undefined {
+  if (typeof value === 'number') return undefined;
+  if (typeof value !== 'string' || value === '') return 'empty';
+  const step = /<steps\.([a-z][a-z0-9-]*)\.outputs\.[A-Za-z0-9_]+>/.exec(value);
+  if (step) return `not known until step "${step[1]}" has run`;
+  const env = /<env\.([A-Za-z_][A-Za-z0-9_]*) unset>/.exec(value);
+  if (env) return `not known: environment variable ${env[1]} is not set`;
+  if (/<[^>]*>/.test(value)) return `not known yet (${value})`;
+  return undefined;
+}
+
+/** Why a connection cannot be tried at preflight time (a value from a later step, an unset variable, a masked secret). */
+export function connectionUnknown(conn: ConnectionSpec, field: string): string | undefined {
+  for (const key of ['host', 'port', 'database', 'user', 'password'] as const) {
+    if (conn[key] === undefined) continue;
+    if (key === 'password' && conn.password === SECRET_PLACEHOLDER) return `${field}.password is masked here (the preflight was given the display form of the plan, not the secret)`;
+    const why = unknownValue(conn[key]);
+    if (why) return `${field}.${key} is ${why}`;
+  }
+  return undefined;
+}
+
+/**
+ * Opens a session for read-only checks, inside BEGIN READ ONLY (rolled back at the end). A
+ * connection failure becomes one failed check naming what was tried.
+ */
+export async function withReadOnlySession(
+  ctx: PreflightContext,
+  conn: ConnectionSpec,
+  field: string,
+  what: string,
+  fn: (query: <R>(sql: string, params?: unknown[]) => Promise<R[]>) => Promise<CheckResult[]>,
+): Promise<CheckResult[]> {
+  const check = `${what} is reachable`;
+  let resolved;
+  try {
+    resolved = toResolvedConnection(conn, field);
+  } catch (err) {
+    return [{ status: 'fail', check, detail: `${(err as Error).message}; fix the plan` }];
+  }
+  let session: DbSession;
+  try {
+    session = await ctx.db.connect(resolved, { signal: ctx.signal, statementTimeoutMs: 10_000 });
+  } catch (err) {
+    if (ctx.signal.aborted) throw new Interrupted('interrupted');
+    return [{ status: 'fail', check, detail: `cannot connect to ${describeConnection(resolved)}: ${(err as Error).message}. Check "${field}" in the plan and that this machine can reach it` }];
+  }
+  try {
+    await session.query('BEGIN READ ONLY');
+    const query = async <R,>(sql: string, params?: unknown[]) => (await session.query<R>(sql, params)).rows;
+    return [{ status: 'pass', check, detail: `connected to ${describeConnection(resolved)}` }, ...(await fn(query))];
+  } catch (err) {
+    if (ctx.signal.aborted) throw new Interrupted('interrupted');
+    return [{ status: 'fail', check: `${what} checks`, detail: `could not check on ${describeConnection(resolved)}: ${(err as Error).message}` }];
+  } finally {
+    await session.query('ROLLBACK').catch(() => undefined);
+    await session.close().catch(() => undefined);
+  }
+}
+
+const quoted = (names: readonly string[]) => names.map((n) => `"${n}"`).join(', ');
+const fmtAge = (s: number) => (s >= 3600 ? `${(s / 3600).toFixed(1)}h` : s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`);
+
+export async function freezeWritesPreflight(spec: FreezeWritesSpec, ctx: PreflightContext): Promise<CheckResult[]> {
+  const databases = [...new Set(spec.databases)];
+  const why = connectionUnknown(spec.connection, 'connection');
+  if (why) return [{ status: 'warn', check: 'source connection is reachable', detail: `skipped: ${why}; the freeze's privileges are checked when it runs` }];
+  return withReadOnlySession(ctx, spec.connection, 'connection', 'source connection', async (query) => {
+    const results: CheckResult[] = [];
+    const [me] = await query<{ me: string; superuser: boolean; roles: string[] }>(IDENTITY_SQL);
+    const roles = new Set(me.roles);
+    const su = me.superuser;
+    const rdsSu = roles.has('rds_superuser');
+    const rows = await query<{ datname: string; owner: string; owns: boolean; can_create: boolean }>(DATABASES_SQL, [databases, databases.map((d) => d.toLowerCase())]);
+    const found = databases.flatMap((d) => rows.filter((r) => r.datname === d));
+
+    // Every listed database exists, exactly as named.
+    const missing = databases.filter((d) => !rows.some((r) => r.datname === d));
+    if (missing.length) {
+      const hints = missing.map((d) => {
+        const near = rows.find((r) => r.datname.toLowerCase() === d.toLowerCase());
+        return near ? `"${d}" (did you mean "${near.datname}"? names are case-sensitive)` : `"${d}"`;
+      });
+      results.push({ status: 'fail', check: 'databases exist', detail: `no database named ${hints.join(', ')} on the source; fix "databases" in the plan (names as in pg_database)` });
+    } else {
+      results.push({ status: 'pass', check: 'databases exist', detail: `${quoted(databases)} exist on the source` });
+    }
+
+    // ALTER DATABASE … SET default_transaction_read_only: superuser, rds_superuser, or owner.
+    const alterCheck = 'may set the read-only default (ALTER DATABASE … SET)';
+    if (su) results.push({ status: 'pass', check: alterCheck, detail: `${me.me} is a superuser` });
+    else if (rdsSu) results.push({ status: 'pass', check: alterCheck, detail: `${me.me} is a member of rds_superuser` });
+    else {
+      const notOwned = found.filter((r) => !r.owns);
+      if (notOwned.length === 0 && found.length) results.push({ status: 'pass', check: alterCheck, detail: `${me.me} owns ${quoted(found.map((r) => r.datname))}` });
+      else if (notOwned.length) {
+        results.push({
+          status: 'fail',
+          check: alterCheck,
+          detail:
+            `${me.me} is neither a superuser, a member of rds_superuser, nor the owner of ${notOwned.map((r) => `"${r.datname}" (owner ${r.owner})`).join(', ')}: ` +
+            'ALTER DATABASE … SET needs one of them. Use the RDS master user (a member of rds_superuser), or make this user the owner',
+        });
+      }
+    }
+
+    // pg_terminate_backend() of other roles' sessions: pg_signal_backend (or superuser).
+    const killCheck = 'may terminate other sessions (pg_signal_backend)';
+    if (su) results.push({ status: 'pass', check: killCheck, detail: `${me.me} is a superuser` });
+    else if (roles.has('pg_signal_backend')) results.push({ status: 'pass', check: killCheck, detail: `${me.me} has the privileges of pg_signal_backend${rdsSu ? ' (through rds_superuser)' : ''}` });
+    else {
+      results.push({
+        status: 'fail',
+        check: killCheck,
+        detail: `missing privilege pg_signal_backend: ${me.me} cannot terminate other roles' sessions, so the drain could not end the application's sessions. Use the RDS master user (rds_superuser), or GRANT pg_signal_backend TO ${me.me}`,
+      });
+    }
+
+    // Without pg_read_all_stats, other roles' sessions show backend_type NULL: the freeze's terminate would skip them.
+    const seeCheck = "sees other roles' sessions (pg_read_all_stats)";
+    if (su) results.push({ status: 'pass', check: seeCheck, detail: `${me.me} is a superuser` });
+    else if (roles.has('pg_read_all_stats')) results.push({ status: 'pass', check: seeCheck, detail: `${me.me} has the privileges of pg_read_all_stats${rdsSu ? ' (through rds_superuser)' : ''}` });
+    else {
+      results.push({
+        status: 'fail',
+        check: seeCheck,
+        detail: `missing privilege pg_read_all_stats: pg_stat_activity hides other roles' session details (backend_type, xact_start) from ${me.me}, so the freeze could not pick out the application's sessions to terminate and the drain would wait until drainTimeout. Use the RDS master user (rds_superuser), or GRANT pg_read_all_stats TO ${me.me}`,
+      });
+    }
+
+    // promote's caught-up marker: CREATE SCHEMA IF NOT EXISTS aurora_migrate needs CREATE on its database.
+    const noCreate = found.filter((r) => !r.can_create);
+    if (found.length) {
+      results.push(
+        noCreate.length === 0
+          ? { status: 'pass', check: 'may create the cutover marker', detail: `${me.me} has CREATE on ${quoted(found.map((r) => r.datname))} (promote writes its marker into its replicaConnection.database through this connection)` }
+          : {
+              status: 'warn',
+              check: 'may create the cutover marker',
+              detail: `${me.me} has no CREATE on ${quoted(noCreate.map((r) => r.datname))}: promote's caught-up marker (schema aurora_migrate) cannot go into ${noCreate.length > 1 ? 'those databases' : 'that database'}. If promote's replicaConnection.database is one of them, GRANT CREATE ON DATABASE … TO ${me.me}`,
+            },
+      );
+    }
+
+    // The sessions there now: the freeze terminates them all.
+    const sessions = await query<{ datname: string; pid: number; usename: string | null; writing: boolean; xact_seconds: number; superuser: boolean }>(SESSIONS_SQL, [databases]);
+    const writing = sessions.filter((x) => x.writing);
+    results.push({
+      status: 'pass',
+      check: 'sessions on the databases now',
+      detail: `${sessions.length} other session(s) on ${quoted(databases)}, ${writing.length} with an open write transaction; the freeze terminates them all`,
+    });
+    const long = writing.filter((x) => x.xact_seconds > LONG_WRITE_SECONDS).sort((a, b) => b.xact_seconds - a.xact_seconds);
+    if (long.length) {
+      results.push({
+        status: 'warn',
+        check: 'long-running write transactions',
+        detail:
+          `${long.length} write transaction(s) open for more than ${LONG_WRITE_SECONDS}s (oldest ${fmtAge(long[0].xact_seconds)}: pid ${long[0].pid} as ${long[0].usename ?? '?'} on "${long[0].datname}"): ` +
+          'the drain would terminate them and their work would be rolled back. Let them finish (or stop them) before the cutover',
+      });
+    }
+    const untouchable = su ? [] : sessions.filter((x) => x.superuser);
+    if (untouchable.length) {
+      results.push({
+        status: 'warn',
+        check: "superusers' sessions",
+        detail: `${untouchable.length} session(s) of superuser ${[...new Set(untouchable.map((x) => x.usename))].join(', ')} on these databases: ${me.me} is not a superuser and cannot terminate them; if one holds a write transaction at the freeze, the drain waits for it up to drainTimeout`,
+      });
+    }
+    return results;
+  });
+}
