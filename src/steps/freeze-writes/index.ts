@@ -6,6 +6,7 @@ import type { PlannedAction, StepModule } from '../step.js';
 import type { FreezeWritesSpec } from './spec.js';
 import { PREVIOUS_SETTINGS_SQL, TERMINATE_SQL, WAL_LSN_SQL, WRITERS_SQL, databaseNameProblem, freezeSql, restoreSql } from './sql.js';
 import { DRAIN_POLL_MS, drainMs, runFreeze, undoFreeze, windowMs } from './run-freeze.js';
+import { freezeWritesPreflight } from './preflight.js';
 
 export type { FreezeWritesSpec } from './spec.js';
 export { undoFreeze } from './run-freeze.js';
@@ -30,6 +31,7 @@ export const freezeWrites: StepModule<FreezeWritesSpec> = {
   outputs: FREEZE_OUTPUTS,
   opensCutoverWindow: true,
   describe: (spec) => describeFreeze(spec),
+  preflight: freezeWritesPreflight,
   run: (spec, ctx) => runFreeze(spec, ctx),
   undo: (spec, ctx) => undoFreeze(spec, ctx),
 };
