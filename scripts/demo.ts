@@ -1,95 +1,201 @@
-// `npm run demo`: a whole RDS-for-PostgreSQL → Aurora migration rehearsed on this machine in about a
-// minute. It starts the local AWS stand-in and an embedded PostgreSQL, seeds them, then drives the
-// REAL CLI (node bin/aurora-migrate.js, a child process that only sees environment variables) through
-// rehearsal/world/demo-plan.yaml: plan, apply (stops at the approval gate, exit 3), apply --approve
-// cutover, status. Hours of AWS waiting pass in seconds (AURORA_MIGRATE_TIME_SCALE). Everything it
-// starts is stopped and every temp folder removed on success, failure and Ctrl-C.
+// `npm run demo`: a whole RDS-for-PostgreSQL → Aurora migration rehearsed on this machine on real
+// data, in well under a minute. The RDS source is a real PostgreSQL server seeded with a shop's
+// tables; an application (rehearsal/app/writer.ts) commits numbered writes through its DNS name
+// (a Route 53 CNAME in the AWS stand-in, played by a local forwarder) from before the replica
+// exists until the end; the REAL CLI (node bin/aurora-migrate.js, a child process that only sees
+// environment variables) runs rehearsal/world/demo-plan.yaml: plan, apply (a real streaming
+// replica, lag watched on metrics read from the servers, exit 3 at the approval gate), apply
+// --approve cutover (pg_promote(), S3 backfill into the promoted cluster), status. Until the plan
+// has freeze-writes and switch-endpoint, the human parts of the cutover are done by the demo itself,
+// and it says so: it stops the application before approving, and afterwards points the name at the
+// new cluster and starts the application again. At the end it checks every acknowledged write on
+// the target. Everything it starts is stopped and every temp folder removed, also on Ctrl-C.
 //
-//   npm run demo                        # default time scale 1200 (1 s real = 20 min AWS)
+//   npm run demo                        # text; default time scale 1200 (1 s real = 20 min AWS)
+//   npm run demo -- --json              # one JSON document on stdout (narration on stderr)
 //   DEMO_TIME_SCALE=600 npm run demo    # slower, easier to watch
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { createCleanupStack, cleanupOnSignals } from '../rehearsal/world/cleanup-stack.js';
 import { REPO_ROOT, runCli, stopChild, type CliRunResult } from '../rehearsal/world/cli-runner.js';
 import { ensureBuilt } from '../rehearsal/world/ensure-built.js';
-import { startRehearsalWorld, type RehearsalWorld } from '../rehearsal/world/rehearsal-world.js';
+import { APP_NAME, TARGET_CLUSTER, startRehearsalWorld, type RehearsalWorld } from '../rehearsal/world/rehearsal-world.js';
 import { summarizeWorld } from '../rehearsal/world/world-summary.js';
+import { pointAppNameAt } from '../rehearsal/world/app-name.js';
+import { startWriter, type Writer, type WriterRun } from '../rehearsal/app/writer.js';
+import { buildReport, mergeRuns, type RehearsalReport } from '../rehearsal/app/report.js';
 
-const out = process.stdout;
+// The SDK clients of the rehearsal (forwarder, Route 53 change) stay as quiet as the CLI's: the lock file pins the SDK.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const unknown = args.filter((a) => a !== '--json');
+// With --json, stdout carries exactly one JSON document; everything else goes to stderr.
+const out = json ? process.stderr : process.stdout;
 // `npm run demo | head` closes stdout early: carry on quietly so the cleanups still run.
-out.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code !== 'EPIPE') throw err;
-});
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
+}
 const say = (line = '') => out.write(line + '\n');
 const heading = (n: number, title: string) => say(`\n━━ ${n}. ${title}`);
 const TOOL_PREFIX = '   │ ';
+const EMULATED =
+  'the demo stopped the application before approving the cutover and pointed its name at the new cluster afterwards ' +
+  '(the human steps; the plan has no freeze-writes / switch-endpoint yet)';
 
 async function main(): Promise<number> {
+  if (unknown.length > 0) {
+    process.stderr.write(`demo: unknown argument ${unknown[0]}\nusage: npm run demo [-- --json]   (DEMO_TIME_SCALE=N sets the AWS clock speed)\n`);
+    return 1;
+  }
   const timeScale = Number(process.env.DEMO_TIME_SCALE ?? 1200);
-  if (!(timeScale > 0)) throw new Error(`DEMO_TIME_SCALE must be a positive number, got ${process.env.DEMO_TIME_SCALE}`);
+  if (!(timeScale > 0)) {
+    process.stderr.write(`demo: DEMO_TIME_SCALE must be a positive number, got ${process.env.DEMO_TIME_SCALE}\n`);
+    return 1;
+  }
   const cleanup = createCleanupStack();
   let child: ChildProcess | undefined;
   let interrupted: NodeJS.Signals | undefined;
   const removeSignals = cleanupOnSignals(cleanup, (signal) => {
     interrupted = signal;
-    say(`\n${signal}: stopping the CLI and the servers, removing temp folders…`);
+    say(`\n${signal}: stopping the CLI and the servers (and the application), removing temp folders…`);
   });
   const started = performance.now();
   try {
-    say('aurora-migrate rehearsal: RDS for PostgreSQL orders-pg → Aurora PostgreSQL orders-aurora, then an S3 backfill.');
+    say('aurora-migrate rehearsal: RDS for PostgreSQL orders-pg → Aurora PostgreSQL orders-aurora on real data, with a live application.');
     say(`Everything runs on this machine; the AWS clock runs ${timeScale}x real time (1 s here = ${fmtAws(timeScale * 1000)} of AWS waiting).`);
     ensureBuilt(say);
 
     heading(1, 'Set up the world');
     const world = await startRehearsalWorld({ timeScale, cleanup, say: (l) => say(l) });
-    // Registered last so it runs first: the CLI stops before the servers it talks to.
-    cleanup.add('stop the CLI', () => (child ? stopChild(child) : undefined));
     const rel = path.relative(REPO_ROOT, world.planFile);
-    const cli = async (args: string[], expect: number[]): Promise<CliRunResult> => {
-      say(`\n$ aurora-migrate ${args.map(shellQuote).join(' ')}`);
-      const result = await runCli(args, { env: world.env, stream: { prefix: TOOL_PREFIX, out }, onSpawn: (c) => (child = c) });
+    const cli = async (cliArgs: string[], expect: number[]): Promise<CliRunResult> => {
+      say(`\n$ aurora-migrate ${cliArgs.map(shellQuote).join(' ')}`);
+      const result = await runCli(cliArgs, { env: world.env, stream: { prefix: TOOL_PREFIX, out }, onSpawn: (c) => (child = c) });
       child = undefined;
       const how = result.code === null ? `killed by ${result.signal}` : `exit code ${result.code}`;
       say(`   └ ${how} after ${(result.durationMs / 1000).toFixed(1)} s`);
       if (result.code === null || !expect.includes(result.code)) {
-        throw new Error(`aurora-migrate ${args[0]} ended with ${how}; expected exit ${expect.join(' or ')}`);
+        throw new Error(`aurora-migrate ${cliArgs[0]} ended with ${how}; expected exit ${expect.join(' or ')}`);
       }
       return result;
     };
     const stateFlag = ['--state', world.statePath];
 
-    heading(2, 'Review the plan (what a pull request shows)');
-    say(`The demo runs ${rel}: plans/replica-with-backfill.yaml with the backfill's host and port taken from`);
-    say('PGHOST/PGPORT, because the promoted "cluster" here is the local PostgreSQL, not a resolvable Aurora endpoint.');
+    heading(2, 'Start the application');
+    const runs: WriterRun[] = [];
+    let writer: Writer | undefined = await startApp(world);
+    // Registered after the servers so it runs before they stop; the CLI's cleanup runs first of all.
+    cleanup.add('stop the application', async () => {
+      if (writer) runs.push(await writer.stop());
+    });
+    cleanup.add('stop the CLI', () => (child ? stopChild(child) : undefined));
+    await writer.waitForAcks(100);
+    say(`  a writer commits numbered rows into ${world.app.database}.app_writes through ${APP_NAME} (${world.forwarder.host}:${world.forwarder.port}),`);
+    say('  ~300 per second on a pool of 3 connections, counting only the commits it saw acknowledged; it runs until the end.');
+
+    heading(3, 'Review the plan (what a pull request shows)');
+    say(`The demo runs ${rel}: plans/replica-with-backfill.yaml with the backfill's port taken from the promote step,`);
+    say('because every server of the rehearsal listens on its own loopback address and port.');
     await cli(['plan', rel, ...stateFlag], [0]);
 
-    heading(3, 'Apply: replica, catch-up, then the approval gate');
-    say('Creates the Aurora read replica cluster and its instance, waits until replica lag has been 0 s for 5');
-    say('minutes (with storage guards on the source), then stops at the cutover approval: exit code 3.');
+    heading(4, 'Apply: replica, catch-up, then the approval gate');
+    say('Creates the Aurora read replica: a replication slot on the source and a real standby from an online base backup,');
+    say('while the application keeps writing. Waits until the replica lag read from the servers has been 0 s for 5 minutes');
+    say('(with storage guards on the source), then stops at the cutover approval: exit code 3.');
     await cli(['apply', rel, ...stateFlag], [3]);
+    say(`   application: ${writer.acknowledged} writes acknowledged so far`);
 
-    heading(4, 'A human stops application writes, then approves the cutover');
-    say('Running the same command again resumes from the state file; --approve cutover records who approved.');
+    heading(5, 'The cutover: writes stop, the replica is promoted, the backfill runs');
+    say('The human step, done by the demo: it stops the application (the approval message asks for that), then approves.');
+    runs.push(await writer.stop());
+    writer = undefined;
+    say(`   application stopped after ${runs[0]!.acks.length} acknowledged writes`);
     await cli(['apply', rel, ...stateFlag, '--approve', 'cutover'], [0]);
 
-    heading(5, 'Status: what the state file says');
+    heading(6, `Point ${APP_NAME} at the new cluster and start the application again`);
+    const cluster = world.aws.rds.clusters.get(TARGET_CLUSTER);
+    const target = world.target();
+    if (!cluster || !target) throw new Error(`the promoted cluster ${TARGET_CLUSTER} has no running server`);
+    say(`The human step, done by the demo: a Route 53 UPSERT of the CNAME to ${target.host} (the cluster's writer endpoint), then the application again.`);
+    await pointAppNameAt(world, target.host);
+    writer = await startApp(world);
+    await writer.waitForAcks(300);
+    runs.push(await writer.stop());
+    writer = undefined;
+    say(`   application wrote ${runs[1]!.acks.length} more rows through ${APP_NAME}, now on the promoted cluster`);
+
+    heading(7, 'Status: what the state file says');
     await cli(['status', rel, ...stateFlag], [0]);
 
-    heading(6, 'Check the result independently');
+    heading(8, 'Check the result independently');
     const summary = await summarizeWorld(world);
     for (const line of summary.lines) say(`   ${line}`);
+    const report = await buildReport({ run: mergeRuns(runs), target: { ...target, password: undefined }, route: world.forwarder.route });
+    const appOk = report.lostWrites === 0 && report.acknowledgedWrites > 0;
+    for (const line of reportLines(world, report)) say(`   ${line}`);
     say(`\nFiles: state ${world.statePath}\n       events ${world.eventLogPath} (removed with the temp folder at exit)`);
-    if (!summary.ok) throw new Error('the rehearsal finished but the checks above did not hold');
-    say(`\nDone in ${((performance.now() - started) / 1000).toFixed(1)} s. Cleaning up…`);
+    const ok = summary.ok && appOk;
+    const seconds = (performance.now() - started) / 1000;
+    if (json) {
+      process.stdout.write(
+        JSON.stringify({
+          version: 1,
+          ok,
+          migration: 'aurora-read-replica',
+          acknowledgedWrites: report.acknowledgedWrites,
+          foundOnTarget: report.foundOnTarget,
+          lostWrites: report.lostWrites,
+          lostSeqs: report.lostSeqs,
+          unacknowledgedOnTarget: report.unacknowledgedOnTarget,
+          writeDowntimeSeconds: report.writeDowntimeSeconds,
+          downtimeFrom: report.downtimeFrom,
+          writesStoppedBy: 'demo',
+          emulated: EMULATED,
+          route: report.route,
+          source: { instance: world.source.address, port: world.source.port },
+          target: { cluster: TARGET_CLUSTER, endpoint: target.host, port: target.port },
+          writerErrors: report.writerErrors,
+          checks: summary.checks,
+          timeScale,
+          durationSeconds: Math.round(seconds * 10) / 10,
+        }) + '\n',
+      );
+    }
+    if (!ok) throw new Error('the rehearsal finished but the checks above did not hold');
+    say(`\nDone in ${seconds.toFixed(1)} s. Cleaning up…`);
     return 0;
   } catch (err) {
     if (interrupted) return interrupted === 'SIGINT' ? 130 : 143;
     say(`\nThe rehearsal failed: ${(err as Error).message}`);
+    if (json && !process.stdout.writableLength) process.stdout.write(JSON.stringify({ version: 1, ok: false, error: (err as Error).message }) + '\n');
     return 1;
   } finally {
     await cleanup.run();
     removeSignals();
   }
+}
+
+function startApp(world: RehearsalWorld): Promise<Writer> {
+  return startWriter({ connection: world.app, poolSize: 3, ratePerSecond: 300 });
+}
+
+function reportLines(world: RehearsalWorld, r: RehearsalReport): string[] {
+  const names = new Map([[world.source.address, `${world.source.address} (orders-pg, the source)`]]);
+  const target = world.target();
+  if (target) names.set(target.host, `${target.host} (${TARGET_CLUSTER}, promoted)`);
+  const mark = (ok: boolean) => (ok ? '✔' : '✘');
+  return [
+    `${mark(r.lostWrites === 0)} every acknowledged write is on the target: ${r.acknowledgedWrites} acknowledged, ${r.foundOnTarget} found on ${TARGET_CLUSTER}, ` +
+      `${r.lostWrites} lost${r.lostWrites ? ` (seqs ${r.lostSeqs.join(', ')}…)` : ''}`,
+    `  write downtime: ${r.writeDowntimeSeconds.toFixed(1)} s (the longest gap between acknowledged writes${r.downtimeFrom ? `, from ${r.downtimeFrom}` : ''}) —`,
+    `  ${EMULATED}`,
+    `  application route: ${r.route.map((a) => names.get(a) ?? a).join(' → ') || 'none'}`,
+    `  writer retries: ${r.writerErrors.readOnly} read-only, ${r.writerErrors.terminated} terminated, ${r.writerErrors.refused} refused, ${r.writerErrors.other} other` +
+      (r.unacknowledgedOnTarget ? `; ${r.unacknowledgedOnTarget} unacknowledged write(s) on the target (ambiguous commits)` : ''),
+  ];
 }
 
 function fmtAws(ms: number): string {

@@ -64,6 +64,30 @@ export async function buildReport(options: BuildReportOptions): Promise<Rehearsa
   };
 }
 
+/**
+ * One record of several writer runs of the same application (stopped and started again, e.g. around
+ * a cutover done by hand): the downtime then includes the time between the runs.
+ */
+export function mergeRuns(runs: WriterRun[]): WriterRun {
+  if (runs.length === 0) throw new Error('mergeRuns: no runs');
+  const errors = { readOnly: 0, terminated: 0, refused: 0, other: 0 } as WriterRun['errors'];
+  for (const r of runs) {
+    errors.readOnly += r.errors.readOnly;
+    errors.terminated += r.errors.terminated;
+    errors.refused += r.errors.refused;
+    errors.other += r.errors.other;
+    if (r.errors.last) errors.last = r.errors.last;
+  }
+  return {
+    table: runs[0]!.table,
+    startedAt: Math.min(...runs.map((r) => r.startedAt)),
+    stoppedAt: Math.max(...runs.map((r) => r.stoppedAt)),
+    acks: runs.flatMap((r) => r.acks),
+    unacknowledged: runs.flatMap((r) => r.unacknowledged),
+    errors,
+  };
+}
+
 /** Longest gap between consecutive times (ms), in seconds rounded to ms, and where it started. */
 export function longestGap(times: number[]): { seconds: number; from?: number } {
   const sorted = [...times].sort((a, b) => a - b);

@@ -1,29 +1,42 @@
-// Everything a rehearsal of plans/replica-with-backfill.yaml needs on one machine, built from the
-// project's own test harnesses (imported, not copied): the local AWS stand-in (rehearsal/aws)
-// seeded with the source RDS instance orders-pg, an embedded PostgreSQL (rehearsal/postgres/server.ts) that
-// plays the promoted Aurora cluster, with the aws_s3 stand-in extension installed, the target table
-// created and backfill CSV files in its "S3" folder. The CLI under test only ever sees environment
-// variables (AWS_ENDPOINT_URL_*, PG*, AURORA_MIGRATE_TIME_SCALE): the stand-in is not on any
-// production code path.
-import { mkdtemp, rm, chmod } from 'node:fs/promises';
+// Everything a rehearsal of the replica route needs on one machine, on real data:
+// - the local AWS stand-in (rehearsal/aws) whose RDS source instance orders-pg is a real PostgreSQL
+//   server (real-backing.ts): its Aurora read replica becomes a real streaming standby, promotion is
+//   pg_promote(), the lag metrics are read from the servers;
+// - the source seeded with the shop's data (source-data.ts) and the aws_s3 stand-in extension
+//   available to every server, with backfill CSV files in the "S3" folder both read;
+// - the application's DNS name orders-db.internal.example.com: a Route 53 CNAME in the stand-in
+//   (pointing at the source) played by a local TCP forwarder (rehearsal/app/forwarder.ts) that
+//   follows it for every new connection.
+// The CLI under test only ever sees environment variables (AWS_ENDPOINT_URL_*, PG*,
+// AURORA_MIGRATE_TIME_SCALE): the stand-in is not on any production code path.
+import { mkdtemp, mkdir, rm, chmod, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startAwsStandin, type AwsStandin } from '../aws/index.js';
-import { startPostgres, type TestPostgres } from '../postgres/server.js';
+import type { PgServer } from '../postgres/cluster.js';
 import { installAwsS3Standin } from '../postgres/aws-s3-extension.js';
+import { startForwarder, type Forwarder } from '../app/forwarder.js';
+import type { WriterConnection } from '../app/writer.js';
 import type { ResolvedConnection } from '../../src/db/api.js';
 import { backfillTableDdl, rowsPerFileSql, writeBackfillFiles, type BackfillFile } from './backfill-files.js';
+import { seedSourceData, type SourceCounts } from './source-data.js';
 import { REPO_ROOT } from './cli-runner.js';
 import type { CleanupStack } from './cleanup-stack.js';
 
-/** The rehearsal plan: the example plan with the backfill connection pointed at the local server. */
+/** The rehearsal plan (kept in step with plans/replica-with-backfill.yaml by test/rehearsal/demo-plan.test.ts). */
 export const DEMO_PLAN = path.join(REPO_ROOT, 'rehearsal', 'world', 'demo-plan.yaml');
-/** What the plan expects to find (kept in step with plans/replica-with-backfill.yaml). */
 export const SOURCE_INSTANCE = 'orders-pg';
+export const TARGET_CLUSTER = 'orders-aurora';
 export const TARGET_DATABASE = 'orders';
 export const BACKFILL_TABLE = 'public.events_archive';
 export const BACKFILL_BUCKET = 'orders-archive';
 export const BACKFILL_PREFIX = 'events/2023/';
+/** The application's DNS name and its hosted zone. */
+export const APP_NAME = 'orders-db.internal.example.com';
+export const HOSTED_ZONE_ID = 'Z0123456789ABCDEFGHIJ';
+export const APP_NAME_TTL = 5;
+/** The forwarder's fixed port (another free port when it is taken). */
+export const APP_PORT = 15432;
 
 export interface RehearsalWorldOptions {
   /** AURORA_MIGRATE_TIME_SCALE for the CLI and the stand-in's clock. */
@@ -32,18 +45,29 @@ export interface RehearsalWorldOptions {
   /** Number of backfill files (default 12). */
   files?: number;
   rowsInFile?(index: number): number;
-  /** Reuse a running server (the crash campaign runs several rounds on one); else one is started. */
-  postgres?: TestPostgres;
+  /** Customers on the source (orders 4×, items 8×; default 25 000). */
+  customers?: number;
+  /** Forwarder port (default APP_PORT, then any free one; 0 = any free one). */
+  appPort?: number;
   /** Narration of each stage (the demo prints it; tests pass nothing). */
   say?(line: string): void;
 }
 
 export interface RehearsalWorld {
   aws: AwsStandin;
-  pg: TestPostgres;
-  /** The database that plays the promoted Aurora cluster. */
-  target: ResolvedConnection;
+  /** The real RDS source server. */
+  source: PgServer;
+  /** The source's application database. */
+  sourceDb: ResolvedConnection;
+  sourceCounts: SourceCounts;
+  /** The application's name, played by the forwarder. */
+  forwarder: Forwarder;
+  /** How the application connects: through the forwarder, to database orders. */
+  app: WriterConnection;
+  /** The promoted cluster's application database (undefined while there is no real cluster). */
+  target(): ResolvedConnection | undefined;
   backfill: BackfillFile[];
+  s3Root: string;
   /** Temp folder holding the state file and its event log. */
   workDir: string;
   statePath: string;
@@ -59,37 +83,42 @@ export async function startRehearsalWorld(options: RehearsalWorldOptions): Promi
   const say = options.say ?? (() => undefined);
   const { cleanup } = options;
 
-  let pg = options.postgres;
-  if (!pg) {
-    say('Starting an embedded PostgreSQL 18 server (it plays the promoted Aurora cluster)…');
-    pg = await startPostgres();
-    const started = pg;
-    cleanup.add('stop PostgreSQL', () => started.stop());
-    say(`  PostgreSQL listening on ${pg.admin.host}:${pg.admin.port}, data in ${pg.root}`);
-  }
-  await installAwsS3Standin(pg);
-  await dropEarlierTarget(pg);
-  const target = await pg.createDatabase(TARGET_DATABASE);
-  createdHere.add(pg);
-  await pg.query(target, backfillTableDdl(BACKFILL_TABLE));
-  say(`  created database "${TARGET_DATABASE}" with table ${BACKFILL_TABLE} (id, kind, payload) and the aws_s3 stand-in extension available`);
+  // "S3": read by the stand-in's S3 and by the aws_s3 stand-in inside every server (user postgres).
+  const s3Root = await mkdtemp(path.join(tmpdir(), 'aurora-migrate-s3-'));
+  cleanup.add('remove the S3 folder', () => rm(s3Root, { recursive: true, force: true }));
+  await chmod(s3Root, 0o1777);
 
-  say('Starting the local AWS stand-in (RDS, CloudWatch, S3 over HTTP on 127.0.0.1)…');
+  say('Starting the local AWS stand-in (RDS, CloudWatch, S3, Route 53 over HTTP on 127.0.0.1)…');
+  say(`  its RDS source instance ${SOURCE_INSTANCE} is a real PostgreSQL server (wal_level=replica, replication allowed from loopback)`);
   const aws = await startAwsStandin({
-    s3Root: pg.s3Root,
+    s3Root,
     timeScale: options.timeScale,
     seed: {
-      instances: [{ id: SOURCE_INSTANCE, engine: 'postgres', engineVersion: '16.4', allocatedStorageGiB: 100 }],
+      instances: [{ id: SOURCE_INSTANCE, engine: 'postgres', allocatedStorageGiB: 100, real: true }],
       buckets: [BACKFILL_BUCKET],
+      hostedZones: [{ id: HOSTED_ZONE_ID, name: 'internal.example.com', privateZone: true }],
     },
   });
-  cleanup.add('stop the AWS stand-in', () => aws.close());
+  cleanup.add('stop the AWS stand-in and its PostgreSQL servers', () => aws.close());
+  const source = aws.real!.server(SOURCE_INSTANCE)!;
   say(`  stand-in at ${aws.endpoint}; its clock runs ${options.timeScale}x faster than real time`);
-  say('  the CLI keeps its own clock; the stand-in reads the metric and event windows it asks for on that clock');
-  say(`  seeded RDS for PostgreSQL instance ${SOURCE_INSTANCE} (16.4, 100 GiB, available)`);
+  say(`  PostgreSQL listening on ${source.address}:${source.port} (PostgreSQL ${source.version}), data in ${source.dataDir}`);
+
+  await installAwsS3Standin({ admin: source.admin, query: (conn, sql, params) => source.query(sql, params, conn.database) });
+  const counts = await seedSourceData(source, { database: TARGET_DATABASE, s3Root, backfillDdl: backfillTableDdl(BACKFILL_TABLE), customers: options.customers });
+  const sourceDb: ResolvedConnection = { ...source.admin, database: TARGET_DATABASE };
+  say(
+    `  seeded database "${TARGET_DATABASE}": ${counts.customers} customers, ${counts.orders} orders, ${counts.orderItems} order items ` +
+      `(identity sequences, foreign keys) and an empty ${BACKFILL_TABLE}`,
+  );
+
+  aws.route53.seedRecord({ zoneId: HOSTED_ZONE_ID, name: APP_NAME, type: 'CNAME', ttl: APP_NAME_TTL, values: [source.address] });
+  const forwarder = await startAppForwarder(aws, options);
+  cleanup.add('stop the forwarder', () => forwarder.stop());
+  say(`  the application's name ${APP_NAME} (CNAME ${source.address}, TTL ${APP_NAME_TTL} s) is played by a forwarder on ${forwarder.host}:${forwarder.port}`);
 
   const backfill = await writeBackfillFiles({
-    put: (bucket, key, body) => pg!.putObject(bucket, key, body),
+    put: (bucket, key, body) => putObject(s3Root, bucket, key, body),
     bucket: BACKFILL_BUCKET,
     prefix: BACKFILL_PREFIX,
     files: options.files ?? 12,
@@ -111,45 +140,71 @@ export async function startRehearsalWorld(options: RehearsalWorldOptions): Promi
     AWS_CONFIG_FILE: path.join(workDir, 'no-aws-config'),
     AWS_SHARED_CREDENTIALS_FILE: path.join(workDir, 'no-aws-credentials'),
     AURORA_MIGRATE_TIME_SCALE: String(options.timeScale),
-    PGHOST: target.host,
-    PGPORT: String(target.port),
-    PGUSER: target.user,
-    PGPASSWORD: target.password ?? '',
+    // Loopback trust authentication in the rehearsal: the user exists, no password does.
+    PGUSER: source.admin.user,
+    PGPASSWORD: '',
+    SOURCE_HOST: source.address,
+    SOURCE_PORT: String(source.port),
+  };
+
+  const target = (): ResolvedConnection | undefined => {
+    const server = aws.real!.server(TARGET_CLUSTER);
+    return server ? { ...server.admin, database: TARGET_DATABASE } : undefined;
   };
 
   return {
     aws,
-    pg,
+    source,
+    sourceDb,
+    sourceCounts: counts,
+    forwarder,
+    app: { host: forwarder.host, port: forwarder.port, database: TARGET_DATABASE, user: source.admin.user },
     target,
     backfill,
+    s3Root,
     workDir,
     statePath,
     eventLogPath: `${statePath}.events.jsonl`,
     planFile: DEMO_PLAN,
     env,
     async rowsPerFile() {
-      const rows = await pg!.query<{ key: string; rows: number; ids: number }>(target, rowsPerFileSql(BACKFILL_TABLE));
+      const conn = target();
+      if (!conn) return new Map();
+      const server = aws.real!.server(TARGET_CLUSTER)!;
+      const rows = await server.query<{ key: string; rows: number; ids: number }>(rowsPerFileSql(BACKFILL_TABLE), [], conn.database);
       return new Map(rows.map((r) => [r.key, { rows: r.rows, ids: r.ids }]));
     },
   };
 }
 
-/** Servers on which this process created the target database (only those are dropped again). */
-const createdHere = new WeakSet<TestPostgres>();
-
-/**
- * A fresh target database per world. The plan names it ("orders"), so an earlier round's copy is
- * dropped — but only one this process made: on a TEST_DATABASE_URL server an existing "orders" may
- * be somebody's data, and the rehearsal stops instead.
- */
-async function dropEarlierTarget(pg: TestPostgres): Promise<void> {
-  const [row] = await pg.query<{ n: number }>(pg.admin, 'SELECT count(*)::int AS n FROM pg_database WHERE datname = $1', [TARGET_DATABASE]);
-  if (!row || row.n === 0) return;
-  if (pg.external && !createdHere.has(pg)) {
-    throw new Error(
-      `the server at TEST_DATABASE_URL already has a database "${TARGET_DATABASE}"; the rehearsal needs a fresh one and will not drop it. ` +
-        'Unset TEST_DATABASE_URL (an embedded server is started) or drop it yourself.',
-    );
+async function startAppForwarder(aws: AwsStandin, options: RehearsalWorldOptions): Promise<Forwarder> {
+  const base = {
+    recordName: APP_NAME,
+    hostedZoneId: HOSTED_ZONE_ID,
+    awsEnv: aws.env,
+    resolve: (address: string) => aws.resolveEndpoint(address),
+    timeScale: options.timeScale,
+  };
+  const port = options.appPort ?? APP_PORT;
+  try {
+    return await startForwarder({ ...base, port });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || port === 0) throw err;
+    return startForwarder({ ...base, port: 0 });
   }
-  await pg.query(pg.admin, `DROP DATABASE ${TARGET_DATABASE} WITH (FORCE)`);
+}
+
+/** Writes an object into the S3 folder, readable by the servers' user (folders 0777, file 0644). */
+async function putObject(root: string, bucket: string, key: string, body: string): Promise<string> {
+  const file = path.join(root, bucket, key);
+  let dir = root;
+  for (const part of path.relative(root, path.dirname(file)).split(path.sep)) {
+    dir = path.join(dir, part);
+    await mkdir(dir).then(() => chmod(dir, 0o777), (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    });
+  }
+  await writeFile(file, body);
+  await chmod(file, 0o644);
+  return file;
 }

@@ -16,7 +16,7 @@ export interface WorldSummary {
   lines: string[];
 }
 
-const MUTATING = /^(Create|Restore|Promote|Add|Start|Put|Copy|Modify|Delete)/;
+const MUTATING = /^(Create|Restore|Promote|Add|Start|Put|Copy|Modify|Delete|Change)/;
 
 export async function summarizeWorld(world: RehearsalWorld, clusterId = 'orders-aurora'): Promise<WorldSummary> {
   const { rds, calls } = world.aws;

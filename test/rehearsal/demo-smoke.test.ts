@@ -1,6 +1,7 @@
 // `npm run demo` end to end, as a user runs it (tsx scripts/demo.ts in a child process): it walks
 // through plan → apply (exit 3 at the gate) → apply --approve cutover → status, its own independent
-// checks all pass, and it leaves nothing behind — also when it is interrupted with Ctrl-C.
+// checks all pass, every write the application saw acknowledged is on the promoted cluster (--json
+// summary), and it leaves nothing behind — also when it is interrupted with Ctrl-C.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -14,17 +15,19 @@ interface DemoRun {
   code: number | null;
   signal: NodeJS.Signals | null;
   output: string;
+  stdout: string;
 }
 
 /** Runs the demo in its own process group; `interruptWhen` sends SIGINT to the whole group (like Ctrl-C at a terminal). */
-function runDemo(interruptWhen?: (output: string) => boolean): Promise<DemoRun> {
-  const child = spawn(process.execPath, [TSX, 'scripts/demo.ts'], {
+function runDemo(interruptWhen?: (output: string) => boolean, args: string[] = []): Promise<DemoRun> {
+  const child = spawn(process.execPath, [TSX, 'scripts/demo.ts', ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, NO_COLOR: '1', DEMO_TIME_SCALE: '1200' },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
   let output = '';
+  let stdout = '';
   let interrupted = false;
   const onData = (s: string) => {
     output += s;
@@ -33,24 +36,27 @@ function runDemo(interruptWhen?: (output: string) => boolean): Promise<DemoRun> 
       process.kill(-child.pid!, 'SIGINT');
     }
   };
-  child.stdout.setEncoding('utf8').on('data', onData);
+  child.stdout.setEncoding('utf8').on('data', (s: string) => {
+    stdout += s;
+    onData(s);
+  });
   child.stderr.setEncoding('utf8').on('data', onData);
   return new Promise((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, output }));
+    child.on('close', (code, signal) => resolve({ code, signal, output, stdout }));
   });
 }
 
-/** What the demo said it created: temp folders and the PostgreSQL port. */
+/** What the demo said it created: temp folders and the source PostgreSQL's address and port. */
 function leftovers(output: string) {
-  const folders = [...new Set([...output.matchAll(/(\/tmp\/aurora-migrate-(?:rehearsal|pg)-[A-Za-z0-9]+)/g)].map((m) => m[1]!))];
-  const port = Number(/PostgreSQL listening on 127\.0\.0\.1:(\d+)/.exec(output)?.[1]);
-  return { folders, port };
+  const folders = [...new Set([...output.matchAll(/(\/tmp\/aurora-migrate-(?:rehearsal|pg|cluster|s3)-[A-Za-z0-9]+)/g)].map((m) => m[1]!))];
+  const listening = /PostgreSQL listening on (127\.0\.0\.\d+):(\d+)/.exec(output);
+  return { folders, host: listening?.[1] ?? '127.0.0.1', port: Number(listening?.[2]) };
 }
 
-function portOpen(port: number): Promise<boolean> {
+function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
+    const socket = connect({ host, port });
     socket.once('connect', () => (socket.destroy(), resolve(true)));
     socket.once('error', () => resolve(false));
   });
@@ -58,7 +64,7 @@ function portOpen(port: number): Promise<boolean> {
 
 describe('npm run demo', () => {
   it('walks through the gate to a finished migration, checks it, and cleans up', { timeout: 120_000 }, async () => {
-    const run = await runDemo();
+    const run = await runDemo(undefined, ['--json']);
     expect(run.code, run.output).toBe(0);
     const out = run.output;
     expect(out).toMatch(/\$ aurora-migrate plan rehearsal\/world\/demo-plan\.yaml/);
@@ -69,19 +75,28 @@ describe('npm run demo', () => {
     expect(checks.length, out).toBeGreaterThanOrEqual(8);
     expect(checks.filter((l) => l.includes('✘')), out).toEqual([]);
 
-    const { folders, port } = leftovers(out);
+    // --json: exactly one document on stdout; every acknowledged write is on the promoted cluster.
+    const summary = JSON.parse(run.stdout);
+    expect(summary).toMatchObject({ version: 1, ok: true, migration: 'aurora-read-replica', lostWrites: 0 });
+    expect(summary.acknowledgedWrites).toBeGreaterThan(300);
+    expect(summary.foundOnTarget).toBe(summary.acknowledgedWrites);
+    expect(summary.writeDowntimeSeconds).toBeGreaterThan(0);
+    expect(summary.route).toEqual([summary.source.instance, summary.target.endpoint]);
+
+    const { folders, host, port } = leftovers(out);
     expect(folders.length, 'the demo names its temp folders').toBeGreaterThanOrEqual(2);
     expect(folders.filter((f) => existsSync(f)), 'temp folders left behind').toEqual([]);
-    expect(await portOpen(port), `PostgreSQL still listening on ${port}`).toBe(false);
+    expect(await portOpen(port, host), `PostgreSQL still listening on ${host}:${port}`).toBe(false);
+    expect(await portOpen(summary.target.port, summary.target.endpoint), 'the promoted cluster still listening').toBe(false);
   });
 
   it('on Ctrl-C during apply, stops the CLI and the servers and removes its temp folders', { timeout: 60_000 }, async () => {
     const run = await runDemo((output) => /replica: (started|rds CreateDBCluster)/.test(output));
     expect(run.code === 130 || run.signal === 'SIGINT', `exit ${run.code} / ${run.signal}\n${run.output}`).toBe(true);
     expect(run.output).toMatch(/SIGINT: stopping the CLI and the servers/);
-    const { folders, port } = leftovers(run.output);
+    const { folders, host, port } = leftovers(run.output);
     expect(folders.length).toBeGreaterThanOrEqual(2);
     expect(folders.filter((f) => existsSync(f)), 'temp folders left behind').toEqual([]);
-    expect(await portOpen(port), `PostgreSQL still listening on ${port}`).toBe(false);
+    expect(await portOpen(port, host), `PostgreSQL still listening on ${host}:${port}`).toBe(false);
   });
 });
