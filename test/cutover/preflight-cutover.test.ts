@@ -13,6 +13,7 @@ import type { ConnectionSpec, FreezeWritesSpec, PromoteSpec } from '../../src/pl
 import { freezeWrites } from '../../src/steps/freeze-writes/index.js';
 import { promote } from '../../src/steps/promote/run.js';
 import { TERMINATE_SQL } from '../../src/steps/freeze-writes/sql.js';
+import { sessionResults } from '../../src/steps/freeze-writes/preflight.js';
 import type { CheckResult } from '../../src/steps/step.js';
 
 let source: PgServer;
@@ -135,6 +136,23 @@ describe('freeze-writes preflight', () => {
       check: 'databases exist',
       detail: 'no database named "billing" (did you mean "Billing"? names are case-sensitive), "nope" on the source; fix "databases" in the plan (names as in pg_database)',
     });
+  });
+
+  it('warns about write transactions open for over a minute (the drain would cut them off)', () => {
+    // The rows SESSIONS_SQL returns; a real transaction open this long cannot be made without waiting.
+    const rows = [
+      { datname: 'orders', pid: 41, usename: 'app', writing: true, xact_seconds: 3.2, superuser: false },
+      { datname: 'orders', pid: 42, usename: 'batch', writing: true, xact_seconds: 754, superuser: false },
+      { datname: 'orders', pid: 43, usename: 'app', writing: false, xact_seconds: 900, superuser: false },
+    ];
+    expect(sessionResults(rows, ['orders'], 'postgres', true)).toEqual([
+      { status: 'pass', check: 'sessions on the databases now', detail: '3 other session(s) on "orders", 2 with an open write transaction; the freeze terminates them all' },
+      {
+        status: 'warn',
+        check: 'long-running write transactions',
+        detail: '1 write transaction(s) open for more than 60s (oldest 12m34s: pid 42 as batch on "orders"): the drain would terminate them and their work would be rolled back. Let them finish (or stop them) before the cutover',
+      },
+    ]);
   });
 
   it('fails when the source is unreachable, and skips what is not known yet', async () => {

@@ -180,31 +180,48 @@ export async function freezeWritesPreflight(spec: FreezeWritesSpec, ctx: Preflig
     }
 
     // The sessions there now: the freeze terminates them all.
-    const sessions = await query<{ datname: string; pid: number; usename: string | null; writing: boolean; xact_seconds: number; superuser: boolean }>(SESSIONS_SQL, [databases]);
-    const writing = sessions.filter((x) => x.writing);
-    results.push({
-      status: 'pass',
-      check: 'sessions on the databases now',
-      detail: `${sessions.length} other session(s) on ${quoted(databases)}, ${writing.length} with an open write transaction; the freeze terminates them all`,
-    });
-    const long = writing.filter((x) => x.xact_seconds > LONG_WRITE_SECONDS).sort((a, b) => b.xact_seconds - a.xact_seconds);
-    if (long.length) {
-      results.push({
-        status: 'warn',
-        check: 'long-running write transactions',
-        detail:
-          `${long.length} write transaction(s) open for more than ${LONG_WRITE_SECONDS}s (oldest ${fmtAge(long[0].xact_seconds)}: pid ${long[0].pid} as ${long[0].usename ?? '?'} on "${long[0].datname}"): ` +
-          'the drain would terminate them and their work would be rolled back. Let them finish (or stop them) before the cutover',
-      });
-    }
-    const untouchable = su ? [] : sessions.filter((x) => x.superuser);
-    if (untouchable.length) {
-      results.push({
-        status: 'warn',
-        check: "superusers' sessions",
-        detail: `${untouchable.length} session(s) of superuser ${[...new Set(untouchable.map((x) => x.usename))].join(', ')} on these databases: ${me.me} is not a superuser and cannot terminate them; if one holds a write transaction at the freeze, the drain waits for it up to drainTimeout`,
-      });
-    }
+    const sessions = await query<SessionRow>(SESSIONS_SQL, [databases]);
+    results.push(...sessionResults(sessions, databases, me.me, su));
     return results;
   });
+}
+
+export interface SessionRow {
+  datname: string;
+  pid: number;
+  usename: string | null;
+  writing: boolean;
+  /** Seconds the session's current transaction has been open (0 when hidden or idle). */
+  xact_seconds: number;
+  superuser: boolean;
+}
+
+/** What the freeze would meet in the sessions open now (SESSIONS_SQL rows), as checks. */
+export function sessionResults(sessions: readonly SessionRow[], databases: readonly string[], me: string, superuser: boolean): CheckResult[] {
+  const results: CheckResult[] = [];
+  const writing = sessions.filter((x) => x.writing);
+  results.push({
+    status: 'pass',
+    check: 'sessions on the databases now',
+    detail: `${sessions.length} other session(s) on ${quoted(databases)}, ${writing.length} with an open write transaction; the freeze terminates them all`,
+  });
+  const long = writing.filter((x) => x.xact_seconds > LONG_WRITE_SECONDS).sort((a, b) => b.xact_seconds - a.xact_seconds);
+  if (long.length) {
+    results.push({
+      status: 'warn',
+      check: 'long-running write transactions',
+      detail:
+        `${long.length} write transaction(s) open for more than ${LONG_WRITE_SECONDS}s (oldest ${fmtAge(long[0].xact_seconds)}: pid ${long[0].pid} as ${long[0].usename ?? '?'} on "${long[0].datname}"): ` +
+        'the drain would terminate them and their work would be rolled back. Let them finish (or stop them) before the cutover',
+    });
+  }
+  const untouchable = superuser ? [] : sessions.filter((x) => x.superuser);
+  if (untouchable.length) {
+    results.push({
+      status: 'warn',
+      check: "superusers' sessions",
+      detail: `${untouchable.length} session(s) of superuser ${[...new Set(untouchable.map((x) => x.usename))].join(', ')} on these databases: ${me} is not a superuser and cannot terminate them; if one holds a write transaction at the freeze, the drain waits for it up to drainTimeout`,
+    });
+  }
+  return results;
 }
