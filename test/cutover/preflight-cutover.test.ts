@@ -14,6 +14,8 @@ import { freezeWrites } from '../../src/steps/freeze-writes/index.js';
 import { promote } from '../../src/steps/promote/run.js';
 import { TERMINATE_SQL } from '../../src/steps/freeze-writes/sql.js';
 import { sessionResults } from '../../src/steps/freeze-writes/preflight.js';
+import { runPreflight } from '../../src/preflight/run-preflight.js';
+import { checkPlanText } from '../../src/plan/load.js';
 import type { CheckResult } from '../../src/steps/step.js';
 
 let source: PgServer;
@@ -208,5 +210,27 @@ describe('promote preflight: the replica for the caught-up marker', () => {
       detail: 'skipped: replicaConnection.host is not known until step "replica" has run; the replica is checked when promote runs',
     });
     expect(r.some((x) => x.status === 'fail')).toBe(false);
+  });
+});
+
+describe('plan --preflight (runPreflight) with the cutover steps', () => {
+  it('runs the freeze checks with ${vars…}/${env…} resolved, in plan order, and fails the report for a missing privilege', async () => {
+    const text = `
+version: 1
+name: pf
+vars: { host: ${source.address} }
+steps:
+  - id: freeze
+    type: freeze-writes
+    connection: { host: "\${vars.host}", port: ${source.port}, database: postgres, user: "\${env.PGUSER}" }
+    databases: [orders]
+`;
+    const checked = checkPlanText('plans/pf.yaml', text);
+    if (!checked.ok) throw new Error(JSON.stringify(checked.diagnostics));
+    const ok = await runPreflight(checked.plan, { aws: noAws, db, signal: new AbortController().signal, env: { PGUSER: 'postgres' } });
+    expect(ok.failed).toBe(false);
+    expect(ok.steps[0].checks.map((c) => c.check)).toContain('may terminate other sessions (pg_signal_backend)');
+    const denied = await runPreflight(checked.plan, { aws: noAws, db, signal: new AbortController().signal, env: { PGUSER: 'plain' } });
+    expect(denied.failed).toBe(true);
   });
 });
