@@ -87,6 +87,10 @@ export function cutoverControl(session: RunSession): CutoverControl {
       get pointOfNoReturn() {
         return c.pointOfNoReturn;
       },
+      previousSettings() {
+        const previous = st.steps[c.openedBy]?.checkpoint?.previous;
+        return previous && typeof previous === 'object' ? { ...(previous as Record<string, string | null>) } : {};
+      },
       sourceConnection() {
         const spec = plan.steps.find((s) => s.id === c.openedBy)!;
         return (resolveForRun(session, spec) as { connection: ConnectionSpec }).connection;

@@ -58,7 +58,12 @@ export interface Resolution<T> {
  * Resolves every reference inside `spec` (deeply). mode 'run' throws on anything unresolved;
  * mode 'display' leaves `<steps.x.outputs.y>` / `<env.X unset>` placeholders and masks secrets.
  */
-export function resolveDeep<T>(spec: T, scope: ValueScope, mode: 'run' | 'display'): Resolution<T> {
+/**
+ * `run`: every value must resolve (throws otherwise). `display`: unknown values become placeholders and
+ * secrets `***`. `preflight`: placeholders like display, but secrets keep their value (read-only checks
+ * must log in; they never print it).
+ */
+export function resolveDeep<T>(spec: T, scope: ValueScope, mode: 'run' | 'display' | 'preflight'): Resolution<T> {
   const unresolved: string[] = [];
   const secrets: string[] = [];
 

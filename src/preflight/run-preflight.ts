@@ -34,7 +34,7 @@ export async function runPreflight(plan: Plan, deps: PreflightDeps): Promise<Pre
   const report: PreflightReport = { steps: [], failed: false };
   for (const raw of plan.steps) {
     if (deps.signal.aborted) throw new Interrupted('interrupted');
-    const spec = resolveDeep<StepSpec>(raw, { vars: plan.vars ?? {}, env: deps.env ?? {}, outputs: {} }, 'display').value;
+    const spec = resolveDeep<StepSpec>(raw, { vars: plan.vars ?? {}, env: deps.env ?? {}, outputs: {} }, 'preflight').value;
     const module = modules[spec.type];
     let checks: CheckResult[] = [];
     if (module?.preflight) {

@@ -85,6 +85,8 @@ export interface CutoverHandle {
   pointOfNoReturn?: { stepId: string; at: string; what: string };
   /** The frozen source as the freeze step reached it (resolved; for the caught-up marker). */
   sourceConnection(): ConnectionSpec;
+  /** Each frozen database's setting before the freeze (null: none), to restore it on the target. */
+  previousSettings(): Record<string, string | null>;
   /**
    * Call right before the irreversible request (PromoteReadReplicaDBCluster, the Route 53 change).
    * Throws WindowExpired when the deadline has passed, Interrupted when the run is being stopped;

@@ -23,6 +23,8 @@ import { buildStatusReport } from '../../src/cli/commands/status.js';
 import { renderStatusText } from '../../src/render/status.js';
 
 const SOURCE = 'orders-pg';
+const ZONE = 'Z0123456789ABCDEFGHIJ';
+const APP_NAME = 'orders-db.internal.example.com';
 let aws: AwsStandin;
 let api: ReturnType<typeof createAwsApi>;
 let source: PgServer;
@@ -31,7 +33,15 @@ const db = createPgConnector();
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'am-cutover-'));
-  aws = await startAwsStandin({ manualClock: true, real: { sampleEveryMs: 0 }, seed: { instances: [{ id: SOURCE, real: true }] } });
+  aws = await startAwsStandin({
+    manualClock: true,
+    real: { sampleEveryMs: 0 },
+    seed: {
+      instances: [{ id: SOURCE, real: true }],
+      hostedZones: [{ id: ZONE, name: 'internal.example.com' }],
+      records: [{ zoneId: ZONE, name: APP_NAME, type: 'CNAME', ttl: 5, values: ['orders-pg.standin.invalid'] }],
+    },
+  });
   api = createAwsApi({ env: aws.env, maxAttempts: 3 });
   source = aws.real!.server(SOURCE)!;
   await source.query('CREATE DATABASE orders');
@@ -123,6 +133,9 @@ describe('cutover window on real replication, with a live writer', () => {
     const lost = run.acks.filter((a) => !have.has(a.seq));
     expect(lost).toEqual([]);
     expect(await queryRows(target, 'orders', 'SELECT count(*)::int AS n FROM aurora_migrate.cutover_marker')).toEqual([{ n: 1 }]);
+    // The freeze's read-only default came along with the physical copy; promote put the previous setting back there.
+    expect(await queryRows(target, 'orders', 'SHOW default_transaction_read_only')).toEqual([{ default_transaction_read_only: 'off' }]);
+    await queryRows(target, 'orders', 'INSERT INTO app_writes (seq) VALUES (-1)');
     // Forward only: the source stays frozen after the point of no return.
     expect(await readOnlySetting()).toEqual(['default_transaction_read_only=on']);
     // status shows the window's timeline.
@@ -204,6 +217,52 @@ describe('cutover window on real replication, with a live writer', () => {
     expect(r.failed!.error.message).toMatch(/passed its point of no return at .* \(PromoteReadReplicaDBCluster sent\): nothing is rolled back, the source databases orders stay read-only/);
     expect(r.cutover).toMatchObject({ status: 'committed' });
     expect(await readOnlySetting()).toEqual(['default_transaction_read_only=on']);
+    await source.query('ALTER DATABASE orders RESET default_transaction_read_only');
+  }, 180_000);
+});
+
+describe('the whole cutover: freeze → promote → verify-data → switch-endpoint', () => {
+  const fullPlan = (name: string) =>
+    planText(
+      name,
+      `  - id: check
+    type: verify-data
+    source: { host: ${source.address}, port: ${source.port}, database: orders, user: postgres }
+    target: { host: "\${steps.promote.outputs.endpoint}", port: "\${steps.promote.outputs.port}", database: orders, user: postgres }
+    tables: [public.app_writes]
+    checksum: true
+  - id: switch
+    type: switch-endpoint
+    hostedZoneId: ${ZONE}
+    record: ${APP_NAME}
+    target: \${steps.promote.outputs.endpoint}
+`,
+    );
+
+  it('a row deleted on the target behind the tool\'s back fails verify-data before the switch: the DNS record is untouched', async () => {
+    const text = fullPlan('cut-diff');
+    const p = plan(text);
+    const statePath = join(dir, 'cut-diff.state.json');
+    const writer = await startWriter({ connection: { host: source.address, port: source.port, database: 'orders', user: 'postgres' }, ratePerSecond: 200 });
+    await new Promise((r) => setTimeout(r, 200));
+    // Run up to the promotion; then somebody deletes a row on the promoted target.
+    const first = await applyPlan(
+      { plan: p, statePath, env: {}, until: 'promote' },
+      { registry: steps, aws: api, db, clock: { now: aws.clock.now }, monotonic: aws.clock.now, delay: async (ms) => { aws.clock.advance(ms); await new Promise((r) => setTimeout(r, 3)); }, lock: false },
+    );
+    await writer.stop();
+    expect(first.outcome, JSON.stringify(first.failed)).toBe('until');
+    const target = endpointOf(first.steps.find((s) => s.id === 'promote')!.outputs!.endpoint as string);
+    await queryRows(target, 'orders', 'DELETE FROM app_writes WHERE seq = (SELECT min(seq) FROM app_writes)');
+
+    const r = await apply(text);
+    expect(r.outcome).toBe('failed');
+    expect(r.failed!.stepId).toBe('check');
+    expect(r.failed!.error.message).toMatch(/public\.app_writes has (\d+) rows on the source and (\d+) on the target/);
+    const [, onSource, onTarget] = /has (\d+) rows on the source and (\d+) on the target/.exec(r.failed!.error.message)!;
+    expect(Number(onSource) - Number(onTarget)).toBe(1);
+    expect(aws.route53.record(APP_NAME, 'CNAME')?.values).toEqual(['orders-pg.standin.invalid']);
+    expect(aws.calls.records.filter((c) => c.operation === 'ChangeResourceRecordSets')).toHaveLength(0);
     await source.query('ALTER DATABASE orders RESET default_transaction_read_only');
   }, 180_000);
 });

@@ -233,4 +233,23 @@ steps:
     const denied = await runPreflight(checked.plan, { aws: noAws, db, signal: new AbortController().signal, env: { PGUSER: 'plain' } });
     expect(denied.failed).toBe(true);
   });
+
+  it('logs in with the ${env…} password (not the masked display form) and never shows it', async () => {
+    const text = `
+version: 1
+name: pf-secret
+steps:
+  - id: freeze
+    type: freeze-writes
+    connection: { host: ${source.address}, port: ${source.port}, database: postgres, user: postgres, password: "\${env.PGPASSWORD}" }
+    databases: [orders]
+`;
+    const checked = checkPlanText('plans/pf-secret.yaml', text);
+    if (!checked.ok) throw new Error(JSON.stringify(checked.diagnostics));
+    const report = await runPreflight(checked.plan, { aws: noAws, db, signal: new AbortController().signal, env: { PGPASSWORD: 'correct-horse-battery' } });
+    expect(report.failed).toBe(false);
+    expect(JSON.stringify(report)).not.toMatch(/masked here/);
+    expect(report.steps[0].checks.map((c) => c.check)).toContain('may terminate other sessions (pg_signal_backend)');
+    expect(JSON.stringify(report)).not.toContain('correct-horse-battery');
+  });
 });

@@ -46,6 +46,7 @@ function fakeHandle(st: StepStandin, frozenAt: string, opts: { expired?: boolean
     openedBy: 'freeze',
     frozenAt,
     deadline: new Date(Date.parse(frozenAt) + 5 * 60_000).toISOString(),
+    previousSettings: () => ({}),
     sourceConnection: () => {
       throw new Error('switch-endpoint never needs the source connection');
     },

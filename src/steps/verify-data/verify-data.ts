@@ -6,6 +6,7 @@
 // table with both counts — the switch that follows never runs on data that does not match.
 import type { DbSession, ResolvedConnection } from '../../db/api.js';
 import { describeConnection, toResolvedConnection } from '../../db/connection.js';
+import { thawTarget } from '../freeze-writes/thaw.js';
 import { Interrupted, StepFailed } from '../../errors.js';
 import type { VerifyDataSpec } from '../../plan/types.js';
 import type { CheckResult, PlannedAction, PreflightContext, StepContext, StepModule } from '../step.js';
@@ -216,5 +217,11 @@ export const verifyData: StepModule<VerifyDataSpec> = {
   outputs: OUTPUTS,
   describe: (spec) => describeVerify(spec),
   preflight: (spec, ctx) => preflightVerify(spec, ctx),
-  run: (spec, ctx) => runVerify(spec, ctx),
+  run: async (spec, ctx) => {
+    const outputs = await runVerify(spec, ctx);
+    // Inside a cutover the target is a copy of the frozen source, read-only default included (the
+    // snapshot route has no promote step to lift it): once verified, it gets the previous settings.
+    if (ctx.cutover) await thawTarget(ctx, spec.target, ctx.cutover.previousSettings());
+    return outputs;
+  },
 };
