@@ -43,6 +43,9 @@ export const promote: StepModule<PromoteSpec> = {
       lagCheck,
       { kind: 'aws', service: 'rds', operation: 'PromoteReadReplicaDBCluster', params: promoteParams(spec), ...(env.cutover ? { note: 'the point of no return of the cutover window: from here the plan only goes forward' } : {}) },
       { kind: 'wait', for: `cluster ${spec.cluster} to be available and no longer a replica`, timeoutMs, pollEveryMs: env.cutover ? CUTOVER_POLL_MS : RESOURCE_POLL_MS },
+      ...(env.cutover && spec.replicaConnection
+        ? [{ kind: 'sql', sql: 'ALTER DATABASE <each frozen database> SET default_transaction_read_only = <its previous value> (or RESET)', note: 'on the promoted writer endpoint: the freeze came along with the physical copy; the target becomes writable, the source stays frozen' } as PlannedAction]
+        : []),
     ];
   },
 
