@@ -9,6 +9,8 @@ export const DEFAULT_TTL = '5s';
 export const DEFAULT_SWITCH_TIMEOUT = '10m';
 /** GetChange interval: the application is waiting (DESIGN.md "Cutover": 5 s for the DNS change). */
 export const CHANGE_POLL_MS = 5_000;
+/** GetChange during a cutover: the application's writes are down (Route 53 allows 5 requests/s per account). */
+export const CUTOVER_CHANGE_POLL_MS = 2_000;
 /** A previous TTL above this keeps clients on the old value noticeably long after the switch. */
 export const LONG_TTL_SECONDS = 60;
 

@@ -13,6 +13,7 @@ import type { DescribeEnv, PlannedAction, StepContext, StepModule } from '../ste
 import { switchEndpointPreflight } from './preflight.js';
 import {
   CHANGE_POLL_MS,
+  CUTOVER_CHANGE_POLL_MS,
   LONG_TTL_SECONDS,
   changeParams,
   previousOf,
@@ -67,7 +68,7 @@ export const switchEndpoint: StepModule<SwitchEndpointSpec> = {
         params: changeParams(spec),
         note: `${spec.record} → ${spec.target}, TTL ${ttl}s${window ? `. ${window}` : ''}`,
       },
-      { kind: 'wait', for: 'the change to be INSYNC on every Route 53 name server (GetChange)', timeoutMs: switchTimeoutMs(spec), pollEveryMs: CHANGE_POLL_MS, note: 'clients see the new value once their cached answer expires: the record\'s previous TTL bounds that' },
+      { kind: 'wait', for: 'the change to be INSYNC on every Route 53 name server (GetChange)', timeoutMs: switchTimeoutMs(spec), pollEveryMs: env.cutover ? CUTOVER_CHANGE_POLL_MS : CHANGE_POLL_MS, note: 'clients see the new value once their cached answer expires: the record\'s previous TTL bounds that' },
     ];
   },
 
@@ -232,7 +233,8 @@ async function waitInSync(spec: SwitchEndpointSpec, ctx: StepContext, changeId: 
   try {
     await ctx.poll({
       what: `Route 53 change ${changeId} (${spec.record} → ${spec.target}) to be INSYNC`,
-      everyMs: CHANGE_POLL_MS,
+      // While the cutover's writes are down (a freeze ran before), look more often.
+      everyMs: ctx.cutover ? CUTOVER_CHANGE_POLL_MS : CHANGE_POLL_MS,
       timeoutMs,
       check: async () => {
         const out = await ctx.aws.send<{ ChangeInfo?: { Status?: string } }>('route53', 'GetChange', { Id: changeId });
