@@ -344,17 +344,40 @@ export class RealBacking implements WorldBacking, RealMetricSource {
     this.pending.add(tracked);
   }
 
-  /** Stops every server and removes every backup it made (waits for work under way first). */
+  /** Stops every server and removes every backup it made (waits for work under way first, boundedly). */
   async close(): Promise<void> {
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
-    await this.sampling?.catch(() => undefined);
-    while (this.pending.size > 0) await Promise.all([...this.pending]);
-    await Promise.all([...this.sessions.values()].map((s) => s.then((x) => x.close()).catch(() => undefined)));
+    const debug = process.env.AWS_STANDIN_DEBUG ? (m: string) => process.stderr.write(`real-backing close: ${m}\n`) : () => undefined;
+    await bounded(this.sampling ?? Promise.resolve(), 5_000, () => debug('a reading did not end in 5 s'));
+    await bounded(Promise.all([...this.pending]), 70_000, () => debug('work under way did not end in 70 s'));
+    debug('pending done');
+    await bounded(
+      Promise.all([...this.sessions.values()].map((s) => s.then((x) => x.close()).catch(() => undefined))),
+      3_000,
+      () => debug('sampler sessions did not close in 3 s'),
+    );
     this.sessions.clear();
+    debug('sessions closed');
     await Promise.all(this.servers().map((s) => s.stop().catch(() => undefined)));
+    debug('servers stopped');
     await Promise.all([...new Set(this.backups.values())].map((b) => b.remove().catch(() => undefined)));
   }
+}
+
+/** Waits for `p`, at most `ms` (then calls `late` and goes on). */
+async function bounded(p: Promise<unknown>, ms: number, late: () => void): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    p.catch(() => undefined),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        late();
+        resolve();
+      }, ms);
+    }),
+  ]);
+  clearTimeout(timer);
 }
 
 function push(map: Map<string, Reading[]>, id: string, reading: Reading): void {

@@ -252,7 +252,7 @@ async function queryOn<R>(conn: ResolvedConnection, sql: string, params?: unknow
 
 /** A session kept open on `server` (samplers that read it every few hundred ms); close() it. */
 export function openSession(server: PgServer, database?: string): Promise<import('../../src/db/api.js').DbSession> {
-  return connector.connect(database ? { ...server.admin, database } : server.admin);
+  return connector.connect(database ? { ...server.admin, database } : server.admin, { statementTimeoutMs: 5_000 });
 }
 
 // ---- replication --------------------------------------------------------------------------------

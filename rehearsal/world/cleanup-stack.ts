@@ -24,6 +24,7 @@ export function createCleanupStack(report: (message: string) => void = (m) => pr
       running ??= (async () => {
         while (items.length > 0) {
           const { label, cleanup } = items.pop()!;
+          if (process.env.AWS_STANDIN_DEBUG) report(`cleanup: ${label}`);
           try {
             await cleanup();
           } catch (err) {

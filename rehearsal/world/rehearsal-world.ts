@@ -25,6 +25,8 @@ import type { CleanupStack } from './cleanup-stack.js';
 
 /** The rehearsal plan (kept in step with plans/replica-with-backfill.yaml by test/rehearsal/demo-plan.test.ts). */
 export const DEMO_PLAN = path.join(REPO_ROOT, 'rehearsal', 'world', 'demo-plan.yaml');
+/** The replica route with a manual cutover (approval "cutover" + promote; a human stops writes): the crash campaign's plan. */
+export const MANUAL_CUTOVER_PLAN = path.join(REPO_ROOT, 'rehearsal', 'world', 'manual-cutover-plan.yaml');
 export const SOURCE_INSTANCE = 'orders-pg';
 export const TARGET_CLUSTER = 'orders-aurora';
 export const TARGET_DATABASE = 'orders';
@@ -49,6 +51,8 @@ export interface RehearsalWorldOptions {
   customers?: number;
   /** Forwarder port (default APP_PORT, then any free one; 0 = any free one). */
   appPort?: number;
+  /** The plan the world is for (default DEMO_PLAN). */
+  planFile?: string;
   /** Narration of each stage (the demo prints it; tests pass nothing). */
   say?(line: string): void;
 }
@@ -165,7 +169,7 @@ export async function startRehearsalWorld(options: RehearsalWorldOptions): Promi
     workDir,
     statePath,
     eventLogPath: `${statePath}.events.jsonl`,
-    planFile: DEMO_PLAN,
+    planFile: options.planFile ?? DEMO_PLAN,
     env,
     async rowsPerFile() {
       const conn = target();

@@ -10,7 +10,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createCleanupStack } from '../../rehearsal/world/cleanup-stack.js';
 import { ensureBuilt } from '../../rehearsal/world/ensure-built.js';
-import { startRehearsalWorld } from '../../rehearsal/world/rehearsal-world.js';
+import { MANUAL_CUTOVER_PLAN, startRehearsalWorld } from '../../rehearsal/world/rehearsal-world.js';
 import { summarizeWorld } from '../../rehearsal/world/world-summary.js';
 import { killLoop, seededRandom, type RoundResult } from './kill-loop.js';
 import { mutationCounts, unexplainedRepeats } from './state-log-checks.js';
@@ -37,7 +37,7 @@ describe('crash campaign: SIGKILL the CLI anywhere in the rehearsal plan, resume
     for (let round = 1; kills < KILLS; round++) {
       const cleanup = createCleanupStack();
       try {
-        const world = await startRehearsalWorld({ timeScale: TIME_SCALE, cleanup, files: 16, customers: 2000 });
+        const world = await startRehearsalWorld({ timeScale: TIME_SCALE, cleanup, files: 16, customers: 2000, planFile: MANUAL_CUTOVER_PLAN });
         const result = await killLoop(world, rnd, { budget: KILLS - kills, timeWindowMs: windows, maxEventLines: 20 }, 300);
         kills += result.kills;
         rounds.push({ round, result });

@@ -1,39 +1,47 @@
 // The rehearsal plan must stay the example plan: rehearsal/world/demo-plan.yaml may differ from
-// plans/replica-with-backfill.yaml only in the backfill connection's port (the promote step's
-// output: every rehearsal server has its own loopback address and port; on AWS it is 5432).
+// plans/replica-with-backfill.yaml only in where the source is (SOURCE_HOST / SOURCE_PORT instead of
+// vars.sourceHost: every rehearsal server listens on its own loopback address and port). The crash
+// campaign's manual-cutover plan must stay valid.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { loadPlan } from '../../src/plan/load.js';
 import { REPO_ROOT } from '../../rehearsal/world/cli-runner.js';
-import { DEMO_PLAN } from '../../rehearsal/world/rehearsal-world.js';
+import { DEMO_PLAN, MANUAL_CUTOVER_PLAN } from '../../rehearsal/world/rehearsal-world.js';
 
 const EXAMPLE_PLAN = path.join(REPO_ROOT, 'plans', 'replica-with-backfill.yaml');
 
-type PlanDoc = { steps: Array<{ id: string; connection?: Record<string, unknown> }> };
+type Conn = Record<string, unknown>;
+type PlanDoc = { vars?: Record<string, string>; steps: Array<{ id: string; connection?: Conn; source?: Conn | string }> };
 
-function connectionOf(doc: PlanDoc): Record<string, unknown> {
-  const step = doc.steps.find((s) => s.id === 'backfill');
-  if (!step?.connection) throw new Error('no backfill step with a connection');
-  return step.connection;
+/** The two connections to the source: the freeze's and verify-data's source side. */
+function sourceConnections(doc: PlanDoc): Conn[] {
+  const freeze = doc.steps.find((s) => s.id === 'freeze')?.connection;
+  const check = doc.steps.find((s) => s.id === 'check')?.source;
+  if (!freeze || !check || typeof check === 'string') throw new Error('no freeze connection / check source');
+  return [freeze, check];
 }
 
 describe('the rehearsal plan', () => {
-  it('is the example plan except for the backfill connection port', () => {
+  it('is the example plan except for the source address and port', () => {
     const demo = parse(readFileSync(DEMO_PLAN, 'utf8')) as PlanDoc;
     const example = parse(readFileSync(EXAMPLE_PLAN, 'utf8')) as PlanDoc;
-    const demoConn = connectionOf(demo);
-    const exampleConn = connectionOf(example);
-    expect(exampleConn.host).toBe('${steps.promote.outputs.endpoint}');
-    expect({ host: demoConn.host, port: demoConn.port }).toEqual({ host: '${steps.promote.outputs.endpoint}', port: '${steps.promote.outputs.port}' });
-    for (const conn of [demoConn, exampleConn]) delete conn.port;
+    for (const conn of sourceConnections(demo)) expect({ host: conn.host, port: conn.port }).toEqual({ host: '${env.SOURCE_HOST}', port: '${env.SOURCE_PORT}' });
+    for (const conn of sourceConnections(example)) expect(conn.host).toBe('${vars.sourceHost}');
+    for (const conn of [...sourceConnections(demo), ...sourceConnections(example)]) {
+      delete conn.host;
+      delete conn.port;
+    }
+    delete example.vars!.sourceHost;
     expect(demo).toEqual(example);
   });
 
-  it('is valid', async () => {
-    const loaded = await loadPlan(DEMO_PLAN);
-    expect(loaded.diagnostics.map((d) => `${d.line}:${d.column}: ${d.message}`)).toEqual([]);
-    expect(loaded.ok).toBe(true);
-  });
+  for (const file of [DEMO_PLAN, MANUAL_CUTOVER_PLAN]) {
+    it(`${path.basename(file)} is valid`, async () => {
+      const loaded = await loadPlan(file);
+      expect(loaded.diagnostics.map((d) => `${d.line}:${d.column}: ${d.message}`)).toEqual([]);
+      expect(loaded.ok).toBe(true);
+    });
+  }
 });

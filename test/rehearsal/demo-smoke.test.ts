@@ -1,5 +1,5 @@
 // `npm run demo` end to end, as a user runs it (tsx scripts/demo.ts in a child process): it walks
-// through plan → apply (exit 3 at the gate) → apply --approve cutover → status, its own independent
+// through plan → apply (exit 3 at the gate) → apply --approve gate (the cutover) → status, its own independent
 // checks all pass, every write the application saw acknowledged is on the promoted cluster (--json
 // summary), and it leaves nothing behind — also when it is interrupted with Ctrl-C.
 import { spawn } from 'node:child_process';
@@ -22,7 +22,7 @@ interface DemoRun {
 function runDemo(interruptWhen?: (output: string) => boolean, args: string[] = []): Promise<DemoRun> {
   const child = spawn(process.execPath, [TSX, 'scripts/demo.ts', ...args], {
     cwd: REPO_ROOT,
-    env: { ...process.env, NO_COLOR: '1', DEMO_TIME_SCALE: '1200' },
+    env: { ...process.env, NO_COLOR: '1', DEMO_TIME_SCALE: '240' },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -69,7 +69,7 @@ describe('npm run demo', () => {
     const out = run.output;
     expect(out).toMatch(/\$ aurora-migrate plan rehearsal\/world\/demo-plan\.yaml/);
     expect(out).toMatch(/\$ aurora-migrate apply rehearsal\/world\/demo-plan\.yaml --state \S+\n[\s\S]*?└ exit code 3 /);
-    expect(out).toMatch(/--approve cutover\n[\s\S]*?└ exit code 0 /);
+    expect(out).toMatch(/--approve gate\n[\s\S]*?└ exit code 0 /);
     expect(out).toMatch(/\$ aurora-migrate status [\s\S]*?└ exit code 0 /);
     const checks = out.split('\n').filter((l) => /^\s+[✔✘] /.test(l));
     expect(checks.length, out).toBeGreaterThanOrEqual(8);
