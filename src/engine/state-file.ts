@@ -119,39 +119,50 @@ export async function readState(path: string, planName?: string): Promise<ReadSt
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { exists: false };
     throw new StateConflict(`cannot read the state file ${path}: ${(err as Error).message}. Check its permissions.`, { cause: err });
   }
-  const keep = `It was left untouched. If it is damaged, restore it from a backup or move it aside (a fresh state file re-runs every step, and steps adopt what they already created).`;
+  return { exists: true, state: parseStateText(text, `the state file ${path}`, planName, 'restore it from a backup') };
+}
+
+/**
+ * Checks a state document's text, wherever it came from (`where` names it in messages, e.g. "the state
+ * file /x" or "the S3 state object s3://b/k"; `restoreHint` says how to get an earlier copy). Empty,
+ * not JSON, not ours, a newer format or another plan's → StateConflict (exit 4); nothing is changed.
+ */
+export function parseStateText(text: string, where: string, planName: string | undefined, restoreHint: string): StateFile {
+  const keep = `It was left untouched. If it is damaged, ${restoreHint} or move it aside (a fresh state file re-runs every step, and steps adopt what they already created).`;
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (err) {
     const what = text.trim() === '' ? 'is empty' : 'is not valid JSON (corrupt or truncated)';
-    throw new StateConflict(`the state file ${path} ${what}. ${keep}`, { cause: err });
+    throw new StateConflict(`${where} ${what}. ${keep}`, { cause: err });
   }
   const problem = shapeProblem(data);
   if (problem === 'newer') {
     const v = (data as { version: unknown }).version;
     throw new StateConflict(
-      `the state file ${path} has format version ${JSON.stringify(v)}, newer than this aurora-migrate understands (${STATE_VERSION}). ` +
+      `${where} has format version ${JSON.stringify(v)}, newer than this aurora-migrate understands (${STATE_VERSION}). ` +
         `Upgrade aurora-migrate to the version that wrote it. It was left untouched.`,
     );
   }
-  if (problem) throw new StateConflict(`the state file ${path} is not an aurora-migrate state file (${problem}). ${keep}`);
+  if (problem) throw new StateConflict(`${where} is not an aurora-migrate state file (${problem}). ${keep}`);
   const state = data as StateFile;
   if (planName !== undefined && state.plan !== planName) {
     throw new StateConflict(
-      `the state file ${path} belongs to plan "${state.plan}", not "${planName}". ` +
+      `${where} belongs to plan "${state.plan}", not "${planName}". ` +
         `Pass the matching plan, or use --state to pick another state file. It was left untouched.`,
     );
   }
-  return { exists: true, state };
+  return state;
 }
 
 function shapeProblem(data: unknown): string | 'newer' | undefined {
   if (!data || typeof data !== 'object' || Array.isArray(data)) return 'not a JSON object';
   const d = data as Record<string, unknown>;
+  // Another tool's document first (a Terraform state has "version": 4 too): only something with our
+  // plan name can be "newer".
+  if (typeof d.plan !== 'string') return 'no plan name';
   if (typeof d.version === 'number' && d.version > STATE_VERSION) return 'newer';
   if (d.version !== STATE_VERSION) return `version is ${JSON.stringify(d.version)}, expected ${STATE_VERSION}`;
-  if (typeof d.plan !== 'string') return 'no plan name';
   if (typeof d.runId !== 'string') return 'no runId';
   if (!d.steps || typeof d.steps !== 'object' || Array.isArray(d.steps)) return 'no steps';
   for (const [id, s] of Object.entries(d.steps as Record<string, unknown>)) {
