@@ -3,7 +3,7 @@
 // approvals (with the OS user), warnings, errors, lock recovery and unlock. Every line is redacted.
 // Lines are appended synchronously so the record of an AWS call is on disk before the call leaves,
 // and a crash can at worst lose a line that was being written, never reorder lines.
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export interface EventRecord {
@@ -16,6 +16,26 @@ export interface EventLog {
 }
 
 const readyDirs = new Set<string>();
+const checkedEnds = new Set<string>();
+
+/** True for a missing or empty file, or one whose last byte is a newline. */
+function endsWithNewline(path: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return true;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size === 0) return true;
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    return last[0] === 0x0a;
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** Appends one already-redacted line (the engine redacts and stamps it). */
 export function appendEventLine(path: string, line: string): void {
@@ -23,6 +43,12 @@ export function appendEventLine(path: string, line: string): void {
   if (!readyDirs.has(dir)) {
     mkdirSync(dir, { recursive: true });
     readyDirs.add(dir);
+  }
+  if (!checkedEnds.has(path)) {
+    checkedEnds.add(path);
+    // A crash mid-append leaves a last line without its newline: end it, so that line stays the only
+    // torn one instead of swallowing the next record.
+    if (!endsWithNewline(path)) appendFileSync(path, '\n', { encoding: 'utf8', mode: 0o600 });
   }
   appendFileSync(path, line.endsWith('\n') ? line : line + '\n', { encoding: 'utf8', mode: 0o600 });
 }

@@ -121,7 +121,10 @@ describe('crash campaign across the cutover window (SIGKILL, real replication, l
         state = read?.exists ? read.state : undefined;
         expect(state, `${where} run ${run}: the state file exists`).toBeDefined();
         const log = readEventLog(s.eventLogPath);
-        expect(log.torn, `${where} run ${run}: every event-log line is whole JSON`).toEqual([]);
+        // A SIGKILL mid-append may cut the line being written (documented); it must stay on its own line,
+        // never run into the next record.
+        expect(log.torn.filter((l) => l.slice(1).includes('{"ts"')), `${where} run ${run}: no record runs into a torn one`).toEqual([]);
+        expect(log.torn.length, `${where} run ${run}: at most one torn line per kill`).toBeLessThanOrEqual(tally.kills + 1);
         // Never in between, at any instant we can look: the source writable while a promotion was accepted.
         const setting = await sourceSetting(w.source);
         const facts = clusterFacts(w.aws, s.cluster);
