@@ -22,6 +22,13 @@
 //   less than a second behind a busy source shows 0. OldestReplicationSlotLag and
 //   ReplicationSlotDiskUsage of the source = pg_current_wal_lsn() - restart_lsn of its slots (bytes;
 //   0 once the slot is dropped). A reading holds until the next one, for at most `holdMs`.
+// - Parameter groups (rds-parameter-groups.ts): a source starts with its DB parameter group's
+//   settings (wal_level=logical when rds.logical_replication = 1), and RebootDBInstance restarts it
+//   in place (same data folder, address and port: a writer sees a real outage, then reconnects)
+//   with the group's settings now; the instance shows "rebooting" until the server is back.
+// - CreateDBCluster without a replication source: an empty PostgreSQL 18 server with the cluster
+//   parameter group's settings and an RDS-like master user (aurora-master-user.ts) that logs in
+//   with MasterUserPassword. A source can be PostgreSQL 14 (seed `major: 14`) for the logical route.
 import type { DbSession } from '../../src/db/api.js';
 import {
   createPhysicalSlot, dropSlot, openSession, promote, replicaLag, slotLagBytes, startFromSnapshot, startSourceServer, startStandby,
@@ -31,6 +38,10 @@ import { MINUTE } from './clock.js';
 import type { StandinClock } from './clock.js';
 import type { RealMetricSource } from './metrics.js';
 import { ENDPOINT_SUFFIX, type Cluster, type Instance, type RdsWorld, type Snapshot, type WorldBacking } from './rds-model.js';
+import { RdsFault } from './rds-errors.js';
+import { majorOf, serverSettings } from './rds-parameters.js';
+import { setUpMasterUser } from './aurora-master-user.js';
+import type { Major } from '../postgres/cluster.js';
 
 export interface RealOptions {
   /** Read lag and slot lag from the servers this often, in real ms (default 200; 0 = only on sample()). */
@@ -65,6 +76,8 @@ const MAX_READINGS = 20_000;
 
 export class RealBacking implements WorldBacking, RealMetricSource {
   private readonly sources = new Map<string, PgServer>();
+  /** Sources whose server is restarting (RebootDBInstance). */
+  private readonly rebooting = new Set<string>();
   private readonly clusters = new Map<string, ClusterWork>();
   private readonly backups = new Map<string, Backup>();
   private readonly lag = new Map<string, Reading[]>();
@@ -95,9 +108,14 @@ export class RealBacking implements WorldBacking, RealMetricSource {
     }
   }
 
-  /** Starts the real server of a seeded instance; its EngineVersion becomes the server's. */
-  async startSource(inst: Instance): Promise<PgServer> {
-    const server = await startSourceServer({ settings: this.options.settings });
+  /**
+   * Starts the real server of a seeded instance with its parameter group's settings; its
+   * EngineVersion becomes the server's (and a default group follows it: default.postgres14).
+   */
+  async startSource(inst: Instance, major: Major = 18): Promise<PgServer> {
+    if (inst.parameterGroup.startsWith('default.')) inst.parameterGroup = `default.postgres${major}`;
+    const group = this.world.parameterGroup(inst.parameterGroup, false);
+    const server = await startSourceServer({ major, settings: { ...(group ? serverSettings(group) : {}), ...this.options.settings } });
     if (this.closed) {
       await server.stop();
       throw new Error('the stand-in was closed while a source server started');
@@ -152,6 +170,7 @@ export class RealBacking implements WorldBacking, RealMetricSource {
   }
 
   instanceStatus(i: Instance, computed: string): string {
+    if (this.rebooting.has(i.id) && (computed === 'available' || computed === 'rebooting')) return 'rebooting';
     const work = i.clusterId ? this.clusters.get(i.clusterId) : undefined;
     if (!work) return computed;
     if (work.state === 'failed') return 'failed';
@@ -172,6 +191,47 @@ export class RealBacking implements WorldBacking, RealMetricSource {
     const work: ClusterWork = { state: 'starting', sourceId: sourceInstance.id, slot };
     this.clusters.set(c.id, work);
     this.start(c, work, () => startStandby(source, { slot, applicationName: c.id, settings: this.options.settings }), 'the replica standby');
+  }
+
+  instanceRebooted(i: Instance, settings: Record<string, string>): void {
+    const server = this.sources.get(i.id);
+    if (!server || this.closed) return;
+    this.rebooting.add(i.id);
+    this.track(
+      server
+        .restart({ ...settings, ...this.options.settings })
+        .catch((err) => {
+          if (!this.closed) this.onError(err, `the reboot of instance ${i.id}`);
+        })
+        .finally(() => this.rebooting.delete(i.id)),
+    );
+  }
+
+  async emptyClusterCreated(c: Cluster, master: { username: string; password: string }, settings: Record<string, string>): Promise<void> {
+    if (majorOf(c.engineVersion) !== 18) {
+      throw new RdsFault(
+        'InvalidParameterCombination',
+        `The rehearsal's real backing runs new Aurora clusters on PostgreSQL 18 only; EngineVersion ${c.engineVersion} would not match the server (use an 18.x version).`,
+      );
+    }
+    const work: ClusterWork = { state: 'starting' };
+    this.clusters.set(c.id, work);
+    const { username, password } = master;
+    this.start(
+      c,
+      work,
+      async () => {
+        const server = await startSourceServer({ major: 18, settings: { ...settings, ...this.options.settings } });
+        try {
+          await setUpMasterUser(server, username, password);
+        } catch (err) {
+          await server.stop();
+          throw err;
+        }
+        return server;
+      },
+      'the new, empty cluster',
+    );
   }
 
   async snapshotCreated(s: Snapshot, sourceInstance: Instance): Promise<void> {
