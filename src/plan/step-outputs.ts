@@ -15,4 +15,6 @@ export const STEP_OUTPUTS: Readonly<Record<StepType, readonly string[]>> = {
   'verify-data': ['tablesChecked', 'rowsChecked', 'checkedAt'],
   'freeze-writes': ['frozenAt', 'windowEndsAt', 'sourceLsn', 'previousSettings'],
   'switch-endpoint': ['previousValue', 'value', 'changeId', 'switchedAt', 'writeDowntime'],
+  'enable-logical-replication': ['parameterGroup', 'rebootedAt', 'walLevel'],
+  'aurora-cluster': ['clusterId', 'clusterArn', 'instanceId', 'endpoint', 'readerEndpoint', 'port', 'engineVersion'],
 };

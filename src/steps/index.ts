@@ -11,6 +11,8 @@ import { clusterExport } from './cluster-export/run.js';
 import { verifyData } from './verify-data/verify-data.js';
 import { freezeWrites } from './freeze-writes/index.js';
 import { switchEndpoint } from './switch-endpoint/run.js';
+import { enableLogicalReplication } from './enable-logical-replication/run.js';
+import { auroraCluster } from './aurora-cluster/run.js';
 
 export const steps: StepRegistry = {
   'snapshot-migrate': snapshotMigrate,
@@ -24,6 +26,8 @@ export const steps: StepRegistry = {
   'verify-data': verifyData,
   'freeze-writes': freezeWrites,
   'switch-endpoint': switchEndpoint,
+  'enable-logical-replication': enableLogicalReplication,
+  'aurora-cluster': auroraCluster,
 };
 
 export const STEP_TYPES = Object.keys(steps) as Array<keyof typeof steps>;
