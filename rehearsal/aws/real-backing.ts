@@ -27,8 +27,8 @@
 //   in place (same data folder, address and port: a writer sees a real outage, then reconnects)
 //   with the group's settings now; the instance shows "rebooting" until the server is back.
 // - CreateDBCluster without a replication source: an empty PostgreSQL 18 server with the cluster
-//   parameter group's settings and an RDS-like master user (aurora-master-user.ts) that logs in
-//   with MasterUserPassword. A source can be PostgreSQL 14 (seed `major: 14`) for the logical route.
+//   parameter group's settings and an RDS-like master user (rds-roles.ts) that logs in with
+//   MasterUserPassword (the harness keeps `postgres` as its own superuser: that name is refused). A source can be PostgreSQL 14 (seed `major: 14`) for the logical route.
 import type { DbSession } from '../../src/db/api.js';
 import {
   createPhysicalSlot, dropSlot, openSession, promote, replicaLag, slotLagBytes, startFromSnapshot, startSourceServer, startStandby,
@@ -40,7 +40,7 @@ import type { RealMetricSource } from './metrics.js';
 import { ENDPOINT_SUFFIX, type Cluster, type Instance, type RdsWorld, type Snapshot, type WorldBacking } from './rds-model.js';
 import { RdsFault } from './rds-errors.js';
 import { majorOf, serverSettings } from './rds-parameters.js';
-import { setUpMasterUser } from './aurora-master-user.js';
+import { createRdsMasterUser } from '../postgres/rds-roles.js';
 import type { Major } from '../postgres/cluster.js';
 
 export interface RealOptions {
@@ -214,6 +214,12 @@ export class RealBacking implements WorldBacking, RealMetricSource {
         `The rehearsal's real backing runs new Aurora clusters on PostgreSQL 18 only; EngineVersion ${c.engineVersion} would not match the server (use an 18.x version).`,
       );
     }
+    if (master.username === 'postgres') {
+      throw new RdsFault(
+        'InvalidParameterValue',
+        `The rehearsal's real backing keeps "postgres" as the harness's own superuser; choose another MasterUsername (e.g. migrator) for a real-backed cluster.`,
+      );
+    }
     const work: ClusterWork = { state: 'starting' };
     this.clusters.set(c.id, work);
     const { username, password } = master;
@@ -223,7 +229,7 @@ export class RealBacking implements WorldBacking, RealMetricSource {
       async () => {
         const server = await startSourceServer({ major: 18, settings: { ...settings, ...this.options.settings } });
         try {
-          await setUpMasterUser(server, username, password);
+          await createRdsMasterUser(server, { user: username, password });
         } catch (err) {
           await server.stop();
           throw err;

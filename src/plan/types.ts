@@ -182,6 +182,10 @@ export interface FreezeWritesSpec extends StepBase {
   connection: ConnectionSpec;
   /** Databases to freeze, names as in pg_database. */
   databases: string[];
+  /** connections (default): CONNECT taken from all but the kept roles; read-only: the cooperative default only. */
+  fence?: 'connections' | 'read-only';
+  /** Roles that keep CONNECT besides the tool's own and the replication roles (fence: connections). */
+  allowRoles?: string[];
   /** Wait this long for write transactions to end after terminating sessions (default 30s). */
   drainTimeout?: string;
   /** The cutover window: roll back if the point of no return is not reached by then (default 5m). */

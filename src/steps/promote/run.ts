@@ -100,7 +100,7 @@ export const promote: StepModule<PromoteSpec> = {
     });
     if (ctx.cutover && spec.replicaConnection && done.Endpoint) {
       // The replica is a physical copy: the freeze's read-only default is on the target too.
-      await thawTarget(ctx, { ...spec.replicaConnection, host: done.Endpoint, port: done.Port ?? spec.replicaConnection.port }, ctx.cutover.previousSettings());
+      await thawTarget(ctx, { ...spec.replicaConnection, host: done.Endpoint, port: done.Port ?? spec.replicaConnection.port }, ctx.cutover.frozenBefore());
     }
     const eventAt = await promotionEvent(ctx, spec.cluster, sentAt);
     const promotedAt = eventAt ?? sentAt ?? new Date(ctx.clock.now()).toISOString();
