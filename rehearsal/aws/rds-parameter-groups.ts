@@ -88,7 +88,10 @@ function instanceOrFault(w: RdsWorld, value: unknown): Instance {
 /** The DB cluster parameter group CreateDBCluster (or a restore) uses: the named one, or the family's default. */
 export function clusterParameterGroupFor(w: RdsWorld, name: unknown, engineVersion: string): ParameterGroup {
   const family = clusterFamily(engineVersion);
-  const group = name === undefined ? w.parameterGroup(defaultGroupName(family), true) : groupOrFault(w, name, true);
+  // CreateDBCluster names a missing group DBClusterParameterGroupNotFoundFault (the Describe/Modify
+  // operations say DBParameterGroupNotFoundFault for both kinds).
+  const group = name === undefined ? w.parameterGroup(defaultGroupName(family), true) : w.parameterGroup(String(name), true);
+  if (!group && name !== undefined) throw new RdsFault('DBClusterParameterGroupNotFoundFault', `DBClusterParameterGroup not found: ${name}`);
   if (!group) throw new RdsFault('InvalidParameterValue', `Cannot find version ${engineVersion} for aurora-postgresql`);
   if (group.family !== family) {
     throw new RdsFault(
