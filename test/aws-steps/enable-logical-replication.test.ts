@@ -104,6 +104,20 @@ describe('enable-logical-replication', () => {
     expect(s.aws.calls.count('ModifyDBInstance')).toBe(1);
   });
 
+  for (const op of ['CreateDBParameterGroup', 'ModifyDBInstance', 'ModifyDBParameterGroup']) {
+    it(`a crash right after ${op} returned: the resume does each change once and reboots once`, async () => {
+      s = await stepStandin();
+      const first = await s.run(enableLogicalReplication, spec({ reboot: true }), { crashAfterSend: op });
+      expect(first.error?.message).toMatch(/simulated crash/);
+      const resumed = await s.run(enableLogicalReplication, spec({ reboot: true }), { checkpoint: first.checkpoint, attempt: 2 });
+      expect(resumed.error).toBeUndefined();
+      for (const change of ['CreateDBParameterGroup', 'ModifyDBInstance', 'ModifyDBParameterGroup', 'RebootDBInstance']) {
+        expect(s.aws.calls.succeeded(change), change).toBe(1);
+      }
+      expect(await groupOf()).toEqual({ DBParameterGroupName: 'orders-pg-logical', ParameterApplyStatus: 'in-sync' });
+    });
+  }
+
   it('refuses to change a custom group other instances use, unless shared: true', async () => {
     s = await stepStandin({
       seed: {

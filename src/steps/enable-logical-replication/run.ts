@@ -85,59 +85,59 @@ export const enableLogicalReplication: StepModule<EnableLogicalReplicationSpec> 
     let view = await observe(spec, ctx);
     const instanceId = view.instance.DBInstanceIdentifier;
     const group = spec.parameterGroup;
+    // A reboot under way (ours before a crash, or someone else's) ends first; then the world is judged.
+    if (view.status === 'rebooting') view = await waitSettled(spec, ctx, timeoutMs, 'to finish rebooting');
 
-    if (view.status !== 'rebooting') {
-      if (foreignCustomGroup(view.currentGroup, group)) {
-        // Logical replication may already be on there; then there is nothing to do.
-        const missing = await pendingChanges(ctx.aws, view.currentGroup, spec);
-        if (missing.length === 0 && view.applyStatus === 'in-sync') {
-          ctx.warn(`${instanceId} uses parameter group ${view.currentGroup}, not ${group}; ${LOGICAL_REPLICATION} = 1 is already applied there, so nothing was changed`);
-          return { parameterGroup: view.currentGroup, walLevel: 'logical' };
-        }
-        throw fail(
-          `${instanceId} uses its own custom parameter group ${view.currentGroup}, not ${group}; switching groups would drop its other settings. ` +
-            `Set "parameterGroup: ${view.currentGroup}" in the plan to change that group (with "shared: true" if other instances use it), then run aurora-migrate apply again.`,
-        );
+    if (foreignCustomGroup(view.currentGroup, group)) {
+      // Logical replication may already be on there; then there is nothing to do.
+      const missing = await pendingChanges(ctx.aws, view.currentGroup, spec);
+      if (missing.length === 0 && view.applyStatus === 'in-sync') {
+        ctx.warn(`${instanceId} uses parameter group ${view.currentGroup}, not ${group}; ${LOGICAL_REPLICATION} = 1 is already applied there, so nothing was changed`);
+        return { parameterGroup: view.currentGroup, walLevel: 'logical' };
       }
+      throw fail(
+        `${instanceId} uses its own custom parameter group ${view.currentGroup}, not ${group}; switching groups would drop its other settings. ` +
+          `Set "parameterGroup: ${view.currentGroup}" in the plan to change that group (with "shared: true" if other instances use it), then run aurora-migrate apply again.`,
+      );
+    }
 
-      if (!sameName(view.currentGroup, group)) {
-        // The instance uses a default group: the plan's group is created (or adopted), then associated.
-        const family = await familyOf(ctx, view.currentGroup);
-        const target = await observeGroup(ctx.aws, group, ctx);
-        if (!target.info) {
-          await save({ phase: 'CreateDBParameterGroup sent' });
-          try {
-            await ctx.aws.send('rds', 'CreateDBParameterGroup', createGroupParams(spec, ctx, family));
-          } catch (err) {
-            if (!isAwsError(err, 'DBParameterGroupAlreadyExistsFault', 'DBParameterGroupAlreadyExists')) throw rdsFailure(ctx, `CreateDBParameterGroup ${group}`, err);
-          }
-        } else {
-          if (target.info.family !== family) {
-            throw fail(`parameter group ${group} is of family ${target.info.family}, but ${instanceId} needs ${family}. Choose another "parameterGroup" name, then run aurora-migrate apply again.`);
-          }
-          if (target.ours) ctx.event('adopted', { resource: 'DBParameterGroup', id: group });
-        }
-        view = await waitSettled(spec, ctx, timeoutMs, 'to accept a new parameter group');
-        if (!sameName(view.currentGroup, group)) {
-          await save({ phase: 'ModifyDBInstance sent' });
-          try {
-            await ctx.aws.send('rds', 'ModifyDBInstance', modifyInstanceParams(instanceId, group));
-          } catch (err) {
-            throw rdsFailure(ctx, `ModifyDBInstance ${instanceId} (DBParameterGroupName ${group})`, err);
-          }
-        }
-      }
-
-      const changes = await pendingChanges(ctx.aws, group, spec);
-      if (changes.length > 0) {
-        await checkNotShared(spec, ctx, instanceId);
-        await save({ phase: 'ModifyDBParameterGroup sent' });
-        ctx.event('parameters', { group, changes: describeChanges(changes) });
+    if (!sameName(view.currentGroup, group)) {
+      // The instance uses a default group: the plan's group is created (or adopted), then associated.
+      const family = await familyOf(ctx, view.currentGroup);
+      const target = await observeGroup(ctx.aws, group, ctx);
+      if (!target.info) {
+        await save({ phase: 'CreateDBParameterGroup sent' });
         try {
-          await ctx.aws.send('rds', 'ModifyDBParameterGroup', parameterChangeParams(group, changes));
+          await ctx.aws.send('rds', 'CreateDBParameterGroup', createGroupParams(spec, ctx, family));
         } catch (err) {
-          throw rdsFailure(ctx, `ModifyDBParameterGroup ${group}`, err);
+          if (!isAwsError(err, 'DBParameterGroupAlreadyExistsFault', 'DBParameterGroupAlreadyExists')) throw rdsFailure(ctx, `CreateDBParameterGroup ${group}`, err);
         }
+      } else {
+        if (target.info.family !== family) {
+          throw fail(`parameter group ${group} is of family ${target.info.family}, but ${instanceId} needs ${family}. Choose another "parameterGroup" name, then run aurora-migrate apply again.`);
+        }
+        if (target.ours) ctx.event('adopted', { resource: 'DBParameterGroup', id: group });
+      }
+      view = await waitSettled(spec, ctx, timeoutMs, 'to accept a new parameter group');
+      if (!sameName(view.currentGroup, group)) {
+        await save({ phase: 'ModifyDBInstance sent' });
+        try {
+          await ctx.aws.send('rds', 'ModifyDBInstance', modifyInstanceParams(instanceId, group));
+        } catch (err) {
+          throw rdsFailure(ctx, `ModifyDBInstance ${instanceId} (DBParameterGroupName ${group})`, err);
+        }
+      }
+    }
+
+    const changes = await pendingChanges(ctx.aws, group, spec);
+    if (changes.length > 0) {
+      await checkNotShared(spec, ctx, instanceId);
+      await save({ phase: 'ModifyDBParameterGroup sent' });
+      ctx.event('parameters', { group, changes: describeChanges(changes) });
+      try {
+        await ctx.aws.send('rds', 'ModifyDBParameterGroup', parameterChangeParams(group, changes));
+      } catch (err) {
+        throw rdsFailure(ctx, `ModifyDBParameterGroup ${group}`, err);
       }
     }
 
