@@ -7,9 +7,9 @@
 import { RdsFault } from './rds-errors.js';
 import type { Cluster, Instance, RdsWorld } from './rds-model.js';
 import { instanceShape } from './rds-shapes.js';
-import { asList, parseRdsArn, required, tagsOf } from './rds-rules.js';
+import { asList, checkIdentifier, parseRdsArn, required, tagsOf } from './rds-rules.js';
 import {
-  checkFamily, checkGroupName, checkParameter, clusterFamily, defaultGroupName, instanceFamily, PARAMETERS, parameterShape, serverSettings,
+  checkFamily, checkParameter, clusterFamily, defaultGroupName, instanceFamily, PARAMETERS, parameterShape, serverSettings,
   type ParameterGroup,
 } from './rds-parameters.js';
 
@@ -34,7 +34,8 @@ function clusterGroupShape(g: ParameterGroup): Record<string, unknown> {
 }
 
 function createGroup(w: RdsWorld, p: Params, cluster: boolean): ParameterGroup {
-  const name = checkGroupName(cluster ? 'DBClusterParameterGroupName' : 'DBParameterGroupName', cluster ? p.DBClusterParameterGroupName : p.DBParameterGroupName);
+  // Parameter group names follow the identifier rules, up to 255 characters.
+  const name = checkIdentifier(cluster ? 'DBClusterParameterGroupName' : 'DBParameterGroupName', cluster ? p.DBClusterParameterGroupName : p.DBParameterGroupName, 255);
   const family = checkFamily(p.DBParameterGroupFamily, cluster);
   const description = required('Description', p.Description);
   if ((cluster ? w.clusterParameterGroups : w.parameterGroups).has(name)) {

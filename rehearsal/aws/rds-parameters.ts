@@ -61,19 +61,6 @@ export function checkFamily(family: unknown, cluster: boolean): string {
   return family;
 }
 
-/** Parameter group names: 1–255 letters, digits or hyphens; first a letter; no trailing hyphen, no "--". Stored lower-case. */
-export function checkGroupName(param: string, value: unknown): string {
-  if (typeof value !== 'string' || value === '') throw new RdsFault('MissingParameter', `The request must contain the parameter ${param}`);
-  const ok = value.length <= 255 && /^[A-Za-z][A-Za-z0-9-]*$/.test(value) && !value.endsWith('-') && !value.includes('--');
-  if (!ok) {
-    throw new RdsFault(
-      'InvalidParameterValue',
-      `The parameter ${param} is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.`,
-    );
-  }
-  return value.toLowerCase();
-}
-
 /** A parameter's value in a group: the user's, else the engine default. */
 export function effectiveValue(group: ParameterGroup, name: string): string {
   return group.values[name]?.value ?? PARAMETERS[name]!.value;

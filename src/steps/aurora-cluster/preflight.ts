@@ -3,11 +3,9 @@
 // family (a warning when it does not allow publishing).
 import type { AuroraClusterSpec } from '../../plan/types.js';
 import type { CheckResult, PreflightContext } from '../step.js';
-import { instanceIdOf } from '../../rds/aurora-target.js';
 import { isOurs } from '../../rds/ownership.js';
 import { clusterFamilyOf, findClusterParameterGroup, groupParameters, groupTags, LOGICAL_REPLICATION } from '../../rds/parameter-groups.js';
-import { findCluster, findInstance } from '../../rds/resources.js';
-import { guarded, known, ownershipResult, skipped } from '../preflight-helpers.js';
+import { guarded, known, skipped, targetNamesResults } from '../preflight-helpers.js';
 
 export async function auroraClusterPreflight(spec: AuroraClusterSpec, ctx: PreflightContext): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
@@ -27,12 +25,6 @@ export async function auroraClusterPreflight(spec: AuroraClusterSpec, ctx: Prefl
   } else {
     results.push(skipped('DB cluster parameter group', 'clusterParameterGroup', spec.clusterParameterGroup));
   }
-  if (known(spec.cluster)) {
-    results.push(...(await guarded(`DB cluster ${spec.cluster} is free or ours`, async () => ownershipResult(`DB cluster ${spec.cluster}`, await findCluster(ctx.aws, spec.cluster, opts), ctx, 'cluster name'))));
-    const instanceId = instanceIdOf(spec);
-    results.push(...(await guarded(`DB instance ${instanceId} is free or ours`, async () => ownershipResult(`DB instance ${instanceId}`, await findInstance(ctx.aws, instanceId, opts), ctx, 'instance.id'))));
-  } else {
-    results.push(skipped('cluster name is free or ours', 'cluster', spec.cluster));
-  }
+  results.push(...(await targetNamesResults(spec, ctx)));
   return results;
 }
