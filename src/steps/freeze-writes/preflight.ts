@@ -241,7 +241,7 @@ const RECORD_PRIVILEGE_SQL =
 const KEPT_SESSIONS_SQL =
   'SELECT usename, application_name, host(client_addr) AS client_addr, count(*)::int AS n FROM pg_stat_activity ' +
   'WHERE datname = ANY($1::text[]) AND pid <> pg_backend_pid() AND usename = ANY($2::text[]) ' +
-  "AND COALESCE(backend_type, 'client backend') = 'client backend' AND application_name NOT LIKE $3 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3";
+  "AND COALESCE(backend_type, 'client backend') = 'client backend' AND application_name <> ALL($3::text[]) GROUP BY 1, 2, 3 ORDER BY 1, 2, 3";
 
 /** What `fence: connections` needs and what it will do (docs/cutover.md "The fence"). */
 async function fenceResults(
@@ -306,7 +306,7 @@ async function fenceResults(
   const supers = (await query<{ rolname: string }>(LOGIN_SUPERUSERS_SQL, [kept])).map((r) => r.rolname);
   if (supers.length) results.push({ status: 'warn', check: 'superusers', detail: `${supers.join(', ')} ${supers.length > 1 ? 'are superusers' : 'is a superuser'}: no fence stops a superuser; make sure no application connects as one` });
 
-  const keptApps = await query<{ usename: string; application_name: string | null; client_addr: string | null; n: number }>(KEPT_SESSIONS_SQL, [dbs, kept, `${TOOL_APPLICATION_NAME}%`]);
+  const keptApps = await query<{ usename: string; application_name: string | null; client_addr: string | null; n: number }>(KEPT_SESSIONS_SQL, [dbs, kept, [TOOL_APPLICATION_NAME, `${TOOL_APPLICATION_NAME} (cancel)`]]);
   if (keptApps.length) {
     results.push({
       status: 'warn',
