@@ -132,6 +132,30 @@ describe('docs: samples of validate output', () => {
   });
 });
 
+describe('docs: citations in the code', () => {
+  function sourceFiles(dir: string): string[] {
+    return readdirSync(path.join(REPO_ROOT, dir), { withFileTypes: true }).flatMap((e) => {
+      const rel = path.posix.join(dir, e.name);
+      if (e.isDirectory()) return sourceFiles(rel);
+      return /\.(ts|mjs|js)$/.test(e.name) && !e.name.includes('.generated.') ? [rel] : [];
+    });
+  }
+
+  it('every docs page and heading a comment cites exists', () => {
+    const cited: string[] = [];
+    for (const file of ['src', 'rehearsal', 'test', 'scripts', 'bench'].flatMap(sourceFiles)) {
+      const body = readFileSync(path.join(REPO_ROOT, file), 'utf8');
+      for (const [, page, heading] of body.matchAll(/\b(docs\/[\w/-]+\.md)(?: "([^"]+)")?/g)) {
+        cited.push(page);
+        if (PAGES_IN_FLIGHT.has(page) && !text.has(page)) continue;
+        expect(text.has(page), `${file} cites ${page}`).toBe(true);
+        if (heading) expect(anchors(page).has(slug(heading)), `${file} cites ${page} "${heading}"`).toBe(true);
+      }
+    }
+    expect(cited.length).toBeGreaterThan(10);
+  });
+});
+
 describe('docs: links between pages', () => {
   for (const file of DOCS) {
     it(`${file}: every relative link resolves`, () => {
