@@ -8,7 +8,8 @@
 // this test leaves alone. (`npm run demo` itself runs in test/rehearsal/demo-smoke.test.ts.)
 // Relative links between the pages must resolve too, anchors included.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLI_BIN, REPO_ROOT } from '../../rehearsal/world/cli-runner.js';
@@ -113,6 +114,28 @@ describe('docs: the shell blocks', () => {
       });
       expect(result.stderr + result.stdout).not.toMatch(/internal error|at .*\.js:\d+/);
       expect(result.status, result.stderr).toBe(l.exit);
+    });
+  }
+});
+
+describe('docs: whole plans shown in ```yaml blocks', () => {
+  beforeAll(() => ensureBuilt(), 240_000);
+  // A block that starts like a plan file (the yaml-language-server line) is a plan: it validates.
+  const plans = DOCS.flatMap((file) =>
+    [...text.get(file)!.matchAll(/^```yaml\n(# yaml-language-server[\s\S]*?)^```/gm)].map((m, i) => ({ file, i, yaml: m[1] })),
+  );
+  it('there are some', () => expect(plans.length).toBeGreaterThan(0));
+  for (const p of plans) {
+    it(`${p.file}: plan #${p.i + 1} validates`, () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'docs-plan-'));
+      try {
+        const file = path.join(dir, 'plan.yaml');
+        writeFileSync(file, p.yaml);
+        const result = spawnSync(process.execPath, [CLI_BIN, 'validate', file], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+        expect(result.status, result.stderr).toBe(0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   }
 });
