@@ -6,7 +6,7 @@ import { didYouMean } from './suggest.js';
 import { isLiteral, isRecord, type Report } from './semantic-problem.js';
 import { checkApproval, checkNotify } from './semantic-team.js';
 
-/** AWS/RDS metrics the tool knows (AWS-FACTS.md), their unit and where they are published. */
+/** AWS/RDS metrics the tool knows (docs/plans.md "lag-watch"), their unit and where they are published. */
 export const KNOWN_METRICS: Readonly<Record<string, { unit: 'bytes' | 'seconds' | 'milliseconds' | 'count' | 'percent'; on?: 'source' | 'replica' }>> = {
   RDSToAuroraPostgreSQLReplicaLag: { unit: 'seconds', on: 'replica' },
   OldestReplicationSlotLag: { unit: 'bytes', on: 'source' },
