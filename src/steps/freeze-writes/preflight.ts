@@ -1,6 +1,6 @@
 // Read-only checks for freeze-writes (plan --preflight). Connects with the step's own connection,
-// inside a READ ONLY transaction, and asks PostgreSQL what the freeze will need (AWS-FACTS "Cutover
-// facts"): ALTER DATABASE … SET needs a superuser, rds_superuser (on RDS) or the database's owner;
+// inside a READ ONLY transaction, and asks PostgreSQL what the freeze will need (docs/aws-setup.md
+// "Database grants"): ALTER DATABASE … SET needs a superuser, rds_superuser (on RDS) or the database's owner;
 // terminating other roles' sessions needs pg_signal_backend (and never works on a superuser's
 // session for a non-superuser); picking them out needs pg_read_all_stats (without it
 // pg_stat_activity shows other roles' sessions with backend_type and xact_start NULL, so the freeze's
