@@ -117,7 +117,7 @@ function checkFreeze(step: Record<string, unknown>, at: string, report: Report):
   if (step.fence === 'read-only') {
     report(
       `${at}/fence`,
-      'fence: read-only is cooperative only: an application that opens its transactions READ WRITE (or sets default_transaction_read_only = off) still writes during the cutover, and those writes are not on the target. Use fence: connections (the default) unless every writer is stopped by other means',
+      'read-only is cooperative only: an application that opens its transactions READ WRITE (or sets default_transaction_read_only = off) still writes during the cutover, and those writes are not on the target. Use fence: connections (the default) unless every writer is stopped by other means',
       { severity: 'warning', target: 'value' },
     );
     if (Array.isArray(step.allowRoles) && step.allowRoles.length) report(`${at}/allowRoles`, 'allowRoles has no effect with fence: read-only (no role loses CONNECT)', { severity: 'warning', target: 'key' });
