@@ -42,12 +42,18 @@ export interface WindowConnectionUser {
 /**
  * The users of every database connection from the freeze-writes step to the end of the plan: the
  * freeze's own, promote's replicaConnection, verify-data's source and target, logical-switchover's,
- * and any later connection to the source. A fence keeps CONNECT for each of them.
+ * any later connection to the source, and the user a logical-replica step's subscription connects as.
+ * A fence keeps CONNECT for each of them.
  */
 export function windowConnectionUsers(plan: { steps: readonly StepSpec[] }): WindowConnectionUser[] {
   const start = plan.steps.findIndex((s) => s.type === 'freeze-writes');
   if (start < 0) return [];
   const users: WindowConnectionUser[] = [];
+  // The logical subscription's walsender logs in to the source as the logical-replica step's source
+  // user (that step runs before the freeze): a fence that took CONNECT from it would stop replication.
+  for (const step of plan.steps.slice(0, start)) {
+    if (step.type === 'logical-replica') users.push({ stepId: step.id, field: 'source', user: step.source.user });
+  }
   for (const step of plan.steps.slice(start)) {
     for (const field of CONNECTION_FIELDS) {
       const conn = (step as unknown as Record<string, unknown>)[field];

@@ -129,7 +129,7 @@ function valueAt(data: unknown, pointer: string): unknown {
 /** `(got "x")` unless the value is a secret or too long to be useful. */
 function got(value: unknown, pointer: string): string {
   const key = splitPointer(pointer).at(-1) ?? '';
-  if (SECRET_KEYS.has(key) || key === 'credentials' || pointer.includes('/credentials/')) return '';
+  if (SECRET_KEYS.has(key) || key === 'credentials' || pointer.includes('/credentials/') || pointer.includes('/rolePasswords/')) return '';
   if (typeof value === 'string') return value.length <= 60 ? ` (got ${JSON.stringify(value)})` : '';
   if (typeof value === 'number' || typeof value === 'boolean') return ` (got ${value})`;
   return ` (got ${typeName(value)})`;

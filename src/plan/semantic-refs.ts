@@ -33,7 +33,7 @@ export function checkReferences(data: Record<string, unknown>, outputsByType: Re
 
   function checkString(pointer: string, text: string, stepIndex: number): void {
     const key = splitPointer(pointer).at(-1) ?? '';
-    const secret = SECRET_KEYS.has(key) || /\/credentials\/[^/]+$/.test(pointer);
+    const secret = SECRET_KEYS.has(key) || /\/(credentials|rolePasswords)\/[^/]+$/.test(pointer);
     if (secret && !ENV_ONLY.test(text)) {
       report(
         pointer,

@@ -85,6 +85,15 @@ export function checkStepRules(data: Record<string, unknown>, report: Report): v
         literal(step.clusterParameterGroup, `${at}/clusterParameterGroup`, (v) => parameterGroupProblem(v, 'clusterParameterGroup'), report);
         literal(step.engineVersion, `${at}/engineVersion`, (v) => (/^\d+(\.\d+){0,2}$/.test(v) ? undefined : `engineVersion "${v.slice(0, 40)}" is not an Aurora PostgreSQL version such as 17.4`), report);
         break;
+      case 'logical-replica':
+        checkLogicalReplica(step, at, report);
+        break;
+      case 'drop-replication':
+        checkPort(step.connection, `${at}/connection`, report);
+        if (![step.subscriptions, step.publications, step.slots].some((v) => Array.isArray(v) && v.length > 0) && step.ddlGuard !== true) {
+          report(at, 'give at least one of "subscriptions", "publications", "slots" or "ddlGuard: true": what to drop', { target: 'key' });
+        }
+        break;
       case 'cluster-export':
         literal(step.cluster, `${at}/cluster`, (v) => identifierProblem(v, 'cluster'), report);
         literal(step.iamRole, `${at}/iamRole`, (v) => iamRoleProblem(v, 'iamRole'), report);
@@ -165,13 +174,18 @@ function checkLagWatch(step: Record<string, unknown>, at: string, report: Report
   const timeout = dur('timeout') ?? 24 * 3_600_000;
   if (timeout > 0 && (stableFor ?? 300_000) > timeout) report(`${at}/stableFor`, `is longer than the step's timeout (${String(step.timeout ?? '24h')}); the lag could never be stable in time`);
 
+  checkGuards(step, at, 'source', report);
+}
+
+/** Guards of lag-watch and logical-replica: one bound each, known metrics, units; `sourceField` names the source instance field. */
+function checkGuards(step: Record<string, unknown>, at: string, sourceField: 'source' | 'instance', report: Report): void {
   if (!Array.isArray(step.guards)) return;
   step.guards.forEach((g, j) => {
     if (!isRecord(g)) return;
     const gp = `${at}/guards/${j}`;
     exactlyOneBound(g, gp, report);
-    if (g.on === 'source' && step.source === undefined) {
-      report(`${gp}/on`, 'a guard "on: source" needs the step\'s "source" (the RDS PostgreSQL source instance)');
+    if (g.on === 'source' && step[sourceField] === undefined) {
+      report(`${gp}/on`, `a guard "on: source" needs the step's "${sourceField}" (the RDS PostgreSQL source instance)`);
     }
     if (typeof g.metric !== 'string') return;
     const known = KNOWN_METRICS[g.metric];
@@ -195,6 +209,35 @@ function checkLagWatch(step: Record<string, unknown>, at: string, report: Report
       }
     }
   });
+}
+
+function checkLogicalReplica(step: Record<string, unknown>, at: string, report: Report): void {
+  for (const k of ['source', 'target', 'ddlGuardConnection', 'publisherEndpoint']) checkPort(step[k], `${at}/${k}`, report);
+  if (step.schemas === undefined && step.tables === undefined) report(at, 'give "schemas" or "tables": what to replicate', { target: 'key' });
+  else if (step.schemas !== undefined && step.tables !== undefined) report(`${at}/tables`, 'give either "schemas" or "tables", not both', { target: 'key' });
+  literal(step.instance, `${at}/instance`, (v) => instanceRefProblem(v, 'instance'), report);
+  const size = (k: string): number | undefined => {
+    const v = step[k];
+    if (typeof v !== 'string' || !isLiteral(v)) return undefined;
+    const n = parseSize(v);
+    if (n === undefined) report(`${at}/${k}`, `must be a size such as 16MiB or 50GiB (got ${JSON.stringify(v.slice(0, 40))})`);
+    return n;
+  };
+  const maxLag = size('maxLag');
+  const maxSlotLag = size('maxSlotLag');
+  if (maxSlotLag !== undefined && (maxLag !== undefined || step.maxLag === undefined) && maxSlotLag <= (maxLag ?? 16 * 1024 * 1024)) {
+    report(`${at}/maxSlotLag`, `must be larger than maxLag (${String(step.maxLag ?? '16MiB, the default')}): the slot lag has to get under maxLag without tripping the guard`);
+  }
+  const dur = (k: string) => (typeof step[k] === 'string' ? parseDuration(step[k] as string) : undefined);
+  if (dur('stableFor') === 0) report(`${at}/stableFor`, 'must be longer than 0s');
+  const pollEvery = dur('pollEvery');
+  if (pollEvery !== undefined && pollEvery < 1000) report(`${at}/pollEvery`, 'must be at least 1s');
+  if (Array.isArray(step.guards) && step.guards.length > 0 && step.instance === undefined) {
+    report(`${at}/guards`, 'CloudWatch guards need "instance" (the RDS source instance whose metrics they read)', { target: 'key' });
+  } else checkGuards(step, at, 'instance', report);
+  if (isRecord(step.rolePasswords) && Array.isArray(step.rolesReady)) {
+    for (const r of step.rolesReady) if (typeof r === 'string' && r in step.rolePasswords) report(`${at}/rolesReady`, `role "${r}" is in both rolePasswords and rolesReady; keep it in one`, { target: 'key' });
+  }
 }
 
 function exactlyOneBound(g: Record<string, unknown>, gp: string, report: Report): void {

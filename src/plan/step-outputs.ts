@@ -17,4 +17,6 @@ export const STEP_OUTPUTS: Readonly<Record<StepType, readonly string[]>> = {
   'switch-endpoint': ['previousValue', 'value', 'changeId', 'switchedAt', 'writeDowntime'],
   'enable-logical-replication': ['parameterGroup', 'rebootedAt', 'walLevel'],
   'aurora-cluster': ['clusterId', 'clusterArn', 'instanceId', 'endpoint', 'readerEndpoint', 'port', 'engineVersion'],
+  'logical-replica': ['publication', 'subscription', 'slot', 'tables', 'rowsCopied', 'syncedAt', 'lagBytes'],
+  'drop-replication': ['dropped'],
 };

@@ -30,7 +30,9 @@ export type StepSpec =
   | FreezeWritesSpec
   | SwitchEndpointSpec
   | EnableLogicalReplicationSpec
-  | AuroraClusterSpec;
+  | AuroraClusterSpec
+  | LogicalReplicaSpec
+  | DropReplicationSpec;
 
 export type StepType = StepSpec['type'];
 
@@ -239,6 +241,64 @@ export interface AuroraClusterSpec extends StepBase {
   securityGroups?: string[];
   kmsKeyId?: string;
   tags?: Record<string, string>;
+}
+
+/** A CloudWatch guard of a logical-replica step: always on the source instance (`instance`). */
+export interface SourceGuardSpec {
+  metric: string;
+  on: 'source';
+  below?: string | number;
+  above?: string | number;
+}
+
+export interface LogicalReplicaSpec extends StepBase {
+  type: 'logical-replica';
+  /** The source database, as the RDS master user (owner of the published tables through membership). */
+  source: ConnectionSpec;
+  /** The target database on the new cluster (created when missing), as its master user. */
+  target: ConnectionSpec;
+  /** Publish every table of these schemas (unlogged and foreign tables are left out). */
+  schemas?: string[];
+  /** Or these tables (schema.table). */
+  tables?: string[];
+  /** copy (default): roles, pre-data and keys before the copy, post-data after; existing: the target has the tables. */
+  schema?: 'copy' | 'existing';
+  /** Slot lag (bytes) to reach after the copy (default 16MiB). */
+  maxLag?: string;
+  /** How long the slot lag must stay at or under maxLag (default 1m). */
+  stableFor?: string;
+  /** Interval between observations (default 5s). */
+  pollEvery?: string;
+  /** The RDS source instance, for CloudWatch guards. */
+  instance?: string;
+  guards?: SourceGuardSpec[];
+  /** The slot may hold back at most this much WAL on the source. */
+  maxSlotLag?: string;
+  /** drop-slot (default): drop the subscription and its slot when a guard trips; fail: keep them. */
+  onGuardTrip?: 'drop-slot' | 'fail';
+  /** Role -> ${env.…} password set on the target (roles come without passwords). */
+  rolePasswords?: Record<string, string>;
+  /** Roles that log in another way on the target (IAM), so need no password. */
+  rolesReady?: string[];
+  /** The source as the target reaches it (default: the source connection's host and port). */
+  publisherEndpoint?: { host: string; port?: number | string };
+  /** Tables (or true: all) without a key that get REPLICA IDENTITY FULL on the source. */
+  replicaIdentityFull?: string[] | boolean;
+  /** skip: go on although the source has large objects (they are not copied). */
+  largeObjects?: 'skip';
+  /** Who installs the DDL guard's event trigger on the source (default: the source connection). */
+  ddlGuardConnection?: ConnectionSpec;
+}
+
+export interface DropReplicationSpec extends StepBase {
+  type: 'drop-replication';
+  /** One server: subscriptions are dropped where they live (the target), publications and slots on the source. */
+  connection: ConnectionSpec;
+  subscriptions?: string[];
+  publications?: string[];
+  slots?: string[];
+  /** Remove the tool's DDL guard (event trigger, function and log). */
+  ddlGuard?: boolean;
 }
 
 /** A loaded, validated plan: frozen data plus where it came from. */

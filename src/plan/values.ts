@@ -20,6 +20,9 @@ export const SECRET_PLACEHOLDER = '***';
  */
 export const SECRET_KEYS: ReadonlySet<string> = new Set(['password', 'accessKeyId', 'secretAccessKey', 'sessionToken', 'masterPassword', 'MasterUserPassword']);
 
+/** Fields whose every value is a secret (credentials' keys; rolePasswords: role -> password). */
+export const SECRET_CONTAINER_KEYS: ReadonlySet<string> = new Set(['credentials', 'rolePasswords']);
+
 /** Parses one reference body (the text between `${` and `}`); undefined when malformed. */
 export function parseRef(body: string): Ref | undefined {
   const text = '${' + body + '}';
@@ -115,7 +118,7 @@ export function resolveDeep<T>(spec: T, scope: ValueScope, mode: 'run' | 'displa
     if (Array.isArray(v)) return v.map((x) => walk(x, secretField));
     if (v && typeof v === 'object') {
       const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) out[k] = walk(x, secretField || SECRET_KEYS.has(k) || k === 'credentials');
+      for (const [k, x] of Object.entries(v)) out[k] = walk(x, secretField || SECRET_KEYS.has(k) || SECRET_CONTAINER_KEYS.has(k));
       return out;
     }
     return v;

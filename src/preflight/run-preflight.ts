@@ -44,7 +44,7 @@ export async function runPreflight(plan: Plan, deps: PreflightDeps): Promise<Pre
     let checks: CheckResult[] = [];
     if (module?.preflight) {
       try {
-        checks = await module.preflight(spec, { planName: plan.name, stepId: spec.id, region, aws: deps.aws, db: deps.db, signal: deps.signal, clock, ...(spec.id === freezeId ? { windowUsers } : {}) });
+        checks = await module.preflight(spec, { planName: plan.name, stepId: spec.id, region, aws: deps.aws, db: deps.db, signal: deps.signal, clock, earlierSteps: plan.steps.slice(0, plan.steps.indexOf(raw)).map((x) => ({ id: x.id, type: x.type })), ...(spec.id === freezeId ? { windowUsers } : {}) });
       } catch (err) {
         if (err instanceof Interrupted || deps.signal.aborted) throw err;
         checks = [{ status: 'fail', check: 'preflight', detail: `checks could not run: ${describeAwsError(err)}` }];

@@ -13,6 +13,8 @@ import { freezeWrites } from './freeze-writes/index.js';
 import { switchEndpoint } from './switch-endpoint/run.js';
 import { enableLogicalReplication } from './enable-logical-replication/run.js';
 import { auroraCluster } from './aurora-cluster/run.js';
+import { logicalReplica } from './logical-replica/index.js';
+import { dropReplication } from './drop-replication/index.js';
 
 export const steps: StepRegistry = {
   'snapshot-migrate': snapshotMigrate,
@@ -28,6 +30,8 @@ export const steps: StepRegistry = {
   'switch-endpoint': switchEndpoint,
   'enable-logical-replication': enableLogicalReplication,
   'aurora-cluster': auroraCluster,
+  'logical-replica': logicalReplica,
+  'drop-replication': dropReplication,
 };
 
 export const STEP_TYPES = Object.keys(steps) as Array<keyof typeof steps>;

@@ -6,6 +6,7 @@ import type { AwsApi, AwsService } from '../aws/api.js';
 import type { DbConnector } from '../db/api.js';
 import type { ConnectionSpec, StepSpec, StepType } from '../plan/types.js';
 import type { Checkpoint, PollOptions } from '../rds/context.js';
+import type { CommandRunner } from './logical-replica/commands.js';
 
 export type { Checkpoint, PollOptions } from '../rds/context.js';
 
@@ -76,6 +77,8 @@ export interface StepContext<C = Record<string, unknown>> {
    * from it onward (resolved; values not known yet are left out). A fence keeps CONNECT for them.
    */
   windowUsers?: readonly string[];
+  /** Runs external programs (pg_dump, pg_dumpall, psql); default: node:child_process. Tests inject their own. */
+  commands?: CommandRunner;
 }
 
 /** What the source's frozen databases were before the freeze, to put back on the target (or the source). */
@@ -154,6 +157,12 @@ export interface PreflightContext {
   clock?: Clock;
   /** For the step that opens the cutover window: the users of the plan's connections from it on (known ones). */
   windowUsers?: readonly string[];
+  /** The steps before this one in the plan (id and type), e.g. an enable-logical-replication step that will set wal_level. */
+  earlierSteps?: ReadonlyArray<{ id: string; type: string }>;
+  /** Runs external programs (pg_dump --version, …); default: node:child_process. */
+  commands?: CommandRunner;
+  /** Environment for PG_BINDIR (default: the process's). */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 export type AnyStepModule = StepModule<any>;

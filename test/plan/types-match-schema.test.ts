@@ -8,11 +8,13 @@ import type {
   GuardSpec,
   ImportTableSpec,
   InstanceSpec,
+  LogicalReplicaSpec,
   LogicalReplicationParameters,
   PlanFile,
   S3ExportSpec,
   S3ImportSpec,
   S3Location,
+  SourceGuardSpec,
   StepSpec,
   StepType,
 } from '../../src/plan/types.js';
@@ -45,6 +47,12 @@ const STEPS: StepTable = {
   'switch-endpoint': { ...common, hostedZoneId: 'required', record: 'required', target: 'required', ttl: 'optional' },
   'enable-logical-replication': { ...common, instance: 'required', parameterGroup: 'required', reboot: 'optional', parameters: 'optional', shared: 'optional' },
   'aurora-cluster': { ...common, ...newCluster, engineVersion: 'required', masterUsername: 'required', masterPassword: 'required', clusterParameterGroup: 'required' },
+  'logical-replica': {
+    ...common, source: 'required', target: 'required', schemas: 'optional', tables: 'optional', schema: 'optional', maxLag: 'optional', stableFor: 'optional', pollEvery: 'optional',
+    instance: 'optional', guards: 'optional', maxSlotLag: 'optional', onGuardTrip: 'optional', rolePasswords: 'optional', rolesReady: 'optional', publisherEndpoint: 'optional',
+    replicaIdentityFull: 'optional', largeObjects: 'optional', ddlGuardConnection: 'optional',
+  },
+  'drop-replication': { ...common, connection: 'required', subscriptions: 'optional', publications: 'optional', slots: 'optional', ddlGuard: 'optional' },
 };
 
 const NESTED: Record<string, Record<string, 'required' | 'optional'>> = {
@@ -57,6 +65,8 @@ const NESTED: Record<string, Record<string, 'required' | 'optional'>> = {
   '#/$defs/importTable/properties/from': { bucket: 'required', region: 'required', keys: 'optional', prefix: 'optional' } satisfies Presence<S3Location>,
   '#/$defs/credentials': { accessKeyId: 'required', secretAccessKey: 'required', sessionToken: 'optional' } satisfies Presence<NonNullable<S3ImportSpec['credentials']>>,
   '#/$defs/step-s3-export/properties/to': { bucket: 'required', path: 'required', region: 'required' } satisfies Presence<S3ExportSpec['to']>,
+  '#/$defs/sourceGuard': { metric: 'required', on: 'required', below: 'optional', above: 'optional' } satisfies Presence<SourceGuardSpec>,
+  '#/$defs/step-logical-replica/properties/publisherEndpoint': { host: 'required', port: 'optional' } satisfies Presence<NonNullable<LogicalReplicaSpec['publisherEndpoint']>>,
   '#/$defs/step-enable-logical-replication/properties/parameters': { max_replication_slots: 'optional', max_wal_senders: 'optional', max_logical_replication_workers: 'optional' } satisfies Presence<LogicalReplicationParameters>,
 };
 

@@ -1,0 +1,49 @@
+// The initial copy as the target sees it: each published table's state in pg_subscription_rel
+// (i → d copying → f → s → r ready; with publish_via_partition_root only the root is listed) and the
+// rows a table-sync worker has copied so far (pg_stat_progress_copy.tuples_processed) against the
+// source's statistics (reltuples; a partitioned root sums its partitions). Every poll records a
+// `copy-progress` sample per table in the event log, for the run report.
+import type { SourceTable } from './catalog.js';
+import type { Sql } from './session.js';
+
+export interface TableState {
+  table: string;
+  state: string;
+  rows?: number;
+}
+
+export const SUBSCRIPTION_TABLES_SQL = `SELECT format('%I.%I', n.nspname, c.relname) AS table, sr.srsubstate::text AS state, c.oid::int AS relid
+  FROM pg_subscription_rel sr JOIN pg_subscription s ON s.oid = sr.srsubid JOIN pg_class c ON c.oid = sr.srrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE s.subname = $1 AND n.nspname <> 'aurora_migrate' ORDER BY 1`;
+
+export const COPY_PROGRESS_SQL = `SELECT format('%I.%I', n.nspname, c.relname) AS table, p.tuples_processed::float8 AS rows
+  FROM pg_stat_progress_copy p JOIN pg_class c ON c.oid = p.relid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE p.datname = current_database()`;
+
+const STATE_NAMES: Record<string, string> = { i: 'waiting', d: 'copying', f: 'copied', s: 'syncing', r: 'ready' };
+export const stateName = (s: string) => STATE_NAMES[s] ?? s;
+
+export async function copyStates(target: Pick<Sql, 'read'>, subscription: string): Promise<TableState[]> {
+  const states = await target.read<{ table: string; state: string }>(SUBSCRIPTION_TABLES_SQL, [subscription]);
+  const progress = new Map((await target.read<{ table: string; rows: number }>(COPY_PROGRESS_SQL)).map((r) => [r.table, Number(r.rows)]));
+  return states.map((s) => ({ table: s.table, state: s.state, ...(progress.has(s.table) ? { rows: progress.get(s.table) } : {}) }));
+}
+
+/** Rows now on the target, for tables that became ready (counted once each, on the target, never on production). */
+export async function countRows(target: Pick<Sql, 'read'>, table: SourceTable): Promise<number> {
+  const [r] = await target.read<{ n: string }>(`SELECT count(*)::bigint AS n FROM ${table.sql}`);
+  return Number(r?.n ?? 0);
+}
+
+/** One line for live progress: "3/5 tables ready; public.orders copying 120,000/200,000 rows (60%)". */
+export function progressLine(states: TableState[], totals: ReadonlyMap<string, number>): string {
+  const ready = states.filter((s) => s.state === 'r').length;
+  const busy = states
+    .filter((s) => s.state !== 'r')
+    .slice(0, 3)
+    .map((s) => {
+      const total = totals.get(s.table);
+      const rows = s.rows !== undefined ? ` ${s.rows.toLocaleString('en-US')}${total && total > 0 ? `/${Math.round(total).toLocaleString('en-US')} rows (${Math.min(100, Math.round((100 * s.rows) / total))}%)` : ' rows'}` : '';
+      return `${s.table} ${stateName(s.state)}${rows}`;
+    });
+  return `${ready}/${states.length} tables ready${busy.length ? `; ${busy.join('; ')}` : ''}`;
+}

@@ -1,0 +1,256 @@
+// Run of "logical-replica", convergent: every phase observes by name first, adopts what an earlier
+// attempt made, then acts, so a SIGKILL at any instant is resumed by running apply again, and a
+// resume never makes a second publication, subscription or slot. Order: inventory and refusals
+// (nothing is created before them), marker table on both sides, DDL guard, roles, pre-data, keys,
+// REPLICA IDENTITY FULL (opted in), publication, subscription, the copy (per-table progress, guards
+// every poll), the rest of post-data, then the slot lag at or under maxLag for stableFor.
+import type { LogicalReplicaSpec } from '../../plan/types.js';
+import { formatBytes, formatDuration } from '../../plan/units.js';
+import { MARKER_SETUP_SQL } from '../promote/caught-up.js';
+import { recordCopyProgress, recordLagSample } from '../progress-samples.js';
+import type { StepContext } from '../step.js';
+import { LARGE_OBJECTS_SQL, identityFullTargets, publishable, sourceTables, withoutIdentity, type SourceTable } from './catalog.js';
+import { commandLine, nodeRunner } from './commands.js';
+import { installGuard } from './ddl-guard.js';
+import type { PgToolsDeps } from './dump.js';
+import { cloudWatchGuards, trippedLogicalGuard } from './guards.js';
+import { copyStates, countRows, progressLine } from './progress.js';
+import { ensurePublication, replicaIdentityFullSql } from './publication.js';
+import { copyRoles, joinOwners } from './roles.js';
+import { copyKeys, copyPostData, copyPreData, ensureDatabase, missingOnTarget, selectionArgs } from './schema-copy.js';
+import { fail, withSql, type Sql } from './session.js';
+import { connectionsOf, logicalSettings, namesOf, publisherConnection, q, type LogicalSettings, type ReplicationNames } from './spec.js';
+import { createSubscriptionSql, dropSlotSql, dropSubscriptionSql, findSubscription, slotReader, slotsOf } from './subscription.js';
+import type { ResolvedConnection } from '../../db/api.js';
+
+export interface LogicalCheckpoint {
+  ddlAfterId?: number;
+  schemaDone?: boolean;
+  copyDoneAt?: string;
+  rowsCopied?: number;
+  postDataDone?: boolean;
+  /** A guard trip dropped the subscription: the next run empties the target's tables and copies again. */
+  restartCopy?: boolean;
+  [key: string]: unknown;
+}
+
+type Ctx = StepContext;
+
+export async function runLogicalReplica(spec: LogicalReplicaSpec, ctx: Ctx): Promise<Record<string, unknown>> {
+  const s = logicalSettings(spec);
+  const names = namesOf(ctx.planName, ctx.stepId);
+  let conns: ReturnType<typeof connectionsOf>;
+  try {
+    conns = connectionsOf(spec);
+  } catch (err) {
+    throw fail(ctx, `${(err as Error).message}. Fix the plan, then run apply again.`, err);
+  }
+  const cp = (): LogicalCheckpoint => (ctx.checkpoint.get() as LogicalCheckpoint | undefined) ?? {};
+  const save = (patch: Partial<LogicalCheckpoint>) => ctx.checkpoint.set({ ...cp(), ...patch });
+  const tools: PgToolsDeps = { runner: ctx.commands ?? nodeRunner, signal: ctx.signal, record: (c, args) => ctx.event('command', { command: commandLine(c, args) }) };
+
+  // Inventory and refusals: nothing is created before these pass.
+  const { major, tables, largeObjects } = await withSql(ctx, conns.source, 'source', async (src) => ({
+    major: Number((await src.read<{ m: number }>(`SELECT current_setting('server_version_num')::int / 10000 AS m`))[0]!.m),
+    tables: await sourceTables(src, spec),
+    largeObjects: Number((await src.read<{ n: string }>(LARGE_OBJECTS_SQL))[0]!.n),
+  }));
+  const published = publishable(tables);
+  if (published.length === 0) throw fail(ctx, `the source has no table to publish in ${spec.schemas ? `schemas ${spec.schemas.join(', ')}` : `tables ${spec.tables!.join(', ')}`} (database ${conns.source.database}). Check the names in the plan.`);
+  const full = identityFullTargets(spec, tables);
+  const refused = withoutIdentity(tables).filter((t) => !full.includes(t));
+  if (refused.length) {
+    throw fail(ctx, `${refused.map((t) => t.display).join(', ')} ${refused.length > 1 ? 'have' : 'has'} no primary key and no replica identity: once in a publication, every UPDATE and DELETE on ${refused.length > 1 ? 'them' : 'it'} would FAIL ON PRODUCTION. Nothing was created. Add a primary key, or opt in with replicaIdentityFull: [${refused.map((t) => t.display).join(', ')}] (ALTER TABLE … REPLICA IDENTITY FULL: each UPDATE/DELETE then logs the whole old row), then run apply again.`);
+  }
+  if (largeObjects > 0 && spec.largeObjects !== 'skip') {
+    throw fail(ctx, `the source database has ${largeObjects} large object(s) (pg_largeobject), which logical replication does not copy. Nothing was created. Move them into bytea columns, or set largeObjects: skip to go on without them.`);
+  }
+  const leftOut = tables.filter((t) => t.kind === 'unlogged' || t.kind === 'foreign');
+  if (leftOut.length && ctx.attempt === 1) ctx.warn(`left out of the publication (PostgreSQL cannot publish them): ${leftOut.map((t) => `${t.display} (${t.kind})`).join(', ')}; their rows are not copied`);
+  const owners = [...new Set(tables.filter((t) => t.kind !== 'foreign').map((t) => t.owner))];
+
+  // The marker table on both sides (the switchover's proof), and the DDL guard before the schema is read.
+  await withSql(ctx, conns.source, 'source', async (src) => {
+    for (const sql of MARKER_SETUP_SQL) await src.exec(sql);
+  });
+  if (cp().ddlAfterId === undefined) {
+    const after = await withSql(ctx, conns.guard ?? conns.source, 'source (DDL guard)', (g) => installGuard(g, conns.source.user)).catch((err) => {
+      throw fail(ctx, `could not install the DDL guard on the source: ${(err as Error).message.replace(/^step "[^"]+" failed: /, '')}. Creating an event trigger needs rds_superuser on RDS (stock PostgreSQL: a superuser; give ddlGuardConnection).`, err);
+    });
+    await save({ ddlAfterId: after });
+  }
+
+  if (s.schemaMode === 'copy' && !cp().schemaDone) await copySchema(spec, ctx, conns, tables, owners, tools);
+  await withSql(ctx, conns.target, 'target', async (tgt) => {
+    if (s.schemaMode === 'existing') {
+      const problems = await missingOnTarget(await sourceReader(ctx, conns.source), tgt, published);
+      if (problems.length) throw fail(ctx, `schema: existing, but on the target ${problems.join('; ')}. Create them there (or use schema: copy), then run apply again.`);
+      await joinOwners(tgt, owners);
+    }
+    for (const sql of MARKER_SETUP_SQL) await tgt.exec(sql);
+  });
+
+  await withSql(ctx, conns.source, 'source', async (src) => {
+    for (const t of full) {
+      const [row] = await src.read<{ r: string }>(`SELECT relreplident::text AS r FROM pg_class WHERE oid = $1`, [t.oid]);
+      if (row?.r !== 'f') await src.execLocking(replicaIdentityFullSql(t));
+    }
+    const how = await ensurePublication(src, names.publication, published, major);
+    ctx.event(how === 'created' ? 'publication-created' : 'publication-adopted', { publication: names.publication, tables: published.map((t) => t.display) });
+  });
+
+  const subOid = await ensureSubscription(spec, ctx, conns, names, published, cp().restartCopy === true);
+  if (cp().restartCopy) await save({ restartCopy: false, copyDoneAt: undefined, rowsCopied: undefined });
+
+  const guards = cloudWatchGuards(spec, ctx.stepId);
+  const watch = async (src: Sql, tgt: Sql): Promise<number | null> => {
+    const slots = await slotsOf(src, names.slot, subOid);
+    const main = slots.find((x) => x.slot === names.slot);
+    const at = new Date(ctx.clock.now()).toISOString();
+    recordLagSample(ctx, { at, value: main?.lag ?? null, unit: 'bytes', metric: 'pg_replication_slots', of: names.subscription });
+    const trip = await trippedLogicalGuard({ aws: ctx.aws, signal: ctx.signal, now: ctx.clock.now(), stepId: ctx.stepId, guards, maxSlotLagBytes: s.maxSlotLagBytes, slots, source: src, ddlAfterId: cp().ddlAfterId });
+    if (trip) await onTrip(ctx, s, names, tgt, src, trip);
+    return main?.lag ?? null;
+  };
+
+  // The copy.
+  if (!cp().copyDoneAt) {
+    const totals = new Map(published.map((t) => [t.display, t.reltuples]));
+    const counted = new Map<string, number>();
+    await withSql(ctx, conns.source, 'source', (src) =>
+      withSql(ctx, conns.target, 'target', (tgt) =>
+        ctx.poll({
+          what: `every table of subscription ${names.subscription} to be copied and ready`,
+          everyMs: s.pollEveryMs,
+          timeoutMs: s.timeoutMs,
+          check: async () => {
+            const states = await copyStates(tgt, names.subscription);
+            const at = new Date(ctx.clock.now()).toISOString();
+            for (const st of states) {
+              const t = published.find((p) => p.display === st.table);
+              if (st.state === 'r' && t && !counted.has(st.table)) counted.set(st.table, await countRows(tgt, t));
+              const rows = counted.get(st.table) ?? st.rows ?? 0;
+              recordCopyProgress(ctx, { at, table: st.table, rows, ...(totals.get(st.table)! >= 0 ? { totalRows: Math.round(totals.get(st.table)!) } : {}) });
+            }
+            await watch(src, tgt);
+            if (states.length > 0 && states.every((x) => x.state === 'r')) return { done: true, value: states };
+            return { done: false, detail: states.length ? progressLine(states, totals) : 'waiting for the subscription to list its tables' };
+          },
+        }),
+      ),
+    );
+    const rowsCopied = [...counted.values()].reduce((a, b) => a + b, 0);
+    await save({ copyDoneAt: new Date(ctx.clock.now()).toISOString(), rowsCopied });
+    ctx.event('copy-done', { tables: published.length, rowsCopied });
+  }
+
+  if (s.schemaMode === 'copy' && !cp().postDataDone) {
+    ctx.progress('every table is ready: creating the rest of the schema (indexes, foreign keys, materialized view data) on the target');
+    const n = await copyPostData(tools, conns.source, conns.target, selectionArgs(spec.schemas, tables)).catch((err) => {
+      throw fail(ctx, `${(err as Error).message}. Fix the cause on the target, then run apply again (what was created is kept).`, err);
+    });
+    await save({ postDataDone: true });
+    ctx.event('post-data-done', { entries: n });
+  }
+
+  // The slot lag at or under maxLag for stableFor (consecutive polls, so it holds at any time scale).
+  const needed = Math.max(1, Math.ceil(s.stableForMs / s.pollEveryMs));
+  let good = 0;
+  const lag = await withSql(ctx, conns.source, 'source', (src) =>
+    withSql(ctx, conns.target, 'target', (tgt) =>
+      ctx.poll({
+        what: `slot ${names.slot} to stay within ${formatBytes(s.maxLagBytes)} for ${formatDuration(s.stableForMs)}`,
+        everyMs: s.pollEveryMs,
+        timeoutMs: s.timeoutMs,
+        check: async () => {
+          const value = await watch(src, tgt);
+          good = value !== null && value <= s.maxLagBytes ? good + 1 : 0;
+          if (good >= needed) return { done: true, value: value! };
+          return { done: false, detail: `slot ${names.slot} lag ${value === null ? 'unknown (no slot yet)' : formatBytes(value)} (maxLag ${formatBytes(s.maxLagBytes)}; ${good}/${needed} polls within)` };
+        },
+      }),
+    ),
+  );
+  const syncedAt = new Date(ctx.clock.now()).toISOString();
+  ctx.progress(`subscription ${names.subscription} in sync: slot lag ${formatBytes(lag)}`);
+  return { publication: names.publication, subscription: names.subscription, slot: names.slot, tables: published.map((t) => t.display), rowsCopied: cp().rowsCopied ?? 0, syncedAt, lagBytes: lag };
+}
+
+async function sourceReader(ctx: Ctx, source: ResolvedConnection): Promise<Pick<Sql, 'read'>> {
+  return { read: (text, params) => withSql(ctx, source, 'source', (s) => s.read(text, params)) as never };
+}
+
+async function copySchema(spec: LogicalReplicaSpec, ctx: Ctx, conns: ReturnType<typeof connectionsOf>, tables: SourceTable[], owners: string[], tools: PgToolsDeps): Promise<void> {
+  const selection = selectionArgs(spec.schemas, tables);
+  const step = async <T,>(what: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      if ((err as { code?: string }).code === 'STEP_FAILED' || ctx.signal.aborted) throw err;
+      throw fail(ctx, `${what}: ${(err as Error).message}. Fix the cause, then run apply again (what was created is kept and adopted).`, err);
+    }
+  };
+  if (conns.target.database !== 'postgres') {
+    const created = await withSql(ctx, { ...conns.target, database: 'postgres' }, 'target', (m) => ensureDatabase(m, conns.target.database));
+    if (created) ctx.event('database-created', { database: conns.target.database });
+  }
+  ctx.progress('copying roles to the target (pg_dumpall --roles-only)');
+  const roles = await withSql(ctx, conns.target, 'target', (tgt) => step('roles', () => copyRoles({ ...tools, warn: ctx.warn }, conns.source, tgt, owners, spec.rolePasswords ?? {})));
+  ctx.event('roles-copied', { created: roles.created, skipped: roles.skipped, passwordsSet: roles.passwordsSet });
+  ctx.progress('copying the schema to the target (pg_dump --section=pre-data)');
+  await step('the schema copy (pre-data)', () => copyPreData(tools, conns.source, conns.target, selection));
+  ctx.progress('creating each table\'s primary key or replica-identity index on the target before the copy');
+  const keys = await step('the keys before the copy', () => copyKeys(tools, conns.source, conns.target, selection));
+  await ctx.checkpoint.set({ ...(ctx.checkpoint.get() ?? {}), schemaDone: true });
+  ctx.event('schema-copied', { keys: keys.length });
+}
+
+/** Observe the subscription by name; adopt it, or create it (dropping a slot of its name nobody reads, left by a crash). */
+async function ensureSubscription(spec: LogicalReplicaSpec, ctx: Ctx, conns: ReturnType<typeof connectionsOf>, names: ReplicationNames, published: SourceTable[], restart: boolean): Promise<number> {
+  return withSql(ctx, conns.target, 'target', async (tgt) => {
+    const found = await findSubscription(tgt, names.subscription);
+    if (found) {
+      if (!found.enabled) await tgt.exec(`ALTER SUBSCRIPTION ${q(names.subscription)} ENABLE`);
+      ctx.event('subscription-adopted', { subscription: names.subscription });
+      return found.oid;
+    }
+    await withSql(ctx, conns.source, 'source', async (src) => {
+      const slot = (await slotsOf(src, names.slot)).find((x) => x.slot === names.slot);
+      if (slot?.active) throw fail(ctx, `replication slot ${names.slot} on the source is in use by ${await slotReader(src, slot.pid)}, but the target has no subscription ${names.subscription}: another copy of this plan may be running elsewhere. Stop it, then run apply again.`);
+      if (slot) await src.exec(dropSlotSql, [names.slot]);
+    });
+    const nonEmpty: SourceTable[] = [];
+    for (const t of published) {
+      const [r] = await tgt.read<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${t.sql}) AS any`).catch(() => [{ any: false }]);
+      if (r?.any) nonEmpty.push(t);
+    }
+    if (nonEmpty.length && !restart) {
+      throw fail(ctx, `the target's ${nonEmpty.map((t) => t.display).join(', ')} already hold rows, and the copy would add every source row again. Empty them on the target (or point the step at an empty database), then run apply again.`);
+    }
+    if (nonEmpty.length) await tgt.exec(`TRUNCATE ${published.map((t) => t.sql).join(', ')}`);
+    const publisher = publisherConnection(spec, conns.source);
+    await tgt.exec(createSubscriptionSql(names, publisher, false), [], createSubscriptionSql(names, publisher, true));
+    const created = await findSubscription(tgt, names.subscription);
+    ctx.event('subscription-created', { subscription: names.subscription, slot: names.slot });
+    return created!.oid;
+  });
+}
+
+async function onTrip(ctx: Ctx, s: LogicalSettings, names: ReplicationNames, tgt: Sql, src: Sql, trip: { kind: string; message: string }): Promise<never> {
+  if (trip.kind === 'ddl' || s.onGuardTrip === 'fail') {
+    throw fail(ctx, `${trip.message}. Subscription ${names.subscription} and slot ${names.slot} were kept: the slot keeps WAL on the source until replication goes on or it is dropped (a drop-replication step).`);
+  }
+  await tgt.exec(dropSubscriptionSql(names.subscription));
+  for (let i = 0; i < 20; i++) {
+    const slot = (await slotsOf(src, names.slot)).find((x) => x.slot === names.slot);
+    if (!slot) break;
+    if (!slot.active) {
+      await src.exec(dropSlotSql, [names.slot]);
+      break;
+    }
+    await ctx.sleep(250 * ctx.timeScale);
+  }
+  await ctx.checkpoint.set({ ...(ctx.checkpoint.get() ?? {}), restartCopy: true, copyDoneAt: undefined });
+  ctx.event('guard-tripped', { kind: trip.kind, droppedSubscription: names.subscription, droppedSlot: names.slot });
+  throw fail(ctx, `${trip.message}. onGuardTrip: drop-slot dropped subscription ${names.subscription} and its slot ${names.slot}, so the source no longer keeps WAL for it. The copy must start again: fix the cause, then run aurora-migrate apply again (the target's copied rows are emptied first).`);
+}

@@ -1,0 +1,66 @@
+// One database session for the logical-replica steps: reads are not logged, every statement that
+// changes something is recorded in the event log first (with a display form when the text holds a
+// secret: the subscription's password shows as ***). Statements that take a lock on a production
+// table run with a short lock_timeout and are retried, so the application never queues behind them.
+import type { DbSession, ResolvedConnection } from '../../db/api.js';
+import { Interrupted, StepFailed } from '../../errors.js';
+import { describeConnection } from '../../db/connection.js';
+import type { StepContext } from '../step.js';
+
+export type Ctx = Pick<StepContext, 'stepId' | 'planName' | 'db' | 'signal' | 'event' | 'progress' | 'warn' | 'clock' | 'sleep' | 'runId'>;
+
+export interface Sql {
+  read<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<R[]>;
+  /** A change: logged (as `display` when given), then run. */
+  exec<R = Record<string, unknown>>(text: string, params?: readonly unknown[], display?: string): Promise<R[]>;
+  /** A change that locks a production table: lock_timeout 2s, retried up to 10 times on lock_not_available. */
+  execLocking(text: string, params?: readonly unknown[]): Promise<void>;
+  conn: ResolvedConnection;
+}
+
+export const LOCK_TIMEOUT = '2s';
+const LOCK_RETRIES = 10;
+
+export const fail = (ctx: Pick<Ctx, 'stepId'>, message: string, cause?: unknown) => new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: ${message}`, { cause });
+
+export async function withSql<T>(ctx: Ctx, conn: ResolvedConnection, what: string, fn: (sql: Sql) => Promise<T>): Promise<T> {
+  let session: DbSession;
+  try {
+    session = await ctx.db.connect(conn, { signal: ctx.signal });
+  } catch (err) {
+    if (ctx.signal.aborted) throw new Interrupted('interrupted');
+    throw fail(ctx, `cannot reach the ${what} (${describeConnection(conn)}): ${(err as Error).message}`, err);
+  }
+  const sql: Sql = {
+    conn,
+    read: async (text, params) => (await session.query(text, params)).rows as never,
+    exec: async (text, params, display) => {
+      ctx.event('sql', { sql: display ?? text, ...(params?.length ? { params: [...params] } : {}), on: what });
+      return (await session.query(text, params)).rows as never;
+    },
+    execLocking: async (text, params) => {
+      ctx.event('sql', { sql: text, ...(params?.length ? { params: [...params] } : {}), on: what, lockTimeout: LOCK_TIMEOUT });
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await session.query(`SET lock_timeout = '${LOCK_TIMEOUT}'`);
+          await session.query(text, params);
+          await session.query('RESET lock_timeout');
+          return;
+        } catch (err) {
+          if ((err as { code?: string }).code !== '55P03' || attempt >= LOCK_RETRIES) throw err;
+          ctx.progress(`waiting for a lock on the ${what} (attempt ${attempt} of ${LOCK_RETRIES}): ${text.slice(0, 80)}`);
+          await ctx.sleep(1_000 * attempt);
+        }
+      }
+    },
+  };
+  try {
+    return await fn(sql);
+  } catch (err) {
+    if (err instanceof StepFailed || err instanceof Interrupted) throw err;
+    if (ctx.signal.aborted) throw new Interrupted('interrupted');
+    throw fail(ctx, `on the ${what} (${describeConnection(conn)}): ${(err as Error).message}`, err);
+  } finally {
+    await session.close().catch(() => undefined);
+  }
+}
