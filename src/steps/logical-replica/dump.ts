@@ -11,6 +11,7 @@ export interface DumpEntry {
   name: string;
   type: string;
   schema: string;
+  owner: string;
   sql: string;
 }
 
@@ -36,7 +37,7 @@ export function parseDump(text: string): ParsedDump {
     const h = HEADER.exec(line);
     if (h) {
       flush();
-      current = { name: h[1]!, type: h[2]!, schema: h[3]!, sql: '' };
+      current = { name: h[1]!, type: h[2]!, schema: h[3]!, owner: h[4]!, sql: '' };
       continue;
     }
     if (line.startsWith('-- PostgreSQL database dump complete')) {
@@ -54,6 +55,21 @@ export function parseDump(text: string): ParsedDump {
 
 /** The script psql runs: the prologue (SET …) then the entries. */
 export const scriptOf = (dump: ParsedDump, entries: DumpEntry[]) => `${dump.prologue}\n\n${entries.map((e) => e.sql).join('\n\n')}\n`;
+
+/**
+ * Pre-data in an order a master user can replay: the target's own `public` schema is kept (15+: owned
+ * by the database owner, the tool's user), schema privileges come before the objects whose new
+ * owners need CREATE there, and ALTER … OWNER TO a role the tool cannot become (a superuser, RDS's
+ * own roles) is left out, so such objects stay the tool's user's.
+ */
+export function preDataEntries(dump: ParsedDump, cannotOwn: (role: string) => boolean): DumpEntry[] {
+  const kept = dump.entries
+    .filter((e) => !(e.type === 'SCHEMA' && e.name === 'public') && !(e.type === 'COMMENT' && e.name === 'SCHEMA public'))
+    .map((e) => (cannotOwn(e.owner) ? { ...e, sql: e.sql.split('\n').filter((l) => !/^ALTER .* OWNER TO .*;$/.test(l)).join('\n') } : e));
+  const schemas = kept.filter((e) => e.type === 'SCHEMA');
+  const schemaAcls = kept.filter((e) => e.type === 'ACL' && e.name.startsWith('SCHEMA '));
+  return [...schemas, ...schemaAcls, ...kept.filter((e) => !schemas.includes(e) && !schemaAcls.includes(e))];
+}
 
 /** Keys the apply worker needs during and right after each table's copy: primary keys, replica-identity indexes, their partition attachments. */
 export function keyEntries(dump: ParsedDump): DumpEntry[] {

@@ -17,7 +17,7 @@ import { cloudWatchGuards, trippedLogicalGuard } from './guards.js';
 import { copyStates, countRows, progressLine } from './progress.js';
 import { ensurePublication, replicaIdentityFullSql } from './publication.js';
 import { copyRoles, joinOwners } from './roles.js';
-import { copyKeys, copyPostData, copyPreData, ensureDatabase, missingOnTarget, selectionArgs } from './schema-copy.js';
+import { copyKeys, copyPostData, copyPreData, ensureDatabase, missingOnTarget, ownersOutOfReach, selectionArgs } from './schema-copy.js';
 import { fail, withSql, type Sql } from './session.js';
 import { connectionsOf, logicalSettings, namesOf, publisherConnection, q, type LogicalSettings, type ReplicationNames } from './spec.js';
 import { createSubscriptionSql, dropSlotSql, dropSubscriptionSql, findSubscription, slotReader, slotsOf } from './subscription.js';
@@ -149,8 +149,13 @@ export async function runLogicalReplica(spec: LogicalReplicaSpec, ctx: Ctx): Pro
     const n = await copyPostData(tools, conns.source, conns.target, selectionArgs(spec.schemas, tables)).catch((err) => {
       throw fail(ctx, `${(err as Error).message}. Fix the cause on the target, then run apply again (what was created is kept).`, err);
     });
+    // pg_dump --schema-only leaves materialized views empty: fill them from the copied tables.
+    const views = tables.filter((t) => t.kind === 'matview');
+    await withSql(ctx, conns.target, 'target', async (tgt) => {
+      for (const v of views) await tgt.exec(`REFRESH MATERIALIZED VIEW ${v.sql}`);
+    });
     await save({ postDataDone: true });
-    ctx.event('post-data-done', { entries: n });
+    ctx.event('post-data-done', { entries: n, materializedViews: views.map((v) => v.display) });
   }
 
   // The slot lag at or under maxLag for stableFor (consecutive polls, so it holds at any time scale).
@@ -195,10 +200,13 @@ async function copySchema(spec: LogicalReplicaSpec, ctx: Ctx, conns: ReturnType<
     if (created) ctx.event('database-created', { database: conns.target.database });
   }
   ctx.progress('copying roles to the target (pg_dumpall --roles-only)');
-  const roles = await withSql(ctx, conns.target, 'target', (tgt) => step('roles', () => copyRoles({ ...tools, warn: ctx.warn }, conns.source, tgt, owners, spec.rolePasswords ?? {})));
+  const [roles, cannotOwn] = await withSql(ctx, conns.target, 'target', async (tgt) => [
+    await step('roles', () => copyRoles({ ...tools, warn: ctx.warn }, conns.source, tgt, owners, spec.rolePasswords ?? {})),
+    await ownersOutOfReach(tgt),
+  ] as const);
   ctx.event('roles-copied', { created: roles.created, skipped: roles.skipped, passwordsSet: roles.passwordsSet });
   ctx.progress('copying the schema to the target (pg_dump --section=pre-data)');
-  await step('the schema copy (pre-data)', () => copyPreData(tools, conns.source, conns.target, selection));
+  await step('the schema copy (pre-data)', () => copyPreData(tools, conns.source, conns.target, selection, cannotOwn));
   ctx.progress('creating each table\'s primary key or replica-identity index on the target before the copy');
   const keys = await step('the keys before the copy', () => copyKeys(tools, conns.source, conns.target, selection));
   await ctx.checkpoint.set({ ...(ctx.checkpoint.get() ?? {}), schemaDone: true });

@@ -9,7 +9,7 @@
 import type { ResolvedConnection } from '../../db/api.js';
 import { quoteIdent } from '../verify-data/names.js';
 import type { SourceTable } from './catalog.js';
-import { applyScript, dumpSection, keyEntries, scriptOf, type PgToolsDeps } from './dump.js';
+import { applyScript, dumpSection, keyEntries, preDataEntries, scriptOf, type PgToolsDeps } from './dump.js';
 import { q } from './spec.js';
 import type { Sql } from './session.js';
 
@@ -30,9 +30,15 @@ export async function ensureDatabase(maintenance: Sql, database: string): Promis
 const failed = (what: string, errors: string[]) =>
   new Error(`${what} on the target reported ${errors.length} error(s): ${errors.slice(0, 5).join(' | ')}${errors.length > 5 ? ' | …' : ''}`);
 
-export async function copyPreData(deps: PgToolsDeps, source: ResolvedConnection, target: ResolvedConnection, selection: string[]): Promise<number> {
+/** Roles on the target the tool's user cannot hand objects to: superusers, RDS's and PostgreSQL's own, missing ones. */
+export async function ownersOutOfReach(target: Pick<Sql, 'read'>): Promise<(role: string) => boolean> {
+  const ok = new Set((await target.read<{ r: string }>(`SELECT rolname AS r FROM pg_roles WHERE NOT rolsuper AND rolname !~ '^(pg_|rds)'`)).map((x) => x.r));
+  return (role) => !ok.has(role);
+}
+
+export async function copyPreData(deps: PgToolsDeps, source: ResolvedConnection, target: ResolvedConnection, selection: string[], cannotOwn: (role: string) => boolean): Promise<number> {
   const dump = await dumpSection(deps, source, 'pre-data', selection);
-  const errors = await applyScript(deps, target, scriptOf(dump, dump.entries));
+  const errors = await applyScript(deps, target, scriptOf(dump, preDataEntries(dump, cannotOwn)));
   if (errors.length) throw failed('the schema (pre-data)', errors);
   return dump.entries.length;
 }

@@ -1,0 +1,86 @@
+// logical-replica on real servers, PostgreSQL 14 → 18, with the tool logged in as RDS-like master
+// users (never a superuser; the harness's superuser installs only the DDL guard's event trigger,
+// which stock PostgreSQL lets nobody else create — on RDS the master user may).
+import { afterEach, describe, expect, it } from 'vitest';
+import { logicalReplica } from '../../src/steps/logical-replica/index.js';
+import { startChurn, type Churn } from './support/churn.js';
+import { runLocal } from './support/run-logical.js';
+import { asRole, countOn, replicationObjects, startLogicalWorld, type LogicalWorld } from './support/world.js';
+
+let w: LogicalWorld | undefined;
+let churn: Churn | undefined;
+afterEach(async () => {
+  await churn?.stop();
+  await w?.stop();
+  w = churn = undefined;
+});
+
+const conn = (c: LogicalWorld['sourceMaster']) => ({ host: c.host, port: c.port, database: c.database, user: c.user, ...(c.password ? { password: c.password } : {}) });
+
+export const stepSpec = (world: LogicalWorld, extra: Record<string, unknown> = {}) => ({
+  id: 'replicate',
+  type: 'logical-replica',
+  source: conn(world.sourceMaster),
+  target: conn(world.targetMaster),
+  ddlGuardConnection: conn(world.sourceAdmin),
+  schemas: ['public'],
+  rolePasswords: { app: 'app-target-password' },
+  replicaIdentityFull: ['public.audit_log'],
+  maxLag: '1MiB',
+  stableFor: '2s',
+  pollEvery: '1s',
+  timeout: '10m',
+  ...extra,
+});
+
+describe('logical-replica on real servers (14 → 18)', () => {
+  it('copies roles, schema and data under INSERT/UPDATE/DELETE traffic, then keeps the target in sync', async () => {
+    w = await startLogicalWorld({ rows: 20_000 });
+    churn = startChurn(w.app, { everyMs: 2 });
+    const r = await runLocal(logicalReplica, stepSpec(w));
+    expect(r.error?.message).toBeUndefined();
+    expect(r.outputs).toMatchObject({
+      publication: 'aurora_migrate_orders_replicate',
+      subscription: 'aurora_migrate_orders_replicate',
+      slot: 'aurora_migrate_orders_replicate',
+      tables: ['public.audit_log', 'public.customers', 'public.events', 'public.orders'],
+      rowsCopied: expect.any(Number),
+      syncedAt: expect.any(String),
+      lagBytes: expect.any(Number),
+    });
+    expect(r.outputs!.rowsCopied as number).toBeGreaterThan(20_000);
+    expect(r.warnings.join('\n')).toMatch(/left out of the publication .*public\.session_cache \(unlogged\)/);
+    expect(churn.counts.update).toBeGreaterThan(10);
+    expect(churn.counts.delete).toBeGreaterThan(3);
+
+    // Writes made now arrive on the target (UPDATE and DELETE included): stop the writer, wait for the marker of sync.
+    await churn.stop();
+    await w.source.query(`INSERT INTO aurora_migrate.cutover_marker (run_id, token) VALUES ('t', 'done')`, [], 'orders');
+    for (let i = 0; i < 100 && (await w.target.query(`SELECT 1 FROM aurora_migrate.cutover_marker WHERE token = 'done'`, [], 'orders')).length === 0; i++) await new Promise((res) => setTimeout(res, 100));
+    for (const t of ['customers', 'orders', 'events', 'audit_log']) expect(await countOn(w.target, t), t).toBe(await countOn(w.source, t));
+    const sum = `SELECT sum(amount)::text AS s, count(*) FILTER (WHERE status = 'paid')::int AS paid FROM orders`;
+    expect(await w.target.query(sum, [], 'orders')).toEqual(await w.source.query(sum, [], 'orders'));
+    expect(await countOn(w.target, 'session_cache')).toBe(0); // unlogged: schema only
+
+    // Schema: keys before the copy, the rest after (index, foreign key, materialized view data), owners, roles.
+    const objects = await w.target.query<{ name: string }>(
+      `SELECT conname AS name FROM pg_constraint WHERE connamespace = 'public'::regnamespace UNION SELECT indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1`, [], 'orders');
+    expect(objects.map((o) => o.name)).toEqual(expect.arrayContaining(['orders_pkey', 'customers_pkey', 'events_pkey', 'events_2025_pkey', 'orders_customer_idx', 'orders_customer_id_fkey']));
+    expect(await countOn(w.target, 'order_totals')).toBeGreaterThan(0);
+    const [owner] = await w.target.query<{ o: string }>(`SELECT tableowner AS o FROM pg_tables WHERE tablename = 'orders'`, [], 'orders');
+    expect(owner!.o).toBe('app');
+    // The application's role logs in to the target with the password from rolePasswords.
+    await asRole({ ...w.targetMaster, user: 'app', password: 'app-target-password' }, async (c) => expect((await c.query('SELECT count(*)::int AS n FROM orders')).rows[0].n).toBeGreaterThan(0));
+
+    // Progress and lag samples for the run report; commands recorded without the password.
+    const progress = r.named('copy-progress');
+    expect(progress.some((p) => p.table === 'public.orders' && (p.rows as number) > 0)).toBe(true);
+    expect(r.named('lag-sample').every((s) => s.unit === 'bytes')).toBe(true);
+    expect(r.commands.map((c) => c.program.split('/').at(-1))).toEqual(['pg_dumpall', 'pg_dump', 'psql', 'pg_dump', 'psql', 'pg_dump', 'psql']);
+    const logged = JSON.stringify(r.events);
+    for (const secret of [w.sourceMaster.password!, w.targetMaster.password!, 'app-target-password']) expect(logged).not.toContain(secret);
+    expect(logged).toMatch(/CREATE SUBSCRIPTION .*password=\*\*\*/);
+    expect(logged).toMatch(/ALTER ROLE \\"app\\" PASSWORD \*\*\*/);
+    expect(await replicationObjects(w)).toMatchObject({ slots: ['aurora_migrate_orders_replicate'], publications: ['aurora_migrate_orders_replicate'], subscriptions: ['aurora_migrate_orders_replicate'] });
+  }, 120_000);
+});

@@ -1,0 +1,111 @@
+// The logical route's test world on real servers: a PostgreSQL 14 "RDS source" (wal_level logical)
+// and an empty PostgreSQL 18 "Aurora" target, each with an RDS-like master user (never a superuser;
+// the harness's `postgres` superuser only seeds and inspects) and an application role that logs in
+// with a password. The source holds what real databases have: identity and serial keys, a standalone
+// sequence, foreign keys, a partitioned table, a materialized view, an unlogged table and a table
+// without a primary key.
+import pg from 'pg';
+import { startSourceServer, type PgServer } from '../../../rehearsal/postgres/cluster.js';
+import { createRdsMasterUser, newPassword, prepareRdsDatabase } from '../../../rehearsal/postgres/rds-roles.js';
+import type { ResolvedConnection } from '../../../src/db/api.js';
+
+export interface LogicalWorld {
+  source: PgServer;
+  target: PgServer;
+  /** The tool's user on the source (RDS master user: NOSUPERUSER, rds_superuser, replication through the rds_replication stand-in). */
+  sourceMaster: ResolvedConnection;
+  /** The tool's user on the target (Aurora master user; the database `orders` does not exist yet). */
+  targetMaster: ResolvedConnection;
+  /** The application's role on the source (owns the tables). */
+  app: ResolvedConnection;
+  /** The harness superuser on the source: only for the DDL guard's event trigger (stock PostgreSQL lets nobody else create one). */
+  sourceAdmin: ResolvedConnection;
+  appPassword: string;
+  stop(): Promise<void>;
+}
+
+export const SCHEMA_SQL = `
+CREATE TABLE customers (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL);
+CREATE TABLE orders (id serial PRIMARY KEY, customer_id int NOT NULL REFERENCES customers (id), amount numeric(10,2) NOT NULL, status text NOT NULL DEFAULT 'new', created_at timestamptz NOT NULL DEFAULT now());
+CREATE INDEX orders_customer_idx ON orders (customer_id);
+CREATE SEQUENCE invoice_numbers START 1000;
+CREATE TABLE events (id bigint NOT NULL, created date NOT NULL, payload text, PRIMARY KEY (id, created)) PARTITION BY RANGE (created);
+CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+CREATE MATERIALIZED VIEW order_totals AS SELECT customer_id, sum(amount) AS total, count(*) AS n FROM orders GROUP BY customer_id;
+CREATE UNLOGGED TABLE session_cache (k text PRIMARY KEY, v text);
+CREATE TABLE audit_log (at timestamptz NOT NULL DEFAULT now(), what text);
+`;
+
+export function seedSql(rows: number): string {
+  return `
+INSERT INTO customers (name) SELECT 'customer ' || g FROM generate_series(1, 200) g;
+INSERT INTO orders (customer_id, amount, status) SELECT 1 + g % 200, (g % 1000) / 10.0, 'new' FROM generate_series(1, ${rows}) g;
+INSERT INTO events (id, created, payload) SELECT g, DATE '2025-06-01' + (g % 400), 'e' || g FROM generate_series(1, ${Math.round(rows / 2)}) g;
+INSERT INTO session_cache SELECT 'k' || g, 'v' FROM generate_series(1, 50) g;
+INSERT INTO audit_log (what) SELECT 'boot ' || g FROM generate_series(1, 20) g;
+SELECT nextval('invoice_numbers') FROM generate_series(1, 7);
+REFRESH MATERIALIZED VIEW order_totals;
+ANALYZE;`;
+}
+
+export async function asRole<T>(conn: ResolvedConnection, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ host: conn.host, port: conn.port, database: conn.database, user: conn.user, password: conn.password });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export async function startLogicalWorld(options: { rows?: number; grantOwner?: boolean } = {}): Promise<LogicalWorld> {
+  const [source, target] = await Promise.all([
+    startSourceServer({ major: 14, settings: { wal_level: 'logical', max_replication_slots: 10, max_wal_senders: 10 } }),
+    startSourceServer({ major: 18 }),
+  ]);
+  try {
+    const { master, app } = await prepareRdsDatabase(source, 'orders');
+    // What a DBA runs on RDS before the copy (preflight prints both): the stand-in of rds_replication
+    // (stock PostgreSQL has no such role: REPLICATION is an attribute) and membership in the owner.
+    await source.query(`ALTER ROLE ${master.user} REPLICATION`);
+    if (options.grantOwner !== false) await source.query(`GRANT ${app.user} TO ${master.user}`);
+    await asRole(app, async (c) => {
+      await c.query(SCHEMA_SQL);
+      await c.query(seedSql(options.rows ?? 2000));
+    });
+    const targetMaster = await createRdsMasterUser(target, { user: 'master', password: newPassword() });
+    return {
+      source,
+      target,
+      sourceMaster: master,
+      targetMaster: { ...targetMaster, database: 'orders' },
+      app,
+      appPassword: app.password!,
+      sourceAdmin: { ...source.admin, database: 'orders' },
+      stop: async () => {
+        await Promise.all([source.stop(), target.stop()]);
+      },
+    };
+  } catch (err) {
+    await Promise.all([source.stop(), target.stop()]);
+    throw err;
+  }
+}
+
+/** Rows of a table on a server, as the harness superuser sees them. */
+export async function countOn(server: PgServer, table: string, database = 'orders'): Promise<number> {
+  const [r] = await server.query<{ n: string }>(`SELECT count(*)::bigint AS n FROM ${table}`, [], database);
+  return Number(r!.n);
+}
+
+/** Slots on the source whose name is this purpose's (the subscription's own), and subscriptions on the target. */
+export async function replicationObjects(w: Pick<LogicalWorld, 'source' | 'target'>): Promise<{ slots: string[]; publications: string[]; subscriptions: string[] }> {
+  const slots = (await w.source.query<{ s: string }>(`SELECT slot_name AS s FROM pg_replication_slots WHERE slot_name NOT LIKE 'pg\\_%\\_sync\\_%' ORDER BY 1`)).map((r) => r.s);
+  const publications = (await w.source.query<{ p: string }>('SELECT pubname AS p FROM pg_publication ORDER BY 1', [], 'orders')).map((r) => r.p);
+  const dbs = (await w.target.query<{ d: string }>(`SELECT datname AS d FROM pg_database WHERE datname = 'orders'`)).length;
+  const subscriptions = dbs ? (await w.target.query<{ s: string }>('SELECT subname AS s FROM pg_subscription ORDER BY 1', [], 'orders')).map((r) => r.s) : [];
+  return { slots, publications, subscriptions };
+}
+
+export { newPassword };
