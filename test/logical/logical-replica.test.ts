@@ -6,6 +6,7 @@ import { logicalReplica } from '../../src/steps/logical-replica/index.js';
 import { startChurn, type Churn } from './support/churn.js';
 import { runLocal } from './support/run-logical.js';
 import { asRole, countOn, replicationObjects, startLogicalWorld, type LogicalWorld } from './support/world.js';
+import { stepSpec } from './support/spec.js';
 
 let w: LogicalWorld | undefined;
 let churn: Churn | undefined;
@@ -15,28 +16,10 @@ afterEach(async () => {
   w = churn = undefined;
 });
 
-const conn = (c: LogicalWorld['sourceMaster']) => ({ host: c.host, port: c.port, database: c.database, user: c.user, ...(c.password ? { password: c.password } : {}) });
-
-export const stepSpec = (world: LogicalWorld, extra: Record<string, unknown> = {}) => ({
-  id: 'replicate',
-  type: 'logical-replica',
-  source: conn(world.sourceMaster),
-  target: conn(world.targetMaster),
-  ddlGuardConnection: conn(world.sourceAdmin),
-  schemas: ['public'],
-  rolePasswords: { app: 'app-target-password' },
-  replicaIdentityFull: ['public.audit_log'],
-  maxLag: '1MiB',
-  stableFor: '2s',
-  pollEvery: '1s',
-  timeout: '10m',
-  ...extra,
-});
-
 describe('logical-replica on real servers (14 → 18)', () => {
   it('copies roles, schema and data under INSERT/UPDATE/DELETE traffic, then keeps the target in sync', async () => {
     w = await startLogicalWorld({ rows: 20_000 });
-    churn = startChurn(w.app, { everyMs: 2 });
+    churn = startChurn(w.app, { everyMs: 2, extra: [`UPDATE audit_log SET what = what || '.' WHERE what = (SELECT what FROM audit_log ORDER BY random() LIMIT 1)`, `DELETE FROM audit_log WHERE what LIKE '%.....'`] });
     const r = await runLocal(logicalReplica, stepSpec(w));
     expect(r.error?.message).toBeUndefined();
     expect(r.outputs).toMatchObject({
@@ -58,6 +41,11 @@ describe('logical-replica on real servers (14 → 18)', () => {
     await w.source.query(`INSERT INTO aurora_migrate.cutover_marker (run_id, token) VALUES ('t', 'done')`, [], 'orders');
     for (let i = 0; i < 100 && (await w.target.query(`SELECT 1 FROM aurora_migrate.cutover_marker WHERE token = 'done'`, [], 'orders')).length === 0; i++) await new Promise((res) => setTimeout(res, 100));
     for (const t of ['customers', 'orders', 'events', 'audit_log']) expect(await countOn(w.target, t), t).toBe(await countOn(w.source, t));
+    // audit_log has no key: opted in with replicaIdentityFull, its UPDATEs and DELETEs work on the source and arrive.
+    expect(await w.source.query(`SELECT relreplident::text AS r FROM pg_class WHERE relname = 'audit_log'`, [], 'orders')).toEqual([{ r: 'f' }]);
+    const audit = `SELECT string_agg(what, ',' ORDER BY what) AS w FROM audit_log`;
+    expect(await w.target.query(audit, [], 'orders')).toEqual(await w.source.query(audit, [], 'orders'));
+    expect(churn.errors).toEqual([]);
     const sum = `SELECT sum(amount)::text AS s, count(*) FILTER (WHERE status = 'paid')::int AS paid FROM orders`;
     expect(await w.target.query(sum, [], 'orders')).toEqual(await w.source.query(sum, [], 'orders'));
     expect(await countOn(w.target, 'session_cache')).toBe(0); // unlogged: schema only

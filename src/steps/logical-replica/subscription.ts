@@ -49,7 +49,7 @@ export async function slotsOf(source: Pick<Sql, 'read'>, slot: string, subOid?: 
 export async function slotReader(source: Pick<Sql, 'read'>, pid: number | null): Promise<string> {
   if (!pid) return 'an unknown process';
   const [a] = await source.read<{ usename: string | null; application_name: string | null; client_addr: string | null }>(
-    'SELECT usename, application_name, client_addr::text AS client_addr FROM pg_stat_activity WHERE pid = $1',
+    'SELECT usename, application_name, host(client_addr) AS client_addr FROM pg_stat_activity WHERE pid = $1',
     [pid],
   );
   return `pid ${pid}${a ? ` (user ${a.usename ?? '?'}, application_name "${a.application_name ?? ''}", client ${a.client_addr ?? 'local'})` : ''}`;

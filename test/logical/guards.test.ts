@@ -1,0 +1,99 @@
+// What logical-replica refuses and what stops it, on real servers (14 → 18): a table without a
+// replica identity is refused before anything is created (and UPDATE on it keeps working on the
+// source); the application's own CREATE TEMP TABLE works with the DDL guard installed while real
+// DDL stops the step naming the command; a maxSlotLag trip drops the subscription and its slot so
+// the source keeps no WAL for it, and the next run copies again into emptied tables; drop-replication
+// leaves nothing behind on either side.
+import { afterEach, describe, expect, it } from 'vitest';
+import { logicalReplica } from '../../src/steps/logical-replica/index.js';
+import { dropReplication } from '../../src/steps/drop-replication/index.js';
+import { memoryCheckpoint } from '../../src/engine/step-context.js';
+import { runLocal } from './support/run-logical.js';
+import { asRole, countOn, replicationObjects, startLogicalWorld, type LogicalWorld } from './support/world.js';
+import { conn, stepSpec } from './support/spec.js';
+
+let w: LogicalWorld | undefined;
+afterEach(async () => {
+  await w?.stop();
+  w = undefined;
+});
+
+const until = async (what: string, ok: () => Promise<boolean> | boolean, ms = 20_000) => {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) if (await ok()) return;
+  throw new Error(`timed out waiting for ${what}`);
+};
+
+describe('logical-replica refusals and guards (14 → 18)', () => {
+  it('refuses a table without a replica identity before creating anything; UPDATE on it keeps working on the source', async () => {
+    w = await startLogicalWorld({ rows: 100 });
+    const r = await runLocal(logicalReplica, stepSpec(w, { replicaIdentityFull: undefined }));
+    expect(r.error?.message).toMatch(/public\.audit_log has no primary key and no replica identity: once in a publication, every UPDATE and DELETE on it would FAIL ON PRODUCTION\. Nothing was created\..*replicaIdentityFull: \[public\.audit_log\]/);
+    expect(r.events.filter((e) => e.type === 'step-event' && e.name === 'sql')).toEqual([]);
+    expect(r.commands).toEqual([]);
+    expect(await replicationObjects(w)).toEqual({ slots: [], publications: [], subscriptions: [] });
+    expect((await w.target.query(`SELECT 1 FROM pg_database WHERE datname = 'orders'`)).length).toBe(0);
+    await asRole(w.app, async (c) => expect((await c.query(`UPDATE audit_log SET what = what || '!'`)).rowCount).toBe(20));
+  }, 60_000);
+
+  it('the DDL guard: the application\'s CREATE TEMP TABLE works and is not counted; an ALTER TABLE during the copy stops the step naming it', async () => {
+    w = await startLogicalWorld({ rows: 500 });
+    const ctl = new AbortController();
+    let subscribed = false;
+    const running = runLocal(logicalReplica, stepSpec(w, { stableFor: '1h' }), { signal: ctl.signal, onEvent: (e) => e.type === 'step-event' && e.name === 'subscription-created' && (subscribed = true) });
+    await until('the copy to start', () => subscribed);
+    await asRole(w.app, async (c) => {
+      await c.query('CREATE TEMP TABLE scratch (id int PRIMARY KEY)');
+      await c.query('CREATE INDEX ON scratch (id)');
+      await c.query('DROP TABLE scratch');
+    });
+    await new Promise((r) => setTimeout(r, 600)); // a few polls: no trip for temporary objects
+    await asRole(w.app, (c) => c.query('ALTER TABLE orders ADD COLUMN note text'));
+    const r = await Promise.race([running, new Promise<never>((_, rej) => setTimeout(() => rej(new Error('the step did not stop')), 20_000))]);
+    expect(r.error?.message).toMatch(/DDL ran on the source during the replication: ALTER TABLE public\.orders \(by app at [^)]+\)\. DDL is not replicated/);
+    expect(r.error?.message).not.toMatch(/scratch/);
+    expect(r.error?.message).toMatch(/Subscription aurora_migrate_orders_replicate and slot aurora_migrate_orders_replicate were kept/);
+  }, 60_000);
+
+  it('a maxSlotLag trip drops the subscription and its slot (no WAL kept for it); the next run copies again and never makes a second', async () => {
+    w = await startLogicalWorld({ rows: 3000 });
+    const checkpoint = memoryCheckpoint();
+    // Keep WAL growing so the slot has something to hold.
+    const load = setInterval(() => void w?.source.query(`INSERT INTO orders (customer_id, amount) SELECT 1, 1 FROM generate_series(1, 200)`, [], 'orders').catch(() => undefined), 20);
+    try {
+      const tripped = await runLocal(logicalReplica, stepSpec(w, { maxSlotLag: '1KiB', stableFor: '1h' }), { checkpoint });
+      expect(tripped.error?.message).toMatch(/guard tripped: replication slot aurora_migrate_orders_replicate keeps .* of WAL on the source, over maxSlotLag 1KiB\. onGuardTrip: drop-slot dropped subscription aurora_migrate_orders_replicate and its slot/);
+      expect(await replicationObjects(w)).toMatchObject({ slots: [], subscriptions: [] });
+      const [{ n }] = await w.source.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_replication_slots`);
+      expect(n).toBe(0);
+    } finally {
+      clearInterval(load);
+    }
+    const again = await runLocal(logicalReplica, stepSpec(w), { checkpoint, attempt: 2 });
+    expect(again.error?.message).toBeUndefined();
+    expect(again.named('sql').some((e) => /^TRUNCATE /.test(String(e.sql)))).toBe(true);
+    expect(await countOn(w.target, 'orders')).toBe(await countOn(w.source, 'orders'));
+    expect(await replicationObjects(w)).toMatchObject({ slots: ['aurora_migrate_orders_replicate'], subscriptions: ['aurora_migrate_orders_replicate'] });
+
+    // drop-replication: the subscription on the target (and with it the slot), then the publication and the guard on the source.
+    const onTarget = await runLocal(dropReplication, { id: 'cleanup-target', type: 'drop-replication', connection: conn(w.targetMaster), subscriptions: ['aurora_migrate_orders_replicate'] });
+    expect(onTarget.outputs).toEqual({ dropped: ['subscription aurora_migrate_orders_replicate'] });
+    const onSource = await runLocal(dropReplication, { id: 'cleanup-source', type: 'drop-replication', connection: conn(w.sourceAdmin), publications: ['aurora_migrate_orders_replicate'], slots: ['aurora_migrate_orders_replicate'], ddlGuard: true });
+    expect(onSource.error?.message).toBeUndefined();
+    expect(onSource.outputs).toEqual({ dropped: ['publication aurora_migrate_orders_replicate', 'DDL guard'] });
+    expect(await replicationObjects(w)).toEqual({ slots: [], publications: [], subscriptions: [] });
+    expect(await w.source.query(`SELECT evtname FROM pg_event_trigger`, [], 'orders')).toEqual([]);
+    // Running it again finds nothing to drop and succeeds.
+    const twice = await runLocal(dropReplication, { id: 'cleanup-source', type: 'drop-replication', connection: conn(w.sourceAdmin), publications: ['aurora_migrate_orders_replicate'], slots: ['aurora_migrate_orders_replicate'], ddlGuard: true });
+    expect(twice.outputs).toEqual({ dropped: [] });
+  }, 90_000);
+
+  it('drop-replication refuses an active slot, naming who reads it', async () => {
+    w = await startLogicalWorld({ rows: 100 });
+    const r = await runLocal(logicalReplica, stepSpec(w));
+    expect(r.error?.message).toBeUndefined();
+    await until('the walsender to be active', async () => (await w!.source.query(`SELECT 1 FROM pg_replication_slots WHERE active`)).length > 0);
+    const refused = await runLocal(dropReplication, { id: 'cleanup', type: 'drop-replication', connection: conn(w.sourceMaster), publications: ['aurora_migrate_orders_replicate'], slots: ['aurora_migrate_orders_replicate'] });
+    expect(refused.error?.message).toMatch(/replication slot aurora_migrate_orders_replicate is in use by pid \d+ \(user master, application_name "aurora-migrate-subscription", client 127\.0\.0\.\d+\); nothing was dropped/);
+    expect((await replicationObjects(w)).publications).toEqual(['aurora_migrate_orders_replicate']);
+  }, 60_000);
+});
