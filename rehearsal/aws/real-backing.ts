@@ -125,6 +125,16 @@ export class RealBacking implements WorldBacking, RealMetricSource {
     return server;
   }
 
+  /**
+   * The settings of a source's DB parameter group, for a server made from its data (a standby, a
+   * restore): recovery refuses to start with fewer WAL senders or worker processes than the source.
+   */
+  private sourceSettings(instanceId: string): Record<string, string> {
+    const inst = this.world.instances.get(instanceId);
+    const group = inst && this.world.parameterGroup(inst.parameterGroup, false);
+    return group ? serverSettings(group) : {};
+  }
+
   /** The server behind a real instance (a source, or a member of a real cluster) or a real cluster. */
   server(id: string): PgServer | undefined {
     const key = id.toLowerCase();
@@ -190,7 +200,8 @@ export class RealBacking implements WorldBacking, RealMetricSource {
     await createPhysicalSlot(source, slot);
     const work: ClusterWork = { state: 'starting', sourceId: sourceInstance.id, slot };
     this.clusters.set(c.id, work);
-    this.start(c, work, () => startStandby(source, { slot, applicationName: c.id, settings: this.options.settings }), 'the replica standby');
+    const settings = { ...this.sourceSettings(sourceInstance.id), ...this.options.settings };
+    this.start(c, work, () => startStandby(source, { slot, applicationName: c.id, settings }), 'the replica standby');
   }
 
   instanceRebooted(i: Instance, settings: Record<string, string>): void {
@@ -261,7 +272,8 @@ export class RealBacking implements WorldBacking, RealMetricSource {
     if (!backup) return;
     const work: ClusterWork = { state: 'starting' };
     this.clusters.set(c.id, work);
-    this.start(c, work, () => startFromSnapshot(backup, { settings: this.options.settings }), `the server restored from snapshot ${snap.id}`);
+    const settings = { ...this.sourceSettings(snap.instanceId), ...this.options.settings };
+    this.start(c, work, () => startFromSnapshot(backup, { settings }), `the server restored from snapshot ${snap.id}`);
   }
 
   // ---- metrics --------------------------------------------------------------------------------
