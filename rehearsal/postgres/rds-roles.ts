@@ -101,3 +101,48 @@ export async function handOverToApp(server: AdminServer, options: { database: st
   await q(`ALTER DEFAULT PRIVILEGES FOR ROLE ${app} IN SCHEMA ${schema} GRANT SELECT ON SEQUENCES TO ${reader}`);
   for (const t of options.writable ?? []) await q(`GRANT INSERT, UPDATE, DELETE ON ${t} TO ${reader}`);
 }
+
+/** The roles and the application database of an RDS source, as the rehearsal tests want them. */
+export interface RdsDatabase {
+  /** The tool's user: the master user, with its password, on `database`. */
+  master: ResolvedConnection;
+  /** The application's role, with its password, on `database`. */
+  app: ResolvedConnection;
+}
+
+/**
+ * Master user + application role + `database` owned by the master user, where the application may
+ * create its tables and the master user may read them (handOverToApp). Idempotent for the roles.
+ */
+export async function prepareRdsDatabase(server: AdminServer, database: string, names: { master?: string; app?: string } = {}): Promise<RdsDatabase> {
+  const master = await createRdsMasterUser(server, { user: names.master ?? 'master', password: newPassword() });
+  const app = await createAppRole(server, { user: names.app ?? 'app', password: newPassword() });
+  await createDatabaseAs(server, database, master.user);
+  await handOverToApp(server, { database, appRole: app.user, reader: master.user });
+  return { master: { ...master, database }, app: { ...app, database } };
+}
+
+/**
+ * Lifts a fence a forward cutover left on the source (the record in aurora_migrate.fence of
+ * database `recordDatabase`), as a superuser — what a DBA does before reusing the source in a test.
+ */
+export async function liftFenceAsAdmin(server: AdminServer, databases: readonly string[], recordDatabase = 'postgres'): Promise<string[]> {
+  const { connectorForRehearsal } = await import('./rehearsal-connector.js');
+  const { liftFence } = await import('../../src/steps/freeze-writes/fence.js');
+  const session = await connectorForRehearsal.connect({ ...server.admin, database: recordDatabase });
+  try {
+    await session.query('SET default_transaction_read_only = off');
+    return await liftFence(async (sql, params) => (await session.query(sql, params)).rows as never, databases);
+  } finally {
+    await session.close();
+  }
+}
+
+/** Whether PUBLIC holds CONNECT on `database` (false while a connections fence is up). */
+export async function publicCanConnect(server: AdminServer, database: string): Promise<boolean> {
+  const [row] = await server.query<{ ok: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_database d, aclexplode(COALESCE(d.datacl, acldefault('d', d.datdba))) a WHERE d.datname = $1 AND a.grantee = 0 AND a.privilege_type = 'CONNECT') AS ok`,
+    [database],
+  );
+  return row.ok;
+}

@@ -1,4 +1,4 @@
-// The cutover window (DESIGN.md "Cutover"). A freeze-writes step opens it before its first change
+// The cutover window (docs/design.md "Cutover"). A freeze-writes step opens it before its first change
 // to the source; it closes at the point of no return (a step calls crossPointOfNoReturn right before
 // the irreversible request: the promotion, or on the snapshot route the DNS change) or at a rollback.
 //

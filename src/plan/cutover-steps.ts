@@ -1,4 +1,4 @@
-// Which steps of a plan form its cutover window (DESIGN.md "Cutover"): from the freeze-writes step to
+// Which steps of a plan form its cutover window (docs/cutover.md): from the freeze-writes step to
 // the first step whose irreversible request is the point of no return — promote (the promotion), or
 // on the snapshot route switch-endpoint (the DNS change). Used by the engine (rules) and the dry-run.
 import type { StepSpec } from './types.js';

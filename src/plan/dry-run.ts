@@ -39,7 +39,7 @@ export interface UnresolvedValue {
   steps: string[];
 }
 
-/** The cutover window as one block for reviewers (DESIGN.md "Cutover"). */
+/** The cutover window as one block for reviewers (docs/cutover.md). */
 export interface CutoverReview {
   freezeStep: string;
   /** The window as written in the plan (default 5m) and the drain inside it. */

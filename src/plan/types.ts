@@ -1,5 +1,6 @@
-// Typed shape of a plan file, version 1 (DESIGN.md "Plan file"). Mirrors schemas/plan.schema.json;
-// test/plan/types-match-schema.test.ts fails when the two drift apart.
+// Typed shape of a plan file, version 1 (docs/design.md "Plan file"; every field:
+// docs/plan-reference.md). Mirrors schemas/plan.schema.json; test/plan/types-match-schema.test.ts
+// fails when the two drift apart.
 // String fields may hold ${vars.X}, ${env.X} and ${steps.ID.outputs.NAME} until resolved.
 
 export interface PlanFile {

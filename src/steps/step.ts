@@ -64,7 +64,7 @@ export interface StepContext<C = Record<string, unknown>> {
   checkpoint: Checkpoint<C>;
   /** The run id (stable across resumes of one run of the plan; new after the plan finished). */
   runId: string;
-  /** The open cutover window, when a freeze-writes step before this one opened one (DESIGN.md "Cutover"). */
+  /** The open cutover window, when a freeze-writes step before this one opened one (docs/design.md "Cutover"). */
   cutover?: CutoverHandle;
   /**
    * For a step that opens a cutover window (freeze-writes): call before the first change to the

@@ -1,5 +1,5 @@
-// The fence of freeze-writes (docs/cutover.md "The fence"; AWS-FACTS "Cutover facts", "A REVOKE that
-// does nothing"). A read-only default alone is no fence: a session that opens its transaction READ
+// The fence of freeze-writes (docs/cutover.md "The fence": what was measured, and why a REVOKE is
+// read back). A read-only default alone is no fence: a session that opens its transaction READ
 // WRITE still writes, and applications reconnect at once. So `fence: connections` takes CONNECT on
 // each frozen database away from every role that does not keep it, and READS BACK
 // has_database_privilege for PUBLIC and every login role, because a REVOKE by a role without the

@@ -1,5 +1,5 @@
 // Step type "freeze-writes": takes the application's writes away from the source databases for the
-// cutover (docs/cutover.md "The fence"; AWS-FACTS "Cutover facts"). By default a fence: CONNECT is
+// cutover (docs/cutover.md "The fence"). By default a fence: CONNECT is
 // taken from every role but the kept ones and read back, the databases' default becomes read-only,
 // the other sessions are terminated, open write transactions drained; the step opens the cutover
 // window. `undo` puts the previous privileges and settings back (the engine calls it on a

@@ -1,6 +1,6 @@
 // Read-only checks for freeze-writes (plan --preflight). Connects with the step's own connection,
-// inside a READ ONLY transaction, and asks PostgreSQL what the freeze will need (AWS-FACTS "Cutover
-// facts"): ALTER DATABASE … SET needs a superuser, rds_superuser (on RDS) or the database's owner;
+// inside a READ ONLY transaction, and asks PostgreSQL what the freeze will need (docs/aws-setup.md
+// "Database grants"): ALTER DATABASE … SET needs a superuser, rds_superuser (on RDS) or the database's owner;
 // terminating other roles' sessions needs pg_signal_backend (and never works on a superuser's
 // session for a non-superuser); picking them out needs pg_read_all_stats (without it
 // pg_stat_activity shows other roles' sessions with backend_type and xact_start NULL, so the freeze's
@@ -241,7 +241,7 @@ const RECORD_PRIVILEGE_SQL =
 const KEPT_SESSIONS_SQL =
   'SELECT usename, application_name, host(client_addr) AS client_addr, count(*)::int AS n FROM pg_stat_activity ' +
   'WHERE datname = ANY($1::text[]) AND pid <> pg_backend_pid() AND usename = ANY($2::text[]) ' +
-  "AND COALESCE(backend_type, 'client backend') = 'client backend' AND application_name NOT LIKE $3 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3";
+  "AND COALESCE(backend_type, 'client backend') = 'client backend' AND application_name <> ALL($3::text[]) GROUP BY 1, 2, 3 ORDER BY 1, 2, 3";
 
 /** What `fence: connections` needs and what it will do (docs/cutover.md "The fence"). */
 async function fenceResults(
@@ -306,7 +306,7 @@ async function fenceResults(
   const supers = (await query<{ rolname: string }>(LOGIN_SUPERUSERS_SQL, [kept])).map((r) => r.rolname);
   if (supers.length) results.push({ status: 'warn', check: 'superusers', detail: `${supers.join(', ')} ${supers.length > 1 ? 'are superusers' : 'is a superuser'}: no fence stops a superuser; make sure no application connects as one` });
 
-  const keptApps = await query<{ usename: string; application_name: string | null; client_addr: string | null; n: number }>(KEPT_SESSIONS_SQL, [dbs, kept, `${TOOL_APPLICATION_NAME}%`]);
+  const keptApps = await query<{ usename: string; application_name: string | null; client_addr: string | null; n: number }>(KEPT_SESSIONS_SQL, [dbs, kept, [TOOL_APPLICATION_NAME, `${TOOL_APPLICATION_NAME} (cancel)`]]);
   if (keptApps.length) {
     results.push({
       status: 'warn',

@@ -20,8 +20,9 @@ export const DEFAULT_DRAIN_MS = 30_000;
 export const DEFAULT_WINDOW_MS = 5 * 60_000;
 /** Drain polling during the window: fast, the application is waiting. */
 export const DRAIN_POLL_MS = 250;
-/** application_name of the tool's own sessions (src/db/pg-connector.ts). */
+/** application_name of the tool's own sessions (src/db/pg-connector.ts; its cancel sessions add " (cancel)"). */
 export const TOOL_APPLICATION_NAME = 'aurora-migrate';
+export const isToolSession = (applicationName: string | null) => applicationName === TOOL_APPLICATION_NAME || applicationName === `${TOOL_APPLICATION_NAME} (cancel)`;
 
 export type FenceMode = 'connections' | 'read-only';
 
@@ -279,7 +280,7 @@ export function lastCheckProblems(sessions: readonly SessionOnFrozen[], mode: Fe
   const bad = sessions.filter((s) => {
     if (s.writing) return true;
     if (mode === 'read-only') return false;
-    const tool = s.usename !== null && keptSet.has(s.usename) && (s.application_name ?? '').startsWith(TOOL_APPLICATION_NAME);
+    const tool = s.usename !== null && keptSet.has(s.usename) && isToolSession(s.application_name);
     return !tool;
   });
   return bad.map((s) => `${who(s)} is connected to a frozen database`);

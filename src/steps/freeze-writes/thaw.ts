@@ -15,6 +15,9 @@ import { deleteFenceRecord, restoreConnect, type Sql } from './fence.js';
 
 type Ctx = Pick<StepContext, 'stepId' | 'db' | 'signal' | 'event' | 'progress' | 'warn'>;
 
+/** The progress line that starts the thaw (bench:cutover times the thaw from it). */
+export const THAW_PROGRESS = "target: making it usable — the source's read-only setting and CONNECT privileges back there";
+
 async function open(ctx: Ctx, connection: ConnectionSpec): Promise<{ session: DbSession; sql: Sql }> {
   let session: DbSession;
   try {
@@ -37,6 +40,7 @@ export async function thawTarget(ctx: Ctx, connection: ConnectionSpec, before: F
   const previous = before.settings;
   const databases = Object.keys(previous);
   if (databases.length === 0) return [];
+  ctx.progress(`${THAW_PROGRESS} (${databases.join(', ')})`);
   const { session, sql } = await open(ctx, connection);
   const changed = new Set<string>();
   try {
