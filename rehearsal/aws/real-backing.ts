@@ -28,7 +28,7 @@
 //   with the group's settings now; the instance shows "rebooting" until the server is back.
 // - CreateDBCluster without a replication source: an empty PostgreSQL 18 server with the cluster
 //   parameter group's settings and an RDS-like master user (rds-roles.ts) that logs in with
-//   MasterUserPassword (the harness keeps `postgres` as its own superuser: that name is refused). A source can be PostgreSQL 14 (seed `major: 14`) for the logical route.
+//   MasterUserPassword; the server's own superuser is `rdsadmin`, as on RDS. A source can be PostgreSQL 14 (seed `major: 14`) for the logical route.
 import type { DbSession } from '../../src/db/api.js';
 import {
   createPhysicalSlot, dropSlot, openSession, promote, replicaLag, slotLagBytes, startFromSnapshot, startSourceServer, startStandby,
@@ -225,12 +225,6 @@ export class RealBacking implements WorldBacking, RealMetricSource {
         `The rehearsal's real backing runs new Aurora clusters on PostgreSQL 18 only; EngineVersion ${c.engineVersion} would not match the server (use an 18.x version).`,
       );
     }
-    if (master.username === 'postgres') {
-      throw new RdsFault(
-        'InvalidParameterValue',
-        `The rehearsal's real backing keeps "postgres" as the harness's own superuser; choose another MasterUsername (e.g. migrator) for a real-backed cluster.`,
-      );
-    }
     const work: ClusterWork = { state: 'starting' };
     this.clusters.set(c.id, work);
     const { username, password } = master;
@@ -238,7 +232,8 @@ export class RealBacking implements WorldBacking, RealMetricSource {
       c,
       work,
       async () => {
-        const server = await startSourceServer({ major: 18, settings: { ...settings, ...this.options.settings } });
+        // The bootstrap superuser is rdsadmin, as on RDS, so the master user may be called postgres.
+        const server = await startSourceServer({ major: 18, superuser: 'rdsadmin', settings: { ...settings, ...this.options.settings } });
         try {
           await createRdsMasterUser(server, { user: username, password });
         } catch (err) {
