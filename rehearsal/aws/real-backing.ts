@@ -28,7 +28,7 @@
 //   with the group's settings now; the instance shows "rebooting" until the server is back.
 // - CreateDBCluster without a replication source: an empty PostgreSQL 18 server with the cluster
 //   parameter group's settings and an RDS-like master user (rds-roles.ts) that logs in with
-//   MasterUserPassword (the harness keeps `postgres` as its own superuser: that name is refused). A source can be PostgreSQL 14 (seed `major: 14`) for the logical route.
+//   MasterUserPassword; the server's own superuser is `rdsadmin`, as on RDS. A source can be PostgreSQL 14 (seed `major: 14`) for the logical route.
 import type { DbSession } from '../../src/db/api.js';
 import {
   createPhysicalSlot, dropSlot, openSession, promote, replicaLag, slotLagBytes, startFromSnapshot, startSourceServer, startStandby,
@@ -125,6 +125,16 @@ export class RealBacking implements WorldBacking, RealMetricSource {
     return server;
   }
 
+  /**
+   * The settings of a source's DB parameter group, for a server made from its data (a standby, a
+   * restore): recovery refuses to start with fewer WAL senders or worker processes than the source.
+   */
+  private sourceSettings(instanceId: string): Record<string, string> {
+    const inst = this.world.instances.get(instanceId);
+    const group = inst && this.world.parameterGroup(inst.parameterGroup, false);
+    return group ? serverSettings(group) : {};
+  }
+
   /** The server behind a real instance (a source, or a member of a real cluster) or a real cluster. */
   server(id: string): PgServer | undefined {
     const key = id.toLowerCase();
@@ -190,7 +200,8 @@ export class RealBacking implements WorldBacking, RealMetricSource {
     await createPhysicalSlot(source, slot);
     const work: ClusterWork = { state: 'starting', sourceId: sourceInstance.id, slot };
     this.clusters.set(c.id, work);
-    this.start(c, work, () => startStandby(source, { slot, applicationName: c.id, settings: this.options.settings }), 'the replica standby');
+    const settings = { ...this.sourceSettings(sourceInstance.id), ...this.options.settings };
+    this.start(c, work, () => startStandby(source, { slot, applicationName: c.id, settings }), 'the replica standby');
   }
 
   instanceRebooted(i: Instance, settings: Record<string, string>): void {
@@ -214,12 +225,6 @@ export class RealBacking implements WorldBacking, RealMetricSource {
         `The rehearsal's real backing runs new Aurora clusters on PostgreSQL 18 only; EngineVersion ${c.engineVersion} would not match the server (use an 18.x version).`,
       );
     }
-    if (master.username === 'postgres') {
-      throw new RdsFault(
-        'InvalidParameterValue',
-        `The rehearsal's real backing keeps "postgres" as the harness's own superuser; choose another MasterUsername (e.g. migrator) for a real-backed cluster.`,
-      );
-    }
     const work: ClusterWork = { state: 'starting' };
     this.clusters.set(c.id, work);
     const { username, password } = master;
@@ -227,7 +232,8 @@ export class RealBacking implements WorldBacking, RealMetricSource {
       c,
       work,
       async () => {
-        const server = await startSourceServer({ major: 18, settings: { ...settings, ...this.options.settings } });
+        // The bootstrap superuser is rdsadmin, as on RDS, so the master user may be called postgres.
+        const server = await startSourceServer({ major: 18, superuser: 'rdsadmin', settings: { ...settings, ...this.options.settings } });
         try {
           await createRdsMasterUser(server, { user: username, password });
         } catch (err) {
@@ -261,7 +267,8 @@ export class RealBacking implements WorldBacking, RealMetricSource {
     if (!backup) return;
     const work: ClusterWork = { state: 'starting' };
     this.clusters.set(c.id, work);
-    this.start(c, work, () => startFromSnapshot(backup, { settings: this.options.settings }), `the server restored from snapshot ${snap.id}`);
+    const settings = { ...this.sourceSettings(snap.instanceId), ...this.options.settings };
+    this.start(c, work, () => startFromSnapshot(backup, { settings }), `the server restored from snapshot ${snap.id}`);
   }
 
   // ---- metrics --------------------------------------------------------------------------------

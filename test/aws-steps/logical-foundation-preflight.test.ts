@@ -49,7 +49,7 @@ describe('preflight of the logical route foundation', () => {
     expect(lines(withReboot, 'logical-source')).toEqual([
       'pass: source is an RDS PostgreSQL instance — orders-pg: postgres 16.4, available; parameter group default.postgres16 (in-sync)',
       'pass: parameter group — orders-pg uses default group default.postgres16; orders-pg-logical will be created from its family and associated (applies at the next reboot)',
-      'warn: reboot — the step sets rds.logical_replication = 1 and reboots orders-pg: a short outage of the source (connections are cut)',
+      'warn: reboot — the step switches orders-pg to orders-pg-logical with rds.logical_replication = 1 and reboots orders-pg: a short outage of the source (connections are cut)',
     ]);
     expect(lines(withReboot, 'target')).toEqual([
       'pass: DB cluster parameter group orders-aurora-17-logical — does not exist yet; it will be created (aurora-postgresql17) with rds.logical_replication = 1',

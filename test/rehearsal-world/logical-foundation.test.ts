@@ -36,7 +36,7 @@ const clusterStep = `
     cluster: orders-aurora-18
     engineVersion: "18.4"
     instance: { class: db.r6g.large }
-    masterUsername: migrator
+    masterUsername: postgres
     masterPassword: \${env.TARGET_PASSWORD}
     clusterParameterGroup: orders-aurora-18-logical`;
 
@@ -132,18 +132,18 @@ describe('logical route foundation on real servers (PostgreSQL 14 source, 18 tar
     // The target: a real, empty PostgreSQL 18 server; the master user logs in with its password and is no superuser.
     const target = outputsOf(w.cwd, 'target');
     expect(target).toMatchObject({ clusterId: 'orders-aurora-18', instanceId: 'orders-aurora-18-1', engineVersion: '18.4', port: expect.any(Number) });
-    const client = new pg.Client({ host: target.endpoint, port: target.port, user: 'migrator', password: TARGET_PASSWORD, database: 'postgres' });
+    const client = new pg.Client({ host: target.endpoint, port: target.port, user: 'postgres', password: TARGET_PASSWORD, database: 'postgres' });
     await client.connect();
     try {
       const [me] = (await client.query(`SELECT current_user AS u, rolsuper, rolcreatedb, rolcreaterole, pg_has_role('rds_superuser', 'MEMBER') AS rds,
         current_setting('server_version_num')::int / 10000 AS major, current_setting('wal_level') AS wal FROM pg_roles WHERE rolname = current_user`)).rows;
-      expect(me).toEqual({ u: 'migrator', rolsuper: false, rolcreatedb: true, rolcreaterole: true, rds: true, major: 18, wal: 'logical' });
+      expect(me).toEqual({ u: 'postgres', rolsuper: false, rolcreatedb: true, rolcreaterole: true, rds: true, major: 18, wal: 'logical' });
       const tables = (await client.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')`)).rows[0].n;
       expect(tables).toBe(0);
     } finally {
       await client.end();
     }
-    const wrong = new pg.Client({ host: target.endpoint, port: target.port, user: 'migrator', password: 'not-the-password', database: 'postgres' });
+    const wrong = new pg.Client({ host: target.endpoint, port: target.port, user: 'postgres', password: 'not-the-password', database: 'postgres' });
     await expect(wrong.connect()).rejects.toThrow(/password authentication failed/);
 
     // The event log records CreateDBCluster with the password masked.

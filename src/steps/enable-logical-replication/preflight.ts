@@ -62,7 +62,12 @@ export async function enableLogicalPreflight(spec: EnableLogicalReplicationSpec,
     if (!needsReboot && o.applyStatus === 'in-sync') {
       results.push({ status: 'pass', check: 'logical replication', detail: `${LOGICAL_REPLICATION} = 1 is applied on ${id}: nothing to do` });
     } else {
-      const what = changes.length > 0 ? `changes ${describeChanges(changes)}` : groupToChange ? 'has its values set' : `sets ${LOGICAL_REPLICATION} = 1`;
+      const switching = !sameName(o.currentGroup, group);
+      const what =
+        (switching ? `switches ${id} to ${group}` : '') +
+        (switching && !groupToChange ? ` with ${LOGICAL_REPLICATION} = 1` : '') +
+        (changes.length > 0 ? `${switching ? ', ' : ''}changes ${describeChanges(changes)}` : '') +
+        (!switching && changes.length === 0 ? 'finds the change made, waiting for a reboot' : '');
       results.push(
         spec.reboot
           ? { status: 'warn', check: 'reboot', detail: `the step ${what} and reboots ${id}: a short outage of the source (connections are cut)` }

@@ -9,7 +9,7 @@ import { StepFailed } from '../../errors.js';
 import type { EnableLogicalReplicationSpec } from '../../plan/types.js';
 import { durationMs } from '../../plan/units.js';
 import type { DescribeEnv, PlannedAction, StepContext, StepModule } from '../step.js';
-import { RESOURCE_POLL_MS, rdsFailure } from '../../rds/aurora-target.js';
+import { INSTANCE_FAILED, RESOURCE_POLL_MS, rdsFailure } from '../../rds/aurora-target.js';
 import { idOf } from '../../rds/identifiers.js';
 import { isAwsError, withOwnershipTags } from '../../rds/resources.js';
 import { findParameterGroup, LOGICAL_REPLICATION } from '../../rds/parameter-groups.js';
@@ -183,6 +183,13 @@ export const enableLogicalReplication: StepModule<EnableLogicalReplicationSpec> 
 
 async function observe(spec: EnableLogicalReplicationSpec, ctx: StepContext): Promise<SourceView> {
   const o = await observeSource(ctx.aws, spec.instance, ctx.signal);
+  if (o.found && INSTANCE_FAILED.has(o.status)) {
+    const hint = o.status === 'incompatible-parameters' ? ` (a value in parameter group ${o.currentGroup} keeps it from starting: fix or reset it, reboot)` : '';
+    throw new StepFailed(
+      ctx.stepId,
+      `step "${ctx.stepId}" failed: DB instance ${spec.instance} is in state "${o.status}"${hint}; waiting will not change that. Bring it back to "available", then run aurora-migrate apply again.`,
+    );
+  }
   if (!o.found) {
     throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: DB instance ${spec.instance} was not found in this account and region. Check "instance" and "region" in the plan, then run aurora-migrate apply again.`);
   }
