@@ -109,7 +109,7 @@ export const dumpArgs = (source: Pick<ResolvedConnection, 'database'>, section: 
 ];
 
 /** Errors psql reported that mean "already there" (a replay after a crash): skipped. */
-const ALREADY = /already exists|multiple primary keys for table .* are not allowed|is already attached|already a member of role/;
+const ALREADY = /already exists|multiple primary keys for table .* are not allowed|is already attached|is already a partition|is already an identity column|already a member of role/;
 
 /**
  * Runs the script on the target with psql (ON_ERROR_STOP off, so one statement's "already exists"

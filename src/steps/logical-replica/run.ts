@@ -222,11 +222,26 @@ async function ensureSubscription(spec: LogicalReplicaSpec, ctx: Ctx, conns: Ret
       ctx.event('subscription-adopted', { subscription: names.subscription });
       return found.oid;
     }
-    await withSql(ctx, conns.source, 'source', async (src) => {
-      const slot = (await slotsOf(src, names.slot)).find((x) => x.slot === names.slot);
-      if (slot?.active) throw fail(ctx, `replication slot ${names.slot} on the source is in use by ${await slotReader(src, slot.pid)}, but the target has no subscription ${names.subscription}: another copy of this plan may be running elsewhere. Stop it, then run apply again.`);
-      if (slot) await src.exec(dropSlotSql, [names.slot]);
+    // A slot of this name without the subscription: a crash during CREATE SUBSCRIPTION (whose
+    // backend may still be finishing it: wait a little for it to commit or end), else a leftover.
+    const adopted = await withSql(ctx, conns.source, 'source', async (src) => {
+      for (let waited = 0; ; waited++) {
+        const slot = (await slotsOf(src, names.slot)).find((x) => x.slot === names.slot);
+        if (!slot) return undefined;
+        const sub = await findSubscription(tgt, names.subscription);
+        if (sub) return sub;
+        if (!slot.active) {
+          await src.exec(dropSlotSql, [names.slot]);
+          return undefined;
+        }
+        if (waited >= 40) throw fail(ctx, `replication slot ${names.slot} on the source is in use by ${await slotReader(src, slot.pid)}, but the target has no subscription ${names.subscription}: another copy of this plan may be running elsewhere. Stop it, then run apply again.`);
+        await ctx.sleep(250 * ctx.timeScale);
+      }
     });
+    if (adopted) {
+      ctx.event('subscription-adopted', { subscription: names.subscription });
+      return adopted.oid;
+    }
     const nonEmpty: SourceTable[] = [];
     for (const t of published) {
       const [r] = await tgt.read<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${t.sql}) AS any`).catch(() => [{ any: false }]);
