@@ -99,7 +99,7 @@ async function walBudget(read: Read, spec: LogicalReplicaSpec, ctx: PreflightCon
   const lsn = async () => (await read<{ l: string }>('SELECT pg_current_wal_lsn()::text AS l'))[0]!.l;
   const t0 = Date.now();
   const a = await lsn();
-  await new Promise((r) => setTimeout(r, 1000));
+  await new Promise((r) => setTimeout(r, 500));
   const b = await lsn();
   const [d] = await read<{ d: number }>('SELECT pg_wal_lsn_diff($1, $2)::float8 AS d', [b, a]);
   const rate = Math.max(0, Number(d?.d ?? 0)) / ((Date.now() - t0) / 1000);

@@ -59,16 +59,16 @@ export async function asRole<T>(conn: ResolvedConnection, fn: (c: pg.Client) => 
   }
 }
 
-export async function startLogicalWorld(options: { rows?: number; grantOwner?: boolean } = {}): Promise<LogicalWorld> {
+export async function startLogicalWorld(options: { rows?: number; grantOwner?: boolean; replication?: boolean; walLevel?: 'logical' | 'replica' } = {}): Promise<LogicalWorld> {
   const [source, target] = await Promise.all([
-    startSourceServer({ major: 14, settings: { wal_level: 'logical', max_replication_slots: 10, max_wal_senders: 10 } }),
+    startSourceServer({ major: 14, settings: { wal_level: options.walLevel ?? 'logical', max_replication_slots: 10, max_wal_senders: 10 } }),
     startSourceServer({ major: 18 }),
   ]);
   try {
     const { master, app } = await prepareRdsDatabase(source, 'orders');
     // What a DBA runs on RDS before the copy (preflight prints both): the stand-in of rds_replication
     // (stock PostgreSQL has no such role: REPLICATION is an attribute) and membership in the owner.
-    await source.query(`ALTER ROLE ${master.user} REPLICATION`);
+    if (options.replication !== false) await source.query(`ALTER ROLE ${master.user} REPLICATION`);
     if (options.grantOwner !== false) await source.query(`GRANT ${app.user} TO ${master.user}`);
     await asRole(app, async (c) => {
       await c.query(SCHEMA_SQL);

@@ -1,0 +1,105 @@
+// What a reviewer sees of logical-replica before anything runs: the dry-run (every SQL statement and
+// external command with its arguments, the subscription's password and role passwords as ***), and
+// the read-only preflight on real servers, which names each gap with the GRANT that fixes it.
+import { afterEach, describe, expect, it } from 'vitest';
+import { checkPlanText } from '../../src/plan/load.js';
+import { dryRun } from '../../src/plan/dry-run.js';
+import { steps } from '../../src/steps/index.js';
+import { logicalReplicaPreflight } from '../../src/steps/logical-replica/preflight.js';
+import { createPgConnector } from '../../src/db/pg-connector.js';
+import type { CheckResult, PreflightContext } from '../../src/steps/step.js';
+import type { LogicalReplicaSpec } from '../../src/plan/types.js';
+import { stepSpec } from './support/spec.js';
+import { startLogicalWorld, type LogicalWorld } from './support/world.js';
+
+let w: LogicalWorld | undefined;
+afterEach(async () => {
+  await w?.stop();
+  w = undefined;
+});
+
+const PLAN = `version: 1
+name: orders
+steps:
+  - id: replicate
+    type: logical-replica
+    source: { host: orders-pg.example.internal, database: orders, user: master, password: "\${env.PGPASSWORD}" }
+    target: { host: orders-aurora.cluster-abc.example.internal, port: 5432, database: orders, user: postgres, password: "\${env.TARGET_PASSWORD}" }
+    publisherEndpoint: { host: 10.0.3.17, port: 5432 }
+    schemas: [public]
+    rolePasswords: { app: "\${env.APP_PASSWORD}" }
+    replicaIdentityFull: [public.audit_log]
+    instance: orders-pg
+    guards: [{ metric: FreeStorageSpace, on: source, below: 20GiB }]
+    maxSlotLag: 50GiB
+`;
+
+const check = (results: CheckResult[], name: string) => results.find((r) => r.check === name);
+
+function preflightCtx(extra: Partial<PreflightContext> = {}): PreflightContext {
+  return { planName: 'orders', stepId: 'replicate', aws: { send: () => Promise.reject(new Error('no AWS here')) }, db: createPgConnector(), signal: new AbortController().signal, ...extra };
+}
+
+describe('logical-replica in review', () => {
+  it('the dry-run shows every statement and command, with the passwords masked', () => {
+    const loaded = checkPlanText('plan.yaml', PLAN);
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.diagnostics));
+    const env = { PGPASSWORD: 'src-Secret-1', TARGET_PASSWORD: 'tgt-Secret-2', APP_PASSWORD: 'app-Secret-3' };
+    const review = dryRun({ plan: loaded.plan, env, registry: steps });
+    const text = JSON.stringify(review);
+    for (const secret of Object.values(env)) expect(text).not.toContain(secret);
+    const actions = review.steps[0]!.actions;
+    const lines = actions.map((a) => (a.kind === 'sql' ? a.sql : a.kind === 'check' ? a.description : a.kind === 'wait' ? a.for : a.kind === 'aws' ? a.operation : a.message));
+    expect(lines).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^command: pg_dumpall -h orders-pg\.example\.internal -p 5432 -U master --roles-only --no-role-passwords -l orders$/),
+      expect.stringMatching(/^command: pg_dump -h orders-pg\.example\.internal -p 5432 -U master --schema-only --section=pre-data --no-publications --no-subscriptions --no-blobs --no-tablespaces '--schema="public"' -d orders \| psql -h orders-aurora/),
+      'ALTER ROLE "app" PASSWORD ***',
+      'ALTER TABLE "public"."audit_log" REPLICA IDENTITY FULL',
+      `CREATE SUBSCRIPTION "aurora_migrate_orders_replicate" CONNECTION 'host=''10.0.3.17'' port=5432 dbname=''orders'' user=''master'' password=*** application_name=''aurora-migrate-subscription''' PUBLICATION "aurora_migrate_orders_replicate" WITH (copy_data = true, create_slot = true, slot_name = 'aurora_migrate_orders_replicate')`,
+      'GetMetricData',
+    ]));
+    expect(lines.join('\n')).toMatch(/guards every poll: FreeStorageSpace on source orders-pg below 20GiB; slot aurora_migrate_orders_replicate keeping more than 50GiB of WAL; DDL on the source/);
+  });
+
+  it('preflight on real servers names each gap with the GRANT that fixes it, before anything is created', async () => {
+    w = await startLogicalWorld({ rows: 50, grantOwner: false, replication: false });
+    const spec = stepSpec(w, { replicaIdentityFull: undefined }) as unknown as LogicalReplicaSpec;
+    const results = await logicalReplicaPreflight(spec, preflightCtx());
+    expect(check(results, 'table ownership for the publication')).toMatchObject({ status: 'fail', detail: expect.stringContaining('Run on the source: GRANT app TO master;') });
+    expect(check(results, 'replication privilege on the source')).toMatchObject({ status: 'fail', detail: expect.stringContaining('GRANT rds_replication TO master;') });
+    expect(check(results, 'replica identity')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/public\.audit_log has no primary key and no replica identity.*replicaIdentityFull: \[public\.audit_log\]/) });
+    expect(check(results, 'tables that cannot be published')).toMatchObject({ status: 'warn', detail: expect.stringContaining('public.session_cache (unlogged)') });
+    expect(check(results, 'tables to publish')).toMatchObject({ status: 'pass', detail: expect.stringContaining('public.events (partitioned, through its root)') });
+    expect(check(results, 'materialized views')?.detail).toContain('public.order_totals');
+    expect(check(results, 'wal_level')).toMatchObject({ status: 'pass', detail: 'logical' });
+    expect(check(results, 'replication slots and senders on the source')).toMatchObject({ status: 'pass' });
+    expect(check(results, 'target version')).toMatchObject({ status: 'pass', detail: '18 (source 14)' });
+    expect(check(results, 'target database')).toMatchObject({ status: 'pass', detail: expect.stringContaining('will be created') });
+    expect(check(results, 'subscription privilege on the target')).toMatchObject({ status: 'pass' });
+    expect(check(results, 'pg_dump available')).toMatchObject({ status: 'pass', detail: expect.stringMatching(/pg_dump 1[5-9]\./) });
+    expect(check(results, 'WAL budget during the copy')).toMatchObject({ status: 'pass' });
+    // Read-only: nothing was created on either side.
+    expect(await w.source.query(`SELECT 1 FROM pg_namespace WHERE nspname = 'aurora_migrate'`, [], 'orders')).toEqual([]);
+    expect(await w.target.query(`SELECT 1 FROM pg_database WHERE datname = 'orders'`)).toEqual([]);
+
+    // The same checks pass once a DBA ran the GRANTs and opted in.
+    await w.source.query('GRANT app TO master');
+    await w.source.query('ALTER ROLE master REPLICATION');
+    const fixed = await logicalReplicaPreflight(stepSpec(w) as unknown as LogicalReplicaSpec, preflightCtx());
+    expect(fixed.filter((r) => r.status === 'fail')).toEqual([]);
+    expect(check(fixed, 'replica identity')).toMatchObject({ status: 'warn', detail: expect.stringContaining('REPLICA IDENTITY FULL will run on the source for public.audit_log') });
+
+    // pg_dump older than the source, or missing.
+    const old = await logicalReplicaPreflight(stepSpec(w) as unknown as LogicalReplicaSpec, preflightCtx({ commands: { run: async (p) => ({ code: 0, stdout: `${p} (PostgreSQL) 13.9\n`, stderr: '' }) } }));
+    expect(check(old, 'pg_dump available')).toMatchObject({ status: 'fail', detail: expect.stringContaining('older than the source (14)') });
+    const missing = await logicalReplicaPreflight(stepSpec(w) as unknown as LogicalReplicaSpec, preflightCtx({ env: { PG_BINDIR: '/nonexistent/bin' } }));
+    expect(check(missing, 'psql available')).toMatchObject({ status: 'fail', detail: expect.stringContaining('/nonexistent/bin/psql was not found') });
+  }, 60_000);
+
+  it('preflight: wal_level replica fails, unless an enable-logical-replication step comes earlier', async () => {
+    w = await startLogicalWorld({ rows: 10, walLevel: 'replica' });
+    const spec = stepSpec(w) as unknown as LogicalReplicaSpec;
+    expect(check(await logicalReplicaPreflight(spec, preflightCtx()), 'wal_level')).toMatchObject({ status: 'fail', detail: expect.stringContaining('set rds.logical_replication = 1') });
+    expect(check(await logicalReplicaPreflight(spec, preflightCtx({ earlierSteps: [{ id: 'logical-source', type: 'enable-logical-replication' }] })), 'wal_level')).toMatchObject({ status: 'warn', detail: expect.stringContaining('step "logical-source"') });
+  }, 60_000);
+});
