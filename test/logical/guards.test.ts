@@ -96,3 +96,22 @@ describe('logical-replica refusals and guards (14 → 18)', () => {
     expect((await replicationObjects(w)).publications).toEqual(['aurora_migrate_orders_replicate']);
   }, 60_000);
 });
+
+describe('logical-replica CloudWatch guards through the AWS stand-in', () => {
+  it('FreeStorageSpace below its bound: one GetMetricData per poll, then the subscription and its slot are dropped', async () => {
+    const { startAwsStandin } = await import('../../rehearsal/aws/index.js');
+    const { createAwsApi } = await import('../../src/aws/sdk-api.js');
+    const aws = await startAwsStandin({ seed: { instances: [{ id: 'orders-pg', engineVersion: '14.23', allocatedStorageGiB: 200 }] } });
+    const api = createAwsApi({ env: aws.env, maxAttempts: 3 });
+    try {
+      w = await startLogicalWorld({ rows: 200 });
+      const r = await runLocal(logicalReplica, stepSpec(w, { instance: 'orders-pg', guards: [{ metric: 'FreeStorageSpace', on: 'source', below: '200GiB' }] }), { aws: api });
+      expect(r.error?.message).toMatch(/guard tripped: FreeStorageSpace on source orders-pg is 120(\.0)?GiB \(below the threshold 200GiB\) at .*add storage to the source.*onGuardTrip: drop-slot dropped subscription aurora_migrate_orders_replicate and its slot/);
+      expect(aws.calls.count('GetMetricData')).toBe(1);
+      expect(await replicationObjects(w)).toMatchObject({ slots: [], subscriptions: [] });
+    } finally {
+      api.destroy();
+      await aws.close();
+    }
+  }, 60_000);
+});
