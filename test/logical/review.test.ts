@@ -61,6 +61,19 @@ describe('logical-replica in review', () => {
     expect(lines.join('\n')).toMatch(/guards every poll: FreeStorageSpace on source orders-pg below 20GiB; slot aurora_migrate_orders_replicate keeping more than 50GiB of WAL; DDL on the source/);
   });
 
+  it('a fence later in the plan keeps CONNECT for the user the subscription logs in to the source as', () => {
+    const plan = `${PLAN.replace('user: master, password', 'user: replicator, password')}  - id: freeze
+    type: freeze-writes
+    connection: { host: orders-pg.example.internal, database: postgres, user: master, password: "\${env.PGPASSWORD}" }
+    databases: [orders]
+`;
+    const loaded = checkPlanText('plan.yaml', plan);
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.diagnostics));
+    const freeze = dryRun({ plan: loaded.plan, env: {}, registry: steps }).steps[1]!.actions;
+    const grants = freeze.flatMap((a) => (a.kind === 'sql' && a.sql.startsWith('GRANT CONNECT') ? [a.sql] : [])).join('\n');
+    expect(grants).toMatch(/GRANT CONNECT ON DATABASE "?orders"? TO "?replicator"?/);
+  });
+
   it('preflight on real servers names each gap with the GRANT that fixes it, before anything is created', async () => {
     w = await startLogicalWorld({ rows: 50, grantOwner: false, replication: false });
     const spec = stepSpec(w, { replicaIdentityFull: undefined }) as unknown as LogicalReplicaSpec;
