@@ -72,3 +72,21 @@ describe('logical-replica on real servers (14 → 18)', () => {
     expect(await replicationObjects(w)).toMatchObject({ slots: ['aurora_migrate_orders_replicate'], publications: ['aurora_migrate_orders_replicate'], subscriptions: ['aurora_migrate_orders_replicate'] });
   }, 120_000);
 });
+
+describe('logical-replica over a long wait', () => {
+  it('a lost connection while waiting (a network blip, a failover) is reconnected, not a failure', async () => {
+    w = await startLogicalWorld({ rows: 500 });
+    let terminated = 0;
+    let copied = false;
+    const running = runLocal(logicalReplica, stepSpec(w, { stableFor: '4s' }), { onEvent: (e) => e.type === 'progress' && /polls within/.test(e.detail) && (copied = true) });
+    for (let i = 0; i < 400 && !copied; i++) await new Promise((res) => setTimeout(res, 25));
+    for (const server of [w.source, w.target]) {
+      const rows = await server.query<{ n: number }>(`SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = 'aurora-migrate' AND pid <> pg_backend_pid()`);
+      terminated += rows[0]!.n;
+    }
+    const r = await running;
+    expect(terminated).toBeGreaterThanOrEqual(1);
+    expect(r.error?.message).toBeUndefined();
+    expect(r.events.some((e) => e.type === 'progress' && /cannot be reached: .*; retrying/.test(e.detail))).toBe(true);
+  }, 60_000);
+});

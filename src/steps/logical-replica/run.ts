@@ -18,7 +18,8 @@ import { copyStates, countRows, progressLine } from './progress.js';
 import { ensurePublication, replicaIdentityFullSql } from './publication.js';
 import { copyRoles, joinOwners } from './roles.js';
 import { copyKeys, copyPostData, copyPreData, ensureDatabase, missingOnTarget, ownersOutOfReach, selectionArgs } from './schema-copy.js';
-import { fail, withSql, type Sql } from './session.js';
+import { ConnectionTrouble, fail, lazySql, withSql, type Sql } from './session.js';
+import { Interrupted, StepFailed } from '../../errors.js';
 import { connectionsOf, logicalSettings, namesOf, publisherConnection, q, type LogicalSettings, type ReplicationNames } from './spec.js';
 import { createSubscriptionSql, dropSlotSql, dropSubscriptionSql, findSubscription, slotReader, slotsOf } from './subscription.js';
 import type { ResolvedConnection } from '../../db/api.js';
@@ -117,27 +118,26 @@ export async function runLogicalReplica(spec: LogicalReplicaSpec, ctx: Ctx): Pro
   if (!cp().copyDoneAt) {
     const totals = new Map(published.map((t) => [t.display, t.reltuples]));
     const counted = new Map<string, number>();
-    await withSql(ctx, conns.source, 'source', (src) =>
-      withSql(ctx, conns.target, 'target', (tgt) =>
-        ctx.poll({
-          what: `every table of subscription ${names.subscription} to be copied and ready`,
-          everyMs: s.pollEveryMs,
-          timeoutMs: s.timeoutMs,
-          check: async () => {
-            const states = await copyStates(tgt, names.subscription);
-            const at = new Date(ctx.clock.now()).toISOString();
-            for (const st of states) {
-              const t = published.find((p) => p.display === st.table);
-              if (st.state === 'r' && t && !counted.has(st.table)) counted.set(st.table, await countRows(tgt, t));
-              const rows = counted.get(st.table) ?? st.rows ?? 0;
-              recordCopyProgress(ctx, { at, table: st.table, rows, ...(totals.get(st.table)! >= 0 ? { totalRows: Math.round(totals.get(st.table)!) } : {}) });
-            }
-            await watch(src, tgt);
-            if (states.length > 0 && states.every((x) => x.state === 'r')) return { done: true, value: states };
-            return { done: false, detail: states.length ? progressLine(states, totals) : 'waiting for the subscription to list its tables' };
-          },
+    await watching(ctx, conns, (src, tgt) =>
+      ctx.poll({
+        what: `every table of subscription ${names.subscription} to be copied and ready`,
+        everyMs: s.pollEveryMs,
+        timeoutMs: s.timeoutMs,
+        check: tolerant(async () => {
+          const states = await copyStates(tgt, names.subscription);
+          const at = new Date(ctx.clock.now()).toISOString();
+          for (const st of states) {
+            const t = published.find((p) => p.display === st.table);
+            if (st.state === 'r' && t && !counted.has(st.table)) counted.set(st.table, await countRows(tgt, t));
+            const rows = counted.get(st.table) ?? st.rows ?? 0;
+            const total = totals.get(st.table);
+            recordCopyProgress(ctx, { at, table: st.table, rows, ...(total !== undefined && total >= 0 ? { totalRows: Math.round(total) } : {}) });
+          }
+          await watch(src, tgt);
+          if (states.length > 0 && states.every((x) => x.state === 'r')) return { done: true, value: states };
+          return { done: false, detail: states.length ? progressLine(states, totals) : 'waiting for the subscription to list its tables' };
         }),
-      ),
+      }),
     );
     const rowsCopied = [...counted.values()].reduce((a, b) => a + b, 0);
     await save({ copyDoneAt: new Date(ctx.clock.now()).toISOString(), rowsCopied });
@@ -161,24 +161,49 @@ export async function runLogicalReplica(spec: LogicalReplicaSpec, ctx: Ctx): Pro
   // The slot lag at or under maxLag for stableFor (consecutive polls, so it holds at any time scale).
   const needed = Math.max(1, Math.ceil(s.stableForMs / s.pollEveryMs));
   let good = 0;
-  const lag = await withSql(ctx, conns.source, 'source', (src) =>
-    withSql(ctx, conns.target, 'target', (tgt) =>
-      ctx.poll({
-        what: `slot ${names.slot} to stay within ${formatBytes(s.maxLagBytes)} for ${formatDuration(s.stableForMs)}`,
-        everyMs: s.pollEveryMs,
-        timeoutMs: s.timeoutMs,
-        check: async () => {
-          const value = await watch(src, tgt);
-          good = value !== null && value <= s.maxLagBytes ? good + 1 : 0;
-          if (good >= needed) return { done: true, value: value! };
-          return { done: false, detail: `slot ${names.slot} lag ${value === null ? 'unknown (no slot yet)' : formatBytes(value)} (maxLag ${formatBytes(s.maxLagBytes)}; ${good}/${needed} polls within)` };
-        },
+  const lag = await watching(ctx, conns, (src, tgt) =>
+    ctx.poll({
+      what: `slot ${names.slot} to stay within ${formatBytes(s.maxLagBytes)} for ${formatDuration(s.stableForMs)}`,
+      everyMs: s.pollEveryMs,
+      timeoutMs: s.timeoutMs,
+      check: tolerant(async () => {
+        const value = await watch(src, tgt);
+        good = value !== null && value <= s.maxLagBytes ? good + 1 : 0;
+        if (good >= needed) return { done: true, value: value! };
+        return { done: false, detail: `slot ${names.slot} lag ${value === null ? 'unknown (no slot yet)' : formatBytes(value)} (maxLag ${formatBytes(s.maxLagBytes)}; ${good}/${needed} polls within)` };
       }),
-    ),
+    }),
   );
   const syncedAt = new Date(ctx.clock.now()).toISOString();
   ctx.progress(`subscription ${names.subscription} in sync: slot lag ${formatBytes(lag)}`);
   return { publication: names.publication, subscription: names.subscription, slot: names.slot, tables: published.map((t) => t.display), rowsCopied: cp().rowsCopied ?? 0, syncedAt, lagBytes: lag };
+}
+
+/** Both sessions for a long wait, reopened after a lost connection; errors other than that fail the step. */
+async function watching<T>(ctx: Ctx, conns: ReturnType<typeof connectionsOf>, fn: (src: Sql, tgt: Sql) => Promise<T>): Promise<T> {
+  const src = lazySql(ctx, conns.source, 'source');
+  const tgt = lazySql(ctx, conns.target, 'target');
+  try {
+    return await fn(src.sql, tgt.sql);
+  } catch (err) {
+    if (err instanceof StepFailed || err instanceof Interrupted) throw err;
+    if (ctx.signal.aborted) throw new Interrupted('interrupted');
+    throw fail(ctx, `while watching the replication: ${(err as Error).message}. Fix the cause, then run apply again.`, err);
+  } finally {
+    await Promise.all([src.close(), tgt.close()]);
+  }
+}
+
+/** A poll check that treats a lost connection as "not yet" (the next poll reconnects). */
+function tolerant<T>(check: () => Promise<{ done: true; value: T } | { done: false; detail?: string }>) {
+  return async (): Promise<{ done: true; value: T } | { done: false; detail?: string }> => {
+    try {
+      return await check();
+    } catch (err) {
+      if (err instanceof ConnectionTrouble) return { done: false, detail: `${err.message}; retrying` };
+      throw err;
+    }
+  };
 }
 
 async function sourceReader(ctx: Ctx, source: ResolvedConnection): Promise<Pick<Sql, 'read'>> {

@@ -64,3 +64,40 @@ export async function withSql<T>(ctx: Ctx, conn: ResolvedConnection, what: strin
     await session.close().catch(() => undefined);
   }
 }
+
+/** A lost or refused connection during a long wait: the next poll reconnects. */
+export class ConnectionTrouble extends Error {}
+
+/**
+ * A session opened on first use and reopened after a lost connection, for waits that last days
+ * (a network blip or a failover must not fail the step). Other errors pass through.
+ */
+export function lazySql(ctx: Ctx, conn: ResolvedConnection, what: string): { sql: Sql; close(): Promise<void> } {
+  let session: DbSession | undefined;
+  const use = async <R,>(fn: (s: DbSession) => Promise<R>): Promise<R> => {
+    try {
+      session ??= await ctx.db.connect(conn, { signal: ctx.signal });
+      return await fn(session);
+    } catch (err) {
+      if (ctx.signal.aborted) throw new Interrupted('interrupted');
+      const kind = (err as { kind?: string }).kind;
+      if (kind === 'connect' || kind === 'connection') {
+        await session?.close().catch(() => undefined);
+        session = undefined;
+        throw new ConnectionTrouble(`the ${what} (${describeConnection(conn)}) cannot be reached: ${(err as Error).message}`, { cause: err });
+      }
+      throw err;
+    }
+  };
+  const sql: Sql = {
+    conn,
+    read: (text, params) => use(async (s) => (await s.query(text, params)).rows as never),
+    exec: (text, params, display) =>
+      use(async (s) => {
+        ctx.event('sql', { sql: display ?? text, ...(params?.length ? { params: [...params] } : {}), on: what });
+        return (await s.query(text, params)).rows as never;
+      }),
+    execLocking: () => Promise.reject(new Error('execLocking is not used on a reconnecting session')),
+  };
+  return { sql, close: async () => void (await session?.close().catch(() => undefined)) };
+}
