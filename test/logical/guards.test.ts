@@ -115,3 +115,29 @@ describe('logical-replica CloudWatch guards through the AWS stand-in', () => {
     }
   }, 60_000);
 });
+
+describe('logical-replica and locks on production tables', () => {
+  it('ALTER TABLE … REPLICA IDENTITY FULL and CREATE PUBLICATION wait at most lock_timeout at a time and retry, so the application never queues long behind them', async () => {
+    w = await startLogicalWorld({ rows: 200 });
+    const { default: pg } = await import('pg');
+    const holder = new pg.Client({ host: w.app.host, port: w.app.port, database: 'orders', user: w.app.user, password: w.app.password });
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query('LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE'); // e.g. a long maintenance job
+    let waiting = false;
+    const events: unknown[] = [];
+    const running = runLocal(logicalReplica, stepSpec(w), { onEvent: (e) => { events.push(e); if (e.type === 'progress' && /waiting for a lock/.test(e.detail)) waiting = true; } });
+    await until('the step to wait for the lock', () => waiting).catch((err) => { console.log(JSON.stringify(events.slice(-6))); throw err; });
+    // A reader of the table is not stuck behind the tool's queued lock for longer than lock_timeout.
+    const started = Date.now();
+    await asRole(w.app, (c) => c.query('SELECT count(*) FROM audit_log'));
+    const readerWaited = Date.now() - started;
+    await new Promise((r) => setTimeout(r, 1500));
+    await holder.query('COMMIT');
+    await holder.end();
+    const r = await running;
+    expect(r.error?.message).toBeUndefined();
+    expect(readerWaited).toBeLessThan(2_500);
+    expect(r.named('sql').find((e) => /REPLICA IDENTITY FULL/.test(String(e.sql)))).toMatchObject({ lockTimeout: '2s' });
+  }, 60_000);
+});

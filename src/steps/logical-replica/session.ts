@@ -47,7 +47,8 @@ export async function withSql<T>(ctx: Ctx, conn: ResolvedConnection, what: strin
           await session.query('RESET lock_timeout');
           return;
         } catch (err) {
-          if ((err as { code?: string }).code !== '55P03' || attempt >= LOCK_RETRIES) throw err;
+          const state = (err as { sqlstate?: string; code?: string }).sqlstate ?? (err as { code?: string }).code;
+          if (state !== '55P03' || attempt >= LOCK_RETRIES) throw err;
           ctx.progress(`waiting for a lock on the ${what} (attempt ${attempt} of ${LOCK_RETRIES}): ${text.slice(0, 80)}`);
           await ctx.sleep(1_000 * attempt);
         }
