@@ -39,7 +39,7 @@ describe('logical-replica refusals and guards (14 → 18)', () => {
     w = await startLogicalWorld({ rows: 500 });
     const ctl = new AbortController();
     let subscribed = false;
-    const running = runLocal(logicalReplica, stepSpec(w, { stableFor: '1h' }), { signal: ctl.signal, onEvent: (e) => e.type === 'step-event' && e.name === 'subscription-created' && (subscribed = true) });
+    const running = runLocal(logicalReplica, stepSpec(w, { stableFor: '1h', rolePasswords: undefined }), { signal: ctl.signal, onEvent: (e) => e.type === 'step-event' && e.name === 'subscription-created' && (subscribed = true) });
     await until('the copy to start', () => subscribed);
     await asRole(w.app, async (c) => {
       await c.query('CREATE TEMP TABLE scratch (id int PRIMARY KEY)');
@@ -52,6 +52,7 @@ describe('logical-replica refusals and guards (14 → 18)', () => {
     expect(r.error?.message).toMatch(/DDL ran on the source during the replication: ALTER TABLE public\.orders \(by app at [^)]+\)\. DDL is not replicated/);
     expect(r.error?.message).not.toMatch(/scratch/);
     expect(r.error?.message).toMatch(/Subscription aurora_migrate_orders_replicate and slot aurora_migrate_orders_replicate were kept/);
+    expect(r.warnings.join('\n')).toMatch(/role app can log in to the source but has no password on the target .*rolePasswords/);
   }, 60_000);
 
   it('a maxSlotLag trip drops the subscription and its slot (no WAL kept for it); the next run copies again and never makes a second', async () => {

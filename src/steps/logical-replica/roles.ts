@@ -72,6 +72,8 @@ export interface RolesResult {
   created: string[];
   skipped: string[];
   passwordsSet: string[];
+  /** Roles as pg_dumpall listed them (for the "no password on the target" warning). */
+  dumped: DumpedRole[];
 }
 
 /**
@@ -119,7 +121,7 @@ export async function copyRoles(
     await target.exec(`ALTER ROLE ${q(role)} PASSWORD ${lit(password)}`, [], `ALTER ROLE ${q(role)} PASSWORD ***`);
     passwordsSet.push(role);
   }
-  return { created, skipped, passwordsSet };
+  return { created, skipped, passwordsSet, dumped: dumped.roles };
 }
 
 /** The tool's user on the target becomes a member of each owning role it is not yet a member of (SET needed for ALTER … OWNER, setval, REFRESH). */

@@ -16,7 +16,7 @@ import type { PgToolsDeps } from './dump.js';
 import { cloudWatchGuards, trippedLogicalGuard } from './guards.js';
 import { copyStates, countRows, progressLine } from './progress.js';
 import { ensurePublication, replicaIdentityFullSql } from './publication.js';
-import { copyRoles, joinOwners } from './roles.js';
+import { copyRoles, joinOwners, rolesWithoutPassword } from './roles.js';
 import { copyKeys, copyPostData, copyPreData, ensureDatabase, missingOnTarget, ownersOutOfReach, selectionArgs } from './schema-copy.js';
 import { ConnectionTrouble, fail, lazySql, withSql, type Sql } from './session.js';
 import { Interrupted, StepFailed } from '../../errors.js';
@@ -230,6 +230,10 @@ async function copySchema(spec: LogicalReplicaSpec, ctx: Ctx, conns: ReturnType<
     await ownersOutOfReach(tgt),
   ] as const);
   ctx.event('roles-copied', { created: roles.created, skipped: roles.skipped, passwordsSet: roles.passwordsSet });
+  const noPassword = rolesWithoutPassword(roles.dumped, spec, [conns.source.user, conns.target.user]);
+  if (noPassword.length) {
+    ctx.warn(`role${noPassword.length > 1 ? 's' : ''} ${noPassword.join(', ')} can log in to the source but ha${noPassword.length > 1 ? 've' : 's'} no password on the target (RDS does not let anyone read passwords): give ${noPassword.length > 1 ? 'them' : 'it'} in rolePasswords (\${env.…}), or list ${noPassword.length > 1 ? 'them' : 'it'} in rolesReady if ${noPassword.length > 1 ? 'they log' : 'it logs'} in another way (IAM)`);
+  }
   ctx.progress('copying the schema to the target (pg_dump --section=pre-data)');
   await step('the schema copy (pre-data)', () => copyPreData(tools, conns.source, conns.target, selection, cannotOwn));
   ctx.progress('creating each table\'s primary key or replica-identity index on the target before the copy');
