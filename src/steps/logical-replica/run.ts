@@ -5,23 +5,20 @@
 // REPLICA IDENTITY FULL (opted in), publication, subscription, the copy (per-table progress, guards
 // every poll), the rest of post-data, then the slot lag at or under maxLag for stableFor.
 import type { LogicalReplicaSpec } from '../../plan/types.js';
-import { formatBytes, formatDuration } from '../../plan/units.js';
+import { formatBytes } from '../../plan/units.js';
 import { MARKER_SETUP_SQL } from '../promote/caught-up.js';
-import { recordCopyProgress, recordLagSample } from '../progress-samples.js';
 import type { StepContext } from '../step.js';
 import { LARGE_OBJECTS_SQL, identityFullTargets, publishable, sourceTables, withoutIdentity, type SourceTable } from './catalog.js';
 import { commandLine, nodeRunner } from './commands.js';
 import { installGuard } from './ddl-guard.js';
 import type { PgToolsDeps } from './dump.js';
-import { cloudWatchGuards, trippedLogicalGuard } from './guards.js';
-import { copyStates, countRows, progressLine } from './progress.js';
 import { ensurePublication, replicaIdentityFullSql } from './publication.js';
 import { copyRoles, joinOwners, rolesWithoutPassword } from './roles.js';
 import { copyKeys, copyPostData, copyPreData, ensureDatabase, missingOnTarget, ownersOutOfReach, selectionArgs } from './schema-copy.js';
-import { ConnectionTrouble, fail, lazySql, withSql, type Sql } from './session.js';
-import { Interrupted, StepFailed } from '../../errors.js';
-import { connectionsOf, logicalSettings, namesOf, publisherConnection, q, type LogicalSettings, type ReplicationNames } from './spec.js';
-import { createSubscriptionSql, dropSlotSql, dropSubscriptionSql, findSubscription, slotReader, slotsOf } from './subscription.js';
+import { fail, withSql, type Sql } from './session.js';
+import { connectionsOf, logicalSettings, namesOf, publisherConnection, q, type ReplicationNames } from './spec.js';
+import { createSubscriptionSql, dropSlotSql, findSubscription, slotReader, slotsOf } from './subscription.js';
+import { waitForCopy, waitForLag, watcher } from './waits.js';
 import type { ResolvedConnection } from '../../db/api.js';
 
 export interface LogicalCheckpoint {
@@ -103,42 +100,11 @@ export async function runLogicalReplica(spec: LogicalReplicaSpec, ctx: Ctx): Pro
   const subOid = await ensureSubscription(spec, ctx, conns, names, published, cp().restartCopy === true);
   if (cp().restartCopy) await save({ restartCopy: false, copyDoneAt: undefined, rowsCopied: undefined });
 
-  const guards = cloudWatchGuards(spec, ctx.stepId);
-  const watch = async (src: Sql, tgt: Sql): Promise<number | null> => {
-    const slots = await slotsOf(src, names.slot, subOid);
-    const main = slots.find((x) => x.slot === names.slot);
-    const at = new Date(ctx.clock.now()).toISOString();
-    recordLagSample(ctx, { at, value: main?.lag ?? null, unit: 'bytes', metric: 'pg_replication_slots', of: names.subscription });
-    const trip = await trippedLogicalGuard({ aws: ctx.aws, signal: ctx.signal, now: ctx.clock.now(), stepId: ctx.stepId, guards, maxSlotLagBytes: s.maxSlotLagBytes, slots, source: src, ddlAfterId: cp().ddlAfterId });
-    if (trip) await onTrip(ctx, s, names, tgt, src, trip);
-    return main?.lag ?? null;
-  };
+  const watch = watcher(ctx, spec, s, names, subOid);
 
   // The copy.
   if (!cp().copyDoneAt) {
-    const totals = new Map(published.map((t) => [t.display, t.reltuples]));
-    const counted = new Map<string, number>();
-    await watching(ctx, conns, (src, tgt) =>
-      ctx.poll({
-        what: `every table of subscription ${names.subscription} to be copied and ready`,
-        everyMs: s.pollEveryMs,
-        timeoutMs: s.timeoutMs,
-        check: tolerant(async () => {
-          const states = await copyStates(tgt, names.subscription);
-          const at = new Date(ctx.clock.now()).toISOString();
-          for (const st of states) {
-            const t = published.find((p) => p.display === st.table);
-            if (st.state === 'r' && t && !counted.has(st.table)) counted.set(st.table, await countRows(tgt, t));
-            const rows = counted.get(st.table) ?? st.rows ?? 0;
-            const total = totals.get(st.table);
-            recordCopyProgress(ctx, { at, table: st.table, rows, ...(total !== undefined && total >= 0 ? { totalRows: Math.round(total) } : {}) });
-          }
-          await watch(src, tgt);
-          if (states.length > 0 && states.every((x) => x.state === 'r')) return { done: true, value: states };
-          return { done: false, detail: states.length ? progressLine(states, totals) : 'waiting for the subscription to list its tables' };
-        }),
-      }),
-    );
+    const counted = await waitForCopy(ctx, conns, s, names, published, watch);
     const rowsCopied = [...counted.values()].reduce((a, b) => a + b, 0);
     await save({ copyDoneAt: new Date(ctx.clock.now()).toISOString(), rowsCopied });
     ctx.event('copy-done', { tables: published.length, rowsCopied });
@@ -158,52 +124,10 @@ export async function runLogicalReplica(spec: LogicalReplicaSpec, ctx: Ctx): Pro
     ctx.event('post-data-done', { entries: n, materializedViews: views.map((v) => v.display) });
   }
 
-  // The slot lag at or under maxLag for stableFor (consecutive polls, so it holds at any time scale).
-  const needed = Math.max(1, Math.ceil(s.stableForMs / s.pollEveryMs));
-  let good = 0;
-  const lag = await watching(ctx, conns, (src, tgt) =>
-    ctx.poll({
-      what: `slot ${names.slot} to stay within ${formatBytes(s.maxLagBytes)} for ${formatDuration(s.stableForMs)}`,
-      everyMs: s.pollEveryMs,
-      timeoutMs: s.timeoutMs,
-      check: tolerant(async () => {
-        const value = await watch(src, tgt);
-        good = value !== null && value <= s.maxLagBytes ? good + 1 : 0;
-        if (good >= needed) return { done: true, value: value! };
-        return { done: false, detail: `slot ${names.slot} lag ${value === null ? 'unknown (no slot yet)' : formatBytes(value)} (maxLag ${formatBytes(s.maxLagBytes)}; ${good}/${needed} polls within)` };
-      }),
-    }),
-  );
+  const lag = await waitForLag(ctx, conns, s, names, watch);
   const syncedAt = new Date(ctx.clock.now()).toISOString();
   ctx.progress(`subscription ${names.subscription} in sync: slot lag ${formatBytes(lag)}`);
   return { publication: names.publication, subscription: names.subscription, slot: names.slot, tables: published.map((t) => t.display), rowsCopied: cp().rowsCopied ?? 0, syncedAt, lagBytes: lag };
-}
-
-/** Both sessions for a long wait, reopened after a lost connection; errors other than that fail the step. */
-async function watching<T>(ctx: Ctx, conns: ReturnType<typeof connectionsOf>, fn: (src: Sql, tgt: Sql) => Promise<T>): Promise<T> {
-  const src = lazySql(ctx, conns.source, 'source');
-  const tgt = lazySql(ctx, conns.target, 'target');
-  try {
-    return await fn(src.sql, tgt.sql);
-  } catch (err) {
-    if (err instanceof StepFailed || err instanceof Interrupted) throw err;
-    if (ctx.signal.aborted) throw new Interrupted('interrupted');
-    throw fail(ctx, `while watching the replication: ${(err as Error).message}. Fix the cause, then run apply again.`, err);
-  } finally {
-    await Promise.all([src.close(), tgt.close()]);
-  }
-}
-
-/** A poll check that treats a lost connection as "not yet" (the next poll reconnects). */
-function tolerant<T>(check: () => Promise<{ done: true; value: T } | { done: false; detail?: string }>) {
-  return async (): Promise<{ done: true; value: T } | { done: false; detail?: string }> => {
-    try {
-      return await check();
-    } catch (err) {
-      if (err instanceof ConnectionTrouble) return { done: false, detail: `${err.message}; retrying` };
-      throw err;
-    }
-  };
 }
 
 async function sourceReader(ctx: Ctx, source: ResolvedConnection): Promise<Pick<Sql, 'read'>> {
@@ -286,23 +210,4 @@ async function ensureSubscription(spec: LogicalReplicaSpec, ctx: Ctx, conns: Ret
     ctx.event('subscription-created', { subscription: names.subscription, slot: names.slot });
     return created!.oid;
   });
-}
-
-async function onTrip(ctx: Ctx, s: LogicalSettings, names: ReplicationNames, tgt: Sql, src: Sql, trip: { kind: string; message: string }): Promise<never> {
-  if (trip.kind === 'ddl' || s.onGuardTrip === 'fail') {
-    throw fail(ctx, `${trip.message}. Subscription ${names.subscription} and slot ${names.slot} were kept: the slot keeps WAL on the source until replication goes on or it is dropped (a drop-replication step).`);
-  }
-  await tgt.exec(dropSubscriptionSql(names.subscription));
-  for (let i = 0; i < 20; i++) {
-    const slot = (await slotsOf(src, names.slot)).find((x) => x.slot === names.slot);
-    if (!slot) break;
-    if (!slot.active) {
-      await src.exec(dropSlotSql, [names.slot]);
-      break;
-    }
-    await ctx.sleep(250 * ctx.timeScale);
-  }
-  await ctx.checkpoint.set({ ...(ctx.checkpoint.get() ?? {}), restartCopy: true, copyDoneAt: undefined });
-  ctx.event('guard-tripped', { kind: trip.kind, droppedSubscription: names.subscription, droppedSlot: names.slot });
-  throw fail(ctx, `${trip.message}. onGuardTrip: drop-slot dropped subscription ${names.subscription} and its slot ${names.slot}, so the source no longer keeps WAL for it. The copy must start again: fix the cause, then run aurora-migrate apply again (the target's copied rows are emptied first).`);
 }
