@@ -45,6 +45,7 @@ export function describeLogicalReplica(spec: LogicalReplicaSpec, env: DescribeEn
       { kind: 'check', description: `command: ${describeCommand('pg_dumpall', source, [...ROLES_ARGS, '-l', source.database])}` },
       { kind: 'sql', sql: 'CREATE ROLE "<role>" WITH <LOGIN|NOLOGIN> …; GRANT "<role>" TO "<member>"; ALTER ROLE "<role>" SET …', note: 'on the target, for each source role it lacks (not rds*, pg_* or superusers); the tool\'s user then joins each role that owns a replicated table' },
       ...Object.keys(spec.rolePasswords ?? {}).map((r): PlannedAction => ({ kind: 'sql', sql: `ALTER ROLE "${r}" PASSWORD ***`, note: 'on the target (from rolePasswords; never logged)' })),
+      ...(spec.schemas?.length ? [] : [{ kind: 'check', description: `command: ${describeCommand('pg_dump', source, dumpArgs(source, 'pre-data', ['--schema=<each listed table\'s schema>']))}, the schemas' own definitions and privileges only` } as PlannedAction]),
       { kind: 'check', description: `command: ${describeCommand('pg_dump', source, dumpArgs(source, 'pre-data', selection))} | ${psql}` },
       { kind: 'check', description: `command: ${describeCommand('pg_dump', source, dumpArgs(source, 'post-data', selection))}, its primary keys and replica-identity indexes only | ${psql}` },
     );

@@ -14,7 +14,7 @@ import { installGuard } from './ddl-guard.js';
 import type { PgToolsDeps } from './dump.js';
 import { ensurePublication, replicaIdentityFullSql } from './publication.js';
 import { copyRoles, joinOwners, rolesWithoutPassword } from './roles.js';
-import { copyKeys, copyPostData, copyPreData, ensureDatabase, missingOnTarget, ownersOutOfReach, selectionArgs } from './schema-copy.js';
+import { copyKeys, copyPostData, copyPreData, ensureDatabase, missingOnTarget, ownersOutOfReach, schemasOf, selectionArgs } from './schema-copy.js';
 import { fail, withSql, type Sql } from './session.js';
 import { connectionsOf, logicalSettings, namesOf, publisherConnection, q, type ReplicationNames } from './spec.js';
 import { createSubscriptionSql, dropSlotSql, findSubscription, slotReader, slotsOf } from './subscription.js';
@@ -159,7 +159,7 @@ async function copySchema(spec: LogicalReplicaSpec, ctx: Ctx, conns: ReturnType<
     ctx.warn(`role${noPassword.length > 1 ? 's' : ''} ${noPassword.join(', ')} can log in to the source but ha${noPassword.length > 1 ? 've' : 's'} no password on the target (RDS does not let anyone read passwords): give ${noPassword.length > 1 ? 'them' : 'it'} in rolePasswords (\${env.…}), or list ${noPassword.length > 1 ? 'them' : 'it'} in rolesReady if ${noPassword.length > 1 ? 'they log' : 'it logs'} in another way (IAM)`);
   }
   ctx.progress('copying the schema to the target (pg_dump --section=pre-data)');
-  await step('the schema copy (pre-data)', () => copyPreData(tools, conns.source, conns.target, selection, cannotOwn));
+  await step('the schema copy (pre-data)', () => copyPreData(tools, conns.source, conns.target, selection, cannotOwn, spec.schemas?.length ? undefined : schemasOf(tables)));
   ctx.progress('creating each table\'s primary key or replica-identity index on the target before the copy');
   const keys = await step('the keys before the copy', () => copyKeys(tools, conns.source, conns.target, selection));
   await ctx.checkpoint.set({ ...(ctx.checkpoint.get() ?? {}), schemaDone: true });

@@ -36,9 +36,21 @@ export async function ownersOutOfReach(target: Pick<Sql, 'read'>): Promise<(role
   return (role) => !ok.has(role);
 }
 
-export async function copyPreData(deps: PgToolsDeps, source: ResolvedConnection, target: ResolvedConnection, selection: string[], cannotOwn: (role: string) => boolean): Promise<number> {
+/**
+ * With `tables:`, pg_dump --table leaves out the tables' schemas and their privileges (a new owner
+ * needs CREATE on the schema): those come from a dump of the schemas, keeping only their own entries.
+ */
+export const schemasOf = (tables: readonly SourceTable[]) => [...new Set(tables.map((t) => t.schema))].map((x) => `--schema=${quoteIdent(x)}`);
+
+export async function copyPreData(deps: PgToolsDeps, source: ResolvedConnection, target: ResolvedConnection, selection: string[], cannotOwn: (role: string) => boolean, schemaSelection?: string[]): Promise<number> {
   const dump = await dumpSection(deps, source, 'pre-data', selection);
-  const errors = await applyScript(deps, target, scriptOf(dump, preDataEntries(dump, cannotOwn)));
+  let entries = preDataEntries(dump, cannotOwn);
+  if (schemaSelection?.length) {
+    const schemas = await dumpSection(deps, source, 'pre-data', schemaSelection);
+    const own = preDataEntries(schemas, cannotOwn).filter((e) => e.type === 'SCHEMA' || ((e.type === 'ACL' || e.type === 'COMMENT') && e.name.startsWith('SCHEMA ')));
+    entries = [...own, ...entries];
+  }
+  const errors = await applyScript(deps, target, scriptOf(dump, entries));
   if (errors.length) throw failed('the schema (pre-data)', errors);
   return dump.entries.length;
 }
