@@ -48,7 +48,9 @@ export async function waitForCopy(ctx: Ctx, conns: Conns, s: LogicalSettings, na
         const at = new Date(ctx.clock.now()).toISOString();
         for (const st of states) {
           const t = published.find((p) => p.display === st.table);
-          if (st.state === 'r' && t && !counted.has(st.table)) counted.set(st.table, await countRows(tgt, t));
+          // A ready table is recorded once (its rows counted on the target), the others every poll.
+          if (st.state === 'r' && counted.has(st.table)) continue;
+          if (st.state === 'r' && t) counted.set(st.table, await countRows(tgt, t));
           const rows = counted.get(st.table) ?? st.rows ?? 0;
           const total = totals.get(st.table);
           recordCopyProgress(ctx, { at, table: st.table, rows, ...(total !== undefined && total >= 0 ? { totalRows: Math.round(total) } : {}) });
