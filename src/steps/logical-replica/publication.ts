@@ -23,11 +23,9 @@ export async function ensurePublication(sql: Sql, name: string, tables: readonly
     await sql.execLocking(createPublicationSql(name, tables, sourceMajor));
     return 'created';
   }
-  const have = new Set(
-    (await sql.read<{ t: string }>(`SELECT format('%I.%I', n.nspname, c.relname) AS t FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid JOIN pg_class c ON c.oid = pr.prrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE p.pubname = $1`, [name])).map((r) => r.t),
-  );
-  const unquoted = (s: string) => s.replace(/"/g, '');
-  const missing = [...tables.map((t) => t.sql), MARKER_SQL_NAME].filter((t) => !have.has(unquoted(t)) && !have.has(t));
+  const have = new Set((await sql.read<{ oid: number }>('SELECT pr.prrelid::int AS oid FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid WHERE p.pubname = $1', [name])).map((r) => r.oid));
+  const [marker] = await sql.read<{ oid: number | null }>(`SELECT to_regclass('aurora_migrate.cutover_marker')::oid::int AS oid`);
+  const missing = [...tables.filter((t) => !have.has(t.oid)).map((t) => t.sql), ...(marker?.oid && !have.has(marker.oid) ? [MARKER_SQL_NAME] : [])];
   if (missing.length) await sql.execLocking(`ALTER PUBLICATION ${q(name)} ADD TABLE ${missing.join(', ')}`);
   return 'adopted';
 }

@@ -127,11 +127,13 @@ export async function copyRoles(
 /** The tool's user on the target becomes a member of each owning role it is not yet a member of (SET needed for ALTER … OWNER, setval, REFRESH). */
 export async function joinOwners(target: Sql, owners: readonly string[]): Promise<void> {
   for (const owner of [...new Set(owners)]) {
-    const [row] = await target.read<{ ok: boolean | null; exists: boolean }>(
-      `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AS exists, CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) THEN pg_has_role(current_user, $1, 'USAGE') END AS ok`,
+    const [row] = await target.read<{ ok: boolean | null; exists: boolean; superuser: boolean | null }>(
+      `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AS exists, (SELECT rolsuper FROM pg_roles WHERE rolname = $1) AS superuser,
+              CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) THEN pg_has_role(current_user, $1, 'USAGE') END AS ok`,
       [owner],
     );
-    if (!row?.exists || row.ok) continue;
+    // A superuser or RDS's own role cannot be joined; objects it owns stay the tool's user's (pre-data leaves their OWNER TO out).
+    if (!row?.exists || row.ok || row.superuser || isSystemRole(owner)) continue;
     try {
       await target.exec(`GRANT ${q(owner)} TO ${q(target.conn.user)}`);
     } catch (err) {
