@@ -39,6 +39,7 @@ function timeDomain(ts: number[]): [Date, Date] {
 function timeTick(spanMs: number): (d: Date) => string {
   return (d) => {
     const iso = d.toISOString();
+    if (spanMs < 10_000) return iso.slice(11, 23).replace(/\.?0+$/, '');
     if (spanMs < 60_000) return iso.slice(11, 21).replace(/\.?0$/, '');
     if (spanMs < 2 * 86_400_000) return iso.slice(11, 16);
     return `${iso.slice(5, 10)} ${iso.slice(11, 16)}`;
