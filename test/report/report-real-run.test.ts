@@ -4,6 +4,7 @@
 // between runs normalised); no secret shows; and the HTML page is opened in a real browser (Debian's
 // chromium driven by playwright-core): its charts have one point per lag poll and one bar per step
 // attempt, the page makes no request, prints to PDF, and leaves a screenshot in the test's folder.
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,6 +17,7 @@ import { loadPlan } from '../../src/plan/load.js';
 import type { Plan } from '../../src/plan/types.js';
 import { readPlanRun } from '../../src/report/read-plan-run.js';
 import type { PlanRun } from '../../src/report/model.js';
+import { CLI_BIN, REPO_ROOT } from '../../rehearsal/world/cli-runner.js';
 import { realRun, SECRET_PASSWORD, TOPIC_ARN, type RealRun } from './support/real-run.js';
 
 let run: RealRun;
@@ -295,5 +297,38 @@ describe('the HTML report in a real browser (playwright-core + Debian chromium)'
     } finally {
       await context.close();
     }
+  });
+});
+
+describe('docs/report.md', () => {
+  it('every aurora-migrate command it shows runs on a real run (plans/orders.yaml local, plans/orders-watch.yaml in S3)', async () => {
+    const doc = readFileSync(path.join(REPO_ROOT, 'docs', 'report.md'), 'utf8');
+    const lines = [...doc.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => m[1].split('\n')).map((l) => l.trim()).filter((l) => l.startsWith('npx aurora-migrate '));
+    expect(lines.length).toBeGreaterThanOrEqual(4);
+    mkdirSync(path.join(run.dir, 'plans'), { recursive: true });
+    copyFileSync(run.planFile, path.join(run.dir, 'plans', 'orders.yaml'));
+    copyFileSync(run.watchFile, path.join(run.dir, 'plans', 'orders-watch.yaml'));
+    const summary = path.join(scratch, 'step-summary.md');
+    const outputs: string[] = [];
+    for (const line of lines) {
+      // Through a shell, so globs and >> work as they do for a user.
+      const r = await new Promise<{ code: number | null; out: string; err: string }>((done) => {
+        const child = spawn('sh', ['-c', `"${process.execPath}" "${CLI_BIN}" ${line.replace(/^npx aurora-migrate /, '')}`], { cwd: run.dir, env: { ...run.env, GITHUB_STEP_SUMMARY: summary } });
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (d) => (out += d));
+        child.stderr.on('data', (d) => (err += d));
+        child.on('close', (code) => done({ code, out, err }));
+      });
+      expect(r.code, `${line}\n${r.err}`).toBe(0);
+      expect(r.err).not.toMatch(/internal error|\n\s+at /);
+      outputs.push(r.out);
+    }
+    expect(readFileSync(path.join(run.dir, 'orders-report.html'), 'utf8')).toContain('data-chart="lag"');
+    expect(readFileSync(summary, 'utf8')).toContain('# orders-to-aurora: finished');
+    const fleet = readFileSync(path.join(run.dir, 'reports', 'fleet.html'), 'utf8');
+    expect(fleet).toContain('aurora-migrate run report — 2 plans');
+    expect(fleet).toContain('href="#plan-orders-watch"');
+    expect(outputs.join('')).toContain('# orders-watch: finished');
   });
 });
