@@ -227,7 +227,7 @@ function windowBlock(w: CutoverWindow, i: number, n: number): string {
 
 function approvalsSection(p: PlanRun): string {
   if (p.approvals.length === 0) return '';
-  const rows = p.approvals.map((a) => [`<code>${esc(a.stepId)}</code>`, esc(a.approvedBy), esc(a.source ?? '—'), esc(a.via === 'flag' ? '--approve' : a.via), esc(fmtTime(a.at)), esc(a.host ?? '—') + (a.ciRun ? ` <a href="${esc(a.ciRun)}">CI run</a>` : ''), ref(a.ref)]);
+  const rows = p.approvals.map((a) => [`<code>${esc(a.stepId)}</code>`, esc(a.approvedBy), esc(a.source ?? '—'), esc(a.via === 'flag' ? '--approve' : a.via), esc(fmtTime(a.at)), esc(a.host ?? '—') + (a.ciRun ? (/^https:\/\//.test(a.ciRun) ? ` <a href="${esc(a.ciRun)}">CI run</a>` : ` ${esc(a.ciRun)}`) : ''), ref(a.ref)]);
   return `<h3>Approvals</h3>${table(['Step', 'Approved by', 'Identity from', 'How', 'At', 'Host', 'Event'], rows)}`;
 }
 
