@@ -25,6 +25,7 @@ import { parseArgs } from 'node:util';
 import { startAwsStandin, MINUTE } from '../rehearsal/aws/index.js';
 import type { RealBacking } from '../rehearsal/aws/real-backing.js';
 import { startWriter } from '../rehearsal/app/writer.js';
+import { liftFenceAsAdmin, prepareRdsDatabase, type RdsDatabase } from '../rehearsal/postgres/rds-roles.js';
 import type { PgServer } from '../rehearsal/postgres/cluster.js';
 import type { DbConnector } from '../src/db/api.js';
 import { createAwsApi } from '../src/aws/sdk-api.js';
@@ -34,6 +35,7 @@ import type { EngineEvent } from '../src/engine/events.js';
 import { checkPlanText } from '../src/plan/load.js';
 import { parseDuration } from '../src/plan/units.js';
 import { steps } from '../src/steps/index.js';
+import { THAW_PROGRESS } from '../src/steps/freeze-writes/thaw.js';
 
 const GOAL_S = 5;
 const SOURCE = 'orders-pg';
@@ -71,6 +73,8 @@ interface Split {
   /** The stand-in's pg_promote() after the simulated promotion time was up (real work of the "AWS" side). */
   pgPromote: number;
   promotionSlack: number;
+  /** From the tool noticing the promotion to the promote step's end: making the target usable (real SQL). */
+  thaw: number;
   dnsSim: number;
   dnsSlack: number;
 }
@@ -99,11 +103,12 @@ async function main(): Promise<void> {
   const source = aws.real!.server(SOURCE)!;
   const splits: Split[] = [];
   try {
-    await source.query('CREATE DATABASE orders');
+    // As on RDS: the tool logs in as the master user, the application as its own role (both with passwords).
+    const roles = await prepareRdsDatabase(source, 'orders');
     for (let run = 1; run <= RUNS; run++) {
-      // The previous run left the source frozen (forward only after the point of no return): thaw it.
-      await source.query('ALTER DATABASE orders RESET default_transaction_read_only');
-      const split = await oneRun(`bench-${run}`, api, db, source, aws.real!, dir);
+      // The previous run left the source fenced (forward only after the point of no return): lift it.
+      await liftFenceAsAdmin(source, ['orders']);
+      const split = await oneRun(`bench-${run}`, api, db, source, aws.real!, dir, roles);
       splits.push(split);
       process.stderr.write(`run ${run}/${RUNS}: write downtime ${(split.total / 1000).toFixed(2)}s real (${(atAws(split).total).toFixed(1)}s at AWS speed)\n`);
     }
@@ -124,6 +129,7 @@ async function oneRun(
   source: PgServer,
   real: RealBacking,
   dir: string,
+  roles: RdsDatabase,
 ): Promise<Split> {
   pgVersion ??= source.version;
   const text = `
@@ -137,14 +143,14 @@ steps:
     instance: { class: db.r6g.large }
   - id: freeze
     type: freeze-writes
-    connection: { host: ${source.address}, port: ${source.port}, database: postgres, user: postgres }
+    connection: { host: ${source.address}, port: ${source.port}, database: postgres, user: master, password: "\${env.PGPASSWORD}" }
     databases: [orders]
     drainTimeout: 30s
     window: 5m
   - id: promote
     type: promote
     cluster: \${steps.replica.outputs.clusterId}
-    replicaConnection: { host: "\${steps.replica.outputs.readerEndpoint}", port: "\${steps.replica.outputs.port}", database: orders, user: postgres }
+    replicaConnection: { host: "\${steps.replica.outputs.readerEndpoint}", port: "\${steps.replica.outputs.port}", database: orders, user: master, password: "\${env.PGPASSWORD}" }
   - id: switch
     type: switch-endpoint
     hostedZoneId: ${ZONE}
@@ -160,11 +166,15 @@ steps:
   const sampler = setInterval(() => {
     if (promotedReal === undefined && real.server(name)?.role === 'primary') promotedReal = Date.now();
   }, 2);
-  const writer = await startWriter({ connection: { host: source.address, port: source.port, database: 'orders', user: 'postgres' }, ratePerSecond: RATE });
+  const writer = await startWriter({
+    connection: { host: source.address, port: source.port, database: 'orders', user: roles.app.user, password: roles.app.password },
+    ratePerSecond: RATE,
+    mode: ['begin-read-write', 'autocommit'],
+  });
   let result;
   try {
     result = await applyPlan(
-      { plan: checked.plan, statePath: join(dir, `${name}.state.json`), env: {} },
+      { plan: checked.plan, statePath: join(dir, `${name}.state.json`), env: { PGPASSWORD: roles.master.password! } },
       { registry: steps, aws: api, db, timeScale: SCALE, lock: false, listeners: [(event) => seen.push({ at: Date.now(), event })] },
     );
   } finally {
@@ -184,6 +194,8 @@ steps:
   const caughtUp = ms(out('promote').caughtUpAt);
   const promoteSent = at((e) => e.type === 'aws-call' && e.operation === 'PromoteReadReplicaDBCluster', 'PromoteReadReplicaDBCluster');
   const promoteEnd = at((e) => e.type === 'step-end' && e.stepId === 'promote', 'promote step-end');
+  // The tool noticed the promotion when it starts making the target usable (real SQL from there on).
+  const thawStart = at((e) => e.type === 'progress' && e.stepId === 'promote' && e.detail.startsWith(THAW_PROGRESS), 'thaw progress');
   const changeSent = at((e) => e.type === 'aws-call' && e.operation === 'ChangeResourceRecordSets', 'ChangeResourceRecordSets');
   const insync = ms(out('switch').switchedAt);
   const promotionSim = PROMOTION_MS / SCALE;
@@ -197,7 +209,8 @@ steps:
     requests: promoteSent - caughtUp + (changeSent - promoteEnd),
     promotionSim,
     pgPromote: promotedReal - promoteSent - promotionSim,
-    promotionSlack: promoteEnd - promotedReal,
+    promotionSlack: thawStart - promotedReal,
+    thaw: promoteEnd - thawStart,
     dnsSim,
     dnsSlack: insync - changeSent - dnsSim,
   };
@@ -213,10 +226,11 @@ function atAws(s: Split) {
     promotionSim: sec(s.promotionSim * SCALE),
     pgPromote: sec(s.pgPromote),
     promotionSlack: sec(s.promotionSlack * SCALE),
+    thaw: sec(s.thaw),
     dnsSim: sec(s.dnsSim * SCALE),
     dnsSlack: sec(s.dnsSlack * SCALE),
   };
-  const tool = r.freezeDrain + r.marker + r.requests + r.promotionSlack + r.dnsSlack;
+  const tool = r.freezeDrain + r.marker + r.requests + r.promotionSlack + r.thaw + r.dnsSlack;
   return { ...r, tool, total: tool + r.promotionSim + r.pgPromote + r.dnsSim };
 }
 
@@ -225,7 +239,8 @@ function report(splits: Split[], pgv: string): void {
     ['freeze + drain (ALTER DATABASE, terminate, no write transaction left)', 'freezeDrain', 'tool'],
     ['caught-up marker (written on the source, seen on the replica)', 'marker', 'tool'],
     ['sending the requests (promotion, DNS change)', 'requests', 'tool'],
-    ['promotion polling slack (replica promoted → tool noticed; incl. making the target writable)', 'promotionSlack', 'tool'],
+    ['promotion polling slack (replica promoted → tool noticed)', 'promotionSlack', 'tool'],
+    ['making the target usable (setting, CONNECT privileges, the fence record; real SQL, not scaled)', 'thaw', 'tool'],
     ['DNS polling slack (INSYNC → tool noticed)', 'dnsSlack', 'tool'],
     ['AWS promotion time (simulated, as configured)', 'promotionSim', 'aws'],
     ['stand-in pg_promote() after that time (measured, not scaled)', 'pgPromote', 'aws'],
@@ -234,7 +249,7 @@ function report(splits: Split[], pgv: string): void {
   const realMed = (k: keyof Split) => median(splits.map((s) => s[k])) / 1000;
   const awsRuns = splits.map(atAws);
   const awsMed = (k: keyof ReturnType<typeof atAws>) => median(awsRuns.map((a) => a[k]));
-  const toolReal = median(splits.map((s) => s.freezeDrain + s.marker + s.requests + s.promotionSlack + s.dnsSlack)) / 1000;
+  const toolReal = median(splits.map((s) => s.freezeDrain + s.marker + s.requests + s.promotionSlack + s.thaw + s.dnsSlack)) / 1000;
   const line = (label: string, real: number, aws: number, who: string) => `| ${label} | ${who} | ${real.toFixed(2)} | ${aws.toFixed(1)} |`;
   const out = [
     `cutover write downtime (freeze → DNS change INSYNC), median of ${splits.length} runs; time scale ${SCALE} (rehearsal s × ${SCALE} = AWS-clock s for simulated durations and polls)`,

@@ -1,6 +1,6 @@
 // Builds dist/ with esbuild: the CLI and everything it always needs (our modules, commander, yaml,
 // the precompiled validator) bundled into a few ESM files, so `validate` and an offline `plan`
-// start fast (see README "Performance"). The AWS SDK, pg and listr2 stay external packages, loaded
+// start fast (see docs/performance.md). The AWS SDK, pg and listr2 stay external packages, loaded
 // lazily by the commands and steps that use them. Type checking is `npm run typecheck` (tsc).
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';

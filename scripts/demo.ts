@@ -8,9 +8,10 @@
 // --approve gate (the cutover: freeze-writes on the source, the marker seen on the replica,
 // pg_promote(), verify-data, switch-endpoint moves the CNAME; then the S3 backfill into the promoted
 // cluster), status, report (the run as one HTML page, kept in .aurora-migrate/demo-report.html). The
-// application is never stopped by hand: the freeze sends it read-only errors, it retries, and after
-// the switch its new connections reach the promoted cluster. At the end every
-// acknowledged write is looked up on the target. Everything it starts is stopped and every temp
+// application is never stopped by hand: two of its three connections open every transaction READ
+// WRITE (as many drivers do), so only the fence stops it — it cannot connect while the source is
+// fenced, retries, and after the switch its new connections reach the promoted cluster. At the end
+// every acknowledged write is looked up on the target. Everything it starts is stopped and every temp
 // folder removed, also on Ctrl-C.
 //
 //   npm run demo                        # text; default time scale 240 (1 s real = 4 min AWS)
@@ -98,7 +99,8 @@ async function main(): Promise<number> {
     cleanup.add('stop the CLI', () => (child ? stopChild(child) : undefined));
     await writer.waitForAcks(100);
     say(`  a writer commits numbered rows into ${world.app.database}.app_writes through ${APP_NAME} (${world.forwarder.host}:${world.forwarder.port}),`);
-    say('  ~300 per second on a pool of 3 connections, counting only the commits it saw acknowledged; it runs until the end.');
+    say(`  as role ${world.app.user} with its password, ~300 per second on a pool of 3 connections, two of whose drivers open every`);
+    say('  transaction READ WRITE; it counts only the commits it saw acknowledged and runs until the end.');
 
     heading(3, 'Review the plan (what a pull request shows)');
     say(`The demo runs ${rel}: plans/replica-with-backfill.yaml with the source's address and port from SOURCE_HOST and`);
@@ -113,8 +115,9 @@ async function main(): Promise<number> {
     say(`   application: ${writer.acknowledged} writes acknowledged so far`);
 
     heading(5, 'Approve the gate: the cutover runs while the application keeps writing');
-    say('freeze-writes makes database orders read-only and ends its sessions (the application gets read-only errors and');
-    say('retries), promote waits until a marker row written on the frozen source is visible on the replica, then promotes;');
+    say(`freeze-writes fences database orders: CONNECT is taken from every role but the tool's own (${world.master.user}), read back,`);
+    say('the application\'s sessions are ended and it cannot reconnect (it retries), promote waits until a marker row written');
+    say('on the frozen source is visible on the replica, then promotes and gives the application CONNECT there;');
     say(`verify-data compares the tables, switch-endpoint points ${APP_NAME} at the new cluster; then the backfill.`);
     const before = writer.acknowledged;
     await cli(['apply', rel, ...stateFlag, '--approve', 'gate'], [0]);
@@ -182,7 +185,8 @@ async function main(): Promise<number> {
 }
 
 function startApp(world: RehearsalWorld): Promise<Writer> {
-  return startWriter({ connection: world.app, poolSize: 3, ratePerSecond: 300 });
+  // Two drivers that a read-only default cannot stop, one that it can: only the fence stops them all.
+  return startWriter({ connection: world.app, poolSize: 3, ratePerSecond: 300, mode: ['begin-read-write', 'session-read-write', 'autocommit'] });
 }
 
 function reportLines(world: RehearsalWorld, r: RehearsalReport): string[] {

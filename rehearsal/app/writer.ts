@@ -8,7 +8,8 @@
 //   const run = await writer.stop();    // { acks: [{ seq, at }], errors: { readOnly, terminated, refused, other }, … }
 //   const report = await buildReport({ run, target: promotedConnection, route: fwd.route });   // report.ts
 //
-// Like an application with a connection pool, on any error it throws the connection away, waits a
+// Each worker's driver may open its transactions READ WRITE (`mode`), which a read-only default
+// does not stop. Like an application with a connection pool, on any error it throws the connection away, waits a
 // little (20 ms, doubling to 500 ms) and retries the SAME seq on a fresh connection: read-only
 // errors during a freeze (25006), terminated sessions (57P01), refused or reset connections.
 //
@@ -29,7 +30,18 @@ export interface WriterConnection {
   password?: string;
 }
 
+/**
+ * How the writer's driver opens a transaction. `autocommit`: a plain INSERT (the freeze's read-only
+ * default stops it). `begin-read-write`: `BEGIN READ WRITE; INSERT; COMMIT`, as drivers that open
+ * every transaction explicitly do. `session-read-write`: `SET default_transaction_read_only = off`
+ * right after connecting, then autocommit. The last two defeat a read-only default: only a fence
+ * that takes CONNECT away stops them (DESIGN "The fence").
+ */
+export type WriterMode = 'autocommit' | 'begin-read-write' | 'session-read-write';
+
 export interface WriterOptions {
+  /** The driver's behaviour; a list gives worker i the mode modes[i % length]. Default autocommit. */
+  mode?: WriterMode | WriterMode[];
   connection: WriterConnection;
   /** Connections (and concurrent writers), 2–4 is typical. Default 3. */
   poolSize?: number;
@@ -54,7 +66,7 @@ export interface WriterErrors {
   readOnly: number;
   /** 57P01/57P02/57P03 or "Connection terminated": the session was ended by the server. */
   terminated: number;
-  /** Could not connect: refused, reset during connect, timeout. */
+  /** Could not connect: refused, reset during connect, timeout, or CONNECT taken away (a fence). */
   refused: number;
   other: number;
   /** The last error message (never a password: pg does not put it in messages). */
@@ -141,11 +153,30 @@ export async function startWriter(options: WriterOptions): Promise<Writer> {
     errors.last = e.message ?? String(err);
     if (e.code === '25006') errors.readOnly++;
     else if (e.code === '57P01' || e.code === '57P02' || e.code === '57P03' || /terminat|ended unexpectedly|ECONNRESET/i.test(e.message ?? '')) errors.terminated++;
-    else if (/ECONNREFUSED|timeout|connect/i.test(e.message ?? '')) errors.refused++;
+    // 42501 "permission denied for database": the fence took CONNECT away.
+    else if (e.code === '42501' || /ECONNREFUSED|timeout|connect|permission denied for database/i.test(e.message ?? '')) errors.refused++;
     else errors.other++;
   };
 
-  const worker = async () => {
+  const modes: WriterMode[] = Array.isArray(options.mode) ? (options.mode.length ? options.mode : ['autocommit']) : [options.mode ?? 'autocommit'];
+  const readWriteSessions = new WeakSet<pg.PoolClient>();
+  const insert = `INSERT INTO ${table} (seq) VALUES ($1) ON CONFLICT (seq) DO NOTHING`;
+  /** One write in the worker's mode; resolves once the server acknowledged its commit. */
+  const write = async (client: pg.PoolClient, mode: WriterMode, seq: number) => {
+    if (mode === 'begin-read-write') {
+      await client.query('BEGIN READ WRITE');
+      await client.query(insert, [seq]);
+      await client.query('COMMIT');
+      return;
+    }
+    if (mode === 'session-read-write' && !readWriteSessions.has(client)) {
+      await client.query('SET default_transaction_read_only = off');
+      readWriteSessions.add(client);
+    }
+    await client.query(insert, [seq]);
+  };
+
+  const worker = async (mode: WriterMode) => {
     while (!stopping) {
       const seq = next++;
       // Pace: seq k is due at k / rate seconds after the start.
@@ -158,7 +189,7 @@ export async function startWriter(options: WriterOptions): Promise<Writer> {
         let client: pg.PoolClient | undefined;
         try {
           client = await pool.connect();
-          await client.query(`INSERT INTO ${table} (seq) VALUES ($1) ON CONFLICT (seq) DO NOTHING`, [seq]);
+          await write(client, mode, seq);
           client.release();
           acknowledge(seq);
           break;
@@ -171,7 +202,7 @@ export async function startWriter(options: WriterOptions): Promise<Writer> {
       }
     }
   };
-  const workers = Array.from({ length: poolSize }, () => worker());
+  const workers = Array.from({ length: poolSize }, (_, i) => worker(modes[i % modes.length]));
 
   return {
     get acknowledged() {

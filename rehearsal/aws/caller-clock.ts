@@ -1,7 +1,7 @@
 // Callers on the wall clock. Against real AWS a client's clock and AWS's agree, so "the last 8
 // minutes of lag" sent as StartTime = now - 8m, EndTime = now means the last 8 minutes in AWS too.
 // A time-scaled stand-in runs N times faster than the CLI, which keeps its own wall clock
-// (DESIGN.md "Rehearsal time scale"), so after a few real seconds every window the CLI asks for would
+// (docs/design.md "Rehearsal time scale"), so after a few real seconds every window the CLI asks for would
 // lie in the stand-in's past. With callerClock 'wall' (the default when the clock is time-scaled),
 // the stand-in restores the agreement a real client has, touching only the timestamps a client sends
 // and reads, shifted by (stand-in now − wall-clock now) measured once per request:

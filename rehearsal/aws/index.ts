@@ -1,4 +1,4 @@
-// A local stand-in of the AWS APIs aurora-migrate uses (RDS, CloudWatch, S3, Route 53), reached by the real
+// A local stand-in of the AWS APIs aurora-migrate uses (RDS, CloudWatch, S3, Route 53, SNS), reached by the real
 // SDK clients over HTTP on 127.0.0.1. Test support only: production code never imports it.
 //
 //   const aws = await startAwsStandin({ manualClock: true, seed: { instances: [{ id: 'orders-pg' }] } });

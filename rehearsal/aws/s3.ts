@@ -6,7 +6,7 @@
 // DeleteObject, CreateBucket, Get/PutBucketVersioning; errors as <Error><Code>NoSuchKey</Code>…
 // with AWS's statuses.
 //
-// Conditional writes, as S3 documents them (AWS-FACTS.md "S3 conditional writes"):
+// Conditional writes, as S3 documents them (docs/commands.md "Remote state (S3)"):
 // - PutObject `If-None-Match: *` writes only when the key does not exist, else 412 PreconditionFailed;
 // - PutObject `If-Match: <ETag>` writes only when the current object has that ETag: 412 when it
 //   differs, 404 NoSuchKey when there is no object (S3 answers so; callers treat both as "changed");

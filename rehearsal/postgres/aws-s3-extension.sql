@@ -78,9 +78,12 @@ END $$;
 CREATE FUNCTION aws_s3._standin_shell_quote(s text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$ SELECT '''' || replace(s, '''', '''\''''') || '''' $$;
 
+-- SECURITY DEFINER: like Aurora's function, it reads "S3" with its own rights (here the installing
+-- superuser's file access), not the caller's; the caller must still be allowed to INSERT into the
+-- table, as on Aurora (so an RDS-like master user without file access can import, as on Aurora).
 CREATE FUNCTION aws_s3.table_import_from_s3(
   table_name text, column_list text, options text, s3_info aws_commons._s3_uri_1)
-RETURNS text LANGUAGE plpgsql VOLATILE AS $$
+RETURNS text LANGUAGE plpgsql VOLATILE SECURITY DEFINER AS $$
 DECLARE
   path text := aws_s3._standin_path(s3_info);
   target text := aws_s3._standin_relation(table_name);
@@ -89,6 +92,9 @@ DECLARE
   sql text;
   n bigint;
 BEGIN
+  IF NOT has_table_privilege(session_user, target, 'INSERT') THEN
+    RAISE EXCEPTION 'permission denied for table %', table_name USING ERRCODE = '42501';
+  END IF;
   stat := pg_stat_file(path, true);
   IF stat.size IS NULL OR stat.isdir THEN
     RAISE EXCEPTION 'HEAD object failed: the file % does not exist in bucket %', s3_info.file_path, s3_info.bucket

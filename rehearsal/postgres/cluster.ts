@@ -12,8 +12,9 @@
 //   await stopAll();                                          // or server.stop() / snap.remove()
 //
 // Each server lives in a fresh temp folder, on its own loopback address 127.0.0.N and a free port, so
-// an endpoint address names exactly one server. Authentication is `trust` on loopback only (no
-// password exists to leak). As root the servers run as the `postgres` user (files chowned to it).
+// an endpoint address names exactly one server. Authentication: loopback trust for the harness's
+// superuser `postgres` only; every other role logs in with a password (PG_HBA, rds-roles.ts). As
+// root the servers run as the `postgres` user (files chowned to it).
 // A detached watchdog stops the server and removes its folder if this process dies (SIGKILL).
 import { mkdtemp, mkdir, writeFile, chmod, rm, readdir, copyFile, lstat, appendFile } from 'node:fs/promises';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
@@ -56,6 +57,19 @@ export interface ServerOptions {
   settings?: Record<string, string | number>;
   onLog?: (line: string) => void;
 }
+
+/**
+ * Who may log in: the harness's superuser `postgres` (and streaming replication) by loopback trust;
+ * every other role — the RDS-like master user, the application's roles — with its password, as on
+ * RDS (rds-roles.ts). A standby or a snapshot inherits this file with the data folder.
+ */
+export const PG_HBA = [
+  'local all all trust',
+  `host all ${SUPERUSER} 127.0.0.0/8 trust`,
+  'host replication all 127.0.0.0/8 trust',
+  'host all all 127.0.0.0/8 scram-sha-256',
+  '',
+].join('\n');
 
 // ---- binaries and users -------------------------------------------------------------------------
 
@@ -135,7 +149,7 @@ export async function startSourceServer(options: ServerOptions = {}): Promise<Pg
   await run(join(binDir(), 'initdb'), ['-D', dataDir, '-U', SUPERUSER, '--auth=trust', '--encoding=UTF8', '--no-locale', '--no-sync'], who);
   await writeFile(
     join(dataDir, 'pg_hba.conf'),
-    ['local all all trust', 'host all all 127.0.0.0/8 trust', 'host replication all 127.0.0.0/8 trust', ''].join('\n'),
+    PG_HBA,
   );
   await chownTree(dataDir);
   return launch(root, dataDir, 'primary', options);

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { startAwsStandin, type AwsStandin } from '../aws/index.js';
 import type { PgServer } from '../postgres/cluster.js';
 import { installAwsS3Standin } from '../postgres/aws-s3-extension.js';
+import { createAppRole, createRdsMasterUser, handOverToApp, newPassword } from '../postgres/rds-roles.js';
 import { startForwarder, type Forwarder } from '../app/forwarder.js';
 import type { WriterConnection } from '../app/writer.js';
 import type { ResolvedConnection } from '../../src/db/api.js';
@@ -39,6 +40,10 @@ export const HOSTED_ZONE_ID = 'Z0123456789ABCDEFGHIJ';
 export const APP_NAME_TTL = 5;
 /** The forwarder's fixed port (another free port when it is taken). */
 export const APP_PORT = 15432;
+/** The tool's user on the source: an RDS-like master user (rds-roles.ts), never a superuser. */
+export const MASTER_USER = 'master';
+/** The application's role: owns its tables, logs in with a password. */
+export const APP_ROLE = 'app';
 
 export interface RehearsalWorldOptions {
   /** AURORA_MIGRATE_TIME_SCALE for the CLI and the stand-in's clock. */
@@ -66,7 +71,9 @@ export interface RehearsalWorld {
   sourceCounts: SourceCounts;
   /** The application's name, played by the forwarder. */
   forwarder: Forwarder;
-  /** How the application connects: through the forwarder, to database orders. */
+  /** The tool's user (the RDS-like master user) on the source's application database. */
+  master: ResolvedConnection;
+  /** How the application connects: through the forwarder, to database orders, as role app with its password. */
   app: WriterConnection;
   /** The promoted cluster's application database (undefined while there is no real cluster). */
   target(): ResolvedConnection | undefined;
@@ -108,12 +115,19 @@ export async function startRehearsalWorld(options: RehearsalWorldOptions): Promi
   say(`  stand-in at ${aws.endpoint}; its clock runs ${options.timeScale}x faster than real time`);
   say(`  PostgreSQL listening on ${source.address}:${source.port} (PostgreSQL ${source.version}), data in ${source.dataDir}`);
 
+  // Roles as on RDS: the tool logs in as the master user, the application as its own role, both with passwords.
+  const master = await createRdsMasterUser(source, { user: MASTER_USER, password: newPassword() });
+  const appRole = await createAppRole(source, { user: APP_ROLE, password: newPassword() });
   await installAwsS3Standin({ admin: source.admin, query: (conn, sql, params) => source.query(sql, params, conn.database) });
-  const counts = await seedSourceData(source, { database: TARGET_DATABASE, s3Root, backfillDdl: backfillTableDdl(BACKFILL_TABLE), customers: options.customers });
+  const counts = await seedSourceData(source, { database: TARGET_DATABASE, owner: MASTER_USER, s3Root, backfillDdl: backfillTableDdl(BACKFILL_TABLE), customers: options.customers });
+  // aws_s3 installed up front by an administrator (on Aurora rds_superuser may create it; the stand-in needs a superuser).
+  await source.query('CREATE EXTENSION IF NOT EXISTS aws_s3 CASCADE', [], TARGET_DATABASE);
+  await source.query('GRANT USAGE ON SCHEMA aws_s3, aws_commons TO rds_superuser', [], TARGET_DATABASE);
+  await handOverToApp(source, { database: TARGET_DATABASE, appRole: APP_ROLE, reader: MASTER_USER, writable: [BACKFILL_TABLE] });
   const sourceDb: ResolvedConnection = { ...source.admin, database: TARGET_DATABASE };
   say(
     `  seeded database "${TARGET_DATABASE}": ${counts.customers} customers, ${counts.orders} orders, ${counts.orderItems} order items ` +
-      `(identity sequences, foreign keys) and an empty ${BACKFILL_TABLE}`,
+      `(identity sequences, foreign keys) and an empty ${BACKFILL_TABLE}, owned by role ${APP_ROLE}; the tool logs in as ${MASTER_USER} (NOSUPERUSER, member of rds_superuser)`,
   );
 
   aws.route53.seedRecord({ zoneId: HOSTED_ZONE_ID, name: APP_NAME, type: 'CNAME', ttl: APP_NAME_TTL, values: [source.address] });
@@ -144,9 +158,9 @@ export async function startRehearsalWorld(options: RehearsalWorldOptions): Promi
     AWS_CONFIG_FILE: path.join(workDir, 'no-aws-config'),
     AWS_SHARED_CREDENTIALS_FILE: path.join(workDir, 'no-aws-credentials'),
     AURORA_MIGRATE_TIME_SCALE: String(options.timeScale),
-    // Loopback trust authentication in the rehearsal: the user exists, no password does.
-    PGUSER: source.admin.user,
-    PGPASSWORD: '',
+    // The RDS-like master user and its password (a new one each rehearsal).
+    PGUSER: master.user,
+    PGPASSWORD: master.password ?? '',
     SOURCE_HOST: source.address,
     SOURCE_PORT: String(source.port),
   };
@@ -162,7 +176,8 @@ export async function startRehearsalWorld(options: RehearsalWorldOptions): Promi
     sourceDb,
     sourceCounts: counts,
     forwarder,
-    app: { host: forwarder.host, port: forwarder.port, database: TARGET_DATABASE, user: source.admin.user },
+    master: { ...master, database: TARGET_DATABASE },
+    app: { host: forwarder.host, port: forwarder.port, database: TARGET_DATABASE, user: appRole.user, password: appRole.password },
     target,
     backfill,
     s3Root,

@@ -11,6 +11,8 @@ export interface SourceDataOptions {
   s3Root: string;
   /** DDL of the backfill's table (backfill-files.ts). */
   backfillDdl: string;
+  /** Owner of the database (the RDS master user, who creates it on RDS); default the harness's superuser. */
+  owner?: string;
   /** Customers; orders = 4×, order items = 8× (default 25 000 → 325 000 rows). */
   customers?: number;
 }
@@ -27,7 +29,7 @@ export async function seedSourceData(source: PgServer, options: SourceDataOption
   const db = options.database;
   if (!/^[a-z_][a-z0-9_]*$/.test(db)) throw new Error(`database name ${JSON.stringify(db)}: use [a-z0-9_]`);
   const customers = options.customers ?? 25_000;
-  await source.query(`CREATE DATABASE ${db} TEMPLATE template0 ENCODING 'UTF8'`);
+  await source.query(`CREATE DATABASE ${db}${options.owner ? ` OWNER ${options.owner}` : ''} TEMPLATE template0 ENCODING 'UTF8'`);
   await source.query(`ALTER DATABASE ${db} SET aws_s3_standin.root = '${options.s3Root.replace(/'/g, "''")}'`);
   const q = (sql: string, params?: unknown[]) => source.query(sql, params, db);
   await q(`CREATE TABLE customers (

@@ -61,7 +61,7 @@ export function createAwsApi(options: CreateAwsApiOptions = {}): AwsApi & { dest
     if (!mod) {
       // The SDK warns on every run that releases after early 2027 need Node 22. This tool pins its
       // SDK versions in the lock file, so the warning tells a user mid-migration nothing they can
-      // act on; it stays visible to anyone who sets the variable to "false" (see README).
+      // act on; it stays visible to anyone who sets the variable to "false" (see docs/aws-setup.md).
       process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
       mod = import(PACKAGES[service].pkg) as Promise<SdkModule>;
       modules.set(service, mod);

@@ -1,4 +1,4 @@
-// Exit codes are part of the contract (DESIGN.md): scripts and CI branch on them. Errors and results
+// Exit codes are part of the contract (docs/design.md "Exit codes"): scripts and CI branch on them. Errors and results
 // carry their kind (an error's `code`, a result's `outcome`); this file is the one place that maps
 // kinds to exit codes.
 import { AuroraMigrateError } from '../errors.js';

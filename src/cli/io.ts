@@ -6,7 +6,7 @@ export function processIo(): Io {
   return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
 }
 
-/** Options every command accepts (DESIGN.md "Common options"). */
+/** Options every command accepts (docs/design.md "Common options"). */
 export interface GlobalOptions {
   state?: string;
   format: 'text' | 'markdown' | 'json';

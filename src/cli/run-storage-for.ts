@@ -1,4 +1,4 @@
-// Which RunStorage a command uses (DESIGN.md "Remote state (S3)"): `--state s3://BUCKET/KEY`, else
+// Which RunStorage a command uses (docs/design.md "Remote state (S3)"): `--state s3://BUCKET/KEY`, else
 // `--state PATH` (a local file), else the plan's `state: { s3: … }`, else the default local file
 // `.aurora-migrate/<plan name>.state.json` under the current folder. The flag always wins.
 import type { AwsApi } from '../aws/api.js';

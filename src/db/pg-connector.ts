@@ -3,7 +3,7 @@
 //   - TLS per ConnectionSpec.ssl: false/omitted none; 'require' encrypted without certificate checks;
 //     true / 'verify-full' encrypted with certificate and host name checks;
 //   - application_name = aurora-migrate, an optional statement timeout, a short connect timeout;
-//   - TCP keepalive after 1 s idle (Aurora's advice, AWS-FACTS "Connections during long imports"):
+//   - TCP keepalive after 1 s idle (Aurora's advice, docs/aws-setup.md "Connections"):
 //     Node sets the idle time; probe interval and count are the operating system's;
 //   - cancellation: aborting the signal cancels the running statement on the server
 //     (pg_cancel_backend from a second short connection) so its transaction rolls back at once.

@@ -1,4 +1,4 @@
-// The cutover window (DESIGN.md "Cutover"). A freeze-writes step opens it before its first change
+// The cutover window (docs/design.md "Cutover"). A freeze-writes step opens it before its first change
 // to the source; it closes at the point of no return (a step calls crossPointOfNoReturn right before
 // the irreversible request: the promotion, or on the snapshot route the DNS change) or at a rollback.
 //
@@ -10,9 +10,10 @@
 // - A resume of an open window whose deadline passed rolls back at once; a rollback that could not
 //   finish is retried first.
 import type { ConnectionSpec, StepSpec } from '../plan/types.js';
-import { cutoverSteps } from '../plan/cutover-steps.js';
-import type { CutoverHandle, StepContext } from '../steps/step.js';
-import { Interrupted, Locked, UsageError, WindowExpired } from '../errors.js';
+import { cutoverSteps, windowConnectionUsers } from '../plan/cutover-steps.js';
+import { resolveDeep } from '../plan/values.js';
+import type { CutoverHandle, FrozenBefore, StepContext } from '../steps/step.js';
+import { Interrupted, Locked, StepFailed, UsageError, WindowExpired } from '../errors.js';
 import { formatDuration } from '../plan/units.js';
 import type { CutoverRecord, StepError } from './state-file.js';
 import type { RunEnding, RunSession } from './run-session.js';
@@ -87,9 +88,11 @@ export function cutoverControl(session: RunSession): CutoverControl {
       get pointOfNoReturn() {
         return c.pointOfNoReturn;
       },
-      previousSettings() {
-        const previous = st.steps[c.openedBy]?.checkpoint?.previous;
-        return previous && typeof previous === 'object' ? { ...(previous as Record<string, string | null>) } : {};
+      frozenBefore() {
+        return frozenBefore(st.steps[c.openedBy]?.checkpoint);
+      },
+      describeFence() {
+        return heldAfter();
       },
       sourceConnection() {
         const spec = plan.steps.find((s) => s.id === c.openedBy)!;
@@ -103,6 +106,7 @@ export function cutoverControl(session: RunSession): CutoverControl {
           session.controller.abort(err);
           throw err;
         }
+        await lastCheck(stepId, what);
         const crossing = { stepId, at: session.iso(), what };
         c.pointOfNoReturn = crossing;
         c.status = 'committed';
@@ -119,6 +123,38 @@ export function cutoverControl(session: RunSession): CutoverControl {
         session.emit({ type: 'cutover', state: 'point-of-no-return', stepId, detail: `point of no return: ${what} (${formatDuration(Date.parse(crossing.at) - Date.parse(c.frozenAt))} after the freeze); from here the plan only goes forward` });
       },
     };
+  };
+
+  /** The opener's last check (the fence still holds); a problem fails the calling step before the point of no return. */
+  const lastCheck = async (stepId: string, what: string) => {
+    const c = st.cutover!;
+    const spec = plan.steps.find((s) => s.id === c.openedBy);
+    const module = spec && session.deps.registry[spec.type];
+    if (!spec || !module?.lastCheck) return;
+    let problems: string[];
+    try {
+      problems = await module.lastCheck(resolveForRun(session, spec), contextFor(session, spec, st.steps[spec.id], session.controller.signal));
+    } catch (err) {
+      if (err instanceof Interrupted || session.controller.signal.aborted) throw new Interrupted('interrupted before the point of no return');
+      const why = (err as Error).message.replace(/^step "[^"]*" failed: /, '');
+      throw new StepFailed(stepId, `step "${stepId}" stopped before the point of no return (${what} was not sent): the last check of the fence could not run: ${why}`, { cause: err });
+    }
+    log.append({ type: 'cutover-last-check', stepId, ok: problems.length === 0, ...(problems.length ? { problems } : {}) });
+    if (problems.length === 0) return;
+    throw new StepFailed(
+      stepId,
+      `step "${stepId}" stopped before the point of no return (${what} was not sent): the fence of step "${c.openedBy}" does not hold: ${problems.join('; ')}. ` +
+        'A session like that can write to the source after the target was proven caught up, and those writes would be lost. ' +
+        'Stop that client (or, if it connects as the tool\'s own user, give it its own role so the fence can stop it), then run apply again',
+    );
+  };
+
+  /** How the source is held after the point of no return, as the freeze step describes it. */
+  const heldAfter = (): string => {
+    const spec = plan.steps.find((s) => s.id === st.cutover?.openedBy);
+    const module = spec && session.deps.registry[spec.type];
+    if (spec && module?.heldAfter) return module.heldAfter(spec, st.steps[spec.id]?.checkpoint);
+    return `the source databases ${frozenDatabases()} stay read-only`;
   };
 
   const open = async (stepId: string, w: { frozenAt: string; deadline: string }) => {
@@ -217,6 +253,18 @@ export function cutoverControl(session: RunSession): CutoverControl {
     };
   };
 
+  /** The users of the plan's connections from the freeze on, resolved where they can be now. */
+  const windowUsers = (): string[] => {
+    const scope = { vars: plan.vars, env: session.options.env, outputs: session.outputsScope() };
+    const users = new Set<string>();
+    for (const u of windowConnectionUsers(plan)) {
+      const r = resolveDeep(u.user, scope, 'preflight');
+      if (r.unresolved.length === 0 && typeof r.value === 'string' && r.value) users.add(r.value);
+      else session.emit({ type: 'warning', message: `the user of step "${u.stepId}" ${u.field} (${u.user}) is not known at the freeze: it does not keep CONNECT through the fence unless it is the tool's own user or in allowRoles` });
+    }
+    return [...users];
+  };
+
   const frozenDatabases = () => {
     const spec = plan.steps.find((s) => s.id === st.cutover?.openedBy) as { databases?: string[] } | undefined;
     return spec?.databases?.length ? spec.databases.join(', ') : 'the frozen databases';
@@ -228,6 +276,7 @@ export function cutoverControl(session: RunSession): CutoverControl {
         const module = session.deps.registry[spec.type];
         if (module?.opensCutoverWindow) {
           ctx.openCutoverWindow = (w) => open(spec.id, w);
+          ctx.windowUsers = windowUsers();
           return;
         }
         const handle = handleFor(spec.id);
@@ -264,7 +313,7 @@ export function cutoverControl(session: RunSession): CutoverControl {
       if (c.status === 'committed' && outcome.status === 'failed') {
         const note =
           ` The cutover passed its point of no return at ${c.pointOfNoReturn!.at} (${c.pointOfNoReturn!.what}): nothing is rolled back, ` +
-          `the source databases ${frozenDatabases()} stay read-only, and the target is where "${c.pointOfNoReturn!.stepId}" left it. Fix the cause, then run apply again to go forward.`;
+          `${heldAfter()}, and the target is where "${c.pointOfNoReturn!.stepId}" left it. Fix the cause, then run apply again to go forward.`;
         const s = st.steps[spec.id];
         if (s.error && !s.error.message.includes('point of no return at')) s.error.message += note;
         await session.persist();
@@ -296,3 +345,12 @@ function withoutHistory(c: CutoverRecord): Omit<CutoverRecord, 'history'> {
   return rest;
 }
 
+/** The source's state before the freeze, from the freeze step's checkpoint (FreezeCheckpoint). */
+function frozenBefore(checkpoint: Record<string, unknown> | undefined): FrozenBefore {
+  const cp = (checkpoint ?? {}) as { previous?: Record<string, string | null>; previousAcl?: Record<string, string[] | null>; recordDatabase?: string };
+  return {
+    settings: { ...(cp.previous ?? {}) },
+    ...(cp.previousAcl ? { acl: structuredClone(cp.previousAcl) } : {}),
+    ...(cp.recordDatabase ? { recordDatabase: cp.recordDatabase } : {}),
+  };
+}

@@ -1,4 +1,4 @@
-// The event log: `<state file>.events.jsonl`, append-only, one JSON object per line (DESIGN.md).
+// The event log: `<state file>.events.jsonl`, append-only, one JSON object per line (docs/design.md "Event log").
 // Records every mutating AWS call (before it is sent), SQL statements steps report, status changes,
 // approvals (with the OS user), warnings, errors, lock recovery and unlock. Every line is redacted.
 // Lines are appended synchronously so the record of an AWS call is on disk before the call leaves,

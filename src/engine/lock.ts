@@ -9,8 +9,8 @@
 //   `aurora-migrate unlock PLAN`; `unlock` refuses a lease whose heartbeat is still fresh.
 //
 // Written here instead of with proper-lockfile: its lock() silently removes any lease older than
-// `stale` and keeps no holder details, while DESIGN.md wants the holder named and stale leases broken
-// by an explicit `unlock`.
+// `stale` and keeps no holder details, while the design (docs/design.md "State, resume, locking")
+// wants the holder named and stale leases broken by an explicit `unlock`.
 import { mkdir, readFile, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';

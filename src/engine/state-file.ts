@@ -1,4 +1,4 @@
-// The state file (DESIGN.md "State, resume, locking"): what a run has done, step by step. Read here
+// The state file (docs/design.md "State, resume, locking"): what a run has done, step by step. Read here
 // for `apply`, `status` and `plan`; written only through writeState (atomic). A file that cannot be
 // trusted — corrupt, truncated, another plan's, or a newer format — is reported, never overwritten.
 import { readFile } from 'node:fs/promises';
@@ -59,7 +59,7 @@ export interface NotificationRecord {
   at: string;
 }
 
-/** The cutover window (DESIGN.md "Cutover"): opened by freeze-writes, closed at the point of no return or a rollback. */
+/** The cutover window (docs/cutover.md): opened by freeze-writes, closed at the point of no return or a rollback. */
 export interface CutoverRecord {
   /** The freeze-writes step that opened it. */
   openedBy: string;

@@ -1,4 +1,4 @@
-// AURORA_MIGRATE_TIME_SCALE (DESIGN.md "Rehearsal time scale"): every wait is divided by it. Meant
+// AURORA_MIGRATE_TIME_SCALE (docs/design.md "Rehearsal time scale"): every wait is divided by it. Meant
 // for a local AWS stand-in; against real AWS it would cut waits and timeouts short, so apply warns
 // loudly when it is set and no AWS_ENDPOINT_URL* points elsewhere.
 import { UsageError } from '../errors.js';

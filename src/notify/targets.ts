@@ -1,4 +1,4 @@
-// Where notifications go (DESIGN.md "Approvers and notifications"): the plan's `notify:` entries are
+// Where notifications go (docs/design.md "Approvers and notifications"): the plan's `notify:` entries are
 // SNS topic ARNs, or exactly `${env.NAME}` naming a variable that holds a webhook URL. A URL may carry
 // a token, so a literal one in a plan file (which ends up in git) is refused like a literal secret.
 // Pure functions: the plan's semantic checks and the notifier both use them.

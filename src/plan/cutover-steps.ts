@@ -1,4 +1,4 @@
-// Which steps of a plan form its cutover window (DESIGN.md "Cutover"): from the freeze-writes step to
+// Which steps of a plan form its cutover window (docs/cutover.md): from the freeze-writes step to
 // the first step whose irreversible request is the point of no return — promote (the promotion), or
 // on the snapshot route switch-endpoint (the DNS change). Used by the engine (rules) and the dry-run.
 import type { StepSpec } from './types.js';
@@ -27,4 +27,34 @@ export function cutoverSteps(plan: { steps: readonly Pick<StepSpec, 'id' | 'type
     inside.push(s.id);
   }
   return { freeze: plan.steps[start].id, inside };
+}
+
+/** Connection fields whose user must keep CONNECT on a fenced database (DESIGN "The fence": kept roles). */
+const CONNECTION_FIELDS = ['connection', 'replicaConnection', 'source', 'target'] as const;
+
+export interface WindowConnectionUser {
+  stepId: string;
+  field: string;
+  /** The user as written in the plan (may hold ${…} references). */
+  user: string;
+}
+
+/**
+ * The users of every database connection from the freeze-writes step to the end of the plan: the
+ * freeze's own, promote's replicaConnection, verify-data's source and target, logical-switchover's,
+ * and any later connection to the source. A fence keeps CONNECT for each of them.
+ */
+export function windowConnectionUsers(plan: { steps: readonly StepSpec[] }): WindowConnectionUser[] {
+  const start = plan.steps.findIndex((s) => s.type === 'freeze-writes');
+  if (start < 0) return [];
+  const users: WindowConnectionUser[] = [];
+  for (const step of plan.steps.slice(start)) {
+    for (const field of CONNECTION_FIELDS) {
+      const conn = (step as unknown as Record<string, unknown>)[field];
+      if (conn && typeof conn === 'object' && typeof (conn as { user?: unknown }).user === 'string') {
+        users.push({ stepId: step.id, field, user: (conn as { user: string }).user });
+      }
+    }
+  }
+  return users;
 }

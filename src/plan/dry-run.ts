@@ -5,7 +5,7 @@ import type { DescribeEnv, PlannedAction, StepRegistry } from '../steps/step.js'
 import { parseDuration } from './units.js';
 import { redact, resolveDeep, SECRET_PLACEHOLDER, type ValueScope } from './values.js';
 import type { FreezeWritesSpec, Plan, StepSpec } from './types.js';
-import { cutoverSteps, type CutoverSteps } from './cutover-steps.js';
+import { cutoverSteps, windowConnectionUsers, type CutoverSteps } from './cutover-steps.js';
 
 export interface KnownStep {
   status?: string;
@@ -39,7 +39,7 @@ export interface UnresolvedValue {
   steps: string[];
 }
 
-/** The cutover window as one block for reviewers (DESIGN.md "Cutover"). */
+/** The cutover window as one block for reviewers (docs/cutover.md). */
 export interface CutoverReview {
   freezeStep: string;
   /** The window as written in the plan (default 5m) and the drain inside it. */
@@ -99,7 +99,8 @@ export function dryRun(input: DryRunInput): PlanReview {
     // Every secret value met anywhere in the plan is masked in every step's actions.
     const secrets = [...resolution.secrets, ...secretEnvValues(plan, env)];
     try {
-      const actions = module.describe(resolution.value, { planName: plan.name, stepId: raw.id, region, ...cutoverRole(raw.id) });
+      const users = window?.freeze === raw.id ? { windowUsers: windowUsersForReview(plan, scope) } : {};
+      const actions = module.describe(resolution.value, { planName: plan.name, stepId: raw.id, region, ...cutoverRole(raw.id), ...users });
       return { ...base, actions: redact(structuredCloneSafe(actions), secrets) };
     } catch (err) {
       const message = redact(String((err as Error)?.message ?? err), secrets);
@@ -118,8 +119,15 @@ export function dryRun(input: DryRunInput): PlanReview {
 function cutoverReview(plan: Plan, window: CutoverSteps): CutoverReview {
   const freeze = plan.steps.find((s) => s.id === window.freeze) as FreezeWritesSpec;
   const windowText = freeze.window ?? '5m';
+  const fence = freeze.fence ?? 'connections';
   const rules = [
-    `before the point of no return: a failure, an interrupt (Ctrl-C) or the deadline (${windowText} after the freeze) undoes the freeze: each database's previous default_transaction_read_only comes back, writes resume on the source, nothing is promoted; apply exits 2 (130 when interrupted)`,
+    fence === 'connections'
+      ? `the fence: CONNECT on ${freeze.databases.join(', ')} is taken from every role but the kept ones (the users of the plan's connections from the freeze on, rdsadmin, rdsrepladmin${freeze.allowRoles?.length ? `, ${freeze.allowRoles.join(', ')}` : ''}) and read back; the databases' owners and kept roles can still connect, and reads stop too during the window`
+      : 'fence: read-only is cooperative only: it does NOT stop an application that opens its transactions READ WRITE or sets default_transaction_read_only = off; such writes during the window are not on the target',
+    `before the point of no return: a failure, an interrupt (Ctrl-C) or the deadline (${windowText} after the freeze) undoes the freeze: each database's previous default_transaction_read_only${fence === 'connections' ? ' and CONNECT privileges come' : ' comes'} back, writes resume on the source, nothing is promoted; apply exits 2 (130 when interrupted)`,
+    fence === 'connections'
+      ? 'right before the point of no return, the last check: no session of a role that lost CONNECT, none of a kept role other than the tool\'s own, and no write transaction on the frozen databases — otherwise roll back, naming user, application_name and client address'
+      : 'right before the point of no return, the last check: no write transaction open on the frozen databases — otherwise roll back',
     window.pointOfNoReturn
       ? `the point of no return is step "${window.pointOfNoReturn.stepId}": ${window.pointOfNoReturn.what}; from there the plan only goes forward (a failure stops the run with the source still frozen and says where things stand; apply resumes forward)`
       : 'the plan has no promote or switch-endpoint step after the freeze: it never crosses a point of no return, so every run ends rolled back or frozen; add the promote step',
@@ -134,6 +142,11 @@ function cutoverReview(plan: Plan, window: CutoverSteps): CutoverReview {
     ...(window.pointOfNoReturn ? { pointOfNoReturn: { stepId: window.pointOfNoReturn.stepId, what: window.pointOfNoReturn.what } } : {}),
     rules,
   };
+}
+
+/** The users of the connections from the freeze on, as the review can show them (placeholders for values not known). */
+function windowUsersForReview(plan: Plan, scope: ValueScope): string[] {
+  return [...new Set(windowConnectionUsers(plan).map((u) => String(resolveDeep(u.user, scope, 'display').value)))];
 }
 
 /** Values of env variables that the plan uses in secret fields (password, credentials). */

@@ -1,4 +1,4 @@
-// Deep freeze: a loaded plan is immutable data (HOUSE-STYLE "the plan is data").
+// Deep freeze: a loaded plan is immutable data (CONTRIBUTING.md: "the plan is data").
 
 export function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {

@@ -1,5 +1,6 @@
-// RDS identifier rules (AWS-FACTS.md): 1–63 letters, digits or hyphens (snapshots up to 255), first a
-// letter, no trailing hyphen, no "--". Returns what is wrong in words, or undefined when fine.
+// RDS identifier rules (docs/plans.md "Checks beyond the schema"): 1–63 letters, digits or hyphens
+// (snapshots up to 255), first a letter, no trailing hyphen, no "--". Returns what is wrong in words,
+// or undefined when fine.
 
 export function identifierProblem(value: string, what: string, maxLength = 63): string | undefined {
   if (value.length === 0) return `${what} must not be empty`;

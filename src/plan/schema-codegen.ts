@@ -1,7 +1,7 @@
 // Precompiles schemas/plan.schema.json into a standalone Ajv validator (src/plan/schema-validator.generated.ts).
 // Compiling the schema with Ajv at run time costs ~90 ms, more than `node -e 0` itself; the generated
 // module loads in a few. Run after editing the schema:  npx tsx src/plan/schema-codegen.ts
-// test/plan/schema-validator-fresh.test.ts fails when the generated file is stale.
+// test/plan/generated-validator.test.ts fails when the generated file is stale.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';

@@ -6,7 +6,7 @@ import { didYouMean } from './suggest.js';
 import { isLiteral, isRecord, type Report } from './semantic-problem.js';
 import { checkApproval, checkNotify } from './semantic-team.js';
 
-/** AWS/RDS metrics the tool knows (AWS-FACTS.md), their unit and where they are published. */
+/** AWS/RDS metrics the tool knows (docs/plans.md "lag-watch"), their unit and where they are published. */
 export const KNOWN_METRICS: Readonly<Record<string, { unit: 'bytes' | 'seconds' | 'milliseconds' | 'count' | 'percent'; on?: 'source' | 'replica' }>> = {
   RDSToAuroraPostgreSQLReplicaLag: { unit: 'seconds', on: 'replica' },
   OldestReplicationSlotLag: { unit: 'bytes', on: 'source' },
@@ -113,6 +113,19 @@ function checkFreeze(step: Record<string, unknown>, at: string, report: Report):
   if (window === 0) report(`${at}/window`, 'must be longer than 0s');
   if (window !== undefined && window > 0 && (drain ?? 30_000) >= window) {
     report(`${at}/window`, `the cutover window (${step.window}) must be longer than drainTimeout (${(step.drainTimeout as string | undefined) ?? '30s, the default'}): the drain happens inside it`);
+  }
+  if (step.fence === 'read-only') {
+    report(
+      `${at}/fence`,
+      'read-only is cooperative only: an application that opens its transactions READ WRITE (or sets default_transaction_read_only = off) still writes during the cutover, and those writes are not on the target. Use fence: connections (the default) unless every writer is stopped by other means',
+      { severity: 'warning', target: 'value' },
+    );
+    if (Array.isArray(step.allowRoles) && step.allowRoles.length) report(`${at}/allowRoles`, 'allowRoles has no effect with fence: read-only (no role loses CONNECT)', { severity: 'warning', target: 'key' });
+  }
+  if (Array.isArray(step.allowRoles)) {
+    step.allowRoles.forEach((r, j) => {
+      if (r === 'PUBLIC' || r === 'public') report(`${at}/allowRoles/${j}`, 'PUBLIC cannot be kept: it is every role, so no fence would hold');
+    });
   }
 }
 

@@ -1,4 +1,4 @@
-// Rules for the team features the schema cannot express (DESIGN.md "Approvers and notifications"):
+// Rules for the team features the schema cannot express (docs/approvals-and-notifications.md):
 // an approval's `required` is at most the number of `approvers`, and each `notify` entry is an SNS
 // topic ARN or exactly ${env.NAME} (a literal webhook URL may carry a token, so it is refused and
 // never echoed).

@@ -13,6 +13,6 @@ export const STEP_OUTPUTS: Readonly<Record<StepType, readonly string[]>> = {
   's3-export': ['rowsUploaded', 'filesUploaded', 'bytesUploaded'],
   'cluster-export': ['exportId', 'totalExtractedGB', 'warnings'],
   'verify-data': ['tablesChecked', 'rowsChecked', 'checkedAt'],
-  'freeze-writes': ['frozenAt', 'windowEndsAt', 'sourceLsn', 'previousSettings'],
+  'freeze-writes': ['frozenAt', 'windowEndsAt', 'sourceLsn', 'previousSettings', 'fence', 'keptRoles', 'revokedFrom'],
   'switch-endpoint': ['previousValue', 'value', 'changeId', 'switchedAt', 'writeDowntime'],
 };

@@ -1,5 +1,6 @@
-// Typed shape of a plan file, version 1 (DESIGN.md "Plan file"). Mirrors schemas/plan.schema.json;
-// test/plan/types-match-schema.test.ts fails when the two drift apart.
+// Typed shape of a plan file, version 1 (docs/design.md "Plan file"; every field:
+// docs/plan-reference.md). Mirrors schemas/plan.schema.json; test/plan/types-match-schema.test.ts
+// fails when the two drift apart.
 // String fields may hold ${vars.X}, ${env.X} and ${steps.ID.outputs.NAME} until resolved.
 
 export interface PlanFile {
@@ -180,6 +181,10 @@ export interface FreezeWritesSpec extends StepBase {
   connection: ConnectionSpec;
   /** Databases to freeze, names as in pg_database. */
   databases: string[];
+  /** connections (default): CONNECT taken from all but the kept roles; read-only: the cooperative default only. */
+  fence?: 'connections' | 'read-only';
+  /** Roles that keep CONNECT besides the tool's own and the replication roles (fence: connections). */
+  allowRoles?: string[];
   /** Wait this long for write transactions to end after terminating sessions (default 30s). */
   drainTimeout?: string;
   /** The cutover window: roll back if the point of no return is not reached by then (default 5m). */

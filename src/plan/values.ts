@@ -14,7 +14,7 @@ const STEPS = /^steps\.([a-z][a-z0-9-]*)\.outputs\.([A-Za-z][A-Za-z0-9_]*)$/;
 
 export const SECRET_PLACEHOLDER = '***';
 
-/** Field names whose values are secrets wherever they appear (DESIGN.md: never written anywhere). */
+/** Field names whose values are secrets wherever they appear (docs/design.md "Secrets": never written anywhere). */
 export const SECRET_KEYS: ReadonlySet<string> = new Set(['password', 'accessKeyId', 'secretAccessKey', 'sessionToken']);
 
 /** Parses one reference body (the text between `${` and `}`); undefined when malformed. */

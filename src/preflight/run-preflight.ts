@@ -5,6 +5,7 @@ import type { AwsApi } from '../aws/api.js';
 import type { DbConnector } from '../db/api.js';
 import type { Plan, StepSpec } from '../plan/types.js';
 import { resolveDeep } from '../plan/values.js';
+import { cutoverSteps, windowConnectionUsers } from '../plan/cutover-steps.js';
 import { steps as registry } from '../steps/index.js';
 import type { CheckResult, Clock, StepRegistry } from '../steps/step.js';
 import { describeAwsError } from '../rds/resources.js';
@@ -32,14 +33,18 @@ export async function runPreflight(plan: Plan, deps: PreflightDeps): Promise<Pre
   const clock = deps.clock ?? { now: () => Date.now() };
   const region = deps.region ?? plan.region;
   const report: PreflightReport = { steps: [], failed: false };
+  const scope = { vars: plan.vars ?? {}, env: deps.env ?? {}, outputs: {} };
+  const freezeId = cutoverSteps(plan)?.freeze;
+  // The fence keeps CONNECT for these users (those known now; placeholders are left out).
+  const windowUsers = [...new Set(windowConnectionUsers(plan).map((u) => resolveDeep(u.user, scope, 'preflight')).filter((r) => r.unresolved.length === 0).map((r) => String(r.value)))];
   for (const raw of plan.steps) {
     if (deps.signal.aborted) throw new Interrupted('interrupted');
-    const spec = resolveDeep<StepSpec>(raw, { vars: plan.vars ?? {}, env: deps.env ?? {}, outputs: {} }, 'preflight').value;
+    const spec = resolveDeep<StepSpec>(raw, scope, 'preflight').value;
     const module = modules[spec.type];
     let checks: CheckResult[] = [];
     if (module?.preflight) {
       try {
-        checks = await module.preflight(spec, { planName: plan.name, stepId: spec.id, region, aws: deps.aws, db: deps.db, signal: deps.signal, clock });
+        checks = await module.preflight(spec, { planName: plan.name, stepId: spec.id, region, aws: deps.aws, db: deps.db, signal: deps.signal, clock, ...(spec.id === freezeId ? { windowUsers } : {}) });
       } catch (err) {
         if (err instanceof Interrupted || deps.signal.aborted) throw err;
         checks = [{ status: 'fail', check: 'preflight', detail: `checks could not run: ${describeAwsError(err)}` }];

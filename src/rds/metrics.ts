@@ -1,5 +1,5 @@
 // CloudWatch for lag-watch and promote: one GetMetricData per poll for the replica lag and every
-// guard, and the judgement of the answer alone (nothing is carried over between polls, DESIGN.md
+// guard, and the judgement of the answer alone (nothing is carried over between polls, docs/design.md
 // "Rehearsal time scale"). A missing datapoint is unknown, never zero.
 import { formatBytes } from '../plan/units.js';
 

@@ -1,6 +1,6 @@
 // The run lease on S3: the object KEY.lock, created with If-None-Match: * (exactly one creator wins),
 // renewed by the holder with If-Match: <its ETag> (the heartbeat), deleted with If-Match on release.
-// It holds host, pid, user, the CI job URL when known, since and heartbeat (DESIGN.md "Remote state").
+// It holds host, pid, user, the CI job URL when known, since and heartbeat (docs/commands.md "Remote state (S3)").
 //
 // - Someone else's live lease → Locked (exit 4) naming the holder.
 // - A lease whose holder ran on this machine (same host and pid namespace) and whose process is gone

@@ -1,4 +1,4 @@
-// `s3://BUCKET/KEY`: where a plan's remote state lives (DESIGN.md "Remote state (S3)"). The state
+// `s3://BUCKET/KEY`: where a plan's remote state lives (docs/design.md "Remote state (S3)"). The state
 // document is KEY, the lease KEY.lock, the event log the objects under KEY.events/.
 import { UsageError } from '../errors.js';
 

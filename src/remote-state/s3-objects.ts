@@ -1,6 +1,6 @@
 // The few S3 object operations remote state needs, over the tool's AwsApi (never the SDK itself),
 // with the conditional-write outcomes as data: a compare-and-swap that lost is a result to act on,
-// not an exception to parse. S3's answers (AWS-FACTS.md "S3 conditional writes"):
+// not an exception to parse. S3's answers (docs/commands.md "Remote state (S3)"):
 //   412 PreconditionFailed       the condition did not hold (the key exists / has another ETag)
 //   404 NoSuchKey on If-Match    there is no object any more
 //   409 ConditionalRequestConflict  another conditional write of the key was in flight

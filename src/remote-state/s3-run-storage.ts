@@ -1,4 +1,4 @@
-// RunStorage on S3 (src/engine/run-storage.ts; DESIGN.md "Remote state (S3)"): the state document at
+// RunStorage on S3 (src/engine/run-storage.ts; docs/design.md "Remote state (S3)"): the state document at
 // KEY, the lease at KEY.lock, the event log under KEY.events/ — the same state format and commands
 // as the local file, for a team (or a CI runner and a laptop) sharing one migration.
 //

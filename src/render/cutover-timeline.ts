@@ -1,4 +1,4 @@
-// The cutover's timings for `status` (DESIGN.md "Cutover" outputs): frozen at, caught up at, promotion
+// The cutover's timings for `status` (docs/design.md "Cutover", outputs): frozen at, caught up at, promotion
 // sent at, promoted at, switched at and the write downtime, from the state's window record and the
 // outputs of the window's steps.
 import type { StateFile } from '../engine/state-file.js';

@@ -24,6 +24,8 @@ export interface DescribeEnv {
   region?: string;
   /** Set when this step comes after the plan's freeze-writes step: where it stands in the cutover window. */
   cutover?: { freezeStepId: string; role: 'inside' | 'point-of-no-return' | 'after'; windowMs?: number };
+  /** For the step that opens the cutover window: the users of the plan's connections from it on (display form). */
+  windowUsers?: string[];
 }
 
 export interface CheckResult {
@@ -62,13 +64,28 @@ export interface StepContext<C = Record<string, unknown>> {
   checkpoint: Checkpoint<C>;
   /** The run id (stable across resumes of one run of the plan; new after the plan finished). */
   runId: string;
-  /** The open cutover window, when a freeze-writes step before this one opened one (DESIGN.md "Cutover"). */
+  /** The open cutover window, when a freeze-writes step before this one opened one (docs/design.md "Cutover"). */
   cutover?: CutoverHandle;
   /**
    * For a step that opens a cutover window (freeze-writes): call before the first change to the
    * source, with the freeze time and deadline. Recorded in the state (persisted); idempotent.
    */
   openCutoverWindow?(window: { frozenAt: string; deadline: string }): Promise<void>;
+  /**
+   * For a step that opens a cutover window: the users of every database connection in the plan
+   * from it onward (resolved; values not known yet are left out). A fence keeps CONNECT for them.
+   */
+  windowUsers?: readonly string[];
+}
+
+/** What the source's frozen databases were before the freeze, to put back on the target (or the source). */
+export interface FrozenBefore {
+  /** Each frozen database's default_transaction_read_only before the freeze (null: none). */
+  settings: Record<string, string | null>;
+  /** Each frozen database's ACL before a connections fence (null: the owner's defaults); absent for read-only. */
+  acl?: Record<string, string[] | null>;
+  /** The database holding the fence's record (aurora_migrate.fence): the freeze connection's. */
+  recordDatabase?: string;
 }
 
 /**
@@ -85,13 +102,17 @@ export interface CutoverHandle {
   pointOfNoReturn?: { stepId: string; at: string; what: string };
   /** The frozen source as the freeze step reached it (resolved; for the caught-up marker). */
   sourceConnection(): ConnectionSpec;
-  /** Each frozen database's setting before the freeze (null: none), to restore it on the target. */
-  previousSettings(): Record<string, string | null>;
+  /** Each frozen database's setting and ACL before the freeze, to restore them on the target. */
+  frozenBefore(): FrozenBefore;
+  /** How the source is held now, for messages after the point of no return ("fenced: CONNECT …"). */
+  describeFence(): string;
   /**
    * Call right before the irreversible request (PromoteReadReplicaDBCluster, the Route 53 change).
-   * Throws WindowExpired when the deadline has passed, Interrupted when the run is being stopped;
-   * otherwise records the crossing in the state (persisted) and disarms the deadline. A no-op when
-   * already crossed (resume, or a second irreversible step).
+   * Throws WindowExpired when the deadline has passed, Interrupted when the run is being stopped,
+   * StepFailed when the freeze's last check finds the fence no longer holds (a session of a role
+   * that should not be there, a write transaction); otherwise records the crossing in the state
+   * (persisted) and disarms the deadline. A no-op when already crossed (resume, or a second
+   * irreversible step).
    */
   crossPointOfNoReturn(what: string): Promise<void>;
 }
@@ -113,6 +134,13 @@ export interface StepModule<S extends StepSpec = StepSpec> {
   undo?(spec: S, ctx: StepContext): Promise<Record<string, unknown>>;
   /** true for a step that opens a cutover window when it succeeds (freeze-writes). */
   opensCutoverWindow?: boolean;
+  /**
+   * For a step that opens a cutover window: the last check right before the point of no return,
+   * from its own checkpoint. Returns what no longer holds (empty: go on); read-only.
+   */
+  lastCheck?(spec: S, ctx: StepContext): Promise<string[]>;
+  /** For a step that opens a cutover window: one sentence on how the source stays held after the point of no return. */
+  heldAfter?(spec: S, checkpoint: Record<string, unknown> | undefined): string;
 }
 
 export interface PreflightContext {
@@ -124,6 +152,8 @@ export interface PreflightContext {
   signal: AbortSignal;
   /** The tool's clock, for metric time windows (optional; the wall clock when absent). */
   clock?: Clock;
+  /** For the step that opens the cutover window: the users of the plan's connections from it on (known ones). */
+  windowUsers?: readonly string[];
 }
 
 export type AnyStepModule = StepModule<any>;

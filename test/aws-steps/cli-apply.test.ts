@@ -1,6 +1,7 @@
 // The real CLI (bin/aurora-migrate.js over dist/) against the time-scaled stand-in, the way a user
-// rehearses: AWS_ENDPOINT_URL_* + AURORA_MIGRATE_TIME_SCALE. The CLI keeps its own clock (DESIGN.md),
-// and the stand-in reads the metric and event windows it asks for on that clock (caller-clock.ts).
+// rehearses: AWS_ENDPOINT_URL_* + AURORA_MIGRATE_TIME_SCALE. The CLI keeps its own clock
+// (docs/design.md "Rehearsal time scale"), and the stand-in reads the metric and event windows it
+// asks for on that clock (caller-clock.ts).
 // Covers: the replica route to the end, a SIGKILL right after CreateDBCluster then resume, zero AWS
 // calls when the finished plan is applied again, and `plan --preflight` exiting 2 on a taken name.
 import { spawn } from 'node:child_process';

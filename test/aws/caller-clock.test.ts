@@ -1,4 +1,4 @@
-// A CLI on the wall clock against a time-scaled stand-in (DESIGN.md "Rehearsal time scale"): the
+// A CLI on the wall clock against a time-scaled stand-in (docs/design.md "Rehearsal time scale"): the
 // windows it sends and the timestamps it reads are on its own clock, as they are against real AWS.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAwsApi } from '../../src/aws/sdk-api.js';

@@ -21,6 +21,8 @@ import { checkPlanText } from '../../src/plan/load.js';
 import { steps } from '../../src/steps/index.js';
 import { buildStatusReport } from '../../src/cli/commands/status.js';
 import { renderStatusText } from '../../src/render/status.js';
+import { liftFenceAsAdmin, prepareRdsDatabase, publicCanConnect, type RdsDatabase } from '../../rehearsal/postgres/rds-roles.js';
+import type { WriterMode } from '../../rehearsal/app/writer.js';
 
 const SOURCE = 'orders-pg';
 const ZONE = 'Z0123456789ABCDEFGHIJ';
@@ -29,6 +31,9 @@ let aws: AwsStandin;
 let api: ReturnType<typeof createAwsApi>;
 let source: PgServer;
 let dir: string;
+let roles: RdsDatabase;
+/** The tool's password, as the plans read it (${env.PGPASSWORD}). */
+let ENV: Record<string, string>;
 const db = createPgConnector();
 
 beforeAll(async () => {
@@ -44,7 +49,8 @@ beforeAll(async () => {
   });
   api = createAwsApi({ env: aws.env, maxAttempts: 3 });
   source = aws.real!.server(SOURCE)!;
-  await source.query('CREATE DATABASE orders');
+  roles = await prepareRdsDatabase(source, 'orders');
+  ENV = { PGPASSWORD: roles.master.password! };
 }, 120_000);
 afterAll(async () => {
   api?.destroy();
@@ -63,14 +69,14 @@ steps:
     instance: { class: db.r6g.large }
   - id: freeze
     type: freeze-writes
-    connection: { host: ${source.address}, port: ${source.port}, database: postgres, user: postgres }
+    connection: { host: ${source.address}, port: ${source.port}, database: postgres, user: master, password: "\${env.PGPASSWORD}" }
     databases: [orders]
     drainTimeout: 10s
     window: 5m
   - id: promote
     type: promote
     cluster: \${steps.replica.outputs.clusterId}
-    replicaConnection: { host: "\${steps.replica.outputs.readerEndpoint}", port: "\${steps.replica.outputs.port}", database: orders, user: postgres }
+    replicaConnection: { host: "\${steps.replica.outputs.readerEndpoint}", port: "\${steps.replica.outputs.port}", database: orders, user: master, password: "\${env.PGPASSWORD}" }
 ${extra}`;
 
 function plan(text: string) {
@@ -83,7 +89,7 @@ function plan(text: string) {
 function apply(text: string, options: { signal?: AbortSignal; beforeSleep?: () => void } = {}) {
   const p = plan(text);
   return applyPlan(
-    { plan: p, statePath: join(dir, `${p.name}.state.json`), env: {} },
+    { plan: p, statePath: join(dir, `${p.name}.state.json`), env: ENV },
     {
       registry: steps,
       aws: api,
@@ -112,7 +118,8 @@ const promotions = (cluster: string) => aws.calls.records.filter((c) => c.operat
 
 describe('cutover window on real replication, with a live writer', () => {
   it('freezes, proves the replica caught up with the marker, promotes: every acknowledged write is on the target', async () => {
-    const writer = await startWriter({ connection: { host: source.address, port: source.port, database: 'orders', user: 'postgres' }, ratePerSecond: 200 });
+    // The application's driver opens every transaction READ WRITE: only the fence stops it.
+    const writer = await appWriter('begin-read-write');
     await new Promise((r) => setTimeout(r, 300));
     const r = await apply(planText('cut-ok'));
     const run = await writer.stop();
@@ -124,7 +131,8 @@ describe('cutover window on real replication, with a live writer', () => {
     expect(Date.parse(promote.outputs!.promotionSentAt as string)).toBeGreaterThanOrEqual(Date.parse(promote.outputs!.caughtUpAt as string));
     expect(r.cutover).toMatchObject({ status: 'committed', pointOfNoReturn: { stepId: 'promote', what: 'PromoteReadReplicaDBCluster sent' } });
     expect(run.acks.length).toBeGreaterThan(20);
-    expect(run.errors.readOnly).toBeGreaterThan(0); // the writer met the freeze
+    expect(run.errors.refused + run.errors.terminated).toBeGreaterThan(0); // the writer met the fence
+    expect(run.errors.last).toMatch(/permission denied for database "orders"|terminat/);
 
     // The promoted target holds every acknowledged seq, and the marker.
     const target = endpointOf(promote.outputs!.endpoint as string);
@@ -135,14 +143,20 @@ describe('cutover window on real replication, with a live writer', () => {
     expect(await queryRows(target, 'orders', 'SELECT count(*)::int AS n FROM aurora_migrate.cutover_marker')).toEqual([{ n: 1 }]);
     // The freeze's read-only default came along with the physical copy; promote put the previous setting back there.
     expect(await queryRows(target, 'orders', 'SHOW default_transaction_read_only')).toEqual([{ default_transaction_read_only: 'off' }]);
-    await queryRows(target, 'orders', 'INSERT INTO app_writes (seq) VALUES (-1)');
-    // Forward only: the source stays frozen after the point of no return.
+    // The fence came along with the physical copy; promote put the privileges back: the application connects and writes there.
+    const onAurora = await db.connect({ ...roles.app, host: target.host, port: target.port });
+    await onAurora.query('INSERT INTO app_writes (seq) VALUES (-1)');
+    await onAurora.close();
+    expect(await queryRows(target, 'postgres', 'SELECT count(*)::int AS n FROM aurora_migrate.fence')).toEqual([{ n: 0 }]); // the inherited record is gone there
+    // Forward only: the source stays frozen and fenced after the point of no return.
     expect(await readOnlySetting()).toEqual(['default_transaction_read_only=on']);
+    expect(await publicCanConnect(source, 'orders')).toBe(false);
+    await expect(db.connect(roles.app)).rejects.toThrow(/permission denied for database "orders"/);
     // status shows the window's timeline.
     const report = await buildStatusReport(plan(planText('cut-ok')), 'plans/cut-ok.yaml', join(dir, 'cut-ok.state.json'), {});
     expect(report.cutover).toMatchObject({ status: 'committed', frozenAt: freeze.outputs!.frozenAt, caughtUpAt: promote.outputs!.caughtUpAt, promotionSentAt: promote.outputs!.promotionSentAt, promotedAt: promote.outputs!.promotedAt });
     expect(renderStatusText(report, { color: false })).toMatch(/cutover window \(freeze\): past the point of no return[\s\S]*caught up at +\d{4}-[\s\S]*promotion sent at/);
-    await source.query('ALTER DATABASE orders RESET default_transaction_read_only');
+    await liftFenceAsAdmin(source, ['orders']);
   }, 180_000);
 
   it('a marker that never appears (replay paused) rolls back at the deadline: source writable, nothing promoted', async () => {
@@ -150,7 +164,7 @@ describe('cutover window on real replication, with a live writer', () => {
     const p = plan(text);
     // Build the replica first (stop before the freeze), then pause its replay.
     const first = await applyPlan(
-      { plan: p, statePath: join(dir, 'cut-stuck.state.json'), env: {}, until: 'replica' },
+      { plan: p, statePath: join(dir, 'cut-stuck.state.json'), env: ENV, until: 'replica' },
       { registry: steps, aws: api, db, clock: { now: aws.clock.now }, monotonic: aws.clock.now, delay: async (ms) => { aws.clock.advance(ms); await new Promise((r) => setTimeout(r, 3)); }, lock: false },
     );
     expect(first.outcome).toBe('until');
@@ -164,6 +178,7 @@ describe('cutover window on real replication, with a live writer', () => {
     expect(r.cutover).toMatchObject({ status: 'rolled-back' });
     expect(promotions('cut-stuck')).toBe(0);
     expect(await readOnlySetting()).toBeNull();
+    expect(await publicCanConnect(source, 'orders')).toBe(true);
     const state = await readState(join(dir, 'cut-stuck.state.json'));
     expect(state.exists && state.state.steps.freeze.status).toBe('rolled-back');
     expect(state.exists && state.state.steps.promote.status).toBe('failed');
@@ -174,14 +189,14 @@ describe('cutover window on real replication, with a live writer', () => {
     const again = await apply(text);
     expect(again.outcome, JSON.stringify(again.failed)).toBe('succeeded');
     expect(promotions('cut-stuck')).toBe(1);
-    await source.query('ALTER DATABASE orders RESET default_transaction_read_only');
+    await liftFenceAsAdmin(source, ['orders']);
   }, 180_000);
 
   it('an interrupt inside the window rolls back before anything is promoted', async () => {
     const text = planText('cut-int');
     const p = plan(text);
     await applyPlan(
-      { plan: p, statePath: join(dir, 'cut-int.state.json'), env: {}, until: 'replica' },
+      { plan: p, statePath: join(dir, 'cut-int.state.json'), env: ENV, until: 'replica' },
       { registry: steps, aws: api, db, clock: { now: aws.clock.now }, monotonic: aws.clock.now, delay: async (ms) => { aws.clock.advance(ms); await new Promise((r) => setTimeout(r, 3)); }, lock: false },
     );
     const reader = endpointOf((await readState(join(dir, 'cut-int.state.json')).then((s) => (s.exists ? s.state.steps.replica.outputs!.readerEndpoint : ''))) as string);
@@ -193,12 +208,13 @@ describe('cutover window on real replication, with a live writer', () => {
     expect(r.cutover).toMatchObject({ status: 'rolled-back', reason: expect.stringMatching(/interrupted in step "promote"/) });
     expect(promotions('cut-int')).toBe(0);
     expect(await readOnlySetting()).toBeNull();
+    expect(await publicCanConnect(source, 'orders')).toBe(true);
     await queryRows(reader, 'postgres', 'SELECT pg_wal_replay_resume()');
     // The same command afterwards starts the cutover afresh and completes it.
     const again = await apply(text);
     expect(again.outcome, JSON.stringify(again.failed)).toBe('succeeded');
     expect(promotions('cut-int')).toBe(1);
-    await source.query('ALTER DATABASE orders RESET default_transaction_read_only');
+    await liftFenceAsAdmin(source, ['orders']);
   }, 180_000);
 
   it('a failure after the point of no return goes forward only and says where things stand', async () => {
@@ -206,18 +222,61 @@ describe('cutover window on real replication, with a live writer', () => {
       'cut-fwd',
       `  - id: check
     type: verify-data
-    source: { host: ${source.address}, port: ${source.port}, database: orders, user: postgres }
-    target: { host: "\${steps.promote.outputs.endpoint}", port: "\${steps.promote.outputs.port}", database: orders, user: postgres }
+    source: { host: ${source.address}, port: ${source.port}, database: orders, user: master, password: "\${env.PGPASSWORD}" }
+    target: { host: "\${steps.promote.outputs.endpoint}", port: "\${steps.promote.outputs.port}", database: orders, user: master, password: "\${env.PGPASSWORD}" }
     tables: [public.no_such_table]
 `,
     );
     const r = await apply(text);
     expect(r.outcome).toBe('failed');
     expect(r.failed!.stepId, r.failed!.error.message).toBe('check');
-    expect(r.failed!.error.message).toMatch(/passed its point of no return at .* \(PromoteReadReplicaDBCluster sent\): nothing is rolled back, the source databases orders stay read-only/);
+    expect(r.failed!.error.message).toMatch(/passed its point of no return at .* \(PromoteReadReplicaDBCluster sent\): nothing is rolled back, the source databases orders stay fenced \(CONNECT only for master and the databases' owners; read-only default on\)/);
     expect(r.cutover).toMatchObject({ status: 'committed' });
     expect(await readOnlySetting()).toEqual(['default_transaction_read_only=on']);
-    await source.query('ALTER DATABASE orders RESET default_transaction_read_only');
+    await liftFenceAsAdmin(source, ['orders']);
+  }, 180_000);
+});
+
+describe('the fence against applications that defeat a read-only default', () => {
+  it('a driver that sets default_transaction_read_only = off after connecting: forward, 0 lost writes, the application writes on the target', async () => {
+    const writer = await appWriter(['session-read-write', 'begin-read-write']);
+    await writer.waitForAcks(30, 15_000);
+    const r = await apply(planText('cut-session-rw'));
+    const run = await writer.stop();
+    expect(r.outcome, JSON.stringify(r.failed)).toBe('succeeded');
+    const target = endpointOf(r.steps.find((s) => s.id === 'promote')!.outputs!.endpoint as string);
+    const have = new Set((await queryRows(target, 'orders', 'SELECT seq::int AS seq FROM app_writes')).map((x) => x.seq as number));
+    expect(run.acks.filter((a) => !have.has(a.seq))).toEqual([]);
+    // The fence is what stopped it: its reconnects were refused (a read-only default alone would not have).
+    expect(run.errors.refused).toBeGreaterThan(0);
+    expect(run.errors.readOnly).toBe(0);
+    await liftFenceAsAdmin(source, ['orders']);
+  }, 180_000);
+
+  it('an application that connects as the tool\'s own user is caught by the last check: rolled back, nothing promoted, the client named', async () => {
+    const text = planText('cut-sneaky');
+    const p = plan(text);
+    await applyPlan(
+      { plan: p, statePath: join(dir, 'cut-sneaky.state.json'), env: ENV, until: 'replica' },
+      { registry: steps, aws: api, db, clock: { now: aws.clock.now }, monotonic: aws.clock.now, delay: async (ms) => { aws.clock.advance(ms); await new Promise((r) => setTimeout(r, 3)); }, lock: false },
+    );
+    // A reporting job that logs in as the master user: the fence keeps CONNECT for it.
+    const sneaky = await startWriter({ connection: { ...roles.master, host: source.address, port: source.port }, ratePerSecond: 50, mode: 'begin-read-write', table: 'report_jobs' });
+    await sneaky.waitForAcks(5, 15_000);
+    const r = await apply(text);
+    await sneaky.stop();
+    expect(r.outcome).toBe('rolled-back');
+    expect(r.failed!.stepId).toBe('promote');
+    expect(r.failed!.error.message).toMatch(/stopped before the point of no return \(PromoteReadReplicaDBCluster sent was not sent\): the fence of step "freeze" does not hold: pid \d+ of user master on "orders" \(application_name "rehearsal-writer", client 127\.0\.0\.1\)/);
+    expect(r.failed!.error.message).toMatch(/Writes are back on the source \(orders have their previous settings\) and nothing was promoted/);
+    expect(promotions('cut-sneaky')).toBe(0);
+    expect(await readOnlySetting()).toBeNull();
+    expect(await publicCanConnect(source, 'orders')).toBe(true);
+    // The job stopped: the same command runs the cutover afresh and goes through.
+    const again = await apply(text);
+    expect(again.outcome, JSON.stringify(again.failed)).toBe('succeeded');
+    expect(promotions('cut-sneaky')).toBe(1);
+    await liftFenceAsAdmin(source, ['orders']);
   }, 180_000);
 });
 
@@ -227,8 +286,8 @@ describe('the whole cutover: freeze → promote → verify-data → switch-endpo
       name,
       `  - id: check
     type: verify-data
-    source: { host: ${source.address}, port: ${source.port}, database: orders, user: postgres }
-    target: { host: "\${steps.promote.outputs.endpoint}", port: "\${steps.promote.outputs.port}", database: orders, user: postgres }
+    source: { host: ${source.address}, port: ${source.port}, database: orders, user: master, password: "\${env.PGPASSWORD}" }
+    target: { host: "\${steps.promote.outputs.endpoint}", port: "\${steps.promote.outputs.port}", database: orders, user: master, password: "\${env.PGPASSWORD}" }
     tables: [public.app_writes]
     checksum: true
   - id: switch
@@ -243,11 +302,11 @@ describe('the whole cutover: freeze → promote → verify-data → switch-endpo
     const text = fullPlan('cut-diff');
     const p = plan(text);
     const statePath = join(dir, 'cut-diff.state.json');
-    const writer = await startWriter({ connection: { host: source.address, port: source.port, database: 'orders', user: 'postgres' }, ratePerSecond: 200 });
+    const writer = await appWriter('autocommit');
     await new Promise((r) => setTimeout(r, 200));
     // Run up to the promotion; then somebody deletes a row on the promoted target.
     const first = await applyPlan(
-      { plan: p, statePath, env: {}, until: 'promote' },
+      { plan: p, statePath, env: ENV, until: 'promote' },
       { registry: steps, aws: api, db, clock: { now: aws.clock.now }, monotonic: aws.clock.now, delay: async (ms) => { aws.clock.advance(ms); await new Promise((r) => setTimeout(r, 3)); }, lock: false },
     );
     await writer.stop();
@@ -263,9 +322,14 @@ describe('the whole cutover: freeze → promote → verify-data → switch-endpo
     expect(Number(onSource) - Number(onTarget)).toBe(1);
     expect(aws.route53.record(APP_NAME, 'CNAME')?.values).toEqual(['orders-pg.standin.invalid']);
     expect(aws.calls.records.filter((c) => c.operation === 'ChangeResourceRecordSets')).toHaveLength(0);
-    await source.query('ALTER DATABASE orders RESET default_transaction_read_only');
+    await liftFenceAsAdmin(source, ['orders']);
   }, 180_000);
 });
+
+/** The application writing straight to the source as its own role, with the driver mode given. */
+function appWriter(mode: WriterMode | WriterMode[]) {
+  return startWriter({ connection: { host: source.address, port: source.port, database: 'orders', user: roles.app.user, password: roles.app.password }, ratePerSecond: 200, mode });
+}
 
 async function queryRows(at: { host: string; port: number }, database: string, sql: string): Promise<Array<Record<string, unknown>>> {
   const session = await db.connect({ host: at.host, port: at.port, database, user: 'postgres' });

@@ -18,6 +18,7 @@ import { runPreflight } from '../../src/preflight/run-preflight.js';
 import { checkPlanText } from '../../src/plan/load.js';
 import type { CheckResult } from '../../src/steps/step.js';
 
+const PW = 'preflight-test-password';
 let source: PgServer;
 let standby: PgServer;
 const db = createPgConnector();
@@ -30,15 +31,16 @@ beforeAll(async () => {
   for (const sql of [
     'CREATE DATABASE orders',
     'CREATE DATABASE "Billing"',
-    'CREATE ROLE plain LOGIN',
-    'CREATE ROLE dbowner LOGIN',
+    // Every role but the harness's superuser logs in with a password (the rehearsal's pg_hba.conf).
+    `CREATE ROLE plain LOGIN PASSWORD '${PW}'`,
+    `CREATE ROLE dbowner LOGIN PASSWORD '${PW}'`,
     'ALTER DATABASE orders OWNER TO dbowner',
     'GRANT pg_signal_backend, pg_read_all_stats TO dbowner',
-    'CREATE ROLE signaller LOGIN IN ROLE pg_signal_backend',
+    `CREATE ROLE signaller LOGIN PASSWORD '${PW}' IN ROLE pg_signal_backend`,
     // RDS's shape: the master user is a member of rds_superuser, which holds the predefined roles.
     'CREATE ROLE rds_superuser NOLOGIN',
     'GRANT pg_signal_backend, pg_read_all_stats TO rds_superuser',
-    'CREATE ROLE master LOGIN IN ROLE rds_superuser',
+    `CREATE ROLE master LOGIN PASSWORD '${PW}' IN ROLE rds_superuser`,
     'GRANT CREATE ON DATABASE orders TO master',
   ]) await source.query(sql);
   await source.query('CREATE TABLE t (id int)', [], 'orders');
@@ -51,7 +53,7 @@ afterAll(async () => {
   await source?.stop();
 }, 60_000);
 
-const as = (server: PgServer, user: string, database = 'postgres'): ConnectionSpec => ({ host: server.address, port: server.port, database, user });
+const as = (server: PgServer, user: string, database = 'postgres'): ConnectionSpec => ({ host: server.address, port: server.port, database, user, ...(user === 'postgres' ? {} : { password: PW }) });
 const freezeSpec = (connection: ConnectionSpec, databases = ['orders']): FreezeWritesSpec => ({ id: 'freeze', type: 'freeze-writes', connection, databases });
 const promoteSpec = (replicaConnection: ConnectionSpec): PromoteSpec => ({ id: 'promote', type: 'promote', cluster: '<steps.replica.outputs.clusterId>', replicaConnection });
 const byCheck = (r: CheckResult[]) => Object.fromEntries(r.map((c) => [c.check, c]));
@@ -68,12 +70,21 @@ const settings = () => source.query<{ datname: string; setconfig: string[] | nul
 describe('freeze-writes preflight', () => {
   it('passes for a superuser, reports the sessions and the write transactions there now, and changes nothing', async () => {
     const before = await settings();
-    const writer = await session({ ...source.admin, database: 'orders', user: 'plain' });
+    const writer = await session({ ...source.admin, database: 'orders', user: 'plain', password: PW });
     await writer.query('BEGIN');
     await writer.query('INSERT INTO t VALUES (1)');
-    const idle = await session({ ...source.admin, database: 'orders', user: 'plain' });
+    const idle = await session({ ...source.admin, database: 'orders', user: 'plain', password: PW });
     const r = await freezePreflight(freezeSpec(as(source, 'postgres')));
-    expect(r.map((c) => c.status)).toEqual(['pass', 'pass', 'pass', 'pass', 'pass', 'pass', 'pass']);
+    // orders belongs to a login role: an owner always keeps CONNECT, so no fence would hold — said before anything changes.
+    expect(r.filter((c) => c.status !== 'pass')).toEqual([
+      {
+        status: 'fail',
+        check: 'the fence can hold',
+        detail: 'role dbowner owns "orders" and can log in: an owner always keeps CONNECT, so the fence would not stop it and the freeze would fail its read-back. Make postgres the owner (ALTER DATABASE … OWNER TO postgres), or — if that role never writes — add it to allowRoles',
+      },
+    ]);
+    expect(byCheck(r)['may take CONNECT away (owner of the databases)'].detail).toBe('postgres is a superuser');
+    expect(byCheck(r)['who loses CONNECT on "orders"'].detail).toMatch(/^PUBLIC, master, plain, signaller: their sessions are terminated and they cannot reconnect/);
     expect(byCheck(r)['sessions on the databases now'].detail).toBe('2 other session(s) on "orders", 1 with an open write transaction; the freeze terminates them all');
     expect(byCheck(r)['may set the read-only default (ALTER DATABASE … SET)'].detail).toBe('postgres is a superuser');
     // Read-only: no setting changed, both sessions still alive, the write transaction still open.
@@ -95,18 +106,18 @@ describe('freeze-writes preflight', () => {
   });
 
   it('the failures are true: those statements really are refused for such a user', async () => {
-    const victim = await session({ ...source.admin, database: 'orders', user: 'dbowner' });
+    const victim = await session({ ...source.admin, database: 'orders', user: 'dbowner', password: PW });
     await victim.query('BEGIN');
     await victim.query('INSERT INTO t VALUES (2)');
     const [{ pid }] = (await victim.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows;
-    const plain = await session({ ...source.admin, database: 'orders', user: 'plain' });
+    const plain = await session({ ...source.admin, database: 'orders', user: 'plain', password: PW });
     await expect(plain.query('ALTER DATABASE orders SET default_transaction_read_only = on')).rejects.toThrow(/must be owner of database orders/);
     await expect(plain.query('SELECT pg_terminate_backend($1)', [pid])).rejects.toThrow(/permission denied to terminate process/);
     await expect(plain.query('CREATE SCHEMA IF NOT EXISTS aurora_migrate')).rejects.toThrow(/permission denied for database orders/);
     // With pg_signal_backend but not pg_read_all_stats, the freeze's own terminate statement matches
     // nothing (backend_type is hidden), and the writer keeps its session.
-    const signaller = await session({ ...source.admin, database: 'orders', user: 'signaller' });
-    expect((await signaller.query(TERMINATE_SQL, [['orders'], false])).rows).toEqual([]);
+    const signaller = await session({ ...source.admin, database: 'orders', user: 'signaller', password: PW });
+    expect((await signaller.query(TERMINATE_SQL, [['orders'], false, null])).rows).toEqual([]);
     expect((await victim.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
     const r = byCheck(await freezePreflight(freezeSpec(as(source, 'signaller'))));
     expect(r['may terminate other sessions (pg_signal_backend)'].status).toBe('pass');
@@ -114,9 +125,10 @@ describe('freeze-writes preflight', () => {
     await victim.query('ROLLBACK');
   });
 
-  it('the owner of the databases with the predefined roles passes', async () => {
-    const r = await freezePreflight(freezeSpec(as(source, 'dbowner')));
-    expect(r.filter((c) => c.status !== 'pass')).toEqual([]);
+  it('the owner of the databases with the predefined roles passes (only the harness\'s superuser, which no fence stops, is named)', async () => {
+    const r = await freezePreflight(freezeSpec(as(source, 'dbowner', 'orders')));
+    expect(r.filter((c) => c.status !== 'pass')).toEqual([{ status: 'warn', check: 'superusers', detail: 'postgres is a superuser: no fence stops a superuser; make sure no application connects as one' }]);
+    expect(byCheck(r)['may take CONNECT away (owner of the databases)'].detail).toBe('dbowner owns "orders"');
     expect(byCheck(r)['may set the read-only default (ALTER DATABASE … SET)'].detail).toBe('dbowner owns "orders"');
   });
 
@@ -129,6 +141,35 @@ describe('freeze-writes preflight', () => {
     expect(r['may create the cutover marker'].status).toBe('pass');
     expect(r["superusers' sessions"]).toMatchObject({ status: 'warn', detail: expect.stringMatching(/^1 session\(s\) of superuser postgres on these databases: master is not a superuser and cannot terminate them/) });
     await su.close();
+  });
+
+  it('the fence: an RDS-like master user that does not own the database is told that rds_superuser is not enough, and the fix', async () => {
+    const r = byCheck(await freezePreflight(freezeSpec(as(source, 'master'))));
+    expect(r['may take CONNECT away (owner of the databases)']).toEqual({
+      status: 'fail',
+      check: 'may take CONNECT away (owner of the databases)',
+      detail:
+        'master does not own "orders" (owner dbowner): only a database\'s owner can take CONNECT from PUBLIC — a REVOKE by anyone else, rds_superuser included, only warns "no privileges could be revoked". ' +
+        'Have the owner (or an administrator) run ALTER DATABASE "orders" OWNER TO master, or GRANT dbowner TO master',
+    });
+    // The record of the fence goes into the connection's database: master has no CREATE on postgres here.
+    expect(r['may record the fence on the server']).toMatchObject({ status: 'fail', detail: expect.stringMatching(/^master has no CREATE on database "postgres".*GRANT CREATE ON DATABASE "postgres" TO master/) });
+  });
+
+  it('the fence: warns when an application connects as a kept role (the fence cannot stop it), and for fence: read-only', async () => {
+    const app = await db.connect({ ...source.admin, database: 'orders', user: 'dbowner', password: PW }); // application_name aurora-migrate: the tool's own
+    const other = await createPgConnector({ applicationName: 'billing-api' }).connect({ ...source.admin, database: 'orders', user: 'dbowner', password: PW });
+    const r = byCheck(await freezePreflight(freezeSpec(as(source, 'dbowner', 'orders'))));
+    expect(r['applications connected as a kept role']).toEqual({
+      status: 'warn',
+      check: 'applications connected as a kept role',
+      detail:
+        '1 session(s) of dbowner (application_name "billing-api", client 127.0.0.1) on "orders": the fence cannot stop a role that keeps CONNECT, and the last check rolls the cutover back while such a session is connected. Give the application its own role',
+    });
+    await Promise.all([app.close(), other.close()]);
+    const ro = byCheck(await freezePreflight({ ...freezeSpec(as(source, 'dbowner', 'orders')), fence: 'read-only' }));
+    expect(ro.fence).toMatchObject({ status: 'warn', detail: expect.stringMatching(/^fence: read-only — cooperative only: an application that runs BEGIN READ WRITE/) });
+    expect(ro['may take CONNECT away (owner of the databases)']).toBeUndefined();
   });
 
   it('fails for a database that does not exist, suggesting the exact spelling', async () => {
@@ -224,6 +265,7 @@ steps:
     type: freeze-writes
     connection: { host: "\${vars.host}", port: ${source.port}, database: postgres, user: "\${env.PGUSER}" }
     databases: [orders]
+    allowRoles: [dbowner]
 `;
     const checked = checkPlanText('plans/pf.yaml', text);
     if (!checked.ok) throw new Error(JSON.stringify(checked.diagnostics));
@@ -243,6 +285,7 @@ steps:
     type: freeze-writes
     connection: { host: ${source.address}, port: ${source.port}, database: postgres, user: postgres, password: "\${env.PGPASSWORD}" }
     databases: [orders]
+    allowRoles: [dbowner]
 `;
     const checked = checkPlanText('plans/pf-secret.yaml', text);
     if (!checked.ok) throw new Error(JSON.stringify(checked.diagnostics));

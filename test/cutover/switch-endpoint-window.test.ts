@@ -17,6 +17,7 @@ import { applyPlan } from '../../src/engine/engine.js';
 import { Interrupted } from '../../src/errors.js';
 import { checkPlanText } from '../../src/plan/load.js';
 import { steps } from '../../src/steps/index.js';
+import { liftFenceAsAdmin } from '../../rehearsal/postgres/rds-roles.js';
 
 const ZONE = 'Z0123456789ABCDEFGHIJ';
 const RECORD = 'orders-db.internal.example.com';
@@ -106,7 +107,7 @@ describe('switch-endpoint as the point of no return (freeze → switch)', () => 
     expect(aws.route53.record(RECORD)?.values).toEqual([TARGET]);
     // After the point of no return nothing is rolled back: the source stays frozen.
     expect(await readOnlySetting()).toEqual(['default_transaction_read_only=on']);
-    await pg.query(pg.admin, 'ALTER DATABASE orders RESET default_transaction_read_only');
+    await liftFenceAsAdmin({ admin: pg.admin, query: (sql, params, database) => pg.query({ ...pg.admin, database: database ?? 'postgres' }, sql, params) }, ['orders']);
   });
 
   it('a deadline that passed before the change: rolled back, writes back on the source, nothing sent to Route 53', async () => {

@@ -46,7 +46,8 @@ function fakeHandle(st: StepStandin, frozenAt: string, opts: { expired?: boolean
     openedBy: 'freeze',
     frozenAt,
     deadline: new Date(Date.parse(frozenAt) + 5 * 60_000).toISOString(),
-    previousSettings: () => ({}),
+    frozenBefore: () => ({ settings: {} }),
+    describeFence: () => 'the source databases stay fenced',
     sourceConnection: () => {
       throw new Error('switch-endpoint never needs the source connection');
     },

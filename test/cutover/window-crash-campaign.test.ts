@@ -24,8 +24,9 @@ import { buildReport } from '../../rehearsal/app/report.js';
 import { createCleanupStack, type CleanupStack } from '../../rehearsal/world/cleanup-stack.js';
 import { ensureBuilt } from '../../rehearsal/world/ensure-built.js';
 import { readState, type StateFile } from '../../src/engine/state-file.js';
+import { liftFenceAsAdmin } from '../../rehearsal/postgres/rds-roles.js';
 import {
-  APP_NAME, FROZEN, clusterFacts, pointRecordAtSource, readEventLog, runApply, sourceSetting, startCrashWorld, writeSegmentPlan,
+  APP_NAME, FROZEN, clusterFacts, pointRecordAtSource, readEventLog, runApply, sourceOpen, sourceSetting, startCrashWorld, writeSegmentPlan,
   type ApplyRun, type CrashWorld, type KillAt, type Segment,
 } from './support/window-crash-world.js';
 
@@ -80,7 +81,12 @@ describe('crash campaign across the cutover window (SIGKILL, real replication, l
     const startSegment = async () => {
       segIndex++;
       seg = await writeSegmentPlan(w, segIndex);
-      writer = await startWriter({ connection: { host: w.forwarder.host, port: w.forwarder.port, database: 'orders', user: 'postgres' }, ratePerSecond: 100 });
+      // The application as its own role, its drivers opening transactions READ WRITE (two of three connections).
+      writer = await startWriter({
+        connection: { host: w.forwarder.host, port: w.forwarder.port, database: 'orders', user: w.roles.app.user, password: w.roles.app.password },
+        ratePerSecond: 100,
+        mode: ['begin-read-write', 'session-read-write', 'autocommit'],
+      });
       await writer.waitForAcks(20, 15_000);
       const setup = await runApply(w, seg, ['--until', 'replica']);
       expect(setup.code, `setup of ${seg.name}: ${setup.stderr.slice(-2000)}`).toBe(0);
@@ -127,8 +133,9 @@ describe('crash campaign across the cutover window (SIGKILL, real replication, l
         expect(log.torn.length, `${where} run ${run}: at most one torn line per kill`).toBeLessThanOrEqual(tally.kills + 1);
         // Never in between, at any instant we can look: the source writable while a promotion was accepted.
         const setting = await sourceSetting(w.source);
+        const open = await sourceOpen(w.source);
         const facts = clusterFacts(w.aws, s.cluster);
-        expect(facts.promotionsAccepted > 0 && setting === null, `${where} run ${run}: source writable AND promoted`).toBe(false);
+        expect(facts.promotionsAccepted > 0 && (setting === null || open), `${where} run ${run}: source writable AND promoted`).toBe(false);
         const win = state!.cutover?.status ?? 'none';
         notes.push({ kill: kill && describeKill(kill), killed: r.killedByUs, code: r.code, window: win, late: lateNext || undefined });
 
@@ -183,6 +190,7 @@ describe('crash campaign across the cutover window (SIGKILL, real replication, l
         expect(state!.cutover?.status, `${where}: the state says rolled back`).toBe('rolled-back');
         expect(state!.steps.freeze.status).toBe('rolled-back');
         expect(setting, `${where}: pg_db_role_setting of orders has its previous value (none)`).toBeNull();
+        expect(await sourceOpen(w.source), `${where}: CONNECT is back for PUBLIC`).toBe(true);
         expect(facts, `${where}: nothing promoted, still a replica`).toMatchObject({ promotionsAccepted: 0, replica: true });
         expect(record?.values, `${where}: the DNS name still points at the source`).toEqual([w.source.address]);
         // This window is rolled back; the ones rolled back before it (earlier rounds of this replica) are its history.
@@ -198,6 +206,7 @@ describe('crash campaign across the cutover window (SIGKILL, real replication, l
         expect(Object.values(state!.steps).map((x) => x.status), `${where}: every step succeeded`).toEqual(Array(5).fill('succeeded'));
         expect(facts, `${where}: promoted exactly once, standalone`).toMatchObject({ promotionsAccepted: 1, replica: false, status: 'available' });
         expect(setting, `${where}: forward only — the source stays frozen`).toEqual(FROZEN);
+        expect(await sourceOpen(w.source), `${where}: forward only — the source stays fenced`).toBe(false);
         // Every window of this replica rolled back before (earlier rounds, or a rollback in this round whose
         // run was killed before it could exit 2: the next apply then started the cutover afresh) is in the
         // history; this one is a new freeze.
@@ -216,7 +225,7 @@ describe('crash campaign across the cutover window (SIGKILL, real replication, l
         expect(report.acknowledgedWrites, where).toBeGreaterThan(50);
         expect(report.lostWrites, `${where}: acknowledged writes missing on the target: ${report.lostSeqs.join(', ')}`).toBe(0);
         // The next segment: the source thawed by hand (a forward cutover leaves it frozen), the name back on it, a new replica.
-        await w.source.query('ALTER DATABASE orders RESET default_transaction_read_only');
+        await liftFenceAsAdmin(w.source, ['orders']);
         pointRecordAtSource(w);
         seg = undefined;
       }

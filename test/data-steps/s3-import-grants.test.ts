@@ -1,4 +1,4 @@
-// The least privileges the data steps run with (the README's "required grants"): an administrator
+// The least privileges the data steps run with (docs/aws-setup.md "Database grants"): an administrator
 // creates the extension and the aurora_migrate schema once; the step's user needs no CREATE on the
 // database. Without the schema, the error says what to grant.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';

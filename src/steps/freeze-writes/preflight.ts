@@ -1,6 +1,6 @@
 // Read-only checks for freeze-writes (plan --preflight). Connects with the step's own connection,
-// inside a READ ONLY transaction, and asks PostgreSQL what the freeze will need (AWS-FACTS "Cutover
-// facts"): ALTER DATABASE … SET needs a superuser, rds_superuser (on RDS) or the database's owner;
+// inside a READ ONLY transaction, and asks PostgreSQL what the freeze will need (docs/aws-setup.md
+// "Database grants"): ALTER DATABASE … SET needs a superuser, rds_superuser (on RDS) or the database's owner;
 // terminating other roles' sessions needs pg_signal_backend (and never works on a superuser's
 // session for a non-superuser); picking them out needs pg_read_all_stats (without it
 // pg_stat_activity shows other roles' sessions with backend_type and xact_start NULL, so the freeze's
@@ -13,6 +13,8 @@ import type { ConnectionSpec } from '../../plan/types.js';
 import { SECRET_PLACEHOLDER } from '../../plan/values.js';
 import type { CheckResult, PreflightContext } from '../step.js';
 import type { FreezeWritesSpec } from './spec.js';
+import { CAN_CONNECT_SQL, EXISTING_ROLES_SQL, LOGIN_SUPERUSERS_SQL, RDS_SYSTEM_ROLES } from './fence.js';
+import { READ_ONLY_GAPS_SHORT, TOOL_APPLICATION_NAME, fenceMode } from './run-freeze.js';
 
 /** A write transaction open longer than this is "long-running": the drain would cut it off. */
 export const LONG_WRITE_SECONDS = 60;
@@ -179,6 +181,8 @@ export async function freezeWritesPreflight(spec: FreezeWritesSpec, ctx: Preflig
       );
     }
 
+    if (found.length) results.push(...(await fenceResults(spec, query, me.me, su, found, ctx.windowUsers ?? [])));
+
     // The sessions there now: the freeze terminates them all.
     const sessions = await query<SessionRow>(SESSIONS_SQL, [databases]);
     results.push(...sessionResults(sessions, databases, me.me, su));
@@ -221,6 +225,95 @@ export function sessionResults(sessions: readonly SessionRow[], databases: reado
       status: 'warn',
       check: "superusers' sessions",
       detail: `${untouchable.length} session(s) of superuser ${[...new Set(untouchable.map((x) => x.usename))].join(', ')} on these databases: ${me} is not a superuser and cannot terminate them; if one holds a write transaction at the freeze, the drain waits for it up to drainTimeout`,
+    });
+  }
+  return results;
+}
+
+type Query = <R>(sql: string, params?: unknown[]) => Promise<R[]>;
+
+/** May record the fence: CREATE on the connection's database, or the record table already writable. */
+const RECORD_PRIVILEGE_SQL =
+  "SELECT current_database() AS db, has_database_privilege(current_user, current_database(), 'CREATE') AS can_create, " +
+  "COALESCE((SELECT has_table_privilege(current_user, 'aurora_migrate.fence', 'INSERT, DELETE') WHERE to_regclass('aurora_migrate.fence') IS NOT NULL), false) AS can_write";
+
+/** Sessions on the databases of kept roles that are not the tool's own: applications the fence cannot stop. */
+const KEPT_SESSIONS_SQL =
+  'SELECT usename, application_name, host(client_addr) AS client_addr, count(*)::int AS n FROM pg_stat_activity ' +
+  'WHERE datname = ANY($1::text[]) AND pid <> pg_backend_pid() AND usename = ANY($2::text[]) ' +
+  "AND COALESCE(backend_type, 'client backend') = 'client backend' AND application_name <> ALL($3::text[]) GROUP BY 1, 2, 3 ORDER BY 1, 2, 3";
+
+/** What `fence: connections` needs and what it will do (docs/cutover.md "The fence"). */
+async function fenceResults(
+  spec: FreezeWritesSpec,
+  query: Query,
+  me: string,
+  superuser: boolean,
+  found: ReadonlyArray<{ datname: string; owner: string; owns: boolean }>,
+  windowUsers: readonly string[],
+): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  const dbs = found.map((r) => r.datname);
+  const [rec] = await query<{ db: string; can_create: boolean; can_write: boolean }>(RECORD_PRIVILEGE_SQL);
+  results.push(
+    rec.can_create || rec.can_write
+      ? { status: 'pass', check: 'may record the fence on the server', detail: `${me} may keep aurora_migrate.fence in database "${rec.db}" (what the freeze changed, so a later plan can lift it)` }
+      : { status: 'fail', check: 'may record the fence on the server', detail: `${me} has no CREATE on database "${rec.db}" (the freeze connection's database), where the freeze records what it changes (aurora_migrate.fence). GRANT CREATE ON DATABASE "${rec.db}" TO ${me}, or connect to a database ${me} owns` },
+  );
+  if (fenceMode(spec) === 'read-only') {
+    results.push({ status: 'warn', check: 'fence', detail: `fence: read-only — ${READ_ONLY_GAPS_SHORT}` });
+    return results;
+  }
+
+  // Only the owner (or a superuser) can take CONNECT from PUBLIC: a REVOKE by anyone else only warns.
+  const notOwned = found.filter((r) => !r.owns);
+  const revokeCheck = 'may take CONNECT away (owner of the databases)';
+  if (superuser) results.push({ status: 'pass', check: revokeCheck, detail: `${me} is a superuser` });
+  else if (notOwned.length === 0) results.push({ status: 'pass', check: revokeCheck, detail: `${me} owns ${quoted(dbs)}` });
+  else {
+    results.push({
+      status: 'fail',
+      check: revokeCheck,
+      detail:
+        `${me} does not own ${notOwned.map((r) => `"${r.datname}" (owner ${r.owner})`).join(', ')}: only a database's owner can take CONNECT from PUBLIC — a REVOKE by anyone else, rds_superuser included, only warns "no privileges could be revoked". ` +
+        `Have the owner (or an administrator) run ${notOwned.map((r) => `ALTER DATABASE "${r.datname}" OWNER TO ${me}`).join('; ')}, or GRANT ${[...new Set(notOwned.map((r) => r.owner))].join(', ')} TO ${me}`,
+    });
+  }
+
+  const allow = spec.allowRoles ?? [];
+  const wanted = [...new Set([me, ...windowUsers, ...RDS_SYSTEM_ROLES, ...allow])];
+  const existing = new Set((await query<{ rolname: string }>(EXISTING_ROLES_SQL, [wanted])).map((r) => r.rolname));
+  const missing = allow.filter((r) => !existing.has(r));
+  if (missing.length) results.push({ status: 'fail', check: 'allowRoles exist', detail: `no role named ${quoted(missing)} on the source (names are case-sensitive); fix allowRoles` });
+  const kept = wanted.filter((r) => existing.has(r));
+  results.push({ status: 'pass', check: 'roles that keep CONNECT', detail: `${kept.join(', ')} (the users of the plan's connections from the freeze on, RDS's own roles where they exist${allow.length ? ', allowRoles' : ''}), and each database's owner` });
+
+  const losing = await query<{ datname: string; rolname: string }>(CAN_CONNECT_SQL, [dbs, kept]);
+  const owners = new Map(found.map((r) => [r.datname, r.owner]));
+  const ownerLogins = losing.filter((l) => owners.get(l.datname) === l.rolname);
+  if (ownerLogins.length) {
+    results.push({
+      status: 'fail',
+      check: 'the fence can hold',
+      detail: `${ownerLogins.map((l) => `role ${l.rolname} owns "${l.datname}" and can log in`).join(', ')}: an owner always keeps CONNECT, so the fence would not stop it and the freeze would fail its read-back. Make ${me} the owner (ALTER DATABASE … OWNER TO ${me}), or — if that role never writes — add it to allowRoles`,
+    });
+  }
+  for (const d of dbs) {
+    const names = losing.filter((l) => l.datname === d && owners.get(d) !== l.rolname).map((l) => l.rolname);
+    results.push({ status: 'pass', check: `who loses CONNECT on "${d}"`, detail: names.length ? `${names.join(', ')}: their sessions are terminated and they cannot reconnect until the freeze is undone (reads stop too)` : 'no role besides the kept ones can connect now' });
+  }
+
+  const supers = (await query<{ rolname: string }>(LOGIN_SUPERUSERS_SQL, [kept])).map((r) => r.rolname);
+  if (supers.length) results.push({ status: 'warn', check: 'superusers', detail: `${supers.join(', ')} ${supers.length > 1 ? 'are superusers' : 'is a superuser'}: no fence stops a superuser; make sure no application connects as one` });
+
+  const keptApps = await query<{ usename: string; application_name: string | null; client_addr: string | null; n: number }>(KEPT_SESSIONS_SQL, [dbs, kept, [TOOL_APPLICATION_NAME, `${TOOL_APPLICATION_NAME} (cancel)`]]);
+  if (keptApps.length) {
+    results.push({
+      status: 'warn',
+      check: 'applications connected as a kept role',
+      detail:
+        `${keptApps.map((a) => `${a.n} session(s) of ${a.usename} (application_name "${a.application_name ?? ''}", client ${a.client_addr ?? 'local socket'})`).join(', ')} on ${quoted(dbs)}: ` +
+        'the fence cannot stop a role that keeps CONNECT, and the last check rolls the cutover back while such a session is connected. Give the application its own role',
     });
   }
   return results;

@@ -20,6 +20,16 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+/** A role name as an SQL identifier (same rules as a database name). */
+export function quoteRole(name: string): string {
+  const problem = databaseNameProblem(name);
+  if (problem) throw new Error(`role name ${JSON.stringify(name)} ${problem.replace('a database name', 'a role name').replace('no such database can be frozen safely', 'it cannot be quoted safely')}`);
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** The tool's own session may land in a database it froze earlier (a resume): it lifts the default for itself. */
+export const OWN_SESSION_WRITABLE_SQL = 'SET default_transaction_read_only = off';
+
 /** A value as an SQL string literal (standard_conforming_strings: only quotes are doubled). */
 export function quoteLiteral(value: string): string {
   // eslint-disable-next-line no-control-regex
@@ -44,12 +54,24 @@ export const PREVIOUS_SETTINGS_SQL =
 /**
  * Terminates the other client sessions on the databases: never the tool's own, never rdsadmin's
  * (the RDS agent). `$2` true: only those that hold a write transaction (backend_xid), for sessions
- * that opened a READ WRITE transaction after the freeze.
+ * that opened a READ WRITE transaction after the freeze. `$3` (with a fence: the kept roles): also
+ * the sessions whose backend_type is hidden (no pg_read_all_stats) of roles that lost CONNECT, by
+ * usename; null: client backends only.
  */
 export const TERMINATE_SQL =
   'SELECT pid, usename, pg_terminate_backend(pid) AS terminated FROM pg_stat_activity ' +
-  "WHERE datname = ANY($1::text[]) AND pid <> pg_backend_pid() AND backend_type = 'client backend' " +
+  'WHERE datname = ANY($1::text[]) AND pid <> pg_backend_pid() ' +
+  "AND (backend_type = 'client backend' OR ($3::text[] IS NOT NULL AND backend_type IS NULL AND NOT (usename = ANY($3::text[])))) " +
   "AND usename IS DISTINCT FROM 'rdsadmin' AND (NOT $2::boolean OR backend_xid IS NOT NULL)";
+
+/**
+ * The last check's view of the frozen databases: every other client session, with who and where
+ * from (user, application_name, client address) and whether it holds a write transaction.
+ */
+export const SESSIONS_ON_FROZEN_SQL =
+  'SELECT pid, datname, usename, application_name, host(client_addr) AS client_addr, backend_xid IS NOT NULL AS writing ' +
+  'FROM pg_stat_activity WHERE datname = ANY($1::text[]) AND pid <> pg_backend_pid() ' +
+  "AND usename IS DISTINCT FROM 'rdsadmin' AND COALESCE(backend_type, 'client backend') = 'client backend' ORDER BY pid";
 
 /** Sessions on the databases that still hold a write transaction (other than the tool's own). */
 export const WRITERS_SQL =

@@ -1,6 +1,6 @@
 // Step type "lag-watch": waits until RDSToAuroraPostgreSQLReplicaLag on the replica instance has been
 // at or under maxLag for stableFor consecutive 1-minute datapoints, with guards on source/replica
-// metrics. Exactly one GetMetricData per poll; each answer judged alone (DESIGN.md).
+// metrics. Exactly one GetMetricData per poll; each answer judged alone (docs/design.md "Rehearsal time scale").
 import { StepFailed } from '../../errors.js';
 import type { LagWatchSpec } from '../../plan/types.js';
 import { durationMs, formatDuration } from '../../plan/units.js';

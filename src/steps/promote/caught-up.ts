@@ -1,4 +1,4 @@
-// The caught-up proof (DESIGN.md "Cutover"): with the source frozen, a marker row written on the
+// The caught-up proof (docs/design.md "Cutover"): with the source frozen, a marker row written on the
 // source in an explicit READ WRITE transaction, then seen on the replica. Physical replication
 // replays commits in WAL order, so once the marker is visible on the replica every write committed
 // on the source before it has been replayed there too. The CloudWatch lag datapoint cannot say that:

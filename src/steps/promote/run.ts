@@ -15,7 +15,7 @@ import { promotePreflight } from './preflight.js';
 export const DEFAULT_PROMOTE_TIMEOUT = '2h';
 /** The final lag check looks at the last few minutes; the newest datapoint must be in them. */
 const FINAL_CHECK_WINDOW_MS = 5 * MINUTE;
-/** The promotion wait while writes are frozen (DESIGN.md says 5 s; 2 s keeps the polling slack under the 5 s goal). */
+/** The promotion wait while writes are frozen (docs/design.md "Cutover" says 5 s; 2 s keeps the polling slack under the 5 s goal). */
 export const CUTOVER_POLL_MS = 2_000;
 const PROMOTED_EVENT = /promoted read replica cluster to (a )?stand-?alone database cluster/i;
 
@@ -100,7 +100,7 @@ export const promote: StepModule<PromoteSpec> = {
     });
     if (ctx.cutover && spec.replicaConnection && done.Endpoint) {
       // The replica is a physical copy: the freeze's read-only default is on the target too.
-      await thawTarget(ctx, { ...spec.replicaConnection, host: done.Endpoint, port: done.Port ?? spec.replicaConnection.port }, ctx.cutover.previousSettings());
+      await thawTarget(ctx, { ...spec.replicaConnection, host: done.Endpoint, port: done.Port ?? spec.replicaConnection.port }, ctx.cutover.frozenBefore());
     }
     const eventAt = await promotionEvent(ctx, spec.cluster, sentAt);
     const promotedAt = eventAt ?? sentAt ?? new Date(ctx.clock.now()).toISOString();

@@ -7,7 +7,7 @@ import { durationMs } from '../../plan/units.js';
 
 export const DEFAULT_TTL = '5s';
 export const DEFAULT_SWITCH_TIMEOUT = '10m';
-/** GetChange interval: the application is waiting (DESIGN.md "Cutover": 5 s for the DNS change). */
+/** GetChange interval: the application is waiting (docs/design.md "Cutover": 5 s for the DNS change). */
 export const CHANGE_POLL_MS = 5_000;
 /** GetChange during a cutover: the application's writes are down (Route 53 allows 5 requests/s per account). */
 export const CUTOVER_CHANGE_POLL_MS = 2_000;

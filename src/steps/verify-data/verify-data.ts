@@ -221,7 +221,7 @@ export const verifyData: StepModule<VerifyDataSpec> = {
     const outputs = await runVerify(spec, ctx);
     // Inside a cutover the target is a copy of the frozen source, read-only default included (the
     // snapshot route has no promote step to lift it): once verified, it gets the previous settings.
-    if (ctx.cutover) await thawTarget(ctx, spec.target, ctx.cutover.previousSettings());
+    if (ctx.cutover) await thawTarget(ctx, spec.target, ctx.cutover.frozenBefore());
     return outputs;
   },
 };

@@ -14,6 +14,7 @@ import { MINUTE, startAwsStandin, type AwsStandin } from '../../../rehearsal/aws
 import type { PgServer } from '../../../rehearsal/postgres/cluster.js';
 import { startForwarder, type Forwarder } from '../../../rehearsal/app/forwarder.js';
 import { runCli, type CliRunResult } from '../../../rehearsal/world/cli-runner.js';
+import { prepareRdsDatabase, publicCanConnect, type RdsDatabase } from '../../../rehearsal/postgres/rds-roles.js';
 import type { CleanupStack } from '../../../rehearsal/world/cleanup-stack.js';
 
 export const SOURCE = 'orders-pg';
@@ -27,6 +28,8 @@ export interface CrashWorld {
   workDir: string;
   env: Record<string, string>;
   timeScale: number;
+  /** The tool's RDS-like master user and the application's role on database orders. */
+  roles: RdsDatabase;
   /** CLI child processes still running (killed by the cleanup). */
   children: Set<ChildProcess>;
 }
@@ -43,7 +46,7 @@ export async function startCrashWorld(cleanup: CleanupStack, timeScale: number):
   });
   cleanup.add('stop the AWS stand-in and its PostgreSQL servers', () => aws.close());
   const source = aws.real!.server(SOURCE)!;
-  await source.query('CREATE DATABASE orders');
+  const roles = await prepareRdsDatabase(source, 'orders');
   pointRecordAtSource({ aws, source });
   const forwarder = await startForwarder({
     recordName: APP_NAME,
@@ -65,8 +68,9 @@ export async function startCrashWorld(cleanup: CleanupStack, timeScale: number):
     AWS_CONFIG_FILE: path.join(workDir, 'no-aws-config'),
     AWS_SHARED_CREDENTIALS_FILE: path.join(workDir, 'no-aws-credentials'),
     AURORA_MIGRATE_TIME_SCALE: String(timeScale),
+    PGPASSWORD: roles.master.password ?? '',
   };
-  return { aws, source, forwarder, workDir, env, timeScale, children };
+  return { aws, source, forwarder, workDir, env, timeScale, roles, children };
 }
 
 /** The application's name back on the source (the seed, and after a forward segment). */
@@ -75,8 +79,9 @@ export function pointRecordAtSource(w: Pick<CrashWorld, 'aws' | 'source'>): void
 }
 
 /** replica → freeze (window 5m) → promote (marker) → verify-data (the writer's table) → switch-endpoint. */
-export function cutoverPlan(source: PgServer, name: string, cluster: string): string {
+export function cutoverPlan(source: PgServer, name: string, cluster: string, user = 'master'): string {
   const src = `host: ${source.address}, port: ${source.port}`;
+  const login = `user: ${user}, password: "\${env.PGPASSWORD}"`;
   return `version: 1
 name: ${name}
 steps:
@@ -87,18 +92,18 @@ steps:
     instance: { class: db.r6g.large }
   - id: freeze
     type: freeze-writes
-    connection: { ${src}, database: postgres, user: postgres }
+    connection: { ${src}, database: postgres, ${login} }
     databases: [orders]
     drainTimeout: 60s
     window: 5m
   - id: promote
     type: promote
     cluster: \${steps.replica.outputs.clusterId}
-    replicaConnection: { host: "\${steps.replica.outputs.readerEndpoint}", port: "\${steps.replica.outputs.port}", database: orders, user: postgres }
+    replicaConnection: { host: "\${steps.replica.outputs.readerEndpoint}", port: "\${steps.replica.outputs.port}", database: orders, ${login} }
   - id: check
     type: verify-data
-    source: { ${src}, database: orders, user: postgres }
-    target: { host: "\${steps.promote.outputs.endpoint}", port: "\${steps.promote.outputs.port}", database: orders, user: postgres }
+    source: { ${src}, database: orders, ${login} }
+    target: { host: "\${steps.promote.outputs.endpoint}", port: "\${steps.promote.outputs.port}", database: orders, ${login} }
     tables: [public.app_writes]
   - id: switch
     type: switch-endpoint
@@ -241,6 +246,9 @@ export async function sourceSetting(source: PgServer): Promise<string[] | null> 
 }
 
 export const FROZEN = ['default_transaction_read_only=on'];
+
+/** Whether the application may connect to orders on the source (false while the fence is up). */
+export const sourceOpen = (source: PgServer): Promise<boolean> => publicCanConnect(source, 'orders');
 
 /** What the stand-in says about the cluster: promotions it accepted, and whether it still replicates. */
 export function clusterFacts(aws: AwsStandin, cluster: string): { promotionsAccepted: number; replica: boolean; status: string } {
