@@ -18,7 +18,7 @@ import type { Plan } from '../../src/plan/types.js';
 import { readPlanRun } from '../../src/report/read-plan-run.js';
 import type { PlanRun } from '../../src/report/model.js';
 import { CLI_BIN, REPO_ROOT } from '../../rehearsal/world/cli-runner.js';
-import { realRun, SECRET_PASSWORD, TOPIC_ARN, type RealRun } from './support/real-run.js';
+import { realRun, TOPIC_ARN, type RealRun } from './support/real-run.js';
 
 let run: RealRun;
 let scratch: string;
@@ -202,26 +202,26 @@ describe('aurora-migrate report (real CLI)', () => {
     expect(r.stdout).toMatch(/- `watch`: RDSToAuroraPostgreSQLReplicaLag of `orders-aurora-1`, \d+ polls/);
   });
 
-  it('no secret appears: not the connection password the plan resolves, not even one an older log kept unredacted', async () => {
+  it('no secret appears: not the master password the plan\'s connections carry, not even one an older log kept unredacted', async () => {
     const html = await run.cli(['report', 'orders.yaml']);
     const md = await run.cli(['report', 'orders.yaml', '--format', 'markdown']);
     expect(html.code).toBe(0);
     expect(html.stdout).toContain('<svg');
-    for (const text of [html.stdout, md.stdout, readFileSync(run.statePath, 'utf8'), readFileSync(run.eventLogPath, 'utf8')]) expect(text).not.toContain(SECRET_PASSWORD);
+    for (const text of [html.stdout, md.stdout, readFileSync(run.statePath, 'utf8'), readFileSync(run.eventLogPath, 'utf8')]) expect(text).not.toContain(run.password);
 
     // A log with the password in a message (as a tool with a redaction bug would have written it).
     const dir = path.join(scratch, 'leaky');
     mkdirSync(path.join(dir, '.aurora-migrate'), { recursive: true });
     copyFileSync(run.planFile, path.join(dir, 'orders.yaml'));
     copyFileSync(run.statePath, path.join(dir, '.aurora-migrate', 'orders-to-aurora.state.json'));
-    const leak = JSON.stringify({ ts: new Date().toISOString(), type: 'warning', stepId: 'freeze', message: `could not connect: password authentication failed (password ${SECRET_PASSWORD})` });
+    const leak = JSON.stringify({ ts: new Date().toISOString(), type: 'warning', stepId: 'freeze', message: `could not connect: password authentication failed (password ${run.password})` });
     writeFileSync(path.join(dir, '.aurora-migrate', 'orders-to-aurora.state.json.events.jsonl'), readFileSync(run.eventLogPath, 'utf8') + leak + '\n');
     const { runCli } = await import('../../rehearsal/world/cli-runner.js');
     for (const format of ['html', 'markdown']) {
       const r = await runCli(['report', 'orders.yaml', '--format', format], { env: run.env, cwd: dir });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain('password authentication failed (password ***)');
-      expect(r.stdout).not.toContain(SECRET_PASSWORD);
+      expect(r.stdout).not.toContain(run.password);
     }
   });
 });
@@ -301,9 +301,10 @@ describe('the HTML report in a real browser (playwright-core + Debian chromium)'
 });
 
 describe('docs/report.md', () => {
-  it('every aurora-migrate command it shows runs on a real run (plans/orders.yaml local, plans/orders-watch.yaml in S3)', async () => {
+  it('the commands of its console block run on a real run (plans/orders.yaml local, plans/orders-watch.yaml in S3)', async () => {
     const doc = readFileSync(path.join(REPO_ROOT, 'docs', 'report.md'), 'utf8');
-    const lines = [...doc.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => m[1].split('\n')).map((l) => l.trim()).filter((l) => l.startsWith('npx aurora-migrate '));
+    // The ```console block's commands (the ```sh block runs in test/docs, on the example plans).
+    const lines = [...doc.matchAll(/```console\n([\s\S]*?)```/g)].flatMap((m) => m[1].split('\n')).map((l) => l.trim()).filter((l) => l.startsWith('$ aurora-migrate '));
     expect(lines.length).toBeGreaterThanOrEqual(4);
     mkdirSync(path.join(run.dir, 'plans'), { recursive: true });
     copyFileSync(run.planFile, path.join(run.dir, 'plans', 'orders.yaml'));
@@ -313,7 +314,7 @@ describe('docs/report.md', () => {
     for (const line of lines) {
       // Through a shell, so globs and >> work as they do for a user.
       const r = await new Promise<{ code: number | null; out: string; err: string }>((done) => {
-        const child = spawn('sh', ['-c', `"${process.execPath}" "${CLI_BIN}" ${line.replace(/^npx aurora-migrate /, '')}`], { cwd: run.dir, env: { ...run.env, GITHUB_STEP_SUMMARY: summary } });
+        const child = spawn('sh', ['-c', `"${process.execPath}" "${CLI_BIN}" ${line.replace(/^\$ aurora-migrate /, '')}`], { cwd: run.dir, env: { ...run.env, GITHUB_STEP_SUMMARY: summary } });
         let out = '';
         let err = '';
         child.stdout.on('data', (d) => (out += d));

@@ -15,8 +15,6 @@ import { ensureBuilt } from '../../../rehearsal/world/ensure-built.js';
 import { DEMO_PLAN, startRehearsalWorld, type RehearsalWorld } from '../../../rehearsal/world/rehearsal-world.js';
 
 export const TOPIC_ARN = 'arn:aws:sns:us-east-1:111122223333:db-migrations';
-/** A password the plan's connections carry (the rehearsal's servers trust loopback, so any value works). */
-export const SECRET_PASSWORD = 'pw-Zq8-report-secret';
 export const WATCH_STATE = 's3://team-state/orders-watch';
 
 const WATCH_PLAN = `version: 1
@@ -42,6 +40,8 @@ export interface RealRun {
   /** watch.yaml, state in S3. */
   watchFile: string;
   env: Record<string, string>;
+  /** The RDS-like master user's password the plan's connections carry (PGPASSWORD; new each rehearsal). */
+  password: string;
   cleanup: CleanupStack;
   cli(args: string[]): Promise<CliRunResult>;
 }
@@ -58,7 +58,9 @@ export async function realRun(options: { timeScale?: number } = {}): Promise<Rea
     writeFileSync(planFile, readFileSync(DEMO_PLAN, 'utf8').replace(/^region: us-east-1$/m, `region: us-east-1\nnotify: [${TOPIC_ARN}]`));
     const watchFile = path.join(dir, 'watch.yaml');
     writeFileSync(watchFile, WATCH_PLAN);
-    const env = { ...world.env, PGPASSWORD: SECRET_PASSWORD, AURORA_MIGRATE_APPROVER: 'alice' };
+    const env = { ...world.env, AURORA_MIGRATE_APPROVER: 'alice' };
+    const password = world.env.PGPASSWORD;
+    if (!password || password.length < 8) throw new Error('the rehearsal world should give the master user a password');
     const cli = (args: string[]) => runCli(args, { env, cwd: dir });
     const expect = async (args: string[], code: number) => {
       const r = await cli(args);
@@ -68,7 +70,7 @@ export async function realRun(options: { timeScale?: number } = {}): Promise<Rea
     await expect(['apply', 'watch.yaml'], 0);
     await expect(['apply', 'orders.yaml', '--approve', 'gate'], 0);
     const statePath = path.join(dir, '.aurora-migrate', 'orders-to-aurora.state.json');
-    return { world, dir, planFile, statePath, eventLogPath: `${statePath}.events.jsonl`, watchFile, env, cleanup, cli };
+    return { world, dir, planFile, statePath, eventLogPath: `${statePath}.events.jsonl`, watchFile, env, password, cleanup, cli };
   } catch (err) {
     await cleanup.run();
     throw err;
