@@ -75,6 +75,9 @@ export function checkStepRules(data: Record<string, unknown>, report: Report): v
       case 'switch-endpoint':
         checkTtl(step, at, report);
         break;
+      case 'lift-fence':
+        checkPort(step.connection, `${at}/connection`, report);
+        break;
       case 'cluster-export':
         literal(step.cluster, `${at}/cluster`, (v) => identifierProblem(v, 'cluster'), report);
         literal(step.iamRole, `${at}/iamRole`, (v) => iamRoleProblem(v, 'iamRole'), report);

@@ -28,7 +28,8 @@ export type StepSpec =
   | ClusterExportSpec
   | VerifyDataSpec
   | FreezeWritesSpec
-  | SwitchEndpointSpec;
+  | SwitchEndpointSpec
+  | LiftFenceSpec;
 
 export type StepType = StepSpec['type'];
 
@@ -189,6 +190,14 @@ export interface FreezeWritesSpec extends StepBase {
   drainTimeout?: string;
   /** The cutover window: roll back if the point of no return is not reached by then (default 5m). */
   window?: string;
+}
+
+export interface LiftFenceSpec extends StepBase {
+  type: 'lift-fence';
+  /** The fenced server, in the database that holds the fence's record (the freeze connection's). */
+  connection: ConnectionSpec;
+  /** Databases whose recorded fence is lifted. */
+  databases: string[];
 }
 
 export interface SwitchEndpointSpec extends StepBase {

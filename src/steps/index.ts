@@ -11,6 +11,7 @@ import { clusterExport } from './cluster-export/run.js';
 import { verifyData } from './verify-data/verify-data.js';
 import { freezeWrites } from './freeze-writes/index.js';
 import { switchEndpoint } from './switch-endpoint/run.js';
+import { liftFenceStep } from './lift-fence/index.js';
 
 export const steps: StepRegistry = {
   'snapshot-migrate': snapshotMigrate,
@@ -24,6 +25,7 @@ export const steps: StepRegistry = {
   'verify-data': verifyData,
   'freeze-writes': freezeWrites,
   'switch-endpoint': switchEndpoint,
+  'lift-fence': liftFenceStep,
 };
 
 export const STEP_TYPES = Object.keys(steps) as Array<keyof typeof steps>;
