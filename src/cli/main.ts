@@ -12,12 +12,13 @@ const EXAMPLES = `Examples:
   $ aurora-migrate apply plans/orders.yaml
   $ aurora-migrate apply plans/orders.yaml --approve cutover
   $ aurora-migrate status plans/orders.yaml --format json
-  $ aurora-migrate unlock plans/orders.yaml`;
+  $ aurora-migrate unlock plans/orders.yaml
+  $ aurora-migrate report plans/orders.yaml --output orders-report.html`;
 
 function common(cmd: Command, formats: string[] = ['text', 'json']): Command {
   return cmd
     .option('--state <path>', 'state file, or s3://BUCKET/KEY for shared remote state (default: the plan\'s state.s3, else .aurora-migrate/<plan name>.state.json)')
-    .addOption(new Option('--format <format>', 'output format').choices(formats).default('text'))
+    .addOption(new Option('--format <format>', 'output format').choices(formats).default(formats[0]))
     .option('--region <region>', 'AWS region (overrides the plan and the SDK chain)')
     .option('--profile <profile>', 'AWS shared-config profile')
     .option('--no-color', 'no colour (also NO_COLOR, or when the output is not a TTY)')
@@ -87,6 +88,14 @@ export function buildProgram(io: Io, run: (code: Promise<number>) => void): Comm
     .action(async (file: string, raw) => {
       const { runUnlock } = await import('./commands/unlock.js');
       run(runUnlock(file, globals(raw), io));
+    });
+
+  common(program.command('report').argument('<plan...>', 'plan files').description('the run as a page, offline, from the state and the event log (default html)'), ['html', 'markdown'])
+    .option('--output <file>', 'write the report to this file (default: stdout)')
+    .addHelpText('after', '\nExamples:\n  $ aurora-migrate report plans/orders.yaml --output orders-report.html\n  $ aurora-migrate report plans/*.yaml --format markdown >> "$GITHUB_STEP_SUMMARY"\n\n' + EXIT_CODE_HELP)
+    .action(async (files: string[], raw) => {
+      const { runReport } = await import('./commands/report.js');
+      run(runReport(files, { ...globals(raw), format: raw.format as 'html' | 'markdown', output: raw.output as string | undefined }, io));
     });
 
   return program;

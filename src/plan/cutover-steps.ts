@@ -40,14 +40,22 @@ export interface WindowConnectionUser {
 }
 
 /**
- * The users of every database connection from the freeze-writes step to the end of the plan: the
+ * The users of every database connection from the freeze-writes step to the end of the plan — the
  * freeze's own, promote's replicaConnection, verify-data's source and target, logical-switchover's,
- * and any later connection to the source. A fence keeps CONNECT for each of them.
+ * any later connection to the source — and the logical subscription's user (a logical-replica
+ * step's source user). A fence keeps CONNECT for each of them.
  */
 export function windowConnectionUsers(plan: { steps: readonly StepSpec[] }): WindowConnectionUser[] {
   const start = plan.steps.findIndex((s) => s.type === 'freeze-writes');
   if (start < 0) return [];
   const users: WindowConnectionUser[] = [];
+  // A logical subscription's walsender logs in to the source as its step's source user: it keeps CONNECT.
+  for (const step of plan.steps.slice(0, start)) {
+    const source = (step as unknown as Record<string, unknown>).source;
+    if ((step.type as string) === 'logical-replica' && source && typeof source === 'object' && typeof (source as { user?: unknown }).user === 'string') {
+      users.push({ stepId: step.id, field: 'source', user: (source as { user: string }).user });
+    }
+  }
   for (const step of plan.steps.slice(start)) {
     for (const field of CONNECTION_FIELDS) {
       const conn = (step as unknown as Record<string, unknown>)[field];
