@@ -69,10 +69,11 @@ export function buildProgram(io: Io, run: (code: Promise<number>) => void): Comm
     .option('--until <step>', 'stop after this step')
     .option('--yes', 'answer interactive confirmations (never approves an approval step)', false)
     .option('--take-over', 'take over a remote (S3) lease whose heartbeat stopped 30s ago, e.g. of a lost CI runner (recorded; a live lease is never taken)', false)
-    .addHelpText('after', '\nExamples:\n  $ aurora-migrate apply plans/orders.yaml --until catch-up\n  $ aurora-migrate apply plans/orders.yaml --approve cutover\n  $ aurora-migrate apply plans/orders.yaml --state s3://team-migrations/orders-to-aurora --take-over\n\n' + EXIT_CODE_HELP)
+    .option('--max-runtime <duration>', 'stop at the first safe point after this long (e.g. 5h; never inside a cutover window), save the state and exit 75; run apply again to go on')
+    .addHelpText('after', '\nExamples:\n  $ aurora-migrate apply plans/orders.yaml --until catch-up\n  $ aurora-migrate apply plans/orders.yaml --approve cutover\n  $ aurora-migrate apply plans/orders.yaml --max-runtime 5h   # in a CI job: exit 75 = still in progress\n  $ aurora-migrate apply plans/orders.yaml --state s3://team-migrations/orders-to-aurora --take-over\n\n' + EXIT_CODE_HELP)
     .action(async (file: string, raw) => {
       const { runApply } = await import('./commands/apply.js');
-      run(runApply(file, { ...globals(raw), approve: raw.approve as string[], until: raw.until as string | undefined, yes: Boolean(raw.yes), takeOver: Boolean(raw.takeOver) }, io));
+      run(runApply(file, { ...globals(raw), approve: raw.approve as string[], until: raw.until as string | undefined, yes: Boolean(raw.yes), takeOver: Boolean(raw.takeOver), maxRuntime: raw.maxRuntime as string | undefined }, io));
     });
 
   common(program.command('status').argument('<plan>', 'plan file').description('what the state file says, step by step'))

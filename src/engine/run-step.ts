@@ -53,6 +53,7 @@ export function contextFor(session: RunSession, spec: StepSpec, s: StepState, si
     signal,
     delay: deps.delay,
     monotonic: deps.monotonic,
+    deadline: session.deadline,
     checkpoint: {
       get: () => (s.checkpoint === undefined ? undefined : structuredClone(s.checkpoint)),
       async set(value) {
