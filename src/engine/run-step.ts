@@ -4,7 +4,7 @@
 import type { StepSpec } from '../plan/types.js';
 import { resolveDeep } from '../plan/values.js';
 import type { StepContext } from '../steps/step.js';
-import { AuroraMigrateError, AwaitingApproval, NotImplemented, StepFailed } from '../errors.js';
+import { AuroraMigrateError, AwaitingApproval, MaxRuntimeReached, NotImplemented, StepFailed } from '../errors.js';
 import { createStepContext, type StepEvent } from './step-context.js';
 import type { StepError, StepState, StepStatus } from './state-file.js';
 import type { ApprovalCapableContext } from './approval-gate.js';
@@ -86,7 +86,8 @@ export async function runStep(session: RunSession, spec: StepSpec, hooks: StepHo
     if (error) s.error = error;
     session.setStatus(id, s, to, error ? { error } : interrupted ? { interrupted: true } : {});
     await session.persist();
-    session.emit({ type: 'step-end', stepId: id, status: to, interrupted, durationMs: session.clock.now() - started, ...(error ? { error } : {}) });
+    const paused = interrupted && controller.signal.reason instanceof MaxRuntimeReached;
+    session.emit({ type: 'step-end', stepId: id, status: to, interrupted, durationMs: session.clock.now() - started, ...(error ? { error } : {}), ...(paused ? { maxRuntime: true as const } : {}) });
   };
 
   try {

@@ -56,7 +56,7 @@ export function renderApplyResult(result: ApplyResult, options: { color: boolean
       err =
         `still in progress: ${result.maxRuntime?.stoppedAt ? `--max-runtime ${result.maxRuntime.limit} reached ${result.maxRuntime.stoppedAt}` : `--max-runtime ${result.maxRuntime?.limit ?? ''} reached`}. ` +
         `The state is saved at a safe point and the lock released${running.length ? `; step ${running.join(', ')} stays running and picks up where it was` : ''}.\n` +
-        `To go on (here or on another runner with the same state), run: ${options.continueWith ?? again}\n`;
+        `To go on, run: ${options.continueWith ?? again}\n`;
       break;
     }
     case 'rolled-back': {
