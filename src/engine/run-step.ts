@@ -11,6 +11,7 @@ import type { ApprovalCapableContext } from './approval-gate.js';
 import { requestApproval } from './approvals.js';
 import type { RunSession } from './run-session.js';
 import { notifierFor } from '../notify/session.js';
+import { recordProgress } from './live-progress.js';
 
 export type StepOutcome =
   | { status: 'succeeded' }
@@ -125,7 +126,10 @@ export async function runStep(session: RunSession, spec: StepSpec, hooks: StepHo
 
 function onStepEvent(session: RunSession, id: string, s: StepState, e: StepEvent): void {
   const { log, emit } = session;
-  if (e.type === 'progress') return emit(e);
+  if (e.type === 'progress') {
+    recordProgress(session, s, e.detail);
+    return emit(e);
+  }
   if (e.type === 'warning') {
     s.warnings.push(e.message);
     log.append({ type: 'warning', stepId: id, message: e.message });
