@@ -20,7 +20,7 @@ export interface FleetRow {
   /** found / none yet / could not be read (`error` says why) / the plan itself is invalid. */
   state: 'found' | 'none' | 'unreadable' | 'invalid-plan';
   phase: FleetPhase;
-  /** The step the plan is at: the first one not succeeded (the last one when all have). */
+  /** The step the plan is at: the first running, failed or waiting one, else the first not succeeded (the last when all have). */
   step?: { id: string; type: string; status: StepStatus; attempts: number; number: number; of: number };
   /** Steps succeeded so far. */
   done?: number;
@@ -40,8 +40,8 @@ export function fleetRowFromState(plan: Plan, planFile: string, stateFile: strin
   const row: FleetRow = { plan: plan.name, planFile, stateFile, state: state ? 'found' : 'none', phase: 'not-started' };
   const statuses = plan.steps.map((s) => state?.steps[s.id]?.status ?? 'pending');
   const done = statuses.filter((s) => s === 'succeeded').length;
-  const at = Math.max(0, statuses.findIndex((s) => s !== 'succeeded'));
-  const index = done === plan.steps.length ? plan.steps.length - 1 : at;
+  const active = statuses.findIndex((s) => s === 'running' || s === 'failed' || s === 'awaiting-approval');
+  const index = active >= 0 ? active : done === plan.steps.length ? plan.steps.length - 1 : Math.max(0, statuses.findIndex((s) => s !== 'succeeded'));
   const spec = plan.steps[index];
   const s = state?.steps[spec.id];
   row.step = { id: spec.id, type: spec.type, status: statuses[index], attempts: s?.attempts ?? 0, number: index + 1, of: plan.steps.length };
