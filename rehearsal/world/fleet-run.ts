@@ -12,6 +12,7 @@ import { startAwsStandin, MINUTE, type AwsStandin } from '../aws/index.js';
 import type { RateLimitOptions } from '../aws/rate-limit.js';
 import type { CallRecord } from '../aws/calls.js';
 import { runCli, type CliRunResult } from './cli-runner.js';
+import { standinCliEnv } from './cli-env.js';
 
 export interface FleetRunOptions {
   plans: number;
@@ -89,15 +90,7 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetRunSummar
     mkdirSync(join(cwd, 'plans'), { recursive: true });
     mkdirSync(join(root, 'home'));
     for (let i = 1; i <= n; i++) writeFileSync(join(cwd, 'plans', `fleet-${pad(i)}.yaml`), planText(i));
-    const baseEnv: Record<string, string> = {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: join(root, 'home'),
-      NO_COLOR: '1',
-      ...aws.env,
-      AWS_CONFIG_FILE: join(root, 'no-aws-config'),
-      AWS_SHARED_CREDENTIALS_FILE: join(root, 'no-aws-credentials'),
-      AURORA_MIGRATE_TIME_SCALE: String(options.timeScale),
-    };
+    const baseEnv = standinCliEnv(aws.env, join(root, 'home'), options.timeScale);
     const started = performance.now();
     const results: CliRunResult[] = await Promise.all(
       Array.from({ length: n }, (_, k) =>

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_BIN, REPO_ROOT } from '../../rehearsal/world/cli-runner.js';
 import { ensureBuilt } from '../../rehearsal/world/ensure-built.js';
 import { startAwsStandin, type AwsStandin } from '../../rehearsal/aws/index.js';
+import { standinCliEnv } from '../../rehearsal/world/cli-env.js';
 
 const doc = readFileSync(path.join(REPO_ROOT, 'docs', 'teams-and-ci.md'), 'utf8');
 const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
@@ -66,18 +67,9 @@ describe('docs/teams-and-ci.md', () => {
     for (const { line, exit } of commands) {
       const result = await sh(line.replace(/^npx aurora-migrate /, `"${process.execPath}" "${CLI_BIN}" `), {
         cwd: root,
-        env: {
-          PATH: process.env.PATH,
-          HOME: root,
-          NO_COLOR: '1',
-          ...aws.env,
-          AWS_CONFIG_FILE: path.join(root, 'none'),
-          AWS_SHARED_CREDENTIALS_FILE: path.join(root, 'none'),
-          // The stand-in runs 600 times faster than AWS; the tool's waits (and --max-runtime) 6000 times:
-          // 330m of the page is 3.3 s here.
-          AURORA_MIGRATE_TIME_SCALE: '6000',
-          GITHUB_STEP_SUMMARY: summary,
-        },
+        // The stand-in runs 600 times faster than AWS; the tool's waits (and --max-runtime) 6000
+        // times: 330m on the page is 3.3 s here.
+        env: { ...standinCliEnv(aws.env, root, 6000), GITHUB_STEP_SUMMARY: summary },
       });
       expect(result.stderr + result.stdout, line).not.toMatch(/internal error|\n\s+at .*\.js:\d+/);
       expect(result.status, `${line}\n${result.stderr}`).toBe(exit);

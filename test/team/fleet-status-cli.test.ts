@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from '../../rehearsal/world/ensure-built.js';
 import { runCli, type CliRunResult } from '../../rehearsal/world/cli-runner.js';
 import { startAwsStandin, type AwsStandin } from '../../rehearsal/aws/index.js';
+import { standinCliEnv } from '../../rehearsal/world/cli-env.js';
 
 const SCALE = 600;
 const BUCKET = 'team-migrations';
@@ -69,15 +70,7 @@ beforeAll(async () => {
   mkdirSync(join(cwd, 'plans'), { recursive: true });
   mkdirSync(join(root, 'home'));
   for (const [f, text] of Object.entries(PLANS)) writeFileSync(join(cwd, 'plans', f), text);
-  env = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: join(root, 'home'),
-    NO_COLOR: '1',
-    ...aws.env,
-    AWS_CONFIG_FILE: join(root, 'no-aws-config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(root, 'no-aws-credentials'),
-    AURORA_MIGRATE_TIME_SCALE: String(SCALE),
-  };
+  env = standinCliEnv(aws.env, join(root, 'home'), SCALE);
 
   // orders: at its two-person gate, one approval given (alice).
   expect((await run(['apply', 'plans/orders.yaml'])).code).toBe(3);

@@ -3,7 +3,7 @@
 // exit 75 and the command that goes on; the next run (another process, and with S3 state another
 // "runner" with its own HOME, folder and CI identity) picks up where it stopped, and nothing is
 // created twice. The limit is in stand-in time: 5m at time scale 600 is half a real second.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -11,8 +11,8 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from '../../rehearsal/world/ensure-built.js';
 import { runCli, type CliRunResult } from '../../rehearsal/world/cli-runner.js';
 import { startAwsStandin, type AwsStandin } from '../../rehearsal/aws/index.js';
+import { standinCliEnv } from '../../rehearsal/world/cli-env.js';
 import { parseEventLog, type EventRecord } from '../../src/engine/event-log.js';
-import { readFileSync } from 'node:fs';
 
 const SCALE = 600;
 const BUCKET = 'team-migrations';
@@ -63,16 +63,7 @@ function runner(name: string, planText: string, extraEnv: Record<string, string>
   mkdirSync(cwd, { recursive: true });
   mkdirSync(home, { recursive: true });
   writeFileSync(join(cwd, 'orders.yaml'), planText);
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: home,
-    NO_COLOR: '1',
-    ...aws!.env,
-    AWS_CONFIG_FILE: join(home, 'no-aws-config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(home, 'no-aws-credentials'),
-    AURORA_MIGRATE_TIME_SCALE: String(SCALE),
-    ...extraEnv,
-  };
+  const env = { ...standinCliEnv(aws!.env, home, SCALE), ...extraEnv };
   const run = (args: string[]): Promise<CliRunResult> => runCli(args, { env, cwd, onSpawn: (c) => children.push(c) });
   return { cwd, run };
 }
