@@ -17,7 +17,7 @@ const STATUS_MARK: Record<string, string> = {
 };
 
 export function renderFleetMarkdown(rows: readonly FleetRow[], options: { timeScale?: number } = {}): string {
-  const out = [`## aurora-migrate status: ${rows.length} plans`, ''];
+  const out = [`## aurora-migrate status: ${rows.length} plan${rows.length === 1 ? '' : 's'}`, ''];
   if (options.timeScale !== undefined) out.push(`> **Time scale** \`AURORA_MIGRATE_TIME_SCALE=${options.timeScale}\`: a rehearsal, waits divided by ${options.timeScale}.`, '');
   out.push('| Plan | Step | Status | Detail | Approval | Cutover | Updated | Lock | State |', '|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {

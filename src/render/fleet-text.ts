@@ -97,5 +97,5 @@ export function summaryLine(rows: readonly FleetRow[]): string {
   for (const r of rows) counts.set(r.phase, (counts.get(r.phase) ?? 0) + 1);
   const order: FleetPhase[] = ['in-progress', 'awaiting-approval', 'failed', 'rolled-back', 'not-started', 'finished', 'unknown'];
   const parts = order.filter((p) => counts.get(p)).map((p) => `${counts.get(p)} ${PHASE_WORDS[p]}`);
-  return `${rows.length} plans: ${parts.join(', ')}.`;
+  return `${rows.length} plan${rows.length === 1 ? '' : 's'}: ${parts.join(', ')}.`;
 }

@@ -152,6 +152,11 @@ describe('status over a fleet of plans', () => {
     expect(glob.code).toBe(one.code);
     expect(glob.stdout).toBe(one.stdout);
     expect(one.stdout).toMatch(/^plan orders-to-aurora \(run [0-9a-f]{8}\), state /);
+    // Markdown is the dashboard format: one plan is a one-row table (a CI glob that matches one file).
+    const md = await run(['status', 'plans/o*.yaml', '--format', 'markdown']);
+    expect(md.code).toBe(0);
+    expect(md.stdout.split('\n').filter((l) => l.startsWith('| `'))).toHaveLength(1);
+    expect(md.stdout.trimEnd().split('\n').at(-1)).toBe('1 plan: 1 awaiting approval.');
   }, 30_000);
 
   it('usage errors: a glob that matches nothing, and --state with several plans', async () => {
