@@ -159,6 +159,12 @@ describe('status over a fleet of plans', () => {
     expect(md.stdout.trimEnd().split('\n').at(-1)).toBe('1 plan: 1 awaiting approval.');
   }, 30_000);
 
+  it('validate expands a quoted glob the same way', async () => {
+    const r = await run(['validate', 'plans/*.yaml']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe('plans/billing.yaml: ok (3 steps)\nplans/broken.yaml: ok (1 step)\nplans/fresh.yaml: ok (1 step)\nplans/orders.yaml: ok (2 steps)\n');
+  }, 30_000);
+
   it('usage errors: a glob that matches nothing, and --state with several plans', async () => {
     const none = await run(['status', 'plans/*.yml']);
     expect(none.code).toBe(1);
