@@ -7,11 +7,11 @@
 // replica, lag watched on metrics read from the servers, exit 3 at the approval gate), apply
 // --approve gate (the cutover: freeze-writes on the source, the marker seen on the replica,
 // pg_promote(), verify-data, switch-endpoint moves the CNAME; then the S3 backfill into the promoted
-// cluster), status. The application is never stopped by hand: two of its three connections open
-// every transaction READ WRITE (as many drivers do), so only the fence stops it — it cannot connect
-// while the source is fenced, retries, and after the switch its new connections reach the promoted
-// cluster. At the end every
-// acknowledged write is looked up on the target. Everything it starts is stopped and every temp
+// cluster), status, report (the run as one HTML page, kept in .aurora-migrate/demo-report.html). The
+// application is never stopped by hand: two of its three connections open every transaction READ
+// WRITE (as many drivers do), so only the fence stops it — it cannot connect while the source is
+// fenced, retries, and after the switch its new connections reach the promoted cluster. At the end
+// every acknowledged write is looked up on the target. Everything it starts is stopped and every temp
 // folder removed, also on Ctrl-C.
 //
 //   npm run demo                        # text; default time scale 240 (1 s real = 4 min AWS)
@@ -131,13 +131,18 @@ async function main(): Promise<number> {
     heading(6, 'Status: what the state file says');
     await cli(['status', rel, ...stateFlag], [0]);
 
-    heading(7, 'Check the result independently');
+    heading(7, 'The run report: the story of the run for the change board');
+    const reportFile = path.join(REPO_ROOT, '.aurora-migrate', 'demo-report.html');
+    await cli(['report', rel, ...stateFlag, '--output', reportFile], [0]);
+
+    heading(8, 'Check the result independently');
     const summary = await summarizeWorld(world);
     for (const line of summary.lines) say(`   ${line}`);
     const report = await buildReport({ run: mergeRuns(runs), target: { ...target, password: undefined }, route: world.forwarder.route });
     const appOk = report.lostWrites === 0 && report.acknowledgedWrites > 0;
     for (const line of reportLines(world, report)) say(`   ${line}`);
     say(`\nFiles: state ${world.statePath}\n       events ${world.eventLogPath} (removed with the temp folder at exit)`);
+    say(`       report ${reportFile} (kept: open it in a browser, or print it to PDF)`);
     const ok = summary.ok && appOk;
     const seconds = (performance.now() - started) / 1000;
     if (json) {
@@ -154,6 +159,7 @@ async function main(): Promise<number> {
           writeDowntimeSeconds: report.writeDowntimeSeconds,
           downtimeFrom: report.downtimeFrom,
           cutover: cutoverTimings(world.statePath),
+          reportFile,
           route: report.route,
           source: { instance: world.source.address, port: world.source.port },
           target: { cluster: TARGET_CLUSTER, endpoint: target.host, port: target.port },

@@ -68,3 +68,8 @@ export class NotImplemented extends AuroraMigrateError {
 export class WindowExpired extends AuroraMigrateError {
   readonly code = 'WINDOW_EXPIRED';
 }
+
+/** `apply --max-runtime` reached at a safe point: the state is saved, `apply` goes on from there (exit 75). */
+export class MaxRuntimeReached extends AuroraMigrateError {
+  readonly code = 'MAX_RUNTIME';
+}

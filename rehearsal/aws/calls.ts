@@ -13,6 +13,8 @@ export interface CallRecord {
   accessKeyId?: string;
   /** Stand-in time of the call. */
   at: number;
+  /** Wall-clock time of the call (ms since the epoch): rates per real second, whatever the time scale. */
+  wallAt?: number;
   /** What the stand-in answered: ok, or the error code (Throttling, DBClusterNotFoundFault, ...). */
   outcome: string;
   params: Record<string, unknown>;

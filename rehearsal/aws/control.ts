@@ -4,7 +4,8 @@
 //   GET  /_standin/calls                → { byOperation, byResource, records }
 //   GET  /_standin/clock                → { now, iso }
 //   POST /_standin/clock/advance?ms=N   → moves stand-in time forward
-//   POST /_standin/faults               ← { throttle?, fail?, lagNeverConverges?, fallingFreeStorage?, metricGaps?, clear? }
+//   POST /_standin/faults               ← { throttle?, fail?, lagNeverConverges?, fallingFreeStorage?, metricGaps?, rateLimit?, clear? }
+//                                          (rateLimit: "aws" | "off" | { rds: { burst, perSecond }, … })
 //   POST /_standin/export-outcome       ← ExportOutcome
 //   POST /_standin/seed                 ← StandinSeed
 //   GET  /_standin/sns/messages         → { messages: [{ messageId, topicArn, subject, message, at }] }
@@ -14,6 +15,7 @@ import type { StandinClock } from './clock.js';
 import type { CallLog } from './calls.js';
 import type { Faults, FailureFault, MetricGapFault, ThrottleFault } from './faults.js';
 import type { ExportOutcome } from './rds-model.js';
+import { parseRateLimit } from './rate-limit.js';
 import type { Route53World } from './route53.js';
 import type { SnsWorld } from './sns.js';
 
@@ -60,6 +62,7 @@ export function handleControl(deps: ControlDeps, req: StandinRequest): StandinRe
           lagNeverConverges?: number | boolean;
           fallingFreeStorage?: { instanceId?: string; bytesPerMinute: number };
           metricGaps?: MetricGapFault;
+          rateLimit?: unknown;
         };
         if (f.clear) deps.faults.clear();
         if (f.seed !== undefined) deps.faults.seed(f.seed);
@@ -68,7 +71,8 @@ export function handleControl(deps: ControlDeps, req: StandinRequest): StandinRe
         if (f.lagNeverConverges) deps.faults.lagNeverConverges(typeof f.lagNeverConverges === 'number' ? f.lagNeverConverges : undefined);
         if (f.fallingFreeStorage) deps.faults.fallingFreeStorage(f.fallingFreeStorage.bytesPerMinute, { instanceId: f.fallingFreeStorage.instanceId });
         if (f.metricGaps) deps.faults.metricGaps(f.metricGaps);
-        return json(200, { ok: true });
+        if (f.rateLimit !== undefined) deps.faults.rateLimit(parseRateLimit(f.rateLimit));
+        return json(200, { ok: true, ...(deps.faults.rateLimits ? { rateLimit: deps.faults.rateLimits } : {}) });
       }
       case 'POST /_standin/export-outcome':
         deps.setExportOutcome(body as ExportOutcome);

@@ -1,8 +1,10 @@
-// Faults a test can switch on: throttling on a fraction of calls (seeded, so repeatable), an
+// Faults a test can switch on: account-wide rate limits (token buckets, rate-limit.ts), throttling
+// on a fraction of calls (seeded, so repeatable), an
 // operation that fails N times with a given error, lag that never converges, free storage that
 // falls, and gaps in metric series. The router asks `beforeCall` for every request; the metric
 // generator reads the metric faults.
 import type { StandinService } from './calls.js';
+import { AccountRateLimit, type RateLimitOptions } from './rate-limit.js';
 
 export interface FailureFault {
   /** Operation name as AWS spells it (CreateDBCluster, GetMetricData, PutObject, ...). */
@@ -44,6 +46,8 @@ export interface FaultOptions {
   /** FreeStorageSpace of an instance falls by this much per minute from `from` (default: when set). */
   fallingFreeStorage?: { instanceId?: string; bytesPerMinute: number; from?: number };
   metricGaps?: MetricGapFault;
+  /** Account-wide token buckets per service (rate-limit.ts); off when absent. */
+  rateLimit?: RateLimitOptions;
 }
 
 export type FaultDecision =
@@ -73,6 +77,7 @@ export function hashUnit(key: string): number {
 export class Faults {
   private random: () => number;
   private throttleFault?: ThrottleFault;
+  private limiter?: AccountRateLimit;
   private failures: Array<FailureFault & { remaining: number }> = [];
   lag?: { floorSeconds: number };
   fallingStorage?: { instanceId?: string; bytesPerMinute: number; from: number };
@@ -85,6 +90,18 @@ export class Faults {
     if (options.lagNeverConverges) this.lagNeverConverges(options.lagNeverConverges === true ? undefined : options.lagNeverConverges.floorSeconds);
     if (options.fallingFreeStorage) this.fallingFreeStorage(options.fallingFreeStorage.bytesPerMinute, options.fallingFreeStorage);
     if (options.metricGaps) this.metricGaps(options.metricGaps);
+    if (options.rateLimit) this.rateLimit(options.rateLimit);
+  }
+
+  /** Account-wide rate limits (undefined: off). */
+  rateLimit(limits: RateLimitOptions | undefined, now?: () => number): this {
+    this.limiter = limits ? new AccountRateLimit(limits, now) : undefined;
+    return this;
+  }
+
+  /** The rate limits in force, if any. */
+  get rateLimits(): RateLimitOptions | undefined {
+    return this.limiter?.limits;
   }
 
   /** Re-seeds the throttling RNG. */
@@ -121,6 +138,7 @@ export class Faults {
 
   clear(): this {
     this.throttleFault = undefined;
+    this.limiter = undefined;
     this.failures = [];
     this.lag = undefined;
     this.fallingStorage = undefined;
@@ -130,6 +148,7 @@ export class Faults {
 
   /** Decides, for one incoming call, whether it is throttled or fails. Consumes RNG and failure counts. */
   beforeCall(service: StandinService, operation: string, resourceId: string | undefined): FaultDecision {
+    if (this.limiter && !this.limiter.take(service)) return { kind: 'throttle' };
     const t = this.throttleFault;
     if (t && (!t.services || t.services.includes(service)) && (!t.operations || t.operations.includes(operation))) {
       if (this.random() < t.rate) return { kind: 'throttle' };

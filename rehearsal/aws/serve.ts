@@ -5,12 +5,14 @@
 //
 // The config file is JSON: StandinOptions without functions (seed, durations in ms, metrics,
 // faults, exportOutcome, …). Flags win over the file; the environment fills in the rest
-// (AWS_STANDIN_CONFIG, AWS_STANDIN_PORT, AURORA_MIGRATE_TIME_SCALE, AWS_STANDIN_S3_ROOT).
+// (AWS_STANDIN_CONFIG, AWS_STANDIN_PORT, AURORA_MIGRATE_TIME_SCALE, AWS_STANDIN_S3_ROOT, and
+// AWS_STANDIN_RATE_LIMIT: "aws" for AWS's account-wide API rate limits, or JSON, see rate-limit.ts).
 // Prints one JSON line on stdout — { endpoint, env, s3Root, region, timeScale } — then serves until
 // SIGINT/SIGTERM. Control it over HTTP: see control.ts (/_standin/clock/advance, /_standin/faults, …).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startAwsStandin, type StandinOptions } from './index.js';
+import { parseRateLimit } from './rate-limit.js';
 
 function usage(message: string): never {
   process.stderr.write(`aws stand-in: ${message}\nusage: tsx rehearsal/aws/serve.ts [--config FILE] [--port N] [--time-scale N] [--region R] [--s3-root DIR] [--start ISO]\n`);
@@ -54,6 +56,12 @@ async function main(): Promise<void> {
   options.timeScale = num('--time-scale', args['time-scale'] ?? env.AURORA_MIGRATE_TIME_SCALE) ?? options.timeScale;
   options.region = args.region ?? options.region;
   options.s3Root = args['s3-root'] ?? env.AWS_STANDIN_S3_ROOT ?? options.s3Root;
+  try {
+    const rateLimit = parseRateLimit(env.AWS_STANDIN_RATE_LIMIT);
+    if (rateLimit) options.faults = { ...options.faults, rateLimit };
+  } catch (err) {
+    usage(`AWS_STANDIN_RATE_LIMIT: ${err instanceof Error ? err.message : String(err)}`);
+  }
   if (args.start) options.startTime = Date.parse(args.start);
   else if (typeof options.startTime === 'string') options.startTime = Date.parse(options.startTime);
 

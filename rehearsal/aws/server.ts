@@ -60,7 +60,7 @@ export async function route(deps: RouterDeps, req: StandinRequest): Promise<Stan
   }
   const { operation, resourceId, params } = identified;
   const scope = /Credential=([^/]+)\/\d{8}\/([^/]+)\//.exec(header(req, 'authorization') ?? '');
-  const record = { service, operation, resourceId, region: scope?.[2], accessKeyId: scope?.[1], at: deps.now(), outcome: 'ok', params };
+  const record = { service, operation, resourceId, region: scope?.[2], accessKeyId: scope?.[1], at: deps.now(), wallAt: Date.now(), outcome: 'ok', params };
   deps.calls.add(record);
   const decision = deps.faults.beforeCall(service, operation, resourceId);
   if (decision.kind === 'throttle') {

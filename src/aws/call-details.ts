@@ -15,7 +15,7 @@ export interface AwsCallErrorDetails {
   identifiers?: Readonly<Record<string, string>>;
   region?: string;
   httpStatus?: number;
-  /** How many attempts the SDK made (the standard retry mode retries throttling and 5xx). */
+  /** How many attempts the SDK made (the adaptive retry mode retries throttling and 5xx). */
   attempts?: number;
   requestId?: string;
   /** AWS's own message, e.g. "DBCluster orders-aurora already exists". */

@@ -6,7 +6,9 @@
 // - Profile: passed to each client (the SDK then reads ~/.aws/config and credentials for it).
 // - Endpoints: AWS_ENDPOINT_URL_RDS / _CLOUDWATCH / _S3, else AWS_ENDPOINT_URL — the SDK's own
 //   variables, resolved here with the SDK's rule so that S3 can switch to path-style addressing.
-// - Retries: the standard retry mode with 10 attempts, enough to ride out RDS API throttling.
+// - Retries: the SDK's adaptive retry mode with 10 attempts: the standard mode's backoff plus a
+//   client-side rate limiter that slows down once AWS throttles, so many plans applied at once (one
+//   process each, as CI runners do) stay under the account's API rate limits instead of failing.
 // - Errors: every failure becomes AwsCallError (src/aws/errors.ts); an abort becomes Interrupted.
 import type { AwsApi, AwsCallOptions, AwsService } from './api.js';
 import { AwsCallError } from './errors.js';
@@ -24,7 +26,7 @@ export interface CreateAwsApiOptions {
    * in-process test can point one AwsApi at a stand-in without touching process.env.
    */
   env?: Record<string, string | undefined>;
-  /** Total attempts per call in the standard retry mode (default 10). */
+  /** Total attempts per call in the adaptive retry mode (default 10). */
   maxAttempts?: number;
 }
 
@@ -75,7 +77,7 @@ export function createAwsApi(options: CreateAwsApiOptions = {}): AwsApi & { dest
     const key = `${service}|${region ?? ''}`;
     let client = clients.get(key);
     if (client) return client;
-    const config: Record<string, unknown> = { retryMode: 'standard', maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS };
+    const config: Record<string, unknown> = { retryMode: 'adaptive', maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS };
     if (region) config.region = region;
     if (options.profile) config.profile = options.profile;
     const endpoint = configuredEndpoint(service, env);

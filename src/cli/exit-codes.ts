@@ -10,6 +10,7 @@ export const ExitCode = {
   Failed: 2,
   AwaitingApproval: 3,
   Conflict: 4,
+  InProgress: 75,
   Interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
@@ -20,6 +21,7 @@ export const EXIT_CODE_HELP = `Exit codes:
   2    a step failed, or a preflight check failed
   3    paused at an approval step that was not approved (re-run with --approve ID)
   4    another run holds the lock, or the state file does not match the plan
+  75   apply --max-runtime reached: state saved at a safe point, run apply again to go on
   130  interrupted (SIGINT/SIGTERM); state is saved and apply resumes it`;
 
 /** Thrown by commands to end the process with a code; only bin/main turns it into process.exit. */
@@ -38,6 +40,7 @@ const KIND_EXIT: Readonly<Record<string, ExitCode>> = {
   AWAITING_APPROVAL: ExitCode.AwaitingApproval,
   STATE_CONFLICT: ExitCode.Conflict,
   LOCKED: ExitCode.Conflict,
+  MAX_RUNTIME: ExitCode.InProgress,
   INTERRUPTED: ExitCode.Interrupted,
 };
 
@@ -55,6 +58,7 @@ const OUTCOME_EXIT: Readonly<Record<ApplyOutcome, ExitCode>> = {
   failed: ExitCode.Failed,
   interrupted: ExitCode.Interrupted,
   'rolled-back': ExitCode.Failed,
+  'max-runtime': ExitCode.InProgress,
 };
 
 /** The exit code for how an apply ended. */

@@ -33,4 +33,6 @@ export interface ApplyOptions extends GlobalOptions {
   yes: boolean;
   /** --take-over: take a stale remote (S3) lease from another machine. */
   takeOver?: boolean;
+  /** --max-runtime DURATION: stop at the first safe point after it (exit 75). */
+  maxRuntime?: string;
 }

@@ -18,6 +18,7 @@ import { localRunStorage, type RunStorage } from './run-storage.js';
 import { closeRun, openRun, type RunEnding, type RunSession } from './run-session.js';
 import { runStep } from './run-step.js';
 import { checkUntilOutsideWindow, cutoverControl, type CutoverControl } from './cutover-window.js';
+import { MaxRuntimeReached } from '../errors.js';
 
 export { StateWriteFailed } from './run-session.js';
 
@@ -33,6 +34,8 @@ export interface ApplyEngineOptions {
   env: Readonly<Record<string, string | undefined>>;
   /** Region from the command line; else the plan's. */
   region?: string;
+  /** `--max-runtime`: stop at the first safe point after this long (real-AWS ms, divided by the time scale). */
+  maxRuntime?: { ms: number; limit: string };
 }
 
 /** Where the engine writes; tests wrap it to simulate a crash at any write. */
@@ -104,7 +107,8 @@ export async function applyPlan(options: ApplyEngineOptions, deps: EngineDeps): 
   const session = await openRun(options, deps, storage);
   const cutover = cutoverControl(session);
   try {
-    const ending = (await cutover.onResume()) ?? (await runSteps(session, cutover));
+    let ending = (await cutover.onResume()) ?? (await runSteps(session, cutover));
+    if (ending.outcome === 'interrupted' && session.controller.signal.reason instanceof MaxRuntimeReached) ending = { ...ending, outcome: 'max-runtime' };
     return await closeRun(session, { ...ending, cutover: cutover.summary() });
   } finally {
     cutover.dispose();
@@ -123,6 +127,7 @@ async function runSteps(session: RunSession, cutover: CutoverControl): Promise<R
       continue;
     }
     if (i > untilIndex) return { outcome: 'until' };
+    session.deadline?.check(`before step "${spec.id}"`);
     if (controller.signal.aborted) return { outcome: 'interrupted' };
     const early = await cutover.beforeStep(spec, i);
     if (early) return early;

@@ -13,7 +13,7 @@ export type EngineEvent =
   | { type: 'step-event'; stepId: string; name: string; data?: Record<string, unknown> }
   | { type: 'approval-needed'; stepId: string; message: string }
   | { type: 'approval'; stepId: string; approvedBy: string; approvedAt: string; via: 'flag' | 'prompt' }
-  | { type: 'step-end'; stepId: string; status: StepStatus; interrupted: boolean; durationMs: number; error?: StepError }
+  | { type: 'step-end'; stepId: string; status: StepStatus; interrupted: boolean; durationMs: number; error?: StepError; maxRuntime?: true }
   | { type: 'cutover'; state: 'opened' | 'point-of-no-return' | 'rolling-back' | 'rolled-back' | 'rollback-failed'; stepId: string; detail: string; deadline?: string }
   | { type: 'run-end'; result: ApplyResult };
 

@@ -3,8 +3,9 @@
 import type { Plan } from '../plan/types.js';
 import type { ApprovalRecord, CutoverRecord, StateFile, StepError, StepStatus } from './state-file.js';
 
-/** `rolled-back`: a failure or the deadline inside the cutover window; the freeze was undone (an interrupt there stays `interrupted`). */
-export type ApplyOutcome = 'succeeded' | 'until' | 'awaiting-approval' | 'failed' | 'interrupted' | 'rolled-back';
+/** `max-runtime`: `apply --max-runtime` stopped at a safe point (exit 75); the run goes on with the next apply.
+ * `rolled-back`: a failure or the deadline inside the cutover window; the freeze was undone (an interrupt there stays `interrupted`). */
+export type ApplyOutcome = 'succeeded' | 'until' | 'awaiting-approval' | 'failed' | 'interrupted' | 'rolled-back' | 'max-runtime';
 
 export interface StepSummary {
   id: string;
@@ -35,6 +36,8 @@ export interface ApplyResult {
   awaitingApproval?: { stepId: string; message: string };
   failed?: { stepId: string; error: StepError };
   until?: string;
+  /** `apply --max-runtime`: the limit and where the run stopped when it was reached. */
+  maxRuntime?: { limit: string; stoppedAt?: string };
   /** The cutover window as this invocation left it (when the plan has one that opened). */
   cutover?: Omit<CutoverRecord, 'history'>;
   warnings: string[];

@@ -15,6 +15,7 @@ import type { EventLog, EventRecord } from './event-log.js';
 import type { EngineEvent } from './events.js';
 import { summarizeSteps, type ApplyOutcome, type ApplyResult } from './result.js';
 import { notifierFor } from '../notify/session.js';
+import { cutoverInProgress, runDeadline, type RunDeadline } from './run-deadline.js';
 
 export interface RunSession {
   readonly plan: Plan;
@@ -40,6 +41,8 @@ export interface RunSession {
   /** Steps started in this invocation, in order. */
   readonly ran: string[];
   readonly resumed: boolean;
+  /** `apply --max-runtime`: when the run stops at its next safe point (absent without the flag). */
+  readonly deadline?: RunDeadline;
   /** Releases the lease and detaches from the caller's signal. */
   dispose(): Promise<void>;
 }
@@ -121,6 +124,20 @@ export async function openRun(options: ApplyEngineOptions, deps: EngineDeps, sto
     for (const spec of plan.steps) {
       for (const s of resolveDeep(spec, { vars: plan.vars, env: options.env, outputs: outputsScope() }, 'display').secrets) secrets.add(s);
     }
+    const limit = options.maxRuntime;
+    const deadline = limit
+      ? runDeadline({
+          maxRuntimeMs: limit.ms,
+          limit: limit.limit,
+          timeScale: deps.timeScale ?? 1,
+          monotonic: deps.monotonic ?? (() => performance.now()),
+          inCutover: () => cutoverInProgress(plan, st),
+          stop: (reason, where) => {
+            log.append({ type: 'max-runtime', limit: limit.limit, where, detail: reason.message });
+            controller.abort(reason);
+          },
+        })
+      : undefined;
     const session: RunSession = {
       plan,
       options,
@@ -144,6 +161,7 @@ export async function openRun(options: ApplyEngineOptions, deps: EngineDeps, sto
       warnings: [],
       ran: [],
       resumed,
+      ...(deadline ? { deadline } : {}),
       dispose,
     };
 
@@ -202,6 +220,7 @@ export async function closeRun(session: RunSession, ending: RunEnding): Promise<
       ...(ending.failed ? { failed: ending.failed } : {}),
       ...(ending.cutover ? { cutover: ending.cutover } : {}),
       ...(options.until !== undefined ? { until: options.until } : {}),
+      ...(options.maxRuntime ? { maxRuntime: { limit: options.maxRuntime.limit, ...(session.deadline?.stoppedAt() ? { stoppedAt: session.deadline.stoppedAt() } : {}) } } : {}),
       warnings: session.warnings,
     },
     session.secretList(),

@@ -4,13 +4,14 @@
 import type { StepSpec } from '../plan/types.js';
 import { resolveDeep } from '../plan/values.js';
 import type { StepContext } from '../steps/step.js';
-import { AuroraMigrateError, AwaitingApproval, NotImplemented, StepFailed } from '../errors.js';
+import { AuroraMigrateError, AwaitingApproval, MaxRuntimeReached, NotImplemented, StepFailed } from '../errors.js';
 import { createStepContext, type StepEvent } from './step-context.js';
 import type { StepError, StepState, StepStatus } from './state-file.js';
 import type { ApprovalCapableContext } from './approval-gate.js';
 import { requestApproval } from './approvals.js';
 import type { RunSession } from './run-session.js';
 import { notifierFor } from '../notify/session.js';
+import { recordProgress } from './live-progress.js';
 
 export type StepOutcome =
   | { status: 'succeeded' }
@@ -53,6 +54,7 @@ export function contextFor(session: RunSession, spec: StepSpec, s: StepState, si
     signal,
     delay: deps.delay,
     monotonic: deps.monotonic,
+    deadline: session.deadline,
     checkpoint: {
       get: () => (s.checkpoint === undefined ? undefined : structuredClone(s.checkpoint)),
       async set(value) {
@@ -85,7 +87,8 @@ export async function runStep(session: RunSession, spec: StepSpec, hooks: StepHo
     if (error) s.error = error;
     session.setStatus(id, s, to, error ? { error } : interrupted ? { interrupted: true } : {});
     await session.persist();
-    session.emit({ type: 'step-end', stepId: id, status: to, interrupted, durationMs: session.clock.now() - started, ...(error ? { error } : {}) });
+    const paused = interrupted && controller.signal.reason instanceof MaxRuntimeReached;
+    session.emit({ type: 'step-end', stepId: id, status: to, interrupted, durationMs: session.clock.now() - started, ...(error ? { error } : {}), ...(paused ? { maxRuntime: true as const } : {}) });
   };
 
   try {
@@ -123,7 +126,10 @@ export async function runStep(session: RunSession, spec: StepSpec, hooks: StepHo
 
 function onStepEvent(session: RunSession, id: string, s: StepState, e: StepEvent): void {
   const { log, emit } = session;
-  if (e.type === 'progress') return emit(e);
+  if (e.type === 'progress') {
+    recordProgress(session, s, e.detail);
+    return emit(e);
+  }
   if (e.type === 'warning') {
     s.warnings.push(e.message);
     log.append({ type: 'warning', stepId: id, message: e.message });

@@ -30,6 +30,8 @@ export interface StepState {
   checkpoint?: Record<string, unknown>;
   error?: StepError;
   warnings: string[];
+  /** The step's last progress line and when it was reported (status and the fleet table show it). */
+  progress?: { detail: string; at: string };
 }
 
 export interface ApprovalRecord {

@@ -5,6 +5,7 @@ import { isReadOnlyOperation, type AwsApi } from '../aws/api.js';
 import type { DbConnector } from '../db/api.js';
 import type { Checkpoint, Clock, PollOptions, StepContext } from '../steps/step.js';
 import { formatDuration } from '../plan/units.js';
+import type { RunDeadline } from './run-deadline.js';
 
 /** Everything a step context reports, for the engine to persist, log and render. */
 export type StepEvent =
@@ -31,6 +32,8 @@ export interface StepContextDeps {
   delay?(ms: number, signal: AbortSignal): Promise<void>;
   /** Monotonic milliseconds for measuring waits; injectable together with delay. */
   monotonic?(): number;
+  /** `apply --max-runtime`: sleeps end early at the deadline and stop the run there (a safe point). */
+  deadline?: RunDeadline;
 }
 
 export function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
@@ -54,7 +57,19 @@ export function createStepContext(deps: StepContextDeps): StepContext {
   const monotonic = deps.monotonic ?? (() => performance.now());
   const stepId = deps.stepId;
 
-  const sleep = (ms: number) => delay(ms / scale, deps.signal);
+  const deadline = deps.deadline;
+  const waiting = `while step "${stepId}" was waiting`;
+  const sleep = async (ms: number) => {
+    if (!deadline) return delay(ms / scale, deps.signal);
+    // A wait is a safe point: stop here when the run's time is up, or wake at the deadline to stop then.
+    const end = monotonic() + ms / scale;
+    for (;;) {
+      deadline.stopIfDue(waiting);
+      const left = end - monotonic();
+      if (left <= 0) return;
+      await delay(Math.min(left, Math.max(1, deadline.roomMs())), deps.signal);
+    }
+  };
 
   const aws: AwsApi = {
     send(service, operation, input, options) {
@@ -80,6 +95,7 @@ export function createStepContext(deps: StepContextDeps): StepContext {
     progress: (detail) => deps.onEvent({ type: 'progress', stepId, detail }),
     warn: (message) => deps.onEvent({ type: 'warning', stepId, message }),
     event: (name, data) => deps.onEvent({ type: 'step-event', stepId, name, data }),
+    ...(deadline ? { timeUp: () => deadline.due(), safePoint: (where: string) => deadline.stopIfDue(where) } : {}),
     async poll<T>(options: PollOptions<T>): Promise<T> {
       const start = monotonic();
       // Elapsed time in the stand-in's (scaled) time, so messages read in real-AWS terms.

@@ -40,7 +40,7 @@ export interface WindowConnectionUser {
 }
 
 /**
- * The users of every database connection from the freeze-writes step to the end of the plan: the
+ * The users of every database connection from the freeze-writes step to the end of the plan — the
  * freeze's own, promote's replicaConnection, verify-data's source and target, logical-switchover's,
  * any later connection to the source, and the user a logical-replica step's subscription connects as.
  * A fence keeps CONNECT for each of them.

@@ -75,6 +75,9 @@ export function checkStepRules(data: Record<string, unknown>, report: Report): v
       case 'switch-endpoint':
         checkTtl(step, at, report);
         break;
+      case 'lift-fence':
+        checkPort(step.connection, `${at}/connection`, report);
+        break;
       case 'enable-logical-replication':
         literal(step.instance, `${at}/instance`, (v) => instanceRefProblem(v, 'instance'), report);
         literal(step.parameterGroup, `${at}/parameterGroup`, (v) => parameterGroupProblem(v, 'parameterGroup'), report);

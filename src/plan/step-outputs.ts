@@ -13,6 +13,7 @@ export const STEP_OUTPUTS: Readonly<Record<StepType, readonly string[]>> = {
   's3-export': ['rowsUploaded', 'filesUploaded', 'bytesUploaded'],
   'cluster-export': ['exportId', 'totalExtractedGB', 'warnings'],
   'verify-data': ['tablesChecked', 'rowsChecked', 'checkedAt'],
+  'lift-fence': ['lifted', 'liftedAt'],
   'freeze-writes': ['frozenAt', 'windowEndsAt', 'sourceLsn', 'previousSettings', 'fence', 'keptRoles', 'revokedFrom'],
   'switch-endpoint': ['previousValue', 'value', 'changeId', 'switchedAt', 'writeDowntime'],
   'enable-logical-replication': ['parameterGroup', 'rebootedAt', 'walLevel'],

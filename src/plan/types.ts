@@ -29,6 +29,7 @@ export type StepSpec =
   | VerifyDataSpec
   | FreezeWritesSpec
   | SwitchEndpointSpec
+  | LiftFenceSpec
   | EnableLogicalReplicationSpec
   | AuroraClusterSpec
   | LogicalReplicaSpec
@@ -193,6 +194,14 @@ export interface FreezeWritesSpec extends StepBase {
   drainTimeout?: string;
   /** The cutover window: roll back if the point of no return is not reached by then (default 5m). */
   window?: string;
+}
+
+export interface LiftFenceSpec extends StepBase {
+  type: 'lift-fence';
+  /** The fenced server, in the database that holds the fence's record (the freeze connection's). */
+  connection: ConnectionSpec;
+  /** Databases whose recorded fence is lifted. */
+  databases: string[];
 }
 
 export interface SwitchEndpointSpec extends StepBase {

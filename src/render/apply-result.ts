@@ -10,7 +10,7 @@ export interface RenderedApplyResult {
   stderr: string;
 }
 
-export function renderApplyResult(result: ApplyResult, options: { color: boolean; planArg: string }): RenderedApplyResult {
+export function renderApplyResult(result: ApplyResult, options: { color: boolean; planArg: string; continueWith?: string }): RenderedApplyResult {
   const paint = painter(options.color);
   const idWidth = Math.max(...result.steps.map((s) => s.id.length), 4) + 2;
   const lines: string[] = [];
@@ -51,6 +51,14 @@ export function renderApplyResult(result: ApplyResult, options: { color: boolean
           ? `interrupted inside the cutover window: ${result.failed?.error.message ?? 'rolled back: writes are back on the source and nothing was promoted.'}\n`
           : `interrupted: the state is saved; run ${again} to resume.\n`;
       break;
+    case 'max-runtime': {
+      const running = result.steps.filter((s) => s.status === 'running').map((s) => `"${s.id}"`);
+      err =
+        `still in progress: ${result.maxRuntime?.stoppedAt ? `--max-runtime ${result.maxRuntime.limit} reached ${result.maxRuntime.stoppedAt}` : `--max-runtime ${result.maxRuntime?.limit ?? ''} reached`}. ` +
+        `The state is saved at a safe point and the lock released${running.length ? `; step ${running.join(', ')} stays running and picks up where it was` : ''}.\n` +
+        `To go on, run: ${options.continueWith ?? again}\n`;
+      break;
+    }
     case 'rolled-back': {
       const f = result.failed!;
       err = `error: ${f.error.message}\nTo try the cutover again once the cause is fixed, run: ${again}\n`;

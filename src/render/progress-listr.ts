@@ -116,7 +116,8 @@ export async function createListrProgress(io: Pick<Io, 'stderr'>): Promise<Listr
         break;
       case 'step-end': {
         const took = formatDuration(event.durationMs);
-        if (event.interrupted) end(event.stepId, { ok: false, message: `interrupted after ${took}; state saved, apply resumes it` });
+        if (event.maxRuntime) end(event.stepId, { ok: false, message: `paused by --max-runtime after ${took}; state saved, the next apply goes on` });
+        else if (event.interrupted) end(event.stepId, { ok: false, message: `interrupted after ${took}; state saved, apply resumes it` });
         else if (event.status === 'awaiting-approval') end(event.stepId, { ok: true, title: `${event.stepId}: waiting for approval`, skip: 'approval needed' });
         else if (event.error) end(event.stepId, { ok: false, message: event.error.message });
         else end(event.stepId, { ok: true, title: `${event.stepId}: ${event.status} in ${took}` });

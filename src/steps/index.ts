@@ -11,6 +11,7 @@ import { clusterExport } from './cluster-export/run.js';
 import { verifyData } from './verify-data/verify-data.js';
 import { freezeWrites } from './freeze-writes/index.js';
 import { switchEndpoint } from './switch-endpoint/run.js';
+import { liftFenceStep } from './lift-fence/index.js';
 import { enableLogicalReplication } from './enable-logical-replication/run.js';
 import { auroraCluster } from './aurora-cluster/run.js';
 import { logicalReplica } from './logical-replica/index.js';
@@ -28,6 +29,7 @@ export const steps: StepRegistry = {
   'verify-data': verifyData,
   'freeze-writes': freezeWrites,
   'switch-endpoint': switchEndpoint,
+  'lift-fence': liftFenceStep,
   'enable-logical-replication': enableLogicalReplication,
   'aurora-cluster': auroraCluster,
   'logical-replica': logicalReplica,

@@ -56,6 +56,13 @@ export interface StepContext<C = Record<string, unknown>> {
   /** Cancellable polling loop: checks, sleeps, reports progress, throws StepFailed on timeout. */
   poll<T>(options: PollOptions<T>): Promise<T>;
   signal: AbortSignal;
+  /** `apply --max-runtime` (set with the flag): true once the run's time is up; never inside a cutover window. */
+  timeUp?(): boolean;
+  /**
+   * A safe point for `apply --max-runtime` besides sleep and poll (which are ones): when the time is up,
+   * stops the run here by throwing Interrupted; the step stays `running` and resumes from its checkpoint.
+   */
+  safePoint?(where: string): void;
   /** Current detail for live progress ("cluster orders-aurora: creating (12m)"). */
   progress(detail: string): void;
   /** A warning shown in output and kept in the state and event log. */

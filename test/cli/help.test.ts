@@ -8,7 +8,7 @@ describe('aurora-migrate --help', () => {
     expect(await main(['--help'], io)).toBe(0);
     const out = io.out();
     expect(out.startsWith('Examples:')).toBe(true);
-    for (const code of ['0 ', '1 ', '2 ', '3 ', '4 ', '130 ']) expect(out).toContain(`\n  ${code}`);
+    for (const code of ['0 ', '1 ', '2 ', '3 ', '4 ', '75 ', '130 ']) expect(out).toContain(`\n  ${code}`);
   });
 
   it('rejects an unknown command with a suggestion and exit 1', async () => {

@@ -45,6 +45,7 @@ const STEPS: StepTable = {
   'verify-data': { ...common, source: 'required', target: 'required', tables: 'optional', schemas: 'optional', sequences: 'optional', checksum: 'optional' },
   'freeze-writes': { ...common, connection: 'required', databases: 'required', fence: 'optional', allowRoles: 'optional', drainTimeout: 'optional', window: 'optional' },
   'switch-endpoint': { ...common, hostedZoneId: 'required', record: 'required', target: 'required', ttl: 'optional' },
+  'lift-fence': { ...common, connection: 'required', databases: 'required' },
   'enable-logical-replication': { ...common, instance: 'required', parameterGroup: 'required', reboot: 'optional', parameters: 'optional', shared: 'optional' },
   'aurora-cluster': { ...common, ...newCluster, engineVersion: 'required', masterUsername: 'required', masterPassword: 'required', clusterParameterGroup: 'required' },
   'logical-replica': {

@@ -3,7 +3,7 @@
 // checks all pass, every write the application saw acknowledged is on the promoted cluster (--json
 // summary), and it leaves nothing behind — also when it is interrupted with Ctrl-C.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -82,6 +82,9 @@ describe('npm run demo', () => {
     expect(summary.foundOnTarget).toBe(summary.acknowledgedWrites);
     expect(summary.writeDowntimeSeconds).toBeGreaterThan(0);
     expect(summary.route).toEqual([summary.source.instance, summary.target.endpoint]);
+    // The run report it writes at the end, kept after the cleanup, and where it says it is.
+    expect(out).toContain(`report ${summary.reportFile} (kept: open it in a browser`);
+    expect(readFileSync(summary.reportFile, 'utf8')).toMatch(/data-chart="timeline"[\s\S]*data-chart="lag"[\s\S]*write downtime/);
 
     const { folders, host, port } = leftovers(out);
     expect(folders.length, 'the demo names its temp folders').toBeGreaterThanOrEqual(2);

@@ -23,6 +23,7 @@ import { renderApplyResult } from '../../render/apply-result.js';
 import { diagnosticsDocument, formatDiagnostics } from '../../render/diagnostics.js';
 import { askApproval } from '../../render/progress-prompt.js';
 import { runStorageFor } from '../run-storage-for.js';
+import { parseDuration } from '../../plan/units.js';
 import type { ApprovalPrompt } from '../../engine/approval-gate.js';
 
 /** What tests (and the test-only CLI entry) may replace; production passes nothing. */
@@ -73,6 +74,7 @@ export async function runApply(file: string, opts: ApplyOptions, io: Io, overrid
   const json = opts.format === 'json';
   try {
     if (opts.format === 'markdown') throw new UsageError('apply does not print markdown; use --format text or --format json.');
+    maxRuntimeOf(opts);
     const plan = await loadPlanOrReport(file, io, overrides.loadPlan, opts);
     if (typeof plan === 'number') return plan;
     return await applyLoaded(file, plan, opts, io, overrides);
@@ -99,6 +101,7 @@ async function applyLoaded(file: string, plan: Plan, opts: ApplyOptions, io: Io,
     );
   }
   const now = overrides.engine?.clock?.now ?? (() => Date.now());
+  const maxRuntime = maxRuntimeOf(opts);
 
   const controller = new AbortController();
   const removeSignals = handleInterrupts(overrides.signals ?? process, controller, {
@@ -121,7 +124,7 @@ async function applyLoaded(file: string, plan: Plan, opts: ApplyOptions, io: Io,
     const versioning = await chosen.s3?.versioningWarning();
     if (versioning) io.stderr.write(`warning: ${versioning}\n`);
     const result = await applyPlan(
-      { plan, statePath, approve: opts.approve, until: opts.until, env: io.env, region: opts.region },
+      { plan, statePath, approve: opts.approve, until: opts.until, env: io.env, region: opts.region, ...(maxRuntime ? { maxRuntime } : {}) },
       {
         registry: overrides.registry ?? productionSteps,
         aws,
@@ -137,9 +140,10 @@ async function applyLoaded(file: string, plan: Plan, opts: ApplyOptions, io: Io,
     );
     await listr?.done();
     const exitCode = exitCodeForOutcome(result.outcome);
-    if (opts.format === 'json') io.stdout.write(JSON.stringify(jsonDocument(result, exitCode), null, 2) + '\n');
+    const continueWith = result.outcome === 'max-runtime' ? continueCommand(file, opts) : undefined;
+    if (opts.format === 'json') io.stdout.write(JSON.stringify(jsonDocument(result, exitCode, continueWith), null, 2) + '\n');
     else {
-      const out = renderApplyResult(result, { color: useColor(io, opts, 'stdout'), planArg: file });
+      const out = renderApplyResult(result, { color: useColor(io, opts, 'stdout'), planArg: file, ...(continueWith ? { continueWith } : {}) });
       io.stdout.write(out.stdout);
       if (out.stderr) io.stderr.write(out.stderr);
     }
@@ -153,12 +157,39 @@ async function applyLoaded(file: string, plan: Plan, opts: ApplyOptions, io: Io,
 }
 
 /** apply --format json: the engine's result with the exit code after `outcome` (the document's field order). */
-function jsonDocument(result: ApplyResult, exitCode: number): Record<string, unknown> {
+function jsonDocument(result: ApplyResult, exitCode: number, continueWith?: string): Record<string, unknown> {
   const { outcome, ...rest } = result;
   const doc: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(rest)) {
     doc[k] = v;
     if (k === 'runId') Object.assign(doc, { outcome, exitCode });
   }
+  if (continueWith) doc.continueWith = continueWith;
   return doc;
+}
+
+/** --max-runtime DURATION as real-AWS milliseconds (the engine divides it by the time scale). */
+function maxRuntimeOf(opts: ApplyOptions): { ms: number; limit: string } | undefined {
+  if (opts.maxRuntime === undefined) return undefined;
+  const ms = parseDuration(opts.maxRuntime);
+  if (ms === undefined || ms <= 0) {
+    throw new UsageError(`--max-runtime ${JSON.stringify(opts.maxRuntime)} is not a duration: write it like 90s, 45m, 5h or 2d (more than zero).`);
+  }
+  return { ms, limit: opts.maxRuntime.trim() };
+}
+
+const shellWord = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/** The command that continues a run stopped by --max-runtime: the same apply (approvals not given yet included). */
+export function continueCommand(file: string, opts: ApplyOptions): string {
+  const args = ['apply', file];
+  if (opts.state !== undefined) args.push('--state', opts.state);
+  if (opts.region !== undefined) args.push('--region', opts.region);
+  if (opts.profile !== undefined) args.push('--profile', opts.profile);
+  for (const id of opts.approve) args.push('--approve', id);
+  if (opts.until !== undefined) args.push('--until', opts.until);
+  if (opts.yes) args.push('--yes');
+  if (opts.format !== 'text') args.push('--format', opts.format);
+  if (opts.maxRuntime !== undefined) args.push('--max-runtime', opts.maxRuntime);
+  return ['aurora-migrate', ...args.map(shellWord)].join(' ');
 }

@@ -15,6 +15,7 @@ import { renderPlanJson } from '../../render/plan-json.js';
 import { renderPlanMarkdown } from '../../render/plan-markdown.js';
 import { renderPlanText } from '../../render/plan-text.js';
 import type { PlanView, PreflightView } from '../../render/plan-view.js';
+import type { Diagnostic } from '../../plan/load.js';
 
 export async function runPlan(file: string, opts: PlanOptions, io: Io): Promise<number> {
   const loaded = await loadPlan(resolve(io.cwd, file));
@@ -27,7 +28,16 @@ export async function runPlan(file: string, opts: PlanOptions, io: Io): Promise<
   }
   if (opts.format !== 'json') io.stderr.write(formatDiagnostics(diagnostics, color)); // warnings only
   const plan = { ...loaded.plan, file } as Plan;
+  const { view, exit } = await reviewPlan(plan, diagnostics, opts, io);
 
+  if (opts.format === 'json') io.stdout.write(renderPlanJson(view));
+  else if (opts.format === 'markdown') io.stdout.write(renderPlanMarkdown(view));
+  else io.stdout.write(renderPlanText(view, useColor(io, opts, 'stdout')));
+  return exit;
+}
+
+/** The review of one valid plan: the dry-run, the state's statuses, preflight when asked (exit 2 when it failed). */
+export async function reviewPlan(plan: Plan, diagnostics: Diagnostic[], opts: PlanOptions, io: Io): Promise<{ view: PlanView; exit: number }> {
   const scale = readTimeScale(io);
   if (scale.warning) io.stderr.write(`warning: ${scale.warning}\n`);
   const { known, state } = await readKnownSteps(plan, opts, io);
@@ -45,11 +55,7 @@ export async function runPlan(file: string, opts: PlanOptions, io: Io): Promise<
     if (view.preflight.error) io.stderr.write(`error: ${view.preflight.error}\n`);
     if (view.preflight.failed) exit = ExitCode.Failed;
   }
-
-  if (opts.format === 'json') io.stdout.write(renderPlanJson(view));
-  else if (opts.format === 'markdown') io.stdout.write(renderPlanMarkdown(view));
-  else io.stdout.write(renderPlanText(view, useColor(io, opts, 'stdout')));
-  return exit;
+  return { view, exit };
 }
 
 function readTimeScale(io: Io): { scale?: number; warning?: string } {

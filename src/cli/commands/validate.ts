@@ -5,6 +5,7 @@ import { ExitCode } from '../exit-codes.js';
 import { useColor, type GlobalOptions, type Io } from '../io.js';
 import { loadPlan } from '../../plan/load.js';
 import { diagnosticsDocument, formatDiagnostics, type FileResult } from '../../render/diagnostics.js';
+import { expandPlanArgs } from '../expand-plan-args.js';
 
 export async function validateFiles(files: readonly string[], io: Pick<Io, 'cwd'>): Promise<FileResult[]> {
   const results: FileResult[] = [];
@@ -17,7 +18,7 @@ export async function validateFiles(files: readonly string[], io: Pick<Io, 'cwd'
 }
 
 export async function runValidate(files: string[], opts: GlobalOptions, io: Io): Promise<number> {
-  const results = await validateFiles(files, io);
+  const results = await validateFiles(await expandPlanArgs(files, io.cwd), io); // a quoted glob too
   if (opts.format === 'json') {
     io.stdout.write(diagnosticsDocument(results));
   } else {

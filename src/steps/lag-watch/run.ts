@@ -6,9 +6,10 @@ import type { LagWatchSpec } from '../../plan/types.js';
 import { durationMs, formatDuration } from '../../plan/units.js';
 import type { DescribeEnv, PlannedAction, StepContext, StepModule } from '../step.js';
 import { describeGuard, guardsOf, lagWatchQueries, trippedGuard } from '../../rds/guards.js';
-import { fmtSeconds, judgeLag, metricDataParams, MINUTE, seriesById, WINDOW_MARGIN_MS } from '../../rds/metrics.js';
+import { fmtSeconds, judgeLag, LAG_METRIC, metricDataParams, MINUTE, seriesById, WINDOW_MARGIN_MS } from '../../rds/metrics.js';
 import { lagWatchPreflight } from './preflight.js';
 import { lagWindowText } from './window-text.js';
+import { recordLagSample } from '../progress-samples.js';
 
 /** Never poll CloudWatch faster than this against real AWS (1-minute metrics). */
 export const MIN_METRIC_POLL_MS = 30_000;
@@ -74,9 +75,11 @@ export const lagWatch: StepModule<LagWatchSpec> = {
         const now = ctx.clock.now();
         const out = await ctx.aws.send('cloudwatch', 'GetMetricData', metricDataParams(queries, now - s.windowMs, now));
         const series = seriesById(out);
+        const points = series.get('lag') ?? [];
+        // Every poll's value, for the run report (null: no datapoint, unknown).
+        recordLagSample(ctx, { at: new Date(now).toISOString(), value: points[0]?.v ?? null, unit: 'seconds', metric: LAG_METRIC, of: spec.replica, ...(points[0] ? { measuredAt: new Date(points[0].t).toISOString() } : {}) });
         const trip = trippedGuard(guards, series, ctx.stepId);
         if (trip) throw new StepFailed(ctx.stepId, trip);
-        const points = series.get('lag') ?? [];
         const v = judgeLag(points, s.maxLagSeconds, s.needed);
         if (v.satisfied) return { done: true, value: v };
         return { done: false, detail: lagWindowText(spec.replica, points, v, s.maxLagSeconds) };

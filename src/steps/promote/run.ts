@@ -105,6 +105,8 @@ export const promote: StepModule<PromoteSpec> = {
     const eventAt = await promotionEvent(ctx, spec.cluster, sentAt);
     const promotedAt = eventAt ?? sentAt ?? new Date(ctx.clock.now()).toISOString();
     await ctx.checkpoint.set({ ...ctx.checkpoint.get(), phase: 'promoted', promotedAt });
+    // The window's timings in the event log too (the run report reads them from there).
+    ctx.event('promoted', { cluster: spec.cluster, promotedAt, ...(caughtUpAt ? { caughtUpAt } : {}), ...(sentAt ? { promotionSentAt: sentAt } : {}) });
     return {
       clusterArn: done.DBClusterArn,
       endpoint: done.Endpoint,

@@ -82,8 +82,13 @@ export async function runImport(spec: S3ImportSpec, ctx: StepContext): Promise<R
       }
     }
     const source = jobs();
+    let cut = false; // apply --max-runtime: no new file once the time is up; files in flight finish
     const next = async (): Promise<FileJob | undefined> => {
       if (stopping || ctx.signal.aborted) return undefined;
+      if (ctx.timeUp?.()) {
+        cut = true;
+        return undefined;
+      }
       const r = await source.next();
       return r.done ? undefined : r.value;
     };
@@ -159,6 +164,7 @@ export async function runImport(spec: S3ImportSpec, ctx: StepContext): Promise<R
     const summary = progress.summary();
     await ctx.checkpoint.set({ setup: 'done', lastAttempt: summary, failedFiles: failureCount, failedKeys: failures.slice(0, 10).map((f) => `s3://${f.job.bucket}/${f.job.key}`) });
 
+    if (cut && !fatal) ctx.safePoint?.(`between s3-import files (step "${ctx.stepId}", ${summary.filesImported} file(s) imported in this attempt)`);
     if (ctx.signal.aborted) throw new Interrupted(`step "${ctx.stepId}" interrupted after ${summary.filesImported} file(s) in this attempt; run apply again to import the rest`);
     if (fatal) {
       if (fatal instanceof StepFailed || fatal instanceof Interrupted) throw fatal;
