@@ -110,4 +110,25 @@ describe('logical-replica crash loop through the CLI (14 → 18)', () => {
     }
     expect(log).toMatch(/CREATE SUBSCRIPTION .*password=\*\*\*/);
   }, 120_000);
+
+  it('apply --max-runtime stops at a safe point while waiting on replication (exit 75) and the next run adopts everything', async () => {
+    w = await startLogicalWorld({ rows: 500 });
+    dir = mkdtempSync(join(tmpdir(), 'am-logical-runtime-'));
+    writeFileSync(join(dir, 'plan.yaml'), PLAN.replace('stableFor: 2s', 'stableFor: 1h'));
+    const env = {
+      ...process.env, NO_COLOR: '1', AURORA_MIGRATE_TIME_SCALE: '10',
+      SRC_HOST: w.source.address, SRC_PORT: String(w.source.port), SRC_PASSWORD: w.sourceMaster.password,
+      TGT_HOST: w.target.address, TGT_PORT: String(w.target.port), TGT_PASSWORD: w.targetMaster.password, APP_TARGET_PASSWORD: 'app-on-target-7f3a',
+    };
+    for (let run = 0; run < 2; run++) {
+      const r = await cli(['apply', 'plan.yaml', '--max-runtime', '40s'], env);
+      expect(r.code, r.err).toBe(75);
+      expect(await replicationObjects(w)).toEqual({ slots: [NAME], publications: [NAME], subscriptions: [NAME] });
+      const state = JSON.parse(readFileSync(join(dir, '.aurora-migrate', 'crash.state.json'), 'utf8'));
+      expect(state.steps.replicate.status).toBe('running');
+    }
+    const log = readFileSync(join(dir, '.aurora-migrate', 'crash.state.json.events.jsonl'), 'utf8');
+    expect(log.match(/"subscription-created"/g)?.length).toBe(1);
+    expect(log).toMatch(/"subscription-adopted"/);
+  }, 60_000);
 });
