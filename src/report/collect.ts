@@ -5,7 +5,7 @@
 // written before that timing was logged lacks.
 import type { StateFile } from '../engine/state-file.js';
 import type { EventRecord } from '../engine/event-log.js';
-import { durationMs } from '../plan/units.js';
+import { durationMs, parseSize } from '../plan/units.js';
 import type { Approval, AwsCallCount, CopySeries, CutoverWindow, Invocation, LagSeries, Milestone, Notification, PlanRun, Problem, RunOutcome, StepAttempt, StepRun } from './model.js';
 
 export interface CollectInput {
@@ -147,7 +147,12 @@ function lagSeries(plan: CollectInput['plan'], events: Ev[]): LagSeries[] {
     let s = series.get(key);
     if (!s) {
       const spec = plan.steps.find((p) => p.id === e.stepId);
-      const threshold = unit === 'seconds' && spec?.type === 'lag-watch' ? durationMs(spec.maxLag, '0s') / 1000 : undefined;
+      const threshold =
+        unit === 'seconds' && spec?.type === 'lag-watch'
+          ? durationMs(spec.maxLag, '0s') / 1000
+          : unit === 'bytes' && spec?.type === 'logical-replica'
+            ? (parseSize(spec.maxLag ?? '16MiB') ?? undefined)
+            : undefined;
       s = { stepId: e.stepId as string, of: str(e.of) ?? '', metric: str(e.metric) ?? '', unit, ...(threshold !== undefined ? { threshold } : {}), samples: [] };
       series.set(key, s);
     }

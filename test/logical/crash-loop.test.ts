@@ -109,6 +109,13 @@ describe('logical-replica crash loop through the CLI (14 → 18)', () => {
       for (const secret of [w.sourceMaster.password!, w.targetMaster.password!, 'app-on-target-7f3a']) expect(text).not.toContain(secret);
     }
     expect(log).toMatch(/CREATE SUBSCRIPTION .*password=\*\*\*/);
+
+    // The run report draws the copy and the slot lag from the event log.
+    const report = await cli(['report', 'plan.yaml', '--format', 'markdown'], env);
+    expect(report.code, report.err).toBe(0);
+    if (process.env.CRASH_LOOP_VERBOSE) console.log(report.out);
+    expect(report.out).toMatch(/public\.orders/);
+    for (const secret of [w.sourceMaster.password!, w.targetMaster.password!, 'app-on-target-7f3a']) expect(report.out).not.toContain(secret);
   }, 120_000);
 
   it('apply --max-runtime stops at a safe point while waiting on replication (exit 75) and the next run adopts everything', async () => {
