@@ -60,6 +60,8 @@ describe('logical-replica on real servers (14 → 18)', () => {
     expect(owner!.o).toBe('app');
     // The application's role logs in to the target with the password from rolePasswords.
     await asRole({ ...w.targetMaster, user: 'app', password: 'app-target-password' }, async (c) => expect((await c.query('SELECT count(*)::int AS n FROM orders')).rows[0].n).toBeGreaterThan(0));
+    // … sent as a SCRAM verifier, so the target's statement log never holds the password.
+    expect((await w.target.query<{ p: string }>(`SELECT rolpassword AS p FROM pg_authid WHERE rolname = 'app'`))[0]!.p).toMatch(/^SCRAM-SHA-256\$4096:/);
 
     // Progress and lag samples for the run report; commands recorded without the password.
     const progress = r.named('copy-progress');

@@ -5,9 +5,10 @@
 // roles and superusers are left out; roles already on the target are skipped. Memberships and
 // per-role settings follow. The tool then makes itself a member of the roles that own the
 // replicated tables (pg_dump makes them owners; 16+: CREATEROLE gives only ADMIN OPTION), and sets
-// the passwords from rolePasswords — never logged, never in output, state or event log.
+// the passwords from rolePasswords as SCRAM verifiers — never logged, never in output, state or event log.
 import type { ResolvedConnection } from '../../db/api.js';
 import { runTool, type PgToolsDeps } from './dump.js';
+import { scramVerifier } from './scram.js';
 import { lit, q } from './spec.js';
 import type { Sql } from './session.js';
 
@@ -118,7 +119,7 @@ export async function copyRoles(
   const passwordsSet: string[] = [];
   for (const [role, password] of Object.entries(passwords)) {
     if (!existing.has(role)) throw new Error(`rolePasswords names role "${role}", which is neither on the source nor on the target (names are case-sensitive)`);
-    await target.exec(`ALTER ROLE ${q(role)} PASSWORD ${lit(password)}`, [], `ALTER ROLE ${q(role)} PASSWORD ***`);
+    await target.exec(`ALTER ROLE ${q(role)} PASSWORD ${lit(scramVerifier(password))}`, [], `ALTER ROLE ${q(role)} PASSWORD ***`);
     passwordsSet.push(role);
   }
   return { created, skipped, passwordsSet, dumped: dumped.roles };
