@@ -29,6 +29,9 @@ export function parseDump(text: string): ParsedDump {
   let current: DumpEntry | undefined;
   let body: string[] = [];
   const flush = () => {
+    // pg_dump frames each header with "--" lines: drop those at the ends of the body, never inside it.
+    while (body.length && /^(--)?\s*$/.test(body[0]!)) body.shift();
+    while (body.length && /^(--)?\s*$/.test(body.at(-1)!)) body.pop();
     if (current) entries.push({ ...current, sql: body.join('\n').trim() });
     body = [];
   };
@@ -65,7 +68,7 @@ export const scriptOf = (dump: ParsedDump, entries: DumpEntry[]) => `${dump.prol
 export function preDataEntries(dump: ParsedDump, cannotOwn: (role: string) => boolean): DumpEntry[] {
   const kept = dump.entries
     .filter((e) => !(e.type === 'SCHEMA' && e.name === 'public') && !(e.type === 'COMMENT' && e.name === 'SCHEMA public'))
-    .map((e) => (cannotOwn(e.owner) ? { ...e, sql: e.sql.split('\n').filter((l) => !/^ALTER .* OWNER TO .*;$/.test(l)).join('\n') } : e));
+    .map((e) => (cannotOwn(e.owner) ? { ...e, sql: e.sql.split('\n').filter((l) => !/^ALTER .* OWNER TO .*;$/.test(l)).join('\n').trim() } : e));
   const schemas = kept.filter((e) => e.type === 'SCHEMA');
   const schemaAcls = kept.filter((e) => e.type === 'ACL' && e.name.startsWith('SCHEMA '));
   return [...schemas, ...schemaAcls, ...kept.filter((e) => !schemas.includes(e) && !schemaAcls.includes(e))];
