@@ -110,6 +110,12 @@ describe('logical-replica CloudWatch guards through the AWS stand-in', () => {
       expect(r.error?.message).toMatch(/guard tripped: FreeStorageSpace on source orders-pg is 120(\.0)?GiB \(below the threshold 200GiB\) at .*add storage to the source.*onGuardTrip: drop-slot dropped subscription aurora_migrate_orders_replicate and its slot/);
       expect(aws.calls.count('GetMetricData')).toBe(1);
       expect(await replicationObjects(w)).toMatchObject({ slots: [], subscriptions: [] });
+
+      // Preflight's WAL budget compares the expected WAL with the instance's FreeStorageSpace.
+      const { logicalReplicaPreflight } = await import('../../src/steps/logical-replica/preflight.js');
+      const { createPgConnector } = await import('../../src/db/pg-connector.js');
+      const checks = await logicalReplicaPreflight(stepSpec(w, { instance: 'orders-pg' }) as never, { planName: 'orders', stepId: 'replicate', aws: api, db: createPgConnector(), signal: new AbortController().signal });
+      expect(checks.find((c) => c.check === 'WAL budget during the copy')).toMatchObject({ status: 'pass', detail: expect.stringMatching(/copy ≈ \d+s .* of WAL kept by the slot; orders-pg has 120(\.0)?GiB free/) });
     } finally {
       api.destroy();
       await aws.close();
