@@ -33,6 +33,12 @@ describe('logical-replica refusals and guards (14 → 18)', () => {
     expect(await replicationObjects(w)).toEqual({ slots: [], publications: [], subscriptions: [] });
     expect((await w.target.query(`SELECT 1 FROM pg_database WHERE datname = 'orders'`)).length).toBe(0);
     await asRole(w.app, async (c) => expect((await c.query(`UPDATE audit_log SET what = what || '!'`)).rowCount).toBe(20));
+
+    // Large objects are refused the same way, unless largeObjects: skip.
+    await asRole(w.app, (c) => c.query(`SELECT lo_from_bytea(0, 'scan.pdf'::bytea)`));
+    const lo = await runLocal(logicalReplica, stepSpec(w));
+    expect(lo.error?.message).toMatch(/the source database has 1 large object\(s\) \(pg_largeobject\), which logical replication does not copy\. Nothing was created\. .*largeObjects: skip/);
+    expect(await replicationObjects(w)).toEqual({ slots: [], publications: [], subscriptions: [] });
   }, 60_000);
 
   it('the DDL guard: the application\'s CREATE TEMP TABLE works and is not counted; an ALTER TABLE during the copy stops the step naming it', async () => {
