@@ -9,7 +9,8 @@ import { known } from '../preflight-helpers.js';
 import type { CheckResult, PreflightContext } from '../step.js';
 import { LARGE_OBJECTS_SQL, identityFullTargets, publishable, sourceTables, withoutIdentity, type SourceTable } from './catalog.js';
 import { nodeRunner, programVersions } from './commands.js';
-import { connectionsOf, namesOf } from './spec.js';
+import { namesOf } from './spec.js';
+import { toResolvedConnection } from '../../db/connection.js';
 import { sourceSideChecks, targetSideChecks } from './preflight-servers.js';
 
 type Read = <R = Record<string, unknown>>(sql: string, params?: unknown[]) => Promise<R[]>;
@@ -22,14 +23,16 @@ async function open(ctx: PreflightContext, conn: ResolvedConnection): Promise<{ 
   return { read: async (sql, params) => (await session.query(sql, params)).rows as never, close: () => session.close() };
 }
 
-export async function logicalReplicaPreflight(spec: LogicalReplicaSpec, ctx: PreflightContext): Promise<CheckResult[]> {
+export async function logicalReplicaPreflight(spec: LogicalReplicaSpec, ctx: PreflightContext, options: { walBudget?: boolean } = {}): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
-  if (![spec.source.host, spec.source.user, spec.target.host, String(spec.target.port ?? '5432')].every(known)) {
-    return [{ status: 'warn', check: 'source and target reachable', detail: 'skipped: a connection value is known only after an earlier step has run (or an ${env.…} value is unset)' }];
-  }
-  let conns: ReturnType<typeof connectionsOf>;
+  const sourceKnown = [spec.source.host, spec.source.user, spec.source.database, String(spec.source.port ?? '5432'), spec.source.password ?? 'none'].every(known);
+  // The target is usually created by an earlier step: its checks wait, the source's do not (a
+  // refusal must come before a reboot or a new cluster).
+  const targetKnown = [spec.target.host, spec.target.user, spec.target.database, String(spec.target.port ?? '5432'), spec.target.password ?? 'none'].every(known);
+  if (!sourceKnown) return [{ status: 'warn', check: 'source reachable', detail: 'skipped: a source connection value is known only after an earlier step has run (or an ${env.…} value is unset)' }];
+  let conns: { source: ResolvedConnection; target?: ResolvedConnection };
   try {
-    conns = connectionsOf(spec);
+    conns = { source: toResolvedConnection(spec.source, 'source'), ...(targetKnown ? { target: toResolvedConnection(spec.target, 'target') } : {}) };
   } catch (err) {
     return [{ status: 'fail', check: 'connections', detail: (err as Error).message }];
   }
@@ -58,13 +61,14 @@ export async function logicalReplicaPreflight(spec: LogicalReplicaSpec, ctx: Pre
           : { status: 'fail', check: 'large objects', detail: `${los} large object(s) in the source database; logical replication does not copy them. Move them into bytea columns, or set largeObjects: skip` },
     );
     results.push(...(await sourceSideChecks(src.read, spec, ctx, names, conns.source.user)));
-    results.push(await walBudget(src.read, spec, ctx, tables));
+    if (options.walBudget !== false) results.push(await walBudget(src.read, spec, ctx, tables));
   } catch (err) {
     results.push({ status: 'fail', check: 'source checks', detail: `could not read the source's catalog: ${(err as Error).message}` });
   } finally {
     await src.close().catch(() => undefined);
   }
-  results.push(...(await targetSideChecks(spec, ctx, conns.target, sourceMajor, open, extensions)));
+  if (conns.target) results.push(...(await targetSideChecks(spec, ctx, conns.target, sourceMajor, open, extensions)));
+  else results.push({ status: 'warn', check: 'target checks', detail: `skipped: the target (${spec.target.host}) is known only after an earlier step has run; its version, privileges and workers are checked when apply reaches this step` });
   if ((spec.schema ?? 'copy') === 'copy') results.push(...(await toolChecks(ctx, sourceMajor)));
   return results;
 }

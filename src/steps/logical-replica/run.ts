@@ -19,6 +19,7 @@ import { fail, withSql, type Sql } from './session.js';
 import { connectionsOf, logicalSettings, namesOf, publisherConnection, q, type ReplicationNames } from './spec.js';
 import { createSubscriptionSql, dropSlotSql, findSubscription, slotReader, slotsOf } from './subscription.js';
 import { waitForCopy, waitForLag, watcher } from './waits.js';
+import { logicalReplicaPreflight } from './preflight.js';
 import type { ResolvedConnection } from '../../db/api.js';
 
 export interface LogicalCheckpoint {
@@ -46,6 +47,9 @@ export async function runLogicalReplica(spec: LogicalReplicaSpec, ctx: Ctx): Pro
   const cp = (): LogicalCheckpoint => (ctx.checkpoint.get() as LogicalCheckpoint | undefined) ?? {};
   const save = (patch: Partial<LogicalCheckpoint>) => ctx.checkpoint.set({ ...cp(), ...patch });
   const tools: PgToolsDeps = { runner: ctx.commands ?? nodeRunner, signal: ctx.signal, record: (c, args) => ctx.event('command', { command: commandLine(c, args) }) };
+
+  // The read-only checks again, now that the target exists (plan --preflight could not reach it yet).
+  await recheck(spec, ctx);
 
   // Inventory and refusals: nothing is created before these pass.
   const { major, tables, largeObjects } = await withSql(ctx, conns.source, 'source', async (src) => ({
@@ -129,6 +133,17 @@ export async function runLogicalReplica(spec: LogicalReplicaSpec, ctx: Ctx): Pro
   ctx.progress(`subscription ${names.subscription} in sync: slot lag ${formatBytes(lag)}`);
   return { publication: names.publication, subscription: names.subscription, slot: names.slot, tables: published.map((t) => t.display), rowsCopied: cp().rowsCopied ?? 0, syncedAt, lagBytes: lag };
 }
+
+/** Preflight's failures stop the step before it changes anything (its own refusals below word those two themselves). */
+async function recheck(spec: LogicalReplicaSpec, ctx: Ctx): Promise<void> {
+  const checks = await logicalReplicaPreflight(spec, { planName: ctx.planName, stepId: ctx.stepId, region: ctx.region, aws: ctx.aws, db: ctx.db, signal: ctx.signal, clock: ctx.clock, ...(ctx.commands ? { commands: ctx.commands } : {}) }, { walBudget: false });
+  const failed = checks.filter((c) => c.status === 'fail' && c.check !== 'replica identity' && c.check !== 'large objects');
+  if (failed.length) {
+    throw fail(ctx, `${failed.map((c) => `${c.check}: ${c.detail}`).join('; ')}. ${checkpointOf(ctx).schemaDone ? 'Fix it' : 'Nothing was created. Fix it'}, then run apply again.`);
+  }
+}
+
+const checkpointOf = (ctx: Ctx): LogicalCheckpoint => (ctx.checkpoint.get() as LogicalCheckpoint | undefined) ?? {};
 
 async function sourceReader(ctx: Ctx, source: ResolvedConnection): Promise<Pick<Sql, 'read'>> {
   return { read: (text, params) => withSql(ctx, source, 'source', (s) => s.read(text, params)) as never };
