@@ -114,5 +114,10 @@ describe('logical-replica in review', () => {
     const spec = stepSpec(w) as unknown as LogicalReplicaSpec;
     expect(check(await logicalReplicaPreflight(spec, preflightCtx()), 'wal_level')).toMatchObject({ status: 'fail', detail: expect.stringContaining('set rds.logical_replication = 1') });
     expect(check(await logicalReplicaPreflight(spec, preflightCtx({ earlierSteps: [{ id: 'logical-source', type: 'enable-logical-replication' }] })), 'wal_level')).toMatchObject({ status: 'warn', detail: expect.stringContaining('step "logical-source"') });
+    // Before the target exists (an earlier aurora-cluster step makes it), the source is still checked.
+    const early = await logicalReplicaPreflight({ ...spec, target: { ...spec.target, host: '<steps.target.outputs.endpoint>', port: '<steps.target.outputs.port>' } }, preflightCtx());
+    expect(check(early, 'target checks')).toMatchObject({ status: 'warn', detail: expect.stringContaining('known only after an earlier step') });
+    expect(check(early, 'wal_level')?.status).toBe('fail');
+    expect(check(early, 'table ownership for the publication')?.status).toBe('pass');
   }, 60_000);
 });
