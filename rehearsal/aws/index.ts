@@ -191,7 +191,7 @@ export async function startAwsStandin(options: StandinOptions = {}): Promise<Aws
   );
 
   try {
-    for (const i of options.seed?.instances ?? []) if (i.real) await real!.startSource(world.instances.get(i.id.toLowerCase())!);
+    for (const i of options.seed?.instances ?? []) if (i.real) await real!.startSource(world.instances.get(i.id.toLowerCase())!, i.major);
   } catch (err) {
     await closeServer(server);
     await closeReal();

@@ -1,8 +1,11 @@
 // The RDS world of one account and region: DB instances, snapshots, clusters with their member
 // instances, tags, associated roles, export tasks and events. Statuses are not stored but computed
 // from timestamps and the stand-in clock, so they move as the clock moves (creating → backing-up →
-// available; promoting → available; STARTING → IN_PROGRESS → COMPLETE; PENDING → ACTIVE).
+// available; promoting → available; STARTING → IN_PROGRESS → COMPLETE; PENDING → ACTIVE; rebooting →
+// available, with ParameterApplyStatus applying → pending-reboot → in-sync). Parameter groups: see
+// rds-parameters.ts.
 import { MINUTE, SECOND } from './clock.js';
+import { checkFamily, defaultGroupName, instanceFamily, type ParameterGroup } from './rds-parameters.js';
 
 export interface Durations {
   /** DB snapshot creating → available. */
@@ -23,6 +26,12 @@ export interface Durations {
   exportRun: number;
   /** RDSToAuroraPostgreSQLReplicaLag falls from its initial value to ~0 over this long after the replica instance is available. */
   lagCatchUp: number;
+  /** RebootDBInstance: rebooting → available. */
+  reboot: number;
+  /** ModifyDBInstance: modifying → available. */
+  instanceModify: number;
+  /** A parameter group change (or a new group): ParameterApplyStatus "applying" this long. */
+  parameterApply: number;
 }
 
 export const DEFAULT_DURATIONS: Durations = {
@@ -35,6 +44,9 @@ export const DEFAULT_DURATIONS: Durations = {
   exportStarting: 2 * MINUTE,
   exportRun: 20 * MINUTE,
   lagCatchUp: 30 * MINUTE,
+  reboot: 2 * MINUTE,
+  instanceModify: 1 * MINUTE,
+  parameterApply: 30 * SECOND,
 };
 
 export type Tag = { Key: string; Value: string };
@@ -59,6 +71,12 @@ export interface InstanceSeed {
    * only in the seed given at start). Its Endpoint and EngineVersion are the server's.
    */
   real?: boolean;
+  /** Major of the real server (default 18); 14 for the logical route's older source. */
+  major?: 14 | 18;
+  /** Its DB parameter group (default default.postgresNN of its version); a custom one is created when missing. */
+  parameterGroup?: string;
+  /** Values of that custom group (e.g. { 'rds.logical_replication': '1' }), as if set and rebooted long ago. */
+  parameters?: Record<string, string>;
 }
 
 export interface SnapshotSeed {
@@ -90,6 +108,16 @@ export interface Instance {
   tags: Tag[];
   metrics: Record<string, SeriesSpec>;
   dbiResourceId: string;
+  /** Its DB parameter group's name (cluster members: unused). */
+  parameterGroup: string;
+  /** A parameter change waits for a reboot (ParameterApplyStatus pending-reboot). */
+  pendingReboot: boolean;
+  /** ParameterApplyStatus shows "applying" until then. */
+  parameterApplyingUntil?: number;
+  /** RebootDBInstance: "rebooting" until then. */
+  rebootUntil?: number;
+  /** ModifyDBInstance: "modifying" until then. */
+  modifyUntil?: number;
 }
 
 export interface Role {
@@ -115,6 +143,10 @@ export interface Cluster {
   tags: Tag[];
   roles: Role[];
   resourceId: string;
+  /** Its DB cluster parameter group's name. */
+  parameterGroup: string;
+  /** Clusters created empty (no replication source, no snapshot). */
+  masterUsername?: string;
 }
 
 export interface Snapshot {
@@ -177,6 +209,13 @@ export interface WorldBacking {
   snapshotCopied(from: Snapshot, to: Snapshot): void;
   /** RestoreDBClusterFromSnapshot: a server from the snapshot's backup follows. */
   restoreCreated(c: Cluster, snap: Snapshot): void;
+  /**
+   * CreateDBCluster of a new, empty cluster: an empty server follows, whose master user logs in
+   * with `master.password` (kept in memory only while the server is set up).
+   */
+  emptyClusterCreated(c: Cluster, master: { username: string; password: string }, settings: Record<string, string>): Promise<void>;
+  /** RebootDBInstance: the real server behind the instance restarts with `settings` (no-op when not real). */
+  instanceRebooted(i: Instance, settings: Record<string, string>): void;
 }
 
 export class RdsWorld {
@@ -188,6 +227,9 @@ export class RdsWorld {
   /** Snapshots of other regions, by ARN (sources of cross-region CopyDBSnapshot). */
   readonly foreignSnapshots = new Map<string, Snapshot>();
   readonly exports = new Map<string, ExportTask>();
+  /** DB parameter groups and DB cluster parameter groups by name (default.* ones appear when first used). */
+  readonly parameterGroups = new Map<string, ParameterGroup>();
+  readonly clusterParameterGroups = new Map<string, ParameterGroup>();
   readonly events: RdsEvent[] = [];
   /** Outcome given to export tasks started from now on. */
   nextExportOutcome: ExportOutcome = { kind: 'complete', totalExtractedDataInGB: 12 };
@@ -204,7 +246,7 @@ export class RdsWorld {
     this.startedAt = now();
   }
 
-  arn(type: 'db' | 'cluster' | 'snapshot' | 'export-task', id: string, region = this.region): string {
+  arn(type: 'db' | 'cluster' | 'snapshot' | 'export-task' | 'pg' | 'cluster-pg', id: string, region = this.region): string {
     return `arn:aws:rds:${region}:${this.account}:${type}:${id}`;
   }
 
@@ -247,9 +289,39 @@ export class RdsWorld {
   }
 
   instanceStatus(i: Instance): string {
-    if (i.fixedStatus) return i.fixedStatus;
-    const computed = this.now() < this.instanceAvailableAt(i) ? 'creating' : 'available';
+    const now = this.now();
+    let computed: string;
+    if (i.rebootUntil !== undefined && now < i.rebootUntil) computed = 'rebooting';
+    else if (i.modifyUntil !== undefined && now < i.modifyUntil) computed = 'modifying';
+    else if (i.fixedStatus) computed = i.fixedStatus;
+    else computed = now < this.instanceAvailableAt(i) ? 'creating' : 'available';
     return this.backing ? this.backing.instanceStatus(i, computed) : computed;
+  }
+
+  /** DBParameterGroups[].ParameterApplyStatus: applying → pending-reboot → in-sync. */
+  parameterApplyStatus(i: Instance): 'applying' | 'pending-reboot' | 'in-sync' {
+    if ((i.parameterApplyingUntil !== undefined && this.now() < i.parameterApplyingUntil) || this.instanceStatus(i) === 'rebooting') return 'applying';
+    return i.pendingReboot ? 'pending-reboot' : 'in-sync';
+  }
+
+  /** A DB (cluster) parameter group by name; default.<family> ones exist for every known family. */
+  parameterGroup(name: string, cluster: boolean): ParameterGroup | undefined {
+    const key = name.toLowerCase();
+    const map = cluster ? this.clusterParameterGroups : this.parameterGroups;
+    const found = map.get(key);
+    if (found || !key.startsWith('default.')) return found;
+    try {
+      checkFamily(key.slice('default.'.length), cluster);
+    } catch {
+      return undefined;
+    }
+    return this.addParameterGroup({ name: key, family: key.slice('default.'.length), cluster, description: `Default parameter group for ${key.slice('default.'.length)}`, tags: [] });
+  }
+
+  addParameterGroup(g: { name: string; family: string; cluster: boolean; description: string; tags: Tag[] }): ParameterGroup {
+    const group: ParameterGroup = { ...g, arn: this.arn(g.cluster ? 'cluster-pg' : 'pg', g.name), isDefault: g.name.startsWith('default.'), values: {} };
+    (g.cluster ? this.clusterParameterGroups : this.parameterGroups).set(g.name, group);
+    return group;
   }
 
   snapshotStatus(s: Snapshot): { status: string; percent: number } {
@@ -311,7 +383,7 @@ export class RdsWorld {
       id,
       arn: this.arn('db', id),
       engine: seed.engine ?? 'postgres',
-      engineVersion: seed.engineVersion ?? '16.4',
+      engineVersion: seed.engineVersion ?? (seed.major ? `${seed.major}.0` : '16.4'),
       instanceClass: seed.instanceClass ?? 'db.m6g.large',
       allocatedStorage: seed.allocatedStorageGiB ?? 100,
       storageEncrypted: seed.storageEncrypted ?? false,
@@ -322,7 +394,14 @@ export class RdsWorld {
       tags: seed.tags ?? [],
       metrics: seed.metrics ?? {},
       dbiResourceId: this.uniqueSuffix('db'),
+      parameterGroup: '',
+      pendingReboot: false,
     };
+    const family = instanceFamily(inst.engineVersion);
+    const groupName = (seed.parameterGroup ?? defaultGroupName(family)).toLowerCase();
+    const group = this.parameterGroup(groupName, false) ?? this.addParameterGroup({ name: groupName, family, cluster: false, description: `Parameter group ${groupName}`, tags: [] });
+    for (const [name, value] of Object.entries(seed.parameters ?? {})) group.values[name] = { value, applyMethod: 'pending-reboot' };
+    inst.parameterGroup = group.name;
     this.instances.set(id, inst);
     return inst;
   }

@@ -31,6 +31,7 @@ export function instanceShape(w: RdsWorld, i: Instance): Record<string, unknown>
     StorageEncrypted: i.storageEncrypted,
     KmsKeyId: i.kmsKeyId,
     DbiResourceId: i.dbiResourceId,
+    DBParameterGroups: [{ DBParameterGroupName: i.parameterGroup, ParameterApplyStatus: aurora ? 'in-sync' : w.parameterApplyStatus(i) }],
     DBInstanceArn: i.arn,
     TagList: i.tags,
   };
@@ -62,6 +63,8 @@ export function clusterShape(w: RdsWorld, c: Cluster): Record<string, unknown> {
     })),
     VpcSecurityGroups: c.securityGroups.map((id) => ({ VpcSecurityGroupId: id, Status: 'active' })),
     DBSubnetGroup: c.subnetGroup,
+    DBClusterParameterGroup: c.parameterGroup,
+    MasterUsername: c.masterUsername,
     StorageEncrypted: c.storageEncrypted,
     KmsKeyId: c.kmsKeyId,
     DbClusterResourceId: c.resourceId,

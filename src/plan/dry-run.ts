@@ -3,7 +3,7 @@
 // yet as placeholders, secrets as ***), and the ${env.…} values that are not set now.
 import type { DescribeEnv, PlannedAction, StepRegistry } from '../steps/step.js';
 import { parseDuration } from './units.js';
-import { redact, resolveDeep, SECRET_PLACEHOLDER, type ValueScope } from './values.js';
+import { redact, resolveDeep, SECRET_KEYS, SECRET_PLACEHOLDER, type ValueScope } from './values.js';
 import type { FreezeWritesSpec, Plan, StepSpec } from './types.js';
 import { cutoverSteps, windowConnectionUsers, type CutoverSteps } from './cutover-steps.js';
 
@@ -161,7 +161,7 @@ function secretEnvValues(plan: Plan, env: Readonly<Record<string, string | undef
       }
     } else if (Array.isArray(v)) v.forEach((x) => walk(x, secret, depth + 1));
     else if (v && typeof v === 'object') {
-      for (const [k, x] of Object.entries(v)) walk(x, secret || ['password', 'accessKeyId', 'secretAccessKey', 'sessionToken', 'credentials'].includes(k), depth + 1);
+      for (const [k, x] of Object.entries(v)) walk(x, secret || SECRET_KEYS.has(k) || k === 'credentials', depth + 1);
     }
   };
   walk(plan.steps, false, 0);

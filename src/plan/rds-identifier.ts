@@ -41,3 +41,18 @@ export function iamRoleProblem(value: string, what: string): string | undefined 
     ? undefined
     : `${what} must be an IAM role ARN such as arn:aws:iam::111122223333:role/rds-s3-import`;
 }
+
+/** A custom DB (cluster) parameter group name: identifier rules up to 255; a default.* group cannot be modified. */
+export function parameterGroupProblem(value: string, what: string): string | undefined {
+  if (/^default\./i.test(value)) {
+    return `${what} "${value}" is a default parameter group, which RDS does not let anyone modify; name a custom group (the step creates it from the family)`;
+  }
+  return identifierProblem(value, what, 255);
+}
+
+/** The master user of a new cluster: 1–63 letters, digits or underscores, first a letter, not an RDS-reserved name. */
+export function masterUsernameProblem(value: string, what: string): string | undefined {
+  if (!/^[A-Za-z][A-Za-z0-9_]{0,62}$/.test(value)) return `${what} "${value.slice(0, 70)}" must be 1–63 letters, digits or underscores, starting with a letter`;
+  if (['rdsadmin', 'rds_superuser', 'rdsrepladmin', 'public'].includes(value.toLowerCase())) return `${what} "${value}" is reserved by RDS`;
+  return undefined;
+}

@@ -33,6 +33,7 @@ const PATTERN_WORDS: Record<string, string> = {
   '^[A-Za-z0-9$_]+(\\.[A-Za-z0-9$_]+){0,2}$':
     'must be database, database.schema or database.schema.table, each part of Latin letters, digits, $ and _ only (RDS refuses a partial export of other names)',
   '^[A-Za-z][A-Za-z0-9]*$': 'must be a CloudWatch metric name such as FreeStorageSpace',
+  '^([0-9]+|\\$\\{[^}]+\\})$': 'must be a whole number or a ${...} reference',
 };
 
 const TYPE_WORDS: Record<string, string> = {

@@ -80,5 +80,5 @@ export function checkReferences(data: Record<string, unknown>, outputsByType: Re
 }
 
 function envNameFor(key: string): string {
-  return { password: 'PGPASSWORD', accessKeyId: 'AWS_ACCESS_KEY_ID', secretAccessKey: 'AWS_SECRET_ACCESS_KEY', sessionToken: 'AWS_SESSION_TOKEN' }[key] ?? 'NAME';
+  return { password: 'PGPASSWORD', accessKeyId: 'AWS_ACCESS_KEY_ID', secretAccessKey: 'AWS_SECRET_ACCESS_KEY', sessionToken: 'AWS_SESSION_TOKEN', masterPassword: 'TARGET_PASSWORD' }[key] ?? 'NAME';
 }

@@ -1,7 +1,7 @@
 // Per-step rules the schema cannot express: unique ids, RDS identifiers (when literal), duration
 // ranges, guard bounds and units, and the "exactly one of" pairs.
 import { parseDuration, parseSize } from './units.js';
-import { identifierProblem, iamRoleProblem, instanceRefProblem, snapshotRefProblem } from './rds-identifier.js';
+import { identifierProblem, iamRoleProblem, instanceRefProblem, masterUsernameProblem, parameterGroupProblem, snapshotRefProblem } from './rds-identifier.js';
 import { didYouMean } from './suggest.js';
 import { isLiteral, isRecord, type Report } from './semantic-problem.js';
 import { checkApproval, checkNotify } from './semantic-team.js';
@@ -77,6 +77,16 @@ export function checkStepRules(data: Record<string, unknown>, report: Report): v
         break;
       case 'lift-fence':
         checkPort(step.connection, `${at}/connection`, report);
+        break;
+      case 'enable-logical-replication':
+        literal(step.instance, `${at}/instance`, (v) => instanceRefProblem(v, 'instance'), report);
+        literal(step.parameterGroup, `${at}/parameterGroup`, (v) => parameterGroupProblem(v, 'parameterGroup'), report);
+        break;
+      case 'aurora-cluster':
+        checkNewCluster(step, at, report);
+        literal(step.masterUsername, `${at}/masterUsername`, (v) => masterUsernameProblem(v, 'masterUsername'), report);
+        literal(step.clusterParameterGroup, `${at}/clusterParameterGroup`, (v) => parameterGroupProblem(v, 'clusterParameterGroup'), report);
+        literal(step.engineVersion, `${at}/engineVersion`, (v) => (/^\d+(\.\d+){0,2}$/.test(v) ? undefined : `engineVersion "${v.slice(0, 40)}" is not an Aurora PostgreSQL version such as 17.4`), report);
         break;
       case 'cluster-export':
         literal(step.cluster, `${at}/cluster`, (v) => identifierProblem(v, 'cluster'), report);

@@ -16,4 +16,6 @@ export const STEP_OUTPUTS: Readonly<Record<StepType, readonly string[]>> = {
   'lift-fence': ['lifted', 'liftedAt'],
   'freeze-writes': ['frozenAt', 'windowEndsAt', 'sourceLsn', 'previousSettings', 'fence', 'keptRoles', 'revokedFrom'],
   'switch-endpoint': ['previousValue', 'value', 'changeId', 'switchedAt', 'writeDowntime'],
+  'enable-logical-replication': ['parameterGroup', 'rebootedAt', 'walLevel'],
+  'aurora-cluster': ['clusterId', 'clusterArn', 'instanceId', 'endpoint', 'readerEndpoint', 'port', 'engineVersion'],
 };

@@ -29,7 +29,9 @@ export type StepSpec =
   | VerifyDataSpec
   | FreezeWritesSpec
   | SwitchEndpointSpec
-  | LiftFenceSpec;
+  | LiftFenceSpec
+  | EnableLogicalReplicationSpec
+  | AuroraClusterSpec;
 
 export type StepType = StepSpec['type'];
 
@@ -210,6 +212,42 @@ export interface SwitchEndpointSpec extends StepBase {
   target: string;
   /** TTL after the switch (default 5s). */
   ttl?: string;
+}
+
+/** PostgreSQL sizing parameters set together with rds.logical_replication (integers, or ${…} references). */
+export interface LogicalReplicationParameters {
+  max_replication_slots?: number | string;
+  max_wal_senders?: number | string;
+  max_logical_replication_workers?: number | string;
+}
+
+export interface EnableLogicalReplicationSpec extends StepBase {
+  type: 'enable-logical-replication';
+  /** The RDS PostgreSQL source instance (id or ARN). */
+  instance: string;
+  /** The custom DB parameter group to set rds.logical_replication = 1 in (created when the instance uses a default one). */
+  parameterGroup: string;
+  /** Allowed to reboot the instance (a short outage) when the change waits for one (default false). */
+  reboot?: boolean;
+  parameters?: LogicalReplicationParameters;
+  /** Allowed to modify a custom group other instances use too (default false). */
+  shared?: boolean;
+}
+
+export interface AuroraClusterSpec extends StepBase {
+  type: 'aurora-cluster';
+  cluster: string;
+  engineVersion: string;
+  instance: InstanceSpec;
+  masterUsername: string;
+  /** From ${env.…} only. */
+  masterPassword: string;
+  /** DB cluster parameter group; created with rds.logical_replication = 1 when missing. */
+  clusterParameterGroup: string;
+  subnetGroup?: string;
+  securityGroups?: string[];
+  kmsKeyId?: string;
+  tags?: Record<string, string>;
 }
 
 /** A loaded, validated plan: frozen data plus where it came from. */

@@ -14,8 +14,11 @@ const STEPS = /^steps\.([a-z][a-z0-9-]*)\.outputs\.([A-Za-z][A-Za-z0-9_]*)$/;
 
 export const SECRET_PLACEHOLDER = '***';
 
-/** Field names whose values are secrets wherever they appear (docs/design.md "Secrets": never written anywhere). */
-export const SECRET_KEYS: ReadonlySet<string> = new Set(['password', 'accessKeyId', 'secretAccessKey', 'sessionToken']);
+/**
+ * Field names whose values are secrets wherever they appear (docs/design.md "Secrets": never written
+ * anywhere): plan fields, and MasterUserPassword, the AWS parameter aurora-cluster sends masterPassword in.
+ */
+export const SECRET_KEYS: ReadonlySet<string> = new Set(['password', 'accessKeyId', 'secretAccessKey', 'sessionToken', 'masterPassword', 'MasterUserPassword']);
 
 /** Parses one reference body (the text between `${` and `}`); undefined when malformed. */
 export function parseRef(body: string): Ref | undefined {

@@ -40,7 +40,8 @@ export function createInstanceParams(spec: TargetSpec, env: { planName: string; 
 }
 
 const CLUSTER_FAILED = new Set(['failed', 'inaccessible-encryption-credentials', 'inaccessible-encryption-credentials-recoverable', 'incompatible-parameters', 'incompatible-restore', 'deleting', 'stopped', 'stopping']);
-const INSTANCE_FAILED = new Set(['failed', 'inaccessible-encryption-credentials', 'incompatible-parameters', 'incompatible-restore', 'incompatible-network', 'incompatible-option-group', 'storage-full', 'deleting', 'stopped', 'stopping', 'restore-error']);
+/** Instance states that do not end by waiting (shared with enable-logical-replication). */
+export const INSTANCE_FAILED = new Set(['failed', 'inaccessible-encryption-credentials', 'incompatible-parameters', 'incompatible-restore', 'incompatible-network', 'incompatible-option-group', 'storage-full', 'deleting', 'stopped', 'stopping', 'restore-error']);
 
 /**
  * Observes the cluster; adopts it when ours (returns it), fails when it is someone else's, and

@@ -35,6 +35,8 @@ export interface DbInstance {
   StorageEncrypted?: boolean;
   KmsKeyId?: string;
   ReadReplicaDBClusterIdentifiers?: string[];
+  /** The instance's DB parameter group and whether its values are applied (applying | pending-reboot | in-sync). */
+  DBParameterGroups?: Array<{ DBParameterGroupName?: string; ParameterApplyStatus?: string }>;
   PercentProgress?: string;
   TagList?: Tag[];
 }

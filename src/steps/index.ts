@@ -12,6 +12,8 @@ import { verifyData } from './verify-data/verify-data.js';
 import { freezeWrites } from './freeze-writes/index.js';
 import { switchEndpoint } from './switch-endpoint/run.js';
 import { liftFenceStep } from './lift-fence/index.js';
+import { enableLogicalReplication } from './enable-logical-replication/run.js';
+import { auroraCluster } from './aurora-cluster/run.js';
 
 export const steps: StepRegistry = {
   'snapshot-migrate': snapshotMigrate,
@@ -26,6 +28,8 @@ export const steps: StepRegistry = {
   'freeze-writes': freezeWrites,
   'switch-endpoint': switchEndpoint,
   'lift-fence': liftFenceStep,
+  'enable-logical-replication': enableLogicalReplication,
+  'aurora-cluster': auroraCluster,
 };
 
 export const STEP_TYPES = Object.keys(steps) as Array<keyof typeof steps>;

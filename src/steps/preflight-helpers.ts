@@ -1,7 +1,8 @@
 // Helpers shared by the steps' read-only preflight checks.
 import type { CheckResult, PreflightContext } from './step.js';
 import { isOurs } from '../rds/ownership.js';
-import { describeAwsError, tagsOf } from '../rds/resources.js';
+import { describeAwsError, findCluster, findInstance, tagsOf } from '../rds/resources.js';
+import { instanceIdOf, type TargetSpec } from '../rds/aurora-target.js';
 
 /** A value that is known at preflight time (not a `<steps.x.outputs.y>` / `<env.X unset>` placeholder). */
 export function known(value: unknown): value is string {
@@ -32,3 +33,14 @@ export async function ownershipResult(what: string, found: Parameters<typeof tag
 }
 
 export const nowOf = (ctx: PreflightContext) => ctx.clock?.now() ?? Date.now();
+
+/** The new cluster's and its first instance's names are free, or taken by this step before. */
+export async function targetNamesResults(spec: TargetSpec, ctx: PreflightContext): Promise<CheckResult[]> {
+  if (!known(spec.cluster)) return [skipped('cluster name is free or ours', 'cluster', spec.cluster)];
+  const opts = { signal: ctx.signal };
+  const instanceId = instanceIdOf(spec);
+  return [
+    ...(await guarded(`DB cluster ${spec.cluster} is free or ours`, async () => ownershipResult(`DB cluster ${spec.cluster}`, await findCluster(ctx.aws, spec.cluster, opts), ctx, 'cluster name'))),
+    ...(await guarded(`DB instance ${instanceId} is free or ours`, async () => ownershipResult(`DB instance ${instanceId}`, await findInstance(ctx.aws, instanceId, opts), ctx, 'instance.id'))),
+  ];
+}

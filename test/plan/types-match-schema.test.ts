@@ -8,6 +8,7 @@ import type {
   GuardSpec,
   ImportTableSpec,
   InstanceSpec,
+  LogicalReplicationParameters,
   PlanFile,
   S3ExportSpec,
   S3ImportSpec,
@@ -43,6 +44,8 @@ const STEPS: StepTable = {
   'freeze-writes': { ...common, connection: 'required', databases: 'required', fence: 'optional', allowRoles: 'optional', drainTimeout: 'optional', window: 'optional' },
   'switch-endpoint': { ...common, hostedZoneId: 'required', record: 'required', target: 'required', ttl: 'optional' },
   'lift-fence': { ...common, connection: 'required', databases: 'required' },
+  'enable-logical-replication': { ...common, instance: 'required', parameterGroup: 'required', reboot: 'optional', parameters: 'optional', shared: 'optional' },
+  'aurora-cluster': { ...common, ...newCluster, engineVersion: 'required', masterUsername: 'required', masterPassword: 'required', clusterParameterGroup: 'required' },
 };
 
 const NESTED: Record<string, Record<string, 'required' | 'optional'>> = {
@@ -55,6 +58,7 @@ const NESTED: Record<string, Record<string, 'required' | 'optional'>> = {
   '#/$defs/importTable/properties/from': { bucket: 'required', region: 'required', keys: 'optional', prefix: 'optional' } satisfies Presence<S3Location>,
   '#/$defs/credentials': { accessKeyId: 'required', secretAccessKey: 'required', sessionToken: 'optional' } satisfies Presence<NonNullable<S3ImportSpec['credentials']>>,
   '#/$defs/step-s3-export/properties/to': { bucket: 'required', path: 'required', region: 'required' } satisfies Presence<S3ExportSpec['to']>,
+  '#/$defs/step-enable-logical-replication/properties/parameters': { max_replication_slots: 'optional', max_wal_senders: 'optional', max_logical_replication_workers: 'optional' } satisfies Presence<LogicalReplicationParameters>,
 };
 
 type SchemaNode = { properties?: Record<string, SchemaNode & { description?: string; $ref?: string }>; required?: string[]; additionalProperties?: unknown; type?: unknown; enum?: unknown[]; const?: unknown; $ref?: string; description?: string; items?: SchemaNode; oneOf?: SchemaNode[] };

@@ -4,11 +4,10 @@
 import type { AuroraReadReplicaSpec } from '../../plan/types.js';
 import { formatBytes } from '../../plan/units.js';
 import type { CheckResult, PreflightContext } from '../step.js';
-import { instanceIdOf } from '../../rds/aurora-target.js';
 import { metricDataParams, MINUTE, seriesById } from '../../rds/metrics.js';
-import { findCluster, findInstance, type DbInstance } from '../../rds/resources.js';
+import { findInstance, type DbInstance } from '../../rds/resources.js';
 import { auroraVersionProblem } from '../../rds/compatibility.js';
-import { guarded, known, nowOf, ownershipResult, skipped } from '../preflight-helpers.js';
+import { guarded, known, nowOf, skipped, targetNamesResults } from '../preflight-helpers.js';
 
 /** "Roughly several hours per TiB" (AWS): the estimate uses 4 h per TiB, at least 1 h. */
 const HOURS_PER_TIB = 4;
@@ -36,13 +35,7 @@ export async function readReplicaPreflight(spec: AuroraReadReplicaSpec, ctx: Pre
     );
     results.push(...(await guarded('source storage headroom for WAL', () => storageHeadroom(source!, ctx))));
   }
-  if (known(spec.cluster)) {
-    results.push(...(await guarded(`DB cluster ${spec.cluster} is free or ours`, async () => ownershipResult(`DB cluster ${spec.cluster}`, await findCluster(ctx.aws, spec.cluster, { signal: ctx.signal }), ctx, 'cluster name'))));
-    const instanceId = instanceIdOf(spec);
-    results.push(...(await guarded(`DB instance ${instanceId} is free or ours`, async () => ownershipResult(`DB instance ${instanceId}`, await findInstance(ctx.aws, instanceId, { signal: ctx.signal }), ctx, 'instance.id'))));
-  } else {
-    results.push(skipped('cluster name is free or ours', 'cluster', spec.cluster));
-  }
+  results.push(...(await targetNamesResults(spec, ctx)));
   return results;
 }
 

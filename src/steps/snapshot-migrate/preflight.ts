@@ -3,10 +3,9 @@
 // cluster/instance names are free (or ours).
 import type { SnapshotMigrateSpec } from '../../plan/types.js';
 import type { CheckResult, PreflightContext } from '../step.js';
-import { instanceIdOf } from '../../rds/aurora-target.js';
 import { isArn, parseArn } from '../../rds/identifiers.js';
-import { findCluster, findInstance, findSnapshot } from '../../rds/resources.js';
-import { guarded, known, ownershipResult, skipped } from '../preflight-helpers.js';
+import { findInstance, findSnapshot } from '../../rds/resources.js';
+import { guarded, known, skipped, targetNamesResults } from '../preflight-helpers.js';
 import { versionResult } from '../aurora-read-replica/preflight.js';
 
 export async function snapshotMigratePreflight(spec: SnapshotMigrateSpec, ctx: PreflightContext): Promise<CheckResult[]> {
@@ -44,12 +43,6 @@ export async function snapshotMigratePreflight(spec: SnapshotMigrateSpec, ctx: P
       return out;
     })));
   }
-  if (known(spec.cluster)) {
-    results.push(...(await guarded(`DB cluster ${spec.cluster} is free or ours`, async () => ownershipResult(`DB cluster ${spec.cluster}`, await findCluster(ctx.aws, spec.cluster, opts), ctx, 'cluster name'))));
-    const instanceId = instanceIdOf(spec);
-    results.push(...(await guarded(`DB instance ${instanceId} is free or ours`, async () => ownershipResult(`DB instance ${instanceId}`, await findInstance(ctx.aws, instanceId, opts), ctx, 'instance.id'))));
-  } else {
-    results.push(skipped('cluster name is free or ours', 'cluster', spec.cluster));
-  }
+  results.push(...(await targetNamesResults(spec, ctx)));
   return results;
 }
