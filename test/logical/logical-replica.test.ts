@@ -18,10 +18,18 @@ afterEach(async () => {
 
 describe('logical-replica on real servers (14 → 18)', () => {
   it('copies roles, schema and data under INSERT/UPDATE/DELETE traffic, then keeps the target in sync', async () => {
-    w = await startLogicalWorld({ rows: 20_000 });
+    w = await startLogicalWorld({ rows: 50_000 });
     churn = startChurn(w.app, { everyMs: 2, extra: [`UPDATE audit_log SET what = what || '.' WHERE what = (SELECT what FROM audit_log ORDER BY random() LIMIT 1)`, `DELETE FROM audit_log WHERE what LIKE '%.....'`] });
-    const r = await runLocal(logicalReplica, stepSpec(w));
+    // How many changes the application made while the tables were being copied.
+    const during = { start: { update: 0, delete: 0 }, end: { update: 0, delete: 0 } };
+    const r = await runLocal(logicalReplica, stepSpec(w), {
+      onEvent: (e) => {
+        if (e.type === 'step-event' && e.name === 'subscription-created') during.start = { ...churn!.counts };
+        if (e.type === 'step-event' && e.name === 'copy-done') during.end = { ...churn!.counts };
+      },
+    });
     expect(r.error?.message).toBeUndefined();
+    expect(during.end.update - during.start.update).toBeGreaterThan(0);
     expect(r.outputs).toMatchObject({
       publication: 'aurora_migrate_orders_replicate',
       subscription: 'aurora_migrate_orders_replicate',
@@ -31,7 +39,7 @@ describe('logical-replica on real servers (14 → 18)', () => {
       syncedAt: expect.any(String),
       lagBytes: expect.any(Number),
     });
-    expect(r.outputs!.rowsCopied as number).toBeGreaterThan(20_000);
+    expect(r.outputs!.rowsCopied as number).toBeGreaterThan(50_000);
     expect(r.warnings.join('\n')).toMatch(/left out of the publication .*public\.session_cache \(unlogged\)/);
     expect(r.warnings.join('\n')).not.toMatch(/no password on the target/);
     expect(churn.counts.update).toBeGreaterThan(10);
@@ -91,5 +99,32 @@ describe('logical-replica over a long wait', () => {
     expect(terminated).toBeGreaterThanOrEqual(1);
     expect(r.error?.message).toBeUndefined();
     expect(r.events.some((e) => e.type === 'progress' && /cannot be reached: .*; retrying/.test(e.detail))).toBe(true);
+  }, 60_000);
+});
+
+describe('logical-replica when the apply keeps failing', () => {
+  it('progress names the failing apply worker (pg_stat_subscription_stats) instead of only a growing lag', async () => {
+    w = await startLogicalWorld({ rows: 200 });
+    const ctl = new AbortController();
+    let waiting = false;
+    let failing = '';
+    const running = runLocal(logicalReplica, stepSpec(w, { stableFor: '1h' }), {
+      signal: ctl.signal,
+      onEvent: (e) => {
+        if (e.type !== 'progress') return;
+        if (/polls within/.test(e.detail)) waiting = true;
+        if (/apply worker failed/.test(e.detail)) {
+          failing = e.detail;
+          ctl.abort();
+        }
+      },
+    });
+    for (let i = 0; i < 400 && !waiting; i++) await new Promise((res) => setTimeout(res, 25));
+    // A row on the target that the source is about to insert too: the apply worker stops on a duplicate key.
+    await w.target.query(`INSERT INTO orders (id, customer_id, amount) VALUES (100000, 1, 1)`, [], 'orders');
+    await w.source.query(`INSERT INTO orders (id, customer_id, amount) VALUES (100000, 1, 2)`, [], 'orders');
+    const r = await running;
+    expect(failing).toMatch(/the target's apply worker failed \d+ time\(s\) \(see the target's log\)/);
+    expect(r.error?.name).toBe('Interrupted');
   }, 60_000);
 });

@@ -47,3 +47,19 @@ export function progressLine(states: TableState[], totals: ReadonlyMap<string, n
     });
   return `${ready}/${states.length} tables ready${busy.length ? `; ${busy.join('; ')}` : ''}`;
 }
+
+/** The subscription's error counters (15+: pg_stat_subscription_stats), for a copy or an apply that keeps failing. */
+export async function subscriptionErrors(target: Pick<Sql, 'read'>, subscription: string): Promise<{ apply: number; sync: number } | undefined> {
+  const [exists] = await target.read<{ ok: boolean }>(`SELECT to_regclass('pg_catalog.pg_stat_subscription_stats') IS NOT NULL AS ok`);
+  if (!exists?.ok) return undefined;
+  const [r] = await target.read<{ apply: string; sync: string }>('SELECT apply_error_count::text AS apply, sync_error_count::text AS sync FROM pg_stat_subscription_stats WHERE subname = $1', [subscription]);
+  return r ? { apply: Number(r.apply), sync: Number(r.sync) } : undefined;
+}
+
+export function errorsText(errors: { apply: number; sync: number } | undefined, since: { apply: number; sync: number } | undefined): string {
+  if (!errors) return '';
+  const apply = errors.apply - (since?.apply ?? 0);
+  const sync = errors.sync - (since?.sync ?? 0);
+  if (apply <= 0 && sync <= 0) return '';
+  return `; the target's ${[sync > 0 ? `table-sync workers failed ${sync} time(s)` : '', apply > 0 ? `apply worker failed ${apply} time(s)` : ''].filter(Boolean).join(' and ')} (see the target's log)`;
+}

@@ -10,7 +10,7 @@ import { recordCopyProgress, recordLagSample } from '../progress-samples.js';
 import type { StepContext } from '../step.js';
 import type { SourceTable } from './catalog.js';
 import { cloudWatchGuards, trippedLogicalGuard } from './guards.js';
-import { copyStates, countRows, progressLine, type TableState } from './progress.js';
+import { copyStates, countRows, errorsText, progressLine, subscriptionErrors, type TableState } from './progress.js';
 import { ConnectionTrouble, fail, lazySql, type Sql } from './session.js';
 import type { connectionsOf, LogicalSettings, ReplicationNames } from './spec.js';
 import { dropSlotSql, dropSubscriptionSql, slotsOf } from './subscription.js';
@@ -38,6 +38,7 @@ export function watcher(ctx: Ctx, spec: LogicalReplicaSpec, s: LogicalSettings, 
 export async function waitForCopy(ctx: Ctx, conns: Conns, s: LogicalSettings, names: ReplicationNames, published: SourceTable[], watch: Watch): Promise<Map<string, number>> {
   const totals = new Map(published.map((t) => [t.display, t.reltuples]));
   const counted = new Map<string, number>();
+  let baseline: Awaited<ReturnType<typeof subscriptionErrors>>;
   await watching(ctx, conns, (src, tgt) =>
     ctx.poll<TableState[]>({
       what: `every table of subscription ${names.subscription} to be copied and ready`,
@@ -57,7 +58,9 @@ export async function waitForCopy(ctx: Ctx, conns: Conns, s: LogicalSettings, na
         }
         await watch(src, tgt);
         if (states.length > 0 && states.every((x) => x.state === 'r')) return { done: true, value: states };
-        return { done: false, detail: states.length ? progressLine(states, totals) : 'waiting for the subscription to list its tables' };
+        const errors = await subscriptionErrors(tgt, names.subscription);
+        baseline ??= errors;
+        return { done: false, detail: (states.length ? progressLine(states, totals) : 'waiting for the subscription to list its tables') + errorsText(errors, baseline) };
       }),
     }),
   );
@@ -68,6 +71,7 @@ export async function waitForCopy(ctx: Ctx, conns: Conns, s: LogicalSettings, na
 export async function waitForLag(ctx: Ctx, conns: Conns, s: LogicalSettings, names: ReplicationNames, watch: Watch): Promise<number> {
   const needed = Math.max(1, Math.ceil(s.stableForMs / s.pollEveryMs));
   let good = 0;
+  let baseline: Awaited<ReturnType<typeof subscriptionErrors>>;
   return watching(ctx, conns, (src, tgt) =>
     ctx.poll<number>({
       what: `slot ${names.slot} to stay within ${formatBytes(s.maxLagBytes)} for ${formatDuration(s.stableForMs)}`,
@@ -77,7 +81,9 @@ export async function waitForLag(ctx: Ctx, conns: Conns, s: LogicalSettings, nam
         const value = await watch(src, tgt);
         good = value !== null && value <= s.maxLagBytes ? good + 1 : 0;
         if (good >= needed) return { done: true, value: value! };
-        return { done: false, detail: `slot ${names.slot} lag ${value === null ? 'unknown (no slot yet)' : formatBytes(value)} (maxLag ${formatBytes(s.maxLagBytes)}; ${good}/${needed} polls within)` };
+        const errors = await subscriptionErrors(tgt, names.subscription);
+        baseline ??= errors;
+        return { done: false, detail: `slot ${names.slot} lag ${value === null ? 'unknown (no slot yet)' : formatBytes(value)} (maxLag ${formatBytes(s.maxLagBytes)}; ${good}/${needed} polls within)${errorsText(errors, baseline)}` };
       }),
     }),
   );
