@@ -6,7 +6,7 @@ import type { AwsApi, AwsService } from '../aws/api.js';
 import type { DbConnector } from '../db/api.js';
 import type { ConnectionSpec, StepSpec, StepType } from '../plan/types.js';
 import type { Checkpoint, PollOptions } from '../rds/context.js';
-import type { CommandRunner } from './logical-replica/commands.js';
+import type { CommandRunner } from './commands.js';
 
 export type { Checkpoint, PollOptions } from '../rds/context.js';
 

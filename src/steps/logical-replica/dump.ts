@@ -5,7 +5,7 @@
 // psql cannot read; the tool drops those two lines because it never replays a script it did not
 // split itself: any other psql meta-command line in a dump is refused.
 import type { ResolvedConnection } from '../../db/api.js';
-import { commandLine, connectionArgs, programPath, type CommandRunner, type PgProgram } from './commands.js';
+import { commandLine, connectionArgs, programPath, type CommandRunner, type PgProgram } from '../commands.js';
 
 export interface DumpEntry {
   name: string;

@@ -8,7 +8,7 @@ import { metricDataParams, MINUTE, seriesById } from '../../rds/metrics.js';
 import { known } from '../preflight-helpers.js';
 import type { CheckResult, PreflightContext } from '../step.js';
 import { LARGE_OBJECTS_SQL, identityFullTargets, publishable, sourceTables, withoutIdentity, type SourceTable } from './catalog.js';
-import { nodeRunner, programVersions } from './commands.js';
+import { nodeRunner, programVersions } from '../commands.js';
 import { namesOf } from './spec.js';
 import { toResolvedConnection } from '../../db/connection.js';
 import { sourceSideChecks, targetSideChecks } from './preflight-servers.js';

@@ -9,7 +9,7 @@ import { formatBytes } from '../../plan/units.js';
 import { MARKER_SETUP_SQL } from '../promote/caught-up.js';
 import type { StepContext } from '../step.js';
 import { LARGE_OBJECTS_SQL, identityFullTargets, publishable, sourceTables, withoutIdentity, type SourceTable } from './catalog.js';
-import { commandLine, nodeRunner } from './commands.js';
+import { commandLine, nodeRunner } from '../commands.js';
 import { installGuard } from './ddl-guard.js';
 import type { PgToolsDeps } from './dump.js';
 import { ensurePublication, replicaIdentityFullSql } from './publication.js';

@@ -5,7 +5,7 @@
 import type { AwsApi } from '../../../src/aws/api.js';
 import { createPgConnector } from '../../../src/db/pg-connector.js';
 import { createStepContext, memoryCheckpoint, type StepEvent } from '../../../src/engine/step-context.js';
-import { nodeRunner, type CommandRunner } from '../../../src/steps/logical-replica/commands.js';
+import { nodeRunner, type CommandRunner } from '../../../src/steps/commands.js';
 import type { AnyStepModule } from '../../../src/steps/step.js';
 
 export interface LocalRun {

@@ -5,7 +5,7 @@
 // source's (pg_dump refuses to dump a newer server).
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import type { ResolvedConnection } from '../../db/api.js';
+import type { ResolvedConnection } from '../db/api.js';
 
 export interface CommandResult {
   code: number;
