@@ -102,6 +102,13 @@ describe('logical-replica in review', () => {
     expect(fixed.filter((r) => r.status === 'fail')).toEqual([]);
     expect(check(fixed, 'replica identity')).toMatchObject({ status: 'warn', detail: expect.stringContaining('REPLICA IDENTITY FULL will run on the source for public.audit_log') });
 
+    // An owning role that already exists on the target, which the tool's user may not act as.
+    await w.target.query('CREATE ROLE app NOLOGIN');
+    const owned = await logicalReplicaPreflight(stepSpec(w) as unknown as LogicalReplicaSpec, preflightCtx());
+    expect(check(owned, 'table owners on the target')).toMatchObject({ status: 'fail', detail: expect.stringContaining('Run on the target: GRANT app TO master;') });
+    await w.target.query('GRANT app TO master');
+    expect(check(await logicalReplicaPreflight(stepSpec(w) as unknown as LogicalReplicaSpec, preflightCtx()), 'table owners on the target')?.status).toBe('pass');
+
     // pg_dump older than the source, or missing.
     const old = await logicalReplicaPreflight(stepSpec(w) as unknown as LogicalReplicaSpec, preflightCtx({ commands: { run: async (p) => ({ code: 0, stdout: `${p} (PostgreSQL) 13.9\n`, stderr: '' }) } }));
     expect(check(old, 'pg_dump available')).toMatchObject({ status: 'fail', detail: expect.stringContaining('older than the source (14)') });

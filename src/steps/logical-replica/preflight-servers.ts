@@ -67,7 +67,7 @@ export async function sourceSideChecks(read: Read, spec: LogicalReplicaSpec, ctx
   return out;
 }
 
-export async function targetSideChecks(spec: LogicalReplicaSpec, ctx: PreflightContext, target: ResolvedConnection, sourceMajor: number, open: Open, sourceExtensions: readonly string[] = []): Promise<CheckResult[]> {
+export async function targetSideChecks(spec: LogicalReplicaSpec, ctx: PreflightContext, target: ResolvedConnection, sourceMajor: number, open: Open, sourceExtensions: readonly string[] = [], owners: readonly string[] = []): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
   let conn;
   let dbMissing = false;
@@ -105,6 +105,25 @@ export async function targetSideChecks(spec: LogicalReplicaSpec, ctx: PreflightC
         ? { status: 'pass', check: 'logical replication workers on the target', detail: `${workers - subs} free (max_logical_replication_workers ${workers}); the copy uses 1 + ${sync}` }
         : { status: 'fail', check: 'logical replication workers on the target', detail: `${workers - subs} free (max_logical_replication_workers ${workers}); the copy needs 1 apply worker + ${sync} table-sync workers: raise it in the cluster parameter group` },
     );
+    // Owners of the replicated tables that already exist on the target: the tool must be able to act as them (ALTER … OWNER, REFRESH, post-data).
+    const stuck: string[] = [];
+    for (const owner of owners) {
+      const [o] = await conn.read<{ exists: boolean; ok: boolean | null }>(
+        `SELECT true AS exists, r.rolsuper OR r.rolname ~ '^(pg_|rds)' OR pg_has_role(current_user, r.oid, 'USAGE')
+                OR EXISTS (SELECT 1 FROM pg_auth_members m WHERE m.roleid = r.oid AND m.member = (SELECT oid FROM pg_roles WHERE rolname = current_user) AND m.admin_option)
+                OR (current_setting('server_version_num')::int < 160000 AND (SELECT rolcreaterole FROM pg_roles WHERE rolname = current_user)) AS ok
+           FROM pg_roles r WHERE r.rolname = $1`,
+        [owner],
+      );
+      if (o && !o.ok) stuck.push(owner);
+    }
+    if (owners.length) {
+      out.push(
+        stuck.length
+          ? { status: 'fail', check: 'table owners on the target', detail: `${stuck.join(', ')} already exist${stuck.length > 1 ? '' : 's'} on the target and ${target.user} can neither act as nor join ${stuck.length > 1 ? 'them' : 'it'} (the copied tables get their source owners). Run on the target: ${stuck.map((r) => `GRANT ${r} TO ${target.user};`).join(' ')}` }
+          : { status: 'pass', check: 'table owners on the target', detail: `${target.user} can act as ${owners.join(', ')} (or will create ${owners.length > 1 ? 'them' : 'it'})` },
+      );
+    }
     const available = new Set((await conn.read<{ name: string }>('SELECT name FROM pg_available_extensions')).map((r) => r.name));
     const missing = sourceExtensions.filter((e) => !available.has(e));
     if (sourceExtensions.length) {

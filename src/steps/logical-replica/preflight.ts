@@ -67,7 +67,8 @@ export async function logicalReplicaPreflight(spec: LogicalReplicaSpec, ctx: Pre
   } finally {
     await src.close().catch(() => undefined);
   }
-  if (conns.target) results.push(...(await targetSideChecks(spec, ctx, conns.target, sourceMajor, open, extensions)));
+  const owners = [...new Set(tables.filter((t) => t.kind !== 'foreign').map((t) => t.owner))];
+  if (conns.target) results.push(...(await targetSideChecks(spec, ctx, conns.target, sourceMajor, open, extensions, owners)));
   else results.push({ status: 'warn', check: 'target checks', detail: `skipped: the target (${spec.target.host}) is known only after an earlier step has run; its version, privileges and workers are checked when apply reaches this step` });
   if ((spec.schema ?? 'copy') === 'copy') results.push(...(await toolChecks(ctx, sourceMajor)));
   return results;
