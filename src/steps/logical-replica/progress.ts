@@ -3,29 +3,32 @@
 // rows a table-sync worker has copied so far (pg_stat_progress_copy.tuples_processed) against the
 // source's statistics (reltuples; a partitioned root sums its partitions). Every poll records a
 // `copy-progress` sample per table in the event log, for the run report.
+import { displayName } from '../verify-data/names.js';
 import type { SourceTable } from './catalog.js';
 import type { Sql } from './session.js';
 
 export interface TableState {
+  /** public.orders, as SourceTable.display writes it. */
   table: string;
   state: string;
   rows?: number;
 }
 
-export const SUBSCRIPTION_TABLES_SQL = `SELECT format('%I.%I', n.nspname, c.relname) AS table, sr.srsubstate::text AS state, c.oid::int AS relid
+export const SUBSCRIPTION_TABLES_SQL = `SELECT n.nspname AS schema, c.relname AS name, sr.srsubstate::text AS state
   FROM pg_subscription_rel sr JOIN pg_subscription s ON s.oid = sr.srsubid JOIN pg_class c ON c.oid = sr.srrelid JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE s.subname = $1 AND n.nspname <> 'aurora_migrate' ORDER BY 1`;
+ WHERE s.subname = $1 AND n.nspname <> 'aurora_migrate' ORDER BY 1, 2`;
 
-export const COPY_PROGRESS_SQL = `SELECT format('%I.%I', n.nspname, c.relname) AS table, p.tuples_processed::float8 AS rows
+export const COPY_PROGRESS_SQL = `SELECT n.nspname AS schema, c.relname AS name, p.tuples_processed::float8 AS rows
   FROM pg_stat_progress_copy p JOIN pg_class c ON c.oid = p.relid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE p.datname = current_database()`;
 
 const STATE_NAMES: Record<string, string> = { i: 'waiting', d: 'copying', f: 'copied', s: 'syncing', r: 'ready' };
 export const stateName = (s: string) => STATE_NAMES[s] ?? s;
 
 export async function copyStates(target: Pick<Sql, 'read'>, subscription: string): Promise<TableState[]> {
-  const states = await target.read<{ table: string; state: string }>(SUBSCRIPTION_TABLES_SQL, [subscription]);
-  const progress = new Map((await target.read<{ table: string; rows: number }>(COPY_PROGRESS_SQL)).map((r) => [r.table, Number(r.rows)]));
-  return states.map((s) => ({ table: s.table, state: s.state, ...(progress.has(s.table) ? { rows: progress.get(s.table) } : {}) }));
+  const name = (r: { schema: string; name: string }) => displayName({ schema: r.schema, table: r.name });
+  const states = await target.read<{ schema: string; name: string; state: string }>(SUBSCRIPTION_TABLES_SQL, [subscription]);
+  const progress = new Map((await target.read<{ schema: string; name: string; rows: number }>(COPY_PROGRESS_SQL)).map((r) => [name(r), Number(r.rows)]));
+  return states.map((s) => ({ table: name(s), state: s.state, ...(progress.has(name(s)) ? { rows: progress.get(name(s)) } : {}) }));
 }
 
 /** Rows now on the target, for tables that became ready (counted once each, on the target, never on production). */
