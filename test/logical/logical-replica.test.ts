@@ -34,7 +34,7 @@ describe('logical-replica on real servers (14 → 18)', () => {
       publication: 'aurora_migrate_orders_replicate',
       subscription: 'aurora_migrate_orders_replicate',
       slot: 'aurora_migrate_orders_replicate',
-      tables: ['public.audit_log', 'public.customers', 'public.events', 'public.orders'],
+      tables: ['public."Order Notes"', 'public.audit_log', 'public.customers', 'public.events', 'public.orders'],
       rowsCopied: expect.any(Number),
       syncedAt: expect.any(String),
       lagBytes: expect.any(Number),
@@ -49,7 +49,7 @@ describe('logical-replica on real servers (14 → 18)', () => {
     await churn.stop();
     await w.source.query(`INSERT INTO aurora_migrate.cutover_marker (run_id, token) VALUES ('t', 'done')`, [], 'orders');
     for (let i = 0; i < 100 && (await w.target.query(`SELECT 1 FROM aurora_migrate.cutover_marker WHERE token = 'done'`, [], 'orders')).length === 0; i++) await new Promise((res) => setTimeout(res, 100));
-    for (const t of ['customers', 'orders', 'events', 'audit_log']) expect(await countOn(w.target, t), t).toBe(await countOn(w.source, t));
+    for (const t of ['customers', 'orders', 'events', 'audit_log', '"Order Notes"']) expect(await countOn(w.target, t), t).toBe(await countOn(w.source, t));
     // audit_log has no key: opted in with replicaIdentityFull, its UPDATEs and DELETEs work on the source and arrive.
     expect(await w.source.query(`SELECT relreplident::text AS r FROM pg_class WHERE relname = 'audit_log'`, [], 'orders')).toEqual([{ r: 'f' }]);
     const audit = `SELECT string_agg(what, ',' ORDER BY what) AS w FROM audit_log`;
@@ -74,6 +74,7 @@ describe('logical-replica on real servers (14 → 18)', () => {
     // Progress and lag samples for the run report; commands recorded without the password.
     const progress = r.named('copy-progress');
     expect(progress.some((p) => p.table === 'public.orders' && (p.rows as number) > 0)).toBe(true);
+    expect(progress.filter((p) => p.table === 'public."Order Notes"').at(-1)).toMatchObject({ rows: 10, totalRows: 10 });
     expect(r.named('lag-sample').every((s) => s.unit === 'bytes')).toBe(true);
     expect(r.commands.filter((c) => !c.args.includes('--version')).map((c) => c.program.split('/').at(-1))).toEqual(['pg_dumpall', 'pg_dump', 'psql', 'pg_dump', 'psql', 'pg_dump', 'psql']);
     const logged = JSON.stringify(r.events);

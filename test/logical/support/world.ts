@@ -35,6 +35,7 @@ CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO (
 CREATE MATERIALIZED VIEW order_totals AS SELECT customer_id, sum(amount) AS total, count(*) AS n FROM orders GROUP BY customer_id;
 CREATE UNLOGGED TABLE session_cache (k text PRIMARY KEY, v text);
 CREATE TABLE audit_log (at timestamptz NOT NULL DEFAULT now(), what text);
+CREATE TABLE "Order Notes" ("Id" int PRIMARY KEY, "user" text);
 `;
 
 export function seedSql(rows: number): string {
@@ -44,6 +45,7 @@ INSERT INTO orders (customer_id, amount, status) SELECT 1 + g % 200, (g % 1000) 
 INSERT INTO events (id, created, payload) SELECT g, DATE '2025-06-01' + (g % 400), 'e' || g FROM generate_series(1, ${Math.round(rows / 2)}) g;
 INSERT INTO session_cache SELECT 'k' || g, 'v' FROM generate_series(1, 50) g;
 INSERT INTO audit_log (what) SELECT 'boot ' || g FROM generate_series(1, 20) g;
+INSERT INTO "Order Notes" SELECT g, 'note ' || g FROM generate_series(1, 10) g;
 SELECT nextval('invoice_numbers') FROM generate_series(1, 7);
 REFRESH MATERIALIZED VIEW order_totals;
 ANALYZE;`;
