@@ -154,3 +154,17 @@ describe('logical-replica and locks on production tables', () => {
     expect(r.named('sql').find((e) => /REPLICA IDENTITY FULL/.test(String(e.sql)))).toMatchObject({ lockTimeout: '2s' });
   }, 60_000);
 });
+
+describe('drop-replication when the publisher is gone', () => {
+  it('drops the subscription anyway and names the slot left on the source', async () => {
+    w = await startLogicalWorld({ rows: 100 });
+    const r = await runLocal(logicalReplica, stepSpec(w));
+    expect(r.error?.message).toBeUndefined();
+    await w.source.stop();
+    const drop = await runLocal(dropReplication, { id: 'cleanup-target', type: 'drop-replication', connection: conn(w.targetMaster), subscriptions: ['aurora_migrate_orders_replicate'] });
+    expect(drop.error?.message).toBeUndefined();
+    expect(drop.outputs).toEqual({ dropped: ['subscription aurora_migrate_orders_replicate'] });
+    expect(drop.warnings.join('\n')).toMatch(/its publisher could not be reached: drop slot aurora_migrate_orders_replicate there/);
+    expect(await w.target.query('SELECT subname FROM pg_subscription', [], 'orders')).toEqual([]);
+  }, 60_000);
+});

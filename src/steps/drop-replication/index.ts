@@ -9,7 +9,7 @@ import type { PlannedAction, StepContext, StepModule } from '../step.js';
 import { DROP_GUARD_SQL } from '../logical-replica/ddl-guard.js';
 import { fail, withSql, type Sql } from '../logical-replica/session.js';
 import { q } from '../logical-replica/spec.js';
-import { dropSlotSql, findSubscription, slotReader } from '../logical-replica/subscription.js';
+import { dropSlotSql, dropSubscriptionEverywhere, findSubscription, slotReader } from '../logical-replica/subscription.js';
 
 const SLOT_SQL = 'SELECT slot_name AS slot, active, active_pid AS pid FROM pg_replication_slots WHERE slot_name = $1';
 
@@ -27,15 +27,9 @@ export function describeDrop(spec: DropReplicationSpec): PlannedAction[] {
 async function dropSubscription(sql: Sql, ctx: StepContext, name: string): Promise<string | undefined> {
   const found = await findSubscription(sql, name);
   if (!found) return undefined;
-  try {
-    await sql.exec(`DROP SUBSCRIPTION ${q(name)}`);
-  } catch (err) {
-    if (!/could not connect|could not drop replication slot|connection/i.test((err as Error).message)) throw err;
-    // The publisher cannot be reached: detach the slot, drop the subscription, name the slot left there.
-    await sql.exec(`ALTER SUBSCRIPTION ${q(name)} DISABLE`);
-    await sql.exec(`ALTER SUBSCRIPTION ${q(name)} SET (slot_name = NONE)`);
-    await sql.exec(`DROP SUBSCRIPTION ${q(name)}`);
-    ctx.warn(`subscription ${name} was dropped, but its publisher could not be reached (${(err as Error).message}): drop slot ${found.slot ?? name} there (a drop-replication step on the source with slots: [${found.slot ?? name}]), or it keeps WAL forever`);
+  const slot = found.slot ?? name;
+  if ((await dropSubscriptionEverywhere(sql, name)) === 'slot-left') {
+    ctx.warn(`subscription ${name} was dropped, but its publisher could not be reached: drop slot ${slot} there (a drop-replication step on the source with slots: [${slot}]), or it keeps WAL forever`);
   }
   return `subscription ${name}`;
 }

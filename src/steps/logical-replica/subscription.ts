@@ -56,4 +56,21 @@ export async function slotReader(source: Pick<Sql, 'read'>, pid: number | null):
 }
 
 export const dropSlotSql = 'SELECT pg_drop_replication_slot($1)';
-export const dropSubscriptionSql = (name: string) => `DROP SUBSCRIPTION IF EXISTS ${q(name)}`;
+
+/**
+ * DROP SUBSCRIPTION, which also drops its slot on the publisher. When the publisher cannot be
+ * reached, the subscription is detached from its slot (DISABLE, slot_name = NONE) and dropped; the
+ * result says so, so the caller can drop the slot on the source itself or name it.
+ */
+export async function dropSubscriptionEverywhere(target: Pick<Sql, 'exec'>, name: string): Promise<'dropped' | 'slot-left'> {
+  try {
+    await target.exec(`DROP SUBSCRIPTION IF EXISTS ${q(name)}`);
+    return 'dropped';
+  } catch (err) {
+    if (!/could not connect|could not drop (the )?replication slot|connection/i.test((err as Error).message)) throw err;
+    await target.exec(`ALTER SUBSCRIPTION ${q(name)} DISABLE`);
+    await target.exec(`ALTER SUBSCRIPTION ${q(name)} SET (slot_name = NONE)`);
+    await target.exec(`DROP SUBSCRIPTION ${q(name)}`);
+    return 'slot-left';
+  }
+}

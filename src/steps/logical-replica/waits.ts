@@ -13,7 +13,7 @@ import { cloudWatchGuards, trippedLogicalGuard } from './guards.js';
 import { copyStates, countRows, errorsText, progressLine, subscriptionErrors, type TableState } from './progress.js';
 import { ConnectionTrouble, fail, lazySql, type Sql } from './session.js';
 import type { connectionsOf, LogicalSettings, ReplicationNames } from './spec.js';
-import { dropSlotSql, dropSubscriptionSql, slotsOf } from './subscription.js';
+import { dropSlotSql, dropSubscriptionEverywhere, slotsOf } from './subscription.js';
 
 type Ctx = StepContext;
 type Conns = ReturnType<typeof connectionsOf>;
@@ -120,17 +120,28 @@ async function onTrip(ctx: Ctx, s: LogicalSettings, names: ReplicationNames, tgt
   if (trip.kind === 'ddl' || s.onGuardTrip === 'fail') {
     throw fail(ctx, `${trip.message}. Subscription ${names.subscription} and slot ${names.slot} were kept: the slot keeps WAL on the source until replication goes on or it is dropped (a drop-replication step).`);
   }
-  await tgt.exec(dropSubscriptionSql(names.subscription));
-  for (let i = 0; i < 20; i++) {
-    const slot = (await slotsOf(src, names.slot)).find((x) => x.slot === names.slot);
-    if (!slot) break;
-    if (!slot.active) {
-      await src.exec(dropSlotSql, [names.slot]);
-      break;
+  await dropSubscriptionEverywhere(tgt, names.subscription);
+  // The slot goes with the subscription; if the source could not be told, drop it there directly
+  // (its walsender may take a moment to exit).
+  let slotLeft = false;
+  try {
+    for (let i = 0; ; i++) {
+      const slot = (await slotsOf(src, names.slot)).find((x) => x.slot === names.slot);
+      if (!slot) break;
+      if (!slot.active) {
+        await src.exec(dropSlotSql, [names.slot]);
+        break;
+      }
+      if (i >= 20) throw new Error(`slot ${names.slot} is still in use`);
+      await ctx.sleep(250 * ctx.timeScale);
     }
-    await ctx.sleep(250 * ctx.timeScale);
+  } catch {
+    slotLeft = true;
   }
   await ctx.checkpoint.set({ ...(ctx.checkpoint.get() ?? {}), restartCopy: true, copyDoneAt: undefined });
-  ctx.event('guard-tripped', { kind: trip.kind, droppedSubscription: names.subscription, droppedSlot: names.slot });
+  ctx.event('guard-tripped', { kind: trip.kind, droppedSubscription: names.subscription, ...(slotLeft ? { slotLeft: names.slot } : { droppedSlot: names.slot }) });
+  if (slotLeft) {
+    throw fail(ctx, `${trip.message}. onGuardTrip: drop-slot dropped subscription ${names.subscription}, but slot ${names.slot} could not be dropped on the source, which keeps WAL for it: drop it there (SELECT pg_drop_replication_slot('${names.slot}'), or a drop-replication step with slots: [${names.slot}]). Then run aurora-migrate apply again to copy from the start.`);
+  }
   throw fail(ctx, `${trip.message}. onGuardTrip: drop-slot dropped subscription ${names.subscription} and its slot ${names.slot}, so the source no longer keeps WAL for it. The copy must start again: fix the cause, then run aurora-migrate apply again (the target's copied rows are emptied first).`);
 }
