@@ -102,7 +102,8 @@ export async function runLogicalReplica(spec: LogicalReplicaSpec, ctx: Ctx): Pro
   });
 
   const subOid = await ensureSubscription(spec, ctx, conns, names, published, cp().restartCopy === true);
-  if (cp().restartCopy) await save({ restartCopy: false, copyDoneAt: undefined, rowsCopied: undefined });
+  // After a drop-slot trip the copy starts over; post-data is replayed after it (what exists is skipped) to refresh the views.
+  if (cp().restartCopy) await save({ restartCopy: false, copyDoneAt: undefined, rowsCopied: undefined, postDataDone: false });
 
   const watch = watcher(ctx, spec, s, names, subOid);
 
