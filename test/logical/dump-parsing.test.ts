@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { keyEntries, parseDump, preDataEntries } from '../../src/steps/logical-replica/dump.js';
 import { parseRoles } from '../../src/steps/logical-replica/roles.js';
-import { replicationName } from '../../src/steps/logical-replica/spec.js';
+import { conninfo, replicationName } from '../../src/steps/logical-replica/spec.js';
 
 const DUMP = `--
 -- PostgreSQL database dump
@@ -145,5 +145,13 @@ describe('replication object names', () => {
     const long = replicationName('a'.repeat(60), 'step-one');
     expect(long).toHaveLength(63);
     expect(long).not.toBe(replicationName('a'.repeat(60), 'step-two'));
+  });
+});
+
+describe('the subscription\'s connection string', () => {
+  const conn = { host: 'orders-pg.example', port: 5432, database: 'orders', user: 'master', password: "it's a \\secret" };
+  it('quotes a value only when libpq needs it, and masks the password for the log', () => {
+    expect(conninfo(conn, false)).toBe("host=orders-pg.example port=5432 dbname=orders user=master password='it\\'s a \\\\secret' application_name=aurora-migrate-subscription");
+    expect(conninfo({ ...conn, ssl: 'require' }, true)).toBe('host=orders-pg.example port=5432 dbname=orders user=master password=*** sslmode=require application_name=aurora-migrate-subscription');
   });
 });

@@ -55,7 +55,7 @@ describe('logical-replica in review', () => {
       expect.stringMatching(/^command: pg_dump -h orders-pg\.example\.internal -p 5432 -U master --schema-only --section=pre-data --no-publications --no-subscriptions --no-blobs --no-tablespaces '--schema="public"' -d orders \| psql -h orders-aurora/),
       'ALTER ROLE "app" PASSWORD ***',
       'ALTER TABLE "public"."audit_log" REPLICA IDENTITY FULL',
-      `CREATE SUBSCRIPTION "aurora_migrate_orders_replicate" CONNECTION 'host=''10.0.3.17'' port=5432 dbname=''orders'' user=''master'' password=*** application_name=''aurora-migrate-subscription''' PUBLICATION "aurora_migrate_orders_replicate" WITH (copy_data = true, create_slot = true, slot_name = 'aurora_migrate_orders_replicate')`,
+      `CREATE SUBSCRIPTION "aurora_migrate_orders_replicate" CONNECTION 'host=10.0.3.17 port=5432 dbname=orders user=master password=*** application_name=aurora-migrate-subscription' PUBLICATION "aurora_migrate_orders_replicate" WITH (copy_data = true, create_slot = true, slot_name = 'aurora_migrate_orders_replicate')`,
       'GetMetricData',
     ]));
     expect(lines.join('\n')).toMatch(/guards every poll: FreeStorageSpace on source orders-pg below 20GiB; slot aurora_migrate_orders_replicate keeping more than 50GiB of WAL; DDL on the source/);

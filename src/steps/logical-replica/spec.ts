@@ -57,8 +57,8 @@ export function publisherConnection(spec: LogicalReplicaSpec, source: ResolvedCo
   return { ...source, host: spec.publisherEndpoint.host, port: port === undefined || port === '' ? source.port : Number(port) };
 }
 
-/** A libpq connection-string value, quoted. */
-const conninfoValue = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+/** A libpq connection-string value, quoted only when it must be (empty, spaces, quotes, backslashes). */
+const conninfoValue = (v: string) => (v !== '' && !/[\s'\\]/.test(v) ? v : `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`);
 
 /** The subscription's CONNECTION string; `mask` shows the password as *** (event log, dry-run). */
 export function conninfo(conn: ResolvedConnection, mask: boolean): string {
@@ -66,7 +66,7 @@ export function conninfo(conn: ResolvedConnection, mask: boolean): string {
   if (conn.password) parts.push(`password=${mask ? '***' : conninfoValue(conn.password)}`);
   if (conn.ssl === 'require') parts.push('sslmode=require');
   else if (conn.ssl === true || conn.ssl === 'verify-full') parts.push('sslmode=verify-full');
-  parts.push("application_name='aurora-migrate-subscription'");
+  parts.push('application_name=aurora-migrate-subscription');
   return parts.join(' ');
 }
 
