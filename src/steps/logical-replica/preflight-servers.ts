@@ -33,8 +33,9 @@ export async function sourceSideChecks(read: Read, spec: LogicalReplicaSpec, ctx
   const need = (ours ? 0 : 1) + DEFAULT_SYNC_WORKERS;
   const maxSlots = Number(await setting(read, 'max_replication_slots'));
   const maxSenders = Number(await setting(read, 'max_wal_senders'));
-  const [{ senders }] = await read<{ senders: number }>(`SELECT count(*)::int AS senders FROM pg_stat_replication`);
-  const slotFree = maxSlots - slots.length;
+  // On a resume, the copy's own slots and senders (its table-sync slots, its walsenders) are in use already.
+  const [{ senders }] = await read<{ senders: number }>(`SELECT count(*)::int AS senders FROM pg_stat_replication WHERE $1 = false OR application_name IS DISTINCT FROM 'aurora-migrate-subscription'`, [Boolean(ours)]);
+  const slotFree = maxSlots - slots.filter((x) => !(ours && /^pg_\d+_sync_/.test(x.slot_name))).length;
   const senderFree = maxSenders - senders;
   out.push(
     slotFree >= need && senderFree >= need
