@@ -91,6 +91,9 @@ describe('logical-replica in review', () => {
     expect(check(results, 'subscription privilege on the target')).toMatchObject({ status: 'pass' });
     expect(check(results, 'pg_dump available')).toMatchObject({ status: 'pass', detail: expect.stringMatching(/pg_dump 1[5-9]\./) });
     expect(check(results, 'WAL budget during the copy')).toMatchObject({ status: 'pass' });
+    expect(check(results, 'role passwords on the target')).toMatchObject({ status: 'pass' });
+    const noPasswords = await logicalReplicaPreflight({ ...spec, rolePasswords: undefined }, preflightCtx());
+    expect(check(noPasswords, 'role passwords on the target')).toMatchObject({ status: 'warn', detail: expect.stringMatching(/^app can log in to the source but will have no password on the target/) });
     // Read-only: nothing was created on either side.
     expect(await w.source.query(`SELECT 1 FROM pg_namespace WHERE nspname = 'aurora_migrate'`, [], 'orders')).toEqual([]);
     expect(await w.target.query(`SELECT 1 FROM pg_database WHERE datname = 'orders'`)).toEqual([]);

@@ -65,6 +65,14 @@ export async function sourceSideChecks(read: Read, spec: LogicalReplicaSpec, ctx
       ? { status: 'pass', check: 'aurora_migrate schema on the source', detail: 'the marker table and the DDL log can be created' }
       : { status: 'fail', check: 'aurora_migrate schema on the source', detail: `${user} may not create schema aurora_migrate in the source database (marker table, DDL log). Run on the source: GRANT CREATE ON DATABASE ${spec.source.database} TO ${user};` },
   );
+  const logins = await read<{ r: string }>(`SELECT rolname AS r FROM pg_roles WHERE rolcanlogin AND NOT rolsuper AND rolname !~ '^(pg_|rds)' ORDER BY 1`);
+  const ready = new Set([...Object.keys(spec.rolePasswords ?? {}), ...(spec.rolesReady ?? []), user, spec.target.user]);
+  const missing = logins.map((x) => x.r).filter((r) => !ready.has(r));
+  out.push(
+    missing.length
+      ? { status: 'warn', check: 'role passwords on the target', detail: `${missing.join(', ')} can log in to the source but will have no password on the target (RDS does not let anyone read passwords): give them in rolePasswords (\${env.…}), or list them in rolesReady if they log in another way (IAM)` }
+      : { status: 'pass', check: 'role passwords on the target', detail: 'every login role of the source is in rolePasswords or rolesReady' },
+  );
   return out;
 }
 
