@@ -97,6 +97,14 @@ describe('the logical route\'s built steps through the CLI (real 14 source and 1
     const secrets = { TARGET_PASSWORD: `Tgt-${newPassword()}`, SOURCE_PASSWORD: master.password!, APP_PASSWORD: `App-${newPassword()}` };
     const env = { ...process.env, ...aws.env, ...secrets, AURORA_MIGRATE_TIME_SCALE: String(SCALE), NO_COLOR: '1', SOURCE_HOST: source.address, SOURCE_PORT: String(source.port) };
 
+    // plan --preflight before anything exists: the source is checked now (wal_level will be set by the
+    // earlier enable step), the target's checks wait for it.
+    const preflight = await cli(['plan', 'plan.yaml', '--preflight'], env);
+    expect(preflight.code, preflight.err).toBe(0);
+    expect(preflight.out).toMatch(/wal_level.*replica now; step "logical-source" \(enable-logical-replication\) sets rds\.logical_replication = 1 before this step/);
+    expect(preflight.out).toMatch(/table ownership for the publication.*master may publish every table/);
+    expect(preflight.out).toMatch(/target checks.*skipped: the target \(<steps\.target\.outputs\.endpoint>\) is known only after an earlier step has run/);
+
     const r = await cli(['apply', 'plan.yaml', '--until', 'replicate'], env);
     expect(r.code, r.err).toBe(0);
     expect(aws.calls.count('RebootDBInstance')).toBe(1);
