@@ -25,6 +25,9 @@ export interface AwsCallOptions {
   signal?: AbortSignal;
 }
 
+/** A call's answer carries, under this non-enumerable key, how many attempts the SDK made (--verbose). */
+export const ATTEMPTS = '$attempts';
+
 /** Operations that change nothing: the engine logs every other operation to the event log. */
 export function isReadOnlyOperation(operation: string): boolean {
   return /^(Describe|List|Get|Head)/.test(operation);

@@ -10,6 +10,7 @@
 //   client-side rate limiter that slows down once AWS throttles, so many plans applied at once (one
 //   process each, as CI runners do) stay under the account's API rate limits instead of failing.
 // - Errors: every failure becomes AwsCallError (src/aws/errors.ts); an abort becomes Interrupted.
+import { ATTEMPTS } from './api.js';
 import type { AwsApi, AwsCallOptions, AwsService } from './api.js';
 import { AwsCallError } from './errors.js';
 import { identifiersOf } from './call-details.js';
@@ -130,10 +131,14 @@ export function createAwsApi(options: CreateAwsApiOptions = {}): AwsApi & { dest
   };
 }
 
-/** GetObject's Body is a stream; as plain data it becomes a Buffer. $metadata is dropped. */
+/**
+ * GetObject's Body is a stream; as plain data it becomes a Buffer. $metadata is dropped, but how
+ * many attempts the call took stays readable (not enumerable, so never serialized) for --verbose.
+ */
 async function toPlainData(service: AwsService, operation: string, output: any): Promise<unknown> {
   if (!output || typeof output !== 'object') return output;
-  const { $metadata: _metadata, ...rest } = output;
+  const { $metadata: metadata, ...rest } = output;
+  if (typeof metadata?.attempts === 'number') Object.defineProperty(rest, ATTEMPTS, { value: metadata.attempts, enumerable: false });
   if (service === 's3' && operation === 'GetObject' && rest.Body && typeof rest.Body.transformToByteArray === 'function') {
     rest.Body = Buffer.from(await rest.Body.transformToByteArray());
   }

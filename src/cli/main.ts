@@ -23,7 +23,7 @@ function common(cmd: Command, formats: string[] = ['text', 'json']): Command {
     .option('--region <region>', 'AWS region (overrides the plan and the SDK chain)')
     .option('--profile <profile>', 'AWS shared-config profile')
     .option('--no-color', 'no colour (also NO_COLOR, or when the output is not a TTY)')
-    .option('--verbose', 'more detail on stderr', false);
+    .option('--verbose', 'every AWS call (operation, resource, duration, attempts) and SQL statement on stderr, secrets masked', false);
 }
 
 function globals(raw: Record<string, unknown>): GlobalOptions {

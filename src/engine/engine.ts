@@ -16,7 +16,7 @@ import { checkApproveFlags, resolveApprover, type ApprovalPrompt } from './appro
 import { currentUser } from './lock.js';
 import { localRunStorage, type RunStorage } from './run-storage.js';
 import { closeRun, openRun, type RunEnding, type RunSession } from './run-session.js';
-import { runStep } from './run-step.js';
+import { resolveForRun, runStep } from './run-step.js';
 import { checkUntilOutsideWindow, cutoverControl, type CutoverControl } from './cutover-window.js';
 import { MaxRuntimeReached } from '../errors.js';
 
@@ -60,6 +60,11 @@ export interface EngineDeps {
   listeners?: EngineListener[];
   /** Asks a person at a TTY; absent when stdin/stderr are not TTYs (then approval needs --approve). */
   prompt?(question: ApprovalPrompt): Promise<boolean>;
+  /**
+   * Asks a person at a TTY to confirm a step's effect on production before it starts (the step's
+   * `confirmation`); absent without a TTY or with `apply --yes`. A no stops the run before the step.
+   */
+  confirm?(question: { stepId: string; message: string; signal: AbortSignal }): Promise<boolean>;
   /** OS user recorded for approvals (default os.userInfo().username). */
   user?(): string;
   newRunId?(): string;
@@ -131,6 +136,7 @@ async function runSteps(session: RunSession, cutover: CutoverControl): Promise<R
     if (controller.signal.aborted) return { outcome: 'interrupted' };
     const early = await cutover.beforeStep(spec, i);
     if (early) return early;
+    if (!(await confirmed(session, spec))) return { outcome: 'interrupted' };
     const outcome = await runStep(session, spec, cutover.hooks);
     const override = await cutover.afterStep(spec, i, outcome);
     if (override) return override;
@@ -146,6 +152,30 @@ async function runSteps(session: RunSession, cutover: CutoverControl): Promise<R
     }
   }
   return { outcome: 'succeeded' };
+}
+
+/**
+ * The step's question for the person at the terminal, asked before it first starts (never on a
+ * resume of a step that already ran). A no: nothing was started, the run stops (exit 130) and the
+ * same command asks again.
+ */
+async function confirmed(session: RunSession, spec: Plan['steps'][number]): Promise<boolean> {
+  const { deps, st, controller } = session;
+  const module = deps.registry[spec.type];
+  if (!deps.confirm || !module?.confirmation || st.steps[spec.id].status !== 'pending') return true;
+  let message: string | undefined;
+  try {
+    message = module.confirmation(resolveForRun(session, spec));
+  } catch {
+    return true; // unresolved values: the step fails on them itself, with its own message
+  }
+  if (!message) return true;
+  const yes = await deps.confirm({ stepId: spec.id, message, signal: controller.signal });
+  if (!yes) {
+    session.log.append({ type: 'confirmation-declined', stepId: spec.id });
+    session.emit({ type: 'warning', message: `step "${spec.id}" was not started: not confirmed at the terminal. Nothing was changed by it; run apply again (or with --yes) to go on.` });
+  }
+  return yes;
 }
 
 /** Tests wrap the local storage's writes to simulate a crash at any write. */

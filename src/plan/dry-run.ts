@@ -3,7 +3,7 @@
 // yet as placeholders, secrets as ***), and the ${env.…} values that are not set now.
 import type { DescribeEnv, PlannedAction, StepRegistry } from '../steps/step.js';
 import { parseDuration } from './units.js';
-import { redact, resolveDeep, SECRET_CONTAINER_KEYS, SECRET_KEYS, SECRET_PLACEHOLDER, type ValueScope } from './values.js';
+import { redact, resolveDeep, secretEnvValues, type ValueScope } from './values.js';
 import type { FreezeWritesSpec, Plan, StepSpec } from './types.js';
 import { cutoverSteps, windowConnectionUsers, type CutoverSteps } from './cutover-steps.js';
 
@@ -147,25 +147,6 @@ function cutoverReview(plan: Plan, window: CutoverSteps): CutoverReview {
 /** The users of the connections from the freeze on, as the review can show them (placeholders for values not known). */
 function windowUsersForReview(plan: Plan, scope: ValueScope): string[] {
   return [...new Set(windowConnectionUsers(plan).map((u) => String(resolveDeep(u.user, scope, 'display').value)))];
-}
-
-/** Values of env variables that the plan uses in secret fields (password, credentials). */
-function secretEnvValues(plan: Plan, env: Readonly<Record<string, string | undefined>>): string[] {
-  const found: string[] = [];
-  const walk = (v: unknown, secret: boolean, depth: number): void => {
-    if (depth > 12) return;
-    if (typeof v === 'string' && secret) {
-      for (const m of v.matchAll(/\$\{env\.([A-Za-z_][A-Za-z0-9_]*)\}/g)) {
-        const value = env[m[1]];
-        if (value && value !== SECRET_PLACEHOLDER) found.push(value);
-      }
-    } else if (Array.isArray(v)) v.forEach((x) => walk(x, secret, depth + 1));
-    else if (v && typeof v === 'object') {
-      for (const [k, x] of Object.entries(v)) walk(x, secret || SECRET_KEYS.has(k) || SECRET_CONTAINER_KEYS.has(k), depth + 1);
-    }
-  };
-  walk(plan.steps, false, 0);
-  return found;
 }
 
 /** Actions are plain data; copy them so rendering can never mutate a step module's constants. */

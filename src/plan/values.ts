@@ -151,3 +151,32 @@ export function redact<T>(value: T, secrets: readonly string[]): T {
   };
   return walk(value) as T;
 }
+
+/** Values of env variables that the plan uses in secret fields (password, credentials, rolePasswords). */
+export function secretEnvValues(plan: { steps: readonly unknown[] }, env: Readonly<Record<string, string | undefined>>): string[] {
+  const found: string[] = [];
+  const walk = (v: unknown, secret: boolean, depth: number): void => {
+    if (depth > 12) return;
+    if (typeof v === 'string' && secret) {
+      for (const m of v.matchAll(/\$\{env\.([A-Za-z_][A-Za-z0-9_]*)\}/g)) {
+        const value = env[m[1]];
+        if (value && value !== SECRET_PLACEHOLDER) found.push(value);
+      }
+    } else if (Array.isArray(v)) v.forEach((x) => walk(x, secret, depth + 1));
+    else if (v && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) walk(x, secret || SECRET_KEYS.has(k) || SECRET_CONTAINER_KEYS.has(k), depth + 1);
+    }
+  };
+  walk(plan.steps, false, 0);
+  return found;
+}
+
+/**
+ * The forms a secret takes inside SQL text: as it is, in a string literal ('' for '), and inside a
+ * libpq connection-string value that is itself in a literal (\ and \' escapes, then ''): the
+ * subscription's CONNECTION '… password=…'. A trace of raw SQL masks all of them.
+ */
+export function sqlForms(secret: string): string[] {
+  const conninfo = secret.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+  return [...new Set([secret, secret.replace(/'/g, "''"), conninfo, conninfo.replace(/'/g, "''")])];
+}

@@ -10,20 +10,30 @@ export function approvalQuestion(p: Pick<ApprovalPrompt, 'stepId' | 'message'>):
 }
 
 export function askApproval(io: Pick<Io, 'stdin' | 'stderr'>, p: ApprovalPrompt): Promise<boolean> {
+  return askYesNo(io, approvalQuestion(p), p.signal);
+}
+
+/** The question a step asks before it changes production (`confirmation`); `apply --yes` skips it. */
+export function confirmationQuestion(q: { stepId: string; message: string }): string {
+  return `\nStep "${q.stepId}": ${q.message}\nGo ahead? (apply --yes answers this) [y/N] `;
+}
+
+/** Writes `question` to stderr and reads one line: y/yes is a yes, anything else (or end of input) a no. */
+export function askYesNo(io: Pick<Io, 'stdin' | 'stderr'>, question: string, signal: AbortSignal): Promise<boolean> {
   return new Promise<boolean>((resolve, reject) => {
-    if (p.signal.aborted) return reject(new Interrupted('interrupted'));
-    io.stderr.write(approvalQuestion(p));
+    if (signal.aborted) return reject(new Interrupted('interrupted'));
+    io.stderr.write(question);
     const rl = createInterface({ input: io.stdin, terminal: false });
     let done = false;
     const finish = (fn: () => void) => {
       if (done) return;
       done = true;
-      p.signal.removeEventListener('abort', onAbort);
+      signal.removeEventListener('abort', onAbort);
       rl.close();
       fn();
     };
     const onAbort = () => finish(() => reject(new Interrupted('interrupted')));
-    p.signal.addEventListener('abort', onAbort, { once: true });
+    signal.addEventListener('abort', onAbort, { once: true });
     rl.once('line', (answer) => finish(() => resolve(/^\s*y(es)?\s*$/i.test(answer))));
     rl.once('close', () => finish(() => resolve(false)));
   });

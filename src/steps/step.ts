@@ -145,6 +145,12 @@ export interface StepModule<S extends StepSpec = StepSpec> {
   /** true for a step that opens a cutover window when it succeeds (freeze-writes). */
   opensCutoverWindow?: boolean;
   /**
+   * A question for the person at a terminal before the step starts (not on a resume): what it is
+   * about to do to production, e.g. a reboot or the start of a cutover window. `apply --yes` answers
+   * it; without a terminal nothing is asked. Undefined: nothing to confirm for this spec.
+   */
+  confirmation?(spec: S): string | undefined;
+  /**
    * For a step that opens a cutover window: the last check right before the point of no return,
    * from its own checkpoint. Returns what no longer holds (empty: go on); read-only.
    */

@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { keyEntries, parseDump, preDataEntries } from '../../src/steps/logical-replica/dump.js';
 import { parseRoles } from '../../src/steps/logical-replica/roles.js';
 import { conninfo, replicationName } from '../../src/steps/logical-replica/spec.js';
+import { createSubscriptionSql } from '../../src/steps/logical-replica/subscription.js';
+import { redact, sqlForms } from '../../src/plan/values.js';
 
 const DUMP = `--
 -- PostgreSQL database dump
@@ -152,6 +154,12 @@ describe('the subscription\'s connection string', () => {
   const conn = { host: 'orders-pg.example', port: 5432, database: 'orders', user: 'master', password: "it's a \\secret" };
   it('quotes a value only when libpq needs it, and masks the password for the log', () => {
     expect(conninfo(conn, false)).toBe("host=orders-pg.example port=5432 dbname=orders user=master password='it\\'s a \\\\secret' application_name=aurora-migrate-subscription");
+    // The raw statement (what --verbose traces) is masked in every form the password takes in it.
+    const names = { publication: 'p', subscription: 's', slot: 's' };
+    const raw = createSubscriptionSql(names, conn, false);
+    expect(raw).not.toContain(conn.password);
+    expect(redact(raw, sqlForms(conn.password))).toContain("password=''***'' application_name");
+    expect(redact(raw, sqlForms(conn.password))).not.toMatch(/secret|it\\/);
     expect(conninfo({ ...conn, ssl: 'require' }, true)).toBe('host=orders-pg.example port=5432 dbname=orders user=master password=*** sslmode=require application_name=aurora-migrate-subscription');
   });
 });

@@ -36,7 +36,13 @@ describe('writer and report', () => {
     try {
       await writer.waitForAcks(100);
 
-      await server.query(db, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'rehearsal-writer'`);
+      // A session killed while idle in the pool is dropped silently (pg-pool discards it); one killed
+      // mid-statement is an error the writer sees. Kill until the writer has seen one, then go on.
+      const kill = () => server.query(db, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'rehearsal-writer'`);
+      for (let i = 0; i < 50 && writer.errors.terminated === 0; i++) {
+        await kill();
+        await new Promise((r) => setTimeout(r, 20));
+      }
       await writer.waitForAcks(100);
       expect(writer.errors.terminated).toBeGreaterThan(0);
 

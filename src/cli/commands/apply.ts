@@ -21,7 +21,8 @@ import type { EngineListener } from '../../engine/events.js';
 import { plainProgress } from '../../render/progress-plain.js';
 import { renderApplyResult } from '../../render/apply-result.js';
 import { diagnosticsDocument, formatDiagnostics } from '../../render/diagnostics.js';
-import { askApproval } from '../../render/progress-prompt.js';
+import { askApproval, askYesNo, confirmationQuestion } from '../../render/progress-prompt.js';
+import { traceAws, traceDb, verboseTraceFor } from '../verbose-trace.js';
 import { runStorageFor } from '../run-storage-for.js';
 import { parseDuration } from '../../plan/units.js';
 import type { ApprovalPrompt } from '../../engine/approval-gate.js';
@@ -112,14 +113,23 @@ async function applyLoaded(file: string, plan: Plan, opts: ApplyOptions, io: Io,
   const interactive = Boolean(io.stdin.isTTY && io.stderr.isTTY);
   // Live tree only on a colour-capable terminal outside CI; otherwise plain lines (no spinners).
   const columns = (io.stderr as { columns?: number }).columns ?? 0;
-  const live = opts.format === 'text' && color && Boolean(io.stderr.isTTY) && columns > 0 && !io.env.CI;
+  // --verbose prints a line per AWS call and SQL statement: plain progress lines keep them readable.
+  const live = opts.format === 'text' && color && Boolean(io.stderr.isTTY) && columns > 0 && !io.env.CI && !opts.verbose;
+  const trace = opts.verbose ? verboseTraceFor(io, plan) : undefined;
   const listr = live ? await (await import('../../render/progress-listr.js')).createListrProgress(io) : undefined;
   const listeners: EngineListener[] = [listr ? listr.listener : plainProgress({ write: (s) => io.stderr.write(s), now, color })];
   const prompt = async (p: ApprovalPrompt) => {
     await listr?.suspend('waiting for your answer');
     return askApproval(io, p);
   };
-  const aws = overrides.aws ?? lazyAwsApi({ region: opts.region ?? plan.region, profile: opts.profile, env: io.env as Record<string, string | undefined> });
+  // A step that is about to change production (a reboot, the start of a cutover window) asks first at a terminal; --yes answers.
+  const confirm = async (q: { stepId: string; message: string; signal: AbortSignal }) => {
+    await listr?.suspend('waiting for your answer');
+    return askYesNo(io, confirmationQuestion(q), q.signal);
+  };
+  const baseAws = overrides.aws ?? lazyAwsApi({ region: opts.region ?? plan.region, profile: opts.profile, env: io.env as Record<string, string | undefined> });
+  const aws = trace ? traceAws(baseAws, trace) : baseAws;
+  const baseDb = overrides.db ?? lazyDbConnector();
   try {
     const versioning = await chosen.s3?.versioningWarning();
     if (versioning) io.stderr.write(`warning: ${versioning}\n`);
@@ -128,11 +138,12 @@ async function applyLoaded(file: string, plan: Plan, opts: ApplyOptions, io: Io,
       {
         registry: overrides.registry ?? productionSteps,
         aws,
-        db: overrides.db ?? lazyDbConnector(),
+        db: trace ? traceDb(baseDb, trace) : baseDb,
         timeScale: timeScale.scale,
         signal: controller.signal,
         listeners,
         prompt: interactive ? prompt : undefined,
+        confirm: interactive && !opts.yes ? confirm : undefined,
         ...(chosen.s3 ? { runStorage: chosen.storage } : {}),
         ...(opts.takeOver ? { takeOver: true } : {}),
         ...overrides.engine,

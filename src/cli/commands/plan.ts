@@ -104,9 +104,14 @@ async function preflight(plan: Plan, opts: PlanOptions, io: Io): Promise<Preflig
   try {
     const [{ runPreflight }, adapters] = await Promise.all([import('../../preflight/run-preflight.js'), import('../../engine/adapters.js')]);
     const region = opts.region ?? plan.region;
-    const api = adapters.lazyAwsApi({ region, profile: opts.profile, env: { ...io.env } });
-    aws = api;
-    const report = await runPreflight(plan, { aws: api, db: adapters.lazyDbConnector(), signal: controller.signal, region, env: io.env });
+    const lazy = adapters.lazyAwsApi({ region, profile: opts.profile, env: { ...io.env } });
+    aws = lazy;
+    // --verbose: every AWS call and SQL statement of the checks on stderr (loaded only then).
+    const verbose = opts.verbose ? await import('../verbose-trace.js') : undefined;
+    const trace = verbose?.verboseTraceFor(io, plan);
+    const api = verbose && trace ? verbose.traceAws(lazy, trace) : lazy;
+    const db = verbose && trace ? verbose.traceDb(adapters.lazyDbConnector(), trace) : adapters.lazyDbConnector();
+    const report = await runPreflight(plan, { aws: api, db, signal: controller.signal, region, env: io.env });
     return { failed: report.failed, steps: report.steps };
   } catch (err) {
     return { failed: true, error: (err as Error)?.message ?? String(err), steps: [] };

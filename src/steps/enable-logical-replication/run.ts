@@ -40,6 +40,8 @@ export function createGroupParams(spec: EnableLogicalReplicationSpec, env: { pla
 export const modifyInstanceParams = (instanceId: string, group: string) => ({ DBInstanceIdentifier: instanceId, DBParameterGroupName: group, ApplyImmediately: true });
 
 export const enableLogicalReplication: StepModule<EnableLogicalReplicationSpec> = {
+  confirmation: (spec) =>
+    spec.reboot ? `may reboot RDS instance ${spec.instance} (a short outage of production) once its parameter group has rds.logical_replication = 1.` : undefined,
   type: 'enable-logical-replication',
   outputs: ['parameterGroup', 'rebootedAt', 'walLevel'],
 

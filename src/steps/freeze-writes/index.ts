@@ -75,6 +75,10 @@ export const freezeWrites: StepModule<FreezeWritesSpec> = {
   type: 'freeze-writes',
   outputs: FREEZE_OUTPUTS,
   opensCutoverWindow: true,
+  confirmation: (spec) =>
+    `starts the cutover window now: writes to ${spec.databases.join(', ')} stop` +
+    (fenceMode(spec) === 'connections' ? ' and the applications lose CONNECT there (reads stop too)' : '') +
+    `, until the switch or a rollback (window ${spec.window ?? '5m'}).`,
   describe: (spec, env) => describeFreeze(spec, env),
   preflight: freezeWritesPreflight,
   run: (spec, ctx) => runFreeze(spec, ctx),
