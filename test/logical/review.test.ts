@@ -61,6 +61,15 @@ describe('logical-replica in review', () => {
     expect(lines.join('\n')).toMatch(/guards every poll: FreeStorageSpace on source orders-pg below 20GiB; slot aurora_migrate_orders_replicate keeping more than 50GiB of WAL; DDL on the source/);
   });
 
+  it('at a terminal, apply first says what the step does to the production source (apply --yes answers)', async () => {
+    const { logicalReplica } = await import('../../src/steps/logical-replica/index.js');
+    const loaded = checkPlanText('plan.yaml', PLAN);
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.diagnostics));
+    expect(logicalReplica.confirmation!(loaded.plan.steps[0] as LogicalReplicaSpec)).toBe(
+      'changes the production source database orders: a replication slot that keeps WAL there until it is read or dropped, a publication, DDL event triggers, and ALTER TABLE … REPLICA IDENTITY FULL on public.audit_log.',
+    );
+  });
+
   it('a fence later in the plan keeps CONNECT for the user the subscription logs in to the source as', () => {
     const plan = `${PLAN.replace('user: master, password', 'user: replicator, password')}  - id: freeze
     type: freeze-writes

@@ -13,6 +13,11 @@ export const LOGICAL_REPLICA_OUTPUTS = ['publication', 'subscription', 'slot', '
 export const logicalReplica: StepModule<LogicalReplicaSpec> = {
   type: 'logical-replica',
   outputs: LOGICAL_REPLICA_OUTPUTS,
+  confirmation: (spec) =>
+    `changes the production source database ${spec.source.database}: a replication slot that keeps WAL there until it is read or dropped` +
+    `${spec.maxSlotLag || spec.guards?.length ? '' : ' (no maxSlotLag or storage guard is set)'}, a publication, DDL event triggers` +
+    (spec.replicaIdentityFull ? `, and ALTER TABLE … REPLICA IDENTITY FULL on ${spec.replicaIdentityFull === true ? 'every table without a key' : spec.replicaIdentityFull.join(', ')}` : '') +
+    '.',
   describe: describeLogicalReplica,
   preflight: logicalReplicaPreflight,
   run: runLogicalReplica,
