@@ -38,6 +38,7 @@ export function watcher(ctx: Ctx, spec: LogicalReplicaSpec, s: LogicalSettings, 
 export async function waitForCopy(ctx: Ctx, conns: Conns, s: LogicalSettings, names: ReplicationNames, published: SourceTable[], watch: Watch): Promise<Map<string, number>> {
   const totals = new Map(published.map((t) => [t.display, t.reltuples]));
   const counted = new Map<string, number>();
+  const seen = new Map<string, number>();
   let baseline: Awaited<ReturnType<typeof subscriptionErrors>>;
   await watching(ctx, conns, (src, tgt) =>
     ctx.poll<TableState[]>({
@@ -52,7 +53,9 @@ export async function waitForCopy(ctx: Ctx, conns: Conns, s: LogicalSettings, na
           // A ready table is recorded once (its rows counted on the target), the others every poll.
           if (st.state === 'r' && counted.has(st.table)) continue;
           if (st.state === 'r' && t) counted.set(st.table, await countRows(tgt, t));
-          const rows = counted.get(st.table) ?? st.rows ?? 0;
+          // Between its COPY and ready (copied, syncing) a table shows no progress row: keep the highest seen.
+          const rows = counted.get(st.table) ?? Math.max(st.rows ?? 0, seen.get(st.table) ?? 0);
+          seen.set(st.table, rows);
           const total = totals.get(st.table);
           recordCopyProgress(ctx, { at, table: st.table, rows, ...(total !== undefined && total >= 0 ? { totalRows: Math.round(total) } : {}) });
         }
