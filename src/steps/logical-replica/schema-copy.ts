@@ -13,10 +13,10 @@ import { applyScript, dumpSection, keyEntries, preDataEntries, scriptOf, type Pg
 import { q } from './spec.js';
 import type { Sql } from './session.js';
 
-/** pg_dump's selection: --schema per schema, or --table per table and each of its partitions (exact names, no patterns). */
+/** pg_dump's selection: --schema per schema, or --table per table and each of its partitions (exact names, no patterns; an unlogged table's schema comes along, a foreign table's does not). */
 export function selectionArgs(schemas: readonly string[] | undefined, tables: readonly SourceTable[]): string[] {
   if (schemas?.length) return schemas.map((s) => `--schema=${quoteIdent(s)}`);
-  return tables.filter((t) => t.kind !== 'unlogged' && t.kind !== 'foreign').map((t) => `--table=${t.sql}`);
+  return tables.filter((t) => t.kind !== 'foreign').map((t) => `--table=${t.sql}`);
 }
 
 /** CREATE DATABASE on the target when it is missing (through its maintenance database). */
