@@ -14,6 +14,7 @@ import { COPY_PROGRESS_SQL, SUBSCRIPTION_TABLES_SQL } from './progress.js';
 import { ROLES_ARGS } from './roles.js';
 import { logicalSettings, namesOf, publisherConnection } from './spec.js';
 import { SLOTS_SQL, createSubscriptionSql } from './subscription.js';
+import { CLOUDWATCH_EVERY_MS } from './waits.js';
 import { describeGuard } from '../../rds/guards.js';
 import { metricDataParams } from '../../rds/metrics.js';
 
@@ -66,7 +67,7 @@ export function describeLogicalReplica(spec: LogicalReplicaSpec, env: DescribeEn
     'DDL on the source (aurora_migrate.ddl_log)',
   ];
   actions.push({ kind: 'check', description: `guards every poll: ${guardText.join('; ')}; on a trip ${s.onGuardTrip === 'drop-slot' ? `(onGuardTrip: drop-slot) DROP SUBSCRIPTION "${names.subscription}" on the target, which drops slot ${names.slot} on the source (DDL: stops, keeping both)` : '(onGuardTrip: fail) stop, keeping the subscription and its slot'}` });
-  if (guards.length) actions.push({ kind: 'aws', service: 'cloudwatch', operation: 'GetMetricData', params: { ...metricDataParams(guardQueries(guards), 0, 0), StartTime: '<now - 10m>', EndTime: '<now>' }, note: `once per poll, every ${formatDuration(s.pollEveryMs)}` });
+  if (guards.length) actions.push({ kind: 'aws', service: 'cloudwatch', operation: 'GetMetricData', params: { ...metricDataParams(guardQueries(guards), 0, 0), StartTime: '<now - 10m>', EndTime: '<now>' }, note: `every ${formatDuration(Math.max(s.pollEveryMs, CLOUDWATCH_EVERY_MS))} (1-minute metrics), with the SQL guards every ${formatDuration(s.pollEveryMs)}` });
   return actions;
 }
 

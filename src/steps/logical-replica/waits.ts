@@ -16,19 +16,26 @@ import type { connectionsOf, LogicalSettings, ReplicationNames } from './spec.js
 import { dropSlotSql, dropSubscriptionEverywhere, slotsOf } from './subscription.js';
 
 type Ctx = StepContext;
+
+/** How often the CloudWatch guards are read (AWS time): their metrics have 1-minute datapoints. */
+export const CLOUDWATCH_EVERY_MS = 30_000;
 type Conns = ReturnType<typeof connectionsOf>;
 export type Watch = (src: Sql, tgt: Sql) => Promise<number | null>;
 
 /** One observation of the slots and the guards; returns the slot's lag (bytes), null when it has none yet. */
 export function watcher(ctx: Ctx, spec: LogicalReplicaSpec, s: LogicalSettings, names: ReplicationNames, subOid: number): Watch {
   const guards = cloudWatchGuards(spec, ctx.stepId);
+  // CloudWatch publishes once a minute: ask it every 30 s of AWS time at most (as lag-watch), on the first poll and every n-th after.
+  const cloudWatchEvery = Math.max(1, Math.ceil(CLOUDWATCH_EVERY_MS / s.pollEveryMs));
+  let polls = 0;
   return async (src, tgt) => {
+    const askCloudWatch = polls++ % cloudWatchEvery === 0;
     const slots = await slotsOf(src, names.slot, subOid);
     const main = slots.find((x) => x.slot === names.slot);
     const at = new Date(ctx.clock.now()).toISOString();
     recordLagSample(ctx, { at, value: main?.lag ?? null, unit: 'bytes', metric: 'pg_replication_slots', of: names.subscription });
     const ddlAfterId = (ctx.checkpoint.get() as { ddlAfterId?: number } | undefined)?.ddlAfterId;
-    const trip = await trippedLogicalGuard({ aws: ctx.aws, signal: ctx.signal, now: ctx.clock.now(), stepId: ctx.stepId, guards, maxSlotLagBytes: s.maxSlotLagBytes, slots, source: src, ddlAfterId });
+    const trip = await trippedLogicalGuard({ aws: ctx.aws, signal: ctx.signal, now: ctx.clock.now(), stepId: ctx.stepId, guards: askCloudWatch ? guards : [], maxSlotLagBytes: s.maxSlotLagBytes, slots, source: src, ddlAfterId });
     if (trip) await onTrip(ctx, s, names, tgt, src, trip);
     return main?.lag ?? null;
   };
