@@ -14,6 +14,7 @@ import { currentUser } from './lock.js';
 import { localRunStorage, type RunStorage } from './run-storage.js';
 import { closeRun, openRun, type RunEnding, type RunSession } from './run-session.js';
 import { resolveForRun, runStep } from './run-step.js';
+import { preflightBeforeApply } from './preflight-gate.js';
 import { checkUntilOutsideWindow, cutoverControl, type CutoverControl } from './cutover-window.js';
 import { MaxRuntimeReached } from '../errors.js';
 
@@ -55,7 +56,7 @@ export async function applyPlan(options: ApplyEngineOptions, deps: EngineDeps): 
   const session = await openRun(options, deps, storage);
   const cutover = cutoverControl(session);
   try {
-    let ending = (await cutover.onResume()) ?? (await runSteps(session, cutover));
+    let ending = (await cutover.onResume()) ?? (await preflightBeforeApply(session)) ?? (await runSteps(session, cutover));
     if (ending.outcome === 'interrupted' && session.controller.signal.reason instanceof MaxRuntimeReached) ending = { ...ending, outcome: 'max-runtime' };
     return await closeRun(session, { ...ending, cutover: cutover.summary() });
   } finally {

@@ -26,6 +26,10 @@ export interface PreflightDeps {
   clock?: Clock;
   /** Step registry (tests may pass their own). */
   registry?: StepRegistry;
+  /** Only these steps' checks (default: every step's). */
+  only?(stepId: string): boolean;
+  /** Outputs of steps that already ran (a resume): their values are known, not placeholders. */
+  outputs?: Readonly<Record<string, Readonly<Record<string, unknown>> | undefined>>;
 }
 
 export async function runPreflight(plan: Plan, deps: PreflightDeps): Promise<PreflightReport> {
@@ -33,12 +37,13 @@ export async function runPreflight(plan: Plan, deps: PreflightDeps): Promise<Pre
   const clock = deps.clock ?? { now: () => Date.now() };
   const region = deps.region ?? plan.region;
   const report: PreflightReport = { steps: [], failed: false };
-  const scope = { vars: plan.vars ?? {}, env: deps.env ?? {}, outputs: {} };
+  const scope = { vars: plan.vars ?? {}, env: deps.env ?? {}, outputs: deps.outputs ?? {} };
   const freezeId = cutoverSteps(plan)?.freeze;
   // The fence keeps CONNECT for these users (those known now; placeholders are left out).
   const windowUsers = [...new Set(windowConnectionUsers(plan).map((u) => resolveDeep(u.user, scope, 'preflight')).filter((r) => r.unresolved.length === 0).map((r) => String(r.value)))];
   for (const raw of plan.steps) {
     if (deps.signal.aborted) throw new Interrupted('interrupted');
+    if (deps.only && !deps.only(raw.id)) continue;
     const spec = resolveDeep<StepSpec>(raw, scope, 'preflight').value;
     const module = modules[spec.type];
     let checks: CheckResult[] = [];

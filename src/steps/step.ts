@@ -145,6 +145,12 @@ export interface StepModule<S extends StepSpec = StepSpec> {
   /** true for a step that opens a cutover window when it succeeds (freeze-writes). */
   opensCutoverWindow?: boolean;
   /**
+   * true: its read-only preflight also runs at the start of `apply`, before the plan's first step
+   * that has not run yet, so a refusal (a table without a replica identity, …) comes before any
+   * earlier step changes production (a reboot, a new cluster). logical-replica.
+   */
+  preflightBeforeApply?: boolean;
+  /**
    * A question for the person at a terminal before the step starts (not on a resume): what it is
    * about to do to production, e.g. a reboot or the start of a cutover window. `apply --yes` answers
    * it; without a terminal nothing is asked. Undefined: nothing to confirm for this spec.

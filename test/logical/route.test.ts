@@ -125,4 +125,30 @@ describe('the logical route\'s built steps through the CLI (real 14 source and 1
     const texts = [r.out, r.err, cleanup.out, cleanup.err, readFileSync(join(dir, '.aurora-migrate', 'route.state.json'), 'utf8'), readFileSync(join(dir, '.aurora-migrate', 'route.state.json.events.jsonl'), 'utf8')];
     for (const text of texts) for (const secret of Object.values(secrets)) expect(text).not.toContain(secret);
   }, 120_000);
+
+  it('apply checks logical-replica first: a table without a replica identity stops the run before the reboot or the new cluster (exit 2, nothing changed)', async () => {
+    aws = await startAwsStandin({ timeScale: SCALE, real: { sampleEveryMs: 0 }, seed: { instances: [{ id: 'orders-pg', real: true, major: 14, allocatedStorageGiB: 100 }] } });
+    const source = aws.real!.server('orders-pg')!;
+    const { master, app } = await prepareRdsDatabase(source, 'orders');
+    await source.query(`ALTER ROLE ${master.user} REPLICATION`);
+    await source.query(`GRANT ${app.user} TO ${master.user}`);
+    await asRole(app, async (c) => {
+      await c.query(SCHEMA_SQL);
+      await c.query(seedSql(100));
+    });
+    dir = mkdtempSync(join(tmpdir(), 'am-logical-route-'));
+    writeFileSync(join(dir, 'plan.yaml'), PLAN.replace('    replicaIdentityFull: [public.audit_log]\n', ''));
+    const env = {
+      ...process.env, ...aws.env, TARGET_PASSWORD: `Tgt-${newPassword()}`, SOURCE_PASSWORD: master.password!, APP_PASSWORD: `App-${newPassword()}`,
+      AURORA_MIGRATE_TIME_SCALE: String(SCALE), NO_COLOR: '1', SOURCE_HOST: source.address, SOURCE_PORT: String(source.port),
+    };
+    const r = await cli(['apply', 'plan.yaml'], env);
+    expect(r.code, r.err).toBe(2);
+    expect(r.out + r.err).toMatch(/nothing was changed: a check that must pass before apply starts failed — step "replicate": .*audit_log/);
+    for (const op of ['ModifyDBParameterGroup', 'CreateDBParameterGroup', 'ModifyDBInstance', 'RebootDBInstance', 'CreateDBCluster', 'CreateDBInstance']) {
+      expect(aws.calls.count(op), op).toBe(0);
+    }
+    const state = JSON.parse(readFileSync(join(dir, '.aurora-migrate', 'route.state.json'), 'utf8'));
+    expect(Object.values(state.steps).map((s) => (s as { status: string }).status)).toEqual(Array(5).fill('pending'));
+  }, 120_000);
 });

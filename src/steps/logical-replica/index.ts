@@ -20,5 +20,6 @@ export const logicalReplica: StepModule<LogicalReplicaSpec> = {
     '.',
   describe: describeLogicalReplica,
   preflight: logicalReplicaPreflight,
+  preflightBeforeApply: true,
   run: runLogicalReplica,
 };
