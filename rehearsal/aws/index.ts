@@ -12,7 +12,7 @@
 //
 //   const aws = await startAwsStandin({ timeScale: 60, seed: { instances: [{ id: 'orders-pg', real: true }] } });
 //   const source = aws.real!.server('orders-pg')!;             // PgServer: query(), address, port
-//   aws.resolveEndpoint('127.0.0.7');                          // → { host, port } of the server there
+//   aws.resolveEndpoint(source.address);                       // → { host, port } of the server there
 //   await aws.close();                                         // stops every server it started
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -116,7 +116,7 @@ export interface AwsStandin {
   /** The real servers (when an instance was seeded with `real: true`): server(id), sample(), servers(). */
   real?: RealBacking;
   /**
-   * The server an endpoint address reaches (a real server's 127.0.0.N, or the stand-in DNS name of a
+   * The server an endpoint address reaches (a real server's own spelling of 127.0.0.1, or the stand-in DNS name of a
    * real instance or cluster); undefined when nothing real listens there. For the forwarder.
    */
   resolveEndpoint(address: string): { host: string; port: number } | undefined;

@@ -9,7 +9,7 @@ export function instanceShape(w: RdsWorld, i: Instance): Record<string, unknown>
   const status = w.instanceStatus(i);
   const aurora = i.engine.startsWith('aurora');
   const replicaClusters = aurora ? [] : w.replicaClustersOf(i.id).map((c) => c.id);
-  // A real-backed instance shows the server's own address and port (127.0.0.N:port).
+  // A real-backed instance shows the server's own address and port (a spelling of 127.0.0.1 such as 127.0.00.1, and its port).
   const real = w.backing?.endpointOf('instance', i.id);
   return {
     DBInstanceIdentifier: i.id,

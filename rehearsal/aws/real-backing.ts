@@ -7,7 +7,7 @@
 //   source keeps taking writes) and streams through the slot. Until it runs, the cluster shows
 //   "backing-up" and its instances "creating" whatever the clock says, so "available" always means
 //   the standby is there. Endpoint, ReaderEndpoint, Port and the member instances' Endpoint are the
-//   standby's own 127.0.0.N and port (one server: writer and reader reach the same one).
+//   standby's own address (a spelling of 127.0.0.1) and port (one server: writer and reader reach the same one).
 // - PromoteReadReplicaDBCluster: when the clock moves the status from promoting to available, the
 //   standby gets pg_promote() (the status stays "promoting" until it has finished), then the slot is
 //   dropped on the source. Writes the standby had not replayed by then are not on the target.
@@ -151,7 +151,7 @@ export class RealBacking implements WorldBacking, RealMetricSource {
   }
 
   /**
-   * Maps an endpoint address to the server listening there: a server's own 127.0.0.N, or a
+   * Maps an endpoint address to the server listening there: a server's own spelling of 127.0.0.1, or a
    * stand-in DNS name of a real instance or cluster (orders-aurora.cluster-….rds.amazonaws.com).
    */
   resolve(address: string): { host: string; port: number } | undefined {

@@ -13,8 +13,9 @@
 //   const restored = await startFromSnapshot(snap);           // data exactly as at the snapshot
 //   await stopAll();                                          // or server.stop() / snap.remove()
 //
-// Each server lives in a fresh temp folder, on its own loopback address 127.0.0.N and a free port, so
-// an endpoint address names exactly one server. Authentication: loopback trust for the harness's
+// Each server lives in a fresh temp folder and listens on 127.0.0.1 only (all macOS has without
+// aliases), on a free port of its own; its `address` is a distinct spelling of 127.0.0.1
+// (LOOPBACK_SPELLINGS), so an endpoint address still names exactly one server. Authentication: loopback trust for the harness's
 // superuser `postgres` only; every other role logs in with a password (PG_HBA, rds-roles.ts). As
 // root the servers run as the `postgres` user (files chowned to it).
 // A detached watchdog stops the server and removes its folder if this process dies (SIGKILL).
@@ -33,7 +34,7 @@ const connector = createPgConnector({ applicationName: 'aurora-migrate-rehearsal
 const live = new Set<PgServer>();
 
 export interface PgServer {
-  /** Loopback address the server listens on (127.0.0.N), unique per live server. */
+  /** How clients reach it: a spelling of 127.0.0.1 (e.g. "127.0.00.1") unique per live server; it listens on 127.0.0.1. */
   address: string;
   port: number;
   dataDir: string;
@@ -159,16 +160,30 @@ async function chownTree(path: string): Promise<void> {
 
 // ---- addresses ----------------------------------------------------------------------------------
 
-let nextHost = 2 + (process.pid % 200);
+/** The one address every rehearsal server listens on: macOS has only this loopback address unaliased. */
+export const LOOPBACK = '127.0.0.1';
+
+/**
+ * Distinct spellings of 127.0.0.1 ("127.0.0.01", "127.00.0.1", …: zeros in front of its 0 and 1
+ * octets, which inet_aton, Node's net, pg and libpq all read as 127.0.0.1), so that an endpoint
+ * address the stand-in hands out names exactly one server while every server listens on 127.0.0.1.
+ */
+export const LOOPBACK_SPELLINGS: readonly string[] = (() => {
+  const zeros = (n: number) => '0'.repeat(n);
+  const out: string[] = [];
+  for (let a = 1; a <= 6; a++) for (let b = 1; b <= 6; b++) for (let c = 0; c <= 5; c++) out.push(`127.${zeros(a)}.${zeros(b)}.${zeros(c)}1`);
+  return out.filter((s) => s !== LOOPBACK);
+})();
+
+let nextSpelling = process.pid % LOOPBACK_SPELLINGS.length;
 function nextAddress(): string {
   const used = new Set([...live].map((s) => s.address));
-  for (let i = 0; i < 250; i++) {
-    const n = nextHost;
-    nextHost = nextHost >= 250 ? 2 : nextHost + 1;
-    const address = `127.0.0.${n}`;
+  for (let i = 0; i < LOOPBACK_SPELLINGS.length; i++) {
+    const address = LOOPBACK_SPELLINGS[nextSpelling];
+    nextSpelling = (nextSpelling + 1) % LOOPBACK_SPELLINGS.length;
     if (!used.has(address)) return address;
   }
-  throw new Error('no free loopback address 127.0.0.2-250');
+  throw new Error(`no free spelling of ${LOOPBACK} left (${LOOPBACK_SPELLINGS.length} servers at once)`);
 }
 
 
@@ -228,7 +243,7 @@ async function launchIn(root: string, dataDir: string, role: PgServer['role'], o
   let lastError = '';
   for (let attempt = 0; attempt < 3; attempt++) {
     const address = nextAddress();
-    const port = await freePort(address);
+    const port = await freePort(LOOPBACK);
     const admin: ResolvedConnection = { host: address, port, database: 'postgres', user: options.superuser ?? SUPERUSER, ssl: false };
     let settings = { ...REPLICATION_SETTINGS, ...options.settings };
     let proc = await spawnServer({ dataDir, major, address, port, settings, admin, onLog });
@@ -289,7 +304,7 @@ async function spawnServer(o: {
   onLog: (line: string) => void;
 }): Promise<{ child: ChildProcess } | undefined> {
   const who = serverIds();
-  const settings = { ...o.settings, listen_addresses: o.address, port: o.port, unix_socket_directories: o.dataDir };
+  const settings = { ...o.settings, listen_addresses: LOOPBACK, port: o.port, unix_socket_directories: o.dataDir };
   const child = spawn(join(binDir(o.major), 'postgres'), ['-D', o.dataDir, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])], {
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(who ? { uid: who.uid, gid: who.gid } : {}),

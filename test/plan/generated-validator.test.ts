@@ -5,6 +5,7 @@ import { GENERATED_FILE, generateValidatorSource } from '../../src/plan/schema-c
 
 describe('src/plan/schema-validator.generated.ts', () => {
   it('matches schemas/plan.schema.json; run `npx tsx src/plan/schema-codegen.ts` after editing the schema', () => {
-    expect(readFileSync(GENERATED_FILE, 'utf8') === generateValidatorSource()).toBe(true);
+    // Line by line, so a stale file shows the lines that differ.
+    expect(readFileSync(GENERATED_FILE, 'utf8').split('\n')).toEqual(generateValidatorSource().split('\n'));
   });
 });

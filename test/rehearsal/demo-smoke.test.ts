@@ -50,7 +50,7 @@ function runDemo(interruptWhen?: (output: string) => boolean, args: string[] = [
 /** What the demo said it created: temp folders and the source PostgreSQL's address and port. */
 function leftovers(output: string) {
   const folders = [...new Set([...output.matchAll(/(\/tmp\/aurora-migrate-(?:rehearsal|pg|cluster|s3)-[A-Za-z0-9]+)/g)].map((m) => m[1]!))];
-  const listening = /PostgreSQL listening on (127\.0\.0\.\d+):(\d+)/.exec(output);
+  const listening = /PostgreSQL listening on (127\.0+\.0+\.0*1):(\d+)/.exec(output);
   return { folders, host: listening?.[1] ?? '127.0.0.1', port: Number(listening?.[2]) };
 }
 

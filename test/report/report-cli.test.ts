@@ -64,6 +64,17 @@ describe('aurora-migrate report', () => {
     expect(page).toMatch(/\| other \| cannot read: the state file \S+ is not an aurora-migrate state file/);
   });
 
+  it('a quoted glob is expanded by the tool: one page with every matching plan', async () => {
+    const dir = folder();
+    const md = await report(dir, ['*.yaml', '--format', 'markdown']);
+    expect(md.code, md.err).toBe(0);
+    expect(md.out).toContain('# other: not started');
+    expect(md.out).toContain('# tiny: not started');
+    const none = await report(dir, ['nothing-*.yaml']);
+    expect(none.code).toBe(1);
+    expect(none.err).toContain('no plan file matches nothing-*.yaml');
+  });
+
   it('usage mistakes exit 1: another format, or one --state for several plans', async () => {
     const dir = folder();
     const json = await report(dir, ['tiny.yaml', '--format', 'json']);

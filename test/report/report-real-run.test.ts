@@ -104,7 +104,7 @@ function normalise(text: string): string {
     .replace(/#\d+/g, '#n')
     .replace(/\d+ (records|polls|unknown|poll\(s\))/g, 'n $1')
     .replace(/`[▁▂▃▄▅▆▇█ ]+`/g, '<sparkline>')
-    .replace(/127\.0\.0\.\d+/g, '<ip>')
+    .replace(/127\.0+\.0+\.0*1\b/g, '<ip>')
     .replaceAll(`| ${hostname()} |`, '| <host> |')
     .replaceAll(`${currentUser()} at`, '<user> at');
 }

@@ -3,6 +3,7 @@
 // written). HTML by default (one self-contained file), markdown for a pull request or a step summary.
 // Exit 0; 1 for an invalid plan or command line; 4 when a state cannot be read (with several plans,
 // after printing the others, the unreadable one as a row saying why).
+import { expandPlanArgs } from '../expand-plan-args.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { GlobalOptions, Io } from '../io.js';
@@ -25,8 +26,9 @@ export interface ReportOverrides extends Pick<ApplyOverrides, 'loadPlan'> {
   now?: () => Date;
 }
 
-export async function runReport(files: string[], opts: ReportOptions, io: Io, overrides: ReportOverrides = {}): Promise<number> {
+export async function runReport(args: string[], opts: ReportOptions, io: Io, overrides: ReportOverrides = {}): Promise<number> {
   if (opts.format !== 'html' && opts.format !== 'markdown') throw new UsageError(`report prints html or markdown, not ${opts.format}: use --format html or --format markdown.`);
+  const files = await expandPlanArgs(args, io.cwd); // a quoted glob too, as status and plan do
   if (opts.state !== undefined && files.length > 1) {
     throw new UsageError(`--state names one state, but ${files.length} plans were given: each plan's report reads its own state (the plan's state.s3, else .aurora-migrate/<plan name>.state.json). Run report once per plan to name a state.`);
   }
