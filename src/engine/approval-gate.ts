@@ -1,7 +1,7 @@
-// How an `approval` step asks the engine whether it may pass, and the rules of the gate: who is
-// approving (identity and where it came from), who may approve (`approvers`), and how many distinct
-// people must (`required`). The engine adds `requestApproval` to the context of every step it runs
-// and answers it with passApprovalGate(); the approval step is the only one that uses it.
+// The engine's approval gate: who is approving (identity and where it came from), checked against
+// the step's rule (src/plan/approval-rule.ts: `approvers`, `required`), each approval recorded
+// before it counts. The engine adds `requestApproval` (src/steps/approval-context.ts) to the context
+// of every step it runs and answers it with passApprovalGate().
 //
 // Identity: AURORA_MIGRATE_APPROVER when set, else GITHUB_ACTOR when GITHUB_ACTIONS=true, else the OS
 // user. It is what the person running apply says they are, not an authentication: `approvers` guards
@@ -9,47 +9,9 @@
 // the CI system's permissions (e.g. a protected GitHub environment) to decide.
 import { hostname } from 'node:os';
 import { UsageError } from '../errors.js';
-import type { StepContext } from '../steps/step.js';
-import type { ApprovalRecord, ApproverSource } from './state-file.js';
-
-export interface ApprovalDecision {
-  approvedBy: string;
-  approvedAt: string;
-  via: 'flag' | 'prompt';
-  source?: ApproverSource;
-  host?: string;
-  ciRun?: string;
-}
-
-/** Not (yet) approved, and why: "1 of 2 approvals (alice); still needed: 1 more of bob, carol". */
-export interface ApprovalPending {
-  pending: true;
-  detail: string;
-}
-
-/** An approval step's rule: anyone (no `approvers`) or only those listed; `required` distinct people. */
-export interface ApprovalRule {
-  approvers?: readonly string[];
-  required: number;
-}
-
-export interface ApprovalCapableContext extends StepContext {
-  /**
-   * Approved when enough distinct, allowed people approved this step in this run (recorded in the
-   * state), counting the one running apply now if they passed `--approve <this step>` or answer yes
-   * at a TTY prompt. Otherwise pending (with what is still needed) or undefined: the step then pauses
-   * the run (exit 3). Every approval is recorded with who, when and from where before it counts.
-   */
-  requestApproval(message: string, rule?: ApprovalRule): Promise<ApprovalDecision | ApprovalPending | undefined>;
-}
-
-export function hasApprovalGate(ctx: StepContext): ctx is ApprovalCapableContext {
-  return typeof (ctx as Partial<ApprovalCapableContext>).requestApproval === 'function';
-}
-
-export function isPending(x: ApprovalDecision | ApprovalPending | undefined): x is ApprovalPending {
-  return !!x && 'pending' in x;
-}
+import { approvalRule, describeTally, mayApprove, tallyApprovals, type ApprovalRule, type ApproverSource } from '../plan/approval-rule.js';
+import type { ApprovalDecision, ApprovalPending } from '../steps/approval-context.js';
+import type { ApprovalRecord } from './state-file.js';
 
 /** What a TTY prompt is asked (the CLI supplies the prompt; the engine never reads stdin). */
 export interface ApprovalPrompt {
@@ -95,48 +57,6 @@ export function describeSource(source: ApproverSource | undefined): string {
     default:
       return 'OS user';
   }
-}
-
-export function approvalRule(spec: { approvers?: readonly string[]; required?: number }): ApprovalRule {
-  return { ...(spec.approvers?.length ? { approvers: spec.approvers } : {}), required: spec.required ?? 1 };
-}
-
-export function mayApprove(rule: ApprovalRule, id: string): boolean {
-  return !rule.approvers || rule.approvers.includes(id);
-}
-
-export interface ApprovalTally {
-  /** Distinct allowed approvers so far, in the order they approved. */
-  approvedBy: string[];
-  required: number;
-  /** How many more distinct people must approve (0: the gate is open). */
-  stillNeeded: number;
-  /** Listed approvers who have not approved yet (absent when anyone may approve). */
-  remaining?: string[];
-}
-
-/** Counts distinct allowed approvers among a step's records of this run (a repeat counts once). */
-export function tallyApprovals(rule: ApprovalRule, records: readonly Pick<ApprovalRecord, 'approvedBy'>[]): ApprovalTally {
-  const approvedBy: string[] = [];
-  for (const r of records) if (mayApprove(rule, r.approvedBy) && !approvedBy.includes(r.approvedBy)) approvedBy.push(r.approvedBy);
-  const stillNeeded = Math.max(0, rule.required - approvedBy.length);
-  return {
-    approvedBy,
-    required: rule.required,
-    stillNeeded,
-    ...(rule.approvers ? { remaining: rule.approvers.filter((a) => !approvedBy.includes(a)) } : {}),
-  };
-}
-
-/** "1 of 2 approvals (alice); still needed: 1 more of bob, carol", or "" before anyone approved a one-person gate. */
-export function describeTally(t: ApprovalTally): string {
-  if (t.stillNeeded === 0) return `${t.approvedBy.length} of ${t.required} approvals (${t.approvedBy.join(', ')})`;
-  const who = t.remaining ? ` of ${t.remaining.join(', ')}` : ' (anyone but those who approved)';
-  if (t.approvedBy.length === 0) {
-    if (t.required === 1 && !t.remaining) return '';
-    return `0 of ${t.required} approvals; still needed: ${t.stillNeeded}${who}`;
-  }
-  return `${t.approvedBy.length} of ${t.required} approvals (${t.approvedBy.join(', ')}); still needed: ${t.stillNeeded} more${who}`;
 }
 
 /** The refusal for `--approve` (exit 1) or a prompt offered to someone the step does not list. */
@@ -207,10 +127,4 @@ export async function passApprovalGate(g: GateInput): Promise<ApprovalDecision |
   if (!via) return pending();
   await g.record({ approvedBy: who.id, approvedAt: g.nowIso(), via, source: who.source, host: who.host, ...(who.ciRun ? { ciRun: who.ciRun } : {}) });
   return opened() ?? pending();
-}
-
-/** What `status` says about a gate that waits: its message, then the tally when it says anything. */
-export function pendingApprovalText(spec: { message?: string; approvers?: readonly string[]; required?: number }, records: readonly Pick<ApprovalRecord, 'approvedBy'>[]): string {
-  const tally = describeTally(tallyApprovals(approvalRule(spec), records));
-  return tally ? `${spec.message ?? ''} (${tally})` : (spec.message ?? '');
 }

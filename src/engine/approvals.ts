@@ -2,7 +2,9 @@
 // (approval-gate.ts) from what this run already recorded, the `--approve` flags and a TTY prompt, and
 // records every approval (state, event log, listeners) before it counts.
 import { currentUser } from './lock.js';
-import { passApprovalGate, resolveApprover, type ApprovalDecision, type ApprovalPending, type ApprovalRule } from './approval-gate.js';
+import { passApprovalGate, resolveApprover } from './approval-gate.js';
+import type { ApprovalRule } from '../plan/approval-rule.js';
+import type { ApprovalDecision, ApprovalPending } from '../steps/approval-context.js';
 import type { RunSession } from './run-session.js';
 
 export async function requestApproval(

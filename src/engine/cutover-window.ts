@@ -19,7 +19,6 @@ import { formatDuration } from '../plan/units.js';
 import type { CutoverRecord, StepError } from './state-file.js';
 import type { RunEnding, RunSession } from './run-session.js';
 import { contextFor, resolveForRun, toStepError, type StepHooks, type StepOutcome } from './run-step.js';
-import { notifierFor } from '../notify/session.js';
 
 /** How long the undo of a freeze may take before the rollback is reported as failed. */
 const UNDO_TIMEOUT_MS = 120_000;
@@ -131,7 +130,7 @@ export function cutoverControl(session: RunSession): CutoverControl {
         }
         disarm();
         log.append({ type: 'cutover-point-of-no-return', ...crossing, frozenAt: c.frozenAt, deadline: c.deadline });
-        await notifierFor(session).cutoverWindowClosed(c.openedBy, 'point of no return', `${what} (step "${stepId}" at ${crossing.at}); from here the plan only goes forward.`);
+        await session.notifier.cutoverWindowClosed(c.openedBy, 'point of no return', `${what} (step "${stepId}" at ${crossing.at}); from here the plan only goes forward.`);
         session.emit({ type: 'cutover', state: 'point-of-no-return', stepId, detail: `point of no return: ${what} (${formatDuration(Date.parse(crossing.at) - Date.parse(c.frozenAt))} after the freeze); from here the plan only goes forward` });
       },
     };
@@ -179,7 +178,7 @@ export function cutoverControl(session: RunSession): CutoverControl {
     st.cutover = { openedBy: stepId, runId: st.runId, openedAt: session.iso(), frozenAt: w.frozenAt, deadline: w.deadline, status: 'open', ...(history.length ? { history } : {}) };
     await session.persist();
     log.append({ type: 'cutover-window-opened', stepId, frozenAt: w.frozenAt, deadline: w.deadline });
-    await notifierFor(session).cutoverWindowOpened(stepId, w);
+    await session.notifier.cutoverWindowOpened(stepId, w);
     session.emit({ type: 'cutover', state: 'opened', stepId, deadline: w.deadline, detail: `cutover window open: writes are being frozen; deadline ${w.deadline}` });
     arm();
   };
@@ -234,14 +233,14 @@ export function cutoverControl(session: RunSession): CutoverControl {
       session.setStatus(spec.id, s, 'rolled-back', { reason });
       resetWindowSteps(spec.id, failedStep);
       log.append({ type: 'cutover-rolled-back', stepId: spec.id, reason, at: c.rolledBackAt });
-      await notifierFor(session).cutoverWindowClosed(spec.id, 'rolled back', `${reason}. Writes are back on the source and nothing was promoted.`);
+      await session.notifier.cutoverWindowClosed(spec.id, 'rolled back', `${reason}. Writes are back on the source and nothing was promoted.`);
       session.emit({ type: 'cutover', state: 'rolled-back', stepId: spec.id, detail: `rolled back: writes are back on the source (${reason})` });
       await session.persist();
       return { ok: true };
     } catch (err) {
       const error = toStepError(c.openedBy, err);
       log.append({ type: 'cutover-rollback-failed', stepId: c.openedBy, ...error });
-      await notifierFor(session).cutoverWindowClosed(c.openedBy, 'rollback failed', `${error.message} The source may still be read-only: run apply again to retry the rollback.`);
+      await session.notifier.cutoverWindowClosed(c.openedBy, 'rollback failed', `${error.message} The source may still be read-only: run apply again to retry the rollback.`);
       session.emit({ type: 'cutover', state: 'rollback-failed', stepId: c.openedBy, detail: error.message });
       await session.persist().catch(() => undefined);
       return { ok: false, error, ...(freezeUndone && err instanceof StepFailed ? { freezeUndone, undoStepId: err.stepId } : {}) };

@@ -6,7 +6,7 @@ import type { Plan } from '../plan/types.js';
 import { redact, resolveDeep } from '../plan/values.js';
 import type { Clock } from '../steps/step.js';
 import { AuroraMigrateError, Locked } from '../errors.js';
-import type { EngineDeps, ApplyEngineOptions } from './engine.js';
+import type { EngineDeps, ApplyEngineOptions } from './engine-options.js';
 import type { RunStorage } from './run-storage.js';
 import type { StateFile, StepState, StepStatus } from './state-file.js';
 import { reconcile } from './reconcile.js';
@@ -14,7 +14,7 @@ import { currentUser, describeHolder, type Lease } from './lock.js';
 import type { EventLog, EventRecord } from './event-log.js';
 import type { EngineEvent } from './events.js';
 import { summarizeSteps, type ApplyOutcome, type ApplyResult } from './result.js';
-import { notifierFor } from '../notify/session.js';
+import { SILENT_NOTIFIER, type RunNotifier } from './run-notifier.js';
 import { cutoverInProgress, runDeadline, type RunDeadline } from './run-deadline.js';
 
 export interface RunSession {
@@ -43,6 +43,8 @@ export interface RunSession {
   readonly resumed: boolean;
   /** `apply --max-runtime`: when the run stops at its next safe point (absent without the flag). */
   readonly deadline?: RunDeadline;
+  /** Where the run's notifications go (made once, in openRun, by deps.notifier; silent without one). */
+  notifier: RunNotifier;
   /** Releases the lease and detaches from the caller's signal. */
   dispose(): Promise<void>;
 }
@@ -162,6 +164,7 @@ export async function openRun(options: ApplyEngineOptions, deps: EngineDeps, sto
       ran: [],
       resumed,
       ...(deadline ? { deadline } : {}),
+      notifier: SILENT_NOTIFIER,
       dispose,
     };
 
@@ -169,7 +172,20 @@ export async function openRun(options: ApplyEngineOptions, deps: EngineDeps, sto
     for (const note of notes) warn(session, note);
     emit({ type: 'run-start', plan: plan.name, runId: st.runId, statePath: storage.location, resumed, steps: plan.steps.map((s) => ({ id: s.id, type: s.type, status: st.steps[s.id].status })) });
     await persist();
-    notifierFor(session); // setup warnings (an unset webhook variable) show at the start
+    // Made now so that setup warnings (an unset webhook variable) show at the start.
+    session.notifier =
+      deps.notifier?.({
+        plan,
+        state: st,
+        persist,
+        stateLocation: storage.location,
+        env: options.env,
+        aws: deps.aws,
+        warn: (message) => warn(session, message),
+        log: (record) => log.append(record),
+        redact: (value) => redact(value, secretList()),
+        nowIso: iso,
+      }) ?? SILENT_NOTIFIER;
     return session;
   } catch (err) {
     await dispose();
@@ -203,8 +219,8 @@ export async function closeRun(session: RunSession, ending: RunEnding): Promise<
   }
   await session.persist();
   if (session.controller.signal.reason instanceof Locked) throw session.controller.signal.reason;
-  if (st.finishedAt && outcome === 'succeeded') await notifierFor(session).planFinished();
-  await notifierFor(session).drain(); // sends in flight end (each bounded) before the result is made
+  if (st.finishedAt && outcome === 'succeeded') await session.notifier.planFinished();
+  await session.notifier.drain(); // sends in flight end (each bounded) before the result is made
 
   const result: ApplyResult = redact(
     {

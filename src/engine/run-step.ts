@@ -7,10 +7,9 @@ import type { StepContext } from '../steps/step.js';
 import { AuroraMigrateError, AwaitingApproval, MaxRuntimeReached, NotImplemented, StepFailed } from '../errors.js';
 import { createStepContext, type StepEvent } from './step-context.js';
 import type { StepError, StepState, StepStatus } from './state-file.js';
-import type { ApprovalCapableContext } from './approval-gate.js';
+import type { ApprovalCapableContext } from '../steps/approval-context.js';
 import { requestApproval } from './approvals.js';
 import type { RunSession } from './run-session.js';
-import { notifierFor } from '../notify/session.js';
 import { recordProgress } from './live-progress.js';
 
 export type StepOutcome =
@@ -113,13 +112,13 @@ export async function runStep(session: RunSession, spec: StepSpec, hooks: StepHo
     }
     if (err instanceof AwaitingApproval) {
       await finish('awaiting-approval');
-      await notifierFor(session).awaitingApproval(id);
+      await session.notifier.awaitingApproval(id);
       return { status: 'awaiting-approval', message: err.message };
     }
     const error = toStepError(id, err);
     log.append({ type: 'error', stepId: id, ...error });
     await finish('failed', error);
-    await notifierFor(session).stepFailed(id, s.attempts, error);
+    await session.notifier.stepFailed(id, s.attempts, error);
     return { status: 'failed', error, cause: err };
   }
 }

@@ -50,7 +50,8 @@ export interface ApprovalRecord {
 }
 
 /** Which identity an approval was recorded under (see src/engine/approval-gate.ts). */
-export type ApproverSource = 'AURORA_MIGRATE_APPROVER' | 'GITHUB_ACTOR' | 'os-user';
+export type { ApproverSource } from '../plan/approval-rule.js';
+import type { ApproverSource } from '../plan/approval-rule.js';
 
 /** A notification the run decided to send; recorded (persisted) before it is sent: at most once. */
 export interface NotificationRecord {

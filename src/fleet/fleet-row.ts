@@ -6,7 +6,7 @@
 import type { Plan, StepSpec } from '../plan/types.js';
 import type { LeaseInfo } from '../engine/lock.js';
 import type { StateFile, StepStatus } from '../engine/state-file.js';
-import { cutoverTimeline } from '../render/cutover-timeline.js';
+import { cutoverTimeline } from '../engine/cutover-timeline.js';
 
 /** The plan as a whole, in one word. */
 export type FleetPhase = 'not-started' | 'in-progress' | 'awaiting-approval' | 'failed' | 'rolled-back' | 'finished' | 'unknown';

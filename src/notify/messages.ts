@@ -3,7 +3,7 @@
 // built from plan data and step error messages the engine already redacted, and passes through the
 // engine's redaction again before it leaves (notifier.ts): a secret never reaches a message.
 import type { StepError } from '../engine/state-file.js';
-import { describeTally, type ApprovalTally } from '../engine/approval-gate.js';
+import { describeTally, type ApprovalTally } from '../plan/approval-rule.js';
 
 export type NotifyEvent =
   | { kind: 'awaiting-approval'; stepId: string; message: string; tally: ApprovalTally; approveCommand: string }

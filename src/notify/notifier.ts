@@ -6,57 +6,13 @@
 // A failed send is a warning (run warnings, event log), never a failed step. Sends run in the
 // background so a slow endpoint does not hold the run; the engine drains them before it returns.
 import { hostname } from 'node:os';
-import type { AwsApi } from '../aws/api.js';
-import type { Plan } from '../plan/types.js';
 import { resolveDeep } from '../plan/values.js';
-import type { StateFile, StepError } from '../engine/state-file.js';
 import { defaultStatePath } from '../engine/state-file.js';
-import { approvalRule, tallyApprovals } from '../engine/approval-gate.js';
+import { SILENT_NOTIFIER as SILENT, type NotifierDeps, type RunNotifier } from '../engine/run-notifier.js';
+import { approvalRule, tallyApprovals } from '../plan/approval-rule.js';
 import { buildMessage, notificationKey, shellArg, type NotifyEvent, type RunFacts } from './messages.js';
-import { resolveTargets, type NotifyTarget } from './targets.js';
+import { resolveTargets, type NotifyTarget } from '../plan/notify-targets.js';
 import { sendTo } from './send.js';
-
-export interface NotifierDeps {
-  plan: Plan;
-  /** The live state the engine persists (the notifier adds to `notifications`). */
-  state: StateFile;
-  /** Persists the state as it is now; resolves when it is durable. */
-  persist(): Promise<void>;
-  /** Where the state lives (path or s3://…), for messages and the exact commands in them. */
-  stateLocation: string;
-  env: Readonly<Record<string, string | undefined>>;
-  aws: AwsApi;
-  /** A run-level warning (shown, kept in the result and the event log). */
-  warn(message: string): void;
-  /** An event log record (the engine stamps and redacts it). */
-  log(record: { type: string } & Record<string, unknown>): void;
-  /** The engine's redaction of secrets, applied to every message before it is sent. */
-  redact<T>(value: T): T;
-  nowIso(): string;
-  fetch?: typeof fetch;
-  timeoutMs?: number;
-  cwd?: string;
-  host?: string;
-}
-
-export interface RunNotifier {
-  awaitingApproval(stepId: string): Promise<void>;
-  stepFailed(stepId: string, attempt: number, error: StepError): Promise<void>;
-  planFinished(): Promise<void>;
-  cutoverWindowOpened(stepId: string, info: { frozenAt?: string; deadline?: string }): Promise<void>;
-  cutoverWindowClosed(stepId: string, how: string, detail?: string): Promise<void>;
-  /** Waits for sends in flight (each is bounded by its own timeout). */
-  drain(): Promise<void>;
-}
-
-const SILENT: RunNotifier = {
-  awaitingApproval: async () => undefined,
-  stepFailed: async () => undefined,
-  planFinished: async () => undefined,
-  cutoverWindowOpened: async () => undefined,
-  cutoverWindowClosed: async () => undefined,
-  drain: async () => undefined,
-};
 
 export function createRunNotifier(deps: NotifierDeps): RunNotifier {
   const entries = deps.plan.notify ?? [];

@@ -3,7 +3,7 @@
 // so a hanging endpoint never holds a run (nor a cutover window) for long. Errors come back as short
 // reasons, never with the webhook URL (it may carry a token).
 import type { AwsApi } from '../aws/api.js';
-import type { NotifyTarget } from './targets.js';
+import type { NotifyTarget } from '../plan/notify-targets.js';
 import type { NotificationMessage } from './messages.js';
 
 export const SEND_TIMEOUT_MS = 10_000;

@@ -2,7 +2,7 @@
 // an approval's `required` is at most the number of `approvers`, and each `notify` entry is an SNS
 // topic ARN or exactly ${env.NAME} (a literal webhook URL may carry a token, so it is refused and
 // never echoed).
-import { classifyNotifyEntry } from '../notify/targets.js';
+import { classifyNotifyEntry } from './notify-targets.js';
 import type { Report } from './semantic-problem.js';
 
 export function checkNotify(data: Record<string, unknown>, report: Report): void {

@@ -1,6 +1,6 @@
 // What the plan renderers (text, markdown, json) show: the dry-run review plus the context around it
 // (time scale, state file, preflight). Shared helpers for describing actions live here too.
-import type { PlanReview } from '../plan/dry-run.js';
+import type { PlanReview } from '../review/dry-run.js';
 import type { Diagnostic } from '../plan/load.js';
 import type { CheckResult, PlannedAction } from '../steps/step.js';
 import { formatDuration } from '../plan/units.js';

@@ -5,7 +5,8 @@
 import { AwaitingApproval } from '../errors.js';
 import type { ApprovalSpec } from '../plan/types.js';
 import type { PlannedAction, StepModule } from './step.js';
-import { approvalRule, hasApprovalGate, isPending } from '../engine/approval-gate.js';
+import { approvalRule } from '../plan/approval-rule.js';
+import { hasApprovalGate, isPending } from './approval-context.js';
 
 export const approval: StepModule<ApprovalSpec> = {
   type: 'approval',

@@ -4,7 +4,7 @@
 // what it does not stop; PUBLIC cannot be kept.
 import { describe, expect, it } from 'vitest';
 import { checkPlanText } from '../../src/plan/load.js';
-import { dryRun } from '../../src/plan/dry-run.js';
+import { dryRun } from '../../src/review/dry-run.js';
 import { steps } from '../../src/steps/index.js';
 
 const planText = (freezeExtra = '') => `

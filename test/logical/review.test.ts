@@ -3,7 +3,7 @@
 // the read-only preflight on real servers, which names each gap with the GRANT that fixes it.
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkPlanText } from '../../src/plan/load.js';
-import { dryRun } from '../../src/plan/dry-run.js';
+import { dryRun } from '../../src/review/dry-run.js';
 import { steps } from '../../src/steps/index.js';
 import { logicalReplicaPreflight } from '../../src/steps/logical-replica/preflight.js';
 import { createPgConnector } from '../../src/db/pg-connector.js';

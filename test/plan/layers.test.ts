@@ -1,57 +1,54 @@
-// The house's layers point one way (issue 11). Reads every import (type-only ones too) of every file
-// under src/ and checks which folder may import which.
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+// The house's layers are rules of dependency-cruiser (.dependency-cruiser.cjs), run by `npm test`
+// (`npm run lint:deps`) over src/. This test checks that the rules bite: on a small tree shaped like
+// src/ with a layer broken, a cycle, and src importing the rehearsal, each is reported by name; and
+// that src/ itself passes.
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../rehearsal/world/cli-runner.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = join(REPO_ROOT, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs');
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-function filesUnder(dir: string): string[] {
-  return readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? filesUnder(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
-  );
+function cruise(cwd: string) {
+  const r = spawnSync(process.execPath, [BIN, 'src', '--config', '.dependency-cruiser.cjs', '--output-type', 'err'], { cwd, encoding: 'utf8' });
+  return { code: r.status, out: r.stdout + r.stderr };
 }
 
-/** [importer, imported] pairs, both relative to the repository root (imported without extension). */
-function edges(): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
-  for (const file of filesUnder('src')) {
-    const text = readFileSync(join(root, file), 'utf8');
-    for (const m of text.matchAll(/(?:from|import)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g)) {
-      const target = relative(root, resolve(root, dirname(file), m[1])).replace(/\.(js|ts)$/, '');
-      out.push([file, target]);
-    }
+function tree(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'am-layers-'));
+  dirs.push(dir);
+  copyFileSync(join(REPO_ROOT, '.dependency-cruiser.cjs'), join(dir, '.dependency-cruiser.cjs'));
+  writeFileSync(join(dir, 'tsconfig.json'), '{ "compilerOptions": { "module": "NodeNext", "moduleResolution": "NodeNext" } }\n');
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(join(dir, file, '..'), { recursive: true });
+    writeFileSync(join(dir, file), text);
   }
-  return out;
+  return dir;
 }
 
-const all = edges();
-const from = (importer: RegExp, imported: RegExp) => all.filter(([a, b]) => importer.test(a) && imported.test(b)).map(([a, b]) => `${a} -> ${b}`);
+describe('layers (dependency-cruiser rules)', () => {
+  it('src/ keeps them: no cycle, every arrow one way', () => {
+    const r = cruise(REPO_ROOT);
+    expect(r.out).toMatch(/no dependency violations found \(\d+ modules/);
+    expect(r.code).toBe(0);
+  }, 60_000);
 
-describe('layers', () => {
-  it('the scan sees imports (so a forbidden one would show)', () => {
-    expect(from(/^src\/cli\//, /^src\/engine\//).length).toBeGreaterThan(0);
-    expect(from(/^src\/steps\//, /^src\/rds\//).length).toBeGreaterThan(0);
-  });
-
-  it('only src/cli imports src/cli', () => {
-    expect(from(/^src\/(?!cli\/)/, /^src\/cli\//)).toEqual([]);
-  });
-
-  it('the RDS layer imports neither steps nor preflight (nor engine, cli, render)', () => {
-    expect(from(/^src\/rds\//, /^src\/(steps|preflight|engine|cli|render)\//)).toEqual([]);
-  });
-
-  it('steps do not import preflight (preflight runs the steps, one way)', () => {
-    expect(from(/^src\/steps\//, /^src\/preflight\//)).toEqual([]);
-  });
-
-  it('src never imports rehearsal/ or test/', () => {
-    expect(from(/^src\//, /^(rehearsal|test|bench|scripts)(\/|$)/)).toEqual([]);
-  });
-
-  it('no import circle between src/aws/errors.ts and src/aws/remedies.ts', () => {
-    expect(from(/^src\/aws\/remedies\.ts$/, /^src\/aws\/errors$/)).toEqual([]);
-  });
+  it('the rules bite: a layer broken, a cycle, the rehearsal imported from src', () => {
+    const dir = tree({
+      'src/plan/units.ts': "import { run } from '../engine/engine.js';\nexport const u = run;\n",
+      'src/engine/engine.ts': "import { a } from './a.js';\nexport const run = a;\n",
+      'src/engine/a.ts': "import { run } from './engine.js';\nexport const a = () => run;\n",
+      'src/steps/x.ts': "import '../../rehearsal/world/thing.js';\n",
+      'rehearsal/world/thing.ts': 'export {};\n',
+    });
+    const r = cruise(dir);
+    expect(r.code).not.toBe(0);
+    expect(r.out).toContain('error layer-plan: src/plan/units.ts → src/engine/engine.ts');
+    expect(r.out).toMatch(/error no-circular: src\/engine\/(engine|a)\.ts/);
+    expect(r.out).toContain('error src-not-rehearsal-or-tests: src/steps/x.ts → rehearsal/world/thing.ts');
+  }, 60_000);
 });

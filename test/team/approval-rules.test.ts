@@ -1,15 +1,9 @@
 // The approval gate's rules without the engine: who is approving (and from which source), who may,
 // how many distinct people must, and what the gate says while it waits.
 import { describe, expect, it } from 'vitest';
-import {
-  checkApproveFlags,
-  passApprovalGate,
-  resolveApprover,
-  tallyApprovals,
-  describeTally,
-  type ApprovalDecision,
-  type GateInput,
-} from '../../src/engine/approval-gate.js';
+import { checkApproveFlags, passApprovalGate, resolveApprover, type GateInput } from '../../src/engine/approval-gate.js';
+import { describeTally, tallyApprovals } from '../../src/plan/approval-rule.js';
+import type { ApprovalDecision } from '../../src/steps/approval-context.js';
 import type { ApprovalRecord } from '../../src/engine/state-file.js';
 import { UsageError } from '../../src/errors.js';
 

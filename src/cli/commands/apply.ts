@@ -23,6 +23,7 @@ import { renderApplyResult } from '../../render/apply-result.js';
 import { diagnosticsDocument, formatDiagnostics } from '../../render/diagnostics.js';
 import { askApproval, askYesNo, confirmationQuestion } from '../../render/progress-prompt.js';
 import { traceAws, traceDb, verboseTraceFor } from '../verbose-trace.js';
+import { createRunNotifier } from '../../notify/notifier.js';
 import { runStorageFor } from '../run-storage-for.js';
 import { parseDuration } from '../../plan/units.js';
 import type { ApprovalPrompt } from '../../engine/approval-gate.js';
@@ -144,6 +145,7 @@ async function applyLoaded(file: string, plan: Plan, opts: ApplyOptions, io: Io,
         listeners,
         prompt: interactive ? prompt : undefined,
         confirm: interactive && !opts.yes ? confirm : undefined,
+        notifier: createRunNotifier,
         ...(chosen.s3 ? { runStorage: chosen.storage } : {}),
         ...(opts.takeOver ? { takeOver: true } : {}),
         ...overrides.engine,

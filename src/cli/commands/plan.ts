@@ -4,7 +4,7 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { ExitCode } from '../exit-codes.js';
 import { useColor, type Io, type PlanOptions } from '../io.js';
 import { loadPlan } from '../../plan/load.js';
-import { dryRun, type KnownStep } from '../../plan/dry-run.js';
+import { dryRun, type KnownStep } from '../../review/dry-run.js';
 import type { Plan } from '../../plan/types.js';
 import { steps as registry } from '../../steps/index.js';
 import { defaultStatePath, readState } from '../../engine/state-file.js';

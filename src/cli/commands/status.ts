@@ -6,11 +6,11 @@ import { ExitCode } from '../exit-codes.js';
 import type { Plan } from '../../plan/types.js';
 import { localRunStorage, type RunStorage } from '../../engine/run-storage.js';
 import { summarizeSteps } from '../../engine/result.js';
-import { pendingApprovalText } from '../../engine/approval-gate.js';
+import { pendingApprovalText } from '../../plan/approval-rule.js';
 import { stepContentHash } from '../../engine/hash.js';
 import { timeScaleFromEnv } from '../../engine/time-scale.js';
 import { renderStatusText, type StatusReport } from '../../render/status.js';
-import { cutoverTimeline } from '../../render/cutover-timeline.js';
+import { cutoverTimeline } from '../../engine/cutover-timeline.js';
 import { loadPlanOrReport, type ApplyOverrides } from './apply.js';
 import { runStorageFor } from '../run-storage-for.js';
 

@@ -2,10 +2,10 @@
 // `apply` would do — each step's planned actions with values resolved for display (outputs not known
 // yet as placeholders, secrets as ***), and the ${env.…} values that are not set now.
 import type { DescribeEnv, PlannedAction, StepRegistry } from '../steps/step.js';
-import { parseDuration } from './units.js';
-import { redact, resolveDeep, secretEnvValues, type ValueScope } from './values.js';
-import type { FreezeWritesSpec, Plan, StepSpec } from './types.js';
-import { cutoverSteps, windowConnectionUsers, type CutoverSteps } from './cutover-steps.js';
+import { parseDuration } from '../plan/units.js';
+import { redact, resolveDeep, secretEnvValues, type ValueScope } from '../plan/values.js';
+import type { FreezeWritesSpec, Plan, StepSpec } from '../plan/types.js';
+import { cutoverSteps, windowConnectionUsers, type CutoverSteps } from '../plan/cutover-steps.js';
 
 export interface KnownStep {
   status?: string;
