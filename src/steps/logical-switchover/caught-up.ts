@@ -1,4 +1,4 @@
-// The caught-up proof of the logical route (docs/routes/logical.md "The switchover"): with the source
+// The caught-up proof of the logical route (docs/routes/logical.md "The switchover (`logical-switchover`)"): with the source
 // frozen, the marker (promote/caught-up.ts: aurora_migrate.cutover_marker, which logical-replica
 // publishes) is written on the source in an explicit READ WRITE transaction; the target is caught up
 // when the marker row is visible there AND the subscription's slot on the source has confirmed a

@@ -1,4 +1,4 @@
-// Step type "logical-switchover" (docs/routes/logical.md "The switchover"): inside the cutover
+// Step type "logical-switchover" (docs/routes/logical.md "The switchover (`logical-switchover`)"): inside the cutover
 // window, after freeze-writes, it proves the target caught up (marker AND slot position), copies the
 // sequences, refreshes materialized views, disables the subscription, checks that every role that
 // connects to the source can log in to the target, and — for a later reverse-replication — creates

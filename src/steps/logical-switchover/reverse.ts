@@ -1,4 +1,4 @@
-// The reverse publication and its slot on the target (docs/routes/logical.md "Fallback"): created at
+// The reverse publication and its slot on the target (docs/routes/logical.md "The switchover (`logical-switchover`)", step 6): created at
 // the switchover, while the source is still fenced and before the switch, so every write the
 // application makes on the target after the switch is kept in the slot for the old source, which a
 // later reverse-replication step subscribes to it (create_slot = false). Both have one
