@@ -27,6 +27,8 @@ import { createPgConnector } from '../../src/db/pg-connector.js';
 import { applyPlan } from '../../src/engine/engine.js';
 import { checkPlanText } from '../../src/plan/load.js';
 import { steps } from '../../src/steps/index.js';
+import { buildStatusReport } from '../../src/cli/commands/status.js';
+import { renderStatusText } from '../../src/render/status.js';
 import { startChurn, type Churn } from './support/churn.js';
 import { asRole, startLogicalWorld, type LogicalWorld } from './support/world.js';
 
@@ -225,6 +227,12 @@ describe('logical-switchover inside the cutover window (real 14 → 18, through 
     expect(await reverseSlots()).toEqual(['aurora_migrate_switchover_switchover']);
     expect(await reversePublications()).toEqual(['aurora_migrate_switchover_switchover']);
     expect(dnsValue()).toEqual([TARGET_NAME]);
+    // status shows the logical route's timeline.
+    const loaded = checkPlanText('plans/switchover.yaml', planText(['reporting']));
+    if (!loaded.ok) throw new Error('plan');
+    const report = await buildStatusReport(loaded.plan, 'plans/switchover.yaml', join(dir, 'switchover.state.json'), {});
+    expect(report.cutover).toMatchObject({ status: 'committed', caughtUpAt: out.caughtUpAt, switchedOverAt: out.switchedOverAt });
+    expect(renderStatusText(report, { color: false })).toMatch(/caught up at +\d{4}-[\s\S]*switched over at +\d{4}-[\s\S]*point of no return +Route 53 change sent/);
     // No secret in the state or the event log.
     const texts = [readFileSync(join(dir, 'switchover.state.json'), 'utf8'), readFileSync(join(dir, 'switchover.state.json.events.jsonl'), 'utf8')];
     for (const t of texts) for (const secret of Object.values(ENV)) expect(t).not.toContain(secret);
