@@ -3,7 +3,8 @@
 // from its checkpoint and converges — after DISABLE before its checkpoint, after the reverse
 // publication before the slot — without a second slot or publication; the undo converges when run
 // twice; the margin moves sequences in their own direction and a sequence it would push past its
-// bounds fails the step before any is set; preflight names what the tool may not setval, with the GRANT.
+// bounds fails the step before any is set; preflight names what the tool may not setval, with the GRANT;
+// a target where the reverse slot cannot be made stops the step before the marker.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgConnector } from '../../src/db/pg-connector.js';
 import { memoryCheckpoint } from '../../src/engine/step-context.js';
@@ -23,7 +24,7 @@ const REVERSE = 'aurora_migrate_orders_switchover';
 
 beforeAll(async () => {
   w = await startLogicalWorld({ rows: 500, targetWalLevel: 'logical' });
-  await w.target.query(`ALTER ROLE ${w.targetMaster.user} REPLICATION`); // stand-in of rds_replication (rds_superuser has it on Aurora)
+  await w.target.query(`ALTER ROLE ${w.targetMaster.user} REPLICATION`); // stand-in of GRANT rds_replication TO master on Aurora (stock PostgreSQL has an attribute instead)
   await asRole(w.app, (c) => c.query('CREATE SEQUENCE countdown INCREMENT BY -1 MINVALUE -100 MAXVALUE 100 START 50'));
   const r = await runLocal(logicalReplica, stepSpec(w));
   if (r.error) throw r.error;
@@ -138,6 +139,20 @@ describe('logical-switchover converges (real 14 → 18)', () => {
     } finally {
       await w.target.query('DROP SEQUENCE public.billing_seq', [], 'orders');
       await w.target.query('DROP ROLE billing');
+    }
+  }, 60_000);
+
+  it('a target where the tool may not create the reverse slot stops the step before the marker is written', async () => {
+    const markers = async () => Number((await w.source.query<{ n: string }>('SELECT count(*) AS n FROM aurora_migrate.cutover_marker', [], 'orders'))[0]!.n);
+    const before = await markers();
+    await w.target.query(`ALTER ROLE ${w.targetMaster.user} NOREPLICATION`);
+    try {
+      const r = await runLocal(logicalSwitchover, spec(), { cutover: cutover() });
+      expect(r.error?.message).toMatch(/master may not create a replication slot on the target: on Aurora run GRANT rds_replication TO master .*\. Nothing was changed on the target\./);
+      expect(await markers()).toBe(before);
+      expect(await enabled()).toBe(true);
+    } finally {
+      await w.target.query(`ALTER ROLE ${w.targetMaster.user} REPLICATION`);
     }
   }, 60_000);
 });

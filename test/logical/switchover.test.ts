@@ -49,7 +49,7 @@ beforeAll(async () => {
     startAwsStandin({ seed: { hostedZones: [{ id: ZONE, name: 'internal.example.com' }], records: [{ zoneId: ZONE, name: APP_NAME, type: 'CNAME', ttl: 5, values: ['orders-pg.standin.invalid'] }] }, route53ChangePendingMs: 200 }),
   ]);
   api = createAwsApi({ env: aws.env, maxAttempts: 3 });
-  // Stand-in of Aurora's rds_superuser, which holds rds_replication (the reverse slot); stock PostgreSQL has an attribute instead.
+  // Stand-in of GRANT rds_replication TO master on Aurora (the reverse slot); stock PostgreSQL has an attribute instead.
   await world.target.query(`ALTER ROLE ${world.targetMaster.user} REPLICATION`);
   // A reporting role that logs in to the source; logical-replica copies it to the target without a password.
   await world.source.query(`CREATE ROLE reporting LOGIN PASSWORD 'rep-${Date.now()}'`);

@@ -16,7 +16,7 @@ export const createReversePublicationSql = (name: string, tables: readonly strin
 export const CREATE_SLOT_SQL = "SELECT lsn::text AS lsn FROM pg_create_logical_replication_slot($1, 'pgoutput')";
 export const DROP_SLOT_SQL = 'SELECT pg_drop_replication_slot($1)';
 export const WAL_LEVEL_SQL = "SELECT current_setting('wal_level') AS wal_level";
-/** May the tool's user create a logical slot: REPLICATION (stock PostgreSQL) or rds_replication (RDS/Aurora; rds_superuser has it). */
+/** May the tool's user create a logical slot: REPLICATION (stock PostgreSQL) or membership in rds_replication (RDS/Aurora). */
 export const SLOT_PRIVILEGE_SQL = `SELECT r.rolreplication OR r.rolsuper OR EXISTS (SELECT 1 FROM pg_roles g WHERE g.rolname = 'rds_replication' AND pg_has_role(r.oid, g.oid, 'MEMBER')) AS ok
   FROM pg_roles r WHERE r.rolname = current_user`;
 
@@ -27,7 +27,7 @@ export async function reverseProblem(target: Pick<Sql, 'read' | 'conn'>): Promis
     return `the target's wal_level is ${wal_level}, so it cannot publish the reverse replication: set rds.logical_replication = 1 in its DB cluster parameter group (aurora-cluster does it at creation) and reboot the writer, before the cutover`;
   }
   const [priv] = await target.read<{ ok: boolean }>(SLOT_PRIVILEGE_SQL);
-  if (!priv?.ok) return `${target.conn.user} may not create a replication slot on the target: on Aurora run GRANT rds_replication TO ${target.conn.user} (rds_superuser has it)`;
+  if (!priv?.ok) return `${target.conn.user} may not create a replication slot on the target: on Aurora run GRANT rds_replication TO ${target.conn.user} (stock PostgreSQL: ALTER ROLE ${target.conn.user} REPLICATION)`;
   return undefined;
 }
 
