@@ -99,7 +99,7 @@ export function checkStepRules(data: Record<string, unknown>, report: Report): v
         }
         break;
       case 'logical-switchover':
-        checkLogicalSwitchover(step, at, freezeAt === undefined ? undefined : { index: freezeAt, step: steps[freezeAt] }, steps.slice(i + 1), report);
+        checkLogicalSwitchover(steps, i, freezeAt, report);
         checkPort(step.source, `${at}/source`, report);
         checkPort(step.target, `${at}/target`, report);
         break;

@@ -126,7 +126,7 @@ describe('logical-switchover converges (real 14 → 18)', () => {
     await onTarget(`ALTER SUBSCRIPTION ${SUB} ENABLE`);
   }, 60_000);
 
-  it('preflight (read-only) names a sequence the tool may not setval, with the GRANT; the reverse publication can be made', async () => {
+  it('preflight (read-only) names a sequence the tool may not setval, with the GRANT, and a role that connects to the source but is in neither list', async () => {
     await w.target.query('CREATE ROLE billing NOLOGIN');
     await w.target.query('CREATE SEQUENCE public.billing_seq', [], 'orders');
     await w.target.query('ALTER SEQUENCE public.billing_seq OWNER TO billing', [], 'orders');
@@ -136,6 +136,9 @@ describe('logical-switchover converges (real 14 → 18)', () => {
       expect(checks).toContainEqual({ status: 'pass', check: 'subscription', detail: `${SUB} exists and is enabled` });
       expect(checks).toContainEqual({ status: 'fail', check: 'setval and REFRESH on the target', detail: 'master may not setval or refresh public.billing_seq; run on the target: GRANT billing TO master' });
       expect(checks).toContainEqual({ status: 'pass', check: 'reverse publication', detail: "the target has wal_level = logical and the tool's user may create the slot" });
+      expect(checks).toContainEqual({ status: 'pass', check: 'roles that connect to the source', detail: 'app: each in rolePasswords or rolesReady' });
+      const without = await switchoverPreflight(spec({ rolePasswords: {} }) as unknown as LogicalSwitchoverSpec, ctx);
+      expect(without.find((c) => c.check === 'roles that connect to the source')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/^app can connect to orders but is in neither rolePasswords nor rolesReady/) });
     } finally {
       await w.target.query('DROP SEQUENCE public.billing_seq', [], 'orders');
       await w.target.query('DROP ROLE billing');

@@ -2,13 +2,15 @@
 // earlier step, so each check runs only when its connection is known now. Target: the subscription
 // (when its name is known), the right to setval each sequence and refresh each materialized view
 // (ownership through role membership), and for reversePublication wal_level = logical and the right
-// to create a slot. Source: the roles that connect there and how each will log in to the target.
+// to create a slot. Source: every login role that can connect there must be in rolePasswords or
+// rolesReady (the run checks again, against the ACL recorded before the fence).
 import type { DbSession, ResolvedConnection } from '../../db/api.js';
 import { toResolvedConnection } from '../../db/connection.js';
 import type { ConnectionSpec, LogicalSwitchoverSpec } from '../../plan/types.js';
 import { known } from '../preflight-helpers.js';
 import type { CheckResult, PreflightContext } from '../step.js';
 import { reverseProblem } from './reverse.js';
+import { rolesThatConnect } from './roles-check.js';
 import { SUBSCRIPTION_SQL } from './run.js';
 
 /** Sequences and materialized views of the target the tool's user may not setval / refresh (not a member of their owner). */
@@ -30,6 +32,29 @@ async function withSession<T>(ctx: PreflightContext, conn: ResolvedConnection, f
 }
 
 export async function switchoverPreflight(spec: LogicalSwitchoverSpec, ctx: PreflightContext): Promise<CheckResult[]> {
+  const roles = allKnown(spec.source) ? await rolesCheck(spec, ctx) : [{ status: 'warn' as const, check: 'roles that connect to the source', detail: 'skipped: the source connection is known only after an earlier step has run' }];
+  return [...roles, ...(await targetChecks(spec, ctx))];
+}
+
+/** Every login role that can connect to the source now must be in rolePasswords or rolesReady (the step checks again against the ACL before the fence). */
+async function rolesCheck(spec: LogicalSwitchoverSpec, ctx: PreflightContext): Promise<CheckResult[]> {
+  const check = 'roles that connect to the source';
+  try {
+    const source = toResolvedConnection(spec.source, 'source');
+    const target = { user: String(spec.target.user) };
+    const needed = await withSession(ctx, source, (read) => rolesThatConnect({ read } as never, source.database, undefined, [source.user, target.user]));
+    const known = new Set([...Object.keys(spec.rolePasswords ?? {}), ...(spec.rolesReady ?? [])]);
+    const missing = needed.filter((r) => !known.has(r));
+    if (missing.length) {
+      return [{ status: 'fail', check, detail: `${missing.join(', ')} can connect to ${source.database} but ${missing.length > 1 ? 'are' : 'is'} in neither rolePasswords nor rolesReady: the switchover would stop (and roll back) because ${missing.length > 1 ? 'they' : 'it'} could not be proven to log in to the target. Add each to rolePasswords (\${env.…}) or rolesReady` }];
+    }
+    return [{ status: 'pass', check, detail: needed.length ? `${needed.join(', ')}: each in rolePasswords or rolesReady` : 'no login role besides the tool\'s own' }];
+  } catch (err) {
+    return [{ status: 'fail', check, detail: `could not check: ${(err as Error).message}` }];
+  }
+}
+
+async function targetChecks(spec: LogicalSwitchoverSpec, ctx: PreflightContext): Promise<CheckResult[]> {
   if (!allKnown(spec.target)) return [{ status: 'warn', check: 'target checks', detail: 'skipped: the target connection is known only after an earlier step has run (apply checks it when the step starts)' }];
   let target: ResolvedConnection;
   try {
