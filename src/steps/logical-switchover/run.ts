@@ -109,6 +109,7 @@ export async function runSwitchover(spec: LogicalSwitchoverSpec, ctx: Ctx): Prom
 
   // 2. Sequences, read on the frozen source, set on the target.
   if (cp().sequencesCopied === undefined) {
+    ctx.progress(`caught up: copying the sequences of ${schemas.join(', ')} to the target`);
     const values = await withSql(ctx, conns.source, 'source', (src) => readSequences(src, schemas));
     const n = await withSql(ctx, conns.target, 'target', (tgt) =>
       copySequences(tgt, schemas, values, spec.sequenceMargin ?? 0).catch((err) => {
@@ -122,6 +123,7 @@ export async function runSwitchover(spec: LogicalSwitchoverSpec, ctx: Ctx): Prom
 
   // 3. Materialized views (not replicated): refreshed from the copied tables.
   if (!cp().viewsRefreshed) {
+    ctx.progress('refreshing materialized views on the target');
     const views = await withSql(ctx, conns.target, 'target', async (tgt) => {
       const list = (await tgt.read<{ sql: string }>(MATVIEWS_SQL, [schemas])).map((r) => r.sql);
       for (const v of list) await tgt.exec(`REFRESH MATERIALIZED VIEW ${v}`);
@@ -142,6 +144,7 @@ export async function runSwitchover(spec: LogicalSwitchoverSpec, ctx: Ctx): Prom
 
   // 5. Every role that could connect to the source before the fence can log in to the target.
   if (!cp().rolesChecked) {
+    ctx.progress(`subscription ${spec.subscription} disabled: checking that every role that connects to the source can log in to the target`);
     const database = conns.source.database;
     const before = cutover.frozenBefore();
     const recorded = before.acl && database in before.acl ? { acl: before.acl[database] ?? null } : undefined;
@@ -164,6 +167,7 @@ export async function runSwitchover(spec: LogicalSwitchoverSpec, ctx: Ctx): Prom
   // 6. The reverse publication and slot, while the source is still fenced.
   if (spec.reversePublication && !cp().reverseSlot) {
     await save({ reverseCreating: reverse });
+    ctx.progress(`creating the reverse publication and slot ${reverse} on the target (the slot waits for transactions open there to end)`);
     const how = await withSql(ctx, conns.target, 'target', (tgt) => ensureReverse(tgt, reverse, sub.oid));
     ctx.event('reverse-publication', { name: reverse, publicationWas: how.publication, slotWas: how.slot });
     await save({ reverseSlot: reverse });
