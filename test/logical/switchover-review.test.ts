@@ -17,6 +17,7 @@ describe('logical-switchover in review', () => {
     const env = { SOURCE_HOST: 'orders-pg.example.internal', PGPASSWORD: 'src-secret', TARGET_PASSWORD: 'tgt-secret', APP_PASSWORD: 'app-secret' };
     const review = dryRun({ plan: loaded.plan, env, registry: steps });
     expect(review.cutover).toMatchObject({ freezeStep: 'freeze', inside: ['freeze', 'switchover'], pointOfNoReturn: { stepId: 'switch' } });
+    expect(review.cutover!.rules.join('\n')).toMatch(/the deadline \(2m after the freeze\) first takes back "switchover" \(the reverse slot and publication dropped, the subscription enabled again\), then undoes the freeze/);
     const step = review.steps.find((s) => s.id === 'switchover')!;
     expect(step.error).toBeUndefined();
     const text = step.actions.map((a) => ('sql' in a ? `${a.sql} ${JSON.stringify(a.params ?? [])} ${a.note ?? ''}` : 'for' in a ? `${a.for} ${a.note ?? ''}` : 'description' in a ? a.description : '')).join('\n');
