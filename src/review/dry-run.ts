@@ -146,8 +146,10 @@ function cutoverReview(plan: Plan, window: CutoverSteps): CutoverReview {
 
 /** The window's steps a rollback takes back before the freeze (newest first), as the review says it. */
 function undoneFirst(plan: Plan, window: CutoverSteps): string {
-  const switchovers = plan.steps.filter((s) => s.type === 'logical-switchover' && window.inside.includes(s.id)).map((s) => `"${s.id}"`).reverse();
-  return switchovers.length ? `first takes back ${switchovers.join(', ')} (the reverse slot and publication dropped, the subscription enabled again), then ` : '';
+  const switchovers = plan.steps.filter((s) => s.type === 'logical-switchover' && window.inside.includes(s.id)).reverse();
+  if (!switchovers.length) return '';
+  const reverse = switchovers.some((s) => (s as { reversePublication?: boolean }).reversePublication === true);
+  return `first takes back ${switchovers.map((s) => `"${s.id}"`).join(', ')} (${reverse ? 'the reverse slot and publication dropped, ' : ''}the subscription enabled again), then `;
 }
 
 /** The users of the connections from the freeze on, as the review can show them (placeholders for values not known). */
