@@ -1,4 +1,5 @@
-// The cutover's timings for `status` (docs/design.md "Cutover", outputs): frozen at, caught up at, promotion
+// The cutover's timings for `status` (docs/design.md "Cutover", outputs): frozen at, caught up at (promote's
+// marker, or logical-switchover's), switched over at (the logical route), promotion
 // sent at, promoted at, switched at and the write downtime, from the state's window record and the
 // outputs of the window's steps.
 import type { StateFile } from './state-file.js';
@@ -9,6 +10,8 @@ export interface CutoverTimeline {
   frozenAt: string;
   deadline: string;
   caughtUpAt?: string;
+  /** The logical route: when logical-switchover finished (subscription disabled, roles checked). */
+  switchedOverAt?: string;
   promotionSentAt?: string;
   promotedAt?: string;
   switchedAt?: string;
@@ -29,6 +32,7 @@ export function cutoverTimeline(plan: { steps: readonly { id: string; type: stri
     return (spec && state.steps[spec.id]?.outputs) || {};
   };
   const promote = outputsOf('promote');
+  const switchover = outputsOf('logical-switchover');
   const sw = outputsOf('switch-endpoint');
   const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
   const t: CutoverTimeline = { status: c.status, openedBy: c.openedBy, frozenAt: c.frozenAt, deadline: c.deadline, rolledBackBefore: c.history?.filter((h) => h.status === 'rolled-back').length ?? 0 };
@@ -36,7 +40,8 @@ export function cutoverTimeline(plan: { steps: readonly { id: string; type: stri
     if (v !== undefined) t[k] = v;
   };
   if (c.status !== 'rolled-back') {
-    set('caughtUpAt', str(promote.caughtUpAt));
+    set('caughtUpAt', str(promote.caughtUpAt) ?? str(switchover.caughtUpAt));
+    set('switchedOverAt', str(switchover.switchedOverAt));
     set('promotionSentAt', str(promote.promotionSentAt));
     set('promotedAt', str(promote.promotedAt));
     set('switchedAt', str(sw.switchedAt));

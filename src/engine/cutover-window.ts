@@ -4,7 +4,8 @@
 //
 // Rules, for a live run and for a resume alike:
 // - Before the point of no return, a failure, an interrupt, an unapproved gate or the deadline undoes
-//   the freeze (the freeze step's undo), records `rolled-back`, and the run stops (exit 2; 130 when
+//   the window's steps that have an `undo` (newest first; logical-switchover), then the freeze (the
+//   freeze step's undo), records `rolled-back`, and the run stops (exit 2; 130 when
 //   interrupted). Steps of the window are reset so that the next apply starts the cutover afresh.
 // - After it, nothing is rolled back: a failure says where source and target stand; apply goes on.
 // - A resume of an open window whose deadline passed rolls back at once; a rollback that could not
@@ -21,6 +22,17 @@ import { contextFor, resolveForRun, toStepError, type StepHooks, type StepOutcom
 
 /** How long the undo of a freeze may take before the rollback is reported as failed. */
 const UNDO_TIMEOUT_MS = 120_000;
+
+/** Runs one undo with its own abort signal, given up after UNDO_TIMEOUT_MS. */
+async function withUndoTimeout<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const undoAbort = new AbortController();
+  const undoTimer = setTimeout(() => undoAbort.abort(new Error('undo timed out')), UNDO_TIMEOUT_MS);
+  try {
+    return await fn(undoAbort.signal);
+  } finally {
+    clearTimeout(undoTimer);
+  }
+}
 
 /** `--until` inside the window would leave the source frozen with no run watching the deadline. */
 export function checkUntilOutsideWindow(plan: { name: string; steps: readonly Pick<StepSpec, 'id' | 'type'>[] }, until: string | undefined): void {
@@ -171,8 +183,31 @@ export function cutoverControl(session: RunSession): CutoverControl {
     arm();
   };
 
-  /** Undoes the freeze; true when the source has its previous settings back. */
-  const rollBack = async (reason: string, failedStep?: string): Promise<{ ok: true } | { ok: false; error: StepError }> => {
+  /**
+   * Takes back what the window's steps after the freeze did, newest first, for those whose module has
+   * an `undo` (logical-switchover: the reverse slot dropped, the subscription enabled again). Every
+   * one is tried; the failures are returned (the freeze is undone anyway: writes back come first).
+   */
+  const undoWindowSteps = async (): Promise<Array<{ stepId: string; error: StepError }>> => {
+    const c = st.cutover!;
+    const inside = cutoverSteps(plan)?.inside ?? [];
+    const errors: Array<{ stepId: string; error: StepError }> = [];
+    for (const spec of plan.steps.filter((x) => inside.includes(x.id) && x.id !== c.openedBy).reverse()) {
+      const module = session.deps.registry[spec.type];
+      const s = st.steps[spec.id];
+      if (!module?.undo || !s || s.status === 'pending') continue;
+      try {
+        await withUndoTimeout((signal) => module.undo!(resolveForRun(session, spec), contextFor(session, spec, s, signal)));
+        log.append({ type: 'cutover-step-undone', stepId: spec.id });
+      } catch (err) {
+        errors.push({ stepId: spec.id, error: toStepError(spec.id, err) });
+      }
+    }
+    return errors;
+  };
+
+  /** Undoes the window's steps and the freeze; ok when both are back (freezeUndone: writes are back even though a step's undo failed). */
+  const rollBack = async (reason: string, failedStep?: string): Promise<{ ok: true } | { ok: false; error: StepError; freezeUndone?: boolean; undoStepId?: string }> => {
     const c = st.cutover!;
     disarm();
     c.status = 'rolling-back';
@@ -182,15 +217,15 @@ export function cutoverControl(session: RunSession): CutoverControl {
     await session.persist();
     const spec = plan.steps.find((s) => s.id === c.openedBy);
     const module = spec && session.deps.registry[spec.type];
+    let freezeUndone = false;
     try {
+      const stepErrors = await undoWindowSteps();
       if (!spec || !module?.undo) throw new Error(`step "${c.openedBy}" cannot be undone by this build of aurora-migrate`);
       const s = st.steps[spec.id];
-      const undoAbort = new AbortController();
-      const undoTimer = setTimeout(() => undoAbort.abort(new Error('undo timed out')), UNDO_TIMEOUT_MS);
-      try {
-        await module.undo(resolveForRun(session, spec), contextFor(session, spec, s, undoAbort.signal));
-      } finally {
-        clearTimeout(undoTimer);
+      await withUndoTimeout((signal) => module.undo!(resolveForRun(session, spec), contextFor(session, spec, s, signal)));
+      if (stepErrors.length) {
+        freezeUndone = true;
+        throw new StepFailed(stepErrors[0].stepId, `taking back ${stepErrors.map((e) => `step "${e.stepId}" failed: ${e.error.message.replace(/^step "[^"]*" failed: /, '')}`).join('; ')}`);
       }
       c.status = 'rolled-back';
       c.rolledBackAt = session.iso();
@@ -208,7 +243,7 @@ export function cutoverControl(session: RunSession): CutoverControl {
       await session.notifier.cutoverWindowClosed(c.openedBy, 'rollback failed', `${error.message} The source may still be read-only: run apply again to retry the rollback.`);
       session.emit({ type: 'cutover', state: 'rollback-failed', stepId: c.openedBy, detail: error.message });
       await session.persist().catch(() => undefined);
-      return { ok: false, error };
+      return { ok: false, error, ...(freezeUndone && err instanceof StepFailed ? { freezeUndone, undoStepId: err.stepId } : {}) };
     }
   };
 
@@ -232,6 +267,12 @@ export function cutoverControl(session: RunSession): CutoverControl {
   const rolledBackEnding = async (reason: string, interrupted: boolean, failedStep?: string, failure?: StepError): Promise<RunEnding> => {
     const r = await rollBack(reason, failedStep);
     const databases = frozenDatabases();
+    if (!r.ok && r.freezeUndone) {
+      const message =
+        `the cutover stopped before the point of no return (${reason}) and was rolled back on the source (${databases} have their previous settings), ` +
+        `but ${r.error.message}. Run apply again to retry the rollback (it is convergent).`;
+      return { outcome: interrupted ? 'interrupted' : 'failed', failed: { stepId: r.undoStepId ?? st.cutover!.openedBy, error: { code: 'ROLLBACK_FAILED', message } } };
+    }
     if (!r.ok) {
       const message =
         `the cutover stopped before the point of no return (${reason}), and undoing the freeze failed: ${r.error.message} ` +

@@ -5,6 +5,7 @@ import { identifierProblem, iamRoleProblem, instanceRefProblem, masterUsernamePr
 import { didYouMean } from './suggest.js';
 import { isLiteral, isRecord, type Report } from './semantic-problem.js';
 import { checkApproval, checkNotify } from './semantic-team.js';
+import { checkLogicalSwitchover } from './semantic-switchover.js';
 
 /** AWS/RDS metrics the tool knows (docs/plans.md "lag-watch"), their unit and where they are published. */
 export const KNOWN_METRICS: Readonly<Record<string, { unit: 'bytes' | 'seconds' | 'milliseconds' | 'count' | 'percent'; on?: 'source' | 'replica' }>> = {
@@ -96,6 +97,11 @@ export function checkStepRules(data: Record<string, unknown>, report: Report): v
         if (![step.subscriptions, step.publications, step.slots].some((v) => Array.isArray(v) && v.length > 0) && step.ddlGuard !== true) {
           report(at, 'give at least one of "subscriptions", "publications", "slots" or "ddlGuard: true": what to drop', { target: 'key' });
         }
+        break;
+      case 'logical-switchover':
+        checkLogicalSwitchover(steps, i, freezeAt, report);
+        checkPort(step.source, `${at}/source`, report);
+        checkPort(step.target, `${at}/target`, report);
         break;
       case 'cluster-export':
         literal(step.cluster, `${at}/cluster`, (v) => identifierProblem(v, 'cluster'), report);

@@ -20,4 +20,5 @@ export const STEP_OUTPUTS: Readonly<Record<StepType, readonly string[]>> = {
   'aurora-cluster': ['clusterId', 'clusterArn', 'instanceId', 'endpoint', 'readerEndpoint', 'port', 'engineVersion'],
   'logical-replica': ['publication', 'subscription', 'slot', 'tables', 'rowsCopied', 'syncedAt', 'lagBytes'],
   'drop-replication': ['dropped'],
+  'logical-switchover': ['caughtUpAt', 'sequencesCopied', 'switchedOverAt', 'reverseSlot'],
 };

@@ -33,7 +33,8 @@ export type StepSpec =
   | EnableLogicalReplicationSpec
   | AuroraClusterSpec
   | LogicalReplicaSpec
-  | DropReplicationSpec;
+  | DropReplicationSpec
+  | LogicalSwitchoverSpec;
 
 export type StepType = StepSpec['type'];
 
@@ -308,6 +309,24 @@ export interface DropReplicationSpec extends StepBase {
   slots?: string[];
   /** Remove the tool's DDL guard (event trigger, function and log). */
   ddlGuard?: boolean;
+}
+
+export interface LogicalSwitchoverSpec extends StepBase {
+  type: 'logical-switchover';
+  /** The logical-replica step's subscription on the target (e.g. ${steps.replicate.outputs.subscription}). */
+  subscription: string;
+  /** The frozen source database (one of the freeze's databases), as the tool's user. */
+  source: ConnectionSpec;
+  /** The target database (where the subscription lives), as its master user. */
+  target: ConnectionSpec;
+  /** Move every copied sequence this far in its own direction (default 0). */
+  sequenceMargin?: number;
+  /** Role -> ${env.…} password set on the target now (with rolesReady: who may log in there). */
+  rolePasswords?: Record<string, string>;
+  /** Roles that log in to the target another way (IAM) or whose password is already set there. */
+  rolesReady?: string[];
+  /** Create the reverse publication and its slot on the target for a later reverse-replication (default false). */
+  reversePublication?: boolean;
 }
 
 /** A loaded, validated plan: frozen data plus where it came from. */

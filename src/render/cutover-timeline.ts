@@ -15,6 +15,7 @@ export function cutoverTimelineLines(t: CutoverTimeline): string[] {
   row('frozen at', t.frozenAt);
   row('deadline', t.deadline);
   row('caught up at', t.caughtUpAt);
+  row('switched over at', t.switchedOverAt);
   row('promotion sent at', t.promotionSentAt);
   row('promoted at', t.promotedAt);
   row('switched at', t.switchedAt);

@@ -192,7 +192,7 @@ function cutoverWindows(events: Ev[], state: StateFile | undefined): CutoverWind
         }
         break;
       case 'cutover-caught-up':
-        add(w, { label: 'caught up', at: str(e.caughtUpAt) ?? e.ts, stepId, detail: `marker seen on the replica after ${num(e.polls) ?? '?'} poll(s)`, ref: e.n });
+        add(w, { label: 'caught up', at: str(e.caughtUpAt) ?? e.ts, stepId, detail: `marker seen on the ${e.route === 'logical' ? 'target and confirmed by the slot' : 'replica'} after ${num(e.polls) ?? '?'} poll(s)`, ref: e.n });
         break;
       case 'cutover-point-of-no-return':
         if (w) w.outcome = 'committed';

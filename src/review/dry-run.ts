@@ -124,7 +124,7 @@ function cutoverReview(plan: Plan, window: CutoverSteps): CutoverReview {
     fence === 'connections'
       ? `the fence: CONNECT on ${freeze.databases.join(', ')} is taken from every role but the kept ones (the users of the plan's connections from the freeze on, rdsadmin, rdsrepladmin${freeze.allowRoles?.length ? `, ${freeze.allowRoles.join(', ')}` : ''}) and read back; the databases' owners and kept roles can still connect, and reads stop too during the window`
       : 'fence: read-only is cooperative only: it does NOT stop an application that opens its transactions READ WRITE or sets default_transaction_read_only = off; such writes during the window are not on the target',
-    `before the point of no return: a failure, an interrupt (Ctrl-C) or the deadline (${windowText} after the freeze) undoes the freeze: each database's previous default_transaction_read_only${fence === 'connections' ? ' and CONNECT privileges come' : ' comes'} back, writes resume on the source, nothing is promoted; apply exits 2 (130 when interrupted)`,
+    `before the point of no return: a failure, an interrupt (Ctrl-C) or the deadline (${windowText} after the freeze) ${undoneFirst(plan, window)}undoes the freeze: each database's previous default_transaction_read_only${fence === 'connections' ? ' and CONNECT privileges come' : ' comes'} back, writes resume on the source, nothing is promoted; apply exits 2 (130 when interrupted)`,
     fence === 'connections'
       ? 'right before the point of no return, the last check: no session of a role that lost CONNECT, none of a kept role other than the tool\'s own, and no write transaction on the frozen databases — otherwise roll back, naming user, application_name and client address'
       : 'right before the point of no return, the last check: no write transaction open on the frozen databases — otherwise roll back',
@@ -142,6 +142,14 @@ function cutoverReview(plan: Plan, window: CutoverSteps): CutoverReview {
     ...(window.pointOfNoReturn ? { pointOfNoReturn: { stepId: window.pointOfNoReturn.stepId, what: window.pointOfNoReturn.what } } : {}),
     rules,
   };
+}
+
+/** The window's steps a rollback takes back before the freeze (newest first), as the review says it. */
+function undoneFirst(plan: Plan, window: CutoverSteps): string {
+  const switchovers = plan.steps.filter((s) => s.type === 'logical-switchover' && window.inside.includes(s.id)).reverse();
+  if (!switchovers.length) return '';
+  const reverse = switchovers.some((s) => (s as { reversePublication?: boolean }).reversePublication === true);
+  return `first takes back ${switchovers.map((s) => `"${s.id}"`).join(', ')} (${reverse ? 'the reverse slot and publication dropped, ' : ''}the subscription enabled again), then `;
 }
 
 /** The users of the connections from the freeze on, as the review can show them (placeholders for values not known). */

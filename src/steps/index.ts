@@ -16,6 +16,7 @@ import { enableLogicalReplication } from './enable-logical-replication/run.js';
 import { auroraCluster } from './aurora-cluster/run.js';
 import { logicalReplica } from './logical-replica/index.js';
 import { dropReplication } from './drop-replication/index.js';
+import { logicalSwitchover } from './logical-switchover/index.js';
 
 export const steps: StepRegistry = {
   'snapshot-migrate': snapshotMigrate,
@@ -34,6 +35,7 @@ export const steps: StepRegistry = {
   'aurora-cluster': auroraCluster,
   'logical-replica': logicalReplica,
   'drop-replication': dropReplication,
+  'logical-switchover': logicalSwitchover,
 };
 
 export const STEP_TYPES = Object.keys(steps) as Array<keyof typeof steps>;

@@ -54,6 +54,9 @@ const STEPS: StepTable = {
     replicaIdentityFull: 'optional', largeObjects: 'optional', ddlGuardConnection: 'optional',
   },
   'drop-replication': { ...common, connection: 'required', subscriptions: 'optional', publications: 'optional', slots: 'optional', ddlGuard: 'optional' },
+  'logical-switchover': {
+    ...common, subscription: 'required', source: 'required', target: 'required', sequenceMargin: 'optional', rolePasswords: 'optional', rolesReady: 'optional', reversePublication: 'optional',
+  },
 };
 
 const NESTED: Record<string, Record<string, 'required' | 'optional'>> = {

@@ -1,4 +1,4 @@
-// Runs the logical-replica or drop-replication step in-process, the way the engine does
+// Runs a logical step (run, or undo with `undo: true`) in-process, the way the engine does
 // (createStepContext), on real servers: the real pg connector, the real pg_dump/psql through a
 // recording command runner, an AWS api when guards need CloudWatch, and a time scale so the step's
 // polls are short.
@@ -6,7 +6,7 @@ import type { AwsApi } from '../../../src/aws/api.js';
 import { createPgConnector } from '../../../src/db/pg-connector.js';
 import { createStepContext, memoryCheckpoint, type StepEvent } from '../../../src/engine/step-context.js';
 import { nodeRunner, type CommandRunner } from '../../../src/steps/commands.js';
-import type { AnyStepModule } from '../../../src/steps/step.js';
+import type { AnyStepModule, CutoverHandle } from '../../../src/steps/step.js';
 
 export interface LocalRun {
   outputs?: Record<string, unknown>;
@@ -23,7 +23,7 @@ const noAws: AwsApi = { send: () => Promise.reject(new Error('no AWS in this tes
 export async function runLocal(
   module: AnyStepModule,
   spec: Record<string, unknown>,
-  opts: { checkpoint?: ReturnType<typeof memoryCheckpoint>; aws?: AwsApi; timeScale?: number; signal?: AbortSignal; planName?: string; attempt?: number; onEvent?(e: StepEvent): void } = {},
+  opts: { checkpoint?: ReturnType<typeof memoryCheckpoint>; aws?: AwsApi; timeScale?: number; signal?: AbortSignal; planName?: string; attempt?: number; onEvent?(e: StepEvent): void; cutover?: CutoverHandle; undo?: boolean } = {},
 ): Promise<LocalRun> {
   const checkpoint = opts.checkpoint ?? memoryCheckpoint();
   const events: StepEvent[] = [];
@@ -52,6 +52,7 @@ export async function runLocal(
       },
     }),
     commands: runner,
+    ...(opts.cutover ? { cutover: opts.cutover } : {}),
   };
   const run: LocalRun = {
     events,
@@ -63,7 +64,7 @@ export async function runLocal(
     named: (name) => events.flatMap((e) => (e.type === 'step-event' && e.name === name ? [e.data ?? {}] : [])),
   };
   try {
-    run.outputs = await module.run(spec, ctx);
+    run.outputs = opts.undo ? await module.undo!(spec, ctx) : await module.run(spec, ctx);
   } catch (err) {
     run.error = err as Error;
   }

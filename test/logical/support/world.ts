@@ -61,10 +61,11 @@ export async function asRole<T>(conn: ResolvedConnection, fn: (c: pg.Client) => 
   }
 }
 
-export async function startLogicalWorld(options: { rows?: number; grantOwner?: boolean; replication?: boolean; walLevel?: 'logical' | 'replica' } = {}): Promise<LogicalWorld> {
+export async function startLogicalWorld(options: { rows?: number; grantOwner?: boolean; replication?: boolean; walLevel?: 'logical' | 'replica'; targetWalLevel?: 'logical' | 'replica' } = {}): Promise<LogicalWorld> {
   const [source, target] = await Promise.all([
     startSourceServer({ major: 14, settings: { wal_level: options.walLevel ?? 'logical', max_replication_slots: 10, max_wal_senders: 10 } }),
-    startSourceServer({ major: 18 }),
+    // An Aurora cluster created with rds.logical_replication = 1 in its parameter group (aurora-cluster does that) publishes: wal_level logical.
+    startSourceServer({ major: 18, ...(options.targetWalLevel ? { settings: { wal_level: options.targetWalLevel } } : {}) }),
   ]);
   try {
     const { master, app } = await prepareRdsDatabase(source, 'orders');
