@@ -150,6 +150,10 @@ function checkFreeze(step: Record<string, unknown>, at: string, report: Report):
     );
     if (Array.isArray(step.allowRoles) && step.allowRoles.length) report(`${at}/allowRoles`, 'allowRoles has no effect with fence: read-only (no role loses CONNECT)', { severity: 'warning', target: 'key' });
   }
+  const wait = step.waitForSlot as { maxLag?: unknown } | undefined;
+  if (wait && typeof wait.maxLag === 'string' && !wait.maxLag.includes('${') && parseSize(wait.maxLag) === undefined) {
+    report(`${at}/waitForSlot/maxLag`, 'must be a size such as 16MiB or 1GiB');
+  }
   if (Array.isArray(step.allowRoles)) {
     step.allowRoles.forEach((r, j) => {
       if (r === 'PUBLIC' || r === 'public') report(`${at}/allowRoles/${j}`, 'PUBLIC cannot be kept: it is every role, so no fence would hold');

@@ -191,6 +191,8 @@ export interface FreezeWritesSpec extends StepBase {
   fence?: 'connections' | 'read-only';
   /** Roles that keep CONNECT besides the tool's own and the replication roles (fence: connections). */
   allowRoles?: string[];
+  /** Before changing anything, wait until this slot is within maxLag (the logical route, after a long approval). */
+  waitForSlot?: { slot: string; maxLag?: string };
   /** Wait this long for write transactions to end after terminating sessions (default 30s). */
   drainTimeout?: string;
   /** The cutover window: roll back if the point of no return is not reached by then (default 5m). */

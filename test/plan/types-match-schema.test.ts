@@ -43,7 +43,7 @@ const STEPS: StepTable = {
   's3-export': { ...common, connection: 'required', query: 'required', to: 'required', options: 'optional' },
   'cluster-export': { ...common, cluster: 'required', bucket: 'required', prefix: 'optional', iamRole: 'required', kmsKey: 'required', only: 'optional', exportId: 'optional' },
   'verify-data': { ...common, source: 'required', target: 'required', tables: 'optional', schemas: 'optional', sequences: 'optional', checksum: 'optional' },
-  'freeze-writes': { ...common, connection: 'required', databases: 'required', fence: 'optional', allowRoles: 'optional', drainTimeout: 'optional', window: 'optional' },
+  'freeze-writes': { ...common, connection: 'required', databases: 'required', fence: 'optional', allowRoles: 'optional', waitForSlot: 'optional', drainTimeout: 'optional', window: 'optional' },
   'switch-endpoint': { ...common, hostedZoneId: 'required', record: 'required', target: 'required', ttl: 'optional' },
   'lift-fence': { ...common, connection: 'required', databases: 'required' },
   'enable-logical-replication': { ...common, instance: 'required', parameterGroup: 'required', reboot: 'optional', parameters: 'optional', shared: 'optional' },

@@ -7,7 +7,8 @@
 import type { DescribeEnv, PlannedAction, StepModule } from '../step.js';
 import type { FreezeWritesSpec } from './spec.js';
 import { TERMINATE_SQL, WAL_LSN_SQL, WRITERS_SQL, databaseNameProblem, freezeSql, restoreSql } from './sql.js';
-import { DRAIN_POLL_MS, drainMs, fenceMode, heldAfter, lastCheck, runFreeze, undoFreeze, windowMs } from './run-freeze.js';
+import { DEFAULT_SLOT_MAX_LAG, DEFAULT_SLOT_WAIT, DRAIN_POLL_MS, SLOT_LAG_SQL, drainMs, fenceMode, heldAfter, lastCheck, runFreeze, undoFreeze, windowMs } from './run-freeze.js';
+import { durationMs } from '../../plan/units.js';
 import { CAN_CONNECT_SQL, DATABASES_BEFORE_SQL, FENCE_RECORD_SETUP_SQL, FENCE_RECORD_UPSERT_SQL, RDS_SYSTEM_ROLES, grantConnectSql, revokeConnectSql } from './fence.js';
 import { freezeWritesPreflight } from './preflight.js';
 
@@ -41,7 +42,19 @@ export function describeFreeze(spec: FreezeWritesSpec, env: Pick<DescribeEnv, 'w
           { kind: 'sql', sql: CAN_CONNECT_SQL, params: [dbs, kept], note: 'read back: if PUBLIC or any login role that is not kept (and not a superuser) can still connect, undo and fail' },
         ]
       : [{ kind: 'check', description: READ_ONLY_GAPS }];
+  const wait: PlannedAction[] = spec.waitForSlot
+    ? [
+        {
+          kind: 'wait',
+          for: `replication slot ${spec.waitForSlot.slot} to be at most ${spec.waitForSlot.maxLag ?? DEFAULT_SLOT_MAX_LAG} behind, before anything changes (no window open yet)`,
+          timeoutMs: durationMs(spec.timeout, DEFAULT_SLOT_WAIT),
+          pollEveryMs: 1_000,
+          note: SLOT_LAG_SQL,
+        },
+      ]
+    : [];
   return [
+    ...wait,
     { kind: 'sql', sql: DATABASES_BEFORE_SQL, params: [dbs], note: 'remember each database\'s owner, ACL and read-only setting (kept in the state for the rollback)' },
     { kind: 'sql', sql: [...FENCE_RECORD_SETUP_SQL, FENCE_RECORD_UPSERT_SQL].join(';\n'), note: `record them on the server too (aurora_migrate.fence in database ${spec.connection.database}), so a later plan can lift the fence` },
     ...fence,

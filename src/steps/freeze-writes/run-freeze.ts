@@ -7,7 +7,7 @@
 import type { DbSession, ResolvedConnection } from '../../db/api.js';
 import { toResolvedConnection } from '../../db/connection.js';
 import { Interrupted, StepFailed } from '../../errors.js';
-import { parseDuration } from '../../plan/units.js';
+import { durationMs, formatBytes, parseDuration, parseSize } from '../../plan/units.js';
 import type { FreezeWritesSpec } from './spec.js';
 import type { StepContext } from '../step.js';
 import { OWN_SESSION_WRITABLE_SQL, PREVIOUS_SETTINGS_SQL, SESSIONS_ON_FROZEN_SQL, TERMINATE_SQL, WAL_LSN_SQL, WRITERS_SQL, freezeSql, restoreSql, settingIn } from './sql.js';
@@ -126,6 +126,7 @@ export async function runFreeze(spec: FreezeWritesSpec, ctx: Ctx): Promise<Recor
   return withSession(spec, ctx, async (sql, conn) => {
     let cp = { ...((ctx.checkpoint.get() ?? {}) as FreezeCheckpoint) };
     if (cp.rolledBackAt) cp = {}; // a rolled-back freeze runs again from the start
+    if (!cp.previous && spec.waitForSlot) await waitForSlot(spec, ctx, sql); // nothing changed yet, no window open
     if (!cp.previous) cp = await rememberBefore(spec, ctx, sql, conn, databases, mode);
     // The window opens before the first change to the source, so a rollback covers every one.
     await ctx.openCutoverWindow?.({ frozenAt: cp.frozenAt!, deadline: cp.windowEndsAt! });
@@ -179,6 +180,35 @@ export async function runFreeze(spec: FreezeWritesSpec, ctx: Ctx): Promise<Recor
     await ctx.checkpoint.set(cp);
     ctx.progress(`writes ${mode === 'connections' ? 'fenced' : 'frozen'} and drained on ${databases.join(', ')} at WAL ${lsn}`);
     return outputsOf(cp);
+  });
+}
+
+export const DEFAULT_SLOT_MAX_LAG = '16MiB';
+export const DEFAULT_SLOT_WAIT = '1h';
+export const SLOT_LAG_SQL =
+  'SELECT slot_type, active, pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::float8 AS lag FROM pg_replication_slots WHERE slot_name = $1';
+
+/**
+ * waitForSlot (the logical route): after a long approval wait the subscription's slot may lag; wait,
+ * before changing anything, until it is within maxLag, so the cutover window is not spent catching up.
+ */
+async function waitForSlot(spec: FreezeWritesSpec, ctx: Ctx, sql: Sql): Promise<void> {
+  const { slot } = spec.waitForSlot!;
+  const maxLag = parseSize(spec.waitForSlot!.maxLag ?? DEFAULT_SLOT_MAX_LAG) ?? 16 * 1024 * 1024;
+  await ctx.poll({
+    what: `replication slot ${slot} to be within ${formatBytes(maxLag)} before the freeze`,
+    everyMs: 1_000,
+    timeoutMs: durationMs(spec.timeout, DEFAULT_SLOT_WAIT),
+    check: async () => {
+      const [row] = await sql<{ slot_type: string; active: boolean; lag: number | null }>(SLOT_LAG_SQL, [slot]);
+      if (!row) throw fail(ctx, `replication slot "${slot}" does not exist on the source (waitForSlot). Nothing was changed. Check waitForSlot.slot (usually \${steps.<logical-replica step>.outputs.slot}), then run apply again.`);
+      const lag = Math.max(0, row.lag ?? 0);
+      if (row.lag !== null && lag <= maxLag) {
+        ctx.event('slot-caught-up', { slot, lagBytes: lag });
+        return { done: true, value: undefined };
+      }
+      return { done: false, detail: `slot ${slot}: ${row.lag === null ? 'no confirmed position yet' : `${formatBytes(lag)} behind`}${row.active ? '' : ' (nobody is reading it)'}; waiting for at most ${formatBytes(maxLag)} before freezing` };
+    },
   });
 }
 
