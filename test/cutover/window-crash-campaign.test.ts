@@ -217,7 +217,12 @@ describe('crash campaign across the cutover window (SIGKILL, real replication, l
         const endpoint = state!.steps.promote.outputs!.endpoint as string;
         expect(record?.values, `${where}: the DNS name points at the promoted cluster`).toEqual([endpoint]);
         await writer!.waitForAcks(10, 15_000); // the application writes again, now on the target
-        expect(w.forwarder.route.at(-1), `${where}: new connections go to the target`).toBe(endpoint);
+        // New connections follow the name to the target (give a reconnect in flight a moment to land).
+        for (let i = 0; i < 100 && w.forwarder.route.at(-1) !== endpoint; i++) await new Promise((r) => setTimeout(r, 50));
+        expect(
+          w.forwarder.route.at(-1),
+          `${where}: new connections go to the target (route …${w.forwarder.route.slice(-4).join(' → ')}; connections ${JSON.stringify(w.forwarder.connectionsByTarget)}; writer errors ${JSON.stringify(writer!.errors)})`,
+        ).toBe(endpoint);
         const run = await stopWriter();
         const target = w.aws.resolveEndpoint(endpoint)!;
         const report = await buildReport({ run, target: { ...target, database: 'orders', user: 'postgres' }, route: w.forwarder.route });
