@@ -58,8 +58,8 @@ export async function runLogicalDemo(o: LogicalDemoOptions): Promise<number> {
   const rel = path.relative(REPO_ROOT, world.planFile);
   let child: ChildProcess | undefined;
   const outputs: string[] = [];
-  const cli = async (args: string[], expect: number[]) => {
-    const r = await narratedCli(args, expect, { env: world.env, say, out: o.out, onChild: (c) => (child = c) });
+  const cli = async (args: string[], expect: number[], from?: RegExp) => {
+    const r = await narratedCli(args, expect, { env: world.env, say, out: o.out, onChild: (c) => (child = c), from });
     outputs.push(r.stdout, r.stderr);
     return r;
   };
@@ -96,10 +96,10 @@ export async function runLogicalDemo(o: LogicalDemoOptions): Promise<number> {
   writeFileSync(draft, withoutOptIn);
   say('A first draft of the plan without replicaIdentityFull: audit_log has no primary key, and once it is in a publication every');
   say('UPDATE and DELETE on it FAILS ON PRODUCTION. Preflight refuses it, by name, before anything is created (exit 2):');
-  await cli(['plan', draft, ...stateFlag, '--preflight'], [2]);
+  await cli(['plan', draft, ...stateFlag, '--preflight'], [2], /^\s*│ Preflight:/);
   say('\nThe plan opts in: `replicaIdentityFull: [public.audit_log]` (ALTER TABLE … REPLICA IDENTITY FULL on the source, shown in the');
   say('dry-run). Preflight again, on the plan itself:');
-  await cli(['plan', rel, ...stateFlag, '--preflight'], [0]);
+  await cli(['plan', rel, ...stateFlag, '--preflight'], [0], /^\s*│ Preflight:/);
 
   heading(5, 'Apply: logical replication on, the new cluster, the copy, then the approval gate');
   say('enable-logical-replication: a custom parameter group with rds.logical_replication = 1, then a REAL reboot of the PostgreSQL 14');
@@ -108,9 +108,13 @@ export async function runLogicalDemo(o: LogicalDemoOptions): Promise<number> {
   say('the copy, publication, subscription, per-table copy, the rest of the schema, until the slot lag stays under 16 MiB; then');
   say('the run stops at the cutover approval: exit code 3.');
   const applyStarted = Date.now();
+  const errorsBefore = { ...writer.errors };
   await cli(['apply', rel, ...stateFlag], [3]);
   const gateReached = Date.now();
-  say(`   application: ${writer.acknowledged} writes acknowledged so far; ${churn.counts.insert} inserts, ${churn.counts.update} updates, ${churn.counts.delete} deletes of orders`);
+  const cut = writer.errors.terminated - errorsBefore.terminated;
+  const refused = writer.errors.refused - errorsBefore.refused;
+  say(`   application: ${writer.acknowledged} writes acknowledged so far; ${churn.counts.insert} inserts, ${churn.counts.update} updates, ${churn.counts.delete} deletes of orders;`);
+  say(`   the reboot ended ${cut} of the writer's sessions and refused ${refused} reconnect(s) while the server restarted; it retried and went on`);
 
   heading(6, 'Approve the gate: the cutover runs while the application keeps writing');
   say(`freeze-writes waits until the slot has caught up again, then fences database orders: CONNECT is taken from every role but the`);
@@ -171,6 +175,7 @@ export async function runLogicalDemo(o: LogicalDemoOptions): Promise<number> {
         writeDowntimeSeconds: cutover.seconds,
         downtimeFrom: cutover.from,
         rebootOutageSeconds: reboot.seconds,
+        rebootSeenByWriter: { terminated: cut, refused },
         cutover: cutoverTimings(world.statePath),
         applicationTraffic: { ...churn.counts, errors: churn.errors.length, duplicateKeyErrors },
         reportFile,
