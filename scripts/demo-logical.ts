@@ -106,7 +106,8 @@ export async function runLogicalDemo(o: LogicalDemoOptions): Promise<number> {
   say('server into wal_level = logical (the application loses its connections and retries). aurora-cluster: a new, empty');
   say('PostgreSQL 18 server. logical-replica: roles (the application\'s password from APP_PASSWORD), schema with every key before');
   say('the copy, publication, subscription, per-table copy, the rest of the schema, until the slot lag stays under 16 MiB; then');
-  say('the run stops at the cutover approval: exit code 3.');
+  say('the run stops at the cutover approval: exit code 3. The DDL guard\'s event triggers (DDL is not replicated) are installed as');
+  say('the source\'s superuser postgres (ddlGuardConnection): on RDS the master user may, on stock PostgreSQL only a superuser.');
   const applyStarted = Date.now();
   const errorsBefore = { ...writer.errors };
   await cli(['apply', rel, ...stateFlag], [3]);
@@ -118,13 +119,18 @@ export async function runLogicalDemo(o: LogicalDemoOptions): Promise<number> {
 
   heading(6, 'Approve the gate: the cutover runs while the application keeps writing');
   say(`freeze-writes waits until the slot has caught up again, then fences database orders: CONNECT is taken from every role but the`);
-  say(`tool's own (${world.master.user}, which the subscription also streams as), read back, the application's sessions are ended.`);
+  say(`plan's own users (${world.master.user}, as whom the subscription also streams, and postgres for the clean-up), read back, and the`);
+  say('application\'s sessions are ended: it retries, and after the switch its new connections reach Aurora.');
   say('logical-switchover writes a marker on the frozen source and waits until Aurora has it AND the slot confirms it, copies every');
   say('sequence (is_called too), refreshes the materialized view, disables the subscription and checks that every role that could');
   say(`connect to the source can log in to Aurora. verify-data compares the tables, switch-endpoint points ${APP_NAME} at Aurora`);
   say('(the point of no return); then drop-replication removes the subscription, the publication, the slot and the DDL guard.');
   // REVERSE REPLICATION (branch `reverse`, not on main yet): once the lead has added the
-  // reverse-replication step to the plan, narrate it here (the old source follows Aurora).
+  // reverse-replication step to the plan, narrate it here (the old source follows Aurora). It needs
+  // two stand-ins of what RDS grants: the new cluster's master user may create the reverse slot
+  // (GRANT rds_replication → `ALTER ROLE postgres REPLICATION` on world.targetServer(), e.g. while
+  // the run waits at the gate), and the reverse subscription on the 14 source connects as its
+  // superuser `postgres` (CREATE SUBSCRIPTION before 16 needs one; on RDS rds_superuser may).
   const approvedAt = Date.now();
   const churnBefore = { ...churn.counts };
   await cli(['apply', rel, ...stateFlag, '--approve', 'gate'], [0]);
