@@ -74,7 +74,7 @@ async function runSteps(session: RunSession, cutover: CutoverControl): Promise<R
     const early = await cutover.beforeStep(spec, i);
     if (early) return early;
     if (!(await confirmed(session, spec))) return { outcome: 'interrupted' };
-    const outcome = await runStep(session, spec, cutover.hooks);
+    const outcome = await runStep(session, spec, { windowPart: cutover.windowPart });
     const override = await cutover.afterStep(spec, i, outcome);
     if (override) return override;
     switch (outcome.status) {
