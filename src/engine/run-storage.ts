@@ -1,6 +1,7 @@
 // Where a run keeps its state document, its lease and its event log. The engine, `status`, `plan`
-// and `unlock` reach them only through this seam: the local files (the default, below) or S3
-// (src/remote-state/, docs/design.md "Remote state (S3)"). Same state format either way.
+// and `unlock` reach them only through this seam: the local files (below) or S3 (src/remote-state/,
+// docs/design.md "Remote state (S3)"), one picked by the CLI (src/cli/run-storage-for.ts) and passed
+// in; the engine never picks. Same state format either way.
 import { eventLogPath, readState, writeState, type ReadStateResult, type StateFile } from './state-file.js';
 import { appendEventLine, parseEventLog, type EventRecord } from './event-log.js';
 import { acquireLease, breakLease, inspectLease, type AcquireOptions, type Lease, type LeaseInfo } from './lock.js';
