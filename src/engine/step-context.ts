@@ -6,7 +6,6 @@ import { Interrupted, StepFailed } from '../errors.js';
 import { isReadOnlyOperation, type AwsApi } from '../aws/api.js';
 import type { DbConnector } from '../db/api.js';
 import type { Checkpoint, Clock, PollOptions, StepContext } from '../steps/step.js';
-import type { ApprovalCapableContext } from '../steps/approval-context.js';
 import { formatDuration } from '../plan/units.js';
 import type { RunDeadline } from './run-deadline.js';
 
@@ -25,7 +24,7 @@ export type StepEvent =
 export type WindowPart = Pick<StepContext, 'openCutoverWindow' | 'windowUsers' | 'cutover'>;
 
 /** What the engine adds to the context of a step it runs: the window's part and the approval gate (the approval step uses it). */
-export type StepContextExtras = WindowPart & Partial<Pick<ApprovalCapableContext, 'requestApproval'>>;
+export type StepContextExtras = WindowPart & Pick<StepContext, 'requestApproval'>;
 
 export interface StepContextDeps {
   planName: string;
@@ -65,7 +64,7 @@ export function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-export function createStepContext(deps: StepContextDeps): StepContext & StepContextExtras {
+export function createStepContext(deps: StepContextDeps): StepContext {
   const scale = deps.timeScale > 0 ? deps.timeScale : 1;
   const delay = deps.delay ?? abortableDelay;
   const monotonic = deps.monotonic ?? (() => performance.now());
@@ -93,7 +92,7 @@ export function createStepContext(deps: StepContextDeps): StepContext & StepCont
     },
   };
 
-  const ctx: StepContext & StepContextExtras = {
+  const ctx: StepContext = {
     planName: deps.planName,
     stepId,
     attempt: deps.attempt,
