@@ -229,6 +229,19 @@ describe('reverse-replication and the fallback plan (real 14 → 18 and back, th
     const spec = reverseSpec();
     expect(spec).toMatchObject({ subscription: FORWARD_SUB, reverseSlot: REVERSE_SLOT });
 
+    // The RDS-like master user on the stock 14 old source may not create a subscription: preflight says so,
+    // and the step stops before it changes anything (the forward subscription is still there).
+    const asMaster = { ...spec, target: { ...(spec.target as object), user: world.sourceMaster.user, password: world.sourceMaster.password } };
+    const pctx = { planName: 'reverse', stepId: 'fallback', aws: api, db, signal: new AbortController().signal };
+    const refused = await reverseReplication.preflight!(asMaster as never, pctx);
+    expect(refused).toContainEqual({ status: 'fail', check: 'CREATE SUBSCRIPTION on the old source', detail: expect.stringMatching(/master may not create a subscription on the old source: stock PostgreSQL 14 lets only a superuser do it/) });
+    const allowed = await reverseReplication.preflight!(spec as never, pctx);
+    expect(allowed.filter((c) => c.status !== 'pass'), JSON.stringify(allowed)).toEqual([]);
+    expect(allowed.map((c) => c.check)).toEqual(['CREATE SUBSCRIPTION on the old source', 'Aurora publishes', 'the subscription may stream from Aurora', 'reverse publication and slot']);
+    const stopped = await runLocal(reverseReplication, asMaster, { planName: 'reverse' });
+    expect(stopped.error?.message).toMatch(/step "fallback" failed: master may not create a subscription on the old source: .*Nothing was changed/);
+    expect(await subsOf('target')).toEqual([FORWARD_SUB]);
+
     // Killed right after DROP SUBSCRIPTION of the forward one on Aurora, before the checkpoint said so.
     const cp = memoryCheckpoint();
     const dyingAt = (field: string) => ({

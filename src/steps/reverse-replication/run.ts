@@ -30,8 +30,11 @@ import {
   SERVER_MAJOR_SQL,
   SESSION_WRITABLE_SQL,
   SLOT_SQL,
+  SUBSCRIBE_PRIVILEGE_SQL,
   createReverseSubscriptionSql,
+  subscribeProblem,
   type ReverseNames,
+  type SubscribePrivilege,
 } from './sql.js';
 
 export const DEFAULT_REVERSE_MAX_LAG = 16 * 1024 * 1024;
@@ -86,7 +89,11 @@ export async function runReverse(spec: ReverseReplicationSpec, ctx: Ctx): Promis
   // 1. Observe, read-only: our subscription on the old source, the reverse objects on Aurora.
   const { major, ours } = await onOld(async (o) => {
     const [{ major }] = await o.read<{ major: number }>(SERVER_MAJOR_SQL);
-    return { major: Number(major), ours: await findSubscription(o, names.subscription) };
+    const found = await findSubscription(o, names.subscription);
+    const [p] = await o.read<SubscribePrivilege>(SUBSCRIBE_PRIVILEGE_SQL);
+    const problem = found ? undefined : p ? subscribeProblem({ ...p, major: Number(p.major) }, old.database) : `${old.user} is not a role on the old source`;
+    if (problem) throw fail(ctx, `${problem}. Nothing was changed; fix it, then run apply again.`);
+    return { major: Number(major), ours: found };
   });
   if (ours && ours.slot !== names.slot) {
     throw fail(ctx, `the old source already has a subscription ${names.subscription} reading slot ${ours.slot ?? 'NONE'}, not the reverse slot ${names.slot}: it is not this step's. Drop it there (or rename this step), then run apply again.`);

@@ -53,7 +53,8 @@ export const SUBSCRIBE_PRIVILEGE_SQL = `SELECT current_user AS me, r.rolsuper AS
   current_setting('server_version_num')::int / 10000 AS major,
   EXISTS (SELECT 1 FROM pg_roles g WHERE g.rolname = 'rds_superuser' AND pg_has_role(r.oid, g.oid, 'MEMBER')) AS rds_superuser,
   EXISTS (SELECT 1 FROM pg_roles g WHERE g.rolname = 'pg_create_subscription' AND pg_has_role(r.oid, g.oid, 'MEMBER')) AS create_subscription,
-  has_database_privilege(current_database(), 'CREATE') AS db_create
+  has_database_privilege(current_database(), 'CREATE') AS db_create,
+  current_setting('rds.extensions', true) IS NOT NULL AS rds
   FROM pg_roles r WHERE r.rolname = current_user`;
 
 export interface SubscribePrivilege {
@@ -63,14 +64,17 @@ export interface SubscribePrivilege {
   rds_superuser: boolean;
   create_subscription: boolean;
   db_create: boolean;
+  /** RDS or Aurora (rds.extensions is RDS's own setting): there rds_superuser may create subscriptions before 16 too. */
+  rds: boolean;
 }
 
 /** Why this user may not CREATE SUBSCRIPTION there, with the fix; undefined when it may. */
 export function subscribeProblem(p: SubscribePrivilege, database: string): string | undefined {
   if (p.superuser) return undefined;
   if (p.major < 16) {
-    if (p.rds_superuser) return undefined;
-    return `${p.me} may not create a subscription on the old source: PostgreSQL ${p.major} lets only a superuser do it (RDS lets rds_superuser, which its master user is a member of). Connect "target" as the RDS master user, or on stock PostgreSQL as a superuser for this one step`;
+    if (p.rds && p.rds_superuser) return undefined;
+    if (p.rds) return `${p.me} may not create a subscription on the old source: on RDS PostgreSQL ${p.major} only rds_superuser may. Connect "target" as the RDS master user (or GRANT rds_superuser TO ${p.me})`;
+    return `${p.me} may not create a subscription on the old source: stock PostgreSQL ${p.major} lets only a superuser do it (RDS would let rds_superuser; from 16, pg_create_subscription). Connect "target" as a superuser for this one step`;
   }
   if (!p.create_subscription) return `${p.me} may not create a subscription on the old source: run there GRANT pg_create_subscription TO ${p.me}`;
   if (!p.db_create) return `${p.me} may not create a subscription in database ${database}: run there GRANT CREATE ON DATABASE ${q(database)} TO ${p.me}`;
