@@ -217,6 +217,9 @@ describe('reverse-replication and the fallback plan (real 14 → 18 and back, th
     expect(run.acks.filter((a) => !have.has(a.seq))).toEqual([]);
     expect(await slotsOf('target')).toEqual([REVERSE_SLOT]);
     expect(await pubsOf('target')).toEqual([REVERSE_SLOT]);
+    // audit_log has no key (REPLICA IDENTITY FULL on the source): in the reverse publication it gets FULL on Aurora too, before the switch.
+    expect((await onAurora<{ r: string }>(`SELECT relreplident AS r FROM pg_class WHERE oid = 'public.audit_log'::regclass`))[0].r).toBe('f');
+    expect(readFileSync(join(dir, 'reverse.state.json.events.jsonl'), 'utf8')).toMatch(/"replicaIdentityFull":\["public.audit_log"\]/);
   }, 120_000);
 
   it('writes made on Aurora right after the switch reach the old source; a kill anywhere in reverse-replication converges to one subscription', async () => {
@@ -225,6 +228,9 @@ describe('reverse-replication and the fallback plan (real 14 → 18 and back, th
       for (let i = 0; i < 25; i++) await c.query(`INSERT INTO orders (customer_id, amount, status) VALUES (1, 1.23, 'after-switch')`);
       await c.query(`UPDATE customers SET name = 'renamed after the switch' WHERE id = 7`);
       await c.query(`DELETE FROM "Order Notes" WHERE "Id" = 3`);
+      // A table without a key (REPLICA IDENTITY FULL on the source, and so on Aurora): UPDATE and DELETE there keep working although it is in the reverse publication.
+      await c.query(`UPDATE audit_log SET what = 'updated on Aurora' WHERE what = 'boot 5'`);
+      await c.query(`DELETE FROM audit_log WHERE what = 'boot 6'`);
     });
     const spec = reverseSpec();
     expect(spec).toMatchObject({ subscription: FORWARD_SUB, reverseSlot: REVERSE_SLOT });
@@ -270,8 +276,12 @@ describe('reverse-replication and the fallback plan (real 14 → 18 and back, th
     expect(again.error?.message).toMatch(/SIGKILL \(test\)/);
     expect(await subsOf('source')).toEqual([REVERSE_SUB]);
 
-    // apply resumes the plan: its own (fresh) checkpoint, everything found by name and adopted.
+    // apply resumes the plan: its own (fresh) checkpoint, everything found by name and adopted. (A table
+    // in the reverse publication that lost its replica identity on Aurora meanwhile is given FULL again.)
+    await world.target.query('ALTER TABLE audit_log REPLICA IDENTITY DEFAULT', [], 'orders');
     const r = await apply('reverse', forwardPlan());
+    expect((await onAurora<{ r: string }>(`SELECT relreplident AS r FROM pg_class WHERE oid = 'public.audit_log'::regclass`))[0].r).toBe('f');
+    expect(readFileSync(join(dir, 'reverse.state.json.events.jsonl'), 'utf8')).toMatch(/public\.audit_log on Aurora had no replica identity while in the reverse publication/);
     expect(r.outcome, JSON.stringify(r.failed)).toBe('succeeded');
     expect(r.steps.find((s) => s.id === 'fallback')!.outputs).toEqual({ publication: REVERSE_SLOT, subscription: REVERSE_SUB, slot: REVERSE_SLOT });
     expect(await subsOf('source')).toEqual([REVERSE_SUB]);
@@ -284,6 +294,7 @@ describe('reverse-replication and the fallback plan (real 14 → 18 and back, th
     expect(Number((await onOld<{ n: string }>(`SELECT count(*) AS n FROM orders WHERE status = 'after-switch'`))[0].n)).toBe(25);
     expect((await onOld<{ name: string }>('SELECT name FROM customers WHERE id = 7'))[0].name).toBe('renamed after the switch');
     expect(await onOld('SELECT 1 FROM "Order Notes" WHERE "Id" = 3')).toEqual([]);
+    expect((await onOld<{ what: string }>(`SELECT what FROM audit_log WHERE what IN ('boot 5', 'updated on Aurora', 'boot 6') ORDER BY 1`)).map((r) => r.what)).toEqual(['updated on Aurora']);
     expect(await publicCanConnect(world.source, 'orders')).toBe(false);
     // No secret in the state or the event log.
     for (const f of ['reverse.state.json', 'reverse.state.json.events.jsonl']) {

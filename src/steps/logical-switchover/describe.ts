@@ -4,7 +4,7 @@ import { MARKER_INSERT_SQL, MARKER_SEEN_SQL, MARKER_SETUP_SQL } from '../promote
 import type { DescribeEnv, PlannedAction } from '../step.js';
 import { OWN_SESSION_WRITABLE_SQL } from '../freeze-writes/sql.js';
 import { COMMIT_LSN_SQL, SLOT_CONFIRMED_SQL, SWITCHOVER_POLL_MS } from './caught-up.js';
-import { CREATE_SLOT_SQL, DROP_SLOT_SQL, SLOT_PRIVILEGE_SQL, SUBSCRIBED_TABLES_SQL, WAL_LEVEL_SQL } from './reverse.js';
+import { CREATE_SLOT_SQL, DROP_SLOT_SQL, KEYLESS_PUBLISHED_SQL, SLOT_PRIVILEGE_SQL, SUBSCRIBED_TABLES_SQL, WAL_LEVEL_SQL } from './reverse.js';
 import { SOURCE_LOGIN_ROLES_SQL, TARGET_ROLES_SQL } from './roles-check.js';
 import { MATVIEWS_SQL, PUBLISHED_SCHEMAS_SQL, SUBSCRIPTION_SQL, reverseName } from './run.js';
 import { SEQUENCES_SQL, SETVAL_SQL, TARGET_SEQUENCES_SQL, readSequenceSql } from './sequences.js';
@@ -32,6 +32,7 @@ export function describeSwitchover(spec: LogicalSwitchoverSpec, env: DescribeEnv
   if (spec.reversePublication) {
     actions.push(
       { kind: 'sql', sql: `${SUBSCRIBED_TABLES_SQL};\nCREATE PUBLICATION "${reverse}" FOR TABLE <those tables> WITH (publish_via_partition_root = true)`, params: ['<subscription oid>'], note: 'on the target, unless it exists: the reverse publication' },
+      { kind: 'sql', sql: `${KEYLESS_PUBLISHED_SQL};\nALTER TABLE <each> REPLICA IDENTITY FULL`, params: [reverse], note: 'on the target: each published table without a primary key or replica identity (e.g. one the source has with replicaIdentityFull) gets REPLICA IDENTITY FULL there, else UPDATE and DELETE on it would fail on the target after the switch' },
       { kind: 'sql', sql: CREATE_SLOT_SQL, params: [reverse], note: 'on the target, unless it exists: the reverse slot (keeps every write made on the target after the switch for the old source; its WAL stays on the target until reverse-replication reads it)' },
     );
   }

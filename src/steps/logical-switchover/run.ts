@@ -182,7 +182,7 @@ export async function runSwitchover(spec: LogicalSwitchoverSpec, ctx: Ctx): Prom
     await save({ reverseCreating: reverse });
     ctx.progress(`creating the reverse publication and slot ${reverse} on the target (the slot waits for transactions open there to end)`);
     const how = await onTarget(ctx, conns.target, (tgt) => ensureReverse(tgt, reverse, sub.oid));
-    ctx.event('reverse-publication', { name: reverse, publicationWas: how.publication, slotWas: how.slot });
+    ctx.event('reverse-publication', { name: reverse, publicationWas: how.publication, slotWas: how.slot, ...(how.replicaIdentityFull.length ? { replicaIdentityFull: how.replicaIdentityFull } : {}) });
     await save({ reverseSlot: reverse });
   }
 

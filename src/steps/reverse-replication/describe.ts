@@ -5,6 +5,7 @@ import type { ReverseReplicationSpec } from '../../plan/types.js';
 import { formatBytes, parseSize } from '../../plan/units.js';
 import { conninfo, q, replicationName } from '../logical-replica/spec.js';
 import type { DescribeEnv, PlannedAction } from '../step.js';
+import { KEYLESS_PUBLISHED_SQL } from '../logical-switchover/reverse.js';
 import { DEFAULT_REVERSE_MAX_LAG } from './run.js';
 import { APPLY_WORKER_SQL, CURRENT_LSN_SQL, REVERSE_LAG_SQL, REVERSE_OBJECTS_SQL, SERVER_MAJOR_SQL, SESSION_WRITABLE_SQL, SLOT_SQL, SUBSCRIBE_PRIVILEGE_SQL } from './sql.js';
 import { durationMs } from '../../plan/units.js';
@@ -21,6 +22,7 @@ export function describeReverse(spec: ReverseReplicationSpec, env: DescribeEnv):
   return [
     { kind: 'sql', sql: `${SERVER_MAJOR_SQL};\nSELECT … FROM pg_subscription WHERE subname = $1;\n${SUBSCRIBE_PRIVILEGE_SQL}`, params: [sub], note: `${old}: its major (origin = none from 16), this step's subscription (adopted when it exists), and whether the user may create one (superuser, or rds_superuser on RDS, before 16; pg_create_subscription from 16); else stop, nothing changed` },
     { kind: 'sql', sql: REVERSE_OBJECTS_SQL, params: [slot], note: `${aurora}: the reverse publication and slot the switchover created must exist, and nobody else may read the slot; else stop, nothing changed` },
+    { kind: 'sql', sql: `${KEYLESS_PUBLISHED_SQL};\nALTER TABLE <each> REPLICA IDENTITY FULL`, params: [slot], note: `${aurora}: only a published table without a replica identity (the switchover already gives them one; UPDATE and DELETE on such a table fail on Aurora); lock_timeout 2s, retried` },
     { kind: 'sql', sql: `DROP SUBSCRIPTION IF EXISTS ${q(forward)}`, note: `${aurora}, when it exists: the forward subscription; this drops its slot on the old source, so nothing loops back` },
     { kind: 'sql', sql: `${SLOT_SQL};\nSELECT pg_drop_replication_slot($1)`, params: [forward], note: `${old}: the forward slot, if DROP SUBSCRIPTION could not drop it (refused while something reads it)` },
     { kind: 'sql', sql: SESSION_WRITABLE_SQL, note: `${old}: for the tool's own session only; the fence stays for applications` },

@@ -21,6 +21,7 @@ import { durationMs, formatBytes, parseSize } from '../../plan/units.js';
 import { ConnectionTrouble, fail, lazySql, withSql, type Sql } from '../logical-replica/session.js';
 import { q, replicationName } from '../logical-replica/spec.js';
 import { dropSlotSql, dropSubscriptionEverywhere, findSubscription, slotReader } from '../logical-replica/subscription.js';
+import { fullIdentityForKeyless } from '../logical-switchover/reverse.js';
 import type { StepContext } from '../step.js';
 import {
   APPLY_WORKER_SQL,
@@ -110,6 +111,10 @@ export async function runReverse(spec: ReverseReplicationSpec, ctx: Ctx): Promis
     }
     if (o!.type !== 'logical' || o!.plugin !== 'pgoutput') throw fail(ctx, `slot ${names.slot} on Aurora is not a pgoutput logical slot (${o!.type}/${o!.plugin ?? '-'}): it is not the switchover's. Nothing was changed.`);
     if (o!.active && !ours) throw fail(ctx, `the reverse slot ${names.slot} on Aurora is already read by ${await slotReader(a, o!.pid)}, not by this step's subscription. Nothing was changed; stop that reader, then run apply again.`);
+    // A switchover of an earlier version may have published a table without a replica identity:
+    // UPDATE and DELETE on it fail on Aurora now. Production: short lock_timeout, retried.
+    const fixed = await fullIdentityForKeyless(a, names.slot, (s) => a.execLocking(s));
+    if (fixed.length) ctx.warn(`${fixed.join(', ')} on Aurora had no replica identity while in the reverse publication (UPDATE and DELETE on them failed there): set to REPLICA IDENTITY FULL, as on the source`);
   });
 
   // 2. The forward subscription goes (and with it its slot on the old source).
