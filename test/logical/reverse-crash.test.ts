@@ -6,7 +6,8 @@
 // forward subscription on Aurora and the reverse one on the old source (changes would loop), the
 // forward slot on the old source only while its subscription exists, exactly one reverse slot on
 // Aurora. The last run ends with the old source following Aurora: every acknowledged write made on
-// Aurora is on the old source. CRASH_LOOP_SEED replays the delays. The reverse subscription's
+// Aurora is on the old source. Then the fallback plan through the same CLI, with the application
+// still writing on Aurora: switched back, 0 lost acknowledged writes. CRASH_LOOP_SEED replays the delays. The reverse subscription's
 // connection on the stock 14 old source is the harness superuser (only a superuser may create one
 // before 16; RDS lets rds_superuser).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -87,6 +88,38 @@ steps:
     source: ${tgt}
     target: ${srcSuper}
     maxLag: 1MiB
+`;
+
+const FALLBACK = `version: 1
+name: rfallback
+steps:
+  - id: freeze
+    type: freeze-writes
+    connection: { host: "\${env.TGT_HOST}", port: "\${env.TGT_PORT}", database: postgres, user: master, password: "\${env.TGT_PASSWORD}" }
+    databases: [orders]
+    waitForSlot: { slot: ${REVERSE_SLOT}, maxLag: 1MiB }
+    drainTimeout: 10s
+    window: 3m
+  - id: switchover
+    type: logical-switchover
+    subscription: ${REVERSE_SUB}
+    source: ${tgt}
+    target: ${srcSuper}
+    rolesReady: [app]
+  - id: check
+    type: verify-data
+    source: ${tgt}
+    target: ${src('orders')}
+    tables: [public.orders, public.customers, public.app_writes_back]
+  - id: unfence
+    type: lift-fence
+    connection: ${src('postgres')}
+    databases: [orders]
+  - id: switch
+    type: switch-endpoint
+    hostedZoneId: ${ZONE}
+    record: ${APP_NAME}
+    target: orders-pg.standin.invalid
 `;
 
 /** Runs the CLI; kills it `killAfterMs` after a new event-log line matches `killAfter`. */
@@ -204,4 +237,26 @@ describe('reverse-replication through the CLI, killed at each of its instants (1
     for (const secret of [w.sourceMaster.password!, w.targetMaster.password!, APP_TARGET_PASSWORD]) expect(log).not.toContain(secret);
     if (process.env.CRASH_LOOP_VERBOSE) console.log('kills at', kills, 'seed', startSeed);
   }, 180_000);
+
+  it('then the fallback plan through the CLI switches back with the application writing on Aurora: 0 lost acknowledged writes', async () => {
+    writeFileSync(join(dir, 'fallback.yaml'), FALLBACK);
+    const env = {
+      ...process.env, ...aws.env, NO_COLOR: '1', AURORA_MIGRATE_TIME_SCALE: '10',
+      SRC_HOST: w.source.address, SRC_PORT: String(w.source.port), SRC_PASSWORD: w.sourceMaster.password,
+      TGT_HOST: w.target.address, TGT_PORT: String(w.target.port), TGT_PASSWORD: w.targetMaster.password,
+    };
+    const writer = await startWriter({ connection: { ...w.app, host: w.target.address, port: w.target.port, password: APP_TARGET_PASSWORD }, table: 'app_writes_back', createTable: false, ratePerSecond: 100, mode: 'begin-read-write' });
+    await writer.waitForAcks(20, 20_000);
+    const r = await cli(['apply', 'fallback.yaml'], env);
+    const run = await writer.stop();
+    expect(r.code, r.err).toBe(0);
+    const have = new Set((await names('source', 'SELECT seq::text AS n FROM app_writes_back')).map(Number));
+    expect(run.acks.filter((a) => !have.has(a.seq))).toEqual([]);
+    expect(aws.route53.record(APP_NAME, 'CNAME')?.values).toEqual(['orders-pg.standin.invalid']);
+    // The old source is the application's again: it writes there, its keys past every one Aurora gave.
+    await asRole(w.app, (c) => c.query(`INSERT INTO orders (customer_id, amount) VALUES (1, 3.00)`));
+    const state = JSON.parse(readFileSync(join(dir, '.aurora-migrate', 'rfallback.state.json'), 'utf8'));
+    expect(state.cutover).toMatchObject({ status: 'committed' });
+    expect(r.out + r.err).not.toContain(w.targetMaster.password!);
+  }, 120_000);
 });
