@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { checkPlanText } from '../../src/plan/load.js';
 import { dryRun } from '../../src/review/dry-run.js';
 import { steps } from '../../src/steps/index.js';
+import { replicationName } from '../../src/steps/logical-replica/spec.js';
 
 const FILE = 'test/fixtures/plans/valid/reverse-replication.yaml';
 
@@ -42,5 +43,20 @@ describe('reverse-replication in review', () => {
       at += m!.index + m![0].length;
     }
     for (const secret of Object.values(env).filter((v) => v.includes('secret'))) expect(JSON.stringify(review)).not.toContain(secret);
+  });
+
+  it('plans/logical-fallback.yaml names the subscription and slot plans/logical-upgrade.yaml makes', () => {
+    const load = (f: string) => {
+      const r = checkPlanText(f, readFileSync(f, 'utf8'));
+      if (!r.ok) throw new Error(JSON.stringify(r.diagnostics));
+      return r.plan;
+    };
+    const upgrade = load('plans/logical-upgrade.yaml');
+    const fallback = load('plans/logical-fallback.yaml');
+    const switchover = upgrade.steps.find((s) => s.type === 'logical-switchover')!;
+    const reverse = upgrade.steps.find((s) => s.type === 'reverse-replication')!;
+    expect(switchover).toMatchObject({ reversePublication: true });
+    expect(fallback.vars).toMatchObject({ reverseSubscription: replicationName(upgrade.name, reverse.id), reverseSlot: replicationName(upgrade.name, switchover.id) });
+    expect(fallback.steps.map((s) => s.type)).toEqual(['approval', 'freeze-writes', 'logical-switchover', 'verify-data', 'lift-fence', 'switch-endpoint']);
   });
 });
