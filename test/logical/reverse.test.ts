@@ -25,6 +25,7 @@ import { publicCanConnect } from '../../rehearsal/postgres/rds-roles.js';
 import { createAwsApi } from '../../src/aws/sdk-api.js';
 import { createPgConnector } from '../../src/db/pg-connector.js';
 import { applyPlan } from '../../src/engine/engine.js';
+import { localRunStorage } from '../../src/engine/run-storage.js';
 import { memoryCheckpoint } from '../../src/engine/step-context.js';
 import { checkPlanText } from '../../src/plan/load.js';
 import { resolveDeep } from '../../src/plan/values.js';
@@ -174,7 +175,7 @@ function load(name: string, text: string) {
   return r.plan;
 }
 const apply = (name: string, text: string, extra: { until?: string } = {}) =>
-  applyPlan({ plan: load(name, text), statePath: join(dir, `${name}.state.json`), env: ENV, ...extra }, { registry: steps, aws: api, db, timeScale: SCALE, lock: false });
+  applyPlan({ plan: load(name, text), env: ENV, ...extra }, { storage: localRunStorage(join(dir, `${name}.state.json`)), registry: steps, aws: api, db, timeScale: SCALE, lock: false });
 
 const on = (server: 'source' | 'target') => async <R = Record<string, unknown>>(sql: string, params: unknown[] = []) => world[server].query<R>(sql, params, 'orders');
 const onOld = on('source');
