@@ -86,6 +86,7 @@ const INSTANTS: Array<[string, RegExp]> = [
   ['fallback succeeded', /"stepId":"fallback","from":"running","to":"succeeded"/],
 ];
 const APPROVED = INSTANTS.findIndex(([label]) => label === 'approved');
+const VERIFY = INSTANTS.findIndex(([label]) => label === 'verify started');
 
 let cleanup: CleanupStack;
 let world: LogicalRehearsalWorld;
@@ -212,7 +213,7 @@ describe('one crash campaign across the whole logical route (14 → 18, SIGKILL 
       // The walk through the route's instants lands in every stretch of it.
       expect(tally.killsInWindow, 'kills inside the window, before the point of no return').toBeGreaterThan(0);
       expect(tally.killsAfterPointOfNoReturn, 'kills after the point of no return').toBeGreaterThan(0);
-      expect(tally.rollbacks, 'the late resume rolled back').toBe(1);
+      expect(tally.rollbacks, 'the late resume rolled back').toBeGreaterThanOrEqual(1);
     }
 
     // The end: every step done, past the point of no return, the name on Aurora, only the reverse replication left.
@@ -223,7 +224,7 @@ describe('one crash campaign across the whole logical route (14 → 18, SIGKILL 
     const endpoint = state.steps.target!.outputs!.endpoint as string;
     expect(world.aws.route53.record(APP_NAME, 'CNAME')?.values).toEqual([endpoint]);
     const end = await observe(world.source, aurora);
-    expect(end).toMatchObject({ sourceSlots: [], auroraSubscriptions: [], auroraSlots: [REVERSE_SLOT], sourceSubscriptions: [REVERSE_SUB] });
+    expect(end).toEqual({ sourceSlots: [], auroraSubscriptions: [], auroraSlots: [REVERSE_SLOT], sourceSubscriptions: [REVERSE_SUB], fenced: true });
 
     // The application goes on writing, now on Aurora (new connections follow the name).
     const finishedAt = Date.now();
@@ -257,25 +258,28 @@ describe('one crash campaign across the whole logical route (14 → 18, SIGKILL 
     for (const secret of world.secrets) expect(written.filter((t) => t.includes(secret)).length, 'a password in output, state or event log').toBe(0);
 
     /**
-     * Mostly a few milliseconds after one of the next few instants of the route (so the campaign walks
-     * the whole route, landing between and inside steps); sometimes after the k-th event-log line of
-     * the run (inside a resume's own adoption of what it finds) or a delay after spawn (inside long
-     * statements and commands: pg_dump, the copy, the waits).
+     * Mostly a few milliseconds after the furthest instant seen or one of the next two, so the campaign
+     * walks the whole route and lands between and inside every step, before, inside and after the
+     * window. Sometimes, during the copy, a delay after the next instant (inside pg_dump, the copy
+     * and the waits); and before the switch, after the k-th event-log line of the run (inside a
+     * resume's own adoption of what it finds). Neither jumps far, so every stretch gets its kills.
      */
     function chooseKill(): KillAt {
       const u = rnd();
-      if (u < 0.15) {
-        const lines = int(1, 12);
+      // The same instant again now and then: a resume that meets it again (its own adoption) dies there too.
+      const next = Math.min(INSTANTS.length - 1, Math.max(0, reached + int(0, 2)));
+      const after = INSTANTS.slice(next).map(([, re]) => re);
+      if (u < 0.2 && reached < APPROVED) {
+        const jitterMs = int(20, 600);
+        return { after, jitterMs, label: `${INSTANTS[next]![0]} + ${jitterMs} ms` };
+      }
+      if (u < 0.35 && reached < VERIFY) {
+        const lines = int(1, 10);
         const jitterMs = int(0, 5);
         return { lines, jitterMs, label: `event-log line ${lines} + ${jitterMs} ms` };
       }
-      if (u < 0.25) {
-        const ms = int(500, 3000);
-        return { ms, label: `spawn + ${ms} ms` };
-      }
-      const next = Math.min(INSTANTS.length - 1, reached + int(1, 3));
       const jitterMs = int(0, 20);
-      return { after: INSTANTS.slice(next).map(([, re]) => re), label: `${INSTANTS[next]![0]} + ${jitterMs} ms`, jitterMs };
+      return { after, jitterMs, label: `${INSTANTS[next]![0]} + ${jitterMs} ms` };
     }
   });
 });
