@@ -14,7 +14,7 @@ import type { ConnectionSpec, StepSpec } from '../plan/types.js';
 import { cutoverSteps, windowConnectionUsers } from '../plan/cutover-steps.js';
 import { resolveDeep } from '../plan/values.js';
 import type { CutoverHandle, FrozenBefore, StepContext } from '../steps/step.js';
-import { Interrupted, Locked, StepFailed, UsageError, WindowExpired } from '../errors.js';
+import { failureText, Interrupted, Locked, StepFailed, UsageError, WindowExpired } from '../errors.js';
 import { formatDuration } from '../plan/units.js';
 import type { CutoverRecord, StepError } from './state-file.js';
 import type { RunEnding, RunSession } from './run-session.js';
@@ -147,17 +147,17 @@ export function cutoverControl(session: RunSession): CutoverControl {
       problems = await module.lastCheck(resolveForRun(session, spec), contextFor(session, spec, st.steps[spec.id], session.controller.signal));
     } catch (err) {
       if (err instanceof Interrupted || session.controller.signal.aborted) throw new Interrupted('interrupted before the point of no return');
-      const why = (err as Error).message.replace(/^step "[^"]*" failed: /, '');
-      throw new StepFailed(stepId, `step "${stepId}" stopped before the point of no return (${what} was not sent): the last check of the fence could not run: ${why}`, { cause: err });
+      const outcome = `stopped before the point of no return (${what} was not sent):`;
+      throw new StepFailed(stepId, `the last check of the fence could not run: ${failureText(err)}`, { outcome, cause: err });
     }
     log.append({ type: 'cutover-last-check', stepId, ok: problems.length === 0, ...(problems.length ? { problems } : {}) });
     if (problems.length === 0) return;
-    throw new StepFailed(
-      stepId,
-      `step "${stepId}" stopped before the point of no return (${what} was not sent): the fence of step "${c.openedBy}" does not hold: ${problems.join('; ')}. ` +
+    throw new StepFailed(stepId, `the fence of step "${c.openedBy}" does not hold: ${problems.join('; ')}`, {
+      outcome: `stopped before the point of no return (${what} was not sent):`,
+      remedy:
         'A session like that can write to the source after the target was proven caught up, and those writes would be lost. ' +
         'Stop that client (or, if it connects as the tool\'s own user, give it its own role so the fence can stop it), then run apply again',
-    );
+    });
   };
 
   /** How the source is held after the point of no return, as the freeze step describes it. */
@@ -225,7 +225,10 @@ export function cutoverControl(session: RunSession): CutoverControl {
       await withUndoTimeout((signal) => module.undo!(resolveForRun(session, spec), contextFor(session, spec, s, signal)));
       if (stepErrors.length) {
         freezeUndone = true;
-        throw new StepFailed(stepErrors[0].stepId, `taking back ${stepErrors.map((e) => `step "${e.stepId}" failed: ${e.error.message.replace(/^step "[^"]*" failed: /, '')}`).join('; ')}`);
+        // A StepError is stored text: its "step … failed:" head is dropped so the step is named once.
+        const [first, ...more] = stepErrors.map((e) => ({ id: e.stepId, why: e.error.message.replace(/^step "[^"]*" failed: /, '') }));
+        const why = [first.why, ...more.map((m) => `step "${m.id}" could not be taken back either: ${m.why}`)].join('; ');
+        throw new StepFailed(first.id, why, { outcome: 'could not be taken back:' });
       }
       c.status = 'rolled-back';
       c.rolledBackAt = session.iso();

@@ -69,14 +69,13 @@ export function describeExport(spec: S3ExportSpec, env: { planName: string; step
 }
 
 async function runExport(spec: S3ExportSpec, ctx: StepContext): Promise<Record<string, unknown>> {
-  const fail = (message: string, cause?: unknown) => new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: ${message}`, { cause });
-  if (!spec.query?.trim()) throw fail('query is empty. Fix the plan, then run apply again.');
-  if (!spec.to?.bucket || !spec.to.path || !spec.to.region) throw fail('to needs bucket, path and region. Fix the plan, then run apply again.');
+  if (!spec.query?.trim()) throw new StepFailed(ctx.stepId, 'query is empty. Fix the plan, then run apply again.');
+  if (!spec.to?.bucket || !spec.to.path || !spec.to.region) throw new StepFailed(ctx.stepId, 'to needs bucket, path and region. Fix the plan, then run apply again.');
   let conn: ResolvedConnection;
   try {
     conn = toResolvedConnection(spec.connection);
   } catch (err) {
-    throw fail(`${sentence((err as Error).message)} Fix the plan (or the environment variable it reads), then run apply again.`, err);
+    throw new StepFailed(ctx.stepId, `${sentence((err as Error).message)} Fix the plan (or the environment variable it reads), then run apply again.`, { cause: err });
   }
   const key = [ctx.planName, ctx.stepId, spec.to.bucket, spec.to.path];
   const queryHash = createHash('sha256').update(spec.query).update('\0').update(spec.options ?? '').digest('hex');
@@ -87,7 +86,7 @@ async function runExport(spec: S3ExportSpec, ctx: StepContext): Promise<Record<s
     session = await ctx.db.connect(conn, { signal: ctx.signal });
   } catch (err) {
     if (ctx.signal.aborted) throw new Interrupted('interrupted');
-    throw fail((err as Error).message, err);
+    throw new StepFailed(ctx.stepId, (err as Error).message, { cause: err });
   }
   const sql = async <R,>(text: string, params?: unknown[]) => {
     ctx.event('sql', { sql: text, ...(params ? { params } : {}) });
@@ -116,7 +115,7 @@ async function runExport(spec: S3ExportSpec, ctx: StepContext): Promise<Record<s
       open = false;
       const other = await recorded();
       if (other) return outputsOf(other);
-      throw fail(`the export ledger has an unfinished entry for ${target}; run apply again.`);
+      throw new StepFailed(ctx.stepId, `the export ledger has an unfinished entry for ${target}; run apply again.`);
     }
     ctx.progress(`exporting to ${target}`);
     let counts: Counts;
@@ -124,7 +123,7 @@ async function runExport(spec: S3ExportSpec, ctx: StepContext): Promise<Record<s
       counts = (await sql<Counts>(EXPORT_SQL, [spec.query, spec.to.bucket, spec.to.path, spec.to.region, spec.options ?? null])).rows[0];
     } catch (err) {
       if (ctx.signal.aborted) throw new Interrupted('interrupted');
-      throw fail(`aws_s3.query_export_to_s3 to ${target} failed: ${(err as Error).message}. Check the query, the options and that the cluster may write to the bucket (role for feature s3Export), then run apply again.`, err);
+      throw new StepFailed(ctx.stepId, `aws_s3.query_export_to_s3 to ${target} failed: ${(err as Error).message}. Check the query, the options and that the cluster may write to the bucket (role for feature s3Export), then run apply again.`, { cause: err });
     }
     await sql(RECORD_SQL, [...key, counts.rows_uploaded, counts.files_uploaded, counts.bytes_uploaded]);
     await session.query('COMMIT');
@@ -135,7 +134,7 @@ async function runExport(spec: S3ExportSpec, ctx: StepContext): Promise<Record<s
   } catch (err) {
     if (err instanceof StepFailed || err instanceof Interrupted) throw err;
     if (ctx.signal.aborted) throw new Interrupted('interrupted');
-    throw fail(`${(err as Error).message}. Run apply again once the cause is fixed.`, err);
+    throw new StepFailed(ctx.stepId, `${(err as Error).message}. Run apply again once the cause is fixed.`, { cause: err });
   } finally {
     if (open) await session.query('ROLLBACK').catch(() => undefined);
     await session.close().catch(() => undefined);

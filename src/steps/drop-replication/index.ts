@@ -3,11 +3,12 @@
 // publications, replication slots, and the DDL guard (event triggers, functions, log). A missing
 // object is fine (already gone). A slot that is active is refused before anything is dropped,
 // naming who reads it: dropping it would break a replication someone still runs.
+import { StepFailed } from '../../errors.js';
 import type { DropReplicationSpec } from '../../plan/types.js';
 import { toResolvedConnection } from '../../db/connection.js';
 import type { PlannedAction, StepContext, StepModule } from '../step.js';
 import { DROP_GUARD_SQL } from '../logical-replica/ddl-guard.js';
-import { fail, withSql, type Sql } from '../logical-replica/session.js';
+import { withSql, type Sql } from '../logical-replica/session.js';
 import { q } from '../logical-replica/spec.js';
 import { dropSlotSql, dropSubscriptionEverywhere, findSubscription, slotReader } from '../logical-replica/subscription.js';
 
@@ -43,12 +44,12 @@ export const dropReplication: StepModule<DropReplicationSpec> = {
     try {
       conn = toResolvedConnection(spec.connection);
     } catch (err) {
-      throw fail(ctx, `${(err as Error).message}. Fix the plan, then run apply again.`, err);
+      throw new StepFailed(ctx.stepId, `${(err as Error).message}. Fix the plan, then run apply again.`, { cause: err });
     }
     const dropped = await withSql(ctx, conn, 'server', async (sql) => {
       for (const s of spec.slots ?? []) {
         const [slot] = await sql.read<{ slot: string; active: boolean; pid: number | null }>(SLOT_SQL, [s]);
-        if (slot?.active) throw fail(ctx, `replication slot ${s} is in use by ${await slotReader(sql, slot.pid)}; nothing was dropped. Stop what reads it (or drop its subscription first), then run apply again.`);
+        if (slot?.active) throw new StepFailed(ctx.stepId, `replication slot ${s} is in use by ${await slotReader(sql, slot.pid)}; nothing was dropped. Stop what reads it (or drop its subscription first), then run apply again.`);
       }
       const done: string[] = [];
       for (const s of spec.subscriptions ?? []) {
@@ -63,7 +64,7 @@ export const dropReplication: StepModule<DropReplicationSpec> = {
       for (const s of spec.slots ?? []) {
         const [slot] = await sql.read<{ active: boolean; pid: number | null }>(SLOT_SQL, [s]);
         if (!slot) continue;
-        if (slot.active) throw fail(ctx, `replication slot ${s} became active (${await slotReader(sql, slot.pid)}) while the step ran; it was not dropped. Stop what reads it, then run apply again.`);
+        if (slot.active) throw new StepFailed(ctx.stepId, `replication slot ${s} became active (${await slotReader(sql, slot.pid)}) while the step ran; it was not dropped. Stop what reads it, then run apply again.`);
         await sql.exec(dropSlotSql, [s]);
         done.push(`slot ${s}`);
       }

@@ -81,7 +81,6 @@ export const enableLogicalReplication: StepModule<EnableLogicalReplicationSpec> 
     const timeoutMs = durationMs(spec.timeout, DEFAULT_ENABLE_LOGICAL_TIMEOUT);
     const cp = (): EnableCheckpoint => (ctx.checkpoint.get() as EnableCheckpoint | undefined) ?? {};
     const save = (next: EnableCheckpoint) => ctx.checkpoint.set({ ...cp(), ...next } as Record<string, unknown>);
-    const fail = (why: string) => new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: ${why}`);
 
     ctx.progress(`checking ${spec.instance}`);
     let view = await observe(spec, ctx);
@@ -97,7 +96,8 @@ export const enableLogicalReplication: StepModule<EnableLogicalReplicationSpec> 
         ctx.warn(`${instanceId} uses parameter group ${view.currentGroup}, not ${group}; ${LOGICAL_REPLICATION} = 1 is already applied there, so nothing was changed`);
         return { parameterGroup: view.currentGroup, walLevel: 'logical' };
       }
-      throw fail(
+      throw new StepFailed(
+        ctx.stepId,
         `${instanceId} uses its own custom parameter group ${view.currentGroup}, not ${group}; switching groups would drop its other settings. ` +
           `Set "parameterGroup: ${view.currentGroup}" in the plan to change that group (with "shared: true" if other instances use it), then run aurora-migrate apply again.`,
       );
@@ -116,7 +116,7 @@ export const enableLogicalReplication: StepModule<EnableLogicalReplicationSpec> 
         }
       } else {
         if (target.info.family !== family) {
-          throw fail(`parameter group ${group} is of family ${target.info.family}, but ${instanceId} needs ${family}. Choose another "parameterGroup" name, then run aurora-migrate apply again.`);
+          throw new StepFailed(ctx.stepId, `parameter group ${group} is of family ${target.info.family}, but ${instanceId} needs ${family}. Choose another "parameterGroup" name, then run aurora-migrate apply again.`);
         }
         if (target.ours) ctx.event('adopted', { resource: 'DBParameterGroup', id: group });
       }
@@ -147,7 +147,8 @@ export const enableLogicalReplication: StepModule<EnableLogicalReplicationSpec> 
     if (view.applyStatus === 'pending-reboot') {
       if (!spec.reboot) {
         await save({ phase: 'awaiting reboot' });
-        throw fail(
+        throw new StepFailed(
+          ctx.stepId,
           `${LOGICAL_REPLICATION} = 1 is set in parameter group ${group}, but it takes effect only when ${instanceId} is rebooted (ParameterApplyStatus: pending-reboot), ` +
             `and this step may not reboot it. Reboot ${instanceId} in your own maintenance window (a short outage: aws rds reboot-db-instance --db-instance-identifier ${instanceId}), ` +
             `or set "reboot: true" on this step, then run aurora-migrate apply again.`,
@@ -170,13 +171,13 @@ export const enableLogicalReplication: StepModule<EnableLogicalReplicationSpec> 
         const v = await observe(spec, ctx);
         if (v.status === 'available' && v.applyStatus === 'in-sync') return { done: true, value: v };
         if (v.status === 'available' && v.applyStatus === 'pending-reboot') {
-          throw fail(`${instanceId} is available again but its parameters are still pending a reboot (was the reboot cancelled, or the group changed meanwhile?). Run aurora-migrate apply again.`);
+          throw new StepFailed(ctx.stepId, `${instanceId} is available again but its parameters are still pending a reboot (was the reboot cancelled, or the group changed meanwhile?). Run aurora-migrate apply again.`);
         }
         return { done: false, detail: `${instanceId}: ${v.status}, parameters ${v.applyStatus}` };
       },
     });
     const still = await pendingChanges(ctx.aws, view.currentGroup, spec);
-    if (still.length > 0) throw fail(`parameter group ${view.currentGroup} still differs from the plan after the change (${describeChanges(still)}). Run aurora-migrate apply again.`);
+    if (still.length > 0) throw new StepFailed(ctx.stepId, `parameter group ${view.currentGroup} still differs from the plan after the change (${describeChanges(still)}). Run aurora-migrate apply again.`);
     await save({ phase: 'in-sync' });
     const { rebootedAt } = cp();
     return { parameterGroup: view.currentGroup, walLevel: 'logical', ...(rebootedAt ? { rebootedAt } : {}) };
@@ -189,14 +190,14 @@ async function observe(spec: EnableLogicalReplicationSpec, ctx: StepContext): Pr
     const hint = o.status === 'incompatible-parameters' ? ` (a value in parameter group ${o.currentGroup} keeps it from starting: fix or reset it, reboot)` : '';
     throw new StepFailed(
       ctx.stepId,
-      `step "${ctx.stepId}" failed: DB instance ${spec.instance} is in state "${o.status}"${hint}; waiting will not change that. Bring it back to "available", then run aurora-migrate apply again.`,
+      `DB instance ${spec.instance} is in state "${o.status}"${hint}; waiting will not change that. Bring it back to "available", then run aurora-migrate apply again.`,
     );
   }
   if (!o.found) {
-    throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: DB instance ${spec.instance} was not found in this account and region. Check "instance" and "region" in the plan, then run aurora-migrate apply again.`);
+    throw new StepFailed(ctx.stepId, `DB instance ${spec.instance} was not found in this account and region. Check "instance" and "region" in the plan, then run aurora-migrate apply again.`);
   }
   if (o.instance.Engine !== 'postgres') {
-    throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: DB instance ${spec.instance} runs engine "${o.instance.Engine}", not "postgres"; rds.logical_replication is a parameter of RDS for PostgreSQL.`);
+    throw new StepFailed(ctx.stepId, `DB instance ${spec.instance} runs engine "${o.instance.Engine}", not "postgres"; rds.logical_replication is a parameter of RDS for PostgreSQL.`);
   }
   return o;
 }
@@ -217,7 +218,7 @@ function waitSettled(spec: EnableLogicalReplicationSpec, ctx: StepContext, timeo
 
 async function familyOf(ctx: StepContext, group: string): Promise<string> {
   const family = (await findParameterGroup(ctx.aws, group))?.family;
-  if (!family) throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: DescribeDBParameterGroups ${group} gave no family; try again later.`);
+  if (!family) throw new StepFailed(ctx.stepId, `DescribeDBParameterGroups ${group} gave no family; try again later.`);
   return family;
 }
 
@@ -231,7 +232,7 @@ async function checkNotShared(spec: EnableLogicalReplicationSpec, ctx: StepConte
   }
   throw new StepFailed(
     ctx.stepId,
-    `step "${ctx.stepId}" failed: parameter group ${spec.parameterGroup} is also used by ${others.join(', ')}; changing it would change them too at their next reboot. ` +
+    `parameter group ${spec.parameterGroup} is also used by ${others.join(', ')}; changing it would change them too at their next reboot. ` +
       `Name a parameter group only ${instanceId} uses in "parameterGroup", or set "shared: true" if that is intended, then run aurora-migrate apply again.`,
   );
 }

@@ -70,7 +70,6 @@ export function drainMs(spec: FreezeWritesSpec): number {
   return (spec.drainTimeout ? parseDuration(spec.drainTimeout) : undefined) ?? DEFAULT_DRAIN_MS;
 }
 
-const fail = (ctx: Pick<Ctx, 'stepId'>, message: string, cause?: unknown) => new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: ${message}`, { cause });
 
 /** One session on the freeze's connection, writable for itself, every statement recorded. */
 async function withSession<T>(spec: FreezeWritesSpec, ctx: Ctx, fn: (sql: Sql, conn: ResolvedConnection) => Promise<T>): Promise<T> {
@@ -78,14 +77,14 @@ async function withSession<T>(spec: FreezeWritesSpec, ctx: Ctx, fn: (sql: Sql, c
   try {
     conn = toResolvedConnection(spec.connection);
   } catch (err) {
-    throw fail(ctx, `${(err as Error).message}. Fix the plan (or the environment variable it reads), then run apply again.`, err);
+    throw new StepFailed(ctx.stepId, `${(err as Error).message}. Fix the plan (or the environment variable it reads), then run apply again.`, { cause: err });
   }
   let session: DbSession;
   try {
     session = await ctx.db.connect(conn, { signal: ctx.signal });
   } catch (err) {
     if (ctx.signal.aborted) throw new Interrupted('interrupted');
-    throw fail(ctx, (err as Error).message, err);
+    throw new StepFailed(ctx.stepId, (err as Error).message, { cause: err });
   }
   const sql: Sql = async <R,>(text: string, params?: unknown[]) => {
     ctx.event('sql', { sql: text, ...(params ? { params } : {}) });
@@ -98,10 +97,9 @@ async function withSession<T>(spec: FreezeWritesSpec, ctx: Ctx, fn: (sql: Sql, c
   } catch (err) {
     if (err instanceof StepFailed || err instanceof Interrupted) throw err;
     if (ctx.signal.aborted) throw new Interrupted('interrupted');
-    throw fail(
-      ctx,
-      `${(err as Error).message}. Check that ${conn.user} owns ${spec.databases.join(', ')} (or holds CONNECT on them WITH GRANT OPTION), may run ALTER DATABASE and pg_terminate_backend (rds_superuser), and may create schema aurora_migrate in database ${conn.database}; plan --preflight checks each. Then run apply again.`,
-      err,
+    throw new StepFailed(
+      ctx.stepId,
+      `${(err as Error).message}. Check that ${conn.user} owns ${spec.databases.join(', ')} (or holds CONNECT on them WITH GRANT OPTION), may run ALTER DATABASE and pg_terminate_backend (rds_superuser), and may create schema aurora_migrate in database ${conn.database}; plan --preflight checks each. Then run apply again.`, { cause: err },
     );
   } finally {
     await session.close().catch(() => undefined);
@@ -115,7 +113,7 @@ async function keptRolesOf(spec: FreezeWritesSpec, ctx: Ctx, sql: Sql, me: strin
   const existing = new Set((await sql<{ rolname: string }>(EXISTING_ROLES_SQL, [wanted])).map((r) => r.rolname));
   const missingAllowed = allow.filter((r) => !existing.has(r));
   if (missingAllowed.length) {
-    throw fail(ctx, `allowRoles names ${missingAllowed.map((r) => `"${r}"`).join(', ')}, which ${missingAllowed.length > 1 ? 'are not roles' : 'is not a role'} on the source (names are case-sensitive). Nothing was changed. Fix allowRoles in the plan, then run apply again.`);
+    throw new StepFailed(ctx.stepId, `allowRoles names ${missingAllowed.map((r) => `"${r}"`).join(', ')}, which ${missingAllowed.length > 1 ? 'are not roles' : 'is not a role'} on the source (names are case-sensitive). Nothing was changed. Fix allowRoles in the plan, then run apply again.`);
   }
   return wanted.filter((r) => existing.has(r));
 }
@@ -142,8 +140,8 @@ export async function runFreeze(spec: FreezeWritesSpec, ctx: Ctx): Promise<Recor
       const still = await readBack(sql, databases, kept);
       if (still.length) {
         // The engine undoes the freeze (the window is open): privileges and setting come back as recorded.
-        throw fail(
-          ctx,
+        throw new StepFailed(
+          ctx.stepId,
           `the fence does not hold: ${describeStillConnects(still, cp.owners!)} can still connect after CONNECT was revoked. ` +
             `A REVOKE by a role that neither owns the database nor holds CONNECT WITH GRANT OPTION does nothing (PostgreSQL only warns), ` +
             `and a database's owner always keeps CONNECT. Make ${conn.user} the owner (ALTER DATABASE … OWNER TO ${conn.user}), or revoke what ` +
@@ -201,7 +199,7 @@ async function waitForSlot(spec: FreezeWritesSpec, ctx: Ctx, sql: Sql): Promise<
     timeoutMs: durationMs(spec.timeout, DEFAULT_SLOT_WAIT),
     check: async () => {
       const [row] = await sql<{ slot_type: string; active: boolean; lag: number | null }>(SLOT_LAG_SQL, [slot]);
-      if (!row) throw fail(ctx, `replication slot "${slot}" does not exist on the source (waitForSlot). Nothing was changed. Check waitForSlot.slot (usually \${steps.<logical-replica step>.outputs.slot}), then run apply again.`);
+      if (!row) throw new StepFailed(ctx.stepId, `replication slot "${slot}" does not exist on the source (waitForSlot). Nothing was changed. Check waitForSlot.slot (usually \${steps.<logical-replica step>.outputs.slot}), then run apply again.`);
       const lag = Math.max(0, row.lag ?? 0);
       if (row.lag !== null && lag <= maxLag) {
         ctx.event('slot-caught-up', { slot, lagBytes: lag });
@@ -216,12 +214,12 @@ async function waitForSlot(spec: FreezeWritesSpec, ctx: Ctx, sql: Sql): Promise<
 async function rememberBefore(spec: FreezeWritesSpec, ctx: Ctx, sql: Sql, conn: ResolvedConnection, databases: string[], mode: FenceMode): Promise<FreezeCheckpoint> {
   const rows = await sql<{ datname: string; owner: string; acl: string[] | null; setconfig: string[] | null }>(DATABASES_BEFORE_SQL, [databases]);
   const missing = databases.filter((d) => !rows.some((r) => r.datname === d));
-  if (missing.length) throw fail(ctx, `no database named ${missing.map((d) => `"${d}"`).join(', ')} on the source. Fix "databases" in the plan (names as in pg_database, case matters), then run apply again.`);
+  if (missing.length) throw new StepFailed(ctx.stepId, `no database named ${missing.map((d) => `"${d}"`).join(', ')} on the source. Fix "databases" in the plan (names as in pg_database, case matters), then run apply again.`);
   // A fence another run left on these databases: its record holds the real previous state.
   const others = (await fenceRecords(sql, databases)).filter((r) => r.run_id !== ctx.runId);
   if (others.length) {
-    throw fail(
-      ctx,
+    throw new StepFailed(
+      ctx.stepId,
       `${others.map((r) => `"${r.datname}" is still fenced by step "${r.step}" of plan ${r.plan} (since ${r.fenced_at})`).join('; ')}, as recorded in aurora_migrate.fence of database ${conn.database}. ` +
         'Nothing was changed: freezing again would record the fenced state as the previous one. Lift that fence first (a lift-fence step, or restore by hand and delete the record), then run apply again.',
     );

@@ -53,7 +53,7 @@ async function runLift(spec: LiftFenceSpec, ctx: StepContext): Promise<Record<st
     try {
       return toResolvedConnection(spec.connection);
     } catch (err) {
-      throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: ${(err as Error).message}. Fix the plan, then run apply again.`, { cause: err });
+      throw new StepFailed(ctx.stepId, `${(err as Error).message}. Fix the plan, then run apply again.`, { cause: err });
     }
   })();
   let session: DbSession;
@@ -61,7 +61,7 @@ async function runLift(spec: LiftFenceSpec, ctx: StepContext): Promise<Record<st
     session = await ctx.db.connect(conn, { signal: ctx.signal });
   } catch (err) {
     if (ctx.signal.aborted) throw new Interrupted('interrupted');
-    throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: cannot reach ${describeConnection(conn)}: ${(err as Error).message}`, { cause: err });
+    throw new StepFailed(ctx.stepId, `cannot reach ${describeConnection(conn)}: ${(err as Error).message}`, { cause: err });
   }
   const sql: Sql = async <R,>(text: string, params?: unknown[]) => {
     ctx.event('sql', { sql: text, ...(params ? { params } : {}) });
@@ -79,7 +79,7 @@ async function runLift(spec: LiftFenceSpec, ctx: StepContext): Promise<Record<st
     if (ctx.signal.aborted) throw new Interrupted('interrupted');
     throw new StepFailed(
       ctx.stepId,
-      `step "${ctx.stepId}" failed: could not lift the fence on ${dbs.join(', ')}: ${(err as Error).message}. ${conn.user} must own those databases (as it did to fence them). What was put back stays put back and the record stays until everything is: run apply again.`,
+      `could not lift the fence on ${dbs.join(', ')}: ${(err as Error).message}. ${conn.user} must own those databases (as it did to fence them). What was put back stays put back and the record stays until everything is: run apply again.`,
       { cause: err },
     );
   } finally {

@@ -4,6 +4,7 @@
 // (nothing is created before them), marker table on both sides, DDL guard, roles, pre-data, keys,
 // REPLICA IDENTITY FULL (opted in), publication, subscription, the copy (per-table progress, guards
 // every poll), the rest of post-data, then the slot lag at or under maxLag for stableFor.
+import { failureText, StepFailed } from '../../errors.js';
 import type { LogicalReplicaSpec } from '../../plan/types.js';
 import { formatBytes } from '../../plan/units.js';
 import { MARKER_SETUP_SQL } from '../promote/caught-up.js';
@@ -15,7 +16,7 @@ import type { PgToolsDeps } from './dump.js';
 import { ensurePublication, replicaIdentityFullSql } from './publication.js';
 import { copyRoles, joinOwners, rolesWithoutPassword } from './roles.js';
 import { copyKeys, copyPostData, copyPreData, ensureDatabase, missingOnTarget, ownersOutOfReach, schemasOf, selectionArgs } from './schema-copy.js';
-import { fail, withSql, type Sql } from './session.js';
+import { withSql, type Sql } from './session.js';
 import { connectionsOf, logicalSettings, namesOf, publisherConnection, q, type ReplicationNames } from './spec.js';
 import { createSubscriptionSql, dropSlotSql, findSubscription, slotReader, slotsOf } from './subscription.js';
 import { waitForCopy, waitForLag, watcher } from './waits.js';
@@ -42,7 +43,7 @@ export async function runLogicalReplica(spec: LogicalReplicaSpec, ctx: Ctx): Pro
   try {
     conns = connectionsOf(spec);
   } catch (err) {
-    throw fail(ctx, `${(err as Error).message}. Fix the plan, then run apply again.`, err);
+    throw new StepFailed(ctx.stepId, `${(err as Error).message}. Fix the plan, then run apply again.`, { cause: err });
   }
   const cp = (): LogicalCheckpoint => (ctx.checkpoint.get() as LogicalCheckpoint | undefined) ?? {};
   const save = (patch: Partial<LogicalCheckpoint>) => ctx.checkpoint.set({ ...cp(), ...patch });
@@ -58,14 +59,14 @@ export async function runLogicalReplica(spec: LogicalReplicaSpec, ctx: Ctx): Pro
     largeObjects: Number((await src.read<{ n: string }>(LARGE_OBJECTS_SQL))[0]!.n),
   }));
   const published = publishable(tables);
-  if (published.length === 0) throw fail(ctx, `the source has no table to publish in ${spec.schemas ? `schemas ${spec.schemas.join(', ')}` : `tables ${spec.tables!.join(', ')}`} (database ${conns.source.database}). Check the names in the plan.`);
+  if (published.length === 0) throw new StepFailed(ctx.stepId, `the source has no table to publish in ${spec.schemas ? `schemas ${spec.schemas.join(', ')}` : `tables ${spec.tables!.join(', ')}`} (database ${conns.source.database}). Check the names in the plan.`);
   const full = identityFullTargets(spec, tables);
   const refused = withoutIdentity(tables).filter((t) => !full.includes(t));
   if (refused.length) {
-    throw fail(ctx, `${refused.map((t) => t.display).join(', ')} ${refused.length > 1 ? 'have' : 'has'} no primary key and no replica identity: once in a publication, every UPDATE and DELETE on ${refused.length > 1 ? 'them' : 'it'} would FAIL ON PRODUCTION. Nothing was created. Add a primary key, or opt in with replicaIdentityFull: [${refused.map((t) => t.display).join(', ')}] (ALTER TABLE … REPLICA IDENTITY FULL: each UPDATE/DELETE then logs the whole old row), then run apply again.`);
+    throw new StepFailed(ctx.stepId, `${refused.map((t) => t.display).join(', ')} ${refused.length > 1 ? 'have' : 'has'} no primary key and no replica identity: once in a publication, every UPDATE and DELETE on ${refused.length > 1 ? 'them' : 'it'} would FAIL ON PRODUCTION. Nothing was created. Add a primary key, or opt in with replicaIdentityFull: [${refused.map((t) => t.display).join(', ')}] (ALTER TABLE … REPLICA IDENTITY FULL: each UPDATE/DELETE then logs the whole old row), then run apply again.`);
   }
   if (largeObjects > 0 && spec.largeObjects !== 'skip') {
-    throw fail(ctx, `the source database has ${largeObjects} large object(s) (pg_largeobject), which logical replication does not copy. Nothing was created. Move them into bytea columns, or set largeObjects: skip to go on without them.`);
+    throw new StepFailed(ctx.stepId, `the source database has ${largeObjects} large object(s) (pg_largeobject), which logical replication does not copy. Nothing was created. Move them into bytea columns, or set largeObjects: skip to go on without them.`);
   }
   const leftOut = tables.filter((t) => t.kind === 'unlogged' || t.kind === 'foreign');
   if (leftOut.length && ctx.attempt === 1) ctx.warn(`left out of the publication (PostgreSQL cannot publish them): ${leftOut.map((t) => `${t.display} (${t.kind})`).join(', ')}; their rows are not copied`);
@@ -77,7 +78,7 @@ export async function runLogicalReplica(spec: LogicalReplicaSpec, ctx: Ctx): Pro
   });
   if (cp().ddlAfterId === undefined) {
     const after = await withSql(ctx, conns.guard ?? conns.source, 'source (DDL guard)', (g) => installGuard(g, conns.source.user)).catch((err) => {
-      throw fail(ctx, `could not install the DDL guard on the source: ${(err as Error).message.replace(/^step "[^"]+" failed: /, '')}. Creating an event trigger needs rds_superuser on RDS (stock PostgreSQL: a superuser; give ddlGuardConnection).`, err);
+      throw new StepFailed(ctx.stepId, `could not install the DDL guard on the source: ${failureText(err)}. Creating an event trigger needs rds_superuser on RDS (stock PostgreSQL: a superuser; give ddlGuardConnection).`, { cause: err });
     });
     await save({ ddlAfterId: after });
   }
@@ -86,7 +87,7 @@ export async function runLogicalReplica(spec: LogicalReplicaSpec, ctx: Ctx): Pro
   await withSql(ctx, conns.target, 'target', async (tgt) => {
     if (s.schemaMode === 'existing') {
       const problems = await missingOnTarget(await sourceReader(ctx, conns.source), tgt, published);
-      if (problems.length) throw fail(ctx, `schema: existing, but on the target ${problems.join('; ')}. Create them there (or use schema: copy), then run apply again.`);
+      if (problems.length) throw new StepFailed(ctx.stepId, `schema: existing, but on the target ${problems.join('; ')}. Create them there (or use schema: copy), then run apply again.`);
       await joinOwners(tgt, owners);
     }
     for (const sql of MARKER_SETUP_SQL) await tgt.exec(sql);
@@ -118,7 +119,7 @@ export async function runLogicalReplica(spec: LogicalReplicaSpec, ctx: Ctx): Pro
   if (s.schemaMode === 'copy' && !cp().postDataDone) {
     ctx.progress('every table is ready: creating the rest of the schema (indexes, foreign keys, materialized view data) on the target');
     const n = await copyPostData(tools, conns.source, conns.target, selectionArgs(spec.schemas, tables)).catch((err) => {
-      throw fail(ctx, `${(err as Error).message}. Fix the cause on the target, then run apply again (what was created is kept).`, err);
+      throw new StepFailed(ctx.stepId, `${(err as Error).message}. Fix the cause on the target, then run apply again (what was created is kept).`, { cause: err });
     });
     // pg_dump --schema-only leaves materialized views empty: fill them from the copied tables.
     const views = tables.filter((t) => t.kind === 'matview');
@@ -140,7 +141,7 @@ async function recheck(spec: LogicalReplicaSpec, ctx: Ctx): Promise<void> {
   const checks = await logicalReplicaPreflight(spec, { planName: ctx.planName, stepId: ctx.stepId, region: ctx.region, aws: ctx.aws, db: ctx.db, signal: ctx.signal, clock: ctx.clock, ...(ctx.commands ? { commands: ctx.commands } : {}) }, { walBudget: false });
   const failed = checks.filter((c) => c.status === 'fail' && c.check !== 'replica identity' && c.check !== 'large objects');
   if (failed.length) {
-    throw fail(ctx, `${failed.map((c) => `${c.check}: ${c.detail}`).join('; ')}. ${checkpointOf(ctx).schemaDone ? 'Fix it' : 'Nothing was created. Fix it'}, then run apply again.`);
+    throw new StepFailed(ctx.stepId, `${failed.map((c) => `${c.check}: ${c.detail}`).join('; ')}. ${checkpointOf(ctx).schemaDone ? 'Fix it' : 'Nothing was created. Fix it'}, then run apply again.`);
   }
 }
 
@@ -157,7 +158,7 @@ async function copySchema(spec: LogicalReplicaSpec, ctx: Ctx, conns: ReturnType<
       return await fn();
     } catch (err) {
       if ((err as { code?: string }).code === 'STEP_FAILED' || ctx.signal.aborted) throw err;
-      throw fail(ctx, `${what}: ${(err as Error).message}. Fix the cause, then run apply again (what was created is kept and adopted).`, err);
+      throw new StepFailed(ctx.stepId, `${what}: ${(err as Error).message}. Fix the cause, then run apply again (what was created is kept and adopted).`, { cause: err });
     }
   };
   if (conns.target.database !== 'postgres') {
@@ -203,7 +204,7 @@ async function ensureSubscription(spec: LogicalReplicaSpec, ctx: Ctx, conns: Ret
           await src.exec(dropSlotSql, [names.slot]);
           return undefined;
         }
-        if (waited >= 40) throw fail(ctx, `replication slot ${names.slot} on the source is in use by ${await slotReader(src, slot.pid)}, but the target has no subscription ${names.subscription}: another copy of this plan may be running elsewhere. Stop it, then run apply again.`);
+        if (waited >= 40) throw new StepFailed(ctx.stepId, `replication slot ${names.slot} on the source is in use by ${await slotReader(src, slot.pid)}, but the target has no subscription ${names.subscription}: another copy of this plan may be running elsewhere. Stop it, then run apply again.`);
         await ctx.sleep(250 * ctx.timeScale);
       }
     });
@@ -217,7 +218,7 @@ async function ensureSubscription(spec: LogicalReplicaSpec, ctx: Ctx, conns: Ret
       if (r?.any) nonEmpty.push(t);
     }
     if (nonEmpty.length && !restart) {
-      throw fail(ctx, `the target's ${nonEmpty.map((t) => t.display).join(', ')} already hold rows, and the copy would add every source row again. Empty them on the target (or point the step at an empty database), then run apply again.`);
+      throw new StepFailed(ctx.stepId, `the target's ${nonEmpty.map((t) => t.display).join(', ')} already hold rows, and the copy would add every source row again. Empty them on the target (or point the step at an empty database), then run apply again.`);
     }
     if (nonEmpty.length) await tgt.exec(`TRUNCATE ${published.map((t) => t.sql).join(', ')}`);
     const publisher = publisherConnection(spec, conns.source);

@@ -21,15 +21,13 @@ export interface Sql {
 export const LOCK_TIMEOUT = '2s';
 const LOCK_RETRIES = 10;
 
-export const fail = (ctx: Pick<Ctx, 'stepId'>, message: string, cause?: unknown) => new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: ${message}`, { cause });
-
 export async function withSql<T>(ctx: Ctx, conn: ResolvedConnection, what: string, fn: (sql: Sql) => Promise<T>): Promise<T> {
   let session: DbSession;
   try {
     session = await ctx.db.connect(conn, { signal: ctx.signal });
   } catch (err) {
     if (ctx.signal.aborted) throw new Interrupted('interrupted');
-    throw fail(ctx, `cannot reach the ${what} (${describeConnection(conn)}): ${(err as Error).message}`, err);
+    throw new StepFailed(ctx.stepId, `cannot reach the ${what} (${describeConnection(conn)}): ${(err as Error).message}`, { cause: err });
   }
   const sql: Sql = {
     conn,
@@ -60,7 +58,7 @@ export async function withSql<T>(ctx: Ctx, conn: ResolvedConnection, what: strin
   } catch (err) {
     if (err instanceof StepFailed || err instanceof Interrupted) throw err;
     if (ctx.signal.aborted) throw new Interrupted('interrupted');
-    throw fail(ctx, `on the ${what} (${describeConnection(conn)}): ${(err as Error).message}`, err);
+    throw new StepFailed(ctx.stepId, `on the ${what} (${describeConnection(conn)}): ${(err as Error).message}`, { cause: err });
   } finally {
     await session.close().catch(() => undefined);
   }

@@ -10,7 +10,7 @@ import type { ResolvedConnection } from '../../db/api.js';
 import { StepFailed } from '../../errors.js';
 import type { LogicalSwitchoverSpec } from '../../plan/types.js';
 import { writeMarker } from '../promote/caught-up.js';
-import { fail, withSql, type Sql } from '../logical-replica/session.js';
+import { withSql, type Sql } from '../logical-replica/session.js';
 import { q, replicationName } from '../logical-replica/spec.js';
 import type { StepContext } from '../step.js';
 import { COMMIT_LSN_SQL, waitCaughtUp } from './caught-up.js';
@@ -57,7 +57,7 @@ function connections(spec: LogicalSwitchoverSpec, ctx: Pick<Ctx, 'stepId'>): { s
   try {
     return { source: toResolvedConnection(spec.source, 'source'), target: toResolvedConnection(spec.target, 'target') };
   } catch (err) {
-    throw fail(ctx, `${(err as Error).message}. Fix the plan, then run apply again.`, err);
+    throw new StepFailed(ctx.stepId, `${(err as Error).message}. Fix the plan, then run apply again.`, { cause: err });
   }
 }
 
@@ -72,7 +72,7 @@ export async function runSwitchover(spec: LogicalSwitchoverSpec, ctx: Ctx): Prom
   const conns = connections(spec, ctx);
   const cutover = ctx.cutover;
   if (!cutover || cutover.pointOfNoReturn) {
-    throw fail(ctx, 'a logical-switchover runs only inside an open cutover window (after freeze-writes, before switch-endpoint). Fix the plan, then run apply again.');
+    throw new StepFailed(ctx.stepId, 'a logical-switchover runs only inside an open cutover window (after freeze-writes, before switch-endpoint). Fix the plan, then run apply again.');
   }
   const cp = (): SwitchoverCheckpoint => (ctx.checkpoint.get() as SwitchoverCheckpoint | undefined) ?? {};
   const save = (patch: Partial<SwitchoverCheckpoint>) => ctx.checkpoint.set({ ...cp(), ...patch });
@@ -81,14 +81,14 @@ export async function runSwitchover(spec: LogicalSwitchoverSpec, ctx: Ctx): Prom
   // Observe: the subscription, and (read-only) whether the target can publish back — before the marker.
   const sub = await withSql(ctx, conns.target, 'target', async (tgt) => {
     const found = await subscriptionOf(tgt, spec.subscription);
-    if (!found) throw fail(ctx, `the target has no subscription ${spec.subscription} in database ${conns.target.database}: the logical-replica step must have created it. Check "subscription" and "target", then run apply again.`);
-    if (!found.slot) throw fail(ctx, `subscription ${spec.subscription} on the target has no slot (slot_name = NONE), so it cannot be caught up. Recreate it with the logical-replica step, then run apply again.`);
+    if (!found) throw new StepFailed(ctx.stepId, `the target has no subscription ${spec.subscription} in database ${conns.target.database}: the logical-replica step must have created it. Check "subscription" and "target", then run apply again.`);
+    if (!found.slot) throw new StepFailed(ctx.stepId, `subscription ${spec.subscription} on the target has no slot (slot_name = NONE), so it cannot be caught up. Recreate it with the logical-replica step, then run apply again.`);
     if (!found.enabled && !cp().disabling) {
-      throw fail(ctx, `subscription ${spec.subscription} on the target is disabled, so the target cannot catch up with the source. Run ALTER SUBSCRIPTION ${q(spec.subscription)} ENABLE there (and let it catch up), then run apply again.`);
+      throw new StepFailed(ctx.stepId, `subscription ${spec.subscription} on the target is disabled, so the target cannot catch up with the source. Run ALTER SUBSCRIPTION ${q(spec.subscription)} ENABLE there (and let it catch up), then run apply again.`);
     }
     if (spec.reversePublication && !cp().reverseSlot) {
       const problem = await reverseProblem(tgt);
-      if (problem) throw fail(ctx, `${problem}. Nothing was changed on the target.`);
+      if (problem) throw new StepFailed(ctx.stepId, `${problem}. Nothing was changed on the target.`);
     }
     return found;
   });
@@ -114,7 +114,7 @@ export async function runSwitchover(spec: LogicalSwitchoverSpec, ctx: Ctx): Prom
     const n = await withSql(ctx, conns.target, 'target', (tgt) =>
       copySequences(tgt, schemas, values, spec.sequenceMargin ?? 0).catch((err) => {
         if (err instanceof StepFailed) throw err;
-        throw fail(ctx, `${(err as Error).message}. ${spec.sequenceMargin ? 'Lower sequenceMargin or widen the sequence' : 'Fix the sequence on the target'}, then run apply again.`, err);
+        throw new StepFailed(ctx.stepId, `${(err as Error).message}. ${spec.sequenceMargin ? 'Lower sequenceMargin or widen the sequence' : 'Fix the sequence on the target'}, then run apply again.`, { cause: err });
       }),
     );
     ctx.event('sequences-copied', { count: n, margin: spec.sequenceMargin ?? 0 });
@@ -155,8 +155,8 @@ export async function runSwitchover(spec: LogicalSwitchoverSpec, ctx: Ctx): Prom
       return loginProblems(tgt, needed, spec);
     });
     if (problems.length) {
-      throw fail(
-        ctx,
+      throw new StepFailed(
+        ctx.stepId,
         `not every role that connects to the source can log in to the target: ${problems.join('; ')}. The application would be locked out after the switch. ` +
           'RDS lets no one read passwords, so the tool only knows those the plan gives. Fix it on the target or in the plan, then run apply again',
       );

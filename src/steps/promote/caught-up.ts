@@ -34,20 +34,19 @@ export interface CaughtUp {
 
 type Ctx = Pick<StepContext, 'stepId' | 'db' | 'signal' | 'event' | 'progress' | 'clock' | 'sleep' | 'runId'>;
 
-const fail = (ctx: Ctx, message: string, cause?: unknown) => new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: ${message}`, { cause });
 
 async function open(ctx: Ctx, spec: ConnectionSpec, where: string, what: string): Promise<DbSession> {
   let conn;
   try {
     conn = toResolvedConnection(spec, where);
   } catch (err) {
-    throw fail(ctx, `${(err as Error).message}. Fix the plan, then run apply again.`, err);
+    throw new StepFailed(ctx.stepId, `${(err as Error).message}. Fix the plan, then run apply again.`, { cause: err });
   }
   try {
     return await ctx.db.connect(conn, { signal: ctx.signal, statementTimeoutMs: 10_000 });
   } catch (err) {
     if (ctx.signal.aborted) throw new Interrupted('interrupted');
-    throw fail(ctx, `cannot reach ${what} for the caught-up proof: ${(err as Error).message}`, err);
+    throw new StepFailed(ctx.stepId, `cannot reach ${what} for the caught-up proof: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -68,7 +67,7 @@ export async function writeMarker(ctx: Ctx, source: ConnectionSpec, database: st
   } catch (err) {
     await session.query('ROLLBACK').catch(() => undefined);
     if (ctx.signal.aborted) throw new Interrupted('interrupted');
-    throw fail(ctx, `could not write the cutover marker on the source database ${database}: ${(err as Error).message}. The freeze connection's user needs CREATE on the database (or an existing aurora_migrate schema it may write).`, err);
+    throw new StepFailed(ctx.stepId, `could not write the cutover marker on the source database ${database}: ${(err as Error).message}. The freeze connection's user needs CREATE on the database (or an existing aurora_migrate schema it may write).`, { cause: err });
   } finally {
     await session.close().catch(() => undefined);
   }

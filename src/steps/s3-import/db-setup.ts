@@ -31,7 +31,6 @@ export async function ensureDatabaseSetup(
   ledgerTable: string,
   ledgerDdl: readonly [string, string] | readonly string[],
 ): Promise<void> {
-  const fail = (message: string, cause: unknown) => new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: ${message}`, { cause });
   const observe = async () => (await session.query<{ extension: boolean; schema: boolean; ledger: boolean }>(OBSERVE_SQL, [ledgerTable])).rows[0];
   let seen = await observe();
   if (seen.extension && seen.schema && seen.ledger) return;
@@ -46,28 +45,28 @@ export async function ensureDatabaseSetup(
     };
     if (!seen.extension) {
       await run(CREATE_EXTENSION_SQL).catch((err) => {
-        throw fail(
+        throw new StepFailed(
+          ctx.stepId,
           `${CREATE_EXTENSION_SQL} failed: ${sentence((err as Error).message)} On Aurora PostgreSQL this needs rds_superuser: ` +
-            'have an administrator run it once in this database, then run apply again.',
-          err,
+            'have an administrator run it once in this database, then run apply again.', { cause: err },
         );
       });
     }
     const [schemaDdl, tableDdl] = ledgerDdl;
     if (!seen.schema) {
       await run(schemaDdl).catch((err) => {
-        throw fail(
+        throw new StepFailed(
+          ctx.stepId,
           `creating schema aurora_migrate failed: ${sentence((err as Error).message)} Grant CREATE on the database to the step's user, ` +
-            'or have an administrator run CREATE SCHEMA aurora_migrate AUTHORIZATION <user>, then run apply again.',
-          err,
+            'or have an administrator run CREATE SCHEMA aurora_migrate AUTHORIZATION <user>, then run apply again.', { cause: err },
         );
       });
     }
     if (!seen.ledger) {
       await run(tableDdl).catch((err) => {
-        throw fail(
-          `creating the ledger ${ledgerTable} failed: ${sentence((err as Error).message)} The step's user needs CREATE on schema aurora_migrate; fix that, then run apply again.`,
-          err,
+        throw new StepFailed(
+          ctx.stepId,
+          `creating the ledger ${ledgerTable} failed: ${sentence((err as Error).message)} The step's user needs CREATE on schema aurora_migrate; fix that, then run apply again.`, { cause: err },
         );
       });
     }

@@ -22,14 +22,13 @@ const FATAL_CONNECT_STATES = new Set(['28P01', '28000', '3D000', '42501']);
 const LISTED_FAILURES = 20;
 
 export async function runImport(spec: S3ImportSpec, ctx: StepContext): Promise<Record<string, unknown>> {
-  const fail = (message: string, cause?: unknown) => new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: ${message}`, { cause });
   const problems = checkImportSpec(spec);
-  if (problems.length) throw fail(`the step's definition has problems:\n  ${problems.join('\n  ')}\nFix the plan, then run apply again.`);
+  if (problems.length) throw new StepFailed(ctx.stepId, `the step's definition has problems:\n  ${problems.join('\n  ')}\nFix the plan, then run apply again.`);
 
   if (spec.cluster && spec.iamRole) {
     await ensureClusterRole(ctx, spec.cluster, spec.iamRole, 's3Import').catch((err) => {
       if (err instanceof StepFailed || err instanceof Interrupted) throw err;
-      throw fail(`${sentence((err as Error).message)} Then run apply again.`, err);
+      throw new StepFailed(ctx.stepId, `${sentence((err as Error).message)} Then run apply again.`, { cause: err });
     });
   }
 
@@ -37,9 +36,9 @@ export async function runImport(spec: S3ImportSpec, ctx: StepContext): Promise<R
   try {
     conn = toResolvedConnection(spec.connection);
   } catch (err) {
-    throw fail(`${sentence((err as Error).message)} Fix the plan (or the environment variable it reads), then run apply again.`, err);
+    throw new StepFailed(ctx.stepId, `${sentence((err as Error).message)} Fix the plan (or the environment variable it reads), then run apply again.`, { cause: err });
   }
-  const control = await open(ctx, conn, fail);
+  const control = await open(ctx, conn);
   // Worker connections open while the setup runs (logins cost tens of ms each).
   const concurrency = spec.concurrency ?? 4;
   const early: Array<Promise<DbSession | Error>> = Array.from({ length: concurrency }, () =>
@@ -50,7 +49,7 @@ export async function runImport(spec: S3ImportSpec, ctx: StepContext): Promise<R
     const tables: string[] = [];
     for (const [i, t] of spec.tables.entries()) {
       const { rows } = await control.query<{ name: string; kind: string }>(RESOLVE_TABLE_SQL, [t.table]);
-      if (!rows[0]) throw fail(`tables[${i}].table: ${t.table} does not exist in database "${conn.database}" (or the user cannot see it). Create the table first.`);
+      if (!rows[0]) throw new StepFailed(ctx.stepId, `tables[${i}].table: ${t.table} does not exist in database "${conn.database}" (or the user cannot see it). Create the table first.`);
       tables.push(rows[0].name);
     }
     await ctx.checkpoint.set({ ...(ctx.checkpoint.get() ?? {}), setup: 'done' });
@@ -168,13 +167,13 @@ export async function runImport(spec: S3ImportSpec, ctx: StepContext): Promise<R
     if (ctx.signal.aborted) throw new Interrupted(`step "${ctx.stepId}" interrupted after ${summary.filesImported} file(s) in this attempt; run apply again to import the rest`);
     if (fatal) {
       if (fatal instanceof StepFailed || fatal instanceof Interrupted) throw fatal;
-      throw fail(`${sentence((fatal as Error)?.message ?? String(fatal))} Files imported so far are recorded in aurora_migrate.s3_import_ledger; run apply again to import the rest.`, fatal);
+      throw new StepFailed(ctx.stepId, `${sentence((fatal as Error)?.message ?? String(fatal))} Files imported so far are recorded in aurora_migrate.s3_import_ledger; run apply again to import the rest.`, { cause: fatal });
     }
     if (failureCount > 0) {
       const listed = failures.map((f) => `  - ${f.message}`).join('\n');
       const more = failureCount > failures.length ? `\n  ... and ${failureCount - failures.length} more` : '';
       const what = onError === 'stop' ? 'stopped at a file the database refused (onError: stop)' : `${failureCount} file(s) failed (onError: continue)`;
-      throw fail(`${what}:\n${listed}${more}\nFix the file(s) or the table's options, then run apply again: files already imported are skipped.`);
+      throw new StepFailed(ctx.stepId, `${what}:\n${listed}${more}\nFix the file(s) or the table's options, then run apply again: files already imported are skipped.`);
     }
 
     let filesImported = 0;
@@ -189,7 +188,7 @@ export async function runImport(spec: S3ImportSpec, ctx: StepContext): Promise<R
       }
     }
     if (mismatches.length) {
-      throw fail(`row counts differ from expectRows:\n${mismatches.join('\n')}\nCheck the source files and the plan's expectRows; imported files stay recorded and are not imported again.`);
+      throw new StepFailed(ctx.stepId, `row counts differ from expectRows:\n${mismatches.join('\n')}\nCheck the source files and the plan's expectRows; imported files stay recorded and are not imported again.`);
     }
     return { filesImported, rowsImported };
   } finally {
@@ -199,12 +198,12 @@ export async function runImport(spec: S3ImportSpec, ctx: StepContext): Promise<R
   }
 }
 
-async function open(ctx: StepContext, conn: ResolvedConnection, fail: (m: string, c?: unknown) => StepFailed): Promise<DbSession> {
+async function open(ctx: StepContext, conn: ResolvedConnection): Promise<DbSession> {
   try {
     return await ctx.db.connect(conn, { signal: ctx.signal });
   } catch (err) {
     if (ctx.signal.aborted) throw new Interrupted('interrupted');
-    throw fail((err as Error).message, err);
+    throw new StepFailed(ctx.stepId, (err as Error).message, { cause: err });
   }
 }
 

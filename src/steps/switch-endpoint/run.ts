@@ -98,7 +98,7 @@ export function downtimeText(frozenAt: string, switchedAt: string): string {
 }
 
 function refuse(ctx: StepContext, why: string): StepFailed {
-  return new StepFailed(ctx.stepId, `step "${ctx.stepId}" refused to switch: ${why}. Nothing was changed in Route 53; fix it, then run aurora-migrate apply again.`);
+  return new StepFailed(ctx.stepId, why, { outcome: 'refused to switch:', remedy: 'Nothing was changed in Route 53; fix it, then run aurora-migrate apply again.' });
 }
 
 /** Errors with which Route 53 refused a change outright (nothing applied). */
@@ -114,7 +114,7 @@ function route53Failure(ctx: StepContext, what: string, err: unknown, changed: b
         ? 'Whether Route 53 applied the change is not known; run aurora-migrate apply again: the step reads the record and converges.'
         : 'Nothing was changed in Route 53.';
   // The AwsCallError's message is the tool's mapping: call, resource, AWS's code and text, remedy.
-  return new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: ${what}: ${withoutPeriod(err.message)}. ${state}`, { cause: err });
+  return new StepFailed(ctx.stepId, `${what}: ${withoutPeriod(err.message)}. ${state}`, { cause: err });
 }
 
 export async function runSwitch(spec: SwitchEndpointSpec, ctx: StepContext): Promise<Record<string, unknown>> {
@@ -178,7 +178,7 @@ export async function runSwitch(spec: SwitchEndpointSpec, ctx: StepContext): Pro
       throw route53Failure(ctx, `the change of ${spec.record} in hosted zone ${zone} failed`, err, refused ? false : 'unknown');
     }
     const id = out.ChangeInfo?.Id;
-    if (!id) throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: Route 53 accepted the change of ${spec.record} but returned no change id. Run aurora-migrate apply again (the same UPSERT is sent again and followed).`);
+    if (!id) throw new StepFailed(ctx.stepId, `Route 53 accepted the change of ${spec.record} but returned no change id. Run aurora-migrate apply again (the same UPSERT is sent again and followed).`);
     const submitted = out.ChangeInfo?.SubmittedAt;
     const submittedAt = submitted instanceof Date ? submitted.toISOString() : submitted ? String(submitted) : iso(ctx.clock.now());
     await save({ phase: 'change sent', changeId: id, submittedAt });
@@ -195,7 +195,7 @@ export async function runSwitch(spec: SwitchEndpointSpec, ctx: StepContext): Pro
       await save({ changeId: undefined, phase: 'previous recorded' });
       changeId = await send();
       if (!(await waitInSync(spec, ctx, changeId))) {
-        throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: Route 53 answered NoSuchChange for change ${changeId} it had just accepted. Check the change in the Route 53 console, then run aurora-migrate apply again.`);
+        throw new StepFailed(ctx.stepId, `Route 53 answered NoSuchChange for change ${changeId} it had just accepted. Check the change in the Route 53 console, then run aurora-migrate apply again.`);
       }
     }
     switchedAt = iso(ctx.clock.now());

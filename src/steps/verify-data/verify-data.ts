@@ -82,14 +82,13 @@ interface Side {
 }
 
 async function runVerify(spec: VerifyDataSpec, ctx: StepContext): Promise<Record<string, unknown>> {
-  const fail = (message: string, cause?: unknown) => new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: ${message}`, { cause });
   let sel: Selection;
   let conns: { source: ResolvedConnection; target: ResolvedConnection };
   try {
     sel = selectionOf(spec);
     conns = { source: toResolvedConnection(spec.source, 'source'), target: toResolvedConnection(spec.target, 'target') };
   } catch (err) {
-    throw fail(`${(err as Error).message}. Fix the plan (or the environment variable it reads), then run apply again.`, err);
+    throw new StepFailed(ctx.stepId, `${(err as Error).message}. Fix the plan (or the environment variable it reads), then run apply again.`, { cause: err });
   }
 
   const sides: Side[] = [];
@@ -100,7 +99,7 @@ async function runVerify(spec: VerifyDataSpec, ctx: StepContext): Promise<Record
         sides.push({ label, conn, session: await ctx.db.connect(conn, { signal: ctx.signal }) });
       } catch (err) {
         if (ctx.signal.aborted) throw new Interrupted('interrupted');
-        throw fail(`cannot connect to the ${label} (${describeConnection(conn)}): ${(err as Error).message}. Check the ${label} connection, then run apply again.`, err);
+        throw new StepFailed(ctx.stepId, `cannot connect to the ${label} (${describeConnection(conn)}): ${(err as Error).message}. Check the ${label} connection, then run apply again.`, { cause: err });
       }
     }
     const onBoth = async <R,>(what: string, fn: (s: Side) => Promise<R>): Promise<[R, R]> => {
@@ -108,7 +107,7 @@ async function runVerify(spec: VerifyDataSpec, ctx: StepContext): Promise<Record
         return (await Promise.all(sides.map(fn))) as [R, R];
       } catch (err) {
         if (err instanceof StepFailed || ctx.signal.aborted) throw ctx.signal.aborted ? new Interrupted('interrupted') : err;
-        throw fail(`${what} failed: ${(err as Error).message}. Check that the user may read these tables on both sides, then run apply again.`, err);
+        throw new StepFailed(ctx.stepId, `${what} failed: ${(err as Error).message}. Check that the user may read these tables on both sides, then run apply again.`, { cause: err });
       }
     };
     await onBoth('starting the read-only snapshot', async (s) => {
@@ -132,7 +131,7 @@ async function runVerify(spec: VerifyDataSpec, ctx: StepContext): Promise<Record
     for (const t of [...sel.tables, ...present[0].values(), ...present[1].values()]) wanted.set(key(t), t);
     for (const t of sel.checksum) if (!wanted.has(key(t))) problems.push(`checksum names ${displayName(t)}, which is not among the compared tables (add it to tables or its schema to schemas)`);
     const tables = [...wanted.values()].sort((a, b) => displayName(a).localeCompare(displayName(b)));
-    if (tables.length === 0) throw fail(`no tables found in schemas ${sel.schemas.join(', ')} on either side. Check the schema names, then run apply again.`);
+    if (tables.length === 0) throw new StepFailed(ctx.stepId, `no tables found in schemas ${sel.schemas.join(', ')} on either side. Check the schema names, then run apply again.`);
 
     let rowsChecked = 0;
     let checked = 0;
@@ -172,7 +171,8 @@ async function runVerify(spec: VerifyDataSpec, ctx: StepContext): Promise<Record
     }
 
     if (problems.length) {
-      throw fail(
+      throw new StepFailed(
+        ctx.stepId,
         `the target does not match the source: ${problems.join('; ')}. Nothing after this step has run. ` +
           'Find out why (a write after the freeze, a replica that was not caught up, a table changed behind the tool), fix it, then run apply again.',
       );
