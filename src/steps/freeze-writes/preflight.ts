@@ -8,6 +8,7 @@
 // database. It also reports the sessions and write transactions there now: the drain terminates them.
 import type { DbSession } from '../../db/api.js';
 import { describeConnection, toResolvedConnection } from '../../db/connection.js';
+import { withTransaction } from '../../db/with-transaction.js';
 import { Interrupted } from '../../errors.js';
 import type { ConnectionSpec } from '../../plan/types.js';
 import { SECRET_PLACEHOLDER } from '../../plan/values.js';
@@ -85,14 +86,13 @@ export async function withReadOnlySession(
     return [{ status: 'fail', check, detail: `cannot connect to ${describeConnection(resolved)}: ${(err as Error).message}. Check "${field}" in the plan and that this machine can reach it` }];
   }
   try {
-    await session.query('BEGIN READ ONLY');
     const query = async <R,>(sql: string, params?: unknown[]) => (await session.query<R>(sql, params)).rows;
-    return [{ status: 'pass', check, detail: `connected to ${describeConnection(resolved)}` }, ...(await fn(query))];
+    const checks = await withTransaction(session, () => fn(query), { begin: 'BEGIN READ ONLY', end: 'ROLLBACK' });
+    return [{ status: 'pass', check, detail: `connected to ${describeConnection(resolved)}` }, ...checks];
   } catch (err) {
     if (ctx.signal.aborted) throw new Interrupted('interrupted');
     return [{ status: 'fail', check: `${what} checks`, detail: `could not check on ${describeConnection(resolved)}: ${(err as Error).message}` }];
   } finally {
-    await session.query('ROLLBACK').catch(() => undefined);
     await session.close().catch(() => undefined);
   }
 }

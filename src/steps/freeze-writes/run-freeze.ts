@@ -4,8 +4,9 @@
 // previous state, and an undo after a kill half-way puts back exactly what was there. Then: the
 // record on the server, the fence (CONNECT, read back), the read-only default, the terminations,
 // the drain (until no session holds a write transaction), and the source's WAL position.
-import type { DbSession, ResolvedConnection } from '../../db/api.js';
+import type { ResolvedConnection } from '../../db/api.js';
 import { toResolvedConnection } from '../../db/connection.js';
+import { withSession } from '../../db/with-session.js';
 import { Interrupted, StepFailed } from '../../errors.js';
 import { durationMs, formatBytes, parseDuration, parseSize } from '../../plan/units.js';
 import type { FreezeWritesSpec } from './spec.js';
@@ -72,38 +73,34 @@ export function drainMs(spec: FreezeWritesSpec): number {
 
 
 /** One session on the freeze's connection, writable for itself, every statement recorded. */
-async function withSession<T>(spec: FreezeWritesSpec, ctx: Ctx, fn: (sql: Sql, conn: ResolvedConnection) => Promise<T>): Promise<T> {
+async function withFreezeSession<T>(spec: FreezeWritesSpec, ctx: Ctx, fn: (sql: Sql, conn: ResolvedConnection) => Promise<T>): Promise<T> {
   let conn: ResolvedConnection;
   try {
     conn = toResolvedConnection(spec.connection);
   } catch (err) {
     throw new StepFailed(ctx.stepId, `${(err as Error).message}. Fix the plan (or the environment variable it reads), then run apply again.`, { cause: err });
   }
-  let session: DbSession;
-  try {
-    session = await ctx.db.connect(conn, { signal: ctx.signal });
-  } catch (err) {
-    if (ctx.signal.aborted) throw new Interrupted('interrupted');
-    throw new StepFailed(ctx.stepId, (err as Error).message, { cause: err });
-  }
-  const sql: Sql = async <R,>(text: string, params?: unknown[]) => {
-    ctx.event('sql', { sql: text, ...(params ? { params } : {}) });
-    return (await session.query<R>(text, params)).rows;
-  };
-  try {
-    // The connection's database may be one this freeze made read-only (a resume): not for this session.
-    await session.query(OWN_SESSION_WRITABLE_SQL);
-    return await fn(sql, conn);
-  } catch (err) {
-    if (err instanceof StepFailed || err instanceof Interrupted) throw err;
-    if (ctx.signal.aborted) throw new Interrupted('interrupted');
-    throw new StepFailed(
-      ctx.stepId,
-      `${(err as Error).message}. Check that ${conn.user} owns ${spec.databases.join(', ')} (or holds CONNECT on them WITH GRANT OPTION), may run ALTER DATABASE and pg_terminate_backend (rds_superuser), and may create schema aurora_migrate in database ${conn.database}; plan --preflight checks each. Then run apply again.`, { cause: err },
-    );
-  } finally {
-    await session.close().catch(() => undefined);
-  }
+  const connectFailed = (err: unknown) => (ctx.signal.aborted ? new Interrupted('interrupted') : new StepFailed(ctx.stepId, (err as Error).message, { cause: err }));
+  return withSession(ctx.db, conn, { signal: ctx.signal, connectFailed }, async (session) => {
+    const sql: Sql = async <R,>(text: string, params?: unknown[]) => {
+      ctx.event('sql', { sql: text, ...(params ? { params } : {}) });
+      return (await session.query<R>(text, params)).rows;
+    };
+    try {
+      // The connection's database may be one this freeze made read-only (a resume): not for this session.
+      await session.query(OWN_SESSION_WRITABLE_SQL);
+      return await fn(sql, conn);
+    } catch (err) {
+      if (err instanceof StepFailed || err instanceof Interrupted) throw err;
+      if (ctx.signal.aborted) throw new Interrupted('interrupted');
+      throw new StepFailed(ctx.stepId, (err as Error).message, {
+        remedy:
+          `Check that ${conn.user} owns ${spec.databases.join(', ')} (or holds CONNECT on them WITH GRANT OPTION), may run ALTER DATABASE and pg_terminate_backend (rds_superuser), ` +
+          `and may create schema aurora_migrate in database ${conn.database}; plan --preflight checks each. Then run apply again.`,
+        cause: err,
+      });
+    }
+  });
 }
 
 /** The roles that keep CONNECT: the window's connection users, RDS's own roles, allowRoles — those that exist. */
@@ -121,7 +118,7 @@ async function keptRolesOf(spec: FreezeWritesSpec, ctx: Ctx, sql: Sql, me: strin
 export async function runFreeze(spec: FreezeWritesSpec, ctx: Ctx): Promise<Record<string, unknown>> {
   const databases = [...new Set(spec.databases)];
   const mode = fenceMode(spec);
-  return withSession(spec, ctx, async (sql, conn) => {
+  return withFreezeSession(spec, ctx, async (sql, conn) => {
     let cp = { ...((ctx.checkpoint.get() ?? {}) as FreezeCheckpoint) };
     if (cp.rolledBackAt) cp = {}; // a rolled-back freeze runs again from the start
     if (!cp.previous && spec.waitForSlot) await waitForSlot(spec, ctx, sql); // nothing changed yet, no window open
@@ -271,7 +268,7 @@ export async function undoFreeze(spec: FreezeWritesSpec, ctx: Ctx): Promise<{ re
   if (!cp.previous) return { restored: [] };
   const previous = cp.previous;
   const databases = Object.keys(previous);
-  await withSession(spec, ctx, async (sql) => {
+  await withFreezeSession(spec, ctx, async (sql) => {
     // Only what differs: a freeze that failed before its ALTER DATABASE needs none (and the tool may lack the right).
     const now = await sql<{ datname: string; setconfig: string[] | null }>(PREVIOUS_SETTINGS_SQL, [databases]);
     for (const [d, value] of Object.entries(previous)) {
@@ -320,7 +317,7 @@ export async function lastCheck(spec: FreezeWritesSpec, ctx: Ctx): Promise<strin
   const databases = [...new Set(spec.databases)];
   const mode = cp.fence ?? fenceMode(spec);
   const kept = cp.keptRoles ?? [];
-  return withSession(spec, ctx, async (sql) => {
+  return withFreezeSession(spec, ctx, async (sql) => {
     const sessions = await sql<SessionOnFrozen>(SESSIONS_ON_FROZEN_SQL, [databases]);
     const problems = lastCheckProblems(sessions, mode, kept);
     if (mode === 'connections') {

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DbSession } from '../../db/api.js';
 import { toResolvedConnection } from '../../db/connection.js';
+import { withTransaction } from '../../db/with-transaction.js';
 import { Interrupted, StepFailed, WindowExpired } from '../../errors.js';
 import type { ConnectionSpec } from '../../plan/types.js';
 import type { CutoverHandle, StepContext } from '../step.js';
@@ -56,16 +57,19 @@ export async function writeMarker(ctx: Ctx, source: ConnectionSpec, database: st
   const token = randomUUID();
   try {
     // The database is frozen (default read-only); an explicit READ WRITE transaction may still write.
-    await session.query('BEGIN READ WRITE');
-    for (const sql of MARKER_SETUP_SQL) await session.query(sql);
-    const { rows } = await session.query<{ written_at: Date | string; lsn: string }>(MARKER_INSERT_SQL, [ctx.runId, token]);
-    await session.query('COMMIT');
+    const { rows } = await withTransaction(
+      session,
+      async () => {
+        for (const sql of MARKER_SETUP_SQL) await session.query(sql);
+        return session.query<{ written_at: Date | string; lsn: string }>(MARKER_INSERT_SQL, [ctx.runId, token]);
+      },
+      { begin: 'BEGIN READ WRITE' },
+    );
     ctx.event('sql', { sql: MARKER_INSERT_SQL, params: [ctx.runId, token] });
     const writtenAt = new Date(rows[0].written_at).toISOString();
     ctx.event('cutover-marker-written', { token, lsn: rows[0].lsn, writtenAt, database });
     return { token, markerLsn: rows[0].lsn, writtenAt };
   } catch (err) {
-    await session.query('ROLLBACK').catch(() => undefined);
     if (ctx.signal.aborted) throw new Interrupted('interrupted');
     throw new StepFailed(ctx.stepId, `could not write the cutover marker on the source database ${database}: ${(err as Error).message}. The freeze connection's user needs CREATE on the database (or an existing aurora_migrate schema it may write).`, { cause: err });
   } finally {

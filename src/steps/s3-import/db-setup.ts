@@ -5,6 +5,7 @@
 // Creation is serialised with a transaction-level advisory lock: IF NOT EXISTS alone is not safe
 // against a concurrent creator.
 import type { DbSession } from '../../db/api.js';
+import { withTransaction } from '../../db/with-transaction.js';
 import { StepFailed } from '../../errors.js';
 import type { StepContext } from '../step.js';
 
@@ -35,8 +36,7 @@ export async function ensureDatabaseSetup(
   let seen = await observe();
   if (seen.extension && seen.schema && seen.ledger) return;
 
-  await session.query('BEGIN');
-  try {
+  await withTransaction(session, async () => {
     await session.query(SETUP_LOCK_SQL);
     seen = await observe();
     const run = async (sql: string) => {
@@ -70,9 +70,5 @@ export async function ensureDatabaseSetup(
         );
       });
     }
-    await session.query('COMMIT');
-  } catch (err) {
-    await session.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  }
+  });
 }

@@ -5,6 +5,7 @@
 // sides, so a resume simply checks again. Any difference fails the step (exit 2), naming each
 // table with both counts — the switch that follows never runs on data that does not match.
 import type { DbSession, ResolvedConnection } from '../../db/api.js';
+import { withSession } from '../../db/with-session.js';
 import { describeConnection, toResolvedConnection } from '../../db/connection.js';
 import { thawTarget } from '../freeze-writes/thaw.js';
 import { Interrupted, StepFailed } from '../../errors.js';
@@ -203,8 +204,7 @@ async function preflightVerify(spec: VerifyDataSpec, ctx: PreflightContext): Pro
     return [{ status: 'warn', check: 'source connection', detail: `${(err as Error).message} (resolved at apply time)` }];
   }
   try {
-    const session = await ctx.db.connect(conn, { signal: ctx.signal });
-    await session.close();
+    await withSession(ctx.db, conn, { signal: ctx.signal }, async () => undefined);
     results.push({ status: 'pass', check: 'source connection', detail: `connected to ${describeConnection(conn)}` });
   } catch (err) {
     results.push({ status: 'fail', check: 'source connection', detail: `cannot connect to ${describeConnection(conn)}: ${(err as Error).message}` });
