@@ -36,10 +36,22 @@ export interface LogicalCheckpoint {
 
 type Ctx = StepContext;
 
+type Conns = ReturnType<typeof connectionsOf>;
+
+/** What the source holds, once the refusals passed: nothing is created before them. */
+interface Inventory {
+  major: number;
+  tables: SourceTable[];
+  published: SourceTable[];
+  /** Tables opted in to REPLICA IDENTITY FULL. */
+  full: SourceTable[];
+  owners: string[];
+}
+
 export async function runLogicalReplica(spec: LogicalReplicaSpec, ctx: Ctx): Promise<Record<string, unknown>> {
   const s = logicalSettings(spec);
   const names = namesOf(ctx.planName, ctx.stepId);
-  let conns: ReturnType<typeof connectionsOf>;
+  let conns: Conns;
   try {
     conns = connectionsOf(spec);
   } catch (err) {
@@ -51,8 +63,44 @@ export async function runLogicalReplica(spec: LogicalReplicaSpec, ctx: Ctx): Pro
 
   // The read-only checks again, now that the target exists (plan --preflight could not reach it yet).
   await recheck(spec, ctx);
+  const inv = await inventory(spec, ctx, conns);
 
-  // Inventory and refusals: nothing is created before these pass.
+  // The marker table on both sides (the switchover's proof), and the DDL guard before the schema is read.
+  await withSql(ctx, conns.source, 'source', async (src) => {
+    for (const sql of MARKER_SETUP_SQL) await src.exec(sql);
+  });
+  if (cp().ddlAfterId === undefined) await save({ ddlAfterId: await guardDdl(ctx, conns) });
+  if (s.schemaMode === 'copy' && !cp().schemaDone) await copySchema(spec, ctx, conns, inv.tables, inv.owners, tools);
+  await prepareTarget(ctx, conns, s.schemaMode, inv);
+  await publish(ctx, conns, names, inv);
+
+  const subOid = await ensureSubscription(spec, ctx, conns, names, inv.published, cp().restartCopy === true);
+  // After a drop-slot trip the copy starts over; post-data is replayed after it (what exists is skipped) to refresh the views.
+  if (cp().restartCopy) await save({ restartCopy: false, copyDoneAt: undefined, rowsCopied: undefined, postDataDone: false });
+
+  const watch = watcher(ctx, spec, s, names, subOid);
+
+  // The copy.
+  if (!cp().copyDoneAt) {
+    const counted = await waitForCopy(ctx, conns, s, names, inv.published, watch);
+    const rowsCopied = [...counted.values()].reduce((a, b) => a + b, 0);
+    await save({ copyDoneAt: new Date(ctx.clock.now()).toISOString(), rowsCopied });
+    ctx.event('copy-done', { tables: inv.published.length, rowsCopied });
+  }
+  if (s.schemaMode === 'copy' && !cp().postDataDone) {
+    const done = await postData(spec, ctx, conns, inv.tables, tools);
+    await save({ postDataDone: true });
+    ctx.event('post-data-done', done);
+  }
+
+  const lag = await waitForLag(ctx, conns, s, names, watch);
+  const syncedAt = new Date(ctx.clock.now()).toISOString();
+  ctx.progress(`subscription ${names.subscription} in sync: slot lag ${formatBytes(lag)}`);
+  return { publication: names.publication, subscription: names.subscription, slot: names.slot, tables: inv.published.map((t) => t.display), rowsCopied: cp().rowsCopied ?? 0, syncedAt, lagBytes: lag };
+}
+
+/** Reads the source's tables and refuses what would break production or lose data, before anything is created. */
+async function inventory(spec: LogicalReplicaSpec, ctx: Ctx, conns: Conns): Promise<Inventory> {
   const { major, tables, largeObjects } = await withSql(ctx, conns.source, 'source', async (src) => ({
     major: Number((await src.read<{ m: number }>(`SELECT current_setting('server_version_num')::int / 10000 AS m`))[0]!.m),
     tables: await sourceTables(src, spec),
@@ -71,69 +119,52 @@ export async function runLogicalReplica(spec: LogicalReplicaSpec, ctx: Ctx): Pro
   const leftOut = tables.filter((t) => t.kind === 'unlogged' || t.kind === 'foreign');
   if (leftOut.length && ctx.attempt === 1) ctx.warn(`left out of the publication (PostgreSQL cannot publish them): ${leftOut.map((t) => `${t.display} (${t.kind})`).join(', ')}; their rows are not copied`);
   const owners = [...new Set(tables.filter((t) => t.kind !== 'foreign').map((t) => t.owner))];
+  return { major, tables, published, full, owners };
+}
 
-  // The marker table on both sides (the switchover's proof), and the DDL guard before the schema is read.
-  await withSql(ctx, conns.source, 'source', async (src) => {
-    for (const sql of MARKER_SETUP_SQL) await src.exec(sql);
+/** Installs the DDL guard on the source; returns the id after which DDL trips it. */
+async function guardDdl(ctx: Ctx, conns: Conns): Promise<number> {
+  return withSql(ctx, conns.guard ?? conns.source, 'source (DDL guard)', (g) => installGuard(g, conns.source.user)).catch((err) => {
+    throw new StepFailed(ctx.stepId, `could not install the DDL guard on the source: ${failureText(err)}. Creating an event trigger needs rds_superuser on RDS (stock PostgreSQL: a superuser; give ddlGuardConnection).`, { cause: err });
   });
-  if (cp().ddlAfterId === undefined) {
-    const after = await withSql(ctx, conns.guard ?? conns.source, 'source (DDL guard)', (g) => installGuard(g, conns.source.user)).catch((err) => {
-      throw new StepFailed(ctx.stepId, `could not install the DDL guard on the source: ${failureText(err)}. Creating an event trigger needs rds_superuser on RDS (stock PostgreSQL: a superuser; give ddlGuardConnection).`, { cause: err });
-    });
-    await save({ ddlAfterId: after });
-  }
+}
 
-  if (s.schemaMode === 'copy' && !cp().schemaDone) await copySchema(spec, ctx, conns, tables, owners, tools);
+/** With schema: existing, the target must already hold the published tables; the marker table goes there either way. */
+async function prepareTarget(ctx: Ctx, conns: Conns, schemaMode: string, inv: Inventory): Promise<void> {
   await withSql(ctx, conns.target, 'target', async (tgt) => {
-    if (s.schemaMode === 'existing') {
-      const problems = await missingOnTarget(await sourceReader(ctx, conns.source), tgt, published);
+    if (schemaMode === 'existing') {
+      const problems = await missingOnTarget(await sourceReader(ctx, conns.source), tgt, inv.published);
       if (problems.length) throw new StepFailed(ctx.stepId, `schema: existing, but on the target ${problems.join('; ')}. Create them there (or use schema: copy), then run apply again.`);
-      await joinOwners(tgt, owners);
+      await joinOwners(tgt, inv.owners);
     }
     for (const sql of MARKER_SETUP_SQL) await tgt.exec(sql);
   });
+}
 
+/** REPLICA IDENTITY FULL where opted in, then the publication (created or adopted). */
+async function publish(ctx: Ctx, conns: Conns, names: ReplicationNames, inv: Inventory): Promise<void> {
   await withSql(ctx, conns.source, 'source', async (src) => {
-    for (const t of full) {
+    for (const t of inv.full) {
       const [row] = await src.read<{ r: string }>(`SELECT relreplident::text AS r FROM pg_class WHERE oid = $1`, [t.oid]);
       if (row?.r !== 'f') await src.execLocking(replicaIdentityFullSql(t));
     }
-    const how = await ensurePublication(src, names.publication, published, major);
-    ctx.event(how === 'created' ? 'publication-created' : 'publication-adopted', { publication: names.publication, tables: published.map((t) => t.display) });
+    const how = await ensurePublication(src, names.publication, inv.published, inv.major);
+    ctx.event(how === 'created' ? 'publication-created' : 'publication-adopted', { publication: names.publication, tables: inv.published.map((t) => t.display) });
   });
+}
 
-  const subOid = await ensureSubscription(spec, ctx, conns, names, published, cp().restartCopy === true);
-  // After a drop-slot trip the copy starts over; post-data is replayed after it (what exists is skipped) to refresh the views.
-  if (cp().restartCopy) await save({ restartCopy: false, copyDoneAt: undefined, rowsCopied: undefined, postDataDone: false });
-
-  const watch = watcher(ctx, spec, s, names, subOid);
-
-  // The copy.
-  if (!cp().copyDoneAt) {
-    const counted = await waitForCopy(ctx, conns, s, names, published, watch);
-    const rowsCopied = [...counted.values()].reduce((a, b) => a + b, 0);
-    await save({ copyDoneAt: new Date(ctx.clock.now()).toISOString(), rowsCopied });
-    ctx.event('copy-done', { tables: published.length, rowsCopied });
-  }
-
-  if (s.schemaMode === 'copy' && !cp().postDataDone) {
-    ctx.progress('every table is ready: creating the rest of the schema (indexes, foreign keys, materialized view data) on the target');
-    const n = await copyPostData(tools, conns.source, conns.target, selectionArgs(spec.schemas, tables)).catch((err) => {
-      throw new StepFailed(ctx.stepId, `${(err as Error).message}. Fix the cause on the target, then run apply again (what was created is kept).`, { cause: err });
-    });
-    // pg_dump --schema-only leaves materialized views empty: fill them from the copied tables.
-    const views = tables.filter((t) => t.kind === 'matview');
-    await withSql(ctx, conns.target, 'target', async (tgt) => {
-      for (const v of views) await tgt.exec(`REFRESH MATERIALIZED VIEW ${v.sql}`);
-    });
-    await save({ postDataDone: true });
-    ctx.event('post-data-done', { entries: n, materializedViews: views.map((v) => v.display) });
-  }
-
-  const lag = await waitForLag(ctx, conns, s, names, watch);
-  const syncedAt = new Date(ctx.clock.now()).toISOString();
-  ctx.progress(`subscription ${names.subscription} in sync: slot lag ${formatBytes(lag)}`);
-  return { publication: names.publication, subscription: names.subscription, slot: names.slot, tables: published.map((t) => t.display), rowsCopied: cp().rowsCopied ?? 0, syncedAt, lagBytes: lag };
+/** After the copy: the rest of the schema (indexes, foreign keys), and the materialized views filled; what was done, for the event. */
+async function postData(spec: LogicalReplicaSpec, ctx: Ctx, conns: Conns, tables: SourceTable[], tools: PgToolsDeps): Promise<{ entries: number; materializedViews: string[] }> {
+  ctx.progress('every table is ready: creating the rest of the schema (indexes, foreign keys, materialized view data) on the target');
+  const n = await copyPostData(tools, conns.source, conns.target, selectionArgs(spec.schemas, tables)).catch((err) => {
+    throw new StepFailed(ctx.stepId, `${(err as Error).message}. Fix the cause on the target, then run apply again (what was created is kept).`, { cause: err });
+  });
+  // pg_dump --schema-only leaves materialized views empty: fill them from the copied tables.
+  const views = tables.filter((t) => t.kind === 'matview');
+  await withSql(ctx, conns.target, 'target', async (tgt) => {
+    for (const v of views) await tgt.exec(`REFRESH MATERIALIZED VIEW ${v.sql}`);
+  });
+  return { entries: n, materializedViews: views.map((v) => v.display) };
 }
 
 /** Preflight's failures stop the step before it changes anything (its own refusals below word those two themselves). */
@@ -151,7 +182,7 @@ async function sourceReader(ctx: Ctx, source: ResolvedConnection): Promise<Pick<
   return { read: (text, params) => withSql(ctx, source, 'source', (s) => s.read(text, params)) as never };
 }
 
-async function copySchema(spec: LogicalReplicaSpec, ctx: Ctx, conns: ReturnType<typeof connectionsOf>, tables: SourceTable[], owners: string[], tools: PgToolsDeps): Promise<void> {
+async function copySchema(spec: LogicalReplicaSpec, ctx: Ctx, conns: Conns, tables: SourceTable[], owners: string[], tools: PgToolsDeps): Promise<void> {
   const selection = selectionArgs(spec.schemas, tables);
   const step = async <T,>(what: string, fn: () => Promise<T>): Promise<T> => {
     try {
@@ -184,7 +215,7 @@ async function copySchema(spec: LogicalReplicaSpec, ctx: Ctx, conns: ReturnType<
 }
 
 /** Observe the subscription by name; adopt it, or create it (dropping a slot of its name nobody reads, left by a crash). */
-async function ensureSubscription(spec: LogicalReplicaSpec, ctx: Ctx, conns: ReturnType<typeof connectionsOf>, names: ReplicationNames, published: SourceTable[], restart: boolean): Promise<number> {
+async function ensureSubscription(spec: LogicalReplicaSpec, ctx: Ctx, conns: Conns, names: ReplicationNames, published: SourceTable[], restart: boolean): Promise<number> {
   return withSql(ctx, conns.target, 'target', async (tgt) => {
     const found = await findSubscription(tgt, names.subscription);
     if (found) {
