@@ -10,6 +10,7 @@ import type { ResolvedConnection } from '../../db/api.js';
 import { StepFailed } from '../../errors.js';
 import type { LogicalSwitchoverSpec } from '../../plan/types.js';
 import { writeMarker } from '../promote/caught-up.js';
+import { OWN_SESSION_WRITABLE_SQL } from '../freeze-writes/sql.js';
 import { withSql, type Sql } from '../logical-replica/session.js';
 import { q, replicationName } from '../logical-replica/spec.js';
 import type { CutoverHandle, StepContext } from '../step.js';
@@ -37,6 +38,18 @@ export interface SwitchoverCheckpoint {
 }
 
 type Ctx = StepContext;
+
+/**
+ * A session on the target that may write even where a fence left default_transaction_read_only = on
+ * in the database: in a fallback the target is the old source, still fenced from the forward
+ * cutover until lift-fence, and setval, REFRESH, ALTER SUBSCRIPTION and ALTER ROLE are refused in a
+ * read-only transaction. For the tool's own session only; the fence stays for applications.
+ */
+const onTarget = <T>(ctx: Ctx, conn: ResolvedConnection, fn: (tgt: Sql) => Promise<T>) =>
+  withSql(ctx, conn, 'target', async (tgt) => {
+    await tgt.read(OWN_SESSION_WRITABLE_SQL);
+    return fn(tgt);
+  });
 
 export const SUBSCRIPTION_SQL =
   'SELECT s.oid::int AS oid, s.subenabled AS enabled, s.subslotname AS slot, s.subpublications AS publications FROM pg_subscription s JOIN pg_database d ON d.oid = s.subdbid WHERE s.subname = $1 AND d.datname = current_database()';
@@ -137,7 +150,7 @@ async function proveCaughtUp({ spec, ctx, conns, cutover, cp, save }: Switchover
 async function copySequencesOver({ spec, ctx, conns, save }: Switchover, schemas: string[]): Promise<void> {
   ctx.progress(`caught up: copying the sequences of ${schemas.join(', ')} to the target`);
   const values = await withSql(ctx, conns.source, 'source', (src) => readSequences(src, schemas));
-  const n = await withSql(ctx, conns.target, 'target', (tgt) =>
+  const n = await onTarget(ctx, conns.target, (tgt) =>
     copySequences(tgt, schemas, values, spec.sequenceMargin ?? 0).catch((err) => {
       if (err instanceof StepFailed) throw err;
       throw new StepFailed(ctx.stepId, `${(err as Error).message}. ${spec.sequenceMargin ? 'Lower sequenceMargin or widen the sequence' : 'Fix the sequence on the target'}, then run apply again.`, { cause: err });
@@ -150,7 +163,7 @@ async function copySequencesOver({ spec, ctx, conns, save }: Switchover, schemas
 /** 3. Materialized views (not replicated): refreshed from the copied tables. */
 async function refreshViews({ ctx, conns, save }: Switchover, schemas: string[]): Promise<void> {
   ctx.progress('refreshing materialized views on the target');
-  const views = await withSql(ctx, conns.target, 'target', async (tgt) => {
+  const views = await onTarget(ctx, conns.target, async (tgt) => {
     const list = (await tgt.read<{ sql: string }>(MATVIEWS_SQL, [schemas])).map((r) => r.sql);
     for (const v of list) await tgt.exec(`REFRESH MATERIALIZED VIEW ${v}`);
     return list;
@@ -161,7 +174,7 @@ async function refreshViews({ ctx, conns, save }: Switchover, schemas: string[])
 /** 4. The subscription stops applying: nothing more comes from the frozen source. */
 async function disableSubscription({ spec, ctx, conns, save }: Switchover): Promise<void> {
   await save({ disabling: true });
-  await withSql(ctx, conns.target, 'target', async (tgt) => {
+  await onTarget(ctx, conns.target, async (tgt) => {
     const now = await subscriptionOf(tgt, spec.subscription);
     if (now?.enabled) await tgt.exec(`ALTER SUBSCRIPTION ${q(spec.subscription)} DISABLE`);
   });
@@ -175,7 +188,7 @@ async function checkRoles({ spec, ctx, conns, cutover, save }: Switchover): Prom
   const before = cutover.frozenBefore();
   const recorded = before.acl && database in before.acl ? { acl: before.acl[database] ?? null } : undefined;
   const needed = await withSql(ctx, conns.source, 'source', (src) => rolesThatConnect(src, database, recorded, [conns.source.user, conns.target.user]));
-  const problems = await withSql(ctx, conns.target, 'target', async (tgt) => {
+  const problems = await onTarget(ctx, conns.target, async (tgt) => {
     const set = await setPasswords(tgt, spec.rolePasswords ?? {});
     if (set.length) ctx.event('role-passwords-set', { roles: set });
     return loginProblems(tgt, needed, spec);
@@ -195,8 +208,8 @@ async function createReverse({ ctx, conns, save }: Switchover, subscriptionOid: 
   const reverse = reverseName(ctx.planName, ctx.stepId);
   await save({ reverseCreating: reverse });
   ctx.progress(`creating the reverse publication and slot ${reverse} on the target (the slot waits for transactions open there to end)`);
-  const how = await withSql(ctx, conns.target, 'target', (tgt) => ensureReverse(tgt, reverse, subscriptionOid));
-  ctx.event('reverse-publication', { name: reverse, publicationWas: how.publication, slotWas: how.slot });
+  const how = await onTarget(ctx, conns.target, (tgt) => ensureReverse(tgt, reverse, subscriptionOid));
+  ctx.event('reverse-publication', { name: reverse, publicationWas: how.publication, slotWas: how.slot, ...(how.replicaIdentityFull.length ? { replicaIdentityFull: how.replicaIdentityFull } : {}) });
   await save({ reverseSlot: reverse });
 }
 
@@ -209,7 +222,7 @@ export async function undoSwitchover(spec: LogicalSwitchoverSpec, ctx: Ctx): Pro
   const cp = (ctx.checkpoint.get() as SwitchoverCheckpoint | undefined) ?? {};
   const conns = connections(spec, ctx);
   const reverse = reverseName(ctx.planName, ctx.stepId);
-  const done = await withSql(ctx, conns.target, 'target', async (tgt) => {
+  const done = await onTarget(ctx, conns.target, async (tgt) => {
     const out: string[] = [];
     if (spec.reversePublication || cp.reverseCreating) out.push(...(await dropReverse(tgt, reverse)));
     if (cp.disabling) {

@@ -18,7 +18,7 @@ export interface Side {
 /** Runs `fn` on both sides at once; a failure names what was being done. */
 export type OnBoth = <R>(what: string, fn: (s: Side) => Promise<R>) => Promise<[R, R]>;
 
-type Ctx = Pick<StepContext, 'stepId' | 'db' | 'signal' | 'progress' | 'event'>;
+type Ctx = Pick<StepContext, 'stepId' | 'db' | 'signal' | 'progress' | 'event' | 'warn'>;
 
 /** Connects to the source, then the target, into `sides` (the caller closes what was opened). */
 export async function openSides(ctx: Ctx, conns: { source: ResolvedConnection; target: ResolvedConnection }, sides: Side[]): Promise<void> {
@@ -44,22 +44,39 @@ export function bothSides(ctx: Ctx, sides: Side[]): OnBoth {
   };
 }
 
-/** The tables to compare, sorted by name, and which of them each side has. */
-export async function tablesToCompare(ctx: Ctx, onBoth: OnBoth, sel: Selection, problems: string[]): Promise<{ tables: TableName[]; present: [Map<string, TableName>, Map<string, TableName>] }> {
+/**
+ * The tables to compare, sorted by name, and which of them each side has. A table UNLOGGED on the
+ * source is left out, with a warning: no route carries its rows (no WAL: not replicated, not in a
+ * snapshot, not published).
+ */
+export async function tablesToCompare(
+  ctx: Ctx,
+  onBoth: OnBoth,
+  sel: Selection,
+  problems: string[],
+): Promise<{ tables: TableName[]; present: [Map<string, TableName>, Map<string, TableName>] }> {
+  const unlogged = new Map<string, TableName>();
   const present = await onBoth('listing the tables', async (s) => {
     const found = new Map<string, TableName>();
-    if (sel.schemas.length) {
-      for (const r of (await s.session.query<TableName>(TABLES_IN_SCHEMAS_SQL, [sel.schemas])).rows) found.set(key(r), { schema: r.schema, table: r.table });
-    }
+    const add = (r: TableName & { unlogged: boolean }) => {
+      found.set(key(r), { schema: r.schema, table: r.table });
+      if (r.unlogged && s.label === 'source') unlogged.set(key(r), { schema: r.schema, table: r.table });
+    };
+    if (sel.schemas.length) for (const r of (await s.session.query<TableName & { unlogged: boolean }>(TABLES_IN_SCHEMAS_SQL, [sel.schemas])).rows) add(r);
     if (sel.tables.length) {
-      const rows = (await s.session.query<TableName>(TABLES_EXIST_SQL, [sel.tables.map((t) => t.schema), sel.tables.map((t) => t.table)])).rows;
-      for (const r of rows) found.set(key(r), { schema: r.schema, table: r.table });
+      const rows = (await s.session.query<TableName & { unlogged: boolean }>(TABLES_EXIST_SQL, [sel.tables.map((t) => t.schema), sel.tables.map((t) => t.table)])).rows;
+      for (const r of rows) add(r);
     }
     return found;
   });
   const wanted = new Map<string, TableName>();
-  for (const t of [...sel.tables, ...present[0].values(), ...present[1].values()]) wanted.set(key(t), t);
-  for (const t of sel.checksum) if (!wanted.has(key(t))) problems.push(`checksum names ${displayName(t)}, which is not among the compared tables (add it to tables or its schema to schemas)`);
+  for (const t of [...sel.tables, ...present[0].values(), ...present[1].values()]) if (!unlogged.has(key(t))) wanted.set(key(t), t);
+  if (unlogged.size) {
+    const names = [...unlogged.values()].map(displayName).sort();
+    ctx.warn(`${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} UNLOGGED on the source and left out of the comparison: PostgreSQL replicates and snapshots no rows of an unlogged table, so the target's copy starts empty. Fill ${names.length === 1 ? 'it' : 'them'} again from the application, or make ${names.length === 1 ? 'it' : 'them'} logged (ALTER TABLE … SET LOGGED) before the migration if the rows matter`);
+    ctx.event('verify-unlogged', { tables: names });
+  }
+  for (const t of sel.checksum) if (!wanted.has(key(t)) && !unlogged.has(key(t))) problems.push(`checksum names ${displayName(t)}, which is not among the compared tables (add it to tables or its schema to schemas)`);
   const tables = [...wanted.values()].sort((a, b) => displayName(a).localeCompare(displayName(b)));
   if (tables.length === 0) throw new StepFailed(ctx.stepId, `no tables found in schemas ${sel.schemas.join(', ')} on either side. Check the schema names, then run apply again.`);
   return { tables, present };

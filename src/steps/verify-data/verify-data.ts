@@ -28,7 +28,7 @@ export function describeVerify(spec: VerifyDataSpec): PlannedAction[] {
   const actions: PlannedAction[] = [
     { kind: 'sql', sql: [...SESSION_SETTINGS, BEGIN_SQL].join('; '), note: `${both}: fixed output settings, one read-only snapshot` },
   ];
-  if (spec.schemas?.length) actions.push({ kind: 'sql', sql: TABLES_IN_SCHEMAS_SQL, params: [sel?.schemas ?? spec.schemas], note: `${both}: the tables to compare (a table on one side only fails)` });
+  if (spec.schemas?.length) actions.push({ kind: 'sql', sql: TABLES_IN_SCHEMAS_SQL, params: [sel?.schemas ?? spec.schemas], note: `${both}: the tables to compare (a table on one side only fails; a table UNLOGGED on the source is left out, with a warning: no route carries its rows)` });
   if (sel?.tables.length) {
     actions.push({ kind: 'sql', sql: TABLES_EXIST_SQL, params: [sel.tables.map((t) => t.schema), sel.tables.map((t) => t.table)], note: `${both}: every listed table must exist` });
     for (const t of sel.tables) if (!checksummed(sel, t)) actions.push({ kind: 'sql', sql: countSql(t), note: `${both}; the counts must be equal` });
