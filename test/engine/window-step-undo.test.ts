@@ -38,7 +38,7 @@ function world(options: { failIn: 'freeze' | 'switchover' | 'check'; undoFailure
     describe: () => [],
     async run(_spec, ctx) {
       log.push(name);
-      if (fails) throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: role reporting has no password the tool knows of on the target`);
+      if (fails) throw new StepFailed(ctx.stepId, "role reporting has no password the tool knows of on the target");
       return {};
     },
     ...(withUndo
