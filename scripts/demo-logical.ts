@@ -124,13 +124,19 @@ export async function runLogicalDemo(o: LogicalDemoOptions): Promise<number> {
   say('logical-switchover writes a marker on the frozen source and waits until Aurora has it AND the slot confirms it, copies every');
   say('sequence (is_called too), refreshes the materialized view, disables the subscription and checks that every role that could');
   say(`connect to the source can log in to Aurora. verify-data compares the tables, switch-endpoint points ${APP_NAME} at Aurora`);
-  say('(the point of no return); then drop-replication removes the subscription, the publication, the slot and the DDL guard.');
-  // REVERSE REPLICATION (branch `reverse`, not on main yet): once the lead has added the
-  // reverse-replication step to the plan, narrate it here (the old source follows Aurora). It needs
-  // two stand-ins of what RDS grants: the new cluster's master user may create the reverse slot
-  // (GRANT rds_replication → `ALTER ROLE postgres REPLICATION` on world.targetServer(), e.g. while
-  // the run waits at the gate), and the reverse subscription on the 14 source connects as its
-  // superuser `postgres` (CREATE SUBSCRIPTION before 16 needs one; on RDS rds_superuser may).
+  say('(the point of no return). Because the plan has a reverse-replication step, the switchover also created a reverse publication');
+  say('and slot on Aurora before the switch: reverse-replication then drops the forward subscription (and its slot on the old source)');
+  say('and subscribes the old source to that slot, so every write the application makes on Aurora reaches the old source too and a');
+  say('fallback (plans/logical-fallback.yaml) loses nothing. drop-replication removes the forward publication and the DDL guard.');
+  // Two stand-ins of what RDS grants: the new cluster's master user may create the reverse slot (on
+  // Aurora, rds_superuser includes rds_replication; stock PostgreSQL has the REPLICATION attribute
+  // instead), and the reverse subscription on the 14 source connects as its superuser `postgres`
+  // (the plan says so: CREATE SUBSCRIPTION before 16 needs a superuser; on RDS rds_superuser may).
+  const aurora = world.targetServer();
+  if (!aurora) throw new Error('the Aurora cluster has no server after the gate');
+  await aurora.query('ALTER ROLE postgres REPLICATION');
+  say('(The rehearsal\'s stand-ins: ALTER ROLE postgres REPLICATION on Aurora for its rds_replication, and the old source\'s superuser');
+  say('for the reverse subscription, because stock PostgreSQL 14 lets only a superuser create one.)');
   const approvedAt = Date.now();
   const churnBefore = { ...churn.counts };
   await cli(['apply', rel, ...stateFlag, '--approve', 'gate'], [0]);

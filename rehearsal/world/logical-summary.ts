@@ -74,12 +74,47 @@ export async function summarizeLogicalWorld(world: LogicalRehearsalWorld, extra:
   const [ident] = await src<{ r: string }>(`SELECT relreplident::text AS r FROM pg_class WHERE oid = 'audit_log'::regclass`);
   check('audit_log (no primary key) published with the opt-in', ident!.r === 'f', `REPLICA IDENTITY ${ident!.r === 'f' ? 'FULL' : ident!.r} on the source`);
 
-  const slots = (await world.source.query<{ s: string }>(`SELECT slot_name AS s FROM pg_replication_slots`)).map((r) => r.s);
-  const pubs = (await src<{ p: string }>(`SELECT pubname AS p FROM pg_publication`)).map((r) => r.p);
-  const triggers = (await src<{ t: string }>(`SELECT evtname AS t FROM pg_event_trigger`)).map((r) => r.t);
-  const subs = (await tgt<{ s: string }>(`SELECT subname AS s FROM pg_subscription`)).map((r) => r.s);
-  const left = [...slots.map((s) => `slot ${s}`), ...pubs.map((p) => `publication ${p}`), ...triggers.map((t) => `event trigger ${t}`), ...subs.map((s) => `subscription ${s}`)];
-  check('nothing of the replication left behind', left.length === 0, left.length ? `still there: ${left.join(', ')}` : 'no slot, publication or event trigger on the source, no subscription on Aurora');
+  // What stays is the fallback's reverse replication only: the old source subscribes to one slot on
+  // Aurora, which it reads (active); no forward slot, publication or DDL guard on the old source and
+  // no forward subscription on Aurora.
+  const names = async (q: typeof src, sql: string) => (await q<{ n: string }>(sql)).map((r) => r.n);
+  const onSource = {
+    slots: (await world.source.query<{ n: string }>('SELECT slot_name AS n FROM pg_replication_slots')).map((r) => r.n),
+    publications: await names(src, 'SELECT pubname AS n FROM pg_publication'),
+    triggers: await names(src, 'SELECT evtname AS n FROM pg_event_trigger'),
+    subscriptions: await names(src, 'SELECT subname AS n FROM pg_subscription'),
+  };
+  const onAurora = {
+    subscriptions: await names(tgt, 'SELECT subname AS n FROM pg_subscription'),
+    slots: await names(tgt, "SELECT slot_name || CASE WHEN active THEN '' ELSE ' (inactive)' END AS n FROM pg_replication_slots WHERE slot_name NOT LIKE 'pg\\_%\\_sync\\_%'"),
+  };
+  const left = [
+    ...onSource.slots.map((x) => `slot ${x} on the old source`),
+    ...onSource.publications.map((x) => `publication ${x} on the old source`),
+    ...onSource.triggers.map((x) => `event trigger ${x}`),
+    ...onAurora.subscriptions.map((x) => `subscription ${x} on Aurora`),
+  ];
+  const reverseOk = onSource.subscriptions.length === 1 && onAurora.slots.length === 1 && !onAurora.slots[0]!.endsWith('(inactive)');
+  check(
+    'only the fallback\'s reverse replication is left',
+    left.length === 0 && reverseOk,
+    `${left.length ? `still there: ${left.join(', ')}; ` : ''}reverse: subscription ${onSource.subscriptions.join(', ') || 'none'} on the old source, slot ${onAurora.slots.join(', ') || 'none'} on Aurora`,
+  );
+  // Every row the application wrote on Aurora after the switch reaches the old source (the fallback
+  // would lose nothing): the writer's table and orders, once the old source has caught up.
+  let behind = '';
+  for (let i = 0; i < 100; i++) {
+    const diffs: string[] = [];
+    for (const [t, key] of [['app_writes', 'seq'], ['orders', 'id']] as const) {
+      const [a] = await tgt<{ n: string; m: string | null }>(`SELECT count(*) AS n, max(${key})::text AS m FROM ${t}`);
+      const [b] = await src<{ n: string; m: string | null }>(`SELECT count(*) AS n, max(${key})::text AS m FROM ${t}`);
+      if (a!.n !== b!.n || a!.m !== b!.m) diffs.push(`${t} ${a!.n} rows on Aurora, ${b!.n} on the old source`);
+    }
+    behind = diffs.join('; ');
+    if (!behind) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  check('writes made on Aurora after the switch are on the old source', !behind, behind || 'app_writes and orders: the same rows on both (counts and last ids)');
 
   const record = world.aws.route53.record(APP_NAME, 'CNAME')?.values ?? [];
   const reaches = record.length === 1 ? world.aws.resolveEndpoint(record[0]!) : undefined;

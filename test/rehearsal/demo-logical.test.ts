@@ -39,7 +39,7 @@ const major = (version: string) => Number(version.split('.')[0]);
 describe('npm run demo -- --route logical', () => {
   // A slower AWS clock than the demo's default (120) leaves the 5-minute cutover window 5 s of real
   // time for its real SQL on a busy machine.
-  it('rehearses the whole logical route 14 → 18 with the application writing: 0 lost writes, its checks pass, nothing left', { timeout: 240_000 }, async () => {
+  it('rehearses the whole logical route 14 → 18 with the application writing: 0 lost writes, its checks pass, the old source follows Aurora', { timeout: 240_000 }, async () => {
     const run = await runDemo(['--route', 'logical', '--json'], { DEMO_TIME_SCALE: '60' });
     expect(run.code, run.output.slice(-4000)).toBe(0);
     const out = run.output;
@@ -47,11 +47,14 @@ describe('npm run demo -- --route logical', () => {
     expect(out).toMatch(/FAIL {2}replica identity: public\.audit_log has no primary key[\s\S]*?└ exit code 2 /);
     expect(out).toMatch(/WARN {2}replica identity: ALTER TABLE … REPLICA IDENTITY FULL will run on the source for public\.audit_log[\s\S]*?└ exit code 0 /);
     expect(out).toMatch(/\$ aurora-migrate apply rehearsal\/world\/logical-demo-plan\.yaml --state \S+\n[\s\S]*?rds RebootDBInstance[\s\S]*?└ exit code 3 /);
-    expect(out).toMatch(/--approve gate\n[\s\S]*?switchover: succeeded[\s\S]*?switch: succeeded[\s\S]*?└ exit code 0 /);
+    expect(out).toMatch(/--approve gate\n[\s\S]*?switchover: succeeded[\s\S]*?switch: succeeded[\s\S]*?fallback: succeeded[\s\S]*?└ exit code 0 /);
     expect(out).toMatch(/ALTER ROLE master REPLICATION/);
     const checks = out.split('\n').filter((l) => /^\s+[✔✘] /.test(l));
     expect(checks.length, out).toBeGreaterThanOrEqual(12);
     expect(checks.filter((l) => l.includes('✘')), out).toEqual([]);
+    // The fallback's reverse replication runs: Aurora's writes after the switch are on the old source.
+    expect(checks.some((l) => l.includes('✔ writes made on Aurora after the switch are on the old source')), out).toBe(true);
+    expect(checks.some((l) => l.includes('✔ only the fallback\'s reverse replication is left')), out).toBe(true);
 
     // --json: exactly one document on stdout.
     const summary = JSON.parse(run.stdout);
