@@ -62,7 +62,7 @@ const PHASES: Array<[Phase, string]> = [
   ['schema', 'pre-data + primary keys (pg_dump ×3 → psql ×2)'],
   ['subscribe', 'publication + CREATE SUBSCRIPTION'],
   ['tablesync', 'table-sync copy until every table is ready (observed every 50 ms)'],
-  ['noticed', "the step's poll noticing (pollEvery slack)"],
+  ['noticed', 'the step noticing it (its readiness check, every 250 ms between pollEvery observations)'],
   ['postData', 'rest of post-data (indexes, foreign keys) + matview refresh'],
   ['lagHold', 'slot lag within maxLag for stableFor (not counted as copy)'],
 ];
