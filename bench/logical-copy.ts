@@ -59,7 +59,7 @@ type Phase = 'preflight' | 'roles' | 'schema' | 'subscribe' | 'tablesync' | 'not
 const PHASES: Array<[Phase, string]> = [
   ['preflight', 'preflight again, inventory, marker table, DDL guard'],
   ['roles', 'roles (pg_dumpall --roles-only → psql)'],
-  ['schema', 'pre-data + primary keys (pg_dump ×3 → psql ×2)'],
+  ['schema', 'pre-data + primary keys (pg_dump pre-data and post-data → psql ×2)'],
   ['subscribe', 'publication + CREATE SUBSCRIPTION'],
   ['tablesync', 'table-sync copy until every table is ready (observed every 50 ms)'],
   ['noticed', 'the step noticing it (its readiness check, every 250 ms between pollEvery observations)'],
