@@ -31,6 +31,7 @@ import { liftFenceAsAdmin } from '../rehearsal/postgres/rds-roles.js';
 import { createAwsApi } from '../src/aws/sdk-api.js';
 import { createPgConnector } from '../src/db/pg-connector.js';
 import { applyPlan } from '../src/engine/engine.js';
+import { localRunStorage } from '../src/engine/run-storage.js';
 import type { EngineEvent } from '../src/engine/events.js';
 import { checkPlanText } from '../src/plan/load.js';
 import { steps } from '../src/steps/index.js';
@@ -168,8 +169,8 @@ async function oneRun(run: number, o: LogicalCutoverOptions, w: BenchLogicalWorl
   let result;
   try {
     result = await applyPlan(
-      { plan: checked.plan, statePath: join(dir, `${name}.state.json`), env: { SOURCE_PASSWORD: w.sourceMaster.password!, TARGET_PASSWORD: w.targetMaster.password!, APP_PASSWORD: `app-on-target-${run}` } },
-      { registry: steps, aws: api, db: createPgConnector(), timeScale: o.timeScale, lock: false, listeners: [(event) => seen.push({ at: Date.now(), event })] },
+      { plan: checked.plan, env: { SOURCE_PASSWORD: w.sourceMaster.password!, TARGET_PASSWORD: w.targetMaster.password!, APP_PASSWORD: `app-on-target-${run}` } },
+      { storage: localRunStorage(join(dir, `${name}.state.json`)), registry: steps, aws: api, db: createPgConnector(), timeScale: o.timeScale, lock: false, listeners: [(event) => seen.push({ at: Date.now(), event })] },
     );
   } finally {
     await writer.stop();
