@@ -128,7 +128,7 @@ describe('schema manners', () => {
     for (const [k, v] of Object.entries(n)) {
       if (k === 'properties') for (const [p, child] of Object.entries(v as object)) walk(child, `${path}/properties/${p}`, visit);
       else if (k === 'enum' || k === 'examples' || k === 'const' || k === 'default' || k === 'required') continue;
-      else if (Array.isArray(v)) v.forEach((child, i) => walk(child, `${path}/${k}/${i}`, visit));
+      else if (Array.isArray(v)) for (const [i, child] of v.entries()) walk(child, `${path}/${k}/${i}`, visit);
       else if (typeof v === 'object') walk(v, `${path}/${k}`, visit);
     }
   };

@@ -82,7 +82,7 @@ export function checkImportSpec(spec: S3ImportSpec): string[] {
     problems.push(`${spec.cluster === undefined ? 'cluster' : 'iamRole'}: cluster and iamRole go together (the role is associated with the cluster)`);
   }
   if (!spec.tables || spec.tables.length === 0) problems.push('tables: at least one table is needed');
-  (spec.tables ?? []).forEach((t, i) => problems.push(...checkTable(t, `tables[${i}]`)));
+  for (const [i, t] of (spec.tables ?? []).entries()) problems.push(...checkTable(t, `tables[${i}]`));
   return problems;
 }
 
