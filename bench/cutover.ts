@@ -171,7 +171,7 @@ steps:
     ratePerSecond: RATE,
     mode: ['begin-read-write', 'autocommit'],
   });
-  let result;
+  let result: Awaited<ReturnType<typeof applyPlan>>;
   try {
     result = await applyPlan(
       { plan: checked.plan, statePath: join(dir, `${name}.state.json`), env: { PGPASSWORD: roles.master.password! } },

@@ -77,7 +77,7 @@ export function s3RunStorage(options: S3RunStorageOptions): S3RunStorage {
     bucket: location.bucket,
 
     async read(planName?: string): Promise<ReadStateResult> {
-      let obj;
+      let obj: Awaited<ReturnType<typeof objects.get>>;
       try {
         obj = await objects.get(location.key);
       } catch (err) {

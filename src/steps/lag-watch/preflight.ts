@@ -2,7 +2,7 @@
 // readable (one GetMetricData), and no guard would trip right now.
 import type { LagWatchSpec } from '../../plan/types.js';
 import type { CheckResult, PreflightContext } from '../step.js';
-import { guardsOf, lagWatchQueries, trippedGuard } from '../../rds/guards.js';
+import { guardsOf, lagWatchQueries, trippedGuard, type Guard } from '../../rds/guards.js';
 import { fmtMetric, metricDataParams, MINUTE, seriesById, type MetricQuery } from '../../rds/metrics.js';
 import { findInstance } from '../../rds/resources.js';
 import { guarded, known, nowOf, skipped } from '../preflight-helpers.js';
@@ -21,7 +21,7 @@ export async function lagWatchPreflight(spec: LagWatchSpec, ctx: PreflightContex
         : { status: 'fail', check: 'source exists', detail: `DB instance ${spec.source} was not found in this account/region` };
     })));
   }
-  let guards;
+  let guards: Guard[];
   try {
     guards = guardsOf(spec, ctx.stepId).filter((g) => known(g.instance));
   } catch (err) {

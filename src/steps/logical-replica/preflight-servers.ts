@@ -76,9 +76,9 @@ export async function sourceSideChecks(read: Read, spec: LogicalReplicaSpec, ctx
   return out;
 }
 
-export async function targetSideChecks(spec: LogicalReplicaSpec, ctx: PreflightContext, target: ResolvedConnection, sourceMajor: number, open: Open, sourceExtensions: readonly string[] = [], owners: readonly string[] = []): Promise<CheckResult[]> {
+export async function targetSideChecks(ctx: PreflightContext, target: ResolvedConnection, sourceMajor: number, open: Open, sourceExtensions: readonly string[] = [], owners: readonly string[] = []): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
-  let conn;
+  let conn: Awaited<ReturnType<Open>>;
   let dbMissing = false;
   try {
     conn = await open(ctx, target);

@@ -37,7 +37,7 @@ export async function logicalReplicaPreflight(spec: LogicalReplicaSpec, ctx: Pre
     return [{ status: 'fail', check: 'connections', detail: (err as Error).message }];
   }
   const names = namesOf(ctx.planName, ctx.stepId);
-  let src;
+  let src: Awaited<ReturnType<typeof open>>;
   try {
     src = await open(ctx, conns.source);
   } catch (err) {
@@ -68,7 +68,7 @@ export async function logicalReplicaPreflight(spec: LogicalReplicaSpec, ctx: Pre
     await src.close().catch(() => undefined);
   }
   const owners = [...new Set(tables.filter((t) => t.kind !== 'foreign').map((t) => t.owner))];
-  if (conns.target) results.push(...(await targetSideChecks(spec, ctx, conns.target, sourceMajor, open, extensions, owners)));
+  if (conns.target) results.push(...(await targetSideChecks(ctx, conns.target, sourceMajor, open, extensions, owners)));
   else results.push({ status: 'warn', check: 'target checks', detail: `skipped: the target (${spec.target.host}) is known only after an earlier step has run; its version, privileges and workers are checked when apply reaches this step` });
   if ((spec.schema ?? 'copy') === 'copy') results.push(...(await toolChecks(ctx, sourceMajor)));
   return results;

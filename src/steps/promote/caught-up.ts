@@ -37,7 +37,7 @@ type Ctx = Pick<StepContext, 'stepId' | 'db' | 'signal' | 'event' | 'progress' |
 const fail = (ctx: Ctx, message: string, cause?: unknown) => new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: ${message}`, { cause });
 
 async function open(ctx: Ctx, spec: ConnectionSpec, where: string, what: string): Promise<DbSession> {
-  let conn;
+  let conn: ReturnType<typeof toResolvedConnection>;
   try {
     conn = toResolvedConnection(spec, where);
   } catch (err) {
