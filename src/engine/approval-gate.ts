@@ -78,7 +78,7 @@ export function checkApproveFlags(
 ): void {
   for (const id of approve ?? []) {
     const spec = steps.find((s) => s.id === id) as { type: string; approvers?: string[]; required?: number } | undefined;
-    if (!spec || spec.type !== 'approval') continue;
+    if (spec?.type !== 'approval') continue;
     const rule = approvalRule(spec);
     const who = identity();
     if (!mayApprove(rule, who.id)) throw new UsageError(`--approve ${id}: ${notAllowedMessage(id, rule, who)}`);

@@ -72,7 +72,7 @@ export function cutoverControl(session: RunSession): CutoverControl {
   const arm = () => {
     disarm();
     const c = st.cutover;
-    if (!c || c.status !== 'open') return;
+    if (c?.status !== 'open') return;
     // Real milliseconds: the deadline is on the tool's own clock, which the time scale does not touch.
     const ms = Math.max(0, Date.parse(c.deadline) - now());
     timer = setTimeout(() => {

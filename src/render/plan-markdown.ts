@@ -61,7 +61,7 @@ function actionMarkdown(a: PlannedAction, timeScale?: number): string[] {
       return [`- **${SERVICE_NAMES[a.service] ?? a.service}** ${code(a.operation)}`, ...note(a.note), `  ${f}json`, ...body.split('\n').map((l) => `  ${l}`), `  ${f}`];
     }
     case 'sql': {
-      const body = a.sql.trim() + (a.params && a.params.length ? `\n-- params: ${JSON.stringify(a.params)}` : '');
+      const body = a.sql.trim() + (a.params?.length ? `\n-- params: ${JSON.stringify(a.params)}` : '');
       const f = fence(body);
       return ['- **SQL**', ...note(a.note), `  ${f}sql`, ...body.split('\n').map((l) => `  ${l}`), `  ${f}`];
     }

@@ -70,7 +70,7 @@ function overview(plans: PlanRun[]): string {
   const rows = plans.map((p) => {
     const w = p.cutover.at(-1);
     const lag = p.lag[0];
-    const chart = lag && lag.samples.some((s) => s.value !== null) ? lagChart(lag, true) : p.steps.some((s) => s.runs.length) ? '<span class="muted">no lag samples</span>' : '<span class="muted">—</span>';
+    const chart = lag?.samples.some((s) => s.value !== null) ? lagChart(lag, true) : p.steps.some((s) => s.runs.length) ? '<span class="muted">no lag samples</span>' : '<span class="muted">—</span>';
     return [
       `<a href="#${anchor(p.plan)}">${esc(p.plan)}</a>`,
       p.problem ? `<span class="problem">${esc(p.problem)}</span>` : badge(p.outcome),

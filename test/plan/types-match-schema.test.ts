@@ -19,6 +19,7 @@ import type {
   StepType,
 } from '../../src/plan/types.js';
 
+// biome-ignore lint/complexity/noBannedTypes: `{} extends Pick<T, K>` is the idiom for "K is optional in T"; `{}` is the empty object type here, not "any value".
 type Presence<T> = { [K in keyof T]-?: {} extends Pick<T, K> ? 'optional' : 'required' };
 type StepTable = { [T in StepType]: Presence<Extract<StepSpec, { type: T }>> };
 

@@ -27,7 +27,7 @@ export interface DumpedRoles {
   settings: Array<{ role: string; sql: string }>;
 }
 
-const IDENT = String.raw`(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`;
+const IDENT = '(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)';
 const unquote = (s: string) => (s.startsWith('"') ? s.slice(1, -1).replace(/""/g, '"') : s);
 const KEEP = /^(LOGIN|NOLOGIN|INHERIT|NOINHERIT|CREATEDB|NOCREATEDB|CREATEROLE|NOCREATEROLE)$/;
 

@@ -29,7 +29,7 @@ export function restoreClusterParams(spec: SnapshotMigrateSpec, env: { planName:
 export function needsCopy(snapshot: string | undefined, region: string | undefined): { arn: string; region: string } | undefined {
   if (!snapshot || !isArn(snapshot) || !region) return undefined;
   const arn = parseArn(snapshot);
-  return arn && arn.region && arn.region !== region ? { arn: snapshot, region: arn.region } : undefined;
+  return arn?.region && arn.region !== region ? { arn: snapshot, region: arn.region } : undefined;
 }
 
 export const freshSnapshotId = (env: { planName: string; stepId: string }, runId?: string) => runScopedId(env.planName, env.stepId, runId, MAX_SNAPSHOT_ID);

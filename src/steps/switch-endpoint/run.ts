@@ -89,7 +89,7 @@ function windowNote(env: DescribeEnv): string | undefined {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
-const valueOf = (p: PreviousRecord | undefined) => (p === undefined || p === 'none' ? null : p.value);
+const previousValueOf = (p: PreviousRecord | undefined) => (p === undefined || p === 'none' ? null : p.value);
 const shownAs = (r: FoundRecord) => (r.kind === 'cname' ? `a CNAME to ${r.value} (TTL ${r.ttl}s)` : r.kind === 'none' ? 'absent' : r.kind);
 
 /** "12.3s": from the freeze to the change being INSYNC. */
@@ -152,7 +152,7 @@ export async function runSwitch(spec: SwitchEndpointSpec, ctx: StepContext): Pro
     ctx.warn(`${spec.record} already points at ${spec.target}: nothing sent (already switched, by an earlier run or by hand; whether that change is INSYNC is not known).${ttlNote}`);
     await save({ phase: 'insync', previous, switchedAt: cp().switchedAt ?? seenAt });
     ctx.event('already-switched', { record: spec.record, hostedZoneId: zone, value: spec.target, seenAt });
-    return { previousValue: valueOf(previous), value: spec.target, switchedAt: cp().switchedAt ?? seenAt };
+    return { previousValue: previousValueOf(previous), value: spec.target, switchedAt: cp().switchedAt ?? seenAt };
   }
 
   const send = async (): Promise<string> => {
@@ -208,7 +208,7 @@ export async function runSwitch(spec: SwitchEndpointSpec, ctx: StepContext): Pro
   ctx.event('switched', {
     record: spec.record,
     hostedZoneId: zone,
-    previousValue: valueOf(previous),
+    previousValue: previousValueOf(previous),
     previousTtl: previous && previous !== 'none' ? previous.ttl : null,
     value: spec.target,
     ttl: ttlSeconds(spec),
@@ -219,7 +219,7 @@ export async function runSwitch(spec: SwitchEndpointSpec, ctx: StepContext): Pro
     ...(frozenAt ? { frozenAt, writeDowntime, writeDowntimeSeconds: Number(((Date.parse(switchedAt) - Date.parse(frozenAt)) / 1000).toFixed(3)) } : {}),
   });
   return {
-    previousValue: valueOf(previous),
+    previousValue: previousValueOf(previous),
     value: spec.target,
     changeId,
     switchedAt,

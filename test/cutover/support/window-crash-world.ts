@@ -147,7 +147,7 @@ export interface ApplyRun extends CliRunResult {
  * 'window' anchor is the moment the event log shows the cutover window opened in this run.
  */
 export async function runApply(w: CrashWorld, seg: Segment, extra: string[], kill?: KillAt): Promise<ApplyRun> {
-  let stop = () => undefined as void;
+  let stop: () => void = () => {};
   let killedByUs = false;
   const r = await runCli(['apply', seg.planFile, '--state', seg.statePath, ...extra], {
     env: w.env,
