@@ -111,9 +111,9 @@ function steps(plan: CollectInput['plan'], state: StateFile | undefined, events:
       const to = str(e.to);
       const from = str(e.from);
       if (to === 'running' && from === 'running' && e.interrupted === true && isOpen) {
-        open!.endedAt = e.ts;
-        open!.endStatus = 'interrupted';
-        open!.endRef = e.n;
+        open.endedAt = e.ts;
+        open.endStatus = 'interrupted';
+        open.endRef = e.n;
         continue;
       }
       if (to === 'running') {
@@ -122,9 +122,9 @@ function steps(plan: CollectInput['plan'], state: StateFile | undefined, events:
         continue;
       }
       if (isOpen && from === 'running') {
-        open!.endedAt = e.ts;
-        open!.endStatus = to;
-        open!.endRef = e.n;
+        open.endedAt = e.ts;
+        open.endStatus = to;
+        open.endRef = e.n;
       }
     }
     return {

@@ -47,7 +47,7 @@ export async function logicalReplicaPreflight(spec: LogicalReplicaSpec, ctx: Pre
   let tables: SourceTable[] = [];
   let extensions: string[] = [];
   try {
-    sourceMajor = Number((await src.read<{ m: number }>(`SELECT current_setting('server_version_num')::int / 10000 AS m`))[0]!.m);
+    sourceMajor = Number((await src.read<{ m: number }>(`SELECT current_setting('server_version_num')::int / 10000 AS m`))[0].m);
     tables = await sourceTables(src, spec);
     extensions = (await src.read<{ e: string }>(`SELECT extname AS e FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1`)).map((r) => r.e);
     results.push(...tableChecks(spec, tables, conns.source.user));
@@ -101,7 +101,7 @@ async function walBudget(read: Read, spec: LogicalReplicaSpec, ctx: PreflightCon
   const check = 'WAL budget during the copy';
   const pub = publishable(tables);
   const [size] = await read<{ b: string }>(`SELECT COALESCE(sum(pg_total_relation_size(c.oid)), 0)::bigint AS b FROM pg_class c WHERE c.oid = ANY($1::oid[]) OR (c.relispartition AND pg_partition_root(c.oid) = ANY($1::oid[]))`, [pub.map((t) => t.oid)]);
-  const lsn = async () => (await read<{ l: string }>('SELECT pg_current_wal_lsn()::text AS l'))[0]!.l;
+  const lsn = async () => (await read<{ l: string }>('SELECT pg_current_wal_lsn()::text AS l'))[0].l;
   const t0 = Date.now();
   const a = await lsn();
   await new Promise((r) => setTimeout(r, 500));

@@ -53,9 +53,9 @@ export async function runLogicalReplica(spec: LogicalReplicaSpec, ctx: Ctx): Pro
 
   // Inventory and refusals: nothing is created before these pass.
   const { major, tables, largeObjects } = await withSql(ctx, conns.source, 'source', async (src) => ({
-    major: Number((await src.read<{ m: number }>(`SELECT current_setting('server_version_num')::int / 10000 AS m`))[0]!.m),
+    major: Number((await src.read<{ m: number }>(`SELECT current_setting('server_version_num')::int / 10000 AS m`))[0].m),
     tables: await sourceTables(src, spec),
-    largeObjects: Number((await src.read<{ n: string }>(LARGE_OBJECTS_SQL))[0]!.n),
+    largeObjects: Number((await src.read<{ n: string }>(LARGE_OBJECTS_SQL))[0].n),
   }));
   const published = publishable(tables);
   if (published.length === 0) throw fail(ctx, `the source has no table to publish in ${spec.schemas ? `schemas ${spec.schemas.join(', ')}` : `tables ${spec.tables!.join(', ')}`} (database ${conns.source.database}). Check the names in the plan.`);

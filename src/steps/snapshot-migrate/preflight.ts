@@ -23,7 +23,7 @@ export async function snapshotMigratePreflight(spec: SnapshotMigrateSpec, ctx: P
   } else if (!known(spec.snapshot)) {
     results.push(skipped('snapshot exists', 'snapshot', spec.snapshot));
   } else {
-    const snapshot = spec.snapshot!;
+    const snapshot = spec.snapshot;
     const arn = isArn(snapshot) ? parseArn(snapshot) : undefined;
     const otherRegion = arn && ctx.region && arn.region !== ctx.region ? arn.region : undefined;
     results.push(...(await guarded('snapshot exists and is PostgreSQL', async () => {

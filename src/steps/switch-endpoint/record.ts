@@ -103,7 +103,7 @@ export async function readRecord(aws: AwsApi, zoneId: string, record: string, op
   if (!cname) {
     const types = [...new Set(sets.map((r) => r.Type ?? '?'))].join(', ');
     const values = sets.flatMap((r) => (r.ResourceRecords ?? []).map((v) => v.Value ?? '')).slice(0, 3).join(', ');
-    return { kind: 'other', name, type: sets[0]!.Type ?? '?', what: `a record of type ${types}${values ? ` (${values})` : ''}` };
+    return { kind: 'other', name, type: sets[0].Type ?? '?', what: `a record of type ${types}${values ? ` (${values})` : ''}` };
   }
   return { kind: 'cname', name, value: cname.ResourceRecords?.[0]?.Value ?? '', ttl: cname.TTL ?? 0 };
 }

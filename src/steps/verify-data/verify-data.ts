@@ -146,7 +146,7 @@ async function runVerify(spec: VerifyDataSpec, ctx: StepContext): Promise<Record
       const withSum = checksummed(sel, t);
       ctx.progress(`${name}: ${withSum ? 'counting and checksumming' : 'counting'} (${i + 1}/${tables.length})`);
       const [src, tgt] = await onBoth(`reading ${name}`, async (s) => {
-        const row = (await s.session.query<{ n: string; hi?: string; lo?: string }>(withSum ? checksumSql(t) : countSql(t))).rows[0]!;
+        const row = (await s.session.query<{ n: string; hi?: string; lo?: string }>(withSum ? checksumSql(t) : countSql(t))).rows[0];
         return { n: Number(row.n), sum: withSum ? `${row.hi}/${row.lo}` : undefined };
       });
       checked += 1;
