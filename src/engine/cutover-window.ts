@@ -19,6 +19,7 @@ import { formatDuration } from '../plan/units.js';
 import type { CutoverRecord, StepError } from './state-file.js';
 import type { RunEnding, RunSession } from './run-session.js';
 import { contextFor, resolveForRun, toStepError, type StepHooks, type StepOutcome } from './run-step.js';
+import { present } from '../invariant.js';
 
 /** How long the undo of a freeze may take before the rollback is reported as failed. */
 const UNDO_TIMEOUT_MS = 120_000;
@@ -106,7 +107,7 @@ export function cutoverControl(session: RunSession): CutoverControl {
         return heldAfter();
       },
       sourceConnection() {
-        const spec = plan.steps.find((s) => s.id === c.openedBy)!;
+        const spec = present(plan.steps.find((s) => s.id === c.openedBy), `step "${c.openedBy}" that opened the window`);
         return (resolveForRun(session, spec) as { connection: ConnectionSpec }).connection;
       },
       async crossPointOfNoReturn(what: string) {
@@ -138,7 +139,7 @@ export function cutoverControl(session: RunSession): CutoverControl {
 
   /** The opener's last check (the fence still holds); a problem fails the calling step before the point of no return. */
   const lastCheck = async (stepId: string, what: string) => {
-    const c = st.cutover!;
+    const c = present(st.cutover, 'the open cutover window');
     const spec = plan.steps.find((s) => s.id === c.openedBy);
     const module = spec && session.deps.registry[spec.type];
     if (!spec || !module?.lastCheck) return;
@@ -189,7 +190,7 @@ export function cutoverControl(session: RunSession): CutoverControl {
    * one is tried; the failures are returned (the freeze is undone anyway: writes back come first).
    */
   const undoWindowSteps = async (): Promise<Array<{ stepId: string; error: StepError }>> => {
-    const c = st.cutover!;
+    const c = present(st.cutover, 'the open cutover window');
     const inside = cutoverSteps(plan)?.inside ?? [];
     const errors: Array<{ stepId: string; error: StepError }> = [];
     for (const spec of plan.steps.filter((x) => inside.includes(x.id) && x.id !== c.openedBy).reverse()) {
@@ -197,7 +198,7 @@ export function cutoverControl(session: RunSession): CutoverControl {
       const s = st.steps[spec.id];
       if (!module?.undo || !s || s.status === 'pending') continue;
       try {
-        await withUndoTimeout((signal) => module.undo!(resolveForRun(session, spec), contextFor(session, spec, s, signal)));
+        await withUndoTimeout(async (signal) => module.undo?.(resolveForRun(session, spec), contextFor(session, spec, s, signal)));
         log.append({ type: 'cutover-step-undone', stepId: spec.id });
       } catch (err) {
         errors.push({ stepId: spec.id, error: toStepError(spec.id, err) });
@@ -208,7 +209,7 @@ export function cutoverControl(session: RunSession): CutoverControl {
 
   /** Undoes the window's steps and the freeze; ok when both are back (freezeUndone: writes are back even though a step's undo failed). */
   const rollBack = async (reason: string, failedStep?: string): Promise<{ ok: true } | { ok: false; error: StepError; freezeUndone?: boolean; undoStepId?: string }> => {
-    const c = st.cutover!;
+    const c = present(st.cutover, 'the open cutover window');
     disarm();
     c.status = 'rolling-back';
     c.reason = reason;
@@ -222,7 +223,7 @@ export function cutoverControl(session: RunSession): CutoverControl {
       const stepErrors = await undoWindowSteps();
       if (!spec || !module?.undo) throw new Error(`step "${c.openedBy}" cannot be undone by this build of aurora-migrate`);
       const s = st.steps[spec.id];
-      await withUndoTimeout((signal) => module.undo!(resolveForRun(session, spec), contextFor(session, spec, s, signal)));
+      await withUndoTimeout(async (signal) => module.undo?.(resolveForRun(session, spec), contextFor(session, spec, s, signal)));
       if (stepErrors.length) {
         freezeUndone = true;
         throw new StepFailed(stepErrors[0].stepId, `taking back ${stepErrors.map((e) => `step "${e.stepId}" failed: ${e.error.message.replace(/^step "[^"]*" failed: /, '')}`).join('; ')}`);
@@ -266,19 +267,20 @@ export function cutoverControl(session: RunSession): CutoverControl {
 
   const rolledBackEnding = async (reason: string, interrupted: boolean, failedStep?: string, failure?: StepError): Promise<RunEnding> => {
     const r = await rollBack(reason, failedStep);
+    const { openedBy } = present(st.cutover, 'the cutover window being rolled back');
     const databases = frozenDatabases();
     if (!r.ok && r.freezeUndone) {
       const message =
         `the cutover stopped before the point of no return (${reason}) and was rolled back on the source (${databases} have their previous settings), ` +
         `but ${r.error.message}. Run apply again to retry the rollback (it is convergent).`;
-      return { outcome: interrupted ? 'interrupted' : 'failed', failed: { stepId: r.undoStepId ?? st.cutover!.openedBy, error: { code: 'ROLLBACK_FAILED', message } } };
+      return { outcome: interrupted ? 'interrupted' : 'failed', failed: { stepId: r.undoStepId ?? openedBy, error: { code: 'ROLLBACK_FAILED', message } } };
     }
     if (!r.ok) {
       const message =
         `the cutover stopped before the point of no return (${reason}), and undoing the freeze failed: ${r.error.message} ` +
         `The source databases ${databases} may still be read-only. Run apply again to retry the rollback, or restore them by hand ` +
-        `(ALTER DATABASE <name> RESET default_transaction_read_only, or SET it back to the value in the state's "${st.cutover!.openedBy}" checkpoint).`;
-      return { outcome: interrupted ? 'interrupted' : 'failed', failed: { stepId: st.cutover!.openedBy, error: { code: 'ROLLBACK_FAILED', message } } };
+        `(ALTER DATABASE <name> RESET default_transaction_read_only, or SET it back to the value in the state's "${openedBy}" checkpoint).`;
+      return { outcome: interrupted ? 'interrupted' : 'failed', failed: { stepId: openedBy, error: { code: 'ROLLBACK_FAILED', message } } };
     }
     const untouched = cutoverSteps(plan)?.pointOfNoReturn?.type === 'switch-endpoint' ? 'the application\'s DNS record was not changed' : 'nothing was promoted';
     const message =
@@ -289,7 +291,7 @@ export function cutoverControl(session: RunSession): CutoverControl {
       `Fix the cause, then run apply again to start the cutover afresh.`;
     return {
       outcome: interrupted ? 'interrupted' : 'rolled-back',
-      failed: { stepId: failedStep ?? st.cutover!.openedBy, error: { code: failure?.code ?? 'ROLLED_BACK', message: failure ? `${failure.message} — ${message}` : message } },
+      failed: { stepId: failedStep ?? openedBy, error: { code: failure?.code ?? 'ROLLED_BACK', message: failure ? `${failure.message} — ${message}` : message } },
     };
   };
 
@@ -351,9 +353,10 @@ export function cutoverControl(session: RunSession): CutoverControl {
       if (outcome.status === 'succeeded' || !c || c.runId !== st.runId) return undefined;
       if (session.controller.signal.reason instanceof Locked) return undefined; // another run owns the state now
       if (c.status === 'committed' && outcome.status === 'failed') {
+        const pnr = present(c.pointOfNoReturn, 'the point of no return of a committed cutover');
         const note =
-          ` The cutover passed its point of no return at ${c.pointOfNoReturn!.at} (${c.pointOfNoReturn!.what}): nothing is rolled back, ` +
-          `${heldAfter()}, and the target is where "${c.pointOfNoReturn!.stepId}" left it. Fix the cause, then run apply again to go forward.`;
+          ` The cutover passed its point of no return at ${pnr.at} (${pnr.what}): nothing is rolled back, ` +
+          `${heldAfter()}, and the target is where "${pnr.stepId}" left it. Fix the cause, then run apply again to go forward.`;
         const s = st.steps[spec.id];
         if (s.error && !s.error.message.includes('point of no return at')) s.error.message += note;
         await session.persist();

@@ -126,10 +126,11 @@ async function confirmed(session: RunSession, spec: Plan['steps'][number]): Prom
 function withOverrides(base: RunStorage, statePath: string, overrides: Partial<EngineStorage> | undefined): RunStorage {
   if (!overrides) return base;
   const logPath = eventLogPath(statePath);
+  const { writeState, appendEvent } = overrides;
   return {
     ...base,
-    ...(overrides.writeState ? { write: (state: StateFile) => overrides.writeState!(statePath, state) } : {}),
-    ...(overrides.appendEvent ? { appendEvent: (line: string) => overrides.appendEvent!(logPath, line) } : {}),
+    ...(writeState ? { write: (state: StateFile) => writeState(statePath, state) } : {}),
+    ...(appendEvent ? { appendEvent: (line: string) => appendEvent(logPath, line) } : {}),
   };
 }
 

@@ -48,7 +48,7 @@ export function renderPlanMarkdown(view: PlanView): string {
     if (!s.error && s.actions.length === 0) out.push('_This step type does not describe its actions yet._');
     for (const a of s.actions) out.push(...actionMarkdown(a, view.timeScale));
   });
-  if (view.preflight) out.push('', ...preflightMarkdown(view));
+  if (view.preflight) out.push('', ...preflightMarkdown(view.preflight));
   return out.join('\n') + '\n';
 }
 
@@ -76,8 +76,7 @@ function actionMarkdown(a: PlannedAction, timeScale?: number): string[] {
   }
 }
 
-function preflightMarkdown(view: PlanView): string[] {
-  const p = view.preflight!;
+function preflightMarkdown(p: NonNullable<PlanView['preflight']>): string[] {
   const out = ['### Preflight', ''];
   if (p.error) return [...out, `Could not run: ${p.error}`];
   out.push('| Step | Result | Check | Detail |', '|---|---|---|---|');

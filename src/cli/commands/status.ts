@@ -13,6 +13,7 @@ import { renderStatusText, type StatusReport } from '../../render/status.js';
 import { cutoverTimeline } from '../../engine/cutover-timeline.js';
 import { loadPlanOrReport, type ApplyOverrides } from './apply.js';
 import { runStorageFor } from '../run-storage-for.js';
+import { present } from '../../invariant.js';
 
 /** `where`: the RunStorage (local file or S3), or a local state file's path. */
 export async function buildStatusReport(plan: Plan, planArg: string, where: RunStorage | string, env: Io['env']): Promise<StatusReport> {
@@ -22,7 +23,7 @@ export async function buildStatusReport(plan: Plan, planArg: string, where: RunS
   const state = read.exists ? read.state : undefined;
   const steps = summarizeSteps(plan, state).map((s) => {
     const ran = state?.steps[s.id];
-    const changed = ran && ran.status !== 'pending' && ran.hash !== stepContentHash(plan.steps.find((p) => p.id === s.id)!);
+    const changed = ran && ran.status !== 'pending' && ran.hash !== stepContentHash(present(plan.steps.find((p) => p.id === s.id), `step "${s.id}" of the plan`));
     return changed ? { ...s, changedSinceRun: true } : s;
   });
   const report: StatusReport = { version: 1, plan: plan.name, ...(plan.description !== undefined ? { description: plan.description } : {}), planFile: planArg, stateFile: statePath, exists: !!state, steps };

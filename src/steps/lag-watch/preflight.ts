@@ -6,6 +6,7 @@ import { guardsOf, lagWatchQueries, trippedGuard, type Guard } from '../../rds/g
 import { fmtMetric, metricDataParams, MINUTE, seriesById, type MetricQuery } from '../../rds/metrics.js';
 import { findInstance } from '../../rds/resources.js';
 import { guarded, known, nowOf, skipped } from '../preflight-helpers.js';
+import { present } from '../../invariant.js';
 
 export async function lagWatchPreflight(spec: LagWatchSpec, ctx: PreflightContext): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
@@ -15,7 +16,7 @@ export async function lagWatchPreflight(spec: LagWatchSpec, ctx: PreflightContex
   if (spec.source !== undefined && !sourceKnown) results.push(skipped('source exists', 'source', spec.source));
   if (sourceKnown) {
     results.push(...(await guarded('source exists', async () => {
-      const src = await findInstance(ctx.aws, spec.source!, { signal: ctx.signal });
+      const src = await findInstance(ctx.aws, present(spec.source, 'the source of the step'), { signal: ctx.signal });
       return src
         ? { status: 'pass', check: 'source exists', detail: `DB instance ${spec.source}: ${src.DBInstanceStatus}` }
         : { status: 'fail', check: 'source exists', detail: `DB instance ${spec.source} was not found in this account/region` };

@@ -31,7 +31,7 @@ export function parseDump(text: string): ParsedDump {
   const flush = () => {
     // pg_dump frames each header with "--" lines: drop those at the ends of the body, never inside it.
     while (body.length && /^(--)?\s*$/.test(body[0])) body.shift();
-    while (body.length && /^(--)?\s*$/.test(body.at(-1)!)) body.pop();
+    while (body.length && /^(--)?\s*$/.test(body[body.length - 1])) body.pop();
     if (current) entries.push({ ...current, sql: body.join('\n').trim() });
     body = [];
   };

@@ -125,7 +125,7 @@ async function toolChecks(ctx: PreflightContext, sourceMajor: number): Promise<C
   return Object.entries(versions).map(([program, v]): CheckResult => {
     const check = `${program} available`;
     if (v.problem) return { status: 'fail', check, detail: v.problem };
-    if (sourceMajor && v.major! < sourceMajor) return { status: 'fail', check, detail: `${v.path} is version ${v.version}, older than the source (${sourceMajor}); install the client of major ${sourceMajor} or newer (or set PG_BINDIR)` };
+    if (sourceMajor && v.major !== undefined && v.major < sourceMajor) return { status: 'fail', check, detail: `${v.path} is version ${v.version}, older than the source (${sourceMajor}); install the client of major ${sourceMajor} or newer (or set PG_BINDIR)` };
     return { status: 'pass', check, detail: `${v.path} ${v.version}` };
   });
 }

@@ -21,6 +21,7 @@ import { createSubscriptionSql, dropSlotSql, findSubscription, slotReader, slots
 import { waitForCopy, waitForLag, watcher } from './waits.js';
 import { logicalReplicaPreflight } from './preflight.js';
 import type { ResolvedConnection } from '../../db/api.js';
+import { present } from '../../invariant.js';
 
 export interface LogicalCheckpoint {
   ddlAfterId?: number;
@@ -58,7 +59,7 @@ export async function runLogicalReplica(spec: LogicalReplicaSpec, ctx: Ctx): Pro
     largeObjects: Number((await src.read<{ n: string }>(LARGE_OBJECTS_SQL))[0].n),
   }));
   const published = publishable(tables);
-  if (published.length === 0) throw fail(ctx, `the source has no table to publish in ${spec.schemas ? `schemas ${spec.schemas.join(', ')}` : `tables ${spec.tables!.join(', ')}`} (database ${conns.source.database}). Check the names in the plan.`);
+  if (published.length === 0) throw fail(ctx, `the source has no table to publish in ${spec.schemas ? `schemas ${spec.schemas.join(', ')}` : `tables ${present(spec.tables, 'the tables of a step without schemas').join(', ')}`} (database ${conns.source.database}). Check the names in the plan.`);
   const full = identityFullTargets(spec, tables);
   const refused = withoutIdentity(tables).filter((t) => !full.includes(t));
   if (refused.length) {
@@ -224,6 +225,6 @@ async function ensureSubscription(spec: LogicalReplicaSpec, ctx: Ctx, conns: Ret
     await tgt.exec(createSubscriptionSql(names, publisher, false), [], createSubscriptionSql(names, publisher, true));
     const created = await findSubscription(tgt, names.subscription);
     ctx.event('subscription-created', { subscription: names.subscription, slot: names.slot });
-    return created!.oid;
+    return present(created, `subscription ${names.subscription} just created`).oid;
   });
 }

@@ -17,6 +17,7 @@ import { COMMIT_LSN_SQL, waitCaughtUp } from './caught-up.js';
 import { copySequences, readSequences } from './sequences.js';
 import { dropReverse, ensureReverse, reverseProblem } from './reverse.js';
 import { loginProblems, rolesThatConnect, setPasswords } from './roles-check.js';
+import { present } from '../../invariant.js';
 
 export interface SwitchoverCheckpoint {
   token?: string;
@@ -90,9 +91,9 @@ export async function runSwitchover(spec: LogicalSwitchoverSpec, ctx: Ctx): Prom
       const problem = await reverseProblem(tgt);
       if (problem) throw fail(ctx, `${problem}. Nothing was changed on the target.`);
     }
-    return found;
+    return { ...found, slot: found.slot };
   });
-  const slot = sub.slot!;
+  const slot = sub.slot;
   const schemas = await withSql(ctx, conns.source, 'source', async (src) => (await src.read<{ schema: string }>(PUBLISHED_SCHEMAS_SQL, [sub.publications])).map((r) => r.schema));
 
   // 1. The caught-up proof.
@@ -103,7 +104,7 @@ export async function runSwitchover(spec: LogicalSwitchoverSpec, ctx: Ctx): Prom
       await save({ token: m.token, commitLsn: lsn });
     }
     ctx.progress(`waiting for the target to show the marker and slot ${slot} to confirm ${cp().commitLsn}`);
-    const r = await waitCaughtUp(ctx, conns, slot, { token: cp().token!, commitLsn: cp().commitLsn! }, cutover);
+    const r = await waitCaughtUp(ctx, conns, slot, { token: present(cp().token, 'the marker token in the checkpoint'), commitLsn: present(cp().commitLsn, 'the marker commit LSN in the checkpoint') }, cutover);
     await save({ caughtUpAt: r.caughtUpAt });
   }
 

@@ -11,6 +11,7 @@ import { findSnapshot, type DbSnapshot } from '../../rds/resources.js';
 import { copySnapshotParams, createSnapshotParams, ensureSnapshot, waitSnapshotAvailable } from '../../rds/snapshots.js';
 import { checkSnapshot } from '../../rds/compatibility.js';
 import { snapshotMigratePreflight } from './preflight.js';
+import { present } from '../../invariant.js';
 
 export const DEFAULT_SNAPSHOT_MIGRATE_TIMEOUT = '12h';
 
@@ -94,7 +95,7 @@ async function obtainSnapshot(spec: SnapshotMigrateSpec, ctx: StepContext, timeo
     ctx.progress(`snapshot ${id} of ${spec.source}`);
     return ensureSnapshot(ctx, id, 'CreateDBSnapshot', createSnapshotParams(spec.source, id, ctx, spec.tags), timeoutMs);
   }
-  const given = spec.snapshot!;
+  const given = present(spec.snapshot, 'the snapshot of a step without source');
   const copy = needsCopy(given, ctx.region);
   if (copy) {
     const original = await findSnapshot(ctx.aws, copy.arn, { region: copy.region });

@@ -92,9 +92,9 @@ export async function readRecord(aws: AwsApi, zoneId: string, record: string, op
     { HostedZoneId: zoneIdOf(zoneId), StartRecordName: record, MaxItems: 10 },
     opts,
   );
-  const sets = (out.ResourceRecordSets ?? []).filter((r) => r.Name !== undefined && sameName(r.Name, record));
+  const sets = (out.ResourceRecordSets ?? []).filter((r): r is RecordSetOut & { Name: string } => r.Name !== undefined && sameName(r.Name, record));
   if (sets.length === 0) return { kind: 'none' };
-  const name = sets[0]!.Name!;
+  const name = sets[0].Name;
   const routed = sets.find((r) => r.SetIdentifier !== undefined);
   if (routed) return { kind: 'other', name, type: routed.Type ?? '?', what: `a record of type ${routed.Type} with a routing policy (SetIdentifier "${routed.SetIdentifier}")` };
   const alias = sets.find((r) => r.AliasTarget);

@@ -164,9 +164,10 @@ async function runVerify(spec: VerifyDataSpec, ctx: StepContext): Promise<Record
         new Map((await s.session.query<{ schema: string; name: string; last_value: string | null }>(SEQUENCES_SQL, [schemas])).rows.map((r) => [`${r.schema}.${r.name}`, r.last_value])),
       );
       for (const [name, value] of src) {
-        if (!tgt.has(name)) problems.push(`sequence ${name} is missing on the target`);
-        else if (value !== null && (tgt.get(name) === null || BigInt(tgt.get(name)!) < BigInt(value))) {
-          problems.push(`sequence ${name} is at ${tgt.get(name) ?? 'never used'} on the target, behind the source's ${value}`);
+        const there = tgt.get(name);
+        if (there === undefined) problems.push(`sequence ${name} is missing on the target`);
+        else if (value !== null && (there === null || BigInt(there) < BigInt(value))) {
+          problems.push(`sequence ${name} is at ${there ?? 'never used'} on the target, behind the source's ${value}`);
         }
       }
     }
