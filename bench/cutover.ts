@@ -31,6 +31,7 @@ import type { DbConnector } from '../src/db/api.js';
 import { createAwsApi } from '../src/aws/sdk-api.js';
 import { createPgConnector } from '../src/db/pg-connector.js';
 import { applyPlan } from '../src/engine/engine.js';
+import { localRunStorage } from '../src/engine/run-storage.js';
 import type { EngineEvent } from '../src/engine/events.js';
 import { checkPlanText } from '../src/plan/load.js';
 import { parseDuration } from '../src/plan/units.js';
@@ -174,8 +175,8 @@ steps:
   let result: Awaited<ReturnType<typeof applyPlan>>;
   try {
     result = await applyPlan(
-      { plan: checked.plan, statePath: join(dir, `${name}.state.json`), env: { PGPASSWORD: roles.master.password! } },
-      { registry: steps, aws: api, db, timeScale: SCALE, lock: false, listeners: [(event) => seen.push({ at: Date.now(), event })] },
+      { plan: checked.plan, env: { PGPASSWORD: roles.master.password! } },
+      { storage: localRunStorage(join(dir, `${name}.state.json`)), registry: steps, aws: api, db, timeScale: SCALE, lock: false, listeners: [(event) => seen.push({ at: Date.now(), event })] },
     );
   } finally {
     clearInterval(sampler);

@@ -17,6 +17,9 @@
 //   npm run demo                        # text; default time scale 240 (1 s real = 4 min AWS)
 //   npm run demo -- --json              # one JSON document on stdout (narration on stderr)
 //   DEMO_TIME_SCALE=60 npm run demo     # slower, easier to watch
+//   npm run demo -- --route logical     # the logical route instead: PostgreSQL 14 → Aurora 18 (demo-logical.ts)
+//
+// `--route replica` (the default) is the route described above.
 //
 // The scale is bounded above by real work: the plan's 5-minute cutover window is 5 min / scale of
 // real time, and the freeze, the marker's trip through real replication and the promotion request
@@ -27,17 +30,37 @@ import { readFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { createCleanupStack, cleanupOnSignals } from '../rehearsal/world/cleanup-stack.js';
 import { REPO_ROOT, runCli, stopChild, type CliRunResult } from '../rehearsal/world/cli-runner.js';
+import { TOOL_PREFIX, fmtAws, shellQuote } from '../rehearsal/world/demo-narration.js';
 import { ensureBuilt } from '../rehearsal/world/ensure-built.js';
 import { APP_NAME, TARGET_CLUSTER, startRehearsalWorld, type RehearsalWorld } from '../rehearsal/world/rehearsal-world.js';
 import { summarizeWorld } from '../rehearsal/world/world-summary.js';
 import { startWriter, type Writer, type WriterRun } from '../rehearsal/app/writer.js';
 import { buildReport, mergeRuns, type RehearsalReport } from '../rehearsal/app/report.js';
+import { runLogicalDemo, LOGICAL_DEFAULT_TIME_SCALE } from './demo-logical.js';
 
 // The SDK clients of the rehearsal (forwarder, Route 53 change) stay as quiet as the CLI's: the lock file pins the SDK.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const args = process.argv.slice(2);
 const json = args.includes('--json');
-const unknown = args.filter((a) => a !== '--json');
+const ROUTES = ['replica', 'logical'] as const;
+type DemoRoute = (typeof ROUTES)[number];
+/** `--route NAME` or `--route=NAME`; the replica route by default. */
+function parseRoute(): { route?: DemoRoute; unknown: string[] } {
+  let route: string = 'replica';
+  const unknown: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--json') continue;
+    if (a === '--route' || a.startsWith('--route=')) {
+      const value = a === '--route' ? args[++i] : a.slice('--route='.length);
+      if (!value) return { unknown: ['--route without a route name'] };
+      route = value;
+    } else unknown.push(`unknown argument ${a}`);
+  }
+  if (!(ROUTES as readonly string[]).includes(route)) return { unknown: [`unknown route ${JSON.stringify(route)} (the demo rehearses ${ROUTES.join(' or ')})`] };
+  return { route: route as DemoRoute, unknown };
+}
+const { route, unknown } = parseRoute();
 // With --json, stdout carries exactly one JSON document; everything else goes to stderr.
 const out = json ? process.stderr : process.stdout;
 // `npm run demo | head` closes stdout early: carry on quietly so the cleanups still run.
@@ -48,14 +71,13 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 const say = (line = '') => out.write(line + '\n');
 const heading = (n: number, title: string) => say(`\n━━ ${n}. ${title}`);
-const TOOL_PREFIX = '   │ ';
 
 async function main(): Promise<number> {
-  if (unknown.length > 0) {
-    process.stderr.write(`demo: unknown argument ${unknown[0]}\nusage: npm run demo [-- --json]   (DEMO_TIME_SCALE=N sets the AWS clock speed)\n`);
+  if (!route || unknown.length > 0) {
+    process.stderr.write(`demo: ${unknown[0]}\nusage: npm run demo [-- [--route replica|logical] [--json]]   (DEMO_TIME_SCALE=N sets the AWS clock speed)\n`);
     return 1;
   }
-  const timeScale = Number(process.env.DEMO_TIME_SCALE ?? 240);
+  const timeScale = Number(process.env.DEMO_TIME_SCALE ?? (route === 'logical' ? LOGICAL_DEFAULT_TIME_SCALE : 240));
   if (!(timeScale > 0)) {
     process.stderr.write(`demo: DEMO_TIME_SCALE must be a positive number, got ${process.env.DEMO_TIME_SCALE}\n`);
     return 1;
@@ -69,6 +91,9 @@ async function main(): Promise<number> {
   });
   const started = performance.now();
   try {
+    if (route === 'logical') {
+      return await runLogicalDemo({ timeScale, json, cleanup, say, heading, out, started });
+    }
     say('aurora-migrate rehearsal: RDS for PostgreSQL orders-pg → Aurora PostgreSQL orders-aurora on real data, with a live application.');
     say(`Everything runs on this machine; the AWS clock runs ${timeScale}x real time (1 s here = ${fmtAws(timeScale * 1000)} of AWS waiting).`);
     ensureBuilt(say);
@@ -160,7 +185,8 @@ async function main(): Promise<number> {
           downtimeFrom: report.downtimeFrom,
           cutover: cutoverTimings(world.statePath),
           reportFile,
-          route: report.route,
+          route: 'replica',
+          applicationRoute: report.route,
           source: { instance: world.source.address, port: world.source.port },
           target: { cluster: TARGET_CLUSTER, endpoint: target.host, port: target.port },
           writerErrors: report.writerErrors,
@@ -220,15 +246,6 @@ function cutoverTimings(statePath: string): Record<string, unknown> {
   } catch {
     return {};
   }
-}
-
-function fmtAws(ms: number): string {
-  const min = ms / 60_000;
-  return min >= 120 ? `${(min / 60).toFixed(0)} h` : `${min.toFixed(0)} min`;
-}
-
-function shellQuote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
 }
 
 export type { RehearsalWorld };

@@ -196,7 +196,8 @@ export async function startRehearsalWorld(options: RehearsalWorldOptions): Promi
   };
 }
 
-async function startAppForwarder(aws: AwsStandin, options: RehearsalWorldOptions): Promise<Forwarder> {
+/** The forwarder that plays the application's DNS name (APP_NAME), on APP_PORT or any free port; the logical world's too. */
+export async function startAppForwarder(aws: AwsStandin, options: Pick<RehearsalWorldOptions, 'timeScale' | 'appPort'>): Promise<Forwarder> {
   const base = {
     recordName: APP_NAME,
     hostedZoneId: HOSTED_ZONE_ID,

@@ -1,6 +1,7 @@
 // Which RunStorage a command uses (docs/design.md "Remote state (S3)"): `--state s3://BUCKET/KEY`, else
 // `--state PATH` (a local file), else the plan's `state: { s3: … }`, else the default local file
 // `.aurora-migrate/<plan name>.state.json` under the current folder. The flag always wins.
+import { isAbsolute, relative } from 'node:path';
 import type { AwsApi } from '../aws/api.js';
 import type { Plan } from '../plan/types.js';
 import { lazyAwsApi } from '../engine/adapters.js';
@@ -15,6 +16,8 @@ export interface ChosenStorage {
   storage: RunStorage;
   /** Set when the state is in S3. */
   s3?: S3RunStorage;
+  /** The location as `plan` shows it: the s3:// URL, or the state file relative to the current folder when inside it. */
+  shown: string;
   /** Stops timers and closes the AWS client this created (not one passed in). */
   close(): void;
 }
@@ -23,7 +26,10 @@ export function runStorageFor(plan: Plan, opts: Pick<GlobalOptions, 'state' | 'r
   const fromFlag = opts.state !== undefined && isS3Url(opts.state);
   const url = fromFlag ? opts.state : opts.state === undefined ? plan.state?.s3 : undefined;
   if (url === undefined) {
-    return { storage: localRunStorage(defaultStatePath(plan.name, io.cwd, opts.state)), close: () => undefined };
+    const path = defaultStatePath(plan.name, io.cwd, opts.state);
+    const inside = relative(io.cwd, path);
+    const shown = inside && !inside.startsWith('..') && !isAbsolute(inside) ? inside : path;
+    return { storage: localRunStorage(path), shown, close: () => undefined };
   }
   const location = parseS3Url(url, fromFlag ? '--state' : `the plan's state.s3`);
   const own = aws ? undefined : lazyAwsApi({ region: opts.region ?? plan.region, profile: opts.profile, env: io.env as Record<string, string | undefined> });
@@ -31,6 +37,7 @@ export function runStorageFor(plan: Plan, opts: Pick<GlobalOptions, 'state' | 'r
   return {
     storage: s3,
     s3,
+    shown: s3.location,
     close() {
       s3.close();
       own?.close();

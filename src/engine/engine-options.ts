@@ -1,12 +1,11 @@
-// What applyPlan takes: the run's options (plan, state path, --approve, --until, env, region,
-// --max-runtime) and everything injected from outside (step types, AWS, database, clock, sleep,
-// abort signal, listeners, prompt and confirmations, notifier, storage). Its own module so that the
+// What applyPlan takes: the run's options (plan, --approve, --until, env, region, --max-runtime) and
+// everything injected from outside (where the run keeps its state, step types, AWS, database, clock,
+// sleep, abort signal, listeners, prompt and confirmations, notifier). Its own module so that the
 // engine's parts (run-session, run-step, cutover-window) share the types without importing engine.ts.
 import type { AwsApi } from '../aws/api.js';
 import type { DbConnector } from '../db/api.js';
 import type { Plan } from '../plan/types.js';
 import type { AnyStepModule, Clock } from '../steps/step.js';
-import type { StateFile } from './state-file.js';
 import type { EngineListener } from './events.js';
 import type { ApprovalPrompt } from './approval-gate.js';
 import type { NotifierFactory } from './run-notifier.js';
@@ -14,8 +13,6 @@ import type { RunStorage } from './run-storage.js';
 
 export interface ApplyEngineOptions {
   plan: Plan;
-  /** Absolute path of the state file (see defaultStatePath). */
-  statePath: string;
   /** Approval step ids approved on the command line (`--approve`). */
   approve?: readonly string[];
   /** Stop after this step (`--until`). */
@@ -28,13 +25,12 @@ export interface ApplyEngineOptions {
   maxRuntime?: { ms: number; limit: string };
 }
 
-/** Where the engine writes; tests wrap it to simulate a crash at any write. */
-export interface EngineStorage {
-  writeState(path: string, state: StateFile): Promise<void>;
-  appendEvent(path: string, line: string): void;
-}
-
 export interface EngineDeps {
+  /**
+   * Where the state, lease and event log live: the CLI picks local files or S3 (src/cli/run-storage-for.ts);
+   * tests pass localRunStorage(path), wrapped to simulate a crash at any write.
+   */
+  storage: RunStorage;
   /** Step types by name (production: src/steps/index.ts; tests add their own). */
   registry: Readonly<Record<string, AnyStepModule>>;
   aws: AwsApi;
@@ -64,8 +60,4 @@ export interface EngineDeps {
   lock?: false | { heartbeatMs?: number; staleMs?: number };
   /** `apply --take-over`: take a stale lease held by another machine (remote state). */
   takeOver?: boolean;
-  /** Where the state, lease and event log live (default: the local files at options.statePath). */
-  runStorage?: RunStorage;
-  /** Tests: wrap the local storage's writes (crash injection). */
-  storage?: Partial<EngineStorage>;
 }

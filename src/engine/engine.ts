@@ -1,17 +1,13 @@
 // The apply engine: runs a plan's steps in order, or resumes them where the state file says they
 // stopped. Library first: applyPlan(options, deps) returns an ApplyResult; it never prints, reads
-// stdin or exits. Everything from outside (step types, AWS, database, clock, sleep, abort signal,
-// prompt, storage) is injected, so tests run it in-process with their own step types.
-import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+// stdin or exits. Everything from outside (the run's storage, step types, AWS, database, clock, sleep,
+// abort signal, prompt) is injected, so tests run it in-process with their own step types.
 import type { Plan } from '../plan/types.js';
 import { UsageError } from '../errors.js';
-import type { ApplyEngineOptions, EngineDeps, EngineStorage } from './engine-options.js';
-import { eventLogPath, type StateFile } from './state-file.js';
+import type { ApplyEngineOptions, EngineDeps } from './engine-options.js';
 import type { ApplyResult } from './result.js';
 import { checkApproveFlags, resolveApprover } from './approval-gate.js';
 import { currentUser } from './lock.js';
-import { localRunStorage, type RunStorage } from './run-storage.js';
 import { closeRun, openRun, type RunEnding, type RunSession } from './run-session.js';
 import { resolveForRun, runStep } from './run-step.js';
 import { preflightBeforeApply } from './preflight-gate.js';
@@ -20,7 +16,7 @@ import { MaxRuntimeReached } from '../errors.js';
 
 export { StateWriteFailed } from './run-session.js';
 
-export type { ApplyEngineOptions, EngineDeps, EngineStorage } from './engine-options.js';
+export type { ApplyEngineOptions, EngineDeps } from './engine-options.js';
 
 /** Checks the command line against the plan: --approve ids must be approval steps, --until a step. */
 export function checkApplyOptions(plan: Plan, options: Pick<ApplyEngineOptions, 'approve' | 'until'>): void {
@@ -48,12 +44,9 @@ export function checkApplyOptions(plan: Plan, options: Pick<ApplyEngineOptions, 
  * rules), close the run. Never prints, reads stdin or exits.
  */
 export async function applyPlan(options: ApplyEngineOptions, deps: EngineDeps): Promise<ApplyResult> {
-  const { plan, statePath } = options;
-  checkApplyOptions(plan, options);
-  checkApproveFlags(plan.steps, options.approve, () => resolveApprover(options.env, deps.user ?? currentUser));
-  if (!deps.runStorage) await mkdir(dirname(statePath), { recursive: true });
-  const storage = deps.runStorage ?? withOverrides(localRunStorage(statePath), statePath, deps.storage);
-  const session = await openRun(options, deps, storage);
+  checkApplyOptions(options.plan, options);
+  checkApproveFlags(options.plan.steps, options.approve, () => resolveApprover(options.env, deps.user ?? currentUser));
+  const session = await openRun(options, deps);
   const cutover = cutoverControl(session);
   try {
     let ending = (await cutover.onResume()) ?? (await preflightBeforeApply(session)) ?? (await runSteps(session, cutover));
@@ -81,7 +74,7 @@ async function runSteps(session: RunSession, cutover: CutoverControl): Promise<R
     const early = await cutover.beforeStep(spec, i);
     if (early) return early;
     if (!(await confirmed(session, spec))) return { outcome: 'interrupted' };
-    const outcome = await runStep(session, spec, cutover.hooks);
+    const outcome = await runStep(session, spec, { windowPart: cutover.windowPart });
     const override = await cutover.afterStep(spec, i, outcome);
     if (override) return override;
     switch (outcome.status) {
@@ -121,16 +114,3 @@ async function confirmed(session: RunSession, spec: Plan['steps'][number]): Prom
   }
   return yes;
 }
-
-/** Tests wrap the local storage's writes to simulate a crash at any write. */
-function withOverrides(base: RunStorage, statePath: string, overrides: Partial<EngineStorage> | undefined): RunStorage {
-  if (!overrides) return base;
-  const logPath = eventLogPath(statePath);
-  const { writeState, appendEvent } = overrides;
-  return {
-    ...base,
-    ...(writeState ? { write: (state: StateFile) => writeState(statePath, state) } : {}),
-    ...(appendEvent ? { appendEvent: (line: string) => appendEvent(logPath, line) } : {}),
-  };
-}
-

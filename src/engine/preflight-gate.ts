@@ -18,7 +18,7 @@ export async function preflightBeforeApply(session: RunSession): Promise<RunEndi
     signal: controller.signal,
     region: options.region ?? plan.region,
     env: options.env,
-    registry: deps.registry as never,
+    registry: deps.registry,
     clock: session.clock,
     only: (id) => ids.includes(id),
     outputs: session.outputsScope(),

@@ -55,8 +55,9 @@ export class StateWriteFailed extends AuroraMigrateError {
 }
 
 /** Open run: lease, stale-temp cleanup, read + reconcile the state, collect secrets, log run-start. */
-export async function openRun(options: ApplyEngineOptions, deps: EngineDeps, storage: RunStorage): Promise<RunSession> {
+export async function openRun(options: ApplyEngineOptions, deps: EngineDeps): Promise<RunSession> {
   const { plan } = options;
+  const { storage } = deps;
   const clock = deps.clock ?? { now: () => Date.now() };
   const iso = () => new Date(clock.now()).toISOString();
   const listeners = deps.listeners ?? [];

@@ -5,9 +5,8 @@ import type { StepSpec } from '../plan/types.js';
 import { resolveDeep } from '../plan/values.js';
 import type { StepContext } from '../steps/step.js';
 import { AuroraMigrateError, AwaitingApproval, MaxRuntimeReached, NotImplemented, StepFailed } from '../errors.js';
-import { createStepContext, type StepEvent } from './step-context.js';
+import { createStepContext, type StepContextExtras, type StepEvent, type WindowPart } from './step-context.js';
 import type { StepError, StepState, StepStatus } from './state-file.js';
-import type { ApprovalCapableContext } from '../steps/approval-context.js';
 import { requestApproval } from './approvals.js';
 import type { RunSession } from './run-session.js';
 import { recordProgress } from './live-progress.js';
@@ -19,8 +18,8 @@ export type StepOutcome =
   | { status: 'interrupted' };
 
 export interface StepHooks {
-  /** Adds to the step's context (the cutover window's handle). */
-  decorate?(ctx: StepContext, spec: StepSpec): void;
+  /** The cutover window's part of the step's context (cutover-handle.ts), asked for once its values resolved. */
+  windowPart?(spec: StepSpec): WindowPart;
 }
 
 /** Resolves a step's ${…} values for running it; a value that cannot be resolved fails the step. */
@@ -36,8 +35,11 @@ export function resolveForRun(session: RunSession, spec: StepSpec): StepSpec {
   }
 }
 
-/** A step context for `spec`, reporting into the session; the checkpoint is the step's own in the state. */
-export function contextFor(session: RunSession, spec: StepSpec, s: StepState, signal: AbortSignal): StepContext {
+/**
+ * A step context for `spec`, reporting into the session; the checkpoint is the step's own in the state.
+ * `extras`: what runStep adds for the run itself (the undo and the last check of a window get none).
+ */
+export function contextFor(session: RunSession, spec: StepSpec, s: StepState, signal: AbortSignal, extras?: StepContextExtras): StepContext {
   const { plan, options, deps, st, log } = session;
   const id = spec.id;
   return createStepContext({
@@ -63,6 +65,7 @@ export function contextFor(session: RunSession, spec: StepSpec, s: StepState, si
       },
     },
     onEvent: (e) => onStepEvent(session, id, s, e),
+    ...(extras ? { extras } : {}),
   });
 }
 
@@ -94,9 +97,10 @@ export async function runStep(session: RunSession, spec: StepSpec, hooks: StepHo
     const module = deps.registry[spec.type];
     if (!module) throw new NotImplemented(`step type "${spec.type}" is not implemented in this build of aurora-migrate`);
     const resolved = resolveForRun(session, spec);
-    const ctx = contextFor(session, spec, s, controller.signal) as ApprovalCapableContext;
-    ctx.requestApproval = (message, rule) => requestApproval(session, id, message, rule);
-    hooks.decorate?.(ctx, spec);
+    const ctx = contextFor(session, spec, s, controller.signal, {
+      requestApproval: (message, rule) => requestApproval(session, id, message, rule),
+      ...hooks.windowPart?.(spec),
+    });
     const outputs = await module.run(resolved, ctx);
     s.outputs = outputs ?? {};
     const scope = { vars: session.plan.vars, env: session.options.env, outputs: session.outputsScope() };

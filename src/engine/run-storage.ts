@@ -1,11 +1,13 @@
 // Where a run keeps its state document, its lease and its event log. The engine, `status`, `plan`
-// and `unlock` reach them only through this seam: the local files (the default, below) or S3
-// (src/remote-state/, docs/design.md "Remote state (S3)"). Same state format either way.
+// and `unlock` reach them only through this seam: the local files (below) or S3 (src/remote-state/,
+// docs/design.md "Remote state (S3)"), one picked by the CLI (src/cli/run-storage-for.ts) and passed
+// in; the engine never picks. Same state format either way.
 import { eventLogPath, readState, writeState, type ReadStateResult, type StateFile } from './state-file.js';
 import { appendEventLine, parseEventLog, type EventRecord } from './event-log.js';
 import { acquireLease, breakLease, inspectLease, type AcquireOptions, type Lease, type LeaseInfo } from './lock.js';
 import { removeStaleTemps } from './atomic-write.js';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 
 export interface RunStorage {
   /** What users read in messages: the state file's path, or s3://bucket/key. */
@@ -38,11 +40,17 @@ export interface RunStorage {
 /** The default: `<state file>`, `<state file>.lock/`, `<state file>.events.jsonl` on local disk. */
 export function localRunStorage(statePath: string): RunStorage {
   const logPath = eventLogPath(statePath);
+  // The folder (.aurora-migrate/ by default) appears with the first write, also for a run without a lock.
+  let folderMade = false;
   return {
     location: statePath,
     eventLogLocation: logPath,
     read: (planName) => readState(statePath, planName),
-    write: (state) => writeState(statePath, state),
+    async write(state) {
+      if (!folderMade) await mkdir(dirname(statePath), { recursive: true });
+      folderMade = true;
+      await writeState(statePath, state);
+    },
     appendEvent: (line) => appendEventLine(logPath, line),
     async readEvents() {
       try {

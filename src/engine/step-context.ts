@@ -1,5 +1,7 @@
 // Builds the StepContext a step runs with: time-scaled sleep, the cancellable polling loop, progress
-// and warning events, and an AWS wrapper that reports every mutating call as an event.
+// and warning events, and an AWS wrapper that reports every mutating call as an event. What the engine
+// adds for some steps (the cutover window's part, the approval gate) is given here too, so a context
+// is complete when it is made and nothing is added to it later.
 import { Interrupted, StepFailed } from '../errors.js';
 import { isReadOnlyOperation, type AwsApi } from '../aws/api.js';
 import type { DbConnector } from '../db/api.js';
@@ -13,6 +15,16 @@ export type StepEvent =
   | { type: 'warning'; stepId: string; message: string }
   | { type: 'aws-call'; stepId: string; service: string; operation: string; params: Record<string, unknown> }
   | { type: 'step-event'; stepId: string; name: string; data?: Record<string, unknown> };
+
+/**
+ * The cutover window's part of a step's context (src/engine/cutover-handle.ts): for the step that
+ * opens the window, openCutoverWindow and windowUsers; for a step after it while it is open or
+ * committed, the handle; otherwise nothing.
+ */
+export type WindowPart = Pick<StepContext, 'openCutoverWindow' | 'windowUsers' | 'cutover'>;
+
+/** What the engine adds to the context of a step it runs: the window's part and the approval gate (the approval step uses it). */
+export type StepContextExtras = WindowPart & Pick<StepContext, 'requestApproval'>;
 
 export interface StepContextDeps {
   planName: string;
@@ -34,6 +46,7 @@ export interface StepContextDeps {
   monotonic?(): number;
   /** `apply --max-runtime`: sleeps end early at the deadline and stop the run there (a safe point). */
   deadline?: RunDeadline;
+  extras?: StepContextExtras;
 }
 
 export function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
@@ -96,6 +109,7 @@ export function createStepContext(deps: StepContextDeps): StepContext {
     warn: (message) => deps.onEvent({ type: 'warning', stepId, message }),
     event: (name, data) => deps.onEvent({ type: 'step-event', stepId, name, data }),
     ...(deadline ? { timeUp: () => deadline.due(), safePoint: (where: string) => deadline.stopIfDue(where) } : {}),
+    ...deps.extras,
     async poll<T>(options: PollOptions<T>): Promise<T> {
       const start = monotonic();
       // Elapsed time in the stand-in's (scaled) time, so messages read in real-AWS terms.

@@ -4,6 +4,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { deepFreeze } from './freeze.js';
 import { checkSchema } from './schema-check.js';
+import { resolveReversePairing } from './reverse-pairing.js';
 import { checkReferences } from './semantic-refs.js';
 import { checkStepRules } from './semantic-rules.js';
 import { collector, isRecord } from './semantic-problem.js';
@@ -57,7 +58,8 @@ export function checkPlanText(file: string, text: string): LoadResult {
   const sorted = sortDiagnostics(dedupe(diagnostics));
   if (sorted.some((d) => d.severity === 'error')) return { ok: false, diagnostics: sorted };
   const planFile = data as PlanFile;
-  const plan = deepFreeze({ ...planFile, vars: planFile.vars ?? {}, file }) as Plan;
+  // The plan decides what a step pair needs of each other (a reverse-replication and its switchover).
+  const plan = deepFreeze({ ...planFile, steps: resolveReversePairing(planFile.steps), vars: planFile.vars ?? {}, file }) as Plan;
   return { ok: true, plan, diagnostics: sorted };
 }
 

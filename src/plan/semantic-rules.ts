@@ -6,6 +6,7 @@ import { didYouMean } from './suggest.js';
 import { isLiteral, isRecord, type Report } from './semantic-problem.js';
 import { checkApproval, checkNotify } from './semantic-team.js';
 import { checkLogicalSwitchover } from './semantic-switchover.js';
+import { checkReverseReplication } from './reverse-pairing.js';
 
 /** AWS/RDS metrics the tool knows (docs/plans.md "lag-watch"), their unit and where they are published. */
 export const KNOWN_METRICS: Readonly<Record<string, { unit: 'bytes' | 'seconds' | 'milliseconds' | 'count' | 'percent'; on?: 'source' | 'replica' }>> = {
@@ -102,6 +103,11 @@ export function checkStepRules(data: Record<string, unknown>, report: Report): v
         checkLogicalSwitchover(steps, i, freezeAt, report);
         checkPort(step.source, `${at}/source`, report);
         checkPort(step.target, `${at}/target`, report);
+        break;
+      case 'reverse-replication':
+        checkReverseReplication(steps, i, report);
+        for (const k of ['source', 'target', 'publisherEndpoint']) checkPort(step[k], `${at}/${k}`, report);
+        if (isLiteral(step.maxLag) && parseSize(step.maxLag) === undefined) report(`${at}/maxLag`, `must be a size such as 16MiB (got ${JSON.stringify(step.maxLag.slice(0, 40))})`);
         break;
       case 'cluster-export':
         literal(step.cluster, `${at}/cluster`, (v) => identifierProblem(v, 'cluster'), report);

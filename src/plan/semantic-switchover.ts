@@ -1,7 +1,7 @@
 // Rules of a logical-switchover step the schema cannot express (docs/routes/logical.md): it runs
 // inside the cutover window, so a freeze-writes step must come before it and freeze its source
-// database — the marker is only a proof when nothing else writes there; a later reverse-replication
-// step needs the reverse publication and slot this step creates.
+// database — the marker is only a proof when nothing else writes there. (A later reverse-replication
+// step: plan/reverse-pairing.ts.)
 import { POINT_OF_NO_RETURN_TYPES } from './cutover-steps.js';
 import { isLiteral, isRecord, type Report } from './semantic-problem.js';
 
@@ -10,7 +10,6 @@ export function checkLogicalSwitchover(steps: readonly unknown[], index: number,
   const step = steps[index] as Record<string, unknown>;
   const at = `/steps/${index}`;
   const freeze = freezeAt === undefined ? undefined : { index: freezeAt, step: steps[freezeAt] };
-  const later = steps.slice(index + 1);
   const crossed = freezeAt === undefined ? -1 : steps.slice(freezeAt + 1, index).findIndex((s) => isRecord(s) && typeof s.type === 'string' && POINT_OF_NO_RETURN_TYPES.has(s.type));
   if (freezeAt !== undefined && crossed >= 0) {
     const pnrAt = freezeAt + 1 + crossed;
@@ -28,9 +27,5 @@ export function checkLogicalSwitchover(steps: readonly unknown[], index: number,
   }
   if (isRecord(step.rolePasswords) && Array.isArray(step.rolesReady)) {
     for (const r of step.rolesReady) if (typeof r === 'string' && r in step.rolePasswords) report(`${at}/rolesReady`, `role "${r}" is in both rolePasswords and rolesReady; keep it in one`, { target: 'key' });
-  }
-  const reverse = later.findIndex((s) => isRecord(s) && s.type === 'reverse-replication');
-  if (reverse >= 0 && step.reversePublication !== true) {
-    report(at, 'a reverse-replication step follows: set "reversePublication: true" so the reverse publication and its slot exist on the target before the switch (else the writes made there right after it would not reach the old source)', { target: 'key' });
   }
 }

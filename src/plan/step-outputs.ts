@@ -21,4 +21,5 @@ export const STEP_OUTPUTS: Readonly<Record<StepType, readonly string[]>> = {
   'logical-replica': ['publication', 'subscription', 'slot', 'tables', 'rowsCopied', 'syncedAt', 'lagBytes'],
   'drop-replication': ['dropped'],
   'logical-switchover': ['caughtUpAt', 'sequencesCopied', 'switchedOverAt', 'reverseSlot'],
+  'reverse-replication': ['publication', 'subscription', 'slot'],
 };

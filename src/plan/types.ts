@@ -34,7 +34,8 @@ export type StepSpec =
   | AuroraClusterSpec
   | LogicalReplicaSpec
   | DropReplicationSpec
-  | LogicalSwitchoverSpec;
+  | LogicalSwitchoverSpec
+  | ReverseReplicationSpec;
 
 export type StepType = StepSpec['type'];
 
@@ -327,8 +328,27 @@ export interface LogicalSwitchoverSpec extends StepBase {
   rolePasswords?: Record<string, string>;
   /** Roles that log in to the target another way (IAM) or whose password is already set there. */
   rolesReady?: string[];
-  /** Create the reverse publication and its slot on the target for a later reverse-replication (default false). */
+  /**
+   * Create the reverse publication and its slot on the target. Absent: the plan decides (true when a
+   * reverse-replication step follows for this subscription; plan/reverse-pairing.ts fills it in).
+   */
   reversePublication?: boolean;
+}
+
+export interface ReverseReplicationSpec extends StepBase {
+  type: 'reverse-replication';
+  /** Aurora (the new publisher): where the forward subscription lives and the reverse publication and slot are. */
+  source: ConnectionSpec;
+  /** The old source (the new subscriber), as a user that may CREATE SUBSCRIPTION there. */
+  target: ConnectionSpec;
+  /** The forward subscription on Aurora (default: the logical-switchover's before it; filled in by the plan). */
+  subscription?: string;
+  /** The reverse publication and slot on Aurora, one name (default: that switchover's reverseSlot output). */
+  reverseSlot?: string;
+  /** Aurora as the old source reaches it (default: the source connection's host and port). */
+  publisherEndpoint?: { host: string; port?: number | string };
+  /** Done when the reverse slot is at most this far behind (default 16MiB). */
+  maxLag?: string;
 }
 
 /** A loaded, validated plan: frozen data plus where it came from. */

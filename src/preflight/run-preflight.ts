@@ -7,7 +7,7 @@ import type { Plan, StepSpec } from '../plan/types.js';
 import { resolveDeep } from '../plan/values.js';
 import { cutoverSteps, windowConnectionUsers } from '../plan/cutover-steps.js';
 import { steps as registry } from '../steps/index.js';
-import type { CheckResult, Clock, StepRegistry } from '../steps/step.js';
+import type { AnyStepModule, CheckResult, Clock } from '../steps/step.js';
 import { describeAwsError } from '../rds/resources.js';
 
 export interface PreflightReport {
@@ -24,8 +24,8 @@ export interface PreflightDeps {
   /** Values for ${env.X} (default: none known, so such values are skipped with a warning). */
   env?: Readonly<Record<string, string | undefined>>;
   clock?: Clock;
-  /** Step registry (tests may pass their own). */
-  registry?: StepRegistry;
+  /** Step registry (tests, and apply with its own step types, pass theirs). */
+  registry?: Readonly<Record<string, AnyStepModule>>;
   /** Only these steps' checks (default: every step's). */
   only?(stepId: string): boolean;
   /** Outputs of steps that already ran (a resume): their values are known, not placeholders. */

@@ -17,6 +17,7 @@ import { auroraCluster } from './aurora-cluster/run.js';
 import { logicalReplica } from './logical-replica/index.js';
 import { dropReplication } from './drop-replication/index.js';
 import { logicalSwitchover } from './logical-switchover/index.js';
+import { reverseReplication } from './reverse-replication/index.js';
 
 export const steps: StepRegistry = {
   'snapshot-migrate': snapshotMigrate,
@@ -36,6 +37,7 @@ export const steps: StepRegistry = {
   'logical-replica': logicalReplica,
   'drop-replication': dropReplication,
   'logical-switchover': logicalSwitchover,
+  'reverse-replication': reverseReplication,
 };
 
 export const STEP_TYPES = Object.keys(steps) as Array<keyof typeof steps>;

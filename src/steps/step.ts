@@ -5,6 +5,7 @@
 import type { AwsApi, AwsService } from '../aws/api.js';
 import type { DbConnector } from '../db/api.js';
 import type { ConnectionSpec, StepSpec, StepType } from '../plan/types.js';
+import type { ApprovalRule, ApproverSource } from '../plan/approval-rule.js';
 import type { Checkpoint, PollOptions } from '../rds/context.js';
 import type { CommandRunner } from './commands.js';
 
@@ -86,6 +87,30 @@ export interface StepContext<C = Record<string, unknown>> {
   windowUsers?: readonly string[];
   /** Runs external programs (pg_dump, pg_dumpall, psql); default: node:child_process. Tests inject their own. */
   commands?: CommandRunner;
+  /**
+   * The engine's approval gate, on the context of every step it runs (the approval step is the one
+   * that asks; src/steps/approval-context.ts). Approved when enough distinct, allowed people approved
+   * this step in this run (recorded in the state), counting the one running apply now if they passed
+   * `--approve <this step>` or answer yes at a TTY prompt. Otherwise pending (with what is still
+   * needed) or undefined: the step then pauses the run (exit 3). Every approval is recorded with who,
+   * when and from where before it counts.
+   */
+  requestApproval?(message: string, rule?: ApprovalRule): Promise<ApprovalDecision | ApprovalPending | undefined>;
+}
+
+export interface ApprovalDecision {
+  approvedBy: string;
+  approvedAt: string;
+  via: 'flag' | 'prompt';
+  source?: ApproverSource;
+  host?: string;
+  ciRun?: string;
+}
+
+/** Not (yet) approved, and why: "1 of 2 approvals (alice); still needed: 1 more of bob, carol". */
+export interface ApprovalPending {
+  pending: true;
+  detail: string;
 }
 
 /** What the source's frozen databases were before the freeze, to put back on the target (or the source). */

@@ -6,8 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyPlan } from '../../src/engine/engine.js';
-import type { StateFile } from '../../src/engine/state-file.js';
-import { writeState } from '../../src/engine/state-file.js';
+import { localRunStorage } from '../../src/engine/run-storage.js';
 import { Interrupted } from '../../src/errors.js';
 import { checkPlanText } from '../../src/plan/load.js';
 import { steps } from '../../src/steps/index.js';
@@ -62,8 +61,9 @@ class Crash extends Error {}
 
 function apply(statePath: string, crashAtWrite?: number) {
   let writes = 0;
+  const local = localRunStorage(statePath);
   return applyPlan(
-    { plan: plan(), statePath, env: {}, approve: ['cutover'] },
+    { plan: plan(), env: {}, approve: ['cutover'] },
     {
       registry: steps,
       aws: s.api,
@@ -78,10 +78,11 @@ function apply(statePath: string, crashAtWrite?: number) {
       newRunId: () => '5e1f0a77-0000-0000',
       lock: false,
       storage: {
-        async writeState(path: string, state: StateFile) {
+        ...local,
+        async write(state) {
           writes++;
           if (writes === crashAtWrite) throw new Crash(`crash at state write ${writes}`);
-          await writeState(path, state);
+          await local.write(state);
         },
       },
     },

@@ -15,6 +15,7 @@ import { startWriter } from '../../rehearsal/app/writer.js';
 import { createAwsApi } from '../../src/aws/sdk-api.js';
 import { createPgConnector } from '../../src/db/pg-connector.js';
 import { applyPlan } from '../../src/engine/engine.js';
+import { localRunStorage } from '../../src/engine/run-storage.js';
 import { readState } from '../../src/engine/state-file.js';
 import { Interrupted } from '../../src/errors.js';
 import { checkPlanText } from '../../src/plan/load.js';
@@ -89,8 +90,9 @@ function plan(text: string) {
 function apply(text: string, options: { signal?: AbortSignal; beforeSleep?: () => void } = {}) {
   const p = plan(text);
   return applyPlan(
-    { plan: p, statePath: join(dir, `${p.name}.state.json`), env: ENV },
+    { plan: p, env: ENV },
     {
+      storage: localRunStorage(join(dir, `${p.name}.state.json`)),
       registry: steps,
       aws: api,
       db,
@@ -153,7 +155,7 @@ describe('cutover window on real replication, with a live writer', () => {
     expect(await publicCanConnect(source, 'orders')).toBe(false);
     await expect(db.connect(roles.app)).rejects.toThrow(/permission denied for database "orders"/);
     // status shows the window's timeline.
-    const report = await buildStatusReport(plan(planText('cut-ok')), 'plans/cut-ok.yaml', join(dir, 'cut-ok.state.json'), {});
+    const report = await buildStatusReport(plan(planText('cut-ok')), 'plans/cut-ok.yaml', localRunStorage(join(dir, 'cut-ok.state.json')), {});
     expect(report.cutover).toMatchObject({ status: 'committed', frozenAt: freeze.outputs!.frozenAt, caughtUpAt: promote.outputs!.caughtUpAt, promotionSentAt: promote.outputs!.promotionSentAt, promotedAt: promote.outputs!.promotedAt });
     expect(renderStatusText(report, { color: false })).toMatch(/cutover window \(freeze\): past the point of no return[\s\S]*caught up at +\d{4}-[\s\S]*promotion sent at/);
     await liftFenceAsAdmin(source, ['orders']);
@@ -164,8 +166,8 @@ describe('cutover window on real replication, with a live writer', () => {
     const p = plan(text);
     // Build the replica first (stop before the freeze), then pause its replay.
     const first = await applyPlan(
-      { plan: p, statePath: join(dir, 'cut-stuck.state.json'), env: ENV, until: 'replica' },
-      { registry: steps, aws: api, db, clock: { now: aws.clock.now }, monotonic: aws.clock.now, delay: async (ms) => { aws.clock.advance(ms); await new Promise((r) => setTimeout(r, 3)); }, lock: false },
+      { plan: p, env: ENV, until: 'replica' },
+      { storage: localRunStorage(join(dir, 'cut-stuck.state.json')), registry: steps, aws: api, db, clock: { now: aws.clock.now }, monotonic: aws.clock.now, delay: async (ms) => { aws.clock.advance(ms); await new Promise((r) => setTimeout(r, 3)); }, lock: false },
     );
     expect(first.outcome).toBe('until');
     const reader = endpointOf(first.steps[0].outputs!.readerEndpoint as string);
@@ -196,8 +198,8 @@ describe('cutover window on real replication, with a live writer', () => {
     const text = planText('cut-int');
     const p = plan(text);
     await applyPlan(
-      { plan: p, statePath: join(dir, 'cut-int.state.json'), env: ENV, until: 'replica' },
-      { registry: steps, aws: api, db, clock: { now: aws.clock.now }, monotonic: aws.clock.now, delay: async (ms) => { aws.clock.advance(ms); await new Promise((r) => setTimeout(r, 3)); }, lock: false },
+      { plan: p, env: ENV, until: 'replica' },
+      { storage: localRunStorage(join(dir, 'cut-int.state.json')), registry: steps, aws: api, db, clock: { now: aws.clock.now }, monotonic: aws.clock.now, delay: async (ms) => { aws.clock.advance(ms); await new Promise((r) => setTimeout(r, 3)); }, lock: false },
     );
     const reader = endpointOf((await readState(join(dir, 'cut-int.state.json')).then((s) => (s.exists ? s.state.steps.replica.outputs!.readerEndpoint : ''))) as string);
     await queryRows(reader, 'postgres', 'SELECT pg_wal_replay_pause()');
@@ -257,8 +259,8 @@ describe('the fence against applications that defeat a read-only default', () =>
     const text = planText('cut-sneaky');
     const p = plan(text);
     await applyPlan(
-      { plan: p, statePath: join(dir, 'cut-sneaky.state.json'), env: ENV, until: 'replica' },
-      { registry: steps, aws: api, db, clock: { now: aws.clock.now }, monotonic: aws.clock.now, delay: async (ms) => { aws.clock.advance(ms); await new Promise((r) => setTimeout(r, 3)); }, lock: false },
+      { plan: p, env: ENV, until: 'replica' },
+      { storage: localRunStorage(join(dir, 'cut-sneaky.state.json')), registry: steps, aws: api, db, clock: { now: aws.clock.now }, monotonic: aws.clock.now, delay: async (ms) => { aws.clock.advance(ms); await new Promise((r) => setTimeout(r, 3)); }, lock: false },
     );
     // A reporting job that logs in as the master user: the fence keeps CONNECT for it.
     const sneaky = await startWriter({ connection: { ...roles.master, host: source.address, port: source.port }, ratePerSecond: 50, mode: 'begin-read-write', table: 'report_jobs' });
@@ -306,8 +308,8 @@ describe('the whole cutover: freeze → promote → verify-data → switch-endpo
     await new Promise((r) => setTimeout(r, 200));
     // Run up to the promotion; then somebody deletes a row on the promoted target.
     const first = await applyPlan(
-      { plan: p, statePath, env: ENV, until: 'promote' },
-      { registry: steps, aws: api, db, clock: { now: aws.clock.now }, monotonic: aws.clock.now, delay: async (ms) => { aws.clock.advance(ms); await new Promise((r) => setTimeout(r, 3)); }, lock: false },
+      { plan: p, env: ENV, until: 'promote' },
+      { storage: localRunStorage(statePath), registry: steps, aws: api, db, clock: { now: aws.clock.now }, monotonic: aws.clock.now, delay: async (ms) => { aws.clock.advance(ms); await new Promise((r) => setTimeout(r, 3)); }, lock: false },
     );
     await writer.stop();
     expect(first.outcome, JSON.stringify(first.failed)).toBe('until');

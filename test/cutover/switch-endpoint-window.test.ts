@@ -14,6 +14,7 @@ import type { AwsApi } from '../../src/aws/api.js';
 import { createAwsApi } from '../../src/aws/sdk-api.js';
 import { createPgConnector } from '../../src/db/pg-connector.js';
 import { applyPlan } from '../../src/engine/engine.js';
+import { localRunStorage } from '../../src/engine/run-storage.js';
 import { Interrupted } from '../../src/errors.js';
 import { checkPlanText } from '../../src/plan/load.js';
 import { steps } from '../../src/steps/index.js';
@@ -65,8 +66,9 @@ function apply(text: string, awsApi: AwsApi = api) {
   const r = checkPlanText(`plans/${text.match(/name: (\S+)/)![1]}.yaml`, text);
   if (!r.ok) throw new Error(JSON.stringify(r.diagnostics));
   return applyPlan(
-    { plan: r.plan, statePath: join(dir, `${r.plan.name}.state.json`), env: { PGPASSWORD: pg.admin.password ?? '' } },
+    { plan: r.plan, env: { PGPASSWORD: pg.admin.password ?? '' } },
     {
+      storage: localRunStorage(join(dir, `${r.plan.name}.state.json`)),
       registry: steps,
       aws: awsApi,
       db,

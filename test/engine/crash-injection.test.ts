@@ -2,36 +2,38 @@
 // after — then a fresh engine resumes from whatever is on disk. Every side effect (ledger lines, AWS
 // creations) must have happened exactly once, and the run must finish.
 import { afterEach, describe, expect, it } from 'vitest';
-import { writeState, type StateFile } from '../../src/engine/state-file.js';
-import { appendEventLine } from '../../src/engine/event-log.js';
-import { StateWriteFailed, type EngineStorage } from '../../src/engine/engine.js';
+import type { StateFile } from '../../src/engine/state-file.js';
+import { StateWriteFailed } from '../../src/engine/engine.js';
+import { localRunStorage, type RunStorage } from '../../src/engine/run-storage.js';
 import { applyWith, fakeAws, fakeTime, workspace } from './harness.js';
 import { ledgerLines, makePlan } from '../support/test-steps.js';
 import { exitCodeForOutcome } from '../../src/cli/exit-codes.js';
 
 class Crash extends Error {}
 
-/** Storage that dies at write number `at`: later writes (state and event log) never reach the disk. */
-function dyingStorage(at: number, when: 'before' | 'after') {
+/** The local storage at `statePath`, dying at write number `at`: later writes (state and event log) never reach the disk. */
+function dyingStorage(statePath: string, at: number, when: 'before' | 'after') {
   let n = 0;
   let dead = false;
-  const storage: EngineStorage & { writes: () => number } = {
+  const local = localRunStorage(statePath);
+  const storage: RunStorage & { writes: () => number } = {
+    ...local,
     writes: () => n,
-    async writeState(path: string, state: StateFile) {
+    async write(state: StateFile) {
       if (dead) throw new Crash('dead');
       n++;
       if (n === at && when === 'before') {
         dead = true;
         throw new Crash(`crash before write ${n}`);
       }
-      await writeState(path, state);
+      await local.write(state);
       if (n === at) {
         dead = true;
         throw new Crash(`crash after write ${n}`);
       }
     },
-    appendEvent(path: string, line: string) {
-      if (!dead) appendEventLine(path, line);
+    appendEvent(line: string) {
+      if (!dead) local.appendEvent(line);
     },
   };
   return storage;
@@ -60,7 +62,7 @@ function expectExactlyOnce(ledger: string, aws: ReturnType<typeof fakeAws>) {
 describe('crash at every state write, then resume', () => {
   it('a clean run needs a known number of writes (the crash points below cover them all)', async () => {
     ws = workspace();
-    const storage = dyingStorage(Infinity, 'after');
+    const storage = dyingStorage(ws.statePath, Infinity, 'after');
     const aws = fakeAws();
     const r = await applyWith(planFor(ws.ledger), ws.statePath, { approve: ['gate'] }, { storage, aws });
     expect(exitCodeForOutcome(r.outcome)).toBe(0);
@@ -70,7 +72,7 @@ describe('crash at every state write, then resume', () => {
 
   it('every crash point, before and after the write, resumes to exactly-once effects', async () => {
     const probe = workspace();
-    const count = dyingStorage(Infinity, 'after');
+    const count = dyingStorage(probe.statePath, Infinity, 'after');
     await applyWith(planFor(probe.ledger), probe.statePath, { approve: ['gate'] }, { storage: count, aws: fakeAws() });
     probe.cleanup();
     const total = count.writes();
@@ -81,7 +83,7 @@ describe('crash at every state write, then resume', () => {
         const aws = fakeAws(); // the "world" survives the crash
         const time = fakeTime();
         const plan = planFor(ws.ledger);
-        const crashed = await applyWith(plan, ws.statePath, { approve: ['gate'] }, { storage: dyingStorage(at, when), aws }, time).then(
+        const crashed = await applyWith(plan, ws.statePath, { approve: ['gate'] }, { storage: dyingStorage(ws.statePath, at, when), aws }, time).then(
           () => undefined,
           (err: Error) => err,
         );

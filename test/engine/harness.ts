@@ -8,6 +8,7 @@ import type { DbConnector } from '../../src/db/api.js';
 import { Interrupted } from '../../src/errors.js';
 import { applyPlan, type ApplyEngineOptions, type EngineDeps } from '../../src/engine/engine.js';
 import { parseEventLog } from '../../src/engine/event-log.js';
+import { localRunStorage } from '../../src/engine/run-storage.js';
 import type { StateFile } from '../../src/engine/state-file.js';
 import type { Plan } from '../../src/plan/types.js';
 import { testRegistry } from '../support/test-steps.js';
@@ -71,7 +72,8 @@ export const noDb: DbConnector = {
 
 let runs = 0;
 
-export function engineDeps(time = fakeTime(), extra: Partial<EngineDeps> = {}): EngineDeps {
+/** Everything but the storage (applyWith gives each run the local files at its state path). */
+export function engineDeps(time = fakeTime(), extra: Partial<EngineDeps> = {}): Omit<EngineDeps, 'storage'> {
   return {
     registry: testRegistry(),
     aws: fakeAws(),
@@ -86,5 +88,5 @@ export function engineDeps(time = fakeTime(), extra: Partial<EngineDeps> = {}): 
 }
 
 export function applyWith(plan: Plan, statePath: string, options: Partial<ApplyEngineOptions> = {}, deps: Partial<EngineDeps> = {}, time = fakeTime()) {
-  return applyPlan({ plan, statePath, env: {}, ...options }, { ...engineDeps(time), ...deps });
+  return applyPlan({ plan, env: {}, ...options }, { storage: localRunStorage(statePath), ...engineDeps(time), ...deps });
 }

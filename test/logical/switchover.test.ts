@@ -25,6 +25,7 @@ import { publicCanConnect } from '../../rehearsal/postgres/rds-roles.js';
 import { createAwsApi } from '../../src/aws/sdk-api.js';
 import { createPgConnector } from '../../src/db/pg-connector.js';
 import { applyPlan } from '../../src/engine/engine.js';
+import { localRunStorage } from '../../src/engine/run-storage.js';
 import { checkPlanText } from '../../src/plan/load.js';
 import { steps } from '../../src/steps/index.js';
 import { buildStatusReport } from '../../src/cli/commands/status.js';
@@ -113,7 +114,7 @@ ${rolesReady.length ? `    rolesReady: [${rolesReady.join(', ')}]\n` : ''}    re
 function apply(text: string) {
   const r = checkPlanText('plans/switchover.yaml', text);
   if (!r.ok) throw new Error(JSON.stringify(r.diagnostics));
-  return applyPlan({ plan: r.plan, statePath: join(dir, 'switchover.state.json'), env: ENV }, { registry: steps, aws: api, db, timeScale: SCALE, lock: false });
+  return applyPlan({ plan: r.plan, env: ENV }, { storage: localRunStorage(join(dir, 'switchover.state.json')), registry: steps, aws: api, db, timeScale: SCALE, lock: false });
 }
 
 const onTarget = async <R = Record<string, unknown>>(sql: string) => world.target.query<R>(sql, [], 'orders');
@@ -230,7 +231,7 @@ describe('logical-switchover inside the cutover window (real 14 → 18, through 
     // status shows the logical route's timeline.
     const loaded = checkPlanText('plans/switchover.yaml', planText(['reporting']));
     if (!loaded.ok) throw new Error('plan');
-    const report = await buildStatusReport(loaded.plan, 'plans/switchover.yaml', join(dir, 'switchover.state.json'), {});
+    const report = await buildStatusReport(loaded.plan, 'plans/switchover.yaml', localRunStorage(join(dir, 'switchover.state.json')), {});
     expect(report.cutover).toMatchObject({ status: 'committed', caughtUpAt: out.caughtUpAt, switchedOverAt: out.switchedOverAt });
     expect(renderStatusText(report, { color: false })).toMatch(/caught up at +\d{4}-[\s\S]*switched over at +\d{4}-[\s\S]*point of no return +Route 53 change sent/);
     // No secret in the state or the event log.

@@ -11,6 +11,7 @@ import type {
   LogicalReplicaSpec,
   LogicalReplicationParameters,
   PlanFile,
+  ReverseReplicationSpec,
   S3ExportSpec,
   S3ImportSpec,
   S3Location,
@@ -58,6 +59,7 @@ const STEPS: StepTable = {
   'logical-switchover': {
     ...common, subscription: 'required', source: 'required', target: 'required', sequenceMargin: 'optional', rolePasswords: 'optional', rolesReady: 'optional', reversePublication: 'optional',
   },
+  'reverse-replication': { ...common, source: 'required', target: 'required', subscription: 'optional', reverseSlot: 'optional', publisherEndpoint: 'optional', maxLag: 'optional' },
 };
 
 const NESTED: Record<string, Record<string, 'required' | 'optional'>> = {
@@ -72,6 +74,7 @@ const NESTED: Record<string, Record<string, 'required' | 'optional'>> = {
   '#/$defs/step-s3-export/properties/to': { bucket: 'required', path: 'required', region: 'required' } satisfies Presence<S3ExportSpec['to']>,
   '#/$defs/sourceGuard': { metric: 'required', on: 'required', below: 'optional', above: 'optional' } satisfies Presence<SourceGuardSpec>,
   '#/$defs/step-logical-replica/properties/publisherEndpoint': { host: 'required', port: 'optional' } satisfies Presence<NonNullable<LogicalReplicaSpec['publisherEndpoint']>>,
+  '#/$defs/step-reverse-replication/properties/publisherEndpoint': { host: 'required', port: 'optional' } satisfies Presence<NonNullable<ReverseReplicationSpec['publisherEndpoint']>>,
   '#/$defs/step-enable-logical-replication/properties/parameters': { max_replication_slots: 'optional', max_wal_senders: 'optional', max_logical_replication_workers: 'optional' } satisfies Presence<LogicalReplicationParameters>,
 };
 

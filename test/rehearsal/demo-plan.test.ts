@@ -1,7 +1,8 @@
 // The rehearsal plan must stay the example plan: rehearsal/world/demo-plan.yaml may differ from
 // plans/replica-with-backfill.yaml only in where the source is (SOURCE_HOST / SOURCE_PORT instead of
 // vars.sourceHost: every rehearsal server listens on its own loopback address and port). The crash
-// campaign's manual-cutover plan must stay valid.
+// campaign's manual-cutover plan and the logical demo's plan must stay valid, and the logical one
+// keeps the opt-in line its demo leaves out of the first draft that preflight refuses.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -9,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { loadPlan } from '../../src/plan/load.js';
 import { REPO_ROOT } from '../../rehearsal/world/cli-runner.js';
 import { DEMO_PLAN, MANUAL_CUTOVER_PLAN } from '../../rehearsal/world/rehearsal-world.js';
+import { LOGICAL_DEMO_PLAN } from '../../rehearsal/world/logical-world.js';
 
 const EXAMPLE_PLAN = path.join(REPO_ROOT, 'plans', 'replica-with-backfill.yaml');
 
@@ -37,7 +39,11 @@ describe('the rehearsal plan', () => {
     expect(demo).toEqual(example);
   });
 
-  for (const file of [DEMO_PLAN, MANUAL_CUTOVER_PLAN]) {
+  it('the logical demo plan opts audit_log in to REPLICA IDENTITY FULL on a line of its own', () => {
+    expect(readFileSync(LOGICAL_DEMO_PLAN, 'utf8')).toMatch(/^ {4}replicaIdentityFull: \[public\.audit_log\]/m);
+  });
+
+  for (const file of [DEMO_PLAN, MANUAL_CUTOVER_PLAN, LOGICAL_DEMO_PLAN]) {
     it(`${path.basename(file)} is valid`, async () => {
       const loaded = await loadPlan(file);
       expect(loaded.diagnostics.map((d) => `${d.line}:${d.column}: ${d.message}`)).toEqual([]);

@@ -80,11 +80,11 @@ describe('npm run demo', () => {
 
     // --json: exactly one document on stdout; every acknowledged write is on the promoted cluster.
     const summary = JSON.parse(run.stdout);
-    expect(summary).toMatchObject({ version: 1, ok: true, migration: 'aurora-read-replica', lostWrites: 0 });
+    expect(summary).toMatchObject({ version: 1, ok: true, route: 'replica', migration: 'aurora-read-replica', lostWrites: 0 });
     expect(summary.acknowledgedWrites).toBeGreaterThan(300);
     expect(summary.foundOnTarget).toBe(summary.acknowledgedWrites);
     expect(summary.writeDowntimeSeconds).toBeGreaterThan(0);
-    expect(summary.route).toEqual([summary.source.instance, summary.target.endpoint]);
+    expect(summary.applicationRoute).toEqual([summary.source.instance, summary.target.endpoint]);
     // The run report it writes at the end, kept after the cleanup, and where it says it is.
     expect(out).toContain(`report ${summary.reportFile} (kept: open it in a browser`);
     expect(readFileSync(summary.reportFile, 'utf8')).toMatch(/data-chart="timeline"[\s\S]*data-chart="lag"[\s\S]*write downtime/);

@@ -1,4 +1,4 @@
-// The engine over S3 state in-process (applyPlan with deps.runStorage = the S3 RunStorage, the real
+// The engine over S3 state in-process (applyPlan with deps.storage = the S3 RunStorage, the real
 // client-s3 against the stand-in): another writer changing the state mid-run stops the run with
 // StateConflict (exit 4) and nothing of it is overwritten; secrets never reach S3; the event log
 // in S3 is the run's whole story, in order.
@@ -46,8 +46,8 @@ function run(key: string, plan: ReturnType<typeof makePlan>, extra: Record<strin
   const storage = s3RunStorage({ aws: api, location: { bucket: Bucket, key }, env: {}, eventFlushDelayMs: 0 });
   const time = fakeTime();
   return applyPlan(
-    { plan, statePath: '/nonexistent/never-used.json', env },
-    { registry: testRegistry(extra as never), aws: fakeAws(), db: { connect: async () => Promise.reject(new Error('no db')) }, clock: time, delay: time.delay, runStorage: storage },
+    { plan, env },
+    { storage, registry: testRegistry(extra as never), aws: fakeAws(), db: { connect: async () => Promise.reject(new Error('no db')) }, clock: time, delay: time.delay },
   ).finally(() => storage.close());
 }
 

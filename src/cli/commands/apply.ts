@@ -13,7 +13,6 @@ import type { AwsApi } from '../../aws/api.js';
 import type { DbConnector } from '../../db/api.js';
 import { applyPlan, type EngineDeps } from '../../engine/engine.js';
 import type { ApplyResult } from '../../engine/result.js';
-import { defaultStatePath } from '../../engine/state-file.js';
 import { timeScaleFromEnv } from '../../engine/time-scale.js';
 import { lazyAwsApi, lazyDbConnector } from '../../engine/adapters.js';
 import { exitBySignal, handleInterrupts, type SignalName, type SignalSource } from '../../engine/interrupts.js';
@@ -35,7 +34,7 @@ export interface ApplyOverrides {
   registry?: Readonly<Record<string, AnyStepModule>>;
   aws?: AwsApi;
   db?: DbConnector;
-  engine?: Partial<Pick<EngineDeps, 'clock' | 'delay' | 'monotonic' | 'user' | 'newRunId' | 'lock' | 'storage' | 'prompt'>>;
+  engine?: Partial<Pick<EngineDeps, 'clock' | 'delay' | 'monotonic' | 'user' | 'newRunId' | 'lock' | 'prompt'>>;
   /** Where SIGINT/SIGTERM come from (default: the process). */
   signals?: SignalSource;
   /** The second Ctrl-C (default: re-raise the signal so the process ends at once). */
@@ -95,7 +94,6 @@ async function applyLoaded(file: string, plan: Plan, opts: ApplyOptions, io: Io,
     const bar = '!'.repeat(72);
     io.stderr.write(`${bar}\nWARNING: ${timeScale.warning}\n${bar}\n`);
   }
-  const statePath = defaultStatePath(plan.name, io.cwd, opts.state);
   const chosen = runStorageFor(plan, opts, io);
   if (opts.takeOver && !chosen.s3) {
     throw new UsageError(
@@ -135,8 +133,9 @@ async function applyLoaded(file: string, plan: Plan, opts: ApplyOptions, io: Io,
     const versioning = await chosen.s3?.versioningWarning();
     if (versioning) io.stderr.write(`warning: ${versioning}\n`);
     const result = await applyPlan(
-      { plan, statePath, approve: opts.approve, until: opts.until, env: io.env, region: opts.region, ...(maxRuntime ? { maxRuntime } : {}) },
+      { plan, approve: opts.approve, until: opts.until, env: io.env, region: opts.region, ...(maxRuntime ? { maxRuntime } : {}) },
       {
+        storage: chosen.storage,
         registry: overrides.registry ?? productionSteps,
         aws,
         db: trace ? traceDb(baseDb, trace) : baseDb,
@@ -146,7 +145,6 @@ async function applyLoaded(file: string, plan: Plan, opts: ApplyOptions, io: Io,
         prompt: interactive ? prompt : undefined,
         confirm: interactive && !opts.yes ? confirm : undefined,
         notifier: createRunNotifier,
-        ...(chosen.s3 ? { runStorage: chosen.storage } : {}),
         ...(opts.takeOver ? { takeOver: true } : {}),
         ...overrides.engine,
       },

@@ -1,13 +1,12 @@
 // `aurora-migrate plan PLAN [--preflight]`: the dry-run review of what apply would do, in order.
 // Offline unless --preflight: it loads no AWS SDK, no pg and no listr2.
-import { isAbsolute, relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { ExitCode } from '../exit-codes.js';
 import { useColor, type Io, type PlanOptions } from '../io.js';
 import { loadPlan } from '../../plan/load.js';
 import { dryRun, type KnownStep } from '../../review/dry-run.js';
 import type { Plan } from '../../plan/types.js';
 import { steps as registry } from '../../steps/index.js';
-import { defaultStatePath, readState } from '../../engine/state-file.js';
 import { runStorageFor } from '../run-storage-for.js';
 import { timeScaleFromEnv } from '../../engine/time-scale.js';
 import { diagnosticsDocument, formatDiagnostics } from '../../render/diagnostics.js';
@@ -69,21 +68,15 @@ function readTimeScale(io: Io): { scale?: number; warning?: string } {
 /** Statuses and known outputs from the state file; a file that cannot be used is ignored with a warning. */
 async function readKnownSteps(plan: Plan, opts: PlanOptions, io: Io): Promise<{ known: Record<string, KnownStep>; state: NonNullable<PlanView['state']> }> {
   // Remote state (s3://…): one GetObject, the only network call `plan` makes without --preflight.
-  let chosen: ReturnType<typeof runStorageFor> | undefined;
-  let path: string;
+  let chosen: ReturnType<typeof runStorageFor>;
   try {
     chosen = runStorageFor(plan, opts, io);
   } catch (err) {
     return { known: {}, state: { path: opts.state ?? plan.state?.s3 ?? '', found: false, warning: `the state was ignored: ${(err as Error).message}` } };
   }
-  if (chosen.s3) path = chosen.storage.location;
-  else {
-    const absolute = defaultStatePath(plan.name, io.cwd, opts.state);
-    const shown = relative(io.cwd, absolute);
-    path = shown && !shown.startsWith('..') && !isAbsolute(shown) ? shown : absolute;
-  }
+  const path = chosen.shown;
   try {
-    const read = chosen.s3 ? await chosen.storage.read(plan.name) : await readState(defaultStatePath(plan.name, io.cwd, opts.state), plan.name);
+    const read = await chosen.storage.read(plan.name);
     if (!read.exists) return { known: {}, state: { path, found: false } };
     const known: Record<string, KnownStep> = {};
     for (const step of plan.steps) {

@@ -4,7 +4,7 @@ import type { GlobalOptions, Io } from '../io.js';
 import { useColor } from '../io.js';
 import { ExitCode } from '../exit-codes.js';
 import type { Plan } from '../../plan/types.js';
-import { localRunStorage, type RunStorage } from '../../engine/run-storage.js';
+import type { RunStorage } from '../../engine/run-storage.js';
 import { summarizeSteps } from '../../engine/result.js';
 import { pendingApprovalText } from '../../plan/approval-rule.js';
 import { stepContentHash } from '../../engine/hash.js';
@@ -15,9 +15,8 @@ import { loadPlanOrReport, type ApplyOverrides } from './apply.js';
 import { runStorageFor } from '../run-storage-for.js';
 import { present } from '../../invariant.js';
 
-/** `where`: the RunStorage (local file or S3), or a local state file's path. */
-export async function buildStatusReport(plan: Plan, planArg: string, where: RunStorage | string, env: Io['env']): Promise<StatusReport> {
-  const storage = typeof where === 'string' ? localRunStorage(where) : where;
+/** `storage`: the local file or S3, as runStorageFor chose it. */
+export async function buildStatusReport(plan: Plan, planArg: string, storage: RunStorage, env: Io['env']): Promise<StatusReport> {
   const statePath = storage.location;
   const read = await storage.read(plan.name);
   const state = read.exists ? read.state : undefined;

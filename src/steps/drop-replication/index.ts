@@ -2,11 +2,14 @@
 // on one server — subscriptions (DROP SUBSCRIPTION also drops its slot on the publisher),
 // publications, replication slots, and the DDL guard (event triggers, functions, log). A missing
 // object is fine (already gone). A slot that is active is refused before anything is dropped,
-// naming who reads it: dropping it would break a replication someone still runs.
+// naming who reads it: dropping it would break a replication someone still runs. After a cutover the
+// old source is still fenced (its databases read-only by default): the step's own session turns that
+// default off for itself, as the freeze's own session does, so the clean-up is not refused there.
 import type { DropReplicationSpec } from '../../plan/types.js';
 import { toResolvedConnection } from '../../db/connection.js';
 import type { PlannedAction, StepContext, StepModule } from '../step.js';
 import { DROP_GUARD_SQL } from '../logical-replica/ddl-guard.js';
+import { OWN_SESSION_WRITABLE_SQL } from '../freeze-writes/sql.js';
 import { fail, withSql, type Sql } from '../logical-replica/session.js';
 import { q } from '../logical-replica/spec.js';
 import { dropSlotSql, dropSubscriptionEverywhere, findSubscription, slotReader } from '../logical-replica/subscription.js';
@@ -16,6 +19,7 @@ const SLOT_SQL = 'SELECT slot_name AS slot, active, active_pid AS pid FROM pg_re
 export function describeDrop(spec: DropReplicationSpec): PlannedAction[] {
   const where = `on ${spec.connection.host} (database ${spec.connection.database})`;
   return [
+    { kind: 'sql', sql: OWN_SESSION_WRITABLE_SQL, note: `${where}: this session only (a fenced server keeps its read-only default for everyone else)` },
     ...(spec.slots ?? []).map((s): PlannedAction => ({ kind: 'check', description: `slot ${s} ${where}: refused while active (naming the reader's pid, user, application_name and client address)` })),
     ...(spec.subscriptions ?? []).map((s): PlannedAction => ({ kind: 'sql', sql: `DROP SUBSCRIPTION IF EXISTS ${q(s)}`, note: `${where}; also drops its slot on the publisher (if the publisher cannot be reached: DISABLE, SET (slot_name = NONE), DROP, and the slot is named for you to drop there)` })),
     ...(spec.publications ?? []).map((p): PlannedAction => ({ kind: 'sql', sql: `DROP PUBLICATION IF EXISTS ${q(p)}`, note: where })),
@@ -46,6 +50,7 @@ export const dropReplication: StepModule<DropReplicationSpec> = {
       throw fail(ctx, `${(err as Error).message}. Fix the plan, then run apply again.`, err);
     }
     const dropped = await withSql(ctx, conn, 'server', async (sql) => {
+      await sql.read(OWN_SESSION_WRITABLE_SQL);
       for (const s of spec.slots ?? []) {
         const [slot] = await sql.read<{ slot: string; active: boolean; pid: number | null }>(SLOT_SQL, [s]);
         if (slot?.active) throw fail(ctx, `replication slot ${s} is in use by ${await slotReader(sql, slot.pid)}; nothing was dropped. Stop what reads it (or drop its subscription first), then run apply again.`);

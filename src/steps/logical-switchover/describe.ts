@@ -2,8 +2,9 @@
 import type { LogicalSwitchoverSpec } from '../../plan/types.js';
 import { MARKER_INSERT_SQL, MARKER_SEEN_SQL, MARKER_SETUP_SQL } from '../promote/caught-up.js';
 import type { DescribeEnv, PlannedAction } from '../step.js';
+import { OWN_SESSION_WRITABLE_SQL } from '../freeze-writes/sql.js';
 import { COMMIT_LSN_SQL, SLOT_CONFIRMED_SQL, SWITCHOVER_POLL_MS } from './caught-up.js';
-import { CREATE_SLOT_SQL, DROP_SLOT_SQL, SLOT_PRIVILEGE_SQL, SUBSCRIBED_TABLES_SQL, WAL_LEVEL_SQL } from './reverse.js';
+import { CREATE_SLOT_SQL, DROP_SLOT_SQL, KEYLESS_PUBLISHED_SQL, SLOT_PRIVILEGE_SQL, SUBSCRIBED_TABLES_SQL, WAL_LEVEL_SQL } from './reverse.js';
 import { SOURCE_LOGIN_ROLES_SQL, TARGET_ROLES_SQL } from './roles-check.js';
 import { MATVIEWS_SQL, PUBLISHED_SCHEMAS_SQL, SUBSCRIPTION_SQL, reverseName } from './run.js';
 import { SEQUENCES_SQL, SETVAL_SQL, TARGET_SEQUENCES_SQL, readSequenceSql } from './sequences.js';
@@ -20,6 +21,7 @@ export function describeSwitchover(spec: LogicalSwitchoverSpec, env: DescribeEnv
     { kind: 'sql', sql: ['BEGIN READ WRITE', ...MARKER_SETUP_SQL, MARKER_INSERT_SQL, 'COMMIT', COMMIT_LSN_SQL].join(';\n'), params: ['<run id>', '<random token>'], note: `on the frozen source (${spec.source.database}): the cutover marker` },
     { kind: 'wait', for: 'the marker on the target AND the subscription\'s slot confirmed at or past the marker\'s commit; at the window\'s deadline: roll back', timeoutMs: windowMs, pollEveryMs: SWITCHOVER_POLL_MS, note: `${MARKER_SEEN_SQL} (target)\n${SLOT_CONFIRMED_SQL} (source)` },
     { kind: 'sql', sql: `${SEQUENCES_SQL};\n${readSequenceSql('<each sequence>')}`, note: 'on the source: every sequence of the replicated schemas, read from the sequence itself (is_called too)' },
+    { kind: 'sql', sql: OWN_SESSION_WRITABLE_SQL, note: 'on the target, first in each of the tool\'s sessions that change it: where a fence left default_transaction_read_only = on (the old source, in a fallback) setval, REFRESH, ALTER SUBSCRIPTION and ALTER ROLE would be refused; the fence stays for applications' },
     { kind: 'sql', sql: `${TARGET_SEQUENCES_SQL};\n${SETVAL_SQL}`, params: ['<sequence>', `<source last_value ${margin ? `± ${margin} in the sequence's direction` : ''}>`.replace(' >', '>'), '<is_called>'], note: 'on the target, for each sequence; one that is missing or would pass its bounds fails the step before any is set' },
     { kind: 'sql', sql: `${MATVIEWS_SQL};\nREFRESH MATERIALIZED VIEW <each>`, note: 'on the target: materialized views are not replicated' },
     { kind: 'sql', sql: `ALTER SUBSCRIPTION ${sub} DISABLE`, note: 'on the target (when enabled)' },
@@ -30,6 +32,7 @@ export function describeSwitchover(spec: LogicalSwitchoverSpec, env: DescribeEnv
   if (spec.reversePublication) {
     actions.push(
       { kind: 'sql', sql: `${SUBSCRIBED_TABLES_SQL};\nCREATE PUBLICATION "${reverse}" FOR TABLE <those tables> WITH (publish_via_partition_root = true)`, params: ['<subscription oid>'], note: 'on the target, unless it exists: the reverse publication' },
+      { kind: 'sql', sql: `${KEYLESS_PUBLISHED_SQL};\nALTER TABLE <each> REPLICA IDENTITY FULL`, params: [reverse], note: 'on the target: each published table without a primary key or replica identity (e.g. one the source has with replicaIdentityFull) gets REPLICA IDENTITY FULL there, else UPDATE and DELETE on it would fail on the target after the switch' },
       { kind: 'sql', sql: CREATE_SLOT_SQL, params: [reverse], note: 'on the target, unless it exists: the reverse slot (keeps every write made on the target after the switch for the old source; its WAL stays on the target until reverse-replication reads it)' },
     );
   }

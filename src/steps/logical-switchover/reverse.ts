@@ -31,17 +31,44 @@ export async function reverseProblem(target: Pick<Sql, 'read' | 'conn'>): Promis
   return undefined;
 }
 
+/**
+ * Tables of publication $1 (each leaf partition) without a usable replica identity: no primary key
+ * (REPLICA IDENTITY DEFAULT), NOTHING, or an identity index that is gone. Once such a table is in a
+ * publication, UPDATE and DELETE on it FAIL (AWS-FACTS "Replica identity") — on the target, which is
+ * production after the switch. A table the source published with `replicaIdentityFull` is one: the
+ * schema copy ran before its ALTER TABLE there, so the target's copy has the default.
+ */
+export const KEYLESS_PUBLISHED_SQL = `SELECT format('%I.%I', n.nspname, c.relname) AS sql
+  FROM pg_publication p JOIN pg_publication_rel pr ON pr.prpubid = p.oid
+  CROSS JOIN LATERAL (SELECT pr.prrelid AS relid UNION SELECT relid FROM pg_partition_tree(pr.prrelid) WHERE isleaf) t
+  JOIN pg_class c ON c.oid = t.relid JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE p.pubname = $1 AND c.relkind = 'r'
+   AND (c.relreplident = 'n'
+        OR (c.relreplident = 'd' AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary))
+        OR (c.relreplident = 'i' AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisreplident)))
+ ORDER BY 1`;
+
+/** Gives every table of the publication without a replica identity REPLICA IDENTITY FULL (as the source has it); returns them. */
+export async function fullIdentityForKeyless(target: Pick<Sql, 'read' | 'exec'>, publication: string, alter: (sql: string) => Promise<unknown> = (s) => target.exec(s)): Promise<string[]> {
+  const tables = (await target.read<{ sql: string }>(KEYLESS_PUBLISHED_SQL, [publication])).map((r) => r.sql);
+  for (const t of tables) await alter(`ALTER TABLE ${t} REPLICA IDENTITY FULL`);
+  return tables;
+}
+
 /** Observe by name, then create what is missing: the publication first (the slot decodes with it), then the slot. */
-export async function ensureReverse(target: Pick<Sql, 'read' | 'exec'>, name: string, subscriptionOid: number): Promise<{ publication: 'created' | 'adopted'; slot: 'created' | 'adopted' }> {
+export async function ensureReverse(target: Pick<Sql, 'read' | 'exec'>, name: string, subscriptionOid: number): Promise<{ publication: 'created' | 'adopted'; slot: 'created' | 'adopted'; replicaIdentityFull: string[] }> {
   const pub = await target.read('SELECT 1 FROM pg_publication WHERE pubname = $1', [name]);
   if (pub.length === 0) {
     const tables = (await target.read<{ sql: string }>(SUBSCRIBED_TABLES_SQL, [subscriptionOid])).map((r) => r.sql);
     if (tables.length === 0) throw new Error(`the subscription replicates no table into the target, so there is nothing to publish back`);
     await target.exec(createReversePublicationSql(name, tables));
   }
+  // Before the switch, while no application writes on the target: after it, UPDATE and DELETE on a
+  // published table without a replica identity would fail there.
+  const replicaIdentityFull = await fullIdentityForKeyless(target, name);
   const slot = await target.read('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [name]);
   if (slot.length === 0) await target.exec(CREATE_SLOT_SQL, [name]);
-  return { publication: pub.length ? 'adopted' : 'created', slot: slot.length ? 'adopted' : 'created' };
+  return { publication: pub.length ? 'adopted' : 'created', slot: slot.length ? 'adopted' : 'created', replicaIdentityFull };
 }
 
 /** The undo: the slot (refused when something reads it), then the publication; what is missing is fine. */

@@ -10,6 +10,7 @@ import type { ResolvedConnection } from '../../db/api.js';
 import { StepFailed } from '../../errors.js';
 import type { LogicalSwitchoverSpec } from '../../plan/types.js';
 import { writeMarker } from '../promote/caught-up.js';
+import { OWN_SESSION_WRITABLE_SQL } from '../freeze-writes/sql.js';
 import { fail, withSql, type Sql } from '../logical-replica/session.js';
 import { q, replicationName } from '../logical-replica/spec.js';
 import type { StepContext } from '../step.js';
@@ -38,6 +39,18 @@ export interface SwitchoverCheckpoint {
 }
 
 type Ctx = StepContext;
+
+/**
+ * A session on the target that may write even where a fence left default_transaction_read_only = on
+ * in the database: in a fallback the target is the old source, still fenced from the forward
+ * cutover until lift-fence, and setval, REFRESH, ALTER SUBSCRIPTION and ALTER ROLE are refused in a
+ * read-only transaction. For the tool's own session only; the fence stays for applications.
+ */
+const onTarget = <T>(ctx: Ctx, conn: ResolvedConnection, fn: (tgt: Sql) => Promise<T>) =>
+  withSql(ctx, conn, 'target', async (tgt) => {
+    await tgt.read(OWN_SESSION_WRITABLE_SQL);
+    return fn(tgt);
+  });
 
 export const SUBSCRIPTION_SQL =
   'SELECT s.oid::int AS oid, s.subenabled AS enabled, s.subslotname AS slot, s.subpublications AS publications FROM pg_subscription s JOIN pg_database d ON d.oid = s.subdbid WHERE s.subname = $1 AND d.datname = current_database()';
@@ -112,7 +125,7 @@ export async function runSwitchover(spec: LogicalSwitchoverSpec, ctx: Ctx): Prom
   if (cp().sequencesCopied === undefined) {
     ctx.progress(`caught up: copying the sequences of ${schemas.join(', ')} to the target`);
     const values = await withSql(ctx, conns.source, 'source', (src) => readSequences(src, schemas));
-    const n = await withSql(ctx, conns.target, 'target', (tgt) =>
+    const n = await onTarget(ctx, conns.target, (tgt) =>
       copySequences(tgt, schemas, values, spec.sequenceMargin ?? 0).catch((err) => {
         if (err instanceof StepFailed) throw err;
         throw fail(ctx, `${(err as Error).message}. ${spec.sequenceMargin ? 'Lower sequenceMargin or widen the sequence' : 'Fix the sequence on the target'}, then run apply again.`, err);
@@ -125,7 +138,7 @@ export async function runSwitchover(spec: LogicalSwitchoverSpec, ctx: Ctx): Prom
   // 3. Materialized views (not replicated): refreshed from the copied tables.
   if (!cp().viewsRefreshed) {
     ctx.progress('refreshing materialized views on the target');
-    const views = await withSql(ctx, conns.target, 'target', async (tgt) => {
+    const views = await onTarget(ctx, conns.target, async (tgt) => {
       const list = (await tgt.read<{ sql: string }>(MATVIEWS_SQL, [schemas])).map((r) => r.sql);
       for (const v of list) await tgt.exec(`REFRESH MATERIALIZED VIEW ${v}`);
       return list;
@@ -136,7 +149,7 @@ export async function runSwitchover(spec: LogicalSwitchoverSpec, ctx: Ctx): Prom
   // 4. The subscription stops applying: nothing more comes from the frozen source.
   if (!cp().disabledAt) {
     await save({ disabling: true });
-    await withSql(ctx, conns.target, 'target', async (tgt) => {
+    await onTarget(ctx, conns.target, async (tgt) => {
       const now = await subscriptionOf(tgt, spec.subscription);
       if (now?.enabled) await tgt.exec(`ALTER SUBSCRIPTION ${q(spec.subscription)} DISABLE`);
     });
@@ -150,7 +163,7 @@ export async function runSwitchover(spec: LogicalSwitchoverSpec, ctx: Ctx): Prom
     const before = cutover.frozenBefore();
     const recorded = before.acl && database in before.acl ? { acl: before.acl[database] ?? null } : undefined;
     const needed = await withSql(ctx, conns.source, 'source', (src) => rolesThatConnect(src, database, recorded, [conns.source.user, conns.target.user]));
-    const problems = await withSql(ctx, conns.target, 'target', async (tgt) => {
+    const problems = await onTarget(ctx, conns.target, async (tgt) => {
       const set = await setPasswords(tgt, spec.rolePasswords ?? {});
       if (set.length) ctx.event('role-passwords-set', { roles: set });
       return loginProblems(tgt, needed, spec);
@@ -169,8 +182,8 @@ export async function runSwitchover(spec: LogicalSwitchoverSpec, ctx: Ctx): Prom
   if (spec.reversePublication && !cp().reverseSlot) {
     await save({ reverseCreating: reverse });
     ctx.progress(`creating the reverse publication and slot ${reverse} on the target (the slot waits for transactions open there to end)`);
-    const how = await withSql(ctx, conns.target, 'target', (tgt) => ensureReverse(tgt, reverse, sub.oid));
-    ctx.event('reverse-publication', { name: reverse, publicationWas: how.publication, slotWas: how.slot });
+    const how = await onTarget(ctx, conns.target, (tgt) => ensureReverse(tgt, reverse, sub.oid));
+    ctx.event('reverse-publication', { name: reverse, publicationWas: how.publication, slotWas: how.slot, ...(how.replicaIdentityFull.length ? { replicaIdentityFull: how.replicaIdentityFull } : {}) });
     await save({ reverseSlot: reverse });
   }
 
@@ -189,7 +202,7 @@ export async function undoSwitchover(spec: LogicalSwitchoverSpec, ctx: Ctx): Pro
   const cp = (ctx.checkpoint.get() as SwitchoverCheckpoint | undefined) ?? {};
   const conns = connections(spec, ctx);
   const reverse = reverseName(ctx.planName, ctx.stepId);
-  const done = await withSql(ctx, conns.target, 'target', async (tgt) => {
+  const done = await onTarget(ctx, conns.target, async (tgt) => {
     const out: string[] = [];
     if (spec.reversePublication || cp.reverseCreating) out.push(...(await dropReverse(tgt, reverse)));
     if (cp.disabling) {

@@ -21,16 +21,21 @@ export const SESSION_SETTINGS: readonly string[] = [
 /** One consistent, read-only snapshot for every count of a side (works on a hot standby too). */
 export const BEGIN_SQL = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
 
-/** Ordinary and partitioned tables of the given schemas (partitions are counted through their parent). */
+/**
+ * Ordinary and partitioned tables of the given schemas (partitions are counted through their parent),
+ * with whether each is unlogged: an unlogged table's rows reach no replica, snapshot or subscriber
+ * (PostgreSQL writes no WAL for them and empties them after a crash or on a promoted standby), so
+ * the step leaves them out rather than fail every cutover on them.
+ */
 export const TABLES_IN_SCHEMAS_SQL =
-  'SELECT n.nspname AS schema, c.relname AS table FROM pg_catalog.pg_class c ' +
+  "SELECT n.nspname AS schema, c.relname AS table, c.relpersistence = 'u' AS unlogged FROM pg_catalog.pg_class c " +
   'JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace ' +
   `WHERE n.nspname = ANY($1::text[]) AND n.nspname <> '${TOOL_SCHEMA}' AND c.relkind IN ('r', 'p') AND NOT c.relispartition ` +
   'ORDER BY 1, 2';
 
-/** Which of the listed (schema, table) pairs exist as tables. */
+/** Which of the listed (schema, table) pairs exist as tables, and whether each is unlogged. */
 export const TABLES_EXIST_SQL =
-  'SELECT n.nspname AS schema, c.relname AS table FROM pg_catalog.pg_class c ' +
+  "SELECT n.nspname AS schema, c.relname AS table, c.relpersistence = 'u' AS unlogged FROM pg_catalog.pg_class c " +
   'JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace ' +
   "WHERE c.relkind IN ('r', 'p') AND (n.nspname, c.relname) IN (SELECT * FROM unnest($1::text[], $2::text[]))";
 

@@ -56,7 +56,7 @@ export function describeVerify(spec: VerifyDataSpec): PlannedAction[] {
   const actions: PlannedAction[] = [
     { kind: 'sql', sql: [...SESSION_SETTINGS, BEGIN_SQL].join('; '), note: `${both}: fixed output settings, one read-only snapshot` },
   ];
-  if (spec.schemas?.length) actions.push({ kind: 'sql', sql: TABLES_IN_SCHEMAS_SQL, params: [sel?.schemas ?? spec.schemas], note: `${both}: the tables to compare (a table on one side only fails)` });
+  if (spec.schemas?.length) actions.push({ kind: 'sql', sql: TABLES_IN_SCHEMAS_SQL, params: [sel?.schemas ?? spec.schemas], note: `${both}: the tables to compare (a table on one side only fails; a table UNLOGGED on the source is left out, with a warning: no route carries its rows)` });
   if (sel?.tables.length) {
     actions.push({ kind: 'sql', sql: TABLES_EXIST_SQL, params: [sel.tables.map((t) => t.schema), sel.tables.map((t) => t.table)], note: `${both}: every listed table must exist` });
     for (const t of sel.tables) if (!checksummed(sel, t)) actions.push({ kind: 'sql', sql: countSql(t), note: `${both}; the counts must be equal` });
@@ -117,20 +117,28 @@ async function runVerify(spec: VerifyDataSpec, ctx: StepContext): Promise<Record
 
     // Which tables: the listed ones and every table of the listed schemas, on either side.
     const problems: string[] = [];
+    const unlogged = new Map<string, TableName>();
     const present = await onBoth('listing the tables', async (s) => {
       const found = new Map<string, TableName>();
-      if (sel.schemas.length) {
-        for (const r of (await s.session.query<TableName>(TABLES_IN_SCHEMAS_SQL, [sel.schemas])).rows) found.set(key(r), { schema: r.schema, table: r.table });
-      }
+      const add = (r: TableName & { unlogged: boolean }) => {
+        found.set(key(r), { schema: r.schema, table: r.table });
+        if (r.unlogged && s.label === 'source') unlogged.set(key(r), { schema: r.schema, table: r.table });
+      };
+      if (sel.schemas.length) for (const r of (await s.session.query<TableName & { unlogged: boolean }>(TABLES_IN_SCHEMAS_SQL, [sel.schemas])).rows) add(r);
       if (sel.tables.length) {
-        const rows = (await s.session.query<TableName>(TABLES_EXIST_SQL, [sel.tables.map((t) => t.schema), sel.tables.map((t) => t.table)])).rows;
-        for (const r of rows) found.set(key(r), { schema: r.schema, table: r.table });
+        const rows = (await s.session.query<TableName & { unlogged: boolean }>(TABLES_EXIST_SQL, [sel.tables.map((t) => t.schema), sel.tables.map((t) => t.table)])).rows;
+        for (const r of rows) add(r);
       }
       return found;
     });
     const wanted = new Map<string, TableName>();
-    for (const t of [...sel.tables, ...present[0].values(), ...present[1].values()]) wanted.set(key(t), t);
-    for (const t of sel.checksum) if (!wanted.has(key(t))) problems.push(`checksum names ${displayName(t)}, which is not among the compared tables (add it to tables or its schema to schemas)`);
+    for (const t of [...sel.tables, ...present[0].values(), ...present[1].values()]) if (!unlogged.has(key(t))) wanted.set(key(t), t);
+    if (unlogged.size) {
+      const names = [...unlogged.values()].map(displayName).sort();
+      ctx.warn(`${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} UNLOGGED on the source and left out of the comparison: PostgreSQL replicates and snapshots no rows of an unlogged table, so the target's copy starts empty. Fill ${names.length === 1 ? 'it' : 'them'} again from the application, or make ${names.length === 1 ? 'it' : 'them'} logged (ALTER TABLE … SET LOGGED) before the migration if the rows matter`);
+      ctx.event('verify-unlogged', { tables: names });
+    }
+    for (const t of sel.checksum) if (!wanted.has(key(t)) && !unlogged.has(key(t))) problems.push(`checksum names ${displayName(t)}, which is not among the compared tables (add it to tables or its schema to schemas)`);
     const tables = [...wanted.values()].sort((a, b) => displayName(a).localeCompare(displayName(b)));
     if (tables.length === 0) throw fail(`no tables found in schemas ${sel.schemas.join(', ')} on either side. Check the schema names, then run apply again.`);
 

@@ -1,13 +1,16 @@
 // The logical route's test world on real servers: a PostgreSQL 14 "RDS source" (wal_level logical)
 // and an empty PostgreSQL 18 "Aurora" target, each with an RDS-like master user (never a superuser;
 // the harness's `postgres` superuser only seeds and inspects) and an application role that logs in
-// with a password. The source holds what real databases have: identity and serial keys, a standalone
-// sequence, foreign keys, a partitioned table, a materialized view, an unlogged table and a table
-// without a primary key.
+// with a password. The source holds what real databases have (rehearsal/world/logical-data.ts, which
+// the demo shares): identity and serial keys, a standalone sequence, foreign keys, a partitioned
+// table, a materialized view, an unlogged table and a table without a primary key.
 import pg from 'pg';
 import { startSourceServer, type PgServer } from '../../../rehearsal/postgres/cluster.js';
 import { createRdsMasterUser, newPassword, prepareRdsDatabase } from '../../../rehearsal/postgres/rds-roles.js';
 import type { ResolvedConnection } from '../../../src/db/api.js';
+import { SCHEMA_SQL, seedSql } from '../../../rehearsal/world/logical-data.js';
+
+export { SCHEMA_SQL, seedSql };
 
 export interface LogicalWorld {
   source: PgServer;
@@ -22,33 +25,6 @@ export interface LogicalWorld {
   sourceAdmin: ResolvedConnection;
   appPassword: string;
   stop(): Promise<void>;
-}
-
-export const SCHEMA_SQL = `
-CREATE TABLE customers (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL);
-CREATE TABLE orders (id serial PRIMARY KEY, customer_id int NOT NULL REFERENCES customers (id), amount numeric(10,2) NOT NULL, status text NOT NULL DEFAULT 'new', created_at timestamptz NOT NULL DEFAULT now());
-CREATE INDEX orders_customer_idx ON orders (customer_id);
-CREATE SEQUENCE invoice_numbers START 1000;
-CREATE TABLE events (id bigint NOT NULL, created date NOT NULL, payload text, PRIMARY KEY (id, created)) PARTITION BY RANGE (created);
-CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
-CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
-CREATE MATERIALIZED VIEW order_totals AS SELECT customer_id, sum(amount) AS total, count(*) AS n FROM orders GROUP BY customer_id;
-CREATE UNLOGGED TABLE session_cache (k text PRIMARY KEY, v text);
-CREATE TABLE audit_log (at timestamptz NOT NULL DEFAULT now(), what text);
-CREATE TABLE "Order Notes" ("Id" int PRIMARY KEY, "user" text);
-`;
-
-export function seedSql(rows: number): string {
-  return `
-INSERT INTO customers (name) SELECT 'customer ' || g FROM generate_series(1, 200) g;
-INSERT INTO orders (customer_id, amount, status) SELECT 1 + g % 200, (g % 1000) / 10.0, 'new' FROM generate_series(1, ${rows}) g;
-INSERT INTO events (id, created, payload) SELECT g, DATE '2025-06-01' + (g % 400), 'e' || g FROM generate_series(1, ${Math.round(rows / 2)}) g;
-INSERT INTO session_cache SELECT 'k' || g, 'v' FROM generate_series(1, 50) g;
-INSERT INTO audit_log (what) SELECT 'boot ' || g FROM generate_series(1, 20) g;
-INSERT INTO "Order Notes" SELECT g, 'note ' || g FROM generate_series(1, 10) g;
-SELECT nextval('invoice_numbers') FROM generate_series(1, 7);
-REFRESH MATERIALIZED VIEW order_totals;
-ANALYZE;`;
 }
 
 export async function asRole<T>(conn: ResolvedConnection, fn: (c: pg.Client) => Promise<T>): Promise<T> {
