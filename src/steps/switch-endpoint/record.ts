@@ -9,8 +9,13 @@ export const DEFAULT_TTL = '5s';
 export const DEFAULT_SWITCH_TIMEOUT = '10m';
 /** GetChange interval: the application is waiting (docs/design.md "Cutover": 5 s for the DNS change). */
 export const CHANGE_POLL_MS = 5_000;
-/** GetChange during a cutover: the application's writes are down (Route 53 allows 5 requests/s per account). */
-export const CUTOVER_CHANGE_POLL_MS = 2_000;
+/**
+ * GetChange during a cutover: the application's writes are down. Once a second: the slack between
+ * INSYNC and the tool noticing is half of this on average, the largest part of the logical route's
+ * own share of the downtime (docs/performance.md "Logical route: cutover write downtime"), while
+ * Route 53 allows 5 requests/s per account, which other tools (ExternalDNS…) share.
+ */
+export const CUTOVER_CHANGE_POLL_MS = 1_000;
 /** A previous TTL above this keeps clients on the old value noticeably long after the switch. */
 export const LONG_TTL_SECONDS = 60;
 
