@@ -85,7 +85,10 @@ async function rollBack(session: RunSession, deadline: CutoverDeadline, reason: 
     await undoOne(session, spec, opener.module);
     if (stepErrors.length) {
       freezeUndone = true;
-      throw new StepFailed(stepErrors[0].stepId, `taking back ${stepErrors.map((e) => `step "${e.stepId}" failed: ${e.error.message.replace(/^step "[^"]*" failed: /, '')}`).join('; ')}`);
+      // A StepError is stored text: its "step … failed:" head is dropped so the step is named once.
+      const [first, ...more] = stepErrors.map((e) => ({ id: e.stepId, why: e.error.message.replace(/^step "[^"]*" failed: /, '') }));
+      const why = [first.why, ...more.map((m) => `step "${m.id}" could not be taken back either: ${m.why}`)].join('; ');
+      throw new StepFailed(first.id, why, { outcome: 'could not be taken back:' });
     }
     c.status = 'rolled-back';
     c.rolledBackAt = session.iso();

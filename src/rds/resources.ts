@@ -131,7 +131,7 @@ export function notOursMessage(tags: Tag[] | undefined, ctx: { planName: string;
   const step = tags?.find((t) => t.Key === 'aurora-migrate:step')?.Value;
   const owner = plan ? `it belongs to plan "${plan}" step "${step ?? '?'}"` : 'it has no aurora-migrate:plan/step tags';
   return (
-    `step "${ctx.stepId}" failed: ${what} already exists and was not created by this step (${owner}), so it is not adopted. ` +
+    `${what} already exists and was not created by this step (${owner}), so it is not adopted. ` +
     `Choose another ${rename} in the plan, or remove that resource if it is a leftover you own, then run aurora-migrate apply again.`
   );
 }

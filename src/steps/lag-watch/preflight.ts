@@ -47,8 +47,8 @@ export async function lagWatchPreflight(spec: LagWatchSpec, ctx: PreflightContex
       const check = `guard ${g.spec.metric} on ${g.spec.on} readable`;
       out.push(p ? { status: 'pass', check, detail: `${g.spec.metric} of ${g.instance}: ${fmtMetric(g.spec.metric, p.v)}` } : { status: 'warn', check, detail: `no ${g.spec.metric} datapoint for ${g.instance} in the last 15 minutes` });
     }
-    const trip = trippedGuard(guards, series, ctx.stepId);
-    if (trip) out.push({ status: 'fail', check: 'no guard trips now', detail: trip.replace(/^step "[^"]+" failed: /, '') });
+    const trip = trippedGuard(guards, series);
+    if (trip) out.push({ status: 'fail', check: 'no guard trips now', detail: `${trip.what}. ${trip.remedy}` });
     return out;
   })));
   return results;

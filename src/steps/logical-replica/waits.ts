@@ -11,7 +11,7 @@ import type { StepContext } from '../step.js';
 import type { SourceTable } from './catalog.js';
 import { cloudWatchGuards, trippedLogicalGuard } from './guards.js';
 import { copyStates, countRows, errorsText, progressLine, subscriptionErrors, type TableState } from './progress.js';
-import { ConnectionTrouble, fail, lazySql, type Sql } from './session.js';
+import { ConnectionTrouble, lazySql, type Sql } from './session.js';
 import type { connectionsOf, LogicalSettings, ReplicationNames } from './spec.js';
 import { dropSlotSql, dropSubscriptionEverywhere, slotsOf } from './subscription.js';
 
@@ -132,7 +132,7 @@ async function watching<T>(ctx: Ctx, conns: Conns, fn: (src: Sql, tgt: Sql) => P
   } catch (err) {
     if (err instanceof StepFailed || err instanceof Interrupted) throw err;
     if (ctx.signal.aborted) throw new Interrupted('interrupted');
-    throw fail(ctx, `while watching the replication: ${(err as Error).message}. Fix the cause, then run apply again.`, err);
+    throw new StepFailed(ctx.stepId, `while watching the replication: ${(err as Error).message}. Fix the cause, then run apply again.`, { cause: err });
   } finally {
     await Promise.all([src.close(), tgt.close()]);
   }
@@ -152,7 +152,7 @@ function tolerant<T>(check: () => Promise<{ done: true; value: T } | { done: fal
 
 async function onTrip(ctx: Ctx, s: LogicalSettings, names: ReplicationNames, tgt: Sql, src: Sql, trip: { kind: string; message: string }): Promise<never> {
   if (trip.kind === 'ddl' || s.onGuardTrip === 'fail') {
-    throw fail(ctx, `${trip.message}. Subscription ${names.subscription} and slot ${names.slot} were kept: the slot keeps WAL on the source until replication goes on or it is dropped (a drop-replication step).`);
+    throw new StepFailed(ctx.stepId, `${trip.message}. Subscription ${names.subscription} and slot ${names.slot} were kept: the slot keeps WAL on the source until replication goes on or it is dropped (a drop-replication step).`);
   }
   await dropSubscriptionEverywhere(tgt, names.subscription);
   // The slot goes with the subscription; if the source could not be told, drop it there directly
@@ -175,7 +175,7 @@ async function onTrip(ctx: Ctx, s: LogicalSettings, names: ReplicationNames, tgt
   await ctx.checkpoint.set({ ...(ctx.checkpoint.get() ?? {}), restartCopy: true, copyDoneAt: undefined });
   ctx.event('guard-tripped', { kind: trip.kind, droppedSubscription: names.subscription, ...(slotLeft ? { slotLeft: names.slot } : { droppedSlot: names.slot }) });
   if (slotLeft) {
-    throw fail(ctx, `${trip.message}. onGuardTrip: drop-slot dropped subscription ${names.subscription}, but slot ${names.slot} could not be dropped on the source, which keeps WAL for it: drop it there (SELECT pg_drop_replication_slot('${names.slot}'), or a drop-replication step with slots: [${names.slot}]). Then run aurora-migrate apply again to copy from the start.`);
+    throw new StepFailed(ctx.stepId, `${trip.message}. onGuardTrip: drop-slot dropped subscription ${names.subscription}, but slot ${names.slot} could not be dropped on the source, which keeps WAL for it: drop it there (SELECT pg_drop_replication_slot('${names.slot}'), or a drop-replication step with slots: [${names.slot}]). Then run aurora-migrate apply again to copy from the start.`);
   }
-  throw fail(ctx, `${trip.message}. onGuardTrip: drop-slot dropped subscription ${names.subscription} and its slot ${names.slot}, so the source no longer keeps WAL for it. The copy must start again: fix the cause, then run aurora-migrate apply again (the target's copied rows are emptied first).`);
+  throw new StepFailed(ctx.stepId, `${trip.message}. onGuardTrip: drop-slot dropped subscription ${names.subscription} and its slot ${names.slot}, so the source no longer keeps WAL for it. The copy must start again: fix the cause, then run aurora-migrate apply again (the target's copied rows are emptied first).`);
 }

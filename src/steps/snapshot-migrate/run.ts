@@ -100,10 +100,10 @@ async function obtainSnapshot(spec: SnapshotMigrateSpec, ctx: StepContext, timeo
   if (copy) {
     const original = await findSnapshot(ctx.aws, copy.arn, { region: copy.region });
     if (!original) {
-      throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: DB snapshot ${given} was not found in ${copy.region}. Check "snapshot" in the plan, then run aurora-migrate apply again.`);
+      throw new StepFailed(ctx.stepId, `DB snapshot ${given} was not found in ${copy.region}. Check "snapshot" in the plan, then run aurora-migrate apply again.`);
     }
     if (original.Encrypted && !spec.kmsKeyId) {
-      throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: DB snapshot ${given} is encrypted and lives in ${copy.region}; copying it into ${ctx.region} needs a KMS key of ${ctx.region}. Set "kmsKeyId" in the plan, then run aurora-migrate apply again.`);
+      throw new StepFailed(ctx.stepId, `DB snapshot ${given} is encrypted and lives in ${copy.region}; copying it into ${ctx.region} needs a KMS key of ${ctx.region}. Set "kmsKeyId" in the plan, then run aurora-migrate apply again.`);
     }
     const id = checkpointedId ?? copySnapshotId(ctx, ctx.runId);
     ctx.progress(`copying snapshot ${given} into ${ctx.region} as ${id}`);

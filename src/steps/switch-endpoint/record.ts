@@ -10,12 +10,13 @@ export const DEFAULT_SWITCH_TIMEOUT = '10m';
 /** GetChange interval: the application is waiting (docs/design.md "Cutover": 5 s for the DNS change). */
 export const CHANGE_POLL_MS = 5_000;
 /**
- * GetChange during a cutover: the application's writes are down. Once a second: the slack between
+ * GetChange during a cutover: the application's writes are down. Twice a second: the slack between
  * INSYNC and the tool noticing is half of this on average, the largest part of the logical route's
- * own share of the downtime (docs/performance.md "Logical route: cutover write downtime"), while
- * Route 53 allows 5 requests/s per account, which other tools (ExternalDNS…) share.
+ * own share of the downtime (docs/performance.md "Logical route: cutover write downtime"). Route 53
+ * allows 5 requests/s per account, shared with other tools (ExternalDNS…): 2/s for the 30–60 s a
+ * change is PENDING leaves them 3, and a throttled call is retried by the SDK's adaptive mode.
  */
-export const CUTOVER_CHANGE_POLL_MS = 1_000;
+export const CUTOVER_CHANGE_POLL_MS = 500;
 /** A previous TTL above this keeps clients on the old value noticeably long after the switch. */
 export const LONG_TTL_SECONDS = 60;
 
