@@ -166,7 +166,7 @@ async function oneRun(run: number, o: LogicalCutoverOptions, w: BenchLogicalWorl
     table: APP_TABLE,
     createTable: false,
   });
-  let result;
+  let result: Awaited<ReturnType<typeof applyPlan>>;
   try {
     result = await applyPlan(
       { plan: checked.plan, env: { SOURCE_PASSWORD: w.sourceMaster.password!, TARGET_PASSWORD: w.targetMaster.password!, APP_PASSWORD: `app-on-target-${run}` } },

@@ -179,7 +179,7 @@ steps:
     ratePerSecond: RATE,
     mode: ['begin-read-write', 'autocommit'],
   });
-  let result;
+  let result: Awaited<ReturnType<typeof applyPlan>>;
   try {
     result = await applyPlan(
       { plan: checked.plan, env: { PGPASSWORD: roles.master.password! } },

@@ -15,6 +15,7 @@ import type { CutoverDeadline } from './cutover-deadline.js';
 import { frozenBefore, heldAfter, windowOpener } from './cutover-source.js';
 import { contextFor, resolveForRun } from './run-step.js';
 import type { WindowPart } from './step-context.js';
+import { present } from '../invariant.js';
 
 export function windowPartFor(session: RunSession, deadline: CutoverDeadline, spec: StepSpec): WindowPart {
   if (session.deps.registry[spec.type]?.opensCutoverWindow) {
@@ -74,7 +75,7 @@ function handleFor(session: RunSession, deadline: CutoverDeadline, stepId: strin
     frozenBefore: () => frozenBefore(st.steps[c.openedBy]?.checkpoint),
     describeFence: () => heldAfter(session),
     sourceConnection() {
-      const spec = plan.steps.find((s) => s.id === c.openedBy)!;
+      const spec = present(plan.steps.find((s) => s.id === c.openedBy), `step "${c.openedBy}" that opened the window`);
       return (resolveForRun(session, spec) as { connection: ConnectionSpec }).connection;
     },
     crossPointOfNoReturn: (what) => crossPointOfNoReturn(session, deadline, c, stepId, what),

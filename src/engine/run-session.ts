@@ -122,7 +122,7 @@ export async function openRun(options: ApplyEngineOptions, deps: EngineDeps): Pr
       });
       return writes;
     };
-    const outputsScope = () => Object.fromEntries(Object.entries(st.steps).filter(([, s]) => s.outputs).map(([id, s]) => [id, s.outputs!]));
+    const outputsScope = () => Object.fromEntries(Object.entries(st.steps).flatMap(([id, s]) => (s.outputs ? [[id, s.outputs]] : [])));
     // Every secret any step will see, so nothing persisted or printed can carry one.
     for (const spec of plan.steps) {
       for (const s of resolveDeep(spec, { vars: plan.vars, env: options.env, outputs: outputsScope() }, 'display').secrets) secrets.add(s);

@@ -135,16 +135,19 @@ function onStepEvent(session: RunSession, id: string, s: StepState, e: StepEvent
   const { log, emit } = session;
   if (e.type === 'progress') {
     recordProgress(session, s, e.detail);
-    return emit(e);
+    emit(e);
+    return;
   }
   if (e.type === 'warning') {
     s.warnings.push(e.message);
     log.append({ type: 'warning', stepId: id, message: e.message });
-    return emit(e);
+    emit(e);
+    return;
   }
   if (e.type === 'aws-call') {
     log.append({ type: 'aws-call', stepId: id, service: e.service, operation: e.operation, params: e.params });
-    return emit(e);
+    emit(e);
+    return;
   }
   log.append({ type: e.name, stepId: id, ...(e.data ?? {}) });
   emit(e);

@@ -161,7 +161,7 @@ export function deepNestingOffset(text: string, limit: number): number | undefin
       const indent = line.length - body.length;
       while (indents.length > 0 && indents[indents.length - 1] >= indent) indents.pop();
       indents.push(indent);
-      const dashes = /^(-\s+)*/.exec(body)![0].split('-').length - 1;
+      const dashes = (/^(-\s+)*/.exec(body)?.[0] ?? '').split('-').length - 1;
       if (indents.length + dashes > limit) return start + indent;
     }
     let quote = '';
@@ -198,8 +198,8 @@ function rangeStart(node: unknown): number | undefined {
 function collectComplexKeys(doc: Document): number[] {
   const found: number[] = [];
   const stack: Array<{ node: unknown; depth: number }> = [{ node: doc.contents, depth: 0 }];
-  while (stack.length > 0) {
-    const { node, depth } = stack.pop()!;
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const { node, depth } = item;
     if (depth > 200) continue; // deeper than any plan; schema checks report the shape
     if (isMap(node)) {
       for (const p of node.items) {

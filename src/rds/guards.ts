@@ -4,6 +4,7 @@ import { StepFailed } from '../errors.js';
 import type { GuardSpec, LagWatchSpec } from '../plan/types.js';
 import { parseSize } from '../plan/units.js';
 import { fmtMetric, LAG_METRIC, type MetricQuery, type Point } from './metrics.js';
+import { present } from '../invariant.js';
 
 export interface Guard {
   id: string;
@@ -29,7 +30,7 @@ export function guardsOf(spec: LagWatchSpec, stepId: string): Guard[] {
       throw new StepFailed(stepId, `guard ${g.metric} is "on: source" but the step has no "source". Add source: <RDS instance id> to the step.`);
     }
     const bound = g.below !== undefined ? 'below' : 'above';
-    return { id: `g${i}`, spec: g, instance, bound, threshold: thresholdOf((g.below ?? g.above)!) };
+    return { id: `g${i}`, spec: g, instance, bound, threshold: thresholdOf(present(g.below ?? g.above, `the below or above of guard ${g.metric}`)) };
   });
 }
 

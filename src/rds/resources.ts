@@ -123,10 +123,10 @@ export function assertOurs(
   rename: string,
 ): void {
   if (isOurs(tags, ctx.planName, ctx.stepId)) return;
-  throw new StepFailed(ctx.stepId, notOursMessage(tags, ctx, what, rename));
+  throw new StepFailed(ctx.stepId, notOursMessage(tags, what, rename));
 }
 
-export function notOursMessage(tags: Tag[] | undefined, ctx: { planName: string; stepId: string }, what: string, rename: string): string {
+export function notOursMessage(tags: Tag[] | undefined, what: string, rename: string): string {
   const plan = tags?.find((t) => t.Key === 'aurora-migrate:plan')?.Value;
   const step = tags?.find((t) => t.Key === 'aurora-migrate:step')?.Value;
   const owner = plan ? `it belongs to plan "${plan}" step "${step ?? '?'}"` : 'it has no aurora-migrate:plan/step tags';

@@ -36,7 +36,7 @@ export function s3StateObject(deps: S3StateObjectDeps): S3StateObject {
 
   return {
     async read(planName?: string): Promise<ReadStateResult> {
-      let obj;
+      let obj: Awaited<ReturnType<typeof objects.get>>;
       try {
         obj = await objects.get(key);
       } catch (err) {

@@ -3,6 +3,7 @@
 // a sparkline per plan, then each plan. "#N" is the N-th record of the plan's event log.
 import type { LagSeries, PlanRun, ReportModel } from './model.js';
 import { between, fmtClock, fmtDuration, fmtLag, fmtRef, fmtRefRange, fmtTime, sparkline } from './format.js';
+import { present } from '../invariant.js';
 
 /** A table cell: no line breaks, pipes escaped. */
 const cell = (s: string) => s.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
@@ -27,8 +28,8 @@ export function renderMarkdown(model: ReportModel): string {
             p.problem ? `cannot read: ${p.problem}` : p.outcome,
             fmtTime(p.startedAt),
             p.finishedAt ? fmtTime(p.finishedAt) : '—',
-            w?.writeDowntimeSeconds !== undefined ? `${fmtDuration(w.writeDowntimeSeconds * 1000)} (${fmtRef(w.writeDowntimeRef!)})` : (w?.outcome ?? '—'),
-            lag ? `${code(sparkline(lag.samples.map((s) => s.value), 24))} ${fmtLag(lag.samples.at(-1)!.value, lag.unit)}` : '—',
+            w?.writeDowntimeSeconds !== undefined && w.writeDowntimeRef !== undefined ? `${fmtDuration(w.writeDowntimeSeconds * 1000)} (${fmtRef(w.writeDowntimeRef)})` : (w?.outcome ?? '—'),
+            lag ? `${code(sparkline(lag.samples.map((s) => s.value), 24))} ${fmtLag(present(lag.samples.at(-1), `the last sample of ${lag.metric}`).value, lag.unit)}` : '—',
           ];
         }),
       ),
@@ -90,7 +91,7 @@ function stepsSection(p: PlanRun, sub: string): string[] {
 function copySection(p: PlanRun, sub: string): string[] {
   if (!p.copy.length) return [];
   const rows = p.copy.map((c) => {
-    const last = c.samples.at(-1)!;
+    const last = present(c.samples.at(-1), `the last copy sample of ${c.table}`);
     return [code(c.stepId), c.table, `${last.rows}${last.totalRows !== undefined ? ` of ~${last.totalRows}` : ''}`, fmtTime(last.at), String(c.samples.length), fmtRefRange(c.samples.map((x) => x.ref))];
   });
   return [`${sub} Logical copy`, '', table(['Step', 'Table', 'Rows copied', 'At', 'Samples', 'Events'], rows), ''];
@@ -100,7 +101,7 @@ function copySection(p: PlanRun, sub: string): string[] {
 function cutoverSections(p: PlanRun, sub: string): string[] {
   return p.cutover.flatMap((w, i) => {
     const line = [`Opened by ${code(w.openedBy)}${w.databases?.length ? ` (databases ${w.databases.join(', ')})` : ''}, deadline ${fmtTime(w.deadline)}, outcome **${w.outcome}**.`];
-    if (w.writeDowntimeSeconds !== undefined) line.push(`**Write downtime ${fmtDuration(w.writeDowntimeSeconds * 1000)}** (freeze → DNS change INSYNC, ${fmtRef(w.writeDowntimeRef!)}).`);
+    if (w.writeDowntimeSeconds !== undefined && w.writeDowntimeRef !== undefined) line.push(`**Write downtime ${fmtDuration(w.writeDowntimeSeconds * 1000)}** (freeze → DNS change INSYNC, ${fmtRef(w.writeDowntimeRef)}).`);
     if (w.rollbackReason) line.push(`Rollback: ${w.rollbackReason}.`);
     return [
       `${sub} Cutover window${p.cutover.length > 1 ? ` (attempt ${i + 1} of ${p.cutover.length})` : ''}`,
@@ -140,7 +141,7 @@ function problemsSection(p: PlanRun, sub: string): string[] {
 function lagLine(s: LagSeries): string {
   const known = s.samples.filter((x) => x.value !== null) as Array<{ at: string; value: number; ref: number }>;
   const max = known.reduce<(typeof known)[number] | undefined>((a, b) => (a && a.value >= b.value ? a : b), undefined);
-  const last = s.samples.at(-1)!;
+  const last = present(s.samples.at(-1), `the last sample of ${s.metric}`);
   return (
     `- ${code(s.stepId)}: ${s.metric} of ${code(s.of)}, ${s.samples.length} polls (${fmtRefRange(s.samples.map((x) => x.ref))}), ` +
     `${s.samples.length - known.length} unknown: ${code(sparkline(s.samples.map((x) => x.value)))} ` +

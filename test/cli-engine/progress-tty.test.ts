@@ -13,8 +13,14 @@ function ttyIo(env: Record<string, string>, answer?: string): Io & { out(): stri
   let out = '';
   let err = '';
   return {
-    stdout: { write: (s: string) => ((out += s), true), isTTY: false },
-    stderr: { write: (s: string) => ((err += s), true), isTTY: true, columns: 100, rows: 40 } as Io['stderr'],
+    stdout: { write: (s: string) => {
+      out += s;
+      return true;
+    }, isTTY: false },
+    stderr: { write: (s: string) => {
+      err += s;
+      return true;
+    }, isTTY: true, columns: 100, rows: 40 } as Io['stderr'],
     stdin: Object.assign(Readable.from(answer !== undefined ? [answer] : []), { isTTY: answer !== undefined }) as unknown as Io['stdin'],
     env,
     cwd: ws.dir,

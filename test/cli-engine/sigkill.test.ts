@@ -15,7 +15,9 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const ENTRY = join(ROOT, 'test/support/cli-with-test-steps.ts');
 const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/esm/index.mjs')).href;
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 // Start-up through tsx costs ~0.5 s per child (many small files); one esbuild bundle (esbuild ships
 // with tsx) brings it near plain node. Dependencies stay external, so the bundle lives under
@@ -34,7 +36,10 @@ beforeAll(async () => {
 });
 
 let seed = Number(process.env.SIGKILL_SEED ?? Date.now() % 100_000);
-const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+const random = () => {
+  seed = (seed * 48271) % 2147483647;
+  return seed / 2147483647;
+};
 
 interface Outcome {
   code: number | null;

@@ -50,7 +50,10 @@ function context(checkpoint = memoryCheckpoint<Record<string, unknown>>(), runId
   const ctx = createStepContext({
     planName: 'cutover-test', stepId: 'freeze', attempt: 1, runId, aws: {} as never, db,
     clock: { now: () => t }, timeScale: 1, signal: new AbortController().signal, checkpoint,
-    onEvent: (e) => (e.type === 'step-event' ? events.push({ name: e.name, data: e.data }) : undefined), delay: async (ms) => void (t += ms), monotonic: () => t,
+    onEvent: (e) => (e.type === 'step-event' ? events.push({ name: e.name, data: e.data }) : undefined), delay: async (ms) => {
+      t += ms;
+    },
+    monotonic: () => t,
   });
   return { ctx, checkpoint, events };
 }

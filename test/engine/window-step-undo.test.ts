@@ -9,7 +9,9 @@ import { applyWith, fakeTime, workspace } from './harness.js';
 import { makePlan, testRegistry } from '../support/test-steps.js';
 
 const spaces: Array<ReturnType<typeof workspace>> = [];
-afterEach(() => spaces.splice(0).forEach((w) => w.cleanup()));
+afterEach(() => {
+  for (const w of spaces.splice(0)) w.cleanup();
+});
 const MIN = 60_000;
 
 function world(options: { failIn: 'freeze' | 'switchover' | 'check'; undoFailures?: number }) {

@@ -55,7 +55,9 @@ function world() {
     signal: new AbortController().signal,
     checkpoint: memoryCheckpoint() as never,
     onEvent: () => undefined,
-    delay: async (ms) => void (now += ms),
+    delay: async (ms) => {
+      now += ms;
+    },
     monotonic: () => now,
   });
   return { ctx, reads, now: () => now };

@@ -75,7 +75,10 @@ describe('logical-replica crash loop through the CLI (14 → 18)', () => {
       TGT_HOST: w.target.address, TGT_PORT: String(w.target.port), TGT_PASSWORD: w.targetMaster.password, APP_TARGET_PASSWORD: 'app-on-target-7f3a',
     };
     let seed = Number(process.env.CRASH_LOOP_SEED ?? Date.now() % 100_000);
-    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const random = () => {
+      seed = (seed * 16807) % 2147483647;
+      return seed / 2147483647;
+    };
     const kills: number[] = [];
     const texts: string[] = [];
     for (let round = 0; round < 6; round++) {

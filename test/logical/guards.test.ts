@@ -45,7 +45,9 @@ describe('logical-replica refusals and guards (14 → 18)', () => {
     w = await startLogicalWorld({ rows: 500 });
     const ctl = new AbortController();
     let subscribed = false;
-    const running = runLocal(logicalReplica, stepSpec(w, { stableFor: '1h', rolePasswords: undefined }), { signal: ctl.signal, onEvent: (e) => e.type === 'step-event' && e.name === 'subscription-created' && (subscribed = true) });
+    const running = runLocal(logicalReplica, stepSpec(w, { stableFor: '1h', rolePasswords: undefined }), { signal: ctl.signal, onEvent: (e) => {
+      if (e.type === 'step-event' && e.name === 'subscription-created') subscribed = true;
+    } });
     await until('the copy to start', () => subscribed);
     await asRole(w.app, async (c) => {
       await c.query('CREATE TEMP TABLE scratch (id int PRIMARY KEY)');

@@ -90,7 +90,9 @@ describe('logical-replica over a long wait', () => {
     w = await startLogicalWorld({ rows: 500 });
     let terminated = 0;
     let copied = false;
-    const running = runLocal(logicalReplica, stepSpec(w, { stableFor: '4s' }), { onEvent: (e) => e.type === 'progress' && /polls within/.test(e.detail) && (copied = true) });
+    const running = runLocal(logicalReplica, stepSpec(w, { stableFor: '4s' }), { onEvent: (e) => {
+      if (e.type === 'progress' && /polls within/.test(e.detail)) copied = true;
+    } });
     for (let i = 0; i < 400 && !copied; i++) await new Promise((res) => setTimeout(res, 25));
     for (const server of [w.source, w.target]) {
       const rows = await server.query<{ n: number }>(`SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = 'aurora-migrate' AND pid <> pg_backend_pid()`);

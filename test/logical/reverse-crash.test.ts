@@ -176,7 +176,10 @@ describe('reverse-replication through the CLI, killed at each of its instants (1
 
     let seed = Number(process.env.CRASH_LOOP_SEED ?? Date.now() % 100_000);
     const startSeed = seed;
-    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const random = () => {
+      seed = (seed * 16807) % 2147483647;
+      return seed / 2147483647;
+    };
     const kills: number[] = [];
     const statePath = join(dir, '.aurora-migrate', 'rcrash.state.json');
     let last: Awaited<ReturnType<typeof cli>> | undefined;

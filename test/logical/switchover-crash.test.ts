@@ -128,7 +128,10 @@ describe('the logical cutover through the CLI, killed at random instants (14 →
 
     let seed = Number(process.env.CRASH_LOOP_SEED ?? Date.now() % 100_000);
     const startSeed = seed;
-    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const random = () => {
+      seed = (seed * 16807) % 2147483647;
+      return seed / 2147483647;
+    };
     const kills: number[] = [];
     const statePath = join(dir, '.aurora-migrate', 'crash.state.json');
     let last: Awaited<ReturnType<typeof cli>> | undefined;

@@ -33,6 +33,7 @@ describe('writer and report', () => {
       port: 0,
     });
     const writer = await startWriter({ connection: { ...db, port: fwd.port, host: fwd.host, password: db.password ?? undefined } as never, ratePerSecond: 500 });
+    let run: Awaited<ReturnType<typeof writer.stop>>;
     try {
       await writer.waitForAcks(100);
 
@@ -59,7 +60,7 @@ describe('writer and report', () => {
       address = 'source';
       await writer.waitForAcks(100);
     } finally {
-      var run = await writer.stop();
+      run = await writer.stop();
       await fwd.stop();
     }
 

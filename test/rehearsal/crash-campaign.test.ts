@@ -83,7 +83,10 @@ describe('crash campaign: SIGKILL the CLI anywhere in the rehearsal plan, resume
     const runs = rounds.reduce((n, r) => n + r.result.runs.length, 0);
     const killed = rounds.flatMap((r) => r.result.runs.filter((x) => x.killed));
     const tally = (key: (r: (typeof killed)[number]) => string) =>
-      Object.entries(killed.reduce<Record<string, number>>((m, r) => ((m[key(r)] = (m[key(r)] ?? 0) + 1), m), {}))
+      Object.entries(killed.reduce<Record<string, number>>((m, r) => {
+        m[key(r)] = (m[key(r)] ?? 0) + 1;
+        return m;
+      }, {}))
         .map(([k, n]) => `${k} ${n}`)
         .join(', ');
     process.stdout.write(

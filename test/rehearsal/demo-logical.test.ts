@@ -18,8 +18,14 @@ function runDemo(args: string[], env: Record<string, string> = {}): Promise<{ co
   let output = '';
   let stdout = '';
   let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (s: string) => ((stdout += s), (output += s)));
-  child.stderr.setEncoding('utf8').on('data', (s: string) => ((stderr += s), (output += s)));
+  child.stdout.setEncoding('utf8').on('data', (s: string) => {
+    stdout += s;
+    output += s;
+  });
+  child.stderr.setEncoding('utf8').on('data', (s: string) => {
+    stderr += s;
+    output += s;
+  });
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, output, stdout, stderr }));
@@ -29,7 +35,10 @@ function runDemo(args: string[], env: Record<string, string> = {}): Promise<{ co
 function portOpen(port: number, host: string): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
   });
 }

@@ -57,7 +57,10 @@ function leftovers(output: string) {
 function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
     socket.once('error', () => resolve(false));
   });
 }

@@ -65,7 +65,7 @@ export async function killLoop(world: RehearsalWorld, rnd: () => number, plan: K
     const window = approve ? plan.timeWindowMs.approving : plan.timeWindowMs.plain;
     const at = trigger === 'time' ? Math.floor(rnd() * window) : trigger === 'events' ? 1 + Math.floor(rnd() * plan.maxEventLines) : 0;
     const jitter = Math.floor(rnd() * 8);
-    let stopWatching = () => undefined as void;
+    let stopWatching: () => void = () => {};
     const r = await runCli(args, {
       env: world.env,
       onSpawn: (child) => {

@@ -98,7 +98,10 @@ describe('the gate', () => {
 
   it('a TTY prompt is not offered to someone not listed; it says who may approve', async () => {
     let asked = 0;
-    const { input, records } = gate({ who: 'mallory', flagged: false, prompt: async () => (asked++, true) });
+    const { input, records } = gate({ who: 'mallory', flagged: false, prompt: async () => {
+      asked++;
+      return true;
+    } });
     const r = await passApprovalGate(input);
     expect(asked).toBe(0);
     expect(records).toEqual([]);

@@ -14,7 +14,9 @@ import type { StateFile } from '../../src/engine/state-file.js';
 import { memoryIo } from '../support/memory-io.js';
 
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 const PLAN = `version: 1
 name: orders

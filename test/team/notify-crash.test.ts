@@ -41,7 +41,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await aws?.close();
-  cleanup.forEach((p) => rmSync(p, { recursive: true, force: true }));
+  for (const p of cleanup) rmSync(p, { recursive: true, force: true });
 });
 
 /**

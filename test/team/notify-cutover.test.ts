@@ -21,7 +21,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await aws.close();
-  dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 const freeze: StepModule<any> = {

@@ -215,7 +215,10 @@ describe('S3 state through the CLI', () => {
     await standin(200); // slower AWS: the replica takes about 5 s, so most kills land inside the run
     const m = machine('a');
     let seed = 20261204;
-    const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    const random = () => {
+      seed = (seed * 48271) % 2147483647;
+      return seed / 2147483647;
+    };
     let kills = 0;
     for (let i = 0; i < 12 && kills < 6; i++) {
       const delay = 300 + Math.floor(random() * 600);

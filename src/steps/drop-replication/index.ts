@@ -44,7 +44,7 @@ export const dropReplication: StepModule<DropReplicationSpec> = {
   outputs: ['dropped'],
   describe: (spec) => describeDrop(spec),
   async run(spec, ctx) {
-    let conn;
+    let conn: ReturnType<typeof toResolvedConnection>;
     try {
       conn = toResolvedConnection(spec.connection);
     } catch (err) {

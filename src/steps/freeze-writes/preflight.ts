@@ -72,7 +72,7 @@ export async function withReadOnlySession(
   fn: (query: <R>(sql: string, params?: unknown[]) => Promise<R[]>) => Promise<CheckResult[]>,
 ): Promise<CheckResult[]> {
   const check = `${what} is reachable`;
-  let resolved;
+  let resolved: ReturnType<typeof toResolvedConnection>;
   try {
     resolved = toResolvedConnection(conn, field);
   } catch (err) {

@@ -16,6 +16,7 @@ import {
   DATABASES_BEFORE_SQL, EXISTING_ROLES_SQL, RDS_SYSTEM_ROLES, applyFence, deleteFenceRecord, describeStillConnects, fenceRecords, readBack,
   restoreConnect, writeFenceRecord, type Sql,
 } from './fence.js';
+import { present } from '../../invariant.js';
 
 export const DEFAULT_DRAIN_MS = 30_000;
 export const DEFAULT_WINDOW_MS = 5 * 60_000;
@@ -121,25 +122,26 @@ export async function runFreeze(spec: FreezeWritesSpec, ctx: Ctx): Promise<Recor
   return withFreezeSession(spec, ctx, async (sql, conn) => {
     let cp = { ...((ctx.checkpoint.get() ?? {}) as FreezeCheckpoint) };
     if (cp.rolledBackAt) cp = {}; // a rolled-back freeze runs again from the start
-    if (!cp.previous && spec.waitForSlot) await waitForSlot(spec, ctx, sql); // nothing changed yet, no window open
+    if (!cp.previous && spec.waitForSlot) await waitForSlot(spec, spec.waitForSlot, ctx, sql); // nothing changed yet, no window open
     if (!cp.previous) cp = await rememberBefore(spec, ctx, sql, conn, databases, mode);
     // The window opens before the first change to the source, so a rollback covers every one.
-    await ctx.openCutoverWindow?.({ frozenAt: cp.frozenAt!, deadline: cp.windowEndsAt! });
+    await ctx.openCutoverWindow?.({ frozenAt: present(cp.frozenAt, 'frozenAt in the freeze checkpoint'), deadline: present(cp.windowEndsAt, 'windowEndsAt in the freeze checkpoint') });
     await writeFenceRecord(
       sql,
-      databases.map((d) => ({ datname: d, acl: cp.previousAcl?.[d] ?? null, setting: cp.previous![d] })),
+      databases.map((d) => ({ datname: d, acl: cp.previousAcl?.[d] ?? null, setting: present(cp.previous, 'the settings recorded before the freeze')[d] })),
       { fence: mode, keptRoles: cp.keptRoles ?? [], plan: ctx.planName, step: ctx.stepId, runId: ctx.runId },
     );
 
     if (mode === 'connections') {
-      const kept = cp.keptRoles!;
-      const revoked = await applyFence(sql, databases, kept, cp.owners!);
+      const kept = present(cp.keptRoles, 'keptRoles in the freeze checkpoint');
+      const owners = present(cp.owners, 'owners in the freeze checkpoint');
+      const revoked = await applyFence(sql, databases, kept, owners);
       const still = await readBack(sql, databases, kept);
       if (still.length) {
         // The engine undoes the freeze (the window is open): privileges and setting come back as recorded.
         throw new StepFailed(
           ctx.stepId,
-          `the fence does not hold: ${describeStillConnects(still, cp.owners!)} can still connect after CONNECT was revoked. ` +
+          `the fence does not hold: ${describeStillConnects(still, owners)} can still connect after CONNECT was revoked. ` +
             `A REVOKE by a role that neither owns the database nor holds CONNECT WITH GRANT OPTION does nothing (PostgreSQL only warns), ` +
             `and a database's owner always keeps CONNECT. Make ${conn.user} the owner (ALTER DATABASE … OWNER TO ${conn.user}), or revoke what ` +
             `another grantor granted, or — for a role that must stay (monitoring) and never writes — add it to allowRoles; then run apply again`,
@@ -151,10 +153,10 @@ export async function runFreeze(spec: FreezeWritesSpec, ctx: Ctx): Promise<Recor
     for (const d of databases) await sql(freezeSql(d));
     ctx.event('cutover-window-opened', { frozenAt: cp.frozenAt, windowEndsAt: cp.windowEndsAt, databases });
 
-    const keptForTerminate = mode === 'connections' ? cp.keptRoles! : null;
+    const keptForTerminate = mode === 'connections' ? present(cp.keptRoles, 'keptRoles in the freeze checkpoint') : null;
     const terminated = await sql<{ pid: number; usename: string }>(TERMINATE_SQL, [databases, false, keptForTerminate]);
     ctx.progress(
-      `${mode === 'connections' ? `fenced ${databases.join(', ')} (CONNECT kept by ${cp.keptRoles!.join(', ')} only)` : `writes frozen on ${databases.join(', ')} (read-only default)`}; ` +
+      `${mode === 'connections' ? `fenced ${databases.join(', ')} (CONNECT kept by ${(keptForTerminate ?? []).join(', ')} only)` : `writes frozen on ${databases.join(', ')} (read-only default)`}; ` +
         `${terminated.length} session(s) terminated, draining`,
     );
     if (terminated.length) ctx.event('sessions-terminated', { count: terminated.length, users: [...new Set(terminated.map((t) => t.usename))] });
@@ -187,9 +189,9 @@ export const SLOT_LAG_SQL =
  * waitForSlot (the logical route): after a long approval wait the subscription's slot may lag; wait,
  * before changing anything, until it is within maxLag, so the cutover window is not spent catching up.
  */
-async function waitForSlot(spec: FreezeWritesSpec, ctx: Ctx, sql: Sql): Promise<void> {
-  const { slot } = spec.waitForSlot!;
-  const maxLag = parseSize(spec.waitForSlot!.maxLag ?? DEFAULT_SLOT_MAX_LAG) ?? 16 * 1024 * 1024;
+async function waitForSlot(spec: FreezeWritesSpec, wait: NonNullable<FreezeWritesSpec['waitForSlot']>, ctx: Ctx, sql: Sql): Promise<void> {
+  const { slot } = wait;
+  const maxLag = parseSize(wait.maxLag ?? DEFAULT_SLOT_MAX_LAG) ?? 16 * 1024 * 1024;
   await ctx.poll({
     what: `replication slot ${slot} to be within ${formatBytes(maxLag)} before the freeze`,
     everyMs: 1_000,
@@ -225,7 +227,7 @@ async function rememberBefore(spec: FreezeWritesSpec, ctx: Ctx, sql: Sql, conn: 
   const previousAcl: Record<string, string[] | null> = {};
   const owners: Record<string, string> = {};
   for (const d of databases) {
-    const row = rows.find((r) => r.datname === d)!;
+    const row = present(rows.find((r) => r.datname === d), `the pg_database row of "${d}"`);
     previous[d] = settingIn(row.setconfig);
     previousAcl[d] = row.acl;
     owners[d] = row.owner;

@@ -22,6 +22,7 @@ import { createSubscriptionSql, dropSlotSql, findSubscription, slotReader, slots
 import { waitForCopy, waitForLag, watcher } from './waits.js';
 import { logicalReplicaPreflight } from './preflight.js';
 import type { ResolvedConnection } from '../../db/api.js';
+import { present } from '../../invariant.js';
 
 export interface LogicalCheckpoint {
   ddlAfterId?: number;
@@ -102,12 +103,12 @@ export async function runLogicalReplica(spec: LogicalReplicaSpec, ctx: Ctx): Pro
 /** Reads the source's tables and refuses what would break production or lose data, before anything is created. */
 async function inventory(spec: LogicalReplicaSpec, ctx: Ctx, conns: Conns): Promise<Inventory> {
   const { major, tables, largeObjects } = await withSql(ctx, conns.source, 'source', async (src) => ({
-    major: Number((await src.read<{ m: number }>(`SELECT current_setting('server_version_num')::int / 10000 AS m`))[0]!.m),
+    major: Number((await src.read<{ m: number }>(`SELECT current_setting('server_version_num')::int / 10000 AS m`))[0].m),
     tables: await sourceTables(src, spec),
-    largeObjects: Number((await src.read<{ n: string }>(LARGE_OBJECTS_SQL))[0]!.n),
+    largeObjects: Number((await src.read<{ n: string }>(LARGE_OBJECTS_SQL))[0].n),
   }));
   const published = publishable(tables);
-  if (published.length === 0) throw new StepFailed(ctx.stepId, `the source has no table to publish in ${spec.schemas ? `schemas ${spec.schemas.join(', ')}` : `tables ${spec.tables!.join(', ')}`} (database ${conns.source.database}). Check the names in the plan.`);
+  if (published.length === 0) throw new StepFailed(ctx.stepId, `the source has no table to publish in ${spec.schemas ? `schemas ${spec.schemas.join(', ')}` : `tables ${present(spec.tables, 'the tables of a step without schemas').join(', ')}`} (database ${conns.source.database}). Check the names in the plan.`);
   const full = identityFullTargets(spec, tables);
   const refused = withoutIdentity(tables).filter((t) => !full.includes(t));
   if (refused.length) {
@@ -256,6 +257,6 @@ async function ensureSubscription(spec: LogicalReplicaSpec, ctx: Ctx, conns: Con
     await tgt.exec(createSubscriptionSql(names, publisher, false), [], createSubscriptionSql(names, publisher, true));
     const created = await findSubscription(tgt, names.subscription);
     ctx.event('subscription-created', { subscription: names.subscription, slot: names.slot });
-    return created!.oid;
+    return present(created, `subscription ${names.subscription} just created`).oid;
   });
 }

@@ -114,7 +114,7 @@ export async function waitForLag(ctx: Ctx, conns: Conns, s: LogicalSettings, nam
       check: tolerant(async () => {
         const value = await watch(src, tgt);
         good = value !== null && value <= s.maxLagBytes ? good + 1 : 0;
-        if (good >= needed) return { done: true, value: value! };
+        if (value !== null && good >= needed) return { done: true, value };
         const errors = await subscriptionErrors(tgt, names.subscription);
         baseline ??= errors;
         return { done: false, detail: `slot ${names.slot} lag ${value === null ? 'unknown (no slot yet)' : formatBytes(value)} (maxLag ${formatBytes(s.maxLagBytes)}; ${good}/${needed} polls within)${errorsText(errors, baseline)}` };

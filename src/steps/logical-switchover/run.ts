@@ -18,6 +18,7 @@ import { COMMIT_LSN_SQL, waitCaughtUp } from './caught-up.js';
 import { copySequences, readSequences } from './sequences.js';
 import { dropReverse, ensureReverse, reverseProblem } from './reverse.js';
 import { loginProblems, rolesThatConnect, setPasswords } from './roles-check.js';
+import { present } from '../../invariant.js';
 
 export interface SwitchoverCheckpoint {
   token?: string;
@@ -101,7 +102,7 @@ export async function runSwitchover(spec: LogicalSwitchoverSpec, ctx: Ctx): Prom
   const run: Switchover = { spec, ctx, conns, cutover, cp, save: (patch) => ctx.checkpoint.set({ ...cp(), ...patch }) };
 
   const sub = await observeSubscription(run);
-  const slot = sub.slot!;
+  const slot = sub.slot;
   const schemas = await withSql(ctx, conns.source, 'source', async (src) => (await src.read<{ schema: string }>(PUBLISHED_SCHEMAS_SQL, [sub.publications])).map((r) => r.schema));
 
   if (!cp().caughtUpAt) await proveCaughtUp(run, slot);
@@ -118,7 +119,7 @@ export async function runSwitchover(spec: LogicalSwitchoverSpec, ctx: Ctx): Prom
 }
 
 /** Observes the subscription, and (read-only) whether the target can publish back — before the marker. */
-async function observeSubscription({ spec, ctx, conns, cp }: Switchover): Promise<Subscription> {
+async function observeSubscription({ spec, ctx, conns, cp }: Switchover): Promise<Subscription & { slot: string }> {
   return withSql(ctx, conns.target, 'target', async (tgt) => {
     const found = await subscriptionOf(tgt, spec.subscription);
     if (!found) throw new StepFailed(ctx.stepId, `the target has no subscription ${spec.subscription} in database ${conns.target.database}: the logical-replica step must have created it. Check "subscription" and "target", then run apply again.`);
@@ -130,7 +131,7 @@ async function observeSubscription({ spec, ctx, conns, cp }: Switchover): Promis
       const problem = await reverseProblem(tgt);
       if (problem) throw new StepFailed(ctx.stepId, `${problem}. Nothing was changed on the target.`);
     }
-    return found;
+    return { ...found, slot: found.slot };
   });
 }
 
@@ -142,7 +143,7 @@ async function proveCaughtUp({ spec, ctx, conns, cutover, cp, save }: Switchover
     await save({ token: m.token, commitLsn: lsn });
   }
   ctx.progress(`waiting for the target to show the marker and slot ${slot} to confirm ${cp().commitLsn}`);
-  const r = await waitCaughtUp(ctx, conns, slot, { token: cp().token!, commitLsn: cp().commitLsn! }, cutover);
+  const r = await waitCaughtUp(ctx, conns, slot, { token: present(cp().token, 'the marker token in the checkpoint'), commitLsn: present(cp().commitLsn, 'the marker commit LSN in the checkpoint') }, cutover);
   await save({ caughtUpAt: r.caughtUpAt });
 }
 

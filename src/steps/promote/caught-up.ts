@@ -37,7 +37,7 @@ type Ctx = Pick<StepContext, 'stepId' | 'db' | 'signal' | 'event' | 'progress' |
 
 
 async function open(ctx: Ctx, spec: ConnectionSpec, where: string, what: string): Promise<DbSession> {
-  let conn;
+  let conn: ReturnType<typeof toResolvedConnection>;
   try {
     conn = toResolvedConnection(spec, where);
   } catch (err) {

@@ -130,15 +130,15 @@ async function observe({ ctx, setup, onOld, onAurora }: ReverseRun): Promise<num
   await onAurora(async (a) => {
     const [o] = await a.read<{ publications: number; type: string | null; plugin: string | null; active: boolean | null; pid: number | null }>(REVERSE_OBJECTS_SQL, [names.slot]);
     const missing = [o?.publications ? '' : `publication ${names.slot}`, o?.type ? '' : `slot ${names.slot}`].filter(Boolean);
-    if (missing.length) {
+    if (!o || missing.length) {
       throw new StepFailed(
         ctx.stepId,
         `the reverse ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} missing on Aurora (${aurora.database}). The logical-switchover creates them before the switch so that every write made on Aurora afterwards is kept for the old source; without them a fallback would lose those writes. Nothing was changed. ` +
           'If the switchover ran without them, a lossless fallback needs a new copy of Aurora into the old source instead',
       );
     }
-    if (o!.type !== 'logical' || o!.plugin !== 'pgoutput') throw new StepFailed(ctx.stepId, `slot ${names.slot} on Aurora is not a pgoutput logical slot (${o!.type}/${o!.plugin ?? '-'}): it is not the switchover's. Nothing was changed.`);
-    if (o!.active && !ours) throw new StepFailed(ctx.stepId, `the reverse slot ${names.slot} on Aurora is already read by ${await slotReader(a, o!.pid)}, not by this step's subscription. Nothing was changed; stop that reader, then run apply again.`);
+    if (o.type !== 'logical' || o.plugin !== 'pgoutput') throw new StepFailed(ctx.stepId, `slot ${names.slot} on Aurora is not a pgoutput logical slot (${o.type}/${o.plugin ?? '-'}): it is not the switchover's. Nothing was changed.`);
+    if (o.active && !ours) throw new StepFailed(ctx.stepId, `the reverse slot ${names.slot} on Aurora is already read by ${await slotReader(a, o.pid)}, not by this step's subscription. Nothing was changed; stop that reader, then run apply again.`);
     // A switchover of an earlier version may have published a table without a replica identity:
     // UPDATE and DELETE on it fail on Aurora now. Production: short lock_timeout, retried.
     const fixed = await fullIdentityForKeyless(a, names.slot, (s) => a.execLocking(s));

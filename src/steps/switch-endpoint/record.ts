@@ -98,9 +98,9 @@ export async function readRecord(aws: AwsApi, zoneId: string, record: string, op
     { HostedZoneId: zoneIdOf(zoneId), StartRecordName: record, MaxItems: 10 },
     opts,
   );
-  const sets = (out.ResourceRecordSets ?? []).filter((r) => r.Name !== undefined && sameName(r.Name, record));
+  const sets = (out.ResourceRecordSets ?? []).filter((r): r is RecordSetOut & { Name: string } => r.Name !== undefined && sameName(r.Name, record));
   if (sets.length === 0) return { kind: 'none' };
-  const name = sets[0]!.Name!;
+  const name = sets[0].Name;
   const routed = sets.find((r) => r.SetIdentifier !== undefined);
   if (routed) return { kind: 'other', name, type: routed.Type ?? '?', what: `a record of type ${routed.Type} with a routing policy (SetIdentifier "${routed.SetIdentifier}")` };
   const alias = sets.find((r) => r.AliasTarget);
@@ -109,7 +109,7 @@ export async function readRecord(aws: AwsApi, zoneId: string, record: string, op
   if (!cname) {
     const types = [...new Set(sets.map((r) => r.Type ?? '?'))].join(', ');
     const values = sets.flatMap((r) => (r.ResourceRecords ?? []).map((v) => v.Value ?? '')).slice(0, 3).join(', ');
-    return { kind: 'other', name, type: sets[0]!.Type ?? '?', what: `a record of type ${types}${values ? ` (${values})` : ''}` };
+    return { kind: 'other', name, type: sets[0].Type ?? '?', what: `a record of type ${types}${values ? ` (${values})` : ''}` };
   }
   return { kind: 'cname', name, value: cname.ResourceRecords?.[0]?.Value ?? '', ttl: cname.TTL ?? 0 };
 }

@@ -89,7 +89,7 @@ function windowNote(env: DescribeEnv): string | undefined {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
-const valueOf = (p: PreviousRecord | undefined) => (p === undefined || p === 'none' ? null : p.value);
+const previousValueOf = (p: PreviousRecord | undefined) => (p === undefined || p === 'none' ? null : p.value);
 const shownAs = (r: FoundRecord) => (r.kind === 'cname' ? `a CNAME to ${r.value} (TTL ${r.ttl}s)` : r.kind === 'none' ? 'absent' : r.kind);
 
 /** "12.3s": from the freeze to the change being INSYNC. */
@@ -188,7 +188,7 @@ async function alreadySwitched(spec: SwitchEndpointSpec, ctx: StepContext, cp: C
   ctx.warn(`${spec.record} already points at ${spec.target}: nothing sent (already switched, by an earlier run or by hand; whether that change is INSYNC is not known).${ttlNote}`);
   await cp.save({ phase: 'insync', previous, switchedAt: cp.get().switchedAt ?? seenAt });
   ctx.event('already-switched', { record: spec.record, hostedZoneId: spec.hostedZoneId, value: spec.target, seenAt });
-  return { previousValue: valueOf(previous), value: spec.target, switchedAt: cp.get().switchedAt ?? seenAt };
+  return { previousValue: previousValueOf(previous), value: spec.target, switchedAt: cp.get().switchedAt ?? seenAt };
 }
 
 /** Records the previous value (once), crosses the point of no return, sends the UPSERT; returns the change id. */
@@ -232,7 +232,7 @@ function switched(spec: SwitchEndpointSpec, ctx: StepContext, cp: SwitchCheckpoi
   ctx.event('switched', {
     record: spec.record,
     hostedZoneId: spec.hostedZoneId,
-    previousValue: valueOf(previous),
+    previousValue: previousValueOf(previous),
     previousTtl: previous && previous !== 'none' ? previous.ttl : null,
     value: spec.target,
     ttl: ttlSeconds(spec),
@@ -243,7 +243,7 @@ function switched(spec: SwitchEndpointSpec, ctx: StepContext, cp: SwitchCheckpoi
     ...(frozenAt ? { frozenAt, writeDowntime, writeDowntimeSeconds: Number(((Date.parse(switchedAt) - Date.parse(frozenAt)) / 1000).toFixed(3)) } : {}),
   });
   return {
-    previousValue: valueOf(previous),
+    previousValue: previousValueOf(previous),
     value: spec.target,
     changeId,
     switchedAt,

@@ -103,7 +103,7 @@ export async function compareTables(
     const withSum = checksummed(sel, t);
     ctx.progress(`${name}: ${withSum ? 'counting and checksumming' : 'counting'} (${i + 1}/${tables.length})`);
     const [src, tgt] = await onBoth(`reading ${name}`, async (s) => {
-      const row = (await s.session.query<{ n: string; hi?: string; lo?: string }>(withSum ? checksumSql(t) : countSql(t))).rows[0]!;
+      const row = (await s.session.query<{ n: string; hi?: string; lo?: string }>(withSum ? checksumSql(t) : countSql(t))).rows[0];
       return { n: Number(row.n), sum: withSum ? `${row.hi}/${row.lo}` : undefined };
     });
     checked += 1;
@@ -124,9 +124,10 @@ export async function compareSequences(ctx: Ctx, onBoth: OnBoth, sel: Selection,
     new Map((await s.session.query<{ schema: string; name: string; last_value: string | null }>(SEQUENCES_SQL, [schemas])).rows.map((r) => [`${r.schema}.${r.name}`, r.last_value])),
   );
   for (const [name, value] of src) {
-    if (!tgt.has(name)) problems.push(`sequence ${name} is missing on the target`);
-    else if (value !== null && (tgt.get(name) === null || BigInt(tgt.get(name)!) < BigInt(value))) {
-      problems.push(`sequence ${name} is at ${tgt.get(name) ?? 'never used'} on the target, behind the source's ${value}`);
+    const there = tgt.get(name);
+    if (there === undefined) problems.push(`sequence ${name} is missing on the target`);
+    else if (value !== null && (there === null || BigInt(there) < BigInt(value))) {
+      problems.push(`sequence ${name} is at ${there ?? 'never used'} on the target, behind the source's ${value}`);
     }
   }
 }

@@ -59,7 +59,9 @@ export async function startCrashWorld(cleanup: CleanupStack, timeScale: number):
   cleanup.add('stop the forwarder', () => forwarder.stop());
   const children = new Set<ChildProcess>();
   // A test that fails or times out while a CLI child runs: the child goes before the servers do.
-  cleanup.add('kill CLI children still running', () => children.forEach((c) => c.kill('SIGKILL')));
+  cleanup.add('kill CLI children still running', () => {
+    for (const c of children) c.kill('SIGKILL');
+  });
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: workDir,
@@ -145,7 +147,7 @@ export interface ApplyRun extends CliRunResult {
  * 'window' anchor is the moment the event log shows the cutover window opened in this run.
  */
 export async function runApply(w: CrashWorld, seg: Segment, extra: string[], kill?: KillAt): Promise<ApplyRun> {
-  let stop = () => undefined as void;
+  let stop: () => void = () => {};
   let killedByUs = false;
   const r = await runCli(['apply', seg.planFile, '--state', seg.statePath, ...extra], {
     env: w.env,
@@ -204,7 +206,9 @@ function watchAndKill(child: ChildProcess, logPath: string, kill: KillAt, onKill
     }, 2);
     timers.push(poll);
   }
-  return () => timers.forEach((t) => clearTimeout(t));
+  return () => {
+    for (const t of timers) clearTimeout(t);
+  };
 }
 
 function logLines(p: string): string[] {
