@@ -7,7 +7,7 @@
 // keys) costs what it costs in a real restore.
 //
 // Both benchmarks of the route use it (bench/logical-copy.ts, bench/cutover-logical.ts). It mirrors
-// test/logical/support/world.ts without importing test code; the two could share a module under
+// test/support/logical/world.ts without importing test code; the two could share a module under
 // rehearsal/ later.
 import { startSourceServer, type PgServer } from '../rehearsal/postgres/cluster.js';
 import { createRdsMasterUser, newPassword, prepareRdsDatabase } from '../rehearsal/postgres/rds-roles.js';
