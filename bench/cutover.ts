@@ -2,6 +2,7 @@
 //
 //   npm run bench:cutover                          # 5 runs, time scale 60, promotion 2m, DNS PENDING 30s
 //   npm run bench:cutover -- --runs 3 --time-scale 60 --promotion 2m --dns-pending 30s
+//   npm run bench:cutover -- --route logical       # the logical route: bench/cutover-logical.ts
 //
 // Each run applies, in-process through the engine and the production step registry, the plan
 // aurora-read-replica → freeze-writes → promote (caught-up marker through replicaConnection) →
@@ -45,20 +46,26 @@ const RECORD = 'orders-db.internal.example.com';
 
 const { values: args } = parseArgs({
   options: {
+    route: { type: 'string', default: 'replica' },
     runs: { type: 'string', default: '5' },
-    'time-scale': { type: 'string', default: '60' },
+    // Replica route 60 (its figures keep SQL apart from the scaled waits); logical route 1 (nothing scaled).
+    'time-scale': { type: 'string' },
     promotion: { type: 'string', default: '2m' },
     'dns-pending': { type: 'string', default: '30s' },
     'writer-rate': { type: 'string', default: '100' },
+    // Logical route only: rows in the source database (copied before each run).
+    rows: { type: 'string', default: '100000' },
   },
 });
+const LOGICAL = args.route === 'logical';
 const RUNS = Number(args.runs);
-const SCALE = Number(args['time-scale']);
+const SCALE = Number(args['time-scale'] ?? (LOGICAL ? '1' : '60'));
 const PROMOTION_PARSED = parseDuration(args.promotion!);
 const DNS_PARSED = parseDuration(args['dns-pending']!);
 const RATE = Number(args['writer-rate']);
-if (!(RUNS >= 1) || !(SCALE > 0) || PROMOTION_PARSED === undefined || DNS_PARSED === undefined || !(RATE >= 0)) {
-  process.stderr.write('usage: npm run bench:cutover -- [--runs N] [--time-scale N] [--promotion 2m] [--dns-pending 30s] [--writer-rate 100]\n');
+const ROWS = Number(args.rows);
+if (!['replica', 'logical'].includes(args.route!) || !(RUNS >= 1) || !(SCALE > 0) || PROMOTION_PARSED === undefined || DNS_PARSED === undefined || !(RATE >= 0) || !(ROWS >= 100)) {
+  process.stderr.write('usage: npm run bench:cutover -- [--route replica|logical] [--runs N] [--time-scale N] [--promotion 2m] [--dns-pending 30s] [--writer-rate 100] [--rows 100000 (logical)]\n');
   process.exit(1);
 }
 const PROMOTION_MS: number = PROMOTION_PARSED;
@@ -172,7 +179,7 @@ steps:
     ratePerSecond: RATE,
     mode: ['begin-read-write', 'autocommit'],
   });
-  let result;
+  let result: Awaited<ReturnType<typeof applyPlan>>;
   try {
     result = await applyPlan(
       { plan: checked.plan, env: { PGPASSWORD: roles.master.password! } },
@@ -269,7 +276,10 @@ function report(splits: Split[], pgv: string): void {
   process.stdout.write(out.join('\n') + '\n');
 }
 
-main().catch((err) => {
+const bench = LOGICAL
+  ? import('./cutover-logical.js').then((m) => m.runLogicalCutoverBench({ runs: RUNS, timeScale: SCALE, dnsPendingMs: DNS_PARSED!, writerRate: RATE, rows: ROWS }))
+  : main();
+bench.catch((err) => {
   process.stderr.write(`bench:cutover failed: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exitCode = 1;
 });

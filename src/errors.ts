@@ -23,13 +23,41 @@ export class UsageError extends AuroraMigrateError {
   readonly code = 'USAGE';
 }
 
-/** A step failed; the run can be resumed after the cause is fixed. */
+/** How a step failure reads beyond what happened: what to do next, how the step ended, the original error. */
+export interface StepFailureParts {
+  /** What to do next, as whole sentences: "Wait for it, then run aurora-migrate apply again." */
+  remedy?: string;
+  /** How the step ended when "failed:" says too little, read before `what`: "refused to promote cluster c:", "timed out after 5m". */
+  outcome?: string;
+  cause?: unknown;
+}
+
+/**
+ * A step failed; the run can be resumed after the cause is fixed. The message is built here, once:
+ * `step "<id>" <outcome> <what>. <remedy>` (outcome defaults to "failed:"). `what` says what happened
+ * without naming the step, so messages that quote a failure inside another can use it as it is.
+ */
 export class StepFailed extends AuroraMigrateError {
   readonly code = 'STEP_FAILED';
-  constructor(readonly stepId: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  readonly remedy?: string;
+  constructor(readonly stepId: string, readonly what: string, parts: StepFailureParts = {}) {
+    super(stepFailureMessage(stepId, what, parts), parts.cause === undefined ? undefined : { cause: parts.cause });
+    if (parts.remedy) this.remedy = parts.remedy;
   }
 }
+
+/** `step "promote" failed: cluster c is in state "modifying". Wait …` — what happened, then the remedy as its own sentence. */
+export function stepFailureMessage(stepId: string, what: string, parts: Pick<StepFailureParts, 'remedy' | 'outcome'> = {}): string {
+  return withRemedy(`step "${stepId}" ${parts.outcome ?? 'failed:'} ${what}`, parts.remedy);
+}
+
+/** What a failure says without naming the step (a StepFailed's what and remedy; any other error's message), to quote it in another. */
+export function failureText(err: unknown): string {
+  if (err instanceof StepFailed) return withRemedy(err.what, err.remedy);
+  return err instanceof Error ? err.message : String(err);
+}
+
+const withRemedy = (text: string, remedy: string | undefined): string => (remedy ? `${/[.!?]$/.test(text) ? text : `${text}.`} ${remedy}` : text);
 
 /** A preflight check failed (plan --preflight, or a step's own checks before it acts). */
 export class PreflightFailed extends AuroraMigrateError {

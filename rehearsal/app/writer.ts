@@ -214,7 +214,13 @@ export async function startWriter(options: WriterOptions): Promise<Writer> {
       if (acks.length >= target) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
         const t = setTimeout(() => reject(new Error(`writer: fewer than ${n} commits acknowledged in ${timeoutMs} ms (last error: ${errors.last ?? 'none'})`)), timeoutMs);
-        waiters.push({ target, resolve: () => (clearTimeout(t), resolve()) });
+        waiters.push({
+          target,
+          resolve: () => {
+            clearTimeout(t);
+            resolve();
+          },
+        });
       });
     },
     async stop() {

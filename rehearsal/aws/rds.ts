@@ -2,7 +2,7 @@
 // returns the Result element's content; statuses then move with the clock (see rds-model.ts).
 import { shiftEventDates, shiftWindow, type CallerClock } from './caller-clock.js';
 import { rdsErrorResponse, rdsResultResponse, RdsFault } from './rds-errors.js';
-import { type Cluster, type Instance, type RdsWorld } from './rds-model.js';
+import type { Cluster, Instance, RdsWorld } from './rds-model.js';
 import { clusterShape, eventShape, exportShape, instanceShape, snapshotShape } from './rds-shapes.js';
 import { asList, bool, checkAuroraVersion, checkExportOnly, checkIdentifier, parseRdsArn, required, tagsOf } from './rds-rules.js';
 import { toXml } from './xml.js';

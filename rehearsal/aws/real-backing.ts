@@ -455,7 +455,10 @@ async function bounded(p: Promise<unknown>, ms: number, late: () => void): Promi
 
 function push(map: Map<string, Reading[]>, id: string, reading: Reading): void {
   let list = map.get(id);
-  if (!list) map.set(id, (list = []));
+  if (!list) {
+    list = [];
+    map.set(id, list);
+  }
   // Readings arrive in clock order; a reading at the same instant replaces the one before.
   if (list.length > 0 && list[list.length - 1]!.at >= reading.at) list[list.length - 1] = { ...reading, at: list[list.length - 1]!.at };
   else list.push(reading);

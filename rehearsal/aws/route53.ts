@@ -201,12 +201,14 @@ export class Route53World {
 export function route53OperationOf(req: StandinRequest): { operation: string; resourceId?: string } {
   const p = req.path.replace(/^\/2013-04-01/, '');
   const m = req.method.toUpperCase();
-  let match: RegExpExecArray | null;
-  if ((match = /^\/hostedzone\/([^/]+)\/rrset\/?$/.exec(p))) {
-    return { operation: m === 'POST' ? 'ChangeResourceRecordSets' : 'ListResourceRecordSets', resourceId: decodeURIComponent(match[1]!) };
+  const rrset = /^\/hostedzone\/([^/]+)\/rrset\/?$/.exec(p);
+  if (rrset) {
+    return { operation: m === 'POST' ? 'ChangeResourceRecordSets' : 'ListResourceRecordSets', resourceId: decodeURIComponent(rrset[1]!) };
   }
-  if ((match = /^\/hostedzone\/([^/]+)\/?$/.exec(p)) && m === 'GET') return { operation: 'GetHostedZone', resourceId: decodeURIComponent(match[1]!) };
-  if ((match = /^\/change\/([^/]+)\/?$/.exec(p)) && m === 'GET') return { operation: 'GetChange', resourceId: decodeURIComponent(match[1]!) };
+  const zone = /^\/hostedzone\/([^/]+)\/?$/.exec(p);
+  if (zone && m === 'GET') return { operation: 'GetHostedZone', resourceId: decodeURIComponent(zone[1]!) };
+  const change = /^\/change\/([^/]+)\/?$/.exec(p);
+  if (change && m === 'GET') return { operation: 'GetChange', resourceId: decodeURIComponent(change[1]!) };
   if (/^\/hostedzonesbyname\/?$/.test(p) && m === 'GET') return { operation: 'ListHostedZonesByName' };
   return { operation: 'Unknown' };
 }
@@ -312,8 +314,7 @@ function parseXml(text: string): XmlNode {
   const root: XmlNode = { name: '#root', children: [], text: '' };
   const stack = [root];
   const re = /<(\/?)([A-Za-z_][\w.:-]*)[^>]*?(\/?)>|<\?[^>]*\?>|<!--[\s\S]*?-->|([^<]+)/g;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(text))) {
+  for (const m of text.matchAll(re)) {
     const top = stack[stack.length - 1]!;
     if (m[4] !== undefined) top.text += decodeXml(m[4]);
     else if (m[2] === undefined) continue;

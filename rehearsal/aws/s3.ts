@@ -314,7 +314,10 @@ export function handleS3(store: S3Store, req: StandinRequest): StandinResponse {
         if (ct) meta.ContentType = ct;
         if (ce) meta.ContentEncoding = ce;
         for (const [h, v] of Object.entries(req.headers)) {
-          if (h.startsWith('x-amz-meta-') && typeof v === 'string') (meta.Metadata ??= {})[h.slice(11)] = v;
+          if (h.startsWith('x-amz-meta-') && typeof v === 'string') {
+            meta.Metadata ??= {};
+            meta.Metadata[h.slice(11)] = v;
+          }
         }
         const etag = store.putObjectIf(bucket!, key!, req.body, meta, writeConditions(req));
         return { status: 200, headers: { ETag: etag } };

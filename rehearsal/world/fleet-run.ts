@@ -3,7 +3,7 @@
 // creates an Aurora read replica of its own source and waits for its lag. Afterwards: how every
 // process ended, the peak calls per (real) second the stand-in saw, the throttled answers per plan
 // (by the access key that signed them), whether anything was created twice, and `status` over the
-// whole fleet. Used by `npm run bench:fleet` and test/team/fleet-throttle.test.ts.
+// whole fleet. Used by `npm run bench:fleet` and test/fleet/fleet-throttle.test.ts.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// The logical route's production data (the tests in test/logical and `npm run demo -- --route
+// The logical route's production data (the tests in test/steps/logical-* and test/routes/logical and `npm run demo -- --route
 // logical` share it): what real databases have and logical replication must get right — identity
 // and serial keys, a standalone sequence, a foreign key, a partitioned table, a materialized view,
 // an unlogged table (cannot be published: schema only), a table without a primary key (refused

@@ -24,7 +24,7 @@ import { seedSourceData, type SourceCounts } from './source-data.js';
 import { REPO_ROOT } from './cli-runner.js';
 import type { CleanupStack } from './cleanup-stack.js';
 
-/** The rehearsal plan (kept in step with plans/replica-with-backfill.yaml by test/rehearsal/demo-plan.test.ts). */
+/** The rehearsal plan (kept in step with plans/replica-with-backfill.yaml by test/rehearsal/world/demo-plan.test.ts). */
 export const DEMO_PLAN = path.join(REPO_ROOT, 'rehearsal', 'world', 'demo-plan.yaml');
 /** The replica route with a manual cutover (approval "cutover" + promote; a human stops writes): the crash campaign's plan. */
 export const MANUAL_CUTOVER_PLAN = path.join(REPO_ROOT, 'rehearsal', 'world', 'manual-cutover-plan.yaml');

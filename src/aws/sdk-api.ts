@@ -41,9 +41,10 @@ const PACKAGES: Record<AwsService, { pkg: string; client: string; envSuffix: str
   sns: { pkg: '@aws-sdk/client-sns', client: 'SNSClient', envSuffix: 'SNS' },
 };
 
-type SdkModule = Record<string, any>;
+/** A client package as loaded: its exports are constructors (clients, commands), looked up by name. */
+type SdkModule = Record<string, new (input: unknown) => unknown>;
 interface SdkClient {
-  send(command: unknown, options?: { abortSignal?: AbortSignal }): Promise<any>;
+  send(command: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
   destroy(): void;
 }
 
@@ -103,6 +104,7 @@ export function createAwsApi(options: CreateAwsApiOptions = {}): AwsApi & { dest
   };
 
   return {
+    // biome-ignore lint/suspicious/noExplicitAny: the same default as AwsApi.send (src/aws/api.ts).
     async send<T = any>(service: AwsService, operation: string, input: Record<string, unknown>, callOptions: AwsCallOptions = {}): Promise<T> {
       const region = callOptions.region ?? options.region ?? (explicitEnv ? env.AWS_REGION : undefined);
       if (callOptions.signal?.aborted) throw new Interrupted(`interrupted before ${operation} was sent`);
@@ -135,11 +137,14 @@ export function createAwsApi(options: CreateAwsApiOptions = {}): AwsApi & { dest
  * GetObject's Body is a stream; as plain data it becomes a Buffer. $metadata is dropped, but how
  * many attempts the call took stays readable (not enumerable, so never serialized) for --verbose.
  */
-async function toPlainData(service: AwsService, operation: string, output: any): Promise<unknown> {
+async function toPlainData(service: AwsService, operation: string, output: unknown): Promise<unknown> {
   if (!output || typeof output !== 'object') return output;
-  const { $metadata: metadata, ...rest } = output;
+  const { $metadata: metadata, ...rest } = output as {
+    $metadata?: { attempts?: unknown };
+    Body?: { transformToByteArray?: () => Promise<Uint8Array> } | Buffer;
+  };
   if (typeof metadata?.attempts === 'number') Object.defineProperty(rest, ATTEMPTS, { value: metadata.attempts, enumerable: false });
-  if (service === 's3' && operation === 'GetObject' && rest.Body && typeof rest.Body.transformToByteArray === 'function') {
+  if (service === 's3' && operation === 'GetObject' && rest.Body && 'transformToByteArray' in rest.Body && typeof rest.Body.transformToByteArray === 'function') {
     rest.Body = Buffer.from(await rest.Body.transformToByteArray());
   }
   return rest;
@@ -160,7 +165,8 @@ export function resourceIdOf(service: AwsService, input: Record<string, unknown>
   }
   if (service === 'cloudwatch' && Array.isArray(input.MetricDataQueries)) {
     const dims = new Set<string>();
-    for (const q of input.MetricDataQueries as any[]) for (const d of q?.MetricStat?.Metric?.Dimensions ?? []) dims.add(String(d.Value));
+    const queries = input.MetricDataQueries as Array<{ MetricStat?: { Metric?: { Dimensions?: Array<{ Value?: unknown }> } } } | undefined>;
+    for (const q of queries) for (const d of q?.MetricStat?.Metric?.Dimensions ?? []) dims.add(String(d.Value));
     return dims.size ? [...dims].join(', ') : undefined;
   }
   for (const key of RESOURCE_KEYS) if (typeof input[key] === 'string') return input[key] as string;
@@ -176,11 +182,27 @@ interface CallInfo {
 }
 
 export function toAwsCallError(err: unknown, call: CallInfo): Error {
-  const e = (err ?? {}) as any;
+  // What the SDK's errors (and Node's network errors under them) carry; every field is checked before use.
+  const e = (err ?? {}) as {
+    name?: unknown;
+    Code?: unknown;
+    code?: unknown;
+    message?: unknown;
+    region?: unknown;
+    $metadata?: { httpStatusCode?: number; attempts?: number; requestId?: string };
+    $response?: { statusCode?: number };
+  };
   if (e.name === 'AbortError' || call.signal?.aborted) {
     return new Interrupted(`interrupted while ${call.operation} was in flight`, { cause: err });
   }
-  let code: string = typeof e.name === 'string' && e.name !== 'Error' ? e.name : (e.Code ?? e.code ?? 'UnknownError');
+  let code: string =
+    typeof e.name === 'string' && e.name !== 'Error'
+      ? e.name
+      : typeof e.Code === 'string'
+        ? e.Code
+        : typeof e.code === 'string'
+          ? e.code
+          : 'UnknownError';
   const message: string = typeof e.message === 'string' ? e.message : String(err);
   if (/region is missing/i.test(message)) code = 'RegionMissing';
   if (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code) && (code === 'UnknownError' || code === 'Error')) code = e.code;

@@ -10,6 +10,7 @@ import { defaultStatePath } from '../engine/state-file.js';
 import { isS3Url, parseS3Url } from '../remote-state/s3-location.js';
 import { s3RunStorage, type S3RunStorage } from '../remote-state/s3-run-storage.js';
 import type { GlobalOptions, Io } from './io.js';
+import { present } from '../invariant.js';
 
 export interface ChosenStorage {
   storage: RunStorage;
@@ -32,7 +33,7 @@ export function runStorageFor(plan: Plan, opts: Pick<GlobalOptions, 'state' | 'r
   }
   const location = parseS3Url(url, fromFlag ? '--state' : `the plan's state.s3`);
   const own = aws ? undefined : lazyAwsApi({ region: opts.region ?? plan.region, profile: opts.profile, env: io.env as Record<string, string | undefined> });
-  const s3 = s3RunStorage({ aws: aws ?? own!, location, env: io.env });
+  const s3 = s3RunStorage({ aws: aws ?? present(own, 'the AWS client of the S3 state'), location, env: io.env });
   return {
     storage: s3,
     s3,

@@ -12,6 +12,7 @@ import { UsageError } from '../errors.js';
 import { approvalRule, describeTally, mayApprove, tallyApprovals, type ApprovalRule, type ApproverSource } from '../plan/approval-rule.js';
 import type { ApprovalDecision, ApprovalPending } from '../steps/approval-context.js';
 import type { ApprovalRecord } from './state-file.js';
+import { present } from '../invariant.js';
 
 /** What a TTY prompt is asked (the CLI supplies the prompt; the engine never reads stdin). */
 export interface ApprovalPrompt {
@@ -62,7 +63,7 @@ export function describeSource(source: ApproverSource | undefined): string {
 /** The refusal for `--approve` (exit 1) or a prompt offered to someone the step does not list. */
 export function notAllowedMessage(stepId: string, rule: ApprovalRule, who: ApproverIdentity): string {
   return (
-    `step "${stepId}" may be approved only by ${rule.approvers!.join(', ')}; you are "${who.id}" (${describeSource(who.source)}). ` +
+    `step "${stepId}" may be approved only by ${present(rule.approvers, `the approvers of step "${stepId}"`).join(', ')}; you are "${who.id}" (${describeSource(who.source)}). ` +
     `Ask one of them to run the approval, or, if you are one of them under another login, set AURORA_MIGRATE_APPROVER to your approver id.`
   );
 }
@@ -78,7 +79,7 @@ export function checkApproveFlags(
 ): void {
   for (const id of approve ?? []) {
     const spec = steps.find((s) => s.id === id) as { type: string; approvers?: string[]; required?: number } | undefined;
-    if (!spec || spec.type !== 'approval') continue;
+    if (spec?.type !== 'approval') continue;
     const rule = approvalRule(spec);
     const who = identity();
     if (!mayApprove(rule, who.id)) throw new UsageError(`--approve ${id}: ${notAllowedMessage(id, rule, who)}`);
@@ -106,7 +107,7 @@ export async function passApprovalGate(g: GateInput): Promise<ApprovalDecision |
   const opened = () => {
     const t = tallyApprovals(g.rule, g.records());
     if (t.stillNeeded > 0) return undefined;
-    const last = [...g.records()].reverse().find((r) => r.approvedBy === t.approvedBy.at(-1))!;
+    const last = present([...g.records()].reverse().find((r) => r.approvedBy === t.approvedBy.at(-1)), 'the record of the last approval');
     const { stepId: _s, runId: _r, ...decision } = last;
     return { ...decision, approvedBy: t.approvedBy.join(', ') };
   };
@@ -123,7 +124,7 @@ export async function passApprovalGate(g: GateInput): Promise<ApprovalDecision |
   if (tallyApprovals(g.rule, g.records()).approvedBy.includes(who.id)) {
     return pending(`${who.id} has already approved; an approval counts once per person`);
   }
-  const via = g.flagged ? 'flag' : (await g.prompt!()) ? 'prompt' : undefined;
+  const via = g.flagged ? 'flag' : g.prompt && (await g.prompt()) ? 'prompt' : undefined;
   if (!via) return pending();
   await g.record({ approvedBy: who.id, approvedAt: g.nowIso(), via, source: who.source, host: who.host, ...(who.ciRun ? { ciRun: who.ciRun } : {}) });
   return opened() ?? pending();

@@ -5,7 +5,7 @@
 // Written here rather than with write-file-atomic: that library fsyncs the temp file but not the
 // folder after the rename (checked in write-file-atomic 7.0.1, lib/index.js), so after a power loss the
 // rename can be lost even though the call returned.
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 
@@ -33,7 +33,7 @@ export async function writeFileAtomic(file: string, data: string): Promise<void>
 
 /** fsync a directory so a rename or a new entry in it survives a power loss. */
 export async function fsyncDir(dir: string): Promise<void> {
-  let handle;
+  let handle: FileHandle | undefined;
   try {
     handle = await open(dir, 'r');
     await handle.sync();

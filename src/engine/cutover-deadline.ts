@@ -31,7 +31,7 @@ export function cutoverDeadline(session: RunSession): CutoverDeadline {
     arm() {
       disarm();
       const c = st.cutover;
-      if (!c || c.status !== 'open') return;
+      if (c?.status !== 'open') return;
       // Real milliseconds: the deadline is on the tool's own clock, which the time scale does not touch.
       const ms = Math.max(0, Date.parse(c.deadline) - session.clock.now());
       timer = setTimeout(() => {

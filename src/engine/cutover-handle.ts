@@ -8,13 +8,14 @@ import { windowConnectionUsers } from '../plan/cutover-steps.js';
 import { resolveDeep } from '../plan/values.js';
 import { formatDuration } from '../plan/units.js';
 import type { CutoverHandle } from '../steps/step.js';
-import { Interrupted, StepFailed, WindowExpired } from '../errors.js';
+import { failureText, Interrupted, StepFailed, WindowExpired } from '../errors.js';
 import type { CutoverRecord } from './state-file.js';
 import type { RunSession } from './run-session.js';
 import type { CutoverDeadline } from './cutover-deadline.js';
 import { frozenBefore, heldAfter, windowOpener } from './cutover-source.js';
 import { contextFor, resolveForRun } from './run-step.js';
 import type { WindowPart } from './step-context.js';
+import { present } from '../invariant.js';
 
 export function windowPartFor(session: RunSession, deadline: CutoverDeadline, spec: StepSpec): WindowPart {
   if (session.deps.registry[spec.type]?.opensCutoverWindow) {
@@ -74,7 +75,7 @@ function handleFor(session: RunSession, deadline: CutoverDeadline, stepId: strin
     frozenBefore: () => frozenBefore(st.steps[c.openedBy]?.checkpoint),
     describeFence: () => heldAfter(session),
     sourceConnection() {
-      const spec = plan.steps.find((s) => s.id === c.openedBy)!;
+      const spec = present(plan.steps.find((s) => s.id === c.openedBy), `step "${c.openedBy}" that opened the window`);
       return (resolveForRun(session, spec) as { connection: ConnectionSpec }).connection;
     },
     crossPointOfNoReturn: (what) => crossPointOfNoReturn(session, deadline, c, stepId, what),
@@ -118,17 +119,17 @@ async function lastCheck(session: RunSession, stepId: string, what: string): Pro
     problems = await module.lastCheck(resolveForRun(session, spec), contextFor(session, spec, st.steps[spec.id], session.controller.signal));
   } catch (err) {
     if (err instanceof Interrupted || session.controller.signal.aborted) throw new Interrupted('interrupted before the point of no return');
-    const why = (err as Error).message.replace(/^step "[^"]*" failed: /, '');
-    throw new StepFailed(stepId, `step "${stepId}" stopped before the point of no return (${what} was not sent): the last check of the fence could not run: ${why}`, { cause: err });
+    const outcome = `stopped before the point of no return (${what} was not sent):`;
+    throw new StepFailed(stepId, `the last check of the fence could not run: ${failureText(err)}`, { outcome, cause: err });
   }
   session.log.append({ type: 'cutover-last-check', stepId, ok: problems.length === 0, ...(problems.length ? { problems } : {}) });
   if (problems.length === 0) return;
-  throw new StepFailed(
-    stepId,
-    `step "${stepId}" stopped before the point of no return (${what} was not sent): the fence of step "${spec.id}" does not hold: ${problems.join('; ')}. ` +
+  throw new StepFailed(stepId, `the fence of step "${spec.id}" does not hold: ${problems.join('; ')}`, {
+    outcome: `stopped before the point of no return (${what} was not sent):`,
+    remedy:
       'A session like that can write to the source after the target was proven caught up, and those writes would be lost. ' +
       'Stop that client (or, if it connects as the tool\'s own user, give it its own role so the fence can stop it), then run apply again',
-  );
+  });
 }
 
 /** The window as a record without its earlier attempts (the result's `cutover`, an entry of `history`). */

@@ -13,6 +13,7 @@ import type { RunEnding, RunSession } from './run-session.js';
 import type { CutoverDeadline } from './cutover-deadline.js';
 import { frozenDatabases, windowOpener } from './cutover-source.js';
 import { contextFor, resolveForRun, toStepError } from './run-step.js';
+import { present } from '../invariant.js';
 
 /** How long the undo of a freeze may take before the rollback is reported as failed. */
 const UNDO_TIMEOUT_MS = 120_000;
@@ -36,19 +37,20 @@ export async function rollBackWindow(
 ): Promise<RunEnding> {
   const { st, plan } = session;
   const r = await rollBack(session, deadline, reason, failedStep);
+  const { openedBy } = present(st.cutover, 'the cutover window being rolled back');
   const databases = frozenDatabases(session);
   if (!r.ok && r.freezeUndone) {
     const message =
       `the cutover stopped before the point of no return (${reason}) and was rolled back on the source (${databases} have their previous settings), ` +
       `but ${r.error.message}. Run apply again to retry the rollback (it is convergent).`;
-    return { outcome: interrupted ? 'interrupted' : 'failed', failed: { stepId: r.undoStepId ?? st.cutover!.openedBy, error: { code: 'ROLLBACK_FAILED', message } } };
+    return { outcome: interrupted ? 'interrupted' : 'failed', failed: { stepId: r.undoStepId ?? openedBy, error: { code: 'ROLLBACK_FAILED', message } } };
   }
   if (!r.ok) {
     const message =
       `the cutover stopped before the point of no return (${reason}), and undoing the freeze failed: ${r.error.message} ` +
       `The source databases ${databases} may still be read-only. Run apply again to retry the rollback, or restore them by hand ` +
-      `(ALTER DATABASE <name> RESET default_transaction_read_only, or SET it back to the value in the state's "${st.cutover!.openedBy}" checkpoint).`;
-    return { outcome: interrupted ? 'interrupted' : 'failed', failed: { stepId: st.cutover!.openedBy, error: { code: 'ROLLBACK_FAILED', message } } };
+      `(ALTER DATABASE <name> RESET default_transaction_read_only, or SET it back to the value in the state's "${openedBy}" checkpoint).`;
+    return { outcome: interrupted ? 'interrupted' : 'failed', failed: { stepId: openedBy, error: { code: 'ROLLBACK_FAILED', message } } };
   }
   const untouched = cutoverSteps(plan)?.pointOfNoReturn?.type === 'switch-endpoint' ? 'the application\'s DNS record was not changed' : 'nothing was promoted';
   const message =
@@ -59,14 +61,14 @@ export async function rollBackWindow(
     `Fix the cause, then run apply again to start the cutover afresh.`;
   return {
     outcome: interrupted ? 'interrupted' : 'rolled-back',
-    failed: { stepId: failedStep ?? st.cutover!.openedBy, error: { code: failure?.code ?? 'ROLLED_BACK', message: failure ? `${failure.message} — ${message}` : message } },
+    failed: { stepId: failedStep ?? openedBy, error: { code: failure?.code ?? 'ROLLED_BACK', message: failure ? `${failure.message} — ${message}` : message } },
   };
 }
 
 /** Undoes the window's steps and the freeze; ok when both are back (freezeUndone: writes are back even though a step's undo failed). */
 async function rollBack(session: RunSession, deadline: CutoverDeadline, reason: string, failedStep: string | undefined): Promise<RollBackResult> {
   const { st, log } = session;
-  const c = st.cutover!;
+  const c = present(st.cutover, 'the open cutover window');
   deadline.disarm();
   c.status = 'rolling-back';
   c.reason = reason;
@@ -83,7 +85,10 @@ async function rollBack(session: RunSession, deadline: CutoverDeadline, reason: 
     await undoOne(session, spec, opener.module);
     if (stepErrors.length) {
       freezeUndone = true;
-      throw new StepFailed(stepErrors[0].stepId, `taking back ${stepErrors.map((e) => `step "${e.stepId}" failed: ${e.error.message.replace(/^step "[^"]*" failed: /, '')}`).join('; ')}`);
+      // A StepError is stored text: its "step … failed:" head is dropped so the step is named once.
+      const [first, ...more] = stepErrors.map((e) => ({ id: e.stepId, why: e.error.message.replace(/^step "[^"]*" failed: /, '') }));
+      const why = [first.why, ...more.map((m) => `step "${m.id}" could not be taken back either: ${m.why}`)].join('; ');
+      throw new StepFailed(first.id, why, { outcome: 'could not be taken back:' });
     }
     c.status = 'rolled-back';
     c.rolledBackAt = session.iso();
@@ -112,7 +117,7 @@ async function rollBack(session: RunSession, deadline: CutoverDeadline, reason: 
  */
 async function undoWindowSteps(session: RunSession): Promise<Array<{ stepId: string; error: StepError }>> {
   const { st, plan } = session;
-  const c = st.cutover!;
+  const c = present(st.cutover, 'the open cutover window');
   const inside = cutoverSteps(plan)?.inside ?? [];
   const errors: Array<{ stepId: string; error: StepError }> = [];
   for (const spec of plan.steps.filter((x) => inside.includes(x.id) && x.id !== c.openedBy).reverse()) {

@@ -26,6 +26,7 @@ import { windowPartFor, withoutHistory } from './cutover-handle.js';
 import type { WindowPart } from './step-context.js';
 import { heldAfter } from './cutover-source.js';
 import { rollBackWindow } from './cutover-rollback.js';
+import { present } from '../invariant.js';
 
 /** `--until` inside the window would leave the source frozen with no run watching the deadline. */
 export function checkUntilOutsideWindow(plan: { name: string; steps: readonly Pick<StepSpec, 'id' | 'type'>[] }, until: string | undefined): void {
@@ -87,9 +88,10 @@ export function cutoverControl(session: RunSession): CutoverControl {
       if (outcome.status === 'succeeded' || !c || c.runId !== st.runId) return undefined;
       if (session.controller.signal.reason instanceof Locked) return undefined; // another run owns the state now
       if (c.status === 'committed' && outcome.status === 'failed') {
+        const pnr = present(c.pointOfNoReturn, 'the point of no return of a committed cutover');
         const note =
-          ` The cutover passed its point of no return at ${c.pointOfNoReturn!.at} (${c.pointOfNoReturn!.what}): nothing is rolled back, ` +
-          `${heldAfter(session)}, and the target is where "${c.pointOfNoReturn!.stepId}" left it. Fix the cause, then run apply again to go forward.`;
+          ` The cutover passed its point of no return at ${pnr.at} (${pnr.what}): nothing is rolled back, ` +
+          `${heldAfter(session)}, and the target is where "${pnr.stepId}" left it. Fix the cause, then run apply again to go forward.`;
         const s = st.steps[spec.id];
         if (s.error && !s.error.message.includes('point of no return at')) s.error.message += note;
         await session.persist();

@@ -6,6 +6,7 @@
 import { runPreflight } from '../preflight/run-preflight.js';
 import type { RunEnding, RunSession } from './run-session.js';
 import { warn } from './run-session.js';
+import { present } from '../invariant.js';
 
 export async function preflightBeforeApply(session: RunSession): Promise<RunEnding | undefined> {
   const { plan, st, deps, options, controller } = session;
@@ -25,7 +26,7 @@ export async function preflightBeforeApply(session: RunSession): Promise<RunEndi
   for (const step of report.steps) for (const c of step.checks.filter((x) => x.status === 'warn')) warn(session, `preflight of step "${step.stepId}": ${c.check}: ${c.detail}`);
   if (!report.failed) return undefined;
   const failed = report.steps.flatMap((s) => s.checks.filter((c) => c.status === 'fail').map((c) => `step "${s.stepId}": ${c.check}: ${c.detail}`));
-  const stepId = report.steps.find((s) => s.checks.some((c) => c.status === 'fail'))!.stepId;
+  const stepId = present(report.steps.find((s) => s.checks.some((c) => c.status === 'fail')), 'the step whose preflight failed').stepId;
   session.log.append({ type: 'preflight-refused', stepId, failed });
   return {
     outcome: 'failed',

@@ -4,7 +4,7 @@
 import type { StepSpec } from '../plan/types.js';
 import { resolveDeep } from '../plan/values.js';
 import type { StepContext } from '../steps/step.js';
-import { AuroraMigrateError, AwaitingApproval, MaxRuntimeReached, NotImplemented, StepFailed } from '../errors.js';
+import { AuroraMigrateError, AwaitingApproval, MaxRuntimeReached, NotImplemented, StepFailed, stepFailureMessage } from '../errors.js';
 import { createStepContext, type StepContextExtras, type StepEvent, type WindowPart } from './step-context.js';
 import type { StepError, StepState, StepStatus } from './state-file.js';
 import { requestApproval } from './approvals.js';
@@ -31,7 +31,11 @@ export function resolveForRun(session: RunSession, spec: StepSpec): StepSpec {
     for (const secret of r.secrets) session.secrets.add(secret);
     return r.value;
   } catch (err) {
-    throw new StepFailed(spec.id, unresolvedMessage(spec.id, resolveDeep(spec, scope, 'display').unresolved), { cause: err });
+    throw new StepFailed(spec.id, unresolvedReasons(resolveDeep(spec, scope, 'display').unresolved), {
+      outcome: 'cannot start:',
+      remedy: 'Set what is missing (or fix the plan), then run apply again.',
+      cause: err,
+    });
   }
 }
 
@@ -131,23 +135,26 @@ function onStepEvent(session: RunSession, id: string, s: StepState, e: StepEvent
   const { log, emit } = session;
   if (e.type === 'progress') {
     recordProgress(session, s, e.detail);
-    return emit(e);
+    emit(e);
+    return;
   }
   if (e.type === 'warning') {
     s.warnings.push(e.message);
     log.append({ type: 'warning', stepId: id, message: e.message });
-    return emit(e);
+    emit(e);
+    return;
   }
   if (e.type === 'aws-call') {
     log.append({ type: 'aws-call', stepId: id, service: e.service, operation: e.operation, params: e.params });
-    return emit(e);
+    emit(e);
+    return;
   }
   log.append({ type: e.name, stepId: id, ...(e.data ?? {}) });
   emit(e);
 }
 
-/** "step "x" cannot start: environment variable PGPASSWORD is not set. Set it, then …" */
-function unresolvedMessage(stepId: string, unresolved: string[]): string {
+/** Why each unresolved value has none ("environment variable PGPASSWORD is not set"), joined by "; ". */
+function unresolvedReasons(unresolved: string[]): string {
   const reasons = unresolved.map((text) => {
     const env = /^\$\{env\.([^}]+)\}$/.exec(text);
     if (env) return `environment variable ${env[1]} is not set`;
@@ -155,7 +162,7 @@ function unresolvedMessage(stepId: string, unresolved: string[]): string {
     if (out) return `${text} has no value (step "${out[1]}" did not record output "${out[2]}")`;
     return `${text} cannot be resolved`;
   });
-  return `step "${stepId}" cannot start: ${reasons.join('; ')}. Set what is missing (or fix the plan), then run apply again.`;
+  return reasons.join('; ');
 }
 
 export function toStepError(stepId: string, err: unknown): StepError {
@@ -164,5 +171,5 @@ export function toStepError(stepId: string, err: unknown): StepError {
   }
   const e = err as Error & { code?: unknown };
   const code = typeof e?.code === 'string' ? e.code : (e?.name ?? 'ERROR');
-  return { code, message: `step "${stepId}" failed: ${e?.message ?? String(err)}` };
+  return { code, message: stepFailureMessage(stepId, e?.message ?? String(err)) };
 }

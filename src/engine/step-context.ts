@@ -121,12 +121,10 @@ export function createStepContext(deps: StepContextDeps): StepContext {
         const waited = elapsed();
         ctx.progress(`${result.detail ?? `waiting for ${options.what}`} (${formatDuration(waited)})`);
         if (waited >= options.timeoutMs) {
-          throw new StepFailed(
-            stepId,
-            `step "${stepId}" timed out after ${formatDuration(options.timeoutMs)} waiting for ${options.what}` +
-              (result.detail ? ` (last seen: ${result.detail})` : '') +
-              `. Check the resource in the AWS console, raise the step's timeout if it is just slow, then run apply again to resume.`,
-          );
+          throw new StepFailed(stepId, `waiting for ${options.what}${result.detail ? ` (last seen: ${result.detail})` : ''}`, {
+            outcome: `timed out after ${formatDuration(options.timeoutMs)}`,
+            remedy: "Check the resource in the AWS console, raise the step's timeout if it is just slow, then run apply again to resume.",
+          });
         }
         await sleep(Math.min(options.everyMs, Math.max(0, options.timeoutMs - waited)) || options.everyMs);
       }

@@ -31,7 +31,8 @@ export function createRunNotifier(deps: NotifierDeps): RunNotifier {
 
   async function notify(event: NotifyEvent): Promise<void> {
     const key = notificationKey(deps.state.runId, event);
-    const records = (deps.state.notifications ??= []);
+    deps.state.notifications ??= [];
+    const records = deps.state.notifications;
     if (records.some((r) => r.key === key)) return; // decided on before (this run or one that crashed)
     const at = deps.nowIso();
     records.push({ key, event: event.kind, ...('stepId' in event ? { stepId: event.stepId } : {}), at });

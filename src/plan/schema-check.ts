@@ -167,7 +167,7 @@ export function checkSchema(data: unknown, locate: Locate): SchemaProblem[] {
       }
       case 'type': {
         const types = ([] as string[]).concat(e.params.type as string | string[]);
-        const words = types.map((t) => (t.includes(',') ? t.split(',') : [t])).flat();
+        const words = types.flatMap((t) => (t.includes(',') ? t.split(',') : [t]));
         const want = words.map((t) => TYPE_WORDS[t] ?? t).join(' or ');
         push(p, 'value', at(p, `must be ${want}, not ${typeName(value)}`));
         break;

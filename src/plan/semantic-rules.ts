@@ -22,11 +22,119 @@ export const KNOWN_METRICS: Readonly<Record<string, { unit: 'bytes' | 'seconds' 
   CPUUtilization: { unit: 'percent' },
 };
 
+/** Where a step stands in the plan, for the rules that look beyond the step itself. */
+interface StepPlace {
+  steps: readonly unknown[];
+  i: number;
+  /** The index of the freeze-writes step when one comes before this step. */
+  freezeAt?: number;
+}
+
+type StepRule = (step: Record<string, unknown>, at: string, report: Report, place: StepPlace) => void;
+
+/** The rules of each step type that the schema cannot say. */
+const STEP_RULES = new Map<string, StepRule>([
+  [
+    'snapshot-migrate',
+    (step, at, report) => {
+      exactlyOne(step, at, 'source', 'snapshot', report);
+      literal(step.source, `${at}/source`, (v) => instanceRefProblem(v, 'source'), report);
+      literal(step.snapshot, `${at}/snapshot`, (v) => snapshotRefProblem(v, 'snapshot'), report);
+      checkNewCluster(step, at, report);
+    },
+  ],
+  [
+    'aurora-read-replica',
+    (step, at, report) => {
+      literal(step.source, `${at}/source`, (v) => instanceRefProblem(v, 'source'), report);
+      checkNewCluster(step, at, report);
+    },
+  ],
+  ['lag-watch', (step, at, report) => checkLagWatch(step, at, report)],
+  [
+    'promote',
+    (step, at, report, { freezeAt }) => {
+      if (freezeAt !== undefined && step.replicaConnection === undefined) {
+        report(at, `give "replicaConnection" (the replica's reader endpoint, port and database): freeze-writes (steps[${freezeAt}]) runs before this promote, and the caught-up proof reads its marker there`, { target: 'key' });
+      }
+      literal(step.cluster, `${at}/cluster`, (v) => identifierProblem(v, 'cluster'), report);
+      literal(step.replica, `${at}/replica`, (v) => identifierProblem(v, 'replica'), report);
+    },
+  ],
+  ['s3-import', (step, at, report) => checkS3Import(step, at, report)],
+  ['s3-export', (step, at, report) => checkPort(step.connection, `${at}/connection`, report)],
+  ['approval', (step, at, report) => checkApproval(step, at, report)],
+  [
+    'verify-data',
+    (step, at, report) => {
+      if (step.tables === undefined && step.schemas === undefined) report(at, 'give "tables" or "schemas" (or both): what to compare', { target: 'key' });
+    },
+  ],
+  [
+    'freeze-writes',
+    (step, at, report, { freezeAt }) => {
+      checkFreeze(step, at, report);
+      if (freezeAt !== undefined) report(`${at}/type`, `a plan has at most one freeze-writes step (steps[${freezeAt}] already opens the cutover window)`);
+    },
+  ],
+  ['switch-endpoint', (step, at, report) => checkTtl(step, at, report)],
+  ['lift-fence', (step, at, report) => checkPort(step.connection, `${at}/connection`, report)],
+  [
+    'enable-logical-replication',
+    (step, at, report) => {
+      literal(step.instance, `${at}/instance`, (v) => instanceRefProblem(v, 'instance'), report);
+      literal(step.parameterGroup, `${at}/parameterGroup`, (v) => parameterGroupProblem(v, 'parameterGroup'), report);
+    },
+  ],
+  [
+    'aurora-cluster',
+    (step, at, report) => {
+      checkNewCluster(step, at, report);
+      literal(step.masterUsername, `${at}/masterUsername`, (v) => masterUsernameProblem(v, 'masterUsername'), report);
+      literal(step.clusterParameterGroup, `${at}/clusterParameterGroup`, (v) => parameterGroupProblem(v, 'clusterParameterGroup'), report);
+      literal(step.engineVersion, `${at}/engineVersion`, (v) => (/^\d+(\.\d+){0,2}$/.test(v) ? undefined : `engineVersion "${v.slice(0, 40)}" is not an Aurora PostgreSQL version such as 17.4`), report);
+    },
+  ],
+  ['logical-replica', (step, at, report) => checkLogicalReplica(step, at, report)],
+  [
+    'drop-replication',
+    (step, at, report) => {
+      checkPort(step.connection, `${at}/connection`, report);
+      if (![step.subscriptions, step.publications, step.slots].some((v) => Array.isArray(v) && v.length > 0) && step.ddlGuard !== true) {
+        report(at, 'give at least one of "subscriptions", "publications", "slots" or "ddlGuard: true": what to drop', { target: 'key' });
+      }
+    },
+  ],
+  [
+    'logical-switchover',
+    (step, at, report, { steps, i, freezeAt }) => {
+      checkLogicalSwitchover(steps, i, freezeAt, report);
+      checkPort(step.source, `${at}/source`, report);
+      checkPort(step.target, `${at}/target`, report);
+    },
+  ],
+  [
+    'reverse-replication',
+    (step, at, report, { steps, i }) => {
+      checkReverseReplication(steps, i, report);
+      for (const k of ['source', 'target', 'publisherEndpoint']) checkPort(step[k], `${at}/${k}`, report);
+      if (isLiteral(step.maxLag) && parseSize(step.maxLag) === undefined) report(`${at}/maxLag`, `must be a size such as 16MiB (got ${JSON.stringify(step.maxLag.slice(0, 40))})`);
+    },
+  ],
+  [
+    'cluster-export',
+    (step, at, report) => {
+      literal(step.cluster, `${at}/cluster`, (v) => identifierProblem(v, 'cluster'), report);
+      literal(step.iamRole, `${at}/iamRole`, (v) => iamRoleProblem(v, 'iamRole'), report);
+    },
+  ],
+]);
+
 export function checkStepRules(data: Record<string, unknown>, report: Report): void {
   const steps = Array.isArray(data.steps) ? data.steps : [];
   const seen = new Map<string, number>();
   checkNotify(data, report);
-  let freezeAt: number | undefined;
+  const firstFreeze = steps.findIndex((s) => isRecord(s) && s.type === 'freeze-writes');
   steps.forEach((step, i) => {
     if (!isRecord(step)) return;
     const at = `/steps/${i}`;
@@ -36,84 +144,8 @@ export function checkStepRules(data: Record<string, unknown>, report: Report): v
       else seen.set(step.id, i);
     }
     checkTimeout(step, at, report);
-    switch (step.type) {
-      case 'snapshot-migrate':
-        exactlyOne(step, at, 'source', 'snapshot', report);
-        literal(step.source, `${at}/source`, (v) => instanceRefProblem(v, 'source'), report);
-        literal(step.snapshot, `${at}/snapshot`, (v) => snapshotRefProblem(v, 'snapshot'), report);
-        checkNewCluster(step, at, report);
-        break;
-      case 'aurora-read-replica':
-        literal(step.source, `${at}/source`, (v) => instanceRefProblem(v, 'source'), report);
-        checkNewCluster(step, at, report);
-        break;
-      case 'lag-watch':
-        checkLagWatch(step, at, report);
-        break;
-      case 'promote':
-        if (freezeAt !== undefined && step.replicaConnection === undefined) {
-          report(at, `give "replicaConnection" (the replica's reader endpoint, port and database): freeze-writes (steps[${freezeAt}]) runs before this promote, and the caught-up proof reads its marker there`, { target: 'key' });
-        }
-        literal(step.cluster, `${at}/cluster`, (v) => identifierProblem(v, 'cluster'), report);
-        literal(step.replica, `${at}/replica`, (v) => identifierProblem(v, 'replica'), report);
-        break;
-      case 's3-import':
-        checkS3Import(step, at, report);
-        break;
-      case 's3-export':
-        checkPort(step.connection, `${at}/connection`, report);
-        break;
-      case 'approval':
-        checkApproval(step, at, report);
-        break;
-      case 'verify-data':
-        if (step.tables === undefined && step.schemas === undefined) report(at, 'give "tables" or "schemas" (or both): what to compare', { target: 'key' });
-        break;
-      case 'freeze-writes':
-        checkFreeze(step, at, report);
-        if (freezeAt !== undefined) report(`${at}/type`, `a plan has at most one freeze-writes step (steps[${freezeAt}] already opens the cutover window)`);
-        else freezeAt = i;
-        break;
-      case 'switch-endpoint':
-        checkTtl(step, at, report);
-        break;
-      case 'lift-fence':
-        checkPort(step.connection, `${at}/connection`, report);
-        break;
-      case 'enable-logical-replication':
-        literal(step.instance, `${at}/instance`, (v) => instanceRefProblem(v, 'instance'), report);
-        literal(step.parameterGroup, `${at}/parameterGroup`, (v) => parameterGroupProblem(v, 'parameterGroup'), report);
-        break;
-      case 'aurora-cluster':
-        checkNewCluster(step, at, report);
-        literal(step.masterUsername, `${at}/masterUsername`, (v) => masterUsernameProblem(v, 'masterUsername'), report);
-        literal(step.clusterParameterGroup, `${at}/clusterParameterGroup`, (v) => parameterGroupProblem(v, 'clusterParameterGroup'), report);
-        literal(step.engineVersion, `${at}/engineVersion`, (v) => (/^\d+(\.\d+){0,2}$/.test(v) ? undefined : `engineVersion "${v.slice(0, 40)}" is not an Aurora PostgreSQL version such as 17.4`), report);
-        break;
-      case 'logical-replica':
-        checkLogicalReplica(step, at, report);
-        break;
-      case 'drop-replication':
-        checkPort(step.connection, `${at}/connection`, report);
-        if (![step.subscriptions, step.publications, step.slots].some((v) => Array.isArray(v) && v.length > 0) && step.ddlGuard !== true) {
-          report(at, 'give at least one of "subscriptions", "publications", "slots" or "ddlGuard: true": what to drop', { target: 'key' });
-        }
-        break;
-      case 'logical-switchover':
-        checkLogicalSwitchover(steps, i, freezeAt, report);
-        checkPort(step.source, `${at}/source`, report);
-        checkPort(step.target, `${at}/target`, report);
-        break;
-      case 'reverse-replication':
-        checkReverseReplication(steps, i, report);
-        for (const k of ['source', 'target', 'publisherEndpoint']) checkPort(step[k], `${at}/${k}`, report);
-        if (isLiteral(step.maxLag) && parseSize(step.maxLag) === undefined) report(`${at}/maxLag`, `must be a size such as 16MiB (got ${JSON.stringify(step.maxLag.slice(0, 40))})`);
-        break;
-      case 'cluster-export':
-        literal(step.cluster, `${at}/cluster`, (v) => identifierProblem(v, 'cluster'), report);
-        literal(step.iamRole, `${at}/iamRole`, (v) => iamRoleProblem(v, 'iamRole'), report);
-        break;
-    }
+    const freezeAt = firstFreeze >= 0 && firstFreeze < i ? firstFreeze : undefined;
+    STEP_RULES.get(String(step.type))?.(step, at, report, { steps, i, freezeAt });
   });
 }
 

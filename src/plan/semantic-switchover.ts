@@ -11,9 +11,10 @@ export function checkLogicalSwitchover(steps: readonly unknown[], index: number,
   const at = `/steps/${index}`;
   const freeze = freezeAt === undefined ? undefined : { index: freezeAt, step: steps[freezeAt] };
   const crossed = freezeAt === undefined ? -1 : steps.slice(freezeAt + 1, index).findIndex((s) => isRecord(s) && typeof s.type === 'string' && POINT_OF_NO_RETURN_TYPES.has(s.type));
-  if (crossed >= 0) {
-    const pnr = steps[freezeAt! + 1 + crossed] as Record<string, unknown>;
-    report(`${at}/type`, `a logical-switchover must come before the cutover's point of no return, but ${String(pnr.type)} (steps[${freezeAt! + 1 + crossed}]) is before it: move it right after the freeze-writes step`);
+  if (freezeAt !== undefined && crossed >= 0) {
+    const pnrAt = freezeAt + 1 + crossed;
+    const pnr = steps[pnrAt] as Record<string, unknown>;
+    report(`${at}/type`, `a logical-switchover must come before the cutover's point of no return, but ${String(pnr.type)} (steps[${pnrAt}]) is before it: move it right after the freeze-writes step`);
   }
   if (!freeze) {
     report(`${at}/type`, 'a logical-switchover runs inside the cutover window: put a freeze-writes step (of the source database) before it, or the marker proves nothing while the application still writes');

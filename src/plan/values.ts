@@ -162,8 +162,9 @@ export function secretEnvValues(plan: { steps: readonly unknown[] }, env: Readon
         const value = env[m[1]];
         if (value && value !== SECRET_PLACEHOLDER) found.push(value);
       }
-    } else if (Array.isArray(v)) v.forEach((x) => walk(x, secret, depth + 1));
-    else if (v && typeof v === 'object') {
+    } else if (Array.isArray(v)) {
+      for (const x of v) walk(x, secret, depth + 1);
+    } else if (v && typeof v === 'object') {
       for (const [k, x] of Object.entries(v)) walk(x, secret || SECRET_KEYS.has(k) || SECRET_CONTAINER_KEYS.has(k), depth + 1);
     }
   };

@@ -44,13 +44,7 @@ export const MAX_NESTING = 64;
 export function parseYamlSource(text: string): YamlSource {
   const lineCounter = new LineCounter();
   const tooDeep = deepNestingOffset(text, MAX_NESTING);
-  if (tooDeep !== undefined) {
-    lineCounter.addNewLine(0);
-    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineCounter.addNewLine(i + 1);
-    const { line, col } = lineCounter.linePos(tooDeep);
-    const problem = { line, column: col, message: `the YAML is nested more than ${MAX_NESTING} levels deep; a plan needs only a few levels. Is this the right file?` };
-    return { data: undefined, problems: [problem], usable: false, positionOf: () => ({ line, column: col }), locate: () => ({ line, column: col }), scalarSource: () => undefined };
-  }
+  if (tooDeep !== undefined) return tooDeepSource(text, tooDeep, lineCounter);
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'error', merge: false });
   const positionOf = (offset: number): Position => {
     const { line, col } = lineCounter.linePos(Math.max(0, Math.min(offset, text.length)));
@@ -58,6 +52,51 @@ export function parseYamlSource(text: string): YamlSource {
   };
 
   const problems: SourceProblem[] = [];
+  let usable = documentProblems(doc, text, positionOf, problems);
+  let data: unknown;
+  if (usable) {
+    try {
+      data = doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      usable = false;
+      problems.push({ line: 1, column: 1, message: `YAML cannot be expanded: ${(err as Error).message} (too many aliases)` });
+    }
+  }
+  problems.sort((a, b) => a.line - b.line || a.column - b.column);
+
+  return {
+    data,
+    problems,
+    usable,
+    positionOf,
+    locate(pointer, target = 'value') {
+      const found = findNode(doc, pointer);
+      if (target === 'key' && found.pair) {
+        const k = rangeStart(found.pair.key);
+        if (k !== undefined) return positionOf(k);
+      }
+      const v = rangeStart(found.node);
+      return positionOf(v ?? found.fallback);
+    },
+    scalarSource(pointer) {
+      const { node } = findNode(doc, pointer);
+      if (!isScalar(node) || !node.range) return undefined;
+      return { offset: node.range[0], source: text.slice(node.range[0], node.range[1]) };
+    },
+  };
+}
+
+/** A file nested deeper than MAX_NESTING: one problem where it starts, nothing parsed. */
+function tooDeepSource(text: string, offset: number, lineCounter: LineCounter): YamlSource {
+  lineCounter.addNewLine(0);
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineCounter.addNewLine(i + 1);
+  const { line, col } = lineCounter.linePos(offset);
+  const problem = { line, column: col, message: `the YAML is nested more than ${MAX_NESTING} levels deep; a plan needs only a few levels. Is this the right file?` };
+  return { data: undefined, problems: [problem], usable: false, positionOf: () => ({ line, column: col }), locate: () => ({ line, column: col }), scalarSource: () => undefined };
+}
+
+/** The parser's errors and complex keys as problems (pushed onto `problems`); false when the data cannot be trusted. */
+function documentProblems(doc: Document.Parsed, text: string, positionOf: (offset: number) => Position, problems: SourceProblem[]): boolean {
   let usable = true;
   for (const err of doc.errors) {
     const at = positionOf(err.pos[0]);
@@ -73,67 +112,36 @@ export function parseYamlSource(text: string): YamlSource {
     problems.push({ ...at, message: `YAML syntax error: ${YAML_WORDS[err.code] ?? first}${flowHint(text, err.pos[0])}` });
   }
   // Keys must be plain scalars: a mapping or a sequence used as a key has no JSON equivalent.
-  const badKeys = collectComplexKeys(doc);
-  for (const k of badKeys) {
+  for (const k of collectComplexKeys(doc)) {
     problems.push({ ...positionOf(k), message: 'a key must be a plain name, not a mapping or a list' });
     usable = false;
   }
+  return usable;
+}
 
-  let data: unknown;
-  if (usable) {
-    try {
-      data = doc.toJS({ maxAliasCount: 100 });
-    } catch (err) {
-      usable = false;
-      problems.push({ line: 1, column: 1, message: `YAML cannot be expanded: ${(err as Error).message} (too many aliases)` });
+/** The node a JSON pointer names, the pair holding it, and the nearest position when it is absent. */
+function findNode(doc: Document.Parsed, pointer: string): { node?: Node; pair?: Pair; fallback: number } {
+  let node: unknown = doc.contents;
+  let pair: Pair | undefined;
+  let fallback = rangeStart(node) ?? 0;
+  for (const seg of splitPointer(pointer)) {
+    if (isMap(node)) {
+      const p = node.items.find((it) => isPair(it) && isScalar(it.key) && String(it.key.value) === seg);
+      if (!p) return { fallback };
+      pair = p;
+      node = p.value;
+      fallback = rangeStart(p.value) ?? rangeStart(p.key) ?? fallback;
+    } else if (isSeq(node)) {
+      const item = node.items[Number(seg)];
+      if (!/^\d+$/.test(seg) || item === undefined) return { fallback };
+      pair = undefined;
+      node = item;
+      fallback = rangeStart(item) ?? fallback;
+    } else {
+      return { fallback };
     }
   }
-  problems.sort((a, b) => a.line - b.line || a.column - b.column);
-
-  const find = (pointer: string): { node?: Node; pair?: Pair; fallback: number } => {
-    let node: unknown = doc.contents;
-    let pair: Pair | undefined;
-    let fallback = rangeStart(node) ?? 0;
-    for (const seg of splitPointer(pointer)) {
-      if (isMap(node)) {
-        const p = node.items.find((it) => isPair(it) && isScalar(it.key) && String(it.key.value) === seg);
-        if (!p) return { fallback };
-        pair = p;
-        node = p.value;
-        fallback = rangeStart(p.value) ?? rangeStart(p.key) ?? fallback;
-      } else if (isSeq(node)) {
-        const item = node.items[Number(seg)];
-        if (!/^\d+$/.test(seg) || item === undefined) return { fallback };
-        pair = undefined;
-        node = item;
-        fallback = rangeStart(item) ?? fallback;
-      } else {
-        return { fallback };
-      }
-    }
-    return { node: (node ?? undefined) as Node | undefined, pair, fallback };
-  };
-
-  return {
-    data,
-    problems,
-    usable,
-    positionOf,
-    locate(pointer, target = 'value') {
-      const found = find(pointer);
-      if (target === 'key' && found.pair) {
-        const k = rangeStart(found.pair.key);
-        if (k !== undefined) return positionOf(k);
-      }
-      const v = rangeStart(found.node);
-      return positionOf(v ?? found.fallback);
-    },
-    scalarSource(pointer) {
-      const { node } = find(pointer);
-      if (!isScalar(node) || !node.range) return undefined;
-      return { offset: node.range[0], source: text.slice(node.range[0], node.range[1]) };
-    },
-  };
+  return { node: (node ?? undefined) as Node | undefined, pair, fallback };
 }
 
 /**
@@ -153,7 +161,7 @@ export function deepNestingOffset(text: string, limit: number): number | undefin
       const indent = line.length - body.length;
       while (indents.length > 0 && indents[indents.length - 1] >= indent) indents.pop();
       indents.push(indent);
-      const dashes = /^(-\s+)*/.exec(body)![0].split('-').length - 1;
+      const dashes = (/^(-\s+)*/.exec(body)?.[0] ?? '').split('-').length - 1;
       if (indents.length + dashes > limit) return start + indent;
     }
     let quote = '';
@@ -190,8 +198,8 @@ function rangeStart(node: unknown): number | undefined {
 function collectComplexKeys(doc: Document): number[] {
   const found: number[] = [];
   const stack: Array<{ node: unknown; depth: number }> = [{ node: doc.contents, depth: 0 }];
-  while (stack.length > 0) {
-    const { node, depth } = stack.pop()!;
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const { node, depth } = item;
     if (depth > 200) continue; // deeper than any plan; schema checks report the shape
     if (isMap(node)) {
       for (const p of node.items) {

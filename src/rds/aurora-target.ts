@@ -78,7 +78,7 @@ export async function ensureInstance(ctx: RdsContext, spec: TargetSpec, timeoutM
   if (existing) {
     assertOurs(await tagsOf(ctx.aws, existing), ctx, `DB instance ${instanceId}`, '"instance.id"');
     if (existing.DBClusterIdentifier && existing.DBClusterIdentifier !== spec.cluster.toLowerCase()) {
-      throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: DB instance ${instanceId} belongs to cluster ${existing.DBClusterIdentifier}, not ${spec.cluster}. Set "instance.id" to a free name, then run aurora-migrate apply again.`);
+      throw new StepFailed(ctx.stepId, `DB instance ${instanceId} belongs to cluster ${existing.DBClusterIdentifier}, not ${spec.cluster}. Set "instance.id" to a free name, then run aurora-migrate apply again.`);
     }
     ctx.event('adopted', { resource: 'DBInstance', id: instanceId, status: existing.DBInstanceStatus });
     return;
@@ -141,13 +141,13 @@ export function targetOutputs(cluster: DbCluster, instanceId: string): Record<st
 }
 
 export function rdsFailure(ctx: { stepId: string }, what: string, err: unknown): StepFailed {
-  return new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: ${what} was refused: ${describeAwsError(err)}. Fix the cause above, then run aurora-migrate apply again to resume.`, { cause: err });
+  return new StepFailed(ctx.stepId, `${what} was refused: ${describeAwsError(err)}. Fix the cause above, then run aurora-migrate apply again to resume.`, { cause: err });
 }
 
 function gone(ctx: { stepId: string }, what: string): StepFailed {
-  return new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: ${what} disappeared while waiting for it (was it deleted?). Run aurora-migrate apply again to create it anew.`);
+  return new StepFailed(ctx.stepId, `${what} disappeared while waiting for it (was it deleted?). Run aurora-migrate apply again to create it anew.`);
 }
 
 function badState(ctx: { stepId: string }, what: string, status: string): StepFailed {
-  return new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: ${what} is in state "${status}" (expected "available"). Look at its events in the RDS console; fix or delete it, then run aurora-migrate apply again.`);
+  return new StepFailed(ctx.stepId, `${what} is in state "${status}" (expected "available"). Look at its events in the RDS console; fix or delete it, then run aurora-migrate apply again.`);
 }

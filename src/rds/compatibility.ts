@@ -46,26 +46,24 @@ export interface SourceFacts {
 
 /** Checks the source is a PostgreSQL instance that can take this replica; returns its facts. */
 export function checkSource(spec: AuroraReadReplicaSpec, source: DbInstance | undefined, stepId: string): SourceFacts {
-  const fail = (why: string) => new StepFailed(stepId, `step "${stepId}" failed: ${why}`);
-  if (!source) throw fail(`source DB instance ${spec.source} was not found in this account and region. Check "source" and "region" in the plan, then run aurora-migrate apply again.`);
-  if (source.Engine !== 'postgres') throw fail(`source DB instance ${spec.source} runs engine "${source.Engine}", not "postgres"; an Aurora PostgreSQL read replica needs an RDS for PostgreSQL source.`);
-  if (!source.DBInstanceArn || !source.EngineVersion) throw fail(`DescribeDBInstances returned no ARN or engine version for ${spec.source}; try again later.`);
+  if (!source) throw new StepFailed(stepId, `source DB instance ${spec.source} was not found in this account and region. Check "source" and "region" in the plan, then run aurora-migrate apply again.`);
+  if (source.Engine !== 'postgres') throw new StepFailed(stepId, `source DB instance ${spec.source} runs engine "${source.Engine}", not "postgres"; an Aurora PostgreSQL read replica needs an RDS for PostgreSQL source.`);
+  if (!source.DBInstanceArn || !source.EngineVersion) throw new StepFailed(stepId, `DescribeDBInstances returned no ARN or engine version for ${spec.source}; try again later.`);
   if (spec.engineVersion) {
     const problem = auroraVersionProblem(source.EngineVersion, spec.engineVersion);
-    if (problem) throw fail(`${problem}. Set "engineVersion" to ${source.EngineVersion} or a higher minor version of the same major, or remove it.`);
+    if (problem) throw new StepFailed(stepId, `${problem}. Set "engineVersion" to ${source.EngineVersion} or a higher minor version of the same major, or remove it.`);
   }
   return { arn: source.DBInstanceArn, engineVersion: source.EngineVersion, encrypted: source.StorageEncrypted === true, kmsKeyId: source.KmsKeyId };
 }
 
 /** Checks a snapshot is PostgreSQL and compatible with the wanted Aurora version; returns ARN and version. */
 export function checkSnapshot(spec: SnapshotMigrateSpec, snap: DbSnapshot, stepId: string): { arn: string; engineVersion: string } {
-  const fail = (why: string) => new StepFailed(stepId, `step "${stepId}" failed: ${why}`);
   const name = snap.DBSnapshotIdentifier;
-  if (snap.Engine && snap.Engine !== 'postgres') throw fail(`DB snapshot ${name} is of engine "${snap.Engine}", not "postgres"; snapshot-migrate restores RDS for PostgreSQL snapshots into Aurora PostgreSQL.`);
-  if (!snap.DBSnapshotArn || !snap.EngineVersion) throw fail(`DescribeDBSnapshots returned no ARN or engine version for ${name}; try again later.`);
+  if (snap.Engine && snap.Engine !== 'postgres') throw new StepFailed(stepId, `DB snapshot ${name} is of engine "${snap.Engine}", not "postgres"; snapshot-migrate restores RDS for PostgreSQL snapshots into Aurora PostgreSQL.`);
+  if (!snap.DBSnapshotArn || !snap.EngineVersion) throw new StepFailed(stepId, `DescribeDBSnapshots returned no ARN or engine version for ${name}; try again later.`);
   if (spec.engineVersion) {
     const problem = auroraVersionProblem(snap.EngineVersion, spec.engineVersion);
-    if (problem) throw fail(`${problem} (snapshot ${name}). Set "engineVersion" to ${snap.EngineVersion} or a higher minor of the same major, or remove it.`);
+    if (problem) throw new StepFailed(stepId, `${problem} (snapshot ${name}). Set "engineVersion" to ${snap.EngineVersion} or a higher minor of the same major, or remove it.`);
   }
   return { arn: snap.DBSnapshotArn, engineVersion: snap.EngineVersion };
 }

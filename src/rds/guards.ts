@@ -4,6 +4,7 @@ import { StepFailed } from '../errors.js';
 import type { GuardSpec, LagWatchSpec } from '../plan/types.js';
 import { parseSize } from '../plan/units.js';
 import { fmtMetric, LAG_METRIC, type MetricQuery, type Point } from './metrics.js';
+import { present } from '../invariant.js';
 
 export interface Guard {
   id: string;
@@ -26,10 +27,10 @@ export function guardsOf(spec: LagWatchSpec, stepId: string): Guard[] {
   return (spec.guards ?? []).map((g, i) => {
     const instance = g.on === 'source' ? spec.source : spec.replica;
     if (!instance) {
-      throw new StepFailed(stepId, `step "${stepId}" failed: guard ${g.metric} is "on: source" but the step has no "source". Add source: <RDS instance id> to the step.`);
+      throw new StepFailed(stepId, `guard ${g.metric} is "on: source" but the step has no "source". Add source: <RDS instance id> to the step.`);
     }
     const bound = g.below !== undefined ? 'below' : 'above';
-    return { id: `g${i}`, spec: g, instance, bound, threshold: thresholdOf((g.below ?? g.above)!) };
+    return { id: `g${i}`, spec: g, instance, bound, threshold: thresholdOf(present(g.below ?? g.above, `the below or above of guard ${g.metric}`)) };
   });
 }
 
@@ -45,8 +46,8 @@ export function describeGuard(g: Guard): string {
   return `${g.spec.metric} on ${g.spec.on} ${g.instance} ${g.bound} ${fmtMetric(g.spec.metric, g.threshold)}`;
 }
 
-/** The first tripped guard's failure message, judged on each guard's newest datapoint. */
-export function trippedGuard(guards: Guard[], series: Map<string, Point[]>, stepId: string): string | undefined {
+/** The first tripped guard, judged on each guard's newest datapoint: what happened and what to do about it. */
+export function trippedGuard(guards: Guard[], series: Map<string, Point[]>): { what: string; remedy: string } | undefined {
   for (const g of guards) {
     const newest = series.get(g.id)?.[0];
     if (!newest) continue;
@@ -54,12 +55,12 @@ export function trippedGuard(guards: Guard[], series: Map<string, Point[]>, step
     if (!tripped) continue;
     const value = fmtMetric(g.spec.metric, newest.v);
     const limit = fmtMetric(g.spec.metric, g.threshold);
-    return (
-      `step "${stepId}" failed: guard tripped: ${g.spec.metric} on ${g.spec.on} ${g.instance} is ${value} ` +
-      `(${g.bound === 'below' ? 'below' : 'above'} the threshold ${limit}) at ${new Date(newest.t).toISOString()}. ` +
-      remedy(g.spec.metric) +
-      ` Then run aurora-migrate apply again to resume watching.`
-    );
+    return {
+      what:
+        `guard tripped: ${g.spec.metric} on ${g.spec.on} ${g.instance} is ${value} ` +
+        `(${g.bound === 'below' ? 'below' : 'above'} the threshold ${limit}) at ${new Date(newest.t).toISOString()}`,
+      remedy: remedy(g.spec.metric),
+    };
   }
   return undefined;
 }

@@ -39,7 +39,7 @@ export async function findParameterGroup(aws: AwsApi, name: string, opts?: Opts)
   try {
     const out = await aws.send<{ DBParameterGroups?: Array<Record<string, string>> }>('rds', 'DescribeDBParameterGroups', { DBParameterGroupName: name }, opts);
     const g = out.DBParameterGroups?.[0];
-    return g && { name: g.DBParameterGroupName!, family: g.DBParameterGroupFamily!, arn: g.DBParameterGroupArn, description: g.Description };
+    return g && { name: g.DBParameterGroupName, family: g.DBParameterGroupFamily, arn: g.DBParameterGroupArn, description: g.Description };
   } catch (err) {
     if (isAwsError(err, ...NOT_FOUND)) return undefined;
     throw err;
@@ -50,7 +50,7 @@ export async function findClusterParameterGroup(aws: AwsApi, name: string, opts?
   try {
     const out = await aws.send<{ DBClusterParameterGroups?: Array<Record<string, string>> }>('rds', 'DescribeDBClusterParameterGroups', { DBClusterParameterGroupName: name }, opts);
     const g = out.DBClusterParameterGroups?.[0];
-    return g && { name: g.DBClusterParameterGroupName!, family: g.DBParameterGroupFamily!, arn: g.DBClusterParameterGroupArn, description: g.Description };
+    return g && { name: g.DBClusterParameterGroupName, family: g.DBParameterGroupFamily, arn: g.DBClusterParameterGroupArn, description: g.Description };
   } catch (err) {
     if (isAwsError(err, ...NOT_FOUND)) return undefined;
     throw err;

@@ -123,15 +123,15 @@ export function assertOurs(
   rename: string,
 ): void {
   if (isOurs(tags, ctx.planName, ctx.stepId)) return;
-  throw new StepFailed(ctx.stepId, notOursMessage(tags, ctx, what, rename));
+  throw new StepFailed(ctx.stepId, notOursMessage(tags, what, rename));
 }
 
-export function notOursMessage(tags: Tag[] | undefined, ctx: { planName: string; stepId: string }, what: string, rename: string): string {
+export function notOursMessage(tags: Tag[] | undefined, what: string, rename: string): string {
   const plan = tags?.find((t) => t.Key === 'aurora-migrate:plan')?.Value;
   const step = tags?.find((t) => t.Key === 'aurora-migrate:step')?.Value;
   const owner = plan ? `it belongs to plan "${plan}" step "${step ?? '?'}"` : 'it has no aurora-migrate:plan/step tags';
   return (
-    `step "${ctx.stepId}" failed: ${what} already exists and was not created by this step (${owner}), so it is not adopted. ` +
+    `${what} already exists and was not created by this step (${owner}), so it is not adopted. ` +
     `Choose another ${rename} in the plan, or remove that resource if it is a leftover you own, then run aurora-migrate apply again.`
   );
 }

@@ -54,12 +54,12 @@ export async function waitSnapshotAvailable(ctx: RdsContext, idOrArn: string, ti
     check: async () => {
       const snap = await findSnapshot(ctx.aws, idOrArn);
       if (!snap) {
-        throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: DB snapshot ${idOrArn} was not found (deleted?). Check "snapshot"/"source" in the plan, then run aurora-migrate apply again.`);
+        throw new StepFailed(ctx.stepId, `DB snapshot ${idOrArn} was not found (deleted?). Check "snapshot"/"source" in the plan, then run aurora-migrate apply again.`);
       }
       const status = snap.Status ?? 'unknown';
       if (status === 'available') return { done: true, value: snap };
       if (SNAPSHOT_FAILED.has(status)) {
-        throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: DB snapshot ${idOrArn} is in state "${status}" (expected "available"). Use another snapshot, or delete this one and run aurora-migrate apply again.`);
+        throw new StepFailed(ctx.stepId, `DB snapshot ${idOrArn} is in state "${status}" (expected "available"). Use another snapshot, or delete this one and run aurora-migrate apply again.`);
       }
       const pct = snap.PercentProgress !== undefined ? ` ${snap.PercentProgress}%` : '';
       return { done: false, detail: `snapshot ${idOrArn}: ${status}${pct}` };

@@ -9,6 +9,7 @@
 // appended since the last flush, never reorder or tear the ones written.
 import { parseEventLog, type EventRecord } from '../engine/event-log.js';
 import type { S3Objects } from './s3-objects.js';
+import { present } from '../invariant.js';
 
 const SEQ_DIGITS = 12;
 /** Flush this long after an append when nothing else flushed (ms). */
@@ -47,11 +48,12 @@ export function s3EventLog(objects: S3Objects, prefix: string, flushDelayMs = EV
       const body = lines.map((l) => (l.endsWith('\n') ? l : l + '\n')).join('');
       for (let tries = 0; ; tries++) {
         if (nextSeq === undefined) await refresh();
-        const key = keyOf(nextSeq!);
+        const seq = present(nextSeq, 'the next sequence number of the event log after listing it');
+        const key = keyOf(seq);
         const put = await objects.put(key, body, { ifNoneMatch: '*' });
         if (put.ok) {
           lastKey = key;
-          nextSeq = nextSeq! + 1;
+          nextSeq = seq + 1;
           return;
         }
         if (tries >= 20) throw new Error(`could not append to the event log ${prefix}: sequence numbers kept being taken by another writer`);

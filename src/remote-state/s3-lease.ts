@@ -68,22 +68,24 @@ export function describeS3Holder(info: LeaseInfo): string {
   return url ? text.replace(/\)$/, `; CI job ${url})`) : text;
 }
 
-export async function acquireS3Lease(deps: S3LeaseDeps, options: AcquireOptions & { takeOver?: boolean }): Promise<Lease> {
-  const staleMs = options.staleMs ?? STALE_MS;
-  const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
-  const sleep = deps.sleep ?? ((ms) => new Promise<void>((r) => setTimeout(r, ms)));
-  const me = currentIdentity(deps.env);
-  const nowIso = () => new Date(deps.now()).toISOString();
-  const holder: S3LeaseHolder = { ...me, since: nowIso(), heartbeat: nowIso(), token: randomUUID() };
-  const body = (h: S3LeaseHolder) => JSON.stringify(h, null, 2) + '\n';
+type LeaseOptions = AcquireOptions & { takeOver?: boolean };
 
-  let etag: string | undefined;
-  for (let tries = 0; etag === undefined; tries++) {
-    const created = await deps.objects.put(deps.lockKey, body(holder), { ifNoneMatch: '*' });
-    if (created.ok) {
-      etag = created.etag;
-      break;
-    }
+const leaseBody = (h: S3LeaseHolder) => JSON.stringify(h, null, 2) + '\n';
+
+export async function acquireS3Lease(deps: S3LeaseDeps, options: LeaseOptions): Promise<Lease> {
+  const staleMs = options.staleMs ?? STALE_MS;
+  const nowIso = () => new Date(deps.now()).toISOString();
+  const holder: S3LeaseHolder = { ...currentIdentity(deps.env), since: nowIso(), heartbeat: nowIso(), token: randomUUID() };
+  const etag = await takeLease(deps, holder, options, staleMs);
+  return keepLease(deps, holder, etag, options, staleMs);
+}
+
+/** Creates the lease object, or takes it over when its holder is gone (or stale, with --take-over); returns its ETag. */
+async function takeLease(deps: S3LeaseDeps, holder: S3LeaseHolder, options: LeaseOptions, staleMs: number): Promise<string> {
+  const sleep = deps.sleep ?? ((ms) => new Promise<void>((r) => setTimeout(r, ms)));
+  for (let tries = 0; ; tries++) {
+    const created = await deps.objects.put(deps.lockKey, leaseBody(holder), { ifNoneMatch: '*' });
+    if (created.ok) return created.etag;
     const info = await inspectS3Lease(deps, staleMs);
     if (tries >= 8) throw new Locked(`could not take the lease ${deps.lockUrl}: it kept changing while this run tried. ${info ? `It is held by ${describeS3Holder(info)}. ` : ''}Run apply again.`);
     if (created.reason === 'in-flight' || !info) {
@@ -92,23 +94,31 @@ export async function acquireS3Lease(deps: S3LeaseDeps, options: AcquireOptions 
     }
     const takeOver = info.holderGone ? 'gone' : info.stale && options.takeOver ? 'stale' : undefined;
     if (!takeOver) throw lockedError(deps, info, options, staleMs);
-    const taken = await deps.objects.put(deps.lockKey, body(holder), { ifMatch: info.etag });
+    const taken = await deps.objects.put(deps.lockKey, leaseBody(holder), { ifMatch: info.etag });
     if (!taken.ok) continue; // someone else renewed or took it meanwhile: look again
-    etag = taken.etag;
-    const by = { host: me.host, pid: me.pid, user: me.user, ...(me.ciJobUrl ? { ciJobUrl: me.ciJobUrl } : {}) };
-    if (takeOver === 'gone') {
-      deps.record({ type: 'lock-recovered', previousHolder: info.holder ?? null, by, detail: `took over the lease ${deps.lockUrl} of ${describeS3Holder(info)}: that process is gone` });
-    } else {
-      deps.record({
-        type: 'lock-takeover',
-        previousHolder: info.holder ?? null,
-        heartbeatAgeMs: Math.round(info.heartbeatAgeMs),
-        by,
-        detail: `apply --take-over took the stale lease ${deps.lockUrl} from ${describeS3Holder(info)}`,
-      });
-    }
+    recordTakeOver(deps, holder, info, takeOver);
+    return taken.etag;
   }
+}
 
+function recordTakeOver(deps: S3LeaseDeps, me: S3LeaseHolder, info: S3LeaseInfo, how: 'gone' | 'stale'): void {
+  const by = { host: me.host, pid: me.pid, user: me.user, ...(me.ciJobUrl ? { ciJobUrl: me.ciJobUrl } : {}) };
+  if (how === 'gone') {
+    deps.record({ type: 'lock-recovered', previousHolder: info.holder ?? null, by, detail: `took over the lease ${deps.lockUrl} of ${describeS3Holder(info)}: that process is gone` });
+  } else {
+    deps.record({
+      type: 'lock-takeover',
+      previousHolder: info.holder ?? null,
+      heartbeatAgeMs: Math.round(info.heartbeatAgeMs),
+      by,
+      detail: `apply --take-over took the stale lease ${deps.lockUrl} from ${describeS3Holder(info)}`,
+    });
+  }
+}
+
+/** Renews the held lease every heartbeat (If-Match its ETag) until released; a lost lease stops the run through onCompromised. */
+function keepLease(deps: S3LeaseDeps, holder: S3LeaseHolder, etag: string, options: LeaseOptions, staleMs: number): Lease {
+  const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
   let stopped = false;
   let current = etag;
   let lastOk = deps.now();
@@ -122,7 +132,7 @@ export async function acquireS3Lease(deps: S3LeaseDeps, options: AcquireOptions 
   const beat = async () => {
     if (stopped) return;
     try {
-      const renewed = await deps.objects.put(deps.lockKey, body({ ...holder, heartbeat: nowIso() }), { ifMatch: current });
+      const renewed = await deps.objects.put(deps.lockKey, leaseBody({ ...holder, heartbeat: new Date(deps.now()).toISOString() }), { ifMatch: current });
       if (renewed.ok) {
         current = renewed.etag;
         lastOk = deps.now();
@@ -159,7 +169,7 @@ export async function acquireS3Lease(deps: S3LeaseDeps, options: AcquireOptions 
   };
 }
 
-function lockedError(deps: S3LeaseDeps, info: S3LeaseInfo, options: AcquireOptions & { takeOver?: boolean }, staleMs: number): Locked {
+function lockedError(deps: S3LeaseDeps, info: S3LeaseInfo, options: LeaseOptions, staleMs: number): Locked {
   const plan = options.planFile;
   let hint: string;
   if (!info.stale) {

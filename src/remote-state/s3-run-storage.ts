@@ -9,13 +9,10 @@
 // reported like a corrupt local file and never written over. Events are flushed before each state
 // write, so the log is never behind the state by more than the lines of one write.
 import type { AwsApi } from '../aws/api.js';
-import { isAwsError } from '../aws/errors.js';
-import { AuroraMigrateError, StateConflict } from '../errors.js';
 import type { RunStorage } from '../engine/run-storage.js';
-import type { ReadStateResult, StateFile } from '../engine/state-file.js';
 import { s3Url, type S3Location } from './s3-location.js';
 import { s3Objects, type S3Objects } from './s3-objects.js';
-import { parseStateDocument } from './state-document.js';
+import { s3StateObject } from './s3-state-object.js';
 import { acquireS3Lease, breakS3Lease, describeS3Holder, inspectS3Lease, type S3LeaseDeps } from './s3-lease.js';
 import { s3EventLog, type S3EventLog } from './s3-event-log.js';
 
@@ -44,7 +41,6 @@ export function s3RunStorage(options: S3RunStorageOptions): S3RunStorage {
   const now = options.now ?? (() => Date.now());
   const objects: S3Objects = s3Objects(options.aws, location.bucket, options.region);
   const stateUrl = s3Url(location);
-  const where = `the S3 state object ${stateUrl}`;
   const events: S3EventLog = s3EventLog(objects, `${location.key}.events/`, options.eventFlushDelayMs);
   const lease: S3LeaseDeps = {
     objects,
@@ -56,70 +52,24 @@ export function s3RunStorage(options: S3RunStorageOptions): S3RunStorage {
     record: (event) => events.append(JSON.stringify({ ts: new Date(now()).toISOString(), ...event })),
     beforeRelease: () => events.flush(),
   };
-  /** ETag of the state as this process last read or wrote it; undefined = it did not exist. */
-  let etag: string | undefined;
-  let lastBody: string | undefined;
-
-  const unreadable = (err: unknown, what: string) =>
-    err instanceof AuroraMigrateError && !isAwsError(err)
-      ? err
-      : new StateConflict(`cannot ${what} ${where}: ${(err as Error).message}`, { cause: err });
-
-  /** Who else is at it, for the conflict message. */
-  const otherWriter = async (): Promise<string> => {
-    const info = await inspectS3Lease(lease).catch(() => undefined);
-    return info ? `the lease ${lease.lockUrl} is held by ${describeS3Holder(info)}` : `nobody holds the lease ${lease.lockUrl} now (the state was changed without it)`;
-  };
+  const state = s3StateObject({
+    objects,
+    key: location.key,
+    where: `the S3 state object ${stateUrl}`,
+    otherWriter: async () => {
+      const info = await inspectS3Lease(lease).catch(() => undefined);
+      return info ? `the lease ${lease.lockUrl} is held by ${describeS3Holder(info)}` : `nobody holds the lease ${lease.lockUrl} now (the state was changed without it)`;
+    },
+    beforeWrite: () => events.flush(),
+  });
 
   return {
     location: stateUrl,
     eventLogLocation: s3Url(location, '.events/'),
     bucket: location.bucket,
 
-    async read(planName?: string): Promise<ReadStateResult> {
-      let obj;
-      try {
-        obj = await objects.get(location.key);
-      } catch (err) {
-        throw unreadable(err, 'read');
-      }
-      if (!obj) {
-        etag = undefined;
-        return { exists: false };
-      }
-      const state = parseStateDocument(obj.body, where, planName);
-      etag = obj.etag;
-      lastBody = obj.body;
-      return { exists: true, state };
-    },
-
-    async write(state: StateFile): Promise<void> {
-      await events.flush();
-      const body = JSON.stringify(state, null, 2) + '\n';
-      const put = await objects.put(location.key, body, etag === undefined ? { ifNoneMatch: '*' } : { ifMatch: etag });
-      if (put.ok) {
-        etag = put.etag;
-        lastBody = body;
-        return;
-      }
-      // Our own earlier attempt may have landed before a retry saw 412: then the object is what we wrote.
-      const current = await objects.get(location.key).catch(() => undefined);
-      if (current && current.body === body) {
-        etag = current.etag;
-        lastBody = body;
-        return;
-      }
-      const what =
-        put.reason === 'in-flight'
-          ? 'another writer was writing it at the same moment (409 ConditionalRequestConflict)'
-          : current
-            ? `it was changed by another writer since this run ${lastBody === undefined ? 'found it missing' : 'read it'} (${put.code})`
-            : `it was deleted since this run read it (${put.code})`;
-      throw new StateConflict(
-        `${where} was not written: ${what}; ${await otherWriter()}. Nothing was overwritten. ` +
-          `This run stopped; check who is running the plan (aurora-migrate status), then run apply again.`,
-      );
-    },
+    read: (planName) => state.read(planName),
+    write: (st) => state.write(st),
 
     appendEvent: (line) => events.append(line),
     flushEvents: () => events.flush(),
@@ -129,21 +79,24 @@ export function s3RunStorage(options: S3RunStorageOptions): S3RunStorage {
     inspectLease: () => inspectS3Lease(lease),
     breakLease: (planFile) => breakS3Lease(lease, planFile),
 
-    async versioningWarning() {
-      let status: string | undefined;
-      try {
-        status = await objects.versioning();
-      } catch (err) {
-        const code = (err as { code?: string }).code ?? 'error';
-        return `could not check versioning of the state bucket ${location.bucket} (${code}); without versioning a state overwritten or deleted by mistake cannot be restored.`;
-      }
-      if (status === 'Enabled') return undefined;
-      return (
-        `the state bucket ${location.bucket} has versioning ${status === 'Suspended' ? 'suspended' : 'off'}: a state overwritten or deleted by mistake cannot be restored. ` +
-        `Turn it on: aws s3api put-bucket-versioning --bucket ${location.bucket} --versioning-configuration Status=Enabled`
-      );
-    },
+    versioningWarning: () => versioningWarning(objects, location.bucket),
 
     close: () => events.close(),
   };
+}
+
+/** A warning when the bucket does not keep versions (a state overwritten by mistake cannot be restored). */
+async function versioningWarning(objects: S3Objects, bucket: string): Promise<string | undefined> {
+  let status: string | undefined;
+  try {
+    status = await objects.versioning();
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? 'error';
+    return `could not check versioning of the state bucket ${bucket} (${code}); without versioning a state overwritten or deleted by mistake cannot be restored.`;
+  }
+  if (status === 'Enabled') return undefined;
+  return (
+    `the state bucket ${bucket} has versioning ${status === 'Suspended' ? 'suspended' : 'off'}: a state overwritten or deleted by mistake cannot be restored. ` +
+    `Turn it on: aws s3api put-bucket-versioning --bucket ${bucket} --versioning-configuration Status=Enabled`
+  );
 }

@@ -2,6 +2,7 @@
 // `--format json` the ApplyResult itself is the one document on stdout.
 import type { ApplyResult } from '../engine/result.js';
 import { durationBetween, formatOutputs, pad, painter, statusWord } from './status-format.js';
+import { present } from '../invariant.js';
 
 export interface RenderedApplyResult {
   /** For stdout. */
@@ -34,14 +35,14 @@ export function renderApplyResult(result: ApplyResult, options: { color: boolean
       tail = `stopped after "${result.until}" (--until). Run ${again} to continue.`;
       break;
     case 'awaiting-approval': {
-      const a = result.awaitingApproval!;
+      const a = present(result.awaitingApproval, 'the approval an awaiting-approval run waits for');
       err =
         `paused: step "${a.stepId}" needs approval: ${a.message}\n` +
         `To approve and continue, run: ${again} --approve ${a.stepId}\n`;
       break;
     }
     case 'failed': {
-      const f = result.failed!;
+      const f = present(result.failed, `the failure of a ${result.outcome} run`);
       err = `error: ${f.error.message}\nThe state is saved. Fix the cause, then run ${again} to resume.\n`;
       break;
     }
@@ -60,7 +61,7 @@ export function renderApplyResult(result: ApplyResult, options: { color: boolean
       break;
     }
     case 'rolled-back': {
-      const f = result.failed!;
+      const f = present(result.failed, `the failure of a ${result.outcome} run`);
       err = `error: ${f.error.message}\nTo try the cutover again once the cause is fixed, run: ${again}\n`;
       break;
     }

@@ -4,6 +4,7 @@
 import type { FleetPhase, FleetRow } from '../fleet/fleet-row.js';
 import { pad, painter, statusWord, type Paint } from './status-format.js';
 import { formatDuration } from '../plan/units.js';
+import { present } from '../invariant.js';
 
 export function renderFleetText(rows: readonly FleetRow[], options: { color: boolean; timeScale?: number }): string {
   const paint = painter(options.color);
@@ -35,7 +36,7 @@ function statusCell(r: FleetRow, paint: Paint): string {
   if (r.phase === 'finished') return paint('green', 'finished');
   if (r.phase === 'not-started') return paint('gray', 'not started');
   if (r.phase === 'rolled-back') return paint('yellow', 'rolled back');
-  return statusWord(r.step!.status, paint);
+  return statusWord(present(r.step, `the current step of plan ${r.plan}`).status, paint);
 }
 
 /** "pid 4242 on ci-7 (heartbeat 3s ago)", "stale: pid …", or "-". */

@@ -48,7 +48,7 @@ export function renderPlanMarkdown(view: PlanView): string {
     if (!s.error && s.actions.length === 0) out.push('_This step type does not describe its actions yet._');
     for (const a of s.actions) out.push(...actionMarkdown(a, view.timeScale));
   });
-  if (view.preflight) out.push('', ...preflightMarkdown(view));
+  if (view.preflight) out.push('', ...preflightMarkdown(view.preflight));
   return out.join('\n') + '\n';
 }
 
@@ -61,7 +61,7 @@ function actionMarkdown(a: PlannedAction, timeScale?: number): string[] {
       return [`- **${SERVICE_NAMES[a.service] ?? a.service}** ${code(a.operation)}`, ...note(a.note), `  ${f}json`, ...body.split('\n').map((l) => `  ${l}`), `  ${f}`];
     }
     case 'sql': {
-      const body = a.sql.trim() + (a.params && a.params.length ? `\n-- params: ${JSON.stringify(a.params)}` : '');
+      const body = a.sql.trim() + (a.params?.length ? `\n-- params: ${JSON.stringify(a.params)}` : '');
       const f = fence(body);
       return ['- **SQL**', ...note(a.note), `  ${f}sql`, ...body.split('\n').map((l) => `  ${l}`), `  ${f}`];
     }
@@ -76,8 +76,7 @@ function actionMarkdown(a: PlannedAction, timeScale?: number): string[] {
   }
 }
 
-function preflightMarkdown(view: PlanView): string[] {
-  const p = view.preflight!;
+function preflightMarkdown(p: NonNullable<PlanView['preflight']>): string[] {
   const out = ['### Preflight', ''];
   if (p.error) return [...out, `Could not run: ${p.error}`];
   out.push('| Step | Result | Check | Detail |', '|---|---|---|---|');

@@ -19,7 +19,7 @@ export function renderPlanText(view: PlanView, color = false): string {
     else if (view.state.found) lines.push(`State: ${view.state.path}`);
     else lines.push(`State: none yet (${view.state.path}); every step is pending`);
   }
-  if (view.cutover) lines.push('', ...cutoverLines(view, bold));
+  if (view.cutover) lines.push('', ...cutoverLines(view, view.cutover, bold));
   view.steps.forEach((step, i) => {
     lines.push('');
     const status = step.status ? ` [${step.status}]` : '';
@@ -33,7 +33,7 @@ export function renderPlanText(view: PlanView, color = false): string {
     lines.push('', 'Unresolved values (not set in the environment now; apply needs them):');
     for (const u of view.unresolved) lines.push(`  ${u.ref}  used by ${u.steps.join(', ')}`);
   }
-  if (view.preflight) lines.push('', ...preflightLines(view));
+  if (view.preflight) lines.push('', ...preflightLines(view.preflight));
   return lines.join('\n') + '\n';
 }
 
@@ -74,8 +74,7 @@ function actionLines(a: PlannedAction, timeScale?: number): string[] {
   return out;
 }
 
-function preflightLines(view: PlanView): string[] {
-  const p = view.preflight!;
+function preflightLines(p: NonNullable<PlanView['preflight']>): string[] {
   const lines = ['Preflight:'];
   if (p.error) return [...lines, `  could not run: ${p.error}`];
   for (const s of p.steps) {
@@ -88,8 +87,7 @@ function preflightLines(view: PlanView): string[] {
 }
 
 /** The cutover window as one block: what is frozen, the deadline, the steps inside, the point of no return. */
-function cutoverLines(view: PlanView, bold: (s: string) => string): string[] {
-  const c = view.cutover!;
+function cutoverLines(view: PlanView, c: NonNullable<PlanView['cutover']>, bold: (s: string) => string): string[] {
   const stepOf = (id: string) => view.steps.findIndex((s) => s.id === id) + 1;
   const lines = [
     bold('Cutover window') + ` (opened by step ${stepOf(c.freezeStep)}. ${c.freezeStep}): writes to ${c.databases.join(', ')} stop on the source; deadline ${c.window} after the freeze (drain at most ${c.drainTimeout})`,

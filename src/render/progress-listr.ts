@@ -25,121 +25,148 @@ export interface ListrProgress {
   done(): Promise<void>;
 }
 
+type Listr2 = typeof import('listr2');
+type StepEnd = NonNullable<StepTask['end']>;
+
 export async function createListrProgress(io: Pick<Io, 'stderr'>): Promise<ListrProgress> {
-  const { Listr, DefaultRenderer, ListrLogger, ProcessOutput } = await import('listr2');
-  const stream = io.stderr as unknown as NodeJS.WriteStream;
+  const screen = new StepScreen(io, taskLists(await import('listr2'), io.stderr as unknown as NodeJS.WriteStream));
+  return {
+    listener: (event) => onEvent(event, screen, io),
+    suspend: (detail) => screen.suspend(detail),
+    done: () => screen.done(),
+  };
+}
+
+/** Runs one step's one-task Listr on stderr; resolves when it has finished drawing. */
+type RunTaskList = (title: string, task: StepTask) => Promise<unknown>;
+
+function taskLists({ Listr, DefaultRenderer, ListrLogger, ProcessOutput }: Listr2, stream: NodeJS.WriteStream): RunTaskList {
   // Render to stderr even when stdout is piped (listr2 checks process.stdout by default).
   class StderrRenderer extends DefaultRenderer {
     static override nonTTY = true;
   }
   const logger = new ListrLogger({ useIcons: true, processOutput: new ProcessOutput(stream, stream, { dump: [] }) });
-  let current: { id: string; task: StepTask } | undefined;
-  // One Listr at a time: the next step's Listr starts only after the previous one finished drawing.
-  let chain: Promise<unknown> = Promise.resolve();
-
-  const settle = (t: StepTask) => {
-    const w = t.wrapper;
-    if (!w || !t.end || !t.settle) return;
-    const settleNow = t.settle;
-    t.settle = undefined;
-    if (t.end.ok) {
-      w.title = t.end.title;
-      if (t.end.skip) w.skip(t.end.skip);
-    }
-    settleNow();
-  };
-
-  const start = (id: string, title: string) => {
-    const task: StepTask = { title };
-    current = { id, task };
-    const listr = () =>
-      new Listr(
-        [
-          {
-            title,
-            task: (_ctx, wrapper) =>
-              new Promise<void>((resolve, reject) => {
-                task.wrapper = wrapper as unknown as StepTask['wrapper'];
-                if (task.output) wrapper.output = task.output;
-                task.settle = () => (task.end && !task.end.ok ? reject(new Error(task.end.message)) : resolve());
-                settle(task);
-              }),
-            rendererOptions: { outputBar: 1, persistentOutput: false },
-          },
-        ],
+  return (title, task) =>
+    new Listr(
+      [
         {
-          renderer: StderrRenderer,
-          rendererOptions: { logger, collapseErrors: false },
-          registerSignalListeners: false,
-          exitOnError: true,
+          title,
+          task: (_ctx, wrapper) =>
+            new Promise<void>((resolve, reject) => {
+              task.wrapper = wrapper as unknown as StepTask['wrapper'];
+              if (task.output) wrapper.output = task.output;
+              task.settle = () => (task.end && !task.end.ok ? reject(new Error(task.end.message)) : resolve());
+              settle(task);
+            }),
+          rendererOptions: { outputBar: 1, persistentOutput: false },
         },
-      ).run();
-    chain = chain.then(listr).catch(() => {});
-  };
+      ],
+      {
+        renderer: StderrRenderer,
+        rendererOptions: { logger, collapseErrors: false },
+        registerSignalListeners: false,
+        exitOnError: true,
+      },
+    ).run();
+}
 
-  const end = (id: string, result: NonNullable<StepTask['end']>) => {
-    if (current?.id === id) {
-      current.task.end = result;
-      settle(current.task);
+/** Ends the task on screen once both its Listr is running and the engine reported its end. */
+function settle(t: StepTask): void {
+  const w = t.wrapper;
+  if (!w || !t.end || !t.settle) return;
+  const settleNow = t.settle;
+  t.settle = undefined;
+  if (t.end.ok) {
+    w.title = t.end.title;
+    if (t.end.skip) w.skip(t.end.skip);
+  }
+  settleNow();
+}
+
+/** The step on screen, if any, and the chain of Listrs: the next starts only after the previous one finished drawing. */
+class StepScreen {
+  private current: { id: string; task: StepTask } | undefined;
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly io: Pick<Io, 'stderr'>,
+    private readonly run: RunTaskList,
+  ) {}
+
+  start(id: string, title: string): void {
+    const task: StepTask = { title };
+    this.current = { id, task };
+    this.chain = this.chain.then(() => this.run(title, task)).catch(() => {});
+  }
+
+  /** Shows `text` as the step's detail line; false when the step is not the one on screen. */
+  show(id: string | undefined, text: string): boolean {
+    if (!this.current || this.current.id !== id) return false;
+    this.current.task.output = text;
+    if (this.current.task.wrapper) this.current.task.wrapper.output = text;
+    return true;
+  }
+
+  end(id: string, result: StepEnd): void {
+    if (this.current?.id === id) {
+      this.current.task.end = result;
+      settle(this.current.task);
       return;
     }
     // Nothing on screen for this step (e.g. it ended after a prompt): one plain line.
-    io.stderr.write(result.ok ? `✔ ${result.title}${result.skip ? ` (${result.skip})` : ''}\n` : `✖ ${id}: ${result.message}\n`);
-  };
+    this.io.stderr.write(result.ok ? `✔ ${result.title}${result.skip ? ` (${result.skip})` : ''}\n` : `✖ ${id}: ${result.message}\n`);
+  }
 
-  const listener: EngineListener = (event: EngineEvent) => {
-    switch (event.type) {
-      case 'run-start':
-        io.stderr.write(`${event.resumed ? 'resuming' : 'starting'} plan ${event.plan} (run ${event.runId.slice(0, 8)}, state ${event.statePath})\n`);
-        break;
-      case 'approval': {
-        const text = `approved by ${event.approvedBy} (${event.via === 'flag' ? '--approve' : 'prompt'})`;
-        if (current?.id === event.stepId) {
-          current.task.output = text;
-          if (current.task.wrapper) current.task.wrapper.output = text;
-        } else io.stderr.write(`✔ ${event.stepId}: ${text}\n`);
-        break;
-      }
-      case 'step-skip':
-        if (event.reason === 'succeeded') io.stderr.write(`✔ ${event.stepId}: already succeeded\n`);
-        break;
-      case 'step-start':
-        start(event.stepId, `${event.stepId} (${event.stepType}${event.attempt > 1 ? `, attempt ${event.attempt}` : ''})`);
-        break;
-      case 'progress':
-      case 'warning':
-        if (current && event.stepId === current.id) {
-          const text = event.type === 'progress' ? event.detail : `warning: ${event.message}`;
-          current.task.output = text;
-          if (current.task.wrapper) current.task.wrapper.output = text;
-        } else if (event.type === 'warning') io.stderr.write(`warning: ${event.message}\n`);
-        break;
-      case 'step-end': {
-        const took = formatDuration(event.durationMs);
-        if (event.maxRuntime) end(event.stepId, { ok: false, message: `paused by --max-runtime after ${took}; state saved, the next apply goes on` });
-        else if (event.interrupted) end(event.stepId, { ok: false, message: `interrupted after ${took}; state saved, apply resumes it` });
-        else if (event.status === 'awaiting-approval') end(event.stepId, { ok: true, title: `${event.stepId}: waiting for approval`, skip: 'approval needed' });
-        else if (event.error) end(event.stepId, { ok: false, message: event.error.message });
-        else end(event.stepId, { ok: true, title: `${event.stepId}: ${event.status} in ${took}` });
-        break;
-      }
-      default:
-        break;
+  async suspend(detail: string): Promise<void> {
+    if (!this.current) return;
+    const { task, id } = this.current;
+    this.current = undefined;
+    task.end = { ok: true, title: `${id}: ${detail}` };
+    settle(task);
+    await this.chain;
+  }
+
+  async done(): Promise<void> {
+    await this.chain;
+  }
+}
+
+function onEvent(event: EngineEvent, screen: StepScreen, io: Pick<Io, 'stderr'>): void {
+  switch (event.type) {
+    case 'run-start':
+      io.stderr.write(`${event.resumed ? 'resuming' : 'starting'} plan ${event.plan} (run ${event.runId.slice(0, 8)}, state ${event.statePath})\n`);
+      break;
+    case 'approval': {
+      const text = `approved by ${event.approvedBy} (${event.via === 'flag' ? '--approve' : 'prompt'})`;
+      if (!screen.show(event.stepId, text)) io.stderr.write(`✔ ${event.stepId}: ${text}\n`);
+      break;
     }
-  };
+    case 'step-skip':
+      if (event.reason === 'succeeded') io.stderr.write(`✔ ${event.stepId}: already succeeded\n`);
+      break;
+    case 'step-start':
+      screen.start(event.stepId, `${event.stepId} (${event.stepType}${event.attempt > 1 ? `, attempt ${event.attempt}` : ''})`);
+      break;
+    case 'progress':
+      screen.show(event.stepId, event.detail);
+      break;
+    case 'warning':
+      if (!screen.show(event.stepId, `warning: ${event.message}`)) io.stderr.write(`warning: ${event.message}\n`);
+      break;
+    case 'step-end':
+      screen.end(event.stepId, stepEnd(event));
+      break;
+    default:
+      break;
+  }
+}
 
-  return {
-    listener,
-    async suspend(detail) {
-      if (!current) return;
-      const { task, id } = current;
-      current = undefined;
-      task.end = { ok: true, title: `${id}: ${detail}` };
-      settle(task);
-      await chain;
-    },
-    async done() {
-      await chain;
-    },
-  };
+/** How a step's end reads on screen. */
+function stepEnd(event: Extract<EngineEvent, { type: 'step-end' }>): StepEnd {
+  const took = formatDuration(event.durationMs);
+  if (event.maxRuntime) return { ok: false, message: `paused by --max-runtime after ${took}; state saved, the next apply goes on` };
+  if (event.interrupted) return { ok: false, message: `interrupted after ${took}; state saved, apply resumes it` };
+  if (event.status === 'awaiting-approval') return { ok: true, title: `${event.stepId}: waiting for approval`, skip: 'approval needed' };
+  if (event.error) return { ok: false, message: event.error.message };
+  return { ok: true, title: `${event.stepId}: ${event.status} in ${took}` };
 }

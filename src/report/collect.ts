@@ -111,9 +111,9 @@ function steps(plan: CollectInput['plan'], state: StateFile | undefined, events:
       const to = str(e.to);
       const from = str(e.from);
       if (to === 'running' && from === 'running' && e.interrupted === true && isOpen) {
-        open!.endedAt = e.ts;
-        open!.endStatus = 'interrupted';
-        open!.endRef = e.n;
+        open.endedAt = e.ts;
+        open.endStatus = 'interrupted';
+        open.endRef = e.n;
         continue;
       }
       if (to === 'running') {
@@ -122,9 +122,9 @@ function steps(plan: CollectInput['plan'], state: StateFile | undefined, events:
         continue;
       }
       if (isOpen && from === 'running') {
-        open!.endedAt = e.ts;
-        open!.endStatus = to;
-        open!.endRef = e.n;
+        open.endedAt = e.ts;
+        open.endStatus = to;
+        open.endRef = e.n;
       }
     }
     return {
@@ -168,7 +168,10 @@ function copySeries(events: Ev[]): CopySeries[] {
     if (e.type !== 'copy-progress' || !str(e.stepId) || !str(e.table) || rows === undefined) continue;
     const key = `${e.stepId}\u0000${e.table}`;
     let s = series.get(key);
-    if (!s) series.set(key, (s = { stepId: e.stepId as string, table: e.table as string, samples: [] }));
+    if (!s) {
+      s = { stepId: e.stepId as string, table: e.table as string, samples: [] };
+      series.set(key, s);
+    }
     const total = num(e.totalRows);
     s.samples.push({ at: str(e.at) ?? e.ts, rows, ...(total !== undefined ? { totalRows: total } : {}), ref: e.n });
   }
@@ -279,7 +282,10 @@ function awsCalls(events: Ev[]): AwsCallCount[] {
     if (e.type !== 'aws-call' || !str(e.operation)) continue;
     const key = `${e.service}:${e.operation}`;
     let c = counts.get(key);
-    if (!c) counts.set(key, (c = { service: str(e.service) ?? '', operation: e.operation as string, count: 0, refs: [] }));
+    if (!c) {
+      c = { service: str(e.service) ?? '', operation: e.operation as string, count: 0, refs: [] };
+      counts.set(key, c);
+    }
     c.count++;
     if (c.refs.length < 3) c.refs.push(e.n);
   }

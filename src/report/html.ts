@@ -5,6 +5,7 @@
 import type { CutoverWindow, LagSeries, PlanRun, ReportModel, StepRun } from './model.js';
 import { between, escapeHtml as esc, fmtClock, fmtDuration, fmtLag, fmtRef, fmtRefRange, fmtTime } from './format.js';
 import { lineChart, STATUS_COLORS, timelineChart, type TimelineRow } from './svg-charts.js';
+import { present } from '../invariant.js';
 
 const CSS = `
 :root { color-scheme: light; }
@@ -70,13 +71,13 @@ function overview(plans: PlanRun[]): string {
   const rows = plans.map((p) => {
     const w = p.cutover.at(-1);
     const lag = p.lag[0];
-    const chart = lag && lag.samples.some((s) => s.value !== null) ? lagChart(lag, true) : p.steps.some((s) => s.runs.length) ? '<span class="muted">no lag samples</span>' : '<span class="muted">—</span>';
+    const chart = lag?.samples.some((s) => s.value !== null) ? lagChart(lag, true) : p.steps.some((s) => s.runs.length) ? '<span class="muted">no lag samples</span>' : '<span class="muted">—</span>';
     return [
       `<a href="#${anchor(p.plan)}">${esc(p.plan)}</a>`,
       p.problem ? `<span class="problem">${esc(p.problem)}</span>` : badge(p.outcome),
       esc(fmtTime(p.startedAt)),
       esc(p.finishedAt ? fmtTime(p.finishedAt) : p.updatedAt ? `${fmtTime(p.updatedAt)} (last update)` : '—'),
-      w?.writeDowntimeSeconds !== undefined ? `${esc(fmtDuration(w.writeDowntimeSeconds * 1000))} ${ref(w.writeDowntimeRef!)}` : w ? esc(w.outcome) : '—',
+      w?.writeDowntimeSeconds !== undefined && w.writeDowntimeRef !== undefined ? `${esc(fmtDuration(w.writeDowntimeSeconds * 1000))} ${ref(w.writeDowntimeRef)}` : w ? esc(w.outcome) : '—',
       chart,
     ];
   });
@@ -180,7 +181,7 @@ function lagSection(p: PlanRun): string {
     const known = s.samples.filter((x) => x.value !== null) as Array<{ at: string; value: number; ref: number }>;
     const max = known.reduce<(typeof known)[number] | undefined>((a, b) => (a && a.value >= b.value ? a : b), undefined);
     const first = s.samples[0];
-    const last = s.samples.at(-1)!;
+    const last = present(s.samples.at(-1), `the last sample of ${s.metric}`);
     const facts = [
       `${s.samples.length} polls of ${esc(s.metric)} on <code>${esc(s.of)}</code> by step <code>${esc(s.stepId)}</code>, ${esc(fmtTime(first.at))} to ${esc(fmtTime(last.at))} (${esc(fmtRefRange(s.samples.map((x) => x.ref)))})`,
       `${s.samples.length - known.length} without a datapoint (unknown, not drawn)`,
@@ -201,7 +202,7 @@ function copySection(p: PlanRun): string {
     formatY: (v) => (v >= 1e6 ? `${(v / 1e6).toFixed(1)}M` : v >= 1e3 ? `${(v / 1e3).toFixed(0)}k` : String(v)),
   });
   const rows = p.copy.map((c) => {
-    const last = c.samples.at(-1)!;
+    const last = present(c.samples.at(-1), `the last copy sample of ${c.table}`);
     return [`<code>${esc(c.stepId)}</code>`, esc(c.table), String(last.rows) + (last.totalRows !== undefined ? ` of ~${last.totalRows}` : ''), esc(fmtTime(last.at)), String(c.samples.length), `<span class="ref">${esc(fmtRefRange(c.samples.map((x) => x.ref)))}</span>`];
   });
   return `<h3>Logical copy</h3>${chart}${table(['Step', 'Table', 'Rows copied', 'At', 'Samples', 'Events'], rows, [2, 4])}`;
@@ -219,7 +220,7 @@ function windowBlock(w: CutoverWindow, i: number, n: number): string {
     `deadline ${esc(fmtTime(w.deadline))}`,
     `outcome ${badge(w.outcome)}`,
   ];
-  if (w.writeDowntimeSeconds !== undefined) facts.push(`<strong>write downtime ${esc(fmtDuration(w.writeDowntimeSeconds * 1000))}</strong> (freeze → DNS change INSYNC) ${ref(w.writeDowntimeRef!)}`);
+  if (w.writeDowntimeSeconds !== undefined && w.writeDowntimeRef !== undefined) facts.push(`<strong>write downtime ${esc(fmtDuration(w.writeDowntimeSeconds * 1000))}</strong> (freeze → DNS change INSYNC) ${ref(w.writeDowntimeRef)}`);
   if (w.rollbackReason) facts.push(`<span class="problem">rollback: ${esc(w.rollbackReason)}</span>`);
   const rows = w.milestones.map((m) => [esc(m.label), esc(fmtTime(m.at)), esc(`+${between(w.frozenAt, m.at)}`), `<code>${esc(m.stepId)}</code>`, esc(m.detail ?? ''), ref(m.ref)]);
   return `${head}<p>${facts.join(' · ')}</p>${table(['Milestone', 'At', 'Since the freeze', 'Step', 'Detail', 'Event'], rows, [2])}`;

@@ -5,6 +5,7 @@
 import { scaleBand, scaleLinear, scaleUtc } from 'd3-scale';
 import { line } from 'd3-shape';
 import { escapeHtml as esc } from './format.js';
+import { present } from '../invariant.js';
 
 export interface SeriesPoint {
   t: number;
@@ -145,7 +146,7 @@ export function timelineChart(o: TimelineOptions): string {
     parts.push(`<text class="tick" x="${xx}" y="${height - m.bottom + 16}" text-anchor="middle">${esc(fmt(t))}</text>`);
   }
   o.rows.forEach((row, i) => {
-    const y0 = band(String(i))!;
+    const y0 = present(band(String(i)), `the band of row ${i}`);
     const h = band.bandwidth();
     parts.push(`<text class="label" x="${m.left - 8}" y="${r1(y0 + h / 2)}" text-anchor="end" dominant-baseline="middle">${esc(row.label)}</text>`);
     for (const w of row.waits) {

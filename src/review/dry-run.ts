@@ -80,18 +80,20 @@ export function dryRun(input: DryRunInput): PlanReview {
   };
   const unresolved = new Map<string, Set<string>>();
   const steps: ReviewStep[] = plan.steps.map((raw: StepSpec) => {
+    const status = known[raw.id]?.status;
     const resolution = resolveDeep(raw, scope, 'display');
     for (const ref of resolution.unresolved) {
       for (const m of ref.matchAll(/\$\{env\.[A-Za-z_][A-Za-z0-9_]*\}/g)) {
-        if (!unresolved.has(m[0])) unresolved.set(m[0], new Set());
-        unresolved.get(m[0])!.add(raw.id);
+        const ids = unresolved.get(m[0]) ?? new Set<string>();
+        ids.add(raw.id);
+        unresolved.set(m[0], ids);
       }
     }
     const base: ReviewStep = {
       id: raw.id,
       type: raw.type,
       ...(raw.description !== undefined ? { description: raw.description } : {}),
-      ...(known[raw.id]?.status !== undefined ? { status: known[raw.id]!.status } : {}),
+      ...(status !== undefined ? { status } : {}),
       actions: [],
     };
     const module = registry[raw.type];

@@ -57,7 +57,7 @@ export function connectionArgs(conn: ResolvedConnection): { args: string[]; env:
 export function parseVersion(text: string): { major: number; version: string } | undefined {
   const m = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/.exec(text);
   if (!m) return undefined;
-  return { major: Number(m[1]), version: m[2] !== undefined ? `${m[1]}.${m[2]}` : m[1]! };
+  return { major: Number(m[1]), version: m[2] !== undefined ? `${m[1]}.${m[2]}` : m[1] };
 }
 
 /** Each program's version, or why it cannot be used. */

@@ -4,8 +4,10 @@
 // crash after the upload but before COMMIT exports again on resume, to the same object (S3 replaces
 // it whole). Every value is a bound parameter; the query text is the plan's, reviewed like code.
 import { createHash } from 'node:crypto';
-import type { DbSession, ResolvedConnection } from '../db/api.js';
+import type { ResolvedConnection } from '../db/api.js';
 import { toResolvedConnection } from '../db/connection.js';
+import { withSession } from '../db/with-session.js';
+import { withTransaction } from '../db/with-transaction.js';
 import { Interrupted, StepFailed } from '../errors.js';
 import type { S3ExportSpec } from '../plan/types.js';
 import type { PlannedAction, StepContext, StepModule } from './step.js';
@@ -69,77 +71,67 @@ export function describeExport(spec: S3ExportSpec, env: { planName: string; step
 }
 
 async function runExport(spec: S3ExportSpec, ctx: StepContext): Promise<Record<string, unknown>> {
-  const fail = (message: string, cause?: unknown) => new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: ${message}`, { cause });
-  if (!spec.query?.trim()) throw fail('query is empty. Fix the plan, then run apply again.');
-  if (!spec.to?.bucket || !spec.to.path || !spec.to.region) throw fail('to needs bucket, path and region. Fix the plan, then run apply again.');
+  if (!spec.query?.trim()) throw new StepFailed(ctx.stepId, 'query is empty. Fix the plan, then run apply again.');
+  if (!spec.to?.bucket || !spec.to.path || !spec.to.region) throw new StepFailed(ctx.stepId, 'to needs bucket, path and region. Fix the plan, then run apply again.');
   let conn: ResolvedConnection;
   try {
     conn = toResolvedConnection(spec.connection);
   } catch (err) {
-    throw fail(`${sentence((err as Error).message)} Fix the plan (or the environment variable it reads), then run apply again.`, err);
+    throw new StepFailed(ctx.stepId, `${sentence((err as Error).message)} Fix the plan (or the environment variable it reads), then run apply again.`, { cause: err });
   }
   const key = [ctx.planName, ctx.stepId, spec.to.bucket, spec.to.path];
   const queryHash = createHash('sha256').update(spec.query).update('\0').update(spec.options ?? '').digest('hex');
   const target = `s3://${spec.to.bucket}/${spec.to.path}`;
 
-  let session: DbSession;
-  try {
-    session = await ctx.db.connect(conn, { signal: ctx.signal });
-  } catch (err) {
-    if (ctx.signal.aborted) throw new Interrupted('interrupted');
-    throw fail((err as Error).message, err);
-  }
-  const sql = async <R,>(text: string, params?: unknown[]) => {
-    ctx.event('sql', { sql: text, ...(params ? { params } : {}) });
-    return session.query<R>(text, params);
-  };
-  let open = false;
-  try {
-    await ensureDatabaseSetup(session, ctx, 'aurora_migrate.s3_export_ledger', EXPORT_LEDGER_DDL);
-
-    const recorded = async () => (await session.query<Counts & { query_sha256: string; exported_at: Date }>(RECORDED_SQL, key)).rows[0];
-    const done = await recorded();
-    if (done) {
-      if (done.query_sha256 !== queryHash) {
-        ctx.warn(`${target} was exported by this step before with a different query or options; keeping that export (use a new path to export again)`);
-      }
-      ctx.progress(`already exported to ${target} at ${new Date(done.exported_at).toISOString()}`);
-      return outputsOf(done);
-    }
-
-    await session.query('BEGIN');
-    open = true;
-    const claim = await sql(CLAIM_SQL, [...key, spec.to.region, queryHash, ctx.runId]);
-    if (claim.rowCount === 0) {
-      // Another run exported it meanwhile (its transaction committed before our INSERT returned).
-      await session.query('ROLLBACK');
-      open = false;
-      const other = await recorded();
-      if (other) return outputsOf(other);
-      throw fail(`the export ledger has an unfinished entry for ${target}; run apply again.`);
-    }
-    ctx.progress(`exporting to ${target}`);
-    let counts: Counts;
+  const connectFailed = (err: unknown) => (ctx.signal.aborted ? new Interrupted('interrupted') : new StepFailed(ctx.stepId, (err as Error).message, { cause: err }));
+  return withSession(ctx.db, conn, { signal: ctx.signal, connectFailed }, async (session) => {
+    const sql = async <R,>(text: string, params?: unknown[]) => {
+      ctx.event('sql', { sql: text, ...(params ? { params } : {}) });
+      return session.query<R>(text, params);
+    };
     try {
-      counts = (await sql<Counts>(EXPORT_SQL, [spec.query, spec.to.bucket, spec.to.path, spec.to.region, spec.options ?? null])).rows[0];
+      await ensureDatabaseSetup(session, ctx, 'aurora_migrate.s3_export_ledger', EXPORT_LEDGER_DDL);
+
+      const recorded = async () => (await session.query<Counts & { query_sha256: string; exported_at: Date }>(RECORDED_SQL, key)).rows[0];
+      const done = await recorded();
+      if (done) {
+        if (done.query_sha256 !== queryHash) {
+          ctx.warn(`${target} was exported by this step before with a different query or options; keeping that export (use a new path to export again)`);
+        }
+        ctx.progress(`already exported to ${target} at ${new Date(done.exported_at).toISOString()}`);
+        return outputsOf(done);
+      }
+
+      const counts = await withTransaction(session, async () => {
+        const claim = await sql(CLAIM_SQL, [...key, spec.to.region, queryHash, ctx.runId]);
+        // Another run exported it meanwhile (its transaction committed before our INSERT returned):
+        // nothing was claimed, so the empty transaction ends.
+        if (claim.rowCount === 0) return undefined;
+        ctx.progress(`exporting to ${target}`);
+        let uploaded: Counts;
+        try {
+          uploaded = (await sql<Counts>(EXPORT_SQL, [spec.query, spec.to.bucket, spec.to.path, spec.to.region, spec.options ?? null])).rows[0];
+        } catch (err) {
+          if (ctx.signal.aborted) throw new Interrupted('interrupted');
+          throw new StepFailed(ctx.stepId, `aws_s3.query_export_to_s3 to ${target} failed: ${(err as Error).message}. Check the query, the options and that the cluster may write to the bucket (role for feature s3Export), then run apply again.`, { cause: err });
+        }
+        await sql(RECORD_SQL, [...key, uploaded.rows_uploaded, uploaded.files_uploaded, uploaded.bytes_uploaded]);
+        return uploaded;
+      });
+      if (!counts) {
+        const other = await recorded();
+        if (other) return outputsOf(other);
+        throw new StepFailed(ctx.stepId, `the export ledger has an unfinished entry for ${target}; run apply again.`);
+      }
+      const outputs = outputsOf(counts);
+      ctx.progress(`exported ${outputs.rowsUploaded} rows in ${outputs.filesUploaded} file(s), ${outputs.bytesUploaded} bytes, to ${target}`);
+      return outputs;
     } catch (err) {
+      if (err instanceof StepFailed || err instanceof Interrupted) throw err;
       if (ctx.signal.aborted) throw new Interrupted('interrupted');
-      throw fail(`aws_s3.query_export_to_s3 to ${target} failed: ${(err as Error).message}. Check the query, the options and that the cluster may write to the bucket (role for feature s3Export), then run apply again.`, err);
+      throw new StepFailed(ctx.stepId, `${(err as Error).message}. Run apply again once the cause is fixed.`, { cause: err });
     }
-    await sql(RECORD_SQL, [...key, counts.rows_uploaded, counts.files_uploaded, counts.bytes_uploaded]);
-    await session.query('COMMIT');
-    open = false;
-    const outputs = outputsOf(counts);
-    ctx.progress(`exported ${outputs.rowsUploaded} rows in ${outputs.filesUploaded} file(s), ${outputs.bytesUploaded} bytes, to ${target}`);
-    return outputs;
-  } catch (err) {
-    if (err instanceof StepFailed || err instanceof Interrupted) throw err;
-    if (ctx.signal.aborted) throw new Interrupted('interrupted');
-    throw fail(`${(err as Error).message}. Run apply again once the cause is fixed.`, err);
-  } finally {
-    if (open) await session.query('ROLLBACK').catch(() => undefined);
-    await session.close().catch(() => undefined);
-  }
+  });
 }
 
 export const s3Export: StepModule<S3ExportSpec> = {

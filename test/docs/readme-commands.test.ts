@@ -5,7 +5,7 @@
 //   - `npm run NAME` names a script in package.json; `npx vitest run PATH`, `npx tsx PATH` name files
 //     that exist; `npm ci` and `npm test` are taken as they are; anything else in a ```sh block fails.
 // Lines that need real AWS, a database or a long run belong in ```console or ```text blocks, which
-// this test leaves alone. (`npm run demo` itself runs in test/rehearsal/demo-smoke.test.ts; the
+// this test leaves alone. (`npm run demo` itself runs in test/rehearsal/world/demo-smoke.test.ts; the
 // commands of docs/teams-and-ci.md, which need the AWS stand-in, in test/docs/teams-and-ci.test.ts.)
 // Relative links between the pages must resolve too, anchors included.
 import { spawnSync } from 'node:child_process';

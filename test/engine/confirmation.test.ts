@@ -26,7 +26,10 @@ describe('confirmations at a terminal (apply --yes answers them)', () => {
 
   it('a no stops the run before the step: nothing done, the same command asks again', async () => {
     const asked: string[] = [];
-    const r = await applyWith(plan(), ws.statePath, {}, { registry, confirm: async (q) => (asked.push(`${q.stepId}: ${q.message}`), false) });
+    const r = await applyWith(plan(), ws.statePath, {}, { registry, confirm: async (q) => {
+      asked.push(`${q.stepId}: ${q.message}`);
+      return false;
+    } });
     expect(r.outcome).toBe('interrupted');
     expect(asked).toEqual(['risky: does 2 irreversible things.']);
     expect(ledgerLines(ws.ledger)).toHaveLength(1); // only "load" ran
@@ -47,10 +50,17 @@ describe('confirmations at a terminal (apply --yes answers them)', () => {
     const stop = new AbortController();
     const slow = makePlan('demo', [{ id: 'risky', type: 'test-asking', units: 3, ledger: ws.ledger, sleepMs: 1000 }]);
     let asked = 0;
-    const first = await applyWith(slow, ws.statePath, {}, { registry, signal: stop.signal, confirm: async () => (asked++, setTimeout(() => stop.abort(), 0), true) });
+    const first = await applyWith(slow, ws.statePath, {}, { registry, signal: stop.signal, confirm: async () => {
+      asked++;
+      setTimeout(() => stop.abort(), 0);
+      return true;
+    } });
     expect(first.outcome).toBe('interrupted');
     expect(ws.state().steps.risky.status).toBe('running');
-    await applyWith(slow, ws.statePath, {}, { registry, confirm: async () => (asked++, true) });
+    await applyWith(slow, ws.statePath, {}, { registry, confirm: async () => {
+      asked++;
+      return true;
+    } });
     expect(asked).toBe(1);
   });
 

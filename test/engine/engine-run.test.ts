@@ -64,6 +64,18 @@ describe('applyPlan', () => {
     expect(ledgerLines(ws.ledger)).toHaveLength(4);
   });
 
+  it('loads the Route 53 client at the start of a run whose plan switches a DNS name (not later, inside the cutover window), and no other', async () => {
+    ws = workspace();
+    const preloaded: string[] = [];
+    const aws = { send: async () => ({}) as never, preload: async (service: string) => void preloaded.push(service) };
+    await applyWith(makePlan('demo', [effect('first')]), ws.statePath, {}, { aws });
+    expect(preloaded).toEqual([]);
+    const withSwitch = makePlan('demo2', [effect('first'), { id: 'switch', type: 'switch-endpoint', hostedZoneId: 'Z1', record: 'db.example.com', target: 'x.example.com' }]);
+    const r = await applyWith(withSwitch, `${ws.dir}/demo2.state.json`, { until: 'first' }, { aws });
+    expect(r.outcome).toBe('until');
+    expect(preloaded).toEqual(['route53']);
+  });
+
   it('fails a step type that is not built with "not implemented" (exit 2), never a fake success', async () => {
     ws = workspace();
     const plan = makePlan('demo', [{ id: 'later', type: 'test-unbuilt' }]);

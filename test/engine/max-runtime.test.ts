@@ -9,7 +9,9 @@ import { applyWith, engineDeps, fakeTime, T0, workspace } from './harness.js';
 import { ledgerLines, makePlan, testRegistry } from '../support/test-steps.js';
 
 const spaces: Array<ReturnType<typeof workspace>> = [];
-afterEach(() => spaces.splice(0).forEach((w) => w.cleanup()));
+afterEach(() => {
+  for (const w of spaces.splice(0)) w.cleanup();
+});
 const ws = () => {
   const w = workspace();
   spaces.push(w);

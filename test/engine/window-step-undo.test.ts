@@ -9,7 +9,9 @@ import { applyWith, fakeTime, workspace } from './harness.js';
 import { makePlan, testRegistry } from '../support/test-steps.js';
 
 const spaces: Array<ReturnType<typeof workspace>> = [];
-afterEach(() => spaces.splice(0).forEach((w) => w.cleanup()));
+afterEach(() => {
+  for (const w of spaces.splice(0)) w.cleanup();
+});
 const MIN = 60_000;
 
 function world(options: { failIn: 'freeze' | 'switchover' | 'check'; undoFailures?: number }) {
@@ -38,7 +40,7 @@ function world(options: { failIn: 'freeze' | 'switchover' | 'check'; undoFailure
     describe: () => [],
     async run(_spec, ctx) {
       log.push(name);
-      if (fails) throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: role reporting has no password the tool knows of on the target`);
+      if (fails) throw new StepFailed(ctx.stepId, "role reporting has no password the tool knows of on the target");
       return {};
     },
     ...(withUndo
@@ -99,7 +101,7 @@ describe('cutover rollback undoes the window\'s steps, then the freeze', () => {
     expect(r.outcome).toBe('failed');
     expect(r.failed).toMatchObject({ stepId: 'switchover', error: { code: 'ROLLBACK_FAILED' } });
     expect(r.failed!.error.message).toMatch(
-      /^the cutover stopped before the point of no return \(step "switchover" failed\) and was rolled back on the source \(the frozen databases have their previous settings\), but taking back step "switchover" failed: the target cannot be reached\. Run apply again to retry the rollback/,
+      /^the cutover stopped before the point of no return \(step "switchover" failed\) and was rolled back on the source \(the frozen databases have their previous settings\), but step "switchover" could not be taken back: the target cannot be reached\. Run apply again to retry the rollback/,
     );
     expect(log).toEqual(['freeze', 'switchover', 'switchover-undo-failed', 'freeze-undo']);
     expect(w.state().cutover).toMatchObject({ status: 'rolling-back' });

@@ -17,7 +17,9 @@ function stateFile(steps: Record<string, { status: string; outputs?: Record<stri
 }
 
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 function tempCwd(state?: string, at = '.aurora-migrate/orders-to-aurora.state.json') {
   const cwd = mkdtempSync(join(tmpdir(), 'am-plan-'));

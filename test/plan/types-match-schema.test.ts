@@ -20,6 +20,7 @@ import type {
   StepType,
 } from '../../src/plan/types.js';
 
+// biome-ignore lint/complexity/noBannedTypes: `{} extends Pick<T, K>` is the idiom for "K is optional in T"; `{}` is the empty object type here, not "any value".
 type Presence<T> = { [K in keyof T]-?: {} extends Pick<T, K> ? 'optional' : 'required' };
 type StepTable = { [T in StepType]: Presence<Extract<StepSpec, { type: T }>> };
 
@@ -131,7 +132,7 @@ describe('schema manners', () => {
     for (const [k, v] of Object.entries(n)) {
       if (k === 'properties') for (const [p, child] of Object.entries(v as object)) walk(child, `${path}/properties/${p}`, visit);
       else if (k === 'enum' || k === 'examples' || k === 'const' || k === 'default' || k === 'required') continue;
-      else if (Array.isArray(v)) v.forEach((child, i) => walk(child, `${path}/${k}/${i}`, visit));
+      else if (Array.isArray(v)) for (const [i, child] of v.entries()) walk(child, `${path}/${k}/${i}`, visit);
       else if (typeof v === 'object') walk(v, `${path}/${k}`, visit);
     }
   };

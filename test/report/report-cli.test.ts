@@ -9,7 +9,9 @@ import { main } from '../../src/cli/main.js';
 import { memoryIo } from '../support/memory-io.js';
 
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 function folder(): string {
   const dir = mkdtempSync(join(tmpdir(), 'am-report-cli-'));

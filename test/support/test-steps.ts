@@ -53,7 +53,7 @@ export const testEffect: StepModule<any> = {
     }
     if (spec.password) ctx.warn(`connected with password ${spec.password}`);
     if (spec.failWhileExists && existsSync(spec.failWhileExists)) {
-      throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: the table is locked (test: ${spec.failWhileExists} exists). Remove it, then run apply again.`);
+      throw new StepFailed(ctx.stepId, `the table is locked (test: ${spec.failWhileExists} exists)`, { remedy: "Remove it, then run apply again." });
     }
     return { units: spec.units, ...(spec.echo !== undefined ? { echo: spec.echo } : {}), ...(spec.password ? { secretEcho: `pw=${spec.password}` } : {}) };
   },

@@ -4,7 +4,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type { ApplyOptions, GlobalOptions, Io } from '../io.js';
 import { useColor } from '../io.js';
 import { ExitCode, exitCodeFor, exitCodeForOutcome } from '../exit-codes.js';
-import { loadPlan } from '../../plan/load.js';
+import { loadPlan, type LoadResult } from '../../plan/load.js';
 import type { Plan } from '../../plan/types.js';
 import { AuroraMigrateError, UsageError } from '../../errors.js';
 import { steps as productionSteps } from '../../steps/index.js';
@@ -52,7 +52,7 @@ export async function loadPlanOrReport(
   opts: Pick<GlobalOptions, 'format' | 'color'> = { format: 'text', color: false },
 ): Promise<Plan | number> {
   const path = isAbsolute(file) ? file : resolve(io.cwd, file);
-  let loaded;
+  let loaded: LoadResult;
   try {
     loaded = await load(path);
   } catch (err) {

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { ExitCode } from '../exit-codes.js';
 import { useColor, type Io, type PlanOptions } from '../io.js';
 import { UsageError } from '../../errors.js';
-import { loadPlan } from '../../plan/load.js';
+import { loadPlan, type LoadResult } from '../../plan/load.js';
 import type { Plan } from '../../plan/types.js';
 import { mapLimit, FLEET_READ_CONCURRENCY } from '../../fleet/read-fleet.js';
 import { formatDiagnostics } from '../../render/diagnostics.js';
@@ -23,7 +23,7 @@ export async function runPlanMany(args: readonly string[], opts: PlanOptions, io
   const color = useColor(io, opts);
   let exit: number = ExitCode.Ok;
   const entries = await mapLimit(files, FLEET_READ_CONCURRENCY, async (file): Promise<PlanFleetEntry> => {
-    let loaded;
+    let loaded: LoadResult;
     try {
       loaded = await loadPlan(resolve(io.cwd, file));
     } catch (err) {

@@ -63,7 +63,10 @@ export async function fleetStatus(files: readonly string[], opts: GlobalOptions,
   const awsFor = (plan: Plan) => {
     const region = opts.region ?? plan.region ?? '';
     let api = clients.get(region);
-    if (!api) clients.set(region, (api = lazyAwsApi({ region: region || undefined, profile: opts.profile, env: io.env as Record<string, string | undefined> })));
+    if (!api) {
+      api = lazyAwsApi({ region: region || undefined, profile: opts.profile, env: io.env as Record<string, string | undefined> });
+      clients.set(region, api);
+    }
     return api;
   };
   try {

@@ -13,6 +13,7 @@ import { renderStatusText, type StatusReport } from '../../render/status.js';
 import { cutoverTimeline } from '../../engine/cutover-timeline.js';
 import { loadPlanOrReport, type ApplyOverrides } from './apply.js';
 import { runStorageFor } from '../run-storage-for.js';
+import { present } from '../../invariant.js';
 
 /** `storage`: the local file or S3, as runStorageFor chose it. */
 export async function buildStatusReport(plan: Plan, planArg: string, storage: RunStorage, env: Io['env']): Promise<StatusReport> {
@@ -21,7 +22,7 @@ export async function buildStatusReport(plan: Plan, planArg: string, storage: Ru
   const state = read.exists ? read.state : undefined;
   const steps = summarizeSteps(plan, state).map((s) => {
     const ran = state?.steps[s.id];
-    const changed = ran && ran.status !== 'pending' && ran.hash !== stepContentHash(plan.steps.find((p) => p.id === s.id)!);
+    const changed = ran && ran.status !== 'pending' && ran.hash !== stepContentHash(present(plan.steps.find((p) => p.id === s.id), `step "${s.id}" of the plan`));
     return changed ? { ...s, changedSinceRun: true } : s;
   });
   const report: StatusReport = { version: 1, plan: plan.name, ...(plan.description !== undefined ? { description: plan.description } : {}), planFile: planArg, stateFile: statePath, exists: !!state, steps };

@@ -37,7 +37,7 @@ export async function ensureClusterParameterGroup(spec: AuroraClusterSpec, ctx: 
       if (!isAwsError(err, 'DBParameterGroupAlreadyExistsFault', 'DBParameterGroupAlreadyExists')) throw rdsFailure(ctx, `CreateDBClusterParameterGroup ${name}`, err);
     }
     group = await findClusterParameterGroup(ctx.aws, name);
-    if (!group) throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: DB cluster parameter group ${name} was created but cannot be found; run aurora-migrate apply again.`);
+    if (!group) throw new StepFailed(ctx.stepId, `DB cluster parameter group ${name} was created but cannot be found; run aurora-migrate apply again.`);
     ours = true;
   } else {
     ours = isOurs(await groupTags(ctx.aws, group.arn), ctx.planName, ctx.stepId);
@@ -46,7 +46,7 @@ export async function ensureClusterParameterGroup(spec: AuroraClusterSpec, ctx: 
   if (group.family !== family) {
     throw new StepFailed(
       ctx.stepId,
-      `step "${ctx.stepId}" failed: DB cluster parameter group ${name} is of family ${group.family}, but engineVersion ${spec.engineVersion} needs ${family}. ` +
+      `DB cluster parameter group ${name} is of family ${group.family}, but engineVersion ${spec.engineVersion} needs ${family}. ` +
         `Choose another "clusterParameterGroup" name, then run aurora-migrate apply again.`,
     );
   }

@@ -26,6 +26,7 @@ export async function readReplicaPreflight(spec: AuroraReadReplicaSpec, ctx: Pre
     })));
   }
   if (source?.Engine === 'postgres') {
+    const found = source; // a const keeps the narrowing inside the closure below
     results.push(versionResult(source, spec.engineVersion));
     const others = (source.ReadReplicaDBClusterIdentifiers ?? []).filter((c) => c.toLowerCase() !== spec.cluster.toLowerCase());
     results.push(
@@ -33,7 +34,7 @@ export async function readReplicaPreflight(spec: AuroraReadReplicaSpec, ctx: Pre
         ? { status: 'fail', check: 'source has no Aurora read replica yet', detail: `${spec.source} already has Aurora read replica ${others.join(', ')}; RDS allows one` }
         : { status: 'pass', check: 'source has no Aurora read replica yet', detail: `${spec.source} has no other Aurora read replica` },
     );
-    results.push(...(await guarded('source storage headroom for WAL', () => storageHeadroom(source!, ctx))));
+    results.push(...(await guarded('source storage headroom for WAL', () => storageHeadroom(found, ctx))));
   }
   results.push(...(await targetNamesResults(spec, ctx)));
   return results;

@@ -69,7 +69,7 @@ export const auroraReadReplica: StepModule<AuroraReadReplicaSpec> = {
         if (others.length > 0) {
           throw new StepFailed(
             ctx.stepId,
-            `step "${ctx.stepId}" failed: source ${spec.source} already has an Aurora read replica (${others.join(', ')}); RDS allows only one. ` +
+            `source ${spec.source} already has an Aurora read replica (${others.join(', ')}); RDS allows only one. ` +
               `If that cluster is the one you want, point later steps at it; otherwise delete or promote it, then run aurora-migrate apply again.`,
           );
         }

@@ -80,7 +80,7 @@ export const clusterExport: StepModule<ClusterExportSpec> = {
     if (!clusterArn) {
       const cluster = await findCluster(ctx.aws, spec.cluster);
       if (!cluster?.DBClusterArn) {
-        throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: DB cluster ${spec.cluster} was not found. Check "cluster" in the plan (and the region), then run aurora-migrate apply again.`);
+        throw new StepFailed(ctx.stepId, `DB cluster ${spec.cluster} was not found. Check "cluster" in the plan (and the region), then run aurora-migrate apply again.`);
       }
       clusterArn = cluster.DBClusterArn;
     }
@@ -88,7 +88,7 @@ export const clusterExport: StepModule<ClusterExportSpec> = {
     const notOurs = (t: ExportTask) =>
       new StepFailed(
         ctx.stepId,
-        `step "${ctx.stepId}" failed: export task ${exportId} already exists for another export (source ${t.SourceArn}, s3://${t.S3Bucket}/${t.S3Prefix ?? ''}), so it is not adopted. ` +
+        `export task ${exportId} already exists for another export (source ${t.SourceArn}, s3://${t.S3Bucket}/${t.S3Prefix ?? ''}), so it is not adopted. ` +
           `Set a different "exportId" in the plan (or remove it to get a generated one), then run aurora-migrate apply again.`,
       );
 
@@ -115,7 +115,7 @@ export const clusterExport: StepModule<ClusterExportSpec> = {
       timeoutMs,
       check: async () => {
         const t = await findExportTask(ctx, exportId);
-        if (!t) throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: export task ${exportId} disappeared while waiting for it. Run aurora-migrate apply again.`);
+        if (!t) throw new StepFailed(ctx.stepId, `export task ${exportId} disappeared while waiting for it. Run aurora-migrate apply again.`);
         if (t.WarningMessage && !warnings.includes(t.WarningMessage)) {
           warnings.push(t.WarningMessage);
           ctx.warn(`export ${exportId}: ${withoutPeriod(t.WarningMessage)} (some tables may have been skipped: verify row counts in the export)`);
@@ -123,10 +123,10 @@ export const clusterExport: StepModule<ClusterExportSpec> = {
         const status = t.Status ?? 'unknown';
         if (status === 'COMPLETE') return { done: true, value: t };
         if (status === 'FAILED') {
-          throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: export task ${exportId} FAILED: ${withoutPeriod(t.FailureCause ?? 'no FailureCause given')}. Fix the cause (IAM role ${spec.iamRole}, KMS key, bucket ${spec.bucket}), set a new "exportId" or start a new run, then run aurora-migrate apply again.`);
+          throw new StepFailed(ctx.stepId, `export task ${exportId} FAILED: ${withoutPeriod(t.FailureCause ?? 'no FailureCause given')}. Fix the cause (IAM role ${spec.iamRole}, KMS key, bucket ${spec.bucket}), set a new "exportId" or start a new run, then run aurora-migrate apply again.`);
         }
         if (status === 'CANCELED' || status === 'CANCELING') {
-          throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: export task ${exportId} was canceled (${status}). Set a new "exportId" (or start a new run of the plan) to export again.`);
+          throw new StepFailed(ctx.stepId, `export task ${exportId} was canceled (${status}). Set a new "exportId" (or start a new run of the plan) to export again.`);
         }
         const pct = t.PercentProgress !== undefined ? ` ${t.PercentProgress}%` : '';
         return { done: false, detail: `export ${exportId}: ${status}${pct}` };

@@ -5,12 +5,13 @@
 // naming who reads it: dropping it would break a replication someone still runs. After a cutover the
 // old source is still fenced (its databases read-only by default): the step's own session turns that
 // default off for itself, as the freeze's own session does, so the clean-up is not refused there.
+import { StepFailed } from '../../errors.js';
 import type { DropReplicationSpec } from '../../plan/types.js';
 import { toResolvedConnection } from '../../db/connection.js';
 import type { PlannedAction, StepContext, StepModule } from '../step.js';
 import { DROP_GUARD_SQL } from '../logical-replica/ddl-guard.js';
 import { OWN_SESSION_WRITABLE_SQL } from '../freeze-writes/sql.js';
-import { fail, withSql, type Sql } from '../logical-replica/session.js';
+import { withSql, type Sql } from '../logical-replica/session.js';
 import { q } from '../logical-replica/spec.js';
 import { dropSlotSql, dropSubscriptionEverywhere, findSubscription, slotReader } from '../logical-replica/subscription.js';
 
@@ -43,17 +44,17 @@ export const dropReplication: StepModule<DropReplicationSpec> = {
   outputs: ['dropped'],
   describe: (spec) => describeDrop(spec),
   async run(spec, ctx) {
-    let conn;
+    let conn: ReturnType<typeof toResolvedConnection>;
     try {
       conn = toResolvedConnection(spec.connection);
     } catch (err) {
-      throw fail(ctx, `${(err as Error).message}. Fix the plan, then run apply again.`, err);
+      throw new StepFailed(ctx.stepId, `${(err as Error).message}. Fix the plan, then run apply again.`, { cause: err });
     }
     const dropped = await withSql(ctx, conn, 'server', async (sql) => {
       await sql.read(OWN_SESSION_WRITABLE_SQL);
       for (const s of spec.slots ?? []) {
         const [slot] = await sql.read<{ slot: string; active: boolean; pid: number | null }>(SLOT_SQL, [s]);
-        if (slot?.active) throw fail(ctx, `replication slot ${s} is in use by ${await slotReader(sql, slot.pid)}; nothing was dropped. Stop what reads it (or drop its subscription first), then run apply again.`);
+        if (slot?.active) throw new StepFailed(ctx.stepId, `replication slot ${s} is in use by ${await slotReader(sql, slot.pid)}; nothing was dropped. Stop what reads it (or drop its subscription first), then run apply again.`);
       }
       const done: string[] = [];
       for (const s of spec.subscriptions ?? []) {
@@ -68,7 +69,7 @@ export const dropReplication: StepModule<DropReplicationSpec> = {
       for (const s of spec.slots ?? []) {
         const [slot] = await sql.read<{ active: boolean; pid: number | null }>(SLOT_SQL, [s]);
         if (!slot) continue;
-        if (slot.active) throw fail(ctx, `replication slot ${s} became active (${await slotReader(sql, slot.pid)}) while the step ran; it was not dropped. Stop what reads it, then run apply again.`);
+        if (slot.active) throw new StepFailed(ctx.stepId, `replication slot ${s} became active (${await slotReader(sql, slot.pid)}) while the step ran; it was not dropped. Stop what reads it, then run apply again.`);
         await sql.exec(dropSlotSql, [s]);
         done.push(`slot ${s}`);
       }

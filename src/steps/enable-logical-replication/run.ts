@@ -77,111 +77,139 @@ export const enableLogicalReplication: StepModule<EnableLogicalReplicationSpec> 
 
   preflight: enableLogicalPreflight,
 
-  async run(spec: EnableLogicalReplicationSpec, ctx: StepContext): Promise<Record<string, unknown>> {
-    const timeoutMs = durationMs(spec.timeout, DEFAULT_ENABLE_LOGICAL_TIMEOUT);
-    const cp = (): EnableCheckpoint => (ctx.checkpoint.get() as EnableCheckpoint | undefined) ?? {};
-    const save = (next: EnableCheckpoint) => ctx.checkpoint.set({ ...cp(), ...next } as Record<string, unknown>);
-    const fail = (why: string) => new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: ${why}`);
-
-    ctx.progress(`checking ${spec.instance}`);
-    let view = await observe(spec, ctx);
-    const instanceId = view.instance.DBInstanceIdentifier;
-    const group = spec.parameterGroup;
-    // A reboot under way (ours before a crash, or someone else's) ends first; then the world is judged.
-    if (view.status === 'rebooting') view = await waitSettled(spec, ctx, timeoutMs, 'to finish rebooting');
-
-    if (foreignCustomGroup(view.currentGroup, group)) {
-      // Logical replication may already be on there; then there is nothing to do.
-      const missing = await pendingChanges(ctx.aws, view.currentGroup, spec);
-      if (missing.length === 0 && view.applyStatus === 'in-sync') {
-        ctx.warn(`${instanceId} uses parameter group ${view.currentGroup}, not ${group}; ${LOGICAL_REPLICATION} = 1 is already applied there, so nothing was changed`);
-        return { parameterGroup: view.currentGroup, walLevel: 'logical' };
-      }
-      throw fail(
-        `${instanceId} uses its own custom parameter group ${view.currentGroup}, not ${group}; switching groups would drop its other settings. ` +
-          `Set "parameterGroup: ${view.currentGroup}" in the plan to change that group (with "shared: true" if other instances use it), then run aurora-migrate apply again.`,
-      );
-    }
-
-    if (!sameName(view.currentGroup, group)) {
-      // The instance uses a default group: the plan's group is created (or adopted), then associated.
-      const family = await familyOf(ctx, view.currentGroup);
-      const target = await observeGroup(ctx.aws, group, ctx);
-      if (!target.info) {
-        await save({ phase: 'CreateDBParameterGroup sent' });
-        try {
-          await ctx.aws.send('rds', 'CreateDBParameterGroup', createGroupParams(spec, ctx, family));
-        } catch (err) {
-          if (!isAwsError(err, 'DBParameterGroupAlreadyExistsFault', 'DBParameterGroupAlreadyExists')) throw rdsFailure(ctx, `CreateDBParameterGroup ${group}`, err);
-        }
-      } else {
-        if (target.info.family !== family) {
-          throw fail(`parameter group ${group} is of family ${target.info.family}, but ${instanceId} needs ${family}. Choose another "parameterGroup" name, then run aurora-migrate apply again.`);
-        }
-        if (target.ours) ctx.event('adopted', { resource: 'DBParameterGroup', id: group });
-      }
-      view = await waitSettled(spec, ctx, timeoutMs, 'to accept a new parameter group');
-      if (!sameName(view.currentGroup, group)) {
-        await save({ phase: 'ModifyDBInstance sent' });
-        try {
-          await ctx.aws.send('rds', 'ModifyDBInstance', modifyInstanceParams(instanceId, group));
-        } catch (err) {
-          throw rdsFailure(ctx, `ModifyDBInstance ${instanceId} (DBParameterGroupName ${group})`, err);
-        }
-      }
-    }
-
-    const changes = await pendingChanges(ctx.aws, group, spec);
-    if (changes.length > 0) {
-      await checkNotShared(spec, ctx, instanceId);
-      await save({ phase: 'ModifyDBParameterGroup sent' });
-      ctx.event('parameters', { group, changes: describeChanges(changes) });
-      try {
-        await ctx.aws.send('rds', 'ModifyDBParameterGroup', parameterChangeParams(group, changes));
-      } catch (err) {
-        throw rdsFailure(ctx, `ModifyDBParameterGroup ${group}`, err);
-      }
-    }
-
-    view = await waitSettled(spec, ctx, timeoutMs, 'to settle');
-    if (view.applyStatus === 'pending-reboot') {
-      if (!spec.reboot) {
-        await save({ phase: 'awaiting reboot' });
-        throw fail(
-          `${LOGICAL_REPLICATION} = 1 is set in parameter group ${group}, but it takes effect only when ${instanceId} is rebooted (ParameterApplyStatus: pending-reboot), ` +
-            `and this step may not reboot it. Reboot ${instanceId} in your own maintenance window (a short outage: aws rds reboot-db-instance --db-instance-identifier ${instanceId}), ` +
-            `or set "reboot: true" on this step, then run aurora-migrate apply again.`,
-        );
-      }
-      const rebootedAt = new Date(ctx.clock.now()).toISOString();
-      await save({ phase: 'RebootDBInstance sent', rebootedAt });
-      try {
-        await ctx.aws.send('rds', 'RebootDBInstance', { DBInstanceIdentifier: instanceId });
-      } catch (err) {
-        throw rdsFailure(ctx, `RebootDBInstance ${instanceId}`, err);
-      }
-    }
-
-    view = await ctx.poll({
-      what: `${instanceId} to be available with its parameters in-sync`,
-      everyMs: RESOURCE_POLL_MS,
-      timeoutMs,
-      check: async () => {
-        const v = await observe(spec, ctx);
-        if (v.status === 'available' && v.applyStatus === 'in-sync') return { done: true, value: v };
-        if (v.status === 'available' && v.applyStatus === 'pending-reboot') {
-          throw fail(`${instanceId} is available again but its parameters are still pending a reboot (was the reboot cancelled, or the group changed meanwhile?). Run aurora-migrate apply again.`);
-        }
-        return { done: false, detail: `${instanceId}: ${v.status}, parameters ${v.applyStatus}` };
-      },
-    });
-    const still = await pendingChanges(ctx.aws, view.currentGroup, spec);
-    if (still.length > 0) throw fail(`parameter group ${view.currentGroup} still differs from the plan after the change (${describeChanges(still)}). Run aurora-migrate apply again.`);
-    await save({ phase: 'in-sync' });
-    const { rebootedAt } = cp();
-    return { parameterGroup: view.currentGroup, walLevel: 'logical', ...(rebootedAt ? { rebootedAt } : {}) };
-  },
+  run: runEnable,
 };
+
+/** The step's checkpoint: read it, save a patch onto it. */
+interface Checkpoint {
+  get(): EnableCheckpoint;
+  save(next: EnableCheckpoint): Promise<void>;
+}
+
+async function runEnable(spec: EnableLogicalReplicationSpec, ctx: StepContext): Promise<Record<string, unknown>> {
+  const timeoutMs = durationMs(spec.timeout, DEFAULT_ENABLE_LOGICAL_TIMEOUT);
+  const cp: Checkpoint = {
+    get: () => (ctx.checkpoint.get() as EnableCheckpoint | undefined) ?? {},
+    save: (next) => ctx.checkpoint.set({ ...cp.get(), ...next } as Record<string, unknown>),
+  };
+
+  ctx.progress(`checking ${spec.instance}`);
+  let view = await observe(spec, ctx);
+  const instanceId = view.instance.DBInstanceIdentifier;
+  // A reboot under way (ours before a crash, or someone else's) ends first; then the world is judged.
+  if (view.status === 'rebooting') view = await waitSettled(spec, ctx, timeoutMs, 'to finish rebooting');
+
+  if (foreignCustomGroup(view.currentGroup, spec.parameterGroup)) return alreadyOnElsewhere(spec, ctx, view);
+  if (!sameName(view.currentGroup, spec.parameterGroup)) await useGroup(spec, ctx, cp, view, timeoutMs);
+  await setParameters(spec, ctx, cp, instanceId);
+
+  view = await waitSettled(spec, ctx, timeoutMs, 'to settle');
+  if (view.applyStatus === 'pending-reboot') await reboot(spec, ctx, cp, instanceId);
+
+  view = await waitInSync(spec, ctx, instanceId, timeoutMs);
+  const still = await pendingChanges(ctx.aws, view.currentGroup, spec);
+  if (still.length > 0) throw new StepFailed(ctx.stepId, `parameter group ${view.currentGroup} still differs from the plan after the change (${describeChanges(still)}). Run aurora-migrate apply again.`);
+  await cp.save({ phase: 'in-sync' });
+  const { rebootedAt } = cp.get();
+  return { parameterGroup: view.currentGroup, walLevel: 'logical', ...(rebootedAt ? { rebootedAt } : {}) };
+}
+
+/** The instance uses a custom group of its own: fine when logical replication is already on there, refused otherwise. */
+async function alreadyOnElsewhere(spec: EnableLogicalReplicationSpec, ctx: StepContext, view: SourceView): Promise<Record<string, unknown>> {
+  const instanceId = view.instance.DBInstanceIdentifier;
+  const missing = await pendingChanges(ctx.aws, view.currentGroup, spec);
+  if (missing.length === 0 && view.applyStatus === 'in-sync') {
+    ctx.warn(`${instanceId} uses parameter group ${view.currentGroup}, not ${spec.parameterGroup}; ${LOGICAL_REPLICATION} = 1 is already applied there, so nothing was changed`);
+    return { parameterGroup: view.currentGroup, walLevel: 'logical' };
+  }
+  throw new StepFailed(
+    ctx.stepId,
+    `${instanceId} uses its own custom parameter group ${view.currentGroup}, not ${spec.parameterGroup}; switching groups would drop its other settings. ` +
+      `Set "parameterGroup: ${view.currentGroup}" in the plan to change that group (with "shared: true" if other instances use it), then run aurora-migrate apply again.`,
+  );
+}
+
+/** The instance uses a default group: the plan's group is created (or adopted), then associated. */
+async function useGroup(spec: EnableLogicalReplicationSpec, ctx: StepContext, cp: Checkpoint, view: SourceView, timeoutMs: number): Promise<void> {
+  const instanceId = view.instance.DBInstanceIdentifier;
+  const group = spec.parameterGroup;
+  const family = await familyOf(ctx, view.currentGroup);
+  const target = await observeGroup(ctx.aws, group, ctx);
+  if (!target.info) {
+    await cp.save({ phase: 'CreateDBParameterGroup sent' });
+    try {
+      await ctx.aws.send('rds', 'CreateDBParameterGroup', createGroupParams(spec, ctx, family));
+    } catch (err) {
+      if (!isAwsError(err, 'DBParameterGroupAlreadyExistsFault', 'DBParameterGroupAlreadyExists')) throw rdsFailure(ctx, `CreateDBParameterGroup ${group}`, err);
+    }
+  } else {
+    if (target.info.family !== family) {
+      throw new StepFailed(ctx.stepId, `parameter group ${group} is of family ${target.info.family}, but ${instanceId} needs ${family}. Choose another "parameterGroup" name, then run aurora-migrate apply again.`);
+    }
+    if (target.ours) ctx.event('adopted', { resource: 'DBParameterGroup', id: group });
+  }
+  const settled = await waitSettled(spec, ctx, timeoutMs, 'to accept a new parameter group');
+  if (!sameName(settled.currentGroup, group)) {
+    await cp.save({ phase: 'ModifyDBInstance sent' });
+    try {
+      await ctx.aws.send('rds', 'ModifyDBInstance', modifyInstanceParams(instanceId, group));
+    } catch (err) {
+      throw rdsFailure(ctx, `ModifyDBInstance ${instanceId} (DBParameterGroupName ${group})`, err);
+    }
+  }
+}
+
+/** Sends the parameters that differ from the plan (after checking the group is not shared by surprise). */
+async function setParameters(spec: EnableLogicalReplicationSpec, ctx: StepContext, cp: Checkpoint, instanceId: string): Promise<void> {
+  const group = spec.parameterGroup;
+  const changes = await pendingChanges(ctx.aws, group, spec);
+  if (changes.length === 0) return;
+  await checkNotShared(spec, ctx, instanceId);
+  await cp.save({ phase: 'ModifyDBParameterGroup sent' });
+  ctx.event('parameters', { group, changes: describeChanges(changes) });
+  try {
+    await ctx.aws.send('rds', 'ModifyDBParameterGroup', parameterChangeParams(group, changes));
+  } catch (err) {
+    throw rdsFailure(ctx, `ModifyDBParameterGroup ${group}`, err);
+  }
+}
+
+/** The parameters wait for a reboot: sent when the step may reboot, refused with the command otherwise. */
+async function reboot(spec: EnableLogicalReplicationSpec, ctx: StepContext, cp: Checkpoint, instanceId: string): Promise<void> {
+  if (!spec.reboot) {
+    await cp.save({ phase: 'awaiting reboot' });
+    throw new StepFailed(
+      ctx.stepId,
+      `${LOGICAL_REPLICATION} = 1 is set in parameter group ${spec.parameterGroup}, but it takes effect only when ${instanceId} is rebooted (ParameterApplyStatus: pending-reboot), ` +
+        `and this step may not reboot it. Reboot ${instanceId} in your own maintenance window (a short outage: aws rds reboot-db-instance --db-instance-identifier ${instanceId}), ` +
+        `or set "reboot: true" on this step, then run aurora-migrate apply again.`,
+    );
+  }
+  const rebootedAt = new Date(ctx.clock.now()).toISOString();
+  await cp.save({ phase: 'RebootDBInstance sent', rebootedAt });
+  try {
+    await ctx.aws.send('rds', 'RebootDBInstance', { DBInstanceIdentifier: instanceId });
+  } catch (err) {
+    throw rdsFailure(ctx, `RebootDBInstance ${instanceId}`, err);
+  }
+}
+
+/** Waits until the instance is available with its parameters in-sync (a reboot still pending fails). */
+async function waitInSync(spec: EnableLogicalReplicationSpec, ctx: StepContext, instanceId: string, timeoutMs: number): Promise<SourceView> {
+  return ctx.poll({
+    what: `${instanceId} to be available with its parameters in-sync`,
+    everyMs: RESOURCE_POLL_MS,
+    timeoutMs,
+    check: async () => {
+      const v = await observe(spec, ctx);
+      if (v.status === 'available' && v.applyStatus === 'in-sync') return { done: true, value: v };
+      if (v.status === 'available' && v.applyStatus === 'pending-reboot') {
+        throw new StepFailed(ctx.stepId, `${instanceId} is available again but its parameters are still pending a reboot (was the reboot cancelled, or the group changed meanwhile?). Run aurora-migrate apply again.`);
+      }
+      return { done: false, detail: `${instanceId}: ${v.status}, parameters ${v.applyStatus}` };
+    },
+  });
+}
 
 async function observe(spec: EnableLogicalReplicationSpec, ctx: StepContext): Promise<SourceView> {
   const o = await observeSource(ctx.aws, spec.instance, ctx.signal);
@@ -189,14 +217,14 @@ async function observe(spec: EnableLogicalReplicationSpec, ctx: StepContext): Pr
     const hint = o.status === 'incompatible-parameters' ? ` (a value in parameter group ${o.currentGroup} keeps it from starting: fix or reset it, reboot)` : '';
     throw new StepFailed(
       ctx.stepId,
-      `step "${ctx.stepId}" failed: DB instance ${spec.instance} is in state "${o.status}"${hint}; waiting will not change that. Bring it back to "available", then run aurora-migrate apply again.`,
+      `DB instance ${spec.instance} is in state "${o.status}"${hint}; waiting will not change that. Bring it back to "available", then run aurora-migrate apply again.`,
     );
   }
   if (!o.found) {
-    throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: DB instance ${spec.instance} was not found in this account and region. Check "instance" and "region" in the plan, then run aurora-migrate apply again.`);
+    throw new StepFailed(ctx.stepId, `DB instance ${spec.instance} was not found in this account and region. Check "instance" and "region" in the plan, then run aurora-migrate apply again.`);
   }
   if (o.instance.Engine !== 'postgres') {
-    throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: DB instance ${spec.instance} runs engine "${o.instance.Engine}", not "postgres"; rds.logical_replication is a parameter of RDS for PostgreSQL.`);
+    throw new StepFailed(ctx.stepId, `DB instance ${spec.instance} runs engine "${o.instance.Engine}", not "postgres"; rds.logical_replication is a parameter of RDS for PostgreSQL.`);
   }
   return o;
 }
@@ -217,7 +245,7 @@ function waitSettled(spec: EnableLogicalReplicationSpec, ctx: StepContext, timeo
 
 async function familyOf(ctx: StepContext, group: string): Promise<string> {
   const family = (await findParameterGroup(ctx.aws, group))?.family;
-  if (!family) throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: DescribeDBParameterGroups ${group} gave no family; try again later.`);
+  if (!family) throw new StepFailed(ctx.stepId, `DescribeDBParameterGroups ${group} gave no family; try again later.`);
   return family;
 }
 
@@ -231,7 +259,7 @@ async function checkNotShared(spec: EnableLogicalReplicationSpec, ctx: StepConte
   }
   throw new StepFailed(
     ctx.stepId,
-    `step "${ctx.stepId}" failed: parameter group ${spec.parameterGroup} is also used by ${others.join(', ')}; changing it would change them too at their next reboot. ` +
+    `parameter group ${spec.parameterGroup} is also used by ${others.join(', ')}; changing it would change them too at their next reboot. ` +
       `Name a parameter group only ${instanceId} uses in "parameterGroup", or set "shared: true" if that is intended, then run aurora-migrate apply again.`,
   );
 }

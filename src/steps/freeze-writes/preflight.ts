@@ -8,6 +8,7 @@
 // database. It also reports the sessions and write transactions there now: the drain terminates them.
 import type { DbSession } from '../../db/api.js';
 import { describeConnection, toResolvedConnection } from '../../db/connection.js';
+import { withTransaction } from '../../db/with-transaction.js';
 import { Interrupted } from '../../errors.js';
 import type { ConnectionSpec } from '../../plan/types.js';
 import { SECRET_PLACEHOLDER } from '../../plan/values.js';
@@ -71,7 +72,7 @@ export async function withReadOnlySession(
   fn: (query: <R>(sql: string, params?: unknown[]) => Promise<R[]>) => Promise<CheckResult[]>,
 ): Promise<CheckResult[]> {
   const check = `${what} is reachable`;
-  let resolved;
+  let resolved: ReturnType<typeof toResolvedConnection>;
   try {
     resolved = toResolvedConnection(conn, field);
   } catch (err) {
@@ -85,14 +86,13 @@ export async function withReadOnlySession(
     return [{ status: 'fail', check, detail: `cannot connect to ${describeConnection(resolved)}: ${(err as Error).message}. Check "${field}" in the plan and that this machine can reach it` }];
   }
   try {
-    await session.query('BEGIN READ ONLY');
     const query = async <R,>(sql: string, params?: unknown[]) => (await session.query<R>(sql, params)).rows;
-    return [{ status: 'pass', check, detail: `connected to ${describeConnection(resolved)}` }, ...(await fn(query))];
+    const checks = await withTransaction(session, () => fn(query), { begin: 'BEGIN READ ONLY', end: 'ROLLBACK' });
+    return [{ status: 'pass', check, detail: `connected to ${describeConnection(resolved)}` }, ...checks];
   } catch (err) {
     if (ctx.signal.aborted) throw new Interrupted('interrupted');
     return [{ status: 'fail', check: `${what} checks`, detail: `could not check on ${describeConnection(resolved)}: ${(err as Error).message}` }];
   } finally {
-    await session.query('ROLLBACK').catch(() => undefined);
     await session.close().catch(() => undefined);
   }
 }
@@ -100,94 +100,102 @@ export async function withReadOnlySession(
 const quoted = (names: readonly string[]) => names.map((n) => `"${n}"`).join(', ');
 const fmtAge = (s: number) => (s >= 3600 ? `${(s / 3600).toFixed(1)}h` : s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`);
 
+type Identity = { me: string; superuser: boolean; roles: string[] };
+type DatabaseRow = { datname: string; owner: string; owns: boolean; can_create: boolean };
+
 export async function freezeWritesPreflight(spec: FreezeWritesSpec, ctx: PreflightContext): Promise<CheckResult[]> {
   const databases = [...new Set(spec.databases)];
   const why = connectionUnknown(spec.connection, 'connection');
   if (why) return [{ status: 'warn', check: 'source connection is reachable', detail: `skipped: ${why}; the freeze's privileges are checked when it runs` }];
   return withReadOnlySession(ctx, spec.connection, 'connection', 'source connection', async (query) => {
-    const results: CheckResult[] = [];
-    const [me] = await query<{ me: string; superuser: boolean; roles: string[] }>(IDENTITY_SQL);
-    const roles = new Set(me.roles);
-    const su = me.superuser;
-    const rdsSu = roles.has('rds_superuser');
-    const rows = await query<{ datname: string; owner: string; owns: boolean; can_create: boolean }>(DATABASES_SQL, [databases, databases.map((d) => d.toLowerCase())]);
+    const [me] = await query<Identity>(IDENTITY_SQL);
+    const rows = await query<DatabaseRow>(DATABASES_SQL, [databases, databases.map((d) => d.toLowerCase())]);
     const found = databases.flatMap((d) => rows.filter((r) => r.datname === d));
-
-    // Every listed database exists, exactly as named.
-    const missing = databases.filter((d) => !rows.some((r) => r.datname === d));
-    if (missing.length) {
-      const hints = missing.map((d) => {
-        const near = rows.find((r) => r.datname.toLowerCase() === d.toLowerCase());
-        return near ? `"${d}" (did you mean "${near.datname}"? names are case-sensitive)` : `"${d}"`;
-      });
-      results.push({ status: 'fail', check: 'databases exist', detail: `no database named ${hints.join(', ')} on the source; fix "databases" in the plan (names as in pg_database)` });
-    } else {
-      results.push({ status: 'pass', check: 'databases exist', detail: `${quoted(databases)} exist on the source` });
-    }
-
-    // ALTER DATABASE … SET default_transaction_read_only: superuser, rds_superuser, or owner.
-    const alterCheck = 'may set the read-only default (ALTER DATABASE … SET)';
-    if (su) results.push({ status: 'pass', check: alterCheck, detail: `${me.me} is a superuser` });
-    else if (rdsSu) results.push({ status: 'pass', check: alterCheck, detail: `${me.me} is a member of rds_superuser` });
-    else {
-      const notOwned = found.filter((r) => !r.owns);
-      if (notOwned.length === 0 && found.length) results.push({ status: 'pass', check: alterCheck, detail: `${me.me} owns ${quoted(found.map((r) => r.datname))}` });
-      else if (notOwned.length) {
-        results.push({
-          status: 'fail',
-          check: alterCheck,
-          detail:
-            `${me.me} is neither a superuser, a member of rds_superuser, nor the owner of ${notOwned.map((r) => `"${r.datname}" (owner ${r.owner})`).join(', ')}: ` +
-            'ALTER DATABASE … SET needs one of them. Use the RDS master user (a member of rds_superuser), or make this user the owner',
-        });
-      }
-    }
-
-    // pg_terminate_backend() of other roles' sessions: pg_signal_backend (or superuser).
-    const killCheck = 'may terminate other sessions (pg_signal_backend)';
-    if (su) results.push({ status: 'pass', check: killCheck, detail: `${me.me} is a superuser` });
-    else if (roles.has('pg_signal_backend')) results.push({ status: 'pass', check: killCheck, detail: `${me.me} has the privileges of pg_signal_backend${rdsSu ? ' (through rds_superuser)' : ''}` });
-    else {
-      results.push({
-        status: 'fail',
-        check: killCheck,
-        detail: `missing privilege pg_signal_backend: ${me.me} cannot terminate other roles' sessions, so the drain could not end the application's sessions. Use the RDS master user (rds_superuser), or GRANT pg_signal_backend TO ${me.me}`,
-      });
-    }
-
-    // Without pg_read_all_stats, other roles' sessions show backend_type NULL: the freeze's terminate would skip them.
-    const seeCheck = "sees other roles' sessions (pg_read_all_stats)";
-    if (su) results.push({ status: 'pass', check: seeCheck, detail: `${me.me} is a superuser` });
-    else if (roles.has('pg_read_all_stats')) results.push({ status: 'pass', check: seeCheck, detail: `${me.me} has the privileges of pg_read_all_stats${rdsSu ? ' (through rds_superuser)' : ''}` });
-    else {
-      results.push({
-        status: 'fail',
-        check: seeCheck,
-        detail: `missing privilege pg_read_all_stats: pg_stat_activity hides other roles' session details (backend_type, xact_start) from ${me.me}, so the freeze could not pick out the application's sessions to terminate and the drain would wait until drainTimeout. Use the RDS master user (rds_superuser), or GRANT pg_read_all_stats TO ${me.me}`,
-      });
-    }
-
-    // promote's caught-up marker: CREATE SCHEMA IF NOT EXISTS aurora_migrate needs CREATE on its database.
-    const noCreate = found.filter((r) => !r.can_create);
-    if (found.length) {
-      results.push(
-        noCreate.length === 0
-          ? { status: 'pass', check: 'may create the cutover marker', detail: `${me.me} has CREATE on ${quoted(found.map((r) => r.datname))} (promote writes its marker into its replicaConnection.database through this connection)` }
-          : {
-              status: 'warn',
-              check: 'may create the cutover marker',
-              detail: `${me.me} has no CREATE on ${quoted(noCreate.map((r) => r.datname))}: promote's caught-up marker (schema aurora_migrate) cannot go into ${noCreate.length > 1 ? 'those databases' : 'that database'}. If promote's replicaConnection.database is one of them, GRANT CREATE ON DATABASE … TO ${me.me}`,
-            },
-      );
-    }
-
-    if (found.length) results.push(...(await fenceResults(spec, query, me.me, su, found, ctx.windowUsers ?? [])));
+    const results: CheckResult[] = [databasesExist(databases, rows), ...privilegeChecks(me, found), ...markerCheck(me, found)];
+    if (found.length) results.push(...(await fenceResults(spec, query, me.me, me.superuser, found, ctx.windowUsers ?? [])));
 
     // The sessions there now: the freeze terminates them all.
     const sessions = await query<SessionRow>(SESSIONS_SQL, [databases]);
-    results.push(...sessionResults(sessions, databases, me.me, su));
+    results.push(...sessionResults(sessions, databases, me.me, me.superuser));
     return results;
   });
+}
+
+/** Every listed database exists, exactly as named (a near miss in case is pointed out). */
+function databasesExist(databases: readonly string[], rows: readonly DatabaseRow[]): CheckResult {
+  const missing = databases.filter((d) => !rows.some((r) => r.datname === d));
+  if (missing.length === 0) return { status: 'pass', check: 'databases exist', detail: `${quoted(databases)} exist on the source` };
+  const hints = missing.map((d) => {
+    const near = rows.find((r) => r.datname.toLowerCase() === d.toLowerCase());
+    return near ? `"${d}" (did you mean "${near.datname}"? names are case-sensitive)` : `"${d}"`;
+  });
+  return { status: 'fail', check: 'databases exist', detail: `no database named ${hints.join(', ')} on the source; fix "databases" in the plan (names as in pg_database)` };
+}
+
+/** What the freeze needs of its user: set the read-only default, terminate and see other roles' sessions. */
+function privilegeChecks(me: Identity, found: readonly DatabaseRow[]): CheckResult[] {
+  const results: CheckResult[] = [];
+  const roles = new Set(me.roles);
+  const su = me.superuser;
+  const rdsSu = roles.has('rds_superuser');
+
+  // ALTER DATABASE … SET default_transaction_read_only: superuser, rds_superuser, or owner.
+  const alterCheck = 'may set the read-only default (ALTER DATABASE … SET)';
+  if (su) results.push({ status: 'pass', check: alterCheck, detail: `${me.me} is a superuser` });
+  else if (rdsSu) results.push({ status: 'pass', check: alterCheck, detail: `${me.me} is a member of rds_superuser` });
+  else {
+    const notOwned = found.filter((r) => !r.owns);
+    if (notOwned.length === 0 && found.length) results.push({ status: 'pass', check: alterCheck, detail: `${me.me} owns ${quoted(found.map((r) => r.datname))}` });
+    else if (notOwned.length) {
+      results.push({
+        status: 'fail',
+        check: alterCheck,
+        detail:
+          `${me.me} is neither a superuser, a member of rds_superuser, nor the owner of ${notOwned.map((r) => `"${r.datname}" (owner ${r.owner})`).join(', ')}: ` +
+          'ALTER DATABASE … SET needs one of them. Use the RDS master user (a member of rds_superuser), or make this user the owner',
+      });
+    }
+  }
+
+  // pg_terminate_backend() of other roles' sessions: pg_signal_backend (or superuser).
+  const killCheck = 'may terminate other sessions (pg_signal_backend)';
+  if (su) results.push({ status: 'pass', check: killCheck, detail: `${me.me} is a superuser` });
+  else if (roles.has('pg_signal_backend')) results.push({ status: 'pass', check: killCheck, detail: `${me.me} has the privileges of pg_signal_backend${rdsSu ? ' (through rds_superuser)' : ''}` });
+  else {
+    results.push({
+      status: 'fail',
+      check: killCheck,
+      detail: `missing privilege pg_signal_backend: ${me.me} cannot terminate other roles' sessions, so the drain could not end the application's sessions. Use the RDS master user (rds_superuser), or GRANT pg_signal_backend TO ${me.me}`,
+    });
+  }
+
+  // Without pg_read_all_stats, other roles' sessions show backend_type NULL: the freeze's terminate would skip them.
+  const seeCheck = "sees other roles' sessions (pg_read_all_stats)";
+  if (su) results.push({ status: 'pass', check: seeCheck, detail: `${me.me} is a superuser` });
+  else if (roles.has('pg_read_all_stats')) results.push({ status: 'pass', check: seeCheck, detail: `${me.me} has the privileges of pg_read_all_stats${rdsSu ? ' (through rds_superuser)' : ''}` });
+  else {
+    results.push({
+      status: 'fail',
+      check: seeCheck,
+      detail: `missing privilege pg_read_all_stats: pg_stat_activity hides other roles' session details (backend_type, xact_start) from ${me.me}, so the freeze could not pick out the application's sessions to terminate and the drain would wait until drainTimeout. Use the RDS master user (rds_superuser), or GRANT pg_read_all_stats TO ${me.me}`,
+    });
+  }
+  return results;
+}
+
+/** promote's caught-up marker: CREATE SCHEMA IF NOT EXISTS aurora_migrate needs CREATE on its database. */
+function markerCheck(me: Identity, found: readonly DatabaseRow[]): CheckResult[] {
+  if (!found.length) return [];
+  const noCreate = found.filter((r) => !r.can_create);
+  return [
+    noCreate.length === 0
+      ? { status: 'pass', check: 'may create the cutover marker', detail: `${me.me} has CREATE on ${quoted(found.map((r) => r.datname))} (promote writes its marker into its replicaConnection.database through this connection)` }
+      : {
+          status: 'warn',
+          check: 'may create the cutover marker',
+          detail: `${me.me} has no CREATE on ${quoted(noCreate.map((r) => r.datname))}: promote's caught-up marker (schema aurora_migrate) cannot go into ${noCreate.length > 1 ? 'those databases' : 'that database'}. If promote's replicaConnection.database is one of them, GRANT CREATE ON DATABASE … TO ${me.me}`,
+        },
+  ];
 }
 
 export interface SessionRow {

@@ -4,8 +4,9 @@
 // previous state, and an undo after a kill half-way puts back exactly what was there. Then: the
 // record on the server, the fence (CONNECT, read back), the read-only default, the terminations,
 // the drain (until no session holds a write transaction), and the source's WAL position.
-import type { DbSession, ResolvedConnection } from '../../db/api.js';
+import type { ResolvedConnection } from '../../db/api.js';
 import { toResolvedConnection } from '../../db/connection.js';
+import { withSession } from '../../db/with-session.js';
 import { Interrupted, StepFailed } from '../../errors.js';
 import { durationMs, formatBytes, parseDuration, parseSize } from '../../plan/units.js';
 import type { FreezeWritesSpec } from './spec.js';
@@ -15,6 +16,7 @@ import {
   DATABASES_BEFORE_SQL, EXISTING_ROLES_SQL, RDS_SYSTEM_ROLES, applyFence, deleteFenceRecord, describeStillConnects, fenceRecords, readBack,
   restoreConnect, writeFenceRecord, type Sql,
 } from './fence.js';
+import { present } from '../../invariant.js';
 
 export const DEFAULT_DRAIN_MS = 30_000;
 export const DEFAULT_WINDOW_MS = 5 * 60_000;
@@ -70,42 +72,36 @@ export function drainMs(spec: FreezeWritesSpec): number {
   return (spec.drainTimeout ? parseDuration(spec.drainTimeout) : undefined) ?? DEFAULT_DRAIN_MS;
 }
 
-const fail = (ctx: Pick<Ctx, 'stepId'>, message: string, cause?: unknown) => new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: ${message}`, { cause });
 
 /** One session on the freeze's connection, writable for itself, every statement recorded. */
-async function withSession<T>(spec: FreezeWritesSpec, ctx: Ctx, fn: (sql: Sql, conn: ResolvedConnection) => Promise<T>): Promise<T> {
+async function withFreezeSession<T>(spec: FreezeWritesSpec, ctx: Ctx, fn: (sql: Sql, conn: ResolvedConnection) => Promise<T>): Promise<T> {
   let conn: ResolvedConnection;
   try {
     conn = toResolvedConnection(spec.connection);
   } catch (err) {
-    throw fail(ctx, `${(err as Error).message}. Fix the plan (or the environment variable it reads), then run apply again.`, err);
+    throw new StepFailed(ctx.stepId, `${(err as Error).message}. Fix the plan (or the environment variable it reads), then run apply again.`, { cause: err });
   }
-  let session: DbSession;
-  try {
-    session = await ctx.db.connect(conn, { signal: ctx.signal });
-  } catch (err) {
-    if (ctx.signal.aborted) throw new Interrupted('interrupted');
-    throw fail(ctx, (err as Error).message, err);
-  }
-  const sql: Sql = async <R,>(text: string, params?: unknown[]) => {
-    ctx.event('sql', { sql: text, ...(params ? { params } : {}) });
-    return (await session.query<R>(text, params)).rows;
-  };
-  try {
-    // The connection's database may be one this freeze made read-only (a resume): not for this session.
-    await session.query(OWN_SESSION_WRITABLE_SQL);
-    return await fn(sql, conn);
-  } catch (err) {
-    if (err instanceof StepFailed || err instanceof Interrupted) throw err;
-    if (ctx.signal.aborted) throw new Interrupted('interrupted');
-    throw fail(
-      ctx,
-      `${(err as Error).message}. Check that ${conn.user} owns ${spec.databases.join(', ')} (or holds CONNECT on them WITH GRANT OPTION), may run ALTER DATABASE and pg_terminate_backend (rds_superuser), and may create schema aurora_migrate in database ${conn.database}; plan --preflight checks each. Then run apply again.`,
-      err,
-    );
-  } finally {
-    await session.close().catch(() => undefined);
-  }
+  const connectFailed = (err: unknown) => (ctx.signal.aborted ? new Interrupted('interrupted') : new StepFailed(ctx.stepId, (err as Error).message, { cause: err }));
+  return withSession(ctx.db, conn, { signal: ctx.signal, connectFailed }, async (session) => {
+    const sql: Sql = async <R,>(text: string, params?: unknown[]) => {
+      ctx.event('sql', { sql: text, ...(params ? { params } : {}) });
+      return (await session.query<R>(text, params)).rows;
+    };
+    try {
+      // The connection's database may be one this freeze made read-only (a resume): not for this session.
+      await session.query(OWN_SESSION_WRITABLE_SQL);
+      return await fn(sql, conn);
+    } catch (err) {
+      if (err instanceof StepFailed || err instanceof Interrupted) throw err;
+      if (ctx.signal.aborted) throw new Interrupted('interrupted');
+      throw new StepFailed(ctx.stepId, (err as Error).message, {
+        remedy:
+          `Check that ${conn.user} owns ${spec.databases.join(', ')} (or holds CONNECT on them WITH GRANT OPTION), may run ALTER DATABASE and pg_terminate_backend (rds_superuser), ` +
+          `and may create schema aurora_migrate in database ${conn.database}; plan --preflight checks each. Then run apply again.`,
+        cause: err,
+      });
+    }
+  });
 }
 
 /** The roles that keep CONNECT: the window's connection users, RDS's own roles, allowRoles — those that exist. */
@@ -115,7 +111,7 @@ async function keptRolesOf(spec: FreezeWritesSpec, ctx: Ctx, sql: Sql, me: strin
   const existing = new Set((await sql<{ rolname: string }>(EXISTING_ROLES_SQL, [wanted])).map((r) => r.rolname));
   const missingAllowed = allow.filter((r) => !existing.has(r));
   if (missingAllowed.length) {
-    throw fail(ctx, `allowRoles names ${missingAllowed.map((r) => `"${r}"`).join(', ')}, which ${missingAllowed.length > 1 ? 'are not roles' : 'is not a role'} on the source (names are case-sensitive). Nothing was changed. Fix allowRoles in the plan, then run apply again.`);
+    throw new StepFailed(ctx.stepId, `allowRoles names ${missingAllowed.map((r) => `"${r}"`).join(', ')}, which ${missingAllowed.length > 1 ? 'are not roles' : 'is not a role'} on the source (names are case-sensitive). Nothing was changed. Fix allowRoles in the plan, then run apply again.`);
   }
   return wanted.filter((r) => existing.has(r));
 }
@@ -123,28 +119,29 @@ async function keptRolesOf(spec: FreezeWritesSpec, ctx: Ctx, sql: Sql, me: strin
 export async function runFreeze(spec: FreezeWritesSpec, ctx: Ctx): Promise<Record<string, unknown>> {
   const databases = [...new Set(spec.databases)];
   const mode = fenceMode(spec);
-  return withSession(spec, ctx, async (sql, conn) => {
+  return withFreezeSession(spec, ctx, async (sql, conn) => {
     let cp = { ...((ctx.checkpoint.get() ?? {}) as FreezeCheckpoint) };
     if (cp.rolledBackAt) cp = {}; // a rolled-back freeze runs again from the start
-    if (!cp.previous && spec.waitForSlot) await waitForSlot(spec, ctx, sql); // nothing changed yet, no window open
+    if (!cp.previous && spec.waitForSlot) await waitForSlot(spec, spec.waitForSlot, ctx, sql); // nothing changed yet, no window open
     if (!cp.previous) cp = await rememberBefore(spec, ctx, sql, conn, databases, mode);
     // The window opens before the first change to the source, so a rollback covers every one.
-    await ctx.openCutoverWindow?.({ frozenAt: cp.frozenAt!, deadline: cp.windowEndsAt! });
+    await ctx.openCutoverWindow?.({ frozenAt: present(cp.frozenAt, 'frozenAt in the freeze checkpoint'), deadline: present(cp.windowEndsAt, 'windowEndsAt in the freeze checkpoint') });
     await writeFenceRecord(
       sql,
-      databases.map((d) => ({ datname: d, acl: cp.previousAcl?.[d] ?? null, setting: cp.previous![d] })),
+      databases.map((d) => ({ datname: d, acl: cp.previousAcl?.[d] ?? null, setting: present(cp.previous, 'the settings recorded before the freeze')[d] })),
       { fence: mode, keptRoles: cp.keptRoles ?? [], plan: ctx.planName, step: ctx.stepId, runId: ctx.runId },
     );
 
     if (mode === 'connections') {
-      const kept = cp.keptRoles!;
-      const revoked = await applyFence(sql, databases, kept, cp.owners!);
+      const kept = present(cp.keptRoles, 'keptRoles in the freeze checkpoint');
+      const owners = present(cp.owners, 'owners in the freeze checkpoint');
+      const revoked = await applyFence(sql, databases, kept, owners);
       const still = await readBack(sql, databases, kept);
       if (still.length) {
         // The engine undoes the freeze (the window is open): privileges and setting come back as recorded.
-        throw fail(
-          ctx,
-          `the fence does not hold: ${describeStillConnects(still, cp.owners!)} can still connect after CONNECT was revoked. ` +
+        throw new StepFailed(
+          ctx.stepId,
+          `the fence does not hold: ${describeStillConnects(still, owners)} can still connect after CONNECT was revoked. ` +
             `A REVOKE by a role that neither owns the database nor holds CONNECT WITH GRANT OPTION does nothing (PostgreSQL only warns), ` +
             `and a database's owner always keeps CONNECT. Make ${conn.user} the owner (ALTER DATABASE … OWNER TO ${conn.user}), or revoke what ` +
             `another grantor granted, or — for a role that must stay (monitoring) and never writes — add it to allowRoles; then run apply again`,
@@ -156,10 +153,10 @@ export async function runFreeze(spec: FreezeWritesSpec, ctx: Ctx): Promise<Recor
     for (const d of databases) await sql(freezeSql(d));
     ctx.event('cutover-window-opened', { frozenAt: cp.frozenAt, windowEndsAt: cp.windowEndsAt, databases });
 
-    const keptForTerminate = mode === 'connections' ? cp.keptRoles! : null;
+    const keptForTerminate = mode === 'connections' ? present(cp.keptRoles, 'keptRoles in the freeze checkpoint') : null;
     const terminated = await sql<{ pid: number; usename: string }>(TERMINATE_SQL, [databases, false, keptForTerminate]);
     ctx.progress(
-      `${mode === 'connections' ? `fenced ${databases.join(', ')} (CONNECT kept by ${cp.keptRoles!.join(', ')} only)` : `writes frozen on ${databases.join(', ')} (read-only default)`}; ` +
+      `${mode === 'connections' ? `fenced ${databases.join(', ')} (CONNECT kept by ${(keptForTerminate ?? []).join(', ')} only)` : `writes frozen on ${databases.join(', ')} (read-only default)`}; ` +
         `${terminated.length} session(s) terminated, draining`,
     );
     if (terminated.length) ctx.event('sessions-terminated', { count: terminated.length, users: [...new Set(terminated.map((t) => t.usename))] });
@@ -192,16 +189,16 @@ export const SLOT_LAG_SQL =
  * waitForSlot (the logical route): after a long approval wait the subscription's slot may lag; wait,
  * before changing anything, until it is within maxLag, so the cutover window is not spent catching up.
  */
-async function waitForSlot(spec: FreezeWritesSpec, ctx: Ctx, sql: Sql): Promise<void> {
-  const { slot } = spec.waitForSlot!;
-  const maxLag = parseSize(spec.waitForSlot!.maxLag ?? DEFAULT_SLOT_MAX_LAG) ?? 16 * 1024 * 1024;
+async function waitForSlot(spec: FreezeWritesSpec, wait: NonNullable<FreezeWritesSpec['waitForSlot']>, ctx: Ctx, sql: Sql): Promise<void> {
+  const { slot } = wait;
+  const maxLag = parseSize(wait.maxLag ?? DEFAULT_SLOT_MAX_LAG) ?? 16 * 1024 * 1024;
   await ctx.poll({
     what: `replication slot ${slot} to be within ${formatBytes(maxLag)} before the freeze`,
     everyMs: 1_000,
     timeoutMs: durationMs(spec.timeout, DEFAULT_SLOT_WAIT),
     check: async () => {
       const [row] = await sql<{ slot_type: string; active: boolean; lag: number | null }>(SLOT_LAG_SQL, [slot]);
-      if (!row) throw fail(ctx, `replication slot "${slot}" does not exist on the source (waitForSlot). Nothing was changed. Check waitForSlot.slot (usually \${steps.<logical-replica step>.outputs.slot}), then run apply again.`);
+      if (!row) throw new StepFailed(ctx.stepId, `replication slot "${slot}" does not exist on the source (waitForSlot). Nothing was changed. Check waitForSlot.slot (usually \${steps.<logical-replica step>.outputs.slot}), then run apply again.`);
       const lag = Math.max(0, row.lag ?? 0);
       if (row.lag !== null && lag <= maxLag) {
         ctx.event('slot-caught-up', { slot, lagBytes: lag });
@@ -216,12 +213,12 @@ async function waitForSlot(spec: FreezeWritesSpec, ctx: Ctx, sql: Sql): Promise<
 async function rememberBefore(spec: FreezeWritesSpec, ctx: Ctx, sql: Sql, conn: ResolvedConnection, databases: string[], mode: FenceMode): Promise<FreezeCheckpoint> {
   const rows = await sql<{ datname: string; owner: string; acl: string[] | null; setconfig: string[] | null }>(DATABASES_BEFORE_SQL, [databases]);
   const missing = databases.filter((d) => !rows.some((r) => r.datname === d));
-  if (missing.length) throw fail(ctx, `no database named ${missing.map((d) => `"${d}"`).join(', ')} on the source. Fix "databases" in the plan (names as in pg_database, case matters), then run apply again.`);
+  if (missing.length) throw new StepFailed(ctx.stepId, `no database named ${missing.map((d) => `"${d}"`).join(', ')} on the source. Fix "databases" in the plan (names as in pg_database, case matters), then run apply again.`);
   // A fence another run left on these databases: its record holds the real previous state.
   const others = (await fenceRecords(sql, databases)).filter((r) => r.run_id !== ctx.runId);
   if (others.length) {
-    throw fail(
-      ctx,
+    throw new StepFailed(
+      ctx.stepId,
       `${others.map((r) => `"${r.datname}" is still fenced by step "${r.step}" of plan ${r.plan} (since ${r.fenced_at})`).join('; ')}, as recorded in aurora_migrate.fence of database ${conn.database}. ` +
         'Nothing was changed: freezing again would record the fenced state as the previous one. Lift that fence first (a lift-fence step, or restore by hand and delete the record), then run apply again.',
     );
@@ -230,7 +227,7 @@ async function rememberBefore(spec: FreezeWritesSpec, ctx: Ctx, sql: Sql, conn: 
   const previousAcl: Record<string, string[] | null> = {};
   const owners: Record<string, string> = {};
   for (const d of databases) {
-    const row = rows.find((r) => r.datname === d)!;
+    const row = present(rows.find((r) => r.datname === d), `the pg_database row of "${d}"`);
     previous[d] = settingIn(row.setconfig);
     previousAcl[d] = row.acl;
     owners[d] = row.owner;
@@ -273,7 +270,7 @@ export async function undoFreeze(spec: FreezeWritesSpec, ctx: Ctx): Promise<{ re
   if (!cp.previous) return { restored: [] };
   const previous = cp.previous;
   const databases = Object.keys(previous);
-  await withSession(spec, ctx, async (sql) => {
+  await withFreezeSession(spec, ctx, async (sql) => {
     // Only what differs: a freeze that failed before its ALTER DATABASE needs none (and the tool may lack the right).
     const now = await sql<{ datname: string; setconfig: string[] | null }>(PREVIOUS_SETTINGS_SQL, [databases]);
     for (const [d, value] of Object.entries(previous)) {
@@ -322,7 +319,7 @@ export async function lastCheck(spec: FreezeWritesSpec, ctx: Ctx): Promise<strin
   const databases = [...new Set(spec.databases)];
   const mode = cp.fence ?? fenceMode(spec);
   const kept = cp.keptRoles ?? [];
-  return withSession(spec, ctx, async (sql) => {
+  return withFreezeSession(spec, ctx, async (sql) => {
     const sessions = await sql<SessionOnFrozen>(SESSIONS_ON_FROZEN_SQL, [databases]);
     const problems = lastCheckProblems(sessions, mode, kept);
     if (mode === 'connections') {

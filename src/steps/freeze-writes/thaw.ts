@@ -7,7 +7,7 @@
 // name points there; the source stays fenced.
 import type { DbSession } from '../../db/api.js';
 import { toResolvedConnection } from '../../db/connection.js';
-import { Interrupted, StepFailed } from '../../errors.js';
+import { failureText, Interrupted, StepFailed } from '../../errors.js';
 import type { ConnectionSpec } from '../../plan/types.js';
 import type { FrozenBefore, StepContext } from '../step.js';
 import { OWN_SESSION_WRITABLE_SQL, restoreSql, PREVIOUS_SETTINGS_SQL, settingIn } from './sql.js';
@@ -24,7 +24,7 @@ async function open(ctx: Ctx, connection: ConnectionSpec): Promise<{ session: Db
     session = await ctx.db.connect(toResolvedConnection(connection, 'target connection'), { signal: ctx.signal, statementTimeoutMs: 30_000 });
   } catch (err) {
     if (ctx.signal.aborted) throw new Interrupted('interrupted');
-    throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: cannot reach the target to make it usable: ${(err as Error).message}. Run apply again to finish this step.`, { cause: err });
+    throw new StepFailed(ctx.stepId, `cannot reach the target to make it usable: ${(err as Error).message}. Run apply again to finish this step.`, { cause: err });
   }
   const sql: Sql = async <R,>(text: string, params?: unknown[]) => {
     ctx.event('sql', { sql: text, ...(params ? { params } : {}) });
@@ -58,7 +58,7 @@ export async function thawTarget(ctx: Ctx, connection: ConnectionSpec, before: F
     if (ctx.signal.aborted) throw new Interrupted('interrupted');
     throw new StepFailed(
       ctx.stepId,
-      `step "${ctx.stepId}" failed: could not restore the previous default_transaction_read_only${before.acl ? ' and CONNECT privileges' : ''} on the target (${(err as Error).message}). ` +
+      `could not restore the previous default_transaction_read_only${before.acl ? ' and CONNECT privileges' : ''} on the target (${(err as Error).message}). ` +
         `The target keeps the source's fence until then; run apply again, or on the target run: ${databases.map((d) => restoreSql(d, previous[d])).join('; ')}${before.acl ? ' and GRANT CONNECT back as before the freeze' : ''}`,
       { cause: err },
     );
@@ -83,6 +83,6 @@ async function removeInheritedRecord(ctx: Ctx, connection: ConnectionSpec, befor
     }
   } catch (err) {
     if (ctx.signal.aborted) throw new Interrupted('interrupted');
-    ctx.warn(`the fence's record (aurora_migrate.fence in database ${before.recordDatabase}) came along to the target and could not be removed there: ${(err as Error).message.replace(/^step "[^"]*" failed: /, '')}. It describes the source, not the target; delete it there by hand`);
+    ctx.warn(`the fence's record (aurora_migrate.fence in database ${before.recordDatabase}) came along to the target and could not be removed there: ${failureText(err)}. It describes the source, not the target; delete it there by hand`);
   }
 }

@@ -2,10 +2,11 @@
 // readable (one GetMetricData), and no guard would trip right now.
 import type { LagWatchSpec } from '../../plan/types.js';
 import type { CheckResult, PreflightContext } from '../step.js';
-import { guardsOf, lagWatchQueries, trippedGuard } from '../../rds/guards.js';
+import { guardsOf, lagWatchQueries, trippedGuard, type Guard } from '../../rds/guards.js';
 import { fmtMetric, metricDataParams, MINUTE, seriesById, type MetricQuery } from '../../rds/metrics.js';
 import { findInstance } from '../../rds/resources.js';
 import { guarded, known, nowOf, skipped } from '../preflight-helpers.js';
+import { present } from '../../invariant.js';
 
 export async function lagWatchPreflight(spec: LagWatchSpec, ctx: PreflightContext): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
@@ -15,13 +16,13 @@ export async function lagWatchPreflight(spec: LagWatchSpec, ctx: PreflightContex
   if (spec.source !== undefined && !sourceKnown) results.push(skipped('source exists', 'source', spec.source));
   if (sourceKnown) {
     results.push(...(await guarded('source exists', async () => {
-      const src = await findInstance(ctx.aws, spec.source!, { signal: ctx.signal });
+      const src = await findInstance(ctx.aws, present(spec.source, 'the source of the step'), { signal: ctx.signal });
       return src
         ? { status: 'pass', check: 'source exists', detail: `DB instance ${spec.source}: ${src.DBInstanceStatus}` }
         : { status: 'fail', check: 'source exists', detail: `DB instance ${spec.source} was not found in this account/region` };
     })));
   }
-  let guards;
+  let guards: Guard[];
   try {
     guards = guardsOf(spec, ctx.stepId).filter((g) => known(g.instance));
   } catch (err) {
@@ -46,8 +47,8 @@ export async function lagWatchPreflight(spec: LagWatchSpec, ctx: PreflightContex
       const check = `guard ${g.spec.metric} on ${g.spec.on} readable`;
       out.push(p ? { status: 'pass', check, detail: `${g.spec.metric} of ${g.instance}: ${fmtMetric(g.spec.metric, p.v)}` } : { status: 'warn', check, detail: `no ${g.spec.metric} datapoint for ${g.instance} in the last 15 minutes` });
     }
-    const trip = trippedGuard(guards, series, ctx.stepId);
-    if (trip) out.push({ status: 'fail', check: 'no guard trips now', detail: trip.replace(/^step "[^"]+" failed: /, '') });
+    const trip = trippedGuard(guards, series);
+    if (trip) out.push({ status: 'fail', check: 'no guard trips now', detail: `${trip.what}. ${trip.remedy}` });
     return out;
   })));
   return results;

@@ -78,8 +78,8 @@ export const lagWatch: StepModule<LagWatchSpec> = {
         const points = series.get('lag') ?? [];
         // Every poll's value, for the run report (null: no datapoint, unknown).
         recordLagSample(ctx, { at: new Date(now).toISOString(), value: points[0]?.v ?? null, unit: 'seconds', metric: LAG_METRIC, of: spec.replica, ...(points[0] ? { measuredAt: new Date(points[0].t).toISOString() } : {}) });
-        const trip = trippedGuard(guards, series, ctx.stepId);
-        if (trip) throw new StepFailed(ctx.stepId, trip);
+        const trip = trippedGuard(guards, series);
+        if (trip) throw new StepFailed(ctx.stepId, trip.what, { remedy: `${trip.remedy} Then run aurora-migrate apply again to resume watching.` });
         const v = judgeLag(points, s.maxLagSeconds, s.needed);
         if (v.satisfied) return { done: true, value: v };
         return { done: false, detail: lagWindowText(spec.replica, points, v, s.maxLagSeconds) };

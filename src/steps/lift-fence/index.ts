@@ -3,8 +3,8 @@
 // — each one's read-only setting and CONNECT privileges as they were before the fence — then removes
 // the record. Nothing to do when there is no record. The logical route's fallback plan runs it on
 // the old source; after a forward cutover it gives the old source back to its applications.
-import type { DbSession } from '../../db/api.js';
 import { describeConnection, toResolvedConnection } from '../../db/connection.js';
+import { withSession } from '../../db/with-session.js';
 import { Interrupted, StepFailed } from '../../errors.js';
 import type { LiftFenceSpec } from '../../plan/types.js';
 import type { CheckResult, PlannedAction, PreflightContext, StepContext, StepModule } from '../step.js';
@@ -53,38 +53,32 @@ async function runLift(spec: LiftFenceSpec, ctx: StepContext): Promise<Record<st
     try {
       return toResolvedConnection(spec.connection);
     } catch (err) {
-      throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: ${(err as Error).message}. Fix the plan, then run apply again.`, { cause: err });
+      throw new StepFailed(ctx.stepId, `${(err as Error).message}. Fix the plan, then run apply again.`, { cause: err });
     }
   })();
-  let session: DbSession;
-  try {
-    session = await ctx.db.connect(conn, { signal: ctx.signal });
-  } catch (err) {
-    if (ctx.signal.aborted) throw new Interrupted('interrupted');
-    throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: cannot reach ${describeConnection(conn)}: ${(err as Error).message}`, { cause: err });
-  }
-  const sql: Sql = async <R,>(text: string, params?: unknown[]) => {
-    ctx.event('sql', { sql: text, ...(params ? { params } : {}) });
-    return (await session.query<R>(text, params)).rows;
-  };
-  try {
-    await session.query(OWN_SESSION_WRITABLE_SQL);
-    const lifted = await liftFence(sql, dbs);
-    const rest = dbs.filter((d) => !lifted.includes(d));
-    if (rest.length) ctx.warn(`no fence recorded for ${rest.map((d) => `"${d}"`).join(', ')} in database ${conn.database}: nothing lifted there`);
-    if (lifted.length) ctx.event('fence-lifted', { databases: lifted });
-    ctx.progress(lifted.length ? `fence lifted on ${lifted.join(', ')}: the recorded CONNECT privileges and read-only setting are back` : 'nothing to lift');
-    return { lifted, liftedAt: new Date(ctx.clock.now()).toISOString() };
-  } catch (err) {
-    if (ctx.signal.aborted) throw new Interrupted('interrupted');
-    throw new StepFailed(
-      ctx.stepId,
-      `step "${ctx.stepId}" failed: could not lift the fence on ${dbs.join(', ')}: ${(err as Error).message}. ${conn.user} must own those databases (as it did to fence them). What was put back stays put back and the record stays until everything is: run apply again.`,
-      { cause: err },
-    );
-  } finally {
-    await session.close().catch(() => undefined);
-  }
+  const connectFailed = (err: unknown) =>
+    ctx.signal.aborted ? new Interrupted('interrupted') : new StepFailed(ctx.stepId, `cannot reach ${describeConnection(conn)}: ${(err as Error).message}`, { cause: err });
+  return withSession(ctx.db, conn, { signal: ctx.signal, connectFailed }, async (session) => {
+    const sql: Sql = async <R,>(text: string, params?: unknown[]) => {
+      ctx.event('sql', { sql: text, ...(params ? { params } : {}) });
+      return (await session.query<R>(text, params)).rows;
+    };
+    try {
+      await session.query(OWN_SESSION_WRITABLE_SQL);
+      const lifted = await liftFence(sql, dbs);
+      const rest = dbs.filter((d) => !lifted.includes(d));
+      if (rest.length) ctx.warn(`no fence recorded for ${rest.map((d) => `"${d}"`).join(', ')} in database ${conn.database}: nothing lifted there`);
+      if (lifted.length) ctx.event('fence-lifted', { databases: lifted });
+      ctx.progress(lifted.length ? `fence lifted on ${lifted.join(', ')}: the recorded CONNECT privileges and read-only setting are back` : 'nothing to lift');
+      return { lifted, liftedAt: new Date(ctx.clock.now()).toISOString() };
+    } catch (err) {
+      if (ctx.signal.aborted) throw new Interrupted('interrupted');
+      throw new StepFailed(ctx.stepId, `could not lift the fence on ${dbs.join(', ')}: ${(err as Error).message}`, {
+        remedy: `${conn.user} must own those databases (as it did to fence them). What was put back stays put back and the record stays until everything is: run apply again.`,
+        cause: err,
+      });
+    }
+  });
 }
 
 export const liftFenceStep: StepModule<LiftFenceSpec> = {

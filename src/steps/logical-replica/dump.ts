@@ -30,8 +30,8 @@ export function parseDump(text: string): ParsedDump {
   let body: string[] = [];
   const flush = () => {
     // pg_dump frames each header with "--" lines: drop those at the ends of the body, never inside it.
-    while (body.length && /^(--)?\s*$/.test(body[0]!)) body.shift();
-    while (body.length && /^(--)?\s*$/.test(body.at(-1)!)) body.pop();
+    while (body.length && /^(--)?\s*$/.test(body[0])) body.shift();
+    while (body.length && /^(--)?\s*$/.test(body[body.length - 1])) body.pop();
     if (current) entries.push({ ...current, sql: body.join('\n').trim() });
     body = [];
   };
@@ -40,7 +40,7 @@ export function parseDump(text: string): ParsedDump {
     const h = HEADER.exec(line);
     if (h) {
       flush();
-      current = { name: h[1]!, type: h[2]!, schema: h[3]!, owner: h[4]!, sql: '' };
+      current = { name: h[1], type: h[2], schema: h[3], owner: h[4], sql: '' };
       continue;
     }
     if (line.startsWith('-- PostgreSQL database dump complete')) {

@@ -35,8 +35,8 @@ export interface GuardInputs {
 export async function trippedLogicalGuard(g: GuardInputs): Promise<{ kind: 'cloudwatch' | 'slot' | 'ddl'; message: string } | undefined> {
   if (g.guards.length) {
     const out = await g.aws.send('cloudwatch', 'GetMetricData', metricDataParams(guardQueries(g.guards), g.now - 10 * MINUTE, g.now), { signal: g.signal });
-    const trip = trippedGuard(g.guards, seriesById(out), g.stepId);
-    if (trip) return { kind: 'cloudwatch', message: trip.replace(/^step "[^"]+" failed: /, '').replace(/ Then run aurora-migrate apply again to resume watching\.$/, '') };
+    const trip = trippedGuard(g.guards, seriesById(out));
+    if (trip) return { kind: 'cloudwatch', message: `${trip.what}. ${trip.remedy}` };
   }
   if (g.maxSlotLagBytes !== undefined) {
     const worst = g.slots.reduce<SlotRow | undefined>((w, s) => ((s.retained ?? 0) > (w?.retained ?? -1) ? s : w), undefined);

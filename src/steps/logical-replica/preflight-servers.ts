@@ -76,9 +76,9 @@ export async function sourceSideChecks(read: Read, spec: LogicalReplicaSpec, ctx
   return out;
 }
 
-export async function targetSideChecks(spec: LogicalReplicaSpec, ctx: PreflightContext, target: ResolvedConnection, sourceMajor: number, open: Open, sourceExtensions: readonly string[] = [], owners: readonly string[] = []): Promise<CheckResult[]> {
+export async function targetSideChecks(ctx: PreflightContext, target: ResolvedConnection, sourceMajor: number, open: Open, sourceExtensions: readonly string[] = [], owners: readonly string[] = []): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
-  let conn;
+  let conn: Awaited<ReturnType<Open>>;
   let dbMissing = false;
   try {
     conn = await open(ctx, target);
@@ -92,7 +92,7 @@ export async function targetSideChecks(spec: LogicalReplicaSpec, ctx: PreflightC
     }
   }
   try {
-    const major = Number((await conn.read<{ m: number }>(`SELECT current_setting('server_version_num')::int / 10000 AS m`))[0]!.m);
+    const major = Number((await conn.read<{ m: number }>(`SELECT current_setting('server_version_num')::int / 10000 AS m`))[0].m);
     out.push(major >= sourceMajor ? { status: 'pass', check: 'target version', detail: `${major} (source ${sourceMajor})` } : { status: 'fail', check: 'target version', detail: `the target is PostgreSQL ${major}, older than the source's ${sourceMajor}: replicate to the same or a newer major` });
     const [p] = await conn.read<{ sup: boolean; createdb: boolean; sub: boolean; rds: boolean }>(
       `SELECT r.rolsuper AS sup, r.rolcreatedb AS createdb,

@@ -37,7 +37,7 @@ export async function logicalReplicaPreflight(spec: LogicalReplicaSpec, ctx: Pre
     return [{ status: 'fail', check: 'connections', detail: (err as Error).message }];
   }
   const names = namesOf(ctx.planName, ctx.stepId);
-  let src;
+  let src: Awaited<ReturnType<typeof open>>;
   try {
     src = await open(ctx, conns.source);
   } catch (err) {
@@ -47,7 +47,7 @@ export async function logicalReplicaPreflight(spec: LogicalReplicaSpec, ctx: Pre
   let tables: SourceTable[] = [];
   let extensions: string[] = [];
   try {
-    sourceMajor = Number((await src.read<{ m: number }>(`SELECT current_setting('server_version_num')::int / 10000 AS m`))[0]!.m);
+    sourceMajor = Number((await src.read<{ m: number }>(`SELECT current_setting('server_version_num')::int / 10000 AS m`))[0].m);
     tables = await sourceTables(src, spec);
     extensions = (await src.read<{ e: string }>(`SELECT extname AS e FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1`)).map((r) => r.e);
     results.push(...tableChecks(spec, tables, conns.source.user));
@@ -68,7 +68,7 @@ export async function logicalReplicaPreflight(spec: LogicalReplicaSpec, ctx: Pre
     await src.close().catch(() => undefined);
   }
   const owners = [...new Set(tables.filter((t) => t.kind !== 'foreign').map((t) => t.owner))];
-  if (conns.target) results.push(...(await targetSideChecks(spec, ctx, conns.target, sourceMajor, open, extensions, owners)));
+  if (conns.target) results.push(...(await targetSideChecks(ctx, conns.target, sourceMajor, open, extensions, owners)));
   else results.push({ status: 'warn', check: 'target checks', detail: `skipped: the target (${spec.target.host}) is known only after an earlier step has run; its version, privileges and workers are checked when apply reaches this step` });
   if ((spec.schema ?? 'copy') === 'copy') results.push(...(await toolChecks(ctx, sourceMajor)));
   return results;
@@ -101,7 +101,7 @@ async function walBudget(read: Read, spec: LogicalReplicaSpec, ctx: PreflightCon
   const check = 'WAL budget during the copy';
   const pub = publishable(tables);
   const [size] = await read<{ b: string }>(`SELECT COALESCE(sum(pg_total_relation_size(c.oid)), 0)::bigint AS b FROM pg_class c WHERE c.oid = ANY($1::oid[]) OR (c.relispartition AND pg_partition_root(c.oid) = ANY($1::oid[]))`, [pub.map((t) => t.oid)]);
-  const lsn = async () => (await read<{ l: string }>('SELECT pg_current_wal_lsn()::text AS l'))[0]!.l;
+  const lsn = async () => (await read<{ l: string }>('SELECT pg_current_wal_lsn()::text AS l'))[0].l;
   const t0 = Date.now();
   const a = await lsn();
   await new Promise((r) => setTimeout(r, 500));
@@ -125,7 +125,7 @@ async function toolChecks(ctx: PreflightContext, sourceMajor: number): Promise<C
   return Object.entries(versions).map(([program, v]): CheckResult => {
     const check = `${program} available`;
     if (v.problem) return { status: 'fail', check, detail: v.problem };
-    if (sourceMajor && v.major! < sourceMajor) return { status: 'fail', check, detail: `${v.path} is version ${v.version}, older than the source (${sourceMajor}); install the client of major ${sourceMajor} or newer (or set PG_BINDIR)` };
+    if (sourceMajor && v.major !== undefined && v.major < sourceMajor) return { status: 'fail', check, detail: `${v.path} is version ${v.version}, older than the source (${sourceMajor}); install the client of major ${sourceMajor} or newer (or set PG_BINDIR)` };
     return { status: 'pass', check, detail: `${v.path} ${v.version}` };
   });
 }

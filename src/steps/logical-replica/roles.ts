@@ -27,7 +27,7 @@ export interface DumpedRoles {
   settings: Array<{ role: string; sql: string }>;
 }
 
-const IDENT = String.raw`(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`;
+const IDENT = '(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)';
 const unquote = (s: string) => (s.startsWith('"') ? s.slice(1, -1).replace(/""/g, '"') : s);
 const KEEP = /^(LOGIN|NOLOGIN|INHERIT|NOINHERIT|CREATEDB|NOCREATEDB|CREATEROLE|NOCREATEROLE)$/;
 
@@ -42,15 +42,15 @@ export function parseRoles(text: string): DumpedRoles {
     const line = raw.trim();
     let m = new RegExp(`^CREATE ROLE (${IDENT});$`).exec(line);
     if (m) {
-      const name = unquote(m[1]!);
+      const name = unquote(m[1]);
       roles.set(name, { name, attributes: [], superuser: false, login: false });
       continue;
     }
     m = new RegExp(`^ALTER ROLE (${IDENT}) WITH (.*);$`).exec(line);
     if (m) {
-      const role = roles.get(unquote(m[1]!));
+      const role = roles.get(unquote(m[1]));
       if (!role) continue;
-      const words: string[] = m[2]!.match(/CONNECTION LIMIT -?\d+|VALID UNTIL '[^']*'|\S+/g) ?? [];
+      const words: string[] = m[2].match(/CONNECTION LIMIT -?\d+|VALID UNTIL '[^']*'|\S+/g) ?? [];
       role.superuser = words.includes('SUPERUSER');
       role.login = words.includes('LOGIN');
       role.attributes = words.filter((w) => KEEP.test(w) || /^(CONNECTION LIMIT|VALID UNTIL)/.test(w));
@@ -58,7 +58,7 @@ export function parseRoles(text: string): DumpedRoles {
     }
     m = new RegExp(`^ALTER ROLE (${IDENT}) (IN DATABASE ${IDENT} )?SET .*;$`).exec(line);
     if (m) {
-      settings.push({ role: unquote(m[1]!), sql: line });
+      settings.push({ role: unquote(m[1]), sql: line });
       continue;
     }
     m = new RegExp(`^GRANT (${IDENT}) TO (${IDENT})( WITH ADMIN OPTION)?(?: GRANTED BY ${IDENT})?;$`).exec(line);

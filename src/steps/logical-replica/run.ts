@@ -4,6 +4,7 @@
 // (nothing is created before them), marker table on both sides, DDL guard, roles, pre-data, keys,
 // REPLICA IDENTITY FULL (opted in), publication, subscription, the copy (per-table progress, guards
 // every poll), the rest of post-data, then the slot lag at or under maxLag for stableFor.
+import { failureText, StepFailed } from '../../errors.js';
 import type { LogicalReplicaSpec } from '../../plan/types.js';
 import { formatBytes } from '../../plan/units.js';
 import { MARKER_SETUP_SQL } from '../promote/caught-up.js';
@@ -15,12 +16,13 @@ import type { PgToolsDeps } from './dump.js';
 import { ensurePublication, replicaIdentityFullSql } from './publication.js';
 import { copyRoles, joinOwners, rolesWithoutPassword } from './roles.js';
 import { copyKeys, copyPostData, copyPreData, ensureDatabase, missingOnTarget, ownersOutOfReach, schemasOf, selectionArgs } from './schema-copy.js';
-import { fail, withSql, type Sql } from './session.js';
+import { withSql, type Sql } from './session.js';
 import { connectionsOf, logicalSettings, namesOf, publisherConnection, q, type ReplicationNames } from './spec.js';
 import { createSubscriptionSql, dropSlotSql, findSubscription, slotReader, slotsOf } from './subscription.js';
 import { waitForCopy, waitForLag, watcher } from './waits.js';
 import { logicalReplicaPreflight } from './preflight.js';
 import type { ResolvedConnection } from '../../db/api.js';
+import { present } from '../../invariant.js';
 
 export interface LogicalCheckpoint {
   ddlAfterId?: number;
@@ -35,14 +37,26 @@ export interface LogicalCheckpoint {
 
 type Ctx = StepContext;
 
+type Conns = ReturnType<typeof connectionsOf>;
+
+/** What the source holds, once the refusals passed: nothing is created before them. */
+interface Inventory {
+  major: number;
+  tables: SourceTable[];
+  published: SourceTable[];
+  /** Tables opted in to REPLICA IDENTITY FULL. */
+  full: SourceTable[];
+  owners: string[];
+}
+
 export async function runLogicalReplica(spec: LogicalReplicaSpec, ctx: Ctx): Promise<Record<string, unknown>> {
   const s = logicalSettings(spec);
   const names = namesOf(ctx.planName, ctx.stepId);
-  let conns: ReturnType<typeof connectionsOf>;
+  let conns: Conns;
   try {
     conns = connectionsOf(spec);
   } catch (err) {
-    throw fail(ctx, `${(err as Error).message}. Fix the plan, then run apply again.`, err);
+    throw new StepFailed(ctx.stepId, `${(err as Error).message}. Fix the plan, then run apply again.`, { cause: err });
   }
   const cp = (): LogicalCheckpoint => (ctx.checkpoint.get() as LogicalCheckpoint | undefined) ?? {};
   const save = (patch: Partial<LogicalCheckpoint>) => ctx.checkpoint.set({ ...cp(), ...patch });
@@ -50,58 +64,18 @@ export async function runLogicalReplica(spec: LogicalReplicaSpec, ctx: Ctx): Pro
 
   // The read-only checks again, now that the target exists (plan --preflight could not reach it yet).
   await recheck(spec, ctx);
-
-  // Inventory and refusals: nothing is created before these pass.
-  const { major, tables, largeObjects } = await withSql(ctx, conns.source, 'source', async (src) => ({
-    major: Number((await src.read<{ m: number }>(`SELECT current_setting('server_version_num')::int / 10000 AS m`))[0]!.m),
-    tables: await sourceTables(src, spec),
-    largeObjects: Number((await src.read<{ n: string }>(LARGE_OBJECTS_SQL))[0]!.n),
-  }));
-  const published = publishable(tables);
-  if (published.length === 0) throw fail(ctx, `the source has no table to publish in ${spec.schemas ? `schemas ${spec.schemas.join(', ')}` : `tables ${spec.tables!.join(', ')}`} (database ${conns.source.database}). Check the names in the plan.`);
-  const full = identityFullTargets(spec, tables);
-  const refused = withoutIdentity(tables).filter((t) => !full.includes(t));
-  if (refused.length) {
-    throw fail(ctx, `${refused.map((t) => t.display).join(', ')} ${refused.length > 1 ? 'have' : 'has'} no primary key and no replica identity: once in a publication, every UPDATE and DELETE on ${refused.length > 1 ? 'them' : 'it'} would FAIL ON PRODUCTION. Nothing was created. Add a primary key, or opt in with replicaIdentityFull: [${refused.map((t) => t.display).join(', ')}] (ALTER TABLE … REPLICA IDENTITY FULL: each UPDATE/DELETE then logs the whole old row), then run apply again.`);
-  }
-  if (largeObjects > 0 && spec.largeObjects !== 'skip') {
-    throw fail(ctx, `the source database has ${largeObjects} large object(s) (pg_largeobject), which logical replication does not copy. Nothing was created. Move them into bytea columns, or set largeObjects: skip to go on without them.`);
-  }
-  const leftOut = tables.filter((t) => t.kind === 'unlogged' || t.kind === 'foreign');
-  if (leftOut.length && ctx.attempt === 1) ctx.warn(`left out of the publication (PostgreSQL cannot publish them): ${leftOut.map((t) => `${t.display} (${t.kind})`).join(', ')}; their rows are not copied`);
-  const owners = [...new Set(tables.filter((t) => t.kind !== 'foreign').map((t) => t.owner))];
+  const inv = await inventory(spec, ctx, conns);
 
   // The marker table on both sides (the switchover's proof), and the DDL guard before the schema is read.
   await withSql(ctx, conns.source, 'source', async (src) => {
     for (const sql of MARKER_SETUP_SQL) await src.exec(sql);
   });
-  if (cp().ddlAfterId === undefined) {
-    const after = await withSql(ctx, conns.guard ?? conns.source, 'source (DDL guard)', (g) => installGuard(g, conns.source.user)).catch((err) => {
-      throw fail(ctx, `could not install the DDL guard on the source: ${(err as Error).message.replace(/^step "[^"]+" failed: /, '')}. Creating an event trigger needs rds_superuser on RDS (stock PostgreSQL: a superuser; give ddlGuardConnection).`, err);
-    });
-    await save({ ddlAfterId: after });
-  }
+  if (cp().ddlAfterId === undefined) await save({ ddlAfterId: await guardDdl(ctx, conns) });
+  if (s.schemaMode === 'copy' && !cp().schemaDone) await copySchema(spec, ctx, conns, inv.tables, inv.owners, tools);
+  await prepareTarget(ctx, conns, s.schemaMode, inv);
+  await publish(ctx, conns, names, inv);
 
-  if (s.schemaMode === 'copy' && !cp().schemaDone) await copySchema(spec, ctx, conns, tables, owners, tools);
-  await withSql(ctx, conns.target, 'target', async (tgt) => {
-    if (s.schemaMode === 'existing') {
-      const problems = await missingOnTarget(await sourceReader(ctx, conns.source), tgt, published);
-      if (problems.length) throw fail(ctx, `schema: existing, but on the target ${problems.join('; ')}. Create them there (or use schema: copy), then run apply again.`);
-      await joinOwners(tgt, owners);
-    }
-    for (const sql of MARKER_SETUP_SQL) await tgt.exec(sql);
-  });
-
-  await withSql(ctx, conns.source, 'source', async (src) => {
-    for (const t of full) {
-      const [row] = await src.read<{ r: string }>(`SELECT relreplident::text AS r FROM pg_class WHERE oid = $1`, [t.oid]);
-      if (row?.r !== 'f') await src.execLocking(replicaIdentityFullSql(t));
-    }
-    const how = await ensurePublication(src, names.publication, published, major);
-    ctx.event(how === 'created' ? 'publication-created' : 'publication-adopted', { publication: names.publication, tables: published.map((t) => t.display) });
-  });
-
-  const subOid = await ensureSubscription(spec, ctx, conns, names, published, cp().restartCopy === true);
+  const subOid = await ensureSubscription(spec, ctx, conns, names, inv.published, cp().restartCopy === true);
   // After a drop-slot trip the copy starts over; post-data is replayed after it (what exists is skipped) to refresh the views.
   if (cp().restartCopy) await save({ restartCopy: false, copyDoneAt: undefined, rowsCopied: undefined, postDataDone: false });
 
@@ -109,30 +83,89 @@ export async function runLogicalReplica(spec: LogicalReplicaSpec, ctx: Ctx): Pro
 
   // The copy.
   if (!cp().copyDoneAt) {
-    const counted = await waitForCopy(ctx, conns, s, names, published, watch);
+    const counted = await waitForCopy(ctx, conns, s, names, inv.published, watch);
     const rowsCopied = [...counted.values()].reduce((a, b) => a + b, 0);
     await save({ copyDoneAt: new Date(ctx.clock.now()).toISOString(), rowsCopied });
-    ctx.event('copy-done', { tables: published.length, rowsCopied });
+    ctx.event('copy-done', { tables: inv.published.length, rowsCopied });
   }
-
   if (s.schemaMode === 'copy' && !cp().postDataDone) {
-    ctx.progress('every table is ready: creating the rest of the schema (indexes, foreign keys, materialized view data) on the target');
-    const n = await copyPostData(tools, conns.source, conns.target, selectionArgs(spec.schemas, tables)).catch((err) => {
-      throw fail(ctx, `${(err as Error).message}. Fix the cause on the target, then run apply again (what was created is kept).`, err);
-    });
-    // pg_dump --schema-only leaves materialized views empty: fill them from the copied tables.
-    const views = tables.filter((t) => t.kind === 'matview');
-    await withSql(ctx, conns.target, 'target', async (tgt) => {
-      for (const v of views) await tgt.exec(`REFRESH MATERIALIZED VIEW ${v.sql}`);
-    });
+    const done = await postData(spec, ctx, conns, inv.tables, tools);
     await save({ postDataDone: true });
-    ctx.event('post-data-done', { entries: n, materializedViews: views.map((v) => v.display) });
+    ctx.event('post-data-done', done);
   }
 
   const lag = await waitForLag(ctx, conns, s, names, watch);
   const syncedAt = new Date(ctx.clock.now()).toISOString();
   ctx.progress(`subscription ${names.subscription} in sync: slot lag ${formatBytes(lag)}`);
-  return { publication: names.publication, subscription: names.subscription, slot: names.slot, tables: published.map((t) => t.display), rowsCopied: cp().rowsCopied ?? 0, syncedAt, lagBytes: lag };
+  return { publication: names.publication, subscription: names.subscription, slot: names.slot, tables: inv.published.map((t) => t.display), rowsCopied: cp().rowsCopied ?? 0, syncedAt, lagBytes: lag };
+}
+
+/** Reads the source's tables and refuses what would break production or lose data, before anything is created. */
+async function inventory(spec: LogicalReplicaSpec, ctx: Ctx, conns: Conns): Promise<Inventory> {
+  const { major, tables, largeObjects } = await withSql(ctx, conns.source, 'source', async (src) => ({
+    major: Number((await src.read<{ m: number }>(`SELECT current_setting('server_version_num')::int / 10000 AS m`))[0].m),
+    tables: await sourceTables(src, spec),
+    largeObjects: Number((await src.read<{ n: string }>(LARGE_OBJECTS_SQL))[0].n),
+  }));
+  const published = publishable(tables);
+  if (published.length === 0) throw new StepFailed(ctx.stepId, `the source has no table to publish in ${spec.schemas ? `schemas ${spec.schemas.join(', ')}` : `tables ${present(spec.tables, 'the tables of a step without schemas').join(', ')}`} (database ${conns.source.database}). Check the names in the plan.`);
+  const full = identityFullTargets(spec, tables);
+  const refused = withoutIdentity(tables).filter((t) => !full.includes(t));
+  if (refused.length) {
+    throw new StepFailed(ctx.stepId, `${refused.map((t) => t.display).join(', ')} ${refused.length > 1 ? 'have' : 'has'} no primary key and no replica identity: once in a publication, every UPDATE and DELETE on ${refused.length > 1 ? 'them' : 'it'} would FAIL ON PRODUCTION. Nothing was created. Add a primary key, or opt in with replicaIdentityFull: [${refused.map((t) => t.display).join(', ')}] (ALTER TABLE … REPLICA IDENTITY FULL: each UPDATE/DELETE then logs the whole old row), then run apply again.`);
+  }
+  if (largeObjects > 0 && spec.largeObjects !== 'skip') {
+    throw new StepFailed(ctx.stepId, `the source database has ${largeObjects} large object(s) (pg_largeobject), which logical replication does not copy. Nothing was created. Move them into bytea columns, or set largeObjects: skip to go on without them.`);
+  }
+  const leftOut = tables.filter((t) => t.kind === 'unlogged' || t.kind === 'foreign');
+  if (leftOut.length && ctx.attempt === 1) ctx.warn(`left out of the publication (PostgreSQL cannot publish them): ${leftOut.map((t) => `${t.display} (${t.kind})`).join(', ')}; their rows are not copied`);
+  const owners = [...new Set(tables.filter((t) => t.kind !== 'foreign').map((t) => t.owner))];
+  return { major, tables, published, full, owners };
+}
+
+/** Installs the DDL guard on the source; returns the id after which DDL trips it. */
+async function guardDdl(ctx: Ctx, conns: Conns): Promise<number> {
+  return withSql(ctx, conns.guard ?? conns.source, 'source (DDL guard)', (g) => installGuard(g, conns.source.user)).catch((err) => {
+    throw new StepFailed(ctx.stepId, `could not install the DDL guard on the source: ${failureText(err)}. Creating an event trigger needs rds_superuser on RDS (stock PostgreSQL: a superuser; give ddlGuardConnection).`, { cause: err });
+  });
+}
+
+/** With schema: existing, the target must already hold the published tables; the marker table goes there either way. */
+async function prepareTarget(ctx: Ctx, conns: Conns, schemaMode: string, inv: Inventory): Promise<void> {
+  await withSql(ctx, conns.target, 'target', async (tgt) => {
+    if (schemaMode === 'existing') {
+      const problems = await missingOnTarget(await sourceReader(ctx, conns.source), tgt, inv.published);
+      if (problems.length) throw new StepFailed(ctx.stepId, `schema: existing, but on the target ${problems.join('; ')}. Create them there (or use schema: copy), then run apply again.`);
+      await joinOwners(tgt, inv.owners);
+    }
+    for (const sql of MARKER_SETUP_SQL) await tgt.exec(sql);
+  });
+}
+
+/** REPLICA IDENTITY FULL where opted in, then the publication (created or adopted). */
+async function publish(ctx: Ctx, conns: Conns, names: ReplicationNames, inv: Inventory): Promise<void> {
+  await withSql(ctx, conns.source, 'source', async (src) => {
+    for (const t of inv.full) {
+      const [row] = await src.read<{ r: string }>(`SELECT relreplident::text AS r FROM pg_class WHERE oid = $1`, [t.oid]);
+      if (row?.r !== 'f') await src.execLocking(replicaIdentityFullSql(t));
+    }
+    const how = await ensurePublication(src, names.publication, inv.published, inv.major);
+    ctx.event(how === 'created' ? 'publication-created' : 'publication-adopted', { publication: names.publication, tables: inv.published.map((t) => t.display) });
+  });
+}
+
+/** After the copy: the rest of the schema (indexes, foreign keys), and the materialized views filled; what was done, for the event. */
+async function postData(spec: LogicalReplicaSpec, ctx: Ctx, conns: Conns, tables: SourceTable[], tools: PgToolsDeps): Promise<{ entries: number; materializedViews: string[] }> {
+  ctx.progress('every table is ready: creating the rest of the schema (indexes, foreign keys, materialized view data) on the target');
+  const n = await copyPostData(tools, conns.source, conns.target, selectionArgs(spec.schemas, tables)).catch((err) => {
+    throw new StepFailed(ctx.stepId, `${(err as Error).message}. Fix the cause on the target, then run apply again (what was created is kept).`, { cause: err });
+  });
+  // pg_dump --schema-only leaves materialized views empty: fill them from the copied tables.
+  const views = tables.filter((t) => t.kind === 'matview');
+  await withSql(ctx, conns.target, 'target', async (tgt) => {
+    for (const v of views) await tgt.exec(`REFRESH MATERIALIZED VIEW ${v.sql}`);
+  });
+  return { entries: n, materializedViews: views.map((v) => v.display) };
 }
 
 /** Preflight's failures stop the step before it changes anything (its own refusals below word those two themselves). */
@@ -140,7 +173,7 @@ async function recheck(spec: LogicalReplicaSpec, ctx: Ctx): Promise<void> {
   const checks = await logicalReplicaPreflight(spec, { planName: ctx.planName, stepId: ctx.stepId, region: ctx.region, aws: ctx.aws, db: ctx.db, signal: ctx.signal, clock: ctx.clock, ...(ctx.commands ? { commands: ctx.commands } : {}) }, { walBudget: false });
   const failed = checks.filter((c) => c.status === 'fail' && c.check !== 'replica identity' && c.check !== 'large objects');
   if (failed.length) {
-    throw fail(ctx, `${failed.map((c) => `${c.check}: ${c.detail}`).join('; ')}. ${checkpointOf(ctx).schemaDone ? 'Fix it' : 'Nothing was created. Fix it'}, then run apply again.`);
+    throw new StepFailed(ctx.stepId, `${failed.map((c) => `${c.check}: ${c.detail}`).join('; ')}. ${checkpointOf(ctx).schemaDone ? 'Fix it' : 'Nothing was created. Fix it'}, then run apply again.`);
   }
 }
 
@@ -150,14 +183,14 @@ async function sourceReader(ctx: Ctx, source: ResolvedConnection): Promise<Pick<
   return { read: (text, params) => withSql(ctx, source, 'source', (s) => s.read(text, params)) as never };
 }
 
-async function copySchema(spec: LogicalReplicaSpec, ctx: Ctx, conns: ReturnType<typeof connectionsOf>, tables: SourceTable[], owners: string[], tools: PgToolsDeps): Promise<void> {
+async function copySchema(spec: LogicalReplicaSpec, ctx: Ctx, conns: Conns, tables: SourceTable[], owners: string[], tools: PgToolsDeps): Promise<void> {
   const selection = selectionArgs(spec.schemas, tables);
   const step = async <T,>(what: string, fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();
     } catch (err) {
       if ((err as { code?: string }).code === 'STEP_FAILED' || ctx.signal.aborted) throw err;
-      throw fail(ctx, `${what}: ${(err as Error).message}. Fix the cause, then run apply again (what was created is kept and adopted).`, err);
+      throw new StepFailed(ctx.stepId, `${what}: ${(err as Error).message}. Fix the cause, then run apply again (what was created is kept and adopted).`, { cause: err });
     }
   };
   if (conns.target.database !== 'postgres') {
@@ -183,7 +216,7 @@ async function copySchema(spec: LogicalReplicaSpec, ctx: Ctx, conns: ReturnType<
 }
 
 /** Observe the subscription by name; adopt it, or create it (dropping a slot of its name nobody reads, left by a crash). */
-async function ensureSubscription(spec: LogicalReplicaSpec, ctx: Ctx, conns: ReturnType<typeof connectionsOf>, names: ReplicationNames, published: SourceTable[], restart: boolean): Promise<number> {
+async function ensureSubscription(spec: LogicalReplicaSpec, ctx: Ctx, conns: Conns, names: ReplicationNames, published: SourceTable[], restart: boolean): Promise<number> {
   return withSql(ctx, conns.target, 'target', async (tgt) => {
     const found = await findSubscription(tgt, names.subscription);
     if (found) {
@@ -203,7 +236,7 @@ async function ensureSubscription(spec: LogicalReplicaSpec, ctx: Ctx, conns: Ret
           await src.exec(dropSlotSql, [names.slot]);
           return undefined;
         }
-        if (waited >= 40) throw fail(ctx, `replication slot ${names.slot} on the source is in use by ${await slotReader(src, slot.pid)}, but the target has no subscription ${names.subscription}: another copy of this plan may be running elsewhere. Stop it, then run apply again.`);
+        if (waited >= 40) throw new StepFailed(ctx.stepId, `replication slot ${names.slot} on the source is in use by ${await slotReader(src, slot.pid)}, but the target has no subscription ${names.subscription}: another copy of this plan may be running elsewhere. Stop it, then run apply again.`);
         await ctx.sleep(250 * ctx.timeScale);
       }
     });
@@ -217,13 +250,13 @@ async function ensureSubscription(spec: LogicalReplicaSpec, ctx: Ctx, conns: Ret
       if (r?.any) nonEmpty.push(t);
     }
     if (nonEmpty.length && !restart) {
-      throw fail(ctx, `the target's ${nonEmpty.map((t) => t.display).join(', ')} already hold rows, and the copy would add every source row again. Empty them on the target (or point the step at an empty database), then run apply again.`);
+      throw new StepFailed(ctx.stepId, `the target's ${nonEmpty.map((t) => t.display).join(', ')} already hold rows, and the copy would add every source row again. Empty them on the target (or point the step at an empty database), then run apply again.`);
     }
     if (nonEmpty.length) await tgt.exec(`TRUNCATE ${published.map((t) => t.sql).join(', ')}`);
     const publisher = publisherConnection(spec, conns.source);
     await tgt.exec(createSubscriptionSql(names, publisher, false), [], createSubscriptionSql(names, publisher, true));
     const created = await findSubscription(tgt, names.subscription);
     ctx.event('subscription-created', { subscription: names.subscription, slot: names.slot });
-    return created!.oid;
+    return present(created, `subscription ${names.subscription} just created`).oid;
   });
 }

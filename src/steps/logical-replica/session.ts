@@ -5,6 +5,7 @@
 import type { DbSession, ResolvedConnection } from '../../db/api.js';
 import { Interrupted, StepFailed } from '../../errors.js';
 import { describeConnection } from '../../db/connection.js';
+import { withSession } from '../../db/with-session.js';
 import type { StepContext } from '../step.js';
 
 export type Ctx = Pick<StepContext, 'stepId' | 'planName' | 'db' | 'signal' | 'event' | 'progress' | 'warn' | 'clock' | 'sleep' | 'runId'>;
@@ -21,17 +22,22 @@ export interface Sql {
 export const LOCK_TIMEOUT = '2s';
 const LOCK_RETRIES = 10;
 
-export const fail = (ctx: Pick<Ctx, 'stepId'>, message: string, cause?: unknown) => new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: ${message}`, { cause });
-
 export async function withSql<T>(ctx: Ctx, conn: ResolvedConnection, what: string, fn: (sql: Sql) => Promise<T>): Promise<T> {
-  let session: DbSession;
-  try {
-    session = await ctx.db.connect(conn, { signal: ctx.signal });
-  } catch (err) {
-    if (ctx.signal.aborted) throw new Interrupted('interrupted');
-    throw fail(ctx, `cannot reach the ${what} (${describeConnection(conn)}): ${(err as Error).message}`, err);
-  }
-  const sql: Sql = {
+  const connectFailed = (err: unknown) =>
+    ctx.signal.aborted ? new Interrupted('interrupted') : new StepFailed(ctx.stepId, `cannot reach the ${what} (${describeConnection(conn)}): ${(err as Error).message}`, { cause: err });
+  return withSession(ctx.db, conn, { signal: ctx.signal, connectFailed }, async (session) => {
+    try {
+      return await fn(sqlOn(ctx, session, conn, what));
+    } catch (err) {
+      if (err instanceof StepFailed || err instanceof Interrupted) throw err;
+      if (ctx.signal.aborted) throw new Interrupted('interrupted');
+      throw new StepFailed(ctx.stepId, `on the ${what} (${describeConnection(conn)}): ${(err as Error).message}`, { cause: err });
+    }
+  });
+}
+
+function sqlOn(ctx: Ctx, session: DbSession, conn: ResolvedConnection, what: string): Sql {
+  return {
     conn,
     read: async (text, params) => (await session.query(text, params)).rows as never,
     exec: async (text, params, display) => {
@@ -55,15 +61,6 @@ export async function withSql<T>(ctx: Ctx, conn: ResolvedConnection, what: strin
       }
     },
   };
-  try {
-    return await fn(sql);
-  } catch (err) {
-    if (err instanceof StepFailed || err instanceof Interrupted) throw err;
-    if (ctx.signal.aborted) throw new Interrupted('interrupted');
-    throw fail(ctx, `on the ${what} (${describeConnection(conn)}): ${(err as Error).message}`, err);
-  } finally {
-    await session.close().catch(() => undefined);
-  }
 }
 
 /** A lost or refused connection during a long wait: the next poll reconnects. */

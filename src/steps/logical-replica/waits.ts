@@ -11,7 +11,7 @@ import type { StepContext } from '../step.js';
 import type { SourceTable } from './catalog.js';
 import { cloudWatchGuards, trippedLogicalGuard } from './guards.js';
 import { copyStates, countRows, errorsText, progressLine, subscriptionErrors, type TableState } from './progress.js';
-import { ConnectionTrouble, fail, lazySql, type Sql } from './session.js';
+import { ConnectionTrouble, lazySql, type Sql } from './session.js';
 import type { connectionsOf, LogicalSettings, ReplicationNames } from './spec.js';
 import { dropSlotSql, dropSubscriptionEverywhere, slotsOf } from './subscription.js';
 
@@ -19,6 +19,23 @@ type Ctx = StepContext;
 
 /** How often the CloudWatch guards are read (AWS time): their metrics have 1-minute datapoints. */
 export const CLOUDWATCH_EVERY_MS = 30_000;
+
+/**
+ * Between two observations (every pollEvery), how often the target alone is asked whether every
+ * table is ready (AWS time, divided by the time scale like every wait). Without it the end of the
+ * copy was noticed up to pollEvery late — 2.4 s of a 7 s copy of 1M rows at the default 5s
+ * (docs/performance.md "Logical route: initial copy"). One catalog query on the new cluster; the
+ * source (production) is still read only every pollEvery.
+ */
+export const READY_CHECK_MS = 250;
+
+export const ALL_READY_SQL = `SELECT count(*)::int AS n, count(*) FILTER (WHERE sr.srsubstate = 'r')::int AS ready
+  FROM pg_subscription_rel sr JOIN pg_subscription s ON s.oid = sr.srsubid WHERE s.subname = $1`;
+
+async function allReady(target: Pick<Sql, 'read'>, subscription: string): Promise<boolean> {
+  const [r] = await target.read<{ n: number; ready: number }>(ALL_READY_SQL, [subscription]);
+  return r !== undefined && r.n > 0 && r.n === r.ready;
+}
 type Conns = ReturnType<typeof connectionsOf>;
 export type Watch = (src: Sql, tgt: Sql) => Promise<number | null>;
 
@@ -47,12 +64,18 @@ export async function waitForCopy(ctx: Ctx, conns: Conns, s: LogicalSettings, na
   const counted = new Map<string, number>();
   const seen = new Map<string, number>();
   let baseline: Awaited<ReturnType<typeof subscriptionErrors>>;
+  // A full observation (states, progress, slots, guards) every pollEvery; in between only ALL_READY_SQL on the target.
+  const checkEvery = Math.min(s.pollEveryMs, READY_CHECK_MS);
+  const fullEvery = Math.max(1, Math.round(s.pollEveryMs / checkEvery));
+  let checks = 0;
+  let lastDetail = '';
   await watching(ctx, conns, (src, tgt) =>
     ctx.poll<TableState[]>({
       what: `every table of subscription ${names.subscription} to be copied and ready`,
-      everyMs: s.pollEveryMs,
+      everyMs: checkEvery,
       timeoutMs: s.timeoutMs,
       check: tolerant(async () => {
+        if (checks++ % fullEvery !== 0 && !(await allReady(tgt, names.subscription))) return { done: false, detail: lastDetail };
         const states = await copyStates(tgt, names.subscription);
         const at = new Date(ctx.clock.now()).toISOString();
         for (const st of states) {
@@ -70,7 +93,8 @@ export async function waitForCopy(ctx: Ctx, conns: Conns, s: LogicalSettings, na
         if (states.length > 0 && states.every((x) => x.state === 'r')) return { done: true, value: states };
         const errors = await subscriptionErrors(tgt, names.subscription);
         baseline ??= errors;
-        return { done: false, detail: (states.length ? progressLine(states, totals) : 'waiting for the subscription to list its tables') + errorsText(errors, baseline) };
+        lastDetail = (states.length ? progressLine(states, totals) : 'waiting for the subscription to list its tables') + errorsText(errors, baseline);
+        return { done: false, detail: lastDetail };
       }),
     }),
   );
@@ -90,7 +114,7 @@ export async function waitForLag(ctx: Ctx, conns: Conns, s: LogicalSettings, nam
       check: tolerant(async () => {
         const value = await watch(src, tgt);
         good = value !== null && value <= s.maxLagBytes ? good + 1 : 0;
-        if (good >= needed) return { done: true, value: value! };
+        if (value !== null && good >= needed) return { done: true, value };
         const errors = await subscriptionErrors(tgt, names.subscription);
         baseline ??= errors;
         return { done: false, detail: `slot ${names.slot} lag ${value === null ? 'unknown (no slot yet)' : formatBytes(value)} (maxLag ${formatBytes(s.maxLagBytes)}; ${good}/${needed} polls within)${errorsText(errors, baseline)}` };
@@ -108,7 +132,7 @@ async function watching<T>(ctx: Ctx, conns: Conns, fn: (src: Sql, tgt: Sql) => P
   } catch (err) {
     if (err instanceof StepFailed || err instanceof Interrupted) throw err;
     if (ctx.signal.aborted) throw new Interrupted('interrupted');
-    throw fail(ctx, `while watching the replication: ${(err as Error).message}. Fix the cause, then run apply again.`, err);
+    throw new StepFailed(ctx.stepId, `while watching the replication: ${(err as Error).message}. Fix the cause, then run apply again.`, { cause: err });
   } finally {
     await Promise.all([src.close(), tgt.close()]);
   }
@@ -128,7 +152,7 @@ function tolerant<T>(check: () => Promise<{ done: true; value: T } | { done: fal
 
 async function onTrip(ctx: Ctx, s: LogicalSettings, names: ReplicationNames, tgt: Sql, src: Sql, trip: { kind: string; message: string }): Promise<never> {
   if (trip.kind === 'ddl' || s.onGuardTrip === 'fail') {
-    throw fail(ctx, `${trip.message}. Subscription ${names.subscription} and slot ${names.slot} were kept: the slot keeps WAL on the source until replication goes on or it is dropped (a drop-replication step).`);
+    throw new StepFailed(ctx.stepId, `${trip.message}. Subscription ${names.subscription} and slot ${names.slot} were kept: the slot keeps WAL on the source until replication goes on or it is dropped (a drop-replication step).`);
   }
   await dropSubscriptionEverywhere(tgt, names.subscription);
   // The slot goes with the subscription; if the source could not be told, drop it there directly
@@ -151,7 +175,7 @@ async function onTrip(ctx: Ctx, s: LogicalSettings, names: ReplicationNames, tgt
   await ctx.checkpoint.set({ ...(ctx.checkpoint.get() ?? {}), restartCopy: true, copyDoneAt: undefined });
   ctx.event('guard-tripped', { kind: trip.kind, droppedSubscription: names.subscription, ...(slotLeft ? { slotLeft: names.slot } : { droppedSlot: names.slot }) });
   if (slotLeft) {
-    throw fail(ctx, `${trip.message}. onGuardTrip: drop-slot dropped subscription ${names.subscription}, but slot ${names.slot} could not be dropped on the source, which keeps WAL for it: drop it there (SELECT pg_drop_replication_slot('${names.slot}'), or a drop-replication step with slots: [${names.slot}]). Then run aurora-migrate apply again to copy from the start.`);
+    throw new StepFailed(ctx.stepId, `${trip.message}. onGuardTrip: drop-slot dropped subscription ${names.subscription}, but slot ${names.slot} could not be dropped on the source, which keeps WAL for it: drop it there (SELECT pg_drop_replication_slot('${names.slot}'), or a drop-replication step with slots: [${names.slot}]). Then run aurora-migrate apply again to copy from the start.`);
   }
-  throw fail(ctx, `${trip.message}. onGuardTrip: drop-slot dropped subscription ${names.subscription} and its slot ${names.slot}, so the source no longer keeps WAL for it. The copy must start again: fix the cause, then run aurora-migrate apply again (the target's copied rows are emptied first).`);
+  throw new StepFailed(ctx.stepId, `${trip.message}. onGuardTrip: drop-slot dropped subscription ${names.subscription} and its slot ${names.slot}, so the source no longer keeps WAL for it. The copy must start again: fix the cause, then run aurora-migrate apply again (the target's copied rows are emptied first).`);
 }

@@ -4,8 +4,9 @@
 // (ownership through role membership), and for reversePublication wal_level = logical and the right
 // to create a slot. Source: every login role that can connect there must be in rolePasswords or
 // rolesReady (the run checks again, against the ACL recorded before the fence).
-import type { DbSession, ResolvedConnection } from '../../db/api.js';
+import type { ResolvedConnection } from '../../db/api.js';
 import { toResolvedConnection } from '../../db/connection.js';
+import { withSession } from '../../db/with-session.js';
 import type { ConnectionSpec, LogicalSwitchoverSpec } from '../../plan/types.js';
 import { known } from '../preflight-helpers.js';
 import type { CheckResult, PreflightContext } from '../step.js';
@@ -22,14 +23,9 @@ export const OWNERSHIP_GAPS_SQL = `SELECT format('%I.%I', n.nspname, c.relname) 
 
 const allKnown = (c: ConnectionSpec) => [c.host, c.user, c.database, String(c.port ?? '5432'), c.password ?? 'none'].every(known);
 
-async function withSession<T>(ctx: PreflightContext, conn: ResolvedConnection, fn: (read: <R>(sql: string, params?: unknown[]) => Promise<R[]>) => Promise<T>): Promise<T> {
-  const session: DbSession = await ctx.db.connect(conn, { signal: ctx.signal, statementTimeoutMs: 15_000 });
-  try {
-    return await fn(async (sql, params) => (await session.query(sql, params)).rows as never);
-  } finally {
-    await session.close().catch(() => undefined);
-  }
-}
+/** A session for read-only checks, its rows only. */
+const withReader = <T,>(ctx: PreflightContext, conn: ResolvedConnection, fn: (read: <R>(sql: string, params?: unknown[]) => Promise<R[]>) => Promise<T>): Promise<T> =>
+  withSession(ctx.db, conn, { signal: ctx.signal, statementTimeoutMs: 15_000 }, (session) => fn(async (sql, params) => (await session.query(sql, params)).rows as never));
 
 export async function switchoverPreflight(spec: LogicalSwitchoverSpec, ctx: PreflightContext): Promise<CheckResult[]> {
   const roles = allKnown(spec.source) ? await rolesCheck(spec, ctx) : [{ status: 'warn' as const, check: 'roles that connect to the source', detail: 'skipped: the source connection is known only after an earlier step has run' }];
@@ -42,7 +38,7 @@ async function rolesCheck(spec: LogicalSwitchoverSpec, ctx: PreflightContext): P
   try {
     const source = toResolvedConnection(spec.source, 'source');
     const target = { user: String(spec.target.user) };
-    const needed = await withSession(ctx, source, (read) => rolesThatConnect({ read } as never, source.database, undefined, [source.user, target.user]));
+    const needed = await withReader(ctx, source, (read) => rolesThatConnect({ read } as never, source.database, undefined, [source.user, target.user]));
     const known = new Set([...Object.keys(spec.rolePasswords ?? {}), ...(spec.rolesReady ?? [])]);
     const missing = needed.filter((r) => !known.has(r));
     if (missing.length) {
@@ -64,7 +60,7 @@ async function targetChecks(spec: LogicalSwitchoverSpec, ctx: PreflightContext):
   }
   const results: CheckResult[] = [];
   try {
-    await withSession(ctx, target, async (read) => {
+    await withReader(ctx, target, async (read) => {
       if (known(spec.subscription)) {
         const [sub] = await read<{ enabled: boolean }>(SUBSCRIPTION_SQL, [spec.subscription]);
         results.push(sub ? { status: sub.enabled ? 'pass' : 'fail', check: 'subscription', detail: sub.enabled ? `${spec.subscription} exists and is enabled` : `${spec.subscription} is disabled: the target cannot catch up` } : { status: 'warn', check: 'subscription', detail: `${spec.subscription} does not exist yet (the logical-replica step creates it)` });

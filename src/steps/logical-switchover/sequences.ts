@@ -49,7 +49,7 @@ export async function readSequences(source: Pick<Sql, 'read'>, schemas: readonly
   for (const s of list) {
     const sql = `${quoteIdent(s.schema)}.${quoteIdent(s.name)}`;
     const [row] = await source.read<{ last_value: string; is_called: boolean }>(readSequenceSql(sql));
-    out.push({ sql, display: `${s.schema}.${s.name}`, lastValue: BigInt(row!.last_value), isCalled: row!.is_called });
+    out.push({ sql, display: `${s.schema}.${s.name}`, lastValue: BigInt(row.last_value), isCalled: row.is_called });
   }
   return out;
 }

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DbSession } from '../../db/api.js';
 import { toResolvedConnection } from '../../db/connection.js';
+import { withTransaction } from '../../db/with-transaction.js';
 import { Interrupted, StepFailed, WindowExpired } from '../../errors.js';
 import type { ConnectionSpec } from '../../plan/types.js';
 import type { CutoverHandle, StepContext } from '../step.js';
@@ -34,20 +35,19 @@ export interface CaughtUp {
 
 type Ctx = Pick<StepContext, 'stepId' | 'db' | 'signal' | 'event' | 'progress' | 'clock' | 'sleep' | 'runId'>;
 
-const fail = (ctx: Ctx, message: string, cause?: unknown) => new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: ${message}`, { cause });
 
 async function open(ctx: Ctx, spec: ConnectionSpec, where: string, what: string): Promise<DbSession> {
-  let conn;
+  let conn: ReturnType<typeof toResolvedConnection>;
   try {
     conn = toResolvedConnection(spec, where);
   } catch (err) {
-    throw fail(ctx, `${(err as Error).message}. Fix the plan, then run apply again.`, err);
+    throw new StepFailed(ctx.stepId, `${(err as Error).message}. Fix the plan, then run apply again.`, { cause: err });
   }
   try {
     return await ctx.db.connect(conn, { signal: ctx.signal, statementTimeoutMs: 10_000 });
   } catch (err) {
     if (ctx.signal.aborted) throw new Interrupted('interrupted');
-    throw fail(ctx, `cannot reach ${what} for the caught-up proof: ${(err as Error).message}`, err);
+    throw new StepFailed(ctx.stepId, `cannot reach ${what} for the caught-up proof: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -57,18 +57,21 @@ export async function writeMarker(ctx: Ctx, source: ConnectionSpec, database: st
   const token = randomUUID();
   try {
     // The database is frozen (default read-only); an explicit READ WRITE transaction may still write.
-    await session.query('BEGIN READ WRITE');
-    for (const sql of MARKER_SETUP_SQL) await session.query(sql);
-    const { rows } = await session.query<{ written_at: Date | string; lsn: string }>(MARKER_INSERT_SQL, [ctx.runId, token]);
-    await session.query('COMMIT');
+    const { rows } = await withTransaction(
+      session,
+      async () => {
+        for (const sql of MARKER_SETUP_SQL) await session.query(sql);
+        return session.query<{ written_at: Date | string; lsn: string }>(MARKER_INSERT_SQL, [ctx.runId, token]);
+      },
+      { begin: 'BEGIN READ WRITE' },
+    );
     ctx.event('sql', { sql: MARKER_INSERT_SQL, params: [ctx.runId, token] });
     const writtenAt = new Date(rows[0].written_at).toISOString();
     ctx.event('cutover-marker-written', { token, lsn: rows[0].lsn, writtenAt, database });
     return { token, markerLsn: rows[0].lsn, writtenAt };
   } catch (err) {
-    await session.query('ROLLBACK').catch(() => undefined);
     if (ctx.signal.aborted) throw new Interrupted('interrupted');
-    throw fail(ctx, `could not write the cutover marker on the source database ${database}: ${(err as Error).message}. The freeze connection's user needs CREATE on the database (or an existing aurora_migrate schema it may write).`, err);
+    throw new StepFailed(ctx.stepId, `could not write the cutover marker on the source database ${database}: ${(err as Error).message}. The freeze connection's user needs CREATE on the database (or an existing aurora_migrate schema it may write).`, { cause: err });
   } finally {
     await session.close().catch(() => undefined);
   }

@@ -33,13 +33,12 @@ export async function promotePreflight(spec: PromoteSpec, ctx: PreflightContext)
       return { status: 'pass', check: 'cluster is a read replica', detail: `DB cluster ${spec.cluster} replicates from ${c.ReplicationSourceIdentifier} (${c.Status})` };
     })));
   }
-  if (spec.replicaConnection) results.push(...(await replicaChecks(spec, ctx, promoted)));
+  if (spec.replicaConnection) results.push(...(await replicaChecks(spec.replicaConnection, ctx, promoted)));
   return results;
 }
 
 /** The replica behind replicaConnection, read-only: reachable, a standby, replaying. */
-async function replicaChecks(spec: PromoteSpec, ctx: PreflightContext, promoted: boolean): Promise<CheckResult[]> {
-  const conn = spec.replicaConnection!;
+async function replicaChecks(conn: NonNullable<PromoteSpec['replicaConnection']>, ctx: PreflightContext, promoted: boolean): Promise<CheckResult[]> {
   const why = connectionUnknown(conn, 'replicaConnection');
   if (why) return [{ status: 'warn', check: 'replica is reachable for the caught-up marker', detail: `skipped: ${why}; the replica is checked when promote runs` }];
   const where = `${conn.host}:${conn.port ?? 5432}`;
@@ -66,7 +65,7 @@ async function replicaChecks(spec: PromoteSpec, ctx: PreflightContext, promoted:
       check: standbyCheck,
       detail:
         `${where} is a standby (in recovery): received WAL up to ${r.received ?? 'unknown'}, replayed up to ${r.replayed ?? 'unknown'}` +
-        (lastAt ? `; last replayed transaction committed on the source at ${lastAt} (${age!.toFixed(1)}s ago; with no writes on the source this only grows)` : '; no transaction replayed since it started'),
+        (lastAt ? `; last replayed transaction committed on the source at ${lastAt}${age === undefined ? '' : ` (${age.toFixed(1)}s ago; with no writes on the source this only grows)`}` : '; no transaction replayed since it started'),
     });
     if (r.paused) {
       out.push({ status: 'fail', check: 'replica is replaying', detail: `WAL replay is paused on ${where} (pg_is_wal_replay_paused()): the cutover marker would never appear and the window would roll back. Resume replay (pg_wal_replay_resume()) before the cutover` });

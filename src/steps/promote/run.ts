@@ -84,7 +84,7 @@ export const promote: StepModule<PromoteSpec> = {
     } else {
       throw new StepFailed(
         ctx.stepId,
-        `step "${ctx.stepId}" failed: cluster ${spec.cluster} is in state "${status}" (expected "available" before promotion). Wait for it to become available, then run aurora-migrate apply again.`,
+        `cluster ${spec.cluster} is in state "${status}" (expected "available" before promotion). Wait for it to become available, then run aurora-migrate apply again.`,
       );
     }
     const done = await ctx.poll({
@@ -137,7 +137,10 @@ function caughtUpActions(spec: PromoteSpec, env: DescribeEnv): PlannedAction[] {
 /** Marker on the source, seen on the replica, checkpointed: then every committed write is on the replica. */
 async function caughtUpProof(spec: PromoteSpec, ctx: StepContext, cutover: CutoverHandle): Promise<{ caughtUpAt: string }> {
   if (!spec.replicaConnection) {
-    throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" refused to promote cluster ${spec.cluster}: a freeze-writes step ran before it, but the step has no "replicaConnection", so the replica cannot be proven to hold every committed write. Promotion was not sent. Add replicaConnection (the replica's reader endpoint and port), then run apply again.`);
+    throw new StepFailed(ctx.stepId, 'a freeze-writes step ran before it, but the step has no "replicaConnection", so the replica cannot be proven to hold every committed write', {
+      outcome: `refused to promote cluster ${spec.cluster}:`,
+      remedy: "Promotion was not sent. Add replicaConnection (the replica's reader endpoint and port), then run apply again.",
+    });
   }
   const marker = await writeMarker(ctx, cutover.sourceConnection(), spec.replicaConnection.database);
   await ctx.checkpoint.set({ ...ctx.checkpoint.get(), phase: 'cutover marker written', marker });
@@ -150,7 +153,7 @@ async function caughtUpProof(spec: PromoteSpec, ctx: StepContext, cutover: Cutov
 
 async function mustFindCluster(ctx: StepContext, id: string): Promise<DbCluster> {
   const c = await findCluster(ctx.aws, id);
-  if (!c) throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: DB cluster ${id} was not found. Check "cluster" in the plan (and the region), then run aurora-migrate apply again.`);
+  if (!c) throw new StepFailed(ctx.stepId, `DB cluster ${id} was not found. Check "cluster" in the plan (and the region), then run aurora-migrate apply again.`);
   return c;
 }
 
@@ -163,7 +166,10 @@ async function finalLagCheck(spec: PromoteSpec, ctx: StepContext): Promise<void>
   const out = await ctx.aws.send('cloudwatch', 'GetMetricData', finalLagParams(spec.replica, ctx.clock.now()));
   const newest = seriesById(out).get('lag')?.[0];
   const refuse = (why: string) =>
-    new StepFailed(ctx.stepId, `step "${ctx.stepId}" refused to promote cluster ${spec.cluster}: ${why}. Promotion was not sent. Make sure application writes to the source are stopped and the replica has caught up (a lag-watch step before this one), then run aurora-migrate apply again.`);
+    new StepFailed(ctx.stepId, why, {
+      outcome: `refused to promote cluster ${spec.cluster}:`,
+      remedy: 'Promotion was not sent. Make sure application writes to the source are stopped and the replica has caught up (a lag-watch step before this one), then run aurora-migrate apply again.',
+    });
   if (!newest) throw refuse(`replica lag of ${spec.replica} is unknown (no ${LAG_METRIC} datapoint in the last 5 minutes)`);
   if (newest.v > maxLagSeconds) throw refuse(`replica lag of ${spec.replica} is ${fmtSeconds(newest.v)}, over maxLag ${fmtSeconds(maxLagSeconds)}`);
   ctx.event('final-lag-check', { replica: spec.replica, lagSeconds: newest.v, at: new Date(newest.t).toISOString() });

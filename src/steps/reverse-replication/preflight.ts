@@ -39,9 +39,9 @@ export async function reversePreflight(spec: ReverseReplicationSpec, ctx: Prefli
     const [p] = await read<SubscribePrivilege>(SUBSCRIBE_PRIVILEGE_SQL);
     const problem = p ? subscribeProblem({ ...p, major: Number(p.major) }, conn.database) : `${conn.user} is not a role there`;
     return [
-      problem
-        ? { status: 'fail', check: 'CREATE SUBSCRIPTION on the old source', detail: problem }
-        : { status: 'pass', check: 'CREATE SUBSCRIPTION on the old source', detail: `${p!.me} may create the reverse subscription (PostgreSQL ${p!.major}${Number(p!.major) >= 16 ? ', with origin = none' : ''})` },
+      p && !problem
+        ? { status: 'pass', check: 'CREATE SUBSCRIPTION on the old source', detail: `${p.me} may create the reverse subscription (PostgreSQL ${p.major}${Number(p.major) >= 16 ? ', with origin = none' : ''})` }
+        : { status: 'fail', check: 'CREATE SUBSCRIPTION on the old source', detail: problem ?? `${conn.user} is not a role there` },
     ];
   });
   const auroraSide = await side(ctx, spec.source, 'source', 'Aurora', async (read, conn) => {

@@ -5,6 +5,7 @@
 // Creation is serialised with a transaction-level advisory lock: IF NOT EXISTS alone is not safe
 // against a concurrent creator.
 import type { DbSession } from '../../db/api.js';
+import { withTransaction } from '../../db/with-transaction.js';
 import { StepFailed } from '../../errors.js';
 import type { StepContext } from '../step.js';
 
@@ -31,13 +32,11 @@ export async function ensureDatabaseSetup(
   ledgerTable: string,
   ledgerDdl: readonly [string, string] | readonly string[],
 ): Promise<void> {
-  const fail = (message: string, cause: unknown) => new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: ${message}`, { cause });
   const observe = async () => (await session.query<{ extension: boolean; schema: boolean; ledger: boolean }>(OBSERVE_SQL, [ledgerTable])).rows[0];
   let seen = await observe();
   if (seen.extension && seen.schema && seen.ledger) return;
 
-  await session.query('BEGIN');
-  try {
+  await withTransaction(session, async () => {
     await session.query(SETUP_LOCK_SQL);
     seen = await observe();
     const run = async (sql: string) => {
@@ -46,34 +45,30 @@ export async function ensureDatabaseSetup(
     };
     if (!seen.extension) {
       await run(CREATE_EXTENSION_SQL).catch((err) => {
-        throw fail(
+        throw new StepFailed(
+          ctx.stepId,
           `${CREATE_EXTENSION_SQL} failed: ${sentence((err as Error).message)} On Aurora PostgreSQL this needs rds_superuser: ` +
-            'have an administrator run it once in this database, then run apply again.',
-          err,
+            'have an administrator run it once in this database, then run apply again.', { cause: err },
         );
       });
     }
     const [schemaDdl, tableDdl] = ledgerDdl;
     if (!seen.schema) {
       await run(schemaDdl).catch((err) => {
-        throw fail(
+        throw new StepFailed(
+          ctx.stepId,
           `creating schema aurora_migrate failed: ${sentence((err as Error).message)} Grant CREATE on the database to the step's user, ` +
-            'or have an administrator run CREATE SCHEMA aurora_migrate AUTHORIZATION <user>, then run apply again.',
-          err,
+            'or have an administrator run CREATE SCHEMA aurora_migrate AUTHORIZATION <user>, then run apply again.', { cause: err },
         );
       });
     }
     if (!seen.ledger) {
       await run(tableDdl).catch((err) => {
-        throw fail(
-          `creating the ledger ${ledgerTable} failed: ${sentence((err as Error).message)} The step's user needs CREATE on schema aurora_migrate; fix that, then run apply again.`,
-          err,
+        throw new StepFailed(
+          ctx.stepId,
+          `creating the ledger ${ledgerTable} failed: ${sentence((err as Error).message)} The step's user needs CREATE on schema aurora_migrate; fix that, then run apply again.`, { cause: err },
         );
       });
     }
-    await session.query('COMMIT');
-  } catch (err) {
-    await session.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  }
+  });
 }

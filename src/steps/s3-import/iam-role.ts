@@ -30,14 +30,14 @@ export async function ensureClusterRole(ctx: StepContext, cluster: string, roleA
   const observe = async () => {
     const out = await ctx.aws.send<ClusterRoles>('rds', 'DescribeDBClusters', { DBClusterIdentifier: cluster });
     const found = out.DBClusters?.[0];
-    if (!found) throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: cluster ${cluster} was not found. Check the step's cluster.`);
+    if (!found) throw new StepFailed(ctx.stepId, `cluster ${cluster} was not found. Check the step's cluster.`);
     return (found.AssociatedRoles ?? []).find((r) => r.RoleArn === roleArn);
   };
   const wrongFeature = (role: { FeatureName?: string } | undefined) =>
     role?.FeatureName && role.FeatureName !== feature
       ? new StepFailed(
           ctx.stepId,
-          `step "${ctx.stepId}" failed: role ${roleArn} is associated with cluster ${cluster} for feature ${role.FeatureName}, not ${feature}. ` +
+          `role ${roleArn} is associated with cluster ${cluster} for feature ${role.FeatureName}, not ${feature}. ` +
             `Use another role for ${feature} (a role serves one feature per cluster), then run apply again.`,
         )
       : undefined;
@@ -65,7 +65,7 @@ export async function ensureClusterRole(ctx: StepContext, cluster: string, roleA
       if (role?.Status === 'INVALID') {
         throw new StepFailed(
           ctx.stepId,
-          `step "${ctx.stepId}" failed: role ${roleArn} is INVALID on cluster ${cluster} (RDS cannot assume it). ` +
+          `role ${roleArn} is INVALID on cluster ${cluster} (RDS cannot assume it). ` +
             'Check the role\'s trust policy allows rds.amazonaws.com and its policy allows s3:GetObject/ListBucket, then run apply again.',
         );
       }

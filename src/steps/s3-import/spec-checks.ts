@@ -25,7 +25,7 @@ function describeChar(ch: string): string {
   if (ch === "'") return "a single quote (')";
   if (ch === ';') return 'a semicolon (;)';
   if (/\s/.test(ch)) return 'white space';
-  if (/[\x00-\x1f\x7f]/.test(ch)) return `a control character (U+${ch.codePointAt(0)!.toString(16).padStart(4, '0')})`;
+  if (/[\x00-\x1f\x7f]/.test(ch)) return `a control character (U+${ch.charCodeAt(0).toString(16).padStart(4, '0')})`;
   return `"${ch}"`;
 }
 
@@ -82,7 +82,7 @@ export function checkImportSpec(spec: S3ImportSpec): string[] {
     problems.push(`${spec.cluster === undefined ? 'cluster' : 'iamRole'}: cluster and iamRole go together (the role is associated with the cluster)`);
   }
   if (!spec.tables || spec.tables.length === 0) problems.push('tables: at least one table is needed');
-  (spec.tables ?? []).forEach((t, i) => problems.push(...checkTable(t, `tables[${i}]`)));
+  for (const [i, t] of (spec.tables ?? []).entries()) problems.push(...checkTable(t, `tables[${i}]`));
   return problems;
 }
 
@@ -101,11 +101,12 @@ function checkTable(t: ImportTableSpec, at: string): string[] {
   if (optionsProblem) problems.push(`${at}.options: ${optionsProblem}`);
   const from = t.from;
   if (!from?.bucket) problems.push(`${at}.from.bucket is missing`);
-  const hasKeys = Array.isArray(from?.keys);
+  const keys = from?.keys;
+  const hasKeys = Array.isArray(keys);
   const hasPrefix = typeof from?.prefix === 'string';
   if (hasKeys === hasPrefix) problems.push(`${at}.from: give exactly one of keys or prefix`);
-  if (hasKeys && from.keys!.length === 0) problems.push(`${at}.from.keys: the list is empty`);
-  if (hasKeys && new Set(from.keys).size !== from.keys!.length) problems.push(`${at}.from.keys: a key is listed twice`);
+  if (hasKeys && keys.length === 0) problems.push(`${at}.from.keys: the list is empty`);
+  if (hasKeys && new Set(keys).size !== keys.length) problems.push(`${at}.from.keys: a key is listed twice`);
   if (t.expectRows !== undefined && (!Number.isInteger(t.expectRows) || t.expectRows < 0)) {
     problems.push(`${at}.expectRows: ${t.expectRows} is not a whole number >= 0`);
   }

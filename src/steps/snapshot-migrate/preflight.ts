@@ -7,6 +7,7 @@ import { isArn, parseArn } from '../../rds/identifiers.js';
 import { findInstance, findSnapshot } from '../../rds/resources.js';
 import { guarded, known, skipped, targetNamesResults } from '../preflight-helpers.js';
 import { versionResult } from '../aurora-read-replica/preflight.js';
+import { present } from '../../invariant.js';
 
 export async function snapshotMigratePreflight(spec: SnapshotMigrateSpec, ctx: PreflightContext): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
@@ -15,7 +16,7 @@ export async function snapshotMigratePreflight(spec: SnapshotMigrateSpec, ctx: P
     if (!known(spec.source)) results.push(skipped('source is an RDS PostgreSQL instance', 'source', spec.source));
     else
       results.push(...(await guarded('source is an RDS PostgreSQL instance', async () => {
-        const src = await findInstance(ctx.aws, spec.source!, opts);
+        const src = await findInstance(ctx.aws, present(spec.source, 'the source of the step'), opts);
         if (!src) return { status: 'fail', check: 'source exists', detail: `DB instance ${spec.source} was not found in this account/region` };
         if (src.Engine !== 'postgres') return { status: 'fail', check: 'source is PostgreSQL', detail: `DB instance ${spec.source} runs "${src.Engine}", not "postgres"` };
         return [{ status: 'pass', check: 'source is an RDS PostgreSQL instance', detail: `${spec.source}: postgres ${src.EngineVersion}` }, versionResult(src, spec.engineVersion)];
@@ -23,7 +24,7 @@ export async function snapshotMigratePreflight(spec: SnapshotMigrateSpec, ctx: P
   } else if (!known(spec.snapshot)) {
     results.push(skipped('snapshot exists', 'snapshot', spec.snapshot));
   } else {
-    const snapshot = spec.snapshot!;
+    const snapshot = spec.snapshot;
     const arn = isArn(snapshot) ? parseArn(snapshot) : undefined;
     const otherRegion = arn && ctx.region && arn.region !== ctx.region ? arn.region : undefined;
     results.push(...(await guarded('snapshot exists and is PostgreSQL', async () => {

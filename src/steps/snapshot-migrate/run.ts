@@ -11,6 +11,7 @@ import { findSnapshot, type DbSnapshot } from '../../rds/resources.js';
 import { copySnapshotParams, createSnapshotParams, ensureSnapshot, waitSnapshotAvailable } from '../../rds/snapshots.js';
 import { checkSnapshot } from '../../rds/compatibility.js';
 import { snapshotMigratePreflight } from './preflight.js';
+import { present } from '../../invariant.js';
 
 export const DEFAULT_SNAPSHOT_MIGRATE_TIMEOUT = '12h';
 
@@ -29,7 +30,7 @@ export function restoreClusterParams(spec: SnapshotMigrateSpec, env: { planName:
 export function needsCopy(snapshot: string | undefined, region: string | undefined): { arn: string; region: string } | undefined {
   if (!snapshot || !isArn(snapshot) || !region) return undefined;
   const arn = parseArn(snapshot);
-  return arn && arn.region && arn.region !== region ? { arn: snapshot, region: arn.region } : undefined;
+  return arn?.region && arn.region !== region ? { arn: snapshot, region: arn.region } : undefined;
 }
 
 export const freshSnapshotId = (env: { planName: string; stepId: string }, runId?: string) => runScopedId(env.planName, env.stepId, runId, MAX_SNAPSHOT_ID);
@@ -94,15 +95,15 @@ async function obtainSnapshot(spec: SnapshotMigrateSpec, ctx: StepContext, timeo
     ctx.progress(`snapshot ${id} of ${spec.source}`);
     return ensureSnapshot(ctx, id, 'CreateDBSnapshot', createSnapshotParams(spec.source, id, ctx, spec.tags), timeoutMs);
   }
-  const given = spec.snapshot!;
+  const given = present(spec.snapshot, 'the snapshot of a step without source');
   const copy = needsCopy(given, ctx.region);
   if (copy) {
     const original = await findSnapshot(ctx.aws, copy.arn, { region: copy.region });
     if (!original) {
-      throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: DB snapshot ${given} was not found in ${copy.region}. Check "snapshot" in the plan, then run aurora-migrate apply again.`);
+      throw new StepFailed(ctx.stepId, `DB snapshot ${given} was not found in ${copy.region}. Check "snapshot" in the plan, then run aurora-migrate apply again.`);
     }
     if (original.Encrypted && !spec.kmsKeyId) {
-      throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: DB snapshot ${given} is encrypted and lives in ${copy.region}; copying it into ${ctx.region} needs a KMS key of ${ctx.region}. Set "kmsKeyId" in the plan, then run aurora-migrate apply again.`);
+      throw new StepFailed(ctx.stepId, `DB snapshot ${given} is encrypted and lives in ${copy.region}; copying it into ${ctx.region} needs a KMS key of ${ctx.region}. Set "kmsKeyId" in the plan, then run aurora-migrate apply again.`);
     }
     const id = checkpointedId ?? copySnapshotId(ctx, ctx.runId);
     ctx.progress(`copying snapshot ${given} into ${ctx.region} as ${id}`);

@@ -9,8 +9,14 @@ export const DEFAULT_TTL = '5s';
 export const DEFAULT_SWITCH_TIMEOUT = '10m';
 /** GetChange interval: the application is waiting (docs/design.md "Cutover": 5 s for the DNS change). */
 export const CHANGE_POLL_MS = 5_000;
-/** GetChange during a cutover: the application's writes are down (Route 53 allows 5 requests/s per account). */
-export const CUTOVER_CHANGE_POLL_MS = 2_000;
+/**
+ * GetChange during a cutover: the application's writes are down. Twice a second: the slack between
+ * INSYNC and the tool noticing is half of this on average, the largest part of the logical route's
+ * own share of the downtime (docs/performance.md "Logical route: cutover write downtime"). Route 53
+ * allows 5 requests/s per account, shared with other tools (ExternalDNS…): 2/s for the 30–60 s a
+ * change is PENDING leaves them 3, and a throttled call is retried by the SDK's adaptive mode.
+ */
+export const CUTOVER_CHANGE_POLL_MS = 500;
 /** A previous TTL above this keeps clients on the old value noticeably long after the switch. */
 export const LONG_TTL_SECONDS = 60;
 
@@ -92,9 +98,9 @@ export async function readRecord(aws: AwsApi, zoneId: string, record: string, op
     { HostedZoneId: zoneIdOf(zoneId), StartRecordName: record, MaxItems: 10 },
     opts,
   );
-  const sets = (out.ResourceRecordSets ?? []).filter((r) => r.Name !== undefined && sameName(r.Name, record));
+  const sets = (out.ResourceRecordSets ?? []).filter((r): r is RecordSetOut & { Name: string } => r.Name !== undefined && sameName(r.Name, record));
   if (sets.length === 0) return { kind: 'none' };
-  const name = sets[0]!.Name!;
+  const name = sets[0].Name;
   const routed = sets.find((r) => r.SetIdentifier !== undefined);
   if (routed) return { kind: 'other', name, type: routed.Type ?? '?', what: `a record of type ${routed.Type} with a routing policy (SetIdentifier "${routed.SetIdentifier}")` };
   const alias = sets.find((r) => r.AliasTarget);
@@ -103,7 +109,7 @@ export async function readRecord(aws: AwsApi, zoneId: string, record: string, op
   if (!cname) {
     const types = [...new Set(sets.map((r) => r.Type ?? '?'))].join(', ');
     const values = sets.flatMap((r) => (r.ResourceRecords ?? []).map((v) => v.Value ?? '')).slice(0, 3).join(', ');
-    return { kind: 'other', name, type: sets[0]!.Type ?? '?', what: `a record of type ${types}${values ? ` (${values})` : ''}` };
+    return { kind: 'other', name, type: sets[0].Type ?? '?', what: `a record of type ${types}${values ? ` (${values})` : ''}` };
   }
   return { kind: 'cname', name, value: cname.ResourceRecords?.[0]?.Value ?? '', ttl: cname.TTL ?? 0 };
 }

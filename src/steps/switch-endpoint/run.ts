@@ -89,7 +89,7 @@ function windowNote(env: DescribeEnv): string | undefined {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
-const valueOf = (p: PreviousRecord | undefined) => (p === undefined || p === 'none' ? null : p.value);
+const previousValueOf = (p: PreviousRecord | undefined) => (p === undefined || p === 'none' ? null : p.value);
 const shownAs = (r: FoundRecord) => (r.kind === 'cname' ? `a CNAME to ${r.value} (TTL ${r.ttl}s)` : r.kind === 'none' ? 'absent' : r.kind);
 
 /** "12.3s": from the freeze to the change being INSYNC. */
@@ -98,7 +98,7 @@ export function downtimeText(frozenAt: string, switchedAt: string): string {
 }
 
 function refuse(ctx: StepContext, why: string): StepFailed {
-  return new StepFailed(ctx.stepId, `step "${ctx.stepId}" refused to switch: ${why}. Nothing was changed in Route 53; fix it, then run aurora-migrate apply again.`);
+  return new StepFailed(ctx.stepId, why, { outcome: 'refused to switch:', remedy: 'Nothing was changed in Route 53; fix it, then run aurora-migrate apply again.' });
 }
 
 /** Errors with which Route 53 refused a change outright (nothing applied). */
@@ -114,14 +114,59 @@ function route53Failure(ctx: StepContext, what: string, err: unknown, changed: b
         ? 'Whether Route 53 applied the change is not known; run aurora-migrate apply again: the step reads the record and converges.'
         : 'Nothing was changed in Route 53.';
   // The AwsCallError's message is the tool's mapping: call, resource, AWS's code and text, remedy.
-  return new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: ${what}: ${withoutPeriod(err.message)}. ${state}`, { cause: err });
+  return new StepFailed(ctx.stepId, `${what}: ${withoutPeriod(err.message)}. ${state}`, { cause: err });
+}
+
+/** A record the step may switch: a CNAME, or none yet. */
+type Switchable = Exclude<FoundRecord, { kind: 'other' }>;
+
+/** The step's checkpoint: read it fresh, save a patch onto it. */
+interface Checkpoint {
+  get(): SwitchCheckpoint;
+  save(patch: Partial<SwitchCheckpoint>): Promise<void>;
 }
 
 export async function runSwitch(spec: SwitchEndpointSpec, ctx: StepContext): Promise<Record<string, unknown>> {
-  const cp = (): SwitchCheckpoint => (ctx.checkpoint.get() ?? {}) as SwitchCheckpoint;
-  const save = (patch: Partial<SwitchCheckpoint>) => ctx.checkpoint.set({ ...cp(), ...patch });
-  const zone = spec.hostedZoneId;
+  const cp: Checkpoint = {
+    get: () => (ctx.checkpoint.get() ?? {}) as SwitchCheckpoint,
+    save: (patch) => ctx.checkpoint.set({ ...cp.get(), ...patch }),
+  };
+  const found = await readCurrent(spec, ctx);
+  const atTarget = found.kind === 'cname' && sameName(found.value, spec.target);
+  let changeId = cp.get().changeId;
 
+  if (changeId && !atTarget) {
+    ctx.warn(
+      `${spec.record} is ${shownAs(found)}, not ${spec.target}, although this step's change ${changeId} set it: someone changed it since. ` +
+        `Sending the change again (previousValue stays the value recorded before the first change).`,
+    );
+    changeId = undefined;
+    await cp.save({ changeId: undefined, switchedAt: undefined });
+  }
+  // Nothing of ours in flight, and the record already points there: send nothing.
+  if (!changeId && atTarget && cp.get().phase !== 'change sending') return alreadySwitched(spec, ctx, cp, found);
+
+  if (!changeId) changeId = await sendChange(spec, ctx, cp, found);
+  let switchedAt = cp.get().switchedAt;
+  if (!switchedAt) {
+    if (!(await waitInSync(spec, ctx, changeId))) {
+      // Route 53 forgot the change (or never had it): the same UPSERT again gives one to follow.
+      ctx.warn(`Route 53 does not know change ${changeId} (NoSuchChange): sending the same UPSERT again to have a change to follow.`);
+      await cp.save({ changeId: undefined, phase: 'previous recorded' });
+      changeId = await sendChange(spec, ctx, cp, found);
+      if (!(await waitInSync(spec, ctx, changeId))) {
+        throw new StepFailed(ctx.stepId, `Route 53 answered NoSuchChange for change ${changeId} it had just accepted. Check the change in the Route 53 console, then run aurora-migrate apply again.`);
+      }
+    }
+    switchedAt = iso(ctx.clock.now());
+    await cp.save({ phase: 'insync', switchedAt });
+  }
+  return switched(spec, ctx, cp.get(), changeId, switchedAt);
+}
+
+/** The record as Route 53 has it now; refuses a record outside the zone or of another type than CNAME. */
+async function readCurrent(spec: SwitchEndpointSpec, ctx: StepContext): Promise<Switchable> {
+  const zone = spec.hostedZoneId;
   const zoneInfo = await readZone(ctx.aws, zone, { signal: ctx.signal }).catch((err) => {
     throw route53Failure(ctx, `cannot read hosted zone ${zone}`, err, false);
   });
@@ -131,95 +176,74 @@ export async function runSwitch(spec: SwitchEndpointSpec, ctx: StepContext): Pro
     throw route53Failure(ctx, `cannot read record ${spec.record} in hosted zone ${zone}`, err, false);
   });
   if (found.kind === 'other') throw refuse(ctx, `${wrongTypeText(spec.record, found)}. Change the record to a CNAME by hand, or name a CNAME in "record"`);
-  const atTarget = found.kind === 'cname' && sameName(found.value, spec.target);
-  let changeId = cp().changeId;
+  return found;
+}
 
-  if (changeId && !atTarget) {
-    ctx.warn(
-      `${spec.record} is ${shownAs(found)}, not ${spec.target}, although this step's change ${changeId} set it: someone changed it since. ` +
-        `Sending the change again (previousValue stays the value recorded before the first change).`,
-    );
-    changeId = undefined;
-    await save({ changeId: undefined, switchedAt: undefined });
-  }
+/** The record already points at the target and no change of ours is in flight: records that, sends nothing. */
+async function alreadySwitched(spec: SwitchEndpointSpec, ctx: StepContext, cp: Checkpoint, found: Switchable): Promise<Record<string, unknown>> {
+  await ctx.cutover?.crossPointOfNoReturn('Route 53 record found already pointing at the target');
+  const previous = cp.get().previous ?? previousOf(found);
+  const seenAt = iso(ctx.clock.now());
+  const ttlNote = found.kind === 'cname' && found.ttl !== ttlSeconds(spec) ? ` Its TTL is ${found.ttl}s, not the plan's ${ttlSeconds(spec)}s; it was left as is.` : '';
+  ctx.warn(`${spec.record} already points at ${spec.target}: nothing sent (already switched, by an earlier run or by hand; whether that change is INSYNC is not known).${ttlNote}`);
+  await cp.save({ phase: 'insync', previous, switchedAt: cp.get().switchedAt ?? seenAt });
+  ctx.event('already-switched', { record: spec.record, hostedZoneId: spec.hostedZoneId, value: spec.target, seenAt });
+  return { previousValue: previousValueOf(previous), value: spec.target, switchedAt: cp.get().switchedAt ?? seenAt };
+}
 
-  if (!changeId && atTarget && cp().phase !== 'change sending') {
-    // Nothing of ours in flight, and the record already points there: send nothing.
-    await ctx.cutover?.crossPointOfNoReturn('Route 53 record found already pointing at the target');
-    const previous = cp().previous ?? previousOf(found);
-    const seenAt = iso(ctx.clock.now());
-    const ttlNote = found.kind === 'cname' && found.ttl !== ttlSeconds(spec) ? ` Its TTL is ${found.ttl}s, not the plan's ${ttlSeconds(spec)}s; it was left as is.` : '';
-    ctx.warn(`${spec.record} already points at ${spec.target}: nothing sent (already switched, by an earlier run or by hand; whether that change is INSYNC is not known).${ttlNote}`);
-    await save({ phase: 'insync', previous, switchedAt: cp().switchedAt ?? seenAt });
-    ctx.event('already-switched', { record: spec.record, hostedZoneId: zone, value: spec.target, seenAt });
-    return { previousValue: valueOf(previous), value: spec.target, switchedAt: cp().switchedAt ?? seenAt };
-  }
-
-  const send = async (): Promise<string> => {
-    if (!cp().previous) {
-      const previous = previousOf(found);
-      await save({ phase: 'previous recorded', previous });
-      ctx.event('previous-value', { record: spec.record, hostedZoneId: zone, previous });
-      if (previous !== 'none' && previous.ttl > LONG_TTL_SECONDS) {
-        ctx.warn(
-          `${spec.record} had a TTL of ${previous.ttl}s: applications that resolved it just before the switch may keep connecting to ${previous.value} ` +
-            `for up to ${previous.ttl}s after it. Lower the TTL a few days before a cutover.`,
-        );
-      }
+/** Records the previous value (once), crosses the point of no return, sends the UPSERT; returns the change id. */
+async function sendChange(spec: SwitchEndpointSpec, ctx: StepContext, cp: Checkpoint, found: Switchable): Promise<string> {
+  const zone = spec.hostedZoneId;
+  if (!cp.get().previous) {
+    const previous = previousOf(found);
+    await cp.save({ phase: 'previous recorded', previous });
+    ctx.event('previous-value', { record: spec.record, hostedZoneId: zone, previous });
+    if (previous !== 'none' && previous.ttl > LONG_TTL_SECONDS) {
+      ctx.warn(
+        `${spec.record} had a TTL of ${previous.ttl}s: applications that resolved it just before the switch may keep connecting to ${previous.value} ` +
+          `for up to ${previous.ttl}s after it. Lower the TTL a few days before a cutover.`,
+      );
     }
-    await ctx.cutover?.crossPointOfNoReturn('Route 53 change sent');
-    await save({ phase: 'change sending', sendingAt: iso(ctx.clock.now()) });
-    ctx.progress(`sending the Route 53 change: ${spec.record} → ${spec.target} (TTL ${ttlSeconds(spec)}s)`);
-    let out: { ChangeInfo?: { Id?: string; Status?: string; SubmittedAt?: unknown } };
-    try {
-      out = await ctx.aws.send('route53', 'ChangeResourceRecordSets', changeParams(spec));
-    } catch (err) {
-      const refused = err instanceof AwsCallError && REFUSED.test(err.code);
-      throw route53Failure(ctx, `the change of ${spec.record} in hosted zone ${zone} failed`, err, refused ? false : 'unknown');
-    }
-    const id = out.ChangeInfo?.Id;
-    if (!id) throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: Route 53 accepted the change of ${spec.record} but returned no change id. Run aurora-migrate apply again (the same UPSERT is sent again and followed).`);
-    const submitted = out.ChangeInfo?.SubmittedAt;
-    const submittedAt = submitted instanceof Date ? submitted.toISOString() : submitted ? String(submitted) : iso(ctx.clock.now());
-    await save({ phase: 'change sent', changeId: id, submittedAt });
-    ctx.event('change-sent', { record: spec.record, hostedZoneId: zone, value: spec.target, ttl: ttlSeconds(spec), changeId: id, status: out.ChangeInfo?.Status, submittedAt });
-    return id;
-  };
-
-  if (!changeId) changeId = await send();
-  let switchedAt = cp().switchedAt;
-  if (!switchedAt) {
-    if (!(await waitInSync(spec, ctx, changeId))) {
-      // Route 53 forgot the change (or never had it): the same UPSERT again gives one to follow.
-      ctx.warn(`Route 53 does not know change ${changeId} (NoSuchChange): sending the same UPSERT again to have a change to follow.`);
-      await save({ changeId: undefined, phase: 'previous recorded' });
-      changeId = await send();
-      if (!(await waitInSync(spec, ctx, changeId))) {
-        throw new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: Route 53 answered NoSuchChange for change ${changeId} it had just accepted. Check the change in the Route 53 console, then run aurora-migrate apply again.`);
-      }
-    }
-    switchedAt = iso(ctx.clock.now());
-    await save({ phase: 'insync', switchedAt });
   }
+  await ctx.cutover?.crossPointOfNoReturn('Route 53 change sent');
+  await cp.save({ phase: 'change sending', sendingAt: iso(ctx.clock.now()) });
+  ctx.progress(`sending the Route 53 change: ${spec.record} → ${spec.target} (TTL ${ttlSeconds(spec)}s)`);
+  let out: { ChangeInfo?: { Id?: string; Status?: string; SubmittedAt?: unknown } };
+  try {
+    out = await ctx.aws.send('route53', 'ChangeResourceRecordSets', changeParams(spec));
+  } catch (err) {
+    const refused = err instanceof AwsCallError && REFUSED.test(err.code);
+    throw route53Failure(ctx, `the change of ${spec.record} in hosted zone ${zone} failed`, err, refused ? false : 'unknown');
+  }
+  const id = out.ChangeInfo?.Id;
+  if (!id) throw new StepFailed(ctx.stepId, `Route 53 accepted the change of ${spec.record} but returned no change id. Run aurora-migrate apply again (the same UPSERT is sent again and followed).`);
+  const submitted = out.ChangeInfo?.SubmittedAt;
+  const submittedAt = submitted instanceof Date ? submitted.toISOString() : submitted ? String(submitted) : iso(ctx.clock.now());
+  await cp.save({ phase: 'change sent', changeId: id, submittedAt });
+  ctx.event('change-sent', { record: spec.record, hostedZoneId: zone, value: spec.target, ttl: ttlSeconds(spec), changeId: id, status: out.ChangeInfo?.Status, submittedAt });
+  return id;
+}
 
-  const previous = cp().previous;
+/** The change is INSYNC: the 'switched' event (with the write downtime inside a cutover) and the outputs. */
+function switched(spec: SwitchEndpointSpec, ctx: StepContext, cp: SwitchCheckpoint, changeId: string, switchedAt: string): Record<string, unknown> {
+  const previous = cp.previous;
   const frozenAt = ctx.cutover?.frozenAt;
   const writeDowntime = frozenAt ? downtimeText(frozenAt, switchedAt) : undefined;
   ctx.event('switched', {
     record: spec.record,
-    hostedZoneId: zone,
-    previousValue: valueOf(previous),
+    hostedZoneId: spec.hostedZoneId,
+    previousValue: previousValueOf(previous),
     previousTtl: previous && previous !== 'none' ? previous.ttl : null,
     value: spec.target,
     ttl: ttlSeconds(spec),
     changeId,
-    sendingAt: cp().sendingAt,
-    submittedAt: cp().submittedAt,
+    sendingAt: cp.sendingAt,
+    submittedAt: cp.submittedAt,
     switchedAt,
     ...(frozenAt ? { frozenAt, writeDowntime, writeDowntimeSeconds: Number(((Date.parse(switchedAt) - Date.parse(frozenAt)) / 1000).toFixed(3)) } : {}),
   });
   return {
-    previousValue: valueOf(previous),
+    previousValue: previousValueOf(previous),
     value: spec.target,
     changeId,
     switchedAt,

@@ -53,7 +53,7 @@ export function parseTableName(text: string): TableName {
     if (i >= s.length) throw new Error(`table "${text}": nothing after the last "."`);
   }
   if (parts.length !== 2) throw new Error(`table "${text}": write it as schema.table (e.g. public.orders)`);
-  return { schema: parts[0]!, table: parts[1]! };
+  return { schema: parts[0], table: parts[1] };
 }
 
 /** A schema name from `schemas:` (plain identifiers folded to lower case, "quoted" kept). */

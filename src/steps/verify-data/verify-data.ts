@@ -4,46 +4,18 @@
 // source's), and optionally a checksum of each row's text (queries.ts says how). Read-only on both
 // sides, so a resume simply checks again. Any difference fails the step (exit 2), naming each
 // table with both counts — the switch that follows never runs on data that does not match.
-import type { DbSession, ResolvedConnection } from '../../db/api.js';
+import type { ResolvedConnection } from '../../db/api.js';
 import { describeConnection, toResolvedConnection } from '../../db/connection.js';
+import { withSession } from '../../db/with-session.js';
 import { thawTarget } from '../freeze-writes/thaw.js';
-import { Interrupted, StepFailed } from '../../errors.js';
+import { StepFailed } from '../../errors.js';
 import type { VerifyDataSpec } from '../../plan/types.js';
 import type { CheckResult, PlannedAction, PreflightContext, StepContext, StepModule } from '../step.js';
-import { displayName, parseSchemaName, parseTableName, TOOL_SCHEMA, type TableName } from './names.js';
+import { bothSides, compareSequences, compareTables, openSides, tablesToCompare, type Side } from './compare.js';
 import { BEGIN_SQL, checksumSql, countSql, SEQUENCES_SQL, SESSION_SETTINGS, TABLES_EXIST_SQL, TABLES_IN_SCHEMAS_SQL } from './queries.js';
+import { checksummed, selectionOf, type Selection } from './selection.js';
 
 const OUTPUTS = ['tablesChecked', 'rowsChecked', 'checkedAt'] as const;
-
-interface Selection {
-  tables: TableName[];
-  schemas: string[];
-  checksumAll: boolean;
-  checksum: TableName[];
-}
-
-const key = (t: TableName) => `${t.schema}\u0000${t.table}`;
-
-/** Parses the plan's names; every problem in one message. */
-export function selectionOf(spec: VerifyDataSpec): Selection {
-  const problems: string[] = [];
-  const parse = <T,>(items: readonly string[] | undefined, fn: (s: string) => T): T[] =>
-    (items ?? []).flatMap((s) => {
-      try {
-        return [fn(s)];
-      } catch (err) {
-        problems.push((err as Error).message);
-        return [];
-      }
-    });
-  const tables = parse(spec.tables, parseTableName);
-  const schemas = parse(spec.schemas, parseSchemaName);
-  const checksum = Array.isArray(spec.checksum) ? parse(spec.checksum, parseTableName) : [];
-  if (tables.length === 0 && schemas.length === 0 && problems.length === 0) problems.push('list the tables (tables: [schema.table, …]) or schemas (schemas: [public]) to compare');
-  for (const t of [...tables, ...checksum]) if (t.schema === TOOL_SCHEMA) problems.push(`${displayName(t)} is in the tool's own schema ${TOOL_SCHEMA}, which differs between source and target by design`);
-  if (problems.length) throw new Error(problems.join('; '));
-  return { tables, schemas, checksumAll: spec.checksum === true, checksum };
-}
 
 export function describeVerify(spec: VerifyDataSpec): PlannedAction[] {
   let sel: Selection | undefined;
@@ -71,116 +43,31 @@ export function describeVerify(spec: VerifyDataSpec): PlannedAction[] {
   return actions;
 }
 
-function checksummed(sel: Selection, t: TableName): boolean {
-  return sel.checksumAll || sel.checksum.some((c) => key(c) === key(t));
-}
-
-interface Side {
-  label: 'source' | 'target';
-  conn: ResolvedConnection;
-  session: DbSession;
-}
-
 async function runVerify(spec: VerifyDataSpec, ctx: StepContext): Promise<Record<string, unknown>> {
-  const fail = (message: string, cause?: unknown) => new StepFailed(ctx.stepId, `step "${ctx.stepId}" failed: ${message}`, { cause });
   let sel: Selection;
   let conns: { source: ResolvedConnection; target: ResolvedConnection };
   try {
     sel = selectionOf(spec);
     conns = { source: toResolvedConnection(spec.source, 'source'), target: toResolvedConnection(spec.target, 'target') };
   } catch (err) {
-    throw fail(`${(err as Error).message}. Fix the plan (or the environment variable it reads), then run apply again.`, err);
+    throw new StepFailed(ctx.stepId, `${(err as Error).message}. Fix the plan (or the environment variable it reads), then run apply again.`, { cause: err });
   }
 
   const sides: Side[] = [];
   try {
-    for (const label of ['source', 'target'] as const) {
-      const conn = conns[label];
-      try {
-        sides.push({ label, conn, session: await ctx.db.connect(conn, { signal: ctx.signal }) });
-      } catch (err) {
-        if (ctx.signal.aborted) throw new Interrupted('interrupted');
-        throw fail(`cannot connect to the ${label} (${describeConnection(conn)}): ${(err as Error).message}. Check the ${label} connection, then run apply again.`, err);
-      }
-    }
-    const onBoth = async <R,>(what: string, fn: (s: Side) => Promise<R>): Promise<[R, R]> => {
-      try {
-        return (await Promise.all(sides.map(fn))) as [R, R];
-      } catch (err) {
-        if (err instanceof StepFailed || ctx.signal.aborted) throw ctx.signal.aborted ? new Interrupted('interrupted') : err;
-        throw fail(`${what} failed: ${(err as Error).message}. Check that the user may read these tables on both sides, then run apply again.`, err);
-      }
-    };
+    await openSides(ctx, conns, sides);
+    const onBoth = bothSides(ctx, sides);
     await onBoth('starting the read-only snapshot', async (s) => {
       for (const sql of [...SESSION_SETTINGS, BEGIN_SQL]) await s.session.query(sql);
     });
-
-    // Which tables: the listed ones and every table of the listed schemas, on either side.
     const problems: string[] = [];
-    const unlogged = new Map<string, TableName>();
-    const present = await onBoth('listing the tables', async (s) => {
-      const found = new Map<string, TableName>();
-      const add = (r: TableName & { unlogged: boolean }) => {
-        found.set(key(r), { schema: r.schema, table: r.table });
-        if (r.unlogged && s.label === 'source') unlogged.set(key(r), { schema: r.schema, table: r.table });
-      };
-      if (sel.schemas.length) for (const r of (await s.session.query<TableName & { unlogged: boolean }>(TABLES_IN_SCHEMAS_SQL, [sel.schemas])).rows) add(r);
-      if (sel.tables.length) {
-        const rows = (await s.session.query<TableName & { unlogged: boolean }>(TABLES_EXIST_SQL, [sel.tables.map((t) => t.schema), sel.tables.map((t) => t.table)])).rows;
-        for (const r of rows) add(r);
-      }
-      return found;
-    });
-    const wanted = new Map<string, TableName>();
-    for (const t of [...sel.tables, ...present[0].values(), ...present[1].values()]) if (!unlogged.has(key(t))) wanted.set(key(t), t);
-    if (unlogged.size) {
-      const names = [...unlogged.values()].map(displayName).sort();
-      ctx.warn(`${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} UNLOGGED on the source and left out of the comparison: PostgreSQL replicates and snapshots no rows of an unlogged table, so the target's copy starts empty. Fill ${names.length === 1 ? 'it' : 'them'} again from the application, or make ${names.length === 1 ? 'it' : 'them'} logged (ALTER TABLE … SET LOGGED) before the migration if the rows matter`);
-      ctx.event('verify-unlogged', { tables: names });
-    }
-    for (const t of sel.checksum) if (!wanted.has(key(t)) && !unlogged.has(key(t))) problems.push(`checksum names ${displayName(t)}, which is not among the compared tables (add it to tables or its schema to schemas)`);
-    const tables = [...wanted.values()].sort((a, b) => displayName(a).localeCompare(displayName(b)));
-    if (tables.length === 0) throw fail(`no tables found in schemas ${sel.schemas.join(', ')} on either side. Check the schema names, then run apply again.`);
-
-    let rowsChecked = 0;
-    let checked = 0;
-    for (const [i, t] of tables.entries()) {
-      const name = displayName(t);
-      const missing = sides.filter((s) => !present[s.label === 'source' ? 0 : 1].has(key(t))).map((s) => s.label);
-      if (missing.length) {
-        problems.push(`${name} is missing on the ${missing.join(' and the ')}`);
-        continue;
-      }
-      const withSum = checksummed(sel, t);
-      ctx.progress(`${name}: ${withSum ? 'counting and checksumming' : 'counting'} (${i + 1}/${tables.length})`);
-      const [src, tgt] = await onBoth(`reading ${name}`, async (s) => {
-        const row = (await s.session.query<{ n: string; hi?: string; lo?: string }>(withSum ? checksumSql(t) : countSql(t))).rows[0]!;
-        return { n: Number(row.n), sum: withSum ? `${row.hi}/${row.lo}` : undefined };
-      });
-      checked += 1;
-      rowsChecked += src.n;
-      ctx.event('verify-table', { table: name, sourceRows: src.n, targetRows: tgt.n, ...(withSum ? { checksumEqual: src.sum === tgt.sum } : {}) });
-      if (src.n !== tgt.n) problems.push(`${name} has ${src.n} rows on the source and ${tgt.n} on the target`);
-      else if (withSum && src.sum !== tgt.sum) problems.push(`${name} has ${src.n} rows on both sides but their contents differ (checksum)`);
-      else ctx.progress(`${name}: ${src.n} rows on both sides${withSum ? ', checksums equal' : ''}`);
-    }
-
-    if (spec.sequences !== false) {
-      const schemas = [...new Set([...sel.schemas, ...tables.map((t) => t.schema)])].filter((s) => s !== TOOL_SCHEMA);
-      ctx.progress(`sequences of ${schemas.join(', ')}`);
-      const [src, tgt] = await onBoth('reading the sequences', async (s) =>
-        new Map((await s.session.query<{ schema: string; name: string; last_value: string | null }>(SEQUENCES_SQL, [schemas])).rows.map((r) => [`${r.schema}.${r.name}`, r.last_value])),
-      );
-      for (const [name, value] of src) {
-        if (!tgt.has(name)) problems.push(`sequence ${name} is missing on the target`);
-        else if (value !== null && (tgt.get(name) === null || BigInt(tgt.get(name)!) < BigInt(value))) {
-          problems.push(`sequence ${name} is at ${tgt.get(name) ?? 'never used'} on the target, behind the source's ${value}`);
-        }
-      }
-    }
+    const { tables, present } = await tablesToCompare(ctx, onBoth, sel, problems);
+    const { checked, rowsChecked } = await compareTables(ctx, onBoth, sel, tables, present, problems);
+    if (spec.sequences !== false) await compareSequences(ctx, onBoth, sel, tables, problems);
 
     if (problems.length) {
-      throw fail(
+      throw new StepFailed(
+        ctx.stepId,
         `the target does not match the source: ${problems.join('; ')}. Nothing after this step has run. ` +
           'Find out why (a write after the freeze, a replica that was not caught up, a table changed behind the tool), fix it, then run apply again.',
       );
@@ -211,8 +98,7 @@ async function preflightVerify(spec: VerifyDataSpec, ctx: PreflightContext): Pro
     return [{ status: 'warn', check: 'source connection', detail: `${(err as Error).message} (resolved at apply time)` }];
   }
   try {
-    const session = await ctx.db.connect(conn, { signal: ctx.signal });
-    await session.close();
+    await withSession(ctx.db, conn, { signal: ctx.signal }, async () => undefined);
     results.push({ status: 'pass', check: 'source connection', detail: `connected to ${describeConnection(conn)}` });
   } catch (err) {
     results.push({ status: 'fail', check: 'source connection', detail: `cannot connect to ${describeConnection(conn)}: ${(err as Error).message}` });
