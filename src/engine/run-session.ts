@@ -69,7 +69,8 @@ export async function openRun(options: ApplyEngineOptions, deps: EngineDeps): Pr
   deps.signal?.addEventListener('abort', onOuterAbort, { once: true });
 
   const log: EventLog = {
-    append: (event: EventRecord) => storage.appendEvent(`${JSON.stringify(redact({ ts: iso(), ...event }, secretList()))}\n`),
+    append: (event: EventRecord) =>
+      storage.appendEvent(`${JSON.stringify(redact({ ts: iso(), ...event }, secretList()))}\n`),
   };
 
   let lease: Lease | undefined;
@@ -81,7 +82,11 @@ export async function openRun(options: ApplyEngineOptions, deps: EngineDeps): Pr
   try {
     if (deps.lock !== false) lease = await acquireRunLease(plan, deps, clock, controller, log);
     const read = await storage.read(plan.name);
-    const { state: st, resumed, notes } = reconcile(plan, read.exists ? read.state : undefined, {
+    const {
+      state: st,
+      resumed,
+      notes,
+    } = reconcile(plan, read.exists ? read.state : undefined, {
       newRunId: deps.newRunId ?? randomUUID,
       nowIso: iso(),
     });
@@ -89,11 +94,18 @@ export async function openRun(options: ApplyEngineOptions, deps: EngineDeps): Pr
       const safe = redact(event, secretList());
       for (const l of deps.listeners ?? []) l(safe);
     };
-    const persist = stateWriter(storage, st, { iso, secretList, lockLost: () => controller.signal.reason instanceof Locked });
-    const outputsScope = () => Object.fromEntries(Object.entries(st.steps).flatMap(([id, s]) => (s.outputs ? [[id, s.outputs]] : [])));
+    const persist = stateWriter(storage, st, {
+      iso,
+      secretList,
+      lockLost: () => controller.signal.reason instanceof Locked,
+    });
+    const outputsScope = () =>
+      Object.fromEntries(Object.entries(st.steps).flatMap(([id, s]) => (s.outputs ? [[id, s.outputs]] : [])));
     // Every secret any step will see, so nothing persisted or printed can carry one.
     for (const spec of plan.steps) {
-      for (const s of resolveDeep(spec, { vars: plan.vars, env: options.env, outputs: outputsScope() }, 'display').secrets) secrets.add(s);
+      for (const s of resolveDeep(spec, { vars: plan.vars, env: options.env, outputs: outputsScope() }, 'display')
+        .secrets)
+        secrets.add(s);
     }
     const deadline = maxRuntimeDeadline(options, deps, st, controller, log);
     const session: RunSession = {
@@ -126,7 +138,14 @@ export async function openRun(options: ApplyEngineOptions, deps: EngineDeps): Pr
 
     log.append({ type: 'run-start', plan: plan.name, runId: st.runId, resumed, user: currentUser(), pid: process.pid });
     for (const note of notes) warn(session, note);
-    emit({ type: 'run-start', plan: plan.name, runId: st.runId, statePath: storage.location, resumed, steps: plan.steps.map((s) => ({ id: s.id, type: s.type, status: st.steps[s.id].status })) });
+    emit({
+      type: 'run-start',
+      plan: plan.name,
+      runId: st.runId,
+      statePath: storage.location,
+      resumed,
+      steps: plan.steps.map((s) => ({ id: s.id, type: s.type, status: st.steps[s.id].status })),
+    });
     await persist();
     // Made now so that setup warnings (an unset webhook variable) show at the start.
     session.notifier = startNotifier(session);
@@ -142,7 +161,13 @@ export async function openRun(options: ApplyEngineOptions, deps: EngineDeps): Pr
 }
 
 /** The run's lease on the state (lock file or S3 lease); losing it later aborts the run. */
-async function acquireRunLease(plan: Plan, deps: EngineDeps, clock: Clock, controller: AbortController, log: EventLog): Promise<Lease> {
+async function acquireRunLease(
+  plan: Plan,
+  deps: EngineDeps,
+  clock: Clock,
+  controller: AbortController,
+  log: EventLog,
+): Promise<Lease> {
   const { storage } = deps;
   const lease = await storage.acquireLease({
     planFile: plan.file,
@@ -152,7 +177,11 @@ async function acquireRunLease(plan: Plan, deps: EngineDeps, clock: Clock, contr
     takeOver: deps.takeOver,
     onCompromised: (err) => controller.abort(err),
     onTakeover: (previous) =>
-      log.append({ type: 'lock-recovered', previousHolder: previous.holder, detail: `took over the lock of ${describeHolder(previous)}: that process is gone` }),
+      log.append({
+        type: 'lock-recovered',
+        previousHolder: previous.holder,
+        detail: `took over the lock of ${describeHolder(previous)}: that process is gone`,
+      }),
   });
   await storage.afterLeaseAcquired?.(); // only the lock holder may, so no live writer is racing
   return lease;
@@ -163,7 +192,11 @@ async function acquireRunLease(plan: Plan, deps: EngineDeps, clock: Clock, contr
  * event log. After losing the lock to another run it writes nothing (that run's state is not ours
  * to overwrite); a failed write stops the run with StateWriteFailed.
  */
-function stateWriter(storage: RunStorage, st: StateFile, how: { iso(): string; secretList(): string[]; lockLost(): boolean }): () => Promise<void> {
+function stateWriter(
+  storage: RunStorage,
+  st: StateFile,
+  how: { iso(): string; secretList(): string[]; lockLost(): boolean },
+): () => Promise<void> {
   let writes = Promise.resolve();
   return () => {
     if (how.lockLost()) return writes;
@@ -186,7 +219,13 @@ function stateWriter(storage: RunStorage, st: StateFile, how: { iso(): string; s
 }
 
 /** `apply --max-runtime`: the deadline that stops the run at its next safe point (none without the flag). */
-function maxRuntimeDeadline(options: ApplyEngineOptions, deps: EngineDeps, st: StateFile, controller: AbortController, log: EventLog): RunDeadline | undefined {
+function maxRuntimeDeadline(
+  options: ApplyEngineOptions,
+  deps: EngineDeps,
+  st: StateFile,
+  controller: AbortController,
+  log: EventLog,
+): RunDeadline | undefined {
   const limit = options.maxRuntime;
   if (!limit) return undefined;
   return runDeadline({
@@ -264,7 +303,14 @@ export async function closeRun(session: RunSession, ending: RunEnding): Promise<
       ...(ending.failed ? { failed: ending.failed } : {}),
       ...(ending.cutover ? { cutover: ending.cutover } : {}),
       ...(options.until !== undefined ? { until: options.until } : {}),
-      ...(options.maxRuntime ? { maxRuntime: { limit: options.maxRuntime.limit, ...(session.deadline?.stoppedAt() ? { stoppedAt: session.deadline.stoppedAt() } : {}) } } : {}),
+      ...(options.maxRuntime
+        ? {
+            maxRuntime: {
+              limit: options.maxRuntime.limit,
+              ...(session.deadline?.stoppedAt() ? { stoppedAt: session.deadline.stoppedAt() } : {}),
+            },
+          }
+        : {}),
       warnings: session.warnings,
     },
     session.secretList(),
