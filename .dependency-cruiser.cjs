@@ -40,7 +40,13 @@ const layerRules = LAYERS.slice(1).map((layer, i) => {
 
 module.exports = {
   forbidden: [
-    { name: 'no-circular', comment: 'an import cycle in src/', severity: 'error', from: { path: '^src/' }, to: { circular: true } },
+    {
+      name: 'no-circular',
+      comment: 'an import cycle in src/',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
     {
       name: 'root-imports-nothing-above',
       comment: 'src/*.ts (errors) is the bottom layer',

@@ -77,7 +77,10 @@ export async function runLogicalCutoverBench(o: LogicalCutoverOptions): Promise<
     startAwsStandin({
       timeScale: o.timeScale,
       route53ChangePendingMs: o.dnsPendingMs,
-      seed: { hostedZones: [{ id: ZONE, name: 'internal.example.com' }], records: [{ zoneId: ZONE, name: RECORD, type: 'CNAME', ttl: 5, values: ['orders-pg.standin.invalid'] }] },
+      seed: {
+        hostedZones: [{ id: ZONE, name: 'internal.example.com' }],
+        records: [{ zoneId: ZONE, name: RECORD, type: 'CNAME', ttl: 5, values: ['orders-pg.standin.invalid'] }],
+      },
     }),
   ]);
   const api = createAwsApi({ env: aws.env, maxAttempts: 3 });
@@ -86,7 +89,11 @@ export async function runLogicalCutoverBench(o: LogicalCutoverOptions): Promise<
     // Stand-in of GRANT rds_replication TO master on Aurora (the reverse slot).
     await world.target.query(`ALTER ROLE ${world.targetMaster.user} REPLICATION`);
     // The application's table exists before the copy (created later it would be DDL during the copy).
-    await world.source.query(`CREATE TABLE ${APP_TABLE} (seq bigint PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())`, [], 'orders');
+    await world.source.query(
+      `CREATE TABLE ${APP_TABLE} (seq bigint PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())`,
+      [],
+      'orders',
+    );
     await world.source.query(`ALTER TABLE ${APP_TABLE} OWNER TO ${world.app.user}`, [], 'orders');
     for (let run = 1; run <= o.runs; run++) {
       // Route 53 turns INSYNC at no particular instant: spread the runs' PENDING times over one
@@ -97,7 +104,9 @@ export async function runLogicalCutoverBench(o: LogicalCutoverOptions): Promise<
       splits.push(split);
       await reset(world, run);
       const a = atAws(split, o.timeScale);
-      process.stderr.write(`run ${run}/${o.runs}: write downtime ${(split.total / 1000).toFixed(2)}s real; at AWS speed ${a.total.toFixed(2)}s (tool ${a.tool.toFixed(2)}s, verify-data ${a.verify.toFixed(2)}s, Route 53 ${a.dnsSim.toFixed(1)}s)\n`);
+      process.stderr.write(
+        `run ${run}/${o.runs}: write downtime ${(split.total / 1000).toFixed(2)}s real; at AWS speed ${a.total.toFixed(2)}s (tool ${a.tool.toFixed(2)}s, verify-data ${a.verify.toFixed(2)}s, Route 53 ${a.dnsSim.toFixed(1)}s)\n`,
+      );
     }
   } finally {
     api.destroy();
@@ -154,13 +163,26 @@ steps:
 `;
 }
 
-async function oneRun(run: number, o: LogicalCutoverOptions, w: BenchLogicalWorld, api: ReturnType<typeof createAwsApi>, dir: string, pendingMs: number): Promise<Split> {
+async function oneRun(
+  run: number,
+  o: LogicalCutoverOptions,
+  w: BenchLogicalWorld,
+  api: ReturnType<typeof createAwsApi>,
+  dir: string,
+  pendingMs: number,
+): Promise<Split> {
   const name = `bench-${run}`;
   const checked = checkPlanText(`plans/${name}.yaml`, planText(name, w));
   if (!checked.ok) throw new Error(`bench plan invalid: ${JSON.stringify(checked.diagnostics)}`);
   const seen: Array<{ at: number; event: EngineEvent }> = [];
   const writer = await startWriter({
-    connection: { host: w.source.address, port: w.source.port, database: 'orders', user: w.app.user, password: w.app.password },
+    connection: {
+      host: w.source.address,
+      port: w.source.port,
+      database: 'orders',
+      user: w.app.user,
+      password: w.app.password,
+    },
     ratePerSecond: o.writerRate,
     mode: ['begin-read-write', 'autocommit'],
     table: APP_TABLE,
@@ -169,14 +191,31 @@ async function oneRun(run: number, o: LogicalCutoverOptions, w: BenchLogicalWorl
   let result: Awaited<ReturnType<typeof applyPlan>>;
   try {
     result = await applyPlan(
-      { plan: checked.plan, env: { SOURCE_PASSWORD: w.sourceMaster.password!, TARGET_PASSWORD: w.targetMaster.password!, APP_PASSWORD: `app-on-target-${run}` } },
-      { storage: localRunStorage(join(dir, `${name}.state.json`)), registry: steps, aws: api, db: createPgConnector(), timeScale: o.timeScale, lock: false, listeners: [(event) => seen.push({ at: Date.now(), event })] },
+      {
+        plan: checked.plan,
+        env: {
+          SOURCE_PASSWORD: w.sourceMaster.password!,
+          TARGET_PASSWORD: w.targetMaster.password!,
+          APP_PASSWORD: `app-on-target-${run}`,
+        },
+      },
+      {
+        storage: localRunStorage(join(dir, `${name}.state.json`)),
+        registry: steps,
+        aws: api,
+        db: createPgConnector(),
+        timeScale: o.timeScale,
+        lock: false,
+        listeners: [(event) => seen.push({ at: Date.now(), event })],
+      },
     );
   } finally {
     await writer.stop();
   }
-  if (result.outcome !== 'succeeded') throw new Error(`run ${name} did not succeed: ${result.outcome} ${JSON.stringify(result.failed)}`);
-  if (process.env.BENCH_TRACE) trace(seen, Date.parse(String(result.steps.find((s) => s.id === 'freeze')!.outputs?.frozenAt)));
+  if (result.outcome !== 'succeeded')
+    throw new Error(`run ${name} did not succeed: ${result.outcome} ${JSON.stringify(result.failed)}`);
+  if (process.env.BENCH_TRACE)
+    trace(seen, Date.parse(String(result.steps.find((s) => s.id === 'freeze')!.outputs?.frozenAt)));
   const out = (id: string) => result.steps.find((s) => s.id === id)!.outputs ?? {};
   const at = (pred: (e: EngineEvent) => boolean, what: string) => {
     const hit = seen.find((s) => pred(s.event));
@@ -185,17 +224,26 @@ async function oneRun(run: number, o: LogicalCutoverOptions, w: BenchLogicalWorl
   };
   const start = (id: string) => at((e) => e.type === 'step-start' && e.stepId === id, `${id} step-start`);
   const end = (id: string) => at((e) => e.type === 'step-end' && e.stepId === id, `${id} step-end`);
-  const named = (id: string, n: string) => at((e) => e.type === 'step-event' && e.stepId === id && e.name === n, `${id} ${n}`);
+  const named = (id: string, n: string) =>
+    at((e) => e.type === 'step-event' && e.stepId === id && e.name === n, `${id} ${n}`);
   const ms = (iso: unknown) => Date.parse(String(iso));
   const frozenAt = ms(out('freeze').frozenAt);
   const caughtUp = ms(out('switchover').caughtUpAt);
   const seqs = named('switchover', 'sequences-copied');
-  const reverseStart = at((e) => e.type === 'progress' && e.stepId === 'switchover' && e.detail.startsWith('creating the reverse publication'), 'reverse progress');
+  const reverseStart = at(
+    (e) =>
+      e.type === 'progress' && e.stepId === 'switchover' && e.detail.startsWith('creating the reverse publication'),
+    'reverse progress',
+  );
   const reverseEnd = named('switchover', 'reverse-publication');
-  const changeSent = at((e) => e.type === 'aws-call' && e.operation === 'ChangeResourceRecordSets', 'ChangeResourceRecordSets');
+  const changeSent = at(
+    (e) => e.type === 'aws-call' && e.operation === 'ChangeResourceRecordSets',
+    'ChangeResourceRecordSets',
+  );
   const insync = ms(out('switch').switchedAt);
   const dnsSim = pendingMs / o.timeScale;
-  const engine = start('switchover') - end('freeze') + (start('check') - end('switchover')) + (start('switch') - end('check'));
+  const engine =
+    start('switchover') - end('freeze') + (start('check') - end('switchover')) + (start('switch') - end('check'));
   return {
     total: insync - frozenAt,
     freezeDrain: end('freeze') - frozenAt,
@@ -215,8 +263,22 @@ async function oneRun(run: number, o: LogicalCutoverOptions, w: BenchLogicalWorl
 function trace(seen: Array<{ at: number; event: EngineEvent }>, frozenAt: number): void {
   for (const { at, event } of seen) {
     if (at < frozenAt - 50) continue;
-    const e = event as { type: string; stepId?: string; name?: string; detail?: string; operation?: string; data?: { sql?: string } };
-    const what = e.type === 'step-event' ? `${e.name}${e.name === 'sql' ? ` ${String(e.data?.sql).slice(0, 90)}` : ''}` : e.type === 'progress' ? e.detail!.slice(0, 100) : e.type === 'aws-call' ? e.operation : '';
+    const e = event as {
+      type: string;
+      stepId?: string;
+      name?: string;
+      detail?: string;
+      operation?: string;
+      data?: { sql?: string };
+    };
+    const what =
+      e.type === 'step-event'
+        ? `${e.name}${e.name === 'sql' ? ` ${String(e.data?.sql).slice(0, 90)}` : ''}`
+        : e.type === 'progress'
+          ? e.detail!.slice(0, 100)
+          : e.type === 'aws-call'
+            ? e.operation
+            : '';
     process.stderr.write(`  +${String(at - frozenAt).padStart(5)} ms ${e.stepId ?? ''} ${e.type} ${what}\n`);
   }
 }
@@ -228,10 +290,15 @@ async function reset(w: BenchLogicalWorld, run: number): Promise<void> {
   await w.target.query(`ALTER SUBSCRIPTION ${name} DISABLE`, [], 'orders');
   await w.target.query(`ALTER SUBSCRIPTION ${name} SET (slot_name = NONE)`, [], 'orders');
   await w.target.query(`DROP SUBSCRIPTION ${name}`, [], 'orders');
-  await w.target.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1`, [reverse]);
+  await w.target.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1`, [
+    reverse,
+  ]);
   await w.target.query('DROP DATABASE orders WITH (FORCE)');
   for (let i = 0; ; i++) {
-    const [slot] = await w.source.query<{ active: boolean }>('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [name]);
+    const [slot] = await w.source.query<{ active: boolean }>(
+      'SELECT active FROM pg_replication_slots WHERE slot_name = $1',
+      [name],
+    );
     if (!slot) break;
     if (!slot.active) {
       await w.source.query('SELECT pg_drop_replication_slot($1)', [name]);
@@ -269,25 +336,54 @@ function atAws(s: Split, scale: number) {
 function report(splits: Split[], o: LogicalCutoverOptions, w: BenchLogicalWorld): void {
   type Key = keyof ReturnType<typeof atAws>;
   const rows: Array<[string, Key, string]> = [
-    ['freeze + drain (fence: grants, revokes, read-back; ALTER DATABASE, terminate, no write transaction left)', 'freezeDrain', "tool's own"],
-    ['caught-up marker (written on the source; on the target and the slot confirmed past it; polled every 50 ms)', 'marker', "tool's own"],
+    [
+      'freeze + drain (fence: grants, revokes, read-back; ALTER DATABASE, terminate, no write transaction left)',
+      'freezeDrain',
+      "tool's own",
+    ],
+    [
+      'caught-up marker (written on the source; on the target and the slot confirmed past it; polled every 50 ms)',
+      'marker',
+      "tool's own",
+    ],
     ['sequences read on the source, set on the target', 'sequences', "tool's own"],
     ['materialized views, DISABLE, roles check, checkpoints', 'switchRest', "tool's own"],
     ['reverse publication and slot on the target', 'reverse', "tool's own"],
     ['the engine between steps (state saves, step start)', 'engine', "tool's own"],
     ['switch-endpoint up to the DNS change sent (preflight reads, ChangeResourceRecordSets)', 'request', "tool's own"],
-    [`DNS polling slack (INSYNC → tool noticed; GetChange every ${CUTOVER_CHANGE_POLL_MS / 1000} s in a window)`, 'dnsSlack', "tool's own"],
+    [
+      `DNS polling slack (INSYNC → tool noticed; GetChange every ${CUTOVER_CHANGE_POLL_MS / 1000} s in a window)`,
+      'dnsSlack',
+      "tool's own",
+    ],
     ["verify-data's scans (counts, sequences; grow with the data)", 'verify', 'verify-data'],
     ['Route 53 PENDING time (simulated, as configured)', 'dnsSim', 'AWS (simulated)'],
   ];
   const aws = splits.map((s) => atAws(s, o.timeScale));
   const med = (k: Key) => median(aws.map((a) => a[k]));
   const realMed = (k: keyof Split) => median(splits.map((s) => s[k])) / 1000;
-  const realOf: Partial<Record<Key, keyof Split>> = { freezeDrain: 'freezeDrain', marker: 'marker', sequences: 'sequences', switchRest: 'switchRest', reverse: 'reverse', engine: 'engine', request: 'request', dnsSlack: 'dnsSlack', verify: 'verify', dnsSim: 'dnsSim', total: 'total' };
-  const line = (label: string, k: Key, who: string) => `| ${label} | ${who} | ${realOf[k] ? realMed(realOf[k]!).toFixed(2) : '–'} | ${med(k).toFixed(2)} |`;
+  const realOf: Partial<Record<Key, keyof Split>> = {
+    freezeDrain: 'freezeDrain',
+    marker: 'marker',
+    sequences: 'sequences',
+    switchRest: 'switchRest',
+    reverse: 'reverse',
+    engine: 'engine',
+    request: 'request',
+    dnsSlack: 'dnsSlack',
+    verify: 'verify',
+    dnsSim: 'dnsSim',
+    total: 'total',
+  };
+  const line = (label: string, k: Key, who: string) =>
+    `| ${label} | ${who} | ${realOf[k] ? realMed(realOf[k]!).toFixed(2) : '–'} | ${med(k).toFixed(2)} |`;
   const tool = med('tool');
   const out = [
-    `logical route: write downtime (freeze → DNS change INSYNC), median of ${splits.length} run(s); PostgreSQL ${w.source.version} → ${w.target.version}, ${Object.values(w.rows).reduce((a, b) => a + b, 0).toLocaleString('en-US')} rows`,
+    `logical route: write downtime (freeze → DNS change INSYNC), median of ${splits.length} run(s); PostgreSQL ${w.source.version} → ${w.target.version}, ${Object.values(
+      w.rows,
+    )
+      .reduce((a, b) => a + b, 0)
+      .toLocaleString('en-US')} rows`,
     `time scale ${o.timeScale}${o.timeScale === 1 ? ' (nothing scaled: measured = at AWS speed)' : ` (only the simulated PENDING time and the DNS polling slack × ${o.timeScale}; SQL and replication as measured)`}; Route 53 PENDING ${o.dnsPendingMs / 1000}s + 0…${CUTOVER_CHANGE_POLL_MS / 1000}s spread over the runs (one GetChange interval); writer ${o.writerRate} commits/s on the source`,
     '',
     '| part | share | measured s | at AWS speed s |',

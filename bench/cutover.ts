@@ -64,8 +64,18 @@ const PROMOTION_PARSED = parseDuration(args.promotion!);
 const DNS_PARSED = parseDuration(args['dns-pending']!);
 const RATE = Number(args['writer-rate']);
 const ROWS = Number(args.rows);
-if (!['replica', 'logical'].includes(args.route!) || !(RUNS >= 1) || !(SCALE > 0) || PROMOTION_PARSED === undefined || DNS_PARSED === undefined || !(RATE >= 0) || !(ROWS >= 100)) {
-  process.stderr.write('usage: npm run bench:cutover -- [--route replica|logical] [--runs N] [--time-scale N] [--promotion 2m] [--dns-pending 30s] [--writer-rate 100] [--rows 100000 (logical)]\n');
+if (
+  !['replica', 'logical'].includes(args.route!) ||
+  !(RUNS >= 1) ||
+  !(SCALE > 0) ||
+  PROMOTION_PARSED === undefined ||
+  DNS_PARSED === undefined ||
+  !(RATE >= 0) ||
+  !(ROWS >= 100)
+) {
+  process.stderr.write(
+    'usage: npm run bench:cutover -- [--route replica|logical] [--runs N] [--time-scale N] [--promotion 2m] [--dns-pending 30s] [--writer-rate 100] [--rows 100000 (logical)]\n',
+  );
   process.exit(1);
 }
 const PROMOTION_MS: number = PROMOTION_PARSED;
@@ -118,7 +128,9 @@ async function main(): Promise<void> {
       await liftFenceAsAdmin(source, ['orders']);
       const split = await oneRun(`bench-${run}`, api, db, source, aws.real!, dir, roles);
       splits.push(split);
-      process.stderr.write(`run ${run}/${RUNS}: write downtime ${(split.total / 1000).toFixed(2)}s real (${(atAws(split).total).toFixed(1)}s at AWS speed)\n`);
+      process.stderr.write(
+        `run ${run}/${RUNS}: write downtime ${(split.total / 1000).toFixed(2)}s real (${(atAws(split).total).toFixed(1)}s at AWS speed)\n`,
+      );
     }
   } finally {
     api.destroy();
@@ -175,7 +187,13 @@ steps:
     if (promotedReal === undefined && real.server(name)?.role === 'primary') promotedReal = Date.now();
   }, 2);
   const writer = await startWriter({
-    connection: { host: source.address, port: source.port, database: 'orders', user: roles.app.user, password: roles.app.password },
+    connection: {
+      host: source.address,
+      port: source.port,
+      database: 'orders',
+      user: roles.app.user,
+      password: roles.app.password,
+    },
     ratePerSecond: RATE,
     mode: ['begin-read-write', 'autocommit'],
   });
@@ -183,13 +201,22 @@ steps:
   try {
     result = await applyPlan(
       { plan: checked.plan, env: { PGPASSWORD: roles.master.password! } },
-      { storage: localRunStorage(join(dir, `${name}.state.json`)), registry: steps, aws: api, db, timeScale: SCALE, lock: false, listeners: [(event) => seen.push({ at: Date.now(), event })] },
+      {
+        storage: localRunStorage(join(dir, `${name}.state.json`)),
+        registry: steps,
+        aws: api,
+        db,
+        timeScale: SCALE,
+        lock: false,
+        listeners: [(event) => seen.push({ at: Date.now(), event })],
+      },
     );
   } finally {
     clearInterval(sampler);
     await writer.stop();
   }
-  if (result.outcome !== 'succeeded') throw new Error(`run ${name} did not succeed: ${result.outcome} ${JSON.stringify(result.failed)}`);
+  if (result.outcome !== 'succeeded')
+    throw new Error(`run ${name} did not succeed: ${result.outcome} ${JSON.stringify(result.failed)}`);
   const out = (id: string) => result.steps.find((s) => s.id === id)!.outputs ?? {};
   const at = (pred: (e: EngineEvent) => boolean, what: string) => {
     const hit = seen.find((s) => pred(s.event));
@@ -200,11 +227,20 @@ steps:
   const frozenAt = ms(out('freeze').frozenAt);
   const freezeEnd = at((e) => e.type === 'step-end' && e.stepId === 'freeze', 'freeze step-end');
   const caughtUp = ms(out('promote').caughtUpAt);
-  const promoteSent = at((e) => e.type === 'aws-call' && e.operation === 'PromoteReadReplicaDBCluster', 'PromoteReadReplicaDBCluster');
+  const promoteSent = at(
+    (e) => e.type === 'aws-call' && e.operation === 'PromoteReadReplicaDBCluster',
+    'PromoteReadReplicaDBCluster',
+  );
   const promoteEnd = at((e) => e.type === 'step-end' && e.stepId === 'promote', 'promote step-end');
   // The tool noticed the promotion when it starts making the target usable (real SQL from there on).
-  const thawStart = at((e) => e.type === 'progress' && e.stepId === 'promote' && e.detail.startsWith(THAW_PROGRESS), 'thaw progress');
-  const changeSent = at((e) => e.type === 'aws-call' && e.operation === 'ChangeResourceRecordSets', 'ChangeResourceRecordSets');
+  const thawStart = at(
+    (e) => e.type === 'progress' && e.stepId === 'promote' && e.detail.startsWith(THAW_PROGRESS),
+    'thaw progress',
+  );
+  const changeSent = at(
+    (e) => e.type === 'aws-call' && e.operation === 'ChangeResourceRecordSets',
+    'ChangeResourceRecordSets',
+  );
   const insync = ms(out('switch').switchedAt);
   const promotionSim = PROMOTION_MS / SCALE;
   const dnsSim = DNS_MS / SCALE;
@@ -257,16 +293,25 @@ function report(splits: Split[], pgv: string): void {
   const realMed = (k: keyof Split) => median(splits.map((s) => s[k])) / 1000;
   const awsRuns = splits.map(atAws);
   const awsMed = (k: keyof ReturnType<typeof atAws>) => median(awsRuns.map((a) => a[k]));
-  const toolReal = median(splits.map((s) => s.freezeDrain + s.marker + s.requests + s.promotionSlack + s.thaw + s.dnsSlack)) / 1000;
-  const line = (label: string, real: number, aws: number, who: string) => `| ${label} | ${who} | ${real.toFixed(2)} | ${aws.toFixed(1)} |`;
+  const toolReal =
+    median(splits.map((s) => s.freezeDrain + s.marker + s.requests + s.promotionSlack + s.thaw + s.dnsSlack)) / 1000;
+  const line = (label: string, real: number, aws: number, who: string) =>
+    `| ${label} | ${who} | ${real.toFixed(2)} | ${aws.toFixed(1)} |`;
   const out = [
     `cutover write downtime (freeze → DNS change INSYNC), median of ${splits.length} runs; time scale ${SCALE} (rehearsal s × ${SCALE} = AWS-clock s for simulated durations and polls)`,
     `simulated AWS: promotion ${PROMOTION_MS / 1000}s, Route 53 PENDING ${DNS_MS / 1000}s; writer ${RATE} commits/s on the source`,
     '',
     '| part | share | rehearsal s (measured) | at AWS speed s |',
     '|---|---|---|---|',
-    ...rows.map(([label, k, who]) => line(label, realMed(k as keyof Split), awsMed(k as keyof ReturnType<typeof atAws>), who === 'tool' ? "tool's own" : 'AWS (simulated)')),
-    line('**tool\'s own share**', toolReal, awsMed('tool'), 'tool'),
+    ...rows.map(([label, k, who]) =>
+      line(
+        label,
+        realMed(k as keyof Split),
+        awsMed(k as keyof ReturnType<typeof atAws>),
+        who === 'tool' ? "tool's own" : 'AWS (simulated)',
+      ),
+    ),
+    line("**tool's own share**", toolReal, awsMed('tool'), 'tool'),
     line('**write downtime**', realMed('total'), awsMed('total'), 'total'),
     '',
     `per run at AWS speed (s): ${awsRuns.map((a) => `${a.total.toFixed(1)} (tool ${a.tool.toFixed(1)})`).join(', ')}`,
@@ -277,7 +322,15 @@ function report(splits: Split[], pgv: string): void {
 }
 
 const bench = LOGICAL
-  ? import('./cutover-logical.js').then((m) => m.runLogicalCutoverBench({ runs: RUNS, timeScale: SCALE, dnsPendingMs: DNS_PARSED!, writerRate: RATE, rows: ROWS }))
+  ? import('./cutover-logical.js').then((m) =>
+      m.runLogicalCutoverBench({
+        runs: RUNS,
+        timeScale: SCALE,
+        dnsPendingMs: DNS_PARSED!,
+        writerRate: RATE,
+        rows: ROWS,
+      }),
+    )
   : main();
 bench.catch((err) => {
   process.stderr.write(`bench:cutover failed: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -30,12 +30,19 @@ const BUCKET = 'bench';
 function csvFile(from: number, to: number): string {
   const lines: string[] = [];
   for (let i = from; i < to; i++) {
-    lines.push(`${i},kind-${i % 17},"payload for row ${i} with some text, quoted",2023-${String((i % 12) + 1).padStart(2, '0')}-15T10:00:00Z`);
+    lines.push(
+      `${i},kind-${i % 17},"payload for row ${i} with some text, quoted",2023-${String((i % 12) + 1).padStart(2, '0')}-15T10:00:00Z`,
+    );
   }
   return lines.join('\n') + '\n';
 }
 
-async function directCopy(db: DbConnector, conn: ResolvedConnection, files: string[], concurrency: number): Promise<number> {
+async function directCopy(
+  db: DbConnector,
+  conn: ResolvedConnection,
+  files: string[],
+  concurrency: number,
+): Promise<number> {
   const queue = [...files];
   let rows = 0;
   const worker = async () => {
@@ -43,7 +50,9 @@ async function directCopy(db: DbConnector, conn: ResolvedConnection, files: stri
     try {
       for (let file = queue.shift(); file; file = queue.shift()) {
         // The benchmark's own generated paths; COPY FROM takes no parameters.
-        const r = await s.query(`COPY events (id, kind, payload, created_at) FROM '${file.replace(/'/g, "''")}' (format csv)`);
+        const r = await s.query(
+          `COPY events (id, kind, payload, created_at) FROM '${file.replace(/'/g, "''")}' (format csv)`,
+        );
         rows += r.rowCount;
       }
     } finally {
@@ -59,9 +68,16 @@ function folderS3(s3Root: string): AwsApi {
   return {
     async send(_service, operation, input) {
       if (operation !== 'ListObjectsV2') throw new Error(`bench S3 double: ${operation} not supported`);
-      const { Bucket, Prefix = '', ContinuationToken } = input as { Bucket: string; Prefix?: string; ContinuationToken?: string };
+      const {
+        Bucket,
+        Prefix = '',
+        ContinuationToken,
+      } = input as { Bucket: string; Prefix?: string; ContinuationToken?: string };
       const dir = Prefix.replace(/[^/]*$/, '');
-      const names = (await readdir(join(s3Root, Bucket, dir))).map((n) => dir + n).filter((k) => k.startsWith(Prefix)).sort();
+      const names = (await readdir(join(s3Root, Bucket, dir)))
+        .map((n) => dir + n)
+        .filter((k) => k.startsWith(Prefix))
+        .sort();
       const start = ContinuationToken ? names.findIndex((k) => k > ContinuationToken) : 0;
       const page = names.slice(start < 0 ? names.length : start, (start < 0 ? names.length : start) + 1000);
       const Contents = await Promise.all(
@@ -118,9 +134,9 @@ async function main() {
 
     const reset = async () => {
       await pg.query(conn, 'TRUNCATE events');
-      await pg.query(conn, "SELECT 1 FROM pg_namespace WHERE nspname = 'aurora_migrate'").then((r) =>
-        r.length ? pg.query(conn, 'TRUNCATE aurora_migrate.s3_import_ledger') : undefined,
-      );
+      await pg
+        .query(conn, "SELECT 1 FROM pg_namespace WHERE nspname = 'aurora_migrate'")
+        .then((r) => (r.length ? pg.query(conn, 'TRUNCATE aurora_migrate.s3_import_ledger') : undefined));
       await pg.query(conn, 'CHECKPOINT');
     };
 
@@ -130,7 +146,15 @@ async function main() {
         type: 's3-import',
         connection: { ...conn, ssl: false },
         concurrency,
-        tables: [{ table: 'public.events', columns: ['id', 'kind', 'payload', 'created_at'], options: '(format csv)', from: { bucket: BUCKET, region: 'us-east-1', prefix: 'events/' }, expectRows: ROWS }],
+        tables: [
+          {
+            table: 'public.events',
+            columns: ['id', 'kind', 'payload', 'created_at'],
+            options: '(format csv)',
+            from: { bucket: BUCKET, region: 'us-east-1', prefix: 'events/' },
+            expectRows: ROWS,
+          },
+        ],
       };
       const ctx = createStepContext({
         planName: 'bench',
@@ -168,7 +192,14 @@ async function main() {
     await timed(() => viaStep(1));
     await timed(() => directCopy(db, conn, files, 1));
 
-    const results: Array<{ concurrency: number; direct: number; step: number; ratio: number; directOverheadMs: number; stepOverheadMs: number }> = [];
+    const results: Array<{
+      concurrency: number;
+      direct: number;
+      step: number;
+      ratio: number;
+      directOverheadMs: number;
+      stepOverheadMs: number;
+    }> = [];
     for (const c of CONCURRENCY) {
       const direct: number[] = [];
       const step: number[] = [];
@@ -181,7 +212,9 @@ async function main() {
           step.push(await timed(() => viaStep(c), `step ${c}`, c));
           direct.push(await timed(() => directCopy(db, conn, files, c), `direct ${c}`, c));
         }
-        process.stderr.write(`concurrency ${c} round ${round + 1}: direct ${Math.round(direct.at(-1)!)} rows/s, s3-import ${Math.round(step.at(-1)!)} rows/s\n`);
+        process.stderr.write(
+          `concurrency ${c} round ${round + 1}: direct ${Math.round(direct.at(-1)!)} rows/s, s3-import ${Math.round(step.at(-1)!)} rows/s\n`,
+        );
       }
       const ratios = direct.map((d, i) => step[i] / d);
       results.push({
@@ -201,16 +234,26 @@ async function main() {
         `machine: ${cpus().length} CPUs (${cpu}), node ${process.version}, PostgreSQL ${(await pg.query<{ v: string }>(conn, "SELECT current_setting('server_version') AS v"))[0].v} (embedded, fsync on)\n\n` +
         `ratio = median over rounds of (s3-import rows/s / direct COPY rows/s) of the same round\n\n` +
         `concurrency   direct COPY rows/s   s3-import rows/s   ratio\n` +
-        results.map((r) => `${String(r.concurrency).padStart(11)}   ${fmt(r.direct)}         ${fmt(r.step)}       ${r.ratio.toFixed(3)}`).join('\n') +
+        results
+          .map(
+            (r) =>
+              `${String(r.concurrency).padStart(11)}   ${fmt(r.direct)}         ${fmt(r.step)}       ${r.ratio.toFixed(3)}`,
+          )
+          .join('\n') +
         `\n\nwall time outside the loading statements (median ms per ${ROWS.toLocaleString('en-US')} rows)\n` +
         `concurrency   direct COPY   s3-import   added by s3-import\n` +
         results
-          .map((r) => `${String(r.concurrency).padStart(11)}   ${r.directOverheadMs.toFixed(1).padStart(11)}   ${r.stepOverheadMs.toFixed(1).padStart(9)}   ${(r.stepOverheadMs - r.directOverheadMs).toFixed(1).padStart(18)}`)
+          .map(
+            (r) =>
+              `${String(r.concurrency).padStart(11)}   ${r.directOverheadMs.toFixed(1).padStart(11)}   ${r.stepOverheadMs.toFixed(1).padStart(9)}   ${(r.stepOverheadMs - r.directOverheadMs).toFixed(1).padStart(18)}`,
+          )
           .join('\n') +
         '\n',
     );
     const worst = Math.min(...results.map((r) => r.ratio));
-    process.stdout.write(worst >= 0.95 ? `\ngoal met: every ratio >= 0.95\n` : `\ngoal NOT met: lowest ratio ${worst.toFixed(3)} < 0.95\n`);
+    process.stdout.write(
+      worst >= 0.95 ? `\ngoal met: every ratio >= 0.95\n` : `\ngoal NOT met: lowest ratio ${worst.toFixed(3)} < 0.95\n`,
+    );
   } finally {
     await pg.stop();
   }

@@ -44,7 +44,9 @@ const RUNS = Number(args.runs);
 const POLL = args['poll-every']!;
 const SYNC_WORKERS = Number(args['sync-workers']);
 if (!(ROWS >= 100) || !(RUNS >= 1) || !/^\d+(ms|s|m)$/.test(POLL) || !(SYNC_WORKERS >= 1)) {
-  process.stderr.write('usage: npm run bench:logical-copy -- [--rows 1000000] [--runs 3] [--poll-every 5s] [--sync-workers 2]  (or BENCH_ROWS, BENCH_RUNS)\n');
+  process.stderr.write(
+    'usage: npm run bench:logical-copy -- [--rows 1000000] [--runs 3] [--poll-every 5s] [--sync-workers 2]  (or BENCH_ROWS, BENCH_RUNS)\n',
+  );
   process.exit(1);
 }
 
@@ -70,7 +72,13 @@ const PHASES: Array<[Phase, string]> = [
 const noAws: AwsApi = { send: () => Promise.reject(new Error('no AWS in this benchmark')) };
 // The default application_name (aurora-migrate…): the DDL guard ignores the tool's own sessions by it.
 const db = createPgConnector();
-const conn = (c: ResolvedConnection) => ({ host: c.host, port: c.port, database: c.database, user: c.user, ...(c.password ? { password: c.password } : {}) });
+const conn = (c: ResolvedConnection) => ({
+  host: c.host,
+  port: c.port,
+  database: c.database,
+  user: c.user,
+  ...(c.password ? { password: c.password } : {}),
+});
 
 async function runStep(w: BenchLogicalWorld, round: number): Promise<StepRun> {
   const marks = new Map<string, number>();
@@ -115,7 +123,13 @@ async function runStep(w: BenchLogicalWorld, round: number): Promise<StepRun> {
     const admin = { ...w.target.admin, database: 'orders' };
     while (!stop) {
       if (marks.has('subscription-created') && !marks.has('allReady')) {
-        const rows = await w.target.query<{ n: number; r: number }>(`SELECT count(*)::int AS n, count(*) FILTER (WHERE srsubstate = 'r')::int AS r FROM pg_subscription_rel`, [], admin.database).catch(() => []);
+        const rows = await w.target
+          .query<{ n: number; r: number }>(
+            `SELECT count(*)::int AS n, count(*) FILTER (WHERE srsubstate = 'r')::int AS r FROM pg_subscription_rel`,
+            [],
+            admin.database,
+          )
+          .catch(() => []);
         // The marker table is published too: ready when every listed table is.
         if (rows[0] && rows[0].n > 0 && rows[0].n === rows[0].r) mark('allReady');
       }
@@ -157,7 +171,10 @@ async function resetStep(w: BenchLogicalWorld, round: number): Promise<void> {
   await w.target.query(`DROP SUBSCRIPTION ${name}`, [], 'orders');
   await w.target.query('DROP DATABASE orders WITH (FORCE)');
   for (let i = 0; ; i++) {
-    const [slot] = await w.source.query<{ active: boolean }>('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [name]);
+    const [slot] = await w.source.query<{ active: boolean }>(
+      'SELECT active FROM pg_replication_slots WHERE slot_name = $1',
+      [name],
+    );
     if (!slot) break;
     if (!slot.active) {
       await w.source.query('SELECT pg_drop_replication_slot($1)', [name]);
@@ -175,12 +192,17 @@ async function resetStep(w: BenchLogicalWorld, round: number): Promise<void> {
 /** A shell pipeline (bash, pipefail) with libpq's variables for the harness superuser; rejects with stderr on failure. */
 function sh(script: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-o', 'pipefail', '-c', script], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PGUSER: 'postgres', PGOPTIONS: '' } });
+    const child = spawn('bash', ['-o', 'pipefail', '-c', script], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PGUSER: 'postgres', PGOPTIONS: '' },
+    });
     let err = '';
     child.stderr.on('data', (d) => (err += d));
     child.stdout.resume();
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(err) : reject(new Error(`exit ${code}: ${err.trim().slice(0, 800)}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(err) : reject(new Error(`exit ${code}: ${err.trim().slice(0, 800)}`)),
+    );
   });
 }
 const at = (s: { address: string; port: number }, database: string) => `-h ${s.address} -p ${s.port} -d ${database}`;
@@ -190,7 +212,9 @@ async function runDumpRestore(w: BenchLogicalWorld): Promise<number> {
   await w.target.query('CREATE DATABASE restore_bench');
   // pg_dump -n public writes CREATE SCHEMA public: the new database's own would make it fail.
   await w.target.query('DROP SCHEMA public', [], 'restore_bench');
-  await sh(`pg_dump -Fc -n public --no-publications --no-subscriptions ${at(w.source, 'orders')} | pg_restore --exit-on-error ${at(w.target, 'restore_bench')}`);
+  await sh(
+    `pg_dump -Fc -n public --no-publications --no-subscriptions ${at(w.source, 'orders')} | pg_restore --exit-on-error ${at(w.target, 'restore_bench')}`,
+  );
   const ms = performance.now() - t0;
   await w.target.query('DROP DATABASE restore_bench WITH (FORCE)');
   return ms;
@@ -200,10 +224,14 @@ async function runBareCopy(w: BenchLogicalWorld): Promise<number> {
   await w.target.query('CREATE DATABASE copy_bench');
   await w.target.query('DROP SCHEMA public', [], 'copy_bench');
   // The tables without keys or indexes (untimed): only the data movement is measured.
-  await sh(`pg_dump --schema-only --section=pre-data -n public ${at(w.source, 'orders')} | psql -X -q -v ON_ERROR_STOP=1 ${at(w.target, 'copy_bench')} >/dev/null`);
+  await sh(
+    `pg_dump --schema-only --section=pre-data -n public ${at(w.source, 'orders')} | psql -X -q -v ON_ERROR_STOP=1 ${at(w.target, 'copy_bench')} >/dev/null`,
+  );
   const t0 = performance.now();
   for (const table of Object.keys(w.rows)) {
-    await sh(`psql -X -q ${at(w.source, 'orders')} -c 'COPY public.${table} TO STDOUT' | psql -X -q -v ON_ERROR_STOP=1 ${at(w.target, 'copy_bench')} -c 'COPY public.${table} FROM STDIN'`);
+    await sh(
+      `psql -X -q ${at(w.source, 'orders')} -c 'COPY public.${table} TO STDOUT' | psql -X -q -v ON_ERROR_STOP=1 ${at(w.target, 'copy_bench')} -c 'COPY public.${table} FROM STDIN'`,
+    );
   }
   const ms = performance.now() - t0;
   await w.target.query('DROP DATABASE copy_bench WITH (FORCE)');
@@ -212,7 +240,14 @@ async function runBareCopy(w: BenchLogicalWorld): Promise<number> {
 
 async function main(): Promise<void> {
   process.stderr.write(`seeding ${ROWS.toLocaleString('en-US')} rows on PostgreSQL 14…\n`);
-  const w = await startBenchLogicalWorld({ rows: ROWS, targetSettings: { max_sync_workers_per_subscription: SYNC_WORKERS, max_logical_replication_workers: Math.max(4, SYNC_WORKERS + 2), max_worker_processes: Math.max(8, SYNC_WORKERS + 6) } });
+  const w = await startBenchLogicalWorld({
+    rows: ROWS,
+    targetSettings: {
+      max_sync_workers_per_subscription: SYNC_WORKERS,
+      max_logical_replication_workers: Math.max(4, SYNC_WORKERS + 2),
+      max_worker_processes: Math.max(8, SYNC_WORKERS + 6),
+    },
+  });
   const rows = totalRows(w.rows);
   const steps: StepRun[] = [];
   const dumps: number[] = [];
@@ -228,7 +263,9 @@ async function main(): Promise<void> {
       dumps.push(d);
       const c = await runBareCopy(w);
       copies.push(c);
-      process.stderr.write(`round ${round}/${RUNS}: logical-replica ${(s.copy / 1000).toFixed(1)}s (+${(s.phases.lagHold / 1000).toFixed(1)}s lag hold), pg_dump|pg_restore ${(d / 1000).toFixed(1)}s, bare COPY ${(c / 1000).toFixed(1)}s\n`);
+      process.stderr.write(
+        `round ${round}/${RUNS}: logical-replica ${(s.copy / 1000).toFixed(1)}s (+${(s.phases.lagHold / 1000).toFixed(1)}s lag hold), pg_dump|pg_restore ${(d / 1000).toFixed(1)}s, bare COPY ${(c / 1000).toFixed(1)}s\n`,
+      );
     }
     report(w, rows, steps, dumps, copies);
   } finally {
@@ -246,7 +283,9 @@ function report(w: BenchLogicalWorld, rows: number, steps: StepRun[], dumps: num
   const vsDump = median(steps.map((s, i) => dumps[i]! / s.copy));
   const vsCopy = median(steps.map((s, i) => copies[i]! / s.copy));
   const out = [
-    `initial copy of ${rows.toLocaleString('en-US')} rows (${Object.entries(w.rows).map(([t, n]) => `${t} ${n.toLocaleString('en-US')}`).join(', ')}), PostgreSQL ${w.source.version} → ${w.target.version}, median of ${steps.length} round(s)`,
+    `initial copy of ${rows.toLocaleString('en-US')} rows (${Object.entries(w.rows)
+      .map(([t, n]) => `${t} ${n.toLocaleString('en-US')}`)
+      .join(', ')}), PostgreSQL ${w.source.version} → ${w.target.version}, median of ${steps.length} round(s)`,
     `logical-replica: pollEvery ${POLL}, stableFor ${POLL}; target max_sync_workers_per_subscription ${SYNC_WORKERS}`,
     '',
     '| method | median s | rows/s |',

@@ -59,10 +59,20 @@ INSERT INTO order_items (order_id, line, sku, qty, price)
 ANALYZE;`;
 }
 
-export async function startBenchLogicalWorld(options: { rows: number; targetWalLevel?: 'logical' | 'replica'; targetSettings?: Record<string, string | number> }): Promise<BenchLogicalWorld> {
+export async function startBenchLogicalWorld(options: {
+  rows: number;
+  targetWalLevel?: 'logical' | 'replica';
+  targetSettings?: Record<string, string | number>;
+}): Promise<BenchLogicalWorld> {
   const [source, target] = await Promise.all([
-    startSourceServer({ major: 14, settings: { wal_level: 'logical', max_replication_slots: 10, max_wal_senders: 10 } }),
-    startSourceServer({ major: 18, settings: { ...(options.targetWalLevel ? { wal_level: options.targetWalLevel } : {}), ...options.targetSettings } }),
+    startSourceServer({
+      major: 14,
+      settings: { wal_level: 'logical', max_replication_slots: 10, max_wal_senders: 10 },
+    }),
+    startSourceServer({
+      major: 18,
+      settings: { ...(options.targetWalLevel ? { wal_level: options.targetWalLevel } : {}), ...options.targetSettings },
+    }),
   ]);
   try {
     const { master, app } = await prepareRdsDatabase(source, 'orders');

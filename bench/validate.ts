@@ -18,7 +18,11 @@ if (!existsSync(`${root}/dist/cli/main.js`)) {
 
 function time(args: string[], expectCode = 0): number {
   const start = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const r = spawnSync(process.execPath, args, {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (r.status !== expectCode) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   return ms;
@@ -39,7 +43,10 @@ for (let i = 0; i < runs; i++) {
   validate.push(time(['bin/aurora-migrate.js', 'validate', plan]));
 }
 
-const model = /model name\s*:\s*(.+)/.exec(existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '')?.[1] ?? cpus()[0]?.model ?? 'unknown';
+const model =
+  /model name\s*:\s*(.+)/.exec(existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '')?.[1] ??
+  cpus()[0]?.model ??
+  'unknown';
 const b = median(baseline);
 const v = median(validate);
 const ratio = v / b;
@@ -50,6 +57,8 @@ process.stdout.write(
     `node -e 0:                          median ${b.toFixed(1)} ms (min ${Math.min(...baseline).toFixed(1)})`,
     `aurora-migrate validate ${plan}: median ${v.toFixed(1)} ms (min ${Math.min(...validate).toFixed(1)})`,
     `ratio: ${ratio.toFixed(2)}x (goal <= 2x) ${ratio <= 2 ? 'OK' : 'OVER GOAL'}`,
-    `load average: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (a busy machine inflates both, the longer run more)`,
+    `load average: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} (a busy machine inflates both, the longer run more)`,
   ].join('\n') + '\n',
 );

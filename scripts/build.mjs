@@ -21,7 +21,9 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   external: ['@aws-sdk/*', 'pg', 'pg-*', 'listr2'],
   // commander and yaml are CommonJS: give the bundle a require() for their node: built-ins.
-  banner: { js: "import { createRequire as __amCreateRequire } from 'node:module'; const require = __amCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __amCreateRequire } from 'node:module'; const require = __amCreateRequire(import.meta.url);",
+  },
   sourcemap: 'linked',
   logLevel: 'warning',
 });

@@ -22,7 +22,11 @@ import { REPO_ROOT, stopChild } from '../rehearsal/world/cli-runner.js';
 import { fmtAws, narratedCli } from '../rehearsal/world/demo-narration.js';
 import { ensureBuilt } from '../rehearsal/world/ensure-built.js';
 import { APP_NAME, SOURCE_INSTANCE } from '../rehearsal/world/rehearsal-world.js';
-import { LOGICAL_TARGET_CLUSTER, startLogicalRehearsalWorld, type LogicalRehearsalWorld } from '../rehearsal/world/logical-world.js';
+import {
+  LOGICAL_TARGET_CLUSTER,
+  startLogicalRehearsalWorld,
+  type LogicalRehearsalWorld,
+} from '../rehearsal/world/logical-world.js';
 import { summarizeLogicalWorld } from '../rehearsal/world/logical-summary.js';
 import { startWriter, type Ack, type WriterRun } from '../rehearsal/app/writer.js';
 import { startChurn } from '../rehearsal/app/churn.js';
@@ -49,8 +53,12 @@ export interface LogicalDemoOptions {
 
 export async function runLogicalDemo(o: LogicalDemoOptions): Promise<number> {
   const { say, heading, cleanup, timeScale } = o;
-  say(`aurora-migrate rehearsal, the logical route: RDS for PostgreSQL 14 ${SOURCE_INSTANCE} → a new Aurora PostgreSQL 18 cluster ${LOGICAL_TARGET_CLUSTER}, on real data, with a live application.`);
-  say(`Everything runs on this machine; the AWS clock runs ${timeScale}x real time (1 s here = ${fmtAws(timeScale * 1000)} of AWS waiting).`);
+  say(
+    `aurora-migrate rehearsal, the logical route: RDS for PostgreSQL 14 ${SOURCE_INSTANCE} → a new Aurora PostgreSQL 18 cluster ${LOGICAL_TARGET_CLUSTER}, on real data, with a live application.`,
+  );
+  say(
+    `Everything runs on this machine; the AWS clock runs ${timeScale}x real time (1 s here = ${fmtAws(timeScale * 1000)} of AWS waiting).`,
+  );
   ensureBuilt(say);
 
   heading(1, 'Set up the world');
@@ -67,7 +75,12 @@ export async function runLogicalDemo(o: LogicalDemoOptions): Promise<number> {
 
   heading(2, 'Start the application');
   // Two drivers that a read-only default cannot stop, one that it can: only the fence stops them all.
-  const writer = await startWriter({ connection: world.app, poolSize: 3, ratePerSecond: 300, mode: ['begin-read-write', 'session-read-write', 'autocommit'] });
+  const writer = await startWriter({
+    connection: world.app,
+    poolSize: 3,
+    ratePerSecond: 300,
+    mode: ['begin-read-write', 'session-read-write', 'autocommit'],
+  });
   const churn = startChurn(world.app, { everyMs: 10 });
   let run: WriterRun | undefined;
   let churnStopped = false;
@@ -78,13 +91,23 @@ export async function runLogicalDemo(o: LogicalDemoOptions): Promise<number> {
   });
   cleanup.add('stop the CLI', () => (child ? stopChild(child) : undefined));
   await writer.waitForAcks(100);
-  say(`  a writer commits numbered rows into orders.app_writes through ${APP_NAME} (${world.forwarder.host}:${world.forwarder.port}),`);
-  say(`  as role ${world.app.user} with its password, ~300 per second on 3 connections, two of whose drivers open every transaction READ WRITE;`);
-  say('  it counts only the commits it saw acknowledged. Beside it, the same application INSERTs, UPDATEs and DELETEs orders and');
-  say('  UPDATEs the partitioned events, through the same name. Both run until the end, across the reboot and the cutover.');
+  say(
+    `  a writer commits numbered rows into orders.app_writes through ${APP_NAME} (${world.forwarder.host}:${world.forwarder.port}),`,
+  );
+  say(
+    `  as role ${world.app.user} with its password, ~300 per second on 3 connections, two of whose drivers open every transaction READ WRITE;`,
+  );
+  say(
+    '  it counts only the commits it saw acknowledged. Beside it, the same application INSERTs, UPDATEs and DELETEs orders and',
+  );
+  say(
+    '  UPDATEs the partitioned events, through the same name. Both run until the end, across the reboot and the cutover.',
+  );
 
   heading(3, 'Review the plan (what a pull request shows)');
-  say(`The demo runs ${rel}: plans/logical-upgrade.yaml with the source's address and port from SOURCE_HOST and SOURCE_PORT`);
+  say(
+    `The demo runs ${rel}: plans/logical-upgrade.yaml with the source's address and port from SOURCE_HOST and SOURCE_PORT`,
+  );
   say('and an Aurora 18 cluster (the rehearsal starts new clusters on PostgreSQL 18).');
   await cli(['plan', rel, ...stateFlag], [0]);
 
@@ -94,40 +117,80 @@ export async function runLogicalDemo(o: LogicalDemoOptions): Promise<number> {
   const withoutOptIn = text.replace(/^ {4}replicaIdentityFull: .*\n/m, '');
   if (withoutOptIn === text) throw new Error(`${rel} has no replicaIdentityFull line for the first draft to leave out`);
   writeFileSync(draft, withoutOptIn);
-  say('A first draft of the plan without replicaIdentityFull: audit_log has no primary key, and once it is in a publication every');
-  say('UPDATE and DELETE on it FAILS ON PRODUCTION. Preflight refuses it, by name, before anything is created (exit 2):');
+  say(
+    'A first draft of the plan without replicaIdentityFull: audit_log has no primary key, and once it is in a publication every',
+  );
+  say(
+    'UPDATE and DELETE on it FAILS ON PRODUCTION. Preflight refuses it, by name, before anything is created (exit 2):',
+  );
   await cli(['plan', draft, ...stateFlag, '--preflight'], [2], /^\s*│ Preflight:/);
-  say('\nThe plan opts in: `replicaIdentityFull: [public.audit_log]` (ALTER TABLE … REPLICA IDENTITY FULL on the source, shown in the');
+  say(
+    '\nThe plan opts in: `replicaIdentityFull: [public.audit_log]` (ALTER TABLE … REPLICA IDENTITY FULL on the source, shown in the',
+  );
   say('dry-run). Preflight again, on the plan itself:');
   await cli(['plan', rel, ...stateFlag, '--preflight'], [0], /^\s*│ Preflight:/);
 
   heading(5, 'Apply: logical replication on, the new cluster, the copy, then the approval gate');
-  say('enable-logical-replication: a custom parameter group with rds.logical_replication = 1, then a REAL reboot of the PostgreSQL 14');
-  say('server into wal_level = logical (the application loses its connections and retries). aurora-cluster: a new, empty');
-  say('PostgreSQL 18 server. logical-replica: roles (the application\'s password from APP_PASSWORD), schema with every key before');
-  say('the copy, publication, subscription, per-table copy, the rest of the schema, until the slot lag stays under 16 MiB; then');
-  say('the run stops at the cutover approval: exit code 3. The DDL guard\'s event triggers (DDL is not replicated) are installed as');
-  say('the source\'s superuser postgres (ddlGuardConnection): on RDS the master user may, on stock PostgreSQL only a superuser.');
+  say(
+    'enable-logical-replication: a custom parameter group with rds.logical_replication = 1, then a REAL reboot of the PostgreSQL 14',
+  );
+  say(
+    'server into wal_level = logical (the application loses its connections and retries). aurora-cluster: a new, empty',
+  );
+  say(
+    "PostgreSQL 18 server. logical-replica: roles (the application's password from APP_PASSWORD), schema with every key before",
+  );
+  say(
+    'the copy, publication, subscription, per-table copy, the rest of the schema, until the slot lag stays under 16 MiB; then',
+  );
+  say(
+    "the run stops at the cutover approval: exit code 3. The DDL guard's event triggers (DDL is not replicated) are installed as",
+  );
+  say(
+    "the source's superuser postgres (ddlGuardConnection): on RDS the master user may, on stock PostgreSQL only a superuser.",
+  );
   const applyStarted = Date.now();
   const errorsBefore = { ...writer.errors };
   await cli(['apply', rel, ...stateFlag], [3]);
   const gateReached = Date.now();
   const cut = writer.errors.terminated - errorsBefore.terminated;
   const refused = writer.errors.refused - errorsBefore.refused;
-  say(`   application: ${writer.acknowledged} writes acknowledged so far; ${churn.counts.insert} inserts, ${churn.counts.update} updates, ${churn.counts.delete} deletes of orders;`);
-  say(`   the reboot ended ${cut} of the writer's sessions and refused ${refused} reconnect(s) while the server restarted; it retried and went on`);
+  say(
+    `   application: ${writer.acknowledged} writes acknowledged so far; ${churn.counts.insert} inserts, ${churn.counts.update} updates, ${churn.counts.delete} deletes of orders;`,
+  );
+  say(
+    `   the reboot ended ${cut} of the writer's sessions and refused ${refused} reconnect(s) while the server restarted; it retried and went on`,
+  );
 
   heading(6, 'Approve the gate: the cutover runs while the application keeps writing');
-  say(`freeze-writes waits until the slot has caught up again, then fences database orders: CONNECT is taken from every role but the`);
-  say(`plan's own users (${world.master.user}, as whom the subscription also streams, and postgres for the clean-up), read back, and the`);
-  say('application\'s sessions are ended: it retries, and after the switch its new connections reach Aurora.');
-  say('logical-switchover writes a marker on the frozen source and waits until Aurora has it AND the slot confirms it, copies every');
-  say('sequence (is_called too), refreshes the materialized view, disables the subscription and checks that every role that could');
-  say(`connect to the source can log in to Aurora. verify-data compares the tables, switch-endpoint points ${APP_NAME} at Aurora`);
-  say('(the point of no return). Because the plan has a reverse-replication step, the switchover also created a reverse publication');
-  say('and slot on Aurora before the switch: reverse-replication then drops the forward subscription (and its slot on the old source)');
-  say('and subscribes the old source to that slot, so every write the application makes on Aurora reaches the old source too and a');
-  say('fallback (plans/logical-fallback.yaml) loses nothing. drop-replication removes the forward publication and the DDL guard.');
+  say(
+    `freeze-writes waits until the slot has caught up again, then fences database orders: CONNECT is taken from every role but the`,
+  );
+  say(
+    `plan's own users (${world.master.user}, as whom the subscription also streams, and postgres for the clean-up), read back, and the`,
+  );
+  say("application's sessions are ended: it retries, and after the switch its new connections reach Aurora.");
+  say(
+    'logical-switchover writes a marker on the frozen source and waits until Aurora has it AND the slot confirms it, copies every',
+  );
+  say(
+    'sequence (is_called too), refreshes the materialized view, disables the subscription and checks that every role that could',
+  );
+  say(
+    `connect to the source can log in to Aurora. verify-data compares the tables, switch-endpoint points ${APP_NAME} at Aurora`,
+  );
+  say(
+    '(the point of no return). Because the plan has a reverse-replication step, the switchover also created a reverse publication',
+  );
+  say(
+    'and slot on Aurora before the switch: reverse-replication then drops the forward subscription (and its slot on the old source)',
+  );
+  say(
+    'and subscribes the old source to that slot, so every write the application makes on Aurora reaches the old source too and a',
+  );
+  say(
+    'fallback (plans/logical-fallback.yaml) loses nothing. drop-replication removes the forward publication and the DDL guard.',
+  );
   // Two stand-ins of what RDS grants: the new cluster's master user may create the reverse slot (on
   // Aurora, rds_superuser includes rds_replication; stock PostgreSQL has the REPLICATION attribute
   // instead), and the reverse subscription on the 14 source connects as its superuser `postgres`
@@ -135,7 +198,9 @@ export async function runLogicalDemo(o: LogicalDemoOptions): Promise<number> {
   const aurora = world.targetServer();
   if (!aurora) throw new Error('the Aurora cluster has no server after the gate');
   await aurora.query('ALTER ROLE postgres REPLICATION');
-  say('(The rehearsal\'s stand-ins: ALTER ROLE postgres REPLICATION on Aurora for its rds_replication, and the old source\'s superuser');
+  say(
+    "(The rehearsal's stand-ins: ALTER ROLE postgres REPLICATION on Aurora for its rds_replication, and the old source's superuser",
+  );
   say('for the reverse subscription, because stock PostgreSQL 14 lets only a superuser create one.)');
   const approvedAt = Date.now();
   const churnBefore = { ...churn.counts };
@@ -144,8 +209,12 @@ export async function runLogicalDemo(o: LogicalDemoOptions): Promise<number> {
   run = await writer.stop();
   await churn.stop();
   churnStopped = true;
-  say(`   application: ${run.acks.filter((a) => a.at >= approvedAt).length} writes acknowledged since the approval, the last ones on Aurora;`);
-  say(`   ${churn.counts.insert - churnBefore.insert} more inserts, ${churn.counts.update - churnBefore.update} updates, ${churn.counts.delete - churnBefore.delete} deletes of orders`);
+  say(
+    `   application: ${run.acks.filter((a) => a.at >= approvedAt).length} writes acknowledged since the approval, the last ones on Aurora;`,
+  );
+  say(
+    `   ${churn.counts.insert - churnBefore.insert} more inserts, ${churn.counts.update - churnBefore.update} updates, ${churn.counts.delete - churnBefore.delete} deletes of orders`,
+  );
 
   heading(7, 'Status: what the state file says');
   await cli(['status', rel, ...stateFlag], [0]);
@@ -223,8 +292,15 @@ export function longestGapWithin(acks: Ack[], from: number, to: number): { secon
   return { seconds: Math.round(best) / 1000, from: start === undefined ? undefined : new Date(start).toISOString() };
 }
 
-function reportLines(world: LogicalRehearsalWorld, r: RehearsalReport, cutover: { seconds: number; from?: string }, reboot: { seconds: number }): string[] {
-  const names = new Map([[world.source.address, `${world.source.address} (${SOURCE_INSTANCE}, PostgreSQL ${world.source.version})`]]);
+function reportLines(
+  world: LogicalRehearsalWorld,
+  r: RehearsalReport,
+  cutover: { seconds: number; from?: string },
+  reboot: { seconds: number },
+): string[] {
+  const names = new Map([
+    [world.source.address, `${world.source.address} (${SOURCE_INSTANCE}, PostgreSQL ${world.source.version})`],
+  ]);
   const target = world.targetServer();
   if (target) names.set(target.address, `${target.address} (${LOGICAL_TARGET_CLUSTER}, PostgreSQL ${target.version})`);
   const mark = (ok: boolean) => (ok ? '✔' : '✘');
@@ -235,14 +311,18 @@ function reportLines(world: LogicalRehearsalWorld, r: RehearsalReport, cutover: 
     `  the reboot into wal_level = logical, earlier: ${reboot.seconds.toFixed(1)} s without an acknowledged write`,
     `  application route: ${r.route.map((a) => names.get(a) ?? a).join(' → ') || 'none'}`,
     `  writer retries: ${r.writerErrors.readOnly} read-only, ${r.writerErrors.terminated} terminated, ${r.writerErrors.refused} refused, ${r.writerErrors.other} other` +
-      (r.unacknowledgedOnTarget ? `; ${r.unacknowledgedOnTarget} unacknowledged write(s) on Aurora (ambiguous commits)` : ''),
+      (r.unacknowledgedOnTarget
+        ? `; ${r.unacknowledgedOnTarget} unacknowledged write(s) on Aurora (ambiguous commits)`
+        : ''),
   ];
 }
 
 /** The route's timings as the tool recorded them (the steps' outputs in the state file). */
 function cutoverTimings(statePath: string): Record<string, unknown> {
   try {
-    const state = JSON.parse(readFileSync(statePath, 'utf8')) as { steps: Record<string, { outputs?: Record<string, unknown> }> };
+    const state = JSON.parse(readFileSync(statePath, 'utf8')) as {
+      steps: Record<string, { outputs?: Record<string, unknown> }>;
+    };
     const o = (id: string) => state.steps[id]?.outputs ?? {};
     return {
       rebootedAt: o('logical-source').rebootedAt,

@@ -32,7 +32,12 @@ import { createCleanupStack, cleanupOnSignals } from '../rehearsal/world/cleanup
 import { REPO_ROOT, runCli, stopChild, type CliRunResult } from '../rehearsal/world/cli-runner.js';
 import { TOOL_PREFIX, fmtAws, shellQuote } from '../rehearsal/world/demo-narration.js';
 import { ensureBuilt } from '../rehearsal/world/ensure-built.js';
-import { APP_NAME, TARGET_CLUSTER, startRehearsalWorld, type RehearsalWorld } from '../rehearsal/world/rehearsal-world.js';
+import {
+  APP_NAME,
+  TARGET_CLUSTER,
+  startRehearsalWorld,
+  type RehearsalWorld,
+} from '../rehearsal/world/rehearsal-world.js';
 import { summarizeWorld } from '../rehearsal/world/world-summary.js';
 import { startWriter, type Writer, type WriterRun } from '../rehearsal/app/writer.js';
 import { buildReport, mergeRuns, type RehearsalReport } from '../rehearsal/app/report.js';
@@ -57,7 +62,8 @@ function parseRoute(): { route?: DemoRoute; unknown: string[] } {
       route = value;
     } else unknown.push(`unknown argument ${a}`);
   }
-  if (!(ROUTES as readonly string[]).includes(route)) return { unknown: [`unknown route ${JSON.stringify(route)} (the demo rehearses ${ROUTES.join(' or ')})`] };
+  if (!(ROUTES as readonly string[]).includes(route))
+    return { unknown: [`unknown route ${JSON.stringify(route)} (the demo rehearses ${ROUTES.join(' or ')})`] };
   return { route: route as DemoRoute, unknown };
 }
 const { route, unknown } = parseRoute();
@@ -74,7 +80,9 @@ const heading = (n: number, title: string) => say(`\n━━ ${n}. ${title}`);
 
 async function main(): Promise<number> {
   if (!route || unknown.length > 0) {
-    process.stderr.write(`demo: ${unknown[0]}\nusage: npm run demo [-- [--route replica|logical] [--json]]   (DEMO_TIME_SCALE=N sets the AWS clock speed)\n`);
+    process.stderr.write(
+      `demo: ${unknown[0]}\nusage: npm run demo [-- [--route replica|logical] [--json]]   (DEMO_TIME_SCALE=N sets the AWS clock speed)\n`,
+    );
     return 1;
   }
   const timeScale = Number(process.env.DEMO_TIME_SCALE ?? (route === 'logical' ? LOGICAL_DEFAULT_TIME_SCALE : 240));
@@ -94,8 +102,12 @@ async function main(): Promise<number> {
     if (route === 'logical') {
       return await runLogicalDemo({ timeScale, json, cleanup, say, heading, out, started });
     }
-    say('aurora-migrate rehearsal: RDS for PostgreSQL orders-pg → Aurora PostgreSQL orders-aurora on real data, with a live application.');
-    say(`Everything runs on this machine; the AWS clock runs ${timeScale}x real time (1 s here = ${fmtAws(timeScale * 1000)} of AWS waiting).`);
+    say(
+      'aurora-migrate rehearsal: RDS for PostgreSQL orders-pg → Aurora PostgreSQL orders-aurora on real data, with a live application.',
+    );
+    say(
+      `Everything runs on this machine; the AWS clock runs ${timeScale}x real time (1 s here = ${fmtAws(timeScale * 1000)} of AWS waiting).`,
+    );
     ensureBuilt(say);
 
     heading(1, 'Set up the world');
@@ -103,7 +115,11 @@ async function main(): Promise<number> {
     const rel = path.relative(REPO_ROOT, world.planFile);
     const cli = async (cliArgs: string[], expect: number[]): Promise<CliRunResult> => {
       say(`\n$ aurora-migrate ${cliArgs.map(shellQuote).join(' ')}`);
-      const result = await runCli(cliArgs, { env: world.env, stream: { prefix: TOOL_PREFIX, out }, onSpawn: (c) => (child = c) });
+      const result = await runCli(cliArgs, {
+        env: world.env,
+        stream: { prefix: TOOL_PREFIX, out },
+        onSpawn: (c) => (child = c),
+      });
       child = undefined;
       const how = result.code === null ? `killed by ${result.signal}` : `exit code ${result.code}`;
       say(`   └ ${how} after ${(result.durationMs / 1000).toFixed(1)} s`);
@@ -123,25 +139,39 @@ async function main(): Promise<number> {
     });
     cleanup.add('stop the CLI', () => (child ? stopChild(child) : undefined));
     await writer.waitForAcks(100);
-    say(`  a writer commits numbered rows into ${world.app.database}.app_writes through ${APP_NAME} (${world.forwarder.host}:${world.forwarder.port}),`);
-    say(`  as role ${world.app.user} with its password, ~300 per second on a pool of 3 connections, two of whose drivers open every`);
+    say(
+      `  a writer commits numbered rows into ${world.app.database}.app_writes through ${APP_NAME} (${world.forwarder.host}:${world.forwarder.port}),`,
+    );
+    say(
+      `  as role ${world.app.user} with its password, ~300 per second on a pool of 3 connections, two of whose drivers open every`,
+    );
     say('  transaction READ WRITE; it counts only the commits it saw acknowledged and runs until the end.');
 
     heading(3, 'Review the plan (what a pull request shows)');
-    say(`The demo runs ${rel}: plans/replica-with-backfill.yaml with the source's address and port from SOURCE_HOST and`);
+    say(
+      `The demo runs ${rel}: plans/replica-with-backfill.yaml with the source's address and port from SOURCE_HOST and`,
+    );
     say('SOURCE_PORT, because every server of the rehearsal listens on its own loopback address and port.');
     await cli(['plan', rel, ...stateFlag], [0]);
 
     heading(4, 'Apply: replica, catch-up, then the approval gate');
-    say('Creates the Aurora read replica: a replication slot on the source and a real standby from an online base backup,');
-    say('while the application keeps writing. Waits until the replica lag read from the servers has been 0 s for 5 minutes');
+    say(
+      'Creates the Aurora read replica: a replication slot on the source and a real standby from an online base backup,',
+    );
+    say(
+      'while the application keeps writing. Waits until the replica lag read from the servers has been 0 s for 5 minutes',
+    );
     say('(with storage guards on the source), then stops at the cutover approval: exit code 3.');
     await cli(['apply', rel, ...stateFlag], [3]);
     say(`   application: ${writer.acknowledged} writes acknowledged so far`);
 
     heading(5, 'Approve the gate: the cutover runs while the application keeps writing');
-    say(`freeze-writes fences database orders: CONNECT is taken from every role but the tool's own (${world.master.user}), read back,`);
-    say('the application\'s sessions are ended and it cannot reconnect (it retries), promote waits until a marker row written');
+    say(
+      `freeze-writes fences database orders: CONNECT is taken from every role but the tool's own (${world.master.user}), read back,`,
+    );
+    say(
+      "the application's sessions are ended and it cannot reconnect (it retries), promote waits until a marker row written",
+    );
     say('on the frozen source is visible on the replica, then promotes and gives the application CONNECT there;');
     say(`verify-data compares the tables, switch-endpoint points ${APP_NAME} at the new cluster; then the backfill.`);
     const before = writer.acknowledged;
@@ -151,7 +181,9 @@ async function main(): Promise<number> {
     await writer.waitForAcks(300);
     runs.push(await writer.stop());
     writer = undefined;
-    say(`   application: ${runs[0]!.acks.length - before} more writes acknowledged since the approval, the last ones on the promoted cluster`);
+    say(
+      `   application: ${runs[0]!.acks.length - before} more writes acknowledged since the approval, the last ones on the promoted cluster`,
+    );
 
     heading(6, 'Status: what the state file says');
     await cli(['status', rel, ...stateFlag], [0]);
@@ -163,10 +195,16 @@ async function main(): Promise<number> {
     heading(8, 'Check the result independently');
     const summary = await summarizeWorld(world);
     for (const line of summary.lines) say(`   ${line}`);
-    const report = await buildReport({ run: mergeRuns(runs), target: { ...target, password: undefined }, route: world.forwarder.route });
+    const report = await buildReport({
+      run: mergeRuns(runs),
+      target: { ...target, password: undefined },
+      route: world.forwarder.route,
+    });
     const appOk = report.lostWrites === 0 && report.acknowledgedWrites > 0;
     for (const line of reportLines(world, report)) say(`   ${line}`);
-    say(`\nFiles: state ${world.statePath}\n       events ${world.eventLogPath} (removed with the temp folder at exit)`);
+    say(
+      `\nFiles: state ${world.statePath}\n       events ${world.eventLogPath} (removed with the temp folder at exit)`,
+    );
     say(`       report ${reportFile} (kept: open it in a browser, or print it to PDF)`);
     const ok = summary.ok && appOk;
     const seconds = (performance.now() - started) / 1000;
@@ -202,7 +240,8 @@ async function main(): Promise<number> {
   } catch (err) {
     if (interrupted) return interrupted === 'SIGINT' ? 130 : 143;
     say(`\nThe rehearsal failed: ${(err as Error).message}`);
-    if (json && !process.stdout.writableLength) process.stdout.write(JSON.stringify({ version: 1, ok: false, error: (err as Error).message }) + '\n');
+    if (json && !process.stdout.writableLength)
+      process.stdout.write(JSON.stringify({ version: 1, ok: false, error: (err as Error).message }) + '\n');
     return 1;
   } finally {
     await cleanup.run();
@@ -212,7 +251,12 @@ async function main(): Promise<number> {
 
 function startApp(world: RehearsalWorld): Promise<Writer> {
   // Two drivers that a read-only default cannot stop, one that it can: only the fence stops them all.
-  return startWriter({ connection: world.app, poolSize: 3, ratePerSecond: 300, mode: ['begin-read-write', 'session-read-write', 'autocommit'] });
+  return startWriter({
+    connection: world.app,
+    poolSize: 3,
+    ratePerSecond: 300,
+    mode: ['begin-read-write', 'session-read-write', 'autocommit'],
+  });
 }
 
 function reportLines(world: RehearsalWorld, r: RehearsalReport): string[] {
@@ -226,14 +270,18 @@ function reportLines(world: RehearsalWorld, r: RehearsalReport): string[] {
     `  write downtime seen by the application: ${r.writeDowntimeSeconds.toFixed(1)} s (the longest gap between acknowledged writes${r.downtimeFrom ? `, from ${r.downtimeFrom}` : ''})`,
     `  application route: ${r.route.map((a) => names.get(a) ?? a).join(' → ') || 'none'}`,
     `  writer retries: ${r.writerErrors.readOnly} read-only, ${r.writerErrors.terminated} terminated, ${r.writerErrors.refused} refused, ${r.writerErrors.other} other` +
-      (r.unacknowledgedOnTarget ? `; ${r.unacknowledgedOnTarget} unacknowledged write(s) on the target (ambiguous commits)` : ''),
+      (r.unacknowledgedOnTarget
+        ? `; ${r.unacknowledgedOnTarget} unacknowledged write(s) on the target (ambiguous commits)`
+        : ''),
   ];
 }
 
 /** The cutover's timings as the tool recorded them (the window steps' outputs in the state file). */
 function cutoverTimings(statePath: string): Record<string, unknown> {
   try {
-    const state = JSON.parse(readFileSync(statePath, 'utf8')) as { steps: Record<string, { outputs?: Record<string, unknown> }> };
+    const state = JSON.parse(readFileSync(statePath, 'utf8')) as {
+      steps: Record<string, { outputs?: Record<string, unknown> }>;
+    };
     const o = (id: string) => state.steps[id]?.outputs ?? {};
     return {
       frozenAt: o('freeze').frozenAt,

@@ -18,14 +18,13 @@ const changed = git('diff', '--name-only', '--diff-filter=M', rev, '--')
   .filter((f) => /\.(ts|js|mjs|cjs|json|jsonc)$/.test(f));
 
 const loaderOf = (file) => (file.endsWith('.ts') ? 'ts' : 'js');
-const code = (file, text) => transformSync(text, { loader: loaderOf(file), format: 'esm', minifyWhitespace: true, legalComments: 'none' }).code;
+const code = (file, text) =>
+  transformSync(text, { loader: loaderOf(file), format: 'esm', minifyWhitespace: true, legalComments: 'none' }).code;
 // JSON with comments and trailing commas (biome.jsonc, tsconfig): drop them before parsing.
 const jsonValue = (text) =>
   JSON.stringify(
     JSON.parse(
-      text
-        .replace(/("(?:[^"\\]|\\.)*")|\/\/[^\n]*|\/\*[\s\S]*?\*\//g, (_, s) => s ?? '')
-        .replace(/,(\s*[}\]])/g, '$1'),
+      text.replace(/("(?:[^"\\]|\\.)*")|\/\/[^\n]*|\/\*[\s\S]*?\*\//g, (_, s) => s ?? '').replace(/,(\s*[}\]])/g, '$1'),
     ),
   );
 
@@ -33,7 +32,9 @@ const differ = [];
 for (const file of changed) {
   const before = git('show', `${rev}:${file}`);
   const after = readFileSync(file, 'utf8');
-  const same = /\.jsonc?$/.test(file) ? jsonValue(before) === jsonValue(after) : code(file, before) === code(file, after);
+  const same = /\.jsonc?$/.test(file)
+    ? jsonValue(before) === jsonValue(after)
+    : code(file, before) === code(file, after);
   if (!same) differ.push(file);
 }
 

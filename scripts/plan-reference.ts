@@ -52,7 +52,9 @@ function typeOf(root: Schema, raw: Schema): string {
     return `map of ${typeOf(root, s.additionalProperties)}`;
   }
   const t = Array.isArray(s.type) ? s.type.join(' \\| ') : (s.type ?? 'value');
-  const range = [s.minimum !== undefined ? `≥ ${s.minimum}` : '', s.maximum !== undefined ? `≤ ${s.maximum}` : ''].filter(Boolean).join(', ');
+  const range = [s.minimum !== undefined ? `≥ ${s.minimum}` : '', s.maximum !== undefined ? `≤ ${s.maximum}` : '']
+    .filter(Boolean)
+    .join(', ');
   return range ? `${t} (${range})` : t;
 }
 
@@ -64,7 +66,9 @@ function rows(root: Schema, obj: Schema, prefix: string, out: string[]): void {
     const prop = deref(root, rawProp);
     const key = prefix + name;
     const required = (s.required ?? []).includes(name) ? 'yes' : '';
-    const examples = prop.examples?.length ? ` Example: ${prop.examples.map((e) => `\`${typeof e === 'string' ? e : JSON.stringify(e)}\``).join(', ')}.` : '';
+    const examples = prop.examples?.length
+      ? ` Example: ${prop.examples.map((e) => `\`${typeof e === 'string' ? e : JSON.stringify(e)}\``).join(', ')}.`
+      : '';
     out.push(`| \`${key}\` | ${typeOf(root, rawProp)} | ${required} | ${cell((prop.description ?? '') + examples)} |`);
     if (prop.properties) rows(root, prop, `${key}.`, out);
     const item = prop.type === 'array' && prop.items ? deref(root, prop.items) : undefined;
@@ -73,7 +77,16 @@ function rows(root: Schema, obj: Schema, prefix: string, out: string[]): void {
 }
 
 export function renderReference(schema: Schema & { $defs?: Record<string, Schema> }): string {
-  const out: string[] = [GENERATED, '', ...INTRO, '', '## Top level', '', '| field | type | required | description |', '|---|---|---|---|'];
+  const out: string[] = [
+    GENERATED,
+    '',
+    ...INTRO,
+    '',
+    '## Top level',
+    '',
+    '| field | type | required | description |',
+    '|---|---|---|---|',
+  ];
   const top: Schema = { ...schema, properties: { ...schema.properties } };
   delete top.properties!.steps;
   rows(schema, top, '', out);
@@ -82,7 +95,15 @@ export function renderReference(schema: Schema & { $defs?: Record<string, Schema
   for (const variant of variants) {
     const def = deref(schema, variant);
     const type = String(def.properties?.type?.const ?? '?');
-    out.push('', `## Step \`${type}\``, '', cell(def.description ?? ''), '', '| field | type | required | description |', '|---|---|---|---|');
+    out.push(
+      '',
+      `## Step \`${type}\``,
+      '',
+      cell(def.description ?? ''),
+      '',
+      '| field | type | required | description |',
+      '|---|---|---|---|',
+    );
     rows(schema, def, '', out);
   }
   return out.join('\n') + '\n';

@@ -13,7 +13,11 @@ export abstract class AuroraMigrateError extends Error {
 /** The plan file is invalid; `diagnostics` carries every problem found. */
 export class PlanInvalid extends AuroraMigrateError {
   readonly code = 'PLAN_INVALID';
-  constructor(message: string, readonly diagnostics: readonly unknown[] = [], options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly diagnostics: readonly unknown[] = [],
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }
@@ -40,14 +44,22 @@ export interface StepFailureParts {
 export class StepFailed extends AuroraMigrateError {
   readonly code = 'STEP_FAILED';
   readonly remedy?: string;
-  constructor(readonly stepId: string, readonly what: string, parts: StepFailureParts = {}) {
+  constructor(
+    readonly stepId: string,
+    readonly what: string,
+    parts: StepFailureParts = {},
+  ) {
     super(stepFailureMessage(stepId, what, parts), parts.cause === undefined ? undefined : { cause: parts.cause });
     if (parts.remedy) this.remedy = parts.remedy;
   }
 }
 
 /** `step "promote" failed: cluster c is in state "modifying". Wait …` — what happened, then the remedy as its own sentence. */
-export function stepFailureMessage(stepId: string, what: string, parts: Pick<StepFailureParts, 'remedy' | 'outcome'> = {}): string {
+export function stepFailureMessage(
+  stepId: string,
+  what: string,
+  parts: Pick<StepFailureParts, 'remedy' | 'outcome'> = {},
+): string {
   return withRemedy(`step "${stepId}" ${parts.outcome ?? 'failed:'} ${what}`, parts.remedy);
 }
 
@@ -57,7 +69,8 @@ export function failureText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-const withRemedy = (text: string, remedy: string | undefined): string => (remedy ? `${/[.!?]$/.test(text) ? text : `${text}.`} ${remedy}` : text);
+const withRemedy = (text: string, remedy: string | undefined): string =>
+  remedy ? `${/[.!?]$/.test(text) ? text : `${text}.`} ${remedy}` : text;
 
 /** A preflight check failed (plan --preflight, or a step's own checks before it acts). */
 export class PreflightFailed extends AuroraMigrateError {
@@ -67,7 +80,10 @@ export class PreflightFailed extends AuroraMigrateError {
 /** Paused at an approval step nobody approved. */
 export class AwaitingApproval extends AuroraMigrateError {
   readonly code = 'AWAITING_APPROVAL';
-  constructor(readonly stepId: string, message: string) {
+  constructor(
+    readonly stepId: string,
+    message: string,
+  ) {
     super(message);
   }
 }

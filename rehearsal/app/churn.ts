@@ -30,17 +30,28 @@ export function startChurn(conn: ChurnConnection, options: { everyMs?: number; e
     while (!stopped) {
       try {
         if (!client) {
-          client = new pg.Client({ host: conn.host, port: conn.port, database: conn.database, user: conn.user, password: conn.password, application_name: 'orders-app' });
+          client = new pg.Client({
+            host: conn.host,
+            port: conn.port,
+            database: conn.database,
+            user: conn.user,
+            password: conn.password,
+            application_name: 'orders-app',
+          });
           client.on('error', () => undefined);
           await client.connect();
         }
         i++;
         await client.query(`INSERT INTO orders (customer_id, amount, status) VALUES (1 + $1 % 200, 9.99, 'new')`, [i]);
         counts.insert++;
-        const u = await client.query(`UPDATE orders SET status = 'paid', amount = amount + 1 WHERE id = (SELECT id FROM orders WHERE status = 'new' ORDER BY random() LIMIT 1)`);
+        const u = await client.query(
+          `UPDATE orders SET status = 'paid', amount = amount + 1 WHERE id = (SELECT id FROM orders WHERE status = 'new' ORDER BY random() LIMIT 1)`,
+        );
         counts.update += u.rowCount ?? 0;
         if (i % 3 === 0) {
-          const d = await client.query(`DELETE FROM orders WHERE id = (SELECT id FROM orders WHERE status = 'paid' ORDER BY id LIMIT 1)`);
+          const d = await client.query(
+            `DELETE FROM orders WHERE id = (SELECT id FROM orders WHERE status = 'paid' ORDER BY id LIMIT 1)`,
+          );
           counts.delete += d.rowCount ?? 0;
         }
         await client.query(`UPDATE events SET payload = payload || '.' WHERE id = $1`, [1 + (i % 500)]);

@@ -172,13 +172,22 @@ export function route53Lookup(options: Pick<ForwarderOptions, 'hostedZoneId' | '
         maxAttempts: 1,
         credentials:
           env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
-            ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN }
+            ? {
+                accessKeyId: env.AWS_ACCESS_KEY_ID,
+                secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+                sessionToken: env.AWS_SESSION_TOKEN,
+              }
             : undefined,
       }),
     );
     const fq = fqdn(name);
     const res = await (await client).send(
-      new sdk.ListResourceRecordSetsCommand({ HostedZoneId: options.hostedZoneId, StartRecordName: fq, StartRecordType: 'CNAME', MaxItems: 1 }),
+      new sdk.ListResourceRecordSetsCommand({
+        HostedZoneId: options.hostedZoneId,
+        StartRecordName: fq,
+        StartRecordType: 'CNAME',
+        MaxItems: 1,
+      }),
     );
     const set = res.ResourceRecordSets?.[0];
     if (!set || fqdn(set.Name ?? '') !== fq || set.Type !== 'CNAME') return undefined;

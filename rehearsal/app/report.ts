@@ -37,7 +37,11 @@ export interface BuildReportOptions {
 
 export async function buildReport(options: BuildReportOptions): Promise<RehearsalReport> {
   const { run } = options;
-  const client = new pg.Client({ ...options.target, connectionTimeoutMillis: 5000, application_name: 'rehearsal-report' });
+  const client = new pg.Client({
+    ...options.target,
+    connectionTimeoutMillis: 5000,
+    application_name: 'rehearsal-report',
+  });
   await client.connect();
   let onTarget: Set<number>;
   try {

@@ -96,7 +96,8 @@ export interface Writer {
 export async function startWriter(options: WriterOptions): Promise<Writer> {
   const now = options.now ?? Date.now;
   const table = options.table ?? 'app_writes';
-  if (!/^[a-z_][a-z0-9_]*$/.test(table)) throw new Error(`writer: table name ${JSON.stringify(table)} must be a plain identifier`);
+  if (!/^[a-z_][a-z0-9_]*$/.test(table))
+    throw new Error(`writer: table name ${JSON.stringify(table)} must be a plain identifier`);
   const poolSize = options.poolSize ?? 3;
   const rate = options.ratePerSecond ?? 300;
   const pool = new pg.Pool({
@@ -112,7 +113,9 @@ export async function startWriter(options: WriterOptions): Promise<Writer> {
   pool.on('connect', (client) => client.on('error', () => undefined));
 
   if (options.createTable !== false) {
-    await pool.query(`CREATE TABLE IF NOT EXISTS ${table} (seq bigint PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())`);
+    await pool.query(
+      `CREATE TABLE IF NOT EXISTS ${table} (seq bigint PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())`,
+    );
   }
   const seqBase = Number((await pool.query(`SELECT coalesce(max(seq), 0) AS m FROM ${table}`)).rows[0].m);
 
@@ -152,13 +155,24 @@ export async function startWriter(options: WriterOptions): Promise<Writer> {
     const e = err as { code?: string; message?: string };
     errors.last = e.message ?? String(err);
     if (e.code === '25006') errors.readOnly++;
-    else if (e.code === '57P01' || e.code === '57P02' || e.code === '57P03' || /terminat|ended unexpectedly|ECONNRESET/i.test(e.message ?? '')) errors.terminated++;
+    else if (
+      e.code === '57P01' ||
+      e.code === '57P02' ||
+      e.code === '57P03' ||
+      /terminat|ended unexpectedly|ECONNRESET/i.test(e.message ?? '')
+    )
+      errors.terminated++;
     // 42501 "permission denied for database": the fence took CONNECT away.
-    else if (e.code === '42501' || /ECONNREFUSED|timeout|connect|permission denied for database/i.test(e.message ?? '')) errors.refused++;
+    else if (e.code === '42501' || /ECONNREFUSED|timeout|connect|permission denied for database/i.test(e.message ?? ''))
+      errors.refused++;
     else errors.other++;
   };
 
-  const modes: WriterMode[] = Array.isArray(options.mode) ? (options.mode.length ? options.mode : ['autocommit']) : [options.mode ?? 'autocommit'];
+  const modes: WriterMode[] = Array.isArray(options.mode)
+    ? options.mode.length
+      ? options.mode
+      : ['autocommit']
+    : [options.mode ?? 'autocommit'];
   const readWriteSessions = new WeakSet<pg.PoolClient>();
   const insert = `INSERT INTO ${table} (seq) VALUES ($1) ON CONFLICT (seq) DO NOTHING`;
   /** One write in the worker's mode; resolves once the server acknowledged its commit. */
@@ -213,7 +227,15 @@ export async function startWriter(options: WriterOptions): Promise<Writer> {
       const target = acks.length + n;
       if (acks.length >= target) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`writer: fewer than ${n} commits acknowledged in ${timeoutMs} ms (last error: ${errors.last ?? 'none'})`)), timeoutMs);
+        const t = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `writer: fewer than ${n} commits acknowledged in ${timeoutMs} ms (last error: ${errors.last ?? 'none'})`,
+              ),
+            ),
+          timeoutMs,
+        );
         waiters.push({
           target,
           resolve: () => {
@@ -228,7 +250,14 @@ export async function startWriter(options: WriterOptions): Promise<Writer> {
       for (const w of [...wake]) w();
       await Promise.race([Promise.all(workers), new Promise((r) => setTimeout(r, 5000).unref())]);
       await pool.end().catch(() => undefined);
-      return { table, startedAt, stoppedAt: now(), acks: [...acks], unacknowledged: [...pending].sort((a, b) => a - b), errors: { ...errors } };
+      return {
+        table,
+        startedAt,
+        stoppedAt: now(),
+        acks: [...acks],
+        unacknowledged: [...pending].sort((a, b) => a - b),
+        errors: { ...errors },
+      };
     },
   };
 }

@@ -20,7 +20,10 @@ export interface CallerClock {
 }
 
 /** Callers on Date.now() facing a stand-in clock that runs `timeScale` times faster. */
-export function wallCallerClock(clock: Pick<StandinClock, 'now' | 'timeScale'>, wallNow: () => number = Date.now): CallerClock {
+export function wallCallerClock(
+  clock: Pick<StandinClock, 'now' | 'timeScale'>,
+  wallNow: () => number = Date.now,
+): CallerClock {
   return {
     offsetMs: () => clock.now() - wallNow(),
     toCaller: (t) => wallNow() - (clock.now() - t) / clock.timeScale,
@@ -43,14 +46,23 @@ export function shiftWindow<T extends Record<string, unknown>>(params: T, offset
   return out as T;
 }
 
-export function shiftMetricResult<R extends { MetricDataResults?: Array<{ Timestamps?: unknown[] }> }>(result: R, offsetMs: number): R {
+export function shiftMetricResult<R extends { MetricDataResults?: Array<{ Timestamps?: unknown[] }> }>(
+  result: R,
+  offsetMs: number,
+): R {
   return {
     ...result,
-    MetricDataResults: result.MetricDataResults?.map((r) => ({ ...r, Timestamps: (r.Timestamps ?? []).map((t) => shiftTime(t, -offsetMs)) })),
+    MetricDataResults: result.MetricDataResults?.map((r) => ({
+      ...r,
+      Timestamps: (r.Timestamps ?? []).map((t) => shiftTime(t, -offsetMs)),
+    })),
   };
 }
 
-export function shiftEventDates<R extends { Events?: Array<Record<string, unknown>> }>(result: R, toCaller: (standinMs: number) => number): R {
+export function shiftEventDates<R extends { Events?: Array<Record<string, unknown>> }>(
+  result: R,
+  toCaller: (standinMs: number) => number,
+): R {
   return {
     ...result,
     Events: result.Events?.map((e) => {

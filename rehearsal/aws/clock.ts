@@ -40,7 +40,10 @@ export function createClock(options: ClockOptions = {}, realNow: () => number = 
     set(time) {
       const target = +time;
       const current = clock.now();
-      if (target < current) throw new Error(`stand-in clock: cannot go back from ${new Date(current).toISOString()} to ${new Date(target).toISOString()}`);
+      if (target < current)
+        throw new Error(
+          `stand-in clock: cannot go back from ${new Date(current).toISOString()} to ${new Date(target).toISOString()}`,
+        );
       offset += target - current;
     },
     timeScale,

@@ -38,7 +38,12 @@ export function cloudwatchResult(result: unknown): StandinResponse {
 }
 
 /** Answers one CloudWatch JSON operation (GetMetricData). */
-export function handleCloudWatch(metrics: MetricStore, operation: string, params: Record<string, unknown>, callerClock?: CallerClock): StandinResponse {
+export function handleCloudWatch(
+  metrics: MetricStore,
+  operation: string,
+  params: Record<string, unknown>,
+  callerClock?: CallerClock,
+): StandinResponse {
   if (operation !== 'GetMetricData') {
     return cloudwatchErrorResponse('InvalidAction', `The stand-in does not implement CloudWatch ${operation}.`, 400);
   }

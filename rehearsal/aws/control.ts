@@ -45,7 +45,11 @@ export function handleControl(deps: ControlDeps, req: StandinRequest): StandinRe
     const body = req.body.length ? JSON.parse(req.body.toString('utf8')) : {};
     switch (route) {
       case 'GET /_standin/calls':
-        return json(200, { byOperation: deps.calls.byOperation(), byResource: deps.calls.byResource(), records: deps.calls.records });
+        return json(200, {
+          byOperation: deps.calls.byOperation(),
+          byResource: deps.calls.byResource(),
+          records: deps.calls.records,
+        });
       case 'GET /_standin/clock':
         return json(200, { now: deps.clock.now(), iso: new Date(deps.clock.now()).toISOString() });
       case 'POST /_standin/clock/advance': {
@@ -67,9 +71,14 @@ export function handleControl(deps: ControlDeps, req: StandinRequest): StandinRe
         if (f.clear) deps.faults.clear();
         if (f.seed !== undefined) deps.faults.seed(f.seed);
         if (f.throttle) deps.faults.throttle(f.throttle.rate, f.throttle);
-        for (const fail of f.fail === undefined ? [] : Array.isArray(f.fail) ? f.fail : [f.fail]) deps.faults.fail(fail);
-        if (f.lagNeverConverges) deps.faults.lagNeverConverges(typeof f.lagNeverConverges === 'number' ? f.lagNeverConverges : undefined);
-        if (f.fallingFreeStorage) deps.faults.fallingFreeStorage(f.fallingFreeStorage.bytesPerMinute, { instanceId: f.fallingFreeStorage.instanceId });
+        for (const fail of f.fail === undefined ? [] : Array.isArray(f.fail) ? f.fail : [f.fail])
+          deps.faults.fail(fail);
+        if (f.lagNeverConverges)
+          deps.faults.lagNeverConverges(typeof f.lagNeverConverges === 'number' ? f.lagNeverConverges : undefined);
+        if (f.fallingFreeStorage)
+          deps.faults.fallingFreeStorage(f.fallingFreeStorage.bytesPerMinute, {
+            instanceId: f.fallingFreeStorage.instanceId,
+          });
         if (f.metricGaps) deps.faults.metricGaps(f.metricGaps);
         if (f.rateLimit !== undefined) deps.faults.rateLimit(parseRateLimit(f.rateLimit));
         return json(200, { ok: true, ...(deps.faults.rateLimits ? { rateLimit: deps.faults.rateLimits } : {}) });

@@ -83,12 +83,17 @@ export class Faults {
   fallingStorage?: { instanceId?: string; bytesPerMinute: number; from: number };
   gaps?: MetricGapFault;
 
-  constructor(options: FaultOptions = {}, private readonly now: () => number) {
+  constructor(
+    options: FaultOptions = {},
+    private readonly now: () => number,
+  ) {
     this.random = seededRandom(options.seed ?? 1);
     if (options.throttle) this.throttle(options.throttle.rate, options.throttle);
     for (const f of options.failures ?? []) this.fail(f);
-    if (options.lagNeverConverges) this.lagNeverConverges(options.lagNeverConverges === true ? undefined : options.lagNeverConverges.floorSeconds);
-    if (options.fallingFreeStorage) this.fallingFreeStorage(options.fallingFreeStorage.bytesPerMinute, options.fallingFreeStorage);
+    if (options.lagNeverConverges)
+      this.lagNeverConverges(options.lagNeverConverges === true ? undefined : options.lagNeverConverges.floorSeconds);
+    if (options.fallingFreeStorage)
+      this.fallingFreeStorage(options.fallingFreeStorage.bytesPerMinute, options.fallingFreeStorage);
     if (options.metricGaps) this.metricGaps(options.metricGaps);
     if (options.rateLimit) this.rateLimit(options.rateLimit);
   }

@@ -22,7 +22,14 @@ import { createClock, type StandinClock } from './clock.js';
 import { wallCallerClock } from './caller-clock.js';
 import { CallLog } from './calls.js';
 import { Faults, type FaultOptions } from './faults.js';
-import { DEFAULT_DURATIONS, RdsWorld, type Durations, type ExportOutcome, type InstanceSeed, type SnapshotSeed } from './rds-model.js';
+import {
+  DEFAULT_DURATIONS,
+  RdsWorld,
+  type Durations,
+  type ExportOutcome,
+  type InstanceSeed,
+  type SnapshotSeed,
+} from './rds-model.js';
 import { handleRds } from './rds.js';
 import { MetricStore, type MetricOptions } from './metrics.js';
 import { handleCloudWatch } from './cloudwatch.js';
@@ -31,11 +38,35 @@ import { handleControl, isControlRequest } from './control.js';
 import { handleSns, SnsWorld, type SnsMessage } from './sns.js';
 import { handleRoute53, Route53World, type HostedZoneSeed, type RecordSeed, type RecordSet } from './route53.js';
 import { RealBacking, type RealOptions } from './real-backing.js';
-import { cloudwatchError, cloudwatchIdentify, listen, rdsError, rdsIdentify, snsError, snsIdentify, route53Error, route53Identify, s3Error, s3Identify } from './server.js';
+import {
+  cloudwatchError,
+  cloudwatchIdentify,
+  listen,
+  rdsError,
+  rdsIdentify,
+  snsError,
+  snsIdentify,
+  route53Error,
+  route53Identify,
+  s3Error,
+  s3Identify,
+} from './server.js';
 
 export { MINUTE, SECOND, HOUR } from './clock.js';
 export type { RealOptions } from './real-backing.js';
-export type { Durations, ExportOutcome, InstanceSeed, SnapshotSeed, FaultOptions, S3ObjectSeed, MetricOptions, HostedZoneSeed, RecordSeed, RecordSet, SnsMessage };
+export type {
+  Durations,
+  ExportOutcome,
+  InstanceSeed,
+  SnapshotSeed,
+  FaultOptions,
+  S3ObjectSeed,
+  MetricOptions,
+  HostedZoneSeed,
+  RecordSeed,
+  RecordSet,
+  SnsMessage,
+};
 
 export interface StandinSeed {
   instances?: InstanceSeed[];
@@ -148,14 +179,21 @@ export async function startAwsStandin(options: StandinOptions = {}): Promise<Aws
 
   const seed = (s: StandinSeed) => {
     for (const i of s.instances ?? []) {
-      if (i.real && started) throw new Error(`instance ${i.id}: real: true only in the seed given to startAwsStandin (the server starts with the stand-in)`);
+      if (i.real && started)
+        throw new Error(
+          `instance ${i.id}: real: true only in the seed given to startAwsStandin (the server starts with the stand-in)`,
+        );
     }
     for (const i of s.instances ?? []) world.seedInstance(i);
     for (const snap of s.snapshots ?? []) world.seedSnapshot(snap);
     for (const b of s.buckets ?? []) s3.createBucket(b);
     for (const o of s.objects ?? []) {
       if (!s3.bucketExists(o.bucket)) s3.createBucket(o.bucket);
-      s3.putObject(o.bucket, o.key, o.body, { ContentType: o.ContentType, ContentEncoding: o.ContentEncoding, Metadata: o.Metadata });
+      s3.putObject(o.bucket, o.key, o.body, {
+        ContentType: o.ContentType,
+        ContentEncoding: o.ContentEncoding,
+        Metadata: o.Metadata,
+      });
     }
     for (const z of s.hostedZones ?? []) route53.seedZone(z);
     for (const r of s.records ?? []) route53.seedRecord(r);
@@ -171,10 +209,22 @@ export async function startAwsStandin(options: StandinOptions = {}): Promise<Aws
   const { server, endpoint } = await listen(
     {
       handlers: {
-        rds: { identify: rdsIdentify, handle: (_req, op, params) => handleRds(world, op, params, callerClock), error: rdsError },
-        cloudwatch: { identify: cloudwatchIdentify, handle: (_req, op, params) => handleCloudWatch(metrics, op, params, callerClock), error: cloudwatchError },
+        rds: {
+          identify: rdsIdentify,
+          handle: (_req, op, params) => handleRds(world, op, params, callerClock),
+          error: rdsError,
+        },
+        cloudwatch: {
+          identify: cloudwatchIdentify,
+          handle: (_req, op, params) => handleCloudWatch(metrics, op, params, callerClock),
+          error: cloudwatchError,
+        },
         s3: { identify: s3Identify, handle: (req) => handleS3(s3, req), error: s3Error },
-        route53: { identify: route53Identify, handle: (req, op, params) => handleRoute53(route53, req, op, params.Id as string | undefined), error: route53Error },
+        route53: {
+          identify: route53Identify,
+          handle: (req, op, params) => handleRoute53(route53, req, op, params.Id as string | undefined),
+          error: route53Error,
+        },
         sns: { identify: snsIdentify, handle: (_req, op, params) => handleSns(sns, op, params), error: snsError },
       },
       faults,
@@ -182,16 +232,31 @@ export async function startAwsStandin(options: StandinOptions = {}): Promise<Aws
       now: clock.now,
       control: (req) =>
         isControlRequest(req)
-          ? handleControl({ clock, calls, faults, route53, sns, seed: (s) => seed(s as StandinSeed), setExportOutcome: (o) => (world.nextExportOutcome = o) }, req)
+          ? handleControl(
+              {
+                clock,
+                calls,
+                faults,
+                route53,
+                sns,
+                seed: (s) => seed(s as StandinSeed),
+                setExportOutcome: (o) => (world.nextExportOutcome = o),
+              },
+              req,
+            )
           : undefined,
-      onInternalError: options.onInternalError ?? ((err) => process.stderr.write(`aws stand-in internal error: ${err instanceof Error ? err.stack : String(err)}\n`)),
+      onInternalError:
+        options.onInternalError ??
+        ((err) =>
+          process.stderr.write(`aws stand-in internal error: ${err instanceof Error ? err.stack : String(err)}\n`)),
     },
     '127.0.0.1',
     options.port ?? 0,
   );
 
   try {
-    for (const i of options.seed?.instances ?? []) if (i.real) await real!.startSource(world.instances.get(i.id.toLowerCase())!, i.major);
+    for (const i of options.seed?.instances ?? [])
+      if (i.real) await real!.startSource(world.instances.get(i.id.toLowerCase())!, i.major);
   } catch (err) {
     await closeServer(server);
     await closeReal();
@@ -228,9 +293,12 @@ export async function startAwsStandin(options: StandinOptions = {}): Promise<Aws
     arn: (type, id) => world.arn(type, id.toLowerCase()),
     real,
     resolveEndpoint: (address) => real?.resolve(address),
-    close: () => closeServer(server).then(closeReal).then(() => {
-      if (ownRoot) rmSync(s3Root, { recursive: true, force: true });
-    }),
+    close: () =>
+      closeServer(server)
+        .then(closeReal)
+        .then(() => {
+          if (ownRoot) rmSync(s3Root, { recursive: true, force: true });
+        }),
   };
 }
 

@@ -48,7 +48,11 @@ export class MetricStore {
   /** Set when some resources are real (stand-in option `real`). */
   real?: RealMetricSource;
 
-  constructor(private readonly world: RdsWorld, private readonly faults: Faults, options: MetricOptions = {}) {
+  constructor(
+    private readonly world: RdsWorld,
+    private readonly faults: Faults,
+    options: MetricOptions = {},
+  ) {
     this.lag = { initialSeconds: 1800, steadySeconds: 0, ...options.lag };
     this.publishDelayMs = options.publishDelayMs ?? MINUTE;
   }
@@ -62,10 +66,20 @@ export class MetricStore {
     const spec = inst.metrics[metricName];
     // A seeded series wins, then a real reading, then the synthetic default.
     const real = spec === undefined && this.real ? this.real.sourceMetricAt(metricName, inst.id, t) : null;
-    let value = spec !== undefined ? evalSeries(spec, t, this.world.startedAt) : real !== null ? real : this.sourceDefault(metricName, instanceId, t);
+    let value =
+      spec !== undefined
+        ? evalSeries(spec, t, this.world.startedAt)
+        : real !== null
+          ? real
+          : this.sourceDefault(metricName, instanceId, t);
     if (value === undefined) return undefined;
     const fall = this.faults.fallingStorage;
-    if (metricName === 'FreeStorageSpace' && fall && (!fall.instanceId || fall.instanceId === inst.id) && t > fall.from) {
+    if (
+      metricName === 'FreeStorageSpace' &&
+      fall &&
+      (!fall.instanceId || fall.instanceId === inst.id) &&
+      t > fall.from
+    ) {
       value = Math.max(0, value - ((t - fall.from) / MINUTE) * fall.bytesPerMinute);
     }
     return value;
@@ -77,12 +91,18 @@ export class MetricStore {
       (c) => c.sourceInstanceId === inst.id && t >= c.createdAt && (c.promoteAt === undefined || t < c.promoteAt),
     );
     switch (metricName) {
-      case 'FreeStorageSpace': return inst.allocatedStorage * GiB * 0.6;
-      case 'OldestReplicationSlotLag': return replicating ? 64 * MiB : 0;
-      case 'TransactionLogsDiskUsage': return replicating ? 128 * MiB : 16 * MiB;
-      case 'ReplicationSlotDiskUsage': return replicating ? 64 * MiB : 0;
-      case 'DatabaseConnections': return 12;
-      default: return undefined;
+      case 'FreeStorageSpace':
+        return inst.allocatedStorage * GiB * 0.6;
+      case 'OldestReplicationSlotLag':
+        return replicating ? 64 * MiB : 0;
+      case 'TransactionLogsDiskUsage':
+        return replicating ? 128 * MiB : 16 * MiB;
+      case 'ReplicationSlotDiskUsage':
+        return replicating ? 64 * MiB : 0;
+      case 'DatabaseConnections':
+        return 12;
+      default:
+        return undefined;
     }
   }
 
@@ -105,28 +125,37 @@ export class MetricStore {
 
   getMetricData(input: Record<string, any>): Result {
     const queries = (input.MetricDataQueries ?? []) as any[];
-    if (queries.length === 0 || queries.length > 500) return invalid('The collection MetricDataQueries must not be empty and must not have more than 500 elements.');
+    if (queries.length === 0 || queries.length > 500)
+      return invalid('The collection MetricDataQueries must not be empty and must not have more than 500 elements.');
     const start = toMs(input.StartTime);
     const end = toMs(input.EndTime);
-    if (start === undefined || end === undefined) return { error: { code: 'MissingParameter', message: 'The parameters StartTime and EndTime are required.' } };
+    if (start === undefined || end === undefined)
+      return { error: { code: 'MissingParameter', message: 'The parameters StartTime and EndTime are required.' } };
     if (start >= end) return invalid('The parameter StartTime must be less than the parameter EndTime.');
     const ascending = input.ScanBy === 'TimestampAscending';
     const maxDatapoints = input.MaxDatapoints === undefined ? 100_800 : Number(input.MaxDatapoints);
-    if (!(Number.isInteger(maxDatapoints) && maxDatapoints > 0)) return invalid('The parameter MaxDatapoints must be a positive integer.');
+    if (!(Number.isInteger(maxDatapoints) && maxDatapoints > 0))
+      return invalid('The parameter MaxDatapoints must be a positive integer.');
     let offset = 0;
     if (input.NextToken !== undefined) {
       const m = /^dp:(\d+)$/.exec(Buffer.from(String(input.NextToken), 'base64url').toString('utf8'));
-      if (!m) return { error: { code: 'InvalidNextToken', message: 'The service couldn\'t process the NextToken.' } };
+      if (!m) return { error: { code: 'InvalidNextToken', message: "The service couldn't process the NextToken." } };
       offset = Number(m[1]);
     }
     const now = this.world.now();
     const series: Array<{ id: string; label: string; timestamps: number[]; values: number[] }> = [];
     for (const q of queries) {
-      if (!/^[a-z][a-zA-Z0-9_]*$/.test(String(q.Id ?? ''))) return invalid(`The value ${q.Id} for parameter MetricDataQueries.member.Id is invalid: it must start with a lowercase letter and contain only letters, digits and underscores.`);
+      if (!/^[a-z][a-zA-Z0-9_]*$/.test(String(q.Id ?? '')))
+        return invalid(
+          `The value ${q.Id} for parameter MetricDataQueries.member.Id is invalid: it must start with a lowercase letter and contain only letters, digits and underscores.`,
+        );
       const stat = q.MetricStat;
       if (!stat) return invalid('The stand-in supports MetricStat queries only (no Expression).');
       const period = Number(stat.Period);
-      if (!(period >= 60 && period % 60 === 0)) return invalid('The parameter MetricDataQueries.member.MetricStat.Period must be a multiple of 60 for these metrics.');
+      if (!(period >= 60 && period % 60 === 0))
+        return invalid(
+          'The parameter MetricDataQueries.member.MetricStat.Period must be a multiple of 60 for these metrics.',
+        );
       if (!STATS.includes(stat.Stat)) return invalid(`The stand-in does not support the statistic ${stat.Stat}.`);
       const metric = stat.Metric ?? {};
       const dims = (metric.Dimensions ?? []) as Array<{ Name: string; Value: string }>;
@@ -173,7 +202,13 @@ export class MetricStore {
     return { result: { MetricDataResults: results, Messages: [], ...(nextToken ? { NextToken: nextToken } : {}) } };
   }
 
-  private aggregate(metricName: string, instanceId: string, bucket: number, periodMs: number, stat: string): number | undefined {
+  private aggregate(
+    metricName: string,
+    instanceId: string,
+    bucket: number,
+    periodMs: number,
+    stat: string,
+  ): number | undefined {
     const samples: number[] = [];
     for (let minute = bucket; minute < bucket + periodMs; minute += MINUTE) {
       if (this.faults.isGap(metricName, `${metricName}|${instanceId}`, minute)) continue;
@@ -185,11 +220,16 @@ export class MetricStore {
     if (samples.length === 0) return undefined;
     const sum = samples.reduce((a, b) => a + b, 0);
     switch (stat) {
-      case 'Maximum': return Math.max(...samples);
-      case 'Minimum': return Math.min(...samples);
-      case 'Sum': return sum;
-      case 'SampleCount': return samples.length;
-      default: return sum / samples.length;
+      case 'Maximum':
+        return Math.max(...samples);
+      case 'Minimum':
+        return Math.min(...samples);
+      case 'Sum':
+        return sum;
+      case 'SampleCount':
+        return samples.length;
+      default:
+        return sum / samples.length;
     }
   }
 }

@@ -39,7 +39,8 @@ export class AccountRateLimit {
     private readonly now: () => number = () => performance.now(),
   ) {
     for (const [service, limit] of Object.entries(limits) as Array<[StandinService, BucketLimit]>) {
-      if (!(limit.burst >= 1 && limit.perSecond > 0)) throw new Error(`stand-in rate limit for ${service}: burst must be >= 1 and perSecond > 0`);
+      if (!(limit.burst >= 1 && limit.perSecond > 0))
+        throw new Error(`stand-in rate limit for ${service}: burst must be >= 1 and perSecond > 0`);
       this.buckets.set(service, { limit, tokens: limit.burst, at: this.now() });
     }
   }
@@ -65,6 +66,7 @@ export function parseRateLimit(value: unknown): RateLimitOptions | undefined {
   if (value === undefined || value === false || value === 'off' || value === '') return undefined;
   if (value === true || value === 'aws' || value === 'on') return AWS_RATE_LIMITS;
   const parsed = typeof value === 'string' ? (JSON.parse(value) as unknown) : value;
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`stand-in rate limit: expected "aws", "off" or {"rds": {"burst": N, "perSecond": N}, ...}`);
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new Error(`stand-in rate limit: expected "aws", "off" or {"rds": {"burst": N, "perSecond": N}, ...}`);
   return parsed as RateLimitOptions;
 }

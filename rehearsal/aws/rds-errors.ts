@@ -50,7 +50,10 @@ const COMMON_STATUS: Record<string, number> = {
 
 /** An error the RDS handlers throw; the router turns it into an ErrorResponse. */
 export class RdsFault extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }

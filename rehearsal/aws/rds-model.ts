@@ -213,7 +213,11 @@ export interface WorldBacking {
    * CreateDBCluster of a new, empty cluster: an empty server follows, whose master user logs in
    * with `master.password` (kept in memory only while the server is set up).
    */
-  emptyClusterCreated(c: Cluster, master: { username: string; password: string }, settings: Record<string, string>): Promise<void>;
+  emptyClusterCreated(
+    c: Cluster,
+    master: { username: string; password: string },
+    settings: Record<string, string>,
+  ): Promise<void>;
   /** RebootDBInstance: the real server behind the instance restarts with `settings` (no-op when not real). */
   instanceRebooted(i: Instance, settings: Record<string, string>): void;
 }
@@ -246,7 +250,11 @@ export class RdsWorld {
     this.startedAt = now();
   }
 
-  arn(type: 'db' | 'cluster' | 'snapshot' | 'export-task' | 'pg' | 'cluster-pg', id: string, region = this.region): string {
+  arn(
+    type: 'db' | 'cluster' | 'snapshot' | 'export-task' | 'pg' | 'cluster-pg',
+    id: string,
+    region = this.region,
+  ): string {
     return `arn:aws:rds:${region}:${this.account}:${type}:${id}`;
   }
 
@@ -300,7 +308,11 @@ export class RdsWorld {
 
   /** DBParameterGroups[].ParameterApplyStatus: applying → pending-reboot → in-sync. */
   parameterApplyStatus(i: Instance): 'applying' | 'pending-reboot' | 'in-sync' {
-    if ((i.parameterApplyingUntil !== undefined && this.now() < i.parameterApplyingUntil) || this.instanceStatus(i) === 'rebooting') return 'applying';
+    if (
+      (i.parameterApplyingUntil !== undefined && this.now() < i.parameterApplyingUntil) ||
+      this.instanceStatus(i) === 'rebooting'
+    )
+      return 'applying';
     return i.pendingReboot ? 'pending-reboot' : 'in-sync';
   }
 
@@ -315,11 +327,28 @@ export class RdsWorld {
     } catch {
       return undefined;
     }
-    return this.addParameterGroup({ name: key, family: key.slice('default.'.length), cluster, description: `Default parameter group for ${key.slice('default.'.length)}`, tags: [] });
+    return this.addParameterGroup({
+      name: key,
+      family: key.slice('default.'.length),
+      cluster,
+      description: `Default parameter group for ${key.slice('default.'.length)}`,
+      tags: [],
+    });
   }
 
-  addParameterGroup(g: { name: string; family: string; cluster: boolean; description: string; tags: Tag[] }): ParameterGroup {
-    const group: ParameterGroup = { ...g, arn: this.arn(g.cluster ? 'cluster-pg' : 'pg', g.name), isDefault: g.name.startsWith('default.'), values: {} };
+  addParameterGroup(g: {
+    name: string;
+    family: string;
+    cluster: boolean;
+    description: string;
+    tags: Tag[];
+  }): ParameterGroup {
+    const group: ParameterGroup = {
+      ...g,
+      arn: this.arn(g.cluster ? 'cluster-pg' : 'pg', g.name),
+      isDefault: g.name.startsWith('default.'),
+      values: {},
+    };
     (g.cluster ? this.clusterParameterGroups : this.parameterGroups).set(g.name, group);
     return group;
   }
@@ -340,7 +369,10 @@ export class RdsWorld {
     const { exportStarting, exportRun } = this.durations;
     if (elapsed < exportStarting) return { status: 'STARTING', percent: 0 };
     if (elapsed < exportStarting + exportRun) {
-      return { status: 'IN_PROGRESS', percent: Math.min(99, Math.floor(((elapsed - exportStarting) / exportRun) * 100)) };
+      return {
+        status: 'IN_PROGRESS',
+        percent: Math.min(99, Math.floor(((elapsed - exportStarting) / exportRun) * 100)),
+      };
     }
     return t.outcome.kind === 'complete' ? { status: 'COMPLETE', percent: 100 } : { status: 'FAILED', percent: 0 };
   }
@@ -387,7 +419,9 @@ export class RdsWorld {
       instanceClass: seed.instanceClass ?? 'db.m6g.large',
       allocatedStorage: seed.allocatedStorageGiB ?? 100,
       storageEncrypted: seed.storageEncrypted ?? false,
-      kmsKeyId: seed.kmsKeyId ?? (seed.storageEncrypted ? `arn:aws:kms:${this.region}:${this.account}:key/standin-default` : undefined),
+      kmsKeyId:
+        seed.kmsKeyId ??
+        (seed.storageEncrypted ? `arn:aws:kms:${this.region}:${this.account}:key/standin-default` : undefined),
       createdAt: this.now() - 30 * 24 * 60 * MINUTE,
       fixedStatus: seed.status ?? 'available',
       publiclyAccessible: false,
@@ -399,8 +433,17 @@ export class RdsWorld {
     };
     const family = instanceFamily(inst.engineVersion);
     const groupName = (seed.parameterGroup ?? defaultGroupName(family)).toLowerCase();
-    const group = this.parameterGroup(groupName, false) ?? this.addParameterGroup({ name: groupName, family, cluster: false, description: `Parameter group ${groupName}`, tags: [] });
-    for (const [name, value] of Object.entries(seed.parameters ?? {})) group.values[name] = { value, applyMethod: 'pending-reboot' };
+    const group =
+      this.parameterGroup(groupName, false) ??
+      this.addParameterGroup({
+        name: groupName,
+        family,
+        cluster: false,
+        description: `Parameter group ${groupName}`,
+        tags: [],
+      });
+    for (const [name, value] of Object.entries(seed.parameters ?? {}))
+      group.values[name] = { value, applyMethod: 'pending-reboot' };
     inst.parameterGroup = group.name;
     this.instances.set(id, inst);
     return inst;

@@ -9,7 +9,14 @@ import type { Cluster, Instance, RdsWorld } from './rds-model.js';
 import { instanceShape } from './rds-shapes.js';
 import { asList, checkIdentifier, parseRdsArn, required, tagsOf } from './rds-rules.js';
 import {
-  checkFamily, checkParameter, clusterFamily, defaultGroupName, instanceFamily, PARAMETERS, parameterShape, serverSettings,
+  checkFamily,
+  checkParameter,
+  clusterFamily,
+  defaultGroupName,
+  instanceFamily,
+  PARAMETERS,
+  parameterShape,
+  serverSettings,
   type ParameterGroup,
 } from './rds-parameters.js';
 
@@ -21,21 +28,39 @@ function groupOrFault(w: RdsWorld, name: unknown, cluster: boolean): ParameterGr
   const text = required(param, name);
   const arn = parseRdsArn(text);
   const group = w.parameterGroup(arn ? arn.id : text, cluster);
-  if (!group) throw new RdsFault('DBParameterGroupNotFoundFault', `${cluster ? 'DBClusterParameterGroup' : 'DBParameterGroup'} not found: ${text}`);
+  if (!group)
+    throw new RdsFault(
+      'DBParameterGroupNotFoundFault',
+      `${cluster ? 'DBClusterParameterGroup' : 'DBParameterGroup'} not found: ${text}`,
+    );
   return group;
 }
 
 function dbGroupShape(g: ParameterGroup): Record<string, unknown> {
-  return { DBParameterGroupName: g.name, DBParameterGroupFamily: g.family, Description: g.description, DBParameterGroupArn: g.arn };
+  return {
+    DBParameterGroupName: g.name,
+    DBParameterGroupFamily: g.family,
+    Description: g.description,
+    DBParameterGroupArn: g.arn,
+  };
 }
 
 function clusterGroupShape(g: ParameterGroup): Record<string, unknown> {
-  return { DBClusterParameterGroupName: g.name, DBParameterGroupFamily: g.family, Description: g.description, DBClusterParameterGroupArn: g.arn };
+  return {
+    DBClusterParameterGroupName: g.name,
+    DBParameterGroupFamily: g.family,
+    Description: g.description,
+    DBClusterParameterGroupArn: g.arn,
+  };
 }
 
 function createGroup(w: RdsWorld, p: Params, cluster: boolean): ParameterGroup {
   // Parameter group names follow the identifier rules, up to 255 characters.
-  const name = checkIdentifier(cluster ? 'DBClusterParameterGroupName' : 'DBParameterGroupName', cluster ? p.DBClusterParameterGroupName : p.DBParameterGroupName, 255);
+  const name = checkIdentifier(
+    cluster ? 'DBClusterParameterGroupName' : 'DBParameterGroupName',
+    cluster ? p.DBClusterParameterGroupName : p.DBParameterGroupName,
+    255,
+  );
   const family = checkFamily(p.DBParameterGroupFamily, cluster);
   const description = required('Description', p.Description);
   if ((cluster ? w.clusterParameterGroups : w.parameterGroups).has(name)) {
@@ -49,7 +74,8 @@ function modifyGroup(w: RdsWorld, p: Params, cluster: boolean): ParameterGroup {
   if (group.isDefault) throw new RdsFault('InvalidParameterValue', 'Cannot modify a default parameter group.');
   const list = asList<Record<string, unknown>>(p.Parameters);
   if (list.length === 0) throw new RdsFault('MissingParameter', 'The request must contain the parameter Parameters');
-  if (list.length > 20) throw new RdsFault('InvalidParameterValue', 'A maximum of 20 parameters can be modified in a single request.');
+  if (list.length > 20)
+    throw new RdsFault('InvalidParameterValue', 'A maximum of 20 parameters can be modified in a single request.');
   const changes = list.map(checkParameter);
   let needsReboot = false;
   let changed = false;
@@ -74,7 +100,11 @@ function modifyGroup(w: RdsWorld, p: Params, cluster: boolean): ParameterGroup {
 function describeParameters(group: ParameterGroup, source: unknown): Array<Record<string, unknown>> {
   const all = Object.keys(PARAMETERS).map((name) => parameterShape(group, name));
   if (source === undefined) return all;
-  if (!['user', 'engine-default', 'system'].includes(String(source))) throw new RdsFault('InvalidParameterValue', `Invalid value for Source: ${source}. Valid values: user, engine-default, system.`);
+  if (!['user', 'engine-default', 'system'].includes(String(source)))
+    throw new RdsFault(
+      'InvalidParameterValue',
+      `Invalid value for Source: ${source}. Valid values: user, engine-default, system.`,
+    );
   return all.filter((x) => x.Source === source);
 }
 
@@ -91,8 +121,10 @@ export function clusterParameterGroupFor(w: RdsWorld, name: unknown, engineVersi
   const family = clusterFamily(engineVersion);
   // CreateDBCluster names a missing group DBClusterParameterGroupNotFoundFault (the Describe/Modify
   // operations say DBParameterGroupNotFoundFault for both kinds).
-  const group = name === undefined ? w.parameterGroup(defaultGroupName(family), true) : w.parameterGroup(String(name), true);
-  if (!group && name !== undefined) throw new RdsFault('DBClusterParameterGroupNotFoundFault', `DBClusterParameterGroup not found: ${name}`);
+  const group =
+    name === undefined ? w.parameterGroup(defaultGroupName(family), true) : w.parameterGroup(String(name), true);
+  if (!group && name !== undefined)
+    throw new RdsFault('DBClusterParameterGroupNotFoundFault', `DBClusterParameterGroup not found: ${name}`);
   if (!group) throw new RdsFault('InvalidParameterValue', `Cannot find version ${engineVersion} for aurora-postgresql`);
   if (group.family !== family) {
     throw new RdsFault(
@@ -110,7 +142,8 @@ export function clusterSettings(w: RdsWorld, c: Cluster): Record<string, string>
 
 export const parameterGroupHandlers: Record<string, Handler> = {
   DescribeDBParameterGroups(w, p) {
-    if (p.DBParameterGroupName !== undefined) return { DBParameterGroups: [dbGroupShape(groupOrFault(w, p.DBParameterGroupName, false))] };
+    if (p.DBParameterGroupName !== undefined)
+      return { DBParameterGroups: [dbGroupShape(groupOrFault(w, p.DBParameterGroupName, false))] };
     return { DBParameterGroups: [...w.parameterGroups.values()].map(dbGroupShape) };
   },
 
@@ -127,7 +160,8 @@ export const parameterGroupHandlers: Record<string, Handler> = {
   },
 
   DescribeDBClusterParameterGroups(w, p) {
-    if (p.DBClusterParameterGroupName !== undefined) return { DBClusterParameterGroups: [clusterGroupShape(groupOrFault(w, p.DBClusterParameterGroupName, true))] };
+    if (p.DBClusterParameterGroupName !== undefined)
+      return { DBClusterParameterGroups: [clusterGroupShape(groupOrFault(w, p.DBClusterParameterGroupName, true))] };
     return { DBClusterParameterGroups: [...w.clusterParameterGroups.values()].map(clusterGroupShape) };
   },
 
@@ -145,12 +179,26 @@ export const parameterGroupHandlers: Record<string, Handler> = {
 
   ModifyDBInstance(w, p) {
     const inst = instanceOrFault(w, p.DBInstanceIdentifier);
-    const other = Object.keys(p).filter((k) => !['DBInstanceIdentifier', 'DBParameterGroupName', 'ApplyImmediately'].includes(k));
-    if (other.length > 0) throw new RdsFault('InvalidParameterValue', `The stand-in's ModifyDBInstance models DBParameterGroupName only (got ${other.join(', ')}).`);
+    const other = Object.keys(p).filter(
+      (k) => !['DBInstanceIdentifier', 'DBParameterGroupName', 'ApplyImmediately'].includes(k),
+    );
+    if (other.length > 0)
+      throw new RdsFault(
+        'InvalidParameterValue',
+        `The stand-in's ModifyDBInstance models DBParameterGroupName only (got ${other.join(', ')}).`,
+      );
     if (p.DBParameterGroupName === undefined) return { DBInstance: instanceShape(w, inst) };
-    if (inst.clusterId) throw new RdsFault('InvalidParameterCombination', `The instance ${inst.id} is part of Aurora cluster ${inst.clusterId}; the stand-in models DB parameter groups of RDS instances only.`);
+    if (inst.clusterId)
+      throw new RdsFault(
+        'InvalidParameterCombination',
+        `The instance ${inst.id} is part of Aurora cluster ${inst.clusterId}; the stand-in models DB parameter groups of RDS instances only.`,
+      );
     const status = w.instanceStatus(inst);
-    if (status !== 'available') throw new RdsFault('InvalidDBInstanceState', `Database instance is not in available state (${inst.id} is ${status}).`);
+    if (status !== 'available')
+      throw new RdsFault(
+        'InvalidDBInstanceState',
+        `Database instance is not in available state (${inst.id} is ${status}).`,
+      );
     const group = groupOrFault(w, p.DBParameterGroupName, false);
     const family = instanceFamily(inst.engineVersion);
     if (group.family !== family) {
@@ -171,13 +219,24 @@ export const parameterGroupHandlers: Record<string, Handler> = {
 
   RebootDBInstance(w, p) {
     const inst = instanceOrFault(w, p.DBInstanceIdentifier);
-    if (String(p.ForceFailover ?? 'false') === 'true') throw new RdsFault('InvalidParameterCombination', `Reboot with failover is not supported for single-AZ instance ${inst.id}.`);
+    if (String(p.ForceFailover ?? 'false') === 'true')
+      throw new RdsFault(
+        'InvalidParameterCombination',
+        `Reboot with failover is not supported for single-AZ instance ${inst.id}.`,
+      );
     const status = w.instanceStatus(inst);
-    if (status !== 'available') throw new RdsFault('InvalidDBInstanceState', `Instance ${inst.id} is not currently in the available state.`);
+    if (status !== 'available')
+      throw new RdsFault('InvalidDBInstanceState', `Instance ${inst.id} is not currently in the available state.`);
     inst.rebootUntil = w.now() + w.durations.reboot;
     inst.pendingReboot = false;
     inst.parameterApplyingUntil = undefined;
-    w.addEvent({ sourceId: inst.id, sourceType: 'db-instance', sourceArn: inst.arn, message: 'DB instance restarted', categories: ['availability'] });
+    w.addEvent({
+      sourceId: inst.id,
+      sourceType: 'db-instance',
+      sourceArn: inst.arn,
+      message: 'DB instance restarted',
+      categories: ['availability'],
+    });
     const group = inst.clusterId ? undefined : w.parameterGroup(inst.parameterGroup, false);
     if (group) w.backing?.instanceRebooted(inst, serverSettings(group));
     return { DBInstance: instanceShape(w, inst) };

@@ -18,12 +18,48 @@ export interface ParameterDef {
 
 /** The parameters the stand-in models, the same for postgresNN and aurora-postgresqlNN families. */
 export const PARAMETERS: Readonly<Record<string, ParameterDef>> = {
-  'rds.logical_replication': { value: '0', dataType: 'boolean', allowed: '0,1', applyType: 'static', description: 'Enables logical decoding.' },
-  max_replication_slots: { value: '20', dataType: 'integer', allowed: '5-8388607', applyType: 'static', description: 'Sets the maximum number of replication slots that the server can support.' },
-  max_wal_senders: { value: '20', dataType: 'integer', allowed: '5-8388607', applyType: 'static', description: 'Sets the maximum number of simultaneously running WAL sender processes.' },
-  max_logical_replication_workers: { value: '4', dataType: 'integer', allowed: '0-262143', applyType: 'static', description: 'Maximum number of logical replication worker processes.' },
-  max_worker_processes: { value: '8', dataType: 'integer', allowed: '0-262143', applyType: 'static', description: 'Maximum number of concurrent worker processes.' },
-  log_min_duration_statement: { value: '-1', dataType: 'integer', allowed: '-1-2147483647', applyType: 'dynamic', description: 'Sets the minimum execution time above which statements will be logged.' },
+  'rds.logical_replication': {
+    value: '0',
+    dataType: 'boolean',
+    allowed: '0,1',
+    applyType: 'static',
+    description: 'Enables logical decoding.',
+  },
+  max_replication_slots: {
+    value: '20',
+    dataType: 'integer',
+    allowed: '5-8388607',
+    applyType: 'static',
+    description: 'Sets the maximum number of replication slots that the server can support.',
+  },
+  max_wal_senders: {
+    value: '20',
+    dataType: 'integer',
+    allowed: '5-8388607',
+    applyType: 'static',
+    description: 'Sets the maximum number of simultaneously running WAL sender processes.',
+  },
+  max_logical_replication_workers: {
+    value: '4',
+    dataType: 'integer',
+    allowed: '0-262143',
+    applyType: 'static',
+    description: 'Maximum number of logical replication worker processes.',
+  },
+  max_worker_processes: {
+    value: '8',
+    dataType: 'integer',
+    allowed: '0-262143',
+    applyType: 'static',
+    description: 'Maximum number of concurrent worker processes.',
+  },
+  log_min_duration_statement: {
+    value: '-1',
+    dataType: 'integer',
+    allowed: '-1-2147483647',
+    applyType: 'dynamic',
+    description: 'Sets the minimum execution time above which statements will be logged.',
+  },
 };
 
 export interface ParameterGroup {
@@ -52,11 +88,15 @@ export const clusterFamily = (engineVersion: string) => `aurora-postgresql${majo
 export const defaultGroupName = (family: string) => `default.${family}`;
 
 export function checkFamily(family: unknown, cluster: boolean): string {
-  if (typeof family !== 'string' || family === '') throw new RdsFault('MissingParameter', 'The request must contain the parameter DBParameterGroupFamily');
+  if (typeof family !== 'string' || family === '')
+    throw new RdsFault('MissingParameter', 'The request must contain the parameter DBParameterGroupFamily');
   if (!(cluster ? CLUSTER_FAMILY : DB_FAMILY).test(family)) {
     const kind = cluster ? 'DB cluster parameter group' : 'DB parameter group';
     const form = cluster ? 'aurora-postgresqlNN' : 'postgresNN';
-    throw new RdsFault('InvalidParameterValue', `DBParameterGroupFamily ${family} is not a valid family for a ${kind} (the stand-in models ${form}, NN = 10–18).`);
+    throw new RdsFault(
+      'InvalidParameterValue',
+      `DBParameterGroupFamily ${family} is not a valid family for a ${kind} (the stand-in models ${form}, NN = 10–18).`,
+    );
   }
   return family;
 }
@@ -67,7 +107,11 @@ export function effectiveValue(group: ParameterGroup, name: string): string {
 }
 
 /** Checks one Parameters.member of ModifyDB(Cluster)ParameterGroup; returns it normalised. */
-export function checkParameter(p: Record<string, unknown>): { name: string; value: string; applyMethod: 'immediate' | 'pending-reboot' } {
+export function checkParameter(p: Record<string, unknown>): {
+  name: string;
+  value: string;
+  applyMethod: 'immediate' | 'pending-reboot';
+} {
   const name = String(p.ParameterName ?? '');
   const def = PARAMETERS[name];
   if (!def) throw new RdsFault('InvalidParameterValue', `Could not find parameter with name: ${name}`);
@@ -75,12 +119,19 @@ export function checkParameter(p: Record<string, unknown>): { name: string; valu
   if (value === undefined) throw new RdsFault('InvalidParameterValue', `A value is required for parameter ${name}.`);
   const applyMethod = p.ApplyMethod === undefined ? undefined : String(p.ApplyMethod);
   if (applyMethod !== 'immediate' && applyMethod !== 'pending-reboot') {
-    throw new RdsFault('InvalidParameterValue', `The ApplyMethod of parameter ${name} must be immediate or pending-reboot.`);
+    throw new RdsFault(
+      'InvalidParameterValue',
+      `The ApplyMethod of parameter ${name} must be immediate or pending-reboot.`,
+    );
   }
   if (applyMethod === 'immediate' && def.applyType === 'static') {
     throw new RdsFault('InvalidParameterCombination', `cannot use immediate apply method for static parameter ${name}`);
   }
-  if (!allowedValue(def, value)) throw new RdsFault('InvalidParameterValue', `Value: ${value} is outside of range: ${def.allowed} for parameter: ${name}`);
+  if (!allowedValue(def, value))
+    throw new RdsFault(
+      'InvalidParameterValue',
+      `Value: ${value} is outside of range: ${def.allowed} for parameter: ${name}`,
+    );
   return { name, value, applyMethod };
 }
 

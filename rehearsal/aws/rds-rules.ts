@@ -8,8 +8,10 @@ import { RdsFault } from './rds-errors.js';
  * Returns the identifier lower-cased, as RDS stores it.
  */
 export function checkIdentifier(param: string, value: unknown, maxLength = 63): string {
-  if (typeof value !== 'string' || value === '') throw new RdsFault('MissingParameter', `The request must contain the parameter ${param}`);
-  const ok = value.length <= maxLength && /^[A-Za-z][A-Za-z0-9-]*$/.test(value) && !value.endsWith('-') && !value.includes('--');
+  if (typeof value !== 'string' || value === '')
+    throw new RdsFault('MissingParameter', `The request must contain the parameter ${param}`);
+  const ok =
+    value.length <= maxLength && /^[A-Za-z][A-Za-z0-9-]*$/.test(value) && !value.endsWith('-') && !value.includes('--');
   if (!ok) {
     throw new RdsFault(
       'InvalidParameterValue',
@@ -20,7 +22,8 @@ export function checkIdentifier(param: string, value: unknown, maxLength = 63): 
 }
 
 export function required(param: string, value: unknown): string {
-  if (typeof value !== 'string' || value === '') throw new RdsFault('MissingParameter', `The request must contain the parameter ${param}`);
+  if (typeof value !== 'string' || value === '')
+    throw new RdsFault('MissingParameter', `The request must contain the parameter ${param}`);
   return value;
 }
 
@@ -66,7 +69,10 @@ export function checkExportOnly(list: unknown): string[] | undefined {
   for (const item of items) {
     const parts = item.split('.');
     if (parts.length < 1 || parts.length > 3 || !parts.every((p) => EXPORT_NAME.test(p))) {
-      throw new RdsFault('InvalidExportOnly', `The ExportOnly value "${item}" is not valid. Use database, database.schema or database.schema.table names made of Latin letters, digits, $ and _.`);
+      throw new RdsFault(
+        'InvalidExportOnly',
+        `The ExportOnly value "${item}" is not valid. Use database, database.schema or database.schema.table names made of Latin letters, digits, $ and _.`,
+      );
     }
   }
   return items;

@@ -1,7 +1,16 @@
 // Output shapes of the RDS stand-in: DBInstance, DBCluster, DBSnapshot, ExportTask and Event as
 // DescribeX answers show them (field names from the RDS API reference), computed at the current
 // stand-in time.
-import { ENDPOINT_SUFFIX, PORT, type Cluster, type ExportTask, type Instance, type RdsEvent, type RdsWorld, type Snapshot } from './rds-model.js';
+import {
+  ENDPOINT_SUFFIX,
+  PORT,
+  type Cluster,
+  type ExportTask,
+  type Instance,
+  type RdsEvent,
+  type RdsWorld,
+  type Snapshot,
+} from './rds-model.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -17,9 +26,15 @@ export function instanceShape(w: RdsWorld, i: Instance): Record<string, unknown>
     Engine: i.engine,
     DBInstanceStatus: status,
     Endpoint:
-      status === 'creating' ? undefined
-      : real ? { Address: real.address, Port: real.port, HostedZoneId: 'Z2R2ITUGPM61AM' }
-      : { Address: `${i.id}.${ENDPOINT_SUFFIX}.${w.region}.rds.amazonaws.com`, Port: PORT, HostedZoneId: 'Z2R2ITUGPM61AM' },
+      status === 'creating'
+        ? undefined
+        : real
+          ? { Address: real.address, Port: real.port, HostedZoneId: 'Z2R2ITUGPM61AM' }
+          : {
+              Address: `${i.id}.${ENDPOINT_SUFFIX}.${w.region}.rds.amazonaws.com`,
+              Port: PORT,
+              HostedZoneId: 'Z2R2ITUGPM61AM',
+            },
     AllocatedStorage: aurora ? 1 : i.allocatedStorage,
     InstanceCreateTime: status === 'creating' ? undefined : iso(i.createdAt),
     EngineVersion: i.engineVersion,
@@ -31,7 +46,9 @@ export function instanceShape(w: RdsWorld, i: Instance): Record<string, unknown>
     StorageEncrypted: i.storageEncrypted,
     KmsKeyId: i.kmsKeyId,
     DbiResourceId: i.dbiResourceId,
-    DBParameterGroups: [{ DBParameterGroupName: i.parameterGroup, ParameterApplyStatus: aurora ? 'in-sync' : w.parameterApplyStatus(i) }],
+    DBParameterGroups: [
+      { DBParameterGroupName: i.parameterGroup, ParameterApplyStatus: aurora ? 'in-sync' : w.parameterApplyStatus(i) },
+    ],
     DBInstanceArn: i.arn,
     TagList: i.tags,
   };
@@ -114,7 +131,8 @@ export function exportShape(w: RdsWorld, t: ExportTask): Record<string, unknown>
     KmsKeyId: t.kmsKeyId,
     Status: status,
     PercentProgress: percent,
-    TotalExtractedDataInGB: status === 'COMPLETE' && t.outcome.kind === 'complete' ? (t.outcome.totalExtractedDataInGB ?? 0) : undefined,
+    TotalExtractedDataInGB:
+      status === 'COMPLETE' && t.outcome.kind === 'complete' ? (t.outcome.totalExtractedDataInGB ?? 0) : undefined,
     FailureCause: status === 'FAILED' && t.outcome.kind === 'failed' ? t.outcome.failureCause : undefined,
     WarningMessage: status === 'COMPLETE' && t.outcome.kind === 'complete' ? t.outcome.warningMessage : undefined,
     SourceType: t.sourceType,

@@ -4,7 +4,16 @@ import { shiftEventDates, shiftWindow, type CallerClock } from './caller-clock.j
 import { rdsErrorResponse, rdsResultResponse, RdsFault } from './rds-errors.js';
 import type { Cluster, Instance, RdsWorld } from './rds-model.js';
 import { clusterShape, eventShape, exportShape, instanceShape, snapshotShape } from './rds-shapes.js';
-import { asList, bool, checkAuroraVersion, checkExportOnly, checkIdentifier, parseRdsArn, required, tagsOf } from './rds-rules.js';
+import {
+  asList,
+  bool,
+  checkAuroraVersion,
+  checkExportOnly,
+  checkIdentifier,
+  parseRdsArn,
+  required,
+  tagsOf,
+} from './rds-rules.js';
 import { toXml } from './xml.js';
 import type { StandinResponse } from './http-types.js';
 import { MINUTE } from './clock.js';
@@ -56,23 +65,36 @@ function newCluster(w: RdsWorld, id: string, p: Params, extra: Partial<Cluster>)
     ...extra,
   };
   w.clusters.set(id, c);
-  w.addEvent({ sourceId: id, sourceType: 'db-cluster', sourceArn: c.arn, message: 'DB cluster created', categories: ['creation'] });
+  w.addEvent({
+    sourceId: id,
+    sourceType: 'db-cluster',
+    sourceArn: c.arn,
+    message: 'DB cluster created',
+    categories: ['creation'],
+  });
   return c;
 }
 
 function requireAuroraPostgres(p: Params): void {
   if (required('Engine', p.Engine) !== 'aurora-postgresql') {
-    throw new RdsFault('InvalidParameterValue', `The stand-in models Aurora PostgreSQL only; Engine must be aurora-postgresql (got ${p.Engine}).`);
+    throw new RdsFault(
+      'InvalidParameterValue',
+      `The stand-in models Aurora PostgreSQL only; Engine must be aurora-postgresql (got ${p.Engine}).`,
+    );
   }
 }
 
 const handlers: Record<string, Handler> = {
   DescribeDBInstances(w, p) {
-    if (p.DBInstanceIdentifier !== undefined) return { DBInstances: [instanceShape(w, instanceOrFault(w, p.DBInstanceIdentifier))] };
+    if (p.DBInstanceIdentifier !== undefined)
+      return { DBInstances: [instanceShape(w, instanceOrFault(w, p.DBInstanceIdentifier))] };
     let list = [...w.instances.values()];
     for (const f of asList<any>(p.Filters)) {
       const values = asList<string>(f.Values).map(String);
-      if (f.Name === 'db-cluster-id') list = list.filter((i) => i.clusterId && (values.includes(i.clusterId) || values.includes(w.arn('cluster', i.clusterId))));
+      if (f.Name === 'db-cluster-id')
+        list = list.filter(
+          (i) => i.clusterId && (values.includes(i.clusterId) || values.includes(w.arn('cluster', i.clusterId))),
+        );
       if (f.Name === 'db-instance-id') list = list.filter((i) => values.includes(i.id) || values.includes(i.arn));
       if (f.Name === 'engine') list = list.filter((i) => values.includes(i.engine));
     }
@@ -80,7 +102,8 @@ const handlers: Record<string, Handler> = {
   },
 
   DescribeDBClusters(w, p) {
-    if (p.DBClusterIdentifier !== undefined) return { DBClusters: [clusterShape(w, clusterOrFault(w, p.DBClusterIdentifier))] };
+    if (p.DBClusterIdentifier !== undefined)
+      return { DBClusters: [clusterShape(w, clusterOrFault(w, p.DBClusterIdentifier))] };
     return { DBClusters: [...w.clusters.values()].map((c) => clusterShape(w, c)) };
   },
 
@@ -102,11 +125,22 @@ const handlers: Record<string, Handler> = {
   async CreateDBSnapshot(w, p) {
     const id = checkIdentifier('DBSnapshotIdentifier', p.DBSnapshotIdentifier, 255);
     const inst = instanceOrFault(w, p.DBInstanceIdentifier);
-    if (w.snapshots.has(id)) throw new RdsFault('DBSnapshotAlreadyExists', `Cannot create the snapshot because a snapshot with the identifier ${id} already exists.`);
+    if (w.snapshots.has(id))
+      throw new RdsFault(
+        'DBSnapshotAlreadyExists',
+        `Cannot create the snapshot because a snapshot with the identifier ${id} already exists.`,
+      );
     if (w.instanceStatus(inst) !== 'available') {
-      throw new RdsFault('InvalidDBInstanceState', `Cannot create a snapshot because the database instance ${inst.id} is not currently in the available state.`);
+      throw new RdsFault(
+        'InvalidDBInstanceState',
+        `Cannot create a snapshot because the database instance ${inst.id} is not currently in the available state.`,
+      );
     }
-    if (inst.clusterId) throw new RdsFault('InvalidDBInstanceState', `The instance ${inst.id} is part of an Aurora cluster; use CreateDBClusterSnapshot.`);
+    if (inst.clusterId)
+      throw new RdsFault(
+        'InvalidDBInstanceState',
+        `The instance ${inst.id} is part of an Aurora cluster; use CreateDBClusterSnapshot.`,
+      );
     const snap = {
       id,
       arn: w.arn('snapshot', id),
@@ -138,15 +172,27 @@ const handlers: Record<string, Handler> = {
     const ref = required('SourceDBSnapshotIdentifier', p.SourceDBSnapshotIdentifier);
     const arn = parseRdsArn(ref);
     // Within the region a name works; from another region only the ARN does.
-    const source = arn ? (arn.region === w.region ? w.snapshots.get(arn.id) : w.foreignSnapshots.get(ref)) : w.snapshots.get(ref.toLowerCase());
+    const source = arn
+      ? arn.region === w.region
+        ? w.snapshots.get(arn.id)
+        : w.foreignSnapshots.get(ref)
+      : w.snapshots.get(ref.toLowerCase());
     if (!source) throw new RdsFault('DBSnapshotNotFound', `DBSnapshot not found: ${ref}`);
-    if (w.snapshots.has(target)) throw new RdsFault('DBSnapshotAlreadyExists', `Cannot copy the snapshot because a snapshot with the identifier ${target} already exists.`);
+    if (w.snapshots.has(target))
+      throw new RdsFault(
+        'DBSnapshotAlreadyExists',
+        `Cannot copy the snapshot because a snapshot with the identifier ${target} already exists.`,
+      );
     const sourceRegion = arn?.region ?? w.region;
     const crossRegion = sourceRegion !== w.region;
     if (crossRegion && source.storageEncrypted && p.KmsKeyId === undefined) {
-      throw new RdsFault('InvalidParameterCombination', `Copying the encrypted snapshot ${ref} to ${w.region} needs KmsKeyId: a KMS key of the destination region.`);
+      throw new RdsFault(
+        'InvalidParameterCombination',
+        `Copying the encrypted snapshot ${ref} to ${w.region} needs KmsKeyId: a KMS key of the destination region.`,
+      );
     }
-    if (w.snapshotStatus(source).status !== 'available') throw new RdsFault('InvalidDBSnapshotState', `Snapshot ${source.id} is not in the available state.`);
+    if (w.snapshotStatus(source).status !== 'available')
+      throw new RdsFault('InvalidDBSnapshotState', `Snapshot ${source.id} is not in the available state.`);
     const copy = {
       ...source,
       id: target,
@@ -175,11 +221,17 @@ const handlers: Record<string, Handler> = {
     const snap = w.snapshots.get(arn.id);
     if (!snap) throw new RdsFault('DBSnapshotNotFound', `DBSnapshot not found: ${ref}`);
     checkClusterIdFree(w, id);
-    if (w.snapshotStatus(snap).status !== 'available') throw new RdsFault('InvalidDBSnapshotState', `Snapshot ${snap.id} is not in the available state.`);
+    if (w.snapshotStatus(snap).status !== 'available')
+      throw new RdsFault('InvalidDBSnapshotState', `Snapshot ${snap.id} is not in the available state.`);
     const version = String(p.EngineVersion ?? snap.engineVersion);
     checkAuroraVersion(version, snap.engineVersion, `snapshot ${snap.id}`);
     const encrypted = snap.storageEncrypted || bool(p.StorageEncrypted) === true || p.KmsKeyId !== undefined;
-    const c = newCluster(w, id, p, { engineVersion: version, snapshotArn: snap.arn, storageEncrypted: encrypted, kmsKeyId: p.KmsKeyId ?? snap.kmsKeyId });
+    const c = newCluster(w, id, p, {
+      engineVersion: version,
+      snapshotArn: snap.arn,
+      storageEncrypted: encrypted,
+      kmsKeyId: p.KmsKeyId ?? snap.kmsKeyId,
+    });
     w.backing?.restoreCreated(c, snap);
     return { DBCluster: clusterShape(w, c) };
   },
@@ -191,10 +243,18 @@ const handlers: Record<string, Handler> = {
     if (sourceRef === undefined) {
       checkClusterIdFree(w, id);
       const master = checkMasterUser(p);
-      const c = newCluster(w, id, p, { storageEncrypted: bool(p.StorageEncrypted) ?? false, kmsKeyId: p.KmsKeyId, masterUsername: master.username });
+      const c = newCluster(w, id, p, {
+        storageEncrypted: bool(p.StorageEncrypted) ?? false,
+        kmsKeyId: p.KmsKeyId,
+        masterUsername: master.username,
+      });
       if (w.backing && master.username !== undefined && master.password !== undefined) {
         try {
-          await w.backing.emptyClusterCreated(c, { username: master.username, password: master.password }, clusterSettings(w, c));
+          await w.backing.emptyClusterCreated(
+            c,
+            { username: master.username, password: master.password },
+            clusterSettings(w, c),
+          );
         } catch (err) {
           w.clusters.delete(c.id);
           throw err;
@@ -204,24 +264,42 @@ const handlers: Record<string, Handler> = {
     }
     const arn = parseRdsArn(sourceRef);
     if (!arn) {
-      throw new RdsFault('InvalidParameterValue', `The parameter ReplicationSourceIdentifier must be the Amazon Resource Name (ARN) of the source DB instance, not "${sourceRef}".`);
+      throw new RdsFault(
+        'InvalidParameterValue',
+        `The parameter ReplicationSourceIdentifier must be the Amazon Resource Name (ARN) of the source DB instance, not "${sourceRef}".`,
+      );
     }
     if (arn.region !== w.region || arn.account !== w.account) {
-      throw new RdsFault('InvalidParameterCombination', `An Aurora read replica of an RDS for PostgreSQL instance must be in the same AWS Region and account as its source.`);
+      throw new RdsFault(
+        'InvalidParameterCombination',
+        `An Aurora read replica of an RDS for PostgreSQL instance must be in the same AWS Region and account as its source.`,
+      );
     }
     const source = w.instances.get(arn.id);
-    if (arn.resourceType !== 'db' || !source) throw new RdsFault('DBInstanceNotFound', `DBInstance ${arn.id} not found.`);
+    if (arn.resourceType !== 'db' || !source)
+      throw new RdsFault('DBInstanceNotFound', `DBInstance ${arn.id} not found.`);
     checkClusterIdFree(w, id);
-    if (source.engine !== 'postgres') throw new RdsFault('InvalidParameterCombination', `Source ${source.id} runs ${source.engine}; an aurora-postgresql replica needs an RDS for PostgreSQL source.`);
-    if (w.instanceStatus(source) !== 'available') throw new RdsFault('InvalidDBInstanceState', `DB instance ${source.id} is not in the available state.`);
+    if (source.engine !== 'postgres')
+      throw new RdsFault(
+        'InvalidParameterCombination',
+        `Source ${source.id} runs ${source.engine}; an aurora-postgresql replica needs an RDS for PostgreSQL source.`,
+      );
+    if (w.instanceStatus(source) !== 'available')
+      throw new RdsFault('InvalidDBInstanceState', `DB instance ${source.id} is not in the available state.`);
     const existing = w.replicaClustersOf(source.id);
     if (existing.length > 0) {
-      throw new RdsFault('InvalidDBInstanceState', `DB instance ${source.id} already has an Aurora read replica (${existing[0]!.id}). An RDS DB instance can have only one Aurora read replica.`);
+      throw new RdsFault(
+        'InvalidDBInstanceState',
+        `DB instance ${source.id} already has an Aurora read replica (${existing[0]!.id}). An RDS DB instance can have only one Aurora read replica.`,
+      );
     }
     const version = String(p.EngineVersion ?? source.engineVersion);
     checkAuroraVersion(version, source.engineVersion, `source ${source.id}`);
     if (source.storageEncrypted && bool(p.StorageEncrypted) === false) {
-      throw new RdsFault('InvalidParameterCombination', `The source ${source.id} is encrypted; its Aurora read replica must be encrypted too.`);
+      throw new RdsFault(
+        'InvalidParameterCombination',
+        `The source ${source.id} is encrypted; its Aurora read replica must be encrypted too.`,
+      );
     }
     const encrypted = source.storageEncrypted || bool(p.StorageEncrypted) === true;
     const c = newCluster(w, id, p, {
@@ -247,12 +325,20 @@ const handlers: Record<string, Handler> = {
     const instanceClass = required('DBInstanceClass', p.DBInstanceClass);
     const engine = required('Engine', p.Engine);
     if (p.DBClusterIdentifier === undefined) {
-      throw new RdsFault('InvalidParameterValue', 'The stand-in models Aurora instances only: DBClusterIdentifier is required.');
+      throw new RdsFault(
+        'InvalidParameterValue',
+        'The stand-in models Aurora instances only: DBClusterIdentifier is required.',
+      );
     }
     const c = clusterOrFault(w, p.DBClusterIdentifier);
     if (w.instances.has(id)) throw new RdsFault('DBInstanceAlreadyExists', `DB instance already exists`);
-    if (engine !== c.engine) throw new RdsFault('InvalidParameterCombination', `The engine ${engine} does not match the engine ${c.engine} of DB cluster ${c.id}.`);
-    if (w.clusterStatus(c) === 'promoting') throw new RdsFault('InvalidDBClusterStateFault', `DB cluster ${c.id} is not in a valid state (promoting).`);
+    if (engine !== c.engine)
+      throw new RdsFault(
+        'InvalidParameterCombination',
+        `The engine ${engine} does not match the engine ${c.engine} of DB cluster ${c.id}.`,
+      );
+    if (w.clusterStatus(c) === 'promoting')
+      throw new RdsFault('InvalidDBClusterStateFault', `DB cluster ${c.id} is not in a valid state (promoting).`);
     const inst: Instance = {
       id,
       arn: w.arn('db', id),
@@ -277,9 +363,14 @@ const handlers: Record<string, Handler> = {
 
   PromoteReadReplicaDBCluster(w, p) {
     const c = clusterOrFault(w, p.DBClusterIdentifier);
-    if (!c.replicationSourceArn || c.promoteAt !== undefined) throw new RdsFault('InvalidDBClusterStateFault', `DB cluster ${c.id} is not a read replica.`);
+    if (!c.replicationSourceArn || c.promoteAt !== undefined)
+      throw new RdsFault('InvalidDBClusterStateFault', `DB cluster ${c.id} is not a read replica.`);
     const status = w.clusterStatus(c);
-    if (status !== 'available') throw new RdsFault('InvalidDBClusterStateFault', `DB cluster ${c.id} is not in the available state (current state: ${status}).`);
+    if (status !== 'available')
+      throw new RdsFault(
+        'InvalidDBClusterStateFault',
+        `DB cluster ${c.id} is not in the available state (current state: ${status}).`,
+      );
     c.promoteAt = w.now();
     return { DBCluster: clusterShape(w, c) };
   },
@@ -287,12 +378,21 @@ const handlers: Record<string, Handler> = {
   AddRoleToDBCluster(w, p) {
     const c = clusterOrFault(w, p.DBClusterIdentifier);
     const roleArn = required('RoleArn', p.RoleArn);
-    if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/.+/.test(roleArn)) throw new RdsFault('InvalidParameterValue', `The RoleArn ${roleArn} is not a valid IAM role ARN.`);
-    if (c.roles.some((r) => r.roleArn === roleArn)) throw new RdsFault('DBClusterRoleAlreadyExists', `Role ${roleArn} is already associated with DB cluster ${c.id}.`);
+    if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/.+/.test(roleArn))
+      throw new RdsFault('InvalidParameterValue', `The RoleArn ${roleArn} is not a valid IAM role ARN.`);
+    if (c.roles.some((r) => r.roleArn === roleArn))
+      throw new RdsFault(
+        'DBClusterRoleAlreadyExists',
+        `Role ${roleArn} is already associated with DB cluster ${c.id}.`,
+      );
     if (p.FeatureName !== undefined && c.roles.some((r) => r.featureName === p.FeatureName)) {
-      throw new RdsFault('DBClusterRoleQuotaExceeded', `DB cluster ${c.id} already has a role for feature ${p.FeatureName}.`);
+      throw new RdsFault(
+        'DBClusterRoleQuotaExceeded',
+        `DB cluster ${c.id} already has a role for feature ${p.FeatureName}.`,
+      );
     }
-    if (w.clusterStatus(c) !== 'available') throw new RdsFault('InvalidDBClusterStateFault', `DB cluster ${c.id} is not in the available state.`);
+    if (w.clusterStatus(c) !== 'available')
+      throw new RdsFault('InvalidDBClusterStateFault', `DB cluster ${c.id} is not in the available state.`);
     c.roles.push({ roleArn, featureName: p.FeatureName, addedAt: w.now() });
     return {};
   },
@@ -303,14 +403,19 @@ const handlers: Record<string, Handler> = {
     const bucket = required('S3BucketName', p.S3BucketName);
     const iamRoleArn = required('IamRoleArn', p.IamRoleArn);
     const kmsKeyId = required('KmsKeyId', p.KmsKeyId);
-    if (w.exports.has(id)) throw new RdsFault('ExportTaskAlreadyExists', `Cannot start export task because a task with the identifier ${id} already exists.`);
+    if (w.exports.has(id))
+      throw new RdsFault(
+        'ExportTaskAlreadyExists',
+        `Cannot start export task because a task with the identifier ${id} already exists.`,
+      );
     const exportOnly = checkExportOnly(p.ExportOnly);
     const arn = parseRdsArn(sourceArn);
     let sourceType: 'CLUSTER' | 'SNAPSHOT';
     if (arn?.resourceType === 'cluster') {
       const c = w.clusters.get(arn.id);
       if (!c) throw new RdsFault('DBClusterNotFoundFault', `DBCluster ${arn.id} not found.`);
-      if (w.clusterStatus(c) !== 'available') throw new RdsFault('InvalidExportSourceState', `DB cluster ${c.id} is not in the available state.`);
+      if (w.clusterStatus(c) !== 'available')
+        throw new RdsFault('InvalidExportSourceState', `DB cluster ${c.id} is not in the available state.`);
       sourceType = 'CLUSTER';
     } else if (arn?.resourceType === 'snapshot') {
       if (!w.snapshots.has(arn.id)) throw new RdsFault('DBSnapshotNotFound', `DBSnapshot ${arn.id} not found.`);
@@ -318,12 +423,29 @@ const handlers: Record<string, Handler> = {
     } else {
       throw new RdsFault('InvalidParameterValue', `SourceArn ${sourceArn} is not the ARN of a DB cluster or snapshot.`);
     }
-    const running = [...w.exports.values()].filter((t) => !['COMPLETE', 'FAILED', 'CANCELED'].includes(w.exportStatus(t).status));
+    const running = [...w.exports.values()].filter(
+      (t) => !['COMPLETE', 'FAILED', 'CANCELED'].includes(w.exportStatus(t).status),
+    );
     if (running.some((t) => t.sourceArn === sourceArn)) {
-      throw new RdsFault('InvalidExportSourceState', `An export task is already in progress for ${sourceArn}; only one export per source can run at a time.`);
+      throw new RdsFault(
+        'InvalidExportSourceState',
+        `An export task is already in progress for ${sourceArn}; only one export per source can run at a time.`,
+      );
     }
-    if (running.length >= 5) throw new RdsFault('InvalidExportSourceState', 'Five export tasks are already in progress in this account.');
-    const task = { id, sourceArn, sourceType, bucket, prefix: p.S3Prefix, iamRoleArn, kmsKeyId, exportOnly, startedAt: w.now(), outcome: w.nextExportOutcome };
+    if (running.length >= 5)
+      throw new RdsFault('InvalidExportSourceState', 'Five export tasks are already in progress in this account.');
+    const task = {
+      id,
+      sourceArn,
+      sourceType,
+      bucket,
+      prefix: p.S3Prefix,
+      iamRoleArn,
+      kmsKeyId,
+      exportOnly,
+      startedAt: w.now(),
+      outcome: w.nextExportOutcome,
+    };
     w.exports.set(id, task);
     return exportShape(w, task);
   },
@@ -332,7 +454,8 @@ const handlers: Record<string, Handler> = {
     let list = [...w.exports.values()];
     if (p.ExportTaskIdentifier !== undefined) {
       const t = w.exports.get(String(p.ExportTaskIdentifier).toLowerCase());
-      if (!t) throw new RdsFault('ExportTaskNotFound', `Cannot find export task with identifier ${p.ExportTaskIdentifier}.`);
+      if (!t)
+        throw new RdsFault('ExportTaskNotFound', `Cannot find export task with identifier ${p.ExportTaskIdentifier}.`);
       list = [t];
     }
     if (p.SourceArn !== undefined) list = list.filter((t) => t.sourceArn === p.SourceArn);
@@ -343,13 +466,17 @@ const handlers: Record<string, Handler> = {
     const now = w.now();
     const end = p.EndTime ? Date.parse(p.EndTime) : now;
     const start = p.StartTime ? Date.parse(p.StartTime) : end - (p.Duration ? Number(p.Duration) : 60) * MINUTE;
-    const events = w.visibleEvents().filter(
-      (e) =>
-        e.date >= start &&
-        e.date <= end &&
-        (p.SourceIdentifier === undefined || e.sourceId === String(p.SourceIdentifier).toLowerCase() || e.sourceArn === p.SourceIdentifier) &&
-        (p.SourceType === undefined || e.sourceType === p.SourceType),
-    );
+    const events = w
+      .visibleEvents()
+      .filter(
+        (e) =>
+          e.date >= start &&
+          e.date <= end &&
+          (p.SourceIdentifier === undefined ||
+            e.sourceId === String(p.SourceIdentifier).toLowerCase() ||
+            e.sourceArn === p.SourceIdentifier) &&
+          (p.SourceType === undefined || e.sourceType === p.SourceType),
+      );
     return { Events: events.map(eventShape) };
   },
 
@@ -358,17 +485,26 @@ const handlers: Record<string, Handler> = {
     const arn = parseRdsArn(name);
     if (!arn) throw new RdsFault('InvalidParameterValue', `ResourceName ${name} is not a valid ARN.`);
     const found =
-      arn.resourceType === 'cluster' ? w.clusters.get(arn.id) :
-      arn.resourceType === 'db' ? w.instances.get(arn.id) :
-      arn.resourceType === 'snapshot' ? w.snapshots.get(arn.id) :
-      arn.resourceType === 'pg' ? w.parameterGroups.get(arn.id) :
-      arn.resourceType === 'cluster-pg' ? w.clusterParameterGroups.get(arn.id) : undefined;
+      arn.resourceType === 'cluster'
+        ? w.clusters.get(arn.id)
+        : arn.resourceType === 'db'
+          ? w.instances.get(arn.id)
+          : arn.resourceType === 'snapshot'
+            ? w.snapshots.get(arn.id)
+            : arn.resourceType === 'pg'
+              ? w.parameterGroups.get(arn.id)
+              : arn.resourceType === 'cluster-pg'
+                ? w.clusterParameterGroups.get(arn.id)
+                : undefined;
     if (!found) {
       const code =
-        arn.resourceType === 'cluster' ? 'DBClusterNotFoundFault'
-        : arn.resourceType === 'snapshot' ? 'DBSnapshotNotFound'
-        : arn.resourceType === 'pg' || arn.resourceType === 'cluster-pg' ? 'DBParameterGroupNotFoundFault'
-        : 'DBInstanceNotFound';
+        arn.resourceType === 'cluster'
+          ? 'DBClusterNotFoundFault'
+          : arn.resourceType === 'snapshot'
+            ? 'DBSnapshotNotFound'
+            : arn.resourceType === 'pg' || arn.resourceType === 'cluster-pg'
+              ? 'DBParameterGroupNotFoundFault'
+              : 'DBInstanceNotFound';
       throw new RdsFault(code, `${name} not found.`);
     }
     return { TagList: found.tags };
@@ -385,18 +521,32 @@ const handlers: Record<string, Handler> = {
  * without one, so it is checked only when given (a real server needs the password).
  */
 function checkMasterUser(p: Params): { username?: string; password?: string } {
-  if (p.MasterUsername === undefined && p.MasterUserPassword === undefined && p.ManageMasterUserPassword === undefined) return {};
+  if (p.MasterUsername === undefined && p.MasterUserPassword === undefined && p.ManageMasterUserPassword === undefined)
+    return {};
   const username = required('MasterUsername', p.MasterUsername);
-  if (!/^[A-Za-z][A-Za-z0-9_]{0,62}$/.test(username) || ['rdsadmin', 'rds_superuser', 'rdsrepladmin', 'public'].includes(username.toLowerCase())) {
-    throw new RdsFault('InvalidParameterValue', `MasterUsername ${username} cannot be used. It must begin with a letter, contain only letters, digits and underscores, be at most 63 characters, and not be a reserved word.`);
+  if (
+    !/^[A-Za-z][A-Za-z0-9_]{0,62}$/.test(username) ||
+    ['rdsadmin', 'rds_superuser', 'rdsrepladmin', 'public'].includes(username.toLowerCase())
+  ) {
+    throw new RdsFault(
+      'InvalidParameterValue',
+      `MasterUsername ${username} cannot be used. It must begin with a letter, contain only letters, digits and underscores, be at most 63 characters, and not be a reserved word.`,
+    );
   }
   const managed = bool(p.ManageMasterUserPassword) === true;
-  if (managed && p.MasterUserPassword !== undefined) throw new RdsFault('InvalidParameterCombination', 'You can\'t specify MasterUserPassword when ManageMasterUserPassword is turned on.');
+  if (managed && p.MasterUserPassword !== undefined)
+    throw new RdsFault(
+      'InvalidParameterCombination',
+      "You can't specify MasterUserPassword when ManageMasterUserPassword is turned on.",
+    );
   if (managed) return { username };
   const password = required('MasterUserPassword', p.MasterUserPassword);
   if (password.length < 8 || password.length > 128 || !/^[\x21-\x7e]+$/.test(password) || /[/"@]/.test(password)) {
     // AWS's own words; the value is never echoed.
-    throw new RdsFault('InvalidParameterValue', 'The parameter MasterUserPassword is not a valid password. Only printable ASCII characters besides \'/\', \'@\', \'"\', \' \' may be used, 8 to 128 of them.');
+    throw new RdsFault(
+      'InvalidParameterValue',
+      "The parameter MasterUserPassword is not a valid password. Only printable ASCII characters besides '/', '@', '\"', ' ' may be used, 8 to 128 of them.",
+    );
   }
   return { username, password };
 }
@@ -421,7 +571,8 @@ function paginate(operation: string, params: Params, result: Record<string, unkn
   const list = key ? (result[key] as unknown[] | undefined) : undefined;
   if (!key || !list) return result;
   const max = params.MaxRecords === undefined ? 100 : Number(params.MaxRecords);
-  if (!Number.isInteger(max) || max < 20 || max > 100) throw new RdsFault('InvalidParameterValue', 'Invalid value for MaxRecords. Must be between 20 and 100');
+  if (!Number.isInteger(max) || max < 20 || max > 100)
+    throw new RdsFault('InvalidParameterValue', 'Invalid value for MaxRecords. Must be between 20 and 100');
   let offset = 0;
   if (params.Marker !== undefined) {
     const decoded = /^page:(\d+)$/.exec(Buffer.from(String(params.Marker), 'base64url').toString('utf8'));
@@ -430,16 +581,34 @@ function paginate(operation: string, params: Params, result: Record<string, unkn
   }
   const page = list.slice(offset, offset + max);
   const more = offset + max < list.length;
-  return { ...(more ? { Marker: Buffer.from(`page:${offset + max}`).toString('base64url') } : {}), ...result, [key]: page };
+  return {
+    ...(more ? { Marker: Buffer.from(`page:${offset + max}`).toString('base64url') } : {}),
+    ...result,
+    [key]: page,
+  };
 }
 
-export async function handleRds(w: RdsWorld, operation: string, params: Params, callerClock?: CallerClock): Promise<StandinResponse> {
+export async function handleRds(
+  w: RdsWorld,
+  operation: string,
+  params: Params,
+  callerClock?: CallerClock,
+): Promise<StandinResponse> {
   const handler = handlers[operation];
   if (!handler) return rdsErrorResponse('InvalidAction', `The stand-in does not implement RDS ${operation}.`, 400);
   try {
     if (callerClock && operation === 'DescribeEvents') {
       const result = await handler(w, shiftWindow(params, callerClock.offsetMs()));
-      return rdsResultResponse(operation, toXml(paginate(operation, params, shiftEventDates(result as { Events?: Array<Record<string, unknown>> }, callerClock.toCaller))));
+      return rdsResultResponse(
+        operation,
+        toXml(
+          paginate(
+            operation,
+            params,
+            shiftEventDates(result as { Events?: Array<Record<string, unknown>> }, callerClock.toCaller),
+          ),
+        ),
+      );
     }
     return rdsResultResponse(operation, toXml(paginate(operation, params, await handler(w, params))));
   } catch (err) {

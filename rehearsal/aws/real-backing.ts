@@ -31,13 +31,32 @@
 //   MasterUserPassword; the server's own superuser is `rdsadmin`, as on RDS. A source can be PostgreSQL 14 (seed `major: 14`) for the logical route.
 import type { DbSession } from '../../src/db/api.js';
 import {
-  createPhysicalSlot, dropSlot, openSession, promote, replicaLag, slotLagBytes, startFromSnapshot, startSourceServer, startStandby,
-  takeSnapshot, type PgServer, type QueryFn, type ServerOptions, type Snapshot as Backup,
+  createPhysicalSlot,
+  dropSlot,
+  openSession,
+  promote,
+  replicaLag,
+  slotLagBytes,
+  startFromSnapshot,
+  startSourceServer,
+  startStandby,
+  takeSnapshot,
+  type PgServer,
+  type QueryFn,
+  type ServerOptions,
+  type Snapshot as Backup,
 } from '../postgres/cluster.js';
 import { MINUTE } from './clock.js';
 import type { StandinClock } from './clock.js';
 import type { RealMetricSource } from './metrics.js';
-import { ENDPOINT_SUFFIX, type Cluster, type Instance, type RdsWorld, type Snapshot, type WorldBacking } from './rds-model.js';
+import {
+  ENDPOINT_SUFFIX,
+  type Cluster,
+  type Instance,
+  type RdsWorld,
+  type Snapshot,
+  type WorldBacking,
+} from './rds-model.js';
 import { RdsFault } from './rds-errors.js';
 import { majorOf, serverSettings } from './rds-parameters.js';
 import { createRdsMasterUser } from '../postgres/rds-roles.js';
@@ -94,7 +113,9 @@ export class RealBacking implements WorldBacking, RealMetricSource {
     private readonly clock: StandinClock,
     private readonly options: RealOptions = {},
     private readonly onError: (err: unknown, what: string) => void = (err, what) =>
-      process.stderr.write(`aws stand-in (real PostgreSQL): ${what}: ${err instanceof Error ? err.message : String(err)}\n`),
+      process.stderr.write(
+        `aws stand-in (real PostgreSQL): ${what}: ${err instanceof Error ? err.message : String(err)}\n`,
+      ),
   ) {
     const sampleEvery = options.sampleEveryMs ?? 200;
     this.holdMs = options.holdMs ?? Math.max(2 * MINUTE, 3 * sampleEvery * (clock.manual ? 1 : clock.timeScale));
@@ -115,7 +136,10 @@ export class RealBacking implements WorldBacking, RealMetricSource {
   async startSource(inst: Instance, major: Major = 18): Promise<PgServer> {
     if (inst.parameterGroup.startsWith('default.')) inst.parameterGroup = `default.postgres${major}`;
     const group = this.world.parameterGroup(inst.parameterGroup, false);
-    const server = await startSourceServer({ major, settings: { ...(group ? serverSettings(group) : {}), ...this.options.settings } });
+    const server = await startSourceServer({
+      major,
+      settings: { ...(group ? serverSettings(group) : {}), ...this.options.settings },
+    });
     if (this.closed) {
       await server.stop();
       throw new Error('the stand-in was closed while a source server started');
@@ -218,7 +242,11 @@ export class RealBacking implements WorldBacking, RealMetricSource {
     );
   }
 
-  async emptyClusterCreated(c: Cluster, master: { username: string; password: string }, settings: Record<string, string>): Promise<void> {
+  async emptyClusterCreated(
+    c: Cluster,
+    master: { username: string; password: string },
+    settings: Record<string, string>,
+  ): Promise<void> {
     if (majorOf(c.engineVersion) !== 18) {
       throw new RdsFault(
         'InvalidParameterCombination',
@@ -233,7 +261,11 @@ export class RealBacking implements WorldBacking, RealMetricSource {
       work,
       async () => {
         // The bootstrap superuser is rdsadmin, as on RDS, so the master user may be called postgres.
-        const server = await startSourceServer({ major: 18, superuser: 'rdsadmin', settings: { ...settings, ...this.options.settings } });
+        const server = await startSourceServer({
+          major: 18,
+          superuser: 'rdsadmin',
+          settings: { ...settings, ...this.options.settings },
+        });
         try {
           await createRdsMasterUser(server, { user: username, password });
         } catch (err) {
@@ -309,7 +341,9 @@ export class RealBacking implements WorldBacking, RealMetricSource {
       if (!source || !standby || work.state !== 'ready' || work.promoting || work.promoted) continue;
       reads.push(
         (async () => {
-          const lag = await this.withSession(source, (qs) => this.withSession(standby, (qt) => replicaLag(source, standby, { source: qs, standby: qt })));
+          const lag = await this.withSession(source, (qs) =>
+            this.withSession(standby, (qt) => replicaLag(source, standby, { source: qs, standby: qt })),
+          );
           if (lag) push(this.lag, id, { at, value: Math.floor(lag.seconds) });
         })(),
       );
@@ -421,7 +455,9 @@ export class RealBacking implements WorldBacking, RealMetricSource {
   async close(): Promise<void> {
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
-    const debug = process.env.AWS_STANDIN_DEBUG ? (m: string) => process.stderr.write(`real-backing close: ${m}\n`) : () => undefined;
+    const debug = process.env.AWS_STANDIN_DEBUG
+      ? (m: string) => process.stderr.write(`real-backing close: ${m}\n`)
+      : () => undefined;
     await bounded(this.sampling ?? Promise.resolve(), 5_000, () => debug('a reading did not end in 5 s'));
     await bounded(Promise.all([...this.pending]), 70_000, () => debug('work under way did not end in 70 s'));
     debug('pending done');
@@ -460,7 +496,8 @@ function push(map: Map<string, Reading[]>, id: string, reading: Reading): void {
     map.set(id, list);
   }
   // Readings arrive in clock order; a reading at the same instant replaces the one before.
-  if (list.length > 0 && list[list.length - 1]!.at >= reading.at) list[list.length - 1] = { ...reading, at: list[list.length - 1]!.at };
+  if (list.length > 0 && list[list.length - 1]!.at >= reading.at)
+    list[list.length - 1] = { ...reading, at: list[list.length - 1]!.at };
   else list.push(reading);
   if (list.length > MAX_READINGS) list.splice(0, list.length - MAX_READINGS);
 }

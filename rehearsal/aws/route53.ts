@@ -58,7 +58,11 @@ interface ChangeRecord {
 }
 
 export class Route53Error extends Error {
-  constructor(readonly code: string, message: string, readonly status = 400) {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 400,
+  ) {
     super(message);
   }
 }
@@ -79,22 +83,46 @@ export class Route53World {
   private changes = new Map<string, ChangeRecord>();
   private changeCounter = 0;
 
-  constructor(private readonly now: () => number, public changePendingMs = 30_000) {}
+  constructor(
+    private readonly now: () => number,
+    public changePendingMs = 30_000,
+  ) {}
 
   seedZone(seed: HostedZoneSeed): void {
     const name = fqdn(seed.name);
     const id = stripId(seed.id);
     const zone: Zone = { id, name, privateZone: seed.privateZone ?? false, records: new Map() };
     // Every zone Route 53 makes has its SOA and NS records at the apex.
-    zone.records.set(recordKey(name, 'SOA'), { name, type: 'SOA', ttl: 900, values: [`ns-1.standin.invalid. hostmaster.${name} 1 7200 900 1209600 86400`] });
-    zone.records.set(recordKey(name, 'NS'), { name, type: 'NS', ttl: 172800, values: ['ns-1.standin.invalid.', 'ns-2.standin.invalid.'] });
+    zone.records.set(recordKey(name, 'SOA'), {
+      name,
+      type: 'SOA',
+      ttl: 900,
+      values: [`ns-1.standin.invalid. hostmaster.${name} 1 7200 900 1209600 86400`],
+    });
+    zone.records.set(recordKey(name, 'NS'), {
+      name,
+      type: 'NS',
+      ttl: 172800,
+      values: ['ns-1.standin.invalid.', 'ns-2.standin.invalid.'],
+    });
     this.zones.set(id, zone);
   }
 
   seedRecord(seed: RecordSeed): void {
     const zone = this.zone(seed.zoneId);
     const alias = seed.alias ? { ...seed.alias, dnsName: fqdn(seed.alias.dnsName) } : undefined;
-    this.apply(zone, [{ action: 'UPSERT', set: { name: seed.name, type: seed.type.toUpperCase(), ttl: seed.ttl ?? 300, values: seed.values, ...(alias ? { alias } : {}) } }]);
+    this.apply(zone, [
+      {
+        action: 'UPSERT',
+        set: {
+          name: seed.name,
+          type: seed.type.toUpperCase(),
+          ttl: seed.ttl ?? 300,
+          values: seed.values,
+          ...(alias ? { alias } : {}),
+        },
+      },
+    ]);
   }
 
   /** The record set as stored, for tests and the rehearsal's forwarder (no call is counted). */
@@ -114,12 +142,18 @@ export class Route53World {
   }
 
   zonesByName(): Zone[] {
-    return [...this.zones.values()].sort((a, b) => sortKey({ name: a.name, type: '' }).localeCompare(sortKey({ name: b.name, type: '' })) || a.id.localeCompare(b.id));
+    return [...this.zones.values()].sort(
+      (a, b) =>
+        sortKey({ name: a.name, type: '' }).localeCompare(sortKey({ name: b.name, type: '' })) ||
+        a.id.localeCompare(b.id),
+    );
   }
 
   listRecords(zoneId: string, start?: { name?: string; type?: string }): RecordSet[] {
     const zone = this.zone(zoneId);
-    const all = [...zone.records.values()].sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0));
+    const all = [...zone.records.values()].sort((a, b) =>
+      sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0,
+    );
     if (!start?.name) return all;
     const from = sortKey({ name: start.name, type: start.type?.toUpperCase() ?? '' });
     return all.filter((r) => sortKey(r) >= from);
@@ -139,7 +173,12 @@ export class Route53World {
 
   getChange(id: string): ChangeRecord & { status: 'PENDING' | 'INSYNC' } {
     const change = this.changes.get(stripId(id));
-    if (!change) throw new Route53Error('NoSuchChange', `A change with the specified change ID does not exist: ${stripId(id)}`, 404);
+    if (!change)
+      throw new Route53Error(
+        'NoSuchChange',
+        `A change with the specified change ID does not exist: ${stripId(id)}`,
+        404,
+      );
     return { ...change, status: this.now() >= change.insyncAt ? 'INSYNC' : 'PENDING' };
   }
 
@@ -150,7 +189,13 @@ export class Route53World {
       const name = fqdn(set.name);
       const type = set.type.toUpperCase();
       const key = recordKey(name, type);
-      const rrset: RecordSet = { name, type, ttl: set.ttl, values: [...set.values], ...(set.alias ? { alias: set.alias } : {}) };
+      const rrset: RecordSet = {
+        name,
+        type,
+        ttl: set.ttl,
+        values: [...set.values],
+        ...(set.alias ? { alias: set.alias } : {}),
+      };
       if (name !== zone.name && !name.endsWith(`.${zone.name}`)) {
         problems.push(`RRSet with DNS name ${name} is not permitted in zone ${zone.name}`);
         continue;
@@ -177,7 +222,9 @@ export class Route53World {
       const others = [...next.values()].filter((r) => r.name === name && r.type !== type);
       const conflict = type === 'CNAME' ? others[0] : others.find((r) => r.type === 'CNAME');
       if (conflict) {
-        problems.push(`RRSet of type ${type} with DNS name ${name} is not permitted because a conflicting RRSet of type ${conflict.type} with the same DNS name already exists in zone ${zone.name}`);
+        problems.push(
+          `RRSet of type ${type} with DNS name ${name} is not permitted because a conflicting RRSet of type ${conflict.type} with the same DNS name already exists in zone ${zone.name}`,
+        );
         continue;
       }
       if (type === 'CNAME' && rrset.values.length !== 1) {
@@ -203,7 +250,10 @@ export function route53OperationOf(req: StandinRequest): { operation: string; re
   const m = req.method.toUpperCase();
   const rrset = /^\/hostedzone\/([^/]+)\/rrset\/?$/.exec(p);
   if (rrset) {
-    return { operation: m === 'POST' ? 'ChangeResourceRecordSets' : 'ListResourceRecordSets', resourceId: decodeURIComponent(rrset[1]!) };
+    return {
+      operation: m === 'POST' ? 'ChangeResourceRecordSets' : 'ListResourceRecordSets',
+      resourceId: decodeURIComponent(rrset[1]!),
+    };
   }
   const zone = /^\/hostedzone\/([^/]+)\/?$/.exec(p);
   if (zone && m === 'GET') return { operation: 'GetHostedZone', resourceId: decodeURIComponent(zone[1]!) };
@@ -235,14 +285,21 @@ const recordSetXml = (r: RecordSet) =>
   (r.alias
     ? `<AliasTarget><HostedZoneId>${escapeXml(r.alias.hostedZoneId)}</HostedZoneId><DNSName>${escapeXml(r.alias.dnsName)}</DNSName>` +
       `<EvaluateTargetHealth>${r.alias.evaluateTargetHealth ?? false}</EvaluateTargetHealth></AliasTarget>`
-    : `<TTL>${r.ttl}</TTL><ResourceRecords>` + r.values.map((v) => `<ResourceRecord><Value>${escapeXml(v)}</Value></ResourceRecord>`).join('') + `</ResourceRecords>`) +
+    : `<TTL>${r.ttl}</TTL><ResourceRecords>` +
+      r.values.map((v) => `<ResourceRecord><Value>${escapeXml(v)}</Value></ResourceRecord>`).join('') +
+      `</ResourceRecords>`) +
   `</ResourceRecordSet>`;
 
 const zoneXml = (z: Zone) =>
   `<HostedZone><Id>/hostedzone/${z.id}</Id><Name>${escapeXml(z.name)}</Name><CallerReference>standin-${z.id}</CallerReference>` +
   `<Config><PrivateZone>${z.privateZone}</PrivateZone></Config><ResourceRecordSetCount>${z.records.size}</ResourceRecordSetCount></HostedZone>`;
 
-export function handleRoute53(world: Route53World, req: StandinRequest, operation: string, resourceId: string | undefined): StandinResponse {
+export function handleRoute53(
+  world: Route53World,
+  req: StandinRequest,
+  operation: string,
+  resourceId: string | undefined,
+): StandinResponse {
   try {
     switch (operation) {
       case 'GetHostedZone': {
@@ -253,7 +310,8 @@ export function handleRoute53(world: Route53World, req: StandinRequest, operatio
         const dnsName = req.query.get('dnsname');
         const max = clampMax(req.query.get('maxitems'), 100);
         let zones = world.zonesByName();
-        if (dnsName) zones = zones.filter((z) => sortKey({ name: z.name, type: '' }) >= sortKey({ name: dnsName, type: '' }));
+        if (dnsName)
+          zones = zones.filter((z) => sortKey({ name: z.name, type: '' }) >= sortKey({ name: dnsName, type: '' }));
         const page = zones.slice(0, max);
         const more = zones.length > max ? zones[max] : undefined;
         return ok(
@@ -261,14 +319,21 @@ export function handleRoute53(world: Route53World, req: StandinRequest, operatio
           `<HostedZones>${page.map(zoneXml).join('')}</HostedZones>` +
             (dnsName ? `<DNSName>${escapeXml(fqdn(dnsName))}</DNSName>` : '') +
             `<IsTruncated>${more !== undefined}</IsTruncated><MaxItems>${max}</MaxItems>` +
-            (more ? `<NextDNSName>${escapeXml(more.name)}</NextDNSName><NextHostedZoneId>${more.id}</NextHostedZoneId>` : ''),
+            (more
+              ? `<NextDNSName>${escapeXml(more.name)}</NextDNSName><NextHostedZoneId>${more.id}</NextHostedZoneId>`
+              : ''),
         );
       }
       case 'ListResourceRecordSets': {
         const max = clampMax(req.query.get('maxitems'), 300);
         const type = req.query.get('type') ?? undefined;
         const name = req.query.get('name') ?? undefined;
-        if (type && !name) throw new Route53Error('InvalidInput', 'The input is not valid: a StartRecordType needs a StartRecordName', 400);
+        if (type && !name)
+          throw new Route53Error(
+            'InvalidInput',
+            'The input is not valid: a StartRecordType needs a StartRecordName',
+            400,
+          );
         const records = world.listRecords(resourceId!, { name, type });
         const page = records.slice(0, max);
         const more = records.length > max ? records[max] : undefined;
@@ -276,12 +341,15 @@ export function handleRoute53(world: Route53World, req: StandinRequest, operatio
           'ListResourceRecordSetsResponse',
           `<ResourceRecordSets>${page.map(recordSetXml).join('')}</ResourceRecordSets><IsTruncated>${more !== undefined}</IsTruncated>` +
             `<MaxItems>${max}</MaxItems>` +
-            (more ? `<NextRecordName>${escapeXml(more.name)}</NextRecordName><NextRecordType>${more.type}</NextRecordType>` : ''),
+            (more
+              ? `<NextRecordName>${escapeXml(more.name)}</NextRecordName><NextRecordType>${more.type}</NextRecordType>`
+              : ''),
         );
       }
       case 'ChangeResourceRecordSets': {
         const changes = parseChangeBatch(req.body.toString('utf8'));
-        if (changes.length === 0) throw new Route53Error('InvalidInput', 'The input is not valid: ChangeBatch.Changes must not be empty', 400);
+        if (changes.length === 0)
+          throw new Route53Error('InvalidInput', 'The input is not valid: ChangeBatch.Changes must not be empty', 400);
         const change = world.change(resourceId!, changes);
         return ok('ChangeResourceRecordSetsResponse', changeInfoXml({ ...change, status: 'PENDING' }));
       }
@@ -298,7 +366,8 @@ export function handleRoute53(world: Route53World, req: StandinRequest, operatio
 
 function clampMax(raw: string | null, fallback: number): number {
   const n = raw === null ? fallback : Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Route53Error('InvalidInput', `The input is not valid: maxitems ${raw}`, 400);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Route53Error('InvalidInput', `The input is not valid: maxitems ${raw}`, 400);
   return Math.min(n, fallback);
 }
 
@@ -319,7 +388,8 @@ function parseXml(text: string): XmlNode {
     if (m[4] !== undefined) top.text += decodeXml(m[4]);
     else if (m[2] === undefined) continue;
     else if (m[1]) {
-      if (top.name !== m[2]) throw new Route53Error('InvalidInput', `The XML document is malformed near </${m[2]}>`, 400);
+      if (top.name !== m[2])
+        throw new Route53Error('InvalidInput', `The XML document is malformed near </${m[2]}>`, 400);
       stack.pop();
     } else {
       const node: XmlNode = { name: m[2], children: [], text: '' };
@@ -332,7 +402,9 @@ function parseXml(text: string): XmlNode {
 
 const decodeXml = (s: string) =>
   s.replace(/&(lt|gt|amp|quot|apos|#\d+|#x[0-9a-f]+);/gi, (_, e: string) =>
-    e[0] === '#' ? String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10)) : ({ lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" } as Record<string, string>)[e.toLowerCase()]!,
+    e[0] === '#'
+      ? String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10))
+      : ({ lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" } as Record<string, string>)[e.toLowerCase()]!,
   );
 
 const child = (n: XmlNode | undefined, name: string) => n?.children.find((c) => c.name === name);
@@ -344,7 +416,8 @@ export function parseChangeBatch(body: string): Array<{ action: string; set: Rec
   return all(changes, 'Change').map((c) => {
     const set = child(c, 'ResourceRecordSet');
     const ttlText = child(set, 'TTL')?.text.trim();
-    if (child(set, 'AliasTarget')) throw new Route53Error('InvalidInput', 'The stand-in does not model alias records', 400);
+    if (child(set, 'AliasTarget'))
+      throw new Route53Error('InvalidInput', 'The stand-in does not model alias records', 400);
     return {
       action: child(c, 'Action')?.text.trim() ?? '',
       set: {

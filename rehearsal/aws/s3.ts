@@ -51,7 +51,12 @@ export interface S3WriteConditions {
 export type BucketVersioning = 'Enabled' | 'Suspended';
 
 export class S3Error extends Error {
-  constructor(readonly code: string, message: string, readonly status: number, readonly extra: Record<string, string> = {}) {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status: number,
+    readonly extra: Record<string, string> = {},
+  ) {
     super(message);
   }
 }
@@ -85,11 +90,18 @@ export class S3Store {
   }
 
   /** Throws what S3 answers when the conditions do not hold for the current object (or a write is in flight). */
-  checkConditions(bucket: string, key: string, conditions: S3WriteConditions, operation: 'PutObject' | 'DeleteObject'): void {
+  checkConditions(
+    bucket: string,
+    key: string,
+    conditions: S3WriteConditions,
+    operation: 'PutObject' | 'DeleteObject',
+  ): void {
     if (conditions.ifMatch === undefined && conditions.ifNoneMatch === undefined) return;
     if (!this.bucketExists(bucket)) throw noSuchBucket(bucket);
     if (conditions.ifNoneMatch !== undefined && conditions.ifNoneMatch.trim() !== '*') {
-      throw new S3Error('NotImplemented', 'A header you provided implies functionality that is not implemented', 501, { Header: 'If-None-Match' });
+      throw new S3Error('NotImplemented', 'A header you provided implies functionality that is not implemented', 501, {
+        Header: 'If-None-Match',
+      });
     }
     if (this.inFlight.has(`${bucket}/${key}`)) {
       throw new S3Error(
@@ -120,7 +132,13 @@ export class S3Store {
   }
 
   /** PutObject with S3's conditional-write rules; returns the new ETag. */
-  putObjectIf(bucket: string, key: string, body: string | Buffer, meta: S3ObjectMeta, conditions: S3WriteConditions): string {
+  putObjectIf(
+    bucket: string,
+    key: string,
+    body: string | Buffer,
+    meta: S3ObjectMeta,
+    conditions: S3WriteConditions,
+  ): string {
     this.checkConditions(bucket, key, conditions, 'PutObject');
     return this.putObject(bucket, key, body, meta);
   }
@@ -145,7 +163,11 @@ export class S3Store {
   setVersioning(bucket: string, status: BucketVersioning): void {
     if (!this.bucketExists(bucket)) throw noSuchBucket(bucket);
     if (status !== 'Enabled' && status !== 'Suspended') {
-      throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema', 400);
+      throw new S3Error(
+        'MalformedXML',
+        'The XML you provided was not well-formed or did not validate against our published schema',
+        400,
+      );
     }
     const file = this.bucketSettingsPath(bucket);
     mkdirSync(dirname(file), { recursive: true });
@@ -162,7 +184,9 @@ export class S3Store {
   }
 
   bucketExists(bucket: string): boolean {
-    return isValidBucket(bucket) && existsSync(join(this.root, bucket)) && statSync(join(this.root, bucket)).isDirectory();
+    return (
+      isValidBucket(bucket) && existsSync(join(this.root, bucket)) && statSync(join(this.root, bucket)).isDirectory()
+    );
   }
 
   putObject(bucket: string, key: string, body: string | Buffer, meta: S3ObjectMeta = {}): string {
@@ -225,7 +249,9 @@ function etagMatches(wanted: string, current: string): boolean {
 }
 
 function preconditionFailed(condition: string): S3Error {
-  return new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412, { Condition: condition });
+  return new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412, {
+    Condition: condition,
+  });
 }
 
 /** The conditional headers of a request, as the call log records them (IfMatch / IfNoneMatch, the SDK's names). */
@@ -248,12 +274,21 @@ function isValidBucket(bucket: string): boolean {
   return BUCKET_RE.test(bucket) && !bucket.includes('..');
 }
 function validateBucket(bucket: string): void {
-  if (!isValidBucket(bucket)) throw new S3Error('InvalidBucketName', 'The specified bucket is not valid.', 400, { BucketName: bucket });
+  if (!isValidBucket(bucket))
+    throw new S3Error('InvalidBucketName', 'The specified bucket is not valid.', 400, { BucketName: bucket });
 }
 function validateKey(key: string): void {
   // A key is a relative path in the folder: refuse what would escape it or cannot be a file name.
-  if (!key || key.split('/').some((p) => p === '..' || p === '.' || p === '') || key.includes(sep === '\\' ? '\\' : '\0')) {
-    throw new S3Error('InvalidArgument', `The stand-in cannot store key "${key}" as a file (empty, "." or ".." segments).`, 400);
+  if (
+    !key ||
+    key.split('/').some((p) => p === '..' || p === '.' || p === '') ||
+    key.includes(sep === '\\' ? '\\' : '\0')
+  ) {
+    throw new S3Error(
+      'InvalidArgument',
+      `The stand-in cannot store key "${key}" as a file (empty, "." or ".." segments).`,
+      400,
+    );
   }
 }
 function noSuchBucket(bucket: string): S3Error {
@@ -278,7 +313,9 @@ export function s3OperationOf(req: StandinRequest): { operation: string; bucket?
     if (m === 'HEAD') return { operation: 'HeadBucket', bucket };
     return { operation: 'Unknown', bucket };
   }
-  const op = ({ GET: 'GetObject', HEAD: 'HeadObject', PUT: 'PutObject', DELETE: 'DeleteObject' } as Record<string, string>)[m] ?? 'Unknown';
+  const op =
+    ({ GET: 'GetObject', HEAD: 'HeadObject', PUT: 'PutObject', DELETE: 'DeleteObject' } as Record<string, string>)[m] ??
+    'Unknown';
   return { operation: op, bucket, key };
 }
 
@@ -337,7 +374,10 @@ export function handleS3(store: S3Store, req: StandinRequest): StandinResponse {
         return { status: 200, headers, body: operation === 'GetObject' ? obj.body : undefined };
       }
       default:
-        return s3ErrorResponse(new S3Error('NotImplemented', `The stand-in does not implement ${req.method} ${req.path}.`, 501), req);
+        return s3ErrorResponse(
+          new S3Error('NotImplemented', `The stand-in does not implement ${req.method} ${req.path}.`, 501),
+          req,
+        );
     }
   } catch (err) {
     if (err instanceof S3Error) return s3ErrorResponse(err, req);
@@ -350,13 +390,15 @@ function listObjectsV2(store: S3Store, bucket: string, q: URLSearchParams): Stan
   const delimiter = q.get('delimiter') ?? '';
   const maxKeysRaw = q.get('max-keys');
   const maxKeys = maxKeysRaw === null ? 1000 : Math.min(1000, Number(maxKeysRaw));
-  if (!Number.isInteger(maxKeys) || maxKeys < 0) throw new S3Error('InvalidArgument', 'Provided max-keys not an integer or within integer range', 400);
+  if (!Number.isInteger(maxKeys) || maxKeys < 0)
+    throw new S3Error('InvalidArgument', 'Provided max-keys not an integer or within integer range', 400);
   const token = q.get('continuation-token');
   const startAfter = q.get('start-after') ?? '';
   let after = startAfter;
   if (token !== null) {
     after = Buffer.from(token, 'base64url').toString('utf8');
-    if (!after.startsWith('k:')) throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect', 400);
+    if (!after.startsWith('k:'))
+      throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect', 400);
     after = after.slice(2);
   }
   const contents: string[] = [];
@@ -409,7 +451,9 @@ export function s3ErrorResponse(err: S3Error, req: StandinRequest): StandinRespo
   const headers = { 'Content-Type': 'application/xml', 'x-amz-request-id': id };
   // HEAD answers carry no body; the SDK then names the error after the status (NotFound, Forbidden).
   if (req.method.toUpperCase() === 'HEAD') return { status: err.status, headers };
-  const extra = Object.entries(err.extra).map(([k, v]) => `<${k}>${escapeXml(v)}</${k}>`).join('');
+  const extra = Object.entries(err.extra)
+    .map(([k, v]) => `<${k}>${escapeXml(v)}</${k}>`)
+    .join('');
   return {
     status: err.status,
     headers,

@@ -15,7 +15,9 @@ import { startAwsStandin, type StandinOptions } from './index.js';
 import { parseRateLimit } from './rate-limit.js';
 
 function usage(message: string): never {
-  process.stderr.write(`aws stand-in: ${message}\nusage: tsx rehearsal/aws/serve.ts [--config FILE] [--port N] [--time-scale N] [--region R] [--s3-root DIR] [--start ISO]\n`);
+  process.stderr.write(
+    `aws stand-in: ${message}\nusage: tsx rehearsal/aws/serve.ts [--config FILE] [--port N] [--time-scale N] [--region R] [--s3-root DIR] [--start ISO]\n`,
+  );
   process.exit(1);
 }
 
@@ -71,7 +73,13 @@ async function main(): Promise<void> {
 
   const standin = await startAwsStandin(options);
   process.stdout.write(
-    JSON.stringify({ endpoint: standin.endpoint, env: standin.env, s3Root: standin.s3Root, region: standin.region, timeScale: standin.clock.timeScale }) + '\n',
+    JSON.stringify({
+      endpoint: standin.endpoint,
+      env: standin.env,
+      s3Root: standin.s3Root,
+      region: standin.region,
+      timeScale: standin.clock.timeScale,
+    }) + '\n',
   );
   let closing = false;
   const stop = (signal: string) => {

@@ -18,7 +18,11 @@ import { route53ErrorResponse, route53OperationOf } from './route53.js';
 export interface ServiceHandler {
   /** Operation name and the resource it is about, for counts and faults. */
   identify(req: StandinRequest): { operation: string; resourceId?: string; params: Record<string, unknown> };
-  handle(req: StandinRequest, operation: string, params: Record<string, unknown>): StandinResponse | Promise<StandinResponse>;
+  handle(
+    req: StandinRequest,
+    operation: string,
+    params: Record<string, unknown>,
+  ): StandinResponse | Promise<StandinResponse>;
   error(req: StandinRequest, code: string, message: string, status: number): StandinResponse;
 }
 
@@ -60,7 +64,17 @@ export async function route(deps: RouterDeps, req: StandinRequest): Promise<Stan
   }
   const { operation, resourceId, params } = identified;
   const scope = /Credential=([^/]+)\/\d{8}\/([^/]+)\//.exec(header(req, 'authorization') ?? '');
-  const record = { service, operation, resourceId, region: scope?.[2], accessKeyId: scope?.[1], at: deps.now(), wallAt: Date.now(), outcome: 'ok', params };
+  const record = {
+    service,
+    operation,
+    resourceId,
+    region: scope?.[2],
+    accessKeyId: scope?.[1],
+    at: deps.now(),
+    wallAt: Date.now(),
+    outcome: 'ok',
+    params,
+  };
   deps.calls.add(record);
   const decision = deps.faults.beforeCall(service, operation, resourceId);
   if (decision.kind === 'throttle') {
@@ -71,7 +85,12 @@ export async function route(deps: RouterDeps, req: StandinRequest): Promise<Stan
   }
   if (decision.kind === 'fail') {
     record.outcome = decision.code;
-    return handler.error(req, decision.code, decision.message ?? `Injected failure of ${operation} (stand-in fault).`, decision.status ?? 0);
+    return handler.error(
+      req,
+      decision.code,
+      decision.message ?? `Injected failure of ${operation} (stand-in fault).`,
+      decision.status ?? 0,
+    );
   }
   try {
     const res = await handler.handle(req, operation, params);
@@ -80,12 +99,17 @@ export async function route(deps: RouterDeps, req: StandinRequest): Promise<Stan
   } catch (err) {
     deps.onInternalError?.(err);
     record.outcome = 'InternalFailure';
-    return handler.error(req, 'InternalFailure', `stand-in bug: ${err instanceof Error ? err.stack ?? err.message : String(err)}`, 500);
+    return handler.error(
+      req,
+      'InternalFailure',
+      `stand-in bug: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+      500,
+    );
   }
 }
 
 function errorCodeOf(res: StandinResponse): string | undefined {
-  const body = typeof res.body === 'string' ? res.body : res.body?.toString('utf8') ?? '';
+  const body = typeof res.body === 'string' ? res.body : (res.body?.toString('utf8') ?? '');
   return /<Code>([^<]+)<\/Code>/.exec(body)?.[1] ?? /"__type":"(?:[^"#]*#)?([^"]+)"/.exec(body)?.[1];
 }
 
@@ -95,7 +119,10 @@ export function s3Identify(req: StandinRequest) {
   return {
     operation,
     resourceId: bucket ? (key !== undefined ? `${bucket}/${key}` : bucket) : undefined,
-    params: { Bucket: bucket, Key: key, ...Object.fromEntries(req.query), ...s3ConditionalParams(req) } as Record<string, unknown>,
+    params: { Bucket: bucket, Key: key, ...Object.fromEntries(req.query), ...s3ConditionalParams(req) } as Record<
+      string,
+      unknown
+    >,
   };
 }
 export function s3Error(req: StandinRequest, code: string, message: string, status: number): StandinResponse {
@@ -110,7 +137,14 @@ export function rdsIdentify(req: StandinRequest) {
   delete params.Version;
   // The resource the call is about: what it creates or describes first (CreateDBSnapshot → the
   // snapshot, CreateDBInstance → the instance, RestoreDBClusterFromSnapshot → the cluster).
-  const keys = ['ExportTaskIdentifier', 'DBSnapshotIdentifier', 'DBInstanceIdentifier', 'DBClusterIdentifier', 'ResourceName', 'SourceIdentifier'];
+  const keys = [
+    'ExportTaskIdentifier',
+    'DBSnapshotIdentifier',
+    'DBInstanceIdentifier',
+    'DBClusterIdentifier',
+    'ResourceName',
+    'SourceIdentifier',
+  ];
   const key = keys.find((k) => typeof params[k] === 'string');
   return { operation, resourceId: key ? String(params[key]).toLowerCase() : undefined, params };
 }
@@ -143,7 +177,11 @@ export function cloudwatchError(_req: StandinRequest, code: string, message: str
 /** Route 53 identify: operation and hosted zone (or change) id from the REST path. */
 export function route53Identify(req: StandinRequest) {
   const { operation, resourceId } = route53OperationOf(req);
-  return { operation, resourceId, params: { ...(resourceId ? { Id: resourceId } : {}), ...Object.fromEntries(req.query) } as Record<string, unknown> };
+  return {
+    operation,
+    resourceId,
+    params: { ...(resourceId ? { Id: resourceId } : {}), ...Object.fromEntries(req.query) } as Record<string, unknown>,
+  };
 }
 export function route53Error(_req: StandinRequest, code: string, message: string, status: number): StandinResponse {
   return route53ErrorResponse(code, message, status || 400);
@@ -153,17 +191,28 @@ async function readRequest(msg: IncomingMessage): Promise<StandinRequest> {
   const chunks: Buffer[] = [];
   for await (const chunk of msg) chunks.push(chunk as Buffer);
   const url = new URL(msg.url ?? '/', 'http://localhost');
-  return { method: msg.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: msg.headers, body: Buffer.concat(chunks) };
+  return {
+    method: msg.method ?? 'GET',
+    path: url.pathname,
+    query: url.searchParams,
+    headers: msg.headers,
+    body: Buffer.concat(chunks),
+  };
 }
 
-export async function listen(deps: RouterDeps, host = '127.0.0.1', port = 0): Promise<{ server: Server; endpoint: string }> {
+export async function listen(
+  deps: RouterDeps,
+  host = '127.0.0.1',
+  port = 0,
+): Promise<{ server: Server; endpoint: string }> {
   const server = createServer((msg, res) => {
     readRequest(msg)
       .then(async (req) => {
         const out = await route(deps, req);
         const body = out.body ?? '';
         const headers = { ...(out.headers ?? {}) };
-        if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-length')) headers['Content-Length'] = String(Buffer.byteLength(body));
+        if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-length'))
+          headers['Content-Length'] = String(Buffer.byteLength(body));
         res.writeHead(out.status, headers);
         res.end(req.method.toUpperCase() === 'HEAD' ? undefined : body);
       })

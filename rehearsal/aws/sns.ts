@@ -27,7 +27,10 @@ const SNS_ERROR_STATUS: Record<string, number> = {
 };
 
 export class SnsFault extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -49,11 +52,16 @@ export class SnsWorld {
   publish(params: Record<string, unknown>): string {
     const topicArn = params.TopicArn;
     if (typeof topicArn !== 'string' || topicArn === '') {
-      throw new SnsFault('InvalidParameter', 'Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter');
+      throw new SnsFault(
+        'InvalidParameter',
+        'Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter',
+      );
     }
     const message = params.Message;
-    if (typeof message !== 'string' || message === '') throw new SnsFault('InvalidParameter', 'Invalid parameter: Message');
-    if (Buffer.byteLength(message) > 256 * 1024) throw new SnsFault('InvalidParameter', 'Invalid parameter: Message too long');
+    if (typeof message !== 'string' || message === '')
+      throw new SnsFault('InvalidParameter', 'Invalid parameter: Message');
+    if (Buffer.byteLength(message) > 256 * 1024)
+      throw new SnsFault('InvalidParameter', 'Invalid parameter: Message too long');
     const subject = params.Subject;
     if (subject !== undefined && (typeof subject !== 'string' || subject.length > 100 || /[\r\n]/.test(subject))) {
       throw new SnsFault('InvalidParameter', 'Invalid parameter: Subject');
@@ -61,7 +69,13 @@ export class SnsWorld {
     if (!this.topics.has(topicArn)) throw new SnsFault('NotFound', 'Topic does not exist');
     this.counter += 1;
     const messageId = `00000000-0000-4000-8000-${this.counter.toString(16).padStart(12, '0')}`;
-    this.messages.push({ messageId, topicArn, ...(subject !== undefined ? { subject: subject as string } : {}), message, at: this.now() });
+    this.messages.push({
+      messageId,
+      topicArn,
+      ...(subject !== undefined ? { subject: subject as string } : {}),
+      message,
+      at: this.now(),
+    });
     return messageId;
   }
 
@@ -77,7 +91,11 @@ export function handleSns(world: SnsWorld, operation: string, params: Record<str
       case 'Publish':
         return snsResultResponse('Publish', `<MessageId>${escapeXml(world.publish(params))}</MessageId>`);
       default:
-        return snsErrorResponse('InvalidAction', `The action ${operation} is not valid for this endpoint (the stand-in models Publish only).`, 400);
+        return snsErrorResponse(
+          'InvalidAction',
+          `The action ${operation} is not valid for this endpoint (the stand-in models Publish only).`,
+          400,
+        );
     }
   } catch (err) {
     if (err instanceof SnsFault) return snsErrorResponse(err.code, err.message);

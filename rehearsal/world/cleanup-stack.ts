@@ -13,7 +13,9 @@ export interface CleanupStack {
   readonly closing: boolean;
 }
 
-export function createCleanupStack(report: (message: string) => void = (m) => process.stderr.write(m + '\n')): CleanupStack {
+export function createCleanupStack(
+  report: (message: string) => void = (m) => process.stderr.write(m + '\n'),
+): CleanupStack {
   const items: Array<{ label: string; cleanup: Cleanup }> = [];
   let running: Promise<void> | undefined;
   return {

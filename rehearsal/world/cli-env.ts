@@ -3,7 +3,11 @@
 // nothing from the machine running the tests leaks in.
 import { join } from 'node:path';
 
-export function standinCliEnv(standinEnv: Record<string, string>, home: string, timeScale: number): Record<string, string> {
+export function standinCliEnv(
+  standinEnv: Record<string, string>,
+  home: string,
+  timeScale: number,
+): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: home,

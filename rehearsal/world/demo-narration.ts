@@ -31,7 +31,11 @@ export async function narratedCli(
       done();
     },
   });
-  const result = await runCli(cliArgs, { env: o.env, stream: { prefix: TOOL_PREFIX, out }, onSpawn: (c) => o.onChild(c) });
+  const result = await runCli(cliArgs, {
+    env: o.env,
+    stream: { prefix: TOOL_PREFIX, out },
+    onSpawn: (c) => o.onChild(c),
+  });
   o.onChild(undefined);
   const how = result.code === null ? `killed by ${result.signal}` : `exit code ${result.code}`;
   o.say(`   └ ${how} after ${(result.durationMs / 1000).toFixed(1)} s`);

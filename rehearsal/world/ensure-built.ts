@@ -82,7 +82,9 @@ function build(say: (line: string) => void): void {
   say(`Building the CLI first (${reason}): npm run build`);
   const result = spawnSync('npm', ['run', '--silent', 'build'], { cwd: REPO_ROOT, encoding: 'utf8' });
   if (result.status !== 0 || builtAt() === undefined) {
-    throw new Error(`npm run build failed (exit ${result.status ?? result.signal}):\n${indent(`${result.stdout ?? ''}${result.stderr ?? ''}${result.error?.message ?? ''}`)}`);
+    throw new Error(
+      `npm run build failed (exit ${result.status ?? result.signal}):\n${indent(`${result.stdout ?? ''}${result.stderr ?? ''}${result.error?.message ?? ''}`)}`,
+    );
   }
 }
 

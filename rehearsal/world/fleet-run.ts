@@ -94,7 +94,11 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetRunSummar
     const started = performance.now();
     const results: CliRunResult[] = await Promise.all(
       Array.from({ length: n }, (_, k) =>
-        runCli(['apply', `plans/fleet-${pad(k + 1)}.yaml`], { env: { ...baseEnv, AWS_ACCESS_KEY_ID: keyOf(k + 1) }, cwd, onSpawn: options.onSpawn }),
+        runCli(['apply', `plans/fleet-${pad(k + 1)}.yaml`], {
+          env: { ...baseEnv, AWS_ACCESS_KEY_ID: keyOf(k + 1) },
+          cwd,
+          onSpawn: options.onSpawn,
+        }),
       ),
     );
     const wallSeconds = (performance.now() - started) / 1000;
@@ -109,10 +113,16 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetRunSummar
         ...(r.code !== 0 ? { stderrTail: r.stderr.trim().split('\n').slice(-4).join('\n') } : {}),
       };
     });
-    const status = await runCli(['status', 'plans/*.yaml', '--format', 'json'], { env: baseEnv, cwd, onSpawn: options.onSpawn });
+    const status = await runCli(['status', 'plans/*.yaml', '--format', 'json'], {
+      env: baseEnv,
+      cwd,
+      onSpawn: options.onSpawn,
+    });
     let phases: Record<string, string> = {};
     try {
-      phases = Object.fromEntries((JSON.parse(status.stdout).plans as Array<{ plan: string; phase: string }>).map((p) => [p.plan, p.phase]));
+      phases = Object.fromEntries(
+        (JSON.parse(status.stdout).plans as Array<{ plan: string; phase: string }>).map((p) => [p.plan, p.phase]),
+      );
     } catch {
       // left empty: the test shows status's exit code and output
     }
@@ -173,6 +183,7 @@ export function formatFleetSummary(s: FleetRunSummary): string {
     `  peak ${s.peakCallsPerSecond} calls/s received, ${s.peakServedPerSecond} calls/s served; ${s.totalThrottled} of ${s.totalCalls} calls throttled`,
     `  throttled per plan: ${s.perPlan.map((p) => `${p.plan.replace('fleet-', '')}=${p.throttled}/${p.calls}`).join(' ')}`,
   ];
-  for (const p of s.perPlan.filter((x) => x.exitCode !== 0)) lines.push(`  ${p.plan} exited ${p.exitCode}: ${p.stderrTail}`);
+  for (const p of s.perPlan.filter((x) => x.exitCode !== 0))
+    lines.push(`  ${p.plan} exited ${p.exitCode}: ${p.stderrTail}`);
   return lines.join('\n');
 }

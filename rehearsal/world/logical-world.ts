@@ -32,7 +32,14 @@ import { REPO_ROOT } from './cli-runner.js';
 import { standinCliEnv } from './cli-env.js';
 import type { CleanupStack } from './cleanup-stack.js';
 import { SCHEMA_SQL, seedSql } from './logical-data.js';
-import { APP_NAME, APP_NAME_TTL, HOSTED_ZONE_ID, SOURCE_INSTANCE, TARGET_DATABASE, startAppForwarder } from './rehearsal-world.js';
+import {
+  APP_NAME,
+  APP_NAME_TTL,
+  HOSTED_ZONE_ID,
+  SOURCE_INSTANCE,
+  TARGET_DATABASE,
+  startAppForwarder,
+} from './rehearsal-world.js';
 
 /** The logical route's rehearsal plan (plans/logical-upgrade.yaml on the rehearsal's servers). */
 export const LOGICAL_DEMO_PLAN = path.join(REPO_ROOT, 'rehearsal', 'world', 'logical-demo-plan.yaml');
@@ -79,30 +86,42 @@ export interface LogicalRehearsalWorld {
   secrets: string[];
 }
 
-export async function startLogicalRehearsalWorld(options: LogicalRehearsalWorldOptions): Promise<LogicalRehearsalWorld> {
+export async function startLogicalRehearsalWorld(
+  options: LogicalRehearsalWorldOptions,
+): Promise<LogicalRehearsalWorld> {
   const say = options.say ?? (() => undefined);
   const { cleanup } = options;
 
   say('Starting the local AWS stand-in (RDS, CloudWatch, Route 53 over HTTP on 127.0.0.1)…');
-  say(`  its RDS source instance ${SOURCE_INSTANCE} is a real PostgreSQL ${LOGICAL_SOURCE_MAJOR} server in the default parameter group (wal_level = replica)`);
+  say(
+    `  its RDS source instance ${SOURCE_INSTANCE} is a real PostgreSQL ${LOGICAL_SOURCE_MAJOR} server in the default parameter group (wal_level = replica)`,
+  );
   const aws = await startAwsStandin({
     timeScale: options.timeScale,
     seed: {
-      instances: [{ id: SOURCE_INSTANCE, engine: 'postgres', allocatedStorageGiB: 100, real: true, major: LOGICAL_SOURCE_MAJOR }],
+      instances: [
+        { id: SOURCE_INSTANCE, engine: 'postgres', allocatedStorageGiB: 100, real: true, major: LOGICAL_SOURCE_MAJOR },
+      ],
       hostedZones: [{ id: HOSTED_ZONE_ID, name: 'internal.example.com', privateZone: true }],
     },
   });
   cleanup.add('stop the AWS stand-in and its PostgreSQL servers', () => aws.close());
   const source = aws.real!.server(SOURCE_INSTANCE)!;
   say(`  stand-in at ${aws.endpoint}; its clock runs ${options.timeScale}x faster than real time`);
-  say(`  PostgreSQL listening on ${source.address}:${source.port} (PostgreSQL ${source.version}), data in ${source.dataDir}`);
+  say(
+    `  PostgreSQL listening on ${source.address}:${source.port} (PostgreSQL ${source.version}), data in ${source.dataDir}`,
+  );
 
   const { master, app } = await prepareRdsDatabase(source, TARGET_DATABASE);
   await withClient(app, async (c) => {
     await c.query(SCHEMA_SQL);
     await c.query(seedSql(options.rows ?? 50_000));
   });
-  const [counts] = await source.query<{ orders: string; events: string }>(`SELECT (SELECT count(*) FROM orders) AS orders, (SELECT count(*) FROM events) AS events`, [], TARGET_DATABASE);
+  const [counts] = await source.query<{ orders: string; events: string }>(
+    `SELECT (SELECT count(*) FROM orders) AS orders, (SELECT count(*) FROM events) AS events`,
+    [],
+    TARGET_DATABASE,
+  );
   say(
     `  seeded database "${TARGET_DATABASE}", owned by role ${app.user}: customers (identity key), ${counts!.orders} orders (serial key, foreign key),` +
       ` ${counts!.events} events in a partitioned table, a standalone sequence, a materialized view, an unlogged session_cache,` +
@@ -111,13 +130,25 @@ export async function startLogicalRehearsalWorld(options: LogicalRehearsalWorldO
   // What the DBA runs on RDS before the copy; stock PostgreSQL has no rds_replication role.
   await source.query(`ALTER ROLE ${master.user} REPLICATION`);
   await source.query(`GRANT ${app.user} TO ${master.user}`);
-  say(`  as a DBA does on RDS before the copy: GRANT rds_replication TO ${master.user} (here its stand-in ALTER ROLE ${master.user} REPLICATION:`);
-  say(`  stock PostgreSQL has no rds_replication role) and GRANT ${app.user} TO ${master.user} (publishing a table needs its ownership)`);
+  say(
+    `  as a DBA does on RDS before the copy: GRANT rds_replication TO ${master.user} (here its stand-in ALTER ROLE ${master.user} REPLICATION:`,
+  );
+  say(
+    `  stock PostgreSQL has no rds_replication role) and GRANT ${app.user} TO ${master.user} (publishing a table needs its ownership)`,
+  );
 
-  aws.route53.seedRecord({ zoneId: HOSTED_ZONE_ID, name: APP_NAME, type: 'CNAME', ttl: APP_NAME_TTL, values: [source.address] });
+  aws.route53.seedRecord({
+    zoneId: HOSTED_ZONE_ID,
+    name: APP_NAME,
+    type: 'CNAME',
+    ttl: APP_NAME_TTL,
+    values: [source.address],
+  });
   const forwarder = await startAppForwarder(aws, options);
   cleanup.add('stop the forwarder', () => forwarder.stop());
-  say(`  the application's name ${APP_NAME} (CNAME ${source.address}, TTL ${APP_NAME_TTL} s) is played by a forwarder on ${forwarder.host}:${forwarder.port}`);
+  say(
+    `  the application's name ${APP_NAME} (CNAME ${source.address}, TTL ${APP_NAME_TTL} s) is played by a forwarder on ${forwarder.host}:${forwarder.port}`,
+  );
 
   const workDir = await mkdtemp(path.join(tmpdir(), 'aurora-migrate-rehearsal-'));
   await chmod(workDir, 0o700);
@@ -143,7 +174,13 @@ export async function startLogicalRehearsalWorld(options: LogicalRehearsalWorldO
     source,
     forwarder,
     master,
-    app: { host: forwarder.host, port: forwarder.port, database: TARGET_DATABASE, user: app.user, password: app.password },
+    app: {
+      host: forwarder.host,
+      port: forwarder.port,
+      database: TARGET_DATABASE,
+      user: app.user,
+      password: app.password,
+    },
     targetServer,
     target: () => {
       const server = targetServer();
@@ -159,7 +196,13 @@ export async function startLogicalRehearsalWorld(options: LogicalRehearsalWorldO
 }
 
 async function withClient<T>(conn: ResolvedConnection, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ host: conn.host, port: conn.port, database: conn.database, user: conn.user, password: conn.password });
+  const client = new pg.Client({
+    host: conn.host,
+    port: conn.port,
+    database: conn.database,
+    user: conn.user,
+    password: conn.password,
+  });
   await client.connect();
   try {
     return await fn(client);

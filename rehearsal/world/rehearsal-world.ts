@@ -100,7 +100,9 @@ export async function startRehearsalWorld(options: RehearsalWorldOptions): Promi
   await chmod(s3Root, 0o1777);
 
   say('Starting the local AWS stand-in (RDS, CloudWatch, S3, Route 53 over HTTP on 127.0.0.1)…');
-  say(`  its RDS source instance ${SOURCE_INSTANCE} is a real PostgreSQL server (wal_level=replica, replication allowed from loopback)`);
+  say(
+    `  its RDS source instance ${SOURCE_INSTANCE} is a real PostgreSQL server (wal_level=replica, replication allowed from loopback)`,
+  );
   const aws = await startAwsStandin({
     s3Root,
     timeScale: options.timeScale,
@@ -113,27 +115,51 @@ export async function startRehearsalWorld(options: RehearsalWorldOptions): Promi
   cleanup.add('stop the AWS stand-in and its PostgreSQL servers', () => aws.close());
   const source = aws.real!.server(SOURCE_INSTANCE)!;
   say(`  stand-in at ${aws.endpoint}; its clock runs ${options.timeScale}x faster than real time`);
-  say(`  PostgreSQL listening on ${source.address}:${source.port} (PostgreSQL ${source.version}), data in ${source.dataDir}`);
+  say(
+    `  PostgreSQL listening on ${source.address}:${source.port} (PostgreSQL ${source.version}), data in ${source.dataDir}`,
+  );
 
   // Roles as on RDS: the tool logs in as the master user, the application as its own role, both with passwords.
   const master = await createRdsMasterUser(source, { user: MASTER_USER, password: newPassword() });
   const appRole = await createAppRole(source, { user: APP_ROLE, password: newPassword() });
-  await installAwsS3Standin({ admin: source.admin, query: (conn, sql, params) => source.query(sql, params, conn.database) });
-  const counts = await seedSourceData(source, { database: TARGET_DATABASE, owner: MASTER_USER, s3Root, backfillDdl: backfillTableDdl(BACKFILL_TABLE), customers: options.customers });
+  await installAwsS3Standin({
+    admin: source.admin,
+    query: (conn, sql, params) => source.query(sql, params, conn.database),
+  });
+  const counts = await seedSourceData(source, {
+    database: TARGET_DATABASE,
+    owner: MASTER_USER,
+    s3Root,
+    backfillDdl: backfillTableDdl(BACKFILL_TABLE),
+    customers: options.customers,
+  });
   // aws_s3 installed up front by an administrator (on Aurora rds_superuser may create it; the stand-in needs a superuser).
   await source.query('CREATE EXTENSION IF NOT EXISTS aws_s3 CASCADE', [], TARGET_DATABASE);
   await source.query('GRANT USAGE ON SCHEMA aws_s3, aws_commons TO rds_superuser', [], TARGET_DATABASE);
-  await handOverToApp(source, { database: TARGET_DATABASE, appRole: APP_ROLE, reader: MASTER_USER, writable: [BACKFILL_TABLE] });
+  await handOverToApp(source, {
+    database: TARGET_DATABASE,
+    appRole: APP_ROLE,
+    reader: MASTER_USER,
+    writable: [BACKFILL_TABLE],
+  });
   const sourceDb: ResolvedConnection = { ...source.admin, database: TARGET_DATABASE };
   say(
     `  seeded database "${TARGET_DATABASE}": ${counts.customers} customers, ${counts.orders} orders, ${counts.orderItems} order items ` +
       `(identity sequences, foreign keys) and an empty ${BACKFILL_TABLE}, owned by role ${APP_ROLE}; the tool logs in as ${MASTER_USER} (NOSUPERUSER, member of rds_superuser)`,
   );
 
-  aws.route53.seedRecord({ zoneId: HOSTED_ZONE_ID, name: APP_NAME, type: 'CNAME', ttl: APP_NAME_TTL, values: [source.address] });
+  aws.route53.seedRecord({
+    zoneId: HOSTED_ZONE_ID,
+    name: APP_NAME,
+    type: 'CNAME',
+    ttl: APP_NAME_TTL,
+    values: [source.address],
+  });
   const forwarder = await startAppForwarder(aws, options);
   cleanup.add('stop the forwarder', () => forwarder.stop());
-  say(`  the application's name ${APP_NAME} (CNAME ${source.address}, TTL ${APP_NAME_TTL} s) is played by a forwarder on ${forwarder.host}:${forwarder.port}`);
+  say(
+    `  the application's name ${APP_NAME} (CNAME ${source.address}, TTL ${APP_NAME_TTL} s) is played by a forwarder on ${forwarder.host}:${forwarder.port}`,
+  );
 
   const backfill = await writeBackfillFiles({
     put: (bucket, key, body) => putObject(s3Root, bucket, key, body),
@@ -143,7 +169,9 @@ export async function startRehearsalWorld(options: RehearsalWorldOptions): Promi
     rowsInFile: options.rowsInFile,
   });
   const totalRows = backfill.reduce((n, f) => n + f.rows, 0);
-  say(`  wrote ${backfill.length} backfill CSV files (${totalRows} rows) to s3://${BACKFILL_BUCKET}/${BACKFILL_PREFIX}`);
+  say(
+    `  wrote ${backfill.length} backfill CSV files (${totalRows} rows) to s3://${BACKFILL_BUCKET}/${BACKFILL_PREFIX}`,
+  );
 
   const workDir = await mkdtemp(path.join(tmpdir(), 'aurora-migrate-rehearsal-'));
   await chmod(workDir, 0o700);
@@ -177,7 +205,13 @@ export async function startRehearsalWorld(options: RehearsalWorldOptions): Promi
     sourceCounts: counts,
     forwarder,
     master: { ...master, database: TARGET_DATABASE },
-    app: { host: forwarder.host, port: forwarder.port, database: TARGET_DATABASE, user: appRole.user, password: appRole.password },
+    app: {
+      host: forwarder.host,
+      port: forwarder.port,
+      database: TARGET_DATABASE,
+      user: appRole.user,
+      password: appRole.password,
+    },
     target,
     backfill,
     s3Root,
@@ -190,14 +224,21 @@ export async function startRehearsalWorld(options: RehearsalWorldOptions): Promi
       const conn = target();
       if (!conn) return new Map();
       const server = aws.real!.server(TARGET_CLUSTER)!;
-      const rows = await server.query<{ key: string; rows: number; ids: number }>(rowsPerFileSql(BACKFILL_TABLE), [], conn.database);
+      const rows = await server.query<{ key: string; rows: number; ids: number }>(
+        rowsPerFileSql(BACKFILL_TABLE),
+        [],
+        conn.database,
+      );
       return new Map(rows.map((r) => [r.key, { rows: r.rows, ids: r.ids }]));
     },
   };
 }
 
 /** The forwarder that plays the application's DNS name (APP_NAME), on APP_PORT or any free port; the logical world's too. */
-export async function startAppForwarder(aws: AwsStandin, options: Pick<RehearsalWorldOptions, 'timeScale' | 'appPort'>): Promise<Forwarder> {
+export async function startAppForwarder(
+  aws: AwsStandin,
+  options: Pick<RehearsalWorldOptions, 'timeScale' | 'appPort'>,
+): Promise<Forwarder> {
   const base = {
     recordName: APP_NAME,
     hostedZoneId: HOSTED_ZONE_ID,
@@ -220,9 +261,12 @@ async function putObject(root: string, bucket: string, key: string, body: string
   let dir = root;
   for (const part of path.relative(root, path.dirname(file)).split(path.sep)) {
     dir = path.join(dir, part);
-    await mkdir(dir).then(() => chmod(dir, 0o777), (err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EEXIST') throw err;
-    });
+    await mkdir(dir).then(
+      () => chmod(dir, 0o777),
+      (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw err;
+      },
+    );
   }
   await writeFile(file, body);
   await chmod(file, 0o644);

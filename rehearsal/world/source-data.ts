@@ -29,7 +29,9 @@ export async function seedSourceData(source: PgServer, options: SourceDataOption
   const db = options.database;
   if (!/^[a-z_][a-z0-9_]*$/.test(db)) throw new Error(`database name ${JSON.stringify(db)}: use [a-z0-9_]`);
   const customers = options.customers ?? 25_000;
-  await source.query(`CREATE DATABASE ${db}${options.owner ? ` OWNER ${options.owner}` : ''} TEMPLATE template0 ENCODING 'UTF8'`);
+  await source.query(
+    `CREATE DATABASE ${db}${options.owner ? ` OWNER ${options.owner}` : ''} TEMPLATE template0 ENCODING 'UTF8'`,
+  );
   await source.query(`ALTER DATABASE ${db} SET aws_s3_standin.root = '${options.s3Root.replace(/'/g, "''")}'`);
   const q = (sql: string, params?: unknown[]) => source.query(sql, params, db);
   await q(`CREATE TABLE customers (
@@ -50,7 +52,9 @@ export async function seedSourceData(source: PgServer, options: SourceDataOption
       price_cents integer NOT NULL)`);
   await q(`CREATE INDEX ON orders (customer_id)`);
   await q(`CREATE INDEX ON order_items (order_id)`);
-  await q(`INSERT INTO customers (email) SELECT 'customer' || g || '@example.com' FROM generate_series(1, $1::int) g`, [customers]);
+  await q(`INSERT INTO customers (email) SELECT 'customer' || g || '@example.com' FROM generate_series(1, $1::int) g`, [
+    customers,
+  ]);
   await q(
     `INSERT INTO orders (customer_id, status, total_cents, placed_at)
      SELECT 1 + (g % $1::int), (ARRAY['placed','paid','shipped','refunded'])[1 + g % 4], (g * 37) % 100000, now() - (g || ' minutes')::interval

@@ -24,15 +24,27 @@ export async function summarizeWorld(world: RehearsalWorld, clusterId = 'orders-
   const check = (name: string, ok: boolean, detail: string) => checks.push({ name, ok, detail });
 
   const clusters = [...rds.clusters.values()];
-  check('one cluster', clusters.length === 1 && clusters[0]!.id === clusterId, `clusters in the account: ${clusters.map((c) => c.id).join(', ') || 'none'}`);
+  check(
+    'one cluster',
+    clusters.length === 1 && clusters[0]!.id === clusterId,
+    `clusters in the account: ${clusters.map((c) => c.id).join(', ') || 'none'}`,
+  );
   const cluster = rds.clusters.get(clusterId);
   if (cluster) {
     const status = rds.clusterStatus(cluster);
     const replica = rds.isReplica(cluster);
-    check('cluster promoted', status === 'available' && !replica, `${clusterId} is ${status}${replica ? ', still a read replica' : ', standalone (no replication source)'}`);
+    check(
+      'cluster promoted',
+      status === 'available' && !replica,
+      `${clusterId} is ${status}${replica ? ', still a read replica' : ', standalone (no replication source)'}`,
+    );
   }
   const members = [...rds.instances.values()].filter((i) => i.clusterId === clusterId);
-  check('one instance in the cluster', members.length === 1, `instances in ${clusterId}: ${members.map((i) => i.id).join(', ') || 'none'}`);
+  check(
+    'one instance in the cluster',
+    members.length === 1,
+    `instances in ${clusterId}: ${members.map((i) => i.id).join(', ') || 'none'}`,
+  );
 
   for (const op of ['CreateDBCluster', 'CreateDBInstance', 'PromoteReadReplicaDBCluster', 'AddRoleToDBCluster']) {
     const sent = calls.count(op);
@@ -45,9 +57,11 @@ export async function summarizeWorld(world: RehearsalWorld, clusterId = 'orders-
   for (const f of world.backfill) {
     const got = inTable.get(f.key);
     if (!got) problems.push(`${f.key}: not imported`);
-    else if (got.rows !== f.rows || got.ids !== f.rows) problems.push(`${f.key}: ${got.rows} rows (${got.ids} distinct ids) in the table, ${f.rows} in the file`);
+    else if (got.rows !== f.rows || got.ids !== f.rows)
+      problems.push(`${f.key}: ${got.rows} rows (${got.ids} distinct ids) in the table, ${f.rows} in the file`);
   }
-  for (const key of inTable.keys()) if (!world.backfill.some((f) => f.key === key)) problems.push(`${key}: rows from an unknown file`);
+  for (const key of inTable.keys())
+    if (!world.backfill.some((f) => f.key === key)) problems.push(`${key}: rows from an unknown file`);
   const fileRows = world.backfill.reduce((n, f) => n + f.rows, 0);
   const tableRows = [...inTable.values()].reduce((n, r) => n + r.rows, 0);
   check(

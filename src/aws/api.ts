@@ -11,7 +11,12 @@ export interface AwsApi {
    * Rejects with AwsCallError (src/aws/errors.ts) whose `code` is the AWS error name.
    */
   // biome-ignore lint/suspicious/noExplicitAny: AWS outputs are not typed here (only src/aws loads the SDK, lazily); a caller that reads an output names its shape as T, and the default keeps untyped reads of wire data short.
-  send<T = any>(service: AwsService, operation: string, input: Record<string, unknown>, options?: AwsCallOptions): Promise<T>;
+  send<T = any>(
+    service: AwsService,
+    operation: string,
+    input: Record<string, unknown>,
+    options?: AwsCallOptions,
+  ): Promise<T>;
   /**
    * Loads a service's client ahead of a call that should go out at once when it comes (the notifier
    * records a notification before sending it; a slow first import would widen that gap). Optional.

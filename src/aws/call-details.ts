@@ -23,7 +23,8 @@ export interface AwsCallErrorDetails {
 }
 
 /** Top-level input fields that name a resource: ids, names, ARNs, S3 bucket and key. */
-const IDENTIFIER_KEY = /^(?!.*(Password|Secret|Token|Message|Subject|Body))(\w*(Identifier|Arn|Name|Id)|Bucket|Key|Prefix)$/;
+const IDENTIFIER_KEY =
+  /^(?!.*(Password|Secret|Token|Message|Subject|Body))(\w*(Identifier|Arn|Name|Id)|Bucket|Key|Prefix)$/;
 
 /** The resource names in a call's input (see AwsCallErrorDetails.identifiers). */
 export function identifiersOf(service: AwsService, input: Record<string, unknown>): Record<string, string> {
@@ -33,7 +34,9 @@ export function identifiersOf(service: AwsService, input: Record<string, unknown
   }
   if (service === 'route53') {
     // ChangeResourceRecordSets: the record is inside the change batch.
-    const change = (input.ChangeBatch as { Changes?: Array<{ ResourceRecordSet?: { Name?: unknown; Type?: unknown } }> } | undefined)?.Changes?.[0];
+    const change = (
+      input.ChangeBatch as { Changes?: Array<{ ResourceRecordSet?: { Name?: unknown; Type?: unknown } }> } | undefined
+    )?.Changes?.[0];
     const rrset = change?.ResourceRecordSet;
     if (typeof rrset?.Name === 'string') out.RecordName = rrset.Name;
     if (typeof rrset?.Type === 'string') out.RecordType = rrset.Type;

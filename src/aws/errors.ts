@@ -9,7 +9,6 @@ import { remedyFor } from './remedies.js';
 
 export type { AwsCallErrorDetails } from './call-details.js';
 
-
 export class AwsCallError extends AuroraMigrateError {
   readonly code: string;
   readonly service: AwsService;
@@ -42,7 +41,13 @@ export function isAwsError(err: unknown, ...codes: string[]): err is AwsCallErro
   return err instanceof AwsCallError && (codes.length === 0 || codes.includes(err.code));
 }
 
-const SERVICE_NAMES: Record<AwsService, string> = { rds: 'RDS', cloudwatch: 'CloudWatch', s3: 'S3', route53: 'Route 53', sns: 'SNS' };
+const SERVICE_NAMES: Record<AwsService, string> = {
+  rds: 'RDS',
+  cloudwatch: 'CloudWatch',
+  s3: 'S3',
+  route53: 'Route 53',
+  sns: 'SNS',
+};
 
 /** "RDS CreateDBCluster for orders-aurora (us-east-1) failed: DBClusterAlreadyExistsFault: <aws message>. <remedy>" */
 export function formatAwsCallMessage(d: AwsCallErrorDetails): string {
@@ -61,7 +66,10 @@ export function formatAwsCallMessage(d: AwsCallErrorDetails): string {
 function subjectOf(d: AwsCallErrorDetails): string | undefined {
   if (d.resourceId) return d.resourceId;
   const ids = d.identifiers ?? {};
-  if (d.service === 'route53') return ids.RecordName && ids.HostedZoneId ? `${ids.RecordName} in ${ids.HostedZoneId}` : (ids.HostedZoneId ?? ids.Id);
+  if (d.service === 'route53')
+    return ids.RecordName && ids.HostedZoneId
+      ? `${ids.RecordName} in ${ids.HostedZoneId}`
+      : (ids.HostedZoneId ?? ids.Id);
   if (d.service === 'sns') return ids.TopicArn ?? ids.TargetArn;
   return undefined;
 }

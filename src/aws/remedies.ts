@@ -14,7 +14,11 @@ export function iamActionsFor(service: AwsCallErrorDetails['service'], operation
   }
   if (service === 'cloudwatch') return [`cloudwatch:${operation}`];
   if (service === 'route53') return [`route53:${operation}`];
-  if (service === 'sns') return [`sns:${operation}`, ...(operation === 'Publish' ? ['kms:GenerateDataKey and kms:Decrypt on the key of an encrypted topic'] : [])];
+  if (service === 'sns')
+    return [
+      `sns:${operation}`,
+      ...(operation === 'Publish' ? ['kms:GenerateDataKey and kms:Decrypt on the key of an encrypted topic'] : []),
+    ];
   const extra: Record<string, string[]> = {
     AddRoleToDBCluster: ['iam:PassRole on the role'],
     StartExportTask: ['iam:PassRole on the export role', 'kms:CreateGrant and kms:DescribeKey on the KMS key'],
@@ -42,28 +46,37 @@ interface Missing {
 const NOT_FOUND: Record<string, Missing> = {
   DBClusterNotFoundFault: { what: 'DB cluster', keys: ['DBClusterIdentifier', 'SourceArn'] },
   // CreateDBCluster names the source instance in ReplicationSourceIdentifier.
-  DBInstanceNotFoundFault: { what: 'DB instance', keys: ['DBInstanceIdentifier', 'ReplicationSourceIdentifier', 'SourceIdentifier'] },
-  DBSnapshotNotFoundFault: { what: 'DB snapshot', keys: ['SnapshotIdentifier', 'SourceDBSnapshotIdentifier', 'DBSnapshotIdentifier', 'SourceArn'] },
-  DBClusterSnapshotNotFoundFault: { what: 'DB cluster snapshot', keys: ['SnapshotIdentifier', 'DBClusterSnapshotIdentifier', 'SourceArn'] },
-  DBSubnetGroupNotFoundFault: { what: 'DB subnet group', keys: ['DBSubnetGroupName'], hint: 'the step\'s subnetGroup' },
+  DBInstanceNotFoundFault: {
+    what: 'DB instance',
+    keys: ['DBInstanceIdentifier', 'ReplicationSourceIdentifier', 'SourceIdentifier'],
+  },
+  DBSnapshotNotFoundFault: {
+    what: 'DB snapshot',
+    keys: ['SnapshotIdentifier', 'SourceDBSnapshotIdentifier', 'DBSnapshotIdentifier', 'SourceArn'],
+  },
+  DBClusterSnapshotNotFoundFault: {
+    what: 'DB cluster snapshot',
+    keys: ['SnapshotIdentifier', 'DBClusterSnapshotIdentifier', 'SourceArn'],
+  },
+  DBSubnetGroupNotFoundFault: { what: 'DB subnet group', keys: ['DBSubnetGroupName'], hint: "the step's subnetGroup" },
   DBClusterParameterGroupNotFoundFault: { what: 'DB cluster parameter group', keys: ['DBClusterParameterGroupName'] },
   DBParameterGroupNotFoundFault: { what: 'DB parameter group', keys: ['DBParameterGroupName'] },
   OptionGroupNotFoundFault: { what: 'option group', keys: ['OptionGroupName'] },
   ExportTaskNotFoundFault: { what: 'export task', keys: ['ExportTaskIdentifier'] },
-  IamRoleNotFoundFault: { what: 'IAM role', keys: ['IamRoleArn', 'RoleArn'], hint: 'the step\'s iamRole' },
+  IamRoleNotFoundFault: { what: 'IAM role', keys: ['IamRoleArn', 'RoleArn'], hint: "the step's iamRole" },
   DBClusterRoleNotFoundFault: { what: 'role association of the cluster', keys: ['RoleArn'] },
   SourceNotFoundFault: { what: 'event source', keys: ['SourceIdentifier'] },
   NoSuchBucket: { what: 'S3 bucket', keys: ['Bucket'] },
   NoSuchKey: { what: 'S3 object', keys: ['Key'] },
-  NoSuchHostedZone: { what: 'Route 53 hosted zone', keys: ['HostedZoneId', 'Id'], hint: 'the step\'s hostedZoneId' },
-  HostedZoneNotFound: { what: 'Route 53 hosted zone', keys: ['HostedZoneId', 'Id'], hint: 'the step\'s hostedZoneId' },
+  NoSuchHostedZone: { what: 'Route 53 hosted zone', keys: ['HostedZoneId', 'Id'], hint: "the step's hostedZoneId" },
+  HostedZoneNotFound: { what: 'Route 53 hosted zone', keys: ['HostedZoneId', 'Id'], hint: "the step's hostedZoneId" },
   NoSuchChange: { what: 'Route 53 change', keys: ['Id'] },
 };
 
 /** Names a code under several spellings: S3's HeadObject "NotFound", SNS's "NotFound" / NotFoundException. */
 function missingFor(d: AwsCallErrorDetails): Missing | undefined {
   if (d.service === 'sns' && (d.code === 'NotFound' || d.code === 'NotFoundException')) {
-    return { what: 'SNS topic', keys: ['TopicArn', 'TargetArn'], hint: 'the plan\'s notify list' };
+    return { what: 'SNS topic', keys: ['TopicArn', 'TargetArn'], hint: "the plan's notify list" };
   }
   if (d.service === 's3' && d.code === 'NotFound') return NOT_FOUND.NoSuchKey;
   return NOT_FOUND[d.code];
@@ -117,16 +130,28 @@ export function remedyFor(d: AwsCallErrorDetails): string {
   const code = d.code;
   const ids = d.identifiers ?? {};
   const id = d.resourceId ? ` "${d.resourceId}"` : '';
-  const where = d.region ? ` in region ${d.region}` : ' in the region the tool used (--region, the plan\'s region, or AWS_REGION)';
+  const where = d.region
+    ? ` in region ${d.region}`
+    : " in the region the tool used (--region, the plan's region, or AWS_REGION)";
 
-  if (/^(AccessDenied|AccessDeniedException|AccessDeniedFault|UnauthorizedOperation|AuthorizationError|AuthorizationErrorException|NotAuthorized|NotAuthorizedException|Forbidden)$/.test(code)) {
-    return `The credentials in use are not allowed to do this: grant ${iamActionsFor(d.service, d.operation).join(', ')}` +
-      ` to the IAM user or role the tool runs as (check with "aws sts get-caller-identity"), then run the command again.`;
+  if (
+    /^(AccessDenied|AccessDeniedException|AccessDeniedFault|UnauthorizedOperation|AuthorizationError|AuthorizationErrorException|NotAuthorized|NotAuthorizedException|Forbidden)$/.test(
+      code,
+    )
+  ) {
+    return (
+      `The credentials in use are not allowed to do this: grant ${iamActionsFor(d.service, d.operation).join(', ')}` +
+      ` to the IAM user or role the tool runs as (check with "aws sts get-caller-identity"), then run the command again.`
+    );
   }
   if (code === 'CredentialsProviderError' || code === 'CredentialsError') {
     return `No AWS credentials were found. ${CREDENTIALS_HELP}`;
   }
-  if (/^(InvalidClientTokenId|UnrecognizedClientException|SignatureDoesNotMatch|InvalidAccessKeyId|IncompleteSignature|AuthFailure|InvalidSecurity|InvalidSecurityException)$/.test(code)) {
+  if (
+    /^(InvalidClientTokenId|UnrecognizedClientException|SignatureDoesNotMatch|InvalidAccessKeyId|IncompleteSignature|AuthFailure|InvalidSecurity|InvalidSecurityException)$/.test(
+      code,
+    )
+  ) {
     return `AWS did not accept the credentials. ${CREDENTIALS_HELP}`;
   }
   if (/^(ExpiredToken|ExpiredTokenException|RequestExpired|TokenRefreshRequired)$/.test(code)) {
@@ -138,10 +163,17 @@ export function remedyFor(d: AwsCallErrorDetails): string {
   if (code === 'PriorRequestNotComplete') {
     return `Route 53 is still applying an earlier change to hosted zone${ids.HostedZoneId ? ` "${ids.HostedZoneId}"` : ''} and refused this one even after the SDK's retries: wait a minute and run the command again (it resumes where it stopped).`;
   }
-  if (/^(Throttling|ThrottlingException|Throttled|ThrottledException|TooManyRequestsException|RequestLimitExceeded|SlowDown|RequestThrottled|RequestThrottledException|ProvisionedThroughputExceededException)$/.test(code)) {
+  if (
+    /^(Throttling|ThrottlingException|Throttled|ThrottledException|TooManyRequestsException|RequestLimitExceeded|SlowDown|RequestThrottled|RequestThrottledException|ProvisionedThroughputExceededException)$/.test(
+      code,
+    )
+  ) {
     return `AWS kept rate-limiting the call even after the SDK's retries: other tools in this account are probably calling the ${SERVICE_LABEL[d.service]} API heavily. Wait a few minutes and run the command again (it resumes where it stopped).`;
   }
-  if (code === 'KMSKeyNotAccessibleFault' || /^KMS(AccessDenied|Disabled|InvalidState|NotFound|OptInRequired)(Exception)?$/.test(code)) {
+  if (
+    code === 'KMSKeyNotAccessibleFault' ||
+    /^KMS(AccessDenied|Disabled|InvalidState|NotFound|OptInRequired)(Exception)?$/.test(code)
+  ) {
     const key = ids.KmsKeyId ? ` "${ids.KmsKeyId}"` : '';
     const which = d.service === 'sns' ? ' the topic is encrypted with' : key ? '' : ' this call needs';
     return `The KMS key${key}${which} cannot be used: check that it exists${where}, is enabled, and that its key policy lets the IAM user or role the tool runs as use it, then run the command again.`;
@@ -176,7 +208,11 @@ export function remedyFor(d: AwsCallErrorDetails): string {
   if (code === 'InvalidExportOnlyFault') {
     return `StartExportTask refused the step's only list: each entry must name an existing database, schema or table of the cluster (database[.schema[.table]]); fix it in the plan, then apply again.`;
   }
-  if (/^(InvalidParameterValue|InvalidParameterValueException|InvalidParameterCombination|InvalidParameterCombinationException|InvalidParameter|InvalidParameterException|InvalidInput|MissingParameter|MissingRequiredParameterException|ValidationError|ValidationException|InvalidArgument)$/.test(code)) {
+  if (
+    /^(InvalidParameterValue|InvalidParameterValueException|InvalidParameterCombination|InvalidParameterCombinationException|InvalidParameter|InvalidParameterException|InvalidInput|MissingParameter|MissingRequiredParameterException|ValidationError|ValidationException|InvalidArgument)$/.test(
+      code,
+    )
+  ) {
     if (d.service === 'sns') {
       return `SNS refused the message parameters: check that the topic ARN in the plan's notify list is complete (arn:aws:sns:REGION:ACCOUNT:NAME); a failed notification is only a warning.`;
     }

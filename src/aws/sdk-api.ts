@@ -79,7 +79,10 @@ export function createAwsApi(options: CreateAwsApiOptions = {}): AwsApi & { dest
     const key = `${service}|${region ?? ''}`;
     let client = clients.get(key);
     if (client) return client;
-    const config: Record<string, unknown> = { retryMode: 'adaptive', maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS };
+    const config: Record<string, unknown> = {
+      retryMode: 'adaptive',
+      maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    };
     if (region) config.region = region;
     if (options.profile) config.profile = options.profile;
     const endpoint = configuredEndpoint(service, env);
@@ -105,14 +108,21 @@ export function createAwsApi(options: CreateAwsApiOptions = {}): AwsApi & { dest
 
   return {
     // biome-ignore lint/suspicious/noExplicitAny: the same default as AwsApi.send (src/aws/api.ts).
-    async send<T = any>(service: AwsService, operation: string, input: Record<string, unknown>, callOptions: AwsCallOptions = {}): Promise<T> {
+    async send<T = any>(
+      service: AwsService,
+      operation: string,
+      input: Record<string, unknown>,
+      callOptions: AwsCallOptions = {},
+    ): Promise<T> {
       const region = callOptions.region ?? options.region ?? (explicitEnv ? env.AWS_REGION : undefined);
       if (callOptions.signal?.aborted) throw new Interrupted(`interrupted before ${operation} was sent`);
       const mod = await loadModule(service);
       const commandName = `${operation}Command`;
       const Command = commandName in mod ? mod[commandName] : undefined;
       if (typeof Command !== 'function') {
-        throw new Error(`bug: ${PACKAGES[service].pkg} has no operation ${operation}; please report it at the aurora-migrate issue tracker`);
+        throw new Error(
+          `bug: ${PACKAGES[service].pkg} has no operation ${operation}; please report it at the aurora-migrate issue tracker`,
+        );
       }
       const client = clientFor(service, mod, region);
       try {
@@ -143,8 +153,15 @@ async function toPlainData(service: AwsService, operation: string, output: unkno
     $metadata?: { attempts?: unknown };
     Body?: { transformToByteArray?: () => Promise<Uint8Array> } | Buffer;
   };
-  if (typeof metadata?.attempts === 'number') Object.defineProperty(rest, ATTEMPTS, { value: metadata.attempts, enumerable: false });
-  if (service === 's3' && operation === 'GetObject' && rest.Body && 'transformToByteArray' in rest.Body && typeof rest.Body.transformToByteArray === 'function') {
+  if (typeof metadata?.attempts === 'number')
+    Object.defineProperty(rest, ATTEMPTS, { value: metadata.attempts, enumerable: false });
+  if (
+    service === 's3' &&
+    operation === 'GetObject' &&
+    rest.Body &&
+    'transformToByteArray' in rest.Body &&
+    typeof rest.Body.transformToByteArray === 'function'
+  ) {
     rest.Body = Buffer.from(await rest.Body.transformToByteArray());
   }
   return rest;
@@ -153,8 +170,16 @@ async function toPlainData(service: AwsService, operation: string, output: unkno
 // In this order, so the resource a call creates or describes wins (CreateDBSnapshot → the snapshot,
 // CreateDBInstance → the instance, RestoreDBClusterFromSnapshot → the cluster).
 const RESOURCE_KEYS = [
-  'ExportTaskIdentifier', 'DBSnapshotIdentifier', 'TargetDBSnapshotIdentifier', 'DBInstanceIdentifier', 'DBClusterIdentifier',
-  'ResourceName', 'SourceIdentifier', 'SourceArn', 'SnapshotIdentifier', 'SourceDBSnapshotIdentifier',
+  'ExportTaskIdentifier',
+  'DBSnapshotIdentifier',
+  'TargetDBSnapshotIdentifier',
+  'DBInstanceIdentifier',
+  'DBClusterIdentifier',
+  'ResourceName',
+  'SourceIdentifier',
+  'SourceArn',
+  'SnapshotIdentifier',
+  'SourceDBSnapshotIdentifier',
 ];
 
 /** The resource a call is about, for messages: the first identifier in the input, or bucket/key. */
@@ -165,7 +190,9 @@ export function resourceIdOf(service: AwsService, input: Record<string, unknown>
   }
   if (service === 'cloudwatch' && Array.isArray(input.MetricDataQueries)) {
     const dims = new Set<string>();
-    const queries = input.MetricDataQueries as Array<{ MetricStat?: { Metric?: { Dimensions?: Array<{ Value?: unknown }> } } } | undefined>;
+    const queries = input.MetricDataQueries as Array<
+      { MetricStat?: { Metric?: { Dimensions?: Array<{ Value?: unknown }> } } } | undefined
+    >;
     for (const q of queries) for (const d of q?.MetricStat?.Metric?.Dimensions ?? []) dims.add(String(d.Value));
     return dims.size ? [...dims].join(', ') : undefined;
   }
@@ -205,7 +232,8 @@ export function toAwsCallError(err: unknown, call: CallInfo): Error {
           : 'UnknownError';
   const message: string = typeof e.message === 'string' ? e.message : String(err);
   if (/region is missing/i.test(message)) code = 'RegionMissing';
-  if (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code) && (code === 'UnknownError' || code === 'Error')) code = e.code;
+  if (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code) && (code === 'UnknownError' || code === 'Error'))
+    code = e.code;
   const httpStatus: number | undefined = e.$metadata?.httpStatusCode ?? e.$response?.statusCode;
   return new AwsCallError(
     {

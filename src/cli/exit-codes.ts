@@ -26,7 +26,10 @@ export const EXIT_CODE_HELP = `Exit codes:
 
 /** Thrown by commands to end the process with a code; only bin/main turns it into process.exit. */
 export class ExitError extends Error {
-  constructor(readonly exitCode: ExitCode, message = '') {
+  constructor(
+    readonly exitCode: ExitCode,
+    message = '',
+  ) {
     super(message);
     this.name = 'ExitError';
   }

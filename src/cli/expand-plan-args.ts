@@ -24,7 +24,8 @@ export async function expandPlanArgs(args: readonly string[], cwd: string): Prom
     }
     const { glob } = await import('tinyglobby');
     const matches = await glob([arg], { cwd, onlyFiles: true, expandDirectories: false, absolute: isAbsolute(arg) });
-    if (matches.length === 0) throw new UsageError(`no plan file matches ${arg} (looked in ${cwd}). Check the pattern.`);
+    if (matches.length === 0)
+      throw new UsageError(`no plan file matches ${arg} (looked in ${cwd}). Check the pattern.`);
     for (const m of matches.sort()) add(m);
   }
   return out;

@@ -18,12 +18,19 @@ const EXAMPLES = `Examples:
 
 function common(cmd: Command, formats: string[] = ['text', 'json']): Command {
   return cmd
-    .option('--state <path>', 'state file, or s3://BUCKET/KEY for shared remote state (default: the plan\'s state.s3, else .aurora-migrate/<plan name>.state.json)')
+    .option(
+      '--state <path>',
+      "state file, or s3://BUCKET/KEY for shared remote state (default: the plan's state.s3, else .aurora-migrate/<plan name>.state.json)",
+    )
     .addOption(new Option('--format <format>', 'output format').choices(formats).default(formats[0]))
     .option('--region <region>', 'AWS region (overrides the plan and the SDK chain)')
     .option('--profile <profile>', 'AWS shared-config profile')
     .option('--no-color', 'no colour (also NO_COLOR, or when the output is not a TTY)')
-    .option('--verbose', 'every AWS call (operation, resource, duration, attempts) and SQL statement on stderr, secrets masked', false);
+    .option(
+      '--verbose',
+      'every AWS call (operation, resource, duration, attempts) and SQL statement on stderr, secrets masked',
+      false,
+    );
 }
 
 function globals(raw: Record<string, unknown>): GlobalOptions {
@@ -50,54 +57,126 @@ export function buildProgram(io: Io, run: (code: Promise<number>) => void): Comm
     })
     .exitOverride();
 
-  common(program.command('validate').argument('<plan...>', 'plan files').description('check plans offline: schema and semantic checks'))
+  common(
+    program
+      .command('validate')
+      .argument('<plan...>', 'plan files')
+      .description('check plans offline: schema and semantic checks'),
+  )
     .addHelpText('after', '\nExample:\n  $ aurora-migrate validate plans/*.yaml --format json\n\n' + EXIT_CODE_HELP)
     .action(async (files: string[], raw) => {
       const { runValidate } = await import('./commands/validate.js');
       run(runValidate(files, globals(raw), io));
     });
 
-  common(program.command('plan').argument('<plan...>', 'plan files, or quoted globs (\'plans/*.yaml\')').description('dry-run review: what apply would do, in order (several plans: a summary, then each review)'), ['text', 'markdown', 'json'])
+  common(
+    program
+      .command('plan')
+      .argument('<plan...>', "plan files, or quoted globs ('plans/*.yaml')")
+      .description('dry-run review: what apply would do, in order (several plans: a summary, then each review)'),
+    ['text', 'markdown', 'json'],
+  )
     .option('--preflight', 'also run read-only checks against the AWS account (exit 2 if one fails)', false)
-    .addHelpText('after', '\nExamples:\n  $ aurora-migrate plan plans/orders.yaml\n  $ aurora-migrate plan plans/orders.yaml --format markdown >> "$GITHUB_STEP_SUMMARY"\n  $ aurora-migrate plan \'plans/*.yaml\' --format markdown > review.md\n\n' + EXIT_CODE_HELP)
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ aurora-migrate plan plans/orders.yaml\n  $ aurora-migrate plan plans/orders.yaml --format markdown >> "$GITHUB_STEP_SUMMARY"\n  $ aurora-migrate plan \'plans/*.yaml\' --format markdown > review.md\n\n' +
+        EXIT_CODE_HELP,
+    )
     .action(async (files: string[], raw) => {
       const { runPlanMany } = await import('./commands/plan-fleet.js');
       run(runPlanMany(files, { ...globals(raw), preflight: Boolean(raw.preflight) }, io));
     });
 
   const collect = (value: string, previous: string[]) => [...previous, value];
-  common(program.command('apply').argument('<plan>', 'plan file').description('run the plan, or resume it where it stopped'))
+  common(
+    program.command('apply').argument('<plan>', 'plan file').description('run the plan, or resume it where it stopped'),
+  )
     .option('--approve <step>', 'approve this approval step (repeatable)', collect, [])
     .option('--until <step>', 'stop after this step')
     .option('--yes', 'answer interactive confirmations (never approves an approval step)', false)
-    .option('--take-over', 'take over a remote (S3) lease whose heartbeat stopped 30s ago, e.g. of a lost CI runner (recorded; a live lease is never taken)', false)
-    .option('--max-runtime <duration>', 'stop at the first safe point after this long (e.g. 5h; never inside a cutover window), save the state and exit 75; run apply again to go on')
-    .addHelpText('after', '\nExamples:\n  $ aurora-migrate apply plans/orders.yaml --until catch-up\n  $ aurora-migrate apply plans/orders.yaml --approve cutover\n  $ aurora-migrate apply plans/orders.yaml --max-runtime 5h   # in a CI job: exit 75 = still in progress\n  $ aurora-migrate apply plans/orders.yaml --state s3://team-migrations/orders-to-aurora --take-over\n\n' + EXIT_CODE_HELP)
+    .option(
+      '--take-over',
+      'take over a remote (S3) lease whose heartbeat stopped 30s ago, e.g. of a lost CI runner (recorded; a live lease is never taken)',
+      false,
+    )
+    .option(
+      '--max-runtime <duration>',
+      'stop at the first safe point after this long (e.g. 5h; never inside a cutover window), save the state and exit 75; run apply again to go on',
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ aurora-migrate apply plans/orders.yaml --until catch-up\n  $ aurora-migrate apply plans/orders.yaml --approve cutover\n  $ aurora-migrate apply plans/orders.yaml --max-runtime 5h   # in a CI job: exit 75 = still in progress\n  $ aurora-migrate apply plans/orders.yaml --state s3://team-migrations/orders-to-aurora --take-over\n\n' +
+        EXIT_CODE_HELP,
+    )
     .action(async (file: string, raw) => {
       const { runApply } = await import('./commands/apply.js');
-      run(runApply(file, { ...globals(raw), approve: raw.approve as string[], until: raw.until as string | undefined, yes: Boolean(raw.yes), takeOver: Boolean(raw.takeOver), maxRuntime: raw.maxRuntime as string | undefined }, io));
+      run(
+        runApply(
+          file,
+          {
+            ...globals(raw),
+            approve: raw.approve as string[],
+            until: raw.until as string | undefined,
+            yes: Boolean(raw.yes),
+            takeOver: Boolean(raw.takeOver),
+            maxRuntime: raw.maxRuntime as string | undefined,
+          },
+          io,
+        ),
+      );
     });
 
-  common(program.command('status').argument('<plan...>', 'plan files, or quoted globs (\'plans/*.yaml\')').description('what the state says, step by step; several plans: one table of the fleet'), ['text', 'markdown', 'json'])
-    .addHelpText('after', '\nExamples:\n  $ aurora-migrate status plans/orders.yaml --format json\n  $ aurora-migrate status \'plans/*.yaml\' --format markdown >> "$GITHUB_STEP_SUMMARY"\n\n' + EXIT_CODE_HELP)
+  common(
+    program
+      .command('status')
+      .argument('<plan...>', "plan files, or quoted globs ('plans/*.yaml')")
+      .description('what the state says, step by step; several plans: one table of the fleet'),
+    ['text', 'markdown', 'json'],
+  )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ aurora-migrate status plans/orders.yaml --format json\n  $ aurora-migrate status \'plans/*.yaml\' --format markdown >> "$GITHUB_STEP_SUMMARY"\n\n' +
+        EXIT_CODE_HELP,
+    )
     .action(async (files: string[], raw) => {
       const { runStatusMany } = await import('./commands/status-fleet.js');
       run(runStatusMany(files, globals(raw), io));
     });
 
-  common(program.command('unlock').argument('<plan>', 'plan file').description('break a stale run lock (recorded in the event log)'))
+  common(
+    program
+      .command('unlock')
+      .argument('<plan>', 'plan file')
+      .description('break a stale run lock (recorded in the event log)'),
+  )
     .addHelpText('after', '\nExample:\n  $ aurora-migrate unlock plans/orders.yaml\n\n' + EXIT_CODE_HELP)
     .action(async (file: string, raw) => {
       const { runUnlock } = await import('./commands/unlock.js');
       run(runUnlock(file, globals(raw), io));
     });
 
-  common(program.command('report').argument('<plan...>', 'plan files').description('the run as a page, offline, from the state and the event log (default html)'), ['html', 'markdown'])
+  common(
+    program
+      .command('report')
+      .argument('<plan...>', 'plan files')
+      .description('the run as a page, offline, from the state and the event log (default html)'),
+    ['html', 'markdown'],
+  )
     .option('--output <file>', 'write the report to this file (default: stdout)')
-    .addHelpText('after', '\nExamples:\n  $ aurora-migrate report plans/orders.yaml --output orders-report.html\n  $ aurora-migrate report plans/*.yaml --format markdown >> "$GITHUB_STEP_SUMMARY"\n\n' + EXIT_CODE_HELP)
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ aurora-migrate report plans/orders.yaml --output orders-report.html\n  $ aurora-migrate report plans/*.yaml --format markdown >> "$GITHUB_STEP_SUMMARY"\n\n' +
+        EXIT_CODE_HELP,
+    )
     .action(async (files: string[], raw) => {
       const { runReport } = await import('./commands/report.js');
-      run(runReport(files, { ...globals(raw), format: raw.format as 'html' | 'markdown', output: raw.output as string | undefined }, io));
+      run(
+        runReport(
+          files,
+          { ...globals(raw), format: raw.format as 'html' | 'markdown', output: raw.output as string | undefined },
+          io,
+        ),
+      );
     });
 
   return program;

@@ -22,7 +22,12 @@ export interface ChosenStorage {
   close(): void;
 }
 
-export function runStorageFor(plan: Plan, opts: Pick<GlobalOptions, 'state' | 'region' | 'profile'>, io: Io, aws?: AwsApi): ChosenStorage {
+export function runStorageFor(
+  plan: Plan,
+  opts: Pick<GlobalOptions, 'state' | 'region' | 'profile'>,
+  io: Io,
+  aws?: AwsApi,
+): ChosenStorage {
   const fromFlag = opts.state !== undefined && isS3Url(opts.state);
   const url = fromFlag ? opts.state : opts.state === undefined ? plan.state?.s3 : undefined;
   if (url === undefined) {
@@ -32,7 +37,13 @@ export function runStorageFor(plan: Plan, opts: Pick<GlobalOptions, 'state' | 'r
     return { storage: localRunStorage(path), shown, close: () => undefined };
   }
   const location = parseS3Url(url, fromFlag ? '--state' : `the plan's state.s3`);
-  const own = aws ? undefined : lazyAwsApi({ region: opts.region ?? plan.region, profile: opts.profile, env: io.env as Record<string, string | undefined> });
+  const own = aws
+    ? undefined
+    : lazyAwsApi({
+        region: opts.region ?? plan.region,
+        profile: opts.profile,
+        env: io.env as Record<string, string | undefined>,
+      });
   const s3 = s3RunStorage({ aws: aws ?? present(own, 'the AWS client of the S3 state'), location, env: io.env });
   return {
     storage: s3,

@@ -23,7 +23,10 @@ const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
 const ms = (t: number) => `${Math.round(t)} ms`;
 
 /** The trace of one command: lines to `io.stderr`, masking the plan's secrets from `io.env`. */
-export function verboseTraceFor(io: { stderr: { write(s: string): unknown }; env: Readonly<Record<string, string | undefined>> }, plan: { steps: readonly unknown[] }): VerboseTrace {
+export function verboseTraceFor(
+  io: { stderr: { write(s: string): unknown }; env: Readonly<Record<string, string | undefined>> },
+  plan: { steps: readonly unknown[] },
+): VerboseTrace {
   const secrets = secretEnvValues(plan, io.env);
   return { write: (line) => void io.stderr.write(`${line}\n`), secrets: () => secrets };
 }
@@ -44,7 +47,9 @@ export function traceAws(api: AwsApi, trace: VerboseTrace): AwsApi {
       } catch (err) {
         const e = err as { code?: string; name?: string; attempts?: number };
         const tries = e.attempts ? `, ${e.attempts} attempt${e.attempts === 1 ? '' : 's'}` : '';
-        trace.write(redact(`verbose: ${what} ${ms(now() - t0)}${tries}, failed: ${e.code ?? e.name ?? 'error'}`, trace.secrets()));
+        trace.write(
+          redact(`verbose: ${what} ${ms(now() - t0)}${tries}, failed: ${e.code ?? e.name ?? 'error'}`, trace.secrets()),
+        );
         throw err;
       }
     },
@@ -67,7 +72,9 @@ export function traceDb(db: DbConnector, trace: VerboseTrace): DbConnector {
       try {
         session = await db.connect(conn, options);
       } catch (err) {
-        trace.write(redact(`verbose: sql ${where} connect ${ms(now() - t0)} failed: ${(err as Error).message}`, secrets()));
+        trace.write(
+          redact(`verbose: sql ${where} connect ${ms(now() - t0)} failed: ${(err as Error).message}`, secrets()),
+        );
         throw err;
       }
       trace.write(`verbose: sql ${where} connected ${ms(now() - t0)}`);
@@ -78,10 +85,20 @@ export function traceDb(db: DbConnector, trace: VerboseTrace): DbConnector {
           const args = params?.length ? ` [params: ${clip(JSON.stringify(params), 200)}]` : '';
           try {
             const r = await session.query(sql, params);
-            trace.write(redact(`verbose: sql ${where} ${ms(now() - t)}, ${r.rowCount} row${r.rowCount === 1 ? '' : 's'}: ${text}${args}`, secrets()));
+            trace.write(
+              redact(
+                `verbose: sql ${where} ${ms(now() - t)}, ${r.rowCount} row${r.rowCount === 1 ? '' : 's'}: ${text}${args}`,
+                secrets(),
+              ),
+            );
             return r;
           } catch (err) {
-            trace.write(redact(`verbose: sql ${where} ${ms(now() - t)} failed (${(err as Error).message}): ${text}${args}`, secrets()));
+            trace.write(
+              redact(
+                `verbose: sql ${where} ${ms(now() - t)} failed (${(err as Error).message}): ${text}${args}`,
+                secrets(),
+              ),
+            );
             throw err;
           }
         },

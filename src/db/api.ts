@@ -21,5 +21,8 @@ export interface DbSession {
 }
 
 export interface DbConnector {
-  connect(connection: ResolvedConnection, options?: { signal?: AbortSignal; statementTimeoutMs?: number }): Promise<DbSession>;
+  connect(
+    connection: ResolvedConnection,
+    options?: { signal?: AbortSignal; statementTimeoutMs?: number },
+  ): Promise<DbSession>;
 }

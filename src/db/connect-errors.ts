@@ -36,7 +36,7 @@ export function connectFailureMessage(conn: ResolvedConnection, err: unknown, ti
         `${head}: the server refused the login: ${said}. ` +
         (/no encryption|SSL off/i.test(said)
           ? 'The server requires TLS: set connection.ssl to verify-full (or require).'
-          : 'Check pg_hba.conf / the user\'s rights (and for IAM authentication, that the user has rds_iam).')
+          : "Check pg_hba.conf / the user's rights (and for IAM authentication, that the user has rds_iam).")
       );
     case '3D000':
       return `${head}: the database "${conn.database}" does not exist. Check connection.database.`;

@@ -58,7 +58,10 @@ export function isConnectionLoss(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown } | undefined;
   const code = typeof e?.code === 'string' ? e.code : '';
   if (/^08/.test(code) || ['57P01', '57P02', '57P03'].includes(code)) return true;
-  if (['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED'].includes(code)) return true;
+  if (
+    ['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED'].includes(code)
+  )
+    return true;
   const msg = typeof e?.message === 'string' ? e.message : '';
   return /Connection terminated|connection error and is not queryable|Client was closed|not queryable/i.test(msg);
 }

@@ -29,7 +29,10 @@ function loadPg(): Promise<PgModule> {
 }
 
 /** The pg.ClientConfig for a resolved connection (exported for tests). */
-export function clientConfig(conn: ResolvedConnection, options: PgConnectorOptions & { statementTimeoutMs?: number } = {}) {
+export function clientConfig(
+  conn: ResolvedConnection,
+  options: PgConnectorOptions & { statementTimeoutMs?: number } = {},
+) {
   return {
     host: conn.host,
     port: conn.port,
@@ -38,7 +41,8 @@ export function clientConfig(conn: ResolvedConnection, options: PgConnectorOptio
     password: conn.password,
     ssl: sslOption(conn),
     application_name: options.applicationName ?? 'aurora-migrate',
-    statement_timeout: options.statementTimeoutMs && options.statementTimeoutMs > 0 ? Math.round(options.statementTimeoutMs) : undefined,
+    statement_timeout:
+      options.statementTimeoutMs && options.statementTimeoutMs > 0 ? Math.round(options.statementTimeoutMs) : undefined,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
     keepAlive: true,
     keepAliveInitialDelayMillis: options.keepAliveInitialDelayMs ?? 1_000,
@@ -85,7 +89,11 @@ export function createPgConnector(options: PgConnectorOptions = {}): DbConnector
       const cancel = async () => {
         if (running === 0 || !pid) return;
         canceledByUs = true;
-        const other = new pg.Client({ ...config, statement_timeout: undefined, application_name: `${config.application_name} (cancel)` });
+        const other = new pg.Client({
+          ...config,
+          statement_timeout: undefined,
+          application_name: `${config.application_name} (cancel)`,
+        });
         other.on('error', () => undefined);
         try {
           await other.connect();
@@ -111,7 +119,11 @@ export function createPgConnector(options: PgConnectorOptions = {}): DbConnector
             return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
           } catch (err) {
             if (canceledByUs && (err as { code?: string }).code === '57014') {
-              throw new DbError('statement canceled: interrupted', { kind: 'canceled', sqlstate: '57014' }, { cause: err });
+              throw new DbError(
+                'statement canceled: interrupted',
+                { kind: 'canceled', sqlstate: '57014' },
+                { cause: err },
+              );
             }
             if (isConnectionLoss(err) || broken) throw lost(conn, broken ?? err);
             const fields = serverFields(err, conn.password);
@@ -143,7 +155,14 @@ function lost(conn: ResolvedConnection, err: unknown): DbError {
 }
 
 function serverFields(err: unknown, password: string | undefined) {
-  const e = err as { code?: unknown; message?: unknown; detail?: unknown; hint?: unknown; where?: unknown; constraint?: unknown };
+  const e = err as {
+    code?: unknown;
+    message?: unknown;
+    detail?: unknown;
+    hint?: unknown;
+    where?: unknown;
+    constraint?: unknown;
+  };
   const str = (v: unknown) => (typeof v === 'string' && v !== '' ? scrub(v, password) : undefined);
   const code = str(e?.code);
   return {

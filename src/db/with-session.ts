@@ -10,7 +10,12 @@ export interface SessionOptions {
   connectFailed?: (err: unknown) => unknown;
 }
 
-export async function withSession<T>(db: DbConnector, conn: ResolvedConnection, options: SessionOptions, fn: (session: DbSession) => Promise<T>): Promise<T> {
+export async function withSession<T>(
+  db: DbConnector,
+  conn: ResolvedConnection,
+  options: SessionOptions,
+  fn: (session: DbSession) => Promise<T>,
+): Promise<T> {
   const { connectFailed, ...connect } = options;
   let session: DbSession;
   try {

@@ -10,7 +10,11 @@ export interface TransactionOptions {
   end?: 'COMMIT' | 'ROLLBACK';
 }
 
-export async function withTransaction<T>(session: DbSession, fn: () => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+export async function withTransaction<T>(
+  session: DbSession,
+  fn: () => Promise<T>,
+  options: TransactionOptions = {},
+): Promise<T> {
   await session.query(options.begin ?? 'BEGIN');
   let result: T;
   try {

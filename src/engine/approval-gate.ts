@@ -9,7 +9,14 @@
 // the CI system's permissions (e.g. a protected GitHub environment) to decide.
 import { hostname } from 'node:os';
 import { UsageError } from '../errors.js';
-import { approvalRule, describeTally, mayApprove, tallyApprovals, type ApprovalRule, type ApproverSource } from '../plan/approval-rule.js';
+import {
+  approvalRule,
+  describeTally,
+  mayApprove,
+  tallyApprovals,
+  type ApprovalRule,
+  type ApproverSource,
+} from '../plan/approval-rule.js';
 import type { ApprovalDecision, ApprovalPending } from '../steps/approval-context.js';
 import type { ApprovalRecord } from './state-file.js';
 import { present } from '../invariant.js';
@@ -78,7 +85,9 @@ export function checkApproveFlags(
   identity: () => ApproverIdentity,
 ): void {
   for (const id of approve ?? []) {
-    const spec = steps.find((s) => s.id === id) as { type: string; approvers?: string[]; required?: number } | undefined;
+    const spec = steps.find((s) => s.id === id) as
+      | { type: string; approvers?: string[]; required?: number }
+      | undefined;
     if (spec?.type !== 'approval') continue;
     const rule = approvalRule(spec);
     const who = identity();
@@ -107,7 +116,10 @@ export async function passApprovalGate(g: GateInput): Promise<ApprovalDecision |
   const opened = () => {
     const t = tallyApprovals(g.rule, g.records());
     if (t.stillNeeded > 0) return undefined;
-    const last = present([...g.records()].reverse().find((r) => r.approvedBy === t.approvedBy.at(-1)), 'the record of the last approval');
+    const last = present(
+      [...g.records()].reverse().find((r) => r.approvedBy === t.approvedBy.at(-1)),
+      'the record of the last approval',
+    );
     const { stepId: _s, runId: _r, ...decision } = last;
     return { ...decision, approvedBy: t.approvedBy.join(', ') };
   };
@@ -126,6 +138,13 @@ export async function passApprovalGate(g: GateInput): Promise<ApprovalDecision |
   }
   const via = g.flagged ? 'flag' : g.prompt && (await g.prompt()) ? 'prompt' : undefined;
   if (!via) return pending();
-  await g.record({ approvedBy: who.id, approvedAt: g.nowIso(), via, source: who.source, host: who.host, ...(who.ciRun ? { ciRun: who.ciRun } : {}) });
+  await g.record({
+    approvedBy: who.id,
+    approvedAt: g.nowIso(),
+    via,
+    source: who.source,
+    host: who.host,
+    ...(who.ciRun ? { ciRun: who.ciRun } : {}),
+  });
   return opened() ?? pending();
 }

@@ -32,7 +32,13 @@ export async function requestApproval(
       st.approvals.push({ stepId: id, ...decision, runId: st.runId });
       log.append({ type: 'approval', stepId: id, ...decision, runId: st.runId });
       await session.persist();
-      emit({ type: 'approval', stepId: id, approvedBy: decision.approvedBy, approvedAt: decision.approvedAt, via: decision.via });
+      emit({
+        type: 'approval',
+        stepId: id,
+        approvedBy: decision.approvedBy,
+        approvedAt: decision.approvedAt,
+        via: decision.via,
+      });
     },
     nowIso: () => session.iso(),
   });

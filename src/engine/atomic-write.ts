@@ -57,6 +57,7 @@ export async function removeStaleTemps(file: string): Promise<void> {
     return;
   }
   for (const name of names) {
-    if (name.startsWith(prefix) && /\.\d+\.[0-9a-f]{8}\.tmp$/.test(name)) await unlink(join(dirname(file), name)).catch(() => {});
+    if (name.startsWith(prefix) && /\.\d+\.[0-9a-f]{8}\.tmp$/.test(name))
+      await unlink(join(dirname(file), name)).catch(() => {});
   }
 }

@@ -36,7 +36,9 @@ export function cutoverDeadline(session: RunSession): CutoverDeadline {
       const ms = Math.max(0, Date.parse(c.deadline) - session.clock.now());
       timer = setTimeout(() => {
         if (openInThisRun(st) && !controller.signal.aborted) {
-          controller.abort(new WindowExpired(`the cutover window's deadline ${c.deadline} passed before the point of no return`));
+          controller.abort(
+            new WindowExpired(`the cutover window's deadline ${c.deadline} passed before the point of no return`),
+          );
         }
       }, ms);
       timer.unref?.();

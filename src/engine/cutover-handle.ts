@@ -26,19 +26,44 @@ export function windowPartFor(session: RunSession, deadline: CutoverDeadline, sp
 }
 
 /** Records the window in the state (persisted) and arms its deadline; a repeat for the same freeze only re-arms. */
-async function openWindow(session: RunSession, deadline: CutoverDeadline, stepId: string, w: { frozenAt: string; deadline: string }): Promise<void> {
+async function openWindow(
+  session: RunSession,
+  deadline: CutoverDeadline,
+  stepId: string,
+  w: { frozenAt: string; deadline: string },
+): Promise<void> {
   const { st } = session;
   const c = st.cutover;
-  if (c && c.runId === st.runId && c.openedBy === stepId && c.frozenAt === w.frozenAt && (c.status === 'open' || c.status === 'committed')) {
+  if (
+    c &&
+    c.runId === st.runId &&
+    c.openedBy === stepId &&
+    c.frozenAt === w.frozenAt &&
+    (c.status === 'open' || c.status === 'committed')
+  ) {
     deadline.arm();
     return;
   }
   const history = [...(c?.history ?? []), ...(c ? [withoutHistory(c)] : [])];
-  st.cutover = { openedBy: stepId, runId: st.runId, openedAt: session.iso(), frozenAt: w.frozenAt, deadline: w.deadline, status: 'open', ...(history.length ? { history } : {}) };
+  st.cutover = {
+    openedBy: stepId,
+    runId: st.runId,
+    openedAt: session.iso(),
+    frozenAt: w.frozenAt,
+    deadline: w.deadline,
+    status: 'open',
+    ...(history.length ? { history } : {}),
+  };
   await session.persist();
   session.log.append({ type: 'cutover-window-opened', stepId, frozenAt: w.frozenAt, deadline: w.deadline });
   await session.notifier.cutoverWindowOpened(stepId, w);
-  session.emit({ type: 'cutover', state: 'opened', stepId, deadline: w.deadline, detail: `cutover window open: writes are being frozen; deadline ${w.deadline}` });
+  session.emit({
+    type: 'cutover',
+    state: 'opened',
+    stepId,
+    deadline: w.deadline,
+    detail: `cutover window open: writes are being frozen; deadline ${w.deadline}`,
+  });
   deadline.arm();
 }
 
@@ -50,7 +75,11 @@ function windowUsers(session: RunSession): string[] {
   for (const u of windowConnectionUsers(plan)) {
     const r = resolveDeep(u.user, scope, 'preflight');
     if (r.unresolved.length === 0 && typeof r.value === 'string' && r.value) users.add(r.value);
-    else session.emit({ type: 'warning', message: `the user of step "${u.stepId}" ${u.field} (${u.user}) is not known at the freeze: it does not keep CONNECT through the fence unless it is the tool's own user or in allowRoles` });
+    else
+      session.emit({
+        type: 'warning',
+        message: `the user of step "${u.stepId}" ${u.field} (${u.user}) is not known at the freeze: it does not keep CONNECT through the fence unless it is the tool's own user or in allowRoles`,
+      });
   }
   return [...users];
 }
@@ -75,14 +104,23 @@ function handleFor(session: RunSession, deadline: CutoverDeadline, stepId: strin
     frozenBefore: () => frozenBefore(st.steps[c.openedBy]?.checkpoint),
     describeFence: () => heldAfter(session),
     sourceConnection() {
-      const spec = present(plan.steps.find((s) => s.id === c.openedBy), `step "${c.openedBy}" that opened the window`);
+      const spec = present(
+        plan.steps.find((s) => s.id === c.openedBy),
+        `step "${c.openedBy}" that opened the window`,
+      );
       return (resolveForRun(session, spec) as { connection: ConnectionSpec }).connection;
     },
     crossPointOfNoReturn: (what) => crossPointOfNoReturn(session, deadline, c, stepId, what),
   };
 }
 
-async function crossPointOfNoReturn(session: RunSession, deadline: CutoverDeadline, c: CutoverRecord, stepId: string, what: string): Promise<void> {
+async function crossPointOfNoReturn(
+  session: RunSession,
+  deadline: CutoverDeadline,
+  c: CutoverRecord,
+  stepId: string,
+  what: string,
+): Promise<void> {
   if (c.status === 'committed') return;
   if (session.controller.signal.aborted) throw new Interrupted('interrupted before the point of no return');
   if (deadline.passed(c)) {
@@ -103,8 +141,17 @@ async function crossPointOfNoReturn(session: RunSession, deadline: CutoverDeadli
   }
   deadline.disarm();
   session.log.append({ type: 'cutover-point-of-no-return', ...crossing, frozenAt: c.frozenAt, deadline: c.deadline });
-  await session.notifier.cutoverWindowClosed(c.openedBy, 'point of no return', `${what} (step "${stepId}" at ${crossing.at}); from here the plan only goes forward.`);
-  session.emit({ type: 'cutover', state: 'point-of-no-return', stepId, detail: `point of no return: ${what} (${formatDuration(Date.parse(crossing.at) - Date.parse(c.frozenAt))} after the freeze); from here the plan only goes forward` });
+  await session.notifier.cutoverWindowClosed(
+    c.openedBy,
+    'point of no return',
+    `${what} (step "${stepId}" at ${crossing.at}); from here the plan only goes forward.`,
+  );
+  session.emit({
+    type: 'cutover',
+    state: 'point-of-no-return',
+    stepId,
+    detail: `point of no return: ${what} (${formatDuration(Date.parse(crossing.at) - Date.parse(c.frozenAt))} after the freeze); from here the plan only goes forward`,
+  });
 }
 
 /** The opener's last check (the fence still holds); a problem fails the calling step before the point of no return. */
@@ -116,19 +163,31 @@ async function lastCheck(session: RunSession, stepId: string, what: string): Pro
   if (!module?.lastCheck) return;
   let problems: string[];
   try {
-    problems = await module.lastCheck(resolveForRun(session, spec), contextFor(session, spec, st.steps[spec.id], session.controller.signal));
+    problems = await module.lastCheck(
+      resolveForRun(session, spec),
+      contextFor(session, spec, st.steps[spec.id], session.controller.signal),
+    );
   } catch (err) {
-    if (err instanceof Interrupted || session.controller.signal.aborted) throw new Interrupted('interrupted before the point of no return');
+    if (err instanceof Interrupted || session.controller.signal.aborted)
+      throw new Interrupted('interrupted before the point of no return');
     const outcome = `stopped before the point of no return (${what} was not sent):`;
-    throw new StepFailed(stepId, `the last check of the fence could not run: ${failureText(err)}`, { outcome, cause: err });
+    throw new StepFailed(stepId, `the last check of the fence could not run: ${failureText(err)}`, {
+      outcome,
+      cause: err,
+    });
   }
-  session.log.append({ type: 'cutover-last-check', stepId, ok: problems.length === 0, ...(problems.length ? { problems } : {}) });
+  session.log.append({
+    type: 'cutover-last-check',
+    stepId,
+    ok: problems.length === 0,
+    ...(problems.length ? { problems } : {}),
+  });
   if (problems.length === 0) return;
   throw new StepFailed(stepId, `the fence of step "${spec.id}" does not hold: ${problems.join('; ')}`, {
     outcome: `stopped before the point of no return (${what} was not sent):`,
     remedy:
       'A session like that can write to the source after the target was proven caught up, and those writes would be lost. ' +
-      'Stop that client (or, if it connects as the tool\'s own user, give it its own role so the fence can stop it), then run apply again',
+      "Stop that client (or, if it connects as the tool's own user, give it its own role so the fence can stop it), then run apply again",
   });
 }
 

@@ -43,16 +43,25 @@ export async function rollBackWindow(
     const message =
       `the cutover stopped before the point of no return (${reason}) and was rolled back on the source (${databases} have their previous settings), ` +
       `but ${r.error.message}. Run apply again to retry the rollback (it is convergent).`;
-    return { outcome: interrupted ? 'interrupted' : 'failed', failed: { stepId: r.undoStepId ?? openedBy, error: { code: 'ROLLBACK_FAILED', message } } };
+    return {
+      outcome: interrupted ? 'interrupted' : 'failed',
+      failed: { stepId: r.undoStepId ?? openedBy, error: { code: 'ROLLBACK_FAILED', message } },
+    };
   }
   if (!r.ok) {
     const message =
       `the cutover stopped before the point of no return (${reason}), and undoing the freeze failed: ${r.error.message} ` +
       `The source databases ${databases} may still be read-only. Run apply again to retry the rollback, or restore them by hand ` +
       `(ALTER DATABASE <name> RESET default_transaction_read_only, or SET it back to the value in the state's "${openedBy}" checkpoint).`;
-    return { outcome: interrupted ? 'interrupted' : 'failed', failed: { stepId: openedBy, error: { code: 'ROLLBACK_FAILED', message } } };
+    return {
+      outcome: interrupted ? 'interrupted' : 'failed',
+      failed: { stepId: openedBy, error: { code: 'ROLLBACK_FAILED', message } },
+    };
   }
-  const untouched = cutoverSteps(plan)?.pointOfNoReturn?.type === 'switch-endpoint' ? 'the application\'s DNS record was not changed' : 'nothing was promoted';
+  const untouched =
+    cutoverSteps(plan)?.pointOfNoReturn?.type === 'switch-endpoint'
+      ? "the application's DNS record was not changed"
+      : 'nothing was promoted';
   const message =
     `rolled back: ${reason}. Writes are back on the source (${databases} have their previous settings) and ${untouched}. ` +
     (r.staleRestores.length
@@ -61,19 +70,32 @@ export async function rollBackWindow(
     `Fix the cause, then run apply again to start the cutover afresh.`;
   return {
     outcome: interrupted ? 'interrupted' : 'rolled-back',
-    failed: { stepId: failedStep ?? openedBy, error: { code: failure?.code ?? 'ROLLED_BACK', message: failure ? `${failure.message} — ${message}` : message } },
+    failed: {
+      stepId: failedStep ?? openedBy,
+      error: { code: failure?.code ?? 'ROLLED_BACK', message: failure ? `${failure.message} — ${message}` : message },
+    },
   };
 }
 
 /** Undoes the window's steps and the freeze; ok when both are back (freezeUndone: writes are back even though a step's undo failed). */
-async function rollBack(session: RunSession, deadline: CutoverDeadline, reason: string, failedStep: string | undefined): Promise<RollBackResult> {
+async function rollBack(
+  session: RunSession,
+  deadline: CutoverDeadline,
+  reason: string,
+  failedStep: string | undefined,
+): Promise<RollBackResult> {
   const { st, log } = session;
   const c = present(st.cutover, 'the open cutover window');
   deadline.disarm();
   c.status = 'rolling-back';
   c.reason = reason;
   log.append({ type: 'cutover-rollback', stepId: c.openedBy, reason });
-  session.emit({ type: 'cutover', state: 'rolling-back', stepId: c.openedBy, detail: `rolling back the cutover: ${reason}` });
+  session.emit({
+    type: 'cutover',
+    state: 'rolling-back',
+    stepId: c.openedBy,
+    detail: `rolling back the cutover: ${reason}`,
+  });
   await session.persist();
   const opener = windowOpener(session);
   let freezeUndone = false;
@@ -86,7 +108,10 @@ async function rollBack(session: RunSession, deadline: CutoverDeadline, reason: 
     if (stepErrors.length) {
       freezeUndone = true;
       // A StepError is stored text: its "step … failed:" head is dropped so the step is named once.
-      const [first, ...more] = stepErrors.map((e) => ({ id: e.stepId, why: e.error.message.replace(/^step "[^"]*" failed: /, '') }));
+      const [first, ...more] = stepErrors.map((e) => ({
+        id: e.stepId,
+        why: e.error.message.replace(/^step "[^"]*" failed: /, ''),
+      }));
       const why = [first.why, ...more.map((m) => `step "${m.id}" could not be taken back either: ${m.why}`)].join('; ');
       throw new StepFailed(first.id, why, { outcome: 'could not be taken back:' });
     }
@@ -96,17 +121,34 @@ async function rollBack(session: RunSession, deadline: CutoverDeadline, reason: 
     session.setStatus(spec.id, s, 'rolled-back', { reason });
     const staleRestores = resetWindowSteps(session, spec.id, failedStep);
     log.append({ type: 'cutover-rolled-back', stepId: spec.id, reason, at: c.rolledBackAt });
-    await session.notifier.cutoverWindowClosed(spec.id, 'rolled back', `${reason}. Writes are back on the source and nothing was promoted.`);
-    session.emit({ type: 'cutover', state: 'rolled-back', stepId: spec.id, detail: `rolled back: writes are back on the source (${reason})` });
+    await session.notifier.cutoverWindowClosed(
+      spec.id,
+      'rolled back',
+      `${reason}. Writes are back on the source and nothing was promoted.`,
+    );
+    session.emit({
+      type: 'cutover',
+      state: 'rolled-back',
+      stepId: spec.id,
+      detail: `rolled back: writes are back on the source (${reason})`,
+    });
     await session.persist();
     return { ok: true, staleRestores };
   } catch (err) {
     const error = toStepError(c.openedBy, err);
     log.append({ type: 'cutover-rollback-failed', stepId: c.openedBy, ...error });
-    await session.notifier.cutoverWindowClosed(c.openedBy, 'rollback failed', `${error.message} The source may still be read-only: run apply again to retry the rollback.`);
+    await session.notifier.cutoverWindowClosed(
+      c.openedBy,
+      'rollback failed',
+      `${error.message} The source may still be read-only: run apply again to retry the rollback.`,
+    );
     session.emit({ type: 'cutover', state: 'rollback-failed', stepId: c.openedBy, detail: error.message });
     await session.persist().catch(() => undefined);
-    return { ok: false, error, ...(freezeUndone && err instanceof StepFailed ? { freezeUndone, undoStepId: err.stepId } : {}) };
+    return {
+      ok: false,
+      error,
+      ...(freezeUndone && err instanceof StepFailed ? { freezeUndone, undoStepId: err.stepId } : {}),
+    };
   }
 }
 
@@ -139,7 +181,10 @@ async function undoOne(session: RunSession, spec: StepSpec, module: AnyStepModul
   const undoAbort = new AbortController();
   const undoTimer = setTimeout(() => undoAbort.abort(new Error('undo timed out')), UNDO_TIMEOUT_MS);
   try {
-    await module.undo?.(resolveForRun(session, spec), contextFor(session, spec, session.st.steps[spec.id], undoAbort.signal));
+    await module.undo?.(
+      resolveForRun(session, spec),
+      contextFor(session, spec, session.st.steps[spec.id], undoAbort.signal),
+    );
   } finally {
     clearTimeout(undoTimer);
   }

@@ -21,13 +21,18 @@ export function frozenDatabases(session: RunSession): string {
 /** How the source is held after the point of no return, as the freeze step describes it. */
 export function heldAfter(session: RunSession): string {
   const opener = windowOpener(session);
-  if (opener?.module?.heldAfter) return opener.module.heldAfter(opener.spec, session.st.steps[opener.spec.id]?.checkpoint);
+  if (opener?.module?.heldAfter)
+    return opener.module.heldAfter(opener.spec, session.st.steps[opener.spec.id]?.checkpoint);
   return `the source databases ${frozenDatabases(session)} stay read-only`;
 }
 
 /** The source's state before the freeze, from the freeze step's checkpoint (FreezeCheckpoint). */
 export function frozenBefore(checkpoint: Record<string, unknown> | undefined): FrozenBefore {
-  const cp = (checkpoint ?? {}) as { previous?: Record<string, string | null>; previousAcl?: Record<string, string[] | null>; recordDatabase?: string };
+  const cp = (checkpoint ?? {}) as {
+    previous?: Record<string, string | null>;
+    previousAcl?: Record<string, string[] | null>;
+    recordDatabase?: string;
+  };
   return {
     settings: { ...(cp.previous ?? {}) },
     ...(cp.previousAcl ? { acl: structuredClone(cp.previousAcl) } : {}),

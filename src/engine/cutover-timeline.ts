@@ -24,18 +24,31 @@ export interface CutoverTimeline {
   rolledBackBefore: number;
 }
 
-export function cutoverTimeline(plan: { steps: readonly { id: string; type: string }[] }, state: StateFile | undefined): CutoverTimeline | undefined {
+export function cutoverTimeline(
+  plan: { steps: readonly { id: string; type: string }[] },
+  state: StateFile | undefined,
+): CutoverTimeline | undefined {
   const c = state?.cutover;
   if (!c) return undefined;
   const outputsOf = (type: string) => {
-    const spec = plan.steps.find((s) => s.type === type && plan.steps.findIndex((x) => x.id === s.id) > plan.steps.findIndex((x) => x.id === c.openedBy));
+    const spec = plan.steps.find(
+      (s) =>
+        s.type === type &&
+        plan.steps.findIndex((x) => x.id === s.id) > plan.steps.findIndex((x) => x.id === c.openedBy),
+    );
     return (spec && state.steps[spec.id]?.outputs) || {};
   };
   const promote = outputsOf('promote');
   const switchover = outputsOf('logical-switchover');
   const sw = outputsOf('switch-endpoint');
   const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-  const t: CutoverTimeline = { status: c.status, openedBy: c.openedBy, frozenAt: c.frozenAt, deadline: c.deadline, rolledBackBefore: c.history?.filter((h) => h.status === 'rolled-back').length ?? 0 };
+  const t: CutoverTimeline = {
+    status: c.status,
+    openedBy: c.openedBy,
+    frozenAt: c.frozenAt,
+    deadline: c.deadline,
+    rolledBackBefore: c.history?.filter((h) => h.status === 'rolled-back').length ?? 0,
+  };
   const set = <K extends keyof CutoverTimeline>(k: K, v: CutoverTimeline[K] | undefined) => {
     if (v !== undefined) t[k] = v;
   };

@@ -29,7 +29,10 @@ import { rollBackWindow } from './cutover-rollback.js';
 import { present } from '../invariant.js';
 
 /** `--until` inside the window would leave the source frozen with no run watching the deadline. */
-export function checkUntilOutsideWindow(plan: { name: string; steps: readonly Pick<StepSpec, 'id' | 'type'>[] }, until: string | undefined): void {
+export function checkUntilOutsideWindow(
+  plan: { name: string; steps: readonly Pick<StepSpec, 'id' | 'type'>[] },
+  until: string | undefined,
+): void {
   if (until === undefined) return;
   const inside = cutoverSteps(plan)?.inside ?? [];
   if (!inside.includes(until)) return;
@@ -56,7 +59,8 @@ export interface CutoverControl {
 export function cutoverControl(session: RunSession): CutoverControl {
   const { st } = session;
   const deadline = cutoverDeadline(session);
-  const rollBack = (reason: string, interrupted: boolean, failedStep?: string, failure?: StepError) => rollBackWindow(session, deadline, reason, interrupted, failedStep, failure);
+  const rollBack = (reason: string, interrupted: boolean, failedStep?: string, failure?: StepError) =>
+    rollBackWindow(session, deadline, reason, interrupted, failedStep, failure);
 
   return {
     windowPart: (spec) => windowPartFor(session, deadline, spec),
@@ -71,7 +75,10 @@ export function cutoverControl(session: RunSession): CutoverControl {
       if (deadline.passed(c)) {
         return rollBack(`the cutover window's deadline ${c.deadline} passed while no run was active`, false);
       }
-      session.emit({ type: 'warning', message: `resuming inside the cutover window: ${formatDuration(Date.parse(c.deadline) - session.clock.now())} left before the deadline ${c.deadline}` });
+      session.emit({
+        type: 'warning',
+        message: `resuming inside the cutover window: ${formatDuration(Date.parse(c.deadline) - session.clock.now())} left before the deadline ${c.deadline}`,
+      });
       deadline.arm();
       return undefined;
     },
@@ -95,7 +102,10 @@ export function cutoverControl(session: RunSession): CutoverControl {
         const s = st.steps[spec.id];
         if (s.error && !s.error.message.includes('point of no return at')) s.error.message += note;
         await session.persist();
-        return { outcome: 'failed', failed: { stepId: spec.id, error: s.error ?? { ...outcome.error, message: outcome.error.message + note } } };
+        return {
+          outcome: 'failed',
+          failed: { stepId: spec.id, error: s.error ?? { ...outcome.error, message: outcome.error.message + note } },
+        };
       }
       if (c.status !== 'open') return undefined;
       const reason = session.controller.signal.reason;

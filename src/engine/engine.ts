@@ -49,8 +49,10 @@ export async function applyPlan(options: ApplyEngineOptions, deps: EngineDeps): 
   const session = await openRun(options, deps);
   const cutover = cutoverControl(session);
   try {
-    let ending = (await cutover.onResume()) ?? (await preflightBeforeApply(session)) ?? (await runSteps(session, cutover));
-    if (ending.outcome === 'interrupted' && session.controller.signal.reason instanceof MaxRuntimeReached) ending = { ...ending, outcome: 'max-runtime' };
+    let ending =
+      (await cutover.onResume()) ?? (await preflightBeforeApply(session)) ?? (await runSteps(session, cutover));
+    if (ending.outcome === 'interrupted' && session.controller.signal.reason instanceof MaxRuntimeReached)
+      ending = { ...ending, outcome: 'max-runtime' };
     return await closeRun(session, { ...ending, cutover: cutover.summary() });
   } finally {
     cutover.dispose();
@@ -61,7 +63,8 @@ export async function applyPlan(options: ApplyEngineOptions, deps: EngineDeps): 
 /** Run one step after another until one does not succeed, `--until` is reached, or the run is stopped. */
 async function runSteps(session: RunSession, cutover: CutoverControl): Promise<RunEnding> {
   const { plan, st, options, controller } = session;
-  const untilIndex = options.until !== undefined ? plan.steps.findIndex((s) => s.id === options.until) : plan.steps.length - 1;
+  const untilIndex =
+    options.until !== undefined ? plan.steps.findIndex((s) => s.id === options.until) : plan.steps.length - 1;
   for (let i = 0; i < plan.steps.length; i++) {
     const spec = plan.steps[i];
     if (st.steps[spec.id].status === 'succeeded') {
@@ -110,7 +113,10 @@ async function confirmed(session: RunSession, spec: Plan['steps'][number]): Prom
   const yes = await deps.confirm({ stepId: spec.id, message, signal: controller.signal });
   if (!yes) {
     session.log.append({ type: 'confirmation-declined', stepId: spec.id });
-    session.emit({ type: 'warning', message: `step "${spec.id}" was not started: not confirmed at the terminal. Nothing was changed by it; run apply again (or with --yes) to go on.` });
+    session.emit({
+      type: 'warning',
+      message: `step "${spec.id}" was not started: not confirmed at the terminal. Nothing was changed by it; run apply again (or with --yes) to go on.`,
+    });
   }
   return yes;
 }

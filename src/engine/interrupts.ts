@@ -18,7 +18,11 @@ export interface InterruptOptions {
 }
 
 /** Installs the handlers; returns the function that removes them. */
-export function handleInterrupts(source: SignalSource, controller: AbortController, options: InterruptOptions): () => void {
+export function handleInterrupts(
+  source: SignalSource,
+  controller: AbortController,
+  options: InterruptOptions,
+): () => void {
   let count = 0;
   const handlers = new Map<SignalName, () => void>();
   const remove = () => {

@@ -182,7 +182,9 @@ export async function acquireLease(statePath: string, options: AcquireOptions): 
       stopped = true;
       clearInterval(timer);
       options.onCompromised(
-        new Locked(`lost the lock on ${statePath} while running (${(err as Error).message}); stopped to avoid two runs at once. Check who runs it, then run apply again.`),
+        new Locked(
+          `lost the lock on ${statePath} while running (${(err as Error).message}); stopped to avoid two runs at once. Check who runs it, then run apply again.`,
+        ),
       );
     }
   };
@@ -207,7 +209,11 @@ export async function acquireLease(statePath: string, options: AcquireOptions): 
 }
 
 /** Breaks a lease for `unlock`. Refuses a live one (fresh heartbeat, holder not provably gone). */
-export async function breakLease(statePath: string, planFile: string, staleMs = STALE_MS): Promise<LeaseInfo | undefined> {
+export async function breakLease(
+  statePath: string,
+  planFile: string,
+  staleMs = STALE_MS,
+): Promise<LeaseInfo | undefined> {
   const info = await inspectLease(statePath, staleMs);
   if (!info) return undefined;
   if (!info.stale && !info.holderGone) {

@@ -10,7 +10,9 @@ import { present } from '../invariant.js';
 
 export async function preflightBeforeApply(session: RunSession): Promise<RunEnding | undefined> {
   const { plan, st, deps, options, controller } = session;
-  const ids = plan.steps.filter((s) => deps.registry[s.type]?.preflightBeforeApply && st.steps[s.id].status === 'pending').map((s) => s.id);
+  const ids = plan.steps
+    .filter((s) => deps.registry[s.type]?.preflightBeforeApply && st.steps[s.id].status === 'pending')
+    .map((s) => s.id);
   if (ids.length === 0) return undefined;
   const report = await runPreflight(plan, {
     aws: deps.aws,
@@ -23,10 +25,17 @@ export async function preflightBeforeApply(session: RunSession): Promise<RunEndi
     only: (id) => ids.includes(id),
     outputs: session.outputsScope(),
   });
-  for (const step of report.steps) for (const c of step.checks.filter((x) => x.status === 'warn')) warn(session, `preflight of step "${step.stepId}": ${c.check}: ${c.detail}`);
+  for (const step of report.steps)
+    for (const c of step.checks.filter((x) => x.status === 'warn'))
+      warn(session, `preflight of step "${step.stepId}": ${c.check}: ${c.detail}`);
   if (!report.failed) return undefined;
-  const failed = report.steps.flatMap((s) => s.checks.filter((c) => c.status === 'fail').map((c) => `step "${s.stepId}": ${c.check}: ${c.detail}`));
-  const stepId = present(report.steps.find((s) => s.checks.some((c) => c.status === 'fail')), 'the step whose preflight failed').stepId;
+  const failed = report.steps.flatMap((s) =>
+    s.checks.filter((c) => c.status === 'fail').map((c) => `step "${s.stepId}": ${c.check}: ${c.detail}`),
+  );
+  const stepId = present(
+    report.steps.find((s) => s.checks.some((c) => c.status === 'fail')),
+    'the step whose preflight failed',
+  ).stepId;
   session.log.append({ type: 'preflight-refused', stepId, failed });
   return {
     outcome: 'failed',

@@ -15,10 +15,22 @@ export interface ReconcileResult {
 }
 
 export function newState(planName: string, runId: string, nowIso: string): StateFile {
-  return { version: STATE_VERSION, plan: planName, runId, createdAt: nowIso, updatedAt: nowIso, steps: {}, approvals: [] };
+  return {
+    version: STATE_VERSION,
+    plan: planName,
+    runId,
+    createdAt: nowIso,
+    updatedAt: nowIso,
+    steps: {},
+    approvals: [],
+  };
 }
 
-export function reconcile(plan: Plan, existing: StateFile | undefined, opts: { newRunId(): string; nowIso: string }): ReconcileResult {
+export function reconcile(
+  plan: Plan,
+  existing: StateFile | undefined,
+  opts: { newRunId(): string; nowIso: string },
+): ReconcileResult {
   const base = existing ? structuredClone(existing) : newState(plan.name, opts.newRunId(), opts.nowIso);
   const notes: string[] = [];
   const changed: string[] = [];
@@ -37,7 +49,9 @@ export function reconcile(plan: Plan, existing: StateFile | undefined, opts: { n
       if (prev.status === 'succeeded') {
         changed.push(spec.id);
       } else if (prev.status !== 'pending') {
-        notes.push(`step "${spec.id}" was edited since its last attempt (${prev.status}); it resumes with the new definition`);
+        notes.push(
+          `step "${spec.id}" was edited since its last attempt (${prev.status}); it resumes with the new definition`,
+        );
       }
       const next: StepState = { ...prev, hash };
       if (prev.type !== spec.type) {
@@ -56,8 +70,12 @@ export function reconcile(plan: Plan, existing: StateFile | undefined, opts: { n
   if (changed.length > 0 || removed.length > 0) {
     const parts: string[] = [];
     if (changed.length === 1) parts.push(`step "${changed[0]}" changed after it succeeded`);
-    else if (changed.length > 1) parts.push(`steps ${changed.map((c) => `"${c}"`).join(', ')} changed after they succeeded`);
-    if (removed.length > 0) parts.push(`step${removed.length > 1 ? 's' : ''} ${removed.join(', ')} ran but ${removed.length > 1 ? 'are' : 'is'} no longer in the plan`);
+    else if (changed.length > 1)
+      parts.push(`steps ${changed.map((c) => `"${c}"`).join(', ')} changed after they succeeded`);
+    if (removed.length > 0)
+      parts.push(
+        `step${removed.length > 1 ? 's' : ''} ${removed.join(', ')} ran but ${removed.length > 1 ? 'are' : 'is'} no longer in the plan`,
+      );
     throw new StateConflict(
       `the plan ${plan.file} does not match its state file: ${parts.join('; ')}. ` +
         `A step that already ran cannot be edited in place. Undo the edit, or start over with a new state file ` +

@@ -5,7 +5,14 @@ import type { ApprovalRecord, CutoverRecord, StateFile, StepError, StepStatus } 
 
 /** `max-runtime`: `apply --max-runtime` stopped at a safe point (exit 75); the run goes on with the next apply.
  * `rolled-back`: a failure or the deadline inside the cutover window; the freeze was undone (an interrupt there stays `interrupted`). */
-export type ApplyOutcome = 'succeeded' | 'until' | 'awaiting-approval' | 'failed' | 'interrupted' | 'rolled-back' | 'max-runtime';
+export type ApplyOutcome =
+  | 'succeeded'
+  | 'until'
+  | 'awaiting-approval'
+  | 'failed'
+  | 'interrupted'
+  | 'rolled-back'
+  | 'max-runtime';
 
 export interface StepSummary {
   id: string;
@@ -61,7 +68,8 @@ export function summarizeSteps(plan: Pick<Plan, 'steps'>, state: StateFile | und
     if (s?.startedAt && s.finishedAt) summary.durationMs = Date.parse(s.finishedAt) - Date.parse(s.startedAt);
     if (s?.outputs) summary.outputs = s.outputs;
     if (s?.error) summary.error = s.error;
-    if (approval) summary.approval = { approvedBy: approval.approvedBy, approvedAt: approval.approvedAt, via: approval.via };
+    if (approval)
+      summary.approval = { approvedBy: approval.approvedBy, approvedAt: approval.approvedAt, via: approval.via };
     if (approvals.length) summary.approvals = approvals.map(({ stepId: _s, runId: _r, ...a }) => a);
     return summary;
   });

@@ -79,4 +79,3 @@ export function cutoverInProgress(plan: Pick<Plan, 'steps'>, st: StateFile): boo
   const end = plan.steps.slice(freeze + 1).find((s) => s.type === 'switch-endpoint')?.id ?? c.pointOfNoReturn?.stepId;
   return end !== undefined && st.steps[end]?.status !== 'succeeded';
 }
-

@@ -60,7 +60,6 @@ export async function openRun(options: ApplyEngineOptions, deps: EngineDeps): Pr
   const { storage } = deps;
   const clock = deps.clock ?? { now: () => Date.now() };
   const iso = () => new Date(clock.now()).toISOString();
-  const listeners = deps.listeners ?? [];
   const secrets = new Set<string>();
   const secretList = () => [...secrets];
 
@@ -70,7 +69,8 @@ export async function openRun(options: ApplyEngineOptions, deps: EngineDeps): Pr
   deps.signal?.addEventListener('abort', onOuterAbort, { once: true });
 
   const log: EventLog = {
-    append: (event: EventRecord) => storage.appendEvent(JSON.stringify(redact({ ts: iso(), ...event }, secretList())) + '\n'),
+    append: (event: EventRecord) =>
+      storage.appendEvent(`${JSON.stringify(redact({ ts: iso(), ...event }, secretList()))}\n`),
   };
 
   let lease: Lease | undefined;
@@ -80,67 +80,34 @@ export async function openRun(options: ApplyEngineOptions, deps: EngineDeps): Pr
     await lease?.release();
   };
   try {
-    if (deps.lock !== false) {
-      lease = await storage.acquireLease({
-        planFile: plan.file,
-        now: clock.now,
-        heartbeatMs: deps.lock?.heartbeatMs,
-        staleMs: deps.lock?.staleMs,
-        takeOver: deps.takeOver,
-        onCompromised: (err) => controller.abort(err),
-        onTakeover: (previous) =>
-          log.append({ type: 'lock-recovered', previousHolder: previous.holder, detail: `took over the lock of ${describeHolder(previous)}: that process is gone` }),
-      });
-      await storage.afterLeaseAcquired?.(); // only the lock holder may, so no live writer is racing
-    }
+    if (deps.lock !== false) lease = await acquireRunLease(plan, deps, clock, controller, log);
     const read = await storage.read(plan.name);
-    const { state: st, resumed, notes } = reconcile(plan, read.exists ? read.state : undefined, {
+    const {
+      state: st,
+      resumed,
+      notes,
+    } = reconcile(plan, read.exists ? read.state : undefined, {
       newRunId: deps.newRunId ?? randomUUID,
       nowIso: iso(),
     });
     const emit = (event: EngineEvent) => {
       const safe = redact(event, secretList());
-      for (const l of listeners) l(safe);
+      for (const l of deps.listeners ?? []) l(safe);
     };
-    let writes = Promise.resolve();
-    const persist = () => {
-      // After losing the lock to another run, this run must not write over that run's state.
-      if (controller.signal.reason instanceof Locked) return writes;
-      st.updatedAt = iso();
-      const snapshot = redact(structuredClone(st), secretList());
-      writes = writes.then(async () => {
-        try {
-          await storage.write(snapshot);
-        } catch (err) {
-          if (err instanceof Locked || (err instanceof AuroraMigrateError && err.code === 'STATE_CONFLICT')) throw err;
-          throw new StateWriteFailed(
-            `cannot write the state ${storage.location}: ${(err as Error).message}. The run stopped there; fix the cause (disk space, permissions), then run apply again to resume.`,
-            { cause: err },
-          );
-        }
-        await storage.flushEvents?.();
-      });
-      return writes;
-    };
-    const outputsScope = () => Object.fromEntries(Object.entries(st.steps).flatMap(([id, s]) => (s.outputs ? [[id, s.outputs]] : [])));
+    const persist = stateWriter(storage, st, {
+      iso,
+      secretList,
+      lockLost: () => controller.signal.reason instanceof Locked,
+    });
+    const outputsScope = () =>
+      Object.fromEntries(Object.entries(st.steps).flatMap(([id, s]) => (s.outputs ? [[id, s.outputs]] : [])));
     // Every secret any step will see, so nothing persisted or printed can carry one.
     for (const spec of plan.steps) {
-      for (const s of resolveDeep(spec, { vars: plan.vars, env: options.env, outputs: outputsScope() }, 'display').secrets) secrets.add(s);
+      for (const s of resolveDeep(spec, { vars: plan.vars, env: options.env, outputs: outputsScope() }, 'display')
+        .secrets)
+        secrets.add(s);
     }
-    const limit = options.maxRuntime;
-    const deadline = limit
-      ? runDeadline({
-          maxRuntimeMs: limit.ms,
-          limit: limit.limit,
-          timeScale: deps.timeScale ?? 1,
-          monotonic: deps.monotonic ?? (() => performance.now()),
-          inCutover: () => cutoverInProgress(plan, st),
-          stop: (reason, where) => {
-            log.append({ type: 'max-runtime', limit: limit.limit, where, detail: reason.message });
-            controller.abort(reason);
-          },
-        })
-      : undefined;
+    const deadline = maxRuntimeDeadline(options, deps, st, controller, log);
     const session: RunSession = {
       plan,
       options,
@@ -171,22 +138,17 @@ export async function openRun(options: ApplyEngineOptions, deps: EngineDeps): Pr
 
     log.append({ type: 'run-start', plan: plan.name, runId: st.runId, resumed, user: currentUser(), pid: process.pid });
     for (const note of notes) warn(session, note);
-    emit({ type: 'run-start', plan: plan.name, runId: st.runId, statePath: storage.location, resumed, steps: plan.steps.map((s) => ({ id: s.id, type: s.type, status: st.steps[s.id].status })) });
+    emit({
+      type: 'run-start',
+      plan: plan.name,
+      runId: st.runId,
+      statePath: storage.location,
+      resumed,
+      steps: plan.steps.map((s) => ({ id: s.id, type: s.type, status: st.steps[s.id].status })),
+    });
     await persist();
     // Made now so that setup warnings (an unset webhook variable) show at the start.
-    session.notifier =
-      deps.notifier?.({
-        plan,
-        state: st,
-        persist,
-        stateLocation: storage.location,
-        env: options.env,
-        aws: deps.aws,
-        warn: (message) => warn(session, message),
-        log: (record) => log.append(record),
-        redact: (value) => redact(value, secretList()),
-        nowIso: iso,
-      }) ?? SILENT_NOTIFIER;
+    session.notifier = startNotifier(session);
     // A plan that switches a DNS name: load the Route 53 client now, in the background, rather than
     // in the cutover window, where importing that part of the SDK cost about 0.3 s of write downtime
     // (docs/performance.md "Logical route: cutover write downtime").
@@ -196,6 +158,106 @@ export async function openRun(options: ApplyEngineOptions, deps: EngineDeps): Pr
     await dispose();
     throw err;
   }
+}
+
+/** The run's lease on the state (lock file or S3 lease); losing it later aborts the run. */
+async function acquireRunLease(
+  plan: Plan,
+  deps: EngineDeps,
+  clock: Clock,
+  controller: AbortController,
+  log: EventLog,
+): Promise<Lease> {
+  const { storage } = deps;
+  const lease = await storage.acquireLease({
+    planFile: plan.file,
+    now: clock.now,
+    heartbeatMs: deps.lock ? deps.lock.heartbeatMs : undefined,
+    staleMs: deps.lock ? deps.lock.staleMs : undefined,
+    takeOver: deps.takeOver,
+    onCompromised: (err) => controller.abort(err),
+    onTakeover: (previous) =>
+      log.append({
+        type: 'lock-recovered',
+        previousHolder: previous.holder,
+        detail: `took over the lock of ${describeHolder(previous)}: that process is gone`,
+      }),
+  });
+  await storage.afterLeaseAcquired?.(); // only the lock holder may, so no live writer is racing
+  return lease;
+}
+
+/**
+ * persist(): writes a redacted snapshot of the state, one write after another, then flushes the
+ * event log. After losing the lock to another run it writes nothing (that run's state is not ours
+ * to overwrite); a failed write stops the run with StateWriteFailed.
+ */
+function stateWriter(
+  storage: RunStorage,
+  st: StateFile,
+  how: { iso(): string; secretList(): string[]; lockLost(): boolean },
+): () => Promise<void> {
+  let writes = Promise.resolve();
+  return () => {
+    if (how.lockLost()) return writes;
+    st.updatedAt = how.iso();
+    const snapshot = redact(structuredClone(st), how.secretList());
+    writes = writes.then(async () => {
+      try {
+        await storage.write(snapshot);
+      } catch (err) {
+        if (err instanceof Locked || (err instanceof AuroraMigrateError && err.code === 'STATE_CONFLICT')) throw err;
+        throw new StateWriteFailed(
+          `cannot write the state ${storage.location}: ${(err as Error).message}. The run stopped there; fix the cause (disk space, permissions), then run apply again to resume.`,
+          { cause: err },
+        );
+      }
+      await storage.flushEvents?.();
+    });
+    return writes;
+  };
+}
+
+/** `apply --max-runtime`: the deadline that stops the run at its next safe point (none without the flag). */
+function maxRuntimeDeadline(
+  options: ApplyEngineOptions,
+  deps: EngineDeps,
+  st: StateFile,
+  controller: AbortController,
+  log: EventLog,
+): RunDeadline | undefined {
+  const limit = options.maxRuntime;
+  if (!limit) return undefined;
+  return runDeadline({
+    maxRuntimeMs: limit.ms,
+    limit: limit.limit,
+    timeScale: deps.timeScale ?? 1,
+    monotonic: deps.monotonic ?? (() => performance.now()),
+    inCutover: () => cutoverInProgress(options.plan, st),
+    stop: (reason, where) => {
+      log.append({ type: 'max-runtime', limit: limit.limit, where, detail: reason.message });
+      controller.abort(reason);
+    },
+  });
+}
+
+/** The run's notifier (deps.notifier, given what it needs from the session), or a silent one. */
+function startNotifier(session: RunSession): RunNotifier {
+  const { plan, st, persist, storage, options, deps, log, secretList, iso } = session;
+  return (
+    deps.notifier?.({
+      plan,
+      state: st,
+      persist,
+      stateLocation: storage.location,
+      env: options.env,
+      aws: deps.aws,
+      warn: (message) => warn(session, message),
+      log: (record) => log.append(record),
+      redact: (value) => redact(value, secretList()),
+      nowIso: iso,
+    }) ?? SILENT_NOTIFIER
+  );
 }
 
 /** A run-level warning: kept in the result, logged, shown. */
@@ -241,7 +303,14 @@ export async function closeRun(session: RunSession, ending: RunEnding): Promise<
       ...(ending.failed ? { failed: ending.failed } : {}),
       ...(ending.cutover ? { cutover: ending.cutover } : {}),
       ...(options.until !== undefined ? { until: options.until } : {}),
-      ...(options.maxRuntime ? { maxRuntime: { limit: options.maxRuntime.limit, ...(session.deadline?.stoppedAt() ? { stoppedAt: session.deadline.stoppedAt() } : {}) } } : {}),
+      ...(options.maxRuntime
+        ? {
+            maxRuntime: {
+              limit: options.maxRuntime.limit,
+              ...(session.deadline?.stoppedAt() ? { stoppedAt: session.deadline.stoppedAt() } : {}),
+            },
+          }
+        : {}),
       warnings: session.warnings,
     },
     session.secretList(),

@@ -4,7 +4,14 @@
 import type { StepSpec } from '../plan/types.js';
 import { resolveDeep } from '../plan/values.js';
 import type { StepContext } from '../steps/step.js';
-import { AuroraMigrateError, AwaitingApproval, MaxRuntimeReached, NotImplemented, StepFailed, stepFailureMessage } from '../errors.js';
+import {
+  AuroraMigrateError,
+  AwaitingApproval,
+  MaxRuntimeReached,
+  NotImplemented,
+  StepFailed,
+  stepFailureMessage,
+} from '../errors.js';
 import { createStepContext, type StepContextExtras, type StepEvent, type WindowPart } from './step-context.js';
 import type { StepError, StepState, StepStatus } from './state-file.js';
 import { requestApproval } from './approvals.js';
@@ -43,7 +50,13 @@ export function resolveForRun(session: RunSession, spec: StepSpec): StepSpec {
  * A step context for `spec`, reporting into the session; the checkpoint is the step's own in the state.
  * `extras`: what runStep adds for the run itself (the undo and the last check of a window get none).
  */
-export function contextFor(session: RunSession, spec: StepSpec, s: StepState, signal: AbortSignal, extras?: StepContextExtras): StepContext {
+export function contextFor(
+  session: RunSession,
+  spec: StepSpec,
+  s: StepState,
+  signal: AbortSignal,
+  extras?: StepContextExtras,
+): StepContext {
   const { plan, options, deps, st, log } = session;
   const id = spec.id;
   return createStepContext({
@@ -85,7 +98,13 @@ export async function runStep(session: RunSession, spec: StepSpec, hooks: StepHo
   session.setStatus(id, s, 'running', wasRunning ? { resumedFromCheckpoint: s.checkpoint !== undefined } : {});
   await session.persist();
   session.ran.push(id);
-  session.emit({ type: 'step-start', stepId: id, stepType: spec.type, attempt: s.attempts, resumed: wasRunning || s.attempts > 1 });
+  session.emit({
+    type: 'step-start',
+    stepId: id,
+    stepType: spec.type,
+    attempt: s.attempts,
+    resumed: wasRunning || s.attempts > 1,
+  });
   const started = session.clock.now();
 
   const finish = async (to: StepStatus, error?: StepError, interrupted = false) => {
@@ -94,12 +113,21 @@ export async function runStep(session: RunSession, spec: StepSpec, hooks: StepHo
     session.setStatus(id, s, to, error ? { error } : interrupted ? { interrupted: true } : {});
     await session.persist();
     const paused = interrupted && controller.signal.reason instanceof MaxRuntimeReached;
-    session.emit({ type: 'step-end', stepId: id, status: to, interrupted, durationMs: session.clock.now() - started, ...(error ? { error } : {}), ...(paused ? { maxRuntime: true as const } : {}) });
+    session.emit({
+      type: 'step-end',
+      stepId: id,
+      status: to,
+      interrupted,
+      durationMs: session.clock.now() - started,
+      ...(error ? { error } : {}),
+      ...(paused ? { maxRuntime: true as const } : {}),
+    });
   };
 
   try {
     const module = deps.registry[spec.type];
-    if (!module) throw new NotImplemented(`step type "${spec.type}" is not implemented in this build of aurora-migrate`);
+    if (!module)
+      throw new NotImplemented(`step type "${spec.type}" is not implemented in this build of aurora-migrate`);
     const resolved = resolveForRun(session, spec);
     const ctx = contextFor(session, spec, s, controller.signal, {
       requestApproval: (message, rule) => requestApproval(session, id, message, rule),
@@ -114,7 +142,11 @@ export async function runStep(session: RunSession, spec: StepSpec, hooks: StepHo
   } catch (err) {
     if (controller.signal.aborted) {
       // Stopped at a safe point: the step stays `running` and resumes from its checkpoint.
-      log.append({ type: 'interrupted', stepId: id, reason: String((controller.signal.reason as Error)?.message ?? 'signal') });
+      log.append({
+        type: 'interrupted',
+        stepId: id,
+        reason: String((controller.signal.reason as Error)?.message ?? 'signal'),
+      });
       await finish('running', undefined, true);
       return { status: 'interrupted' };
     }
@@ -167,7 +199,10 @@ function unresolvedReasons(unresolved: string[]): string {
 
 export function toStepError(stepId: string, err: unknown): StepError {
   if (err instanceof AuroraMigrateError) {
-    return { code: err.code, message: err instanceof NotImplemented ? `step "${stepId}": ${err.message}` : err.message };
+    return {
+      code: err.code,
+      message: err instanceof NotImplemented ? `step "${stepId}": ${err.message}` : err.message,
+    };
   }
   const e = err as Error & { code?: unknown };
   const code = typeof e?.code === 'string' ? e.code : (e?.name ?? 'ERROR');

@@ -10,7 +10,14 @@ export const STATE_VERSION = 1;
 
 /** `rolled-back`: a freeze-writes step whose freeze the engine undid (a cutover rollback); it runs again next time. */
 export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'awaiting-approval' | 'rolled-back';
-export const STEP_STATUSES: readonly StepStatus[] = ['pending', 'running', 'succeeded', 'failed', 'awaiting-approval', 'rolled-back'];
+export const STEP_STATUSES: readonly StepStatus[] = [
+  'pending',
+  'running',
+  'succeeded',
+  'failed',
+  'awaiting-approval',
+  'rolled-back',
+];
 
 export interface StepError {
   code: string;
@@ -120,7 +127,9 @@ export async function readState(path: string, planName?: string): Promise<ReadSt
     text = await readFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { exists: false };
-    throw new StateConflict(`cannot read the state file ${path}: ${(err as Error).message}. Check its permissions.`, { cause: err });
+    throw new StateConflict(`cannot read the state file ${path}: ${(err as Error).message}. Check its permissions.`, {
+      cause: err,
+    });
   }
   return { exists: true, state: parseStateText(text, `the state file ${path}`, planName, 'restore it from a backup') };
 }
@@ -130,7 +139,12 @@ export async function readState(path: string, planName?: string): Promise<ReadSt
  * file /x" or "the S3 state object s3://b/k"; `restoreHint` says how to get an earlier copy). Empty,
  * not JSON, not ours, a newer format or another plan's → StateConflict (exit 4); nothing is changed.
  */
-export function parseStateText(text: string, where: string, planName: string | undefined, restoreHint: string): StateFile {
+export function parseStateText(
+  text: string,
+  where: string,
+  planName: string | undefined,
+  restoreHint: string,
+): StateFile {
   const keep = `It was left untouched. If it is damaged, ${restoreHint} or move it aside (a fresh state file re-runs every step, and steps adopt what they already created).`;
   let data: unknown;
   try {
@@ -171,8 +185,10 @@ function shapeProblem(data: unknown): string | 'newer' | undefined {
   for (const [id, s] of Object.entries(d.steps as Record<string, unknown>)) {
     const step = s as Partial<StepState> | null;
     if (!step || typeof step !== 'object') return `step "${id}" is not an object`;
-    if (!STEP_STATUSES.includes(step.status as StepStatus)) return `step "${id}" has unknown status ${JSON.stringify(step.status)}`;
-    if (typeof step.hash !== 'string' || typeof step.attempts !== 'number') return `step "${id}" lacks hash or attempts`;
+    if (!STEP_STATUSES.includes(step.status as StepStatus))
+      return `step "${id}" has unknown status ${JSON.stringify(step.status)}`;
+    if (typeof step.hash !== 'string' || typeof step.attempts !== 'number')
+      return `step "${id}" lacks hash or attempts`;
   }
   if (!Array.isArray(d.approvals)) return 'no approvals list';
   return undefined;

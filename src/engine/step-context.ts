@@ -52,10 +52,13 @@ export interface StepContextDeps {
 export function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new Interrupted('interrupted'));
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, Math.max(0, ms));
+    const timer = setTimeout(
+      () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      Math.max(0, ms),
+    );
     const onAbort = () => {
       clearTimeout(timer);
       reject(new Interrupted('interrupted'));
@@ -87,7 +90,8 @@ export function createStepContext(deps: StepContextDeps): StepContext {
   const aws: AwsApi = {
     send(service, operation, input, options) {
       if (deps.signal.aborted) return Promise.reject(new Interrupted('interrupted'));
-      if (!isReadOnlyOperation(operation)) deps.onEvent({ type: 'aws-call', stepId, service, operation, params: input });
+      if (!isReadOnlyOperation(operation))
+        deps.onEvent({ type: 'aws-call', stepId, service, operation, params: input });
       return deps.aws.send(service, operation, input, { ...options, signal: options?.signal ?? deps.signal });
     },
   };
@@ -121,10 +125,15 @@ export function createStepContext(deps: StepContextDeps): StepContext {
         const waited = elapsed();
         ctx.progress(`${result.detail ?? `waiting for ${options.what}`} (${formatDuration(waited)})`);
         if (waited >= options.timeoutMs) {
-          throw new StepFailed(stepId, `waiting for ${options.what}${result.detail ? ` (last seen: ${result.detail})` : ''}`, {
-            outcome: `timed out after ${formatDuration(options.timeoutMs)}`,
-            remedy: "Check the resource in the AWS console, raise the step's timeout if it is just slow, then run apply again to resume.",
-          });
+          throw new StepFailed(
+            stepId,
+            `waiting for ${options.what}${result.detail ? ` (last seen: ${result.detail})` : ''}`,
+            {
+              outcome: `timed out after ${formatDuration(options.timeoutMs)}`,
+              remedy:
+                "Check the resource in the AWS console, raise the step's timeout if it is just slow, then run apply again to resume.",
+            },
+          );
         }
         await sleep(Math.min(options.everyMs, Math.max(0, options.timeoutMs - waited)) || options.everyMs);
       }

@@ -14,7 +14,9 @@ export function timeScaleFromEnv(env: Readonly<Record<string, string | undefined
   if (raw === undefined || raw.trim() === '') return { scale: 1 };
   const scale = Number(raw);
   if (!Number.isFinite(scale) || scale <= 0) {
-    throw new UsageError(`AURORA_MIGRATE_TIME_SCALE must be a positive number, got ${JSON.stringify(raw)}. Unset it for real runs.`);
+    throw new UsageError(
+      `AURORA_MIGRATE_TIME_SCALE must be a positive number, got ${JSON.stringify(raw)}. Unset it for real runs.`,
+    );
   }
   if (scale === 1) return { scale };
   const endpoint = Object.keys(env).some((k) => k.startsWith('AWS_ENDPOINT_URL') && env[k]);

@@ -9,7 +9,14 @@ import type { StateFile, StepStatus } from '../engine/state-file.js';
 import { cutoverTimeline } from '../engine/cutover-timeline.js';
 
 /** The plan as a whole, in one word. */
-export type FleetPhase = 'not-started' | 'in-progress' | 'awaiting-approval' | 'failed' | 'rolled-back' | 'finished' | 'unknown';
+export type FleetPhase =
+  | 'not-started'
+  | 'in-progress'
+  | 'awaiting-approval'
+  | 'failed'
+  | 'rolled-back'
+  | 'finished'
+  | 'unknown';
 
 export interface FleetRow {
   /** The plan's name (the file as given when the plan could not be loaded). */
@@ -27,24 +34,60 @@ export interface FleetRow {
   /** The current step's last progress line as recorded, or its error; `detailAt` when it was reported. */
   detail?: string;
   detailAt?: string;
-  approval?: { stepId: string; message: string; approvers?: string[]; required: number; approvedBy: string[]; approveWith: string };
+  approval?: {
+    stepId: string;
+    message: string;
+    approvers?: string[];
+    required: number;
+    approvedBy: string[];
+    approveWith: string;
+  };
   cutover?: { status: string; frozenAt: string; switchedAt?: string; writeDowntime?: string; rolledBackBefore: number };
   updatedAt?: string;
   finishedAt?: string;
-  lock?: { host?: string; pid?: number; user?: string; since?: string; ciJobUrl?: string; heartbeatAgeMs: number; stale: boolean };
+  lock?: {
+    host?: string;
+    pid?: number;
+    user?: string;
+    since?: string;
+    ciJobUrl?: string;
+    heartbeatAgeMs: number;
+    stale: boolean;
+  };
   /** Why the state (or the plan) could not be read. */
   error?: string;
 }
 
-export function fleetRowFromState(plan: Plan, planFile: string, stateFile: string, state: StateFile | undefined, lease: LeaseInfo | undefined): FleetRow {
+export function fleetRowFromState(
+  plan: Plan,
+  planFile: string,
+  stateFile: string,
+  state: StateFile | undefined,
+  lease: LeaseInfo | undefined,
+): FleetRow {
   const row: FleetRow = { plan: plan.name, planFile, stateFile, state: state ? 'found' : 'none', phase: 'not-started' };
   const statuses = plan.steps.map((s) => state?.steps[s.id]?.status ?? 'pending');
   const done = statuses.filter((s) => s === 'succeeded').length;
   const active = statuses.findIndex((s) => s === 'running' || s === 'failed' || s === 'awaiting-approval');
-  const index = active >= 0 ? active : done === plan.steps.length ? plan.steps.length - 1 : Math.max(0, statuses.findIndex((s) => s !== 'succeeded'));
+  const index =
+    active >= 0
+      ? active
+      : done === plan.steps.length
+        ? plan.steps.length - 1
+        : Math.max(
+            0,
+            statuses.findIndex((s) => s !== 'succeeded'),
+          );
   const spec = plan.steps[index];
   const s = state?.steps[spec.id];
-  row.step = { id: spec.id, type: spec.type, status: statuses[index], attempts: s?.attempts ?? 0, number: index + 1, of: plan.steps.length };
+  row.step = {
+    id: spec.id,
+    type: spec.type,
+    status: statuses[index],
+    attempts: s?.attempts ?? 0,
+    number: index + 1,
+    of: plan.steps.length,
+  };
   row.done = done;
   if (lease) row.lock = lockOf(lease);
   if (!state) return row;
@@ -70,7 +113,13 @@ export function fleetRowFromState(plan: Plan, planFile: string, stateFile: strin
 }
 
 /** A row for a plan whose state could not be read (or whose file is not a valid plan). */
-export function fleetRowError(planName: string, planFile: string, stateFile: string | undefined, error: string, kind: 'unreadable' | 'invalid-plan'): FleetRow {
+export function fleetRowError(
+  planName: string,
+  planFile: string,
+  stateFile: string | undefined,
+  error: string,
+  kind: 'unreadable' | 'invalid-plan',
+): FleetRow {
   return { plan: planName, planFile, ...(stateFile ? { stateFile } : {}), state: kind, phase: 'unknown', error };
 }
 

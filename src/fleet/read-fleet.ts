@@ -16,7 +16,10 @@ export interface FleetStorage {
 /** How many states are read at the same time (S3 GetObject + the lease's HeadObject/GetObject). */
 export const FLEET_READ_CONCURRENCY = 8;
 
-export async function readFleet(entries: readonly FleetEntry[], storageFor: (plan: Plan) => FleetStorage): Promise<FleetRow[]> {
+export async function readFleet(
+  entries: readonly FleetEntry[],
+  storageFor: (plan: Plan) => FleetStorage,
+): Promise<FleetRow[]> {
   return mapLimit(entries, FLEET_READ_CONCURRENCY, async (entry) => {
     if ('error' in entry) return fleetRowError(entry.planFile, entry.planFile, undefined, entry.error, 'invalid-plan');
     const { plan, planFile } = entry;
@@ -28,7 +31,10 @@ export async function readFleet(entries: readonly FleetEntry[], storageFor: (pla
     }
     const where = chosen.storage.location;
     try {
-      const [read, lease] = await Promise.all([chosen.storage.read(plan.name), chosen.storage.inspectLease().catch(() => undefined)]);
+      const [read, lease] = await Promise.all([
+        chosen.storage.read(plan.name),
+        chosen.storage.inspectLease().catch(() => undefined),
+      ]);
       return fleetRowFromState(plan, planFile, where, read.exists ? read.state : undefined, lease);
     } catch (err) {
       return fleetRowError(plan.name, planFile, where, (err as Error).message, 'unreadable');
@@ -39,7 +45,11 @@ export async function readFleet(entries: readonly FleetEntry[], storageFor: (pla
 }
 
 /** Like Promise.all over `items`, with at most `limit` calls in flight; results in input order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {

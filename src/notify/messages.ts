@@ -65,11 +65,19 @@ export function buildMessage(run: RunFacts, e: NotifyEvent, key: string, at: str
     }
     case 'step-failed':
       what = `step "${e.stepId}" failed`;
-      lines.push(`Step "${e.stepId}" failed (attempt ${e.attempt}, ${e.error.code}):`, `  ${e.error.message}`, '', 'The state is saved. Fix the cause, then resume with:', `  ${e.resumeCommand}`);
+      lines.push(
+        `Step "${e.stepId}" failed (attempt ${e.attempt}, ${e.error.code}):`,
+        `  ${e.error.message}`,
+        '',
+        'The state is saved. Fix the cause, then resume with:',
+        `  ${e.resumeCommand}`,
+      );
       break;
     case 'plan-finished':
       what = 'finished';
-      lines.push(`Plan ${run.plan} finished at ${e.finishedAt}: all ${e.steps} step${e.steps === 1 ? '' : 's'} succeeded.`);
+      lines.push(
+        `Plan ${run.plan} finished at ${e.finishedAt}: all ${e.steps} step${e.steps === 1 ? '' : 's'} succeeded.`,
+      );
       break;
     case 'cutover-window-opened':
       what = `cutover window opened by "${e.stepId}"`;
@@ -85,14 +93,31 @@ export function buildMessage(run: RunFacts, e: NotifyEvent, key: string, at: str
       lines.push(`The cutover window opened by "${e.stepId}" closed: ${e.how}.` + (e.detail ? ` ${e.detail}` : ''));
       break;
   }
-  lines.push('', `Plan file ${run.planFile}, run ${run.runId}, state ${run.state}.`, `Sent by aurora-migrate from ${run.host} at ${at}. Notification id: ${key}`);
+  lines.push(
+    '',
+    `Plan file ${run.planFile}, run ${run.runId}, state ${run.state}.`,
+    `Sent by aurora-migrate from ${run.host} at ${at}. Notification id: ${key}`,
+  );
   const subject = oneLine(head + what, 100);
   const text = lines.join('\n');
   const { kind, ...facts } = e;
   return {
     subject,
     text,
-    json: { version: 1, event: kind, key, plan: run.plan, planFile: run.planFile, runId: run.runId, state: run.state, host: run.host, at, ...facts, subject, text: `${subject}\n${text}` },
+    json: {
+      version: 1,
+      event: kind,
+      key,
+      plan: run.plan,
+      planFile: run.planFile,
+      runId: run.runId,
+      state: run.state,
+      host: run.host,
+      at,
+      ...facts,
+      subject,
+      text: `${subject}\n${text}`,
+    },
   };
 }
 

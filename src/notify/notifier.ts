@@ -25,7 +25,13 @@ export function createRunNotifier(deps: NotifierDeps): RunNotifier {
   const sns = targets.find((t) => t.kind === 'sns');
   if (sns) deps.aws.preload?.('sns', { region: sns.region }).catch(() => undefined);
 
-  const run = (): RunFacts => ({ plan: deps.plan.name, planFile: deps.plan.file, runId: deps.state.runId, state: deps.stateLocation, host: deps.host ?? hostname() });
+  const run = (): RunFacts => ({
+    plan: deps.plan.name,
+    planFile: deps.plan.file,
+    runId: deps.state.runId,
+    state: deps.stateLocation,
+    host: deps.host ?? hostname(),
+  });
   const inFlight = new Set<Promise<void>>();
   const command = (extra: string) => `aurora-migrate apply ${shellArg(deps.plan.file)}${stateFlag(deps)}${extra}`;
 
@@ -40,7 +46,9 @@ export function createRunNotifier(deps: NotifierDeps): RunNotifier {
       await deps.persist();
     } catch {
       // Not recorded, so not sent; the engine reports the failed state write itself.
-      deps.warn(`notification "${event.kind}" not sent: the state could not be saved first (notifications are sent at most once)`);
+      deps.warn(
+        `notification "${event.kind}" not sent: the state could not be saved first (notifications are sent at most once)`,
+      );
       return;
     }
     deps.log({ type: 'notification', key, event: event.kind, targets: targets.map((t) => t.label) });
@@ -51,29 +59,63 @@ export function createRunNotifier(deps: NotifierDeps): RunNotifier {
     }
   }
 
-  async function deliver(target: NotifyTarget, message: ReturnType<typeof buildMessage>, key: string, kind: string): Promise<void> {
+  async function deliver(
+    target: NotifyTarget,
+    message: ReturnType<typeof buildMessage>,
+    key: string,
+    kind: string,
+  ): Promise<void> {
     const result = await sendTo(target, message, key, { aws: deps.aws, fetch: deps.fetch, timeoutMs: deps.timeoutMs });
     if (result.ok) {
-      deps.log({ type: 'notification-sent', key, target: target.label, ...(result.id ? { messageId: result.id } : {}) });
+      deps.log({
+        type: 'notification-sent',
+        key,
+        target: target.label,
+        ...(result.id ? { messageId: result.id } : {}),
+      });
     } else {
       deps.log({ type: 'notification-failed', key, target: target.label, reason: result.reason });
-      deps.warn(`notification "${kind}" to ${target.label} failed: ${result.reason}. The run goes on; it is not sent again.`);
+      deps.warn(
+        `notification "${kind}" to ${target.label} failed: ${result.reason}. The run goes on; it is not sent again.`,
+      );
     }
   }
 
   return {
     awaitingApproval(stepId) {
-      const spec = deps.plan.steps.find((s) => s.id === stepId) as { message?: string; approvers?: string[]; required?: number } | undefined;
+      const spec = deps.plan.steps.find((s) => s.id === stepId) as
+        | { message?: string; approvers?: string[]; required?: number }
+        | undefined;
       const rule = approvalRule(spec ?? {});
-      const tally = tallyApprovals(rule, deps.state.approvals.filter((a) => a.stepId === stepId && a.runId === deps.state.runId));
+      const tally = tallyApprovals(
+        rule,
+        deps.state.approvals.filter((a) => a.stepId === stepId && a.runId === deps.state.runId),
+      );
       // The message as the gate shows it (${vars.…} and ${env.…} resolved; secrets are redacted on the way out).
-      const message = resolveDeep(spec?.message ?? '', { vars: deps.plan.vars, env: deps.env, outputs: {} }, 'display').value;
-      return notify({ kind: 'awaiting-approval', stepId, message, tally, approveCommand: command(` --approve ${shellArg(stepId)}`) });
+      const message = resolveDeep(
+        spec?.message ?? '',
+        { vars: deps.plan.vars, env: deps.env, outputs: {} },
+        'display',
+      ).value;
+      return notify({
+        kind: 'awaiting-approval',
+        stepId,
+        message,
+        tally,
+        approveCommand: command(` --approve ${shellArg(stepId)}`),
+      });
     },
-    stepFailed: (stepId, attempt, error) => notify({ kind: 'step-failed', stepId, attempt, error, resumeCommand: command('') }),
-    planFinished: () => notify({ kind: 'plan-finished', steps: deps.plan.steps.length, finishedAt: deps.state.finishedAt ?? deps.nowIso() }),
+    stepFailed: (stepId, attempt, error) =>
+      notify({ kind: 'step-failed', stepId, attempt, error, resumeCommand: command('') }),
+    planFinished: () =>
+      notify({
+        kind: 'plan-finished',
+        steps: deps.plan.steps.length,
+        finishedAt: deps.state.finishedAt ?? deps.nowIso(),
+      }),
     cutoverWindowOpened: (stepId, info) => notify({ kind: 'cutover-window-opened', stepId, ...info }),
-    cutoverWindowClosed: (stepId, how, detail) => notify({ kind: 'cutover-window-closed', stepId, how, ...(detail ? { detail } : {}) }),
+    cutoverWindowClosed: (stepId, how, detail) =>
+      notify({ kind: 'cutover-window-closed', stepId, how, ...(detail ? { detail } : {}) }),
     async drain() {
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     },
@@ -86,6 +128,10 @@ function stateFlag(deps: Pick<NotifierDeps, 'plan' | 'stateLocation' | 'cwd'>): 
   if (fromPlan && fromPlan === deps.stateLocation) return '';
   // The default state of a run started in some folder: the same command, run there, finds it.
   const tail = defaultStatePath(deps.plan.name, '/').slice(1);
-  if (deps.stateLocation === defaultStatePath(deps.plan.name, deps.cwd ?? process.cwd()) || deps.stateLocation.replace(/\\/g, '/').endsWith(`/${tail}`)) return '';
+  if (
+    deps.stateLocation === defaultStatePath(deps.plan.name, deps.cwd ?? process.cwd()) ||
+    deps.stateLocation.replace(/\\/g, '/').endsWith(`/${tail}`)
+  )
+    return '';
   return ` --state ${shellArg(deps.stateLocation)}`;
 }

@@ -16,17 +16,29 @@ export interface SendDeps {
 
 export type SendResult = { ok: true; id?: string } | { ok: false; reason: string };
 
-export async function sendTo(target: NotifyTarget, message: NotificationMessage, key: string, deps: SendDeps): Promise<SendResult> {
+export async function sendTo(
+  target: NotifyTarget,
+  message: NotificationMessage,
+  key: string,
+  deps: SendDeps,
+): Promise<SendResult> {
   const timeoutMs = deps.timeoutMs ?? SEND_TIMEOUT_MS;
   try {
     if (target.kind === 'sns') {
-      const input: Record<string, unknown> = { TopicArn: target.topicArn, Subject: message.subject, Message: message.text };
+      const input: Record<string, unknown> = {
+        TopicArn: target.topicArn,
+        Subject: message.subject,
+        Message: message.text,
+      };
       if (target.fifo) {
         // FIFO topics need a group; the notification key is the natural deduplication id.
         input.MessageGroupId = 'aurora-migrate';
         input.MessageDeduplicationId = key.replace(/[^A-Za-z0-9!-/:-@[-`{-~]/g, '-').slice(-128);
       }
-      const out = await deps.aws.send<{ MessageId?: string }>('sns', 'Publish', input, { region: target.region, signal: AbortSignal.timeout(timeoutMs) });
+      const out = await deps.aws.send<{ MessageId?: string }>('sns', 'Publish', input, {
+        region: target.region,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
       return { ok: true, id: out?.MessageId };
     }
     const res = await (deps.fetch ?? fetch)(target.url, {
@@ -46,7 +58,11 @@ export async function sendTo(target: NotifyTarget, message: NotificationMessage,
 
 function reasonOf(err: unknown, target: NotifyTarget, timeoutMs: number): string {
   const e = err as Error & { code?: string; cause?: { code?: string; message?: string } };
-  const timedOut = e?.name === 'TimeoutError' || e?.name === 'AbortError' || e?.code === 'INTERRUPTED' || (e?.cause as Error | undefined)?.name === 'TimeoutError';
+  const timedOut =
+    e?.name === 'TimeoutError' ||
+    e?.name === 'AbortError' ||
+    e?.code === 'INTERRUPTED' ||
+    (e?.cause as Error | undefined)?.name === 'TimeoutError';
   if (timedOut) return `no answer within ${timeoutMs < 1000 ? `${timeoutMs}ms` : `${Math.round(timeoutMs / 1000)}s`}`;
   let text = e?.cause?.code ? `${e.message} (${e.cause.code})` : String(e?.message ?? err);
   if (target.kind === 'webhook') text = text.split(target.url).join('<webhook URL>');

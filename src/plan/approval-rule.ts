@@ -33,7 +33,8 @@ export interface ApprovalTally {
 /** Counts distinct allowed approvers among a step's records of this run (a repeat counts once). */
 export function tallyApprovals(rule: ApprovalRule, records: readonly { approvedBy: string }[]): ApprovalTally {
   const approvedBy: string[] = [];
-  for (const r of records) if (mayApprove(rule, r.approvedBy) && !approvedBy.includes(r.approvedBy)) approvedBy.push(r.approvedBy);
+  for (const r of records)
+    if (mayApprove(rule, r.approvedBy) && !approvedBy.includes(r.approvedBy)) approvedBy.push(r.approvedBy);
   const stillNeeded = Math.max(0, rule.required - approvedBy.length);
   return {
     approvedBy,
@@ -55,7 +56,10 @@ export function describeTally(t: ApprovalTally): string {
 }
 
 /** What `status` says about a gate that waits: its message, then the tally when it says anything. */
-export function pendingApprovalText(spec: { message?: string; approvers?: readonly string[]; required?: number }, records: readonly { approvedBy: string }[]): string {
+export function pendingApprovalText(
+  spec: { message?: string; approvers?: readonly string[]; required?: number },
+  records: readonly { approvedBy: string }[],
+): string {
   const tally = describeTally(tallyApprovals(approvalRule(spec), records));
   return tally ? `${spec.message ?? ''} (${tally})` : (spec.message ?? '');
 }

@@ -36,10 +36,22 @@ export async function loadPlan(file: string): Promise<LoadResult> {
 /** Validates plan text that is already in memory (also used by tests and editors' tooling). */
 export function checkPlanText(file: string, text: string): LoadResult {
   if (text.trim() === '' || /^(\s*#[^\n]*\n?)*\s*$/.test(text)) {
-    return { ok: false, diagnostics: [fileProblem(file, 'the plan file is empty; a plan needs at least "version: 1", "name" and "steps"')] };
+    return {
+      ok: false,
+      diagnostics: [
+        fileProblem(file, 'the plan file is empty; a plan needs at least "version: 1", "name" and "steps"'),
+      ],
+    };
   }
   const source = parseYamlSource(text);
-  const diagnostics: Diagnostic[] = source.problems.map((p) => ({ file, line: p.line, column: p.column, severity: 'error', message: p.message, path: '' }));
+  const diagnostics: Diagnostic[] = source.problems.map((p) => ({
+    file,
+    line: p.line,
+    column: p.column,
+    severity: 'error',
+    message: p.message,
+    path: '',
+  }));
   if (!source.usable) return { ok: false, diagnostics: sortDiagnostics(diagnostics) };
 
   const data = source.data;
@@ -59,7 +71,12 @@ export function checkPlanText(file: string, text: string): LoadResult {
   if (sorted.some((d) => d.severity === 'error')) return { ok: false, diagnostics: sorted };
   const planFile = data as PlanFile;
   // The plan decides what a step pair needs of each other (a reverse-replication and its switchover).
-  const plan = deepFreeze({ ...planFile, steps: resolveReversePairing(planFile.steps), vars: planFile.vars ?? {}, file }) as Plan;
+  const plan = deepFreeze({
+    ...planFile,
+    steps: resolveReversePairing(planFile.steps),
+    vars: planFile.vars ?? {},
+    file,
+  }) as Plan;
   return { ok: true, plan, diagnostics: sorted };
 }
 
@@ -79,7 +96,9 @@ async function readPlanText(file: string): Promise<string | { message: string }>
     if (info.isDirectory()) return { message: 'is a directory, not a plan file; give the path of a .yaml file' };
     if (!info.isFile()) return { message: 'is not a regular file; give the path of a .yaml plan file' };
     if (info.size > MAX_PLAN_BYTES) {
-      return { message: `the file is ${(info.size / 1024 / 1024).toFixed(1)} MiB; a plan file is at most 1 MiB. Is this the right file?` };
+      return {
+        message: `the file is ${(info.size / 1024 / 1024).toFixed(1)} MiB; a plan file is at most 1 MiB. Is this the right file?`,
+      };
     }
     const bytes = await readFile(file);
     if (bytes.includes(0)) return { message: 'is a binary file, not a YAML plan' };

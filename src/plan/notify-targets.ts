@@ -12,7 +12,9 @@ const ENV_REF = /^\$\{env\.([A-Za-z_][A-Za-z0-9_]*)\}$/;
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /** What a plan's notify entry is, or why it cannot be one (the message never repeats the value). */
-export function classifyNotifyEntry(entry: string): { kind: 'sns'; region: string; fifo: boolean } | { kind: 'env'; name: string } | { problem: string } {
+export function classifyNotifyEntry(
+  entry: string,
+): { kind: 'sns'; region: string; fifo: boolean } | { kind: 'env'; name: string } | { problem: string } {
   const sns = SNS_ARN.exec(entry);
   if (sns) return { kind: 'sns', region: sns[1], fifo: sns[3].endsWith('.fifo') };
   const env = ENV_REF.exec(entry);
@@ -24,12 +26,20 @@ export function classifyNotifyEntry(entry: string): { kind: 'sns'; region: strin
     };
   }
   if (entry.startsWith('arn:') && entry.includes(':sns:')) {
-    return { problem: 'is not a valid SNS topic ARN; write arn:aws:sns:REGION:ACCOUNT_ID:TOPIC_NAME (a 12-digit account id)' };
+    return {
+      problem: 'is not a valid SNS topic ARN; write arn:aws:sns:REGION:ACCOUNT_ID:TOPIC_NAME (a 12-digit account id)',
+    };
   }
   if (entry.includes('${')) {
-    return { problem: 'a webhook URL must come from the environment as exactly one ${env.NAME} (a var is plain text in the plan file)' };
+    return {
+      problem:
+        'a webhook URL must come from the environment as exactly one ${env.NAME} (a var is plain text in the plan file)',
+    };
   }
-  return { problem: 'must be an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT_ID:TOPIC_NAME) or ${env.NAME} holding an https webhook URL' };
+  return {
+    problem:
+      'must be an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT_ID:TOPIC_NAME) or ${env.NAME} holding an https webhook URL',
+  };
 }
 
 /**
@@ -45,12 +55,16 @@ export function webhookUrlProblem(value: string): string | undefined {
   }
   if (url.protocol === 'https:') return undefined;
   if (url.protocol === 'http:' && LOCAL_HOSTS.has(url.hostname)) return undefined;
-  if (url.protocol === 'http:') return 'is a plain http URL; webhooks need https (plain http only to 127.0.0.1 or localhost, for rehearsals)';
+  if (url.protocol === 'http:')
+    return 'is a plain http URL; webhooks need https (plain http only to 127.0.0.1 or localhost, for rehearsals)';
   return `has scheme ${url.protocol.replace(/:$/, '')}; webhooks need https`;
 }
 
 /** The plan's entries as send targets. Unusable entries come back as warnings (never with the URL). */
-export function resolveTargets(entries: readonly string[], env: Readonly<Record<string, string | undefined>>): { targets: NotifyTarget[]; warnings: string[] } {
+export function resolveTargets(
+  entries: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): { targets: NotifyTarget[]; warnings: string[] } {
   const targets: NotifyTarget[] = [];
   const warnings: string[] = [];
   for (const entry of entries) {
@@ -63,7 +77,9 @@ export function resolveTargets(entries: readonly string[], env: Readonly<Record<
       const value = env[c.name]?.trim();
       const label = `webhook \${env.${c.name}}`;
       if (!value) {
-        warnings.push(`notify: environment variable ${c.name} is not set, so no notifications go to ${label} in this run; set it to the webhook URL`);
+        warnings.push(
+          `notify: environment variable ${c.name} is not set, so no notifications go to ${label} in this run; set it to the webhook URL`,
+        );
         continue;
       }
       const problem = webhookUrlProblem(value);

@@ -4,10 +4,12 @@
 
 export function identifierProblem(value: string, what: string, maxLength = 63): string | undefined {
   if (value.length === 0) return `${what} must not be empty`;
-  if (value.length > maxLength) return `${what} "${value.slice(0, 20)}…" is ${value.length} characters long; RDS allows at most ${maxLength}`;
+  if (value.length > maxLength)
+    return `${what} "${value.slice(0, 20)}…" is ${value.length} characters long; RDS allows at most ${maxLength}`;
   if (!/^[A-Za-z]/.test(value)) return `${what} "${value}" must start with a letter (RDS identifier rules)`;
   const bad = /[^A-Za-z0-9-]/.exec(value);
-  if (bad) return `${what} "${value}" contains ${JSON.stringify(bad[0])}; RDS identifiers hold only letters, digits and hyphens`;
+  if (bad)
+    return `${what} "${value}" contains ${JSON.stringify(bad[0])}; RDS identifiers hold only letters, digits and hyphens`;
   if (value.includes('--')) return `${what} "${value}" contains "--"; RDS identifiers cannot hold two hyphens in a row`;
   if (value.endsWith('-')) return `${what} "${value}" ends with a hyphen; RDS identifiers cannot`;
   return undefined;
@@ -52,7 +54,9 @@ export function parameterGroupProblem(value: string, what: string): string | und
 
 /** The master user of a new cluster: 1–63 letters, digits or underscores, first a letter, not an RDS-reserved name. */
 export function masterUsernameProblem(value: string, what: string): string | undefined {
-  if (!/^[A-Za-z][A-Za-z0-9_]{0,62}$/.test(value)) return `${what} "${value.slice(0, 70)}" must be 1–63 letters, digits or underscores, starting with a letter`;
-  if (['rdsadmin', 'rds_superuser', 'rdsrepladmin', 'public'].includes(value.toLowerCase())) return `${what} "${value}" is reserved by RDS`;
+  if (!/^[A-Za-z][A-Za-z0-9_]{0,62}$/.test(value))
+    return `${what} "${value.slice(0, 70)}" must be 1–63 letters, digits or underscores, starting with a letter`;
+  if (['rdsadmin', 'rds_superuser', 'rdsrepladmin', 'public'].includes(value.toLowerCase()))
+    return `${what} "${value}" is reserved by RDS`;
   return undefined;
 }

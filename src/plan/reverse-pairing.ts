@@ -17,7 +17,8 @@ export function pairedSwitchover(steps: readonly unknown[], index: number): numb
   for (let i = index - 1; i >= 0; i--) {
     const s = steps[i];
     if (!isRecord(s) || s.type !== 'logical-switchover') continue;
-    if (typeof rr.subscription === 'string' && typeof s.subscription === 'string' && rr.subscription !== s.subscription) continue;
+    if (typeof rr.subscription === 'string' && typeof s.subscription === 'string' && rr.subscription !== s.subscription)
+      continue;
     return i;
   }
   return undefined;
@@ -25,7 +26,9 @@ export function pairedSwitchover(steps: readonly unknown[], index: number): numb
 
 /** Does a reverse-replication step later in the plan pair with the logical-switchover at `index`? */
 export function hasReverseReplication(steps: readonly unknown[], index: number): boolean {
-  return steps.some((s, i) => i > index && isRecord(s) && s.type === 'reverse-replication' && pairedSwitchover(steps, i) === index);
+  return steps.some(
+    (s, i) => i > index && isRecord(s) && s.type === 'reverse-replication' && pairedSwitchover(steps, i) === index,
+  );
 }
 
 /** validate: the rules of a reverse-replication step at `index`. */
@@ -52,7 +55,10 @@ export function checkReverseReplication(steps: readonly unknown[], index: number
   }
   const switchover = steps[sw] as StepLike;
   if (switchover.reversePublication === false) {
-    report(`/steps/${sw}/reversePublication`, `a reverse-replication step (steps[${index}]) follows and needs the reverse publication and slot this switchover creates: remove "reversePublication: false"`);
+    report(
+      `/steps/${sw}/reversePublication`,
+      `a reverse-replication step (steps[${index}]) follows and needs the reverse publication and slot this switchover creates: remove "reversePublication: false"`,
+    );
   }
 }
 

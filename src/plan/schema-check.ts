@@ -26,7 +26,8 @@ interface AjvError {
 type Locate = (pointer: string, target?: 'key' | 'value') => Position;
 
 const PATTERN_WORDS: Record<string, string> = {
-  '^[a-z][a-z0-9-]*$': 'must start with a lower-case letter and hold only lower-case letters, digits and hyphens (e.g. "catch-up")',
+  '^[a-z][a-z0-9-]*$':
+    'must start with a lower-case letter and hold only lower-case letters, digits and hyphens (e.g. "catch-up")',
   '^[0-9]+(\\.[0-9]+)?(ms|s|m|h|d)$': 'must be a duration such as 90s, 5m, 8h or 2d',
   '^[a-z]{2}(-[a-z]+)+-[0-9]+$': 'must be an AWS region such as us-east-1',
   '^[^:]*$': 'must not contain ":" (RDS refuses an export prefix with a colon)',
@@ -64,7 +65,13 @@ function schemaFile(): string {
   }
 }
 
-type SchemaObject = Record<string, unknown> & { $ref?: string; properties?: Record<string, SchemaObject>; items?: SchemaObject; oneOf?: SchemaObject[]; discriminator?: unknown };
+type SchemaObject = Record<string, unknown> & {
+  $ref?: string;
+  properties?: Record<string, SchemaObject>;
+  items?: SchemaObject;
+  oneOf?: SchemaObject[];
+  discriminator?: unknown;
+};
 
 /**
  * The schema object that applies at an instance path, found by walking the plan itself (a step's
@@ -129,7 +136,13 @@ function valueAt(data: unknown, pointer: string): unknown {
 /** `(got "x")` unless the value is a secret or too long to be useful. */
 function got(value: unknown, pointer: string): string {
   const key = splitPointer(pointer).at(-1) ?? '';
-  if (SECRET_KEYS.has(key) || key === 'credentials' || pointer.includes('/credentials/') || pointer.includes('/rolePasswords/')) return '';
+  if (
+    SECRET_KEYS.has(key) ||
+    key === 'credentials' ||
+    pointer.includes('/credentials/') ||
+    pointer.includes('/rolePasswords/')
+  )
+    return '';
   if (typeof value === 'string') return value.length <= 60 ? ` (got ${JSON.stringify(value)})` : '';
   if (typeof value === 'number' || typeof value === 'boolean') return ` (got ${value})`;
   return ` (got ${typeName(value)})`;
@@ -144,7 +157,8 @@ export function checkSchema(data: unknown, locate: Locate): SchemaProblem[] {
   if (validatePlanSchema(data)) return [];
   const errors = ((validatePlanSchema as unknown as { errors?: AjvError[] }).errors ?? []).slice();
   const problems: SchemaProblem[] = [];
-  const push = (pointer: string, target: 'key' | 'value', message: string) => problems.push({ pointer, message, ...locate(pointer, target) });
+  const push = (pointer: string, target: 'key' | 'value', message: string) =>
+    problems.push({ pointer, message, ...locate(pointer, target) });
 
   for (const e of errors) {
     const p = e.instancePath;
@@ -162,7 +176,11 @@ export function checkSchema(data: unknown, locate: Locate): SchemaProblem[] {
         const parent = schemaForInstance(data, p) ?? schemaAt(e.schemaPath);
         const allowed = Object.keys((parent?.properties as object | undefined) ?? {});
         const hint = didYouMean(extra, allowed);
-        push(joinPointerOf(p, extra), 'key', at(p, `unknown key "${extra}"${hint}; allowed here: ${allowed.join(', ')}`));
+        push(
+          joinPointerOf(p, extra),
+          'key',
+          at(p, `unknown key "${extra}"${hint}; allowed here: ${allowed.join(', ')}`),
+        );
         break;
       }
       case 'type': {
@@ -181,12 +199,29 @@ export function checkSchema(data: unknown, locate: Locate): SchemaProblem[] {
           push(p, 'key', at(step, `unknown step type "${value}"${hint}; the step types are ${allowed.join(', ')}`));
           break;
         }
-        const hint = typeof value === 'string' ? didYouMean(value, allowed.filter((a): a is string => typeof a === 'string')) : '';
-        push(p, 'value', at(p, `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}${got(value, p)}${hint}`));
+        const hint =
+          typeof value === 'string'
+            ? didYouMean(
+                value,
+                allowed.filter((a): a is string => typeof a === 'string'),
+              )
+            : '';
+        push(
+          p,
+          'value',
+          at(p, `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}${got(value, p)}${hint}`),
+        );
         break;
       }
       case 'const':
-        push(p, 'value', at(p, `must be ${JSON.stringify(e.params.allowedValue)}${got(value, p)}${p === '/version' ? '; 1 is the only plan format version' : ''}`));
+        push(
+          p,
+          'value',
+          at(
+            p,
+            `must be ${JSON.stringify(e.params.allowedValue)}${got(value, p)}${p === '/version' ? '; 1 is the only plan format version' : ''}`,
+          ),
+        );
         break;
       case 'pattern': {
         if (e.schemaPath.includes('/propertyNames/')) break; // reported by the propertyNames error
@@ -196,7 +231,11 @@ export function checkSchema(data: unknown, locate: Locate): SchemaProblem[] {
       }
       case 'propertyNames': {
         const name = String(e.params.propertyName);
-        push(joinPointerOf(p, name), 'key', at(p, `"${name}" is not a valid name: use letters, digits, _ and -, starting with a letter or _`));
+        push(
+          joinPointerOf(p, name),
+          'key',
+          at(p, `"${name}" is not a valid name: use letters, digits, _ and -, starting with a letter or _`),
+        );
         break;
       }
       case 'minLength':
@@ -207,11 +246,22 @@ export function checkSchema(data: unknown, locate: Locate): SchemaProblem[] {
         break;
       case 'minimum':
       case 'maximum':
-        push(p, 'value', at(p, `must be ${e.keyword === 'minimum' ? '>=' : '<='} ${String(e.params.limit)}${got(value, p)}`));
+        push(
+          p,
+          'value',
+          at(p, `must be ${e.keyword === 'minimum' ? '>=' : '<='} ${String(e.params.limit)}${got(value, p)}`),
+        );
         break;
       case 'minItems': {
         const n = Number(e.params.limit);
-        push(p, 'value', at(p, p === '/steps' ? 'a plan needs at least one step' : `must hold at least ${n} item${n === 1 ? '' : 's'}`));
+        push(
+          p,
+          'value',
+          at(
+            p,
+            p === '/steps' ? 'a plan needs at least one step' : `must hold at least ${n} item${n === 1 ? '' : 's'}`,
+          ),
+        );
         break;
       }
       default:

@@ -12,7 +12,11 @@ export interface SemanticProblem {
   within?: string;
 }
 
-export type Report = (pointer: string, message: string, options?: { target?: 'key' | 'value'; within?: string; severity?: 'error' | 'warning' }) => void;
+export type Report = (
+  pointer: string,
+  message: string,
+  options?: { target?: 'key' | 'value'; within?: string; severity?: 'error' | 'warning' },
+) => void;
 
 export function collector(): { problems: SemanticProblem[]; report: Report } {
   const problems: SemanticProblem[] = [];
@@ -29,14 +33,17 @@ export function collector(): { problems: SemanticProblem[]; report: Report } {
   return { problems, report };
 }
 
-export const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+export const isRecord = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
 export const isLiteral = (v: unknown): v is string => typeof v === 'string' && !v.includes('${');
 
 /** Every string inside `value` with its pointer (depth-limited: plans are shallow). */
 export function* strings(value: unknown, pointer: string, depth = 0): Generator<[string, string]> {
   if (depth > 12) return;
   if (typeof value === 'string') yield [pointer, value];
-  else if (Array.isArray(value)) for (let i = 0; i < value.length; i++) yield* strings(value[i], `${pointer}/${i}`, depth + 1);
+  else if (Array.isArray(value))
+    for (let i = 0; i < value.length; i++) yield* strings(value[i], `${pointer}/${i}`, depth + 1);
   else if (isRecord(value))
-    for (const [k, v] of Object.entries(value)) yield* strings(v, `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`, depth + 1);
+    for (const [k, v] of Object.entries(value))
+      yield* strings(v, `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`, depth + 1);
 }

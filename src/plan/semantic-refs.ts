@@ -8,12 +8,20 @@ import { splitPointer } from './yaml-source.js';
 const ENV_ONLY = /^\$\{env\.[A-Za-z_][A-Za-z0-9_]*\}$/;
 const FORMS = '${vars.NAME}, ${env.NAME} or ${steps.ID.outputs.NAME}';
 
-export function checkReferences(data: Record<string, unknown>, outputsByType: Readonly<Record<string, readonly string[]>>, report: Report): void {
+export function checkReferences(
+  data: Record<string, unknown>,
+  outputsByType: Readonly<Record<string, readonly string[]>>,
+  report: Report,
+): void {
   const vars = isRecord(data.vars) ? data.vars : {};
   const varNames = Object.keys(vars);
   for (const [name, value] of Object.entries(vars)) {
     if (typeof value === 'string' && value.includes('${')) {
-      report(`/vars/${name}`, 'a var holds plain text and cannot contain ${...}; use the reference where the value is needed', { within: '${' });
+      report(
+        `/vars/${name}`,
+        'a var holds plain text and cannot contain ${...}; use the reference where the value is needed',
+        { within: '${' },
+      );
     }
   }
 
@@ -52,26 +60,44 @@ export function checkReferences(data: Record<string, unknown>, outputsByType: Re
       }
       if (ref.kind === 'vars') {
         if (!(ref.name in vars)) {
-          const defined = varNames.length ? `; defined vars: ${varNames.join(', ')}` : '; the plan has no vars: section';
-          report(pointer, `${ref.text} refers to an undefined var "${ref.name}"${didYouMean(ref.name, varNames)}${defined}`, { within: ref.text });
+          const defined = varNames.length
+            ? `; defined vars: ${varNames.join(', ')}`
+            : '; the plan has no vars: section';
+          report(
+            pointer,
+            `${ref.text} refers to an undefined var "${ref.name}"${didYouMean(ref.name, varNames)}${defined}`,
+            { within: ref.text },
+          );
         }
       } else if (ref.kind === 'steps') {
         const target = index.get(ref.stepId);
         if (!target) {
-          report(pointer, `${ref.text} refers to step "${ref.stepId}", which the plan does not have${didYouMean(ref.stepId, stepIds)}`, { within: ref.text });
+          report(
+            pointer,
+            `${ref.text} refers to step "${ref.stepId}", which the plan does not have${didYouMean(ref.stepId, stepIds)}`,
+            { within: ref.text },
+          );
         } else if (target.i === stepIndex) {
           report(pointer, `${ref.text}: a step cannot use its own outputs`, { within: ref.text });
         } else if (target.i > stepIndex) {
-          report(pointer, `${ref.text} refers to step "${ref.stepId}", which runs later (steps[${target.i}]); only earlier steps' outputs are known`, {
-            within: ref.text,
-          });
+          report(
+            pointer,
+            `${ref.text} refers to step "${ref.stepId}", which runs later (steps[${target.i}]); only earlier steps' outputs are known`,
+            {
+              within: ref.text,
+            },
+          );
         } else if (typeof target.type === 'string' && outputsByType[target.type]) {
           const outputs = outputsByType[target.type];
           if (!outputs.includes(ref.output)) {
             const list = outputs.length ? `its outputs are ${outputs.join(', ')}` : 'it has no outputs';
-            report(pointer, `${ref.text}: step "${ref.stepId}" (${target.type}) has no output "${ref.output}"${didYouMean(ref.output, outputs)}; ${list}`, {
-              within: ref.text,
-            });
+            report(
+              pointer,
+              `${ref.text}: step "${ref.stepId}" (${target.type}) has no output "${ref.output}"${didYouMean(ref.output, outputs)}; ${list}`,
+              {
+                within: ref.text,
+              },
+            );
           }
         }
       }
@@ -80,5 +106,13 @@ export function checkReferences(data: Record<string, unknown>, outputsByType: Re
 }
 
 function envNameFor(key: string): string {
-  return { password: 'PGPASSWORD', accessKeyId: 'AWS_ACCESS_KEY_ID', secretAccessKey: 'AWS_SECRET_ACCESS_KEY', sessionToken: 'AWS_SESSION_TOKEN', masterPassword: 'TARGET_PASSWORD' }[key] ?? 'NAME';
+  return (
+    {
+      password: 'PGPASSWORD',
+      accessKeyId: 'AWS_ACCESS_KEY_ID',
+      secretAccessKey: 'AWS_SECRET_ACCESS_KEY',
+      sessionToken: 'AWS_SESSION_TOKEN',
+      masterPassword: 'TARGET_PASSWORD',
+    }[key] ?? 'NAME'
+  );
 }

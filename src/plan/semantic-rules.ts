@@ -1,7 +1,14 @@
 // Per-step rules the schema cannot express: unique ids, RDS identifiers (when literal), duration
 // ranges, guard bounds and units, and the "exactly one of" pairs.
 import { parseDuration, parseSize } from './units.js';
-import { identifierProblem, iamRoleProblem, instanceRefProblem, masterUsernameProblem, parameterGroupProblem, snapshotRefProblem } from './rds-identifier.js';
+import {
+  identifierProblem,
+  iamRoleProblem,
+  instanceRefProblem,
+  masterUsernameProblem,
+  parameterGroupProblem,
+  snapshotRefProblem,
+} from './rds-identifier.js';
 import { didYouMean } from './suggest.js';
 import { isLiteral, isRecord, type Report } from './semantic-problem.js';
 import { checkApproval, checkNotify } from './semantic-team.js';
@@ -9,7 +16,9 @@ import { checkLogicalSwitchover } from './semantic-switchover.js';
 import { checkReverseReplication } from './reverse-pairing.js';
 
 /** AWS/RDS metrics the tool knows (docs/plans.md "lag-watch"), their unit and where they are published. */
-export const KNOWN_METRICS: Readonly<Record<string, { unit: 'bytes' | 'seconds' | 'milliseconds' | 'count' | 'percent'; on?: 'source' | 'replica' }>> = {
+export const KNOWN_METRICS: Readonly<
+  Record<string, { unit: 'bytes' | 'seconds' | 'milliseconds' | 'count' | 'percent'; on?: 'source' | 'replica' }>
+> = {
   RDSToAuroraPostgreSQLReplicaLag: { unit: 'seconds', on: 'replica' },
   OldestReplicationSlotLag: { unit: 'bytes', on: 'source' },
   TransactionLogsDiskUsage: { unit: 'bytes', on: 'source' },
@@ -55,7 +64,11 @@ const STEP_RULES = new Map<string, StepRule>([
     'promote',
     (step, at, report, { freezeAt }) => {
       if (freezeAt !== undefined && step.replicaConnection === undefined) {
-        report(at, `give "replicaConnection" (the replica's reader endpoint, port and database): freeze-writes (steps[${freezeAt}]) runs before this promote, and the caught-up proof reads its marker there`, { target: 'key' });
+        report(
+          at,
+          `give "replicaConnection" (the replica's reader endpoint, port and database): freeze-writes (steps[${freezeAt}]) runs before this promote, and the caught-up proof reads its marker there`,
+          { target: 'key' },
+        );
       }
       literal(step.cluster, `${at}/cluster`, (v) => identifierProblem(v, 'cluster'), report);
       literal(step.replica, `${at}/replica`, (v) => identifierProblem(v, 'replica'), report);
@@ -67,14 +80,19 @@ const STEP_RULES = new Map<string, StepRule>([
   [
     'verify-data',
     (step, at, report) => {
-      if (step.tables === undefined && step.schemas === undefined) report(at, 'give "tables" or "schemas" (or both): what to compare', { target: 'key' });
+      if (step.tables === undefined && step.schemas === undefined)
+        report(at, 'give "tables" or "schemas" (or both): what to compare', { target: 'key' });
     },
   ],
   [
     'freeze-writes',
     (step, at, report, { freezeAt }) => {
       checkFreeze(step, at, report);
-      if (freezeAt !== undefined) report(`${at}/type`, `a plan has at most one freeze-writes step (steps[${freezeAt}] already opens the cutover window)`);
+      if (freezeAt !== undefined)
+        report(
+          `${at}/type`,
+          `a plan has at most one freeze-writes step (steps[${freezeAt}] already opens the cutover window)`,
+        );
     },
   ],
   ['switch-endpoint', (step, at, report) => checkTtl(step, at, report)],
@@ -91,8 +109,21 @@ const STEP_RULES = new Map<string, StepRule>([
     (step, at, report) => {
       checkNewCluster(step, at, report);
       literal(step.masterUsername, `${at}/masterUsername`, (v) => masterUsernameProblem(v, 'masterUsername'), report);
-      literal(step.clusterParameterGroup, `${at}/clusterParameterGroup`, (v) => parameterGroupProblem(v, 'clusterParameterGroup'), report);
-      literal(step.engineVersion, `${at}/engineVersion`, (v) => (/^\d+(\.\d+){0,2}$/.test(v) ? undefined : `engineVersion "${v.slice(0, 40)}" is not an Aurora PostgreSQL version such as 17.4`), report);
+      literal(
+        step.clusterParameterGroup,
+        `${at}/clusterParameterGroup`,
+        (v) => parameterGroupProblem(v, 'clusterParameterGroup'),
+        report,
+      );
+      literal(
+        step.engineVersion,
+        `${at}/engineVersion`,
+        (v) =>
+          /^\d+(\.\d+){0,2}$/.test(v)
+            ? undefined
+            : `engineVersion "${v.slice(0, 40)}" is not an Aurora PostgreSQL version such as 17.4`,
+        report,
+      );
     },
   ],
   ['logical-replica', (step, at, report) => checkLogicalReplica(step, at, report)],
@@ -100,8 +131,13 @@ const STEP_RULES = new Map<string, StepRule>([
     'drop-replication',
     (step, at, report) => {
       checkPort(step.connection, `${at}/connection`, report);
-      if (![step.subscriptions, step.publications, step.slots].some((v) => Array.isArray(v) && v.length > 0) && step.ddlGuard !== true) {
-        report(at, 'give at least one of "subscriptions", "publications", "slots" or "ddlGuard: true": what to drop', { target: 'key' });
+      if (
+        ![step.subscriptions, step.publications, step.slots].some((v) => Array.isArray(v) && v.length > 0) &&
+        step.ddlGuard !== true
+      ) {
+        report(at, 'give at least one of "subscriptions", "publications", "slots" or "ddlGuard: true": what to drop', {
+          target: 'key',
+        });
       }
     },
   ],
@@ -118,7 +154,8 @@ const STEP_RULES = new Map<string, StepRule>([
     (step, at, report, { steps, i }) => {
       checkReverseReplication(steps, i, report);
       for (const k of ['source', 'target', 'publisherEndpoint']) checkPort(step[k], `${at}/${k}`, report);
-      if (isLiteral(step.maxLag) && parseSize(step.maxLag) === undefined) report(`${at}/maxLag`, `must be a size such as 16MiB (got ${JSON.stringify(step.maxLag.slice(0, 40))})`);
+      if (isLiteral(step.maxLag) && parseSize(step.maxLag) === undefined)
+        report(`${at}/maxLag`, `must be a size such as 16MiB (got ${JSON.stringify(step.maxLag.slice(0, 40))})`);
     },
   ],
   [
@@ -140,7 +177,8 @@ export function checkStepRules(data: Record<string, unknown>, report: Report): v
     const at = `/steps/${i}`;
     if (typeof step.id === 'string') {
       const first = seen.get(step.id);
-      if (first !== undefined) report(`${at}/id`, `duplicate step id "${step.id}" (steps[${first}] already uses it); step ids must be unique`);
+      if (first !== undefined)
+        report(`${at}/id`, `duplicate step id "${step.id}" (steps[${first}] already uses it); step ids must be unique`);
       else seen.set(step.id, i);
     }
     checkTimeout(step, at, report);
@@ -156,17 +194,23 @@ function literal(value: unknown, pointer: string, check: (v: string) => string |
 }
 
 function exactlyOne(obj: Record<string, unknown>, at: string, a: string, b: string, report: Report): void {
-  if (obj[a] !== undefined && obj[b] !== undefined) report(`${at}/${b}`, `give exactly one of "${a}" and "${b}", not both`, { target: 'key' });
-  else if (obj[a] === undefined && obj[b] === undefined) report(at, `give exactly one of "${a}" and "${b}"`, { target: 'key' });
+  if (obj[a] !== undefined && obj[b] !== undefined)
+    report(`${at}/${b}`, `give exactly one of "${a}" and "${b}", not both`, { target: 'key' });
+  else if (obj[a] === undefined && obj[b] === undefined)
+    report(at, `give exactly one of "${a}" and "${b}"`, { target: 'key' });
 }
 
 function checkNewCluster(step: Record<string, unknown>, at: string, report: Report): void {
   literal(step.cluster, `${at}/cluster`, (v) => identifierProblem(v, 'cluster'), report);
   const instance = step.instance;
   if (!isRecord(instance)) return;
-  if (instance.id !== undefined) literal(instance.id, `${at}/instance/id`, (v) => identifierProblem(v, 'instance id'), report);
+  if (instance.id !== undefined)
+    literal(instance.id, `${at}/instance/id`, (v) => identifierProblem(v, 'instance id'), report);
   else if (isLiteral(step.cluster) && !identifierProblem(step.cluster, 'cluster') && step.cluster.length > 61) {
-    report(`${at}/cluster`, `the default instance id "${step.cluster}-1" would be longer than 63 characters; set instance.id`);
+    report(
+      `${at}/cluster`,
+      `the default instance id "${step.cluster}-1" would be longer than 63 characters; set instance.id`,
+    );
   }
 }
 
@@ -178,7 +222,10 @@ function checkFreeze(step: Record<string, unknown>, at: string, report: Report):
   if (drain === 0) report(`${at}/drainTimeout`, 'must be longer than 0s');
   if (window === 0) report(`${at}/window`, 'must be longer than 0s');
   if (window !== undefined && window > 0 && (drain ?? 30_000) >= window) {
-    report(`${at}/window`, `the cutover window (${step.window}) must be longer than drainTimeout (${(step.drainTimeout as string | undefined) ?? '30s, the default'}): the drain happens inside it`);
+    report(
+      `${at}/window`,
+      `the cutover window (${step.window}) must be longer than drainTimeout (${(step.drainTimeout as string | undefined) ?? '30s, the default'}): the drain happens inside it`,
+    );
   }
   if (step.fence === 'read-only') {
     report(
@@ -186,7 +233,11 @@ function checkFreeze(step: Record<string, unknown>, at: string, report: Report):
       'read-only is cooperative only: an application that opens its transactions READ WRITE (or sets default_transaction_read_only = off) still writes during the cutover, and those writes are not on the target. Use fence: connections (the default) unless every writer is stopped by other means',
       { severity: 'warning', target: 'value' },
     );
-    if (Array.isArray(step.allowRoles) && step.allowRoles.length) report(`${at}/allowRoles`, 'allowRoles has no effect with fence: read-only (no role loses CONNECT)', { severity: 'warning', target: 'key' });
+    if (Array.isArray(step.allowRoles) && step.allowRoles.length)
+      report(`${at}/allowRoles`, 'allowRoles has no effect with fence: read-only (no role loses CONNECT)', {
+        severity: 'warning',
+        target: 'key',
+      });
   }
   const wait = step.waitForSlot as { maxLag?: unknown } | undefined;
   if (wait && typeof wait.maxLag === 'string' && !wait.maxLag.includes('${') && parseSize(wait.maxLag) === undefined) {
@@ -194,7 +245,8 @@ function checkFreeze(step: Record<string, unknown>, at: string, report: Report):
   }
   if (Array.isArray(step.allowRoles)) {
     step.allowRoles.forEach((r, j) => {
-      if (r === 'PUBLIC' || r === 'public') report(`${at}/allowRoles/${j}`, 'PUBLIC cannot be kept: it is every role, so no fence would hold');
+      if (r === 'PUBLIC' || r === 'public')
+        report(`${at}/allowRoles/${j}`, 'PUBLIC cannot be kept: it is every role, so no fence would hold');
     });
   }
 }
@@ -218,18 +270,30 @@ function checkLagWatch(step: Record<string, unknown>, at: string, report: Report
   const dur = (k: string) => (typeof step[k] === 'string' ? parseDuration(step[k] as string) : undefined);
   const stableFor = dur('stableFor');
   if (stableFor !== undefined && (stableFor < 60_000 || stableFor % 60_000 !== 0)) {
-    report(`${at}/stableFor`, 'must be a whole number of minutes (1m or more): CloudWatch publishes the lag once a minute');
+    report(
+      `${at}/stableFor`,
+      'must be a whole number of minutes (1m or more): CloudWatch publishes the lag once a minute',
+    );
   }
   const pollEvery = dur('pollEvery');
   if (pollEvery !== undefined && pollEvery < 1000) report(`${at}/pollEvery`, 'must be at least 1s');
   const timeout = dur('timeout') ?? 24 * 3_600_000;
-  if (timeout > 0 && (stableFor ?? 300_000) > timeout) report(`${at}/stableFor`, `is longer than the step's timeout (${String(step.timeout ?? '24h')}); the lag could never be stable in time`);
+  if (timeout > 0 && (stableFor ?? 300_000) > timeout)
+    report(
+      `${at}/stableFor`,
+      `is longer than the step's timeout (${String(step.timeout ?? '24h')}); the lag could never be stable in time`,
+    );
 
   checkGuards(step, at, 'source', report);
 }
 
 /** Guards of lag-watch and logical-replica: one bound each, known metrics, units; `sourceField` names the source instance field. */
-function checkGuards(step: Record<string, unknown>, at: string, sourceField: 'source' | 'instance', report: Report): void {
+function checkGuards(
+  step: Record<string, unknown>,
+  at: string,
+  sourceField: 'source' | 'instance',
+  report: Report,
+): void {
   if (!Array.isArray(step.guards)) return;
   step.guards.forEach((g, j) => {
     if (!isRecord(g)) return;
@@ -241,9 +305,13 @@ function checkGuards(step: Record<string, unknown>, at: string, sourceField: 'so
     if (typeof g.metric !== 'string') return;
     const known = KNOWN_METRICS[g.metric];
     if (!known) {
-      report(`${gp}/metric`, `"${g.metric}" is not a metric aurora-migrate knows${didYouMean(g.metric, Object.keys(KNOWN_METRICS))}; check the name in CloudWatch (AWS/RDS)`, {
-        severity: 'warning',
-      });
+      report(
+        `${gp}/metric`,
+        `"${g.metric}" is not a metric aurora-migrate knows${didYouMean(g.metric, Object.keys(KNOWN_METRICS))}; check the name in CloudWatch (AWS/RDS)`,
+        {
+          severity: 'warning',
+        },
+      );
     } else if (known.on && (g.on === 'source' || g.on === 'replica') && known.on !== g.on) {
       report(`${gp}/on`, `${g.metric} is published for the ${known.on}, not the ${g.on}`);
     }
@@ -255,52 +323,78 @@ function checkGuards(step: Record<string, unknown>, at: string, sourceField: 'so
         if (known?.unit === 'bytes') report(bp, `${g.metric} is measured in bytes; write a size such as 20GiB`);
         else if (v < 0) report(bp, 'must be >= 0');
       } else if (typeof v === 'string') {
-        if (parseSize(v) === undefined) report(bp, `must be a size such as 20GiB or 512MiB${known?.unit === 'bytes' ? '' : ', or a plain number'} (got ${JSON.stringify(v.slice(0, 40))})`);
-        else if (known && known.unit !== 'bytes') report(bp, `${g.metric} is measured in ${known.unit}, not bytes; write a plain number`);
+        if (parseSize(v) === undefined)
+          report(
+            bp,
+            `must be a size such as 20GiB or 512MiB${known?.unit === 'bytes' ? '' : ', or a plain number'} (got ${JSON.stringify(v.slice(0, 40))})`,
+          );
+        else if (known && known.unit !== 'bytes')
+          report(bp, `${g.metric} is measured in ${known.unit}, not bytes; write a plain number`);
       }
     }
   });
 }
 
 function checkLogicalReplica(step: Record<string, unknown>, at: string, report: Report): void {
-  for (const k of ['source', 'target', 'ddlGuardConnection', 'publisherEndpoint']) checkPort(step[k], `${at}/${k}`, report);
-  if (step.schemas === undefined && step.tables === undefined) report(at, 'give "schemas" or "tables": what to replicate', { target: 'key' });
-  else if (step.schemas !== undefined && step.tables !== undefined) report(`${at}/tables`, 'give either "schemas" or "tables", not both', { target: 'key' });
+  for (const k of ['source', 'target', 'ddlGuardConnection', 'publisherEndpoint'])
+    checkPort(step[k], `${at}/${k}`, report);
+  if (step.schemas === undefined && step.tables === undefined)
+    report(at, 'give "schemas" or "tables": what to replicate', { target: 'key' });
+  else if (step.schemas !== undefined && step.tables !== undefined)
+    report(`${at}/tables`, 'give either "schemas" or "tables", not both', { target: 'key' });
   literal(step.instance, `${at}/instance`, (v) => instanceRefProblem(v, 'instance'), report);
   const size = (k: string): number | undefined => {
     const v = step[k];
     if (typeof v !== 'string' || !isLiteral(v)) return undefined;
     const n = parseSize(v);
-    if (n === undefined) report(`${at}/${k}`, `must be a size such as 16MiB or 50GiB (got ${JSON.stringify(v.slice(0, 40))})`);
+    if (n === undefined)
+      report(`${at}/${k}`, `must be a size such as 16MiB or 50GiB (got ${JSON.stringify(v.slice(0, 40))})`);
     return n;
   };
   const maxLag = size('maxLag');
   const maxSlotLag = size('maxSlotLag');
-  if (maxSlotLag !== undefined && (maxLag !== undefined || step.maxLag === undefined) && maxSlotLag <= (maxLag ?? 16 * 1024 * 1024)) {
-    report(`${at}/maxSlotLag`, `must be larger than maxLag (${String(step.maxLag ?? '16MiB, the default')}): the slot lag has to get under maxLag without tripping the guard`);
+  if (
+    maxSlotLag !== undefined &&
+    (maxLag !== undefined || step.maxLag === undefined) &&
+    maxSlotLag <= (maxLag ?? 16 * 1024 * 1024)
+  ) {
+    report(
+      `${at}/maxSlotLag`,
+      `must be larger than maxLag (${String(step.maxLag ?? '16MiB, the default')}): the slot lag has to get under maxLag without tripping the guard`,
+    );
   }
   const dur = (k: string) => (typeof step[k] === 'string' ? parseDuration(step[k] as string) : undefined);
   if (dur('stableFor') === 0) report(`${at}/stableFor`, 'must be longer than 0s');
   const pollEvery = dur('pollEvery');
   if (pollEvery !== undefined && pollEvery < 1000) report(`${at}/pollEvery`, 'must be at least 1s');
   if (Array.isArray(step.guards) && step.guards.length > 0 && step.instance === undefined) {
-    report(`${at}/guards`, 'CloudWatch guards need "instance" (the RDS source instance whose metrics they read)', { target: 'key' });
+    report(`${at}/guards`, 'CloudWatch guards need "instance" (the RDS source instance whose metrics they read)', {
+      target: 'key',
+    });
   } else checkGuards(step, at, 'instance', report);
   if (isRecord(step.rolePasswords) && Array.isArray(step.rolesReady)) {
-    for (const r of step.rolesReady) if (typeof r === 'string' && r in step.rolePasswords) report(`${at}/rolesReady`, `role "${r}" is in both rolePasswords and rolesReady; keep it in one`, { target: 'key' });
+    for (const r of step.rolesReady)
+      if (typeof r === 'string' && r in step.rolePasswords)
+        report(`${at}/rolesReady`, `role "${r}" is in both rolePasswords and rolesReady; keep it in one`, {
+          target: 'key',
+        });
   }
 }
 
 function exactlyOneBound(g: Record<string, unknown>, gp: string, report: Report): void {
-  if (g.below !== undefined && g.above !== undefined) report(`${gp}/above`, 'a guard takes exactly one bound: "below" or "above", not both', { target: 'key' });
-  else if (g.below === undefined && g.above === undefined) report(gp, 'a guard needs exactly one bound: "below" or "above"', { target: 'key' });
+  if (g.below !== undefined && g.above !== undefined)
+    report(`${gp}/above`, 'a guard takes exactly one bound: "below" or "above", not both', { target: 'key' });
+  else if (g.below === undefined && g.above === undefined)
+    report(gp, 'a guard needs exactly one bound: "below" or "above"', { target: 'key' });
 }
 
 function checkPort(connection: unknown, at: string, report: Report): void {
   if (!isRecord(connection)) return;
   const port = connection.port;
-  if (isLiteral(port) && !/^\d+$/.test(port)) report(`${at}/port`, 'must be a port number (1–65535) or a ${...} reference');
-  else if (isLiteral(port) && (Number(port) < 1 || Number(port) > 65535)) report(`${at}/port`, 'must be between 1 and 65535');
+  if (isLiteral(port) && !/^\d+$/.test(port))
+    report(`${at}/port`, 'must be a port number (1–65535) or a ${...} reference');
+  else if (isLiteral(port) && (Number(port) < 1 || Number(port) > 65535))
+    report(`${at}/port`, 'must be between 1 and 65535');
 }
 
 function checkS3Import(step: Record<string, unknown>, at: string, report: Report): void {
@@ -310,7 +404,11 @@ function checkS3Import(step: Record<string, unknown>, at: string, report: Report
   if (step.iamRole !== undefined && step.credentials !== undefined) {
     report(`${at}/credentials`, 'give either "iamRole" or "credentials", not both', { target: 'key' });
   } else if (step.iamRole !== undefined && step.cluster === undefined) {
-    report(`${at}/iamRole`, '"iamRole" needs "cluster": the role is associated with that cluster for feature s3Import', { target: 'key' });
+    report(
+      `${at}/iamRole`,
+      '"iamRole" needs "cluster": the role is associated with that cluster for feature s3Import',
+      { target: 'key' },
+    );
   }
   if (!Array.isArray(step.tables)) return;
   step.tables.forEach((t, j) => {

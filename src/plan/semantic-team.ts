@@ -16,7 +16,12 @@ export function checkNotify(data: Record<string, unknown>, report: Report): void
 
 export function checkApproval(step: Record<string, unknown>, at: string, report: Report): void {
   const approvers = Array.isArray(step.approvers) ? step.approvers : undefined;
-  if (approvers && typeof step.required === 'number' && Number.isInteger(step.required) && step.required > approvers.length) {
+  if (
+    approvers &&
+    typeof step.required === 'number' &&
+    Number.isInteger(step.required) &&
+    step.required > approvers.length
+  ) {
     report(
       `${at}/required`,
       `${step.required} distinct approvals required, but only ${approvers.length} approver${approvers.length === 1 ? ' is' : 's are'} listed (${approvers.join(', ')}); ` +

@@ -18,7 +18,14 @@ export const SECRET_PLACEHOLDER = '***';
  * Field names whose values are secrets wherever they appear (docs/design.md "Secrets": never written
  * anywhere): plan fields, and MasterUserPassword, the AWS parameter aurora-cluster sends masterPassword in.
  */
-export const SECRET_KEYS: ReadonlySet<string> = new Set(['password', 'accessKeyId', 'secretAccessKey', 'sessionToken', 'masterPassword', 'MasterUserPassword']);
+export const SECRET_KEYS: ReadonlySet<string> = new Set([
+  'password',
+  'accessKeyId',
+  'secretAccessKey',
+  'sessionToken',
+  'masterPassword',
+  'MasterUserPassword',
+]);
 
 /** Fields whose every value is a secret (credentials' keys; rolePasswords: role -> password). */
 export const SECRET_CONTAINER_KEYS: ReadonlySet<string> = new Set(['credentials', 'rolePasswords']);
@@ -80,7 +87,9 @@ export function resolveDeep<T>(spec: T, scope: ValueScope, mode: 'run' | 'displa
       const ref = parseRef(body);
       if (!ref) return { ok: false, placeholder: '${' + body + '}' };
       if (ref.kind === 'vars') {
-        return ref.name in scope.vars ? { ok: true, value: scope.vars[ref.name] } : { ok: false, placeholder: `<vars.${ref.name} undefined>` };
+        return ref.name in scope.vars
+          ? { ok: true, value: scope.vars[ref.name] }
+          : { ok: false, placeholder: `<vars.${ref.name} undefined>` };
       }
       if (ref.kind === 'env') {
         const v = scope.env[ref.name];
@@ -118,7 +127,8 @@ export function resolveDeep<T>(spec: T, scope: ValueScope, mode: 'run' | 'displa
     if (Array.isArray(v)) return v.map((x) => walk(x, secretField));
     if (v && typeof v === 'object') {
       const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) out[k] = walk(x, secretField || SECRET_KEYS.has(k) || SECRET_CONTAINER_KEYS.has(k));
+      for (const [k, x] of Object.entries(v))
+        out[k] = walk(x, secretField || SECRET_KEYS.has(k) || SECRET_CONTAINER_KEYS.has(k));
       return out;
     }
     return v;
@@ -144,7 +154,8 @@ export function redact<T>(value: T, secrets: readonly string[]): T {
     if (Array.isArray(v)) return v.map(walk);
     if (v && typeof v === 'object') {
       const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) out[k] = SECRET_KEYS.has(k) && typeof x === 'string' ? SECRET_PLACEHOLDER : walk(x);
+      for (const [k, x] of Object.entries(v))
+        out[k] = SECRET_KEYS.has(k) && typeof x === 'string' ? SECRET_PLACEHOLDER : walk(x);
       return out;
     }
     return v;
@@ -153,7 +164,10 @@ export function redact<T>(value: T, secrets: readonly string[]): T {
 }
 
 /** Values of env variables that the plan uses in secret fields (password, credentials, rolePasswords). */
-export function secretEnvValues(plan: { steps: readonly unknown[] }, env: Readonly<Record<string, string | undefined>>): string[] {
+export function secretEnvValues(
+  plan: { steps: readonly unknown[] },
+  env: Readonly<Record<string, string | undefined>>,
+): string[] {
   const found: string[] = [];
   const walk = (v: unknown, secret: boolean, depth: number): void => {
     if (depth > 12) return;
@@ -165,7 +179,8 @@ export function secretEnvValues(plan: { steps: readonly unknown[] }, env: Readon
     } else if (Array.isArray(v)) {
       for (const x of v) walk(x, secret, depth + 1);
     } else if (v && typeof v === 'object') {
-      for (const [k, x] of Object.entries(v)) walk(x, secret || SECRET_KEYS.has(k) || SECRET_CONTAINER_KEYS.has(k), depth + 1);
+      for (const [k, x] of Object.entries(v))
+        walk(x, secret || SECRET_KEYS.has(k) || SECRET_CONTAINER_KEYS.has(k), depth + 1);
     }
   };
   walk(plan.steps, false, 0);

@@ -45,7 +45,13 @@ export function parseYamlSource(text: string): YamlSource {
   const lineCounter = new LineCounter();
   const tooDeep = deepNestingOffset(text, MAX_NESTING);
   if (tooDeep !== undefined) return tooDeepSource(text, tooDeep, lineCounter);
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'error', merge: false });
+  const doc = parseDocument(text, {
+    lineCounter,
+    prettyErrors: false,
+    uniqueKeys: true,
+    logLevel: 'error',
+    merge: false,
+  });
   const positionOf = (offset: number): Position => {
     const { line, col } = lineCounter.linePos(Math.max(0, Math.min(offset, text.length)));
     return { line, column: col };
@@ -59,7 +65,11 @@ export function parseYamlSource(text: string): YamlSource {
       data = doc.toJS({ maxAliasCount: 100 });
     } catch (err) {
       usable = false;
-      problems.push({ line: 1, column: 1, message: `YAML cannot be expanded: ${(err as Error).message} (too many aliases)` });
+      problems.push({
+        line: 1,
+        column: 1,
+        message: `YAML cannot be expanded: ${(err as Error).message} (too many aliases)`,
+      });
     }
   }
   problems.sort((a, b) => a.line - b.line || a.column - b.column);
@@ -91,12 +101,28 @@ function tooDeepSource(text: string, offset: number, lineCounter: LineCounter): 
   lineCounter.addNewLine(0);
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineCounter.addNewLine(i + 1);
   const { line, col } = lineCounter.linePos(offset);
-  const problem = { line, column: col, message: `the YAML is nested more than ${MAX_NESTING} levels deep; a plan needs only a few levels. Is this the right file?` };
-  return { data: undefined, problems: [problem], usable: false, positionOf: () => ({ line, column: col }), locate: () => ({ line, column: col }), scalarSource: () => undefined };
+  const problem = {
+    line,
+    column: col,
+    message: `the YAML is nested more than ${MAX_NESTING} levels deep; a plan needs only a few levels. Is this the right file?`,
+  };
+  return {
+    data: undefined,
+    problems: [problem],
+    usable: false,
+    positionOf: () => ({ line, column: col }),
+    locate: () => ({ line, column: col }),
+    scalarSource: () => undefined,
+  };
 }
 
 /** The parser's errors and complex keys as problems (pushed onto `problems`); false when the data cannot be trusted. */
-function documentProblems(doc: Document.Parsed, text: string, positionOf: (offset: number) => Position, problems: SourceProblem[]): boolean {
+function documentProblems(
+  doc: Document.Parsed,
+  text: string,
+  positionOf: (offset: number) => Position,
+  problems: SourceProblem[],
+): boolean {
   let usable = true;
   for (const err of doc.errors) {
     const at = positionOf(err.pos[0]);
@@ -109,7 +135,10 @@ function documentProblems(doc: Document.Parsed, text: string, positionOf: (offse
     if (!usable) continue;
     usable = false;
     const first = err.message.split('\n')[0].replace(/\s+at line \d+, column \d+.*$/, '');
-    problems.push({ ...at, message: `YAML syntax error: ${YAML_WORDS[err.code] ?? first}${flowHint(text, err.pos[0])}` });
+    problems.push({
+      ...at,
+      message: `YAML syntax error: ${YAML_WORDS[err.code] ?? first}${flowHint(text, err.pos[0])}`,
+    });
   }
   // Keys must be plain scalars: a mapping or a sequence used as a key has no JSON equivalent.
   for (const k of collectComplexKeys(doc)) {

@@ -40,7 +40,14 @@ export async function runPreflight(plan: Plan, deps: PreflightDeps): Promise<Pre
   const scope = { vars: plan.vars ?? {}, env: deps.env ?? {}, outputs: deps.outputs ?? {} };
   const freezeId = cutoverSteps(plan)?.freeze;
   // The fence keeps CONNECT for these users (those known now; placeholders are left out).
-  const windowUsers = [...new Set(windowConnectionUsers(plan).map((u) => resolveDeep(u.user, scope, 'preflight')).filter((r) => r.unresolved.length === 0).map((r) => String(r.value)))];
+  const windowUsers = [
+    ...new Set(
+      windowConnectionUsers(plan)
+        .map((u) => resolveDeep(u.user, scope, 'preflight'))
+        .filter((r) => r.unresolved.length === 0)
+        .map((r) => String(r.value)),
+    ),
+  ];
   for (const raw of plan.steps) {
     if (deps.signal.aborted) throw new Interrupted('interrupted');
     if (deps.only && !deps.only(raw.id)) continue;
@@ -49,7 +56,17 @@ export async function runPreflight(plan: Plan, deps: PreflightDeps): Promise<Pre
     let checks: CheckResult[] = [];
     if (module?.preflight) {
       try {
-        checks = await module.preflight(spec, { planName: plan.name, stepId: spec.id, region, aws: deps.aws, db: deps.db, signal: deps.signal, clock, earlierSteps: plan.steps.slice(0, plan.steps.indexOf(raw)).map((x) => ({ id: x.id, type: x.type })), ...(spec.id === freezeId ? { windowUsers } : {}) });
+        checks = await module.preflight(spec, {
+          planName: plan.name,
+          stepId: spec.id,
+          region,
+          aws: deps.aws,
+          db: deps.db,
+          signal: deps.signal,
+          clock,
+          earlierSteps: plan.steps.slice(0, plan.steps.indexOf(raw)).map((x) => ({ id: x.id, type: x.type })),
+          ...(spec.id === freezeId ? { windowUsers } : {}),
+        });
       } catch (err) {
         if (err instanceof Interrupted || deps.signal.aborted) throw err;
         checks = [{ status: 'fail', check: 'preflight', detail: `checks could not run: ${describeAwsError(err)}` }];

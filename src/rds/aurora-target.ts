@@ -4,7 +4,17 @@
 import { StepFailed } from '../errors.js';
 import type { InstanceSpec } from '../plan/types.js';
 import type { RdsContext } from './context.js';
-import { describeAwsError, isAwsError, assertOurs, tagsOf, findCluster, findInstance, withOwnershipTags, type DbCluster, type DbInstance } from './resources.js';
+import {
+  describeAwsError,
+  isAwsError,
+  assertOurs,
+  tagsOf,
+  findCluster,
+  findInstance,
+  withOwnershipTags,
+  type DbCluster,
+  type DbInstance,
+} from './resources.js';
 
 /** Real-AWS interval between polls of a resource being created (RDS reports change slowly). */
 export const RESOURCE_POLL_MS = 30_000;
@@ -20,7 +30,10 @@ export interface TargetSpec {
 export const instanceIdOf = (spec: TargetSpec) => spec.instance.id ?? `${spec.cluster}-1`;
 
 /** Network and tag parameters common to CreateDBCluster and RestoreDBClusterFromSnapshot. */
-export function clusterCommonParams(spec: TargetSpec, env: { planName: string; stepId: string }): Record<string, unknown> {
+export function clusterCommonParams(
+  spec: TargetSpec,
+  env: { planName: string; stepId: string },
+): Record<string, unknown> {
   return {
     ...(spec.subnetGroup ? { DBSubnetGroupName: spec.subnetGroup } : {}),
     ...(spec.securityGroups?.length ? { VpcSecurityGroupIds: [...spec.securityGroups] } : {}),
@@ -28,7 +41,10 @@ export function clusterCommonParams(spec: TargetSpec, env: { planName: string; s
   };
 }
 
-export function createInstanceParams(spec: TargetSpec, env: { planName: string; stepId: string }): Record<string, unknown> {
+export function createInstanceParams(
+  spec: TargetSpec,
+  env: { planName: string; stepId: string },
+): Record<string, unknown> {
   return {
     DBInstanceIdentifier: instanceIdOf(spec),
     DBClusterIdentifier: spec.cluster,
@@ -39,15 +55,40 @@ export function createInstanceParams(spec: TargetSpec, env: { planName: string; 
   };
 }
 
-const CLUSTER_FAILED = new Set(['failed', 'inaccessible-encryption-credentials', 'inaccessible-encryption-credentials-recoverable', 'incompatible-parameters', 'incompatible-restore', 'deleting', 'stopped', 'stopping']);
+const CLUSTER_FAILED = new Set([
+  'failed',
+  'inaccessible-encryption-credentials',
+  'inaccessible-encryption-credentials-recoverable',
+  'incompatible-parameters',
+  'incompatible-restore',
+  'deleting',
+  'stopped',
+  'stopping',
+]);
 /** Instance states that do not end by waiting (shared with enable-logical-replication). */
-export const INSTANCE_FAILED = new Set(['failed', 'inaccessible-encryption-credentials', 'incompatible-parameters', 'incompatible-restore', 'incompatible-network', 'incompatible-option-group', 'storage-full', 'deleting', 'stopped', 'stopping', 'restore-error']);
+export const INSTANCE_FAILED = new Set([
+  'failed',
+  'inaccessible-encryption-credentials',
+  'incompatible-parameters',
+  'incompatible-restore',
+  'incompatible-network',
+  'incompatible-option-group',
+  'storage-full',
+  'deleting',
+  'stopped',
+  'stopping',
+  'restore-error',
+]);
 
 /**
  * Observes the cluster; adopts it when ours (returns it), fails when it is someone else's, and
  * otherwise checkpoints and sends `create` (DBClusterAlreadyExistsFault → observe again).
  */
-export async function ensureCluster(ctx: RdsContext, clusterId: string, create: { operation: string; params: Record<string, unknown>; beforeCreate?: () => void }): Promise<DbCluster | undefined> {
+export async function ensureCluster(
+  ctx: RdsContext,
+  clusterId: string,
+  create: { operation: string; params: Record<string, unknown>; beforeCreate?: () => void },
+): Promise<DbCluster | undefined> {
   const existing = await findCluster(ctx.aws, clusterId);
   if (existing) {
     assertOurs(await tagsOf(ctx.aws, existing), ctx, `DB cluster ${clusterId}`, '"cluster" name');
@@ -59,7 +100,8 @@ export async function ensureCluster(ctx: RdsContext, clusterId: string, create: 
   try {
     await ctx.aws.send('rds', create.operation, create.params);
   } catch (err) {
-    if (!isAwsError(err, 'DBClusterAlreadyExistsFault')) throw rdsFailure(ctx, `${create.operation} for cluster ${clusterId}`, err);
+    if (!isAwsError(err, 'DBClusterAlreadyExistsFault'))
+      throw rdsFailure(ctx, `${create.operation} for cluster ${clusterId}`, err);
     const now = await findCluster(ctx.aws, clusterId);
     assertOurs(await tagsOf(ctx.aws, now), ctx, `DB cluster ${clusterId}`, '"cluster" name');
     return now;
@@ -78,7 +120,10 @@ export async function ensureInstance(ctx: RdsContext, spec: TargetSpec, timeoutM
   if (existing) {
     assertOurs(await tagsOf(ctx.aws, existing), ctx, `DB instance ${instanceId}`, '"instance.id"');
     if (existing.DBClusterIdentifier && existing.DBClusterIdentifier !== spec.cluster.toLowerCase()) {
-      throw new StepFailed(ctx.stepId, `DB instance ${instanceId} belongs to cluster ${existing.DBClusterIdentifier}, not ${spec.cluster}. Set "instance.id" to a free name, then run aurora-migrate apply again.`);
+      throw new StepFailed(
+        ctx.stepId,
+        `DB instance ${instanceId} belongs to cluster ${existing.DBClusterIdentifier}, not ${spec.cluster}. Set "instance.id" to a free name, then run aurora-migrate apply again.`,
+      );
     }
     ctx.event('adopted', { resource: 'DBInstance', id: instanceId, status: existing.DBInstanceStatus });
     return;
@@ -99,7 +144,8 @@ export async function ensureInstance(ctx: RdsContext, spec: TargetSpec, timeoutM
           assertOurs(await tagsOf(ctx.aws, now), ctx, `DB instance ${instanceId}`, '"instance.id"');
           return { done: true, value: undefined };
         }
-        if (isAwsError(err, 'InvalidDBClusterStateFault')) return { done: false, detail: `cluster ${spec.cluster} not ready for an instance yet` };
+        if (isAwsError(err, 'InvalidDBClusterStateFault'))
+          return { done: false, detail: `cluster ${spec.cluster} not ready for an instance yet` };
         throw rdsFailure(ctx, `CreateDBInstance ${instanceId}`, err);
       }
     },
@@ -107,7 +153,11 @@ export async function ensureInstance(ctx: RdsContext, spec: TargetSpec, timeoutM
 }
 
 /** Waits until the cluster and its instance are both available; returns what it saw last. */
-export async function waitTargetAvailable(ctx: RdsContext, spec: TargetSpec, timeoutMs: number): Promise<{ cluster: DbCluster; instance: DbInstance }> {
+export async function waitTargetAvailable(
+  ctx: RdsContext,
+  spec: TargetSpec,
+  timeoutMs: number,
+): Promise<{ cluster: DbCluster; instance: DbInstance }> {
   const instanceId = instanceIdOf(spec);
   return ctx.poll({
     what: `cluster ${spec.cluster} and instance ${instanceId} to be available`,
@@ -141,13 +191,23 @@ export function targetOutputs(cluster: DbCluster, instanceId: string): Record<st
 }
 
 export function rdsFailure(ctx: { stepId: string }, what: string, err: unknown): StepFailed {
-  return new StepFailed(ctx.stepId, `${what} was refused: ${describeAwsError(err)}. Fix the cause above, then run aurora-migrate apply again to resume.`, { cause: err });
+  return new StepFailed(
+    ctx.stepId,
+    `${what} was refused: ${describeAwsError(err)}. Fix the cause above, then run aurora-migrate apply again to resume.`,
+    { cause: err },
+  );
 }
 
 function gone(ctx: { stepId: string }, what: string): StepFailed {
-  return new StepFailed(ctx.stepId, `${what} disappeared while waiting for it (was it deleted?). Run aurora-migrate apply again to create it anew.`);
+  return new StepFailed(
+    ctx.stepId,
+    `${what} disappeared while waiting for it (was it deleted?). Run aurora-migrate apply again to create it anew.`,
+  );
 }
 
 function badState(ctx: { stepId: string }, what: string, status: string): StepFailed {
-  return new StepFailed(ctx.stepId, `${what} is in state "${status}" (expected "available"). Look at its events in the RDS console; fix or delete it, then run aurora-migrate apply again.`);
+  return new StepFailed(
+    ctx.stepId,
+    `${what} is in state "${status}" (expected "available"). Look at its events in the RDS console; fix or delete it, then run aurora-migrate apply again.`,
+  );
 }

@@ -27,10 +27,19 @@ export function guardsOf(spec: LagWatchSpec, stepId: string): Guard[] {
   return (spec.guards ?? []).map((g, i) => {
     const instance = g.on === 'source' ? spec.source : spec.replica;
     if (!instance) {
-      throw new StepFailed(stepId, `guard ${g.metric} is "on: source" but the step has no "source". Add source: <RDS instance id> to the step.`);
+      throw new StepFailed(
+        stepId,
+        `guard ${g.metric} is "on: source" but the step has no "source". Add source: <RDS instance id> to the step.`,
+      );
     }
     const bound = g.below !== undefined ? 'below' : 'above';
-    return { id: `g${i}`, spec: g, instance, bound, threshold: thresholdOf(present(g.below ?? g.above, `the below or above of guard ${g.metric}`)) };
+    return {
+      id: `g${i}`,
+      spec: g,
+      instance,
+      bound,
+      threshold: thresholdOf(present(g.below ?? g.above, `the below or above of guard ${g.metric}`)),
+    };
   });
 }
 
@@ -38,7 +47,14 @@ export function guardsOf(spec: LagWatchSpec, stepId: string): Guard[] {
 export function lagWatchQueries(replica: string, guards: Guard[]): MetricQuery[] {
   return [
     { id: 'lag', metric: LAG_METRIC, instance: replica, stat: 'Maximum' },
-    ...guards.map((g): MetricQuery => ({ id: g.id, metric: g.spec.metric, instance: g.instance, stat: g.bound === 'below' ? 'Minimum' : 'Maximum' })),
+    ...guards.map(
+      (g): MetricQuery => ({
+        id: g.id,
+        metric: g.spec.metric,
+        instance: g.instance,
+        stat: g.bound === 'below' ? 'Minimum' : 'Maximum',
+      }),
+    ),
   ];
 }
 
@@ -47,7 +63,10 @@ export function describeGuard(g: Guard): string {
 }
 
 /** The first tripped guard, judged on each guard's newest datapoint: what happened and what to do about it. */
-export function trippedGuard(guards: Guard[], series: Map<string, Point[]>): { what: string; remedy: string } | undefined {
+export function trippedGuard(
+  guards: Guard[],
+  series: Map<string, Point[]>,
+): { what: string; remedy: string } | undefined {
   for (const g of guards) {
     const newest = series.get(g.id)?.[0];
     if (!newest) continue;
@@ -77,4 +96,3 @@ function remedy(metric: string): string {
       return 'Look at the metric in CloudWatch and fix the cause, or change the guard in the plan if the threshold was wrong.';
   }
 }
-

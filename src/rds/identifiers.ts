@@ -47,11 +47,22 @@ export function toIdentifier(text: string, max: number): string {
 
 /** The first 8 letters/digits of the run id (enough to tell runs apart). */
 export function shortRunId(runId: string): string {
-  return runId.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 8) || 'run';
+  return (
+    runId
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '')
+      .slice(0, 8) || 'run'
+  );
 }
 
 /** `<plan>-<step>-<short run id>`; describe() passes no runId and gets a visible placeholder. */
-export function runScopedId(planName: string, stepId: string, runId: string | undefined, max: number, suffix = ''): string {
+export function runScopedId(
+  planName: string,
+  stepId: string,
+  runId: string | undefined,
+  max: number,
+  suffix = '',
+): string {
   if (runId === undefined) return `${planName}-${stepId}${suffix ? `-${suffix}` : ''}-<run-id>`;
   return toIdentifier(`${planName}-${stepId}${suffix ? `-${suffix}` : ''}-${shortRunId(runId)}`, max);
 }

@@ -8,7 +8,14 @@ export const MINUTE = 60_000;
 /** Extra minutes each poll asks for beyond stableFor (recent datapoints are often late). */
 export const WINDOW_MARGIN_MS = 5 * MINUTE;
 
-const BYTE_METRICS = new Set(['FreeStorageSpace', 'OldestReplicationSlotLag', 'TransactionLogsDiskUsage', 'ReplicationSlotDiskUsage', 'FreeableMemory', 'FreeLocalStorage']);
+const BYTE_METRICS = new Set([
+  'FreeStorageSpace',
+  'OldestReplicationSlotLag',
+  'TransactionLogsDiskUsage',
+  'ReplicationSlotDiskUsage',
+  'FreeableMemory',
+  'FreeLocalStorage',
+]);
 
 export const isByteMetric = (metric: string) => BYTE_METRICS.has(metric);
 
@@ -28,7 +35,11 @@ export function metricDataParams(queries: MetricQuery[], startMs: number, endMs:
     MetricDataQueries: queries.map((q) => ({
       Id: q.id,
       MetricStat: {
-        Metric: { Namespace: 'AWS/RDS', MetricName: q.metric, Dimensions: [{ Name: 'DBInstanceIdentifier', Value: q.instance }] },
+        Metric: {
+          Namespace: 'AWS/RDS',
+          MetricName: q.metric,
+          Dimensions: [{ Name: 'DBInstanceIdentifier', Value: q.instance }],
+        },
         Period: 60,
         Stat: q.stat,
       },
@@ -49,7 +60,9 @@ function toMs(t: unknown): number {
 }
 
 /** Series per query id, newest first, duplicates (same minute) collapsed to the first seen. */
-export function seriesById(output: { MetricDataResults?: Array<{ Id?: string; Timestamps?: unknown[]; Values?: number[] }> }): Map<string, Point[]> {
+export function seriesById(output: {
+  MetricDataResults?: Array<{ Id?: string; Timestamps?: unknown[]; Values?: number[] }>;
+}): Map<string, Point[]> {
   const result = new Map<string, Point[]>();
   for (const r of output.MetricDataResults ?? []) {
     if (!r.Id) continue;
@@ -63,7 +76,10 @@ export function seriesById(output: { MetricDataResults?: Array<{ Id?: string; Ti
       points.push({ t, v });
     });
     points.sort((a, b) => b.t - a.t);
-    result.set(r.Id, [...(result.get(r.Id) ?? []), ...points].sort((a, b) => b.t - a.t));
+    result.set(
+      r.Id,
+      [...(result.get(r.Id) ?? []), ...points].sort((a, b) => b.t - a.t),
+    );
   }
   return result;
 }
@@ -84,7 +100,8 @@ export interface LagVerdict {
 /** Satisfied when the newest `needed` datapoints are consecutive minutes, all present and ≤ maxLag. */
 export function judgeLag(points: Point[], maxLagSeconds: number, needed: number): LagVerdict {
   const trend = trendOf(points);
-  if (points.length === 0) return { satisfied: false, goodMinutes: 0, needed, trend, reason: 'no lag datapoints yet (unknown)' };
+  if (points.length === 0)
+    return { satisfied: false, goodMinutes: 0, needed, trend, reason: 'no lag datapoints yet (unknown)' };
   const newest = points[0];
   let good = 0;
   let reason: string | undefined;

@@ -8,7 +8,11 @@ export function ownershipTags(planName: string, stepId: string): Array<{ Key: st
 }
 
 /** True when a TagList marks the resource as created by this plan's step. */
-export function isOurs(tags: ReadonlyArray<{ Key?: string; Value?: string }> | undefined, planName: string, stepId: string): boolean {
+export function isOurs(
+  tags: ReadonlyArray<{ Key?: string; Value?: string }> | undefined,
+  planName: string,
+  stepId: string,
+): boolean {
   const get = (k: string) => tags?.find((t) => t.Key === k)?.Value;
   return get('aurora-migrate:plan') === planName && get('aurora-migrate:step') === stepId;
 }

@@ -58,7 +58,12 @@ type Opts = { region?: string; signal?: AbortSignal };
 
 export async function findCluster(aws: AwsApi, id: string, opts?: Opts): Promise<DbCluster | undefined> {
   try {
-    const out = await aws.send<{ DBClusters?: DbCluster[] }>('rds', 'DescribeDBClusters', { DBClusterIdentifier: id }, opts);
+    const out = await aws.send<{ DBClusters?: DbCluster[] }>(
+      'rds',
+      'DescribeDBClusters',
+      { DBClusterIdentifier: id },
+      opts,
+    );
     return out.DBClusters?.[0];
   } catch (err) {
     if (isAwsError(err, 'DBClusterNotFoundFault', 'DBClusterNotFound')) return undefined;
@@ -68,7 +73,12 @@ export async function findCluster(aws: AwsApi, id: string, opts?: Opts): Promise
 
 export async function findInstance(aws: AwsApi, id: string, opts?: Opts): Promise<DbInstance | undefined> {
   try {
-    const out = await aws.send<{ DBInstances?: DbInstance[] }>('rds', 'DescribeDBInstances', { DBInstanceIdentifier: id }, opts);
+    const out = await aws.send<{ DBInstances?: DbInstance[] }>(
+      'rds',
+      'DescribeDBInstances',
+      { DBInstanceIdentifier: id },
+      opts,
+    );
     return out.DBInstances?.[0];
   } catch (err) {
     if (isAwsError(err, 'DBInstanceNotFoundFault', 'DBInstanceNotFound')) return undefined;
@@ -78,7 +88,12 @@ export async function findInstance(aws: AwsApi, id: string, opts?: Opts): Promis
 
 export async function findSnapshot(aws: AwsApi, idOrArn: string, opts?: Opts): Promise<DbSnapshot | undefined> {
   try {
-    const out = await aws.send<{ DBSnapshots?: DbSnapshot[] }>('rds', 'DescribeDBSnapshots', { DBSnapshotIdentifier: idOrArn }, opts);
+    const out = await aws.send<{ DBSnapshots?: DbSnapshot[] }>(
+      'rds',
+      'DescribeDBSnapshots',
+      { DBSnapshotIdentifier: idOrArn },
+      opts,
+    );
     return out.DBSnapshots?.[0];
   } catch (err) {
     if (isAwsError(err, 'DBSnapshotNotFoundFault', 'DBSnapshotNotFound')) return undefined;
@@ -104,7 +119,11 @@ export async function tagsOf(
 }
 
 /** Ownership tags last, so a user tag can never fake or hide them. */
-export function withOwnershipTags(planName: string, stepId: string, userTags?: Record<string, string>): Array<{ Key: string; Value: string }> {
+export function withOwnershipTags(
+  planName: string,
+  stepId: string,
+  userTags?: Record<string, string>,
+): Array<{ Key: string; Value: string }> {
   const own = ownershipTags(planName, stepId);
   const user = Object.entries(userTags ?? {})
     .filter(([k]) => !own.some((t) => t.Key === k))

@@ -7,11 +7,27 @@ import { RESOURCE_POLL_MS, rdsFailure } from './aurora-target.js';
 
 const SNAPSHOT_FAILED = new Set(['deleted', 'deleting', 'failed', 'incompatible-restore', 'incompatible-parameters']);
 
-export function createSnapshotParams(source: string, snapshotId: string, env: { planName: string; stepId: string }, tags?: Record<string, string>): Record<string, unknown> {
-  return { DBInstanceIdentifier: source, DBSnapshotIdentifier: snapshotId, Tags: withOwnershipTags(env.planName, env.stepId, tags) };
+export function createSnapshotParams(
+  source: string,
+  snapshotId: string,
+  env: { planName: string; stepId: string },
+  tags?: Record<string, string>,
+): Record<string, unknown> {
+  return {
+    DBInstanceIdentifier: source,
+    DBSnapshotIdentifier: snapshotId,
+    Tags: withOwnershipTags(env.planName, env.stepId, tags),
+  };
 }
 
-export function copySnapshotParams(sourceArn: string, sourceRegion: string, targetId: string, kmsKeyId: string | undefined, env: { planName: string; stepId: string }, tags?: Record<string, string>): Record<string, unknown> {
+export function copySnapshotParams(
+  sourceArn: string,
+  sourceRegion: string,
+  targetId: string,
+  kmsKeyId: string | undefined,
+  env: { planName: string; stepId: string },
+  tags?: Record<string, string>,
+): Record<string, unknown> {
   return {
     SourceDBSnapshotIdentifier: sourceArn,
     TargetDBSnapshotIdentifier: targetId,
@@ -38,7 +54,8 @@ export async function ensureSnapshot(
     try {
       await ctx.aws.send('rds', operation, params);
     } catch (err) {
-      if (!isAwsError(err, 'DBSnapshotAlreadyExists', 'DBSnapshotAlreadyExistsFault')) throw rdsFailure(ctx, `${operation} ${snapshotId}`, err);
+      if (!isAwsError(err, 'DBSnapshotAlreadyExists', 'DBSnapshotAlreadyExistsFault'))
+        throw rdsFailure(ctx, `${operation} ${snapshotId}`, err);
       const now = await findSnapshot(ctx.aws, snapshotId);
       assertOurs(await tagsOf(ctx.aws, now), ctx, `DB snapshot ${snapshotId}`, 'snapshot (or run)');
     }
@@ -54,12 +71,18 @@ export async function waitSnapshotAvailable(ctx: RdsContext, idOrArn: string, ti
     check: async () => {
       const snap = await findSnapshot(ctx.aws, idOrArn);
       if (!snap) {
-        throw new StepFailed(ctx.stepId, `DB snapshot ${idOrArn} was not found (deleted?). Check "snapshot"/"source" in the plan, then run aurora-migrate apply again.`);
+        throw new StepFailed(
+          ctx.stepId,
+          `DB snapshot ${idOrArn} was not found (deleted?). Check "snapshot"/"source" in the plan, then run aurora-migrate apply again.`,
+        );
       }
       const status = snap.Status ?? 'unknown';
       if (status === 'available') return { done: true, value: snap };
       if (SNAPSHOT_FAILED.has(status)) {
-        throw new StepFailed(ctx.stepId, `DB snapshot ${idOrArn} is in state "${status}" (expected "available"). Use another snapshot, or delete this one and run aurora-migrate apply again.`);
+        throw new StepFailed(
+          ctx.stepId,
+          `DB snapshot ${idOrArn} is in state "${status}" (expected "available"). Use another snapshot, or delete this one and run aurora-migrate apply again.`,
+        );
       }
       const pct = snap.PercentProgress !== undefined ? ` ${snap.PercentProgress}%` : '';
       return { done: false, detail: `snapshot ${idOrArn}: ${status}${pct}` };

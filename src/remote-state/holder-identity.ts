@@ -16,7 +16,8 @@ export interface HolderIdentity {
 
 export function ciJobUrl(env: Readonly<Record<string, string | undefined>>): string | undefined {
   if (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID) {
-    const attempt = env.GITHUB_RUN_ATTEMPT && env.GITHUB_RUN_ATTEMPT !== '1' ? `/attempts/${env.GITHUB_RUN_ATTEMPT}` : '';
+    const attempt =
+      env.GITHUB_RUN_ATTEMPT && env.GITHUB_RUN_ATTEMPT !== '1' ? `/attempts/${env.GITHUB_RUN_ATTEMPT}` : '';
     return `${env.GITHUB_SERVER_URL.replace(/\/+$/, '')}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}${attempt}`;
   }
   return env.CI_JOB_URL || env.BUILDKITE_BUILD_URL || env.CIRCLE_BUILD_URL || env.BUILD_URL || undefined;
@@ -33,7 +34,13 @@ export function pidNamespace(): string | undefined {
 export function currentIdentity(env: Readonly<Record<string, string | undefined>>): HolderIdentity {
   const url = ciJobUrl(env);
   const ns = pidNamespace();
-  return { host: hostname(), pid: process.pid, user: currentUser(), ...(url ? { ciJobUrl: url } : {}), ...(ns ? { pidNamespace: ns } : {}) };
+  return {
+    host: hostname(),
+    pid: process.pid,
+    user: currentUser(),
+    ...(url ? { ciJobUrl: url } : {}),
+    ...(ns ? { pidNamespace: ns } : {}),
+  };
 }
 
 export function pidAlive(pid: number): boolean {

@@ -56,7 +56,10 @@ export function s3EventLog(objects: S3Objects, prefix: string, flushDelayMs = EV
           nextSeq = seq + 1;
           return;
         }
-        if (tries >= 20) throw new Error(`could not append to the event log ${prefix}: sequence numbers kept being taken by another writer`);
+        if (tries >= 20)
+          throw new Error(
+            `could not append to the event log ${prefix}: sequence numbers kept being taken by another writer`,
+          );
         nextSeq = undefined; // taken (412) or being written (409): list again
       }
     } catch (err) {

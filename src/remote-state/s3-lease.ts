@@ -13,7 +13,15 @@
 import { randomUUID } from 'node:crypto';
 import { Locked } from '../errors.js';
 import { formatDuration } from '../plan/units.js';
-import { describeHolder, HEARTBEAT_MS, STALE_MS, type AcquireOptions, type Lease, type LeaseInfo, type LockHolder } from '../engine/lock.js';
+import {
+  describeHolder,
+  HEARTBEAT_MS,
+  STALE_MS,
+  type AcquireOptions,
+  type Lease,
+  type LeaseInfo,
+  type LockHolder,
+} from '../engine/lock.js';
 import { currentIdentity, holderProcessGone, type HolderIdentity } from './holder-identity.js';
 import type { S3Objects } from './s3-objects.js';
 
@@ -50,7 +58,8 @@ export async function inspectS3Lease(deps: S3LeaseDeps, staleMs = STALE_MS): Pro
   let holder: S3LeaseHolder | undefined;
   try {
     const parsed = JSON.parse(obj.body) as S3LeaseHolder;
-    if (parsed && typeof parsed === 'object' && typeof parsed.host === 'string' && typeof parsed.pid === 'number') holder = parsed;
+    if (parsed && typeof parsed === 'object' && typeof parsed.host === 'string' && typeof parsed.pid === 'number')
+      holder = parsed;
   } catch {
     holder = undefined;
   }
@@ -75,19 +84,32 @@ const leaseBody = (h: S3LeaseHolder) => JSON.stringify(h, null, 2) + '\n';
 export async function acquireS3Lease(deps: S3LeaseDeps, options: LeaseOptions): Promise<Lease> {
   const staleMs = options.staleMs ?? STALE_MS;
   const nowIso = () => new Date(deps.now()).toISOString();
-  const holder: S3LeaseHolder = { ...currentIdentity(deps.env), since: nowIso(), heartbeat: nowIso(), token: randomUUID() };
+  const holder: S3LeaseHolder = {
+    ...currentIdentity(deps.env),
+    since: nowIso(),
+    heartbeat: nowIso(),
+    token: randomUUID(),
+  };
   const etag = await takeLease(deps, holder, options, staleMs);
   return keepLease(deps, holder, etag, options, staleMs);
 }
 
 /** Creates the lease object, or takes it over when its holder is gone (or stale, with --take-over); returns its ETag. */
-async function takeLease(deps: S3LeaseDeps, holder: S3LeaseHolder, options: LeaseOptions, staleMs: number): Promise<string> {
+async function takeLease(
+  deps: S3LeaseDeps,
+  holder: S3LeaseHolder,
+  options: LeaseOptions,
+  staleMs: number,
+): Promise<string> {
   const sleep = deps.sleep ?? ((ms) => new Promise<void>((r) => setTimeout(r, ms)));
   for (let tries = 0; ; tries++) {
     const created = await deps.objects.put(deps.lockKey, leaseBody(holder), { ifNoneMatch: '*' });
     if (created.ok) return created.etag;
     const info = await inspectS3Lease(deps, staleMs);
-    if (tries >= 8) throw new Locked(`could not take the lease ${deps.lockUrl}: it kept changing while this run tried. ${info ? `It is held by ${describeS3Holder(info)}. ` : ''}Run apply again.`);
+    if (tries >= 8)
+      throw new Locked(
+        `could not take the lease ${deps.lockUrl}: it kept changing while this run tried. ${info ? `It is held by ${describeS3Holder(info)}. ` : ''}Run apply again.`,
+      );
     if (created.reason === 'in-flight' || !info) {
       await sleep(100 * (tries + 1)); // another writer was mid-write, or the lease was just released
       continue;
@@ -104,7 +126,12 @@ async function takeLease(deps: S3LeaseDeps, holder: S3LeaseHolder, options: Leas
 function recordTakeOver(deps: S3LeaseDeps, me: S3LeaseHolder, info: S3LeaseInfo, how: 'gone' | 'stale'): void {
   const by = { host: me.host, pid: me.pid, user: me.user, ...(me.ciJobUrl ? { ciJobUrl: me.ciJobUrl } : {}) };
   if (how === 'gone') {
-    deps.record({ type: 'lock-recovered', previousHolder: info.holder ?? null, by, detail: `took over the lease ${deps.lockUrl} of ${describeS3Holder(info)}: that process is gone` });
+    deps.record({
+      type: 'lock-recovered',
+      previousHolder: info.holder ?? null,
+      by,
+      detail: `took over the lease ${deps.lockUrl} of ${describeS3Holder(info)}: that process is gone`,
+    });
   } else {
     deps.record({
       type: 'lock-takeover',
@@ -117,7 +144,13 @@ function recordTakeOver(deps: S3LeaseDeps, me: S3LeaseHolder, info: S3LeaseInfo,
 }
 
 /** Renews the held lease every heartbeat (If-Match its ETag) until released; a lost lease stops the run through onCompromised. */
-function keepLease(deps: S3LeaseDeps, holder: S3LeaseHolder, etag: string, options: LeaseOptions, staleMs: number): Lease {
+function keepLease(
+  deps: S3LeaseDeps,
+  holder: S3LeaseHolder,
+  etag: string,
+  options: LeaseOptions,
+  staleMs: number,
+): Lease {
   const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
   let stopped = false;
   let current = etag;
@@ -127,12 +160,20 @@ function keepLease(deps: S3LeaseDeps, holder: S3LeaseHolder, etag: string, optio
     if (stopped) return;
     stopped = true;
     clearInterval(timer);
-    options.onCompromised(new Locked(`lost the lease ${deps.lockUrl} while running (${why}); stopped to avoid two runs at once. Check who runs it (aurora-migrate status), then run apply again.`));
+    options.onCompromised(
+      new Locked(
+        `lost the lease ${deps.lockUrl} while running (${why}); stopped to avoid two runs at once. Check who runs it (aurora-migrate status), then run apply again.`,
+      ),
+    );
   };
   const beat = async () => {
     if (stopped) return;
     try {
-      const renewed = await deps.objects.put(deps.lockKey, leaseBody({ ...holder, heartbeat: new Date(deps.now()).toISOString() }), { ifMatch: current });
+      const renewed = await deps.objects.put(
+        deps.lockKey,
+        leaseBody({ ...holder, heartbeat: new Date(deps.now()).toISOString() }),
+        { ifMatch: current },
+      );
       if (renewed.ok) {
         current = renewed.etag;
         lastOk = deps.now();
@@ -140,13 +181,17 @@ function keepLease(deps: S3LeaseDeps, holder: S3LeaseHolder, etag: string, optio
       }
       if (renewed.reason === 'changed') {
         const info = await inspectS3Lease(deps, staleMs).catch(() => undefined);
-        const who = info?.holder && info.holder.token !== holder.token ? `it is now held by ${describeS3Holder(info)}` : 'it was broken (aurora-migrate unlock)';
+        const who =
+          info?.holder && info.holder.token !== holder.token
+            ? `it is now held by ${describeS3Holder(info)}`
+            : 'it was broken (aurora-migrate unlock)';
         return compromised(who);
       }
     } catch {
       // a network hiccup: try again at the next beat, unless it lasts long enough for others to see the lease as stale
     }
-    if (deps.now() - lastOk >= staleMs - heartbeatMs) compromised(`the heartbeat could not be renewed for ${formatDuration(deps.now() - lastOk)}`);
+    if (deps.now() - lastOk >= staleMs - heartbeatMs)
+      compromised(`the heartbeat could not be renewed for ${formatDuration(deps.now() - lastOk)}`);
   };
   const timer = setInterval(() => {
     if (!beating) beating = beat().finally(() => (beating = undefined));
@@ -179,11 +224,17 @@ function lockedError(deps: S3LeaseDeps, info: S3LeaseInfo, options: LeaseOptions
   } else {
     hint = `Its heartbeat stopped; if that run is gone, take the lease over with: aurora-migrate apply ${plan} --take-over (or break it with: aurora-migrate unlock ${plan}).`;
   }
-  return new Locked(`another run holds the lease on ${deps.stateUrl} (${deps.lockUrl}): ${describeS3Holder(info)}. ${hint}`);
+  return new Locked(
+    `another run holds the lease on ${deps.stateUrl} (${deps.lockUrl}): ${describeS3Holder(info)}. ${hint}`,
+  );
 }
 
 /** `unlock`: deletes a stale lease (or one whose process on this machine is gone); refuses a live one. */
-export async function breakS3Lease(deps: S3LeaseDeps, planFile: string, staleMs = STALE_MS): Promise<S3LeaseInfo | undefined> {
+export async function breakS3Lease(
+  deps: S3LeaseDeps,
+  planFile: string,
+  staleMs = STALE_MS,
+): Promise<S3LeaseInfo | undefined> {
   const info = await inspectS3Lease(deps, staleMs);
   if (!info) return undefined;
   if (!info.stale && !info.holderGone) {
@@ -194,7 +245,9 @@ export async function breakS3Lease(deps: S3LeaseDeps, planFile: string, staleMs 
     );
   }
   if (!(await deps.objects.delete(deps.lockKey, info.etag))) {
-    throw new Locked(`the lease ${deps.lockUrl} changed while unlock looked at it (its holder renewed it, or another run took it). Run aurora-migrate status ${planFile} to see who holds it.`);
+    throw new Locked(
+      `the lease ${deps.lockUrl} changed while unlock looked at it (its holder renewed it, or another run took it). Run aurora-migrate status ${planFile} to see who holds it.`,
+    );
   }
   return info;
 }

@@ -17,13 +17,18 @@ export function isS3Url(value: string): boolean {
 export function parseS3Url(url: string, source: string): S3Location {
   const m = /^s3:\/\/([^/]*)\/(.*)$/i.exec(url);
   const example = 's3://team-migrations/orders-to-aurora';
-  if (!m) throw new UsageError(`${source} "${url}" is not an S3 location: write it as s3://BUCKET/KEY, e.g. ${example}.`);
+  if (!m)
+    throw new UsageError(`${source} "${url}" is not an S3 location: write it as s3://BUCKET/KEY, e.g. ${example}.`);
   const [, bucket, key] = m;
   if (!BUCKET_RE.test(bucket) || bucket.includes('..')) {
-    throw new UsageError(`${source} "${url}": "${bucket}" is not a valid S3 bucket name (3–63 lower-case letters, digits, dots and hyphens). Write it as s3://BUCKET/KEY, e.g. ${example}.`);
+    throw new UsageError(
+      `${source} "${url}": "${bucket}" is not a valid S3 bucket name (3–63 lower-case letters, digits, dots and hyphens). Write it as s3://BUCKET/KEY, e.g. ${example}.`,
+    );
   }
   if (!key || key.endsWith('/') || key.split('/').some((p) => p === '' || p === '.' || p === '..')) {
-    throw new UsageError(`${source} "${url}": the key must name an object (not empty, no trailing "/", no empty, "." or ".." parts), e.g. ${example}.`);
+    throw new UsageError(
+      `${source} "${url}": the key must name an object (not empty, no trailing "/", no empty, "." or ".." parts), e.g. ${example}.`,
+    );
   }
   return { bucket, key };
 }

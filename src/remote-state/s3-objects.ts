@@ -37,7 +37,12 @@ export function s3Objects(aws: AwsApi, bucket: string, region?: string): S3Objec
     bucket,
     async get(key) {
       try {
-        const out = await aws.send<{ Body: Buffer; ETag: string; LastModified?: Date }>('s3', 'GetObject', { Bucket: bucket, Key: key }, opts);
+        const out = await aws.send<{ Body: Buffer; ETag: string; LastModified?: Date }>(
+          's3',
+          'GetObject',
+          { Bucket: bucket, Key: key },
+          opts,
+        );
         return { body: Buffer.from(out.Body).toString('utf8'), etag: out.ETag, lastModified: out.LastModified };
       } catch (err) {
         if (isAwsError(err, 'NoSuchKey', 'NotFound')) return undefined;
@@ -52,7 +57,10 @@ export function s3Objects(aws: AwsApi, bucket: string, region?: string): S3Objec
         const out = await aws.send<{ ETag: string }>('s3', 'PutObject', input, opts);
         return { ok: true, etag: out.ETag };
       } catch (err) {
-        if (isAwsError(err, 'PreconditionFailed') || (conditions.ifMatch !== undefined && isAwsError(err, 'NoSuchKey'))) {
+        if (
+          isAwsError(err, 'PreconditionFailed') ||
+          (conditions.ifMatch !== undefined && isAwsError(err, 'NoSuchKey'))
+        ) {
           return { ok: false, reason: 'changed', code: err.code };
         }
         if (isAwsError(err, 'ConditionalRequestConflict')) return { ok: false, reason: 'in-flight', code: err.code };
@@ -61,7 +69,12 @@ export function s3Objects(aws: AwsApi, bucket: string, region?: string): S3Objec
     },
     async delete(key, ifMatch) {
       try {
-        await aws.send('s3', 'DeleteObject', { Bucket: bucket, Key: key, ...(ifMatch ? { IfMatch: ifMatch } : {}) }, opts);
+        await aws.send(
+          's3',
+          'DeleteObject',
+          { Bucket: bucket, Key: key, ...(ifMatch ? { IfMatch: ifMatch } : {}) },
+          opts,
+        );
         return true;
       } catch (err) {
         if (isAwsError(err, 'PreconditionFailed', 'ConditionalRequestConflict')) return false;
@@ -73,10 +86,18 @@ export function s3Objects(aws: AwsApi, bucket: string, region?: string): S3Objec
       const keys: string[] = [];
       let token: string | undefined;
       do {
-        const out = await aws.send<{ Contents?: Array<{ Key: string }>; IsTruncated?: boolean; NextContinuationToken?: string }>(
+        const out = await aws.send<{
+          Contents?: Array<{ Key: string }>;
+          IsTruncated?: boolean;
+          NextContinuationToken?: string;
+        }>(
           's3',
           'ListObjectsV2',
-          { Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : startAfter ? { StartAfter: startAfter } : {}) },
+          {
+            Bucket: bucket,
+            Prefix: prefix,
+            ...(token ? { ContinuationToken: token } : startAfter ? { StartAfter: startAfter } : {}),
+          },
           opts,
         );
         for (const o of out.Contents ?? []) keys.push(o.Key);

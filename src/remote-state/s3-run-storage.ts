@@ -58,7 +58,9 @@ export function s3RunStorage(options: S3RunStorageOptions): S3RunStorage {
     where: `the S3 state object ${stateUrl}`,
     otherWriter: async () => {
       const info = await inspectS3Lease(lease).catch(() => undefined);
-      return info ? `the lease ${lease.lockUrl} is held by ${describeS3Holder(info)}` : `nobody holds the lease ${lease.lockUrl} now (the state was changed without it)`;
+      return info
+        ? `the lease ${lease.lockUrl} is held by ${describeS3Holder(info)}`
+        : `nobody holds the lease ${lease.lockUrl} now (the state was changed without it)`;
     },
     beforeWrite: () => events.flush(),
   });

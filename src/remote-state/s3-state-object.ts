@@ -32,7 +32,9 @@ export function s3StateObject(deps: S3StateObjectDeps): S3StateObject {
   let lastBody: string | undefined;
 
   const unreadable = (err: unknown, what: string) =>
-    err instanceof AuroraMigrateError && !isAwsError(err) ? err : new StateConflict(`cannot ${what} ${where}: ${(err as Error).message}`, { cause: err });
+    err instanceof AuroraMigrateError && !isAwsError(err)
+      ? err
+      : new StateConflict(`cannot ${what} ${where}: ${(err as Error).message}`, { cause: err });
 
   return {
     async read(planName?: string): Promise<ReadStateResult> {

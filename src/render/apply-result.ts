@@ -11,7 +11,10 @@ export interface RenderedApplyResult {
   stderr: string;
 }
 
-export function renderApplyResult(result: ApplyResult, options: { color: boolean; planArg: string; continueWith?: string }): RenderedApplyResult {
+export function renderApplyResult(
+  result: ApplyResult,
+  options: { color: boolean; planArg: string; continueWith?: string },
+): RenderedApplyResult {
   const paint = painter(options.color);
   const idWidth = Math.max(...result.steps.map((s) => s.id.length), 4) + 2;
   const lines: string[] = [];
@@ -77,8 +80,12 @@ export function renderApplyResult(result: ApplyResult, options: { color: boolean
 function cutoverLines(c: NonNullable<ApplyResult['cutover']>): string[] {
   const lines = [`cutover window (${c.openedBy}): frozen at ${c.frozenAt}, deadline ${c.deadline}`];
   if (c.status === 'open') lines.push('  open: writes are frozen on the source and nothing irreversible was sent yet');
-  if (c.pointOfNoReturn) lines.push(`  point of no return: ${c.pointOfNoReturn.what} at ${c.pointOfNoReturn.at} (step ${c.pointOfNoReturn.stepId}); the plan only goes forward`);
+  if (c.pointOfNoReturn)
+    lines.push(
+      `  point of no return: ${c.pointOfNoReturn.what} at ${c.pointOfNoReturn.at} (step ${c.pointOfNoReturn.stepId}); the plan only goes forward`,
+    );
   if (c.status === 'rolled-back') lines.push(`  rolled back at ${c.rolledBackAt}: ${c.reason}`);
-  if (c.status === 'rolling-back') lines.push(`  rollback NOT finished (${c.reason}): the source may still be frozen; run apply again to retry it`);
+  if (c.status === 'rolling-back')
+    lines.push(`  rollback NOT finished (${c.reason}): the source may still be frozen; run apply again to retry it`);
   return lines;
 }

@@ -20,7 +20,8 @@ export function cutoverTimelineLines(t: CutoverTimeline): string[] {
   row('promoted at', t.promotedAt);
   row('switched at', t.switchedAt);
   row('write downtime', t.writeDowntime);
-  if (t.pointOfNoReturn) row('point of no return', `${t.pointOfNoReturn.what} at ${t.pointOfNoReturn.at} (${t.pointOfNoReturn.stepId})`);
+  if (t.pointOfNoReturn)
+    row('point of no return', `${t.pointOfNoReturn.what} at ${t.pointOfNoReturn.at} (${t.pointOfNoReturn.stepId})`);
   row('rolled back at', t.rolledBackAt);
   row('reason', t.reason);
   if (t.rolledBackBefore) row('earlier attempts', `${t.rolledBackBefore} rolled back`);

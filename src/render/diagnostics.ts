@@ -32,7 +32,12 @@ export function diagnosticsDocument(results: readonly FileResult[]): string {
     version: 1,
     valid: results.every((r) => r.valid),
     diagnostics: results.flatMap((r) => r.diagnostics.map(jsonDiagnostic)),
-    files: results.map((r) => ({ file: r.file, valid: r.valid, ...(r.steps !== undefined ? { steps: r.steps } : {}), errors: r.diagnostics.filter((d) => d.severity === 'error').length })),
+    files: results.map((r) => ({
+      file: r.file,
+      valid: r.valid,
+      ...(r.steps !== undefined ? { steps: r.steps } : {}),
+      errors: r.diagnostics.filter((d) => d.severity === 'error').length,
+    })),
   };
   return JSON.stringify(doc, null, 2) + '\n';
 }

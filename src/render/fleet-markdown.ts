@@ -18,10 +18,19 @@ const STATUS_MARK: Record<string, string> = {
 
 export function renderFleetMarkdown(rows: readonly FleetRow[], options: { timeScale?: number } = {}): string {
   const out = [`## aurora-migrate status: ${rows.length} plan${rows.length === 1 ? '' : 's'}`, ''];
-  if (options.timeScale !== undefined) out.push(`> **Time scale** \`AURORA_MIGRATE_TIME_SCALE=${options.timeScale}\`: a rehearsal, waits divided by ${options.timeScale}.`, '');
-  out.push('| Plan | Step | Status | Detail | Approval | Cutover | Updated | Lock | State |', '|---|---|---|---|---|---|---|---|---|');
+  if (options.timeScale !== undefined)
+    out.push(
+      `> **Time scale** \`AURORA_MIGRATE_TIME_SCALE=${options.timeScale}\`: a rehearsal, waits divided by ${options.timeScale}.`,
+      '',
+    );
+  out.push(
+    '| Plan | Step | Status | Detail | Approval | Cutover | Updated | Lock | State |',
+    '|---|---|---|---|---|---|---|---|---|',
+  );
   for (const r of rows) {
-    const step = r.step ? `${code(r.step.id)} ${r.step.number}/${r.step.of}${r.phase === 'finished' || r.phase === 'not-started' ? '' : ` (${r.step.status})`}` : '';
+    const step = r.step
+      ? `${code(r.step.id)} ${r.step.number}/${r.step.of}${r.phase === 'finished' || r.phase === 'not-started' ? '' : ` (${r.step.status})`}`
+      : '';
     const detail = r.error ? `⚠ ${r.error}` : (detailText(r) ?? '');
     const approval = r.approval ? `${approvalText(r.approval)}: ${code(r.approval.approveWith)}` : '';
     const row = [

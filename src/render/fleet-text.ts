@@ -13,10 +13,30 @@ export function renderFleetText(rows: readonly FleetRow[], options: { color: boo
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => visible(c[i]))) + 2);
   const indent = ' '.repeat(widths[0]);
   const out: string[] = [];
-  if (options.timeScale !== undefined) out.push(paint('yellow', `AURORA_MIGRATE_TIME_SCALE=${options.timeScale}: waits are divided by ${options.timeScale} (rehearsal).`), '');
-  out.push(paint('gray', head.map((h, i) => pad(h, widths[i])).join('').trimEnd()));
+  if (options.timeScale !== undefined)
+    out.push(
+      paint(
+        'yellow',
+        `AURORA_MIGRATE_TIME_SCALE=${options.timeScale}: waits are divided by ${options.timeScale} (rehearsal).`,
+      ),
+      '',
+    );
+  out.push(
+    paint(
+      'gray',
+      head
+        .map((h, i) => pad(h, widths[i]))
+        .join('')
+        .trimEnd(),
+    ),
+  );
   rows.forEach((r, n) => {
-    out.push(cells[n].map((c, i) => pad(c, widths[i])).join('').trimEnd());
+    out.push(
+      cells[n]
+        .map((c, i) => pad(c, widths[i]))
+        .join('')
+        .trimEnd(),
+    );
     for (const line of detailLines(r, paint)) out.push(indent + line);
   });
   out.push('', summaryLine(rows));
@@ -49,17 +69,26 @@ export function lockText(r: FleetRow): string {
 
 /** "needs 2 of dba-oncall, alice; given by bob" */
 export function approvalText(a: NonNullable<FleetRow['approval']>): string {
-  const who = a.approvers ? `${a.required > 1 ? `${a.required} of ` : ''}${a.approvers.join(', ')}` : `anyone${a.required > 1 ? ` (${a.required} people)` : ''}`;
+  const who = a.approvers
+    ? `${a.required > 1 ? `${a.required} of ` : ''}${a.approvers.join(', ')}`
+    : `anyone${a.required > 1 ? ` (${a.required} people)` : ''}`;
   const given = a.approvedBy.length ? `; given by ${a.approvedBy.join(', ')}` : '';
   return `"${a.stepId}" waits for approval by ${who}${given}`;
 }
 
 /** "committed, write downtime 12.3s" / "rolled back (2 earlier)". */
 export function cutoverText(c: NonNullable<FleetRow['cutover']>): string {
-  const word = { open: 'window open (writes frozen)', committed: 'past the point of no return', 'rolling-back': 'rollback NOT finished', 'rolled-back': 'rolled back' }[c.status] ?? c.status;
+  const word =
+    {
+      open: 'window open (writes frozen)',
+      committed: 'past the point of no return',
+      'rolling-back': 'rollback NOT finished',
+      'rolled-back': 'rolled back',
+    }[c.status] ?? c.status;
   const parts = [c.switchedAt ? `switched at ${c.switchedAt}` : word];
   if (c.writeDowntime) parts.push(`write downtime ${c.writeDowntime}`);
-  if (c.rolledBackBefore) parts.push(`${c.rolledBackBefore} earlier attempt${c.rolledBackBefore === 1 ? '' : 's'} rolled back`);
+  if (c.rolledBackBefore)
+    parts.push(`${c.rolledBackBefore} earlier attempt${c.rolledBackBefore === 1 ? '' : 's'} rolled back`);
   return parts.join(', ');
 }
 
@@ -78,7 +107,12 @@ function detailLines(r: FleetRow, paint: Paint): string[] {
   if (r.approval) lines.push(`approval: ${approvalText(r.approval)}; approve with: ${r.approval.approveWith}`);
   if (r.cutover) lines.push(`cutover: ${cutoverText(r.cutover)}`);
   if (r.lock?.ciJobUrl) lines.push(`lock held by CI job ${r.lock.ciJobUrl}`);
-  lines.push(paint('gray', r.stateFile ? `state ${r.stateFile}${r.state === 'none' ? ' (none yet)' : ''}` : `file ${r.planFile}`));
+  lines.push(
+    paint(
+      'gray',
+      r.stateFile ? `state ${r.stateFile}${r.state === 'none' ? ' (none yet)' : ''}` : `file ${r.planFile}`,
+    ),
+  );
   return lines;
 }
 
@@ -96,7 +130,15 @@ const PHASE_WORDS: Record<FleetPhase, string> = {
 export function summaryLine(rows: readonly FleetRow[]): string {
   const counts = new Map<FleetPhase, number>();
   for (const r of rows) counts.set(r.phase, (counts.get(r.phase) ?? 0) + 1);
-  const order: FleetPhase[] = ['in-progress', 'awaiting-approval', 'failed', 'rolled-back', 'not-started', 'finished', 'unknown'];
+  const order: FleetPhase[] = [
+    'in-progress',
+    'awaiting-approval',
+    'failed',
+    'rolled-back',
+    'not-started',
+    'finished',
+    'unknown',
+  ];
   const parts = order.filter((p) => counts.get(p)).map((p) => `${counts.get(p)} ${PHASE_WORDS[p]}`);
   return `${rows.length} plan${rows.length === 1 ? '' : 's'}: ${parts.join(', ')}.`;
 }

@@ -16,9 +16,19 @@ export function renderPlanMarkdown(view: PlanView): string {
   const out: string[] = [];
   out.push(`## aurora-migrate plan ${code(plan.name)}`, '');
   if (plan.description) out.push(plan.description.trim(), '');
-  out.push(`File ${code(plan.file)} · ${plan.steps} step${plan.steps === 1 ? '' : 's'} · region ${plan.region ? code(plan.region) : 'from the AWS SDK configuration'}`);
-  if (plan.notify) out.push('', `Notifications (awaiting approval, step failed, cutover window, finished) go to ${plan.notify.map(code).join(', ')}.`);
-  if (view.timeScale !== undefined) out.push('', `> **Time scale** \`AURORA_MIGRATE_TIME_SCALE=${view.timeScale}\`: every wait, poll interval and timeout is divided by ${view.timeScale}.`);
+  out.push(
+    `File ${code(plan.file)} · ${plan.steps} step${plan.steps === 1 ? '' : 's'} · region ${plan.region ? code(plan.region) : 'from the AWS SDK configuration'}`,
+  );
+  if (plan.notify)
+    out.push(
+      '',
+      `Notifications (awaiting approval, step failed, cutover window, finished) go to ${plan.notify.map(code).join(', ')}.`,
+    );
+  if (view.timeScale !== undefined)
+    out.push(
+      '',
+      `> **Time scale** \`AURORA_MIGRATE_TIME_SCALE=${view.timeScale}\`: every wait, poll interval and timeout is divided by ${view.timeScale}.`,
+    );
   if (view.state?.warning) out.push('', `> **State**: ${view.state.warning}`);
   else if (view.state?.found) out.push('', `State file ${code(view.state.path)}.`);
   out.push('', '| # | Step | Type | Status | Actions |', '|---|---|---|---|---|');
@@ -58,7 +68,13 @@ function actionMarkdown(a: PlannedAction, timeScale?: number): string[] {
     case 'aws': {
       const body = JSON.stringify(a.params, null, 2);
       const f = fence(body);
-      return [`- **${SERVICE_NAMES[a.service] ?? a.service}** ${code(a.operation)}`, ...note(a.note), `  ${f}json`, ...body.split('\n').map((l) => `  ${l}`), `  ${f}`];
+      return [
+        `- **${SERVICE_NAMES[a.service] ?? a.service}** ${code(a.operation)}`,
+        ...note(a.note),
+        `  ${f}json`,
+        ...body.split('\n').map((l) => `  ${l}`),
+        `  ${f}`,
+      ];
     }
     case 'sql': {
       const body = a.sql.trim() + (a.params?.length ? `\n-- params: ${JSON.stringify(a.params)}` : '');
@@ -80,7 +96,9 @@ function preflightMarkdown(p: NonNullable<PlanView['preflight']>): string[] {
   const out = ['### Preflight', ''];
   if (p.error) return [...out, `Could not run: ${p.error}`];
   out.push('| Step | Result | Check | Detail |', '|---|---|---|---|');
-  for (const s of p.steps) for (const c of s.checks) out.push(`| ${code(s.stepId)} | ${preflightSymbol(c.status)} | ${cell(c.check)} | ${cell(c.detail)} |`);
+  for (const s of p.steps)
+    for (const c of s.checks)
+      out.push(`| ${code(s.stepId)} | ${preflightSymbol(c.status)} | ${cell(c.check)} | ${cell(c.detail)} |`);
   out.push('', p.failed ? '**Preflight failed.**' : 'Preflight passed.');
   return out;
 }

@@ -1,18 +1,34 @@
 // `plan` as text: numbered steps, each with the AWS operations and their parameters, the SQL, the
 // waits with their longest duration, and the approval gates.
 import type { PlannedAction } from '../steps/step.js';
-import { descriptionLines, metricQueryLine, paramValue, preflightSymbol, SERVICE_NAMES, waitLimits, type PlanView } from './plan-view.js';
+import {
+  descriptionLines,
+  metricQueryLine,
+  paramValue,
+  preflightSymbol,
+  SERVICE_NAMES,
+  waitLimits,
+  type PlanView,
+} from './plan-view.js';
 
 export function renderPlanText(view: PlanView, color = false): string {
   const bold = (s: string) => (color ? `\u001b[1m${s}\u001b[0m` : s);
   const dim = (s: string) => (color ? `\u001b[2m${s}\u001b[0m` : s);
   const lines: string[] = [];
   const { plan } = view;
-  lines.push(bold(`Plan ${plan.name}`) + ` (${plan.file}): ${plan.steps} step${plan.steps === 1 ? '' : 's'}, region ${plan.region ?? '(from the AWS SDK configuration)'}`);
+  lines.push(
+    bold(`Plan ${plan.name}`) +
+      ` (${plan.file}): ${plan.steps} step${plan.steps === 1 ? '' : 's'}, region ${plan.region ?? '(from the AWS SDK configuration)'}`,
+  );
   if (plan.description) lines.push(...descriptionLines(plan.description, '  '));
-  if (plan.notify) lines.push(`Notify: ${plan.notify.join(', ')} (awaiting approval, step failed, cutover window opened/closed, finished; each at most once)`);
+  if (plan.notify)
+    lines.push(
+      `Notify: ${plan.notify.join(', ')} (awaiting approval, step failed, cutover window opened/closed, finished; each at most once)`,
+    );
   if (view.timeScale !== undefined) {
-    lines.push(`Time scale: AURORA_MIGRATE_TIME_SCALE=${view.timeScale}: apply divides every wait, poll interval and timeout by ${view.timeScale}`);
+    lines.push(
+      `Time scale: AURORA_MIGRATE_TIME_SCALE=${view.timeScale}: apply divides every wait, poll interval and timeout by ${view.timeScale}`,
+    );
   }
   if (view.state) {
     if (view.state.warning) lines.push(`State: ${view.state.warning}`);
@@ -26,7 +42,8 @@ export function renderPlanText(view: PlanView, color = false): string {
     lines.push(bold(`${i + 1}. ${step.id}`) + ` (${step.type})${status}`);
     if (step.description) lines.push(...descriptionLines(step.description, '   '));
     if (step.error) lines.push(`   ! ${step.error}`);
-    if (!step.error && step.actions.length === 0) lines.push(dim('   (this step type does not describe its actions yet)'));
+    if (!step.error && step.actions.length === 0)
+      lines.push(dim('   (this step type does not describe its actions yet)'));
     for (const action of step.actions) lines.push(...actionLines(action, view.timeScale));
   });
   if (view.unresolved.length > 0) {
@@ -44,7 +61,8 @@ function actionLines(a: PlannedAction, timeScale?: number): string[] {
     case 'aws': {
       out.push(`   - ${SERVICE_NAMES[a.service] ?? a.service} ${a.operation}`);
       for (const [k, v] of Object.entries(a.params)) {
-        if (k === 'MetricDataQueries' && Array.isArray(v)) out.push(`       ${k}:`, ...v.map((q) => `         - ${metricQueryLine(q)}`));
+        if (k === 'MetricDataQueries' && Array.isArray(v))
+          out.push(`       ${k}:`, ...v.map((q) => `         - ${metricQueryLine(q)}`));
         else out.push(`       ${k}: ${paramValue(v)}`);
       }
       out.push(...note(a.note));
@@ -90,9 +108,12 @@ function preflightLines(p: NonNullable<PlanView['preflight']>): string[] {
 function cutoverLines(view: PlanView, c: NonNullable<PlanView['cutover']>, bold: (s: string) => string): string[] {
   const stepOf = (id: string) => view.steps.findIndex((s) => s.id === id) + 1;
   const lines = [
-    bold('Cutover window') + ` (opened by step ${stepOf(c.freezeStep)}. ${c.freezeStep}): writes to ${c.databases.join(', ')} stop on the source; deadline ${c.window} after the freeze (drain at most ${c.drainTimeout})`,
+    bold('Cutover window') +
+      ` (opened by step ${stepOf(c.freezeStep)}. ${c.freezeStep}): writes to ${c.databases.join(', ')} stop on the source; deadline ${c.window} after the freeze (drain at most ${c.drainTimeout})`,
     `  inside the window: ${c.inside.map((id) => `${stepOf(id)}. ${id}`).join(', ')}`,
-    c.pointOfNoReturn ? `  point of no return: step ${stepOf(c.pointOfNoReturn.stepId)}. ${c.pointOfNoReturn.stepId}, ${c.pointOfNoReturn.what}` : '  point of no return: none in this plan',
+    c.pointOfNoReturn
+      ? `  point of no return: step ${stepOf(c.pointOfNoReturn.stepId)}. ${c.pointOfNoReturn.stepId}, ${c.pointOfNoReturn.what}`
+      : '  point of no return: none in this plan',
     ...c.rules.map((r) => `  - ${r}`),
   ];
   return lines;

@@ -21,12 +21,19 @@ export interface PlanView extends PlanReview {
   preflight?: PreflightView;
 }
 
-export const SERVICE_NAMES: Record<string, string> = { rds: 'RDS', cloudwatch: 'CloudWatch', s3: 'S3', route53: 'Route 53', sns: 'SNS' };
+export const SERVICE_NAMES: Record<string, string> = {
+  rds: 'RDS',
+  cloudwatch: 'CloudWatch',
+  s3: 'S3',
+  route53: 'Route 53',
+  sns: 'SNS',
+};
 
 /** "at most 8h, checking every 30s" (with the scaled figure when a time scale is set). */
 export function waitLimits(a: Extract<PlannedAction, { kind: 'wait' }>, timeScale?: number): string {
   const parts = [`at most ${formatDuration(a.timeoutMs)}`];
-  if (timeScale && timeScale !== 1) parts[0] += ` (${formatDuration(a.timeoutMs / timeScale)} at time scale ${timeScale})`;
+  if (timeScale && timeScale !== 1)
+    parts[0] += ` (${formatDuration(a.timeoutMs / timeScale)} at time scale ${timeScale})`;
   if (a.pollEveryMs) parts.push(`checking every ${formatDuration(a.pollEveryMs)}`);
   return parts.join(', ');
 }
@@ -44,17 +51,32 @@ export function paramValue(v: unknown): string {
  * A query of another shape (an Expression) stays JSON.
  */
 export function metricQueryLine(q: unknown): string {
-  const query = q as { Id?: unknown; MetricStat?: { Metric?: { Namespace?: unknown; MetricName?: unknown; Dimensions?: Array<{ Name?: unknown; Value?: unknown }> }; Period?: unknown; Stat?: unknown } };
+  const query = q as {
+    Id?: unknown;
+    MetricStat?: {
+      Metric?: { Namespace?: unknown; MetricName?: unknown; Dimensions?: Array<{ Name?: unknown; Value?: unknown }> };
+      Period?: unknown;
+      Stat?: unknown;
+    };
+  };
   const stat = query?.MetricStat;
   if (!stat?.Metric || typeof stat.Metric.MetricName !== 'string') return JSON.stringify(q);
   const dims = (stat.Metric.Dimensions ?? []).map((d) => `${String(d.Name)}=${String(d.Value)}`).join(' ');
-  const parts = [`${String(stat.Metric.Namespace)} ${stat.Metric.MetricName}`, dims, String(stat.Stat), `period ${String(stat.Period)}s`].filter(Boolean);
+  const parts = [
+    `${String(stat.Metric.Namespace)} ${stat.Metric.MetricName}`,
+    dims,
+    String(stat.Stat),
+    `period ${String(stat.Period)}s`,
+  ].filter(Boolean);
   return `${String(query.Id)}: ${parts.join(', ')}`;
 }
 
 /** A free-text description as indented lines (a YAML block scalar may span several). */
 export function descriptionLines(text: string, indent: string): string[] {
-  return text.trim().split(/\r?\n/).map((l) => `${indent}${l}`.trimEnd());
+  return text
+    .trim()
+    .split(/\r?\n/)
+    .map((l) => `${indent}${l}`.trimEnd());
 }
 
 /** "2 AWS calls, 1 SQL statement, 1 wait" for summary tables. */

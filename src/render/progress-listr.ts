@@ -40,7 +40,10 @@ export async function createListrProgress(io: Pick<Io, 'stderr'>): Promise<Listr
 /** Runs one step's one-task Listr on stderr; resolves when it has finished drawing. */
 type RunTaskList = (title: string, task: StepTask) => Promise<unknown>;
 
-function taskLists({ Listr, DefaultRenderer, ListrLogger, ProcessOutput }: Listr2, stream: NodeJS.WriteStream): RunTaskList {
+function taskLists(
+  { Listr, DefaultRenderer, ListrLogger, ProcessOutput }: Listr2,
+  stream: NodeJS.WriteStream,
+): RunTaskList {
   // Render to stderr even when stdout is piped (listr2 checks process.stdout by default).
   class StderrRenderer extends DefaultRenderer {
     static override nonTTY = true;
@@ -114,7 +117,9 @@ class StepScreen {
       return;
     }
     // Nothing on screen for this step (e.g. it ended after a prompt): one plain line.
-    this.io.stderr.write(result.ok ? `✔ ${result.title}${result.skip ? ` (${result.skip})` : ''}\n` : `✖ ${id}: ${result.message}\n`);
+    this.io.stderr.write(
+      result.ok ? `✔ ${result.title}${result.skip ? ` (${result.skip})` : ''}\n` : `✖ ${id}: ${result.message}\n`,
+    );
   }
 
   async suspend(detail: string): Promise<void> {
@@ -134,7 +139,9 @@ class StepScreen {
 function onEvent(event: EngineEvent, screen: StepScreen, io: Pick<Io, 'stderr'>): void {
   switch (event.type) {
     case 'run-start':
-      io.stderr.write(`${event.resumed ? 'resuming' : 'starting'} plan ${event.plan} (run ${event.runId.slice(0, 8)}, state ${event.statePath})\n`);
+      io.stderr.write(
+        `${event.resumed ? 'resuming' : 'starting'} plan ${event.plan} (run ${event.runId.slice(0, 8)}, state ${event.statePath})\n`,
+      );
       break;
     case 'approval': {
       const text = `approved by ${event.approvedBy} (${event.via === 'flag' ? '--approve' : 'prompt'})`;
@@ -145,7 +152,10 @@ function onEvent(event: EngineEvent, screen: StepScreen, io: Pick<Io, 'stderr'>)
       if (event.reason === 'succeeded') io.stderr.write(`✔ ${event.stepId}: already succeeded\n`);
       break;
     case 'step-start':
-      screen.start(event.stepId, `${event.stepId} (${event.stepType}${event.attempt > 1 ? `, attempt ${event.attempt}` : ''})`);
+      screen.start(
+        event.stepId,
+        `${event.stepId} (${event.stepType}${event.attempt > 1 ? `, attempt ${event.attempt}` : ''})`,
+      );
       break;
     case 'progress':
       screen.show(event.stepId, event.detail);
@@ -164,9 +174,11 @@ function onEvent(event: EngineEvent, screen: StepScreen, io: Pick<Io, 'stderr'>)
 /** How a step's end reads on screen. */
 function stepEnd(event: Extract<EngineEvent, { type: 'step-end' }>): StepEnd {
   const took = formatDuration(event.durationMs);
-  if (event.maxRuntime) return { ok: false, message: `paused by --max-runtime after ${took}; state saved, the next apply goes on` };
+  if (event.maxRuntime)
+    return { ok: false, message: `paused by --max-runtime after ${took}; state saved, the next apply goes on` };
   if (event.interrupted) return { ok: false, message: `interrupted after ${took}; state saved, apply resumes it` };
-  if (event.status === 'awaiting-approval') return { ok: true, title: `${event.stepId}: waiting for approval`, skip: 'approval needed' };
+  if (event.status === 'awaiting-approval')
+    return { ok: true, title: `${event.stepId}: waiting for approval`, skip: 'approval needed' };
   if (event.error) return { ok: false, message: event.error.message };
   return { ok: true, title: `${event.stepId}: ${event.status} in ${took}` };
 }

@@ -38,7 +38,9 @@ export function plainProgress(options: PlainProgressOptions): EngineListener {
         break;
       case 'step-start':
         last.delete(event.stepId);
-        line(`${paint('bold', event.stepId)}: started (${event.stepType}${event.attempt > 1 ? `, attempt ${event.attempt}` : ''})`);
+        line(
+          `${paint('bold', event.stepId)}: started (${event.stepType}${event.attempt > 1 ? `, attempt ${event.attempt}` : ''})`,
+        );
         break;
       case 'progress': {
         const key = event.detail.replace(/\s*\([^()]*\)$/, '');
@@ -63,10 +65,16 @@ export function plainProgress(options: PlainProgressOptions): EngineListener {
         break;
       case 'step-end': {
         const took = formatDuration(event.durationMs);
-        if (event.maxRuntime) line(`${event.stepId}: ${statusWord('running', paint)}, paused by --max-runtime after ${took}; state saved, the next apply goes on`);
-        else if (event.interrupted) line(`${event.stepId}: ${statusWord('interrupted', paint)} after ${took}; state saved, apply resumes it`);
-        else if (event.status === 'awaiting-approval') line(`${event.stepId}: ${statusWord('awaiting-approval', paint)}`);
-        else if (event.error) line(`${event.stepId}: ${statusWord('failed', paint)} after ${took}: ${event.error.message}`);
+        if (event.maxRuntime)
+          line(
+            `${event.stepId}: ${statusWord('running', paint)}, paused by --max-runtime after ${took}; state saved, the next apply goes on`,
+          );
+        else if (event.interrupted)
+          line(`${event.stepId}: ${statusWord('interrupted', paint)} after ${took}; state saved, apply resumes it`);
+        else if (event.status === 'awaiting-approval')
+          line(`${event.stepId}: ${statusWord('awaiting-approval', paint)}`);
+        else if (event.error)
+          line(`${event.stepId}: ${statusWord('failed', paint)} after ${took}: ${event.error.message}`);
         else line(`${event.stepId}: ${statusWord(event.status, paint)} in ${took}`);
         break;
       }

@@ -35,28 +35,49 @@ export function renderStatusText(r: StatusReport, options: { color: boolean }): 
   const paint = painter(options.color);
   const out: string[] = [];
   if (!r.exists) {
-    out.push(`plan ${r.plan}: no state file yet (${r.stateFile}); nothing has run. ${r.steps.length === 1 ? 'Its one step is' : `All ${r.steps.length} steps are`} pending.`);
+    out.push(
+      `plan ${r.plan}: no state file yet (${r.stateFile}); nothing has run. ${r.steps.length === 1 ? 'Its one step is' : `All ${r.steps.length} steps are`} pending.`,
+    );
   } else {
-    out.push(`plan ${paint('bold', r.plan)} (run ${r.runId?.slice(0, 8)}), state ${r.stateFile}, updated ${r.updatedAt}` + (r.finishedAt ? `, finished ${r.finishedAt}` : ''));
+    out.push(
+      `plan ${paint('bold', r.plan)} (run ${r.runId?.slice(0, 8)}), state ${r.stateFile}, updated ${r.updatedAt}` +
+        (r.finishedAt ? `, finished ${r.finishedAt}` : ''),
+    );
   }
   if (r.description) out.push(...descriptionLines(r.description, '  '));
-  if (r.timeScale !== undefined) out.push(paint('yellow', `AURORA_MIGRATE_TIME_SCALE=${r.timeScale}: waits are divided by ${r.timeScale} (rehearsal).`));
+  if (r.timeScale !== undefined)
+    out.push(
+      paint('yellow', `AURORA_MIGRATE_TIME_SCALE=${r.timeScale}: waits are divided by ${r.timeScale} (rehearsal).`),
+    );
   if (r.lock) {
-    const who = r.lock.pid !== undefined ? `pid ${r.lock.pid} on ${r.lock.host} (user ${r.lock.user}, since ${r.lock.since})` : 'an unknown process';
-    out.push(r.lock.stale ? paint('yellow', `lock: held by ${who}, but its heartbeat stopped; if that run is gone: aurora-migrate unlock ${r.planFile}`) : `lock: a run is in progress: ${who}`);
+    const who =
+      r.lock.pid !== undefined
+        ? `pid ${r.lock.pid} on ${r.lock.host} (user ${r.lock.user}, since ${r.lock.since})`
+        : 'an unknown process';
+    out.push(
+      r.lock.stale
+        ? paint(
+            'yellow',
+            `lock: held by ${who}, but its heartbeat stopped; if that run is gone: aurora-migrate unlock ${r.planFile}`,
+          )
+        : `lock: a run is in progress: ${who}`,
+    );
   }
   const idW = Math.max(...r.steps.map((s) => s.id.length), 4) + 2;
   out.push('');
   out.push(paint('gray', `  ${pad('STEP', idW)}${pad('STATUS', 19)}${pad('ATTEMPTS', 10)}${pad('STARTED', 26)}TOOK`));
   for (const s of r.steps) {
     const took = durationBetween(s.startedAt, s.finishedAt);
-    out.push(`  ${pad(s.id, idW)}${pad(statusWord(s.status, paint), 19)}${pad(String(s.attempts), 10)}${pad(s.startedAt ?? '-', 26)}${took || '-'}`.trimEnd());
+    out.push(
+      `  ${pad(s.id, idW)}${pad(statusWord(s.status, paint), 19)}${pad(String(s.attempts), 10)}${pad(s.startedAt ?? '-', 26)}${took || '-'}`.trimEnd(),
+    );
     const indent = ' '.repeat(idW + 2);
     if (s.outputs && Object.keys(s.outputs).length) out.push(`${indent}outputs: ${formatOutputs(s.outputs)}`);
     for (const a of s.approvals ?? (s.approval ? [s.approval] : [])) out.push(`${indent}${approvalLine(a)}`);
     if (s.error && s.status !== 'succeeded') out.push(`${indent}${paint('red', 'error')}: ${s.error.message}`);
     for (const w of s.warnings) out.push(`${indent}${paint('yellow', 'warning')}: ${w}`);
-    if (s.changedSinceRun) out.push(`${indent}${paint('yellow', 'changed')}: the plan's definition differs from the one that ran`);
+    if (s.changedSinceRun)
+      out.push(`${indent}${paint('yellow', 'changed')}: the plan's definition differs from the one that ran`);
   }
   if (r.cutover) out.push('', ...cutoverTimelineLines(r.cutover));
   if (r.pendingApproval) {

@@ -6,7 +6,21 @@
 import type { StateFile } from '../engine/state-file.js';
 import type { EventRecord } from '../engine/event-log.js';
 import { durationMs, parseSize } from '../plan/units.js';
-import type { Approval, AwsCallCount, CopySeries, CutoverWindow, Invocation, LagSeries, Milestone, Notification, PlanRun, Problem, RunOutcome, StepAttempt, StepRun } from './model.js';
+import type {
+  Approval,
+  AwsCallCount,
+  CopySeries,
+  CutoverWindow,
+  Invocation,
+  LagSeries,
+  Milestone,
+  Notification,
+  PlanRun,
+  Problem,
+  RunOutcome,
+  StepAttempt,
+  StepRun,
+} from './model.js';
 
 export interface CollectInput {
   plan: { name: string; description?: string; steps: ReadonlyArray<{ id: string; type: string; maxLag?: string }> };
@@ -118,7 +132,12 @@ function steps(plan: CollectInput['plan'], state: StateFile | undefined, events:
       }
       if (to === 'running') {
         // An open run before this one has no recorded end (its process was killed): drawn up to its last record.
-        runs.push({ attempt: num(e.attempt) ?? runs.length + 1, startedAt: e.ts, lastSeenAt: lastOfInvocation.get(invocationOf.get(e.n) ?? 0) ?? e.ts, ref: e.n });
+        runs.push({
+          attempt: num(e.attempt) ?? runs.length + 1,
+          startedAt: e.ts,
+          lastSeenAt: lastOfInvocation.get(invocationOf.get(e.n) ?? 0) ?? e.ts,
+          ref: e.n,
+        });
         continue;
       }
       if (isOpen && from === 'running') {
@@ -153,7 +172,14 @@ function lagSeries(plan: CollectInput['plan'], events: Ev[]): LagSeries[] {
           : unit === 'bytes' && spec?.type === 'logical-replica'
             ? (parseSize(spec.maxLag ?? '16MiB') ?? undefined)
             : undefined;
-      s = { stepId: e.stepId as string, of: str(e.of) ?? '', metric: str(e.metric) ?? '', unit, ...(threshold !== undefined ? { threshold } : {}), samples: [] };
+      s = {
+        stepId: e.stepId as string,
+        of: str(e.of) ?? '',
+        metric: str(e.metric) ?? '',
+        unit,
+        ...(threshold !== undefined ? { threshold } : {}),
+        samples: [],
+      };
       series.set(key, s);
     }
     s.samples.push({ at: str(e.at) ?? e.ts, value: num(e.value) ?? null, ref: e.n });
@@ -189,23 +215,48 @@ function cutoverWindows(events: Ev[], state: StateFile | undefined): CutoverWind
       case 'cutover-window-opened':
         if (str(e.deadline)) {
           const frozenAt = str(e.frozenAt) ?? e.ts;
-          windows.push({ openedBy: stepId, frozenAt, deadline: e.deadline as string, outcome: 'open', milestones: [{ label: 'frozen', at: frozenAt, stepId, ref: e.n }], ref: e.n });
+          windows.push({
+            openedBy: stepId,
+            frozenAt,
+            deadline: e.deadline as string,
+            outcome: 'open',
+            milestones: [{ label: 'frozen', at: frozenAt, stepId, ref: e.n }],
+            ref: e.n,
+          });
         } else if (w && Array.isArray(e.databases)) {
           w.databases = e.databases.filter((d): d is string => typeof d === 'string');
         }
         break;
       case 'cutover-caught-up':
-        add(w, { label: 'caught up', at: str(e.caughtUpAt) ?? e.ts, stepId, detail: `marker seen on the ${e.route === 'logical' ? 'target and confirmed by the slot' : 'replica'} after ${num(e.polls) ?? '?'} poll(s)`, ref: e.n });
+        add(w, {
+          label: 'caught up',
+          at: str(e.caughtUpAt) ?? e.ts,
+          stepId,
+          detail: `marker seen on the ${e.route === 'logical' ? 'target and confirmed by the slot' : 'replica'} after ${num(e.polls) ?? '?'} poll(s)`,
+          ref: e.n,
+        });
         break;
       case 'cutover-point-of-no-return':
         if (w) w.outcome = 'committed';
-        add(w, { label: /promot/i.test(str(e.what) ?? '') ? 'promotion sent' : 'switched over', at: str(e.at) ?? e.ts, stepId, detail: `point of no return: ${str(e.what) ?? ''}`, ref: e.n });
+        add(w, {
+          label: /promot/i.test(str(e.what) ?? '') ? 'promotion sent' : 'switched over',
+          at: str(e.at) ?? e.ts,
+          stepId,
+          detail: `point of no return: ${str(e.what) ?? ''}`,
+          ref: e.n,
+        });
         break;
       case 'promoted':
         add(w, { label: 'promoted', at: str(e.promotedAt) ?? e.ts, stepId, ref: e.n });
         break;
       case 'switched': {
-        add(w, { label: 'switched', at: str(e.switchedAt) ?? e.ts, stepId, detail: `${str(e.record) ?? ''} → ${str(e.value) ?? ''} (INSYNC)`, ref: e.n });
+        add(w, {
+          label: 'switched',
+          at: str(e.switchedAt) ?? e.ts,
+          stepId,
+          detail: `${str(e.record) ?? ''} → ${str(e.value) ?? ''} (INSYNC)`,
+          ref: e.n,
+        });
         const seconds = num(e.writeDowntimeSeconds);
         if (w && seconds !== undefined) {
           w.writeDowntimeSeconds = seconds;
@@ -222,7 +273,13 @@ function cutoverWindows(events: Ev[], state: StateFile | undefined): CutoverWind
         break;
       case 'cutover-rolled-back':
         if (w) w.outcome = 'rolled-back';
-        add(w, { label: 'rolled back', at: str(e.at) ?? e.ts, stepId, detail: 'writes are back on the source', ref: e.n });
+        add(w, {
+          label: 'rolled back',
+          at: str(e.at) ?? e.ts,
+          stepId,
+          detail: 'writes are back on the source',
+          ref: e.n,
+        });
         break;
       case 'cutover-rollback-failed':
         if (w) w.outcome = 'rollback-failed';
@@ -235,7 +292,8 @@ function cutoverWindows(events: Ev[], state: StateFile | undefined): CutoverWind
   if (last && last.outcome === 'committed' && !last.milestones.some((m) => m.label === 'promoted') && state) {
     for (const [id, s] of Object.entries(state.steps)) {
       const at = s.type === 'promote' ? str(s.outputs?.promotedAt) : undefined;
-      if (at && Date.parse(at) >= Date.parse(last.frozenAt)) last.milestones.push({ label: 'promoted', at, stepId: id, ref: 0 });
+      if (at && Date.parse(at) >= Date.parse(last.frozenAt))
+        last.milestones.push({ label: 'promoted', at, stepId: id, ref: 0 });
     }
   }
   for (const w of windows) w.milestones.sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || a.ref - b.ref);
@@ -264,7 +322,14 @@ function notifications(events: Ev[]): Notification[] {
     const key = str(e.key);
     if (!key) continue;
     if (e.type === 'notification') {
-      const n: Notification = { event: str(e.event) ?? '', at: e.ts, targets: Array.isArray(e.targets) ? e.targets.map(String) : [], sent: [], failed: [], ref: e.n };
+      const n: Notification = {
+        event: str(e.event) ?? '',
+        at: e.ts,
+        targets: Array.isArray(e.targets) ? e.targets.map(String) : [],
+        sent: [],
+        failed: [],
+        ref: e.n,
+      };
       byKey.set(key, n);
       out.push(n);
     } else if (e.type === 'notification-sent') {
@@ -289,11 +354,19 @@ function awsCalls(events: Ev[]): AwsCallCount[] {
     c.count++;
     if (c.refs.length < 3) c.refs.push(e.n);
   }
-  return [...counts.values()].sort((a, b) => b.count - a.count || a.service.localeCompare(b.service) || a.operation.localeCompare(b.operation));
+  return [...counts.values()].sort(
+    (a, b) => b.count - a.count || a.service.localeCompare(b.service) || a.operation.localeCompare(b.operation),
+  );
 }
 
 function problems(events: Ev[]): Problem[] {
   return events
     .filter((e) => (e.type === 'error' || e.type === 'warning') && str(e.message))
-    .map((e) => ({ kind: e.type as 'error' | 'warning', at: e.ts, ...(str(e.stepId) ? { stepId: str(e.stepId) } : {}), message: e.message as string, ref: e.n }));
+    .map((e) => ({
+      kind: e.type as 'error' | 'warning',
+      at: e.ts,
+      ...(str(e.stepId) ? { stepId: str(e.stepId) } : {}),
+      message: e.message as string,
+      ref: e.n,
+    }));
 }

@@ -33,7 +33,10 @@ svg rect.open { opacity: 0.6; }
 }`;
 
 export function renderHtml(model: ReportModel): string {
-  const title = model.plans.length === 1 ? `${model.plans[0].plan} — aurora-migrate run report` : `aurora-migrate run report — ${model.plans.length} plans`;
+  const title =
+    model.plans.length === 1
+      ? `${model.plans[0].plan} — aurora-migrate run report`
+      : `aurora-migrate run report — ${model.plans.length} plans`;
   const body = [
     `<header><h1>${esc(title)}</h1><p class="meta">Generated ${esc(fmtTime(model.generatedAt))} by <code>aurora-migrate report</code> from each plan's state and event log. ` +
       `<span class="ref">#N</span> is the N-th record of the plan's event log (its N-th line unless a crash tore one); “state” marks a figure read from the state file.</p></header>`,
@@ -63,7 +66,9 @@ const ref = (n: number) => `<span class="ref">${esc(fmtRef(n))}</span>`;
 
 function table(headers: string[], rows: string[][], numeric: number[] = []): string {
   const head = headers.map((h) => `<th>${esc(h)}</th>`).join('');
-  const body = rows.map((r) => `<tr>${r.map((c, i) => `<td${numeric.includes(i) ? ' class="num"' : ''}>${c}</td>`).join('')}</tr>`).join('\n');
+  const body = rows
+    .map((r) => `<tr>${r.map((c, i) => `<td${numeric.includes(i) ? ' class="num"' : ''}>${c}</td>`).join('')}</tr>`)
+    .join('\n');
   return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
@@ -71,13 +76,21 @@ function overview(plans: PlanRun[]): string {
   const rows = plans.map((p) => {
     const w = p.cutover.at(-1);
     const lag = p.lag[0];
-    const chart = lag?.samples.some((s) => s.value !== null) ? lagChart(lag, true) : p.steps.some((s) => s.runs.length) ? '<span class="muted">no lag samples</span>' : '<span class="muted">—</span>';
+    const chart = lag?.samples.some((s) => s.value !== null)
+      ? lagChart(lag, true)
+      : p.steps.some((s) => s.runs.length)
+        ? '<span class="muted">no lag samples</span>'
+        : '<span class="muted">—</span>';
     return [
       `<a href="#${anchor(p.plan)}">${esc(p.plan)}</a>`,
       p.problem ? `<span class="problem">${esc(p.problem)}</span>` : badge(p.outcome),
       esc(fmtTime(p.startedAt)),
       esc(p.finishedAt ? fmtTime(p.finishedAt) : p.updatedAt ? `${fmtTime(p.updatedAt)} (last update)` : '—'),
-      w?.writeDowntimeSeconds !== undefined && w.writeDowntimeRef !== undefined ? `${esc(fmtDuration(w.writeDowntimeSeconds * 1000))} ${ref(w.writeDowntimeRef)}` : w ? esc(w.outcome) : '—',
+      w?.writeDowntimeSeconds !== undefined && w.writeDowntimeRef !== undefined
+        ? `${esc(fmtDuration(w.writeDowntimeSeconds * 1000))} ${ref(w.writeDowntimeRef)}`
+        : w
+          ? esc(w.outcome)
+          : '—',
       chart,
     ];
   });
@@ -85,7 +98,10 @@ function overview(plans: PlanRun[]): string {
 }
 
 function planSection(p: PlanRun): string {
-  const out: string[] = [`<section class="plan" id="${anchor(p.plan)}">`, `<h2>${esc(p.plan)} ${p.problem ? '' : badge(p.outcome)}</h2>`];
+  const out: string[] = [
+    `<section class="plan" id="${anchor(p.plan)}">`,
+    `<h2>${esc(p.plan)} ${p.problem ? '' : badge(p.outcome)}</h2>`,
+  ];
   if (p.description) out.push(`<p>${esc(p.description)}</p>`);
   const facts: Array<[string, string]> = [
     ['Plan file', `<code>${esc(p.planFile)}</code>`],
@@ -94,10 +110,14 @@ function planSection(p: PlanRun): string {
   ];
   if (p.runId) facts.push(['Run id', `<code>${esc(p.runId)}</code>`]);
   if (p.startedAt) facts.push(['Started', esc(fmtTime(p.startedAt))]);
-  if (p.finishedAt) facts.push(['Finished', `${esc(fmtTime(p.finishedAt))} (${esc(between(p.startedAt, p.finishedAt))})`]);
+  if (p.finishedAt)
+    facts.push(['Finished', `${esc(fmtTime(p.finishedAt))} (${esc(between(p.startedAt, p.finishedAt))})`]);
   else if (p.updatedAt) facts.push(['Last update', esc(fmtTime(p.updatedAt))]);
   if (p.invocations.length) {
-    facts.push(['Runs of apply', `${p.invocations.length} (${p.invocations.map((i) => `${esc(i.user ?? '?')} at ${esc(fmtTime(i.at))} → ${esc(i.outcome ?? 'no end recorded')} ${ref(i.ref)}`).join('; ')})`]);
+    facts.push([
+      'Runs of apply',
+      `${p.invocations.length} (${p.invocations.map((i) => `${esc(i.user ?? '?')} at ${esc(fmtTime(i.at))} → ${esc(i.outcome ?? 'no end recorded')} ${ref(i.ref)}`).join('; ')})`,
+    ]);
   }
   out.push(`<dl class="facts">${facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join('')}</dl>`);
   if (p.problem) {
@@ -108,7 +128,17 @@ function planSection(p: PlanRun): string {
     out.push(`<p class="note">No run yet: there is no state at ${esc(p.stateLocation)}.</p></section>`);
     return out.join('\n');
   }
-  out.push(stepsSection(p), lagSection(p), copySection(p), cutoverSection(p), approvalsSection(p), notificationsSection(p), awsSection(p), problemsSection(p), '</section>');
+  out.push(
+    stepsSection(p),
+    lagSection(p),
+    copySection(p),
+    cutoverSection(p),
+    approvalsSection(p),
+    notificationsSection(p),
+    awsSection(p),
+    problemsSection(p),
+    '</section>',
+  );
   return out.filter(Boolean).join('\n');
 }
 
@@ -130,22 +160,39 @@ function timelineRows(p: PlanRun): TimelineRow[] {
     waits: s.runs.flatMap((r, i) => {
       if (r.endStatus !== 'awaiting-approval' || !r.endedAt) return [];
       const next = s.runs[i + 1]?.startedAt ?? end;
-      return next ? [{ start: Date.parse(r.endedAt), end: Date.parse(next), title: `${s.id}: waiting for approval ${between(r.endedAt, next)}` }] : [];
+      return next
+        ? [
+            {
+              start: Date.parse(r.endedAt),
+              end: Date.parse(next),
+              title: `${s.id}: waiting for approval ${between(r.endedAt, next)}`,
+            },
+          ]
+        : [];
     }),
   }));
 }
 
 function stepsSection(p: PlanRun): string {
-  const markers = p.cutover.flatMap((w) => w.milestones.filter((m) => m.label === 'frozen' || m.label === 'switched' || m.label === 'rolled back').map((m) => ({ t: Date.parse(m.at), label: `${m.label} at ${fmtTime(m.at)} (${fmtRef(m.ref)})` })));
+  const markers = p.cutover.flatMap((w) =>
+    w.milestones
+      .filter((m) => m.label === 'frozen' || m.label === 'switched' || m.label === 'rolled back')
+      .map((m) => ({ t: Date.parse(m.at), label: `${m.label} at ${fmtTime(m.at)} (${fmtRef(m.ref)})` })),
+  );
   const chart = timelineChart({ rows: timelineRows(p), markers, label: `Steps of ${p.plan} on a time line` });
   const used = new Set(p.steps.flatMap((s) => s.runs.map((r) => r.endStatus ?? 'open')));
   const legend = Object.entries(STATUS_COLORS)
     .filter(([k]) => used.has(k))
-    .map(([k, c]) => `<span><i style="background:${c}"></i>${esc(k === 'open' ? 'no end recorded' : k === 'pending' ? 'reset by a rollback' : k)}</span>`)
+    .map(
+      ([k, c]) =>
+        `<span><i style="background:${c}"></i>${esc(k === 'open' ? 'no end recorded' : k === 'pending' ? 'reset by a rollback' : k)}</span>`,
+    )
     .join('');
   const rows = p.steps.map((s) => stepRow(s));
-  return `<h3>Steps</h3>${chart}<div class="legend">${legend}${markers.length ? '<span>┆ cutover: frozen / switched</span>' : ''}${p.steps.some((s) => s.runs.some((r) => r.endStatus === 'awaiting-approval')) ? '<span>╌ waiting for approval</span>' : ''}</div>` +
-    table(['Step', 'Type', 'Status', 'Attempts', 'Started', 'Ended', 'Took', 'Events'], rows, [3]);
+  return (
+    `<h3>Steps</h3>${chart}<div class="legend">${legend}${markers.length ? '<span>┆ cutover: frozen / switched</span>' : ''}${p.steps.some((s) => s.runs.some((r) => r.endStatus === 'awaiting-approval')) ? '<span>╌ waiting for approval</span>' : ''}</div>` +
+    table(['Step', 'Type', 'Status', 'Attempts', 'Started', 'Ended', 'Took', 'Events'], rows, [3])
+  );
 }
 
 function stepRow(s: StepRun): string[] {
@@ -169,9 +216,20 @@ function lagChart(s: LagSeries, small = false): string {
     kind: small ? 'lag-small' : 'lag',
     small,
     label: `Replication lag of ${s.of} (${s.metric}) over time, one point per poll`,
-    series: [{ name: `${s.stepId}`, points: s.samples.map((x) => ({ t: Date.parse(x.at), v: x.value, title: `${fmtTime(x.at)}: ${fmtLag(x.value, s.unit)} (${fmtRef(x.ref)})` })) }],
+    series: [
+      {
+        name: `${s.stepId}`,
+        points: s.samples.map((x) => ({
+          t: Date.parse(x.at),
+          v: x.value,
+          title: `${fmtTime(x.at)}: ${fmtLag(x.value, s.unit)} (${fmtRef(x.ref)})`,
+        })),
+      },
+    ],
     formatY: (v) => fmtLag(v, s.unit),
-    ...(s.threshold !== undefined ? { threshold: { value: s.threshold, label: `maxLag ${fmtLag(s.threshold, s.unit)}` } } : {}),
+    ...(s.threshold !== undefined
+      ? { threshold: { value: s.threshold, label: `maxLag ${fmtLag(s.threshold, s.unit)}` } }
+      : {}),
   });
 }
 
@@ -179,13 +237,17 @@ function lagSection(p: PlanRun): string {
   if (p.lag.length === 0) return '';
   const parts = p.lag.map((s) => {
     const known = s.samples.filter((x) => x.value !== null) as Array<{ at: string; value: number; ref: number }>;
-    const max = known.reduce<(typeof known)[number] | undefined>((a, b) => (a && a.value >= b.value ? a : b), undefined);
+    const max = known.reduce<(typeof known)[number] | undefined>(
+      (a, b) => (a && a.value >= b.value ? a : b),
+      undefined,
+    );
     const first = s.samples[0];
     const last = present(s.samples.at(-1), `the last sample of ${s.metric}`);
     const facts = [
       `${s.samples.length} polls of ${esc(s.metric)} on <code>${esc(s.of)}</code> by step <code>${esc(s.stepId)}</code>, ${esc(fmtTime(first.at))} to ${esc(fmtTime(last.at))} (${esc(fmtRefRange(s.samples.map((x) => x.ref)))})`,
       `${s.samples.length - known.length} without a datapoint (unknown, not drawn)`,
-      `first ${esc(fmtLag(first.value, s.unit))}, last ${esc(fmtLag(last.value, s.unit))} ${ref(last.ref)}` + (max ? `, highest ${esc(fmtLag(max.value, s.unit))} at ${esc(fmtClock(max.at))} ${ref(max.ref)}` : ''),
+      `first ${esc(fmtLag(first.value, s.unit))}, last ${esc(fmtLag(last.value, s.unit))} ${ref(last.ref)}` +
+        (max ? `, highest ${esc(fmtLag(max.value, s.unit))} at ${esc(fmtClock(max.at))} ${ref(max.ref)}` : ''),
       ...(s.threshold !== undefined ? [`maxLag ${esc(fmtLag(s.threshold, s.unit))} (dashed)`] : []),
     ];
     return `${lagChart(s)}<p class="muted">${facts.join(' · ')}</p>`;
@@ -198,12 +260,26 @@ function copySection(p: PlanRun): string {
   const chart = lineChart({
     kind: 'copy',
     label: 'Rows copied per table over time',
-    series: p.copy.map((c) => ({ name: c.table, points: c.samples.map((x) => ({ t: Date.parse(x.at), v: x.rows, title: `${c.table}: ${x.rows} rows at ${fmtTime(x.at)} (${fmtRef(x.ref)})` })) })),
+    series: p.copy.map((c) => ({
+      name: c.table,
+      points: c.samples.map((x) => ({
+        t: Date.parse(x.at),
+        v: x.rows,
+        title: `${c.table}: ${x.rows} rows at ${fmtTime(x.at)} (${fmtRef(x.ref)})`,
+      })),
+    })),
     formatY: (v) => (v >= 1e6 ? `${(v / 1e6).toFixed(1)}M` : v >= 1e3 ? `${(v / 1e3).toFixed(0)}k` : String(v)),
   });
   const rows = p.copy.map((c) => {
     const last = present(c.samples.at(-1), `the last copy sample of ${c.table}`);
-    return [`<code>${esc(c.stepId)}</code>`, esc(c.table), String(last.rows) + (last.totalRows !== undefined ? ` of ~${last.totalRows}` : ''), esc(fmtTime(last.at)), String(c.samples.length), `<span class="ref">${esc(fmtRefRange(c.samples.map((x) => x.ref)))}</span>`];
+    return [
+      `<code>${esc(c.stepId)}</code>`,
+      esc(c.table),
+      String(last.rows) + (last.totalRows !== undefined ? ` of ~${last.totalRows}` : ''),
+      esc(fmtTime(last.at)),
+      String(c.samples.length),
+      `<span class="ref">${esc(fmtRefRange(c.samples.map((x) => x.ref)))}</span>`,
+    ];
   });
   return `<h3>Logical copy</h3>${chart}${table(['Step', 'Table', 'Rows copied', 'At', 'Samples', 'Events'], rows, [2, 4])}`;
 }
@@ -220,15 +296,34 @@ function windowBlock(w: CutoverWindow, i: number, n: number): string {
     `deadline ${esc(fmtTime(w.deadline))}`,
     `outcome ${badge(w.outcome)}`,
   ];
-  if (w.writeDowntimeSeconds !== undefined && w.writeDowntimeRef !== undefined) facts.push(`<strong>write downtime ${esc(fmtDuration(w.writeDowntimeSeconds * 1000))}</strong> (freeze → DNS change INSYNC) ${ref(w.writeDowntimeRef)}`);
+  if (w.writeDowntimeSeconds !== undefined && w.writeDowntimeRef !== undefined)
+    facts.push(
+      `<strong>write downtime ${esc(fmtDuration(w.writeDowntimeSeconds * 1000))}</strong> (freeze → DNS change INSYNC) ${ref(w.writeDowntimeRef)}`,
+    );
   if (w.rollbackReason) facts.push(`<span class="problem">rollback: ${esc(w.rollbackReason)}</span>`);
-  const rows = w.milestones.map((m) => [esc(m.label), esc(fmtTime(m.at)), esc(`+${between(w.frozenAt, m.at)}`), `<code>${esc(m.stepId)}</code>`, esc(m.detail ?? ''), ref(m.ref)]);
+  const rows = w.milestones.map((m) => [
+    esc(m.label),
+    esc(fmtTime(m.at)),
+    esc(`+${between(w.frozenAt, m.at)}`),
+    `<code>${esc(m.stepId)}</code>`,
+    esc(m.detail ?? ''),
+    ref(m.ref),
+  ]);
   return `${head}<p>${facts.join(' · ')}</p>${table(['Milestone', 'At', 'Since the freeze', 'Step', 'Detail', 'Event'], rows, [2])}`;
 }
 
 function approvalsSection(p: PlanRun): string {
   if (p.approvals.length === 0) return '';
-  const rows = p.approvals.map((a) => [`<code>${esc(a.stepId)}</code>`, esc(a.approvedBy), esc(a.source ?? '—'), esc(a.via === 'flag' ? '--approve' : a.via), esc(fmtTime(a.at)), esc(a.host ?? '—') + (a.ciRun ? (/^https:\/\//.test(a.ciRun) ? ` <a href="${esc(a.ciRun)}">CI run</a>` : ` ${esc(a.ciRun)}`) : ''), ref(a.ref)]);
+  const rows = p.approvals.map((a) => [
+    `<code>${esc(a.stepId)}</code>`,
+    esc(a.approvedBy),
+    esc(a.source ?? '—'),
+    esc(a.via === 'flag' ? '--approve' : a.via),
+    esc(fmtTime(a.at)),
+    esc(a.host ?? '—') +
+      (a.ciRun ? (/^https:\/\//.test(a.ciRun) ? ` <a href="${esc(a.ciRun)}">CI run</a>` : ` ${esc(a.ciRun)}`) : ''),
+    ref(a.ref),
+  ]);
   return `<h3>Approvals</h3>${table(['Step', 'Approved by', 'Identity from', 'How', 'At', 'Host', 'Event'], rows)}`;
 }
 
@@ -238,21 +333,37 @@ function notificationsSection(p: PlanRun): string {
     esc(n.event),
     esc(fmtTime(n.at)),
     esc(n.sent.join(', ') || '—'),
-    n.failed.length ? `<span class="problem">${esc(n.failed.map((f) => `${f.target}: ${f.reason}`).join('; '))}</span>` : n.sent.length < n.targets.length ? esc(`${n.targets.length - n.sent.length} with no outcome recorded`) : '—',
+    n.failed.length
+      ? `<span class="problem">${esc(n.failed.map((f) => `${f.target}: ${f.reason}`).join('; '))}</span>`
+      : n.sent.length < n.targets.length
+        ? esc(`${n.targets.length - n.sent.length} with no outcome recorded`)
+        : '—',
     ref(n.ref),
   ]);
   return `<h3>Notifications</h3>${table(['Event', 'At', 'Sent to', 'Failed', 'Event'], rows)}`;
 }
 
 function awsSection(p: PlanRun): string {
-  if (p.awsCalls.length === 0) return '<h3>AWS calls</h3><p class="muted">No call that changes anything was recorded.</p>';
+  if (p.awsCalls.length === 0)
+    return '<h3>AWS calls</h3><p class="muted">No call that changes anything was recorded.</p>';
   const total = p.awsCalls.reduce((n, c) => n + c.count, 0);
-  const rows = p.awsCalls.map((c) => [esc(c.service), esc(c.operation), String(c.count), `<span class="ref">${esc(c.refs.map(fmtRef).join(', '))}${c.count > c.refs.length ? ', …' : ''}</span>`]);
+  const rows = p.awsCalls.map((c) => [
+    esc(c.service),
+    esc(c.operation),
+    String(c.count),
+    `<span class="ref">${esc(c.refs.map(fmtRef).join(', '))}${c.count > c.refs.length ? ', …' : ''}</span>`,
+  ]);
   return `<h3>AWS calls</h3><p class="muted">${total} calls that change something, by operation, as the event log records them (reads such as Describe* and GetMetricData are not logged; each lag poll is one GetMetricData).</p>${table(['Service', 'Operation', 'Calls', 'Events'], rows, [2])}`;
 }
 
 function problemsSection(p: PlanRun): string {
   if (p.problems.length === 0) return '';
-  const rows = p.problems.map((x) => [esc(x.kind), esc(fmtTime(x.at)), x.stepId ? `<code>${esc(x.stepId)}</code>` : '—', `<span class="${x.kind === 'error' ? 'problem' : ''}">${esc(x.message)}</span>`, ref(x.ref)]);
+  const rows = p.problems.map((x) => [
+    esc(x.kind),
+    esc(fmtTime(x.at)),
+    x.stepId ? `<code>${esc(x.stepId)}</code>` : '—',
+    `<span class="${x.kind === 'error' ? 'problem' : ''}">${esc(x.message)}</span>`,
+    ref(x.ref),
+  ]);
   return `<h3>Errors and warnings</h3>${table(['Kind', 'At', 'Step', 'Message', 'Event'], rows)}`;
 }

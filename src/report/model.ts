@@ -7,7 +7,14 @@
 /** 1-based number of the event log record a figure comes from; 0 = from the state file. */
 export type Ref = number;
 
-export type RunOutcome = 'not started' | 'finished' | 'in progress' | 'awaiting approval' | 'failed' | 'rolled back' | 'interrupted';
+export type RunOutcome =
+  | 'not started'
+  | 'finished'
+  | 'in progress'
+  | 'awaiting approval'
+  | 'failed'
+  | 'rolled back'
+  | 'interrupted';
 
 export interface ReportModel {
   version: 1;
@@ -103,7 +110,16 @@ export interface CopySeries {
 }
 
 export interface Milestone {
-  label: 'frozen' | 'caught up' | 'promotion sent' | 'promoted' | 'switched over' | 'switched' | 'rollback started' | 'rolled back' | 'rollback failed';
+  label:
+    | 'frozen'
+    | 'caught up'
+    | 'promotion sent'
+    | 'promoted'
+    | 'switched over'
+    | 'switched'
+    | 'rollback started'
+    | 'rolled back'
+    | 'rollback failed';
   at: string;
   stepId: string;
   detail?: string;

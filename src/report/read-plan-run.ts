@@ -18,12 +18,19 @@ export async function readPlanRun(plan: Plan, planArg: string, storage: RunStora
     state = read.exists ? read.state : undefined;
     events = await storage.readEvents();
   } catch (err) {
-    problem = err instanceof AuroraMigrateError ? err.message : `cannot read the state or event log of ${plan.name} at ${storage.location}: ${(err as Error).message}`;
+    problem =
+      err instanceof AuroraMigrateError
+        ? err.message
+        : `cannot read the state or event log of ${plan.name} at ${storage.location}: ${(err as Error).message}`;
     state = undefined;
     events = [];
   }
   return collectPlanRun({
-    plan: { name: plan.name, ...(plan.description !== undefined ? { description: plan.description } : {}), steps: plan.steps as CollectSteps },
+    plan: {
+      name: plan.name,
+      ...(plan.description !== undefined ? { description: plan.description } : {}),
+      steps: plan.steps as CollectSteps,
+    },
     planFile: planArg,
     stateLocation: storage.location,
     eventLogLocation: storage.eventLogLocation,

@@ -54,7 +54,9 @@ export function lineChart(o: LineChartOptions): string {
   const all = o.series.flatMap((s) => s.points);
   const ts = all.map((p) => p.t);
   const values = all.map((p) => p.v).filter((v): v is number => v !== null);
-  const x = scaleUtc().domain(timeDomain(ts)).range([m.left, width - m.right]);
+  const x = scaleUtc()
+    .domain(timeDomain(ts))
+    .range([m.left, width - m.right]);
   const yMax = Math.max(o.threshold?.value ?? 0, ...values, 0);
   const y = scaleLinear()
     .domain([0, yMax > 0 ? yMax : 1])
@@ -71,32 +73,47 @@ export function lineChart(o: LineChartOptions): string {
     for (const t of y.ticks(4)) {
       const yy = r1(y(t));
       parts.push(`<line class="grid" x1="${m.left}" x2="${width - m.right}" y1="${yy}" y2="${yy}"/>`);
-      parts.push(`<text class="tick" x="${m.left - 6}" y="${yy}" text-anchor="end" dominant-baseline="middle">${esc(o.formatY(t))}</text>`);
+      parts.push(
+        `<text class="tick" x="${m.left - 6}" y="${yy}" text-anchor="end" dominant-baseline="middle">${esc(o.formatY(t))}</text>`,
+      );
     }
     for (const t of x.ticks(6)) {
       const xx = r1(x(t));
       parts.push(`<line class="axis" x1="${xx}" x2="${xx}" y1="${height - m.bottom}" y2="${height - m.bottom + 4}"/>`);
-      parts.push(`<text class="tick" x="${xx}" y="${height - m.bottom + 16}" text-anchor="middle">${esc(fmt(t))}</text>`);
+      parts.push(
+        `<text class="tick" x="${xx}" y="${height - m.bottom + 16}" text-anchor="middle">${esc(fmt(t))}</text>`,
+      );
     }
-    parts.push(`<line class="axis" x1="${m.left}" x2="${width - m.right}" y1="${height - m.bottom}" y2="${height - m.bottom}"/>`);
+    parts.push(
+      `<line class="axis" x1="${m.left}" x2="${width - m.right}" y1="${height - m.bottom}" y2="${height - m.bottom}"/>`,
+    );
   }
   if (o.threshold) {
     const yy = r1(y(o.threshold.value));
-    parts.push(`<line class="threshold" x1="${m.left}" x2="${width - m.right}" y1="${yy}" y2="${yy}"><title>${esc(o.threshold.label)}</title></line>`);
+    parts.push(
+      `<line class="threshold" x1="${m.left}" x2="${width - m.right}" y1="${yy}" y2="${yy}"><title>${esc(o.threshold.label)}</title></line>`,
+    );
   }
   o.series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length];
     const d = path(s.points);
-    if (d) parts.push(`<path class="series" data-series="${esc(s.name)}" d="${d}" fill="none" stroke="${color}" stroke-width="${o.small ? 1.5 : 2}"/>`);
+    if (d)
+      parts.push(
+        `<path class="series" data-series="${esc(s.name)}" d="${d}" fill="none" stroke="${color}" stroke-width="${o.small ? 1.5 : 2}"/>`,
+      );
     for (const p of s.points) {
       if (p.v === null) continue;
-      parts.push(`<circle class="sample" data-series="${esc(s.name)}" cx="${r1(x(p.t))}" cy="${r1(y(p.v))}" r="${o.small ? 1.6 : 3}" fill="${color}"><title>${esc(p.title)}</title></circle>`);
+      parts.push(
+        `<circle class="sample" data-series="${esc(s.name)}" cx="${r1(x(p.t))}" cy="${r1(y(p.v))}" r="${o.small ? 1.6 : 3}" fill="${color}"><title>${esc(p.title)}</title></circle>`,
+      );
     }
   });
   if (!o.small && o.series.length > 1) {
     o.series.forEach((s, i) => {
       const lx = m.left + 8 + i * 160;
-      parts.push(`<rect x="${lx}" y="${m.top}" width="10" height="10" fill="${COLORS[i % COLORS.length]}"/><text class="tick" x="${lx + 14}" y="${m.top + 9}">${esc(s.name)}</text>`);
+      parts.push(
+        `<rect x="${lx}" y="${m.top}" width="10" height="10" fill="${COLORS[i % COLORS.length]}"/><text class="tick" x="${lx + 14}" y="${m.top + 9}">${esc(s.name)}</text>`,
+      );
     });
   }
   return svg(o.kind, width, height, o.label, parts);
@@ -133,10 +150,21 @@ export function timelineChart(o: TimelineOptions): string {
   const rowH = 22;
   const m = { top: 8, right: 32, bottom: 28, left: 120 };
   const height = m.top + m.bottom + rowH * Math.max(1, o.rows.length);
-  const ts = o.rows.flatMap((r) => [...r.bars.flatMap((b) => [b.start, b.end]), ...r.waits.flatMap((w) => [w.start, w.end])]);
-  if (ts.length === 0) return svg('timeline', width, height, o.label, [`<text class="tick" x="${m.left}" y="${m.top + 14}">no step has started yet</text>`]);
-  const x = scaleUtc().domain(timeDomain(ts)).range([m.left, width - m.right]);
-  const band = scaleBand<string>().domain(o.rows.map((_, i) => String(i))).range([m.top, height - m.bottom]).paddingInner(0.25);
+  const ts = o.rows.flatMap((r) => [
+    ...r.bars.flatMap((b) => [b.start, b.end]),
+    ...r.waits.flatMap((w) => [w.start, w.end]),
+  ]);
+  if (ts.length === 0)
+    return svg('timeline', width, height, o.label, [
+      `<text class="tick" x="${m.left}" y="${m.top + 14}">no step has started yet</text>`,
+    ]);
+  const x = scaleUtc()
+    .domain(timeDomain(ts))
+    .range([m.left, width - m.right]);
+  const band = scaleBand<string>()
+    .domain(o.rows.map((_, i) => String(i)))
+    .range([m.top, height - m.bottom])
+    .paddingInner(0.25);
   const span = x.domain()[1].getTime() - x.domain()[0].getTime();
   const fmt = timeTick(span);
   const parts: string[] = [];
@@ -148,10 +176,14 @@ export function timelineChart(o: TimelineOptions): string {
   o.rows.forEach((row, i) => {
     const y0 = present(band(String(i)), `the band of row ${i}`);
     const h = band.bandwidth();
-    parts.push(`<text class="label" x="${m.left - 8}" y="${r1(y0 + h / 2)}" text-anchor="end" dominant-baseline="middle">${esc(row.label)}</text>`);
+    parts.push(
+      `<text class="label" x="${m.left - 8}" y="${r1(y0 + h / 2)}" text-anchor="end" dominant-baseline="middle">${esc(row.label)}</text>`,
+    );
     for (const w of row.waits) {
       const yy = r1(y0 + h / 2);
-      parts.push(`<line class="wait" x1="${r1(x(w.start))}" x2="${r1(x(w.end))}" y1="${yy}" y2="${yy}"><title>${esc(w.title)}</title></line>`);
+      parts.push(
+        `<line class="wait" x1="${r1(x(w.start))}" x2="${r1(x(w.end))}" y1="${yy}" y2="${yy}"><title>${esc(w.title)}</title></line>`,
+      );
     }
     for (const b of row.bars) {
       const x0 = x(b.start);
@@ -164,7 +196,9 @@ export function timelineChart(o: TimelineOptions): string {
   });
   for (const mk of o.markers) {
     const xx = r1(x(mk.t));
-    parts.push(`<line class="marker" x1="${xx}" x2="${xx}" y1="${m.top}" y2="${height - m.bottom}"><title>${esc(mk.label)}</title></line>`);
+    parts.push(
+      `<line class="marker" x1="${xx}" x2="${xx}" y1="${m.top}" y2="${height - m.bottom}"><title>${esc(mk.label)}</title></line>`,
+    );
   }
   return svg('timeline', width, height, o.label, parts);
 }

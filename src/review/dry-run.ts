@@ -75,7 +75,11 @@ export function dryRun(input: DryRunInput): PlanReview {
   const windowMs = (freezeSpec?.window ? parseDuration(freezeSpec.window) : undefined) ?? 5 * 60_000;
   const cutoverRole = (id: string): Pick<DescribeEnv, 'cutover'> => {
     if (!window || order.indexOf(id) <= order.indexOf(window.freeze)) return {};
-    const role = window.inside.includes(id) ? 'inside' : window.pointOfNoReturn?.stepId === id ? 'point-of-no-return' : 'after';
+    const role = window.inside.includes(id)
+      ? 'inside'
+      : window.pointOfNoReturn?.stepId === id
+        ? 'point-of-no-return'
+        : 'after';
     return { cutover: { freezeStepId: window.freeze, role, windowMs } };
   };
   const unresolved = new Map<string, Set<string>>();
@@ -102,7 +106,13 @@ export function dryRun(input: DryRunInput): PlanReview {
     const secrets = [...resolution.secrets, ...secretEnvValues(plan, env)];
     try {
       const users = window?.freeze === raw.id ? { windowUsers: windowUsersForReview(plan, scope) } : {};
-      const actions = module.describe(resolution.value, { planName: plan.name, stepId: raw.id, region, ...cutoverRole(raw.id), ...users });
+      const actions = module.describe(resolution.value, {
+        planName: plan.name,
+        stepId: raw.id,
+        region,
+        ...cutoverRole(raw.id),
+        ...users,
+      });
       return { ...base, actions: redact(structuredCloneSafe(actions), secrets) };
     } catch (err) {
       const message = redact(String((err as Error)?.message ?? err), secrets);
@@ -111,7 +121,14 @@ export function dryRun(input: DryRunInput): PlanReview {
   });
 
   return {
-    plan: { name: plan.name, file: plan.file, ...(plan.description !== undefined ? { description: plan.description } : {}), ...(region ? { region } : {}), steps: plan.steps.length, ...(plan.notify?.length ? { notify: [...plan.notify] } : {}) },
+    plan: {
+      name: plan.name,
+      file: plan.file,
+      ...(plan.description !== undefined ? { description: plan.description } : {}),
+      ...(region ? { region } : {}),
+      steps: plan.steps.length,
+      ...(plan.notify?.length ? { notify: [...plan.notify] } : {}),
+    },
     steps,
     ...(window ? { cutover: cutoverReview(plan, window) } : {}),
     unresolved: [...unresolved].map(([ref, ids]) => ({ ref, steps: [...ids] })),
@@ -128,7 +145,7 @@ function cutoverReview(plan: Plan, window: CutoverSteps): CutoverReview {
       : 'fence: read-only is cooperative only: it does NOT stop an application that opens its transactions READ WRITE or sets default_transaction_read_only = off; such writes during the window are not on the target',
     `before the point of no return: a failure, an interrupt (Ctrl-C) or the deadline (${windowText} after the freeze) ${undoneFirst(plan, window)}undoes the freeze: each database's previous default_transaction_read_only${fence === 'connections' ? ' and CONNECT privileges come' : ' comes'} back, writes resume on the source, nothing is promoted; apply exits 2 (130 when interrupted)`,
     fence === 'connections'
-      ? 'right before the point of no return, the last check: no session of a role that lost CONNECT, none of a kept role other than the tool\'s own, and no write transaction on the frozen databases — otherwise roll back, naming user, application_name and client address'
+      ? "right before the point of no return, the last check: no session of a role that lost CONNECT, none of a kept role other than the tool's own, and no write transaction on the frozen databases — otherwise roll back, naming user, application_name and client address"
       : 'right before the point of no return, the last check: no write transaction open on the frozen databases — otherwise roll back',
     window.pointOfNoReturn
       ? `the point of no return is step "${window.pointOfNoReturn.stepId}": ${window.pointOfNoReturn.what}; from there the plan only goes forward (a failure stops the run with the source still frozen and says where things stand; apply resumes forward)`
@@ -141,14 +158,18 @@ function cutoverReview(plan: Plan, window: CutoverSteps): CutoverReview {
     drainTimeout: freeze.drainTimeout ?? '30s',
     databases: [...freeze.databases],
     inside: window.inside,
-    ...(window.pointOfNoReturn ? { pointOfNoReturn: { stepId: window.pointOfNoReturn.stepId, what: window.pointOfNoReturn.what } } : {}),
+    ...(window.pointOfNoReturn
+      ? { pointOfNoReturn: { stepId: window.pointOfNoReturn.stepId, what: window.pointOfNoReturn.what } }
+      : {}),
     rules,
   };
 }
 
 /** The window's steps a rollback takes back before the freeze (newest first), as the review says it. */
 function undoneFirst(plan: Plan, window: CutoverSteps): string {
-  const switchovers = plan.steps.filter((s) => s.type === 'logical-switchover' && window.inside.includes(s.id)).reverse();
+  const switchovers = plan.steps
+    .filter((s) => s.type === 'logical-switchover' && window.inside.includes(s.id))
+    .reverse();
   if (!switchovers.length) return '';
   const reverse = switchovers.some((s) => (s as { reversePublication?: boolean }).reversePublication === true);
   return `first takes back ${switchovers.map((s) => `"${s.id}"`).join(', ')} (${reverse ? 'the reverse slot and publication dropped, ' : ''}the subscription enabled again), then `;

@@ -14,13 +14,20 @@ export interface CommandResult {
 }
 
 export interface CommandRunner {
-  run(program: string, args: readonly string[], options?: { env?: Record<string, string>; input?: string; signal?: AbortSignal }): Promise<CommandResult>;
+  run(
+    program: string,
+    args: readonly string[],
+    options?: { env?: Record<string, string>; input?: string; signal?: AbortSignal },
+  ): Promise<CommandResult>;
 }
 
 export type PgProgram = 'pg_dump' | 'pg_dumpall' | 'psql';
 
 /** Where a program is: PG_BINDIR/program when PG_BINDIR is set, else the bare name (PATH). */
-export function programPath(program: PgProgram, env: Readonly<Record<string, string | undefined>> = process.env): string {
+export function programPath(
+  program: PgProgram,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string {
   const dir = env.PG_BINDIR;
   return dir ? join(dir, program) : program;
 }
@@ -29,7 +36,11 @@ export function programPath(program: PgProgram, env: Readonly<Record<string, str
 export const nodeRunner: CommandRunner = {
   run(program, args, options = {}) {
     return new Promise((resolve, reject) => {
-      const child = spawn(program, [...args], { env: { ...process.env, ...options.env }, signal: options.signal, stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(program, [...args], {
+        env: { ...process.env, ...options.env },
+        signal: options.signal,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       child.stdout.on('data', (d: Buffer) => out.push(d));
@@ -38,7 +49,13 @@ export const nodeRunner: CommandRunner = {
         if (e.code === 'ENOENT') resolve({ code: 127, stdout: '', stderr: `${program}: not found` });
         else reject(e);
       });
-      child.on('close', (code) => resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+      child.on('close', (code) =>
+        resolve({
+          code: code ?? 1,
+          stdout: Buffer.concat(out).toString('utf8'),
+          stderr: Buffer.concat(err).toString('utf8'),
+        }),
+      );
       child.stdin.on('error', () => undefined);
       child.stdin.end(options.input ?? '');
     });
@@ -49,7 +66,8 @@ export const nodeRunner: CommandRunner = {
 export function connectionArgs(conn: ResolvedConnection): { args: string[]; env: Record<string, string> } {
   const env: Record<string, string> = { PGAPPNAME: 'aurora-migrate', PGCONNECT_TIMEOUT: '10' };
   if (conn.password) env.PGPASSWORD = conn.password;
-  env.PGSSLMODE = conn.ssl === 'require' ? 'require' : conn.ssl === true || conn.ssl === 'verify-full' ? 'verify-full' : 'disable';
+  env.PGSSLMODE =
+    conn.ssl === 'require' ? 'require' : conn.ssl === true || conn.ssl === 'verify-full' ? 'verify-full' : 'disable';
   return { args: ['-h', conn.host, '-p', String(conn.port), '-U', conn.user], env };
 }
 
@@ -61,16 +79,28 @@ export function parseVersion(text: string): { major: number; version: string } |
 }
 
 /** Each program's version, or why it cannot be used. */
-export async function programVersions(runner: CommandRunner, env?: Readonly<Record<string, string | undefined>>): Promise<Record<PgProgram, { path: string; major?: number; version?: string; problem?: string }>> {
+export async function programVersions(
+  runner: CommandRunner,
+  env?: Readonly<Record<string, string | undefined>>,
+): Promise<Record<PgProgram, { path: string; major?: number; version?: string; problem?: string }>> {
   const out = {} as Record<PgProgram, { path: string; major?: number; version?: string; problem?: string }>;
   for (const program of ['pg_dump', 'pg_dumpall', 'psql'] as const) {
     const path = programPath(program, env);
     const r = await runner.run(path, ['--version']).catch((e: Error) => ({ code: 1, stdout: '', stderr: e.message }));
     const v = r.code === 0 ? parseVersion(r.stdout) : undefined;
-    out[program] = v ? { path, ...v } : { path, problem: r.code === 127 ? `${path} was not found (install the PostgreSQL client, e.g. Debian's postgresql-client, or set PG_BINDIR)` : `${path} --version failed: ${(r.stderr || r.stdout).trim().slice(0, 200)}` };
+    out[program] = v
+      ? { path, ...v }
+      : {
+          path,
+          problem:
+            r.code === 127
+              ? `${path} was not found (install the PostgreSQL client, e.g. Debian's postgresql-client, or set PG_BINDIR)`
+              : `${path} --version failed: ${(r.stderr || r.stdout).trim().slice(0, 200)}`,
+        };
   }
   return out;
 }
 
 /** The display form of a command for the dry-run and the event log (no password: it is in the environment). */
-export const commandLine = (program: string, args: readonly string[]) => [program, ...args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`))].join(' ');
+export const commandLine = (program: string, args: readonly string[]) =>
+  [program, ...args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`))].join(' ');

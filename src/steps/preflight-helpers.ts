@@ -11,7 +11,11 @@ export function known(value: unknown): value is string {
 
 /** The 'warn' for a check that cannot run before an earlier step has produced its value. */
 export function skipped(check: string, field: string, value: unknown): CheckResult {
-  return { status: 'warn', check, detail: `skipped: "${field}" is ${String(value)}, known only after an earlier step has run` };
+  return {
+    status: 'warn',
+    check,
+    detail: `skipped: "${field}" is ${String(value)}, known only after an earlier step has run`,
+  };
 }
 
 /** Runs one check; an AWS error (access denied, throttling beyond retries…) becomes a failed check. */
@@ -25,11 +29,21 @@ export async function guarded(check: string, fn: () => Promise<CheckResult | Che
 }
 
 /** A resource the step will create must not exist as someone else's. */
-export async function ownershipResult(what: string, found: Parameters<typeof tagsOf>[1], ctx: PreflightContext, rename: string): Promise<CheckResult> {
+export async function ownershipResult(
+  what: string,
+  found: Parameters<typeof tagsOf>[1],
+  ctx: PreflightContext,
+  rename: string,
+): Promise<CheckResult> {
   const check = `${what} is free or ours`;
   if (!found) return { status: 'pass', check, detail: `${what} does not exist yet; the step will create it` };
-  if (isOurs(await tagsOf(ctx.aws, found, { signal: ctx.signal }), ctx.planName, ctx.stepId)) return { status: 'pass', check, detail: `${what} exists and was created by this step before; it will be adopted` };
-  return { status: 'fail', check, detail: `${what} already exists and is not tagged as this plan's step "${ctx.stepId}"; choose another ${rename} or remove it` };
+  if (isOurs(await tagsOf(ctx.aws, found, { signal: ctx.signal }), ctx.planName, ctx.stepId))
+    return { status: 'pass', check, detail: `${what} exists and was created by this step before; it will be adopted` };
+  return {
+    status: 'fail',
+    check,
+    detail: `${what} already exists and is not tagged as this plan's step "${ctx.stepId}"; choose another ${rename} or remove it`,
+  };
 }
 
 export const nowOf = (ctx: PreflightContext) => ctx.clock?.now() ?? Date.now();
@@ -40,7 +54,16 @@ export async function targetNamesResults(spec: TargetSpec, ctx: PreflightContext
   const opts = { signal: ctx.signal };
   const instanceId = instanceIdOf(spec);
   return [
-    ...(await guarded(`DB cluster ${spec.cluster} is free or ours`, async () => ownershipResult(`DB cluster ${spec.cluster}`, await findCluster(ctx.aws, spec.cluster, opts), ctx, 'cluster name'))),
-    ...(await guarded(`DB instance ${instanceId} is free or ours`, async () => ownershipResult(`DB instance ${instanceId}`, await findInstance(ctx.aws, instanceId, opts), ctx, 'instance.id'))),
+    ...(await guarded(`DB cluster ${spec.cluster} is free or ours`, async () =>
+      ownershipResult(
+        `DB cluster ${spec.cluster}`,
+        await findCluster(ctx.aws, spec.cluster, opts),
+        ctx,
+        'cluster name',
+      ),
+    )),
+    ...(await guarded(`DB instance ${instanceId} is free or ours`, async () =>
+      ownershipResult(`DB instance ${instanceId}`, await findInstance(ctx.aws, instanceId, opts), ctx, 'instance.id'),
+    )),
   ];
 }

@@ -59,7 +59,9 @@ export function describeExport(spec: S3ExportSpec, env: { planName: string; step
   const key = [env.planName, env.stepId, spec.to.bucket, spec.to.path];
   return [
     { kind: 'sql', sql: CREATE_EXTENSION_SQL },
-    ...EXPORT_LEDGER_DDL.map((sql): PlannedAction => ({ kind: 'sql', sql, note: 'export ledger (created if missing)' })),
+    ...EXPORT_LEDGER_DDL.map(
+      (sql): PlannedAction => ({ kind: 'sql', sql, note: 'export ledger (created if missing)' }),
+    ),
     { kind: 'sql', sql: RECORDED_SQL, params: key, note: 'already exported? then nothing more is done' },
     {
       kind: 'sql',
@@ -72,31 +74,46 @@ export function describeExport(spec: S3ExportSpec, env: { planName: string; step
 
 async function runExport(spec: S3ExportSpec, ctx: StepContext): Promise<Record<string, unknown>> {
   if (!spec.query?.trim()) throw new StepFailed(ctx.stepId, 'query is empty. Fix the plan, then run apply again.');
-  if (!spec.to?.bucket || !spec.to.path || !spec.to.region) throw new StepFailed(ctx.stepId, 'to needs bucket, path and region. Fix the plan, then run apply again.');
+  if (!spec.to?.bucket || !spec.to.path || !spec.to.region)
+    throw new StepFailed(ctx.stepId, 'to needs bucket, path and region. Fix the plan, then run apply again.');
   let conn: ResolvedConnection;
   try {
     conn = toResolvedConnection(spec.connection);
   } catch (err) {
-    throw new StepFailed(ctx.stepId, `${sentence((err as Error).message)} Fix the plan (or the environment variable it reads), then run apply again.`, { cause: err });
+    throw new StepFailed(
+      ctx.stepId,
+      `${sentence((err as Error).message)} Fix the plan (or the environment variable it reads), then run apply again.`,
+      { cause: err },
+    );
   }
   const key = [ctx.planName, ctx.stepId, spec.to.bucket, spec.to.path];
-  const queryHash = createHash('sha256').update(spec.query).update('\0').update(spec.options ?? '').digest('hex');
+  const queryHash = createHash('sha256')
+    .update(spec.query)
+    .update('\0')
+    .update(spec.options ?? '')
+    .digest('hex');
   const target = `s3://${spec.to.bucket}/${spec.to.path}`;
 
-  const connectFailed = (err: unknown) => (ctx.signal.aborted ? new Interrupted('interrupted') : new StepFailed(ctx.stepId, (err as Error).message, { cause: err }));
+  const connectFailed = (err: unknown) =>
+    ctx.signal.aborted
+      ? new Interrupted('interrupted')
+      : new StepFailed(ctx.stepId, (err as Error).message, { cause: err });
   return withSession(ctx.db, conn, { signal: ctx.signal, connectFailed }, async (session) => {
-    const sql = async <R,>(text: string, params?: unknown[]) => {
+    const sql = async <R>(text: string, params?: unknown[]) => {
       ctx.event('sql', { sql: text, ...(params ? { params } : {}) });
       return session.query<R>(text, params);
     };
     try {
       await ensureDatabaseSetup(session, ctx, 'aurora_migrate.s3_export_ledger', EXPORT_LEDGER_DDL);
 
-      const recorded = async () => (await session.query<Counts & { query_sha256: string; exported_at: Date }>(RECORDED_SQL, key)).rows[0];
+      const recorded = async () =>
+        (await session.query<Counts & { query_sha256: string; exported_at: Date }>(RECORDED_SQL, key)).rows[0];
       const done = await recorded();
       if (done) {
         if (done.query_sha256 !== queryHash) {
-          ctx.warn(`${target} was exported by this step before with a different query or options; keeping that export (use a new path to export again)`);
+          ctx.warn(
+            `${target} was exported by this step before with a different query or options; keeping that export (use a new path to export again)`,
+          );
         }
         ctx.progress(`already exported to ${target} at ${new Date(done.exported_at).toISOString()}`);
         return outputsOf(done);
@@ -110,10 +127,22 @@ async function runExport(spec: S3ExportSpec, ctx: StepContext): Promise<Record<s
         ctx.progress(`exporting to ${target}`);
         let uploaded: Counts;
         try {
-          uploaded = (await sql<Counts>(EXPORT_SQL, [spec.query, spec.to.bucket, spec.to.path, spec.to.region, spec.options ?? null])).rows[0];
+          uploaded = (
+            await sql<Counts>(EXPORT_SQL, [
+              spec.query,
+              spec.to.bucket,
+              spec.to.path,
+              spec.to.region,
+              spec.options ?? null,
+            ])
+          ).rows[0];
         } catch (err) {
           if (ctx.signal.aborted) throw new Interrupted('interrupted');
-          throw new StepFailed(ctx.stepId, `aws_s3.query_export_to_s3 to ${target} failed: ${(err as Error).message}. Check the query, the options and that the cluster may write to the bucket (role for feature s3Export), then run apply again.`, { cause: err });
+          throw new StepFailed(
+            ctx.stepId,
+            `aws_s3.query_export_to_s3 to ${target} failed: ${(err as Error).message}. Check the query, the options and that the cluster may write to the bucket (role for feature s3Export), then run apply again.`,
+            { cause: err },
+          );
         }
         await sql(RECORD_SQL, [...key, uploaded.rows_uploaded, uploaded.files_uploaded, uploaded.bytes_uploaded]);
         return uploaded;
@@ -124,12 +153,16 @@ async function runExport(spec: S3ExportSpec, ctx: StepContext): Promise<Record<s
         throw new StepFailed(ctx.stepId, `the export ledger has an unfinished entry for ${target}; run apply again.`);
       }
       const outputs = outputsOf(counts);
-      ctx.progress(`exported ${outputs.rowsUploaded} rows in ${outputs.filesUploaded} file(s), ${outputs.bytesUploaded} bytes, to ${target}`);
+      ctx.progress(
+        `exported ${outputs.rowsUploaded} rows in ${outputs.filesUploaded} file(s), ${outputs.bytesUploaded} bytes, to ${target}`,
+      );
       return outputs;
     } catch (err) {
       if (err instanceof StepFailed || err instanceof Interrupted) throw err;
       if (ctx.signal.aborted) throw new Interrupted('interrupted');
-      throw new StepFailed(ctx.stepId, `${(err as Error).message}. Run apply again once the cause is fixed.`, { cause: err });
+      throw new StepFailed(ctx.stepId, `${(err as Error).message}. Run apply again once the cause is fixed.`, {
+        cause: err,
+      });
     }
   });
 }

@@ -33,6 +33,8 @@ describe('lazy SDK loading', () => {
 
   it('an operation the package does not have is reported as a bug, not an AWS error', async () => {
     const { createAwsApi } = await import('../../src/aws/sdk-api.js');
-    await expect(createAwsApi().send('rds', 'DescribeNothing', {})).rejects.toThrow(/bug: @aws-sdk\/client-rds has no operation DescribeNothing/);
+    await expect(createAwsApi().send('rds', 'DescribeNothing', {})).rejects.toThrow(
+      /bug: @aws-sdk\/client-rds has no operation DescribeNothing/,
+    );
   });
 });

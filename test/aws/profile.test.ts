@@ -13,7 +13,10 @@ let dir: string | undefined;
 beforeAll(async () => {
   aws = await startAwsStandin({ manualClock: true, seed: { instances: [{ id: 'orders-pg' }] } });
   dir = mkdtempSync(join(tmpdir(), 'aws-profile-'));
-  writeFileSync(join(dir, 'credentials'), '[default]\naws_access_key_id = AKIADEFAULTPROFILE01\naws_secret_access_key = d\n\n[rehearsal]\naws_access_key_id = AKIAREHEARSALPROF001\naws_secret_access_key = r\n');
+  writeFileSync(
+    join(dir, 'credentials'),
+    '[default]\naws_access_key_id = AKIADEFAULTPROFILE01\naws_secret_access_key = d\n\n[rehearsal]\naws_access_key_id = AKIAREHEARSALPROF001\naws_secret_access_key = r\n',
+  );
   writeFileSync(join(dir, 'config'), '[default]\nregion = us-east-1\n\n[profile rehearsal]\nregion = eu-west-1\n');
   for (const k of Object.keys(process.env)) if (k.startsWith('AWS_')) delete process.env[k];
   process.env.AWS_SHARED_CREDENTIALS_FILE = join(dir, 'credentials');

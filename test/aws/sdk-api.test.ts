@@ -8,17 +8,26 @@ import { startAwsStandin, type AwsStandin } from '../../rehearsal/aws/index.js';
 
 let aws: AwsStandin;
 beforeAll(async () => {
-  aws = await startAwsStandin({ manualClock: true, seed: { instances: [{ id: 'orders-pg' }], buckets: ['eu-bucket'] } });
+  aws = await startAwsStandin({
+    manualClock: true,
+    seed: { instances: [{ id: 'orders-pg' }], buckets: ['eu-bucket'] },
+  });
 });
 afterAll(() => aws.close());
 
-describe('configuredEndpoint (the SDK\'s own AWS_ENDPOINT_URL rule)', () => {
+describe("configuredEndpoint (the SDK's own AWS_ENDPOINT_URL rule)", () => {
   it('prefers the service variable, falls back to AWS_ENDPOINT_URL, and honours AWS_IGNORE_CONFIGURED_ENDPOINT_URLS', () => {
-    expect(configuredEndpoint('rds', { AWS_ENDPOINT_URL_RDS: 'http://a', AWS_ENDPOINT_URL: 'http://b' })).toBe('http://a');
-    expect(configuredEndpoint('cloudwatch', { AWS_ENDPOINT_URL_RDS: 'http://a', AWS_ENDPOINT_URL: 'http://b' })).toBe('http://b');
+    expect(configuredEndpoint('rds', { AWS_ENDPOINT_URL_RDS: 'http://a', AWS_ENDPOINT_URL: 'http://b' })).toBe(
+      'http://a',
+    );
+    expect(configuredEndpoint('cloudwatch', { AWS_ENDPOINT_URL_RDS: 'http://a', AWS_ENDPOINT_URL: 'http://b' })).toBe(
+      'http://b',
+    );
     expect(configuredEndpoint('s3', { AWS_ENDPOINT_URL_S3: 'http://c' })).toBe('http://c');
     expect(configuredEndpoint('s3', {})).toBeUndefined();
-    expect(configuredEndpoint('s3', { AWS_ENDPOINT_URL_S3: 'http://c', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' })).toBeUndefined();
+    expect(
+      configuredEndpoint('s3', { AWS_ENDPOINT_URL_S3: 'http://c', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' }),
+    ).toBeUndefined();
   });
 });
 
@@ -36,7 +45,15 @@ describe('createAwsApi against the stand-in', () => {
   });
 
   it('uses one AWS_ENDPOINT_URL for all three services', async () => {
-    const api = createAwsApi({ env: { AWS_ENDPOINT_URL: aws.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE', AWS_SECRET_ACCESS_KEY: 'x' }, maxAttempts: 1 });
+    const api = createAwsApi({
+      env: {
+        AWS_ENDPOINT_URL: aws.endpoint,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE',
+        AWS_SECRET_ACCESS_KEY: 'x',
+      },
+      maxAttempts: 1,
+    });
     try {
       const out = await api.send('rds', 'DescribeDBInstances', {});
       expect(out.DBInstances.map((i: any) => i.DBInstanceIdentifier)).toEqual(['orders-pg']);
@@ -51,7 +68,9 @@ describe('createAwsApi against the stand-in', () => {
     try {
       const controller = new AbortController();
       controller.abort();
-      await expect(api.send('rds', 'DescribeDBInstances', {}, { signal: controller.signal })).rejects.toBeInstanceOf(Interrupted);
+      await expect(api.send('rds', 'DescribeDBInstances', {}, { signal: controller.signal })).rejects.toBeInstanceOf(
+        Interrupted,
+      );
     } finally {
       api.destroy();
     }
@@ -72,10 +91,17 @@ describe('createAwsApi against the stand-in', () => {
 });
 
 describe('toAwsCallError', () => {
-  const call = { service: 'rds' as const, operation: 'CreateDBCluster', input: { DBClusterIdentifier: 'orders-aurora' }, region: 'us-east-1' };
+  const call = {
+    service: 'rds' as const,
+    operation: 'CreateDBCluster',
+    input: { DBClusterIdentifier: 'orders-aurora' },
+    region: 'us-east-1',
+  };
 
   it('missing credentials → how to set AWS_PROFILE or keys', () => {
-    const sdkErr = Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
+    const sdkErr = Object.assign(new Error('Could not load credentials from any providers'), {
+      name: 'CredentialsProviderError',
+    });
     const err = toAwsCallError(sdkErr, call) as AwsCallError;
     expect(err.code).toBe('CredentialsProviderError');
     expect(err.cause).toBe(sdkErr);
@@ -88,8 +114,13 @@ describe('toAwsCallError', () => {
     expect(err.message).toMatch(/pass --region, set "region:" in the plan, or set AWS_REGION/);
   });
 
-  it('never repeats credentials that appear in AWS\'s text', () => {
-    const sdkErr = Object.assign(new Error('The security token AKIAABCDEFGHIJKLMNOP is invalid; Credential=AKIAABCDEFGHIJKLMNOP/20261122/us-east-1/rds/aws4_request'), { name: 'InvalidClientTokenId' });
+  it("never repeats credentials that appear in AWS's text", () => {
+    const sdkErr = Object.assign(
+      new Error(
+        'The security token AKIAABCDEFGHIJKLMNOP is invalid; Credential=AKIAABCDEFGHIJKLMNOP/20261122/us-east-1/rds/aws4_request',
+      ),
+      { name: 'InvalidClientTokenId' },
+    );
     const err = toAwsCallError(sdkErr, call) as AwsCallError;
     expect(err.message).not.toMatch(/AKIAABCDEFGHIJKLMNOP/);
     expect(err.message).toMatch(/AWS did not accept the credentials/);

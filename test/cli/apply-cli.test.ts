@@ -19,7 +19,12 @@ const approvalPlan = (ledger: string) => ({
 describe('apply (text)', () => {
   it('prints plain progress on stderr and a summary on stdout, then exits 0', async () => {
     ws = cliWorkspace();
-    const plan = ws.writePlan({ steps: [{ id: 'replica', type: 'test-aws', cluster: 'orders-aurora', polls: 2 }, { id: 'load', type: 'test-effect', units: 2, ledger: ws.ledger }] });
+    const plan = ws.writePlan({
+      steps: [
+        { id: 'replica', type: 'test-aws', cluster: 'orders-aurora', polls: 2 },
+        { id: 'load', type: 'test-effect', units: 2, ledger: ws.ledger },
+      ],
+    });
     const r = await ws.apply(plan);
     expect(r.code).toBe(0);
     expect(r.err).toMatchInlineSnapshot(`
@@ -71,9 +76,21 @@ describe('apply (text)', () => {
     const r = await ws.apply(plan, { approve: ['cutover'] });
     expect(r.code).toBe(0);
     const st = ws.state();
-    expect(st.approvals).toEqual([{ stepId: 'cutover', approvedBy: 'alice', approvedAt: '2026-11-22T01:00:00.000Z', via: 'flag', runId: st.runId, source: 'os-user', host: hostname() }]);
+    expect(st.approvals).toEqual([
+      {
+        stepId: 'cutover',
+        approvedBy: 'alice',
+        approvedAt: '2026-11-22T01:00:00.000Z',
+        via: 'flag',
+        runId: st.runId,
+        source: 'os-user',
+        host: hostname(),
+      },
+    ]);
     expect(st.steps.cutover.outputs).toEqual({ approvedBy: 'alice', approvedAt: '2026-11-22T01:00:00.000Z' });
-    expect(ws.events().filter((e) => e.type === 'approval')).toMatchObject([{ stepId: 'cutover', approvedBy: 'alice', via: 'flag' }]);
+    expect(ws.events().filter((e) => e.type === 'approval')).toMatchObject([
+      { stepId: 'cutover', approvedBy: 'alice', via: 'flag' },
+    ]);
     expect(st.steps.promote.outputs?.echo).toBe('orders-aurora');
     expect(ledgerLines(ws.ledger)).toHaveLength(3);
   });
@@ -95,8 +112,18 @@ describe('apply (text)', () => {
     const r = await ws.apply(plan, { format: 'json' });
     expect(r.code).toBe(3);
     const doc = JSON.parse(r.out);
-    expect(doc).toMatchObject({ version: 1, plan: 'demo', outcome: 'awaiting-approval', exitCode: 3, awaitingApproval: { stepId: 'cutover' } });
-    expect(doc.steps.map((s: { id: string; status: string }) => `${s.id}:${s.status}`)).toEqual(['replica:succeeded', 'cutover:awaiting-approval', 'promote:pending']);
+    expect(doc).toMatchObject({
+      version: 1,
+      plan: 'demo',
+      outcome: 'awaiting-approval',
+      exitCode: 3,
+      awaitingApproval: { stepId: 'cutover' },
+    });
+    expect(doc.steps.map((s: { id: string; status: string }) => `${s.id}:${s.status}`)).toEqual([
+      'replica:succeeded',
+      'cutover:awaiting-approval',
+      'promote:pending',
+    ]);
   });
 
   it('--format json on a usage error still prints one document (exit 1)', async () => {
@@ -110,7 +137,19 @@ describe('apply (text)', () => {
   it('never writes a secret to the state file, the event log, stdout or stderr', async () => {
     ws = cliWorkspace();
     const secret = 'pa55-w0rd-XYZ';
-    const plan = ws.writePlan({ steps: [{ id: 'load', type: 'test-effect', units: 1, ledger: ws.ledger, password: '${env.TEST_PW}' }, { id: 'boom', type: 'test-effect', units: 0, ledger: ws.ledger, echo: '${steps.load.outputs.secretEcho}', failWhileExists: ws.ledger }] });
+    const plan = ws.writePlan({
+      steps: [
+        { id: 'load', type: 'test-effect', units: 1, ledger: ws.ledger, password: '${env.TEST_PW}' },
+        {
+          id: 'boom',
+          type: 'test-effect',
+          units: 0,
+          ledger: ws.ledger,
+          echo: '${steps.load.outputs.secretEcho}',
+          failWhileExists: ws.ledger,
+        },
+      ],
+    });
     const r = await ws.apply(plan, {}, memoryIo({ cwd: ws.dir, env: { NO_COLOR: '1', TEST_PW: secret } }));
     expect(r.code).toBe(2);
     for (const text of [ws.stateText(), ws.eventsText(), r.out, r.err]) expect(text).not.toContain(secret);
@@ -121,7 +160,11 @@ describe('apply (text)', () => {
   it('warns loudly when AURORA_MIGRATE_TIME_SCALE is set without an AWS endpoint override', async () => {
     ws = cliWorkspace();
     const plan = ws.writePlan({ steps: [{ id: 'a', type: 'test-effect', units: 1, ledger: ws.ledger }] });
-    const real = await ws.apply(plan, {}, memoryIo({ cwd: ws.dir, env: { NO_COLOR: '1', AURORA_MIGRATE_TIME_SCALE: '60' } }));
+    const real = await ws.apply(
+      plan,
+      {},
+      memoryIo({ cwd: ws.dir, env: { NO_COLOR: '1', AURORA_MIGRATE_TIME_SCALE: '60' } }),
+    );
     expect(real.err.split('\n').slice(0, 3).join('\n')).toMatchInlineSnapshot(`
       "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
       WARNING: AURORA_MIGRATE_TIME_SCALE=60 is set but no AWS_ENDPOINT_URL* is: this run talks to REAL AWS with every wait, poll interval and timeout divided by 60. Unset AURORA_MIGRATE_TIME_SCALE unless this is a rehearsal against a local stand-in.
@@ -130,7 +173,14 @@ describe('apply (text)', () => {
     ws.cleanup();
     ws = cliWorkspace();
     const plan2 = ws.writePlan({ steps: [{ id: 'a', type: 'test-effect', units: 1, ledger: ws.ledger }] });
-    const standin = await ws.apply(plan2, {}, memoryIo({ cwd: ws.dir, env: { NO_COLOR: '1', AURORA_MIGRATE_TIME_SCALE: '60', AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' } }));
+    const standin = await ws.apply(
+      plan2,
+      {},
+      memoryIo({
+        cwd: ws.dir,
+        env: { NO_COLOR: '1', AURORA_MIGRATE_TIME_SCALE: '60', AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' },
+      }),
+    );
     expect(standin.err).not.toContain('WARNING');
   });
 

@@ -26,7 +26,13 @@ export function cliWorkspace() {
     registry: testRegistry(),
     aws,
     db: noDb,
-    engine: { clock: { now: time.now }, delay: time.delay, monotonic: time.now, user: () => 'alice', newRunId: () => `run${++runs}-aaaa-bbbb` },
+    engine: {
+      clock: { now: time.now },
+      delay: time.delay,
+      monotonic: time.now,
+      user: () => 'alice',
+      newRunId: () => `run${++runs}-aaaa-bbbb`,
+    },
     ...extra,
   });
   const normalize = (text: string) =>
@@ -38,10 +44,20 @@ export function cliWorkspace() {
       .replace(/heartbeat \S+ ago/g, 'heartbeat <age> ago')
       .replace(/host [^\s()]+/g, 'host <host>')
       .replace(/user [^\s(),]+/g, 'user <user>');
-  async function apply(planFile: string, opts: Partial<ApplyOptions> = {}, io = memoryIo({ cwd: ws.dir }), extra: ApplyOverrides = {}) {
+  async function apply(
+    planFile: string,
+    opts: Partial<ApplyOptions> = {},
+    io = memoryIo({ cwd: ws.dir }),
+    extra: ApplyOverrides = {},
+  ) {
     let code: number;
     try {
-      code = await runApply(planFile, { format: 'text', color: false, verbose: false, approve: [], yes: false, ...opts }, io, overrides(extra));
+      code = await runApply(
+        planFile,
+        { format: 'text', color: false, verbose: false, approve: [], yes: false, ...opts },
+        io,
+        overrides(extra),
+      );
     } catch (err) {
       code = exitCodeFor(err);
       io.stderr.write(`error: ${(err as Error).message}\n`);
@@ -49,13 +65,18 @@ export function cliWorkspace() {
     return { code, out: normalize(io.out()), err: normalize(io.err()), io };
   }
   async function status(planFile: string, opts: Partial<GlobalOptions> = {}, io = memoryIo({ cwd: ws.dir })) {
-    const code = await runStatus(planFile, { format: 'text', color: false, verbose: false, ...opts }, io, { loadPlan: lenientLoadPlan });
+    const code = await runStatus(planFile, { format: 'text', color: false, verbose: false, ...opts }, io, {
+      loadPlan: lenientLoadPlan,
+    });
     return { code, out: normalize(io.out()), err: normalize(io.err()) };
   }
   async function unlock(planFile: string, opts: Partial<GlobalOptions> = {}, io = memoryIo({ cwd: ws.dir })) {
     let code: number;
     try {
-      code = await runUnlock(planFile, { format: 'text', color: false, verbose: false, ...opts }, io, { loadPlan: lenientLoadPlan, now: time.now });
+      code = await runUnlock(planFile, { format: 'text', color: false, verbose: false, ...opts }, io, {
+        loadPlan: lenientLoadPlan,
+        now: time.now,
+      });
     } catch (err) {
       code = exitCodeFor(err);
       io.stderr.write(`error: ${(err as Error).message}\n`);

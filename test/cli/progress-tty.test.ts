@@ -13,15 +13,25 @@ function ttyIo(env: Record<string, string>, answer?: string): Io & { out(): stri
   let out = '';
   let err = '';
   return {
-    stdout: { write: (s: string) => {
-      out += s;
-      return true;
-    }, isTTY: false },
-    stderr: { write: (s: string) => {
-      err += s;
-      return true;
-    }, isTTY: true, columns: 100, rows: 40 } as Io['stderr'],
-    stdin: Object.assign(Readable.from(answer !== undefined ? [answer] : []), { isTTY: answer !== undefined }) as unknown as Io['stdin'],
+    stdout: {
+      write: (s: string) => {
+        out += s;
+        return true;
+      },
+      isTTY: false,
+    },
+    stderr: {
+      write: (s: string) => {
+        err += s;
+        return true;
+      },
+      isTTY: true,
+      columns: 100,
+      rows: 40,
+    } as Io['stderr'],
+    stdin: Object.assign(Readable.from(answer !== undefined ? [answer] : []), {
+      isTTY: answer !== undefined,
+    }) as unknown as Io['stdin'],
     env,
     cwd: ws.dir,
     out: () => out,
@@ -32,7 +42,12 @@ function ttyIo(env: Record<string, string>, answer?: string): Io & { out(): stri
 describe('progress on a terminal', () => {
   it('draws a live listr2 tree on stderr (stdout piped): each step with its detail, then ✔ lines', async () => {
     ws = cliWorkspace();
-    const plan = ws.writePlan({ steps: [{ id: 'replica', type: 'test-aws', cluster: 'orders-aurora', polls: 2 }, { id: 'load', type: 'test-effect', units: 2, ledger: ws.ledger }] });
+    const plan = ws.writePlan({
+      steps: [
+        { id: 'replica', type: 'test-aws', cluster: 'orders-aurora', polls: 2 },
+        { id: 'load', type: 'test-effect', units: 2, ledger: ws.ledger },
+      ],
+    });
     const io = ttyIo({});
     const r = await ws.apply(plan, { color: true }, io);
     expect(r.code).toBe(0);
@@ -46,7 +61,13 @@ describe('progress on a terminal', () => {
 
   it('stops drawing to ask for an approval, then carries on', async () => {
     ws = cliWorkspace();
-    const plan = ws.writePlan({ steps: [{ id: 'a', type: 'test-effect', units: 1, ledger: ws.ledger }, { id: 'cutover', type: 'approval', message: 'Stop writes.' }, { id: 'b', type: 'test-effect', units: 1, ledger: ws.ledger }] });
+    const plan = ws.writePlan({
+      steps: [
+        { id: 'a', type: 'test-effect', units: 1, ledger: ws.ledger },
+        { id: 'cutover', type: 'approval', message: 'Stop writes.' },
+        { id: 'b', type: 'test-effect', units: 1, ledger: ws.ledger },
+      ],
+    });
     const io = ttyIo({}, 'y\n');
     expect((await ws.apply(plan, { color: true }, io)).code).toBe(0);
     const err = strip(io.err());

@@ -27,7 +27,15 @@ beforeAll(async () => {
   try {
     const esbuild = await import('esbuild' as string);
     const outfile = join(ROOT, 'node_modules/.cache/aurora-migrate-test', `cli-with-test-steps-${process.pid}.mjs`);
-    await esbuild.build({ entryPoints: [ENTRY], outfile, bundle: true, platform: 'node', format: 'esm', packages: 'external', logLevel: 'silent' });
+    await esbuild.build({
+      entryPoints: [ENTRY],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      packages: 'external',
+      logLevel: 'silent',
+    });
     childArgs = [outfile];
     dirs.push(outfile);
   } catch {
@@ -48,9 +56,17 @@ interface Outcome {
 }
 
 /** Runs apply; if killAfterMs is set, sends `signals` (default SIGKILL) that long after its first progress line. */
-function runChild(dir: string, killAfterMs?: number, signals: NodeJS.Signals[] = ['SIGKILL']): Promise<Outcome & { stderr: string }> {
+function runChild(
+  dir: string,
+  killAfterMs?: number,
+  signals: NodeJS.Signals[] = ['SIGKILL'],
+): Promise<Outcome & { stderr: string }> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, [...childArgs, 'apply', 'plan.yaml', '--approve', 'gate'], { cwd: dir, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [...childArgs, 'apply', 'plan.yaml', '--approve', 'gate'], {
+      cwd: dir,
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let killed = false;
     let stderr = '';
     child.stderr.once('data', () => {
@@ -69,7 +85,14 @@ function childWorkspace() {
   dirs.push(dir);
   const ledger = join(dir, 'ledger.txt');
   const effect = (id: string) => ({ id, type: 'test-effect', units: 10, ledger, sleepMs: 15, gapMs: 15 });
-  writeFileSync(join(dir, 'plan.yaml'), stringify({ version: 1, name: 'demo', steps: [effect('a'), { id: 'gate', type: 'approval', message: 'ok?' }, effect('b'), effect('c')] }));
+  writeFileSync(
+    join(dir, 'plan.yaml'),
+    stringify({
+      version: 1,
+      name: 'demo',
+      steps: [effect('a'), { id: 'gate', type: 'approval', message: 'ok?' }, effect('b'), effect('c')],
+    }),
+  );
   return { dir, ledger, statePath: join(dir, '.aurora-migrate', 'demo.state.json') };
 }
 
@@ -95,7 +118,12 @@ async function killLoop(kills: number) {
   const expected = ['a', 'b', 'c'].flatMap((s) => [...Array(10).keys()].map((u) => `${s} ${u}`)).sort();
   expect(effects).toEqual(expected);
   const st = JSON.parse(readFileSync(statePath, 'utf8'));
-  expect(Object.values(st.steps).map((s) => (s as { status: string }).status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+  expect(Object.values(st.steps).map((s) => (s as { status: string }).status)).toEqual([
+    'succeeded',
+    'succeeded',
+    'succeeded',
+    'succeeded',
+  ]);
   expect(readdirSync(join(dir, '.aurora-migrate')).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   expect(existsSync(statePath + '.lock')).toBe(false);
   return landed;

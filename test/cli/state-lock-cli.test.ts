@@ -13,7 +13,10 @@ afterEach(() => ws?.cleanup());
 
 /** A plan of real step types only, so the production CLI (main) loads and runs it. */
 function realPlan(message = 'Stop writes, then approve.') {
-  writeFileSync(join(ws.dir, 'real.yaml'), stringify({ version: 1, name: 'demo', steps: [{ id: 'cutover', type: 'approval', message }] }));
+  writeFileSync(
+    join(ws.dir, 'real.yaml'),
+    stringify({ version: 1, name: 'demo', steps: [{ id: 'cutover', type: 'approval', message }] }),
+  );
   return 'real.yaml';
 }
 
@@ -53,7 +56,10 @@ describe('exit codes through the production CLI', () => {
 
   it('1: an invalid plan is reported gcc-style and nothing runs', async () => {
     ws = cliWorkspace();
-    writeFileSync(join(ws.dir, 'bad.yaml'), stringify({ version: 1, name: 'demo', steps: [{ id: 'cutover', type: 'aproval', message: 'x' }] }));
+    writeFileSync(
+      join(ws.dir, 'bad.yaml'),
+      stringify({ version: 1, name: 'demo', steps: [{ id: 'cutover', type: 'aproval', message: 'x' }] }),
+    );
     const r = await cli(['apply', 'bad.yaml']);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^bad\.yaml:\d+:\d+: error: /m);
@@ -62,7 +68,14 @@ describe('exit codes through the production CLI', () => {
 
   it('2: a step that fails (here: an unset ${env.X}) exits 2 with the cause and how to resume', async () => {
     ws = cliWorkspace();
-    writeFileSync(join(ws.dir, 'env.yaml'), stringify({ version: 1, name: 'demo', steps: [{ id: 'cutover', type: 'approval', message: 'Ask ${env.AM_TEST_UNSET_OWNER}' }] }));
+    writeFileSync(
+      join(ws.dir, 'env.yaml'),
+      stringify({
+        version: 1,
+        name: 'demo',
+        steps: [{ id: 'cutover', type: 'approval', message: 'Ask ${env.AM_TEST_UNSET_OWNER}' }],
+      }),
+    );
     const r = await cli(['apply', 'env.yaml', '--approve', 'cutover']);
     expect(r.code).toBe(2);
     expect(r.err).toMatchInlineSnapshot(`
@@ -91,9 +104,20 @@ describe('exit codes through the production CLI', () => {
 
   it('edits to a step that has not run yet are taken as they are', async () => {
     ws = cliWorkspace();
-    const plan = ws.writePlan({ steps: [{ id: 'a', type: 'test-effect', units: 1, ledger: ws.ledger }, { id: 'b', type: 'approval', message: 'one' }] });
+    const plan = ws.writePlan({
+      steps: [
+        { id: 'a', type: 'test-effect', units: 1, ledger: ws.ledger },
+        { id: 'b', type: 'approval', message: 'one' },
+      ],
+    });
     expect((await ws.apply(plan)).code).toBe(3);
-    ws.writePlan({ steps: [{ id: 'a', type: 'test-effect', units: 1, ledger: ws.ledger, description: 'reworded only' }, { id: 'b', type: 'approval', message: 'two' }, { id: 'c', type: 'test-effect', units: 1, ledger: ws.ledger }] });
+    ws.writePlan({
+      steps: [
+        { id: 'a', type: 'test-effect', units: 1, ledger: ws.ledger, description: 'reworded only' },
+        { id: 'b', type: 'approval', message: 'two' },
+        { id: 'c', type: 'test-effect', units: 1, ledger: ws.ledger },
+      ],
+    });
     const r = await ws.apply(plan, { approve: ['b'] });
     expect(r.code).toBe(0);
     expect(r.err).toContain('step "b" was edited since its last attempt');
@@ -102,7 +126,18 @@ describe('exit codes through the production CLI', () => {
   it.each([
     ['corrupt', '{"version": 1, "plan": "demo", "steps": {'],
     ['empty', ''],
-    ['foreign', JSON.stringify({ version: 1, plan: 'other-plan', runId: 'r', createdAt: '', updatedAt: '', steps: {}, approvals: [] })],
+    [
+      'foreign',
+      JSON.stringify({
+        version: 1,
+        plan: 'other-plan',
+        runId: 'r',
+        createdAt: '',
+        updatedAt: '',
+        steps: {},
+        approvals: [],
+      }),
+    ],
     ['newer', JSON.stringify({ version: 2, plan: 'demo' })],
     ['not ours', JSON.stringify({ hello: 'world' })],
   ])('4: a %s state file is reported with what to do, and left untouched', async (_kind, content) => {
@@ -121,7 +156,11 @@ describe('exit codes through the production CLI', () => {
     ws = cliWorkspace();
     mkdirSync(join(ws.dir, '.aurora-migrate'), { recursive: true });
     const msgs: string[] = [];
-    for (const content of ['{"version": 1, "pla', JSON.stringify({ version: 1, plan: 'other-plan', runId: 'r', steps: {}, approvals: [] }), JSON.stringify({ version: 7, plan: 'demo' })]) {
+    for (const content of [
+      '{"version": 1, "pla',
+      JSON.stringify({ version: 1, plan: 'other-plan', runId: 'r', steps: {}, approvals: [] }),
+      JSON.stringify({ version: 7, plan: 'demo' }),
+    ]) {
       writeFileSync(ws.statePath, content);
       msgs.push((await cli(['apply', realPlan()])).err);
     }
@@ -160,12 +199,19 @@ describe('lock', () => {
   it('unlock breaks a lease whose heartbeat stopped and records it in the event log', async () => {
     ws = cliWorkspace();
     const plan = realPlan();
-    const lease = await acquireLease(ws.statePath, { planFile: plan, now: Date.now, onCompromised: () => {}, heartbeatMs: 3_600_000 });
+    const lease = await acquireLease(ws.statePath, {
+      planFile: plan,
+      now: Date.now,
+      onCompromised: () => {},
+      heartbeatMs: 3_600_000,
+    });
     const old = new Date(Date.now() - 120_000);
     utimesSync(join(ws.statePath + '.lock', 'holder.json'), old, old);
     const apply = await cli(['apply', plan]);
     expect(apply.code).toBe(4);
-    expect(apply.err).toContain('Its heartbeat stopped; if that run is gone, break the lock with: aurora-migrate unlock real.yaml');
+    expect(apply.err).toContain(
+      'Its heartbeat stopped; if that run is gone, break the lock with: aurora-migrate unlock real.yaml',
+    );
     const r = await cli(['unlock', plan]);
     expect(r.code).toBe(0);
     expect(r.out).toMatchInlineSnapshot(`
@@ -185,10 +231,21 @@ describe('lock', () => {
     const plan = realPlan();
     const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
     mkdirSync(ws.statePath + '.lock', { recursive: true });
-    writeFileSync(join(ws.statePath + '.lock', 'holder.json'), JSON.stringify({ host: (await import('node:os')).hostname(), pid: dead, user: 'bob', since: '2026-11-22T00:00:00.000Z', token: 't' }));
+    writeFileSync(
+      join(ws.statePath + '.lock', 'holder.json'),
+      JSON.stringify({
+        host: (await import('node:os')).hostname(),
+        pid: dead,
+        user: 'bob',
+        since: '2026-11-22T00:00:00.000Z',
+        token: 't',
+      }),
+    );
     const r = await cli(['apply', plan, '--approve', 'cutover']);
     expect(r.code).toBe(0);
-    expect(ws.events().find((e) => e.type === 'lock-recovered')).toMatchObject({ previousHolder: { pid: dead, user: 'bob' } });
+    expect(ws.events().find((e) => e.type === 'lock-recovered')).toMatchObject({
+      previousHolder: { pid: dead, user: 'bob' },
+    });
   });
 
   it('a run killed while taking the lock leaves no half-made lock: the next apply proceeds and clears the leftover', async () => {
@@ -264,7 +321,9 @@ describe('status', () => {
     `);
     const json = JSON.parse((await ws.status(plan, { format: 'json' })).out);
     expect(json).toMatchObject({ version: 1, plan: 'demo', exists: true });
-    expect(json.steps.map((s: { id: string; status: string; attempts: number }) => [s.id, s.status, s.attempts])).toEqual([
+    expect(
+      json.steps.map((s: { id: string; status: string; attempts: number }) => [s.id, s.status, s.attempts]),
+    ).toEqual([
       ['replica', 'succeeded', 1],
       ['cutover', 'succeeded', 2],
       ['load', 'failed', 1],

@@ -24,7 +24,13 @@ beforeAll(async () => {
   aws = await startAwsStandin({ timeScale: 600, seed: { instances: [{ id: 'orders-pg', engineVersion: '16.4' }] } });
   pg = await startPostgres();
   password = newPassword();
-  await createRdsMasterUser({ admin: pg.admin, query: (sql, params, database) => pg.query({ ...pg.admin, database: database ?? 'postgres' }, sql, params) }, { user: 'master', password });
+  await createRdsMasterUser(
+    {
+      admin: pg.admin,
+      query: (sql, params, database) => pg.query({ ...pg.admin, database: database ?? 'postgres' }, sql, params),
+    },
+    { user: 'master', password },
+  );
   await pg.query(pg.admin, 'CREATE DATABASE orders OWNER master');
 }, 120_000);
 afterAll(async () => {
@@ -50,10 +56,15 @@ function cli(args: string[]): Promise<{ code: number | null; out: string; err: s
 
 describe('--verbose', () => {
   it('apply: one line per AWS call with its resource, duration, attempts and outcome', async () => {
-    writeFileSync(join(dir, 'replica.yaml'), 'version: 1\nname: replica\nsteps:\n  - { id: replica, type: aurora-read-replica, source: orders-pg, cluster: orders-aurora, instance: { class: db.r6g.large } }\n');
+    writeFileSync(
+      join(dir, 'replica.yaml'),
+      'version: 1\nname: replica\nsteps:\n  - { id: replica, type: aurora-read-replica, source: orders-pg, cluster: orders-aurora, instance: { class: db.r6g.large } }\n',
+    );
     const r = await cli(['apply', 'replica.yaml', '--verbose']);
     expect(r.code, r.err).toBe(0);
-    expect(r.err).toMatch(/^verbose: aws rds CreateDBCluster orders-aurora arn:aws:rds:us-east-1:\d+:db:orders-pg \d+ ms, 1 attempt, ok$/m);
+    expect(r.err).toMatch(
+      /^verbose: aws rds CreateDBCluster orders-aurora arn:aws:rds:us-east-1:\d+:db:orders-pg \d+ ms, 1 attempt, ok$/m,
+    );
     expect(r.err).toMatch(/^verbose: aws rds DescribeDBClusters orders-aurora \d+ ms, 1 attempt, ok$/m);
     const quiet = await cli(['apply', 'replica.yaml']);
     expect(quiet.err).not.toContain('verbose:');
@@ -67,8 +78,15 @@ describe('--verbose', () => {
     const r = await cli(['plan', 'freeze.yaml', '--preflight', '--verbose']);
     expect(r.code, r.out + r.err).toBe(0);
     expect(r.err).toContain(`verbose: sql master@${pg.admin.host}:${pg.admin.port}/postgres connected`);
-    expect(r.err).toMatch(new RegExp(`^verbose: sql master@${pg.admin.host.replace(/\./g, '\\.')}:${pg.admin.port}/postgres \\d+ ms, 0 rows: BEGIN READ ONLY$`, 'm'));
-    expect(r.err).toMatch(/rows?: SELECT d\.datname, pg_get_userbyid\(d\.datdba\) AS owner.* \[params: \[\["orders"\],\["orders"\]\]\]$/m);
+    expect(r.err).toMatch(
+      new RegExp(
+        `^verbose: sql master@${pg.admin.host.replace(/\./g, '\\.')}:${pg.admin.port}/postgres \\d+ ms, 0 rows: BEGIN READ ONLY$`,
+        'm',
+      ),
+    );
+    expect(r.err).toMatch(
+      /rows?: SELECT d\.datname, pg_get_userbyid\(d\.datdba\) AS owner.* \[params: \[\["orders"\],\["orders"\]\]\]$/m,
+    );
     expect(r.out + r.err).not.toContain(password);
     expect((await cli(['plan', 'freeze.yaml', '--preflight'])).err).not.toContain('verbose:');
   }, 60_000);

@@ -20,11 +20,16 @@ afterAll(async () => {
   await pg?.stop();
 });
 
-const rows = () => withSession(db, conn, {}, async (s) => (await s.query<{ v: string }>('SELECT v FROM t ORDER BY v')).rows.map((r) => r.v));
+const rows = () =>
+  withSession(db, conn, {}, async (s) =>
+    (await s.query<{ v: string }>('SELECT v FROM t ORDER BY v')).rows.map((r) => r.v),
+  );
 
 describe('withTransaction', () => {
   it('commits the work and returns its result', async () => {
-    const n = await withSession(db, conn, {}, (s) => withTransaction(s, async () => (await s.query("INSERT INTO t VALUES ('committed')")).rowCount));
+    const n = await withSession(db, conn, {}, (s) =>
+      withTransaction(s, async () => (await s.query("INSERT INTO t VALUES ('committed')")).rowCount),
+    );
     expect(n).toBe(1);
     expect(await rows()).toContain('committed');
   });
@@ -46,9 +51,18 @@ describe('withTransaction', () => {
 
   it('a read-only check ending in ROLLBACK leaves nothing, and its BEGIN mode holds', async () => {
     await withSession(db, conn, {}, async (s) => {
-      const seen = await withTransaction(s, async () => (await s.query<{ ro: string }>("SELECT current_setting('transaction_read_only') AS ro")).rows[0].ro, { begin: 'BEGIN READ ONLY', end: 'ROLLBACK' });
+      const seen = await withTransaction(
+        s,
+        async () => (await s.query<{ ro: string }>("SELECT current_setting('transaction_read_only') AS ro")).rows[0].ro,
+        { begin: 'BEGIN READ ONLY', end: 'ROLLBACK' },
+      );
       expect(seen).toBe('on');
-      await expect(withTransaction(s, () => s.query("INSERT INTO t VALUES ('read-only')"), { begin: 'BEGIN READ ONLY', end: 'ROLLBACK' })).rejects.toThrow(/read-only transaction/);
+      await expect(
+        withTransaction(s, () => s.query("INSERT INTO t VALUES ('read-only')"), {
+          begin: 'BEGIN READ ONLY',
+          end: 'ROLLBACK',
+        }),
+      ).rejects.toThrow(/read-only transaction/);
       await withTransaction(s, () => s.query("INSERT INTO t VALUES ('checked only')"), { end: 'ROLLBACK' });
     });
     expect(await rows()).not.toContain('read-only');
@@ -59,7 +73,12 @@ describe('withTransaction', () => {
 describe('withSession', () => {
   const backendGone = async (pid: number) => {
     for (let i = 0; i < 100; i++) {
-      const alive = await withSession(db, conn, {}, async (s) => (await s.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).rowCount);
+      const alive = await withSession(
+        db,
+        conn,
+        {},
+        async (s) => (await s.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).rowCount,
+      );
       if (alive === 0) return true;
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -85,9 +104,14 @@ describe('withSession', () => {
   it('throws what connectFailed makes of a connection that cannot be opened', async () => {
     const wrong = { ...conn, database: 'no_such_database' };
     let work = false;
-    const err = await withSession(db, wrong, { connectFailed: (e) => new Error(`mapped: ${(e as Error).message}`) }, async () => {
-      work = true;
-    }).catch((e: Error) => e);
+    const err = await withSession(
+      db,
+      wrong,
+      { connectFailed: (e) => new Error(`mapped: ${(e as Error).message}`) },
+      async () => {
+        work = true;
+      },
+    ).catch((e: Error) => e);
     expect(work).toBe(false);
     expect((err as Error).message).toMatch(/^mapped: .*no_such_database/);
   });

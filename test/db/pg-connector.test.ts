@@ -60,7 +60,10 @@ describe('pg connector', () => {
       const running = s.query('SELECT pg_sleep(30)');
       // Abort once the statement is visibly running on the server (no wall-clock sleeping).
       for (;;) {
-        const rows = await pg.query(conn, "SELECT 1 FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)' AND state = 'active'");
+        const rows = await pg.query(
+          conn,
+          "SELECT 1 FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)' AND state = 'active'",
+        );
         if (rows.length > 0) break;
       }
       const started = performance.now();
@@ -80,7 +83,9 @@ describe('pg connector', () => {
       await pg.query(conn, 'SELECT pg_terminate_backend($1)', [rows[0].pid]);
       const err = await failure(s.query('SELECT 1'));
       expect(err.kind).toBe('connection');
-      expect(err.message).toMatch(/lost the connection to PostgreSQL at 127\.0\.0\.1:\d+ \(database "t_[0-9a-f]+"\).*running apply again resumes/);
+      expect(err.message).toMatch(
+        /lost the connection to PostgreSQL at 127\.0\.0\.1:\d+ \(database "t_[0-9a-f]+"\).*running apply again resumes/,
+      );
     } finally {
       await s.close();
     }
@@ -98,7 +103,9 @@ describe('pg connector', () => {
 
   it('explains a refused connection and a missing database', async () => {
     const refused = await failure(connector.connect({ ...conn, port: 1 }));
-    expect(refused.message).toMatch(/could not connect to PostgreSQL at 127\.0\.0\.1:1 .*connection refused\. Check connection\.host/);
+    expect(refused.message).toMatch(
+      /could not connect to PostgreSQL at 127\.0\.0\.1:1 .*connection refused\. Check connection\.host/,
+    );
     const missing = await failure(connector.connect({ ...conn, database: 'nope_db' }));
     expect(missing.message).toContain('the database "nope_db" does not exist');
   });
@@ -113,14 +120,24 @@ describe('pg connector', () => {
     expect(clientConfig(base).ssl).toBe(false);
     expect(clientConfig({ ...base, ssl: 'require' }).ssl).toEqual({ rejectUnauthorized: false });
     expect(clientConfig({ ...base, ssl: true }).ssl).toEqual({ rejectUnauthorized: true, servername: 'db.example' });
-    expect(clientConfig({ ...base, ssl: 'verify-full' }).ssl).toEqual({ rejectUnauthorized: true, servername: 'db.example' });
+    expect(clientConfig({ ...base, ssl: 'verify-full' }).ssl).toEqual({
+      rejectUnauthorized: true,
+      servername: 'db.example',
+    });
     const c = clientConfig(base);
-    expect(c).toMatchObject({ keepAlive: true, keepAliveInitialDelayMillis: 1000, connectionTimeoutMillis: 10_000, application_name: 'aurora-migrate' });
+    expect(c).toMatchObject({
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 1000,
+      connectionTimeoutMillis: 10_000,
+      application_name: 'aurora-migrate',
+    });
     expect(c.statement_timeout).toBeUndefined();
   });
 
   it('reads a port given as a string and rejects a bad one', () => {
     expect(toResolvedConnection({ host: 'h', port: '6432', database: 'd', user: 'u' }).port).toBe(6432);
-    expect(() => toResolvedConnection({ host: 'h', port: 'x', database: 'd', user: 'u' })).toThrow(/connection\.port: "x" is not a port number/);
+    expect(() => toResolvedConnection({ host: 'h', port: 'x', database: 'd', user: 'u' })).toThrow(
+      /connection\.port: "x" is not a port number/,
+    );
   });
 });

@@ -34,7 +34,9 @@ describe('GitHub Actions examples', () => {
   }
 
   it('actionlint does report a broken workflow (so the checks above can fail)', async () => {
-    const broken = text('resume.yml').replace('runs-on: ubuntu-latest\n    outputs:', 'runs-on: ubuntu-latest\n    output:').replace('${{ matrix.plan }}', '${{ matrix.plna }}');
+    const broken = text('resume.yml')
+      .replace('runs-on: ubuntu-latest\n    outputs:', 'runs-on: ubuntu-latest\n    output:')
+      .replace('${{ matrix.plan }}', '${{ matrix.plna }}');
     const problems = await runLint(broken, 'broken.yml');
     expect(problems.map((p) => p.message).join('\n')).toMatch(/unexpected key "output"/);
     expect(problems.map((p) => p.message).join('\n')).toMatch(/property "plna" is not defined/);
@@ -69,6 +71,8 @@ describe('GitHub Actions examples', () => {
     expect(job.steps.at(-1).run).toContain('npx aurora-migrate apply "$PLAN" --max-runtime 50m');
     expect(job.steps.at(-1).run).toMatch(/0 \| 3 \| 75\) ;;/);
     expect(job['timeout-minutes']).toBeGreaterThan(50);
-    expect(w.jobs.dashboard.steps.at(-1).run).toBe(`npx aurora-migrate status 'plans/*.yaml' --format markdown >> "$GITHUB_STEP_SUMMARY"`);
+    expect(w.jobs.dashboard.steps.at(-1).run).toBe(
+      `npx aurora-migrate status 'plans/*.yaml' --format markdown >> "$GITHUB_STEP_SUMMARY"`,
+    );
   });
 });

@@ -32,7 +32,9 @@ function markdownFiles(dir: string): string[] {
 
 const DOCS = ['README.md', 'CONTRIBUTING.md', ...markdownFiles('docs')];
 const text = new Map(DOCS.map((f) => [f, readFileSync(path.join(REPO_ROOT, f), 'utf8')]));
-const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
+  scripts: Record<string, string>;
+};
 
 interface Line {
   file: string;
@@ -81,7 +83,10 @@ describe('docs: the shell blocks', () => {
   it('every page with commands is covered, and there are aurora-migrate commands to try', () => {
     expect(lines.filter(isCli).length).toBeGreaterThan(10);
     for (const page of ['README.md', 'CONTRIBUTING.md', 'docs/commands.md', 'docs/plans.md']) {
-      expect(lines.some((l) => l.file === page), page).toBe(true);
+      expect(
+        lines.some((l) => l.file === page),
+        page,
+      ).toBe(true);
     }
   });
 
@@ -126,7 +131,11 @@ describe('docs: whole plans shown in ```yaml blocks', () => {
   beforeAll(() => ensureBuilt(), 240_000);
   // A block that starts like a plan file (the yaml-language-server line) is a plan: it validates.
   const plans = DOCS.flatMap((file) =>
-    [...text.get(file)!.matchAll(/^```yaml\n(# yaml-language-server[\s\S]*?)^```/gm)].map((m, i) => ({ file, i, yaml: m[1] })),
+    [...text.get(file)!.matchAll(/^```yaml\n(# yaml-language-server[\s\S]*?)^```/gm)].map((m, i) => ({
+      file,
+      i,
+      yaml: m[1],
+    })),
   );
   it('there are some', () => expect(plans.length).toBeGreaterThan(0));
   for (const p of plans) {
@@ -135,7 +144,10 @@ describe('docs: whole plans shown in ```yaml blocks', () => {
       try {
         const file = path.join(dir, 'plan.yaml');
         writeFileSync(file, p.yaml);
-        const result = spawnSync(process.execPath, [CLI_BIN, 'validate', file], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+        const result = spawnSync(process.execPath, [CLI_BIN, 'validate', file], {
+          encoding: 'utf8',
+          env: { ...process.env, NO_COLOR: '1' },
+        });
         expect(result.status, result.stderr).toBe(0);
       } finally {
         rmSync(dir, { recursive: true, force: true });

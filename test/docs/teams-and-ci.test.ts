@@ -15,9 +15,17 @@ import { startAwsStandin, type AwsStandin } from '../../rehearsal/aws/index.js';
 import { standinCliEnv } from '../../rehearsal/world/cli-env.js';
 
 const doc = readFileSync(path.join(REPO_ROOT, 'docs', 'teams-and-ci.md'), 'utf8');
-const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-const planFiles = [...doc.matchAll(/```yaml\n# (plans\/[a-z-]+\.yaml)\n([\s\S]*?)```/g)].map((m) => ({ file: m[1], text: m[2] }));
-const lines = [...doc.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => m[1].split('\n')).map((l) => l.trim()).filter(Boolean);
+const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
+  scripts: Record<string, string>;
+};
+const planFiles = [...doc.matchAll(/```yaml\n# (plans\/[a-z-]+\.yaml)\n([\s\S]*?)```/g)].map((m) => ({
+  file: m[1],
+  text: m[2],
+}));
+const lines = [...doc.matchAll(/```sh\n([\s\S]*?)```/g)]
+  .flatMap((m) => m[1].split('\n'))
+  .map((l) => l.trim())
+  .filter(Boolean);
 const commands = lines
   .filter((l) => l.startsWith('npx aurora-migrate '))
   .map((l) => {
@@ -30,7 +38,16 @@ let root: string;
 let summary: string;
 beforeAll(async () => {
   await ensureBuilt();
-  aws = await startAwsStandin({ timeScale: 600, seed: { instances: [{ id: 'orders-pg', engineVersion: '16.4' }, { id: 'billing-pg', engineVersion: '16.4' }], buckets: ['team-migrations'] } });
+  aws = await startAwsStandin({
+    timeScale: 600,
+    seed: {
+      instances: [
+        { id: 'orders-pg', engineVersion: '16.4' },
+        { id: 'billing-pg', engineVersion: '16.4' },
+      ],
+      buckets: ['team-migrations'],
+    },
+  });
   aws.s3.setVersioning('team-migrations', 'Enabled');
   aws.faults.lagNeverConverges(60);
   root = mkdtempSync(path.join(tmpdir(), 'am-docs-teams-'));
@@ -44,9 +61,16 @@ afterAll(async () => {
 });
 
 /** bash -c LINE, asynchronously: the stand-in answers from this process, so it must not be blocked. */
-function sh(line: string, options: { cwd: string; env: Record<string, string | undefined> }): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function sh(
+  line: string,
+  options: { cwd: string; env: Record<string, string | undefined> },
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', line], { cwd: options.cwd, env: options.env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', ['-c', line], {
+      cwd: options.cwd,
+      env: options.env as NodeJS.ProcessEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
@@ -60,7 +84,8 @@ describe('docs/teams-and-ci.md', () => {
   it('has example plans and commands, and names only npm scripts that exist', () => {
     expect(planFiles.map((p) => p.file)).toEqual(['plans/orders.yaml', 'plans/billing.yaml']);
     expect(commands.length).toBeGreaterThanOrEqual(6);
-    for (const l of lines.filter((x) => x.startsWith('npm run '))) expect(pkg.scripts, l).toHaveProperty(l.split(/\s+/)[2]);
+    for (const l of lines.filter((x) => x.startsWith('npm run ')))
+      expect(pkg.scripts, l).toHaveProperty(l.split(/\s+/)[2]);
   });
 
   it('every aurora-migrate command runs with the exit code the page gives', async () => {

@@ -9,7 +9,11 @@ import type { AnyStepModule } from '../../src/steps/step.js';
 import { freezeWrites } from '../../src/steps/freeze-writes/index.js';
 import { enableLogicalReplication } from '../../src/steps/enable-logical-replication/run.js';
 
-const asking: AnyStepModule = { ...testEffect, type: 'test-asking' as never, confirmation: (spec: { units: number }) => `does ${spec.units} irreversible things.` };
+const asking: AnyStepModule = {
+  ...testEffect,
+  type: 'test-asking' as never,
+  confirmation: (spec: { units: number }) => `does ${spec.units} irreversible things.`,
+};
 const registry = testRegistry({ 'test-asking': asking });
 let ws = workspace();
 afterEach(() => {
@@ -26,10 +30,18 @@ describe('confirmations at a terminal (apply --yes answers them)', () => {
 
   it('a no stops the run before the step: nothing done, the same command asks again', async () => {
     const asked: string[] = [];
-    const r = await applyWith(plan(), ws.statePath, {}, { registry, confirm: async (q) => {
-      asked.push(`${q.stepId}: ${q.message}`);
-      return false;
-    } });
+    const r = await applyWith(
+      plan(),
+      ws.statePath,
+      {},
+      {
+        registry,
+        confirm: async (q) => {
+          asked.push(`${q.stepId}: ${q.message}`);
+          return false;
+        },
+      },
+    );
     expect(r.outcome).toBe('interrupted');
     expect(asked).toEqual(['risky: does 2 irreversible things.']);
     expect(ledgerLines(ws.ledger)).toHaveLength(1); // only "load" ran
@@ -50,25 +62,65 @@ describe('confirmations at a terminal (apply --yes answers them)', () => {
     const stop = new AbortController();
     const slow = makePlan('demo', [{ id: 'risky', type: 'test-asking', units: 3, ledger: ws.ledger, sleepMs: 1000 }]);
     let asked = 0;
-    const first = await applyWith(slow, ws.statePath, {}, { registry, signal: stop.signal, confirm: async () => {
-      asked++;
-      setTimeout(() => stop.abort(), 0);
-      return true;
-    } });
+    const first = await applyWith(
+      slow,
+      ws.statePath,
+      {},
+      {
+        registry,
+        signal: stop.signal,
+        confirm: async () => {
+          asked++;
+          setTimeout(() => stop.abort(), 0);
+          return true;
+        },
+      },
+    );
     expect(first.outcome).toBe('interrupted');
     expect(ws.state().steps.risky.status).toBe('running');
-    await applyWith(slow, ws.statePath, {}, { registry, confirm: async () => {
-      asked++;
-      return true;
-    } });
+    await applyWith(
+      slow,
+      ws.statePath,
+      {},
+      {
+        registry,
+        confirm: async () => {
+          asked++;
+          return true;
+        },
+      },
+    );
     expect(asked).toBe(1);
   });
 
   it('freeze-writes asks before the cutover window opens; enable-logical-replication only when it may reboot', () => {
-    const freeze = freezeWrites.confirmation!({ id: 'freeze', type: 'freeze-writes', connection: { host: 'h', database: 'postgres', user: 'u' }, databases: ['orders'], window: '2m' });
-    expect(freeze).toBe('starts the cutover window now: writes to orders stop and the applications lose CONNECT there (reads stop too), until the switch or a rollback (window 2m).');
-    expect(enableLogicalReplication.confirmation!({ id: 'l', type: 'enable-logical-replication', instance: 'orders-pg', parameterGroup: 'g', reboot: true } as never)).toMatch(/may reboot RDS instance orders-pg/);
-    expect(enableLogicalReplication.confirmation!({ id: 'l', type: 'enable-logical-replication', instance: 'orders-pg', parameterGroup: 'g' } as never)).toBeUndefined();
+    const freeze = freezeWrites.confirmation!({
+      id: 'freeze',
+      type: 'freeze-writes',
+      connection: { host: 'h', database: 'postgres', user: 'u' },
+      databases: ['orders'],
+      window: '2m',
+    });
+    expect(freeze).toBe(
+      'starts the cutover window now: writes to orders stop and the applications lose CONNECT there (reads stop too), until the switch or a rollback (window 2m).',
+    );
+    expect(
+      enableLogicalReplication.confirmation!({
+        id: 'l',
+        type: 'enable-logical-replication',
+        instance: 'orders-pg',
+        parameterGroup: 'g',
+        reboot: true,
+      } as never),
+    ).toMatch(/may reboot RDS instance orders-pg/);
+    expect(
+      enableLogicalReplication.confirmation!({
+        id: 'l',
+        type: 'enable-logical-replication',
+        instance: 'orders-pg',
+        parameterGroup: 'g',
+      } as never),
+    ).toBeUndefined();
   });
 });
 
@@ -79,10 +131,17 @@ describe('apply at a terminal (CLI)', () => {
     const { lenientLoadPlan } = await import('../support/test-steps.js');
     const { writeFileSync } = await import('node:fs');
     const { join } = await import('node:path');
-    writeFileSync(join(ws.dir, 'plan.yaml'), `version: 1\nname: demo\nsteps:\n  - { id: risky, type: test-asking, units: 1, ledger: ${JSON.stringify(ws.ledger)} }\n`);
+    writeFileSync(
+      join(ws.dir, 'plan.yaml'),
+      `version: 1\nname: demo\nsteps:\n  - { id: risky, type: test-asking, units: 1, ledger: ${JSON.stringify(ws.ledger)} }\n`,
+    );
     const run = (yes: boolean, stdin: string) => {
       const io = memoryIo({ cwd: ws.dir, env: { NO_COLOR: '1' }, tty: true, stdin });
-      return runApply('plan.yaml', { format: 'text', color: false, verbose: false, approve: [], yes }, io, { loadPlan: lenientLoadPlan, registry, aws: { send: async () => ({}) as never } }).then((code) => ({ code, err: io.err() }));
+      return runApply('plan.yaml', { format: 'text', color: false, verbose: false, approve: [], yes }, io, {
+        loadPlan: lenientLoadPlan,
+        registry,
+        aws: { send: async () => ({}) as never },
+      }).then((code) => ({ code, err: io.err() }));
     };
     const no = await run(false, 'n\n');
     expect(no.code).toBe(130);

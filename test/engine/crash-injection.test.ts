@@ -55,7 +55,13 @@ function expectExactlyOnce(ledger: string, aws: ReturnType<typeof fakeAws>) {
   const lines = ledgerLines(ledger);
   const runIds = new Set(lines.map((l) => l.split(' ')[0]));
   expect(runIds.size).toBe(1);
-  expect(lines.map((l) => l.split(' ').slice(1).join(' ')).sort()).toEqual(['copy 0', 'copy 1', 'copy 2', 'load 0', 'load 1']);
+  expect(lines.map((l) => l.split(' ').slice(1).join(' ')).sort()).toEqual([
+    'copy 0',
+    'copy 1',
+    'copy 2',
+    'load 0',
+    'load 1',
+  ]);
   expect(aws.calls.filter((c) => c.operation === 'CreateDBCluster')).toHaveLength(1);
 }
 
@@ -83,7 +89,13 @@ describe('crash at every state write, then resume', () => {
         const aws = fakeAws(); // the "world" survives the crash
         const time = fakeTime();
         const plan = planFor(ws.ledger);
-        const crashed = await applyWith(plan, ws.statePath, { approve: ['gate'] }, { storage: dyingStorage(ws.statePath, at, when), aws }, time).then(
+        const crashed = await applyWith(
+          plan,
+          ws.statePath,
+          { approve: ['gate'] },
+          { storage: dyingStorage(ws.statePath, at, when), aws },
+          time,
+        ).then(
           () => undefined,
           (err: Error) => err,
         );

@@ -22,7 +22,12 @@ import { checkPlanText } from '../../src/plan/load.js';
 import { steps } from '../../src/steps/index.js';
 import { buildStatusReport } from '../../src/cli/commands/status.js';
 import { renderStatusText } from '../../src/render/status.js';
-import { liftFenceAsAdmin, prepareRdsDatabase, publicCanConnect, type RdsDatabase } from '../../rehearsal/postgres/rds-roles.js';
+import {
+  liftFenceAsAdmin,
+  prepareRdsDatabase,
+  publicCanConnect,
+  type RdsDatabase,
+} from '../../rehearsal/postgres/rds-roles.js';
 import type { WriterMode } from '../../rehearsal/app/writer.js';
 
 const SOURCE = 'orders-pg';
@@ -113,10 +118,16 @@ function apply(text: string, options: { signal?: AbortSignal; beforeSleep?: () =
 /** The resolved endpoint a DNS name of the stand-in stands for. */
 const endpointOf = (name: string) => aws.resolveEndpoint(name)!;
 const readOnlySetting = async () =>
-  (await source.query<{ setconfig: string[] | null }>(
-    `SELECT s.setconfig FROM pg_database d LEFT JOIN pg_db_role_setting s ON s.setdatabase = d.oid AND s.setrole = 0 WHERE d.datname = 'orders'`,
-  ))[0].setconfig;
-const promotions = (cluster: string) => aws.calls.records.filter((c) => c.operation === 'PromoteReadReplicaDBCluster' && c.outcome === 'ok' && JSON.stringify(c.params).includes(cluster)).length;
+  (
+    await source.query<{ setconfig: string[] | null }>(
+      `SELECT s.setconfig FROM pg_database d LEFT JOIN pg_db_role_setting s ON s.setdatabase = d.oid AND s.setrole = 0 WHERE d.datname = 'orders'`,
+    )
+  )[0].setconfig;
+const promotions = (cluster: string) =>
+  aws.calls.records.filter(
+    (c) =>
+      c.operation === 'PromoteReadReplicaDBCluster' && c.outcome === 'ok' && JSON.stringify(c.params).includes(cluster),
+  ).length;
 
 describe('cutover window on real replication, with a live writer', () => {
   it('freezes, proves the replica caught up with the marker, promotes: every acknowledged write is on the target', async () => {
@@ -129,9 +140,16 @@ describe('cutover window on real replication, with a live writer', () => {
     const promote = r.steps.find((s) => s.id === 'promote')!;
     const freeze = r.steps.find((s) => s.id === 'freeze')!;
     expect(promote.outputs).toMatchObject({ caughtUpAt: expect.any(String), promotionSentAt: expect.any(String) });
-    expect(Date.parse(promote.outputs!.caughtUpAt as string)).toBeGreaterThanOrEqual(Date.parse(freeze.outputs!.frozenAt as string));
-    expect(Date.parse(promote.outputs!.promotionSentAt as string)).toBeGreaterThanOrEqual(Date.parse(promote.outputs!.caughtUpAt as string));
-    expect(r.cutover).toMatchObject({ status: 'committed', pointOfNoReturn: { stepId: 'promote', what: 'PromoteReadReplicaDBCluster sent' } });
+    expect(Date.parse(promote.outputs!.caughtUpAt as string)).toBeGreaterThanOrEqual(
+      Date.parse(freeze.outputs!.frozenAt as string),
+    );
+    expect(Date.parse(promote.outputs!.promotionSentAt as string)).toBeGreaterThanOrEqual(
+      Date.parse(promote.outputs!.caughtUpAt as string),
+    );
+    expect(r.cutover).toMatchObject({
+      status: 'committed',
+      pointOfNoReturn: { stepId: 'promote', what: 'PromoteReadReplicaDBCluster sent' },
+    });
     expect(run.acks.length).toBeGreaterThan(20);
     expect(run.errors.refused + run.errors.terminated).toBeGreaterThan(0); // the writer met the fence
     expect(run.errors.last).toMatch(/permission denied for database "orders"|terminat/);
@@ -142,22 +160,41 @@ describe('cutover window on real replication, with a live writer', () => {
     const have = new Set(onTarget.map((x) => x.seq as number));
     const lost = run.acks.filter((a) => !have.has(a.seq));
     expect(lost).toEqual([]);
-    expect(await queryRows(target, 'orders', 'SELECT count(*)::int AS n FROM aurora_migrate.cutover_marker')).toEqual([{ n: 1 }]);
+    expect(await queryRows(target, 'orders', 'SELECT count(*)::int AS n FROM aurora_migrate.cutover_marker')).toEqual([
+      { n: 1 },
+    ]);
     // The freeze's read-only default came along with the physical copy; promote put the previous setting back there.
-    expect(await queryRows(target, 'orders', 'SHOW default_transaction_read_only')).toEqual([{ default_transaction_read_only: 'off' }]);
+    expect(await queryRows(target, 'orders', 'SHOW default_transaction_read_only')).toEqual([
+      { default_transaction_read_only: 'off' },
+    ]);
     // The fence came along with the physical copy; promote put the privileges back: the application connects and writes there.
     const onAurora = await db.connect({ ...roles.app, host: target.host, port: target.port });
     await onAurora.query('INSERT INTO app_writes (seq) VALUES (-1)');
     await onAurora.close();
-    expect(await queryRows(target, 'postgres', 'SELECT count(*)::int AS n FROM aurora_migrate.fence')).toEqual([{ n: 0 }]); // the inherited record is gone there
+    expect(await queryRows(target, 'postgres', 'SELECT count(*)::int AS n FROM aurora_migrate.fence')).toEqual([
+      { n: 0 },
+    ]); // the inherited record is gone there
     // Forward only: the source stays frozen and fenced after the point of no return.
     expect(await readOnlySetting()).toEqual(['default_transaction_read_only=on']);
     expect(await publicCanConnect(source, 'orders')).toBe(false);
     await expect(db.connect(roles.app)).rejects.toThrow(/permission denied for database "orders"/);
     // status shows the window's timeline.
-    const report = await buildStatusReport(plan(planText('cut-ok')), 'plans/cut-ok.yaml', localRunStorage(join(dir, 'cut-ok.state.json')), {});
-    expect(report.cutover).toMatchObject({ status: 'committed', frozenAt: freeze.outputs!.frozenAt, caughtUpAt: promote.outputs!.caughtUpAt, promotionSentAt: promote.outputs!.promotionSentAt, promotedAt: promote.outputs!.promotedAt });
-    expect(renderStatusText(report, { color: false })).toMatch(/cutover window \(freeze\): past the point of no return[\s\S]*caught up at +\d{4}-[\s\S]*promotion sent at/);
+    const report = await buildStatusReport(
+      plan(planText('cut-ok')),
+      'plans/cut-ok.yaml',
+      localRunStorage(join(dir, 'cut-ok.state.json')),
+      {},
+    );
+    expect(report.cutover).toMatchObject({
+      status: 'committed',
+      frozenAt: freeze.outputs!.frozenAt,
+      caughtUpAt: promote.outputs!.caughtUpAt,
+      promotionSentAt: promote.outputs!.promotionSentAt,
+      promotedAt: promote.outputs!.promotedAt,
+    });
+    expect(renderStatusText(report, { color: false })).toMatch(
+      /cutover window \(freeze\): past the point of no return[\s\S]*caught up at +\d{4}-[\s\S]*promotion sent at/,
+    );
     await liftFenceAsAdmin(source, ['orders']);
   }, 180_000);
 
@@ -167,7 +204,19 @@ describe('cutover window on real replication, with a live writer', () => {
     // Build the replica first (stop before the freeze), then pause its replay.
     const first = await applyPlan(
       { plan: p, env: ENV, until: 'replica' },
-      { storage: localRunStorage(join(dir, 'cut-stuck.state.json')), registry: steps, aws: api, db, clock: { now: aws.clock.now }, monotonic: aws.clock.now, delay: async (ms) => { aws.clock.advance(ms); await new Promise((r) => setTimeout(r, 3)); }, lock: false },
+      {
+        storage: localRunStorage(join(dir, 'cut-stuck.state.json')),
+        registry: steps,
+        aws: api,
+        db,
+        clock: { now: aws.clock.now },
+        monotonic: aws.clock.now,
+        delay: async (ms) => {
+          aws.clock.advance(ms);
+          await new Promise((r) => setTimeout(r, 3));
+        },
+        lock: false,
+      },
     );
     expect(first.outcome).toBe('until');
     const reader = endpointOf(first.steps[0].outputs!.readerEndpoint as string);
@@ -176,7 +225,9 @@ describe('cutover window on real replication, with a live writer', () => {
     const r = await apply(text);
     expect(r.outcome).toBe('rolled-back');
     expect(r.failed!.error.message).toMatch(/did not show the cutover marker .* before the window's deadline/);
-    expect(r.failed!.error.message).toMatch(/Writes are back on the source \(orders have their previous settings\) and nothing was promoted/);
+    expect(r.failed!.error.message).toMatch(
+      /Writes are back on the source \(orders have their previous settings\) and nothing was promoted/,
+    );
     expect(r.cutover).toMatchObject({ status: 'rolled-back' });
     expect(promotions('cut-stuck')).toBe(0);
     expect(await readOnlySetting()).toBeNull();
@@ -199,15 +250,37 @@ describe('cutover window on real replication, with a live writer', () => {
     const p = plan(text);
     await applyPlan(
       { plan: p, env: ENV, until: 'replica' },
-      { storage: localRunStorage(join(dir, 'cut-int.state.json')), registry: steps, aws: api, db, clock: { now: aws.clock.now }, monotonic: aws.clock.now, delay: async (ms) => { aws.clock.advance(ms); await new Promise((r) => setTimeout(r, 3)); }, lock: false },
+      {
+        storage: localRunStorage(join(dir, 'cut-int.state.json')),
+        registry: steps,
+        aws: api,
+        db,
+        clock: { now: aws.clock.now },
+        monotonic: aws.clock.now,
+        delay: async (ms) => {
+          aws.clock.advance(ms);
+          await new Promise((r) => setTimeout(r, 3));
+        },
+        lock: false,
+      },
     );
-    const reader = endpointOf((await readState(join(dir, 'cut-int.state.json')).then((s) => (s.exists ? s.state.steps.replica.outputs!.readerEndpoint : ''))) as string);
+    const reader = endpointOf(
+      (await readState(join(dir, 'cut-int.state.json')).then((s) =>
+        s.exists ? s.state.steps.replica.outputs!.readerEndpoint : '',
+      )) as string,
+    );
     await queryRows(reader, 'postgres', 'SELECT pg_wal_replay_pause()');
     const stop = new AbortController();
     let sleeps = 0;
-    const r = await apply(text, { signal: stop.signal, beforeSleep: () => (++sleeps === 5 ? stop.abort() : undefined) });
+    const r = await apply(text, {
+      signal: stop.signal,
+      beforeSleep: () => (++sleeps === 5 ? stop.abort() : undefined),
+    });
     expect(r.outcome).toBe('interrupted');
-    expect(r.cutover).toMatchObject({ status: 'rolled-back', reason: expect.stringMatching(/interrupted in step "promote"/) });
+    expect(r.cutover).toMatchObject({
+      status: 'rolled-back',
+      reason: expect.stringMatching(/interrupted in step "promote"/),
+    });
     expect(promotions('cut-int')).toBe(0);
     expect(await readOnlySetting()).toBeNull();
     expect(await publicCanConnect(source, 'orders')).toBe(true);
@@ -232,7 +305,9 @@ describe('cutover window on real replication, with a live writer', () => {
     const r = await apply(text);
     expect(r.outcome).toBe('failed');
     expect(r.failed!.stepId, r.failed!.error.message).toBe('check');
-    expect(r.failed!.error.message).toMatch(/passed its point of no return at .* \(PromoteReadReplicaDBCluster sent\): nothing is rolled back, the source databases orders stay fenced \(CONNECT only for master and the databases' owners; read-only default on\)/);
+    expect(r.failed!.error.message).toMatch(
+      /passed its point of no return at .* \(PromoteReadReplicaDBCluster sent\): nothing is rolled back, the source databases orders stay fenced \(CONNECT only for master and the databases' owners; read-only default on\)/,
+    );
     expect(r.cutover).toMatchObject({ status: 'committed' });
     expect(await readOnlySetting()).toEqual(['default_transaction_read_only=on']);
     await liftFenceAsAdmin(source, ['orders']);
@@ -247,7 +322,9 @@ describe('the fence against applications that defeat a read-only default', () =>
     const run = await writer.stop();
     expect(r.outcome, JSON.stringify(r.failed)).toBe('succeeded');
     const target = endpointOf(r.steps.find((s) => s.id === 'promote')!.outputs!.endpoint as string);
-    const have = new Set((await queryRows(target, 'orders', 'SELECT seq::int AS seq FROM app_writes')).map((x) => x.seq as number));
+    const have = new Set(
+      (await queryRows(target, 'orders', 'SELECT seq::int AS seq FROM app_writes')).map((x) => x.seq as number),
+    );
     expect(run.acks.filter((a) => !have.has(a.seq))).toEqual([]);
     // The fence is what stopped it: its reconnects were refused (a read-only default alone would not have).
     expect(run.errors.refused).toBeGreaterThan(0);
@@ -255,22 +332,43 @@ describe('the fence against applications that defeat a read-only default', () =>
     await liftFenceAsAdmin(source, ['orders']);
   }, 180_000);
 
-  it('an application that connects as the tool\'s own user is caught by the last check: rolled back, nothing promoted, the client named', async () => {
+  it("an application that connects as the tool's own user is caught by the last check: rolled back, nothing promoted, the client named", async () => {
     const text = planText('cut-sneaky');
     const p = plan(text);
     await applyPlan(
       { plan: p, env: ENV, until: 'replica' },
-      { storage: localRunStorage(join(dir, 'cut-sneaky.state.json')), registry: steps, aws: api, db, clock: { now: aws.clock.now }, monotonic: aws.clock.now, delay: async (ms) => { aws.clock.advance(ms); await new Promise((r) => setTimeout(r, 3)); }, lock: false },
+      {
+        storage: localRunStorage(join(dir, 'cut-sneaky.state.json')),
+        registry: steps,
+        aws: api,
+        db,
+        clock: { now: aws.clock.now },
+        monotonic: aws.clock.now,
+        delay: async (ms) => {
+          aws.clock.advance(ms);
+          await new Promise((r) => setTimeout(r, 3));
+        },
+        lock: false,
+      },
     );
     // A reporting job that logs in as the master user: the fence keeps CONNECT for it.
-    const sneaky = await startWriter({ connection: { ...roles.master, host: source.address, port: source.port }, ratePerSecond: 50, mode: 'begin-read-write', table: 'report_jobs' });
+    const sneaky = await startWriter({
+      connection: { ...roles.master, host: source.address, port: source.port },
+      ratePerSecond: 50,
+      mode: 'begin-read-write',
+      table: 'report_jobs',
+    });
     await sneaky.waitForAcks(5, 15_000);
     const r = await apply(text);
     await sneaky.stop();
     expect(r.outcome).toBe('rolled-back');
     expect(r.failed!.stepId).toBe('promote');
-    expect(r.failed!.error.message).toMatch(/stopped before the point of no return \(PromoteReadReplicaDBCluster sent was not sent\): the fence of step "freeze" does not hold: pid \d+ of user master on "orders" \(application_name "rehearsal-writer", client 127\.0\.0\.1\)/);
-    expect(r.failed!.error.message).toMatch(/Writes are back on the source \(orders have their previous settings\) and nothing was promoted/);
+    expect(r.failed!.error.message).toMatch(
+      /stopped before the point of no return \(PromoteReadReplicaDBCluster sent was not sent\): the fence of step "freeze" does not hold: pid \d+ of user master on "orders" \(application_name "rehearsal-writer", client 127\.0\.0\.1\)/,
+    );
+    expect(r.failed!.error.message).toMatch(
+      /Writes are back on the source \(orders have their previous settings\) and nothing was promoted/,
+    );
     expect(promotions('cut-sneaky')).toBe(0);
     expect(await readOnlySetting()).toBeNull();
     expect(await publicCanConnect(source, 'orders')).toBe(true);
@@ -300,7 +398,7 @@ describe('the whole cutover: freeze → promote → verify-data → switch-endpo
 `,
     );
 
-  it('a row deleted on the target behind the tool\'s back fails verify-data before the switch: the DNS record is untouched', async () => {
+  it("a row deleted on the target behind the tool's back fails verify-data before the switch: the DNS record is untouched", async () => {
     const text = fullPlan('cut-diff');
     const p = plan(text);
     const statePath = join(dir, 'cut-diff.state.json');
@@ -309,7 +407,19 @@ describe('the whole cutover: freeze → promote → verify-data → switch-endpo
     // Run up to the promotion; then somebody deletes a row on the promoted target.
     const first = await applyPlan(
       { plan: p, env: ENV, until: 'promote' },
-      { storage: localRunStorage(statePath), registry: steps, aws: api, db, clock: { now: aws.clock.now }, monotonic: aws.clock.now, delay: async (ms) => { aws.clock.advance(ms); await new Promise((r) => setTimeout(r, 3)); }, lock: false },
+      {
+        storage: localRunStorage(statePath),
+        registry: steps,
+        aws: api,
+        db,
+        clock: { now: aws.clock.now },
+        monotonic: aws.clock.now,
+        delay: async (ms) => {
+          aws.clock.advance(ms);
+          await new Promise((r) => setTimeout(r, 3));
+        },
+        lock: false,
+      },
     );
     await writer.stop();
     expect(first.outcome, JSON.stringify(first.failed)).toBe('until');
@@ -320,7 +430,9 @@ describe('the whole cutover: freeze → promote → verify-data → switch-endpo
     expect(r.outcome).toBe('failed');
     expect(r.failed!.stepId).toBe('check');
     expect(r.failed!.error.message).toMatch(/public\.app_writes has (\d+) rows on the source and (\d+) on the target/);
-    const [, onSource, onTarget] = /has (\d+) rows on the source and (\d+) on the target/.exec(r.failed!.error.message)!;
+    const [, onSource, onTarget] = /has (\d+) rows on the source and (\d+) on the target/.exec(
+      r.failed!.error.message,
+    )!;
     expect(Number(onSource) - Number(onTarget)).toBe(1);
     expect(aws.route53.record(APP_NAME, 'CNAME')?.values).toEqual(['orders-pg.standin.invalid']);
     expect(aws.calls.records.filter((c) => c.operation === 'ChangeResourceRecordSets')).toHaveLength(0);
@@ -330,10 +442,24 @@ describe('the whole cutover: freeze → promote → verify-data → switch-endpo
 
 /** The application writing straight to the source as its own role, with the driver mode given. */
 function appWriter(mode: WriterMode | WriterMode[]) {
-  return startWriter({ connection: { host: source.address, port: source.port, database: 'orders', user: roles.app.user, password: roles.app.password }, ratePerSecond: 200, mode });
+  return startWriter({
+    connection: {
+      host: source.address,
+      port: source.port,
+      database: 'orders',
+      user: roles.app.user,
+      password: roles.app.password,
+    },
+    ratePerSecond: 200,
+    mode,
+  });
 }
 
-async function queryRows(at: { host: string; port: number }, database: string, sql: string): Promise<Array<Record<string, unknown>>> {
+async function queryRows(
+  at: { host: string; port: number },
+  database: string,
+  sql: string,
+): Promise<Array<Record<string, unknown>>> {
   const session = await db.connect({ host: at.host, port: at.port, database, user: 'postgres' });
   try {
     return (await session.query(sql)).rows;
@@ -341,5 +467,3 @@ async function queryRows(at: { host: string; port: number }, database: string, s
     await session.close();
   }
 }
-
-

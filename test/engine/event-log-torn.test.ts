@@ -15,6 +15,12 @@ it('a torn last line stays on its own line; the next records are whole', () => {
   writeFileSync(path, '{"ts":"t0","type":"run-start"}\n{"ts":"t1","type":"chec');
   appendEventLine(path, JSON.stringify({ ts: 't2', type: 'run-start' }));
   appendEventLine(path, JSON.stringify({ ts: 't3', type: 'status' }));
-  expect(readFileSync(path, 'utf8').split('\n')).toEqual(['{"ts":"t0","type":"run-start"}', '{"ts":"t1","type":"chec', '{"ts":"t2","type":"run-start"}', '{"ts":"t3","type":"status"}', '']);
+  expect(readFileSync(path, 'utf8').split('\n')).toEqual([
+    '{"ts":"t0","type":"run-start"}',
+    '{"ts":"t1","type":"chec',
+    '{"ts":"t2","type":"run-start"}',
+    '{"ts":"t3","type":"status"}',
+    '',
+  ]);
   expect(parseEventLog(readFileSync(path, 'utf8')).map((e) => e.ts)).toEqual(['t0', 't2', 't3']);
 });

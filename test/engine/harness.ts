@@ -24,8 +24,10 @@ export function workspace() {
     ledger: join(dir, 'ledger.txt'),
     state: (): StateFile => JSON.parse(readFileSync(statePath, 'utf8')),
     stateText: () => readFileSync(statePath, 'utf8'),
-    events: () => (existsSync(statePath + '.events.jsonl') ? parseEventLog(readFileSync(statePath + '.events.jsonl', 'utf8')) : []),
-    eventsText: () => (existsSync(statePath + '.events.jsonl') ? readFileSync(statePath + '.events.jsonl', 'utf8') : ''),
+    events: () =>
+      existsSync(statePath + '.events.jsonl') ? parseEventLog(readFileSync(statePath + '.events.jsonl', 'utf8')) : [],
+    eventsText: () =>
+      existsSync(statePath + '.events.jsonl') ? readFileSync(statePath + '.events.jsonl', 'utf8') : '',
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
@@ -57,7 +59,8 @@ export function fakeAws() {
       calls.push({ service, operation, input });
       const id = String(input.DBClusterIdentifier ?? '');
       if (operation === 'CreateDBCluster') clusters.add(id);
-      if (operation === 'DescribeDBClusters') return { DBClusters: clusters.has(id) ? [{ DBClusterIdentifier: id, Status: 'available' }] : [] } as never;
+      if (operation === 'DescribeDBClusters')
+        return { DBClusters: clusters.has(id) ? [{ DBClusterIdentifier: id, Status: 'available' }] : [] } as never;
       return {} as never;
     },
   };
@@ -87,6 +90,15 @@ export function engineDeps(time = fakeTime(), extra: Partial<EngineDeps> = {}): 
   };
 }
 
-export function applyWith(plan: Plan, statePath: string, options: Partial<ApplyEngineOptions> = {}, deps: Partial<EngineDeps> = {}, time = fakeTime()) {
-  return applyPlan({ plan, env: {}, ...options }, { storage: localRunStorage(statePath), ...engineDeps(time), ...deps });
+export function applyWith(
+  plan: Plan,
+  statePath: string,
+  options: Partial<ApplyEngineOptions> = {},
+  deps: Partial<EngineDeps> = {},
+  time = fakeTime(),
+) {
+  return applyPlan(
+    { plan, env: {}, ...options },
+    { storage: localRunStorage(statePath), ...engineDeps(time), ...deps },
+  );
 }

@@ -49,7 +49,10 @@ afterEach(async () => {
 });
 
 async function standin() {
-  aws = await startAwsStandin({ timeScale: SCALE, seed: { instances: [{ id: 'orders-pg', engineVersion: '16.4' }], buckets: [BUCKET] } });
+  aws = await startAwsStandin({
+    timeScale: SCALE,
+    seed: { instances: [{ id: 'orders-pg', engineVersion: '16.4' }], buckets: [BUCKET] },
+  });
   aws.s3.setVersioning(BUCKET, 'Enabled');
   return aws;
 }
@@ -68,7 +71,8 @@ function runner(name: string, planText: string, extraEnv: Record<string, string>
   return { cwd, run };
 }
 
-const TAIL = /still in progress: --max-runtime 5m reached (while step "([a-z-]+)" was waiting|before step "([a-z-]+)")\. The state is saved at a safe point and the lock released/;
+const TAIL =
+  /still in progress: --max-runtime 5m reached (while step "([a-z-]+)" was waiting|before step "([a-z-]+)")\. The state is saved at a safe point and the lock released/;
 
 describe('apply --max-runtime through the CLI', () => {
   it('local state: each run exits 75 at a safe point with the command that goes on; the runs add up to one run of the plan, nothing created twice', async () => {
@@ -92,12 +96,17 @@ describe('apply --max-runtime through the CLI', () => {
     expect(aws!.calls.count('CreateDBCluster')).toBe(1);
     expect(aws!.calls.succeeded('CreateDBInstance')).toBe(1);
 
-    const events = parseEventLog(readFileSync(join(m.cwd, '.aurora-migrate', 'orders-to-aurora.state.json.events.jsonl'), 'utf8'));
+    const events = parseEventLog(
+      readFileSync(join(m.cwd, '.aurora-migrate', 'orders-to-aurora.state.json.events.jsonl'), 'utf8'),
+    );
     const runStarts = events.filter((e) => e.type === 'run-start');
     expect(runStarts).toHaveLength(stops.length + 1);
     expect(new Set(runStarts.map((e) => e.runId)).size).toBe(1); // one run of the plan, resumed each time
     expect(events.filter((e) => e.type === 'max-runtime')).toHaveLength(stops.length);
-    expect(events.filter((e) => e.type === 'run-end').map((e) => e.outcome)).toEqual([...stops.map(() => 'max-runtime'), 'awaiting-approval']);
+    expect(events.filter((e) => e.type === 'run-end').map((e) => e.outcome)).toEqual([
+      ...stops.map(() => 'max-runtime'),
+      'awaiting-approval',
+    ]);
   }, 120_000);
 
   it('--format json says outcome max-runtime, exit code 75 and the command that goes on; a bad duration is a usage error', async () => {
@@ -107,20 +116,36 @@ describe('apply --max-runtime through the CLI', () => {
     const r = await m.run(['apply', 'orders.yaml', '--max-runtime', '5m', '--format', 'json']);
     expect(r.code, r.stderr).toBe(75);
     const doc = JSON.parse(r.stdout);
-    expect(doc).toMatchObject({ version: 1, outcome: 'max-runtime', exitCode: 75, maxRuntime: { limit: '5m' }, continueWith: 'aurora-migrate apply orders.yaml --format json --max-runtime 5m' });
+    expect(doc).toMatchObject({
+      version: 1,
+      outcome: 'max-runtime',
+      exitCode: 75,
+      maxRuntime: { limit: '5m' },
+      continueWith: 'aurora-migrate apply orders.yaml --format json --max-runtime 5m',
+    });
     expect(doc.maxRuntime.stoppedAt).toMatch(/^(while step "[a-z-]+" was waiting|before step "[a-z-]+")$/);
     expect(doc.steps.some((s: { status: string }) => s.status === 'running' || s.status === 'pending')).toBe(true);
 
     const bad = await m.run(['apply', 'orders.yaml', '--max-runtime', 'soon']);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toBe('error: --max-runtime "soon" is not a duration: write it like 90s, 45m, 5h or 2d (more than zero).\n');
+    expect(bad.stderr).toBe(
+      'error: --max-runtime "soon" is not a duration: write it like 90s, 45m, 5h or 2d (more than zero).\n',
+    );
   }, 60_000);
 
   it('S3 state: runner A stops at the limit and releases the lease; runner B (other HOME, folder, CI job) goes on from there without --take-over', async () => {
     await standin();
     const state = `state: { s3: s3://${BUCKET}/${KEY} }\n`;
-    const a = runner('a', plan(state), { GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'acme/migrations', GITHUB_RUN_ID: '101' });
-    const b = runner('b', plan(state), { GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'acme/migrations', GITHUB_RUN_ID: '102' });
+    const a = runner('a', plan(state), {
+      GITHUB_SERVER_URL: 'https://github.com',
+      GITHUB_REPOSITORY: 'acme/migrations',
+      GITHUB_RUN_ID: '101',
+    });
+    const b = runner('b', plan(state), {
+      GITHUB_SERVER_URL: 'https://github.com',
+      GITHUB_REPOSITORY: 'acme/migrations',
+      GITHUB_RUN_ID: '102',
+    });
     aws!.faults.lagNeverConverges(120);
     const first = await a.run(['apply', 'orders.yaml', '--max-runtime', '5m']);
     expect(first.code, first.stderr).toBe(75);
@@ -132,7 +157,8 @@ describe('apply --max-runtime through the CLI', () => {
     // The lease on S3 while B runs names B's CI job, not A's.
     const holders = new Set<string>();
     const watch = setInterval(() => {
-      if (aws!.s3.currentEtag(BUCKET, `${KEY}.lock`)) holders.add(JSON.parse(aws!.s3.getObject(BUCKET, `${KEY}.lock`).body.toString('utf8')).ciJobUrl);
+      if (aws!.s3.currentEtag(BUCKET, `${KEY}.lock`))
+        holders.add(JSON.parse(aws!.s3.getObject(BUCKET, `${KEY}.lock`).body.toString('utf8')).ciJobUrl);
     }, 20);
     let last: CliRunResult | undefined;
     let runsOnB = 0;
@@ -153,7 +179,9 @@ describe('apply --max-runtime through the CLI', () => {
     expect(aws!.calls.succeeded('CreateDBInstance')).toBe(1);
 
     const keys = aws!.s3.listKeys(BUCKET).filter((k) => k.startsWith(`${KEY}.events/`));
-    const events: EventRecord[] = parseEventLog(keys.map((k) => aws!.s3.getObject(BUCKET, k).body.toString('utf8')).join(''));
+    const events: EventRecord[] = parseEventLog(
+      keys.map((k) => aws!.s3.getObject(BUCKET, k).body.toString('utf8')).join(''),
+    );
     expect(new Set(events.filter((e) => e.type === 'run-start').map((e) => e.runId)).size).toBe(1);
     expect(events.some((e) => e.type === 'lock-takeover' || e.type === 'lock-recovered')).toBe(false); // nothing to take over
     expect(events.filter((e) => e.type === 'max-runtime').length).toBe(runsOnB); // A's stop + B's stops before the gate

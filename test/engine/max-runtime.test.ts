@@ -36,11 +36,16 @@ describe('apply --max-runtime (engine)', () => {
     expect(w.state().steps.after.status).toBe('pending');
     expect(existsSync(w.statePath + '.lock')).toBe(false);
     const stop = w.events().find((e) => e.type === 'max-runtime');
-    expect(stop).toMatchObject({ limit: '5m', where: 'while step "copy" was waiting', detail: '--max-runtime 5m reached while step "copy" was waiting' });
+    expect(stop).toMatchObject({
+      limit: '5m',
+      where: 'while step "copy" was waiting',
+      detail: '--max-runtime 5m reached while step "copy" was waiting',
+    });
     expect(w.events().at(-1)).toMatchObject({ type: 'run-end', outcome: 'max-runtime' });
 
     const outcomes = [first.outcome];
-    for (let i = 0; i < 5 && outcomes.at(-1) === 'max-runtime'; i++) outcomes.push((await applyWith(plan, w.statePath, limit('5m', 5 * MIN), {}, time)).outcome);
+    for (let i = 0; i < 5 && outcomes.at(-1) === 'max-runtime'; i++)
+      outcomes.push((await applyWith(plan, w.statePath, limit('5m', 5 * MIN), {}, time)).outcome);
     expect(outcomes).toEqual(['max-runtime', 'max-runtime', 'succeeded']); // 5 + 5 + 2 units
     const copy = ledgerLines(w.ledger).filter((l) => l.includes(' copy '));
     expect(copy).toHaveLength(12);
@@ -67,7 +72,13 @@ describe('apply --max-runtime (engine)', () => {
       { id: 'busy', type: 'test-busy' },
       { id: 'next', type: 'test-effect', units: 1, ledger: w.ledger },
     ]);
-    const r = await applyWith(plan, w.statePath, limit('5m', 5 * MIN), { registry: testRegistry({ 'test-busy': busy }) }, time);
+    const r = await applyWith(
+      plan,
+      w.statePath,
+      limit('5m', 5 * MIN),
+      { registry: testRegistry({ 'test-busy': busy }) },
+      time,
+    );
     expect(r.outcome).toBe('max-runtime');
     expect(r.maxRuntime?.stoppedAt).toBe('before step "next"');
     expect(w.state().steps.busy.status).toBe('succeeded');
@@ -77,7 +88,9 @@ describe('apply --max-runtime (engine)', () => {
 
   it('divides the limit by the time scale, like every wait', async () => {
     const w = ws();
-    const plan = makePlan('demo', [{ id: 'copy', type: 'test-effect', units: 100, ledger: w.ledger, sleepMs: 5 * MIN }]);
+    const plan = makePlan('demo', [
+      { id: 'copy', type: 'test-effect', units: 100, ledger: w.ledger, sleepMs: 5 * MIN },
+    ]);
     const time = fakeTime();
     const r = await applyWith(plan, w.statePath, limit('2h', 120 * MIN), { timeScale: 60 }, time);
     expect(r.outcome).toBe('max-runtime');
@@ -96,8 +109,11 @@ describe('apply --max-runtime (engine)', () => {
       describe: () => [],
       async run(_spec, ctx) {
         const now = ctx.clock.now();
-        await ctx.openCutoverWindow!({ frozenAt: new Date(now).toISOString(), deadline: new Date(now + 60 * MIN).toISOString() });
-        window.push("frozen");
+        await ctx.openCutoverWindow!({
+          frozenAt: new Date(now).toISOString(),
+          deadline: new Date(now + 60 * MIN).toISOString(),
+        });
+        window.push('frozen');
         await ctx.sleep(10 * MIN); // the drain: past the limit already
         return {};
       },
@@ -112,13 +128,22 @@ describe('apply --max-runtime (engine)', () => {
       describe: () => [],
       async run(_spec, ctx) {
         let polls = 0;
-        await ctx.poll({ what, everyMs: MIN, timeoutMs: 60 * MIN, check: async () => (++polls >= 3 ? { done: true, value: polls } : { done: false }) });
+        await ctx.poll({
+          what,
+          everyMs: MIN,
+          timeoutMs: 60 * MIN,
+          check: async () => (++polls >= 3 ? { done: true, value: polls } : { done: false }),
+        });
         if (crossing) await ctx.cutover!.crossPointOfNoReturn(crossing);
         await ctx.sleep(5 * MIN); // waiting for the promotion / for INSYNC
         return {};
       },
     });
-    const registry = testRegistry({ 'freeze-writes': freeze, promote: waitThen('promote', 'PromoteReadReplicaDBCluster sent'), 'switch-endpoint': waitThen('switch-endpoint') });
+    const registry = testRegistry({
+      'freeze-writes': freeze,
+      promote: waitThen('promote', 'PromoteReadReplicaDBCluster sent'),
+      'switch-endpoint': waitThen('switch-endpoint'),
+    });
     const plan = makePlan('demo', [
       { id: 'freeze', type: 'freeze-writes' },
       { id: 'promote', type: 'promote' },
@@ -130,7 +155,11 @@ describe('apply --max-runtime (engine)', () => {
     expect(window).not.toContain('undo');
     expect(r.cutover?.status).toBe('committed');
     const st = w.state();
-    expect([st.steps.freeze.status, st.steps.promote.status, st.steps.switch.status]).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    expect([st.steps.freeze.status, st.steps.promote.status, st.steps.switch.status]).toEqual([
+      'succeeded',
+      'succeeded',
+      'succeeded',
+    ]);
     // The first safe point after the switch: the first wait of the next step.
     expect(r.maxRuntime?.stoppedAt).toBe('before step "backfill"');
     expect(ledgerLines(w.ledger)).toHaveLength(0);

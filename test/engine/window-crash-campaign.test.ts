@@ -26,8 +26,20 @@ import { ensureBuilt } from '../../rehearsal/world/ensure-built.js';
 import { readState, type StateFile } from '../../src/engine/state-file.js';
 import { liftFenceAsAdmin } from '../../rehearsal/postgres/rds-roles.js';
 import {
-  APP_NAME, FROZEN, clusterFacts, pointRecordAtSource, readEventLog, runApply, sourceOpen, sourceSetting, startCrashWorld, writeSegmentPlan,
-  type ApplyRun, type CrashWorld, type KillAt, type Segment,
+  APP_NAME,
+  FROZEN,
+  clusterFacts,
+  pointRecordAtSource,
+  readEventLog,
+  runApply,
+  sourceOpen,
+  sourceSetting,
+  startCrashWorld,
+  writeSegmentPlan,
+  type ApplyRun,
+  type CrashWorld,
+  type KillAt,
+  type Segment,
 } from './support/window-crash-world.js';
 
 const ROUNDS = Number(process.env.CUTOVER_CRASH_ROUNDS ?? 10);
@@ -63,7 +75,9 @@ describe('crash campaign across the cutover window (SIGKILL, real replication, l
     const started = performance.now();
     const rnd = seededRandom(SEED);
     const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
-    process.stdout.write(`window crash campaign: seed ${SEED} (replay with CUTOVER_CRASH_SEED=${SEED}), up to ${ROUNDS} rounds\n`);
+    process.stdout.write(
+      `window crash campaign: seed ${SEED} (replay with CUTOVER_CRASH_SEED=${SEED}), up to ${ROUNDS} rounds\n`,
+    );
 
     let segIndex = 0;
     let seg: Segment | undefined;
@@ -83,17 +97,42 @@ describe('crash campaign across the cutover window (SIGKILL, real replication, l
       seg = await writeSegmentPlan(w, segIndex);
       // The application as its own role, its drivers opening transactions READ WRITE (two of three connections).
       writer = await startWriter({
-        connection: { host: w.forwarder.host, port: w.forwarder.port, database: 'orders', user: w.roles.app.user, password: w.roles.app.password },
+        connection: {
+          host: w.forwarder.host,
+          port: w.forwarder.port,
+          database: 'orders',
+          user: w.roles.app.user,
+          password: w.roles.app.password,
+        },
         ratePerSecond: 100,
         mode: ['begin-read-write', 'session-read-write', 'autocommit'],
       });
       await writer.waitForAcks(20, 15_000);
       const setup = await runApply(w, seg, ['--until', 'replica']);
       expect(setup.code, `setup of ${seg.name}: ${setup.stderr.slice(-2000)}`).toBe(0);
-      expect(clusterFacts(w.aws, seg.cluster)).toMatchObject({ replica: true, status: 'available', promotionsAccepted: 0 });
+      expect(clusterFacts(w.aws, seg.cluster)).toMatchObject({
+        replica: true,
+        status: 'available',
+        promotionsAccepted: 0,
+      });
     };
 
-    const tally = { rounds: 0, rolledBack: 0, forward: 0, kills: 0, killsBeforePointOfNoReturn: 0, killsAfterPointOfNoReturn: 0, killsBeforeWindow: 0, killsInRollback: 0, killsAfterRollback: 0, forwardAfterUnreportedRollback: 0, lateResumes: 0, lateResumesOpen: 0, noKillLanded: 0, segments: 0 };
+    const tally = {
+      rounds: 0,
+      rolledBack: 0,
+      forward: 0,
+      kills: 0,
+      killsBeforePointOfNoReturn: 0,
+      killsAfterPointOfNoReturn: 0,
+      killsBeforeWindow: 0,
+      killsInRollback: 0,
+      killsAfterRollback: 0,
+      forwardAfterUnreportedRollback: 0,
+      lateResumes: 0,
+      lateResumesOpen: 0,
+      noKillLanded: 0,
+      segments: 0,
+    };
     const problems: string[] = [];
 
     for (let round = 1; round <= ROUNDS; round++) {
@@ -116,7 +155,11 @@ describe('crash campaign across the cutover window (SIGKILL, real replication, l
 
       for (let run = 1; run <= MAX_RUNS_PER_ROUND; run++) {
         // A late resume of an open window is sometimes killed too, a few event-log lines in: inside its rollback.
-        const kill = lateNext ? (lateFromOpen && kills < 2 && rnd() < 0.4 ? ({ anchor: 'spawn', lines: int(1, 5), jitterMs: int(0, 3) } as const) : undefined) : chooseKill(run, kills, round);
+        const kill = lateNext
+          ? lateFromOpen && kills < 2 && rnd() < 0.4
+            ? ({ anchor: 'spawn', lines: int(1, 5), jitterMs: int(0, 3) } as const)
+            : undefined
+          : chooseKill(run, kills, round);
         const r = await runApply(w, s, [], kill);
         last = r;
         // The state file always parses (the engine's own reader throws on a torn or invalid one).
@@ -129,15 +172,29 @@ describe('crash campaign across the cutover window (SIGKILL, real replication, l
         const log = readEventLog(s.eventLogPath);
         // A SIGKILL mid-append may cut the line being written (documented); it must stay on its own line,
         // never run into the next record.
-        expect(log.torn.filter((l) => l.slice(1).includes('{"ts"')), `${where} run ${run}: no record runs into a torn one`).toEqual([]);
-        expect(log.torn.length, `${where} run ${run}: at most one torn line per kill`).toBeLessThanOrEqual(tally.kills + 1);
+        expect(
+          log.torn.filter((l) => l.slice(1).includes('{"ts"')),
+          `${where} run ${run}: no record runs into a torn one`,
+        ).toEqual([]);
+        expect(log.torn.length, `${where} run ${run}: at most one torn line per kill`).toBeLessThanOrEqual(
+          tally.kills + 1,
+        );
         // Never in between, at any instant we can look: the source writable while a promotion was accepted.
         const setting = await sourceSetting(w.source);
         const open = await sourceOpen(w.source);
         const facts = clusterFacts(w.aws, s.cluster);
-        expect(facts.promotionsAccepted > 0 && (setting === null || open), `${where} run ${run}: source writable AND promoted`).toBe(false);
+        expect(
+          facts.promotionsAccepted > 0 && (setting === null || open),
+          `${where} run ${run}: source writable AND promoted`,
+        ).toBe(false);
         const win = state!.cutover?.status ?? 'none';
-        notes.push({ kill: kill && describeKill(kill), killed: r.killedByUs, code: r.code, window: win, late: lateNext || undefined });
+        notes.push({
+          kill: kill && describeKill(kill),
+          killed: r.killedByUs,
+          code: r.code,
+          window: win,
+          late: lateNext || undefined,
+        });
 
         if (lateNext && lateFromOpen && !r.killedByUs) {
           // A resume after the deadline of a window that was still open: it rolls back at once.
@@ -170,7 +227,9 @@ describe('crash campaign across the cutover window (SIGKILL, real replication, l
           continue;
         }
         if (r.code === 0 || r.code === 2) break;
-        throw new Error(`${where} run ${run}: apply ended with exit ${r.code} (${r.signal ?? 'no signal'}) instead of 0, 2 or our kill:\n${r.stderr.slice(-3000)}`);
+        throw new Error(
+          `${where} run ${run}: apply ended with exit ${r.code} (${r.signal ?? 'no signal'}) instead of 0, 2 or our kill:\n${r.stderr.slice(-3000)}`,
+        );
       }
       tally.rounds++;
       if (kills === 0) tally.noKillLanded++;
@@ -186,49 +245,83 @@ describe('crash campaign across the cutover window (SIGKILL, real replication, l
       if (code === 2) {
         // Rolled back: what the DBA sees and what the application sees.
         tally.rolledBack++;
-        expect(last!.stderr, where).toMatch(/Writes are back on the source \(orders have their previous settings\) and nothing was promoted/);
+        expect(last!.stderr, where).toMatch(
+          /Writes are back on the source \(orders have their previous settings\) and nothing was promoted/,
+        );
         expect(state!.cutover?.status, `${where}: the state says rolled back`).toBe('rolled-back');
         expect(state!.steps.freeze.status).toBe('rolled-back');
         expect(setting, `${where}: pg_db_role_setting of orders has its previous value (none)`).toBeNull();
         expect(await sourceOpen(w.source), `${where}: CONNECT is back for PUBLIC`).toBe(true);
-        expect(facts, `${where}: nothing promoted, still a replica`).toMatchObject({ promotionsAccepted: 0, replica: true });
+        expect(facts, `${where}: nothing promoted, still a replica`).toMatchObject({
+          promotionsAccepted: 0,
+          replica: true,
+        });
         expect(record?.values, `${where}: the DNS name still points at the source`).toEqual([w.source.address]);
         // This window is rolled back; the ones rolled back before it (earlier rounds of this replica) are its history.
-        const rolledBackWindows = readEventLog(s.eventLogPath).events.filter((e) => e.type === 'cutover-rolled-back').length;
+        const rolledBackWindows = readEventLog(s.eventLogPath).events.filter(
+          (e) => e.type === 'cutover-rolled-back',
+        ).length;
         expect(rolledBackWindows, `${where}: the rollback is in the event log`).toBeGreaterThanOrEqual(1);
-        expect(state!.cutover?.history?.map((h) => h.status) ?? [], `${where}: earlier windows of this plan`).toEqual(Array(rolledBackWindows - 1).fill('rolled-back'));
+        expect(state!.cutover?.history?.map((h) => h.status) ?? [], `${where}: earlier windows of this plan`).toEqual(
+          Array(rolledBackWindows - 1).fill('rolled-back'),
+        );
         await writer!.waitForAcks(10, 15_000); // the application writes to the source again
       } else {
         // Forward: promoted once, the name on the target, every acknowledged write there.
         tally.forward++;
         expect(code, where).toBe(0);
         expect(state!.cutover?.status, `${where}: past the point of no return`).toBe('committed');
-        expect(Object.values(state!.steps).map((x) => x.status), `${where}: every step succeeded`).toEqual(Array(5).fill('succeeded'));
-        expect(facts, `${where}: promoted exactly once, standalone`).toMatchObject({ promotionsAccepted: 1, replica: false, status: 'available' });
+        expect(
+          Object.values(state!.steps).map((x) => x.status),
+          `${where}: every step succeeded`,
+        ).toEqual(Array(5).fill('succeeded'));
+        expect(facts, `${where}: promoted exactly once, standalone`).toMatchObject({
+          promotionsAccepted: 1,
+          replica: false,
+          status: 'available',
+        });
         expect(setting, `${where}: forward only — the source stays frozen`).toEqual(FROZEN);
         expect(await sourceOpen(w.source), `${where}: forward only — the source stays fenced`).toBe(false);
         // Every window of this replica rolled back before (earlier rounds, or a rollback in this round whose
         // run was killed before it could exit 2: the next apply then started the cutover afresh) is in the
         // history; this one is a new freeze.
-        const rolledBackWindows = readEventLog(s.eventLogPath).events.filter((e) => e.type === 'cutover-rolled-back').length;
-        expect(state!.cutover?.history?.map((h) => h.status) ?? [], `${where}: earlier windows of this plan`).toEqual(Array(rolledBackWindows).fill('rolled-back'));
+        const rolledBackWindows = readEventLog(s.eventLogPath).events.filter(
+          (e) => e.type === 'cutover-rolled-back',
+        ).length;
+        expect(state!.cutover?.history?.map((h) => h.status) ?? [], `${where}: earlier windows of this plan`).toEqual(
+          Array(rolledBackWindows).fill('rolled-back'),
+        );
         if (notes.some((n) => n.killed && n.window === 'rolled-back' && n.late)) tally.forwardAfterUnreportedRollback++;
-        for (const op of ['CreateDBCluster', 'CreateDBInstance']) expect(w.aws.calls.filter(op).filter((c) => c.outcome === 'ok' && JSON.stringify(c.params).includes(s.cluster)), `${where}: ${op} accepted once`).toHaveLength(1);
+        for (const op of ['CreateDBCluster', 'CreateDBInstance'])
+          expect(
+            w.aws.calls.filter(op).filter((c) => c.outcome === 'ok' && JSON.stringify(c.params).includes(s.cluster)),
+            `${where}: ${op} accepted once`,
+          ).toHaveLength(1);
         const endpoint = state!.steps.promote.outputs!.endpoint as string;
         expect(record?.values, `${where}: the DNS name points at the promoted cluster`).toEqual([endpoint]);
         await writer!.waitForAcks(10, 15_000); // the application writes again, now on the target
         // New connections follow the name to the target (give a reconnect in flight a moment to land).
-        for (let i = 0; i < 100 && w.forwarder.route.at(-1) !== endpoint; i++) await new Promise((r) => setTimeout(r, 50));
+        for (let i = 0; i < 100 && w.forwarder.route.at(-1) !== endpoint; i++)
+          await new Promise((r) => setTimeout(r, 50));
         expect(
           w.forwarder.route.at(-1),
           `${where}: new connections go to the target (route …${w.forwarder.route.slice(-4).join(' → ')}; connections ${JSON.stringify(w.forwarder.connectionsByTarget)}; writer errors ${JSON.stringify(writer!.errors)})`,
         ).toBe(endpoint);
         const run = await stopWriter();
         const target = w.aws.resolveEndpoint(endpoint)!;
-        const report = await buildReport({ run, target: { ...target, database: 'orders', user: 'postgres' }, route: w.forwarder.route });
-        process.stdout.write(`    ${s.name}: ${report.acknowledgedWrites} acknowledged writes, ${report.foundOnTarget} on the target, lostWrites ${report.lostWrites}, longest write gap ${report.writeDowntimeSeconds} s\n`);
+        const report = await buildReport({
+          run,
+          target: { ...target, database: 'orders', user: 'postgres' },
+          route: w.forwarder.route,
+        });
+        process.stdout.write(
+          `    ${s.name}: ${report.acknowledgedWrites} acknowledged writes, ${report.foundOnTarget} on the target, lostWrites ${report.lostWrites}, longest write gap ${report.writeDowntimeSeconds} s\n`,
+        );
         expect(report.acknowledgedWrites, where).toBeGreaterThan(50);
-        expect(report.lostWrites, `${where}: acknowledged writes missing on the target: ${report.lostSeqs.join(', ')}`).toBe(0);
+        expect(
+          report.lostWrites,
+          `${where}: acknowledged writes missing on the target: ${report.lostSeqs.join(', ')}`,
+        ).toBe(0);
         // The next segment: the source thawed by hand (a forward cutover leaves it frozen), the name back on it, a new replica.
         await liftFenceAsAdmin(w.source, ['orders']);
         pointRecordAtSource(w);
@@ -244,7 +337,10 @@ describe('crash campaign across the cutover window (SIGKILL, real replication, l
     );
     expect(problems).toEqual([]);
     // The DNS change is convergent: one accepted UPSERT per forward cutover, whatever the kills.
-    expect(w.aws.calls.succeeded('ChangeResourceRecordSets'), 'ChangeResourceRecordSets accepted once per forward round').toBe(tally.forward);
+    expect(
+      w.aws.calls.succeeded('ChangeResourceRecordSets'),
+      'ChangeResourceRecordSets accepted once per forward round',
+    ).toBe(tally.forward);
     expect(tally.rounds).toBeGreaterThanOrEqual(Math.min(ROUNDS, 4));
     expect(tally.kills).toBeGreaterThan(0);
     expect(tally.lateResumes, 'at least one resume after the deadline').toBeGreaterThan(0);
@@ -253,7 +349,9 @@ describe('crash campaign across the cutover window (SIGKILL, real replication, l
     function chooseKill(run: number, killsSoFar: number, round: number): KillAt | undefined {
       if (run > 1) {
         if (killsSoFar >= 2 || rnd() >= 0.35) return undefined;
-        return rnd() < 0.5 ? { anchor: 'spawn', ms: int(300, 3000) } : { anchor: 'spawn', lines: int(1, 20), jitterMs: int(0, 10) };
+        return rnd() < 0.5
+          ? { anchor: 'spawn', ms: int(300, 3000) }
+          : { anchor: 'spawn', lines: int(1, 20), jitterMs: int(0, 10) };
       }
       // Until both outcomes were seen, every other round aims at the short stretch before the point of no return.
       const aimEarly = tally.rolledBack < 2 && round % 2 === 1;

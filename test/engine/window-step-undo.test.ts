@@ -24,9 +24,13 @@ function world(options: { failIn: 'freeze' | 'switchover' | 'check'; undoFailure
     describe: () => [],
     async run(_spec, ctx) {
       const now = ctx.clock.now();
-      await ctx.openCutoverWindow!({ frozenAt: new Date(now).toISOString(), deadline: new Date(now + 10 * MIN).toISOString() });
+      await ctx.openCutoverWindow!({
+        frozenAt: new Date(now).toISOString(),
+        deadline: new Date(now + 10 * MIN).toISOString(),
+      });
       log.push('freeze');
-      if (options.failIn === 'freeze') throw new StepFailed(ctx.stepId, 'step "freeze" failed: the fence does not hold');
+      if (options.failIn === 'freeze')
+        throw new StepFailed(ctx.stepId, 'step "freeze" failed: the fence does not hold');
       return {};
     },
     async undo() {
@@ -40,7 +44,7 @@ function world(options: { failIn: 'freeze' | 'switchover' | 'check'; undoFailure
     describe: () => [],
     async run(_spec, ctx) {
       log.push(name);
-      if (fails) throw new StepFailed(ctx.stepId, "role reporting has no password the tool knows of on the target");
+      if (fails) throw new StepFailed(ctx.stepId, 'role reporting has no password the tool knows of on the target');
       return {};
     },
     ...(withUndo
@@ -71,7 +75,7 @@ function world(options: { failIn: 'freeze' | 'switchover' | 'check'; undoFailure
   return { log, registry, plan };
 }
 
-describe('cutover rollback undoes the window\'s steps, then the freeze', () => {
+describe("cutover rollback undoes the window's steps, then the freeze", () => {
   it('a failure after the switchover: the switchover is taken back first, then the freeze', async () => {
     const w = workspace();
     spaces.push(w);

@@ -15,20 +15,34 @@ describe('StepFailed', () => {
     expect(err.message).toBe(
       'step "promote" failed: cluster orders-aurora is in state "modifying" (expected "available"). Wait for the modification to finish, then run aurora-migrate apply again.',
     );
-    expect(err).toMatchObject({ code: 'STEP_FAILED', stepId: 'promote', what: 'cluster orders-aurora is in state "modifying" (expected "available")', cause });
-    expect(failureText(err)).toBe('cluster orders-aurora is in state "modifying" (expected "available"). Wait for the modification to finish, then run aurora-migrate apply again.');
+    expect(err).toMatchObject({
+      code: 'STEP_FAILED',
+      stepId: 'promote',
+      what: 'cluster orders-aurora is in state "modifying" (expected "available")',
+      cause,
+    });
+    expect(failureText(err)).toBe(
+      'cluster orders-aurora is in state "modifying" (expected "available"). Wait for the modification to finish, then run aurora-migrate apply again.',
+    );
   });
 
   it('says how the step ended when "failed" says too little, and adds no second full stop', () => {
-    expect(new StepFailed('switch', 'the record is an A record.', { outcome: 'refused to switch:', remedy: 'Nothing was changed in Route 53.' }).message).toBe(
-      'step "switch" refused to switch: the record is an A record. Nothing was changed in Route 53.',
+    expect(
+      new StepFailed('switch', 'the record is an A record.', {
+        outcome: 'refused to switch:',
+        remedy: 'Nothing was changed in Route 53.',
+      }).message,
+    ).toBe('step "switch" refused to switch: the record is an A record. Nothing was changed in Route 53.');
+    expect(stepFailureMessage('catch-up', 'waiting for replica r lag', { outcome: 'timed out after 2h' })).toBe(
+      'step "catch-up" timed out after 2h waiting for replica r lag',
     );
-    expect(stepFailureMessage('catch-up', 'waiting for replica r lag', { outcome: 'timed out after 2h' })).toBe('step "catch-up" timed out after 2h waiting for replica r lag');
     expect(failureText(new Error('plain'))).toBe('plain');
   });
 
   it('no code (src, its tests, the rehearsal) names the step in a failure by hand', async () => {
-    const files = await glob(['src/**/*.ts', 'test/**/*.ts', 'rehearsal/**/*.ts'], { ignore: ['src/**/*.generated.ts'] });
+    const files = await glob(['src/**/*.ts', 'test/**/*.ts', 'rehearsal/**/*.ts'], {
+      ignore: ['src/**/*.generated.ts'],
+    });
     const found: string[] = [];
     for (const file of files) {
       const text = readFileSync(file, 'utf8');

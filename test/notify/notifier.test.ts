@@ -41,12 +41,32 @@ afterAll(async () => {
   await new Promise((r) => hook.close(r));
 });
 
-function plan(notify: string[], steps: Array<Record<string, unknown>> = [{ id: 'gate', type: 'approval', message: 'Stop writes, then approve.', approvers: ['alice', 'bob'], required: 2 }]): Plan {
-  return Object.freeze({ version: 1, name: 'orders', file: 'plans/orders.yaml', vars: {}, notify, steps }) as unknown as Plan;
+function plan(
+  notify: string[],
+  steps: Array<Record<string, unknown>> = [
+    { id: 'gate', type: 'approval', message: 'Stop writes, then approve.', approvers: ['alice', 'bob'], required: 2 },
+  ],
+): Plan {
+  return Object.freeze({
+    version: 1,
+    name: 'orders',
+    file: 'plans/orders.yaml',
+    vars: {},
+    notify,
+    steps,
+  }) as unknown as Plan;
 }
 
 function harness(p: Plan, over: Partial<NotifierDeps> = {}) {
-  const state: StateFile = { version: 1, plan: p.name, runId: 'run-1', createdAt: 't', updatedAt: 't', steps: {}, approvals: [] };
+  const state: StateFile = {
+    version: 1,
+    plan: p.name,
+    runId: 'run-1',
+    createdAt: 't',
+    updatedAt: 't',
+    steps: {},
+    approvals: [],
+  };
   const persisted: string[][] = [];
   const warnings: string[] = [];
   const log: Array<Record<string, unknown>> = [];
@@ -93,7 +113,13 @@ describe('notifier', () => {
       ].join('\n'),
     );
     expect(hookBodies).toHaveLength(1);
-    expect(hookBodies[0]).toMatchObject({ version: 1, event: 'awaiting-approval', key: 'run-1/awaiting-approval/gate/0', stepId: 'gate', approveCommand: 'aurora-migrate apply plans/orders.yaml --approve gate' });
+    expect(hookBodies[0]).toMatchObject({
+      version: 1,
+      event: 'awaiting-approval',
+      key: 'run-1/awaiting-approval/gate/0',
+      stepId: 'gate',
+      approveCommand: 'aurora-migrate apply plans/orders.yaml --approve gate',
+    });
     expect(h.persisted[0]).toEqual(['run-1/awaiting-approval/gate/0']); // recorded and persisted before sending
     expect(h.warnings).toEqual([]);
     // One approval in: a new state of the gate, told once more.
@@ -119,7 +145,10 @@ describe('notifier', () => {
   it('step failed: message and resume command (with --state when not the default), secrets redacted', async () => {
     const before = aws.sns.messages.length;
     const h = harness(plan([TOPIC]), { stateLocation: '/elsewhere/my state.json' });
-    await h.notifier.stepFailed('load', 2, { code: 'STEP_FAILED', message: 'step "load" failed: login with pa55word refused' });
+    await h.notifier.stepFailed('load', 2, {
+      code: 'STEP_FAILED',
+      message: 'step "load" failed: login with pa55word refused',
+    });
     await h.notifier.drain();
     const [m] = aws.sns.messages.slice(before);
     expect(m.subject).toBe('aurora-migrate: orders: step "load" failed');
@@ -135,7 +164,9 @@ describe('notifier', () => {
     await h.notifier.drain();
     expect(hookBodies.map((b) => b.event)).toEqual(['plan-finished']);
     expect(h.warnings).toHaveLength(1);
-    expect(h.warnings[0]).toMatch(/^notification "plan-finished" to SNS topic arn:aws:sns:us-east-1:111122223333:nope failed: SNS Publish .*NotFound.*The run goes on; it is not sent again\.$/);
+    expect(h.warnings[0]).toMatch(
+      /^notification "plan-finished" to SNS topic arn:aws:sns:us-east-1:111122223333:nope failed: SNS Publish .*NotFound.*The run goes on; it is not sent again\.$/,
+    );
     expect(h.log.map((r) => r.type).sort()).toEqual(['notification', 'notification-failed', 'notification-sent']);
 
     aws.faults.fail({ operation: 'Publish', code: 'AuthorizationError', status: 403 });
@@ -151,7 +182,9 @@ describe('notifier', () => {
     await h.notifier.planFinished();
     await h.notifier.drain();
     hookStatus = 200;
-    expect(h.warnings).toEqual(['notification "plan-finished" to webhook ${env.HOOK} failed: the webhook answered HTTP 500. The run goes on; it is not sent again.']);
+    expect(h.warnings).toEqual([
+      'notification "plan-finished" to webhook ${env.HOOK} failed: the webhook answered HTTP 500. The run goes on; it is not sent again.',
+    ]);
 
     const hang = createServer(() => undefined);
     await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));
@@ -161,7 +194,9 @@ describe('notifier', () => {
     await h2.notifier.drain();
     hang.closeAllConnections();
     await new Promise((r) => hang.close(r));
-    expect(h2.warnings).toEqual(['notification "plan-finished" to webhook ${env.HOOK} failed: no answer within 200ms. The run goes on; it is not sent again.']);
+    expect(h2.warnings).toEqual([
+      'notification "plan-finished" to webhook ${env.HOOK} failed: no answer within 200ms. The run goes on; it is not sent again.',
+    ]);
     expect(JSON.stringify(h2.log)).not.toContain('T0KEN');
   });
 

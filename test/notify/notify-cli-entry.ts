@@ -24,7 +24,14 @@ if (command !== 'apply' || !file) {
 } else {
   runApply(
     file,
-    { state: values.state, format: values.format as 'text' | 'json', color: false, verbose: false, approve: values.approve as string[], yes: false },
+    {
+      state: values.state,
+      format: values.format as 'text' | 'json',
+      color: false,
+      verbose: false,
+      approve: values.approve as string[],
+      yes: false,
+    },
     io,
     { loadPlan: lenientLoadPlan, registry: testRegistry() },
   ).then(

@@ -39,7 +39,14 @@ function ws(notify: string[], extraEnv: Record<string, string> = {}) {
     vars: { app: 'orders-api' },
     notify,
     steps: [
-      { id: 'load', type: 'test-effect', units: 2, ledger: join(dir, 'ledger'), failWhileExists: blocker, password: '${env.PGPASSWORD}' },
+      {
+        id: 'load',
+        type: 'test-effect',
+        units: 2,
+        ledger: join(dir, 'ledger'),
+        failWhileExists: blocker,
+        password: '${env.PGPASSWORD}',
+      },
       { id: 'gate', type: 'approval', message: 'Stop writes to ${vars.app}, then approve.' },
       { id: 'finish', type: 'test-effect', units: 1, ledger: join(dir, 'ledger') },
     ],
@@ -49,7 +56,10 @@ function ws(notify: string[], extraEnv: Record<string, string> = {}) {
     const io = memoryIo({ cwd: dir, env: { NO_COLOR: '1', PGPASSWORD: 'hunter2-secret', ...aws.env, ...extraEnv } });
     let code: number;
     try {
-      code = await runApply('plan.yaml', { format: 'text', color: false, verbose: false, approve, yes: false }, io, { loadPlan: lenientLoadPlan, registry: testRegistry() });
+      code = await runApply('plan.yaml', { format: 'text', color: false, verbose: false, approve, yes: false }, io, {
+        loadPlan: lenientLoadPlan,
+        registry: testRegistry(),
+      });
     } catch (err) {
       code = exitCodeFor(err);
       io.stderr.write(`error: ${(err as Error).message}\n`);
@@ -77,10 +87,14 @@ describe('notifications through apply', () => {
       'aurora-migrate: orders: waiting for approval at "gate"',
       'aurora-migrate: orders: finished',
     ]);
-    expect(got[0].message).toContain('The state is saved. Fix the cause, then resume with:\n  aurora-migrate apply plan.yaml\n');
+    expect(got[0].message).toContain(
+      'The state is saved. Fix the cause, then resume with:\n  aurora-migrate apply plan.yaml\n',
+    );
     expect(got[0].message).toContain('failed (attempt 1, STEP_FAILED)');
     expect(got[1].message).toContain('failed (attempt 2, STEP_FAILED)');
-    expect(got[2].message).toContain('To approve and continue, run:\n  aurora-migrate apply plan.yaml --approve gate\n');
+    expect(got[2].message).toContain(
+      'To approve and continue, run:\n  aurora-migrate apply plan.yaml --approve gate\n',
+    );
     expect(got[3].message).toContain('Plan orders finished at ');
     expect(JSON.stringify(got)).not.toContain('hunter2-secret');
     const keys = w.state().notifications!.map((n) => n.key.replace(/^[^/]+\//, ''));
@@ -97,13 +111,22 @@ describe('notifications through apply', () => {
     const paused = await w.apply();
     expect(paused.code).toBe(3);
     aws.faults.clear();
-    expect(paused.err).toMatch(/warning: notification "awaiting-approval" to SNS topic arn:aws:sns:us-east-1:111122223333:db-migrations failed: SNS Publish .*AuthorizationError.*The run goes on; it is not sent again\./);
+    expect(paused.err).toMatch(
+      /warning: notification "awaiting-approval" to SNS topic arn:aws:sns:us-east-1:111122223333:db-migrations failed: SNS Publish .*AuthorizationError.*The run goes on; it is not sent again\./,
+    );
     const done = await w.apply(['gate']);
     expect(done.code).toBe(0);
-    expect(done.err).toMatch(/warning: notification "plan-finished" to SNS topic arn:aws:sns:us-east-1:111122223333:deleted-topic failed: SNS Publish .*NotFound/);
+    expect(done.err).toMatch(
+      /warning: notification "plan-finished" to SNS topic arn:aws:sns:us-east-1:111122223333:deleted-topic failed: SNS Publish .*NotFound/,
+    );
     expect(done.out).toContain('done: every step succeeded.');
     expect(aws.sns.received(GONE)).toEqual([]);
-    expect(aws.sns.received(TOPIC).slice(before).map((m) => m.subject)).toEqual(['aurora-migrate: orders: finished']);
+    expect(
+      aws.sns
+        .received(TOPIC)
+        .slice(before)
+        .map((m) => m.subject),
+    ).toEqual(['aurora-migrate: orders: finished']);
     expect(w.state().steps.finish.status).toBe('succeeded');
   });
 
@@ -126,9 +149,22 @@ describe('notifications through apply', () => {
       const done = await w.apply(['gate']);
       expect([paused.code, done.code]).toEqual([3, 0]);
       expect(bodies.map((b) => b.event)).toEqual(['awaiting-approval', 'plan-finished']);
-      expect(bodies[0]).toMatchObject({ version: 1, plan: 'orders', stepId: 'gate', approveCommand: 'aurora-migrate apply plan.yaml --approve gate' });
-      expect(bodies[0].text).toMatch(/^aurora-migrate: orders: waiting for approval at "gate"\nStep "gate" is waiting for approval: Stop writes to orders-api, then approve\./);
-      const everything = paused.out + paused.err + done.out + done.err + readFileSync(join(w.dir, '.aurora-migrate', 'orders.state.json.events.jsonl'), 'utf8') + JSON.stringify(w.state());
+      expect(bodies[0]).toMatchObject({
+        version: 1,
+        plan: 'orders',
+        stepId: 'gate',
+        approveCommand: 'aurora-migrate apply plan.yaml --approve gate',
+      });
+      expect(bodies[0].text).toMatch(
+        /^aurora-migrate: orders: waiting for approval at "gate"\nStep "gate" is waiting for approval: Stop writes to orders-api, then approve\./,
+      );
+      const everything =
+        paused.out +
+        paused.err +
+        done.out +
+        done.err +
+        readFileSync(join(w.dir, '.aurora-migrate', 'orders.state.json.events.jsonl'), 'utf8') +
+        JSON.stringify(w.state());
       expect(everything).not.toContain('T0KEN');
       expect(everything).toContain('webhook ${env.MIGRATION_WEBHOOK_URL}');
     } finally {

@@ -32,7 +32,15 @@ beforeAll(async () => {
   try {
     const esbuild = await import('esbuild' as string);
     const outfile = join(ROOT, 'node_modules/.cache/aurora-migrate-test', `notify-cli-entry-${process.pid}.mjs`);
-    await esbuild.build({ entryPoints: [ENTRY], outfile, bundle: true, platform: 'node', format: 'esm', packages: 'external', logLevel: 'silent' });
+    await esbuild.build({
+      entryPoints: [ENTRY],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      packages: 'external',
+      logLevel: 'silent',
+    });
     childArgs = [outfile];
     cleanup.push(outfile);
   } catch {
@@ -48,13 +56,28 @@ afterAll(async () => {
  * Runs apply once. `kill`: SIGKILL that many ms after spawn ('time'), or that many ms after the event
  * log shows the child recording a notification ('notify': the gap between recording and sending).
  */
-function runChild(dir: string, approver: string, approve: boolean, kill: { on: 'time' | 'notify'; ms: number } | undefined) {
+function runChild(
+  dir: string,
+  approver: string,
+  approve: boolean,
+  kill: { on: 'time' | 'notify'; ms: number } | undefined,
+) {
   return new Promise<{ code: number | null; killed: boolean; ms: number; stderr: string }>((done) => {
     const started = performance.now();
-    const env: Record<string, string | undefined> = { ...process.env, ...aws.env, NO_COLOR: '1', AURORA_MIGRATE_APPROVER: approver, GITHUB_ACTIONS: undefined };
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      ...aws.env,
+      NO_COLOR: '1',
+      AURORA_MIGRATE_APPROVER: approver,
+      GITHUB_ACTIONS: undefined,
+    };
     const logFile = join(dir, '.aurora-migrate', 'orders.state.json.events.jsonl');
     const logStart = existsSync(logFile) ? readFileSync(logFile, 'utf8').length : 0;
-    const child = spawn(process.execPath, [...childArgs, 'apply', 'plan.yaml', ...(approve ? ['--approve', 'gate'] : [])], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [...childArgs, 'apply', 'plan.yaml', ...(approve ? ['--approve', 'gate'] : [])],
+      { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let stderr = '';
     let killed = false;
     const doKill = () => (killed = child.kill('SIGKILL'));
@@ -99,7 +122,13 @@ async function round(rnd: () => number, budget: number): Promise<RoundReport> {
       notify: [TOPIC],
       steps: [
         { id: 'load', type: 'test-effect', units: 6, ledger, sleepMs: 50, failWhileExists: blocker },
-        { id: 'gate', type: 'approval', message: 'Stop writes, then approve.', approvers: ['alice', 'bob'], required: 2 },
+        {
+          id: 'gate',
+          type: 'approval',
+          message: 'Stop writes, then approve.',
+          approvers: ['alice', 'bob'],
+          required: 2,
+        },
         { id: 'finish', type: 'test-effect', units: 4, ledger, sleepMs: 50 },
       ],
     }),
@@ -122,9 +151,18 @@ async function round(rnd: () => number, budget: number): Promise<RoundReport> {
     const aliceApproved = !!state?.approvals.some((a) => a.approvedBy === 'alice');
     const approver = sawAliceGate && aliceApproved ? 'bob' : 'alice';
     const dice = kills < budget ? rnd() : 1;
-    const kill = dice < 0.45 ? { on: 'time' as const, ms: Math.floor(rnd() * window) } : dice < 0.85 ? { on: 'notify' as const, ms: Math.floor(rnd() * 8) } : undefined;
+    const kill =
+      dice < 0.45
+        ? { on: 'time' as const, ms: Math.floor(rnd() * window) }
+        : dice < 0.85
+          ? { on: 'notify' as const, ms: Math.floor(rnd() * 8) }
+          : undefined;
     const r = await runChild(dir, approver, sawGate, kill);
-    runs.push(r.killed ? `kill@${kill!.on === 'notify' ? 'notification+' : ''}${kill!.ms}ms` : `exit ${r.code}${sawGate ? ` (${approver})` : ''}`);
+    runs.push(
+      r.killed
+        ? `kill@${kill!.on === 'notify' ? 'notification+' : ''}${kill!.ms}ms`
+        : `exit ${r.code}${sawGate ? ` (${approver})` : ''}`,
+    );
     if (r.killed) {
       kills++;
       continue;
@@ -149,7 +187,9 @@ async function round(rnd: () => number, budget: number): Promise<RoundReport> {
   const keys = final.notifications!.map((n) => n.key);
   expect(new Set(keys).size, 'no key recorded twice').toBe(keys.length);
   const kinds = keys.map((k) => k.split('/').slice(1).join('/'));
-  expect(kinds).toEqual(expect.arrayContaining(['awaiting-approval/gate/0', 'awaiting-approval/gate/1', 'plan-finished']));
+  expect(kinds).toEqual(
+    expect.arrayContaining(['awaiting-approval/gate/0', 'awaiting-approval/gate/1', 'plan-finished']),
+  );
   expect(kinds.some((k) => k.startsWith('step-failed/load/'))).toBe(true);
 
   const received = aws.sns.messages.slice(before).map((m) => /Notification id: (\S+)$/.exec(m.message)?.[1]);
@@ -171,13 +211,18 @@ async function round(rnd: () => number, budget: number): Promise<RoundReport> {
   const lost = keys.filter((k) => count(k) === 0);
   expect(lost.filter((k) => sent.has(k))).toEqual([]);
   expect(lost.length, `lost to kills: ${lost.join(', ')}`).toBeLessThanOrEqual(kills);
-  expect(log.some((e) => e.type === 'notification-failed'), 'no send failed').toBe(false);
+  expect(
+    log.some((e) => e.type === 'notification-failed'),
+    'no send failed',
+  ).toBe(false);
   expect(existsSync(`${statePath}.lock`)).toBe(false);
   return { kills, runs, lost };
 }
 
 describe('notifications across SIGKILLs', () => {
-  it(`each notification at most once, and exactly once unless a kill fell between record and send (seed ${SEED})`, { timeout: 60_000 + KILLS * 3_000 }, async () => {
+  it(`each notification at most once, and exactly once unless a kill fell between record and send (seed ${SEED})`, {
+    timeout: 60_000 + KILLS * 3_000,
+  }, async () => {
     const rnd = seededRandom(SEED);
     let kills = 0;
     const lost: string[] = [];
@@ -185,7 +230,9 @@ describe('notifications across SIGKILLs', () => {
       const r = await round(rnd, KILLS - kills);
       kills += r.kills;
       lost.push(...r.lost);
-      process.stdout.write(`notify crash round ${n} (seed ${SEED}): ${r.kills} kills, ${r.runs.length} runs, lost ${r.lost.length}: ${r.runs.join(', ')}\n`);
+      process.stdout.write(
+        `notify crash round ${n} (seed ${SEED}): ${r.kills} kills, ${r.runs.length} runs, lost ${r.lost.length}: ${r.runs.join(', ')}\n`,
+      );
     }
     expect(kills).toBeGreaterThanOrEqual(KILLS);
   });

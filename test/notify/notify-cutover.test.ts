@@ -31,7 +31,10 @@ const freeze: StepModule<any> = {
   describe: () => [],
   async run(_spec, ctx) {
     const now = ctx.clock.now();
-    await ctx.openCutoverWindow!({ frozenAt: new Date(now).toISOString(), deadline: new Date(now + 300_000).toISOString() });
+    await ctx.openCutoverWindow!({
+      frozenAt: new Date(now).toISOString(),
+      deadline: new Date(now + 300_000).toISOString(),
+    });
     return {};
   },
   async undo() {
@@ -78,14 +81,24 @@ describe('cutover window notifications', () => {
       'aurora-migrate: orders: cutover window closed (point of no return)',
       'aurora-migrate: orders: finished',
     ]);
-    expect(r.messages[0].message).toMatch(/^Step "freeze" froze writes on the source: the cutover window is open since \S+; it rolls back unless promoted by \S+\.\n/);
-    expect(r.messages[1].message).toMatch(/^The cutover window opened by "freeze" closed: point of no return\. PromoteReadReplicaDBCluster \(step "promote" at \S+\); from here the plan only goes forward\.\n/);
+    expect(r.messages[0].message).toMatch(
+      /^Step "freeze" froze writes on the source: the cutover window is open since \S+; it rolls back unless promoted by \S+\.\n/,
+    );
+    expect(r.messages[1].message).toMatch(
+      /^The cutover window opened by "freeze" closed: point of no return\. PromoteReadReplicaDBCluster \(step "promote" at \S+\); from here the plan only goes forward\.\n/,
+    );
   });
 
   it('a failure inside the window: opened, step failed, closed by the rollback', async () => {
     const r = await apply([
       { id: 'freeze', type: 'test-freeze' },
-      { id: 'check', type: 'test-effect', units: 1, ledger: join(tmpdir(), `am-ledger-${process.pid}`), failWhileExists: tmpdir() },
+      {
+        id: 'check',
+        type: 'test-effect',
+        units: 1,
+        ledger: join(tmpdir(), `am-ledger-${process.pid}`),
+        failWhileExists: tmpdir(),
+      },
       { id: 'promote', type: 'test-promote' },
     ]);
     rmSync(join(tmpdir(), `am-ledger-${process.pid}`), { force: true });
@@ -95,6 +108,8 @@ describe('cutover window notifications', () => {
       'aurora-migrate: orders: step "check" failed',
       'aurora-migrate: orders: cutover window closed (rolled back)',
     ]);
-    expect(r.messages[2].message).toContain('closed: rolled back. step "check" failed. Writes are back on the source and nothing was promoted.');
+    expect(r.messages[2].message).toContain(
+      'closed: rolled back. step "check" failed. Writes are back on the source and nothing was promoted.',
+    );
   });
 });

@@ -51,12 +51,23 @@ describe('plan-level description', () => {
 
   it('plan markdown puts it right under the heading', async () => {
     const r = await run(['plan', planFile, '--format', 'markdown']);
-    expect(r.out.split('\n').slice(0, 4)).toEqual(['## aurora-migrate plan `orders-to-aurora`', '', 'Move orders-pg to Aurora with a gated cutover.', 'Owner: dba-oncall.']);
+    expect(r.out.split('\n').slice(0, 4)).toEqual([
+      '## aurora-migrate plan `orders-to-aurora`',
+      '',
+      'Move orders-pg to Aurora with a gated cutover.',
+      'Owner: dba-oncall.',
+    ]);
   });
 
   it('plan json carries it in the plan object', async () => {
     const doc = JSON.parse((await run(['plan', planFile, '--format', 'json'])).out);
-    expect(doc.plan).toEqual({ name: 'orders-to-aurora', file: planFile, description: 'Move orders-pg to Aurora with a gated cutover.\nOwner: dba-oncall.\n', region: 'us-east-1', steps: 1 });
+    expect(doc.plan).toEqual({
+      name: 'orders-to-aurora',
+      file: planFile,
+      description: 'Move orders-pg to Aurora with a gated cutover.\nOwner: dba-oncall.\n',
+      region: 'us-east-1',
+      steps: 1,
+    });
     expect(doc.steps[0].description).toBe('the DBA says go');
   });
 
@@ -84,6 +95,10 @@ describe('plan-level description', () => {
     writeFileSync(wrong, PLAN.replace(/description: \|\n.*\n.*\n/, 'description: [a, b]\n'));
     const r = await run(['validate', wrong]);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(new RegExp(`^${wrong.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:3:14: error: description: must be a string, not a list\n$`));
+    expect(r.err).toMatch(
+      new RegExp(
+        `^${wrong.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:3:14: error: description: must be a string, not a list\n$`,
+      ),
+    );
   });
 });

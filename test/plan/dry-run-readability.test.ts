@@ -38,23 +38,33 @@ describe('lag-watch progress: the window verdict', () => {
   };
 
   it('names a missing minute', () => {
-    expect(text([0, 0, 0, 0, null, 0])).toBe('replica orders-aurora-1 lag 0s, 4/5 minutes at or under 0s (06:04 UTC missing); steady 0s→0s over 5m');
+    expect(text([0, 0, 0, 0, null, 0])).toBe(
+      'replica orders-aurora-1 lag 0s, 4/5 minutes at or under 0s (06:04 UTC missing); steady 0s→0s over 5m',
+    );
   });
 
   it('names the minute over maxLag with its value', () => {
-    expect(text([0, 19.04, 30, 40])).toBe('replica orders-aurora-1 lag 0s, 1/5 minutes at or under 0s (06:07 UTC was 19.0s, over 0s); falling 40s→0s over 3m');
+    expect(text([0, 19.04, 30, 40])).toBe(
+      'replica orders-aurora-1 lag 0s, 1/5 minutes at or under 0s (06:07 UTC was 19.0s, over 0s); falling 40s→0s over 3m',
+    );
   });
 
   it('when the newest minute is over, the head says it all', () => {
-    expect(text([12, 20, 40], 5)).toBe('replica orders-aurora-1 lag 12s, 0/5 minutes at or under 5s; falling 40s→12s over 2m');
+    expect(text([12, 20, 40], 5)).toBe(
+      'replica orders-aurora-1 lag 12s, 0/5 minutes at or under 5s; falling 40s→12s over 2m',
+    );
   });
 
   it('no datapoints: unknown, never zero', () => {
-    expect(text([])).toBe('replica orders-aurora-1 lag unknown, 0/5 minutes at or under 0s (no datapoints yet: unknown, never zero)');
+    expect(text([])).toBe(
+      'replica orders-aurora-1 lag unknown, 0/5 minutes at or under 0s (no datapoints yet: unknown, never zero)',
+    );
   });
 
   it('a short window that has not filled yet names the minute it still needs', () => {
-    expect(text([0, 0], 0, 3)).toBe('replica orders-aurora-1 lag 0s, 2/3 minutes at or under 0s (06:06 UTC missing); steady 0s→0s over 1m');
+    expect(text([0, 0], 0, 3)).toBe(
+      'replica orders-aurora-1 lag 0s, 2/3 minutes at or under 0s (06:06 UTC missing); steady 0s→0s over 1m',
+    );
     expect(text([0], 0, 1)).toBe('replica orders-aurora-1 lag 0s, 1/1 minute at or under 0s');
   });
 });

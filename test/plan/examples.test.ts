@@ -10,7 +10,9 @@ import { main } from '../../src/cli/main.js';
 import { memoryIo } from '../support/memory-io.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const plans = readdirSync(join(root, 'plans')).filter((f) => f.endsWith('.yaml')).sort();
+const plans = readdirSync(join(root, 'plans'))
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 const SECRET = 'pa55-Secret-value-9';
 const dirs: string[] = [];
 const tempCwd = () => {
@@ -24,7 +26,9 @@ afterAll(() => {
 
 describe('plans/', () => {
   it('holds the three example routes', () => {
-    expect(plans).toEqual(expect.arrayContaining(['replica-with-backfill.yaml', 'snapshot-migrate.yaml', 'exports.yaml']));
+    expect(plans).toEqual(
+      expect.arrayContaining(['replica-with-backfill.yaml', 'snapshot-migrate.yaml', 'exports.yaml']),
+    );
   });
 
   for (const file of plans) {
@@ -50,8 +54,12 @@ describe('plans/', () => {
         const doc = JSON.parse(io.out());
         expect(doc.version).toBe(1);
         expect(doc.steps.map((s: { id: string }) => s.id)).toEqual(ids);
-        expect(doc.steps.every((s: { status?: string; error?: string }) => s.status === undefined && s.error === undefined)).toBe(true);
-        expect(doc.unresolved.map((u: { ref: string }) => u.ref).sort()).toEqual(envRefs.map((n) => '${env.' + n + '}').sort());
+        expect(
+          doc.steps.every((s: { status?: string; error?: string }) => s.status === undefined && s.error === undefined),
+        ).toBe(true);
+        expect(doc.unresolved.map((u: { ref: string }) => u.ref).sort()).toEqual(
+          envRefs.map((n) => '${env.' + n + '}').sort(),
+        );
       });
 
       it('plan in text and markdown never shows a secret from the environment', async () => {

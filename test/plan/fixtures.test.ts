@@ -7,7 +7,10 @@ import { main } from '../../src/cli/main.js';
 import { memoryIo } from '../support/memory-io.js';
 
 const root = fileURLToPath(new URL('../fixtures/plans/', import.meta.url));
-const yamlIn = (dir: string) => readdirSync(root + dir).filter((f) => f.endsWith('.yaml')).sort();
+const yamlIn = (dir: string) =>
+  readdirSync(root + dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
 
 describe('invalid plan fixtures', () => {
   const files = yamlIn('invalid');
@@ -39,7 +42,9 @@ describe('valid plan fixtures', () => {
 describe('validate --format json', () => {
   it('prints one document with every diagnostic of every file and a per-file list', async () => {
     const io = memoryIo({ cwd: root });
-    expect(await main(['validate', 'valid/minimal.yaml', 'invalid/duplicate-ids.yaml', '--format', 'json'], io)).toBe(1);
+    expect(await main(['validate', 'valid/minimal.yaml', 'invalid/duplicate-ids.yaml', '--format', 'json'], io)).toBe(
+      1,
+    );
     expect(io.err()).toBe('');
     const doc = JSON.parse(io.out());
     expect(doc).toEqual({

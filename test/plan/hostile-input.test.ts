@@ -21,10 +21,21 @@ beforeAll(async () => {
   write('latin1.yaml', Buffer.from('name: caf\xe9\n', 'latin1'));
   write('huge.yaml', 'name: ' + 'x'.repeat(10 * 1024 * 1024) + '\n');
   write('deep-flow.yaml', 'version: 1\nname: deep\nsteps: ' + '['.repeat(1000) + ']'.repeat(1000) + '\n');
-  write('deep-block.yaml', 'version: 1\nname: deep\nvars:\n' + Array.from({ length: 1000 }, (_, i) => ' '.repeat(i + 2) + `k${i}:`).join('\n') + ' x\nsteps: []\n');
-  write('alias-bomb.yaml', 'a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\n');
+  write(
+    'deep-block.yaml',
+    'version: 1\nname: deep\nvars:\n' +
+      Array.from({ length: 1000 }, (_, i) => ' '.repeat(i + 2) + `k${i}:`).join('\n') +
+      ' x\nsteps: []\n',
+  );
+  write(
+    'alias-bomb.yaml',
+    'a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\n',
+  );
   write('scalar.yaml', '42\n');
-  write('wrong-everywhere.yaml', 'version: []\nname: {}\nregion: 5\nvars: [1]\nsteps:\n  - 1\n  - [a]\n  - id: {}\n    type: []\n  - { id: 3, type: promote, cluster: [], replica: {}, maxLag: 7, timeout: false }\n  - { id: x, type: s3-import, connection: 1, tables: [1, {from: 2, table: [], options: {}}] }\n');
+  write(
+    'wrong-everywhere.yaml',
+    'version: []\nname: {}\nregion: 5\nvars: [1]\nsteps:\n  - 1\n  - [a]\n  - id: {}\n    type: []\n  - { id: 3, type: promote, cluster: [], replica: {}, maxLag: 7, timeout: false }\n  - { id: x, type: s3-import, connection: 1, tables: [1, {from: 2, table: [], options: {}}] }\n',
+  );
   mkdirSync(join(dir, 'a-directory.yaml'));
 });
 
@@ -70,7 +81,9 @@ describe('hostile input to validate', () => {
     for (const line of lines) expect(line).toMatch(GCC);
     expect(lines.length).toBeGreaterThanOrEqual(15);
     expect(r.err).toContain('wrong-everywhere.yaml:1:10: error: version: must be 1 (got a list)');
-    expect(r.err).toContain('wrong-everywhere.yaml:6:5: error: steps[0]: must be a mapping (key: value pairs), not a whole number');
+    expect(r.err).toContain(
+      'wrong-everywhere.yaml:6:5: error: steps[0]: must be a mapping (key: value pairs), not a whole number',
+    );
     expect(r.err).toContain('steps[3].maxLag: must be a string, not a whole number');
     expect(r.err).toContain('steps[4].tables[1].options: must be a string, not a mapping');
   });

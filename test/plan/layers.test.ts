@@ -16,7 +16,10 @@ afterAll(() => {
 });
 
 function cruise(cwd: string) {
-  const r = spawnSync(process.execPath, [BIN, 'src', '--config', '.dependency-cruiser.cjs', '--output-type', 'err'], { cwd, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [BIN, 'src', '--config', '.dependency-cruiser.cjs', '--output-type', 'err'], {
+    cwd,
+    encoding: 'utf8',
+  });
   return { code: r.status, out: r.stdout + r.stderr };
 }
 
@@ -24,7 +27,10 @@ function tree(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'am-layers-'));
   dirs.push(dir);
   copyFileSync(join(REPO_ROOT, '.dependency-cruiser.cjs'), join(dir, '.dependency-cruiser.cjs'));
-  writeFileSync(join(dir, 'tsconfig.json'), '{ "compilerOptions": { "module": "NodeNext", "moduleResolution": "NodeNext" } }\n');
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    '{ "compilerOptions": { "module": "NodeNext", "moduleResolution": "NodeNext" } }\n',
+  );
   for (const [file, text] of Object.entries(files)) {
     mkdirSync(join(dir, file, '..'), { recursive: true });
     writeFileSync(join(dir, file), text);

@@ -13,7 +13,16 @@ describe('loadPlan', () => {
     if (!r.ok) throw new Error(JSON.stringify(r.diagnostics));
     expect(r.plan.name).toBe('orders-to-aurora');
     expect(r.plan.file).toBe(example);
-    expect(r.plan.steps.map((s) => s.id)).toEqual(['replica', 'catch-up', 'gate', 'freeze', 'promote', 'check', 'switch', 'backfill']);
+    expect(r.plan.steps.map((s) => s.id)).toEqual([
+      'replica',
+      'catch-up',
+      'gate',
+      'freeze',
+      'promote',
+      'check',
+      'switch',
+      'backfill',
+    ]);
     expect(Object.isFrozen(r.plan)).toBe(true);
     expect(Object.isFrozen(r.plan.steps[7])).toBe(true);
     const backfill = r.plan.steps[7] as { tables: Array<{ from: object }> };
@@ -31,7 +40,8 @@ describe('loadPlan', () => {
   });
 
   it('accepts a plan with only warnings, and returns them', () => {
-    const text = 'version: 1\nname: w\nsteps:\n  - id: w\n    type: lag-watch\n    replica: r-1\n    guards: [{ metric: CustomThing, on: replica, above: 3 }]\n';
+    const text =
+      'version: 1\nname: w\nsteps:\n  - id: w\n    type: lag-watch\n    replica: r-1\n    guards: [{ metric: CustomThing, on: replica, above: 3 }]\n';
     const r = checkPlanText('w.yaml', text);
     expect(r.ok).toBe(true);
     expect(r.diagnostics).toEqual([
@@ -40,7 +50,8 @@ describe('loadPlan', () => {
   });
 
   it('never puts a literal secret into a diagnostic', () => {
-    const text = 'version: 1\nname: s\nsteps:\n  - id: e\n    type: s3-export\n    connection: { host: h, database: d, user: u, password: "${oops-SuperSecret1" }\n    query: q\n    to: { bucket: b, path: p, region: us-east-1 }\n';
+    const text =
+      'version: 1\nname: s\nsteps:\n  - id: e\n    type: s3-export\n    connection: { host: h, database: d, user: u, password: "${oops-SuperSecret1" }\n    query: q\n    to: { bucket: b, path: p, region: us-east-1 }\n';
     const r = checkPlanText('s.yaml', text);
     expect(r.ok).toBe(false);
     expect(JSON.stringify(r.diagnostics)).not.toContain('SuperSecret1');
@@ -55,11 +66,19 @@ describe('stepHash', () => {
   });
   it('changes when any value changes, including nested ones', () => {
     expect(stepHash({ ...a, cluster: 'd' })).not.toBe(stepHash(a));
-    const t = (prefix: string): StepSpec => ({ id: 'i', type: 's3-import', connection: { host: 'h', database: 'd', user: 'u' }, tables: [{ table: 't', options: 'o', from: { bucket: 'b', region: 'r', prefix } }] });
+    const t = (prefix: string): StepSpec => ({
+      id: 'i',
+      type: 's3-import',
+      connection: { host: 'h', database: 'd', user: 'u' },
+      tables: [{ table: 't', options: 'o', from: { bucket: 'b', region: 'r', prefix } }],
+    });
     expect(stepHash(t('a/'))).not.toBe(stepHash(t('b/')));
   });
   it('is the same for the same step loaded from YAML written differently', () => {
-    const block = checkPlanText('a.yaml', 'version: 1\nname: a\nsteps:\n  - id: p\n    type: promote\n    cluster: c\n');
+    const block = checkPlanText(
+      'a.yaml',
+      'version: 1\nname: a\nsteps:\n  - id: p\n    type: promote\n    cluster: c\n',
+    );
     const flow = checkPlanText('b.yaml', '{version: 1, name: a, steps: [{cluster: "c", type: promote, id: p}]}');
     if (!block.ok || !flow.ok) throw new Error('fixtures invalid');
     expect(stepHash(block.plan.steps[0])).toBe(stepHash(flow.plan.steps[0]));

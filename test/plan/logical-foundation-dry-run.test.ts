@@ -16,13 +16,29 @@ describe('plan of enable-logical-replication and aurora-cluster', () => {
       expect(code, io.err()).toBe(0);
       const out = io.out();
       expect(out + io.err()).not.toContain(PASSWORD);
-      for (const op of ['CreateDBParameterGroup', 'ModifyDBInstance', 'ModifyDBParameterGroup', 'RebootDBInstance', 'CreateDBClusterParameterGroup', 'ModifyDBClusterParameterGroup', 'CreateDBCluster', 'CreateDBInstance']) {
+      for (const op of [
+        'CreateDBParameterGroup',
+        'ModifyDBInstance',
+        'ModifyDBParameterGroup',
+        'RebootDBInstance',
+        'CreateDBClusterParameterGroup',
+        'ModifyDBClusterParameterGroup',
+        'CreateDBCluster',
+        'CreateDBInstance',
+      ]) {
         expect(out).toContain(op);
       }
       if (format === 'json') {
         const doc = JSON.parse(out);
-        const create = doc.steps.find((x: any) => x.id === 'target').actions.find((a: any) => a.operation === 'CreateDBCluster');
-        expect(create.params).toMatchObject({ MasterUsername: 'postgres', MasterUserPassword: '***', DBClusterParameterGroupName: 'orders-aurora-17-logical', EngineVersion: '17.4' });
+        const create = doc.steps
+          .find((x: any) => x.id === 'target')
+          .actions.find((a: any) => a.operation === 'CreateDBCluster');
+        expect(create.params).toMatchObject({
+          MasterUsername: 'postgres',
+          MasterUserPassword: '***',
+          DBClusterParameterGroupName: 'orders-aurora-17-logical',
+          EngineVersion: '17.4',
+        });
       } else {
         expect(out).toMatch(/"?MasterUserPassword"?: "?\*\*\*"?/);
       }

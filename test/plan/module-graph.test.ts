@@ -16,7 +16,14 @@ function modulesLoadedBy(args: string[]): { status: number | null; modules: stri
   try {
     const child = spawnSync(
       process.execPath,
-      ['--import', 'tsx', '--import', './test/plan/support/record-imports.mjs', 'test/plan/support/cli-entry.ts', ...args],
+      [
+        '--import',
+        'tsx',
+        '--import',
+        './test/plan/support/record-imports.mjs',
+        'test/plan/support/cli-entry.ts',
+        ...args,
+      ],
       { cwd: root, env: { ...process.env, RECORD_IMPORTS_TO: log, NO_COLOR: '1' }, encoding: 'utf8' },
     );
     let modules: string[] = [];
@@ -39,7 +46,12 @@ describe('module graph', () => {
   });
 
   it('validate loads neither the AWS SDK nor pg nor listr2', () => {
-    const r = modulesLoadedBy(['validate', 'plans/replica-with-backfill.yaml', 'plans/exports.yaml', 'plans/snapshot-migrate.yaml']);
+    const r = modulesLoadedBy([
+      'validate',
+      'plans/replica-with-backfill.yaml',
+      'plans/exports.yaml',
+      'plans/snapshot-migrate.yaml',
+    ]);
     expect(r.stderr).toContain('ok (8 steps)');
     expect(r.status).toBe(0);
     expect(r.modules.length).toBeGreaterThan(5);

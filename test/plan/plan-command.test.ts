@@ -13,7 +13,15 @@ const invalid = fileURLToPath(new URL('../fixtures/plans/invalid/duplicate-ids.y
 function stateFile(steps: Record<string, { status: string; outputs?: Record<string, unknown> }>) {
   const full: Record<string, unknown> = {};
   for (const [id, s] of Object.entries(steps)) full[id] = { type: 'x', hash: 'h', attempts: 1, warnings: [], ...s };
-  return JSON.stringify({ version: 1, plan: 'orders-to-aurora', runId: 'r1', createdAt: '2026-11-01T00:00:00Z', updatedAt: '2026-11-01T00:00:00Z', steps: full, approvals: [] });
+  return JSON.stringify({
+    version: 1,
+    plan: 'orders-to-aurora',
+    runId: 'r1',
+    createdAt: '2026-11-01T00:00:00Z',
+    updatedAt: '2026-11-01T00:00:00Z',
+    steps: full,
+    approvals: [],
+  });
 }
 
 const dirs: string[] = [];
@@ -45,7 +53,11 @@ describe('plan', () => {
     expect(text.err).toContain(`${invalid}:7:9: error: steps[1].id: duplicate step id "gate"`);
     const json = await plan([invalid, '--format', 'json']);
     expect(json.code).toBe(1);
-    expect(JSON.parse(json.out)).toMatchObject({ version: 1, valid: false, diagnostics: [{ line: 7, column: 9, path: '/steps/1/id' }, { line: 10 }] });
+    expect(JSON.parse(json.out)).toMatchObject({
+      version: 1,
+      valid: false,
+      diagnostics: [{ line: 7, column: 9, path: '/steps/1/id' }, { line: 10 }],
+    });
   });
 
   it('a missing plan file is a diagnostic, exit 1', async () => {
@@ -55,7 +67,20 @@ describe('plan', () => {
   });
 
   it('shows each step status from the state file and uses known outputs instead of placeholders', async () => {
-    const cwd = tempCwd(stateFile({ replica: { status: 'succeeded', outputs: { instanceId: 'orders-aurora-1', clusterId: 'orders-aurora', readerEndpoint: 'orders-aurora.cluster-ro-x.us-east-1.rds.amazonaws.com', port: 5432 } }, 'catch-up': { status: 'running' } }));
+    const cwd = tempCwd(
+      stateFile({
+        replica: {
+          status: 'succeeded',
+          outputs: {
+            instanceId: 'orders-aurora-1',
+            clusterId: 'orders-aurora',
+            readerEndpoint: 'orders-aurora.cluster-ro-x.us-east-1.rds.amazonaws.com',
+            port: 5432,
+          },
+        },
+        'catch-up': { status: 'running' },
+      }),
+    );
     const r = await plan([example, '--format', 'json'], { cwd });
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.out);
@@ -99,7 +124,10 @@ describe('plan', () => {
   it('shows AURORA_MIGRATE_TIME_SCALE when it is set', async () => {
     const r = await plan([example], { env: { AURORA_MIGRATE_TIME_SCALE: '60' } });
     expect(r.out).toContain('Time scale: AURORA_MIGRATE_TIME_SCALE=60');
-    expect(JSON.parse((await plan([example, '--format', 'json'], { env: { AURORA_MIGRATE_TIME_SCALE: '60' } })).out).timeScale).toBe(60);
+    expect(
+      JSON.parse((await plan([example, '--format', 'json'], { env: { AURORA_MIGRATE_TIME_SCALE: '60' } })).out)
+        .timeScale,
+    ).toBe(60);
     expect((await plan([example])).out).not.toContain('Time scale');
   });
 
@@ -108,7 +136,9 @@ describe('plan', () => {
     expect(unset.code).toBe(0);
     expect(unset.out).toContain('Unresolved values');
     expect(unset.out).toContain('${env.PGPASSWORD}  used by freeze, promote, check, backfill');
-    const set = await plan([example, '--format', 'markdown'], { env: { PGUSER: 'app', PGPASSWORD: 'correct-horse-battery' } });
+    const set = await plan([example, '--format', 'markdown'], {
+      env: { PGUSER: 'app', PGPASSWORD: 'correct-horse-battery' },
+    });
     expect(set.out).not.toContain('correct-horse-battery');
     expect(set.out).not.toContain('Unresolved values');
     expect(set.out.startsWith('## aurora-migrate plan `orders-to-aurora`')).toBe(true);
@@ -121,12 +151,19 @@ describe('plan', () => {
 
   it('a plan with only warnings is reviewed (exit 0); the warnings go to stderr, or into the JSON', async () => {
     const cwd = tempCwd();
-    writeFileSync(join(cwd, 'w.yaml'), 'version: 1\nname: w\nsteps:\n  - id: watch\n    type: lag-watch\n    replica: r-1\n    guards: [{ metric: CustomThing, on: replica, above: 3 }]\n');
+    writeFileSync(
+      join(cwd, 'w.yaml'),
+      'version: 1\nname: w\nsteps:\n  - id: watch\n    type: lag-watch\n    replica: r-1\n    guards: [{ metric: CustomThing, on: replica, above: 3 }]\n',
+    );
     const text = await plan(['w.yaml'], { cwd });
     expect(text.code).toBe(0);
-    expect(text.err).toContain('w.yaml:7:24: warning: steps[0].guards[0].metric: "CustomThing" is not a metric aurora-migrate knows');
+    expect(text.err).toContain(
+      'w.yaml:7:24: warning: steps[0].guards[0].metric: "CustomThing" is not a metric aurora-migrate knows',
+    );
     const json = await plan(['w.yaml', '--format', 'json'], { cwd });
     expect(json.err).toBe('');
-    expect(JSON.parse(json.out).warnings).toEqual([expect.objectContaining({ file: 'w.yaml', line: 7, column: 24, severity: 'warning' })]);
+    expect(JSON.parse(json.out).warnings).toEqual([
+      expect.objectContaining({ file: 'w.yaml', line: 7, column: 24, severity: 'warning' }),
+    ]);
   });
 });

@@ -33,7 +33,9 @@ describe('plan --preflight', () => {
   });
 
   it('exits 2 and prints the message when preflight is not implemented', async () => {
-    behaviour = { throws: new NotImplemented('plan --preflight is not implemented yet: it arrives with the AWS steps') };
+    behaviour = {
+      throws: new NotImplemented('plan --preflight is not implemented yet: it arrives with the AWS steps'),
+    };
     const r = await plan();
     expect(r.code).toBe(2);
     expect(r.err).toContain('error: plan --preflight is not implemented yet: it arrives with the AWS steps');
@@ -41,20 +43,41 @@ describe('plan --preflight', () => {
   });
 
   it('renders each check and exits 2 when one fails', async () => {
-    behaviour.report = ({
+    behaviour.report = {
       failed: true,
-      steps: [{ stepId: 'lake-export', type: 'cluster-export', checks: [{ status: 'pass', check: 'bucket', detail: 'exists' }, { status: 'warn', check: 'kms', detail: 'alias' }, { status: 'fail', check: 'cluster exists', detail: 'not found' }] }],
-    });
+      steps: [
+        {
+          stepId: 'lake-export',
+          type: 'cluster-export',
+          checks: [
+            { status: 'pass', check: 'bucket', detail: 'exists' },
+            { status: 'warn', check: 'kms', detail: 'alias' },
+            { status: 'fail', check: 'cluster exists', detail: 'not found' },
+          ],
+        },
+      ],
+    };
     const r = await plan();
     expect(r.code).toBe(2);
-    expect(r.out).toContain('    PASS  bucket: exists\n    WARN  kms: alias\n    FAIL  cluster exists: not found\nPreflight failed');
+    expect(r.out).toContain(
+      '    PASS  bucket: exists\n    WARN  kms: alias\n    FAIL  cluster exists: not found\nPreflight failed',
+    );
     const json = JSON.parse((await plan(['--format', 'json'])).out);
     expect(json.preflight.failed).toBe(true);
     expect(json.preflight.steps[0].checks).toHaveLength(3);
   });
 
   it('exits 0 when every check passes, and hands preflight the plan and region', async () => {
-    behaviour.report = ({ failed: false, steps: [{ stepId: 'lake-export', type: 'cluster-export', checks: [{ status: 'pass', check: 'bucket', detail: 'exists' }] }] });
+    behaviour.report = {
+      failed: false,
+      steps: [
+        {
+          stepId: 'lake-export',
+          type: 'cluster-export',
+          checks: [{ status: 'pass', check: 'bucket', detail: 'exists' }],
+        },
+      ],
+    };
     const r = await plan(['--format', 'markdown']);
     expect(r.code).toBe(0);
     expect(r.out).toContain('### Preflight');

@@ -21,17 +21,33 @@ const view: PlanView = {
           kind: 'aws',
           service: 'rds',
           operation: 'CreateDBCluster',
-          params: { DBClusterIdentifier: 'orders-aurora', VpcSecurityGroupIds: ['sg-1'], ReplicationSourceIdentifier: '<ARN of orders-pg>' },
+          params: {
+            DBClusterIdentifier: 'orders-aurora',
+            VpcSecurityGroupIds: ['sg-1'],
+            ReplicationSourceIdentifier: '<ARN of orders-pg>',
+          },
           note: 'adopted when it exists',
         },
         { kind: 'wait', for: 'cluster orders-aurora to be available', timeoutMs: 8 * 3_600_000, pollEveryMs: 30_000 },
       ],
     },
-    { id: 'cutover', type: 'approval', status: 'awaiting-approval', actions: [{ kind: 'approval', message: 'Stop writes | then approve.' }] },
+    {
+      id: 'cutover',
+      type: 'approval',
+      status: 'awaiting-approval',
+      actions: [{ kind: 'approval', message: 'Stop writes | then approve.' }],
+    },
     {
       id: 'backfill',
       type: 's3-import',
-      actions: [{ kind: 'sql', sql: "SELECT aws_s3.table_import_from_s3(\n  'public.t', '', '(format csv)', $1)", params: ['***'], note: 'once per file' }],
+      actions: [
+        {
+          kind: 'sql',
+          sql: "SELECT aws_s3.table_import_from_s3(\n  'public.t', '', '(format csv)', $1)",
+          params: ['***'],
+          note: 'once per file',
+        },
+      ],
     },
   ],
   unresolved: [{ ref: '${env.PGPASSWORD}', steps: ['backfill'] }],
@@ -82,15 +98,28 @@ describe('plan text', () => {
       unresolved: [],
       preflight: {
         failed: true,
-        steps: [{ stepId: 'a', type: 'promote', checks: [{ status: 'pass', check: 'cluster exists', detail: 'ok' }, { status: 'fail', check: 'is a replica', detail: 'it is not' }] }],
+        steps: [
+          {
+            stepId: 'a',
+            type: 'promote',
+            checks: [
+              { status: 'pass', check: 'cluster exists', detail: 'ok' },
+              { status: 'fail', check: 'is a replica', detail: 'it is not' },
+            ],
+          },
+        ],
       },
     });
-    expect(text).toContain('Time scale: AURORA_MIGRATE_TIME_SCALE=60: apply divides every wait, poll interval and timeout by 60');
+    expect(text).toContain(
+      'Time scale: AURORA_MIGRATE_TIME_SCALE=60: apply divides every wait, poll interval and timeout by 60',
+    );
     expect(text).toContain('State: none yet (x.json); every step is pending');
     expect(text).toContain('1. a (promote)\n   (this step type does not describe its actions yet)');
     expect(text).toContain('   ! describe() failed: boom');
     expect(text).toContain('- wait for lag (at most 24h (24m at time scale 60))');
-    expect(text).toContain('Preflight:\n  a (promote)\n    PASS  cluster exists: ok\n    FAIL  is a replica: it is not\nPreflight failed');
+    expect(text).toContain(
+      'Preflight:\n  a (promote)\n    PASS  cluster exists: ok\n    FAIL  is a replica: it is not\nPreflight failed',
+    );
   });
 });
 
@@ -151,9 +180,7 @@ describe('plan markdown', () => {
   it('escapes pipes in table cells and lengthens fences around backticks', () => {
     const md = renderPlanMarkdown({
       ...view,
-      steps: [
-        { id: 'x', type: 'promote', actions: [{ kind: 'sql', sql: 'SELECT "```"' }], error: 'a | b' },
-      ],
+      steps: [{ id: 'x', type: 'promote', actions: [{ kind: 'sql', sql: 'SELECT "```"' }], error: 'a | b' }],
     });
     expect(md).toContain('| 1 | `x` | promote | pending | ⚠ a \\| b |');
     expect(md).toContain('  ````sql\n  SELECT "```"\n  ````');

@@ -20,14 +20,22 @@ describe('plan rules for approvers and notify', () => {
   it('accepts SNS ARNs, ${env.NAME}, approvers and required', () => {
     const r = checkPlanText(
       'p.yaml',
-      plan("notify:\n  - arn:aws:sns:us-east-1:111122223333:db-migrations\n  - ${env.MIGRATION_WEBHOOK_URL}\n", '    approvers: [dba-oncall, alice]\n    required: 2\n'),
+      plan(
+        'notify:\n  - arn:aws:sns:us-east-1:111122223333:db-migrations\n  - ${env.MIGRATION_WEBHOOK_URL}\n',
+        '    approvers: [dba-oncall, alice]\n    required: 2\n',
+      ),
     );
     expect(r.diagnostics).toEqual([]);
-    expect(r.ok && r.plan.notify).toEqual(['arn:aws:sns:us-east-1:111122223333:db-migrations', '${env.MIGRATION_WEBHOOK_URL}']);
+    expect(r.ok && r.plan.notify).toEqual([
+      'arn:aws:sns:us-east-1:111122223333:db-migrations',
+      '${env.MIGRATION_WEBHOOK_URL}',
+    ]);
   });
 
   it('refuses a literal webhook URL without repeating it, a var, and a malformed ARN', () => {
-    const text = plan('notify:\n  - https://hooks.slack.com/services/T000/B000/XXXXsecret\n  - ${vars.hook}\n  - arn:aws:sns:us-east-1:1234:db\n  - db-migrations\n');
+    const text = plan(
+      'notify:\n  - https://hooks.slack.com/services/T000/B000/XXXXsecret\n  - ${vars.hook}\n  - arn:aws:sns:us-east-1:1234:db\n  - db-migrations\n',
+    );
     const got = errors(text);
     expect(got).toEqual([
       '4:5: error: notify[0]: a webhook URL may carry a token and a plan file ends up in git: put the URL in an environment variable and write ${env.NAME} (e.g. ${env.MIGRATION_WEBHOOK_URL})',

@@ -42,12 +42,24 @@ const allUnder = (key: string) =>
     .map(text)
     .join('\n');
 
-function run(key: string, plan: ReturnType<typeof makePlan>, extra: Record<string, unknown> = {}, env: Record<string, string> = {}) {
+function run(
+  key: string,
+  plan: ReturnType<typeof makePlan>,
+  extra: Record<string, unknown> = {},
+  env: Record<string, string> = {},
+) {
   const storage = s3RunStorage({ aws: api, location: { bucket: Bucket, key }, env: {}, eventFlushDelayMs: 0 });
   const time = fakeTime();
   return applyPlan(
     { plan, env },
-    { storage, registry: testRegistry(extra as never), aws: fakeAws(), db: { connect: async () => Promise.reject(new Error('no db')) }, clock: time, delay: time.delay },
+    {
+      storage,
+      registry: testRegistry(extra as never),
+      aws: fakeAws(),
+      db: { connect: async () => Promise.reject(new Error('no db')) },
+      clock: time,
+      delay: time.delay,
+    },
   ).finally(() => storage.close());
 }
 
@@ -65,11 +77,16 @@ describe('engine over S3 state', () => {
         return {};
       },
     };
-    const plan = makePlan('demo', [{ id: 'a', type: 'test-intruder' }, { id: 'b', type: 'test-intruder' }]);
+    const plan = makePlan('demo', [
+      { id: 'a', type: 'test-intruder' },
+      { id: 'b', type: 'test-intruder' },
+    ]);
     const err = await run(key, plan, { 'test-intruder': intruder }).catch((e) => e);
     expect(err).toBeInstanceOf(StateConflict);
     expect(exitCodeFor(err)).toBe(4);
-    expect(err.message).toContain(`the S3 state object s3://${Bucket}/${key} was not written: it was changed by another writer since this run read it`);
+    expect(err.message).toContain(
+      `the S3 state object s3://${Bucket}/${key} was not written: it was changed by another writer since this run read it`,
+    );
     expect(err.message).toContain('Nothing was overwritten.');
     expect(JSON.parse(text(key)).runId).toBe('someone-else');
     expect(aws.s3.currentEtag(Bucket, `${key}.lock`)).toBeUndefined(); // lease released

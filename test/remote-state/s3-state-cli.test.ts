@@ -45,7 +45,10 @@ afterEach(async () => {
 let scale = SCALE;
 async function standin(timeScale = SCALE) {
   scale = timeScale;
-  aws = await startAwsStandin({ timeScale, seed: { instances: [{ id: 'orders-pg', engineVersion: '16.4' }], buckets: [BUCKET, 'unversioned-state'] } });
+  aws = await startAwsStandin({
+    timeScale,
+    seed: { instances: [{ id: 'orders-pg', engineVersion: '16.4' }], buckets: [BUCKET, 'unversioned-state'] },
+  });
   aws.s3.setVersioning(BUCKET, 'Enabled');
   return aws;
 }
@@ -101,7 +104,9 @@ describe('S3 state through the CLI', () => {
     ]);
     expect([ra.code, rb.code].sort()).toEqual([3, 4]);
     const [winner, loser] = ra.code === 3 ? ['a', rb] : ['b', ra];
-    expect(loser.stderr).toContain(`error: another run holds the lease on s3://${BUCKET}/${KEY} (s3://${BUCKET}/${KEY}.lock): pid ${pids.get(winner)} on host ${hostname()}`);
+    expect(loser.stderr).toContain(
+      `error: another run holds the lease on s3://${BUCKET}/${KEY} (s3://${BUCKET}/${KEY}.lock): pid ${pids.get(winner)} on host ${hostname()}`,
+    );
     expect(loser.stderr).toContain('Wait for it to finish, or stop it');
     expect(aws!.calls.count('CreateDBCluster')).toBe(1);
     // The loser never wrote the state: every state write was the winner's, and each one held.
@@ -110,7 +115,10 @@ describe('S3 state through the CLI', () => {
     expect(stateWrites.every((r) => r.outcome === 'ok')).toBe(true);
     expect(stateWrites[0].params.IfNoneMatch).toBe('*');
     expect(stateWrites.slice(1).every((r) => typeof r.params.IfMatch === 'string')).toBe(true);
-    expect(stateObject().steps).toMatchObject({ replica: { status: 'succeeded' }, cutover: { status: 'awaiting-approval' } });
+    expect(stateObject().steps).toMatchObject({
+      replica: { status: 'succeeded' },
+      cutover: { status: 'awaiting-approval' },
+    });
     expect(aws!.s3.currentEtag(BUCKET, `${KEY}.lock`)).toBeUndefined(); // released
   }, 60_000);
 
@@ -161,7 +169,10 @@ describe('S3 state through the CLI', () => {
     expect(status.code).toBe(0);
     const report = JSON.parse(status.stdout);
     expect(report).toMatchObject({ stateFile: `s3://${BUCKET}/${KEY}`, exists: true });
-    expect(report.steps.map((s: { id: string; status: string }) => `${s.id}=${s.status}`)).toEqual(['replica=succeeded', 'cutover=succeeded']);
+    expect(report.steps.map((s: { id: string; status: string }) => `${s.id}=${s.status}`)).toEqual([
+      'replica=succeeded',
+      'cutover=succeeded',
+    ]);
     expect(report.lock).toBeUndefined();
     const plan = await a.run(['plan', 'plan.yaml', '--format', 'json']);
     expect(plan.code, plan.stderr).toBe(0);
@@ -173,22 +184,45 @@ describe('S3 state through the CLI', () => {
 
   it('a stale lease of a lost CI runner: refused without --take-over, taken over with it and recorded naming the old holder; unlock breaks one', async () => {
     await standin();
-    const old = { host: 'ci-runner-7', pid: 4242, user: 'runner', since: minutesAgo(40), heartbeat: minutesAgo(10), token: 'old', ciJobUrl: 'https://github.com/acme/migrations/actions/runs/41' };
+    const old = {
+      host: 'ci-runner-7',
+      pid: 4242,
+      user: 'runner',
+      since: minutesAgo(40),
+      heartbeat: minutesAgo(10),
+      token: 'old',
+      ciJobUrl: 'https://github.com/acme/migrations/actions/runs/41',
+    };
     seedLease(old);
-    const b = machine('b', { GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'acme/migrations', GITHUB_RUN_ID: '42' });
+    const b = machine('b', {
+      GITHUB_SERVER_URL: 'https://github.com',
+      GITHUB_REPOSITORY: 'acme/migrations',
+      GITHUB_RUN_ID: '42',
+    });
 
     const refused = await b.run(['apply', 'plan.yaml']);
     expect(refused.code).toBe(4);
     // The heartbeat's age is read on the wall clock when the CLI runs: 10m, or a few seconds more on a slow start.
-    expect(refused.stderr).toMatch(new RegExp(`pid 4242 on host ci-runner-7 \\(user runner, since ${old.since.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, heartbeat 10m(\\d{1,2}s)? ago; CI job https://github\\.com/acme/migrations/actions/runs/41\\)`));
-    expect(refused.stderr).toContain('take the lease over with: aurora-migrate apply plan.yaml --take-over (or break it with: aurora-migrate unlock plan.yaml)');
+    expect(refused.stderr).toMatch(
+      new RegExp(
+        `pid 4242 on host ci-runner-7 \\(user runner, since ${old.since.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, heartbeat 10m(\\d{1,2}s)? ago; CI job https://github\\.com/acme/migrations/actions/runs/41\\)`,
+      ),
+    );
+    expect(refused.stderr).toContain(
+      'take the lease over with: aurora-migrate apply plan.yaml --take-over (or break it with: aurora-migrate unlock plan.yaml)',
+    );
     expect(aws!.calls.count('CreateDBCluster')).toBe(0);
 
     const taken = await b.run(['apply', 'plan.yaml', '--take-over']);
     expect(taken.code, taken.stderr).toBe(3);
     const takeover = s3Events().find((e) => e.type === 'lock-takeover');
-    expect(takeover).toMatchObject({ previousHolder: old, by: { host: hostname(), ciJobUrl: 'https://github.com/acme/migrations/actions/runs/42' } });
-    expect(takeover!.detail).toContain(`apply --take-over took the stale lease s3://${BUCKET}/${KEY}.lock from pid 4242 on host ci-runner-7`);
+    expect(takeover).toMatchObject({
+      previousHolder: old,
+      by: { host: hostname(), ciJobUrl: 'https://github.com/acme/migrations/actions/runs/42' },
+    });
+    expect(takeover!.detail).toContain(
+      `apply --take-over took the stale lease s3://${BUCKET}/${KEY}.lock from pid 4242 on host ci-runner-7`,
+    );
     const takeOverPut = aws!.calls.filter('PutObject', `${BUCKET}/${KEY}.lock`).find((r) => r.outcome === 'ok');
     expect(takeOverPut!.params.IfMatch).toEqual(expect.any(String)); // a compare-and-swap on the stale lease
 
@@ -197,7 +231,9 @@ describe('S3 state through the CLI', () => {
     seedLease(live);
     const refusedLive = await b.run(['apply', 'plan.yaml', '--take-over']);
     expect(refusedLive.code).toBe(4);
-    expect(refusedLive.stderr).toContain('--take-over only takes a lease whose heartbeat stopped 30s ago; this one is live.');
+    expect(refusedLive.stderr).toContain(
+      '--take-over only takes a lease whose heartbeat stopped 30s ago; this one is live.',
+    );
     expect(JSON.parse(aws!.s3.getObject(BUCKET, `${KEY}.lock`).body.toString('utf8')).token).toBe('live');
     const unlockLive = await b.run(['unlock', 'plan.yaml']);
     expect(unlockLive.code).toBe(4);
@@ -208,7 +244,9 @@ describe('S3 state through the CLI', () => {
     expect(unlocked.stdout).toContain(`broke the lock on s3://${BUCKET}/${KEY} held by pid 4242 on host ci-runner-7`);
     expect(unlocked.stdout).toContain('CI job https://github.com/acme/migrations/actions/runs/41)');
     expect(aws!.s3.currentEtag(BUCKET, `${KEY}.lock`)).toBeUndefined();
-    expect(s3Events().filter((e) => e.type === 'unlock')).toEqual([expect.objectContaining({ previousHolder: expect.objectContaining({ token: 'stale-again' }) })]);
+    expect(s3Events().filter((e) => e.type === 'unlock')).toEqual([
+      expect.objectContaining({ previousHolder: expect.objectContaining({ token: 'stale-again' }) }),
+    ]);
   }, 60_000);
 
   it('SIGKILLed at random instants and resumed each time: the S3 state always parses and every AWS resource is created once', async () => {
@@ -270,11 +308,19 @@ describe('S3 state through the CLI', () => {
   it('a torn or foreign object at KEY: exit 4 naming it, left byte for byte as it was, nothing run, no lease left', async () => {
     await standin();
     const m = machine('a');
-    for (const body of ['{"version":1,"plan":"orders-to-aurora","runId":"r1","steps":{"repl', '{"version":4,"terraform_version":"1.9.0","serial":3,"lineage":"x"}']) {
+    for (const body of [
+      '{"version":1,"plan":"orders-to-aurora","runId":"r1","steps":{"repl',
+      '{"version":4,"terraform_version":"1.9.0","serial":3,"lineage":"x"}',
+    ]) {
       aws!.s3.putObject(BUCKET, KEY, body);
       const r = await m.run(['apply', 'plan.yaml']);
       expect(r.code).toBe(4);
-      expect(r.stderr).toMatch(new RegExp(`^error: the S3 state object s3://${BUCKET}/${KEY} (is not valid JSON \\(corrupt or truncated\\)|is not an aurora-migrate state file \\(no plan name\\))`, 'm'));
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `^error: the S3 state object s3://${BUCKET}/${KEY} (is not valid JSON \\(corrupt or truncated\\)|is not an aurora-migrate state file \\(no plan name\\))`,
+          'm',
+        ),
+      );
       expect(r.stderr).toContain('It was left untouched.');
       expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
       expect(aws!.s3.getObject(BUCKET, KEY).body.toString('utf8')).toBe(body);

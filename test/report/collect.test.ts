@@ -20,44 +20,106 @@ const plan = {
 };
 
 function state(over: Partial<StateFile> = {}): StateFile {
-  const step = (type: string, status: StateFile['steps'][string]['status'], attempts: number) => ({ type, hash: 'h', status, attempts, warnings: [] });
+  const step = (type: string, status: StateFile['steps'][string]['status'], attempts: number) => ({
+    type,
+    hash: 'h',
+    status,
+    attempts,
+    warnings: [],
+  });
   return {
     version: 1,
     plan: 'orders',
     runId: 'r1',
     createdAt: t(0),
     updatedAt: t(400),
-    steps: { copy: step('logical-copy', 'succeeded', 2), freeze: step('freeze-writes', 'succeeded', 2), promote: step('promote', 'succeeded', 2) },
+    steps: {
+      copy: step('logical-copy', 'succeeded', 2),
+      freeze: step('freeze-writes', 'succeeded', 2),
+      promote: step('promote', 'succeeded', 2),
+    },
     approvals: [],
     ...over,
   };
 }
 
-const status = (s: number, stepId: string, from: string, to: string, attempt: number, extra: Record<string, unknown> = {}) => ({ ts: t(s), type: 'status', stepId, from, to, attempt, runId: 'r1', ...extra });
+const status = (
+  s: number,
+  stepId: string,
+  from: string,
+  to: string,
+  attempt: number,
+  extra: Record<string, unknown> = {},
+) => ({ ts: t(s), type: 'status', stepId, from, to, attempt, runId: 'r1', ...extra });
 
 const LOG = [
   { ts: t(0), type: 'run-start', runId: 'r1', resumed: false, user: 'ci' },
   status(1, 'copy', 'pending', 'running', 1),
   { ts: t(10), type: 'copy-progress', stepId: 'copy', at: t(10), table: 'public.orders', rows: 1000, totalRows: 4000 },
   { ts: t(20), type: 'copy-progress', stepId: 'copy', at: t(20), table: 'public.orders', rows: 2500, totalRows: 4000 },
-  { ts: t(21), type: 'lag-sample', stepId: 'copy', at: t(21), value: 8 * 1024 * 1024, unit: 'bytes', metric: 'pg_replication_slots', of: 'sub_orders' },
+  {
+    ts: t(21),
+    type: 'lag-sample',
+    stepId: 'copy',
+    at: t(21),
+    value: 8 * 1024 * 1024,
+    unit: 'bytes',
+    metric: 'pg_replication_slots',
+    of: 'sub_orders',
+  },
   // killed here (no end recorded for copy's first attempt)
   { ts: t(60), type: 'run-start', runId: 'r1', resumed: true, user: 'ci' },
   status(61, 'copy', 'running', 'running', 2, { resumedFromCheckpoint: true }),
   { ts: t(70), type: 'copy-progress', stepId: 'copy', at: t(70), table: 'public.orders', rows: 4000, totalRows: 4000 },
-  { ts: t(71), type: 'lag-sample', stepId: 'copy', at: t(71), value: null, unit: 'bytes', metric: 'pg_replication_slots', of: 'sub_orders' },
-  { ts: t(72), type: 'lag-sample', stepId: 'copy', at: t(72), value: 0, unit: 'bytes', metric: 'pg_replication_slots', of: 'sub_orders' },
+  {
+    ts: t(71),
+    type: 'lag-sample',
+    stepId: 'copy',
+    at: t(71),
+    value: null,
+    unit: 'bytes',
+    metric: 'pg_replication_slots',
+    of: 'sub_orders',
+  },
+  {
+    ts: t(72),
+    type: 'lag-sample',
+    stepId: 'copy',
+    at: t(72),
+    value: 0,
+    unit: 'bytes',
+    metric: 'pg_replication_slots',
+    of: 'sub_orders',
+  },
   status(73, 'copy', 'running', 'succeeded', 2),
   status(74, 'freeze', 'pending', 'running', 1),
   { ts: t(75), type: 'cutover-window-opened', stepId: 'freeze', frozenAt: t(75), deadline: t(375) },
-  { ts: t(75), type: 'notification', key: 'r1/cutover-window-opened/freeze/1', event: 'cutover-window-opened', targets: ['webhook SLACK_URL'] },
-  { ts: t(76), type: 'notification-failed', key: 'r1/cutover-window-opened/freeze/1', target: 'webhook SLACK_URL', reason: 'HTTP 500' },
+  {
+    ts: t(75),
+    type: 'notification',
+    key: 'r1/cutover-window-opened/freeze/1',
+    event: 'cutover-window-opened',
+    targets: ['webhook SLACK_URL'],
+  },
+  {
+    ts: t(76),
+    type: 'notification-failed',
+    key: 'r1/cutover-window-opened/freeze/1',
+    target: 'webhook SLACK_URL',
+    reason: 'HTTP 500',
+  },
   status(77, 'freeze', 'running', 'succeeded', 1),
   status(78, 'promote', 'pending', 'running', 1),
   { ts: t(90), type: 'interrupted', stepId: 'promote', reason: 'SIGINT' },
   status(90, 'promote', 'running', 'running', 1, { interrupted: true }),
   { ts: t(91), type: 'cutover-rollback', stepId: 'freeze', reason: 'the run was interrupted in step "promote"' },
-  { ts: t(92), type: 'cutover-rolled-back', stepId: 'freeze', reason: 'the run was interrupted in step "promote"', at: t(92) },
+  {
+    ts: t(92),
+    type: 'cutover-rolled-back',
+    stepId: 'freeze',
+    reason: 'the run was interrupted in step "promote"',
+    at: t(92),
+  },
   { ts: t(93), type: 'run-end', outcome: 'interrupted', runId: 'r1' },
   { ts: t(300), type: 'run-start', runId: 'r1', resumed: true, user: 'ci' },
   status(301, 'freeze', 'pending', 'running', 2),
@@ -65,17 +127,37 @@ const LOG = [
   status(303, 'freeze', 'running', 'succeeded', 2),
   status(304, 'promote', 'pending', 'running', 2),
   { ts: t(305), type: 'cutover-caught-up', stepId: 'promote', caughtUpAt: t(305), polls: 2 },
-  { ts: t(306), type: 'cutover-point-of-no-return', stepId: 'promote', at: t(306), what: 'PromoteReadReplicaDBCluster sent' },
-  { ts: t(306), type: 'aws-call', stepId: 'promote', service: 'rds', operation: 'PromoteReadReplicaDBCluster', params: {} },
+  {
+    ts: t(306),
+    type: 'cutover-point-of-no-return',
+    stepId: 'promote',
+    at: t(306),
+    what: 'PromoteReadReplicaDBCluster sent',
+  },
+  {
+    ts: t(306),
+    type: 'aws-call',
+    stepId: 'promote',
+    service: 'rds',
+    operation: 'PromoteReadReplicaDBCluster',
+    params: {},
+  },
   status(340, 'promote', 'running', 'succeeded', 2),
   { ts: t(341), type: 'run-finished', runId: 'r1' },
   { ts: t(341), type: 'run-end', outcome: 'succeeded', runId: 'r1' },
 ];
 
 describe('report model from the event log', () => {
-  const m = collectPlanRun({ plan, planFile: 'orders.yaml', stateLocation: 's', eventLogLocation: 's.events.jsonl', state: state({ finishedAt: t(341) }), events: LOG });
+  const m = collectPlanRun({
+    plan,
+    planFile: 'orders.yaml',
+    stateLocation: 's',
+    eventLogLocation: 's.events.jsonl',
+    state: state({ finishedAt: t(341) }),
+    events: LOG,
+  });
 
-  it('a killed attempt has no end and is drawn up to its invocation\'s last record; an interrupted one ends interrupted', () => {
+  it("a killed attempt has no end and is drawn up to its invocation's last record; an interrupted one ends interrupted", () => {
     const copy = m.steps.find((s) => s.id === 'copy')!;
     expect(copy.runs.map((r) => [r.attempt, r.endStatus, r.endedAt, r.lastSeenAt])).toEqual([
       [1, undefined, undefined, t(21)],
@@ -95,8 +177,28 @@ describe('report model from the event log', () => {
   });
 
   it('copy-progress makes a rows-over-time series per table; byte lag keeps its unit; unknown lag stays unknown', () => {
-    expect(m.copy).toEqual([{ stepId: 'copy', table: 'public.orders', samples: [expect.objectContaining({ rows: 1000, ref: 3 }), expect.objectContaining({ rows: 2500 }), expect.objectContaining({ rows: 4000, totalRows: 4000 })] }]);
-    expect(m.lag).toEqual([expect.objectContaining({ unit: 'bytes', of: 'sub_orders', samples: [expect.objectContaining({ value: 8388608 }), expect.objectContaining({ value: null }), expect.objectContaining({ value: 0 })] })]);
+    expect(m.copy).toEqual([
+      {
+        stepId: 'copy',
+        table: 'public.orders',
+        samples: [
+          expect.objectContaining({ rows: 1000, ref: 3 }),
+          expect.objectContaining({ rows: 2500 }),
+          expect.objectContaining({ rows: 4000, totalRows: 4000 }),
+        ],
+      },
+    ]);
+    expect(m.lag).toEqual([
+      expect.objectContaining({
+        unit: 'bytes',
+        of: 'sub_orders',
+        samples: [
+          expect.objectContaining({ value: 8388608 }),
+          expect.objectContaining({ value: null }),
+          expect.objectContaining({ value: 0 }),
+        ],
+      }),
+    ]);
     expect(m.lag[0].threshold).toBeUndefined();
   });
 
@@ -117,7 +219,14 @@ describe('report model from the event log', () => {
   });
 
   it('no copy-progress and no lag-sample records: no such sections', () => {
-    const bare = collectPlanRun({ plan, planFile: 'orders.yaml', stateLocation: 's', eventLogLocation: 'l', state: state(), events: LOG.filter((e) => e.type !== 'copy-progress' && e.type !== 'lag-sample') });
+    const bare = collectPlanRun({
+      plan,
+      planFile: 'orders.yaml',
+      stateLocation: 's',
+      eventLogLocation: 'l',
+      state: state(),
+      events: LOG.filter((e) => e.type !== 'copy-progress' && e.type !== 'lag-sample'),
+    });
     const md = renderMarkdown({ version: 1, generatedAt: t(500), plans: [bare] });
     expect(md).not.toContain('Logical copy');
     expect(md).not.toContain('Replication lag');

@@ -17,7 +17,10 @@ function folder(): string {
   const dir = mkdtempSync(join(tmpdir(), 'am-report-cli-'));
   dirs.push(dir);
   for (const name of ['tiny', 'other']) {
-    writeFileSync(join(dir, `${name}.yaml`), `version: 1\nname: ${name}\nsteps:\n  - id: gate\n    type: approval\n    message: go?\n`);
+    writeFileSync(
+      join(dir, `${name}.yaml`),
+      `version: 1\nname: ${name}\nsteps:\n  - id: gate\n    type: approval\n    message: go?\n`,
+    );
   }
   return dir;
 }
@@ -37,7 +40,9 @@ describe('aurora-migrate report', () => {
     expect(html.out).toContain('No run yet: there is no state at');
     const md = await report(dir, ['tiny.yaml', '--format', 'markdown']);
     expect(md.out).toContain('# tiny: not started');
-    expect(md.out).toContain(`No run yet: there is no state at \`${join(dir, '.aurora-migrate', 'tiny.state.json')}\`.`);
+    expect(md.out).toContain(
+      `No run yet: there is no state at \`${join(dir, '.aurora-migrate', 'tiny.state.json')}\`.`,
+    );
   });
 
   it('an unreadable state: a clear message and exit 4, no page and no stack trace', async () => {

@@ -5,7 +5,16 @@
 // chromium driven by playwright-core): its charts have one point per lag poll and one bar per step
 // attempt, the page makes no request, prints to PDF, and leaves a screenshot in the test's folder.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  copyFileSync,
+} from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -48,8 +57,14 @@ describe('the report model of a real run', () => {
 
     // Steps: every attempt starts at a status record; the gate waited for its approval.
     expect(m.steps.map((s) => [s.id, s.status, s.runs.length])).toEqual([
-      ['replica', 'succeeded', 1], ['catch-up', 'succeeded', 1], ['gate', 'succeeded', 2], ['freeze', 'succeeded', 1],
-      ['promote', 'succeeded', 1], ['check', 'succeeded', 1], ['switch', 'succeeded', 1], ['backfill', 'succeeded', 1],
+      ['replica', 'succeeded', 1],
+      ['catch-up', 'succeeded', 1],
+      ['gate', 'succeeded', 2],
+      ['freeze', 'succeeded', 1],
+      ['promote', 'succeeded', 1],
+      ['check', 'succeeded', 1],
+      ['switch', 'succeeded', 1],
+      ['backfill', 'succeeded', 1],
     ]);
     for (const r of m.steps.flatMap((s) => s.runs)) {
       expect(at(r.ref)).toMatchObject({ type: 'status', to: 'running' });
@@ -61,7 +76,13 @@ describe('the report model of a real run', () => {
     const polls = log.filter((e) => e.type === 'lag-sample');
     expect(polls.length).toBeGreaterThan(1);
     expect(m.lag).toHaveLength(1);
-    expect(m.lag[0]).toMatchObject({ stepId: 'catch-up', of: 'orders-aurora-1', metric: 'RDSToAuroraPostgreSQLReplicaLag', unit: 'seconds', threshold: 0 });
+    expect(m.lag[0]).toMatchObject({
+      stepId: 'catch-up',
+      of: 'orders-aurora-1',
+      metric: 'RDSToAuroraPostgreSQLReplicaLag',
+      unit: 'seconds',
+      threshold: 0,
+    });
     expect(m.lag[0].samples.map((s) => at(s.ref).value)).toEqual(polls.map((p) => p.value));
     expect(m.lag[0].samples.at(-1)!.value).toBe(0); // the step ended satisfied
 
@@ -70,22 +91,44 @@ describe('the report model of a real run', () => {
     const w = m.cutover[0];
     expect(w.outcome).toBe('committed');
     expect(w.milestones.map((x) => x.label)).toEqual(['frozen', 'caught up', 'promotion sent', 'promoted', 'switched']);
-    expect(w.milestones.map((x) => at(x.ref).type)).toEqual(['cutover-window-opened', 'cutover-caught-up', 'cutover-point-of-no-return', 'promoted', 'switched']);
+    expect(w.milestones.map((x) => at(x.ref).type)).toEqual([
+      'cutover-window-opened',
+      'cutover-caught-up',
+      'cutover-point-of-no-return',
+      'promoted',
+      'switched',
+    ]);
     const state = JSON.parse(readFileSync(run.statePath, 'utf8'));
     expect(w.frozenAt).toBe(state.steps.freeze.outputs.frozenAt);
     expect(w.milestones.find((x) => x.label === 'promoted')!.at).toBe(state.steps.promote.outputs.promotedAt);
     expect(w.milestones.find((x) => x.label === 'switched')!.at).toBe(state.steps.switch.outputs.switchedAt);
-    expect(w.writeDowntimeSeconds).toBeCloseTo((Date.parse(state.steps.switch.outputs.switchedAt) - Date.parse(w.frozenAt)) / 1000, 3);
+    expect(w.writeDowntimeSeconds).toBeCloseTo(
+      (Date.parse(state.steps.switch.outputs.switchedAt) - Date.parse(w.frozenAt)) / 1000,
+      3,
+    );
     expect(w.databases).toEqual(['orders']);
 
     // Approvals, notifications (what the SNS stand-in received), AWS calls (what the stand-in served).
-    expect(m.approvals).toEqual([expect.objectContaining({ stepId: 'gate', approvedBy: 'alice', source: 'AURORA_MIGRATE_APPROVER', via: 'flag' })]);
+    expect(m.approvals).toEqual([
+      expect.objectContaining({ stepId: 'gate', approvedBy: 'alice', source: 'AURORA_MIGRATE_APPROVER', via: 'flag' }),
+    ]);
     expect(at(m.approvals[0].ref).type).toBe('approval');
-    expect(m.notifications.map((n) => n.event)).toEqual(['awaiting-approval', 'cutover-window-opened', 'cutover-window-closed', 'plan-finished']);
+    expect(m.notifications.map((n) => n.event)).toEqual([
+      'awaiting-approval',
+      'cutover-window-opened',
+      'cutover-window-closed',
+      'plan-finished',
+    ]);
     expect(m.notifications.every((n) => n.sent.length === 1 && n.sent[0].includes(TOPIC_ARN))).toBe(true);
     expect(run.world.aws.sns.received(TOPIC_ARN)).toHaveLength(m.notifications.length);
     const calls = Object.fromEntries(m.awsCalls.map((c) => [c.operation, c.count]));
-    expect(calls).toEqual({ CreateDBCluster: 1, CreateDBInstance: 1, PromoteReadReplicaDBCluster: 1, ChangeResourceRecordSets: 1, AddRoleToDBCluster: 1 });
+    expect(calls).toEqual({
+      CreateDBCluster: 1,
+      CreateDBInstance: 1,
+      PromoteReadReplicaDBCluster: 1,
+      ChangeResourceRecordSets: 1,
+      AddRoleToDBCluster: 1,
+    });
     for (const c of m.awsCalls) {
       expect(run.world.aws.calls.count(c.operation)).toBe(c.count);
       for (const ref of c.refs) expect(at(ref)).toMatchObject({ type: 'aws-call', operation: c.operation });
@@ -202,20 +245,34 @@ describe('aurora-migrate report (real CLI)', () => {
     expect(r.stdout).toMatch(/- `watch`: RDSToAuroraPostgreSQLReplicaLag of `orders-aurora-1`, \d+ polls/);
   });
 
-  it('no secret appears: not the master password the plan\'s connections carry, not even one an older log kept unredacted', async () => {
+  it("no secret appears: not the master password the plan's connections carry, not even one an older log kept unredacted", async () => {
     const html = await run.cli(['report', 'orders.yaml']);
     const md = await run.cli(['report', 'orders.yaml', '--format', 'markdown']);
     expect(html.code).toBe(0);
     expect(html.stdout).toContain('<svg');
-    for (const text of [html.stdout, md.stdout, readFileSync(run.statePath, 'utf8'), readFileSync(run.eventLogPath, 'utf8')]) expect(text).not.toContain(run.password);
+    for (const text of [
+      html.stdout,
+      md.stdout,
+      readFileSync(run.statePath, 'utf8'),
+      readFileSync(run.eventLogPath, 'utf8'),
+    ])
+      expect(text).not.toContain(run.password);
 
     // A log with the password in a message (as a tool with a redaction bug would have written it).
     const dir = path.join(scratch, 'leaky');
     mkdirSync(path.join(dir, '.aurora-migrate'), { recursive: true });
     copyFileSync(run.planFile, path.join(dir, 'orders.yaml'));
     copyFileSync(run.statePath, path.join(dir, '.aurora-migrate', 'orders-to-aurora.state.json'));
-    const leak = JSON.stringify({ ts: new Date().toISOString(), type: 'warning', stepId: 'freeze', message: `could not connect: password authentication failed (password ${run.password})` });
-    writeFileSync(path.join(dir, '.aurora-migrate', 'orders-to-aurora.state.json.events.jsonl'), readFileSync(run.eventLogPath, 'utf8') + leak + '\n');
+    const leak = JSON.stringify({
+      ts: new Date().toISOString(),
+      type: 'warning',
+      stepId: 'freeze',
+      message: `could not connect: password authentication failed (password ${run.password})`,
+    });
+    writeFileSync(
+      path.join(dir, '.aurora-migrate', 'orders-to-aurora.state.json.events.jsonl'),
+      readFileSync(run.eventLogPath, 'utf8') + leak + '\n',
+    );
     const { runCli } = await import('../../rehearsal/world/cli-runner.js');
     for (const format of ['html', 'markdown']) {
       const r = await runCli(['report', 'orders.yaml', '--format', format], { env: run.env, cwd: dir });
@@ -227,7 +284,9 @@ describe('aurora-migrate report (real CLI)', () => {
 });
 
 describe('the HTML report in a real browser (playwright-core + Debian chromium)', () => {
-  it('renders one point per lag poll and one bar per step attempt, loads nothing, prints to PDF, and is screenshotted', { timeout: 60_000 }, async () => {
+  it('renders one point per lag poll and one bar per step attempt, loads nothing, prints to PDF, and is screenshotted', {
+    timeout: 60_000,
+  }, async () => {
     const file = path.join(scratch, 'report.html');
     const r = await run.cli(['report', 'orders.yaml', 'watch.yaml', '--output', file]);
     expect(r.code, r.stderr).toBe(0);
@@ -245,7 +304,16 @@ describe('the HTML report in a real browser (playwright-core + Debian chromium)'
       executablePath: '/usr/bin/chromium',
       headless: true,
       viewport: { width: 1100, height: 900 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     try {
       const page = await context.newPage();
@@ -259,7 +327,13 @@ describe('the HTML report in a real browser (playwright-core + Debian chromium)'
         const timeline = section.querySelector('svg[data-chart="timeline"]') as SVGSVGElement;
         const inside = (el: Element, box: DOMRect) => {
           const b = el.getBoundingClientRect();
-          return b.width > 0 && b.left >= box.left - 4 && b.right <= box.right + 4 && b.top >= box.top - 4 && b.bottom <= box.bottom + 4;
+          return (
+            b.width > 0 &&
+            b.left >= box.left - 4 &&
+            b.right <= box.right + 4 &&
+            b.top >= box.top - 4 &&
+            b.bottom <= box.bottom + 4
+          );
         };
         const lagBox = lag.getBoundingClientRect();
         const circles = [...lag.querySelectorAll('circle.sample')];
@@ -270,7 +344,9 @@ describe('the HTML report in a real browser (playwright-core + Debian chromium)'
           circlesInside: circles.every((c) => inside(c, lagBox)),
           vertices: (d.match(/[ML]/g) ?? []).length,
           bars: timeline.querySelectorAll('rect.bar').length,
-          barsInside: [...timeline.querySelectorAll('rect.bar')].every((b) => inside(b, timeline.getBoundingClientRect())),
+          barsInside: [...timeline.querySelectorAll('rect.bar')].every((b) =>
+            inside(b, timeline.getBoundingClientRect()),
+          ),
           smallCharts: document.querySelectorAll('section.overview svg[data-chart="lag-small"]').length,
           scripts: document.scripts.length,
         };
@@ -304,7 +380,10 @@ describe('docs/report.md', () => {
   it('the commands of its console block run on a real run (plans/orders.yaml local, plans/orders-watch.yaml in S3)', async () => {
     const doc = readFileSync(path.join(REPO_ROOT, 'docs', 'report.md'), 'utf8');
     // The ```console block's commands (the ```sh block runs in test/docs, on the example plans).
-    const lines = [...doc.matchAll(/```console\n([\s\S]*?)```/g)].flatMap((m) => m[1].split('\n')).map((l) => l.trim()).filter((l) => l.startsWith('$ aurora-migrate '));
+    const lines = [...doc.matchAll(/```console\n([\s\S]*?)```/g)]
+      .flatMap((m) => m[1].split('\n'))
+      .map((l) => l.trim())
+      .filter((l) => l.startsWith('$ aurora-migrate '));
     expect(lines.length).toBeGreaterThanOrEqual(4);
     mkdirSync(path.join(run.dir, 'plans'), { recursive: true });
     copyFileSync(run.planFile, path.join(run.dir, 'plans', 'orders.yaml'));
@@ -314,7 +393,11 @@ describe('docs/report.md', () => {
     for (const line of lines) {
       // Through a shell, so globs and >> work as they do for a user.
       const r = await new Promise<{ code: number | null; out: string; err: string }>((done) => {
-        const child = spawn('sh', ['-c', `"${process.execPath}" "${CLI_BIN}" ${line.replace(/^\$ aurora-migrate /, '')}`], { cwd: run.dir, env: { ...run.env, GITHUB_STEP_SUMMARY: summary } });
+        const child = spawn(
+          'sh',
+          ['-c', `"${process.execPath}" "${CLI_BIN}" ${line.replace(/^\$ aurora-migrate /, '')}`],
+          { cwd: run.dir, env: { ...run.env, GITHUB_STEP_SUMMARY: summary } },
+        );
         let out = '';
         let err = '';
         child.stdout.on('data', (d) => (out += d));

@@ -13,7 +13,9 @@ afterEach(async () => s?.close());
 
 describe('API calls per step (stand-in durations: cluster 12m, instance 8m, snapshot 5m, promote 5m, export 22m)', () => {
   it('pins every call of the replica route and the export', async () => {
-    s = await stepStandin({ seed: { instances: [{ id: SOURCE, engineVersion: '16.4' }], buckets: ['orders-archive'] } });
+    s = await stepStandin({
+      seed: { instances: [{ id: SOURCE, engineVersion: '16.4' }], buckets: ['orders-archive'] },
+    });
     const counts: Record<string, Record<string, number>> = {};
     const step = async (name: string, run: () => Promise<{ error?: Error }>) => {
       s.aws.calls.reset();
@@ -22,9 +24,28 @@ describe('API calls per step (stand-in durations: cluster 12m, instance 8m, snap
       counts[name] = s.aws.calls.byOperation();
     };
     await step('replica', () => s.run(auroraReadReplica, replicaSpec()));
-    await step('catch-up', () => s.run(lagWatch, { id: 'catch-up', type: 'lag-watch', replica: INSTANCE, source: SOURCE, guards: [{ metric: 'FreeStorageSpace', on: 'source', below: '1GiB' }] }));
-    await step('promote', () => s.run(promote, { id: 'promote', type: 'promote', cluster: CLUSTER, replica: INSTANCE }));
-    await step('export', () => s.run(clusterExport, { id: 'export', type: 'cluster-export', cluster: CLUSTER, bucket: 'orders-archive', iamRole: 'arn:aws:iam::111122223333:role/x', kmsKey: 'k' }));
+    await step('catch-up', () =>
+      s.run(lagWatch, {
+        id: 'catch-up',
+        type: 'lag-watch',
+        replica: INSTANCE,
+        source: SOURCE,
+        guards: [{ metric: 'FreeStorageSpace', on: 'source', below: '1GiB' }],
+      }),
+    );
+    await step('promote', () =>
+      s.run(promote, { id: 'promote', type: 'promote', cluster: CLUSTER, replica: INSTANCE }),
+    );
+    await step('export', () =>
+      s.run(clusterExport, {
+        id: 'export',
+        type: 'cluster-export',
+        cluster: CLUSTER,
+        bucket: 'orders-archive',
+        iamRole: 'arn:aws:iam::111122223333:role/x',
+        kmsKey: 'k',
+      }),
+    );
     expect(counts).toEqual({
       // source, cluster (absent), create, instance (absent), create, then 25 polls of cluster + instance.
       replica: { DescribeDBInstances: 2 + 25, DescribeDBClusters: 1 + 25, CreateDBCluster: 1, CreateDBInstance: 1 },
@@ -41,7 +62,13 @@ describe('API calls per step (stand-in durations: cluster 12m, instance 8m, snap
 
   it('snapshot-migrate: one snapshot, one restore, one instance, polls 30 s apart', async () => {
     s = await stepStandin();
-    const r = await s.run(snapshotMigrate, { id: 'migrate', type: 'snapshot-migrate', source: SOURCE, cluster: CLUSTER, instance: { class: 'db.r6g.large' } });
+    const r = await s.run(snapshotMigrate, {
+      id: 'migrate',
+      type: 'snapshot-migrate',
+      source: SOURCE,
+      cluster: CLUSTER,
+      instance: { class: 'db.r6g.large' },
+    });
     expect(r.error).toBeUndefined();
     expect(s.aws.calls.byOperation()).toEqual({
       DescribeDBSnapshots: 1 + 11,

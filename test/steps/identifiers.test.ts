@@ -12,7 +12,12 @@ describe('deterministic ids', () => {
     expect(runScopedId('orders', 'export', '11111111-0b4d', MAX_EXPORT_ID)).not.toBe(a);
   });
   it('keep AWS identifier rules even for long or odd names', () => {
-    const long = runScopedId('a-very-long-plan-name-that-goes-on-and-on', 'and-a-long-step-id-as-well', 'abcdef1234', MAX_EXPORT_ID);
+    const long = runScopedId(
+      'a-very-long-plan-name-that-goes-on-and-on',
+      'and-a-long-step-id-as-well',
+      'abcdef1234',
+      MAX_EXPORT_ID,
+    );
     expect(long.length).toBeLessThanOrEqual(60);
     expect(long).toMatch(RDS_ID);
     expect(toIdentifier('1-bad--name-', 63)).toMatch(RDS_ID);
@@ -34,6 +39,10 @@ describe('engine versions', () => {
 
 describe('ARNs', () => {
   it('parse RDS ARNs', () => {
-    expect(parseArn('arn:aws:rds:eu-west-1:111122223333:snapshot:orders-snap')).toMatchObject({ region: 'eu-west-1', resourceType: 'snapshot', resourceId: 'orders-snap' });
+    expect(parseArn('arn:aws:rds:eu-west-1:111122223333:snapshot:orders-snap')).toMatchObject({
+      region: 'eu-west-1',
+      resourceType: 'snapshot',
+      resourceId: 'orders-snap',
+    });
   });
 });

@@ -44,7 +44,12 @@ const lines = (report: Awaited<ReturnType<typeof runPreflight>>, stepId: string)
 describe('preflight of the logical route foundation', () => {
   it('says what will happen to the source and the new cluster, and changes nothing', async () => {
     s = await stepStandin();
-    const withReboot = await runPreflight(plan('orders-pg', 'orders-pg-logical', true), { aws: s.api, db: noDb, signal: new AbortController().signal, clock: s.aws.clock });
+    const withReboot = await runPreflight(plan('orders-pg', 'orders-pg-logical', true), {
+      aws: s.api,
+      db: noDb,
+      signal: new AbortController().signal,
+      clock: s.aws.clock,
+    });
     expect(withReboot.failed).toBe(false);
     expect(lines(withReboot, 'logical-source')).toEqual([
       'pass: source is an RDS PostgreSQL instance — orders-pg: postgres 16.4, available; parameter group default.postgres16 (in-sync)',
@@ -56,8 +61,15 @@ describe('preflight of the logical route foundation', () => {
       'pass: DB cluster orders-aurora-17 is free or ours — DB cluster orders-aurora-17 does not exist yet; the step will create it',
       'pass: DB instance orders-aurora-17-1 is free or ours — DB instance orders-aurora-17-1 does not exist yet; the step will create it',
     ]);
-    const noReboot = await runPreflight(plan('orders-pg', 'orders-pg-logical', false), { aws: s.api, db: noDb, signal: new AbortController().signal, clock: s.aws.clock });
-    expect(lines(noReboot, 'logical-source').at(-1)).toMatch(/then stops with exit 2 until orders-pg is rebooted: reboot it in your own window \(or set reboot: true\)/);
+    const noReboot = await runPreflight(plan('orders-pg', 'orders-pg-logical', false), {
+      aws: s.api,
+      db: noDb,
+      signal: new AbortController().signal,
+      clock: s.aws.clock,
+    });
+    expect(lines(noReboot, 'logical-source').at(-1)).toMatch(
+      /then stops with exit 2 until orders-pg is rebooted: reboot it in your own window \(or set reboot: true\)/,
+    );
     expect(s.aws.calls.records.filter((r) => !/^(Describe|List|Get)/.test(r.operation))).toEqual([]);
   });
 
@@ -70,8 +82,15 @@ describe('preflight of the logical route foundation', () => {
         ],
       },
     });
-    const report = await runPreflight(plan('orders-pg', 'team-pg14', true), { aws: s.api, db: noDb, signal: new AbortController().signal, clock: s.aws.clock });
+    const report = await runPreflight(plan('orders-pg', 'team-pg14', true), {
+      aws: s.api,
+      db: noDb,
+      signal: new AbortController().signal,
+      clock: s.aws.clock,
+    });
     expect(report.failed).toBe(true);
-    expect(lines(report, 'logical-source')).toContain('fail: parameter group not shared — team-pg14 is also used by billing-pg; name a group only orders-pg uses, or set shared: true');
+    expect(lines(report, 'logical-source')).toContain(
+      'fail: parameter group not shared — team-pg14 is also used by billing-pg; name a group only orders-pg uses, or set shared: true',
+    );
   });
 });

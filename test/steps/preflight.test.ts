@@ -56,7 +56,12 @@ const checksOf = (report: Awaited<ReturnType<typeof runPreflight>>, stepId: stri
 describe('runPreflight', () => {
   it('passes a plan the account can run, skipping values that earlier steps produce', async () => {
     s = await stepStandin();
-    const report = await runPreflight(plan(), { aws: s.api, db: noDb, signal: new AbortController().signal, clock: s.aws.clock });
+    const report = await runPreflight(plan(), {
+      aws: s.api,
+      db: noDb,
+      signal: new AbortController().signal,
+      clock: s.aws.clock,
+    });
     expect(report.failed).toBe(false);
     expect(checksOf(report, 'replica')).toEqual([
       'pass: source is an RDS PostgreSQL instance — orders-pg: postgres 16.4, available',
@@ -72,7 +77,9 @@ describe('runPreflight', () => {
       'pass: guard FreeStorageSpace on source readable — FreeStorageSpace of orders-pg: 120GiB',
     ]);
     expect(checksOf(report, 'cutover')).toEqual([]);
-    expect(checksOf(report, 'promote')[0]).toMatch(/^warn: cluster is a read replica — skipped: "cluster" is <steps.replica.outputs.clusterId>/);
+    expect(checksOf(report, 'promote')[0]).toMatch(
+      /^warn: cluster is a read replica — skipped: "cluster" is <steps.replica.outputs.clusterId>/,
+    );
     expect(checksOf(report, 'export')).toEqual([
       'pass: iamRole is an IAM role ARN — arn:aws:iam::111122223333:role/rds-s3-export',
       'warn: cluster exists — DB cluster orders-aurora does not exist yet (an earlier step may create it)',
@@ -83,27 +90,67 @@ describe('runPreflight', () => {
 
   it('fails when the cluster name is taken by someone else, or the version is incompatible', async () => {
     s = await stepStandin();
-    await s.api.send('rds', 'CreateDBCluster', { DBClusterIdentifier: 'orders-aurora', Engine: 'aurora-postgresql', EngineVersion: '16.4' });
-    const report = await runPreflight(plan('15.8'), { aws: s.api, db: noDb, signal: new AbortController().signal, clock: s.aws.clock });
+    await s.api.send('rds', 'CreateDBCluster', {
+      DBClusterIdentifier: 'orders-aurora',
+      Engine: 'aurora-postgresql',
+      EngineVersion: '16.4',
+    });
+    const report = await runPreflight(plan('15.8'), {
+      aws: s.api,
+      db: noDb,
+      signal: new AbortController().signal,
+      clock: s.aws.clock,
+    });
     expect(report.failed).toBe(true);
     const replica = checksOf(report, 'replica');
-    expect(replica).toContain('fail: Aurora engine version compatible with the source — Aurora engine version 15.8 is not the same major version as the source\'s 16.4 (major 16)');
-    expect(replica).toContain('fail: DB cluster orders-aurora is free or ours — DB cluster orders-aurora already exists and is not tagged as this plan\'s step "replica"; choose another cluster name or remove it');
+    expect(replica).toContain(
+      "fail: Aurora engine version compatible with the source — Aurora engine version 15.8 is not the same major version as the source's 16.4 (major 16)",
+    );
+    expect(replica).toContain(
+      'fail: DB cluster orders-aurora is free or ours — DB cluster orders-aurora already exists and is not tagged as this plan\'s step "replica"; choose another cluster name or remove it',
+    );
   });
 
   it('fails on a missing source and on a guard that would trip now', async () => {
-    s = await stepStandin({ seed: { instances: [{ id: 'orders-pg', engineVersion: '16.4', allocatedStorageGiB: 100, metrics: { FreeStorageSpace: 4 * 1024 ** 3 } }] } });
-    const report = await runPreflight(plan(), { aws: s.api, db: noDb, signal: new AbortController().signal, clock: s.aws.clock });
+    s = await stepStandin({
+      seed: {
+        instances: [
+          {
+            id: 'orders-pg',
+            engineVersion: '16.4',
+            allocatedStorageGiB: 100,
+            metrics: { FreeStorageSpace: 4 * 1024 ** 3 },
+          },
+        ],
+      },
+    });
+    const report = await runPreflight(plan(), {
+      aws: s.api,
+      db: noDb,
+      signal: new AbortController().signal,
+      clock: s.aws.clock,
+    });
     expect(report.failed).toBe(true);
     expect(checksOf(report, 'replica')).toContain(
       'fail: source storage headroom for WAL — FreeStorageSpace 4GiB of 100GiB allocated (4%); migration estimate ~1h for 100 GiB allocated; WAL accumulates on the source meanwhile. Add storage to the source before starting',
     );
-    expect(checksOf(report, 'catch-up').at(-1)).toMatch(/^fail: no guard trips now — guard tripped: FreeStorageSpace on source orders-pg is 4GiB \(below the threshold 20GiB\)/);
+    expect(checksOf(report, 'catch-up').at(-1)).toMatch(
+      /^fail: no guard trips now — guard tripped: FreeStorageSpace on source orders-pg is 4GiB \(below the threshold 20GiB\)/,
+    );
 
     await s.close();
     s = await stepStandin({ seed: { instances: [] } });
-    const missing = await runPreflight(plan(), { aws: s.api, db: noDb, signal: new AbortController().signal, clock: s.aws.clock });
-    expect(checksOf(missing, 'replica')[0]).toBe('fail: source exists — DB instance orders-pg was not found in this account/region');
-    expect(checksOf(missing, 'catch-up')).toContain('fail: source exists — DB instance orders-pg was not found in this account/region');
+    const missing = await runPreflight(plan(), {
+      aws: s.api,
+      db: noDb,
+      signal: new AbortController().signal,
+      clock: s.aws.clock,
+    });
+    expect(checksOf(missing, 'replica')[0]).toBe(
+      'fail: source exists — DB instance orders-pg was not found in this account/region',
+    );
+    expect(checksOf(missing, 'catch-up')).toContain(
+      'fail: source exists — DB instance orders-pg was not found in this account/region',
+    );
   });
 });

@@ -24,7 +24,15 @@ if (command !== 'apply' || !file) {
 } else {
   runApply(
     file,
-    { state: values.state, format: values.format as 'text' | 'json', color: false, verbose: false, approve: values.approve as string[], until: values.until, yes: false },
+    {
+      state: values.state,
+      format: values.format as 'text' | 'json',
+      color: false,
+      verbose: false,
+      approve: values.approve as string[],
+      until: values.until,
+      yes: false,
+    },
     io,
     {
       loadPlan: lenientLoadPlan,

@@ -53,9 +53,15 @@ export const testEffect: StepModule<any> = {
     }
     if (spec.password) ctx.warn(`connected with password ${spec.password}`);
     if (spec.failWhileExists && existsSync(spec.failWhileExists)) {
-      throw new StepFailed(ctx.stepId, `the table is locked (test: ${spec.failWhileExists} exists)`, { remedy: "Remove it, then run apply again." });
+      throw new StepFailed(ctx.stepId, `the table is locked (test: ${spec.failWhileExists} exists)`, {
+        remedy: 'Remove it, then run apply again.',
+      });
     }
-    return { units: spec.units, ...(spec.echo !== undefined ? { echo: spec.echo } : {}), ...(spec.password ? { secretEcho: `pw=${spec.password}` } : {}) };
+    return {
+      units: spec.units,
+      ...(spec.echo !== undefined ? { echo: spec.echo } : {}),
+      ...(spec.password ? { secretEcho: `pw=${spec.password}` } : {}),
+    };
   },
 };
 
@@ -65,7 +71,9 @@ export const testAws: StepModule<any> = {
   outputs: ['clusterId'],
   describe: () => [],
   async run(spec: { cluster: string; polls?: number }, ctx) {
-    const found = await ctx.aws.send<{ DBClusters?: unknown[] }>('rds', 'DescribeDBClusters', { DBClusterIdentifier: spec.cluster });
+    const found = await ctx.aws.send<{ DBClusters?: unknown[] }>('rds', 'DescribeDBClusters', {
+      DBClusterIdentifier: spec.cluster,
+    });
     if (!found.DBClusters?.length) {
       await ctx.aws.send('rds', 'CreateDBCluster', { DBClusterIdentifier: spec.cluster, Engine: 'aurora-postgresql' });
     }
@@ -78,7 +86,9 @@ export const testAws: StepModule<any> = {
       check: async () => {
         const r = await ctx.aws.send('rds', 'DescribeDBClusters', { DBClusterIdentifier: spec.cluster });
         n++;
-        return n > (spec.polls ?? 0) ? { done: true, value: r } : { done: false, detail: `cluster ${spec.cluster}: creating` };
+        return n > (spec.polls ?? 0)
+          ? { done: true, value: r }
+          : { done: false, detail: `cluster ${spec.cluster}: creating` };
       },
     });
     return { clusterId: spec.cluster };
@@ -90,8 +100,18 @@ export function testRegistry(extra: Record<string, AnyStepModule> = {}): Record<
 }
 
 /** A Plan object without the loader (test step types are not in the schema). */
-export function makePlan(name: string, steps: Array<Record<string, unknown>>, extra: { vars?: Record<string, string>; file?: string } = {}): Plan {
-  return Object.freeze({ version: 1, name, vars: extra.vars ?? {}, steps: steps as unknown as Plan['steps'], file: extra.file ?? `plans/${name}.yaml` }) as Plan;
+export function makePlan(
+  name: string,
+  steps: Array<Record<string, unknown>>,
+  extra: { vars?: Record<string, string>; file?: string } = {},
+): Plan {
+  return Object.freeze({
+    version: 1,
+    name,
+    vars: extra.vars ?? {},
+    steps: steps as unknown as Plan['steps'],
+    file: extra.file ?? `plans/${name}.yaml`,
+  }) as Plan;
 }
 
 /** Lenient loader for plans with test step types: parses YAML, no schema. */

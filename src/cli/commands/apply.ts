@@ -71,23 +71,41 @@ export async function loadPlanOrReport(
   return loaded.plan.file === file ? loaded.plan : (Object.freeze({ ...loaded.plan, file }) as Plan);
 }
 
-export async function runApply(file: string, opts: ApplyOptions, io: Io, overrides: ApplyOverrides = {}): Promise<number> {
+export async function runApply(
+  file: string,
+  opts: ApplyOptions,
+  io: Io,
+  overrides: ApplyOverrides = {},
+): Promise<number> {
   const json = opts.format === 'json';
   try {
-    if (opts.format === 'markdown') throw new UsageError('apply does not print markdown; use --format text or --format json.');
+    if (opts.format === 'markdown')
+      throw new UsageError('apply does not print markdown; use --format text or --format json.');
     maxRuntimeOf(opts);
     const plan = await loadPlanOrReport(file, io, overrides.loadPlan, opts);
     if (typeof plan === 'number') return plan;
     return await applyLoaded(file, plan, opts, io, overrides);
   } catch (err) {
     if (json && err instanceof AuroraMigrateError) {
-      io.stdout.write(JSON.stringify({ version: 1, outcome: 'error', exitCode: exitCodeFor(err), error: { code: err.code, message: err.message } }, null, 2) + '\n');
+      io.stdout.write(
+        JSON.stringify(
+          { version: 1, outcome: 'error', exitCode: exitCodeFor(err), error: { code: err.code, message: err.message } },
+          null,
+          2,
+        ) + '\n',
+      );
     }
     throw err;
   }
 }
 
-async function applyLoaded(file: string, plan: Plan, opts: ApplyOptions, io: Io, overrides: ApplyOverrides): Promise<number> {
+async function applyLoaded(
+  file: string,
+  plan: Plan,
+  opts: ApplyOptions,
+  io: Io,
+  overrides: ApplyOverrides,
+): Promise<number> {
   const color = useColor(io, opts, 'stderr');
   const timeScale = timeScaleFromEnv(io.env);
   if (timeScale.warning) {
@@ -105,7 +123,10 @@ async function applyLoaded(file: string, plan: Plan, opts: ApplyOptions, io: Io,
 
   const controller = new AbortController();
   const removeSignals = handleInterrupts(overrides.signals ?? process, controller, {
-    onFirst: (sig) => io.stderr.write(`\n${sig}: stopping at the next safe point and saving the state… (press Ctrl-C again to exit at once)\n`),
+    onFirst: (sig) =>
+      io.stderr.write(
+        `\n${sig}: stopping at the next safe point and saving the state… (press Ctrl-C again to exit at once)\n`,
+      ),
     onSecond: (sig) => (overrides.onSecondSignal ?? exitBySignal)(sig),
   });
 
@@ -113,10 +134,13 @@ async function applyLoaded(file: string, plan: Plan, opts: ApplyOptions, io: Io,
   // Live tree only on a colour-capable terminal outside CI; otherwise plain lines (no spinners).
   const columns = (io.stderr as { columns?: number }).columns ?? 0;
   // --verbose prints a line per AWS call and SQL statement: plain progress lines keep them readable.
-  const live = opts.format === 'text' && color && Boolean(io.stderr.isTTY) && columns > 0 && !io.env.CI && !opts.verbose;
+  const live =
+    opts.format === 'text' && color && Boolean(io.stderr.isTTY) && columns > 0 && !io.env.CI && !opts.verbose;
   const trace = opts.verbose ? verboseTraceFor(io, plan) : undefined;
   const listr = live ? await (await import('../../render/progress-listr.js')).createListrProgress(io) : undefined;
-  const listeners: EngineListener[] = [listr ? listr.listener : plainProgress({ write: (s) => io.stderr.write(s), now, color })];
+  const listeners: EngineListener[] = [
+    listr ? listr.listener : plainProgress({ write: (s) => io.stderr.write(s), now, color }),
+  ];
   const prompt = async (p: ApprovalPrompt) => {
     await listr?.suspend('waiting for your answer');
     return askApproval(io, p);
@@ -126,14 +150,27 @@ async function applyLoaded(file: string, plan: Plan, opts: ApplyOptions, io: Io,
     await listr?.suspend('waiting for your answer');
     return askYesNo(io, confirmationQuestion(q), q.signal);
   };
-  const baseAws = overrides.aws ?? lazyAwsApi({ region: opts.region ?? plan.region, profile: opts.profile, env: io.env as Record<string, string | undefined> });
+  const baseAws =
+    overrides.aws ??
+    lazyAwsApi({
+      region: opts.region ?? plan.region,
+      profile: opts.profile,
+      env: io.env as Record<string, string | undefined>,
+    });
   const aws = trace ? traceAws(baseAws, trace) : baseAws;
   const baseDb = overrides.db ?? lazyDbConnector();
   try {
     const versioning = await chosen.s3?.versioningWarning();
     if (versioning) io.stderr.write(`warning: ${versioning}\n`);
     const result = await applyPlan(
-      { plan, approve: opts.approve, until: opts.until, env: io.env, region: opts.region, ...(maxRuntime ? { maxRuntime } : {}) },
+      {
+        plan,
+        approve: opts.approve,
+        until: opts.until,
+        env: io.env,
+        region: opts.region,
+        ...(maxRuntime ? { maxRuntime } : {}),
+      },
       {
         storage: chosen.storage,
         registry: overrides.registry ?? productionSteps,
@@ -152,9 +189,14 @@ async function applyLoaded(file: string, plan: Plan, opts: ApplyOptions, io: Io,
     await listr?.done();
     const exitCode = exitCodeForOutcome(result.outcome);
     const continueWith = result.outcome === 'max-runtime' ? continueCommand(file, opts) : undefined;
-    if (opts.format === 'json') io.stdout.write(JSON.stringify(jsonDocument(result, exitCode, continueWith), null, 2) + '\n');
+    if (opts.format === 'json')
+      io.stdout.write(JSON.stringify(jsonDocument(result, exitCode, continueWith), null, 2) + '\n');
     else {
-      const out = renderApplyResult(result, { color: useColor(io, opts, 'stdout'), planArg: file, ...(continueWith ? { continueWith } : {}) });
+      const out = renderApplyResult(result, {
+        color: useColor(io, opts, 'stdout'),
+        planArg: file,
+        ...(continueWith ? { continueWith } : {}),
+      });
       io.stdout.write(out.stdout);
       if (out.stderr) io.stderr.write(out.stderr);
     }
@@ -184,7 +226,9 @@ function maxRuntimeOf(opts: ApplyOptions): { ms: number; limit: string } | undef
   if (opts.maxRuntime === undefined) return undefined;
   const ms = parseDuration(opts.maxRuntime);
   if (ms === undefined || ms <= 0) {
-    throw new UsageError(`--max-runtime ${JSON.stringify(opts.maxRuntime)} is not a duration: write it like 90s, 45m, 5h or 2d (more than zero).`);
+    throw new UsageError(
+      `--max-runtime ${JSON.stringify(opts.maxRuntime)} is not a duration: write it like 90s, 45m, 5h or 2d (more than zero).`,
+    );
   }
   return { ms, limit: opts.maxRuntime.trim() };
 }

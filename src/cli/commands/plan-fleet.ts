@@ -10,7 +10,12 @@ import { loadPlan, type LoadResult } from '../../plan/load.js';
 import type { Plan } from '../../plan/types.js';
 import { mapLimit, FLEET_READ_CONCURRENCY } from '../../fleet/read-fleet.js';
 import { formatDiagnostics } from '../../render/diagnostics.js';
-import { renderPlanFleetJson, renderPlanFleetMarkdown, renderPlanFleetText, type PlanFleetEntry } from '../../render/plan-fleet.js';
+import {
+  renderPlanFleetJson,
+  renderPlanFleetMarkdown,
+  renderPlanFleetText,
+  type PlanFleetEntry,
+} from '../../render/plan-fleet.js';
 import { expandPlanArgs } from '../expand-plan-args.js';
 import { reviewPlan, runPlan } from './plan.js';
 
@@ -18,7 +23,9 @@ export async function runPlanMany(args: readonly string[], opts: PlanOptions, io
   const files = await expandPlanArgs(args, io.cwd);
   if (files.length === 1) return runPlan(files[0], opts, io);
   if (opts.state !== undefined) {
-    throw new UsageError('--state names the state of one plan; with several plans each reads its own (the plan\'s state.s3, else .aurora-migrate/<plan name>.state.json).');
+    throw new UsageError(
+      "--state names the state of one plan; with several plans each reads its own (the plan's state.s3, else .aurora-migrate/<plan name>.state.json).",
+    );
   }
   const color = useColor(io, opts);
   let exit: number = ExitCode.Ok;

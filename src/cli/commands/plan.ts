@@ -36,7 +36,12 @@ export async function runPlan(file: string, opts: PlanOptions, io: Io): Promise<
 }
 
 /** The review of one valid plan: the dry-run, the state's statuses, preflight when asked (exit 2 when it failed). */
-export async function reviewPlan(plan: Plan, diagnostics: Diagnostic[], opts: PlanOptions, io: Io): Promise<{ view: PlanView; exit: number }> {
+export async function reviewPlan(
+  plan: Plan,
+  diagnostics: Diagnostic[],
+  opts: PlanOptions,
+  io: Io,
+): Promise<{ view: PlanView; exit: number }> {
   const scale = readTimeScale(io);
   if (scale.warning) io.stderr.write(`warning: ${scale.warning}\n`);
   const { known, state } = await readKnownSteps(plan, opts, io);
@@ -66,13 +71,24 @@ function readTimeScale(io: Io): { scale?: number; warning?: string } {
 }
 
 /** Statuses and known outputs from the state file; a file that cannot be used is ignored with a warning. */
-async function readKnownSteps(plan: Plan, opts: PlanOptions, io: Io): Promise<{ known: Record<string, KnownStep>; state: NonNullable<PlanView['state']> }> {
+async function readKnownSteps(
+  plan: Plan,
+  opts: PlanOptions,
+  io: Io,
+): Promise<{ known: Record<string, KnownStep>; state: NonNullable<PlanView['state']> }> {
   // Remote state (s3://…): one GetObject, the only network call `plan` makes without --preflight.
   let chosen: ReturnType<typeof runStorageFor>;
   try {
     chosen = runStorageFor(plan, opts, io);
   } catch (err) {
-    return { known: {}, state: { path: opts.state ?? plan.state?.s3 ?? '', found: false, warning: `the state was ignored: ${(err as Error).message}` } };
+    return {
+      known: {},
+      state: {
+        path: opts.state ?? plan.state?.s3 ?? '',
+        found: false,
+        warning: `the state was ignored: ${(err as Error).message}`,
+      },
+    };
   }
   const path = chosen.shown;
   try {
@@ -81,11 +97,15 @@ async function readKnownSteps(plan: Plan, opts: PlanOptions, io: Io): Promise<{ 
     const known: Record<string, KnownStep> = {};
     for (const step of plan.steps) {
       const s = read.state.steps[step.id];
-      if (s) known[step.id] = { status: s.status, ...(s.status === 'succeeded' && s.outputs ? { outputs: s.outputs } : {}) };
+      if (s)
+        known[step.id] = { status: s.status, ...(s.status === 'succeeded' && s.outputs ? { outputs: s.outputs } : {}) };
     }
     return { known, state: { path, found: true } };
   } catch (err) {
-    return { known: {}, state: { path, found: false, warning: `the state file was ignored: ${(err as Error).message}` } };
+    return {
+      known: {},
+      state: { path, found: false, warning: `the state file was ignored: ${(err as Error).message}` },
+    };
   } finally {
     chosen.close();
   }
@@ -95,7 +115,10 @@ async function preflight(plan: Plan, opts: PlanOptions, io: Io): Promise<Preflig
   const controller = new AbortController();
   let aws: { close(): void } | undefined;
   try {
-    const [{ runPreflight }, adapters] = await Promise.all([import('../../preflight/run-preflight.js'), import('../../engine/adapters.js')]);
+    const [{ runPreflight }, adapters] = await Promise.all([
+      import('../../preflight/run-preflight.js'),
+      import('../../engine/adapters.js'),
+    ]);
     const region = opts.region ?? plan.region;
     const lazy = adapters.lazyAwsApi({ region, profile: opts.profile, env: { ...io.env } });
     aws = lazy;

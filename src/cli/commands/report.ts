@@ -26,11 +26,19 @@ export interface ReportOverrides extends Pick<ApplyOverrides, 'loadPlan'> {
   now?: () => Date;
 }
 
-export async function runReport(args: string[], opts: ReportOptions, io: Io, overrides: ReportOverrides = {}): Promise<number> {
-  if (opts.format !== 'html' && opts.format !== 'markdown') throw new UsageError(`report prints html or markdown, not ${opts.format}: use --format html or --format markdown.`);
+export async function runReport(
+  args: string[],
+  opts: ReportOptions,
+  io: Io,
+  overrides: ReportOverrides = {},
+): Promise<number> {
+  if (opts.format !== 'html' && opts.format !== 'markdown')
+    throw new UsageError(`report prints html or markdown, not ${opts.format}: use --format html or --format markdown.`);
   const files = await expandPlanArgs(args, io.cwd); // a quoted glob too, as status and plan do
   if (opts.state !== undefined && files.length > 1) {
-    throw new UsageError(`--state names one state, but ${files.length} plans were given: each plan's report reads its own state (the plan's state.s3, else .aurora-migrate/<plan name>.state.json). Run report once per plan to name a state.`);
+    throw new UsageError(
+      `--state names one state, but ${files.length} plans were given: each plan's report reads its own state (the plan's state.s3, else .aurora-migrate/<plan name>.state.json). Run report once per plan to name a state.`,
+    );
   }
   const plans: Plan[] = [];
   for (const file of files) {
@@ -49,7 +57,8 @@ export async function runReport(args: string[], opts: ReportOptions, io: Io, ove
     }),
   );
   const unreadable = runs.filter((r) => r.problem);
-  if (runs.length === 1 && unreadable.length === 1) throw new ExitError(ExitCode.Conflict, `error: ${unreadable[0].problem}`);
+  if (runs.length === 1 && unreadable.length === 1)
+    throw new ExitError(ExitCode.Conflict, `error: ${unreadable[0].problem}`);
 
   const model: ReportModel = { version: 1, generatedAt: (overrides.now?.() ?? new Date()).toISOString(), plans: runs };
   const text =
@@ -57,7 +66,10 @@ export async function runReport(args: string[], opts: ReportOptions, io: Io, ove
       ? (await import('../../report/markdown.js')).renderMarkdown(model)
       : (await import('../../report/html.js')).renderHtml(model);
   // The event log is redacted when written; a secret the plan resolves to now never shows either.
-  const safe = redact(text, plans.flatMap((p) => secretsOf(p, io.env)));
+  const safe = redact(
+    text,
+    plans.flatMap((p) => secretsOf(p, io.env)),
+  );
 
   if (opts.output) {
     const path = isAbsolute(opts.output) ? opts.output : resolve(io.cwd, opts.output);
@@ -65,9 +77,14 @@ export async function runReport(args: string[], opts: ReportOptions, io: Io, ove
       await mkdir(dirname(path), { recursive: true });
       await writeFile(path, safe, 'utf8');
     } catch (err) {
-      throw new UsageError(`cannot write the report to ${opts.output}: ${(err as Error).message}. Check the path and its permissions.`, { cause: err });
+      throw new UsageError(
+        `cannot write the report to ${opts.output}: ${(err as Error).message}. Check the path and its permissions.`,
+        { cause: err },
+      );
     }
-    io.stderr.write(`report (${opts.format}, ${runs.length} plan${runs.length === 1 ? '' : 's'}) written to ${opts.output}\n`);
+    io.stderr.write(
+      `report (${opts.format}, ${runs.length} plan${runs.length === 1 ? '' : 's'}) written to ${opts.output}\n`,
+    );
   } else {
     io.stdout.write(safe);
   }

@@ -39,7 +39,9 @@ export async function runStatusMany(args: readonly string[], opts: GlobalOptions
 /** Loads every plan (an invalid one is a row, its diagnostics on stderr) and reads their states in parallel. */
 export async function fleetStatus(files: readonly string[], opts: GlobalOptions, io: Io): Promise<FleetRow[]> {
   if (opts.state !== undefined) {
-    throw new UsageError('--state names the state of one plan; with several plans each reads its own (the plan\'s state.s3, else .aurora-migrate/<plan name>.state.json).');
+    throw new UsageError(
+      "--state names the state of one plan; with several plans each reads its own (the plan's state.s3, else .aurora-migrate/<plan name>.state.json).",
+    );
   }
   const entries: FleetEntry[] = await Promise.all(
     files.map(async (file): Promise<FleetEntry> => {
@@ -49,7 +51,10 @@ export async function fleetStatus(files: readonly string[], opts: GlobalOptions,
         if (!loaded.ok) {
           if (opts.format !== 'json') io.stderr.write(formatDiagnostics(diagnostics, useColor(io, opts)));
           const errors = diagnostics.filter((d) => d.severity === 'error');
-          return { planFile: file, error: `the plan is invalid: ${errors[0]?.message ?? 'see the diagnostics'}${errors.length > 1 ? ` (and ${errors.length - 1} more problem${errors.length > 2 ? 's' : ''}; run aurora-migrate validate ${file})` : ''}` };
+          return {
+            planFile: file,
+            error: `the plan is invalid: ${errors[0]?.message ?? 'see the diagnostics'}${errors.length > 1 ? ` (and ${errors.length - 1} more problem${errors.length > 2 ? 's' : ''}; run aurora-migrate validate ${file})` : ''}`,
+          };
         }
         return { planFile: file, plan: { ...loaded.plan, file } as Plan };
       } catch (err) {
@@ -64,14 +69,22 @@ export async function fleetStatus(files: readonly string[], opts: GlobalOptions,
     const region = opts.region ?? plan.region ?? '';
     let api = clients.get(region);
     if (!api) {
-      api = lazyAwsApi({ region: region || undefined, profile: opts.profile, env: io.env as Record<string, string | undefined> });
+      api = lazyAwsApi({
+        region: region || undefined,
+        profile: opts.profile,
+        env: io.env as Record<string, string | undefined>,
+      });
       clients.set(region, api);
     }
     return api;
   };
   try {
-    const rows = await readFleet(entries, (plan) => runStorageFor(plan, opts, io, plan.state?.s3 ? awsFor(plan) : undefined));
-    return rows.map((r) => (r.stateFile && isAbsolute(r.stateFile) ? { ...r, stateFile: shownPath(r.stateFile, io.cwd) } : r));
+    const rows = await readFleet(entries, (plan) =>
+      runStorageFor(plan, opts, io, plan.state?.s3 ? awsFor(plan) : undefined),
+    );
+    return rows.map((r) =>
+      r.stateFile && isAbsolute(r.stateFile) ? { ...r, stateFile: shownPath(r.stateFile, io.cwd) } : r,
+    );
   } finally {
     for (const api of clients.values()) api.close();
   }

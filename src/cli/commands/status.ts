@@ -16,16 +16,38 @@ import { runStorageFor } from '../run-storage-for.js';
 import { present } from '../../invariant.js';
 
 /** `storage`: the local file or S3, as runStorageFor chose it. */
-export async function buildStatusReport(plan: Plan, planArg: string, storage: RunStorage, env: Io['env']): Promise<StatusReport> {
+export async function buildStatusReport(
+  plan: Plan,
+  planArg: string,
+  storage: RunStorage,
+  env: Io['env'],
+): Promise<StatusReport> {
   const statePath = storage.location;
   const read = await storage.read(plan.name);
   const state = read.exists ? read.state : undefined;
   const steps = summarizeSteps(plan, state).map((s) => {
     const ran = state?.steps[s.id];
-    const changed = ran && ran.status !== 'pending' && ran.hash !== stepContentHash(present(plan.steps.find((p) => p.id === s.id), `step "${s.id}" of the plan`));
+    const changed =
+      ran &&
+      ran.status !== 'pending' &&
+      ran.hash !==
+        stepContentHash(
+          present(
+            plan.steps.find((p) => p.id === s.id),
+            `step "${s.id}" of the plan`,
+          ),
+        );
     return changed ? { ...s, changedSinceRun: true } : s;
   });
-  const report: StatusReport = { version: 1, plan: plan.name, ...(plan.description !== undefined ? { description: plan.description } : {}), planFile: planArg, stateFile: statePath, exists: !!state, steps };
+  const report: StatusReport = {
+    version: 1,
+    plan: plan.name,
+    ...(plan.description !== undefined ? { description: plan.description } : {}),
+    planFile: planArg,
+    stateFile: statePath,
+    exists: !!state,
+    steps,
+  };
   if (state) {
     report.runId = state.runId;
     report.updatedAt = state.updatedAt;
@@ -36,7 +58,11 @@ export async function buildStatusReport(plan: Plan, planArg: string, storage: Ru
   const lease = await storage.inspectLease();
   if (lease) {
     const h = lease.holder;
-    report.lock = { ...(h ? { host: h.host, pid: h.pid, user: h.user, since: h.since } : {}), heartbeatAgeMs: Math.round(lease.heartbeatAgeMs), stale: lease.stale || lease.holderGone };
+    report.lock = {
+      ...(h ? { host: h.host, pid: h.pid, user: h.user, since: h.since } : {}),
+      heartbeatAgeMs: Math.round(lease.heartbeatAgeMs),
+      stale: lease.stale || lease.holderGone,
+    };
   }
   try {
     const ts = timeScaleFromEnv(env);
@@ -47,12 +73,24 @@ export async function buildStatusReport(plan: Plan, planArg: string, storage: Ru
   const waiting = steps.find((s) => s.status === 'awaiting-approval');
   if (waiting) {
     const spec = plan.steps.find((p) => p.id === waiting.id) as { message?: string };
-    report.pendingApproval = { stepId: waiting.id, message: pendingApprovalText(spec, state?.approvals.filter((a) => a.stepId === waiting.id && a.runId === state.runId) ?? []), approveWith: `aurora-migrate apply ${planArg} --approve ${waiting.id}` };
+    report.pendingApproval = {
+      stepId: waiting.id,
+      message: pendingApprovalText(
+        spec,
+        state?.approvals.filter((a) => a.stepId === waiting.id && a.runId === state.runId) ?? [],
+      ),
+      approveWith: `aurora-migrate apply ${planArg} --approve ${waiting.id}`,
+    };
   }
   return report;
 }
 
-export async function runStatus(file: string, opts: GlobalOptions, io: Io, overrides: Pick<ApplyOverrides, 'loadPlan'> = {}): Promise<number> {
+export async function runStatus(
+  file: string,
+  opts: GlobalOptions,
+  io: Io,
+  overrides: Pick<ApplyOverrides, 'loadPlan'> = {},
+): Promise<number> {
   const plan = await loadPlanOrReport(file, io, overrides.loadPlan, opts);
   if (typeof plan === 'number') return plan;
   const chosen = runStorageFor(plan, opts, io);

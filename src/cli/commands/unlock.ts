@@ -9,7 +9,12 @@ import { describeS3Holder } from '../../remote-state/s3-lease.js';
 import { loadPlanOrReport, type ApplyOverrides } from './apply.js';
 import { runStorageFor } from '../run-storage-for.js';
 
-export async function runUnlock(file: string, opts: GlobalOptions, io: Io, overrides: Pick<ApplyOverrides, 'loadPlan'> & { now?(): number } = {}): Promise<number> {
+export async function runUnlock(
+  file: string,
+  opts: GlobalOptions,
+  io: Io,
+  overrides: Pick<ApplyOverrides, 'loadPlan'> & { now?(): number } = {},
+): Promise<number> {
   const plan = await loadPlanOrReport(file, io, overrides.loadPlan, opts);
   if (typeof plan === 'number') return plan;
   const chosen = runStorageFor(plan, opts, io);
@@ -20,23 +25,45 @@ export async function runUnlock(file: string, opts: GlobalOptions, io: Io, overr
   }
 }
 
-async function unlockWith(storage: RunStorage, file: string, opts: GlobalOptions, io: Io, now: number): Promise<number> {
+async function unlockWith(
+  storage: RunStorage,
+  file: string,
+  opts: GlobalOptions,
+  io: Io,
+  now: number,
+): Promise<number> {
   const statePath = storage.location;
   const broken = await storage.breakLease(file);
   if (!broken) {
-    if (opts.format === 'json') io.stdout.write(JSON.stringify({ version: 1, unlocked: false, stateFile: statePath }, null, 2) + '\n');
+    if (opts.format === 'json')
+      io.stdout.write(JSON.stringify({ version: 1, unlocked: false, stateFile: statePath }, null, 2) + '\n');
     else io.stdout.write(`no lock on ${statePath}; nothing to do.\n`);
     return ExitCode.Ok;
   }
   const user = currentUser();
   storage.appendEvent(
-    JSON.stringify({ ts: new Date(now).toISOString(), type: 'unlock', user, pid: process.pid, previousHolder: broken.holder ?? null, heartbeatAgeMs: Math.round(broken.heartbeatAgeMs) }),
+    JSON.stringify({
+      ts: new Date(now).toISOString(),
+      type: 'unlock',
+      user,
+      pid: process.pid,
+      previousHolder: broken.holder ?? null,
+      heartbeatAgeMs: Math.round(broken.heartbeatAgeMs),
+    }),
   );
   await storage.flushEvents?.();
   if (opts.format === 'json') {
-    io.stdout.write(JSON.stringify({ version: 1, unlocked: true, stateFile: statePath, previousHolder: broken.holder ?? null }, null, 2) + '\n');
+    io.stdout.write(
+      JSON.stringify(
+        { version: 1, unlocked: true, stateFile: statePath, previousHolder: broken.holder ?? null },
+        null,
+        2,
+      ) + '\n',
+    );
   } else {
-    io.stdout.write(`broke the lock on ${statePath} held by ${describeS3Holder(broken)}.\nRun aurora-migrate apply ${file} to resume.\n`);
+    io.stdout.write(
+      `broke the lock on ${statePath} held by ${describeS3Holder(broken)}.\nRun aurora-migrate apply ${file} to resume.\n`,
+    );
   }
   return ExitCode.Ok;
 }

@@ -12,7 +12,11 @@ export async function validateFiles(files: readonly string[], io: Pick<Io, 'cwd'
   for (const file of files) {
     const result = await loadPlan(resolve(io.cwd, file));
     const diagnostics = result.diagnostics.map((d) => ({ ...d, file }));
-    results.push(result.ok ? { file, valid: true, steps: result.plan.steps.length, diagnostics } : { file, valid: false, diagnostics });
+    results.push(
+      result.ok
+        ? { file, valid: true, steps: result.plan.steps.length, diagnostics }
+        : { file, valid: false, diagnostics },
+    );
   }
   return results;
 }
@@ -30,4 +34,3 @@ export async function runValidate(files: string[], opts: GlobalOptions, io: Io):
   }
   return results.every((r) => r.valid) ? ExitCode.Ok : ExitCode.Invalid;
 }
-

@@ -7,10 +7,19 @@ import type { AuroraClusterSpec } from '../../plan/types.js';
 import type { StepContext } from '../step.js';
 import { rdsFailure } from '../../rds/aurora-target.js';
 import { isOurs } from '../../rds/ownership.js';
-import { clusterFamilyOf, findClusterParameterGroup, groupParameters, groupTags, LOGICAL_REPLICATION } from '../../rds/parameter-groups.js';
+import {
+  clusterFamilyOf,
+  findClusterParameterGroup,
+  groupParameters,
+  groupTags,
+  LOGICAL_REPLICATION,
+} from '../../rds/parameter-groups.js';
 import { isAwsError, withOwnershipTags } from '../../rds/resources.js';
 
-export function createClusterGroupParams(spec: AuroraClusterSpec, env: { planName: string; stepId: string }): Record<string, unknown> {
+export function createClusterGroupParams(
+  spec: AuroraClusterSpec,
+  env: { planName: string; stepId: string },
+): Record<string, unknown> {
   return {
     DBClusterParameterGroupName: spec.clusterParameterGroup,
     DBParameterGroupFamily: clusterFamilyOf(spec.engineVersion),
@@ -34,10 +43,15 @@ export async function ensureClusterParameterGroup(spec: AuroraClusterSpec, ctx: 
     try {
       await ctx.aws.send('rds', 'CreateDBClusterParameterGroup', createClusterGroupParams(spec, ctx));
     } catch (err) {
-      if (!isAwsError(err, 'DBParameterGroupAlreadyExistsFault', 'DBParameterGroupAlreadyExists')) throw rdsFailure(ctx, `CreateDBClusterParameterGroup ${name}`, err);
+      if (!isAwsError(err, 'DBParameterGroupAlreadyExistsFault', 'DBParameterGroupAlreadyExists'))
+        throw rdsFailure(ctx, `CreateDBClusterParameterGroup ${name}`, err);
     }
     group = await findClusterParameterGroup(ctx.aws, name);
-    if (!group) throw new StepFailed(ctx.stepId, `DB cluster parameter group ${name} was created but cannot be found; run aurora-migrate apply again.`);
+    if (!group)
+      throw new StepFailed(
+        ctx.stepId,
+        `DB cluster parameter group ${name} was created but cannot be found; run aurora-migrate apply again.`,
+      );
     ours = true;
   } else {
     ours = isOurs(await groupTags(ctx.aws, group.arn), ctx.planName, ctx.stepId);
@@ -53,7 +67,9 @@ export async function ensureClusterParameterGroup(spec: AuroraClusterSpec, ctx: 
   const value = (await groupParameters(ctx.aws, name, 'cluster')).get(LOGICAL_REPLICATION)?.ParameterValue;
   if (value === '1') return;
   if (!ours) {
-    ctx.warn(`DB cluster parameter group ${name} is not this step's and has ${LOGICAL_REPLICATION} = ${value ?? 'unset'}: the cluster cannot publish (reverse replication) until it is 1 and the cluster rebooted`);
+    ctx.warn(
+      `DB cluster parameter group ${name} is not this step's and has ${LOGICAL_REPLICATION} = ${value ?? 'unset'}: the cluster cannot publish (reverse replication) until it is 1 and the cluster rebooted`,
+    );
     return;
   }
   await ctx.checkpoint.set({ ...ctx.checkpoint.get(), phase: 'ModifyDBClusterParameterGroup sent' });

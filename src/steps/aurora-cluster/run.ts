@@ -7,7 +7,14 @@ import type { AuroraClusterSpec } from '../../plan/types.js';
 import { durationMs } from '../../plan/units.js';
 import type { DescribeEnv, PlannedAction, StepContext, StepModule } from '../step.js';
 import {
-  clusterCommonParams, createInstanceParams, ensureCluster, ensureInstance, instanceIdOf, RESOURCE_POLL_MS, targetOutputs, waitTargetAvailable,
+  clusterCommonParams,
+  createInstanceParams,
+  ensureCluster,
+  ensureInstance,
+  instanceIdOf,
+  RESOURCE_POLL_MS,
+  targetOutputs,
+  waitTargetAvailable,
 } from '../../rds/aurora-target.js';
 import { LOGICAL_REPLICATION } from '../../rds/parameter-groups.js';
 import { createClusterGroupParams, ensureClusterParameterGroup, modifyClusterGroupParams } from './parameter-group.js';
@@ -15,7 +22,10 @@ import { auroraClusterPreflight } from './preflight.js';
 
 export const DEFAULT_AURORA_CLUSTER_TIMEOUT = '2h';
 
-export function createEmptyClusterParams(spec: AuroraClusterSpec, env: { planName: string; stepId: string }): Record<string, unknown> {
+export function createEmptyClusterParams(
+  spec: AuroraClusterSpec,
+  env: { planName: string; stepId: string },
+): Record<string, unknown> {
   return {
     DBClusterIdentifier: spec.cluster,
     Engine: 'aurora-postgresql',
@@ -39,11 +49,34 @@ export const auroraCluster: StepModule<AuroraClusterSpec> = {
         kind: 'check',
         description: `DescribeDBClusterParameterGroups ${spec.clusterParameterGroup}, DescribeDBClusters ${spec.cluster}, DescribeDBInstances ${instanceIdOf(spec)}: adopt what this step created before; a same-named resource of someone else stops the step`,
       },
-      { kind: 'aws', service: 'rds', operation: 'CreateDBClusterParameterGroup', params: createClusterGroupParams(spec, env), note: `only when ${spec.clusterParameterGroup} does not exist yet` },
-      { kind: 'aws', service: 'rds', operation: 'ModifyDBClusterParameterGroup', params: modifyClusterGroupParams(spec), note: `only on the group this step created, when ${LOGICAL_REPLICATION} is not 1 yet (so the cluster can publish for the fallback without a reboot)` },
-      { kind: 'aws', service: 'rds', operation: 'CreateDBCluster', params: createEmptyClusterParams(spec, env), note: 'a new, empty cluster (no replication source)' },
+      {
+        kind: 'aws',
+        service: 'rds',
+        operation: 'CreateDBClusterParameterGroup',
+        params: createClusterGroupParams(spec, env),
+        note: `only when ${spec.clusterParameterGroup} does not exist yet`,
+      },
+      {
+        kind: 'aws',
+        service: 'rds',
+        operation: 'ModifyDBClusterParameterGroup',
+        params: modifyClusterGroupParams(spec),
+        note: `only on the group this step created, when ${LOGICAL_REPLICATION} is not 1 yet (so the cluster can publish for the fallback without a reboot)`,
+      },
+      {
+        kind: 'aws',
+        service: 'rds',
+        operation: 'CreateDBCluster',
+        params: createEmptyClusterParams(spec, env),
+        note: 'a new, empty cluster (no replication source)',
+      },
       { kind: 'aws', service: 'rds', operation: 'CreateDBInstance', params: createInstanceParams(spec, env) },
-      { kind: 'wait', for: `cluster ${spec.cluster} and instance ${instanceIdOf(spec)} to be available`, timeoutMs, pollEveryMs: RESOURCE_POLL_MS },
+      {
+        kind: 'wait',
+        for: `cluster ${spec.cluster} and instance ${instanceIdOf(spec)} to be available`,
+        timeoutMs,
+        pollEveryMs: RESOURCE_POLL_MS,
+      },
     ];
   },
 
@@ -54,10 +87,16 @@ export const auroraCluster: StepModule<AuroraClusterSpec> = {
     ctx.progress(`cluster parameter group ${spec.clusterParameterGroup}`);
     await ensureClusterParameterGroup(spec, ctx);
     ctx.progress(`cluster ${spec.cluster}`);
-    await ensureCluster(ctx, spec.cluster, { operation: 'CreateDBCluster', params: createEmptyClusterParams(spec, ctx) });
+    await ensureCluster(ctx, spec.cluster, {
+      operation: 'CreateDBCluster',
+      params: createEmptyClusterParams(spec, ctx),
+    });
     await ensureInstance(ctx, spec, timeoutMs);
     const { cluster } = await waitTargetAvailable(ctx, spec, timeoutMs);
     await ctx.checkpoint.set({ ...ctx.checkpoint.get(), phase: 'available' });
-    return { ...targetOutputs(cluster, instanceIdOf(spec)), engineVersion: cluster.EngineVersion ?? spec.engineVersion };
+    return {
+      ...targetOutputs(cluster, instanceIdOf(spec)),
+      engineVersion: cluster.EngineVersion ?? spec.engineVersion,
+    };
   },
 };

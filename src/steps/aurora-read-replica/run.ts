@@ -6,7 +6,15 @@ import { StepFailed } from '../../errors.js';
 import type { AuroraReadReplicaSpec } from '../../plan/types.js';
 import { durationMs } from '../../plan/units.js';
 import type { DescribeEnv, PlannedAction, StepContext, StepModule } from '../step.js';
-import { clusterCommonParams, createInstanceParams, ensureCluster, ensureInstance, instanceIdOf, targetOutputs, waitTargetAvailable } from '../../rds/aurora-target.js';
+import {
+  clusterCommonParams,
+  createInstanceParams,
+  ensureCluster,
+  ensureInstance,
+  instanceIdOf,
+  targetOutputs,
+  waitTargetAvailable,
+} from '../../rds/aurora-target.js';
 import { isArn } from '../../rds/identifiers.js';
 import { findInstance } from '../../rds/resources.js';
 import { checkSource, type SourceFacts } from '../../rds/compatibility.js';
@@ -14,7 +22,11 @@ import { readReplicaPreflight } from './preflight.js';
 
 export const DEFAULT_REPLICA_TIMEOUT = '12h';
 
-export function createReplicaClusterParams(spec: AuroraReadReplicaSpec, env: { planName: string; stepId: string }, source: SourceFacts): Record<string, unknown> {
+export function createReplicaClusterParams(
+  spec: AuroraReadReplicaSpec,
+  env: { planName: string; stepId: string },
+  source: SourceFacts,
+): Record<string, unknown> {
   const encrypted = source.encrypted ? { StorageEncrypted: true, KmsKeyId: spec.kmsKeyId ?? source.kmsKeyId } : {};
   return {
     DBClusterIdentifier: spec.cluster,
@@ -42,10 +54,24 @@ export const auroraReadReplica: StepModule<AuroraReadReplicaSpec> = {
     const timeoutMs = durationMs(spec.timeout, DEFAULT_REPLICA_TIMEOUT);
     const clusterParams = createReplicaClusterParams(spec, env, placeholderSource(spec));
     return [
-      { kind: 'check', description: `DescribeDBInstances ${spec.source}: PostgreSQL, compatible engine version, no Aurora read replica yet; adopt cluster ${spec.cluster} and instance ${instanceIdOf(spec)} if this step created them before` },
-      { kind: 'aws', service: 'rds', operation: 'CreateDBCluster', params: clusterParams, note: 'StorageEncrypted and KmsKeyId (kmsKeyId, else the source key) are added when the source is encrypted' },
+      {
+        kind: 'check',
+        description: `DescribeDBInstances ${spec.source}: PostgreSQL, compatible engine version, no Aurora read replica yet; adopt cluster ${spec.cluster} and instance ${instanceIdOf(spec)} if this step created them before`,
+      },
+      {
+        kind: 'aws',
+        service: 'rds',
+        operation: 'CreateDBCluster',
+        params: clusterParams,
+        note: 'StorageEncrypted and KmsKeyId (kmsKeyId, else the source key) are added when the source is encrypted',
+      },
       { kind: 'aws', service: 'rds', operation: 'CreateDBInstance', params: createInstanceParams(spec, env) },
-      { kind: 'wait', for: `cluster ${spec.cluster} and instance ${instanceIdOf(spec)} to be available`, timeoutMs, pollEveryMs: 30_000 },
+      {
+        kind: 'wait',
+        for: `cluster ${spec.cluster} and instance ${instanceIdOf(spec)} to be available`,
+        timeoutMs,
+        pollEveryMs: 30_000,
+      },
     ];
   },
 
@@ -57,7 +83,9 @@ export const auroraReadReplica: StepModule<AuroraReadReplicaSpec> = {
     const source = await findInstance(ctx.aws, spec.source);
     const facts = checkSource(spec, source, ctx.stepId);
     if (spec.kmsKeyId && !facts.encrypted) {
-      ctx.warn(`kmsKeyId is ignored: source ${spec.source} is not encrypted, and an Aurora read replica of an unencrypted instance is unencrypted`);
+      ctx.warn(
+        `kmsKeyId is ignored: source ${spec.source} is not encrypted, and an Aurora read replica of an unencrypted instance is unencrypted`,
+      );
     }
     const params = createReplicaClusterParams(spec, ctx, facts);
     await ensureCluster(ctx, spec.cluster, {

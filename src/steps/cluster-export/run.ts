@@ -28,7 +28,11 @@ export interface ExportTask {
 export const exportIdOf = (spec: ClusterExportSpec, env: { planName: string; stepId: string }, runId?: string) =>
   spec.exportId ?? runScopedId(env.planName, env.stepId, runId, MAX_EXPORT_ID);
 
-export function startExportParams(spec: ClusterExportSpec, exportId: string, clusterArn: string): Record<string, unknown> {
+export function startExportParams(
+  spec: ClusterExportSpec,
+  exportId: string,
+  clusterArn: string,
+): Record<string, unknown> {
   return {
     ExportTaskIdentifier: exportId,
     SourceArn: clusterArn,
@@ -42,12 +46,18 @@ export function startExportParams(spec: ClusterExportSpec, exportId: string, clu
 
 /** Ours = same source, bucket and prefix as this step would send. */
 export function isOurExport(task: ExportTask, params: Record<string, unknown>): boolean {
-  return task.SourceArn === params.SourceArn && task.S3Bucket === params.S3BucketName && (task.S3Prefix ?? '') === ((params.S3Prefix as string | undefined) ?? '');
+  return (
+    task.SourceArn === params.SourceArn &&
+    task.S3Bucket === params.S3BucketName &&
+    (task.S3Prefix ?? '') === ((params.S3Prefix as string | undefined) ?? '')
+  );
 }
 
 export async function findExportTask(ctx: StepContext, id: string): Promise<ExportTask | undefined> {
   try {
-    const out = await ctx.aws.send<{ ExportTasks?: ExportTask[] }>('rds', 'DescribeExportTasks', { ExportTaskIdentifier: id });
+    const out = await ctx.aws.send<{ ExportTasks?: ExportTask[] }>('rds', 'DescribeExportTasks', {
+      ExportTaskIdentifier: id,
+    });
     return out.ExportTasks?.find((t) => t.ExportTaskIdentifier === id) ?? out.ExportTasks?.[0];
   } catch (err) {
     if (isAwsError(err, 'ExportTaskNotFoundFault', 'ExportTaskNotFound')) return undefined;
@@ -64,7 +74,10 @@ export const clusterExport: StepModule<ClusterExportSpec> = {
     const id = exportIdOf(spec, env);
     const arn = isArn(spec.cluster) ? spec.cluster : `<ARN of DB cluster ${spec.cluster}>`;
     return [
-      { kind: 'check', description: `DescribeExportTasks ${id}: adopt it if it exports the same cluster to the same bucket and prefix; fail if it is another export` },
+      {
+        kind: 'check',
+        description: `DescribeExportTasks ${id}: adopt it if it exports the same cluster to the same bucket and prefix; fail if it is another export`,
+      },
       { kind: 'aws', service: 'rds', operation: 'StartExportTask', params: startExportParams(spec, id, arn) },
       { kind: 'wait', for: `export ${id} to be COMPLETE`, timeoutMs, pollEveryMs: EXPORT_POLL_MS },
     ];
@@ -80,7 +93,10 @@ export const clusterExport: StepModule<ClusterExportSpec> = {
     if (!clusterArn) {
       const cluster = await findCluster(ctx.aws, spec.cluster);
       if (!cluster?.DBClusterArn) {
-        throw new StepFailed(ctx.stepId, `DB cluster ${spec.cluster} was not found. Check "cluster" in the plan (and the region), then run aurora-migrate apply again.`);
+        throw new StepFailed(
+          ctx.stepId,
+          `DB cluster ${spec.cluster} was not found. Check "cluster" in the plan (and the region), then run aurora-migrate apply again.`,
+        );
       }
       clusterArn = cluster.DBClusterArn;
     }
@@ -101,7 +117,8 @@ export const clusterExport: StepModule<ClusterExportSpec> = {
       try {
         await ctx.aws.send('rds', 'StartExportTask', params);
       } catch (err) {
-        if (!isAwsError(err, 'ExportTaskAlreadyExistsFault', 'ExportTaskAlreadyExists')) throw rdsFailure(ctx, `StartExportTask ${exportId}`, err);
+        if (!isAwsError(err, 'ExportTaskAlreadyExistsFault', 'ExportTaskAlreadyExists'))
+          throw rdsFailure(ctx, `StartExportTask ${exportId}`, err);
         const now = await findExportTask(ctx, exportId);
         if (!now || !isOurExport(now, params)) throw notOurs(now ?? {});
         ctx.event('adopted', { resource: 'ExportTask', id: exportId, status: now.Status });
@@ -115,18 +132,30 @@ export const clusterExport: StepModule<ClusterExportSpec> = {
       timeoutMs,
       check: async () => {
         const t = await findExportTask(ctx, exportId);
-        if (!t) throw new StepFailed(ctx.stepId, `export task ${exportId} disappeared while waiting for it. Run aurora-migrate apply again.`);
+        if (!t)
+          throw new StepFailed(
+            ctx.stepId,
+            `export task ${exportId} disappeared while waiting for it. Run aurora-migrate apply again.`,
+          );
         if (t.WarningMessage && !warnings.includes(t.WarningMessage)) {
           warnings.push(t.WarningMessage);
-          ctx.warn(`export ${exportId}: ${withoutPeriod(t.WarningMessage)} (some tables may have been skipped: verify row counts in the export)`);
+          ctx.warn(
+            `export ${exportId}: ${withoutPeriod(t.WarningMessage)} (some tables may have been skipped: verify row counts in the export)`,
+          );
         }
         const status = t.Status ?? 'unknown';
         if (status === 'COMPLETE') return { done: true, value: t };
         if (status === 'FAILED') {
-          throw new StepFailed(ctx.stepId, `export task ${exportId} FAILED: ${withoutPeriod(t.FailureCause ?? 'no FailureCause given')}. Fix the cause (IAM role ${spec.iamRole}, KMS key, bucket ${spec.bucket}), set a new "exportId" or start a new run, then run aurora-migrate apply again.`);
+          throw new StepFailed(
+            ctx.stepId,
+            `export task ${exportId} FAILED: ${withoutPeriod(t.FailureCause ?? 'no FailureCause given')}. Fix the cause (IAM role ${spec.iamRole}, KMS key, bucket ${spec.bucket}), set a new "exportId" or start a new run, then run aurora-migrate apply again.`,
+          );
         }
         if (status === 'CANCELED' || status === 'CANCELING') {
-          throw new StepFailed(ctx.stepId, `export task ${exportId} was canceled (${status}). Set a new "exportId" (or start a new run of the plan) to export again.`);
+          throw new StepFailed(
+            ctx.stepId,
+            `export task ${exportId} was canceled (${status}). Set a new "exportId" (or start a new run of the plan) to export again.`,
+          );
         }
         const pct = t.PercentProgress !== undefined ? ` ${t.PercentProgress}%` : '';
         return { done: false, detail: `export ${exportId}: ${status}${pct}` };

@@ -6,7 +6,13 @@ import type { AwsApi } from '../../aws/api.js';
 import type { EnableLogicalReplicationSpec } from '../../plan/types.js';
 import { isOurs } from '../../rds/ownership.js';
 import {
-  findParameterGroup, groupParameters, groupTags, instancesUsingGroup, isDefaultGroup, LOGICAL_REPLICATION, SIZING_PARAMETERS,
+  findParameterGroup,
+  groupParameters,
+  groupTags,
+  instancesUsingGroup,
+  isDefaultGroup,
+  LOGICAL_REPLICATION,
+  SIZING_PARAMETERS,
   type ParameterGroupInfo,
 } from '../../rds/parameter-groups.js';
 import { findInstance, type DbInstance } from '../../rds/resources.js';
@@ -19,7 +25,9 @@ export interface ParameterChange {
 }
 
 /** The values the plan asks for: rds.logical_replication = 1 plus the sizing parameters given. */
-export function wantedParameters(spec: Pick<EnableLogicalReplicationSpec, 'parameters'>): Array<{ name: string; value: string }> {
+export function wantedParameters(
+  spec: Pick<EnableLogicalReplicationSpec, 'parameters'>,
+): Array<{ name: string; value: string }> {
   const wanted = [{ name: LOGICAL_REPLICATION, value: '1' }];
   for (const name of SIZING_PARAMETERS) {
     const v = spec.parameters?.[name];
@@ -62,7 +70,12 @@ export interface TargetGroup {
   ours: boolean;
 }
 
-export async function observeGroup(aws: AwsApi, name: string, env: { planName: string; stepId: string }, signal?: AbortSignal): Promise<TargetGroup> {
+export async function observeGroup(
+  aws: AwsApi,
+  name: string,
+  env: { planName: string; stepId: string },
+  signal?: AbortSignal,
+): Promise<TargetGroup> {
   const info = await findParameterGroup(aws, name, { signal });
   if (!info) return { ours: false };
   const tags = await groupTags(aws, info.arn, { signal });
@@ -70,7 +83,12 @@ export async function observeGroup(aws: AwsApi, name: string, env: { planName: s
 }
 
 /** The wanted values the group does not have yet. */
-export async function pendingChanges(aws: AwsApi, group: string, spec: Pick<EnableLogicalReplicationSpec, 'parameters'>, signal?: AbortSignal): Promise<ParameterChange[]> {
+export async function pendingChanges(
+  aws: AwsApi,
+  group: string,
+  spec: Pick<EnableLogicalReplicationSpec, 'parameters'>,
+  signal?: AbortSignal,
+): Promise<ParameterChange[]> {
   const params = await groupParameters(aws, group, 'db', { signal });
   return wantedParameters(spec)
     .map((w) => ({ ...w, current: params.get(w.name)?.ParameterValue }))
@@ -78,8 +96,15 @@ export async function pendingChanges(aws: AwsApi, group: string, spec: Pick<Enab
 }
 
 /** Other instances that use the group (the one being prepared left out). */
-export async function otherUsers(aws: AwsApi, group: string, instanceId: string, signal?: AbortSignal): Promise<string[]> {
-  return (await instancesUsingGroup(aws, group, { signal })).filter((id) => id.toLowerCase() !== instanceId.toLowerCase());
+export async function otherUsers(
+  aws: AwsApi,
+  group: string,
+  instanceId: string,
+  signal?: AbortSignal,
+): Promise<string[]> {
+  return (await instancesUsingGroup(aws, group, { signal })).filter(
+    (id) => id.toLowerCase() !== instanceId.toLowerCase(),
+  );
 }
 
 export const sameName = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();

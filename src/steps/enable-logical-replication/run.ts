@@ -14,21 +14,39 @@ import { idOf } from '../../rds/identifiers.js';
 import { isAwsError, withOwnershipTags } from '../../rds/resources.js';
 import { findParameterGroup, LOGICAL_REPLICATION } from '../../rds/parameter-groups.js';
 import {
-  describeChanges, foreignCustomGroup, observeGroup, observeSource, otherUsers, parameterChangeParams, pendingChanges, sameName, wantedParameters,
+  describeChanges,
+  foreignCustomGroup,
+  observeGroup,
+  observeSource,
+  otherUsers,
+  parameterChangeParams,
+  pendingChanges,
+  sameName,
+  wantedParameters,
   type SourceView,
 } from './assess.js';
 import { enableLogicalPreflight } from './preflight.js';
 
 export const DEFAULT_ENABLE_LOGICAL_TIMEOUT = '1h';
 
-type Phase = 'CreateDBParameterGroup sent' | 'ModifyDBInstance sent' | 'ModifyDBParameterGroup sent' | 'awaiting reboot' | 'RebootDBInstance sent' | 'in-sync';
+type Phase =
+  | 'CreateDBParameterGroup sent'
+  | 'ModifyDBInstance sent'
+  | 'ModifyDBParameterGroup sent'
+  | 'awaiting reboot'
+  | 'RebootDBInstance sent'
+  | 'in-sync';
 interface EnableCheckpoint {
   phase?: Phase;
   /** When this step sent RebootDBInstance (output rebootedAt). */
   rebootedAt?: string;
 }
 
-export function createGroupParams(spec: EnableLogicalReplicationSpec, env: { planName: string; stepId: string }, family: string): Record<string, unknown> {
+export function createGroupParams(
+  spec: EnableLogicalReplicationSpec,
+  env: { planName: string; stepId: string },
+  family: string,
+): Record<string, unknown> {
   return {
     DBParameterGroupName: spec.parameterGroup,
     DBParameterGroupFamily: family,
@@ -37,11 +55,17 @@ export function createGroupParams(spec: EnableLogicalReplicationSpec, env: { pla
   };
 }
 
-export const modifyInstanceParams = (instanceId: string, group: string) => ({ DBInstanceIdentifier: instanceId, DBParameterGroupName: group, ApplyImmediately: true });
+export const modifyInstanceParams = (instanceId: string, group: string) => ({
+  DBInstanceIdentifier: instanceId,
+  DBParameterGroupName: group,
+  ApplyImmediately: true,
+});
 
 export const enableLogicalReplication: StepModule<EnableLogicalReplicationSpec> = {
   confirmation: (spec) =>
-    spec.reboot ? `may reboot RDS instance ${spec.instance} (a short outage of production) once its parameter group has rds.logical_replication = 1.` : undefined,
+    spec.reboot
+      ? `may reboot RDS instance ${spec.instance} (a short outage of production) once its parameter group has rds.logical_replication = 1.`
+      : undefined,
   type: 'enable-logical-replication',
   outputs: ['parameterGroup', 'rebootedAt', 'walLevel'],
 
@@ -56,15 +80,49 @@ export const enableLogicalReplication: StepModule<EnableLogicalReplicationSpec> 
           `DescribeDBInstances ${instanceId}: its DB parameter group and ParameterApplyStatus; DescribeDBParameters ${spec.parameterGroup}: ` +
           `nothing to do when ${LOGICAL_REPLICATION} = 1 (and the parameters below) and in-sync. A custom group other instances use is refused${spec.shared ? ' (here allowed: shared: true)' : ' unless shared: true'}`,
       },
-      { kind: 'aws', service: 'rds', operation: 'CreateDBParameterGroup', params: createGroupParams(spec, env, family), note: `only when ${instanceId} uses a default parameter group (default.* cannot be modified) and ${spec.parameterGroup} does not exist yet` },
-      { kind: 'aws', service: 'rds', operation: 'ModifyDBInstance', params: modifyInstanceParams(instanceId, spec.parameterGroup), note: `only when ${instanceId} does not use ${spec.parameterGroup} yet; its values apply at the next reboot` },
-      { kind: 'aws', service: 'rds', operation: 'ModifyDBParameterGroup', params: parameterChangeParams(spec.parameterGroup, wantedParameters(spec)), note: 'only the values that differ; static parameters: applied at the next reboot' },
-      { kind: 'wait', for: `${instanceId} to be available with ParameterApplyStatus pending-reboot or in-sync`, timeoutMs, pollEveryMs: RESOURCE_POLL_MS },
+      {
+        kind: 'aws',
+        service: 'rds',
+        operation: 'CreateDBParameterGroup',
+        params: createGroupParams(spec, env, family),
+        note: `only when ${instanceId} uses a default parameter group (default.* cannot be modified) and ${spec.parameterGroup} does not exist yet`,
+      },
+      {
+        kind: 'aws',
+        service: 'rds',
+        operation: 'ModifyDBInstance',
+        params: modifyInstanceParams(instanceId, spec.parameterGroup),
+        note: `only when ${instanceId} does not use ${spec.parameterGroup} yet; its values apply at the next reboot`,
+      },
+      {
+        kind: 'aws',
+        service: 'rds',
+        operation: 'ModifyDBParameterGroup',
+        params: parameterChangeParams(spec.parameterGroup, wantedParameters(spec)),
+        note: 'only the values that differ; static parameters: applied at the next reboot',
+      },
+      {
+        kind: 'wait',
+        for: `${instanceId} to be available with ParameterApplyStatus pending-reboot or in-sync`,
+        timeoutMs,
+        pollEveryMs: RESOURCE_POLL_MS,
+      },
     ];
     if (spec.reboot) {
       actions.push(
-        { kind: 'aws', service: 'rds', operation: 'RebootDBInstance', params: { DBInstanceIdentifier: instanceId }, note: `only when the change waits for a reboot: a short outage of ${instanceId} (connections are cut; applications reconnect)` },
-        { kind: 'wait', for: `${instanceId} to be available and in-sync (wal_level = logical)`, timeoutMs, pollEveryMs: RESOURCE_POLL_MS },
+        {
+          kind: 'aws',
+          service: 'rds',
+          operation: 'RebootDBInstance',
+          params: { DBInstanceIdentifier: instanceId },
+          note: `only when the change waits for a reboot: a short outage of ${instanceId} (connections are cut; applications reconnect)`,
+        },
+        {
+          kind: 'wait',
+          for: `${instanceId} to be available and in-sync (wal_level = logical)`,
+          timeoutMs,
+          pollEveryMs: RESOURCE_POLL_MS,
+        },
       );
     } else {
       actions.push({
@@ -108,18 +166,28 @@ async function runEnable(spec: EnableLogicalReplicationSpec, ctx: StepContext): 
 
   view = await waitInSync(spec, ctx, instanceId, timeoutMs);
   const still = await pendingChanges(ctx.aws, view.currentGroup, spec);
-  if (still.length > 0) throw new StepFailed(ctx.stepId, `parameter group ${view.currentGroup} still differs from the plan after the change (${describeChanges(still)}). Run aurora-migrate apply again.`);
+  if (still.length > 0)
+    throw new StepFailed(
+      ctx.stepId,
+      `parameter group ${view.currentGroup} still differs from the plan after the change (${describeChanges(still)}). Run aurora-migrate apply again.`,
+    );
   await cp.save({ phase: 'in-sync' });
   const { rebootedAt } = cp.get();
   return { parameterGroup: view.currentGroup, walLevel: 'logical', ...(rebootedAt ? { rebootedAt } : {}) };
 }
 
 /** The instance uses a custom group of its own: fine when logical replication is already on there, refused otherwise. */
-async function alreadyOnElsewhere(spec: EnableLogicalReplicationSpec, ctx: StepContext, view: SourceView): Promise<Record<string, unknown>> {
+async function alreadyOnElsewhere(
+  spec: EnableLogicalReplicationSpec,
+  ctx: StepContext,
+  view: SourceView,
+): Promise<Record<string, unknown>> {
   const instanceId = view.instance.DBInstanceIdentifier;
   const missing = await pendingChanges(ctx.aws, view.currentGroup, spec);
   if (missing.length === 0 && view.applyStatus === 'in-sync') {
-    ctx.warn(`${instanceId} uses parameter group ${view.currentGroup}, not ${spec.parameterGroup}; ${LOGICAL_REPLICATION} = 1 is already applied there, so nothing was changed`);
+    ctx.warn(
+      `${instanceId} uses parameter group ${view.currentGroup}, not ${spec.parameterGroup}; ${LOGICAL_REPLICATION} = 1 is already applied there, so nothing was changed`,
+    );
     return { parameterGroup: view.currentGroup, walLevel: 'logical' };
   }
   throw new StepFailed(
@@ -130,7 +198,13 @@ async function alreadyOnElsewhere(spec: EnableLogicalReplicationSpec, ctx: StepC
 }
 
 /** The instance uses a default group: the plan's group is created (or adopted), then associated. */
-async function useGroup(spec: EnableLogicalReplicationSpec, ctx: StepContext, cp: Checkpoint, view: SourceView, timeoutMs: number): Promise<void> {
+async function useGroup(
+  spec: EnableLogicalReplicationSpec,
+  ctx: StepContext,
+  cp: Checkpoint,
+  view: SourceView,
+  timeoutMs: number,
+): Promise<void> {
   const instanceId = view.instance.DBInstanceIdentifier;
   const group = spec.parameterGroup;
   const family = await familyOf(ctx, view.currentGroup);
@@ -140,11 +214,15 @@ async function useGroup(spec: EnableLogicalReplicationSpec, ctx: StepContext, cp
     try {
       await ctx.aws.send('rds', 'CreateDBParameterGroup', createGroupParams(spec, ctx, family));
     } catch (err) {
-      if (!isAwsError(err, 'DBParameterGroupAlreadyExistsFault', 'DBParameterGroupAlreadyExists')) throw rdsFailure(ctx, `CreateDBParameterGroup ${group}`, err);
+      if (!isAwsError(err, 'DBParameterGroupAlreadyExistsFault', 'DBParameterGroupAlreadyExists'))
+        throw rdsFailure(ctx, `CreateDBParameterGroup ${group}`, err);
     }
   } else {
     if (target.info.family !== family) {
-      throw new StepFailed(ctx.stepId, `parameter group ${group} is of family ${target.info.family}, but ${instanceId} needs ${family}. Choose another "parameterGroup" name, then run aurora-migrate apply again.`);
+      throw new StepFailed(
+        ctx.stepId,
+        `parameter group ${group} is of family ${target.info.family}, but ${instanceId} needs ${family}. Choose another "parameterGroup" name, then run aurora-migrate apply again.`,
+      );
     }
     if (target.ours) ctx.event('adopted', { resource: 'DBParameterGroup', id: group });
   }
@@ -160,7 +238,12 @@ async function useGroup(spec: EnableLogicalReplicationSpec, ctx: StepContext, cp
 }
 
 /** Sends the parameters that differ from the plan (after checking the group is not shared by surprise). */
-async function setParameters(spec: EnableLogicalReplicationSpec, ctx: StepContext, cp: Checkpoint, instanceId: string): Promise<void> {
+async function setParameters(
+  spec: EnableLogicalReplicationSpec,
+  ctx: StepContext,
+  cp: Checkpoint,
+  instanceId: string,
+): Promise<void> {
   const group = spec.parameterGroup;
   const changes = await pendingChanges(ctx.aws, group, spec);
   if (changes.length === 0) return;
@@ -175,7 +258,12 @@ async function setParameters(spec: EnableLogicalReplicationSpec, ctx: StepContex
 }
 
 /** The parameters wait for a reboot: sent when the step may reboot, refused with the command otherwise. */
-async function reboot(spec: EnableLogicalReplicationSpec, ctx: StepContext, cp: Checkpoint, instanceId: string): Promise<void> {
+async function reboot(
+  spec: EnableLogicalReplicationSpec,
+  ctx: StepContext,
+  cp: Checkpoint,
+  instanceId: string,
+): Promise<void> {
   if (!spec.reboot) {
     await cp.save({ phase: 'awaiting reboot' });
     throw new StepFailed(
@@ -195,7 +283,12 @@ async function reboot(spec: EnableLogicalReplicationSpec, ctx: StepContext, cp: 
 }
 
 /** Waits until the instance is available with its parameters in-sync (a reboot still pending fails). */
-async function waitInSync(spec: EnableLogicalReplicationSpec, ctx: StepContext, instanceId: string, timeoutMs: number): Promise<SourceView> {
+async function waitInSync(
+  spec: EnableLogicalReplicationSpec,
+  ctx: StepContext,
+  instanceId: string,
+  timeoutMs: number,
+): Promise<SourceView> {
   return ctx.poll({
     what: `${instanceId} to be available with its parameters in-sync`,
     everyMs: RESOURCE_POLL_MS,
@@ -204,7 +297,10 @@ async function waitInSync(spec: EnableLogicalReplicationSpec, ctx: StepContext, 
       const v = await observe(spec, ctx);
       if (v.status === 'available' && v.applyStatus === 'in-sync') return { done: true, value: v };
       if (v.status === 'available' && v.applyStatus === 'pending-reboot') {
-        throw new StepFailed(ctx.stepId, `${instanceId} is available again but its parameters are still pending a reboot (was the reboot cancelled, or the group changed meanwhile?). Run aurora-migrate apply again.`);
+        throw new StepFailed(
+          ctx.stepId,
+          `${instanceId} is available again but its parameters are still pending a reboot (was the reboot cancelled, or the group changed meanwhile?). Run aurora-migrate apply again.`,
+        );
       }
       return { done: false, detail: `${instanceId}: ${v.status}, parameters ${v.applyStatus}` };
     },
@@ -214,23 +310,37 @@ async function waitInSync(spec: EnableLogicalReplicationSpec, ctx: StepContext, 
 async function observe(spec: EnableLogicalReplicationSpec, ctx: StepContext): Promise<SourceView> {
   const o = await observeSource(ctx.aws, spec.instance, ctx.signal);
   if (o.found && INSTANCE_FAILED.has(o.status)) {
-    const hint = o.status === 'incompatible-parameters' ? ` (a value in parameter group ${o.currentGroup} keeps it from starting: fix or reset it, reboot)` : '';
+    const hint =
+      o.status === 'incompatible-parameters'
+        ? ` (a value in parameter group ${o.currentGroup} keeps it from starting: fix or reset it, reboot)`
+        : '';
     throw new StepFailed(
       ctx.stepId,
       `DB instance ${spec.instance} is in state "${o.status}"${hint}; waiting will not change that. Bring it back to "available", then run aurora-migrate apply again.`,
     );
   }
   if (!o.found) {
-    throw new StepFailed(ctx.stepId, `DB instance ${spec.instance} was not found in this account and region. Check "instance" and "region" in the plan, then run aurora-migrate apply again.`);
+    throw new StepFailed(
+      ctx.stepId,
+      `DB instance ${spec.instance} was not found in this account and region. Check "instance" and "region" in the plan, then run aurora-migrate apply again.`,
+    );
   }
   if (o.instance.Engine !== 'postgres') {
-    throw new StepFailed(ctx.stepId, `DB instance ${spec.instance} runs engine "${o.instance.Engine}", not "postgres"; rds.logical_replication is a parameter of RDS for PostgreSQL.`);
+    throw new StepFailed(
+      ctx.stepId,
+      `DB instance ${spec.instance} runs engine "${o.instance.Engine}", not "postgres"; rds.logical_replication is a parameter of RDS for PostgreSQL.`,
+    );
   }
   return o;
 }
 
 /** Waits until the instance is available and no parameter change is still "applying". */
-function waitSettled(spec: EnableLogicalReplicationSpec, ctx: StepContext, timeoutMs: number, why: string): Promise<SourceView> {
+function waitSettled(
+  spec: EnableLogicalReplicationSpec,
+  ctx: StepContext,
+  timeoutMs: number,
+  why: string,
+): Promise<SourceView> {
   return ctx.poll({
     what: `${spec.instance} ${why}`,
     everyMs: RESOURCE_POLL_MS,
@@ -254,7 +364,9 @@ async function checkNotShared(spec: EnableLogicalReplicationSpec, ctx: StepConte
   const others = await otherUsers(ctx.aws, spec.parameterGroup, instanceId);
   if (others.length === 0) return;
   if (spec.shared) {
-    ctx.warn(`parameter group ${spec.parameterGroup} is also used by ${others.join(', ')}; they get wal_level = logical at their next reboot (shared: true)`);
+    ctx.warn(
+      `parameter group ${spec.parameterGroup} is also used by ${others.join(', ')}; they get wal_level = logical at their next reboot (shared: true)`,
+    );
     return;
   }
   throw new StepFailed(

@@ -47,7 +47,8 @@ export const CAN_CONNECT_SQL =
   ') x WHERE d.datname = ANY($1::text[]) AND NOT (x.rolname = ANY($2::text[])) ORDER BY 1, 2';
 
 /** Superusers that may log in: no fence stops them (on RDS only rdsadmin is one). */
-export const LOGIN_SUPERUSERS_SQL = 'SELECT rolname::text AS rolname FROM pg_roles WHERE rolsuper AND rolcanlogin AND NOT (rolname = ANY($1::text[])) ORDER BY 1';
+export const LOGIN_SUPERUSERS_SQL =
+  'SELECT rolname::text AS rolname FROM pg_roles WHERE rolsuper AND rolcanlogin AND NOT (rolname = ANY($1::text[])) ORDER BY 1';
 
 // ---- the record on the server ---------------------------------------------------------------------
 
@@ -64,7 +65,8 @@ export const FENCE_RECORD_UPSERT_SQL =
   'VALUES ($1, $2::text[], $3, $4, $5::text[], $6, $7, $8) ON CONFLICT (datname) DO UPDATE SET previous_acl = EXCLUDED.previous_acl, ' +
   'previous_setting = EXCLUDED.previous_setting, fence = EXCLUDED.fence, kept_roles = EXCLUDED.kept_roles WHERE aurora_migrate.fence.run_id = EXCLUDED.run_id';
 export const FENCE_TABLE_PRESENT_SQL = "SELECT to_regclass('aurora_migrate.fence') IS NOT NULL AS present";
-export const FENCE_RECORDS_SQL = 'SELECT datname, plan, step, run_id, fenced_at::text AS fenced_at FROM aurora_migrate.fence WHERE datname = ANY($1::text[])';
+export const FENCE_RECORDS_SQL =
+  'SELECT datname, plan, step, run_id, fenced_at::text AS fenced_at FROM aurora_migrate.fence WHERE datname = ANY($1::text[])';
 export const FENCE_RECORD_DELETE_SQL = 'DELETE FROM aurora_migrate.fence WHERE datname = ANY($1::text[])';
 
 export interface FenceRecordRow {
@@ -88,10 +90,23 @@ export interface RecordedDatabase {
 }
 
 /** Records what the fence is about to change, before it changes anything (same values on every resume). */
-export async function writeFenceRecord(sql: Sql, rows: readonly RecordedDatabase[], meta: { fence: string; keptRoles: readonly string[]; plan: string; step: string; runId: string }): Promise<void> {
+export async function writeFenceRecord(
+  sql: Sql,
+  rows: readonly RecordedDatabase[],
+  meta: { fence: string; keptRoles: readonly string[]; plan: string; step: string; runId: string },
+): Promise<void> {
   for (const statement of FENCE_RECORD_SETUP_SQL) await sql(statement);
   for (const r of rows) {
-    await sql(FENCE_RECORD_UPSERT_SQL, [r.datname, r.acl, r.setting, meta.fence, meta.keptRoles, meta.plan, meta.step, meta.runId]);
+    await sql(FENCE_RECORD_UPSERT_SQL, [
+      r.datname,
+      r.acl,
+      r.setting,
+      meta.fence,
+      meta.keptRoles,
+      meta.plan,
+      meta.step,
+      meta.runId,
+    ]);
   }
 }
 
@@ -106,8 +121,10 @@ export async function deleteFenceRecord(sql: Sql, databases: readonly string[]):
 const grantee = (role: string) => (role === 'PUBLIC' ? 'PUBLIC' : quoteRole(role));
 export const grantConnectSql = (db: string, role: string, grantable = false) =>
   `GRANT CONNECT ON DATABASE ${quoteIdent(db)} TO ${grantee(role)}${grantable ? ' WITH GRANT OPTION' : ''}`;
-export const revokeConnectSql = (db: string, role: string) => `REVOKE CONNECT ON DATABASE ${quoteIdent(db)} FROM ${grantee(role)} CASCADE`;
-const revokeGrantOptionSql = (db: string, role: string) => `REVOKE GRANT OPTION FOR CONNECT ON DATABASE ${quoteIdent(db)} FROM ${grantee(role)} CASCADE`;
+export const revokeConnectSql = (db: string, role: string) =>
+  `REVOKE CONNECT ON DATABASE ${quoteIdent(db)} FROM ${grantee(role)} CASCADE`;
+const revokeGrantOptionSql = (db: string, role: string) =>
+  `REVOKE GRANT OPTION FOR CONNECT ON DATABASE ${quoteIdent(db)} FROM ${grantee(role)} CASCADE`;
 
 interface GranteeRow {
   datname?: string;
@@ -123,7 +140,12 @@ const droppedRole = (name: string) => /^unknown \(OID=\d+\)$/.test(name);
  * their way in), then PUBLIC and every other grantee but the owner lose it. Idempotent. Returns the
  * grantees it revoked from, per database.
  */
-export async function applyFence(sql: Sql, databases: readonly string[], kept: readonly string[], owners: Readonly<Record<string, string>>): Promise<Record<string, string[]>> {
+export async function applyFence(
+  sql: Sql,
+  databases: readonly string[],
+  kept: readonly string[],
+  owners: Readonly<Record<string, string>>,
+): Promise<Record<string, string[]>> {
   for (const d of databases) for (const role of kept) await sql(grantConnectSql(d, role));
   const holders = await sql<Required<GranteeRow>>(CONNECT_GRANTEES_SQL, [databases]);
   const revoked: Record<string, string[]> = {};
@@ -149,8 +171,16 @@ export function readBack(sql: Sql, databases: readonly string[], kept: readonly 
 }
 
 /** "app on orders (owner of the database)", for messages. */
-export function describeStillConnects(rows: readonly StillConnects[], owners: Readonly<Record<string, string>>): string {
-  return rows.map((r) => `${r.rolname === 'PUBLIC' ? 'PUBLIC (every role)' : `role ${r.rolname}`} on "${r.datname}"${owners[r.datname] === r.rolname ? ' (it owns the database)' : ''}`).join(', ');
+export function describeStillConnects(
+  rows: readonly StillConnects[],
+  owners: Readonly<Record<string, string>>,
+): string {
+  return rows
+    .map(
+      (r) =>
+        `${r.rolname === 'PUBLIC' ? 'PUBLIC (every role)' : `role ${r.rolname}`} on "${r.datname}"${owners[r.datname] === r.rolname ? ' (it owns the database)' : ''}`,
+    )
+    .join(', ');
 }
 
 /**
@@ -180,7 +210,8 @@ export async function restoreConnect(sql: Sql, db: string, acl: readonly string[
   return ran;
 }
 
-export const FENCE_RECORD_READ_SQL = 'SELECT datname, previous_acl, previous_setting FROM aurora_migrate.fence WHERE datname = ANY($1::text[])';
+export const FENCE_RECORD_READ_SQL =
+  'SELECT datname, previous_acl, previous_setting FROM aurora_migrate.fence WHERE datname = ANY($1::text[])';
 
 /**
  * Lifts what aurora_migrate.fence on this session's database recorded for `databases`: each one's
@@ -191,8 +222,13 @@ export const FENCE_RECORD_READ_SQL = 'SELECT datname, previous_acl, previous_set
 export async function liftFence(sql: Sql, databases: readonly string[]): Promise<string[]> {
   const [{ present }] = await sql<{ present: boolean }>(FENCE_TABLE_PRESENT_SQL);
   if (!present) return [];
-  const records = await sql<{ datname: string; previous_acl: string[] | null; previous_setting: string | null }>(FENCE_RECORD_READ_SQL, [databases]);
-  const now = await sql<{ datname: string; setconfig: string[] | null }>(PREVIOUS_SETTINGS_SQL, [records.map((r) => r.datname)]);
+  const records = await sql<{ datname: string; previous_acl: string[] | null; previous_setting: string | null }>(
+    FENCE_RECORD_READ_SQL,
+    [databases],
+  );
+  const now = await sql<{ datname: string; setconfig: string[] | null }>(PREVIOUS_SETTINGS_SQL, [
+    records.map((r) => r.datname),
+  ]);
   for (const r of records) {
     const row = now.find((x) => x.datname === r.datname);
     if (row && settingIn(row.setconfig) !== r.previous_setting) await sql(restoreSql(r.datname, r.previous_setting));

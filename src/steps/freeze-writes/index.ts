@@ -7,15 +7,43 @@
 import type { DescribeEnv, PlannedAction, StepModule } from '../step.js';
 import type { FreezeWritesSpec } from './spec.js';
 import { TERMINATE_SQL, WAL_LSN_SQL, WRITERS_SQL, databaseNameProblem, freezeSql, restoreSql } from './sql.js';
-import { DEFAULT_SLOT_MAX_LAG, DEFAULT_SLOT_WAIT, DRAIN_POLL_MS, SLOT_LAG_SQL, drainMs, fenceMode, heldAfter, lastCheck, runFreeze, undoFreeze, windowMs } from './run-freeze.js';
+import {
+  DEFAULT_SLOT_MAX_LAG,
+  DEFAULT_SLOT_WAIT,
+  DRAIN_POLL_MS,
+  SLOT_LAG_SQL,
+  drainMs,
+  fenceMode,
+  heldAfter,
+  lastCheck,
+  runFreeze,
+  undoFreeze,
+  windowMs,
+} from './run-freeze.js';
 import { durationMs } from '../../plan/units.js';
-import { CAN_CONNECT_SQL, DATABASES_BEFORE_SQL, FENCE_RECORD_SETUP_SQL, FENCE_RECORD_UPSERT_SQL, RDS_SYSTEM_ROLES, grantConnectSql, revokeConnectSql } from './fence.js';
+import {
+  CAN_CONNECT_SQL,
+  DATABASES_BEFORE_SQL,
+  FENCE_RECORD_SETUP_SQL,
+  FENCE_RECORD_UPSERT_SQL,
+  RDS_SYSTEM_ROLES,
+  grantConnectSql,
+  revokeConnectSql,
+} from './fence.js';
 import { freezeWritesPreflight } from './preflight.js';
 
 export type { FreezeWritesSpec } from './spec.js';
 export { undoFreeze } from './run-freeze.js';
 
-export const FREEZE_OUTPUTS = ['frozenAt', 'windowEndsAt', 'sourceLsn', 'previousSettings', 'fence', 'keptRoles', 'revokedFrom'] as const;
+export const FREEZE_OUTPUTS = [
+  'frozenAt',
+  'windowEndsAt',
+  'sourceLsn',
+  'previousSettings',
+  'fence',
+  'keptRoles',
+  'revokedFrom',
+] as const;
 
 /** What a read-only fence does not stop, for the dry-run and the docs. */
 export const READ_ONLY_GAPS =
@@ -24,7 +52,9 @@ export const READ_ONLY_GAPS =
 
 /** The kept roles as the dry-run can know them: the window's connection users (display form), RDS's roles, allowRoles. */
 export function keptRolesForReview(spec: FreezeWritesSpec, env: Pick<DescribeEnv, 'windowUsers'>): string[] {
-  return [...new Set([spec.connection.user, ...(env.windowUsers ?? []), ...RDS_SYSTEM_ROLES, ...(spec.allowRoles ?? [])])];
+  return [
+    ...new Set([spec.connection.user, ...(env.windowUsers ?? []), ...RDS_SYSTEM_ROLES, ...(spec.allowRoles ?? [])]),
+  ];
 }
 
 export function describeFreeze(spec: FreezeWritesSpec, env: Pick<DescribeEnv, 'windowUsers'> = {}): PlannedAction[] {
@@ -36,10 +66,25 @@ export function describeFreeze(spec: FreezeWritesSpec, env: Pick<DescribeEnv, 'w
     mode === 'connections'
       ? [
           ...safe.flatMap((d): PlannedAction[] => [
-            { kind: 'sql', sql: kept.map((r) => safeSql(() => grantConnectSql(d, r), `GRANT CONNECT ON DATABASE ${d} TO ${r}`)).join(';\n'), note: `kept roles keep CONNECT (${RDS_SYSTEM_ROLES.join(', ')} only where they exist)` },
-            { kind: 'sql', sql: revokeConnectSql(d, 'PUBLIC'), note: 'and the same from every other role holding CONNECT on it, except the database owner' },
+            {
+              kind: 'sql',
+              sql: kept
+                .map((r) => safeSql(() => grantConnectSql(d, r), `GRANT CONNECT ON DATABASE ${d} TO ${r}`))
+                .join(';\n'),
+              note: `kept roles keep CONNECT (${RDS_SYSTEM_ROLES.join(', ')} only where they exist)`,
+            },
+            {
+              kind: 'sql',
+              sql: revokeConnectSql(d, 'PUBLIC'),
+              note: 'and the same from every other role holding CONNECT on it, except the database owner',
+            },
           ]),
-          { kind: 'sql', sql: CAN_CONNECT_SQL, params: [dbs, kept], note: 'read back: if PUBLIC or any login role that is not kept (and not a superuser) can still connect, undo and fail' },
+          {
+            kind: 'sql',
+            sql: CAN_CONNECT_SQL,
+            params: [dbs, kept],
+            note: 'read back: if PUBLIC or any login role that is not kept (and not a superuser) can still connect, undo and fail',
+          },
         ]
       : [{ kind: 'check', description: READ_ONLY_GAPS }];
   const wait: PlannedAction[] = spec.waitForSlot
@@ -55,17 +100,35 @@ export function describeFreeze(spec: FreezeWritesSpec, env: Pick<DescribeEnv, 'w
     : [];
   return [
     ...wait,
-    { kind: 'sql', sql: DATABASES_BEFORE_SQL, params: [dbs], note: 'remember each database\'s owner, ACL and read-only setting (kept in the state for the rollback)' },
-    { kind: 'sql', sql: [...FENCE_RECORD_SETUP_SQL, FENCE_RECORD_UPSERT_SQL].join(';\n'), note: `record them on the server too (aurora_migrate.fence in database ${spec.connection.database}), so a later plan can lift the fence` },
+    {
+      kind: 'sql',
+      sql: DATABASES_BEFORE_SQL,
+      params: [dbs],
+      note: "remember each database's owner, ACL and read-only setting (kept in the state for the rollback)",
+    },
+    {
+      kind: 'sql',
+      sql: [...FENCE_RECORD_SETUP_SQL, FENCE_RECORD_UPSERT_SQL].join(';\n'),
+      note: `record them on the server too (aurora_migrate.fence in database ${spec.connection.database}), so a later plan can lift the fence`,
+    },
     ...fence,
     ...safe.map((d): PlannedAction => ({ kind: 'sql', sql: freezeSql(d), note: 'new sessions start read-only' })),
     {
       kind: 'sql',
       sql: TERMINATE_SQL,
       params: [dbs, false, mode === 'connections' ? kept : null],
-      note: mode === 'connections' ? 'terminate the other sessions on these databases (never rdsadmin\'s, never our own); fenced roles cannot reconnect' : 'terminate the other sessions on these databases (never rdsadmin\'s, never our own)',
+      note:
+        mode === 'connections'
+          ? "terminate the other sessions on these databases (never rdsadmin's, never our own); fenced roles cannot reconnect"
+          : "terminate the other sessions on these databases (never rdsadmin's, never our own)",
     },
-    { kind: 'wait', for: 'no session on these databases with an open write transaction (backend_xid)', timeoutMs: drainMs(spec), pollEveryMs: DRAIN_POLL_MS, note: WRITERS_SQL },
+    {
+      kind: 'wait',
+      for: 'no session on these databases with an open write transaction (backend_xid)',
+      timeoutMs: drainMs(spec),
+      pollEveryMs: DRAIN_POLL_MS,
+      note: WRITERS_SQL,
+    },
     { kind: 'sql', sql: WAL_LSN_SQL, note: 'the source WAL position at the freeze' },
     {
       kind: 'check',

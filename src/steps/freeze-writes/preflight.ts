@@ -53,7 +53,8 @@ export function unknownValue(value: unknown): string | undefined {
 export function connectionUnknown(conn: ConnectionSpec, field: string): string | undefined {
   for (const key of ['host', 'port', 'database', 'user', 'password'] as const) {
     if (conn[key] === undefined) continue;
-    if (key === 'password' && conn.password === SECRET_PLACEHOLDER) return `${field}.password is masked here (the preflight was given the display form of the plan, not the secret)`;
+    if (key === 'password' && conn.password === SECRET_PLACEHOLDER)
+      return `${field}.password is masked here (the preflight was given the display form of the plan, not the secret)`;
     const why = unknownValue(conn[key]);
     if (why) return `${field}.${key} is ${why}`;
   }
@@ -83,22 +84,39 @@ export async function withReadOnlySession(
     session = await ctx.db.connect(resolved, { signal: ctx.signal, statementTimeoutMs: 10_000 });
   } catch (err) {
     if (ctx.signal.aborted) throw new Interrupted('interrupted');
-    return [{ status: 'fail', check, detail: `cannot connect to ${describeConnection(resolved)}: ${(err as Error).message}. Check "${field}" in the plan and that this machine can reach it` }];
+    return [
+      {
+        status: 'fail',
+        check,
+        detail: `cannot connect to ${describeConnection(resolved)}: ${(err as Error).message}. Check "${field}" in the plan and that this machine can reach it`,
+      },
+    ];
   }
   try {
-    const query = async <R,>(sql: string, params?: unknown[]) => (await session.query<R>(sql, params)).rows;
+    const query = async <R>(sql: string, params?: unknown[]) => (await session.query<R>(sql, params)).rows;
     const checks = await withTransaction(session, () => fn(query), { begin: 'BEGIN READ ONLY', end: 'ROLLBACK' });
     return [{ status: 'pass', check, detail: `connected to ${describeConnection(resolved)}` }, ...checks];
   } catch (err) {
     if (ctx.signal.aborted) throw new Interrupted('interrupted');
-    return [{ status: 'fail', check: `${what} checks`, detail: `could not check on ${describeConnection(resolved)}: ${(err as Error).message}` }];
+    return [
+      {
+        status: 'fail',
+        check: `${what} checks`,
+        detail: `could not check on ${describeConnection(resolved)}: ${(err as Error).message}`,
+      },
+    ];
   } finally {
     await session.close().catch(() => undefined);
   }
 }
 
 const quoted = (names: readonly string[]) => names.map((n) => `"${n}"`).join(', ');
-const fmtAge = (s: number) => (s >= 3600 ? `${(s / 3600).toFixed(1)}h` : s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`);
+const fmtAge = (s: number) =>
+  s >= 3600
+    ? `${(s / 3600).toFixed(1)}h`
+    : s >= 60
+      ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`
+      : `${Math.round(s)}s`;
 
 type Identity = { me: string; superuser: boolean; roles: string[] };
 type DatabaseRow = { datname: string; owner: string; owns: boolean; can_create: boolean };
@@ -106,13 +124,25 @@ type DatabaseRow = { datname: string; owner: string; owns: boolean; can_create: 
 export async function freezeWritesPreflight(spec: FreezeWritesSpec, ctx: PreflightContext): Promise<CheckResult[]> {
   const databases = [...new Set(spec.databases)];
   const why = connectionUnknown(spec.connection, 'connection');
-  if (why) return [{ status: 'warn', check: 'source connection is reachable', detail: `skipped: ${why}; the freeze's privileges are checked when it runs` }];
+  if (why)
+    return [
+      {
+        status: 'warn',
+        check: 'source connection is reachable',
+        detail: `skipped: ${why}; the freeze's privileges are checked when it runs`,
+      },
+    ];
   return withReadOnlySession(ctx, spec.connection, 'connection', 'source connection', async (query) => {
     const [me] = await query<Identity>(IDENTITY_SQL);
     const rows = await query<DatabaseRow>(DATABASES_SQL, [databases, databases.map((d) => d.toLowerCase())]);
     const found = databases.flatMap((d) => rows.filter((r) => r.datname === d));
-    const results: CheckResult[] = [databasesExist(databases, rows), ...privilegeChecks(me, found), ...markerCheck(me, found)];
-    if (found.length) results.push(...(await fenceResults(spec, query, me.me, me.superuser, found, ctx.windowUsers ?? [])));
+    const results: CheckResult[] = [
+      databasesExist(databases, rows),
+      ...privilegeChecks(me, found),
+      ...markerCheck(me, found),
+    ];
+    if (found.length)
+      results.push(...(await fenceResults(spec, query, me.me, me.superuser, found, ctx.windowUsers ?? [])));
 
     // The sessions there now: the freeze terminates them all.
     const sessions = await query<SessionRow>(SESSIONS_SQL, [databases]);
@@ -124,12 +154,17 @@ export async function freezeWritesPreflight(spec: FreezeWritesSpec, ctx: Preflig
 /** Every listed database exists, exactly as named (a near miss in case is pointed out). */
 function databasesExist(databases: readonly string[], rows: readonly DatabaseRow[]): CheckResult {
   const missing = databases.filter((d) => !rows.some((r) => r.datname === d));
-  if (missing.length === 0) return { status: 'pass', check: 'databases exist', detail: `${quoted(databases)} exist on the source` };
+  if (missing.length === 0)
+    return { status: 'pass', check: 'databases exist', detail: `${quoted(databases)} exist on the source` };
   const hints = missing.map((d) => {
     const near = rows.find((r) => r.datname.toLowerCase() === d.toLowerCase());
     return near ? `"${d}" (did you mean "${near.datname}"? names are case-sensitive)` : `"${d}"`;
   });
-  return { status: 'fail', check: 'databases exist', detail: `no database named ${hints.join(', ')} on the source; fix "databases" in the plan (names as in pg_database)` };
+  return {
+    status: 'fail',
+    check: 'databases exist',
+    detail: `no database named ${hints.join(', ')} on the source; fix "databases" in the plan (names as in pg_database)`,
+  };
 }
 
 /** What the freeze needs of its user: set the read-only default, terminate and see other roles' sessions. */
@@ -145,7 +180,12 @@ function privilegeChecks(me: Identity, found: readonly DatabaseRow[]): CheckResu
   else if (rdsSu) results.push({ status: 'pass', check: alterCheck, detail: `${me.me} is a member of rds_superuser` });
   else {
     const notOwned = found.filter((r) => !r.owns);
-    if (notOwned.length === 0 && found.length) results.push({ status: 'pass', check: alterCheck, detail: `${me.me} owns ${quoted(found.map((r) => r.datname))}` });
+    if (notOwned.length === 0 && found.length)
+      results.push({
+        status: 'pass',
+        check: alterCheck,
+        detail: `${me.me} owns ${quoted(found.map((r) => r.datname))}`,
+      });
     else if (notOwned.length) {
       results.push({
         status: 'fail',
@@ -160,7 +200,12 @@ function privilegeChecks(me: Identity, found: readonly DatabaseRow[]): CheckResu
   // pg_terminate_backend() of other roles' sessions: pg_signal_backend (or superuser).
   const killCheck = 'may terminate other sessions (pg_signal_backend)';
   if (su) results.push({ status: 'pass', check: killCheck, detail: `${me.me} is a superuser` });
-  else if (roles.has('pg_signal_backend')) results.push({ status: 'pass', check: killCheck, detail: `${me.me} has the privileges of pg_signal_backend${rdsSu ? ' (through rds_superuser)' : ''}` });
+  else if (roles.has('pg_signal_backend'))
+    results.push({
+      status: 'pass',
+      check: killCheck,
+      detail: `${me.me} has the privileges of pg_signal_backend${rdsSu ? ' (through rds_superuser)' : ''}`,
+    });
   else {
     results.push({
       status: 'fail',
@@ -172,7 +217,12 @@ function privilegeChecks(me: Identity, found: readonly DatabaseRow[]): CheckResu
   // Without pg_read_all_stats, other roles' sessions show backend_type NULL: the freeze's terminate would skip them.
   const seeCheck = "sees other roles' sessions (pg_read_all_stats)";
   if (su) results.push({ status: 'pass', check: seeCheck, detail: `${me.me} is a superuser` });
-  else if (roles.has('pg_read_all_stats')) results.push({ status: 'pass', check: seeCheck, detail: `${me.me} has the privileges of pg_read_all_stats${rdsSu ? ' (through rds_superuser)' : ''}` });
+  else if (roles.has('pg_read_all_stats'))
+    results.push({
+      status: 'pass',
+      check: seeCheck,
+      detail: `${me.me} has the privileges of pg_read_all_stats${rdsSu ? ' (through rds_superuser)' : ''}`,
+    });
   else {
     results.push({
       status: 'fail',
@@ -189,7 +239,11 @@ function markerCheck(me: Identity, found: readonly DatabaseRow[]): CheckResult[]
   const noCreate = found.filter((r) => !r.can_create);
   return [
     noCreate.length === 0
-      ? { status: 'pass', check: 'may create the cutover marker', detail: `${me.me} has CREATE on ${quoted(found.map((r) => r.datname))} (promote writes its marker into its replicaConnection.database through this connection)` }
+      ? {
+          status: 'pass',
+          check: 'may create the cutover marker',
+          detail: `${me.me} has CREATE on ${quoted(found.map((r) => r.datname))} (promote writes its marker into its replicaConnection.database through this connection)`,
+        }
       : {
           status: 'warn',
           check: 'may create the cutover marker',
@@ -209,7 +263,12 @@ export interface SessionRow {
 }
 
 /** What the freeze would meet in the sessions open now (SESSIONS_SQL rows), as checks. */
-export function sessionResults(sessions: readonly SessionRow[], databases: readonly string[], me: string, superuser: boolean): CheckResult[] {
+export function sessionResults(
+  sessions: readonly SessionRow[],
+  databases: readonly string[],
+  me: string,
+  superuser: boolean,
+): CheckResult[] {
   const results: CheckResult[] = [];
   const writing = sessions.filter((x) => x.writing);
   results.push({
@@ -217,7 +276,9 @@ export function sessionResults(sessions: readonly SessionRow[], databases: reado
     check: 'sessions on the databases now',
     detail: `${sessions.length} other session(s) on ${quoted(databases)}, ${writing.length} with an open write transaction; the freeze terminates them all`,
   });
-  const long = writing.filter((x) => x.xact_seconds > LONG_WRITE_SECONDS).sort((a, b) => b.xact_seconds - a.xact_seconds);
+  const long = writing
+    .filter((x) => x.xact_seconds > LONG_WRITE_SECONDS)
+    .sort((a, b) => b.xact_seconds - a.xact_seconds);
   if (long.length) {
     results.push({
       status: 'warn',
@@ -265,8 +326,16 @@ async function fenceResults(
   const [rec] = await query<{ db: string; can_create: boolean; can_write: boolean }>(RECORD_PRIVILEGE_SQL);
   results.push(
     rec.can_create || rec.can_write
-      ? { status: 'pass', check: 'may record the fence on the server', detail: `${me} may keep aurora_migrate.fence in database "${rec.db}" (what the freeze changed, so a later plan can lift it)` }
-      : { status: 'fail', check: 'may record the fence on the server', detail: `${me} has no CREATE on database "${rec.db}" (the freeze connection's database), where the freeze records what it changes (aurora_migrate.fence). GRANT CREATE ON DATABASE "${rec.db}" TO ${me}, or connect to a database ${me} owns` },
+      ? {
+          status: 'pass',
+          check: 'may record the fence on the server',
+          detail: `${me} may keep aurora_migrate.fence in database "${rec.db}" (what the freeze changed, so a later plan can lift it)`,
+        }
+      : {
+          status: 'fail',
+          check: 'may record the fence on the server',
+          detail: `${me} has no CREATE on database "${rec.db}" (the freeze connection's database), where the freeze records what it changes (aurora_migrate.fence). GRANT CREATE ON DATABASE "${rec.db}" TO ${me}, or connect to a database ${me} owns`,
+        },
   );
   if (fenceMode(spec) === 'read-only') {
     results.push({ status: 'warn', check: 'fence', detail: `fence: read-only — ${READ_ONLY_GAPS_SHORT}` });
@@ -277,7 +346,8 @@ async function fenceResults(
   const notOwned = found.filter((r) => !r.owns);
   const revokeCheck = 'may take CONNECT away (owner of the databases)';
   if (superuser) results.push({ status: 'pass', check: revokeCheck, detail: `${me} is a superuser` });
-  else if (notOwned.length === 0) results.push({ status: 'pass', check: revokeCheck, detail: `${me} owns ${quoted(dbs)}` });
+  else if (notOwned.length === 0)
+    results.push({ status: 'pass', check: revokeCheck, detail: `${me} owns ${quoted(dbs)}` });
   else {
     results.push({
       status: 'fail',
@@ -292,9 +362,18 @@ async function fenceResults(
   const wanted = [...new Set([me, ...windowUsers, ...RDS_SYSTEM_ROLES, ...allow])];
   const existing = new Set((await query<{ rolname: string }>(EXISTING_ROLES_SQL, [wanted])).map((r) => r.rolname));
   const missing = allow.filter((r) => !existing.has(r));
-  if (missing.length) results.push({ status: 'fail', check: 'allowRoles exist', detail: `no role named ${quoted(missing)} on the source (names are case-sensitive); fix allowRoles` });
+  if (missing.length)
+    results.push({
+      status: 'fail',
+      check: 'allowRoles exist',
+      detail: `no role named ${quoted(missing)} on the source (names are case-sensitive); fix allowRoles`,
+    });
   const kept = wanted.filter((r) => existing.has(r));
-  results.push({ status: 'pass', check: 'roles that keep CONNECT', detail: `${kept.join(', ')} (the users of the plan's connections from the freeze on, RDS's own roles where they exist${allow.length ? ', allowRoles' : ''}), and each database's owner` });
+  results.push({
+    status: 'pass',
+    check: 'roles that keep CONNECT',
+    detail: `${kept.join(', ')} (the users of the plan's connections from the freeze on, RDS's own roles where they exist${allow.length ? ', allowRoles' : ''}), and each database's owner`,
+  });
 
   const losing = await query<{ datname: string; rolname: string }>(CAN_CONNECT_SQL, [dbs, kept]);
   const owners = new Map(found.map((r) => [r.datname, r.owner]));
@@ -308,13 +387,29 @@ async function fenceResults(
   }
   for (const d of dbs) {
     const names = losing.filter((l) => l.datname === d && owners.get(d) !== l.rolname).map((l) => l.rolname);
-    results.push({ status: 'pass', check: `who loses CONNECT on "${d}"`, detail: names.length ? `${names.join(', ')}: their sessions are terminated and they cannot reconnect until the freeze is undone (reads stop too)` : 'no role besides the kept ones can connect now' });
+    results.push({
+      status: 'pass',
+      check: `who loses CONNECT on "${d}"`,
+      detail: names.length
+        ? `${names.join(', ')}: their sessions are terminated and they cannot reconnect until the freeze is undone (reads stop too)`
+        : 'no role besides the kept ones can connect now',
+    });
   }
 
   const supers = (await query<{ rolname: string }>(LOGIN_SUPERUSERS_SQL, [kept])).map((r) => r.rolname);
-  if (supers.length) results.push({ status: 'warn', check: 'superusers', detail: `${supers.join(', ')} ${supers.length > 1 ? 'are superusers' : 'is a superuser'}: no fence stops a superuser; make sure no application connects as one` });
+  if (supers.length)
+    results.push({
+      status: 'warn',
+      check: 'superusers',
+      detail: `${supers.join(', ')} ${supers.length > 1 ? 'are superusers' : 'is a superuser'}: no fence stops a superuser; make sure no application connects as one`,
+    });
 
-  const keptApps = await query<{ usename: string; application_name: string | null; client_addr: string | null; n: number }>(KEPT_SESSIONS_SQL, [dbs, kept, [TOOL_APPLICATION_NAME, `${TOOL_APPLICATION_NAME} (cancel)`]]);
+  const keptApps = await query<{
+    usename: string;
+    application_name: string | null;
+    client_addr: string | null;
+    n: number;
+  }>(KEPT_SESSIONS_SQL, [dbs, kept, [TOOL_APPLICATION_NAME, `${TOOL_APPLICATION_NAME} (cancel)`]]);
   if (keptApps.length) {
     results.push({
       status: 'warn',

@@ -11,10 +11,29 @@ import { Interrupted, StepFailed } from '../../errors.js';
 import { durationMs, formatBytes, parseDuration, parseSize } from '../../plan/units.js';
 import type { FreezeWritesSpec } from './spec.js';
 import type { StepContext } from '../step.js';
-import { OWN_SESSION_WRITABLE_SQL, PREVIOUS_SETTINGS_SQL, SESSIONS_ON_FROZEN_SQL, TERMINATE_SQL, WAL_LSN_SQL, WRITERS_SQL, freezeSql, restoreSql, settingIn } from './sql.js';
 import {
-  DATABASES_BEFORE_SQL, EXISTING_ROLES_SQL, RDS_SYSTEM_ROLES, applyFence, deleteFenceRecord, describeStillConnects, fenceRecords, readBack,
-  restoreConnect, writeFenceRecord, type Sql,
+  OWN_SESSION_WRITABLE_SQL,
+  PREVIOUS_SETTINGS_SQL,
+  SESSIONS_ON_FROZEN_SQL,
+  TERMINATE_SQL,
+  WAL_LSN_SQL,
+  WRITERS_SQL,
+  freezeSql,
+  restoreSql,
+  settingIn,
+} from './sql.js';
+import {
+  DATABASES_BEFORE_SQL,
+  EXISTING_ROLES_SQL,
+  RDS_SYSTEM_ROLES,
+  applyFence,
+  deleteFenceRecord,
+  describeStillConnects,
+  fenceRecords,
+  readBack,
+  restoreConnect,
+  writeFenceRecord,
+  type Sql,
 } from './fence.js';
 import { present } from '../../invariant.js';
 
@@ -24,7 +43,8 @@ export const DEFAULT_WINDOW_MS = 5 * 60_000;
 export const DRAIN_POLL_MS = 250;
 /** application_name of the tool's own sessions (src/db/pg-connector.ts; its cancel sessions add " (cancel)"). */
 export const TOOL_APPLICATION_NAME = 'aurora-migrate';
-export const isToolSession = (applicationName: string | null) => applicationName === TOOL_APPLICATION_NAME || applicationName === `${TOOL_APPLICATION_NAME} (cancel)`;
+export const isToolSession = (applicationName: string | null) =>
+  applicationName === TOOL_APPLICATION_NAME || applicationName === `${TOOL_APPLICATION_NAME} (cancel)`;
 
 export type FenceMode = 'connections' | 'read-only';
 
@@ -57,7 +77,21 @@ export interface FreezeCheckpoint {
   [key: string]: unknown;
 }
 
-type Ctx = Pick<StepContext, 'stepId' | 'planName' | 'runId' | 'db' | 'signal' | 'event' | 'progress' | 'warn' | 'clock' | 'poll' | 'openCutoverWindow' | 'windowUsers'> &
+type Ctx = Pick<
+  StepContext,
+  | 'stepId'
+  | 'planName'
+  | 'runId'
+  | 'db'
+  | 'signal'
+  | 'event'
+  | 'progress'
+  | 'warn'
+  | 'clock'
+  | 'poll'
+  | 'openCutoverWindow'
+  | 'windowUsers'
+> &
   Partial<Pick<StepContext, 'timeScale'>> & {
     checkpoint: { get(): Record<string, unknown> | undefined; set(v: Record<string, unknown>): Promise<void> };
   };
@@ -72,18 +106,28 @@ export function drainMs(spec: FreezeWritesSpec): number {
   return (spec.drainTimeout ? parseDuration(spec.drainTimeout) : undefined) ?? DEFAULT_DRAIN_MS;
 }
 
-
 /** One session on the freeze's connection, writable for itself, every statement recorded. */
-async function withFreezeSession<T>(spec: FreezeWritesSpec, ctx: Ctx, fn: (sql: Sql, conn: ResolvedConnection) => Promise<T>): Promise<T> {
+async function withFreezeSession<T>(
+  spec: FreezeWritesSpec,
+  ctx: Ctx,
+  fn: (sql: Sql, conn: ResolvedConnection) => Promise<T>,
+): Promise<T> {
   let conn: ResolvedConnection;
   try {
     conn = toResolvedConnection(spec.connection);
   } catch (err) {
-    throw new StepFailed(ctx.stepId, `${(err as Error).message}. Fix the plan (or the environment variable it reads), then run apply again.`, { cause: err });
+    throw new StepFailed(
+      ctx.stepId,
+      `${(err as Error).message}. Fix the plan (or the environment variable it reads), then run apply again.`,
+      { cause: err },
+    );
   }
-  const connectFailed = (err: unknown) => (ctx.signal.aborted ? new Interrupted('interrupted') : new StepFailed(ctx.stepId, (err as Error).message, { cause: err }));
+  const connectFailed = (err: unknown) =>
+    ctx.signal.aborted
+      ? new Interrupted('interrupted')
+      : new StepFailed(ctx.stepId, (err as Error).message, { cause: err });
   return withSession(ctx.db, conn, { signal: ctx.signal, connectFailed }, async (session) => {
-    const sql: Sql = async <R,>(text: string, params?: unknown[]) => {
+    const sql: Sql = async <R>(text: string, params?: unknown[]) => {
       ctx.event('sql', { sql: text, ...(params ? { params } : {}) });
       return (await session.query<R>(text, params)).rows;
     };
@@ -111,7 +155,10 @@ async function keptRolesOf(spec: FreezeWritesSpec, ctx: Ctx, sql: Sql, me: strin
   const existing = new Set((await sql<{ rolname: string }>(EXISTING_ROLES_SQL, [wanted])).map((r) => r.rolname));
   const missingAllowed = allow.filter((r) => !existing.has(r));
   if (missingAllowed.length) {
-    throw new StepFailed(ctx.stepId, `allowRoles names ${missingAllowed.map((r) => `"${r}"`).join(', ')}, which ${missingAllowed.length > 1 ? 'are not roles' : 'is not a role'} on the source (names are case-sensitive). Nothing was changed. Fix allowRoles in the plan, then run apply again.`);
+    throw new StepFailed(
+      ctx.stepId,
+      `allowRoles names ${missingAllowed.map((r) => `"${r}"`).join(', ')}, which ${missingAllowed.length > 1 ? 'are not roles' : 'is not a role'} on the source (names are case-sensitive). Nothing was changed. Fix allowRoles in the plan, then run apply again.`,
+    );
   }
   return wanted.filter((r) => existing.has(r));
 }
@@ -125,10 +172,17 @@ export async function runFreeze(spec: FreezeWritesSpec, ctx: Ctx): Promise<Recor
     if (!cp.previous && spec.waitForSlot) await waitForSlot(spec, spec.waitForSlot, ctx, sql); // nothing changed yet, no window open
     if (!cp.previous) cp = await rememberBefore(spec, ctx, sql, conn, databases, mode);
     // The window opens before the first change to the source, so a rollback covers every one.
-    await ctx.openCutoverWindow?.({ frozenAt: present(cp.frozenAt, 'frozenAt in the freeze checkpoint'), deadline: present(cp.windowEndsAt, 'windowEndsAt in the freeze checkpoint') });
+    await ctx.openCutoverWindow?.({
+      frozenAt: present(cp.frozenAt, 'frozenAt in the freeze checkpoint'),
+      deadline: present(cp.windowEndsAt, 'windowEndsAt in the freeze checkpoint'),
+    });
     await writeFenceRecord(
       sql,
-      databases.map((d) => ({ datname: d, acl: cp.previousAcl?.[d] ?? null, setting: present(cp.previous, 'the settings recorded before the freeze')[d] })),
+      databases.map((d) => ({
+        datname: d,
+        acl: cp.previousAcl?.[d] ?? null,
+        setting: present(cp.previous, 'the settings recorded before the freeze')[d],
+      })),
       { fence: mode, keptRoles: cp.keptRoles ?? [], plan: ctx.planName, step: ctx.stepId, runId: ctx.runId },
     );
 
@@ -153,13 +207,18 @@ export async function runFreeze(spec: FreezeWritesSpec, ctx: Ctx): Promise<Recor
     for (const d of databases) await sql(freezeSql(d));
     ctx.event('cutover-window-opened', { frozenAt: cp.frozenAt, windowEndsAt: cp.windowEndsAt, databases });
 
-    const keptForTerminate = mode === 'connections' ? present(cp.keptRoles, 'keptRoles in the freeze checkpoint') : null;
+    const keptForTerminate =
+      mode === 'connections' ? present(cp.keptRoles, 'keptRoles in the freeze checkpoint') : null;
     const terminated = await sql<{ pid: number; usename: string }>(TERMINATE_SQL, [databases, false, keptForTerminate]);
     ctx.progress(
       `${mode === 'connections' ? `fenced ${databases.join(', ')} (CONNECT kept by ${(keptForTerminate ?? []).join(', ')} only)` : `writes frozen on ${databases.join(', ')} (read-only default)`}; ` +
         `${terminated.length} session(s) terminated, draining`,
     );
-    if (terminated.length) ctx.event('sessions-terminated', { count: terminated.length, users: [...new Set(terminated.map((t) => t.usename))] });
+    if (terminated.length)
+      ctx.event('sessions-terminated', {
+        count: terminated.length,
+        users: [...new Set(terminated.map((t) => t.usename))],
+      });
     await ctx.poll({
       what: `write transactions on ${databases.join(', ')} to end`,
       everyMs: DRAIN_POLL_MS,
@@ -169,13 +228,18 @@ export async function runFreeze(spec: FreezeWritesSpec, ctx: Ctx): Promise<Recor
         if (writers.length === 0) return { done: true, value: undefined };
         // A session that opened a READ WRITE transaction after the freeze: it goes too.
         await sql(TERMINATE_SQL, [databases, true, keptForTerminate]);
-        return { done: false, detail: `${writers.length} write transaction(s) still open (pid ${writers.map((w) => w.pid).join(', ')})` };
+        return {
+          done: false,
+          detail: `${writers.length} write transaction(s) still open (pid ${writers.map((w) => w.pid).join(', ')})`,
+        };
       },
     });
     const [{ lsn }] = await sql<{ lsn: string }>(WAL_LSN_SQL);
     cp = { ...cp, drainedAt: new Date(ctx.clock.now()).toISOString(), sourceLsn: lsn };
     await ctx.checkpoint.set(cp);
-    ctx.progress(`writes ${mode === 'connections' ? 'fenced' : 'frozen'} and drained on ${databases.join(', ')} at WAL ${lsn}`);
+    ctx.progress(
+      `writes ${mode === 'connections' ? 'fenced' : 'frozen'} and drained on ${databases.join(', ')} at WAL ${lsn}`,
+    );
     return outputsOf(cp);
   });
 }
@@ -189,7 +253,12 @@ export const SLOT_LAG_SQL =
  * waitForSlot (the logical route): after a long approval wait the subscription's slot may lag; wait,
  * before changing anything, until it is within maxLag, so the cutover window is not spent catching up.
  */
-async function waitForSlot(spec: FreezeWritesSpec, wait: NonNullable<FreezeWritesSpec['waitForSlot']>, ctx: Ctx, sql: Sql): Promise<void> {
+async function waitForSlot(
+  spec: FreezeWritesSpec,
+  wait: NonNullable<FreezeWritesSpec['waitForSlot']>,
+  ctx: Ctx,
+  sql: Sql,
+): Promise<void> {
   const { slot } = wait;
   const maxLag = parseSize(wait.maxLag ?? DEFAULT_SLOT_MAX_LAG) ?? 16 * 1024 * 1024;
   await ctx.poll({
@@ -198,22 +267,43 @@ async function waitForSlot(spec: FreezeWritesSpec, wait: NonNullable<FreezeWrite
     timeoutMs: durationMs(spec.timeout, DEFAULT_SLOT_WAIT),
     check: async () => {
       const [row] = await sql<{ slot_type: string; active: boolean; lag: number | null }>(SLOT_LAG_SQL, [slot]);
-      if (!row) throw new StepFailed(ctx.stepId, `replication slot "${slot}" does not exist on the source (waitForSlot). Nothing was changed. Check waitForSlot.slot (usually \${steps.<logical-replica step>.outputs.slot}), then run apply again.`);
+      if (!row)
+        throw new StepFailed(
+          ctx.stepId,
+          `replication slot "${slot}" does not exist on the source (waitForSlot). Nothing was changed. Check waitForSlot.slot (usually \${steps.<logical-replica step>.outputs.slot}), then run apply again.`,
+        );
       const lag = Math.max(0, row.lag ?? 0);
       if (row.lag !== null && lag <= maxLag) {
         ctx.event('slot-caught-up', { slot, lagBytes: lag });
         return { done: true, value: undefined };
       }
-      return { done: false, detail: `slot ${slot}: ${row.lag === null ? 'no confirmed position yet' : `${formatBytes(lag)} behind`}${row.active ? '' : ' (nobody is reading it)'}; waiting for at most ${formatBytes(maxLag)} before freezing` };
+      return {
+        done: false,
+        detail: `slot ${slot}: ${row.lag === null ? 'no confirmed position yet' : `${formatBytes(lag)} behind`}${row.active ? '' : ' (nobody is reading it)'}; waiting for at most ${formatBytes(maxLag)} before freezing`,
+      };
     },
   });
 }
 
 /** Reads what the freeze will change and checkpoints it — before any change. */
-async function rememberBefore(spec: FreezeWritesSpec, ctx: Ctx, sql: Sql, conn: ResolvedConnection, databases: string[], mode: FenceMode): Promise<FreezeCheckpoint> {
-  const rows = await sql<{ datname: string; owner: string; acl: string[] | null; setconfig: string[] | null }>(DATABASES_BEFORE_SQL, [databases]);
+async function rememberBefore(
+  spec: FreezeWritesSpec,
+  ctx: Ctx,
+  sql: Sql,
+  conn: ResolvedConnection,
+  databases: string[],
+  mode: FenceMode,
+): Promise<FreezeCheckpoint> {
+  const rows = await sql<{ datname: string; owner: string; acl: string[] | null; setconfig: string[] | null }>(
+    DATABASES_BEFORE_SQL,
+    [databases],
+  );
   const missing = databases.filter((d) => !rows.some((r) => r.datname === d));
-  if (missing.length) throw new StepFailed(ctx.stepId, `no database named ${missing.map((d) => `"${d}"`).join(', ')} on the source. Fix "databases" in the plan (names as in pg_database, case matters), then run apply again.`);
+  if (missing.length)
+    throw new StepFailed(
+      ctx.stepId,
+      `no database named ${missing.map((d) => `"${d}"`).join(', ')} on the source. Fix "databases" in the plan (names as in pg_database, case matters), then run apply again.`,
+    );
   // A fence another run left on these databases: its record holds the real previous state.
   const others = (await fenceRecords(sql, databases)).filter((r) => r.run_id !== ctx.runId);
   if (others.length) {
@@ -227,7 +317,10 @@ async function rememberBefore(spec: FreezeWritesSpec, ctx: Ctx, sql: Sql, conn: 
   const previousAcl: Record<string, string[] | null> = {};
   const owners: Record<string, string> = {};
   for (const d of databases) {
-    const row = present(rows.find((r) => r.datname === d), `the pg_database row of "${d}"`);
+    const row = present(
+      rows.find((r) => r.datname === d),
+      `the pg_database row of "${d}"`,
+    );
     previous[d] = settingIn(row.setconfig);
     previousAcl[d] = row.acl;
     owners[d] = row.owner;
@@ -302,7 +395,11 @@ const who = (s: SessionOnFrozen) =>
  * kept, any session of a kept role that is not one of the tool's own, any write transaction; with
  * a read-only fence, any write transaction.
  */
-export function lastCheckProblems(sessions: readonly SessionOnFrozen[], mode: FenceMode, kept: readonly string[]): string[] {
+export function lastCheckProblems(
+  sessions: readonly SessionOnFrozen[],
+  mode: FenceMode,
+  kept: readonly string[],
+): string[] {
   const keptSet = new Set(kept);
   const bad = sessions.filter((s) => {
     if (s.writing) return true;
@@ -324,7 +421,10 @@ export async function lastCheck(spec: FreezeWritesSpec, ctx: Ctx): Promise<strin
     const problems = lastCheckProblems(sessions, mode, kept);
     if (mode === 'connections') {
       const still = await readBack(sql, databases, kept);
-      if (still.length) problems.push(`${describeStillConnects(still, cp.owners ?? {})} can connect again (CONNECT was granted since the freeze)`);
+      if (still.length)
+        problems.push(
+          `${describeStillConnects(still, cp.owners ?? {})} can connect again (CONNECT was granted since the freeze)`,
+        );
     }
     if (problems.length) ctx.event('fence-last-check-failed', { problems });
     return problems;

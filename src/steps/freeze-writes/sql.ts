@@ -6,10 +6,11 @@
 /** Why `name` cannot be used as a database name, or undefined when it can. */
 export function databaseNameProblem(name: string): string | undefined {
   if (name.length === 0) return 'is empty';
-  if (Buffer.byteLength(name, 'utf8') > 63) return 'is longer than 63 bytes, PostgreSQL\'s limit for a database name';
+  if (Buffer.byteLength(name, 'utf8') > 63) return "is longer than 63 bytes, PostgreSQL's limit for a database name";
   // Control characters (NUL, newline, …) cannot be in a database name the tool can quote safely.
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(name)) return 'contains a control character (such as a newline); no such database can be frozen safely';
+  if (/[\u0000-\u001f\u007f]/.test(name))
+    return 'contains a control character (such as a newline); no such database can be frozen safely';
   return undefined;
 }
 
@@ -23,7 +24,10 @@ export function quoteIdent(name: string): string {
 /** A role name as an SQL identifier (same rules as a database name). */
 export function quoteRole(name: string): string {
   const problem = databaseNameProblem(name);
-  if (problem) throw new Error(`role name ${JSON.stringify(name)} ${problem.replace('a database name', 'a role name').replace('no such database can be frozen safely', 'it cannot be quoted safely')}`);
+  if (problem)
+    throw new Error(
+      `role name ${JSON.stringify(name)} ${problem.replace('a database name', 'a role name').replace('no such database can be frozen safely', 'it cannot be quoted safely')}`,
+    );
   return `"${name.replace(/"/g, '""')}"`;
 }
 
@@ -43,7 +47,9 @@ export const freezeSql = (db: string) => `ALTER DATABASE ${quoteIdent(db)} SET $
 
 /** Restores what was there before the freeze: the old value, or no setting at all. */
 export const restoreSql = (db: string, previous: string | null) =>
-  previous === null ? `ALTER DATABASE ${quoteIdent(db)} RESET ${SETTING}` : `ALTER DATABASE ${quoteIdent(db)} SET ${SETTING} = ${quoteLiteral(previous)}`;
+  previous === null
+    ? `ALTER DATABASE ${quoteIdent(db)} RESET ${SETTING}`
+    : `ALTER DATABASE ${quoteIdent(db)} SET ${SETTING} = ${quoteLiteral(previous)}`;
 
 /** Each listed database that exists, with the database-wide (role 0) setting of default_transaction_read_only. */
 export const PREVIOUS_SETTINGS_SQL =

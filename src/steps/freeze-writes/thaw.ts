@@ -16,17 +16,25 @@ import { deleteFenceRecord, restoreConnect, type Sql } from './fence.js';
 type Ctx = Pick<StepContext, 'stepId' | 'db' | 'signal' | 'event' | 'progress' | 'warn'>;
 
 /** The progress line that starts the thaw (bench:cutover times the thaw from it). */
-export const THAW_PROGRESS = "target: making it usable — the source's read-only setting and CONNECT privileges back there";
+export const THAW_PROGRESS =
+  "target: making it usable — the source's read-only setting and CONNECT privileges back there";
 
 async function open(ctx: Ctx, connection: ConnectionSpec): Promise<{ session: DbSession; sql: Sql }> {
   let session: DbSession;
   try {
-    session = await ctx.db.connect(toResolvedConnection(connection, 'target connection'), { signal: ctx.signal, statementTimeoutMs: 30_000 });
+    session = await ctx.db.connect(toResolvedConnection(connection, 'target connection'), {
+      signal: ctx.signal,
+      statementTimeoutMs: 30_000,
+    });
   } catch (err) {
     if (ctx.signal.aborted) throw new Interrupted('interrupted');
-    throw new StepFailed(ctx.stepId, `cannot reach the target to make it usable: ${(err as Error).message}. Run apply again to finish this step.`, { cause: err });
+    throw new StepFailed(
+      ctx.stepId,
+      `cannot reach the target to make it usable: ${(err as Error).message}. Run apply again to finish this step.`,
+      { cause: err },
+    );
   }
-  const sql: Sql = async <R,>(text: string, params?: unknown[]) => {
+  const sql: Sql = async <R>(text: string, params?: unknown[]) => {
     ctx.event('sql', { sql: text, ...(params ? { params } : {}) });
     return (await session.query<R>(text, params)).rows;
   };
@@ -67,12 +75,19 @@ export async function thawTarget(ctx: Ctx, connection: ConnectionSpec, before: F
   }
   await removeInheritedRecord(ctx, connection, before, databases);
   if (changed.size) ctx.event('target-writable', { databases: [...changed] });
-  ctx.progress(`target: ${databases.join(', ')} usable again (the freeze came along with the copy; previous settings${before.acl ? ' and CONNECT privileges' : ''} restored there)`);
+  ctx.progress(
+    `target: ${databases.join(', ')} usable again (the freeze came along with the copy; previous settings${before.acl ? ' and CONNECT privileges' : ''} restored there)`,
+  );
   return [...changed];
 }
 
 /** The fence's record came along too; on the target it describes nothing: remove it (a warning when it cannot). */
-async function removeInheritedRecord(ctx: Ctx, connection: ConnectionSpec, before: FrozenBefore, databases: string[]): Promise<void> {
+async function removeInheritedRecord(
+  ctx: Ctx,
+  connection: ConnectionSpec,
+  before: FrozenBefore,
+  databases: string[],
+): Promise<void> {
   if (!before.recordDatabase) return;
   try {
     const { session, sql } = await open(ctx, { ...connection, database: before.recordDatabase });
@@ -83,6 +98,8 @@ async function removeInheritedRecord(ctx: Ctx, connection: ConnectionSpec, befor
     }
   } catch (err) {
     if (ctx.signal.aborted) throw new Interrupted('interrupted');
-    ctx.warn(`the fence's record (aurora_migrate.fence in database ${before.recordDatabase}) came along to the target and could not be removed there: ${failureText(err)}. It describes the source, not the target; delete it there by hand`);
+    ctx.warn(
+      `the fence's record (aurora_migrate.fence in database ${before.recordDatabase}) came along to the target and could not be removed there: ${failureText(err)}. It describes the source, not the target; delete it there by hand`,
+    );
   }
 }

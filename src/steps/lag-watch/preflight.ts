@@ -15,12 +15,18 @@ export async function lagWatchPreflight(spec: LagWatchSpec, ctx: PreflightContex
   if (!replicaKnown) results.push(skipped('replica lag metric readable', 'replica', spec.replica));
   if (spec.source !== undefined && !sourceKnown) results.push(skipped('source exists', 'source', spec.source));
   if (sourceKnown) {
-    results.push(...(await guarded('source exists', async () => {
-      const src = await findInstance(ctx.aws, present(spec.source, 'the source of the step'), { signal: ctx.signal });
-      return src
-        ? { status: 'pass', check: 'source exists', detail: `DB instance ${spec.source}: ${src.DBInstanceStatus}` }
-        : { status: 'fail', check: 'source exists', detail: `DB instance ${spec.source} was not found in this account/region` };
-    })));
+    results.push(
+      ...(await guarded('source exists', async () => {
+        const src = await findInstance(ctx.aws, present(spec.source, 'the source of the step'), { signal: ctx.signal });
+        return src
+          ? { status: 'pass', check: 'source exists', detail: `DB instance ${spec.source}: ${src.DBInstanceStatus}` }
+          : {
+              status: 'fail',
+              check: 'source exists',
+              detail: `DB instance ${spec.source} was not found in this account/region`,
+            };
+      })),
+    );
   }
   let guards: Guard[];
   try {
@@ -28,28 +34,52 @@ export async function lagWatchPreflight(spec: LagWatchSpec, ctx: PreflightContex
   } catch (err) {
     return [...results, { status: 'fail', check: 'guards', detail: (err as Error).message }];
   }
-  const queries: MetricQuery[] = replicaKnown ? lagWatchQueries(spec.replica, guards) : lagWatchQueries('unused', guards).slice(1);
+  const queries: MetricQuery[] = replicaKnown
+    ? lagWatchQueries(spec.replica, guards)
+    : lagWatchQueries('unused', guards).slice(1);
   if (queries.length === 0) return results;
-  results.push(...(await guarded('metrics readable', async () => {
-    const now = nowOf(ctx);
-    const series = seriesById(await ctx.aws.send('cloudwatch', 'GetMetricData', metricDataParams(queries, now - 15 * MINUTE, now), { signal: ctx.signal }));
-    const out: CheckResult[] = [];
-    if (replicaKnown) {
-      const lag = series.get('lag')?.[0];
-      out.push(
-        lag
-          ? { status: 'pass', check: 'replica lag metric readable', detail: `RDSToAuroraPostgreSQLReplicaLag of ${spec.replica}: ${lag.v}s` }
-          : { status: 'warn', check: 'replica lag metric readable', detail: `no RDSToAuroraPostgreSQLReplicaLag datapoint for ${spec.replica} in the last 15 minutes (the replica may not exist yet)` },
+  results.push(
+    ...(await guarded('metrics readable', async () => {
+      const now = nowOf(ctx);
+      const series = seriesById(
+        await ctx.aws.send('cloudwatch', 'GetMetricData', metricDataParams(queries, now - 15 * MINUTE, now), {
+          signal: ctx.signal,
+        }),
       );
-    }
-    for (const g of guards) {
-      const p = series.get(g.id)?.[0];
-      const check = `guard ${g.spec.metric} on ${g.spec.on} readable`;
-      out.push(p ? { status: 'pass', check, detail: `${g.spec.metric} of ${g.instance}: ${fmtMetric(g.spec.metric, p.v)}` } : { status: 'warn', check, detail: `no ${g.spec.metric} datapoint for ${g.instance} in the last 15 minutes` });
-    }
-    const trip = trippedGuard(guards, series);
-    if (trip) out.push({ status: 'fail', check: 'no guard trips now', detail: `${trip.what}. ${trip.remedy}` });
-    return out;
-  })));
+      const out: CheckResult[] = [];
+      if (replicaKnown) {
+        const lag = series.get('lag')?.[0];
+        out.push(
+          lag
+            ? {
+                status: 'pass',
+                check: 'replica lag metric readable',
+                detail: `RDSToAuroraPostgreSQLReplicaLag of ${spec.replica}: ${lag.v}s`,
+              }
+            : {
+                status: 'warn',
+                check: 'replica lag metric readable',
+                detail: `no RDSToAuroraPostgreSQLReplicaLag datapoint for ${spec.replica} in the last 15 minutes (the replica may not exist yet)`,
+              },
+        );
+      }
+      for (const g of guards) {
+        const p = series.get(g.id)?.[0];
+        const check = `guard ${g.spec.metric} on ${g.spec.on} readable`;
+        out.push(
+          p
+            ? { status: 'pass', check, detail: `${g.spec.metric} of ${g.instance}: ${fmtMetric(g.spec.metric, p.v)}` }
+            : {
+                status: 'warn',
+                check,
+                detail: `no ${g.spec.metric} datapoint for ${g.instance} in the last 15 minutes`,
+              },
+        );
+      }
+      const trip = trippedGuard(guards, series);
+      if (trip) out.push({ status: 'fail', check: 'no guard trips now', detail: `${trip.what}. ${trip.remedy}` });
+      return out;
+    })),
+  );
   return results;
 }

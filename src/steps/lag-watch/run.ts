@@ -6,7 +6,15 @@ import type { LagWatchSpec } from '../../plan/types.js';
 import { durationMs, formatDuration } from '../../plan/units.js';
 import type { DescribeEnv, PlannedAction, StepContext, StepModule } from '../step.js';
 import { describeGuard, guardsOf, lagWatchQueries, trippedGuard } from '../../rds/guards.js';
-import { fmtSeconds, judgeLag, LAG_METRIC, metricDataParams, MINUTE, seriesById, WINDOW_MARGIN_MS } from '../../rds/metrics.js';
+import {
+  fmtSeconds,
+  judgeLag,
+  LAG_METRIC,
+  metricDataParams,
+  MINUTE,
+  seriesById,
+  WINDOW_MARGIN_MS,
+} from '../../rds/metrics.js';
 import { lagWatchPreflight } from './preflight.js';
 import { lagWindowText } from './window-text.js';
 import { recordLagSample } from '../progress-samples.js';
@@ -53,7 +61,8 @@ export const lagWatch: StepModule<LagWatchSpec> = {
       },
       {
         kind: 'wait',
-        for: `replica ${spec.replica} lag at or under ${fmtSeconds(s.maxLagSeconds)} for ${s.needed} consecutive minute(s)` +
+        for:
+          `replica ${spec.replica} lag at or under ${fmtSeconds(s.maxLagSeconds)} for ${s.needed} consecutive minute(s)` +
           (guards.length ? `; fail if ${guards.map(describeGuard).join('; ')}` : ''),
         timeoutMs: s.timeoutMs,
         pollEveryMs: s.pollEveryMs,
@@ -77,15 +86,27 @@ export const lagWatch: StepModule<LagWatchSpec> = {
         const series = seriesById(out);
         const points = series.get('lag') ?? [];
         // Every poll's value, for the run report (null: no datapoint, unknown).
-        recordLagSample(ctx, { at: new Date(now).toISOString(), value: points[0]?.v ?? null, unit: 'seconds', metric: LAG_METRIC, of: spec.replica, ...(points[0] ? { measuredAt: new Date(points[0].t).toISOString() } : {}) });
+        recordLagSample(ctx, {
+          at: new Date(now).toISOString(),
+          value: points[0]?.v ?? null,
+          unit: 'seconds',
+          metric: LAG_METRIC,
+          of: spec.replica,
+          ...(points[0] ? { measuredAt: new Date(points[0].t).toISOString() } : {}),
+        });
         const trip = trippedGuard(guards, series);
-        if (trip) throw new StepFailed(ctx.stepId, trip.what, { remedy: `${trip.remedy} Then run aurora-migrate apply again to resume watching.` });
+        if (trip)
+          throw new StepFailed(ctx.stepId, trip.what, {
+            remedy: `${trip.remedy} Then run aurora-migrate apply again to resume watching.`,
+          });
         const v = judgeLag(points, s.maxLagSeconds, s.needed);
         if (v.satisfied) return { done: true, value: v };
         return { done: false, detail: lagWindowText(spec.replica, points, v, s.maxLagSeconds) };
       },
     });
-    ctx.progress(`replica ${spec.replica} lag ${fmtSeconds(verdict.current ?? 0)} for ${verdict.needed} consecutive minute(s)`);
+    ctx.progress(
+      `replica ${spec.replica} lag ${fmtSeconds(verdict.current ?? 0)} for ${verdict.needed} consecutive minute(s)`,
+    );
     ctx.event('lag-stable', { replica: spec.replica, lagSeconds: verdict.current, minutes: verdict.needed });
     return {};
   },

@@ -81,7 +81,10 @@ function identityOf(r: Row): SourceTable['identity'] {
   return 'none';
 }
 
-export async function sourceTables(sql: Pick<Sql, 'read'>, spec: Pick<LogicalReplicaSpec, 'schemas' | 'tables'>): Promise<SourceTable[]> {
+export async function sourceTables(
+  sql: Pick<Sql, 'read'>,
+  spec: Pick<LogicalReplicaSpec, 'schemas' | 'tables'>,
+): Promise<SourceTable[]> {
   const rows = await sql.read<Row>(TABLES_SQL, selectionParams(spec));
   return rows.map((r) => ({
     oid: r.oid,
@@ -98,13 +101,18 @@ export async function sourceTables(sql: Pick<Sql, 'read'>, spec: Pick<LogicalRep
 }
 
 /** Tables that go into the publication: ordinary tables and partitioned roots. */
-export const publishable = (tables: SourceTable[]) => tables.filter((t) => t.kind === 'table' || t.kind === 'partitioned');
+export const publishable = (tables: SourceTable[]) =>
+  tables.filter((t) => t.kind === 'table' || t.kind === 'partitioned');
 
 /** Tables whose UPDATE/DELETE would fail once published (partitions count: the row change happens there). */
-export const withoutIdentity = (tables: SourceTable[]) => tables.filter((t) => (t.kind === 'table' || t.kind === 'partition') && t.identity === 'none');
+export const withoutIdentity = (tables: SourceTable[]) =>
+  tables.filter((t) => (t.kind === 'table' || t.kind === 'partition') && t.identity === 'none');
 
 /** The tables `replicaIdentityFull` opts in (true: every table without an identity). */
-export function identityFullTargets(spec: Pick<LogicalReplicaSpec, 'replicaIdentityFull'>, tables: SourceTable[]): SourceTable[] {
+export function identityFullTargets(
+  spec: Pick<LogicalReplicaSpec, 'replicaIdentityFull'>,
+  tables: SourceTable[],
+): SourceTable[] {
   const missing = withoutIdentity(tables);
   const opt = spec.replicaIdentityFull;
   if (opt === true) return missing;

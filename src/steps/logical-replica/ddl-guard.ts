@@ -81,7 +81,10 @@ export interface DdlEntry {
 }
 
 export async function ddlSince(sql: Pick<Sql, 'read'>, afterId: number): Promise<DdlEntry[]> {
-  return sql.read<DdlEntry>(`SELECT id::int AS id, at::text AS at, tag, object_identity AS object, username FROM ${DDL_LOG} WHERE id > $1 ORDER BY id LIMIT 20`, [afterId]);
+  return sql.read<DdlEntry>(
+    `SELECT id::int AS id, at::text AS at, tag, object_identity AS object, username FROM ${DDL_LOG} WHERE id > $1 ORDER BY id LIMIT 20`,
+    [afterId],
+  );
 }
 
 export function ddlMessage(entries: DdlEntry[]): string {
@@ -91,4 +94,3 @@ export function ddlMessage(entries: DdlEntry[]): string {
     `Apply the same change to the target database, then clear the log on the source (DELETE FROM ${DDL_LOG} WHERE id <= ${Math.max(...entries.map((e) => e.id))}) and run aurora-migrate apply again`
   );
 }
-

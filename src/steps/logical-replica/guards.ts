@@ -32,20 +32,35 @@ export interface GuardInputs {
 }
 
 /** The first guard that trips, as a sentence; undefined when all hold. */
-export async function trippedLogicalGuard(g: GuardInputs): Promise<{ kind: 'cloudwatch' | 'slot' | 'ddl'; message: string } | undefined> {
+export async function trippedLogicalGuard(
+  g: GuardInputs,
+): Promise<{ kind: 'cloudwatch' | 'slot' | 'ddl'; message: string } | undefined> {
   if (g.guards.length) {
-    const out = await g.aws.send('cloudwatch', 'GetMetricData', metricDataParams(guardQueries(g.guards), g.now - 10 * MINUTE, g.now), { signal: g.signal });
+    const out = await g.aws.send(
+      'cloudwatch',
+      'GetMetricData',
+      metricDataParams(guardQueries(g.guards), g.now - 10 * MINUTE, g.now),
+      { signal: g.signal },
+    );
     const trip = trippedGuard(g.guards, seriesById(out));
     if (trip) return { kind: 'cloudwatch', message: `${trip.what}. ${trip.remedy}` };
   }
   if (g.maxSlotLagBytes !== undefined) {
-    const worst = g.slots.reduce<SlotRow | undefined>((w, s) => ((s.retained ?? 0) > (w?.retained ?? -1) ? s : w), undefined);
+    const worst = g.slots.reduce<SlotRow | undefined>(
+      (w, s) => ((s.retained ?? 0) > (w?.retained ?? -1) ? s : w),
+      undefined,
+    );
     if (worst && (worst.retained ?? 0) > g.maxSlotLagBytes) {
-      return { kind: 'slot', message: `guard tripped: replication slot ${worst.slot} keeps ${formatBytes(worst.retained ?? 0)} of WAL on the source, over maxSlotLag ${formatBytes(g.maxSlotLagBytes)}` };
+      return {
+        kind: 'slot',
+        message: `guard tripped: replication slot ${worst.slot} keeps ${formatBytes(worst.retained ?? 0)} of WAL on the source, over maxSlotLag ${formatBytes(g.maxSlotLagBytes)}`,
+      };
     }
   }
   if (g.ddlAfterId !== undefined) {
-    const entries = await g.source.read<{ n: number }>(`SELECT count(*)::int AS n FROM pg_class WHERE oid = to_regclass('aurora_migrate.ddl_log')`);
+    const entries = await g.source.read<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_class WHERE oid = to_regclass('aurora_migrate.ddl_log')`,
+    );
     if (entries[0]?.n) {
       const ddl = await ddlSince(g.source, g.ddlAfterId);
       if (ddl.length) return { kind: 'ddl', message: ddlMessage(ddl) };

@@ -8,7 +8,15 @@ import { describeLogicalReplica } from './describe.js';
 import { logicalReplicaPreflight } from './preflight.js';
 import { runLogicalReplica } from './run.js';
 
-export const LOGICAL_REPLICA_OUTPUTS = ['publication', 'subscription', 'slot', 'tables', 'rowsCopied', 'syncedAt', 'lagBytes'] as const;
+export const LOGICAL_REPLICA_OUTPUTS = [
+  'publication',
+  'subscription',
+  'slot',
+  'tables',
+  'rowsCopied',
+  'syncedAt',
+  'lagBytes',
+] as const;
 
 export const logicalReplica: StepModule<LogicalReplicaSpec> = {
   type: 'logical-replica',
@@ -16,7 +24,9 @@ export const logicalReplica: StepModule<LogicalReplicaSpec> = {
   confirmation: (spec) =>
     `changes the production source database ${spec.source.database}: a replication slot that keeps WAL there until it is read or dropped` +
     `${spec.maxSlotLag || spec.guards?.length ? '' : ' (no maxSlotLag or storage guard is set)'}, a publication, DDL event triggers` +
-    (spec.replicaIdentityFull ? `, and ALTER TABLE … REPLICA IDENTITY FULL on ${spec.replicaIdentityFull === true ? 'every table without a key' : spec.replicaIdentityFull.join(', ')}` : '') +
+    (spec.replicaIdentityFull
+      ? `, and ALTER TABLE … REPLICA IDENTITY FULL on ${spec.replicaIdentityFull === true ? 'every table without a key' : spec.replicaIdentityFull.join(', ')}`
+      : '') +
     '.',
   describe: describeLogicalReplica,
   preflight: logicalReplicaPreflight,

@@ -26,9 +26,20 @@ export const stateName = (s: string) => STATE_NAMES[s] ?? s;
 
 export async function copyStates(target: Pick<Sql, 'read'>, subscription: string): Promise<TableState[]> {
   const name = (r: { schema: string; name: string }) => displayName({ schema: r.schema, table: r.name });
-  const states = await target.read<{ schema: string; name: string; state: string }>(SUBSCRIPTION_TABLES_SQL, [subscription]);
-  const progress = new Map((await target.read<{ schema: string; name: string; rows: number }>(COPY_PROGRESS_SQL)).map((r) => [name(r), Number(r.rows)]));
-  return states.map((s) => ({ table: name(s), state: s.state, ...(progress.has(name(s)) ? { rows: progress.get(name(s)) } : {}) }));
+  const states = await target.read<{ schema: string; name: string; state: string }>(SUBSCRIPTION_TABLES_SQL, [
+    subscription,
+  ]);
+  const progress = new Map(
+    (await target.read<{ schema: string; name: string; rows: number }>(COPY_PROGRESS_SQL)).map((r) => [
+      name(r),
+      Number(r.rows),
+    ]),
+  );
+  return states.map((s) => ({
+    table: name(s),
+    state: s.state,
+    ...(progress.has(name(s)) ? { rows: progress.get(name(s)) } : {}),
+  }));
 }
 
 /** Rows now on the target, for tables that became ready (counted once each, on the target, never on production). */
@@ -45,21 +56,35 @@ export function progressLine(states: TableState[], totals: ReadonlyMap<string, n
     .slice(0, 3)
     .map((s) => {
       const total = totals.get(s.table);
-      const rows = s.rows !== undefined ? ` ${s.rows.toLocaleString('en-US')}${total && total > 0 ? `/${Math.round(total).toLocaleString('en-US')} rows (${Math.min(100, Math.round((100 * s.rows) / total))}%)` : ' rows'}` : '';
+      const rows =
+        s.rows !== undefined
+          ? ` ${s.rows.toLocaleString('en-US')}${total && total > 0 ? `/${Math.round(total).toLocaleString('en-US')} rows (${Math.min(100, Math.round((100 * s.rows) / total))}%)` : ' rows'}`
+          : '';
       return `${s.table} ${stateName(s.state)}${rows}`;
     });
   return `${ready}/${states.length} tables ready${busy.length ? `; ${busy.join('; ')}` : ''}`;
 }
 
 /** The subscription's error counters (15+: pg_stat_subscription_stats), for a copy or an apply that keeps failing. */
-export async function subscriptionErrors(target: Pick<Sql, 'read'>, subscription: string): Promise<{ apply: number; sync: number } | undefined> {
-  const [exists] = await target.read<{ ok: boolean }>(`SELECT to_regclass('pg_catalog.pg_stat_subscription_stats') IS NOT NULL AS ok`);
+export async function subscriptionErrors(
+  target: Pick<Sql, 'read'>,
+  subscription: string,
+): Promise<{ apply: number; sync: number } | undefined> {
+  const [exists] = await target.read<{ ok: boolean }>(
+    `SELECT to_regclass('pg_catalog.pg_stat_subscription_stats') IS NOT NULL AS ok`,
+  );
   if (!exists?.ok) return undefined;
-  const [r] = await target.read<{ apply: string; sync: string }>('SELECT apply_error_count::text AS apply, sync_error_count::text AS sync FROM pg_stat_subscription_stats WHERE subname = $1', [subscription]);
+  const [r] = await target.read<{ apply: string; sync: string }>(
+    'SELECT apply_error_count::text AS apply, sync_error_count::text AS sync FROM pg_stat_subscription_stats WHERE subname = $1',
+    [subscription],
+  );
   return r ? { apply: Number(r.apply), sync: Number(r.sync) } : undefined;
 }
 
-export function errorsText(errors: { apply: number; sync: number } | undefined, since: { apply: number; sync: number } | undefined): string {
+export function errorsText(
+  errors: { apply: number; sync: number } | undefined,
+  since: { apply: number; sync: number } | undefined,
+): string {
   if (!errors) return '';
   const apply = errors.apply - (since?.apply ?? 0);
   const sync = errors.sync - (since?.sync ?? 0);

@@ -88,20 +88,30 @@ export async function copyRoles(
   owners: readonly string[],
   passwords: Readonly<Record<string, string>>,
 ): Promise<RolesResult> {
-  const r = await runTool(deps, 'pg_dumpall', { ...source, database: source.database }, [...ROLES_ARGS, '-l', source.database]);
+  const r = await runTool(deps, 'pg_dumpall', { ...source, database: source.database }, [
+    ...ROLES_ARGS,
+    '-l',
+    source.database,
+  ]);
   if (r.code !== 0) throw new Error(`pg_dumpall --roles-only failed: ${r.stderr.trim().slice(0, 600)}`);
   const dumped = parseRoles(r.stdout);
-  const existing = new Set((await target.read<{ rolname: string }>('SELECT rolname FROM pg_roles')).map((x) => x.rolname));
+  const existing = new Set(
+    (await target.read<{ rolname: string }>('SELECT rolname FROM pg_roles')).map((x) => x.rolname),
+  );
   const created: string[] = [];
   const skipped: string[] = [];
   for (const role of dumped.roles) {
     if (isSystemRole(role.name) || existing.has(role.name)) continue;
     if (role.superuser) {
       skipped.push(role.name);
-      deps.warn(`role ${role.name} is a superuser on the source and was not copied (a master user cannot create superusers); create what it needs on the target yourself`);
+      deps.warn(
+        `role ${role.name} is a superuser on the source and was not copied (a master user cannot create superusers); create what it needs on the target yourself`,
+      );
       continue;
     }
-    await target.exec(`CREATE ROLE ${q(role.name)}${role.attributes.length ? ` WITH ${role.attributes.join(' ')}` : ''}`);
+    await target.exec(
+      `CREATE ROLE ${q(role.name)}${role.attributes.length ? ` WITH ${role.attributes.join(' ')}` : ''}`,
+    );
     created.push(role.name);
     existing.add(role.name);
   }
@@ -109,17 +119,28 @@ export async function copyRoles(
     const [, a, b] = /^GRANT (.+) TO (.+?)( WITH ADMIN OPTION)?$/.exec(grant) ?? [];
     if (!a || !b || !existing.has(unquote(a)) || !existing.has(unquote(b)) || isSystemRole(unquote(a))) continue;
     if (!created.includes(unquote(a)) && !created.includes(unquote(b))) continue;
-    await target.exec(grant).catch((err: Error) => deps.warn(`could not copy the membership "${grant}" to the target: ${err.message}`));
+    await target
+      .exec(grant)
+      .catch((err: Error) => deps.warn(`could not copy the membership "${grant}" to the target: ${err.message}`));
   }
   for (const s of dumped.settings) {
     if (!created.includes(s.role)) continue;
-    await target.exec(s.sql).catch((err: Error) => deps.warn(`could not copy the role setting "${s.sql}" to the target: ${err.message}`));
+    await target
+      .exec(s.sql)
+      .catch((err: Error) => deps.warn(`could not copy the role setting "${s.sql}" to the target: ${err.message}`));
   }
   await joinOwners(target, owners);
   const passwordsSet: string[] = [];
   for (const [role, password] of Object.entries(passwords)) {
-    if (!existing.has(role)) throw new Error(`rolePasswords names role "${role}", which is neither on the source nor on the target (names are case-sensitive)`);
-    await target.exec(`ALTER ROLE ${q(role)} PASSWORD ${lit(scramVerifier(password))}`, [], `ALTER ROLE ${q(role)} PASSWORD ***`);
+    if (!existing.has(role))
+      throw new Error(
+        `rolePasswords names role "${role}", which is neither on the source nor on the target (names are case-sensitive)`,
+      );
+    await target.exec(
+      `ALTER ROLE ${q(role)} PASSWORD ${lit(scramVerifier(password))}`,
+      [],
+      `ALTER ROLE ${q(role)} PASSWORD ***`,
+    );
     passwordsSet.push(role);
   }
   return { created, skipped, passwordsSet, dumped: dumped.roles };
@@ -138,14 +159,19 @@ export async function joinOwners(target: Sql, owners: readonly string[]): Promis
     try {
       await target.exec(`GRANT ${q(owner)} TO ${q(target.conn.user)}`);
     } catch (err) {
-      throw new Error(`the target's ${target.conn.user} must be a member of role ${owner}, which owns replicated tables, and could not grant it to itself (${(err as Error).message}). Run on the target: GRANT ${owner} TO ${target.conn.user}`);
+      throw new Error(
+        `the target's ${target.conn.user} must be a member of role ${owner}, which owns replicated tables, and could not grant it to itself (${(err as Error).message}). Run on the target: GRANT ${owner} TO ${target.conn.user}`,
+      );
     }
   }
 }
 
 /** Login roles of the source that have neither a password in rolePasswords nor a place in rolesReady. */
-export function rolesWithoutPassword(roles: DumpedRole[], spec: { rolePasswords?: Record<string, string>; rolesReady?: string[] }, toolUsers: readonly string[]): string[] {
+export function rolesWithoutPassword(
+  roles: DumpedRole[],
+  spec: { rolePasswords?: Record<string, string>; rolesReady?: string[] },
+  toolUsers: readonly string[],
+): string[] {
   const ok = new Set([...Object.keys(spec.rolePasswords ?? {}), ...(spec.rolesReady ?? []), ...toolUsers]);
   return roles.filter((r) => r.login && !r.superuser && !isSystemRole(r.name) && !ok.has(r.name)).map((r) => r.name);
 }
-

@@ -28,11 +28,19 @@ export async function ensureDatabase(maintenance: Sql, database: string): Promis
 }
 
 const failed = (what: string, errors: string[]) =>
-  new Error(`${what} on the target reported ${errors.length} error(s): ${errors.slice(0, 5).join(' | ')}${errors.length > 5 ? ' | …' : ''}`);
+  new Error(
+    `${what} on the target reported ${errors.length} error(s): ${errors.slice(0, 5).join(' | ')}${errors.length > 5 ? ' | …' : ''}`,
+  );
 
 /** Roles on the target the tool's user cannot hand objects to: superusers, RDS's and PostgreSQL's own, missing ones. */
 export async function ownersOutOfReach(target: Pick<Sql, 'read'>): Promise<(role: string) => boolean> {
-  const ok = new Set((await target.read<{ r: string }>(`SELECT rolname AS r FROM pg_roles WHERE NOT rolsuper AND rolname !~ '^(pg_|rds)'`)).map((x) => x.r));
+  const ok = new Set(
+    (
+      await target.read<{ r: string }>(
+        `SELECT rolname AS r FROM pg_roles WHERE NOT rolsuper AND rolname !~ '^(pg_|rds)'`,
+      )
+    ).map((x) => x.r),
+  );
   return (role) => !ok.has(role);
 }
 
@@ -40,14 +48,24 @@ export async function ownersOutOfReach(target: Pick<Sql, 'read'>): Promise<(role
  * With `tables:`, pg_dump --table leaves out the tables' schemas and their privileges (a new owner
  * needs CREATE on the schema): those come from a dump of the schemas, keeping only their own entries.
  */
-export const schemasOf = (tables: readonly SourceTable[]) => [...new Set(tables.map((t) => t.schema))].map((x) => `--schema=${quoteIdent(x)}`);
+export const schemasOf = (tables: readonly SourceTable[]) =>
+  [...new Set(tables.map((t) => t.schema))].map((x) => `--schema=${quoteIdent(x)}`);
 
-export async function copyPreData(deps: PgToolsDeps, source: ResolvedConnection, target: ResolvedConnection, selection: string[], cannotOwn: (role: string) => boolean, schemaSelection?: string[]): Promise<number> {
+export async function copyPreData(
+  deps: PgToolsDeps,
+  source: ResolvedConnection,
+  target: ResolvedConnection,
+  selection: string[],
+  cannotOwn: (role: string) => boolean,
+  schemaSelection?: string[],
+): Promise<number> {
   const dump = await dumpSection(deps, source, 'pre-data', selection);
   let entries = preDataEntries(dump, cannotOwn);
   if (schemaSelection?.length) {
     const schemas = await dumpSection(deps, source, 'pre-data', schemaSelection);
-    const own = preDataEntries(schemas, cannotOwn).filter((e) => e.type === 'SCHEMA' || ((e.type === 'ACL' || e.type === 'COMMENT') && e.name.startsWith('SCHEMA ')));
+    const own = preDataEntries(schemas, cannotOwn).filter(
+      (e) => e.type === 'SCHEMA' || ((e.type === 'ACL' || e.type === 'COMMENT') && e.name.startsWith('SCHEMA ')),
+    );
     entries = [...own, ...entries];
   }
   const errors = await applyScript(deps, target, scriptOf(dump, entries));
@@ -56,7 +74,12 @@ export async function copyPreData(deps: PgToolsDeps, source: ResolvedConnection,
 }
 
 /** The keys before the copy. Returns their names. */
-export async function copyKeys(deps: PgToolsDeps, source: ResolvedConnection, target: ResolvedConnection, selection: string[]): Promise<string[]> {
+export async function copyKeys(
+  deps: PgToolsDeps,
+  source: ResolvedConnection,
+  target: ResolvedConnection,
+  selection: string[],
+): Promise<string[]> {
   const dump = await dumpSection(deps, source, 'post-data', selection);
   const keys = keyEntries(dump);
   if (keys.length) {
@@ -67,7 +90,12 @@ export async function copyKeys(deps: PgToolsDeps, source: ResolvedConnection, ta
 }
 
 /** The rest of post-data, after every table is ready. */
-export async function copyPostData(deps: PgToolsDeps, source: ResolvedConnection, target: ResolvedConnection, selection: string[]): Promise<number> {
+export async function copyPostData(
+  deps: PgToolsDeps,
+  source: ResolvedConnection,
+  target: ResolvedConnection,
+  selection: string[],
+): Promise<number> {
   const dump = await dumpSection(deps, source, 'post-data', selection);
   const keys = new Set(keyEntries(dump));
   const rest = dump.entries.filter((e) => !keys.has(e));
@@ -79,7 +107,11 @@ export async function copyPostData(deps: PgToolsDeps, source: ResolvedConnection
 }
 
 /** schema: existing — every published table on the target with the source's columns (names and types). */
-export async function missingOnTarget(source: Pick<Sql, 'read'>, target: Pick<Sql, 'read'>, tables: readonly SourceTable[]): Promise<string[]> {
+export async function missingOnTarget(
+  source: Pick<Sql, 'read'>,
+  target: Pick<Sql, 'read'>,
+  tables: readonly SourceTable[],
+): Promise<string[]> {
   const columns = (s: Pick<Sql, 'read'>, t: SourceTable) =>
     s.read<{ c: string }>(
       `SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attname) AS c FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -8,7 +8,10 @@ import { describeConnection } from '../../db/connection.js';
 import { withSession } from '../../db/with-session.js';
 import type { StepContext } from '../step.js';
 
-export type Ctx = Pick<StepContext, 'stepId' | 'planName' | 'db' | 'signal' | 'event' | 'progress' | 'warn' | 'clock' | 'sleep' | 'runId'>;
+export type Ctx = Pick<
+  StepContext,
+  'stepId' | 'planName' | 'db' | 'signal' | 'event' | 'progress' | 'warn' | 'clock' | 'sleep' | 'runId'
+>;
 
 export interface Sql {
   read<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<R[]>;
@@ -22,16 +25,29 @@ export interface Sql {
 export const LOCK_TIMEOUT = '2s';
 const LOCK_RETRIES = 10;
 
-export async function withSql<T>(ctx: Ctx, conn: ResolvedConnection, what: string, fn: (sql: Sql) => Promise<T>): Promise<T> {
+export async function withSql<T>(
+  ctx: Ctx,
+  conn: ResolvedConnection,
+  what: string,
+  fn: (sql: Sql) => Promise<T>,
+): Promise<T> {
   const connectFailed = (err: unknown) =>
-    ctx.signal.aborted ? new Interrupted('interrupted') : new StepFailed(ctx.stepId, `cannot reach the ${what} (${describeConnection(conn)}): ${(err as Error).message}`, { cause: err });
+    ctx.signal.aborted
+      ? new Interrupted('interrupted')
+      : new StepFailed(
+          ctx.stepId,
+          `cannot reach the ${what} (${describeConnection(conn)}): ${(err as Error).message}`,
+          { cause: err },
+        );
   return withSession(ctx.db, conn, { signal: ctx.signal, connectFailed }, async (session) => {
     try {
       return await fn(sqlOn(ctx, session, conn, what));
     } catch (err) {
       if (err instanceof StepFailed || err instanceof Interrupted) throw err;
       if (ctx.signal.aborted) throw new Interrupted('interrupted');
-      throw new StepFailed(ctx.stepId, `on the ${what} (${describeConnection(conn)}): ${(err as Error).message}`, { cause: err });
+      throw new StepFailed(ctx.stepId, `on the ${what} (${describeConnection(conn)}): ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   });
 }
@@ -45,7 +61,12 @@ function sqlOn(ctx: Ctx, session: DbSession, conn: ResolvedConnection, what: str
       return (await session.query(text, params)).rows as never;
     },
     execLocking: async (text, params) => {
-      ctx.event('sql', { sql: text, ...(params?.length ? { params: [...params] } : {}), on: what, lockTimeout: LOCK_TIMEOUT });
+      ctx.event('sql', {
+        sql: text,
+        ...(params?.length ? { params: [...params] } : {}),
+        on: what,
+        lockTimeout: LOCK_TIMEOUT,
+      });
       for (let attempt = 1; ; attempt++) {
         try {
           await session.query(`SET lock_timeout = '${LOCK_TIMEOUT}'`);
@@ -55,7 +76,9 @@ function sqlOn(ctx: Ctx, session: DbSession, conn: ResolvedConnection, what: str
         } catch (err) {
           const state = (err as { sqlstate?: string; code?: string }).sqlstate ?? (err as { code?: string }).code;
           if (state !== '55P03' || attempt >= LOCK_RETRIES) throw err;
-          ctx.progress(`waiting for a lock on the ${what} (attempt ${attempt} of ${LOCK_RETRIES}): ${text.slice(0, 80)}`);
+          ctx.progress(
+            `waiting for a lock on the ${what} (attempt ${attempt} of ${LOCK_RETRIES}): ${text.slice(0, 80)}`,
+          );
           await ctx.sleep(1_000 * attempt);
         }
       }
@@ -72,7 +95,7 @@ export class ConnectionTrouble extends Error {}
  */
 export function lazySql(ctx: Ctx, conn: ResolvedConnection, what: string): { sql: Sql; close(): Promise<void> } {
   let session: DbSession | undefined;
-  const use = async <R,>(fn: (s: DbSession) => Promise<R>): Promise<R> => {
+  const use = async <R>(fn: (s: DbSession) => Promise<R>): Promise<R> => {
     try {
       session ??= await ctx.db.connect(conn, { signal: ctx.signal });
       return await fn(session);
@@ -82,7 +105,10 @@ export function lazySql(ctx: Ctx, conn: ResolvedConnection, what: string): { sql
       if (kind === 'connect' || kind === 'connection') {
         await session?.close().catch(() => undefined);
         session = undefined;
-        throw new ConnectionTrouble(`the ${what} (${describeConnection(conn)}) cannot be reached: ${(err as Error).message}`, { cause: err });
+        throw new ConnectionTrouble(
+          `the ${what} (${describeConnection(conn)}) cannot be reached: ${(err as Error).message}`,
+          { cause: err },
+        );
       }
       throw err;
     }

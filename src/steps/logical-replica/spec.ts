@@ -54,15 +54,25 @@ export const namesOf = (planName: string, stepId: string): ReplicationNames => {
 export function publisherConnection(spec: LogicalReplicaSpec, source: ResolvedConnection): ResolvedConnection {
   if (!spec.publisherEndpoint) return source;
   const port = spec.publisherEndpoint.port;
-  return { ...source, host: spec.publisherEndpoint.host, port: port === undefined || port === '' ? source.port : Number(port) };
+  return {
+    ...source,
+    host: spec.publisherEndpoint.host,
+    port: port === undefined || port === '' ? source.port : Number(port),
+  };
 }
 
 /** A libpq connection-string value, quoted only when it must be (empty, spaces, quotes, backslashes). */
-const conninfoValue = (v: string) => (v !== '' && !/[\s'\\]/.test(v) ? v : `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`);
+const conninfoValue = (v: string) =>
+  v !== '' && !/[\s'\\]/.test(v) ? v : `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 /** The subscription's CONNECTION string; `mask` shows the password as *** (event log, dry-run). */
 export function conninfo(conn: ResolvedConnection, mask: boolean): string {
-  const parts = [`host=${conninfoValue(conn.host)}`, `port=${conn.port}`, `dbname=${conninfoValue(conn.database)}`, `user=${conninfoValue(conn.user)}`];
+  const parts = [
+    `host=${conninfoValue(conn.host)}`,
+    `port=${conn.port}`,
+    `dbname=${conninfoValue(conn.database)}`,
+    `user=${conninfoValue(conn.user)}`,
+  ];
   if (conn.password) parts.push(`password=${mask ? '***' : conninfoValue(conn.password)}`);
   if (conn.ssl === 'require') parts.push('sslmode=require');
   else if (conn.ssl === true || conn.ssl === 'verify-full') parts.push('sslmode=verify-full');
@@ -71,11 +81,17 @@ export function conninfo(conn: ResolvedConnection, mask: boolean): string {
 }
 
 /** Both connections, with messages that name the field. */
-export function connectionsOf(spec: LogicalReplicaSpec): { source: ResolvedConnection; target: ResolvedConnection; guard?: ResolvedConnection } {
+export function connectionsOf(spec: LogicalReplicaSpec): {
+  source: ResolvedConnection;
+  target: ResolvedConnection;
+  guard?: ResolvedConnection;
+} {
   return {
     source: toResolvedConnection(spec.source, 'source'),
     target: toResolvedConnection(spec.target, 'target'),
-    ...(spec.ddlGuardConnection ? { guard: toResolvedConnection({ ...spec.ddlGuardConnection }, 'ddlGuardConnection') } : {}),
+    ...(spec.ddlGuardConnection
+      ? { guard: toResolvedConnection({ ...spec.ddlGuardConnection }, 'ddlGuardConnection') }
+      : {}),
   };
 }
 

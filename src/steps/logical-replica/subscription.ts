@@ -42,16 +42,21 @@ export const SLOTS_SQL = `SELECT slot_name AS slot, active, active_pid AS pid,
 /** The subscription's slot and its table-sync slots (pg_<suboid>_sync_…). */
 export async function slotsOf(source: Pick<Sql, 'read'>, slot: string, subOid?: number): Promise<SlotRow[]> {
   const rows = await source.read<SlotRow>(SLOTS_SQL, [slot, subOid ? `pg\\_${subOid}\\_sync\\_%` : '-']);
-  return rows.map((r) => ({ ...r, retained: r.retained === null ? null : Number(r.retained), lag: r.lag === null ? null : Number(r.lag) }));
+  return rows.map((r) => ({
+    ...r,
+    retained: r.retained === null ? null : Number(r.retained),
+    lag: r.lag === null ? null : Number(r.lag),
+  }));
 }
 
 /** Who reads a slot: pid, user, application and client address of its walsender. */
 export async function slotReader(source: Pick<Sql, 'read'>, pid: number | null): Promise<string> {
   if (!pid) return 'an unknown process';
-  const [a] = await source.read<{ usename: string | null; application_name: string | null; client_addr: string | null }>(
-    'SELECT usename, application_name, host(client_addr) AS client_addr FROM pg_stat_activity WHERE pid = $1',
-    [pid],
-  );
+  const [a] = await source.read<{
+    usename: string | null;
+    application_name: string | null;
+    client_addr: string | null;
+  }>('SELECT usename, application_name, host(client_addr) AS client_addr FROM pg_stat_activity WHERE pid = $1', [pid]);
   return `pid ${pid}${a ? ` (user ${a.usename ?? '?'}, application_name "${a.application_name ?? ''}", client ${a.client_addr ?? 'local'})` : ''}`;
 }
 
@@ -62,7 +67,10 @@ export const dropSlotSql = 'SELECT pg_drop_replication_slot($1)';
  * reached, the subscription is detached from its slot (DISABLE, slot_name = NONE) and dropped; the
  * result says so, so the caller can drop the slot on the source itself or name it.
  */
-export async function dropSubscriptionEverywhere(target: Pick<Sql, 'exec'>, name: string): Promise<'dropped' | 'slot-left'> {
+export async function dropSubscriptionEverywhere(
+  target: Pick<Sql, 'exec'>,
+  name: string,
+): Promise<'dropped' | 'slot-left'> {
   try {
     await target.exec(`DROP SUBSCRIPTION IF EXISTS ${q(name)}`);
     return 'dropped';

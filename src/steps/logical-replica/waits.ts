@@ -40,7 +40,13 @@ type Conns = ReturnType<typeof connectionsOf>;
 export type Watch = (src: Sql, tgt: Sql) => Promise<number | null>;
 
 /** One observation of the slots and the guards; returns the slot's lag (bytes), null when it has none yet. */
-export function watcher(ctx: Ctx, spec: LogicalReplicaSpec, s: LogicalSettings, names: ReplicationNames, subOid: number): Watch {
+export function watcher(
+  ctx: Ctx,
+  spec: LogicalReplicaSpec,
+  s: LogicalSettings,
+  names: ReplicationNames,
+  subOid: number,
+): Watch {
   const guards = cloudWatchGuards(spec, ctx.stepId);
   // CloudWatch publishes once a minute: ask it every 30 s of AWS time at most (as lag-watch), on the first poll and every n-th after.
   const cloudWatchEvery = Math.max(1, Math.ceil(CLOUDWATCH_EVERY_MS / s.pollEveryMs));
@@ -50,16 +56,39 @@ export function watcher(ctx: Ctx, spec: LogicalReplicaSpec, s: LogicalSettings, 
     const slots = await slotsOf(src, names.slot, subOid);
     const main = slots.find((x) => x.slot === names.slot);
     const at = new Date(ctx.clock.now()).toISOString();
-    recordLagSample(ctx, { at, value: main?.lag ?? null, unit: 'bytes', metric: 'pg_replication_slots', of: names.subscription });
+    recordLagSample(ctx, {
+      at,
+      value: main?.lag ?? null,
+      unit: 'bytes',
+      metric: 'pg_replication_slots',
+      of: names.subscription,
+    });
     const ddlAfterId = (ctx.checkpoint.get() as { ddlAfterId?: number } | undefined)?.ddlAfterId;
-    const trip = await trippedLogicalGuard({ aws: ctx.aws, signal: ctx.signal, now: ctx.clock.now(), stepId: ctx.stepId, guards: askCloudWatch ? guards : [], maxSlotLagBytes: s.maxSlotLagBytes, slots, source: src, ddlAfterId });
+    const trip = await trippedLogicalGuard({
+      aws: ctx.aws,
+      signal: ctx.signal,
+      now: ctx.clock.now(),
+      stepId: ctx.stepId,
+      guards: askCloudWatch ? guards : [],
+      maxSlotLagBytes: s.maxSlotLagBytes,
+      slots,
+      source: src,
+      ddlAfterId,
+    });
     if (trip) await onTrip(ctx, s, names, tgt, src, trip);
     return main?.lag ?? null;
   };
 }
 
 /** Until every table of the subscription is ready; returns the rows counted on the target per table. */
-export async function waitForCopy(ctx: Ctx, conns: Conns, s: LogicalSettings, names: ReplicationNames, published: SourceTable[], watch: Watch): Promise<Map<string, number>> {
+export async function waitForCopy(
+  ctx: Ctx,
+  conns: Conns,
+  s: LogicalSettings,
+  names: ReplicationNames,
+  published: SourceTable[],
+  watch: Watch,
+): Promise<Map<string, number>> {
   const totals = new Map(published.map((t) => [t.display, t.reltuples]));
   const counted = new Map<string, number>();
   const seen = new Map<string, number>();
@@ -75,7 +104,8 @@ export async function waitForCopy(ctx: Ctx, conns: Conns, s: LogicalSettings, na
       everyMs: checkEvery,
       timeoutMs: s.timeoutMs,
       check: tolerant(async () => {
-        if (checks++ % fullEvery !== 0 && !(await allReady(tgt, names.subscription))) return { done: false, detail: lastDetail };
+        if (checks++ % fullEvery !== 0 && !(await allReady(tgt, names.subscription)))
+          return { done: false, detail: lastDetail };
         const states = await copyStates(tgt, names.subscription);
         const at = new Date(ctx.clock.now()).toISOString();
         for (const st of states) {
@@ -87,13 +117,20 @@ export async function waitForCopy(ctx: Ctx, conns: Conns, s: LogicalSettings, na
           const rows = counted.get(st.table) ?? Math.max(st.rows ?? 0, seen.get(st.table) ?? 0);
           seen.set(st.table, rows);
           const total = totals.get(st.table);
-          recordCopyProgress(ctx, { at, table: st.table, rows, ...(total !== undefined && total >= 0 ? { totalRows: Math.round(total) } : {}) });
+          recordCopyProgress(ctx, {
+            at,
+            table: st.table,
+            rows,
+            ...(total !== undefined && total >= 0 ? { totalRows: Math.round(total) } : {}),
+          });
         }
         await watch(src, tgt);
         if (states.length > 0 && states.every((x) => x.state === 'r')) return { done: true, value: states };
         const errors = await subscriptionErrors(tgt, names.subscription);
         baseline ??= errors;
-        lastDetail = (states.length ? progressLine(states, totals) : 'waiting for the subscription to list its tables') + errorsText(errors, baseline);
+        lastDetail =
+          (states.length ? progressLine(states, totals) : 'waiting for the subscription to list its tables') +
+          errorsText(errors, baseline);
         return { done: false, detail: lastDetail };
       }),
     }),
@@ -102,7 +139,13 @@ export async function waitForCopy(ctx: Ctx, conns: Conns, s: LogicalSettings, na
 }
 
 /** Until the slot lag stays at or under maxLag for stableFor (consecutive polls); returns the last lag. */
-export async function waitForLag(ctx: Ctx, conns: Conns, s: LogicalSettings, names: ReplicationNames, watch: Watch): Promise<number> {
+export async function waitForLag(
+  ctx: Ctx,
+  conns: Conns,
+  s: LogicalSettings,
+  names: ReplicationNames,
+  watch: Watch,
+): Promise<number> {
   const needed = Math.max(1, Math.ceil(s.stableForMs / s.pollEveryMs));
   let good = 0;
   let baseline: Awaited<ReturnType<typeof subscriptionErrors>>;
@@ -117,7 +160,10 @@ export async function waitForLag(ctx: Ctx, conns: Conns, s: LogicalSettings, nam
         if (value !== null && good >= needed) return { done: true, value };
         const errors = await subscriptionErrors(tgt, names.subscription);
         baseline ??= errors;
-        return { done: false, detail: `slot ${names.slot} lag ${value === null ? 'unknown (no slot yet)' : formatBytes(value)} (maxLag ${formatBytes(s.maxLagBytes)}; ${good}/${needed} polls within)${errorsText(errors, baseline)}` };
+        return {
+          done: false,
+          detail: `slot ${names.slot} lag ${value === null ? 'unknown (no slot yet)' : formatBytes(value)} (maxLag ${formatBytes(s.maxLagBytes)}; ${good}/${needed} polls within)${errorsText(errors, baseline)}`,
+        };
       }),
     }),
   );
@@ -132,7 +178,11 @@ async function watching<T>(ctx: Ctx, conns: Conns, fn: (src: Sql, tgt: Sql) => P
   } catch (err) {
     if (err instanceof StepFailed || err instanceof Interrupted) throw err;
     if (ctx.signal.aborted) throw new Interrupted('interrupted');
-    throw new StepFailed(ctx.stepId, `while watching the replication: ${(err as Error).message}. Fix the cause, then run apply again.`, { cause: err });
+    throw new StepFailed(
+      ctx.stepId,
+      `while watching the replication: ${(err as Error).message}. Fix the cause, then run apply again.`,
+      { cause: err },
+    );
   } finally {
     await Promise.all([src.close(), tgt.close()]);
   }
@@ -150,9 +200,19 @@ function tolerant<T>(check: () => Promise<{ done: true; value: T } | { done: fal
   };
 }
 
-async function onTrip(ctx: Ctx, s: LogicalSettings, names: ReplicationNames, tgt: Sql, src: Sql, trip: { kind: string; message: string }): Promise<never> {
+async function onTrip(
+  ctx: Ctx,
+  s: LogicalSettings,
+  names: ReplicationNames,
+  tgt: Sql,
+  src: Sql,
+  trip: { kind: string; message: string },
+): Promise<never> {
   if (trip.kind === 'ddl' || s.onGuardTrip === 'fail') {
-    throw new StepFailed(ctx.stepId, `${trip.message}. Subscription ${names.subscription} and slot ${names.slot} were kept: the slot keeps WAL on the source until replication goes on or it is dropped (a drop-replication step).`);
+    throw new StepFailed(
+      ctx.stepId,
+      `${trip.message}. Subscription ${names.subscription} and slot ${names.slot} were kept: the slot keeps WAL on the source until replication goes on or it is dropped (a drop-replication step).`,
+    );
   }
   await dropSubscriptionEverywhere(tgt, names.subscription);
   // The slot goes with the subscription; if the source could not be told, drop it there directly
@@ -173,9 +233,19 @@ async function onTrip(ctx: Ctx, s: LogicalSettings, names: ReplicationNames, tgt
     slotLeft = true;
   }
   await ctx.checkpoint.set({ ...(ctx.checkpoint.get() ?? {}), restartCopy: true, copyDoneAt: undefined });
-  ctx.event('guard-tripped', { kind: trip.kind, droppedSubscription: names.subscription, ...(slotLeft ? { slotLeft: names.slot } : { droppedSlot: names.slot }) });
+  ctx.event('guard-tripped', {
+    kind: trip.kind,
+    droppedSubscription: names.subscription,
+    ...(slotLeft ? { slotLeft: names.slot } : { droppedSlot: names.slot }),
+  });
   if (slotLeft) {
-    throw new StepFailed(ctx.stepId, `${trip.message}. onGuardTrip: drop-slot dropped subscription ${names.subscription}, but slot ${names.slot} could not be dropped on the source, which keeps WAL for it: drop it there (SELECT pg_drop_replication_slot('${names.slot}'), or a drop-replication step with slots: [${names.slot}]). Then run aurora-migrate apply again to copy from the start.`);
+    throw new StepFailed(
+      ctx.stepId,
+      `${trip.message}. onGuardTrip: drop-slot dropped subscription ${names.subscription}, but slot ${names.slot} could not be dropped on the source, which keeps WAL for it: drop it there (SELECT pg_drop_replication_slot('${names.slot}'), or a drop-replication step with slots: [${names.slot}]). Then run aurora-migrate apply again to copy from the start.`,
+    );
   }
-  throw new StepFailed(ctx.stepId, `${trip.message}. onGuardTrip: drop-slot dropped subscription ${names.subscription} and its slot ${names.slot}, so the source no longer keeps WAL for it. The copy must start again: fix the cause, then run aurora-migrate apply again (the target's copied rows are emptied first).`);
+  throw new StepFailed(
+    ctx.stepId,
+    `${trip.message}. onGuardTrip: drop-slot dropped subscription ${names.subscription} and its slot ${names.slot}, so the source no longer keeps WAL for it. The copy must start again: fix the cause, then run aurora-migrate apply again (the target's copied rows are emptied first).`,
+  );
 }

@@ -17,7 +17,8 @@ import type { CutoverHandle } from '../step.js';
 export const SWITCHOVER_POLL_MS = 50;
 
 export const COMMIT_LSN_SQL = 'SELECT pg_current_wal_insert_lsn()::text AS lsn';
-export const SLOT_CONFIRMED_SQL = 'SELECT confirmed_flush_lsn::text AS confirmed, confirmed_flush_lsn >= $2::pg_lsn AS past FROM pg_replication_slots WHERE slot_name = $1';
+export const SLOT_CONFIRMED_SQL =
+  'SELECT confirmed_flush_lsn::text AS confirmed, confirmed_flush_lsn >= $2::pg_lsn AS past FROM pg_replication_slots WHERE slot_name = $1';
 
 export interface Marker {
   token: string;
@@ -25,7 +26,13 @@ export interface Marker {
   commitLsn: string;
 }
 
-export async function waitCaughtUp(ctx: Ctx, conns: { source: ResolvedConnection; target: ResolvedConnection }, slot: string, marker: Marker, cutover: Pick<CutoverHandle, 'deadline'>): Promise<{ caughtUpAt: string; polls: number }> {
+export async function waitCaughtUp(
+  ctx: Ctx,
+  conns: { source: ResolvedConnection; target: ResolvedConnection },
+  slot: string,
+  marker: Marker,
+  cutover: Pick<CutoverHandle, 'deadline'>,
+): Promise<{ caughtUpAt: string; polls: number }> {
   const started = ctx.clock.now();
   const deadline = Date.parse(cutover.deadline);
   const src = lazySql(ctx, conns.source, 'source');
@@ -38,12 +45,22 @@ export async function waitCaughtUp(ctx: Ctx, conns: { source: ResolvedConnection
       let problem = '';
       try {
         if (!seen) seen = (await tgt.sql.read(MARKER_SEEN_SQL, [marker.token])).length > 0;
-        const [s] = await src.sql.read<{ confirmed: string | null; past: boolean | null }>(SLOT_CONFIRMED_SQL, [slot, marker.commitLsn]);
+        const [s] = await src.sql.read<{ confirmed: string | null; past: boolean | null }>(SLOT_CONFIRMED_SQL, [
+          slot,
+          marker.commitLsn,
+        ]);
         if (!s) problem = `slot ${slot} is missing on the source`;
         confirmed = s?.confirmed ?? '?';
         if (seen && s?.past) {
           const caughtUpAt = new Date(ctx.clock.now()).toISOString();
-          ctx.event('cutover-caught-up', { token: marker.token, markerLsn: marker.commitLsn, confirmedFlushLsn: confirmed, caughtUpAt, polls, route: 'logical' });
+          ctx.event('cutover-caught-up', {
+            token: marker.token,
+            markerLsn: marker.commitLsn,
+            confirmedFlushLsn: confirmed,
+            caughtUpAt,
+            polls,
+            route: 'logical',
+          });
           return { caughtUpAt, polls };
         }
       } catch (err) {
@@ -51,7 +68,9 @@ export async function waitCaughtUp(ctx: Ctx, conns: { source: ResolvedConnection
         problem = err.message;
       }
       const waited = ((ctx.clock.now() - started) / 1000).toFixed(1);
-      const state = problem || `marker ${seen ? 'on the target' : 'not on the target yet'}, slot confirmed ${confirmed} of ${marker.commitLsn}`;
+      const state =
+        problem ||
+        `marker ${seen ? 'on the target' : 'not on the target yet'}, slot confirmed ${confirmed} of ${marker.commitLsn}`;
       ctx.progress(`waiting for the target to catch up with the marker (${state}; ${waited}s)`);
       if (ctx.clock.now() >= deadline) {
         throw new WindowExpired(

@@ -27,7 +27,8 @@ export async function reverseProblem(target: Pick<Sql, 'read' | 'conn'>): Promis
     return `the target's wal_level is ${wal_level}, so it cannot publish the reverse replication: set rds.logical_replication = 1 in its DB cluster parameter group (aurora-cluster does it at creation) and reboot the writer, before the cutover`;
   }
   const [priv] = await target.read<{ ok: boolean }>(SLOT_PRIVILEGE_SQL);
-  if (!priv?.ok) return `${target.conn.user} may not create a replication slot on the target: on Aurora run GRANT rds_replication TO ${target.conn.user} (stock PostgreSQL: ALTER ROLE ${target.conn.user} REPLICATION)`;
+  if (!priv?.ok)
+    return `${target.conn.user} may not create a replication slot on the target: on Aurora run GRANT rds_replication TO ${target.conn.user} (stock PostgreSQL: ALTER ROLE ${target.conn.user} REPLICATION)`;
   return undefined;
 }
 
@@ -49,18 +50,27 @@ export const KEYLESS_PUBLISHED_SQL = `SELECT format('%I.%I', n.nspname, c.relnam
  ORDER BY 1`;
 
 /** Gives every table of the publication without a replica identity REPLICA IDENTITY FULL (as the source has it); returns them. */
-export async function fullIdentityForKeyless(target: Pick<Sql, 'read' | 'exec'>, publication: string, alter: (sql: string) => Promise<unknown> = (s) => target.exec(s)): Promise<string[]> {
+export async function fullIdentityForKeyless(
+  target: Pick<Sql, 'read' | 'exec'>,
+  publication: string,
+  alter: (sql: string) => Promise<unknown> = (s) => target.exec(s),
+): Promise<string[]> {
   const tables = (await target.read<{ sql: string }>(KEYLESS_PUBLISHED_SQL, [publication])).map((r) => r.sql);
   for (const t of tables) await alter(`ALTER TABLE ${t} REPLICA IDENTITY FULL`);
   return tables;
 }
 
 /** Observe by name, then create what is missing: the publication first (the slot decodes with it), then the slot. */
-export async function ensureReverse(target: Pick<Sql, 'read' | 'exec'>, name: string, subscriptionOid: number): Promise<{ publication: 'created' | 'adopted'; slot: 'created' | 'adopted'; replicaIdentityFull: string[] }> {
+export async function ensureReverse(
+  target: Pick<Sql, 'read' | 'exec'>,
+  name: string,
+  subscriptionOid: number,
+): Promise<{ publication: 'created' | 'adopted'; slot: 'created' | 'adopted'; replicaIdentityFull: string[] }> {
   const pub = await target.read('SELECT 1 FROM pg_publication WHERE pubname = $1', [name]);
   if (pub.length === 0) {
     const tables = (await target.read<{ sql: string }>(SUBSCRIBED_TABLES_SQL, [subscriptionOid])).map((r) => r.sql);
-    if (tables.length === 0) throw new Error(`the subscription replicates no table into the target, so there is nothing to publish back`);
+    if (tables.length === 0)
+      throw new Error(`the subscription replicates no table into the target, so there is nothing to publish back`);
     await target.exec(createReversePublicationSql(name, tables));
   }
   // Before the switch, while no application writes on the target: after it, UPDATE and DELETE on a
@@ -68,14 +78,24 @@ export async function ensureReverse(target: Pick<Sql, 'read' | 'exec'>, name: st
   const replicaIdentityFull = await fullIdentityForKeyless(target, name);
   const slot = await target.read('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [name]);
   if (slot.length === 0) await target.exec(CREATE_SLOT_SQL, [name]);
-  return { publication: pub.length ? 'adopted' : 'created', slot: slot.length ? 'adopted' : 'created', replicaIdentityFull };
+  return {
+    publication: pub.length ? 'adopted' : 'created',
+    slot: slot.length ? 'adopted' : 'created',
+    replicaIdentityFull,
+  };
 }
 
 /** The undo: the slot (refused when something reads it), then the publication; what is missing is fine. */
 export async function dropReverse(target: Pick<Sql, 'read' | 'exec'>, name: string): Promise<string[]> {
   const dropped: string[] = [];
-  const [slot] = await target.read<{ active: boolean; pid: number | null }>('SELECT active, active_pid AS pid FROM pg_replication_slots WHERE slot_name = $1', [name]);
-  if (slot?.active) throw new Error(`the reverse slot ${name} on the target is in use (walsender pid ${slot.pid ?? '?'}): a reverse subscription already reads it. Stop it, then run apply again`);
+  const [slot] = await target.read<{ active: boolean; pid: number | null }>(
+    'SELECT active, active_pid AS pid FROM pg_replication_slots WHERE slot_name = $1',
+    [name],
+  );
+  if (slot?.active)
+    throw new Error(
+      `the reverse slot ${name} on the target is in use (walsender pid ${slot.pid ?? '?'}): a reverse subscription already reads it. Stop it, then run apply again`,
+    );
   if (slot) {
     await target.exec(DROP_SLOT_SQL, [name]);
     dropped.push(`slot ${name}`);

@@ -35,26 +35,53 @@ export interface RolesVerdict {
 }
 
 /** The source roles that must log in to the target (tool users and system roles left out). */
-export async function rolesThatConnect(source: Pick<Sql, 'read'>, database: string, recordedAcl: { acl: string[] | null } | undefined, toolUsers: readonly string[]): Promise<string[]> {
-  const rows = await source.read<{ rolname: string }>(SOURCE_LOGIN_ROLES_SQL, [database, recordedAcl?.acl ?? null, recordedAcl !== undefined]);
+export async function rolesThatConnect(
+  source: Pick<Sql, 'read'>,
+  database: string,
+  recordedAcl: { acl: string[] | null } | undefined,
+  toolUsers: readonly string[],
+): Promise<string[]> {
+  const rows = await source.read<{ rolname: string }>(SOURCE_LOGIN_ROLES_SQL, [
+    database,
+    recordedAcl?.acl ?? null,
+    recordedAcl !== undefined,
+  ]);
   return rows.map((r) => r.rolname).filter((r) => !isSystemRole(r) && !toolUsers.includes(r));
 }
 
 /** Sets the passwords of rolePasswords on the target (convergent; the statement is logged with *** only). */
-export async function setPasswords(target: Pick<Sql, 'read' | 'exec'>, passwords: Readonly<Record<string, string>>): Promise<string[]> {
+export async function setPasswords(
+  target: Pick<Sql, 'read' | 'exec'>,
+  passwords: Readonly<Record<string, string>>,
+): Promise<string[]> {
   const set: string[] = [];
-  const existing = new Set((await target.read<{ rolname: string }>(TARGET_ROLES_SQL, [Object.keys(passwords)])).map((r) => r.rolname));
+  const existing = new Set(
+    (await target.read<{ rolname: string }>(TARGET_ROLES_SQL, [Object.keys(passwords)])).map((r) => r.rolname),
+  );
   for (const [role, password] of Object.entries(passwords)) {
     if (!existing.has(role)) continue; // reported by the check
-    await target.exec(`ALTER ROLE ${q(role)} PASSWORD ${lit(scramVerifier(password))}`, [], `ALTER ROLE ${q(role)} PASSWORD ***`);
+    await target.exec(
+      `ALTER ROLE ${q(role)} PASSWORD ${lit(scramVerifier(password))}`,
+      [],
+      `ALTER ROLE ${q(role)} PASSWORD ***`,
+    );
     set.push(role);
   }
   return set;
 }
 
 /** What stops each needed role from logging in to the target (empty: all can). */
-export async function loginProblems(target: Pick<Sql, 'read'>, needed: readonly string[], spec: { rolePasswords?: Record<string, string>; rolesReady?: string[] }): Promise<string[]> {
-  const rows = new Map((await target.read<{ rolname: string; login: boolean; expired: boolean }>(TARGET_ROLES_SQL, [needed])).map((r) => [r.rolname, r]));
+export async function loginProblems(
+  target: Pick<Sql, 'read'>,
+  needed: readonly string[],
+  spec: { rolePasswords?: Record<string, string>; rolesReady?: string[] },
+): Promise<string[]> {
+  const rows = new Map(
+    (await target.read<{ rolname: string; login: boolean; expired: boolean }>(TARGET_ROLES_SQL, [needed])).map((r) => [
+      r.rolname,
+      r,
+    ]),
+  );
   const known = new Set([...Object.keys(spec.rolePasswords ?? {}), ...(spec.rolesReady ?? [])]);
   const problems: string[] = [];
   for (const role of needed) {
@@ -62,7 +89,10 @@ export async function loginProblems(target: Pick<Sql, 'read'>, needed: readonly 
     if (!r) problems.push(`role ${role} does not exist on the target`);
     else if (!r.login) problems.push(`role ${role} cannot log in there (NOLOGIN)`);
     else if (r.expired) problems.push(`role ${role}'s password has expired there (VALID UNTIL)`);
-    else if (!known.has(role)) problems.push(`role ${role} has no password the tool knows of on the target (give it in rolePasswords as \${env.…}, or list it in rolesReady if it logs in another way)`);
+    else if (!known.has(role))
+      problems.push(
+        `role ${role} has no password the tool knows of on the target (give it in rolePasswords as \${env.…}, or list it in rolesReady if it logs in another way)`,
+      );
   }
   return problems;
 }

@@ -54,8 +54,10 @@ const onTarget = <T>(ctx: Ctx, conn: ResolvedConnection, fn: (tgt: Sql) => Promi
 
 export const SUBSCRIPTION_SQL =
   'SELECT s.oid::int AS oid, s.subenabled AS enabled, s.subslotname AS slot, s.subpublications AS publications FROM pg_subscription s JOIN pg_database d ON d.oid = s.subdbid WHERE s.subname = $1 AND d.datname = current_database()';
-export const PUBLISHED_SCHEMAS_SQL = "SELECT DISTINCT schemaname::text AS schema FROM pg_publication_tables WHERE pubname = ANY($1::text[]) AND schemaname <> 'aurora_migrate' ORDER BY 1";
-export const MATVIEWS_SQL = "SELECT format('%I.%I', n.nspname, c.relname) AS sql FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'm' AND n.nspname = ANY($1::text[]) ORDER BY c.oid";
+export const PUBLISHED_SCHEMAS_SQL =
+  "SELECT DISTINCT schemaname::text AS schema FROM pg_publication_tables WHERE pubname = ANY($1::text[]) AND schemaname <> 'aurora_migrate' ORDER BY 1";
+export const MATVIEWS_SQL =
+  "SELECT format('%I.%I', n.nspname, c.relname) AS sql FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'm' AND n.nspname = ANY($1::text[]) ORDER BY c.oid";
 
 interface Subscription {
   oid: number;
@@ -67,7 +69,10 @@ interface Subscription {
 /** The reverse publication's and slot's name: one per plan and step. */
 export const reverseName = (planName: string, stepId: string) => replicationName(planName, stepId);
 
-function connections(spec: LogicalSwitchoverSpec, ctx: Pick<Ctx, 'stepId'>): { source: ResolvedConnection; target: ResolvedConnection } {
+function connections(
+  spec: LogicalSwitchoverSpec,
+  ctx: Pick<Ctx, 'stepId'>,
+): { source: ResolvedConnection; target: ResolvedConnection } {
   try {
     return { source: toResolvedConnection(spec.source, 'source'), target: toResolvedConnection(spec.target, 'target') };
   } catch (err) {
@@ -78,7 +83,12 @@ function connections(spec: LogicalSwitchoverSpec, ctx: Pick<Ctx, 'stepId'>): { s
 async function subscriptionOf(tgt: Pick<Sql, 'read'>, name: string): Promise<Subscription | undefined> {
   const [row] = await tgt.read<Subscription & { publications: string[] | string }>(SUBSCRIPTION_SQL, [name]);
   if (!row) return undefined;
-  const pubs = Array.isArray(row.publications) ? row.publications : String(row.publications).replace(/^\{|\}$/g, '').split(',').filter(Boolean);
+  const pubs = Array.isArray(row.publications)
+    ? row.publications
+    : String(row.publications)
+        .replace(/^\{|\}$/g, '')
+        .split(',')
+        .filter(Boolean);
   return { ...row, publications: pubs.map((p) => p.replace(/^"|"$/g, '')) };
 }
 
@@ -96,14 +106,19 @@ export async function runSwitchover(spec: LogicalSwitchoverSpec, ctx: Ctx): Prom
   const conns = connections(spec, ctx);
   const cutover = ctx.cutover;
   if (!cutover || cutover.pointOfNoReturn) {
-    throw new StepFailed(ctx.stepId, 'a logical-switchover runs only inside an open cutover window (after freeze-writes, before switch-endpoint). Fix the plan, then run apply again.');
+    throw new StepFailed(
+      ctx.stepId,
+      'a logical-switchover runs only inside an open cutover window (after freeze-writes, before switch-endpoint). Fix the plan, then run apply again.',
+    );
   }
   const cp = (): SwitchoverCheckpoint => (ctx.checkpoint.get() as SwitchoverCheckpoint | undefined) ?? {};
   const run: Switchover = { spec, ctx, conns, cutover, cp, save: (patch) => ctx.checkpoint.set({ ...cp(), ...patch }) };
 
   const sub = await observeSubscription(run);
   const slot = sub.slot;
-  const schemas = await withSql(ctx, conns.source, 'source', async (src) => (await src.read<{ schema: string }>(PUBLISHED_SCHEMAS_SQL, [sub.publications])).map((r) => r.schema));
+  const schemas = await withSql(ctx, conns.source, 'source', async (src) =>
+    (await src.read<{ schema: string }>(PUBLISHED_SCHEMAS_SQL, [sub.publications])).map((r) => r.schema),
+  );
 
   if (!cp().caughtUpAt) await proveCaughtUp(run, slot);
   if (cp().sequencesCopied === undefined) await copySequencesOver(run, schemas);
@@ -114,18 +129,36 @@ export async function runSwitchover(spec: LogicalSwitchoverSpec, ctx: Ctx): Prom
 
   if (!cp().switchedOverAt) await run.save({ switchedOverAt: new Date(ctx.clock.now()).toISOString() });
   const c = cp();
-  ctx.progress(`switched over: target caught up at ${c.caughtUpAt}, ${c.sequencesCopied} sequence(s) copied, subscription ${spec.subscription} disabled${c.reverseSlot ? `, reverse slot ${c.reverseSlot} ready` : ''}`);
-  return { caughtUpAt: c.caughtUpAt, sequencesCopied: c.sequencesCopied, switchedOverAt: c.switchedOverAt, ...(c.reverseSlot ? { reverseSlot: c.reverseSlot } : {}) };
+  ctx.progress(
+    `switched over: target caught up at ${c.caughtUpAt}, ${c.sequencesCopied} sequence(s) copied, subscription ${spec.subscription} disabled${c.reverseSlot ? `, reverse slot ${c.reverseSlot} ready` : ''}`,
+  );
+  return {
+    caughtUpAt: c.caughtUpAt,
+    sequencesCopied: c.sequencesCopied,
+    switchedOverAt: c.switchedOverAt,
+    ...(c.reverseSlot ? { reverseSlot: c.reverseSlot } : {}),
+  };
 }
 
 /** Observes the subscription, and (read-only) whether the target can publish back — before the marker. */
 async function observeSubscription({ spec, ctx, conns, cp }: Switchover): Promise<Subscription & { slot: string }> {
   return withSql(ctx, conns.target, 'target', async (tgt) => {
     const found = await subscriptionOf(tgt, spec.subscription);
-    if (!found) throw new StepFailed(ctx.stepId, `the target has no subscription ${spec.subscription} in database ${conns.target.database}: the logical-replica step must have created it. Check "subscription" and "target", then run apply again.`);
-    if (!found.slot) throw new StepFailed(ctx.stepId, `subscription ${spec.subscription} on the target has no slot (slot_name = NONE), so it cannot be caught up. Recreate it with the logical-replica step, then run apply again.`);
+    if (!found)
+      throw new StepFailed(
+        ctx.stepId,
+        `the target has no subscription ${spec.subscription} in database ${conns.target.database}: the logical-replica step must have created it. Check "subscription" and "target", then run apply again.`,
+      );
+    if (!found.slot)
+      throw new StepFailed(
+        ctx.stepId,
+        `subscription ${spec.subscription} on the target has no slot (slot_name = NONE), so it cannot be caught up. Recreate it with the logical-replica step, then run apply again.`,
+      );
     if (!found.enabled && !cp().disabling) {
-      throw new StepFailed(ctx.stepId, `subscription ${spec.subscription} on the target is disabled, so the target cannot catch up with the source. Run ALTER SUBSCRIPTION ${q(spec.subscription)} ENABLE there (and let it catch up), then run apply again.`);
+      throw new StepFailed(
+        ctx.stepId,
+        `subscription ${spec.subscription} on the target is disabled, so the target cannot catch up with the source. Run ALTER SUBSCRIPTION ${q(spec.subscription)} ENABLE there (and let it catch up), then run apply again.`,
+      );
     }
     if (spec.reversePublication && !cp().reverseSlot) {
       const problem = await reverseProblem(tgt);
@@ -143,7 +176,16 @@ async function proveCaughtUp({ spec, ctx, conns, cutover, cp, save }: Switchover
     await save({ token: m.token, commitLsn: lsn });
   }
   ctx.progress(`waiting for the target to show the marker and slot ${slot} to confirm ${cp().commitLsn}`);
-  const r = await waitCaughtUp(ctx, conns, slot, { token: present(cp().token, 'the marker token in the checkpoint'), commitLsn: present(cp().commitLsn, 'the marker commit LSN in the checkpoint') }, cutover);
+  const r = await waitCaughtUp(
+    ctx,
+    conns,
+    slot,
+    {
+      token: present(cp().token, 'the marker token in the checkpoint'),
+      commitLsn: present(cp().commitLsn, 'the marker commit LSN in the checkpoint'),
+    },
+    cutover,
+  );
   await save({ caughtUpAt: r.caughtUpAt });
 }
 
@@ -154,7 +196,11 @@ async function copySequencesOver({ spec, ctx, conns, save }: Switchover, schemas
   const n = await onTarget(ctx, conns.target, (tgt) =>
     copySequences(tgt, schemas, values, spec.sequenceMargin ?? 0).catch((err) => {
       if (err instanceof StepFailed) throw err;
-      throw new StepFailed(ctx.stepId, `${(err as Error).message}. ${spec.sequenceMargin ? 'Lower sequenceMargin or widen the sequence' : 'Fix the sequence on the target'}, then run apply again.`, { cause: err });
+      throw new StepFailed(
+        ctx.stepId,
+        `${(err as Error).message}. ${spec.sequenceMargin ? 'Lower sequenceMargin or widen the sequence' : 'Fix the sequence on the target'}, then run apply again.`,
+        { cause: err },
+      );
     }),
   );
   ctx.event('sequences-copied', { count: n, margin: spec.sequenceMargin ?? 0 });
@@ -184,11 +230,15 @@ async function disableSubscription({ spec, ctx, conns, save }: Switchover): Prom
 
 /** 5. Every role that could connect to the source before the fence can log in to the target. */
 async function checkRoles({ spec, ctx, conns, cutover, save }: Switchover): Promise<void> {
-  ctx.progress(`subscription ${spec.subscription} disabled: checking that every role that connects to the source can log in to the target`);
+  ctx.progress(
+    `subscription ${spec.subscription} disabled: checking that every role that connects to the source can log in to the target`,
+  );
   const database = conns.source.database;
   const before = cutover.frozenBefore();
   const recorded = before.acl && database in before.acl ? { acl: before.acl[database] ?? null } : undefined;
-  const needed = await withSql(ctx, conns.source, 'source', (src) => rolesThatConnect(src, database, recorded, [conns.source.user, conns.target.user]));
+  const needed = await withSql(ctx, conns.source, 'source', (src) =>
+    rolesThatConnect(src, database, recorded, [conns.source.user, conns.target.user]),
+  );
   const problems = await onTarget(ctx, conns.target, async (tgt) => {
     const set = await setPasswords(tgt, spec.rolePasswords ?? {});
     if (set.length) ctx.event('role-passwords-set', { roles: set });
@@ -208,9 +258,16 @@ async function checkRoles({ spec, ctx, conns, cutover, save }: Switchover): Prom
 async function createReverse({ ctx, conns, save }: Switchover, subscriptionOid: number): Promise<void> {
   const reverse = reverseName(ctx.planName, ctx.stepId);
   await save({ reverseCreating: reverse });
-  ctx.progress(`creating the reverse publication and slot ${reverse} on the target (the slot waits for transactions open there to end)`);
+  ctx.progress(
+    `creating the reverse publication and slot ${reverse} on the target (the slot waits for transactions open there to end)`,
+  );
   const how = await onTarget(ctx, conns.target, (tgt) => ensureReverse(tgt, reverse, subscriptionOid));
-  ctx.event('reverse-publication', { name: reverse, publicationWas: how.publication, slotWas: how.slot, ...(how.replicaIdentityFull.length ? { replicaIdentityFull: how.replicaIdentityFull } : {}) });
+  ctx.event('reverse-publication', {
+    name: reverse,
+    publicationWas: how.publication,
+    slotWas: how.slot,
+    ...(how.replicaIdentityFull.length ? { replicaIdentityFull: how.replicaIdentityFull } : {}),
+  });
   await save({ reverseSlot: reverse });
 }
 

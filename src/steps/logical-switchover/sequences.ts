@@ -35,10 +35,18 @@ export interface SequenceValue {
  * The value to give the target's sequence (pure): the source's, moved `margin` in the direction of
  * `increment`; an error text when it would leave [min, max].
  */
-export function shiftedValue(v: Pick<SequenceValue, 'lastValue' | 'display'>, increment: bigint, min: bigint, max: bigint, margin: bigint): { value: bigint } | { problem: string } {
+export function shiftedValue(
+  v: Pick<SequenceValue, 'lastValue' | 'display'>,
+  increment: bigint,
+  min: bigint,
+  max: bigint,
+  margin: bigint,
+): { value: bigint } | { problem: string } {
   const value = v.lastValue + (increment < 0n ? -margin : margin);
   if (value > max || value < min) {
-    return { problem: `sequence ${v.display} would be set to ${value} (source ${v.lastValue}, sequenceMargin ${margin}), outside its bounds [${min}, ${max}]` };
+    return {
+      problem: `sequence ${v.display} would be set to ${value} (source ${v.lastValue}, sequenceMargin ${margin}), outside its bounds [${min}, ${max}]`,
+    };
   }
   return { value };
 }
@@ -55,8 +63,16 @@ export async function readSequences(source: Pick<Sql, 'read'>, schemas: readonly
 }
 
 /** Sets every sequence on the target; fails (before setting any) naming each one that is missing there or would pass its bounds. */
-export async function copySequences(target: Pick<Sql, 'read' | 'exec'>, schemas: readonly string[], values: readonly SequenceValue[], margin: number): Promise<number> {
-  const rows = await target.read<{ schema: string; name: string; increment: string; min: string; max: string }>(TARGET_SEQUENCES_SQL, [schemas]);
+export async function copySequences(
+  target: Pick<Sql, 'read' | 'exec'>,
+  schemas: readonly string[],
+  values: readonly SequenceValue[],
+  margin: number,
+): Promise<number> {
+  const rows = await target.read<{ schema: string; name: string; increment: string; min: string; max: string }>(
+    TARGET_SEQUENCES_SQL,
+    [schemas],
+  );
   const bounds = new Map(rows.map((r) => [`${quoteIdent(r.schema)}.${quoteIdent(r.name)}`, r]));
   const problems: string[] = [];
   const plan: Array<{ v: SequenceValue; value: bigint }> = [];

@@ -20,7 +20,8 @@ export const MARKER_SETUP_SQL = [
   'CREATE SCHEMA IF NOT EXISTS aurora_migrate',
   'CREATE TABLE IF NOT EXISTS aurora_migrate.cutover_marker (run_id text NOT NULL, token text PRIMARY KEY, written_at timestamptz NOT NULL DEFAULT clock_timestamp())',
 ];
-export const MARKER_INSERT_SQL = 'INSERT INTO aurora_migrate.cutover_marker (run_id, token) VALUES ($1, $2) RETURNING written_at, pg_current_wal_lsn()::text AS lsn';
+export const MARKER_INSERT_SQL =
+  'INSERT INTO aurora_migrate.cutover_marker (run_id, token) VALUES ($1, $2) RETURNING written_at, pg_current_wal_lsn()::text AS lsn';
 export const MARKER_SEEN_SQL = 'SELECT 1 FROM aurora_migrate.cutover_marker WHERE token = $1';
 /** What the replica has replayed, for progress while waiting. */
 const REPLAY_SQL = 'SELECT pg_last_wal_replay_lsn()::text AS lsn, pg_is_in_recovery() AS recovering';
@@ -35,7 +36,6 @@ export interface CaughtUp {
 
 type Ctx = Pick<StepContext, 'stepId' | 'db' | 'signal' | 'event' | 'progress' | 'clock' | 'sleep' | 'runId'>;
 
-
 async function open(ctx: Ctx, spec: ConnectionSpec, where: string, what: string): Promise<DbSession> {
   let conn: ReturnType<typeof toResolvedConnection>;
   try {
@@ -47,12 +47,18 @@ async function open(ctx: Ctx, spec: ConnectionSpec, where: string, what: string)
     return await ctx.db.connect(conn, { signal: ctx.signal, statementTimeoutMs: 10_000 });
   } catch (err) {
     if (ctx.signal.aborted) throw new Interrupted('interrupted');
-    throw new StepFailed(ctx.stepId, `cannot reach ${what} for the caught-up proof: ${(err as Error).message}`, { cause: err });
+    throw new StepFailed(ctx.stepId, `cannot reach ${what} for the caught-up proof: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 
 /** Writes the marker on the source (into the database the replica check reads) and returns it. */
-export async function writeMarker(ctx: Ctx, source: ConnectionSpec, database: string): Promise<Pick<CaughtUp, 'token' | 'markerLsn' | 'writtenAt'>> {
+export async function writeMarker(
+  ctx: Ctx,
+  source: ConnectionSpec,
+  database: string,
+): Promise<Pick<CaughtUp, 'token' | 'markerLsn' | 'writtenAt'>> {
   const session = await open(ctx, { ...source, database }, 'freeze connection', `the source database ${database}`);
   const token = randomUUID();
   try {
@@ -71,7 +77,11 @@ export async function writeMarker(ctx: Ctx, source: ConnectionSpec, database: st
     return { token, markerLsn: rows[0].lsn, writtenAt };
   } catch (err) {
     if (ctx.signal.aborted) throw new Interrupted('interrupted');
-    throw new StepFailed(ctx.stepId, `could not write the cutover marker on the source database ${database}: ${(err as Error).message}. The freeze connection's user needs CREATE on the database (or an existing aurora_migrate schema it may write).`, { cause: err });
+    throw new StepFailed(
+      ctx.stepId,
+      `could not write the cutover marker on the source database ${database}: ${(err as Error).message}. The freeze connection's user needs CREATE on the database (or an existing aurora_migrate schema it may write).`,
+      { cause: err },
+    );
   } finally {
     await session.close().catch(() => undefined);
   }
@@ -81,7 +91,12 @@ export async function writeMarker(ctx: Ctx, source: ConnectionSpec, database: st
  * Polls the replica until the marker is visible. Gives up at the window's deadline with
  * WindowExpired (the engine then rolls back): a replica that does not show it is not caught up.
  */
-export async function waitForMarker(ctx: Ctx, replica: ConnectionSpec, marker: Pick<CaughtUp, 'token' | 'markerLsn'>, cutover: CutoverHandle): Promise<{ caughtUpAt: string; waitedMs: number }> {
+export async function waitForMarker(
+  ctx: Ctx,
+  replica: ConnectionSpec,
+  marker: Pick<CaughtUp, 'token' | 'markerLsn'>,
+  cutover: CutoverHandle,
+): Promise<{ caughtUpAt: string; waitedMs: number }> {
   const started = ctx.clock.now();
   const deadline = Date.parse(cutover.deadline);
   let session: DbSession | undefined;
@@ -94,14 +109,20 @@ export async function waitForMarker(ctx: Ctx, replica: ConnectionSpec, marker: P
         const seen = await session.query(MARKER_SEEN_SQL, [marker.token]);
         if (seen.rowCount > 0 || seen.rows.length > 0) {
           const caughtUpAt = new Date(ctx.clock.now()).toISOString();
-          ctx.event('cutover-caught-up', { token: marker.token, markerLsn: marker.markerLsn, caughtUpAt, polls: polls + 1 });
+          ctx.event('cutover-caught-up', {
+            token: marker.token,
+            markerLsn: marker.markerLsn,
+            caughtUpAt,
+            polls: polls + 1,
+          });
           return { caughtUpAt, waitedMs: ctx.clock.now() - started };
         }
         lastProblem = 'marker not replayed yet';
       } catch (err) {
         if (err instanceof Interrupted || ctx.signal.aborted) throw new Interrupted('interrupted');
         // Before the table itself has been replayed the query fails with "does not exist": keep waiting.
-        lastProblem = (err as { code?: string }).code === '42P01' ? 'marker table not replayed yet' : (err as Error).message;
+        lastProblem =
+          (err as { code?: string }).code === '42P01' ? 'marker table not replayed yet' : (err as Error).message;
         if ((err as { code?: string }).code !== '42P01') {
           await session?.close().catch(() => undefined);
           session = undefined;
@@ -115,7 +136,9 @@ export async function waitForMarker(ctx: Ctx, replica: ConnectionSpec, marker: P
         // progress detail only
       }
       const waited = ((ctx.clock.now() - started) / 1000).toFixed(1);
-      ctx.progress(`waiting for the replica to show the cutover marker (source WAL ${marker.markerLsn}${replayed}; ${lastProblem}; ${waited}s)`);
+      ctx.progress(
+        `waiting for the replica to show the cutover marker (source WAL ${marker.markerLsn}${replayed}; ${lastProblem}; ${waited}s)`,
+      );
       if (ctx.clock.now() >= deadline) {
         throw new WindowExpired(
           `the replica did not show the cutover marker (source WAL ${marker.markerLsn}) before the window's deadline ${cutover.deadline} (${lastProblem}); ` +

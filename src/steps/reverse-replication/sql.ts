@@ -17,7 +17,12 @@ export interface ReverseNames {
  * no slot (the switchover made it before the switch, so it holds every write since), and on a 16+
  * subscriber origin = none, so nothing the old source applies is ever sent back.
  */
-export function createReverseSubscriptionSql(names: ReverseNames, publisher: ResolvedConnection, subscriberMajor: number, mask: boolean): string {
+export function createReverseSubscriptionSql(
+  names: ReverseNames,
+  publisher: ResolvedConnection,
+  subscriberMajor: number,
+  mask: boolean,
+): string {
   const origin = subscriberMajor >= 16 ? ', origin = none' : '';
   return `CREATE SUBSCRIPTION ${q(names.subscription)} CONNECTION ${lit(conninfo(publisher, mask))} PUBLICATION ${q(names.slot)} WITH (copy_data = false, create_slot = false, slot_name = ${lit(names.slot)}${origin})`;
 }
@@ -40,7 +45,8 @@ export const REVERSE_LAG_SQL = `SELECT active, pg_wal_lsn_diff(pg_current_wal_ls
 export const CURRENT_LSN_SQL = 'SELECT pg_current_wal_lsn()::text AS lsn';
 
 /** The apply worker of the subscription on the old source (no row: not running). */
-export const APPLY_WORKER_SQL = 'SELECT pid, received_lsn::text AS received, latest_end_lsn::text AS applied FROM pg_stat_subscription WHERE subname = $1 AND relid IS NULL';
+export const APPLY_WORKER_SQL =
+  'SELECT pid, received_lsn::text AS received, latest_end_lsn::text AS applied FROM pg_stat_subscription WHERE subname = $1 AND relid IS NULL';
 
 /** A slot on the old source, by name (the forward subscription's, which DROP SUBSCRIPTION drops). */
 export const SLOT_SQL = 'SELECT active, active_pid AS pid FROM pg_replication_slots WHERE slot_name = $1';
@@ -73,10 +79,13 @@ export function subscribeProblem(p: SubscribePrivilege, database: string): strin
   if (p.superuser) return undefined;
   if (p.major < 16) {
     if (p.rds && p.rds_superuser) return undefined;
-    if (p.rds) return `${p.me} may not create a subscription on the old source: on RDS PostgreSQL ${p.major} only rds_superuser may. Connect "target" as the RDS master user (or GRANT rds_superuser TO ${p.me})`;
+    if (p.rds)
+      return `${p.me} may not create a subscription on the old source: on RDS PostgreSQL ${p.major} only rds_superuser may. Connect "target" as the RDS master user (or GRANT rds_superuser TO ${p.me})`;
     return `${p.me} may not create a subscription on the old source: stock PostgreSQL ${p.major} lets only a superuser do it (RDS would let rds_superuser; from 16, pg_create_subscription). Connect "target" as a superuser for this one step`;
   }
-  if (!p.create_subscription) return `${p.me} may not create a subscription on the old source: run there GRANT pg_create_subscription TO ${p.me}`;
-  if (!p.db_create) return `${p.me} may not create a subscription in database ${database}: run there GRANT CREATE ON DATABASE ${q(database)} TO ${p.me}`;
+  if (!p.create_subscription)
+    return `${p.me} may not create a subscription on the old source: run there GRANT pg_create_subscription TO ${p.me}`;
+  if (!p.db_create)
+    return `${p.me} may not create a subscription in database ${database}: run there GRANT CREATE ON DATABASE ${q(database)} TO ${p.me}`;
   return undefined;
 }

@@ -32,7 +32,8 @@ export async function ensureDatabaseSetup(
   ledgerTable: string,
   ledgerDdl: readonly [string, string] | readonly string[],
 ): Promise<void> {
-  const observe = async () => (await session.query<{ extension: boolean; schema: boolean; ledger: boolean }>(OBSERVE_SQL, [ledgerTable])).rows[0];
+  const observe = async () =>
+    (await session.query<{ extension: boolean; schema: boolean; ledger: boolean }>(OBSERVE_SQL, [ledgerTable])).rows[0];
   let seen = await observe();
   if (seen.extension && seen.schema && seen.ledger) return;
 
@@ -48,7 +49,8 @@ export async function ensureDatabaseSetup(
         throw new StepFailed(
           ctx.stepId,
           `${CREATE_EXTENSION_SQL} failed: ${sentence((err as Error).message)} On Aurora PostgreSQL this needs rds_superuser: ` +
-            'have an administrator run it once in this database, then run apply again.', { cause: err },
+            'have an administrator run it once in this database, then run apply again.',
+          { cause: err },
         );
       });
     }
@@ -58,7 +60,8 @@ export async function ensureDatabaseSetup(
         throw new StepFailed(
           ctx.stepId,
           `creating schema aurora_migrate failed: ${sentence((err as Error).message)} Grant CREATE on the database to the step's user, ` +
-            'or have an administrator run CREATE SCHEMA aurora_migrate AUTHORIZATION <user>, then run apply again.', { cause: err },
+            'or have an administrator run CREATE SCHEMA aurora_migrate AUTHORIZATION <user>, then run apply again.',
+          { cause: err },
         );
       });
     }
@@ -66,7 +69,8 @@ export async function ensureDatabaseSetup(
       await run(tableDdl).catch((err) => {
         throw new StepFailed(
           ctx.stepId,
-          `creating the ledger ${ledgerTable} failed: ${sentence((err as Error).message)} The step's user needs CREATE on schema aurora_migrate; fix that, then run apply again.`, { cause: err },
+          `creating the ledger ${ledgerTable} failed: ${sentence((err as Error).message)} The step's user needs CREATE on schema aurora_migrate; fix that, then run apply again.`,
+          { cause: err },
         );
       });
     }

@@ -22,7 +22,14 @@ export interface FileJobs {
 
 type Ctx = Pick<StepContext, 'aws' | 'signal' | 'warn' | 'timeUp'>;
 
-export function fileJobs(spec: S3ImportSpec, tables: readonly string[], control: DbSession, ctx: Ctx, progress: ImportProgress, stopping: () => boolean): FileJobs {
+export function fileJobs(
+  spec: S3ImportSpec,
+  tables: readonly string[],
+  control: DbSession,
+  ctx: Ctx,
+  progress: ImportProgress,
+  stopping: () => boolean,
+): FileJobs {
   const source = listed(spec, tables, control, ctx, progress);
   let cut = false;
   return {
@@ -44,11 +51,29 @@ export function fileJobs(spec: S3ImportSpec, tables: readonly string[], control:
   };
 }
 
-async function* listed(spec: S3ImportSpec, tables: readonly string[], control: DbSession, ctx: Ctx, progress: ImportProgress): AsyncGenerator<FileJob> {
+async function* listed(
+  spec: S3ImportSpec,
+  tables: readonly string[],
+  control: DbSession,
+  ctx: Ctx,
+  progress: ImportProgress,
+): AsyncGenerator<FileJob> {
   for (const [tableIndex, t] of spec.tables.entries()) {
-    const base = { tableIndex, table: tables[tableIndex], columns: columnListText(t.columns), options: t.options ?? '', bucket: t.from.bucket, region: t.from.region };
+    const base = {
+      tableIndex,
+      table: tables[tableIndex],
+      columns: columnListText(t.columns),
+      options: t.options ?? '',
+      bucket: t.from.bucket,
+      region: t.from.region,
+    };
     for await (const page of objectPages(ctx.aws, t.from, ctx.signal)) {
-      const done = await importedKeys(control, base.table, base.bucket, page.map((o) => o.key));
+      const done = await importedKeys(
+        control,
+        base.table,
+        base.bucket,
+        page.map((o) => o.key),
+      );
       for (const o of page) {
         progress.listed(tableIndex);
         const etags = done.get(o.key);
@@ -56,7 +81,10 @@ async function* listed(spec: S3ImportSpec, tables: readonly string[], control: D
           progress.skipped();
           continue;
         }
-        if (etags) ctx.warn(`s3://${base.bucket}/${o.key} changed since it was imported into ${base.table} (ETag now ${o.etag}); importing the new version as well`);
+        if (etags)
+          ctx.warn(
+            `s3://${base.bucket}/${o.key} changed since it was imported into ${base.table} (ETag now ${o.etag}); importing the new version as well`,
+          );
         yield { ...base, key: o.key, etag: o.etag, size: o.size };
       }
     }

@@ -14,7 +14,13 @@ export const ROLE_POLL_MS = 10_000;
 
 export function roleActions(cluster: string, roleArn: string, feature: string): PlannedAction[] {
   return [
-    { kind: 'aws', service: 'rds', operation: 'DescribeDBClusters', params: { DBClusterIdentifier: cluster }, note: `is ${roleArn} associated for ${feature}?` },
+    {
+      kind: 'aws',
+      service: 'rds',
+      operation: 'DescribeDBClusters',
+      params: { DBClusterIdentifier: cluster },
+      note: `is ${roleArn} associated for ${feature}?`,
+    },
     {
       kind: 'aws',
       service: 'rds',
@@ -22,11 +28,21 @@ export function roleActions(cluster: string, roleArn: string, feature: string): 
       params: { DBClusterIdentifier: cluster, RoleArn: roleArn, FeatureName: feature },
       note: 'only if the role is not associated yet',
     },
-    { kind: 'wait', for: `role ${roleArn} to be ACTIVE on cluster ${cluster}`, timeoutMs: ROLE_WAIT_MS, pollEveryMs: ROLE_POLL_MS },
+    {
+      kind: 'wait',
+      for: `role ${roleArn} to be ACTIVE on cluster ${cluster}`,
+      timeoutMs: ROLE_WAIT_MS,
+      pollEveryMs: ROLE_POLL_MS,
+    },
   ];
 }
 
-export async function ensureClusterRole(ctx: StepContext, cluster: string, roleArn: string, feature: string): Promise<void> {
+export async function ensureClusterRole(
+  ctx: StepContext,
+  cluster: string,
+  roleArn: string,
+  feature: string,
+): Promise<void> {
   const observe = async () => {
     const out = await ctx.aws.send<ClusterRoles>('rds', 'DescribeDBClusters', { DBClusterIdentifier: cluster });
     const found = out.DBClusters?.[0];
@@ -48,7 +64,11 @@ export async function ensureClusterRole(ctx: StepContext, cluster: string, roleA
   if (role?.Status === 'ACTIVE') return;
   if (!role) {
     try {
-      await ctx.aws.send('rds', 'AddRoleToDBCluster', { DBClusterIdentifier: cluster, RoleArn: roleArn, FeatureName: feature });
+      await ctx.aws.send('rds', 'AddRoleToDBCluster', {
+        DBClusterIdentifier: cluster,
+        RoleArn: roleArn,
+        FeatureName: feature,
+      });
     } catch (err) {
       if (!isAwsError(err, 'DBClusterRoleAlreadyExistsFault')) throw err;
     }
@@ -66,7 +86,7 @@ export async function ensureClusterRole(ctx: StepContext, cluster: string, roleA
         throw new StepFailed(
           ctx.stepId,
           `role ${roleArn} is INVALID on cluster ${cluster} (RDS cannot assume it). ` +
-            'Check the role\'s trust policy allows rds.amazonaws.com and its policy allows s3:GetObject/ListBucket, then run apply again.',
+            "Check the role's trust policy allows rds.amazonaws.com and its policy allows s3:GetObject/ListBucket, then run apply again.",
         );
       }
       return { done: false, detail: `role ${roleArn} on ${cluster}: ${role?.Status ?? 'not associated yet'}` };

@@ -64,7 +64,10 @@ export class FileFailed extends Error {
 }
 
 /** The parameters aws_s3 sees ($1..$6, and $7..$9 with credentials). */
-export function importParams(job: Pick<FileJob, 'table' | 'columns' | 'options' | 'bucket' | 'key' | 'region'>, credentials?: ImportMeta['credentials']) {
+export function importParams(
+  job: Pick<FileJob, 'table' | 'columns' | 'options' | 'bucket' | 'key' | 'region'>,
+  credentials?: ImportMeta['credentials'],
+) {
   const params: unknown[] = [job.table, job.columns, job.options, job.bucket, job.key, job.region];
   if (credentials) params.push(credentials.accessKeyId, credentials.secretAccessKey, credentials.sessionToken ?? '');
   return params;
@@ -83,19 +86,34 @@ export async function importFile(session: DbSession, job: FileJob, meta: ImportM
   try {
     row = (await session.query<{ rows_imported: string; result: string }>(sql, params)).rows[0];
   } catch (err) {
-    if (isDbError(err, 'query') && err.sqlstate === '23505' && err.constraint === LEDGER_PKEY) return { status: 'skipped' };
+    if (isDbError(err, 'query') && err.sqlstate === '23505' && err.constraint === LEDGER_PKEY)
+      return { status: 'skipped' };
     if (isDbError(err, 'query') && err.sqlstate === '23502' && /rows_imported/.test(err.serverMessage ?? '')) {
-      throw new FileFailed(job, 'aws_s3.table_import_from_s3 did not answer "<N> rows imported ..."; nothing was imported from this file', { cause: err });
+      throw new FileFailed(
+        job,
+        'aws_s3.table_import_from_s3 did not answer "<N> rows imported ..."; nothing was imported from this file',
+        { cause: err },
+      );
     }
     if (isDbError(err, 'query')) throw new FileFailed(job, describeDbFailure(err), { cause: err });
     throw err;
   }
-  if (!row) throw new FileFailed(job, 'the import statement returned no row (the file may or may not be recorded; run apply again to check)');
+  if (!row)
+    throw new FileFailed(
+      job,
+      'the import statement returned no row (the file may or may not be recorded; run apply again to check)',
+    );
   return { status: 'imported', rows: Number(row.rows_imported), result: row.result };
 }
 
 /** The database's message, the COPY line it points at, and its hint. */
-export function describeDbFailure(err: { serverMessage?: string; message: string; copyLocation?: string; hint?: string; detail?: string }): string {
+export function describeDbFailure(err: {
+  serverMessage?: string;
+  message: string;
+  copyLocation?: string;
+  hint?: string;
+  detail?: string;
+}): string {
   let text = err.serverMessage ?? err.message;
   if (err.detail) text += ` (${err.detail})`;
   if (err.copyLocation) text += ` at ${err.copyLocation}`;

@@ -72,7 +72,12 @@ async function worker(pool: WorkerPool, meta: ImportMeta, ws: WorkerSession): Pr
 }
 
 /** Imports one file, retrying on a new connection after a connection problem; false when this worker must stop. */
-async function importWithRetries(pool: WorkerPool, meta: ImportMeta, ws: WorkerSession, job: FileJob): Promise<boolean> {
+async function importWithRetries(
+  pool: WorkerPool,
+  meta: ImportMeta,
+  ws: WorkerSession,
+  job: FileJob,
+): Promise<boolean> {
   const { ctx, progress, tally } = pool;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -91,11 +96,14 @@ async function importWithRetries(pool: WorkerPool, meta: ImportMeta, ws: WorkerS
         if ((pool.spec.onError ?? 'stop') === 'stop') tally.stopping = true;
         return true;
       }
-      const retryable = isDbError(err, 'connection') || (isDbError(err, 'connect') && !FATAL_CONNECT_STATES.has(err.sqlstate ?? ''));
+      const retryable =
+        isDbError(err, 'connection') || (isDbError(err, 'connect') && !FATAL_CONNECT_STATES.has(err.sqlstate ?? ''));
       if (retryable && attempt < MAX_RETRIES && !tally.stopping) {
         await ws.session?.close().catch(() => undefined);
         ws.session = undefined;
-        ctx.warn(`connection problem while importing s3://${job.bucket}/${job.key} (attempt ${attempt} of ${MAX_RETRIES}): ${(err as Error).message}; retrying on a new connection`);
+        ctx.warn(
+          `connection problem while importing s3://${job.bucket}/${job.key} (attempt ${attempt} of ${MAX_RETRIES}): ${(err as Error).message}; retrying on a new connection`,
+        );
         await ctx.sleep(Math.min(1000 * 2 ** (attempt - 1), 30_000)).catch(() => undefined);
         if (ctx.signal.aborted) return false;
         continue;

@@ -31,8 +31,7 @@ export const LEDGER_DDL: readonly string[] = [
 /** Name of the primary key: a unique violation on it means "someone else imported this file". */
 export const LEDGER_PKEY = 's3_import_ledger_pkey';
 
-export const DONE_SQL =
-  `SELECT key, etag FROM ${LEDGER_TABLE} WHERE table_name = $1 AND bucket = $2 AND key = ANY($3::text[])`;
+export const DONE_SQL = `SELECT key, etag FROM ${LEDGER_TABLE} WHERE table_name = $1 AND bucket = $2 AND key = ANY($3::text[])`;
 
 export const SUM_BY_PREFIX_SQL =
   `SELECT count(*)::bigint AS files, coalesce(sum(rows_imported), 0)::bigint AS rows FROM ${LEDGER_TABLE} ` +
@@ -69,7 +68,11 @@ export async function ledgerTotals(
   const { rows } =
     from.keys !== undefined
       ? await session.query<{ files: string; rows: string }>(SUM_BY_KEYS_SQL, [table, from.bucket, from.keys])
-      : await session.query<{ files: string; rows: string }>(SUM_BY_PREFIX_SQL, [table, from.bucket, from.prefix ?? '']);
+      : await session.query<{ files: string; rows: string }>(SUM_BY_PREFIX_SQL, [
+          table,
+          from.bucket,
+          from.prefix ?? '',
+        ]);
   return { files: Number(rows[0]?.files ?? 0), rows: Number(rows[0]?.rows ?? 0) };
 }
 

@@ -56,7 +56,9 @@ export async function* objectPages(aws: AwsApi, from: S3Location, signal?: Abort
     yield page;
     token = out.IsTruncated ? out.NextContinuationToken : undefined;
     if (out.IsTruncated && !token) {
-      throw new Error(`ListObjectsV2 of s3://${from.bucket}/${from.prefix ?? ''} said the listing is truncated but gave no continuation token`);
+      throw new Error(
+        `ListObjectsV2 of s3://${from.bucket}/${from.prefix ?? ''} said the listing is truncated but gave no continuation token`,
+      );
     }
   } while (token);
 }

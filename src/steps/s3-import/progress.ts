@@ -15,7 +15,10 @@ export class ImportProgress {
   private readonly startedAt: number;
   private lastReport = -Infinity;
 
-  constructor(private readonly ctx: Pick<StepContext, 'clock' | 'progress'>, tables: number) {
+  constructor(
+    private readonly ctx: Pick<StepContext, 'clock' | 'progress'>,
+    tables: number,
+  ) {
     this.listing = Array.from({ length: tables }, () => true);
     this.startedAt = ctx.clock.now();
   }
@@ -61,7 +64,12 @@ export class ImportProgress {
 
   /** Small numbers for the checkpoint (the ledger is the authority). */
   summary(): { filesImported: number; rowsImported: number; filesSkipped: number; filesListed: number } {
-    return { filesImported: this.importedFiles, rowsImported: this.importedRows, filesSkipped: this.skippedCount, filesListed: this.listedCount };
+    return {
+      filesImported: this.importedFiles,
+      rowsImported: this.importedRows,
+      filesSkipped: this.skippedCount,
+      filesListed: this.listedCount,
+    };
   }
 }
 

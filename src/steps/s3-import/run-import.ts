@@ -36,22 +36,36 @@ export async function runImport(spec: S3ImportSpec, ctx: StepContext): Promise<R
     await jobs.close();
     progress.report(true);
     const summary = progress.summary();
-    await ctx.checkpoint.set({ setup: 'done', lastAttempt: summary, failedFiles: tally.failureCount, failedKeys: tally.failures.slice(0, 10).map((f) => `s3://${f.job.bucket}/${f.job.key}`) });
+    await ctx.checkpoint.set({
+      setup: 'done',
+      lastAttempt: summary,
+      failedFiles: tally.failureCount,
+      failedKeys: tally.failures.slice(0, 10).map((f) => `s3://${f.job.bucket}/${f.job.key}`),
+    });
 
-    if (jobs.cut && !tally.fatal) ctx.safePoint?.(`between s3-import files (step "${ctx.stepId}", ${summary.filesImported} file(s) imported in this attempt)`);
+    if (jobs.cut && !tally.fatal)
+      ctx.safePoint?.(
+        `between s3-import files (step "${ctx.stepId}", ${summary.filesImported} file(s) imported in this attempt)`,
+      );
     throwIfUnfinished(ctx, spec, tally, summary.filesImported);
     return await ledgerOutputs(control, ctx, spec, tables);
   } finally {
     await control.close().catch(() => undefined);
     // Sessions opened early but never used (setup failed, or nothing to import): close them.
-    await Promise.all(early.map((p) => p.then((s) => (s instanceof Error ? undefined : s.close())).catch(() => undefined)));
+    await Promise.all(
+      early.map((p) => p.then((s) => (s instanceof Error ? undefined : s.close())).catch(() => undefined)),
+    );
   }
 }
 
 /** Checks the definition and the cluster's role for s3Import, and resolves the connection. */
 async function prepare(spec: S3ImportSpec, ctx: StepContext): Promise<ResolvedConnection> {
   const problems = checkImportSpec(spec);
-  if (problems.length) throw new StepFailed(ctx.stepId, `the step's definition has problems:\n  ${problems.join('\n  ')}\nFix the plan, then run apply again.`);
+  if (problems.length)
+    throw new StepFailed(
+      ctx.stepId,
+      `the step's definition has problems:\n  ${problems.join('\n  ')}\nFix the plan, then run apply again.`,
+    );
 
   if (spec.cluster && spec.iamRole) {
     await ensureClusterRole(ctx, spec.cluster, spec.iamRole, 's3Import').catch((err) => {
@@ -62,16 +76,29 @@ async function prepare(spec: S3ImportSpec, ctx: StepContext): Promise<ResolvedCo
   try {
     return toResolvedConnection(spec.connection);
   } catch (err) {
-    throw new StepFailed(ctx.stepId, `${sentence((err as Error).message)} Fix the plan (or the environment variable it reads), then run apply again.`, { cause: err });
+    throw new StepFailed(
+      ctx.stepId,
+      `${sentence((err as Error).message)} Fix the plan (or the environment variable it reads), then run apply again.`,
+      { cause: err },
+    );
   }
 }
 
 /** Each table's canonical quoted name, as the database knows it; a missing table fails the step. */
-async function resolveTables(control: DbSession, ctx: StepContext, spec: S3ImportSpec, conn: ResolvedConnection): Promise<string[]> {
+async function resolveTables(
+  control: DbSession,
+  ctx: StepContext,
+  spec: S3ImportSpec,
+  conn: ResolvedConnection,
+): Promise<string[]> {
   const tables: string[] = [];
   for (const [i, t] of spec.tables.entries()) {
     const { rows } = await control.query<{ name: string; kind: string }>(RESOLVE_TABLE_SQL, [t.table]);
-    if (!rows[0]) throw new StepFailed(ctx.stepId, `tables[${i}].table: ${t.table} does not exist in database "${conn.database}" (or the user cannot see it). Create the table first.`);
+    if (!rows[0])
+      throw new StepFailed(
+        ctx.stepId,
+        `tables[${i}].table: ${t.table} does not exist in database "${conn.database}" (or the user cannot see it). Create the table first.`,
+      );
     tables.push(rows[0].name);
   }
   return tables;

@@ -16,16 +16,27 @@ export function describeImport(spec: S3ImportSpec): PlannedAction[] {
   const actions: PlannedAction[] = [];
   if (spec.cluster && spec.iamRole) actions.push(...roleActions(spec.cluster, spec.iamRole, 's3Import'));
   actions.push({ kind: 'sql', sql: CREATE_EXTENSION_SQL });
-  for (const ddl of LEDGER_DDL) actions.push({ kind: 'sql', sql: ddl, note: 'exactly-once ledger (created if missing)' });
+  for (const ddl of LEDGER_DDL)
+    actions.push({ kind: 'sql', sql: ddl, note: 'exactly-once ledger (created if missing)' });
   const credentials = spec.credentials
-    ? { accessKeyId: SECRET_PLACEHOLDER, secretAccessKey: SECRET_PLACEHOLDER, sessionToken: spec.credentials.sessionToken ? SECRET_PLACEHOLDER : undefined }
+    ? {
+        accessKeyId: SECRET_PLACEHOLDER,
+        secretAccessKey: SECRET_PLACEHOLDER,
+        sessionToken: spec.credentials.sessionToken ? SECRET_PLACEHOLDER : undefined,
+      }
     : undefined;
   const concurrency = spec.concurrency ?? 4;
   for (const t of spec.tables ?? []) {
     const from = t.from;
     if (from.keys !== undefined) {
       for (const key of from.keys) {
-        actions.push({ kind: 'aws', service: 's3', operation: 'HeadObject', params: { Bucket: from.bucket, Key: key }, note: `ETag of the object (region ${from.region})` });
+        actions.push({
+          kind: 'aws',
+          service: 's3',
+          operation: 'HeadObject',
+          params: { Bucket: from.bucket, Key: key },
+          note: `ETag of the object (region ${from.region})`,
+        });
       }
     } else {
       actions.push({
@@ -37,8 +48,23 @@ export function describeImport(spec: S3ImportSpec): PlannedAction[] {
       });
     }
     const key = from.keys !== undefined ? '<each key>' : `<each key under ${from.prefix ?? ''}>`;
-    const params = importParams({ table: t.table, columns: columnListText(t.columns), options: t.options ?? '', bucket: from.bucket, key, region: from.region }, credentials);
-    actions.push({ kind: 'sql', sql: DONE_SQL, params: [t.table, from.bucket, '<the keys of each page>'], note: 'already imported? (checked again by the ledger key)' });
+    const params = importParams(
+      {
+        table: t.table,
+        columns: columnListText(t.columns),
+        options: t.options ?? '',
+        bucket: from.bucket,
+        key,
+        region: from.region,
+      },
+      credentials,
+    );
+    actions.push({
+      kind: 'sql',
+      sql: DONE_SQL,
+      params: [t.table, from.bucket, '<the keys of each page>'],
+      note: 'already imported? (checked again by the ledger key)',
+    });
     actions.push({
       kind: 'sql',
       sql: credentials ? IMPORT_WITH_CREDENTIALS_SQL : IMPORT_SQL,

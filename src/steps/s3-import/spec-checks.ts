@@ -56,7 +56,7 @@ export function checkCopyOptions(options: string): string | undefined {
       continue;
     }
     if (ch === "'" || ch === '"') quote = ch;
-    else if (ch === ';') return 'contains a semicolon outside a quoted value (write a ; delimiter as DELIMITER \';\')';
+    else if (ch === ';') return "contains a semicolon outside a quoted value (write a ; delimiter as DELIMITER ';')";
     else if (ch === '-' && options[i + 1] === '-') return 'contains "--" (an SQL comment) outside a quoted value';
     else if (ch === '/' && options[i + 1] === '*') return 'contains "/*" (an SQL comment) outside a quoted value';
     else if (/[\x00-\x08\x0b\x0c\x0e-\x1f]/.test(ch)) return 'contains a control character';
@@ -79,7 +79,9 @@ export function checkImportSpec(spec: S3ImportSpec): string[] {
     problems.push('credentials: give either cluster + iamRole or credentials, not both');
   }
   if ((spec.cluster === undefined) !== (spec.iamRole === undefined)) {
-    problems.push(`${spec.cluster === undefined ? 'cluster' : 'iamRole'}: cluster and iamRole go together (the role is associated with the cluster)`);
+    problems.push(
+      `${spec.cluster === undefined ? 'cluster' : 'iamRole'}: cluster and iamRole go together (the role is associated with the cluster)`,
+    );
   }
   if (!spec.tables || spec.tables.length === 0) problems.push('tables: at least one table is needed');
   for (const [i, t] of (spec.tables ?? []).entries()) problems.push(...checkTable(t, `tables[${i}]`));

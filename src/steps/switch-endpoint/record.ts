@@ -43,7 +43,17 @@ export function changeParams(spec: SwitchEndpointSpec): Record<string, unknown> 
     HostedZoneId: spec.hostedZoneId,
     ChangeBatch: {
       Comment: 'aurora-migrate switch-endpoint',
-      Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: spec.record, Type: 'CNAME', TTL: ttlSeconds(spec), ResourceRecords: [{ Value: spec.target }] } }],
+      Changes: [
+        {
+          Action: 'UPSERT',
+          ResourceRecordSet: {
+            Name: spec.record,
+            Type: 'CNAME',
+            TTL: ttlSeconds(spec),
+            ResourceRecords: [{ Value: spec.target }],
+          },
+        },
+      ],
     },
   };
 }
@@ -74,8 +84,17 @@ export interface ReadOptions {
 }
 
 /** The zone's name (lower-case, no trailing dot) and whether it is private. Throws AwsCallError (NoSuchHostedZone…). */
-export async function readZone(aws: AwsApi, zoneId: string, opts: ReadOptions = {}): Promise<{ name: string; privateZone: boolean }> {
-  const out = await aws.send<{ HostedZone?: { Name?: string; Config?: { PrivateZone?: boolean } } }>('route53', 'GetHostedZone', { Id: zoneIdOf(zoneId) }, opts);
+export async function readZone(
+  aws: AwsApi,
+  zoneId: string,
+  opts: ReadOptions = {},
+): Promise<{ name: string; privateZone: boolean }> {
+  const out = await aws.send<{ HostedZone?: { Name?: string; Config?: { PrivateZone?: boolean } } }>(
+    'route53',
+    'GetHostedZone',
+    { Id: zoneIdOf(zoneId) },
+    opts,
+  );
   return { name: dnsName(out.HostedZone?.Name ?? ''), privateZone: out.HostedZone?.Config?.PrivateZone === true };
 }
 
@@ -83,7 +102,8 @@ export async function readZone(aws: AwsApi, zoneId: string, opts: ReadOptions = 
 export function placementProblem(record: string, zone: string): string | undefined {
   const name = dnsName(record);
   if (name === zone) return `${record} is the apex of hosted zone ${zone}, and DNS allows no CNAME at a zone apex`;
-  if (!name.endsWith(`.${zone}`)) return `${record} is not inside hosted zone ${zone} (the record name must end in .${zone})`;
+  if (!name.endsWith(`.${zone}`))
+    return `${record} is not inside hosted zone ${zone} (the record name must end in .${zone})`;
   return undefined;
 }
 
@@ -91,25 +111,52 @@ export function placementProblem(record: string, zone: string): string | undefin
  * Every record set of exactly this name. Lists from StartRecordName without a type: a CNAME can't
  * share its name with another type, so an A or alias record of that name must be seen too.
  */
-export async function readRecord(aws: AwsApi, zoneId: string, record: string, opts: ReadOptions = {}): Promise<FoundRecord> {
+export async function readRecord(
+  aws: AwsApi,
+  zoneId: string,
+  record: string,
+  opts: ReadOptions = {},
+): Promise<FoundRecord> {
   const out = await aws.send<{ ResourceRecordSets?: RecordSetOut[] }>(
     'route53',
     'ListResourceRecordSets',
     { HostedZoneId: zoneIdOf(zoneId), StartRecordName: record, MaxItems: 10 },
     opts,
   );
-  const sets = (out.ResourceRecordSets ?? []).filter((r): r is RecordSetOut & { Name: string } => r.Name !== undefined && sameName(r.Name, record));
+  const sets = (out.ResourceRecordSets ?? []).filter(
+    (r): r is RecordSetOut & { Name: string } => r.Name !== undefined && sameName(r.Name, record),
+  );
   if (sets.length === 0) return { kind: 'none' };
   const name = sets[0].Name;
   const routed = sets.find((r) => r.SetIdentifier !== undefined);
-  if (routed) return { kind: 'other', name, type: routed.Type ?? '?', what: `a record of type ${routed.Type} with a routing policy (SetIdentifier "${routed.SetIdentifier}")` };
+  if (routed)
+    return {
+      kind: 'other',
+      name,
+      type: routed.Type ?? '?',
+      what: `a record of type ${routed.Type} with a routing policy (SetIdentifier "${routed.SetIdentifier}")`,
+    };
   const alias = sets.find((r) => r.AliasTarget);
-  if (alias) return { kind: 'other', name, type: alias.Type ?? '?', what: `an alias record of type ${alias.Type} (to ${alias.AliasTarget?.DNSName ?? '?'})` };
+  if (alias)
+    return {
+      kind: 'other',
+      name,
+      type: alias.Type ?? '?',
+      what: `an alias record of type ${alias.Type} (to ${alias.AliasTarget?.DNSName ?? '?'})`,
+    };
   const cname = sets.find((r) => r.Type === 'CNAME');
   if (!cname) {
     const types = [...new Set(sets.map((r) => r.Type ?? '?'))].join(', ');
-    const values = sets.flatMap((r) => (r.ResourceRecords ?? []).map((v) => v.Value ?? '')).slice(0, 3).join(', ');
-    return { kind: 'other', name, type: sets[0].Type ?? '?', what: `a record of type ${types}${values ? ` (${values})` : ''}` };
+    const values = sets
+      .flatMap((r) => (r.ResourceRecords ?? []).map((v) => v.Value ?? ''))
+      .slice(0, 3)
+      .join(', ');
+    return {
+      kind: 'other',
+      name,
+      type: sets[0].Type ?? '?',
+      what: `a record of type ${types}${values ? ` (${values})` : ''}`,
+    };
   }
   return { kind: 'cname', name, value: cname.ResourceRecords?.[0]?.Value ?? '', ttl: cname.TTL ?? 0 };
 }

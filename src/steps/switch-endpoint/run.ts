@@ -53,7 +53,13 @@ export const switchEndpoint: StepModule<SwitchEndpointSpec> = {
     const ttl = ttlSeconds(spec);
     const window = windowNote(env);
     return [
-      { kind: 'aws', service: 'route53', operation: 'GetHostedZone', params: { Id: spec.hostedZoneId }, note: 'the record must be inside this zone, and not its apex' },
+      {
+        kind: 'aws',
+        service: 'route53',
+        operation: 'GetHostedZone',
+        params: { Id: spec.hostedZoneId },
+        note: 'the record must be inside this zone, and not its apex',
+      },
       {
         kind: 'aws',
         service: 'route53',
@@ -68,7 +74,13 @@ export const switchEndpoint: StepModule<SwitchEndpointSpec> = {
         params: changeParams(spec),
         note: `${spec.record} → ${spec.target}, TTL ${ttl}s${window ? `. ${window}` : ''}`,
       },
-      { kind: 'wait', for: 'the change to be INSYNC on every Route 53 name server (GetChange)', timeoutMs: switchTimeoutMs(spec), pollEveryMs: env.cutover ? CUTOVER_CHANGE_POLL_MS : CHANGE_POLL_MS, note: 'clients see the new value once their cached answer expires: the record\'s previous TTL bounds that' },
+      {
+        kind: 'wait',
+        for: 'the change to be INSYNC on every Route 53 name server (GetChange)',
+        timeoutMs: switchTimeoutMs(spec),
+        pollEveryMs: env.cutover ? CUTOVER_CHANGE_POLL_MS : CHANGE_POLL_MS,
+        note: "clients see the new value once their cached answer expires: the record's previous TTL bounds that",
+      },
     ];
   },
 
@@ -81,7 +93,8 @@ export const switchEndpoint: StepModule<SwitchEndpointSpec> = {
 function windowNote(env: DescribeEnv): string | undefined {
   const c = env.cutover;
   if (!c) return undefined;
-  if (c.role === 'after') return `After the cutover's point of no return: writes stay frozen on the source (step "${c.freezeStepId}"); writeDowntime runs from the freeze until this change is INSYNC`;
+  if (c.role === 'after')
+    return `After the cutover's point of no return: writes stay frozen on the source (step "${c.freezeStepId}"); writeDowntime runs from the freeze until this change is INSYNC`;
   return (
     `The cutover's point of no return (window of step "${c.freezeStepId}"): crossed right before this change is sent. ` +
     `Until then a failure, an interrupt or the window's deadline undoes the freeze; after it the plan only goes forward`
@@ -90,7 +103,8 @@ function windowNote(env: DescribeEnv): string | undefined {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const previousValueOf = (p: PreviousRecord | undefined) => (p === undefined || p === 'none' ? null : p.value);
-const shownAs = (r: FoundRecord) => (r.kind === 'cname' ? `a CNAME to ${r.value} (TTL ${r.ttl}s)` : r.kind === 'none' ? 'absent' : r.kind);
+const shownAs = (r: FoundRecord) =>
+  r.kind === 'cname' ? `a CNAME to ${r.value} (TTL ${r.ttl}s)` : r.kind === 'none' ? 'absent' : r.kind;
 
 /** "12.3s": from the freeze to the change being INSYNC. */
 export function downtimeText(frozenAt: string, switchedAt: string): string {
@@ -98,11 +112,15 @@ export function downtimeText(frozenAt: string, switchedAt: string): string {
 }
 
 function refuse(ctx: StepContext, why: string): StepFailed {
-  return new StepFailed(ctx.stepId, why, { outcome: 'refused to switch:', remedy: 'Nothing was changed in Route 53; fix it, then run aurora-migrate apply again.' });
+  return new StepFailed(ctx.stepId, why, {
+    outcome: 'refused to switch:',
+    remedy: 'Nothing was changed in Route 53; fix it, then run aurora-migrate apply again.',
+  });
 }
 
 /** Errors with which Route 53 refused a change outright (nothing applied). */
-const REFUSED = /^(InvalidChangeBatch|InvalidInput|NoSuchHostedZone|PriorRequestNotComplete|AccessDenied\w*|Throttling|InvalidClientTokenId|SignatureDoesNotMatch|ExpiredToken)$/;
+const REFUSED =
+  /^(InvalidChangeBatch|InvalidInput|NoSuchHostedZone|PriorRequestNotComplete|AccessDenied\w*|Throttling|InvalidClientTokenId|SignatureDoesNotMatch|ExpiredToken)$/;
 
 /** An AWS error as a step failure through the tool's AWS error mapping; anything else (Interrupted…) as is. */
 function route53Failure(ctx: StepContext, what: string, err: unknown, changed: boolean | 'unknown'): unknown {
@@ -151,11 +169,16 @@ export async function runSwitch(spec: SwitchEndpointSpec, ctx: StepContext): Pro
   if (!switchedAt) {
     if (!(await waitInSync(spec, ctx, changeId))) {
       // Route 53 forgot the change (or never had it): the same UPSERT again gives one to follow.
-      ctx.warn(`Route 53 does not know change ${changeId} (NoSuchChange): sending the same UPSERT again to have a change to follow.`);
+      ctx.warn(
+        `Route 53 does not know change ${changeId} (NoSuchChange): sending the same UPSERT again to have a change to follow.`,
+      );
       await cp.save({ changeId: undefined, phase: 'previous recorded' });
       changeId = await sendChange(spec, ctx, cp, found);
       if (!(await waitInSync(spec, ctx, changeId))) {
-        throw new StepFailed(ctx.stepId, `Route 53 answered NoSuchChange for change ${changeId} it had just accepted. Check the change in the Route 53 console, then run aurora-migrate apply again.`);
+        throw new StepFailed(
+          ctx.stepId,
+          `Route 53 answered NoSuchChange for change ${changeId} it had just accepted. Check the change in the Route 53 console, then run aurora-migrate apply again.`,
+        );
       }
     }
     switchedAt = iso(ctx.clock.now());
@@ -175,24 +198,43 @@ async function readCurrent(spec: SwitchEndpointSpec, ctx: StepContext): Promise<
   const found = await readRecord(ctx.aws, zone, spec.record, { signal: ctx.signal }).catch((err) => {
     throw route53Failure(ctx, `cannot read record ${spec.record} in hosted zone ${zone}`, err, false);
   });
-  if (found.kind === 'other') throw refuse(ctx, `${wrongTypeText(spec.record, found)}. Change the record to a CNAME by hand, or name a CNAME in "record"`);
+  if (found.kind === 'other')
+    throw refuse(
+      ctx,
+      `${wrongTypeText(spec.record, found)}. Change the record to a CNAME by hand, or name a CNAME in "record"`,
+    );
   return found;
 }
 
 /** The record already points at the target and no change of ours is in flight: records that, sends nothing. */
-async function alreadySwitched(spec: SwitchEndpointSpec, ctx: StepContext, cp: Checkpoint, found: Switchable): Promise<Record<string, unknown>> {
+async function alreadySwitched(
+  spec: SwitchEndpointSpec,
+  ctx: StepContext,
+  cp: Checkpoint,
+  found: Switchable,
+): Promise<Record<string, unknown>> {
   await ctx.cutover?.crossPointOfNoReturn('Route 53 record found already pointing at the target');
   const previous = cp.get().previous ?? previousOf(found);
   const seenAt = iso(ctx.clock.now());
-  const ttlNote = found.kind === 'cname' && found.ttl !== ttlSeconds(spec) ? ` Its TTL is ${found.ttl}s, not the plan's ${ttlSeconds(spec)}s; it was left as is.` : '';
-  ctx.warn(`${spec.record} already points at ${spec.target}: nothing sent (already switched, by an earlier run or by hand; whether that change is INSYNC is not known).${ttlNote}`);
+  const ttlNote =
+    found.kind === 'cname' && found.ttl !== ttlSeconds(spec)
+      ? ` Its TTL is ${found.ttl}s, not the plan's ${ttlSeconds(spec)}s; it was left as is.`
+      : '';
+  ctx.warn(
+    `${spec.record} already points at ${spec.target}: nothing sent (already switched, by an earlier run or by hand; whether that change is INSYNC is not known).${ttlNote}`,
+  );
   await cp.save({ phase: 'insync', previous, switchedAt: cp.get().switchedAt ?? seenAt });
   ctx.event('already-switched', { record: spec.record, hostedZoneId: spec.hostedZoneId, value: spec.target, seenAt });
   return { previousValue: previousValueOf(previous), value: spec.target, switchedAt: cp.get().switchedAt ?? seenAt };
 }
 
 /** Records the previous value (once), crosses the point of no return, sends the UPSERT; returns the change id. */
-async function sendChange(spec: SwitchEndpointSpec, ctx: StepContext, cp: Checkpoint, found: Switchable): Promise<string> {
+async function sendChange(
+  spec: SwitchEndpointSpec,
+  ctx: StepContext,
+  cp: Checkpoint,
+  found: Switchable,
+): Promise<string> {
   const zone = spec.hostedZoneId;
   if (!cp.get().previous) {
     const previous = previousOf(found);
@@ -213,19 +255,43 @@ async function sendChange(spec: SwitchEndpointSpec, ctx: StepContext, cp: Checkp
     out = await ctx.aws.send('route53', 'ChangeResourceRecordSets', changeParams(spec));
   } catch (err) {
     const refused = err instanceof AwsCallError && REFUSED.test(err.code);
-    throw route53Failure(ctx, `the change of ${spec.record} in hosted zone ${zone} failed`, err, refused ? false : 'unknown');
+    throw route53Failure(
+      ctx,
+      `the change of ${spec.record} in hosted zone ${zone} failed`,
+      err,
+      refused ? false : 'unknown',
+    );
   }
   const id = out.ChangeInfo?.Id;
-  if (!id) throw new StepFailed(ctx.stepId, `Route 53 accepted the change of ${spec.record} but returned no change id. Run aurora-migrate apply again (the same UPSERT is sent again and followed).`);
+  if (!id)
+    throw new StepFailed(
+      ctx.stepId,
+      `Route 53 accepted the change of ${spec.record} but returned no change id. Run aurora-migrate apply again (the same UPSERT is sent again and followed).`,
+    );
   const submitted = out.ChangeInfo?.SubmittedAt;
-  const submittedAt = submitted instanceof Date ? submitted.toISOString() : submitted ? String(submitted) : iso(ctx.clock.now());
+  const submittedAt =
+    submitted instanceof Date ? submitted.toISOString() : submitted ? String(submitted) : iso(ctx.clock.now());
   await cp.save({ phase: 'change sent', changeId: id, submittedAt });
-  ctx.event('change-sent', { record: spec.record, hostedZoneId: zone, value: spec.target, ttl: ttlSeconds(spec), changeId: id, status: out.ChangeInfo?.Status, submittedAt });
+  ctx.event('change-sent', {
+    record: spec.record,
+    hostedZoneId: zone,
+    value: spec.target,
+    ttl: ttlSeconds(spec),
+    changeId: id,
+    status: out.ChangeInfo?.Status,
+    submittedAt,
+  });
   return id;
 }
 
 /** The change is INSYNC: the 'switched' event (with the write downtime inside a cutover) and the outputs. */
-function switched(spec: SwitchEndpointSpec, ctx: StepContext, cp: SwitchCheckpoint, changeId: string, switchedAt: string): Record<string, unknown> {
+function switched(
+  spec: SwitchEndpointSpec,
+  ctx: StepContext,
+  cp: SwitchCheckpoint,
+  changeId: string,
+  switchedAt: string,
+): Record<string, unknown> {
   const previous = cp.previous;
   const frozenAt = ctx.cutover?.frozenAt;
   const writeDowntime = frozenAt ? downtimeText(frozenAt, switchedAt) : undefined;
@@ -240,7 +306,13 @@ function switched(spec: SwitchEndpointSpec, ctx: StepContext, cp: SwitchCheckpoi
     sendingAt: cp.sendingAt,
     submittedAt: cp.submittedAt,
     switchedAt,
-    ...(frozenAt ? { frozenAt, writeDowntime, writeDowntimeSeconds: Number(((Date.parse(switchedAt) - Date.parse(frozenAt)) / 1000).toFixed(3)) } : {}),
+    ...(frozenAt
+      ? {
+          frozenAt,
+          writeDowntime,
+          writeDowntimeSeconds: Number(((Date.parse(switchedAt) - Date.parse(frozenAt)) / 1000).toFixed(3)),
+        }
+      : {}),
   });
   return {
     previousValue: previousValueOf(previous),
@@ -270,6 +342,11 @@ async function waitInSync(spec: SwitchEndpointSpec, ctx: StepContext, changeId: 
     return true;
   } catch (err) {
     if (isAwsError(err, 'NoSuchChange')) return false;
-    throw route53Failure(ctx, `cannot follow Route 53 change ${changeId} (timeout ${formatDuration(timeoutMs)})`, err, true);
+    throw route53Failure(
+      ctx,
+      `cannot follow Route 53 change ${changeId} (timeout ${formatDuration(timeoutMs)})`,
+      err,
+      true,
+    );
   }
 }

@@ -21,25 +21,38 @@ export type OnBoth = <R>(what: string, fn: (s: Side) => Promise<R>) => Promise<[
 type Ctx = Pick<StepContext, 'stepId' | 'db' | 'signal' | 'progress' | 'event' | 'warn'>;
 
 /** Connects to the source, then the target, into `sides` (the caller closes what was opened). */
-export async function openSides(ctx: Ctx, conns: { source: ResolvedConnection; target: ResolvedConnection }, sides: Side[]): Promise<void> {
+export async function openSides(
+  ctx: Ctx,
+  conns: { source: ResolvedConnection; target: ResolvedConnection },
+  sides: Side[],
+): Promise<void> {
   for (const label of ['source', 'target'] as const) {
     const conn = conns[label];
     try {
       sides.push({ label, conn, session: await ctx.db.connect(conn, { signal: ctx.signal }) });
     } catch (err) {
       if (ctx.signal.aborted) throw new Interrupted('interrupted');
-      throw new StepFailed(ctx.stepId, `cannot connect to the ${label} (${describeConnection(conn)}): ${(err as Error).message}. Check the ${label} connection, then run apply again.`, { cause: err });
+      throw new StepFailed(
+        ctx.stepId,
+        `cannot connect to the ${label} (${describeConnection(conn)}): ${(err as Error).message}. Check the ${label} connection, then run apply again.`,
+        { cause: err },
+      );
     }
   }
 }
 
 export function bothSides(ctx: Ctx, sides: Side[]): OnBoth {
-  return async <R,>(what: string, fn: (s: Side) => Promise<R>): Promise<[R, R]> => {
+  return async <R>(what: string, fn: (s: Side) => Promise<R>): Promise<[R, R]> => {
     try {
       return (await Promise.all(sides.map(fn))) as [R, R];
     } catch (err) {
-      if (err instanceof StepFailed || ctx.signal.aborted) throw ctx.signal.aborted ? new Interrupted('interrupted') : err;
-      throw new StepFailed(ctx.stepId, `${what} failed: ${(err as Error).message}. Check that the user may read these tables on both sides, then run apply again.`, { cause: err });
+      if (err instanceof StepFailed || ctx.signal.aborted)
+        throw ctx.signal.aborted ? new Interrupted('interrupted') : err;
+      throw new StepFailed(
+        ctx.stepId,
+        `${what} failed: ${(err as Error).message}. Check that the user may read these tables on both sides, then run apply again.`,
+        { cause: err },
+      );
     }
   };
 }
@@ -62,23 +75,42 @@ export async function tablesToCompare(
       found.set(key(r), { schema: r.schema, table: r.table });
       if (r.unlogged && s.label === 'source') unlogged.set(key(r), { schema: r.schema, table: r.table });
     };
-    if (sel.schemas.length) for (const r of (await s.session.query<TableName & { unlogged: boolean }>(TABLES_IN_SCHEMAS_SQL, [sel.schemas])).rows) add(r);
+    if (sel.schemas.length)
+      for (const r of (await s.session.query<TableName & { unlogged: boolean }>(TABLES_IN_SCHEMAS_SQL, [sel.schemas]))
+        .rows)
+        add(r);
     if (sel.tables.length) {
-      const rows = (await s.session.query<TableName & { unlogged: boolean }>(TABLES_EXIST_SQL, [sel.tables.map((t) => t.schema), sel.tables.map((t) => t.table)])).rows;
+      const rows = (
+        await s.session.query<TableName & { unlogged: boolean }>(TABLES_EXIST_SQL, [
+          sel.tables.map((t) => t.schema),
+          sel.tables.map((t) => t.table),
+        ])
+      ).rows;
       for (const r of rows) add(r);
     }
     return found;
   });
   const wanted = new Map<string, TableName>();
-  for (const t of [...sel.tables, ...present[0].values(), ...present[1].values()]) if (!unlogged.has(key(t))) wanted.set(key(t), t);
+  for (const t of [...sel.tables, ...present[0].values(), ...present[1].values()])
+    if (!unlogged.has(key(t))) wanted.set(key(t), t);
   if (unlogged.size) {
     const names = [...unlogged.values()].map(displayName).sort();
-    ctx.warn(`${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} UNLOGGED on the source and left out of the comparison: PostgreSQL replicates and snapshots no rows of an unlogged table, so the target's copy starts empty. Fill ${names.length === 1 ? 'it' : 'them'} again from the application, or make ${names.length === 1 ? 'it' : 'them'} logged (ALTER TABLE … SET LOGGED) before the migration if the rows matter`);
+    ctx.warn(
+      `${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} UNLOGGED on the source and left out of the comparison: PostgreSQL replicates and snapshots no rows of an unlogged table, so the target's copy starts empty. Fill ${names.length === 1 ? 'it' : 'them'} again from the application, or make ${names.length === 1 ? 'it' : 'them'} logged (ALTER TABLE … SET LOGGED) before the migration if the rows matter`,
+    );
     ctx.event('verify-unlogged', { tables: names });
   }
-  for (const t of sel.checksum) if (!wanted.has(key(t)) && !unlogged.has(key(t))) problems.push(`checksum names ${displayName(t)}, which is not among the compared tables (add it to tables or its schema to schemas)`);
+  for (const t of sel.checksum)
+    if (!wanted.has(key(t)) && !unlogged.has(key(t)))
+      problems.push(
+        `checksum names ${displayName(t)}, which is not among the compared tables (add it to tables or its schema to schemas)`,
+      );
   const tables = [...wanted.values()].sort((a, b) => displayName(a).localeCompare(displayName(b)));
-  if (tables.length === 0) throw new StepFailed(ctx.stepId, `no tables found in schemas ${sel.schemas.join(', ')} on either side. Check the schema names, then run apply again.`);
+  if (tables.length === 0)
+    throw new StepFailed(
+      ctx.stepId,
+      `no tables found in schemas ${sel.schemas.join(', ')} on either side. Check the schema names, then run apply again.`,
+    );
   return { tables, present };
 }
 
@@ -103,25 +135,45 @@ export async function compareTables(
     const withSum = checksummed(sel, t);
     ctx.progress(`${name}: ${withSum ? 'counting and checksumming' : 'counting'} (${i + 1}/${tables.length})`);
     const [src, tgt] = await onBoth(`reading ${name}`, async (s) => {
-      const row = (await s.session.query<{ n: string; hi?: string; lo?: string }>(withSum ? checksumSql(t) : countSql(t))).rows[0];
+      const row = (
+        await s.session.query<{ n: string; hi?: string; lo?: string }>(withSum ? checksumSql(t) : countSql(t))
+      ).rows[0];
       return { n: Number(row.n), sum: withSum ? `${row.hi}/${row.lo}` : undefined };
     });
     checked += 1;
     rowsChecked += src.n;
-    ctx.event('verify-table', { table: name, sourceRows: src.n, targetRows: tgt.n, ...(withSum ? { checksumEqual: src.sum === tgt.sum } : {}) });
+    ctx.event('verify-table', {
+      table: name,
+      sourceRows: src.n,
+      targetRows: tgt.n,
+      ...(withSum ? { checksumEqual: src.sum === tgt.sum } : {}),
+    });
     if (src.n !== tgt.n) problems.push(`${name} has ${src.n} rows on the source and ${tgt.n} on the target`);
-    else if (withSum && src.sum !== tgt.sum) problems.push(`${name} has ${src.n} rows on both sides but their contents differ (checksum)`);
+    else if (withSum && src.sum !== tgt.sum)
+      problems.push(`${name} has ${src.n} rows on both sides but their contents differ (checksum)`);
     else ctx.progress(`${name}: ${src.n} rows on both sides${withSum ? ', checksums equal' : ''}`);
   }
   return { checked, rowsChecked };
 }
 
 /** Every sequence of the compared schemas must exist on the target, at or above the source's last value. */
-export async function compareSequences(ctx: Ctx, onBoth: OnBoth, sel: Selection, tables: readonly TableName[], problems: string[]): Promise<void> {
+export async function compareSequences(
+  ctx: Ctx,
+  onBoth: OnBoth,
+  sel: Selection,
+  tables: readonly TableName[],
+  problems: string[],
+): Promise<void> {
   const schemas = [...new Set([...sel.schemas, ...tables.map((t) => t.schema)])].filter((s) => s !== TOOL_SCHEMA);
   ctx.progress(`sequences of ${schemas.join(', ')}`);
-  const [src, tgt] = await onBoth('reading the sequences', async (s) =>
-    new Map((await s.session.query<{ schema: string; name: string; last_value: string | null }>(SEQUENCES_SQL, [schemas])).rows.map((r) => [`${r.schema}.${r.name}`, r.last_value])),
+  const [src, tgt] = await onBoth(
+    'reading the sequences',
+    async (s) =>
+      new Map(
+        (
+          await s.session.query<{ schema: string; name: string; last_value: string | null }>(SEQUENCES_SQL, [schemas])
+        ).rows.map((r) => [`${r.schema}.${r.name}`, r.last_value]),
+      ),
   );
   for (const [name, value] of src) {
     const there = tgt.get(name);

@@ -42,7 +42,9 @@ export function parseTableName(text: string): TableName {
       const end = s.indexOf('.', i);
       const raw = end === -1 ? s.slice(i) : s.slice(i, end);
       if (!PLAIN.test(raw)) {
-        throw new Error(`table "${text}": "${raw}" is not a plain identifier (letters, digits, _ and $, not starting with a digit); write it in double quotes if it really is named so`);
+        throw new Error(
+          `table "${text}": "${raw}" is not a plain identifier (letters, digits, _ and $, not starting with a digit); write it in double quotes if it really is named so`,
+        );
       }
       parts.push(raw.toLowerCase());
       i = end === -1 ? s.length : end;
@@ -59,8 +61,10 @@ export function parseTableName(text: string): TableName {
 /** A schema name from `schemas:` (plain identifiers folded to lower case, "quoted" kept). */
 export function parseSchemaName(text: string): string {
   const s = text.trim();
-  if (s.length > 2 && s.startsWith('"') && s.endsWith('"') && !s.slice(1, -1).replace(/""/g, '').includes('"')) return s.slice(1, -1).replace(/""/g, '"');
-  if (!PLAIN.test(s)) throw new Error(`schema "${text}" is not a plain identifier; write it in double quotes if it really is named so`);
+  if (s.length > 2 && s.startsWith('"') && s.endsWith('"') && !s.slice(1, -1).replace(/""/g, '').includes('"'))
+    return s.slice(1, -1).replace(/""/g, '"');
+  if (!PLAIN.test(s))
+    throw new Error(`schema "${text}" is not a plain identifier; write it in double quotes if it really is named so`);
   return s.toLowerCase();
 }
 

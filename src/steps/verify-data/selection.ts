@@ -15,7 +15,7 @@ export const key = (t: TableName) => `${t.schema}\u0000${t.table}`;
 /** Parses the plan's names; every problem in one message. */
 export function selectionOf(spec: VerifyDataSpec): Selection {
   const problems: string[] = [];
-  const parse = <T,>(items: readonly string[] | undefined, fn: (s: string) => T): T[] =>
+  const parse = <T>(items: readonly string[] | undefined, fn: (s: string) => T): T[] =>
     (items ?? []).flatMap((s) => {
       try {
         return [fn(s)];
@@ -27,8 +27,13 @@ export function selectionOf(spec: VerifyDataSpec): Selection {
   const tables = parse(spec.tables, parseTableName);
   const schemas = parse(spec.schemas, parseSchemaName);
   const checksum = Array.isArray(spec.checksum) ? parse(spec.checksum, parseTableName) : [];
-  if (tables.length === 0 && schemas.length === 0 && problems.length === 0) problems.push('list the tables (tables: [schema.table, …]) or schemas (schemas: [public]) to compare');
-  for (const t of [...tables, ...checksum]) if (t.schema === TOOL_SCHEMA) problems.push(`${displayName(t)} is in the tool's own schema ${TOOL_SCHEMA}, which differs between source and target by design`);
+  if (tables.length === 0 && schemas.length === 0 && problems.length === 0)
+    problems.push('list the tables (tables: [schema.table, …]) or schemas (schemas: [public]) to compare');
+  for (const t of [...tables, ...checksum])
+    if (t.schema === TOOL_SCHEMA)
+      problems.push(
+        `${displayName(t)} is in the tool's own schema ${TOOL_SCHEMA}, which differs between source and target by design`,
+      );
   if (problems.length) throw new Error(problems.join('; '));
   return { tables, schemas, checksumAll: spec.checksum === true, checksum };
 }

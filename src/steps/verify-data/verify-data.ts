@@ -12,7 +12,15 @@ import { StepFailed } from '../../errors.js';
 import type { VerifyDataSpec } from '../../plan/types.js';
 import type { CheckResult, PlannedAction, PreflightContext, StepContext, StepModule } from '../step.js';
 import { bothSides, compareSequences, compareTables, openSides, tablesToCompare, type Side } from './compare.js';
-import { BEGIN_SQL, checksumSql, countSql, SEQUENCES_SQL, SESSION_SETTINGS, TABLES_EXIST_SQL, TABLES_IN_SCHEMAS_SQL } from './queries.js';
+import {
+  BEGIN_SQL,
+  checksumSql,
+  countSql,
+  SEQUENCES_SQL,
+  SESSION_SETTINGS,
+  TABLES_EXIST_SQL,
+  TABLES_IN_SCHEMAS_SQL,
+} from './queries.js';
 import { checksummed, selectionOf, type Selection } from './selection.js';
 
 const OUTPUTS = ['tablesChecked', 'rowsChecked', 'checkedAt'] as const;
@@ -26,20 +34,61 @@ export function describeVerify(spec: VerifyDataSpec): PlannedAction[] {
   }
   const both = 'on the source and on the target';
   const actions: PlannedAction[] = [
-    { kind: 'sql', sql: [...SESSION_SETTINGS, BEGIN_SQL].join('; '), note: `${both}: fixed output settings, one read-only snapshot` },
+    {
+      kind: 'sql',
+      sql: [...SESSION_SETTINGS, BEGIN_SQL].join('; '),
+      note: `${both}: fixed output settings, one read-only snapshot`,
+    },
   ];
-  if (spec.schemas?.length) actions.push({ kind: 'sql', sql: TABLES_IN_SCHEMAS_SQL, params: [sel?.schemas ?? spec.schemas], note: `${both}: the tables to compare (a table on one side only fails; a table UNLOGGED on the source is left out, with a warning: no route carries its rows)` });
+  if (spec.schemas?.length)
+    actions.push({
+      kind: 'sql',
+      sql: TABLES_IN_SCHEMAS_SQL,
+      params: [sel?.schemas ?? spec.schemas],
+      note: `${both}: the tables to compare (a table on one side only fails; a table UNLOGGED on the source is left out, with a warning: no route carries its rows)`,
+    });
   if (sel?.tables.length) {
-    actions.push({ kind: 'sql', sql: TABLES_EXIST_SQL, params: [sel.tables.map((t) => t.schema), sel.tables.map((t) => t.table)], note: `${both}: every listed table must exist` });
-    for (const t of sel.tables) if (!checksummed(sel, t)) actions.push({ kind: 'sql', sql: countSql(t), note: `${both}; the counts must be equal` });
+    actions.push({
+      kind: 'sql',
+      sql: TABLES_EXIST_SQL,
+      params: [sel.tables.map((t) => t.schema), sel.tables.map((t) => t.table)],
+      note: `${both}: every listed table must exist`,
+    });
+    for (const t of sel.tables)
+      if (!checksummed(sel, t))
+        actions.push({ kind: 'sql', sql: countSql(t), note: `${both}; the counts must be equal` });
   } else if (!sel && spec.tables?.length) {
-    actions.push({ kind: 'check', description: `tables ${spec.tables.join(', ')} (invalid names: the step will fail)` });
+    actions.push({
+      kind: 'check',
+      description: `tables ${spec.tables.join(', ')} (invalid names: the step will fail)`,
+    });
   }
-  if (spec.schemas?.length) actions.push({ kind: 'sql', sql: 'SELECT count(*) AS n FROM <each table of those schemas>', note: `${both}; the counts must be equal` });
-  for (const t of sel?.checksum ?? []) actions.push({ kind: 'sql', sql: checksumSql(t), note: `${both}; count and checksum must be equal` });
-  if (sel?.checksumAll) actions.push({ kind: 'sql', sql: checksumSql({ schema: '<schema>', table: '<table>' }), note: `for every compared table, ${both}, instead of count(*); must be equal` });
-  if (spec.sequences !== false) actions.push({ kind: 'sql', sql: SEQUENCES_SQL, params: ['<schemas of the compared tables>'], note: `${both}; each target last_value must be at or above the source's` });
-  actions.push({ kind: 'check', description: 'fail (exit 2) on any missing table, count or checksum difference, or sequence behind the source, before anything later runs' });
+  if (spec.schemas?.length)
+    actions.push({
+      kind: 'sql',
+      sql: 'SELECT count(*) AS n FROM <each table of those schemas>',
+      note: `${both}; the counts must be equal`,
+    });
+  for (const t of sel?.checksum ?? [])
+    actions.push({ kind: 'sql', sql: checksumSql(t), note: `${both}; count and checksum must be equal` });
+  if (sel?.checksumAll)
+    actions.push({
+      kind: 'sql',
+      sql: checksumSql({ schema: '<schema>', table: '<table>' }),
+      note: `for every compared table, ${both}, instead of count(*); must be equal`,
+    });
+  if (spec.sequences !== false)
+    actions.push({
+      kind: 'sql',
+      sql: SEQUENCES_SQL,
+      params: ['<schemas of the compared tables>'],
+      note: `${both}; each target last_value must be at or above the source's`,
+    });
+  actions.push({
+    kind: 'check',
+    description:
+      'fail (exit 2) on any missing table, count or checksum difference, or sequence behind the source, before anything later runs',
+  });
   return actions;
 }
 
@@ -48,9 +97,16 @@ async function runVerify(spec: VerifyDataSpec, ctx: StepContext): Promise<Record
   let conns: { source: ResolvedConnection; target: ResolvedConnection };
   try {
     sel = selectionOf(spec);
-    conns = { source: toResolvedConnection(spec.source, 'source'), target: toResolvedConnection(spec.target, 'target') };
+    conns = {
+      source: toResolvedConnection(spec.source, 'source'),
+      target: toResolvedConnection(spec.target, 'target'),
+    };
   } catch (err) {
-    throw new StepFailed(ctx.stepId, `${(err as Error).message}. Fix the plan (or the environment variable it reads), then run apply again.`, { cause: err });
+    throw new StepFailed(
+      ctx.stepId,
+      `${(err as Error).message}. Fix the plan (or the environment variable it reads), then run apply again.`,
+      { cause: err },
+    );
   }
 
   const sides: Side[] = [];
@@ -95,13 +151,19 @@ async function preflightVerify(spec: VerifyDataSpec, ctx: PreflightContext): Pro
   try {
     conn = toResolvedConnection(spec.source, 'source');
   } catch (err) {
-    return [{ status: 'warn', check: 'source connection', detail: `${(err as Error).message} (resolved at apply time)` }];
+    return [
+      { status: 'warn', check: 'source connection', detail: `${(err as Error).message} (resolved at apply time)` },
+    ];
   }
   try {
     await withSession(ctx.db, conn, { signal: ctx.signal }, async () => undefined);
     results.push({ status: 'pass', check: 'source connection', detail: `connected to ${describeConnection(conn)}` });
   } catch (err) {
-    results.push({ status: 'fail', check: 'source connection', detail: `cannot connect to ${describeConnection(conn)}: ${(err as Error).message}` });
+    results.push({
+      status: 'fail',
+      check: 'source connection',
+      detail: `cannot connect to ${describeConnection(conn)}: ${(err as Error).message}`,
+    });
   }
   return results;
 }

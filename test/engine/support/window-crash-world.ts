@@ -42,7 +42,10 @@ export async function startCrashWorld(cleanup: CleanupStack, timeScale: number):
     // Replica creation shortened (the real base backup still decides when it is available); the
     // promotion keeps minutes of stand-in time, so kills land while it is under way too.
     durations: { clusterCreating: MINUTE, clusterBackingUp: MINUTE, instanceCreate: MINUTE, promote: 3 * MINUTE },
-    seed: { instances: [{ id: SOURCE, real: true }], hostedZones: [{ id: ZONE, name: 'internal.example.com', privateZone: true }] },
+    seed: {
+      instances: [{ id: SOURCE, real: true }],
+      hostedZones: [{ id: ZONE, name: 'internal.example.com', privateZone: true }],
+    },
   });
   cleanup.add('stop the AWS stand-in and its PostgreSQL servers', () => aws.close());
   const source = aws.real!.server(SOURCE)!;
@@ -213,7 +216,9 @@ function watchAndKill(child: ChildProcess, logPath: string, kill: KillAt, onKill
 
 function logLines(p: string): string[] {
   try {
-    return readFileSync(p, 'utf8').split('\n').filter((l) => l.length > 0);
+    return readFileSync(p, 'utf8')
+      .split('\n')
+      .filter((l) => l.length > 0);
   } catch {
     return [];
   }
@@ -255,7 +260,10 @@ export const FROZEN = ['default_transaction_read_only=on'];
 export const sourceOpen = (source: PgServer): Promise<boolean> => publicCanConnect(source, 'orders');
 
 /** What the stand-in says about the cluster: promotions it accepted, and whether it still replicates. */
-export function clusterFacts(aws: AwsStandin, cluster: string): { promotionsAccepted: number; replica: boolean; status: string } {
+export function clusterFacts(
+  aws: AwsStandin,
+  cluster: string,
+): { promotionsAccepted: number; replica: boolean; status: string } {
   const c = aws.rds.clusters.get(cluster);
   return {
     promotionsAccepted: aws.calls.succeeded('PromoteReadReplicaDBCluster', cluster),

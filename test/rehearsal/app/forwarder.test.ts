@@ -20,7 +20,10 @@ let aws: AwsStandin;
 beforeAll(async () => {
   [pgA, pgB] = await Promise.all([startPostgres(), startPostgres()]);
   aws = await startAwsStandin({
-    seed: { hostedZones: [{ id: ZONE, name: 'internal.example.com', privateZone: true }], records: [{ zoneId: ZONE, name: NAME, type: 'CNAME', ttl: 5, values: [A] }] },
+    seed: {
+      hostedZones: [{ id: ZONE, name: 'internal.example.com', privateZone: true }],
+      records: [{ zoneId: ZONE, name: NAME, type: 'CNAME', ttl: 5, values: [A] }],
+    },
   });
 });
 
@@ -32,7 +35,13 @@ afterAll(async () => {
 const serverPort = async (c: pg.Client) => Number((await c.query('SELECT inet_server_port() AS p')).rows[0].p);
 
 async function connectVia(fwd: Forwarder, server: TestPostgres): Promise<pg.Client> {
-  const c = new pg.Client({ ...server.admin, password: server.admin.password ?? undefined, ssl: false, host: fwd.host, port: fwd.port });
+  const c = new pg.Client({
+    ...server.admin,
+    password: server.admin.password ?? undefined,
+    ssl: false,
+    host: fwd.host,
+    port: fwd.port,
+  });
   c.on('error', () => undefined);
   await c.connect();
   return c;
@@ -45,7 +54,12 @@ describe('forwarder', () => {
       recordName: NAME,
       hostedZoneId: ZONE,
       awsEnv: aws.env,
-      resolve: (address) => (address === A ? { host: '127.0.0.1', port: pgA.admin.port! } : address === B ? { host: '127.0.0.1', port: pgB.admin.port! } : undefined),
+      resolve: (address) =>
+        address === A
+          ? { host: '127.0.0.1', port: pgA.admin.port! }
+          : address === B
+            ? { host: '127.0.0.1', port: pgB.admin.port! }
+            : undefined,
       port: 0,
       now: () => clock,
     });
@@ -55,11 +69,22 @@ describe('forwarder', () => {
       clients.push(first);
       expect(await serverPort(first)).toBe(pgA.admin.port);
 
-      const r53 = new Route53Client({ endpoint: aws.endpoint, region: aws.region, credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
+      const r53 = new Route53Client({
+        endpoint: aws.endpoint,
+        region: aws.region,
+        credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+      });
       await r53.send(
         new ChangeResourceRecordSetsCommand({
           HostedZoneId: ZONE,
-          ChangeBatch: { Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: NAME, Type: 'CNAME', TTL: 5, ResourceRecords: [{ Value: B }] } }] },
+          ChangeBatch: {
+            Changes: [
+              {
+                Action: 'UPSERT',
+                ResourceRecordSet: { Name: NAME, Type: 'CNAME', TTL: 5, ResourceRecords: [{ Value: B }] },
+              },
+            ],
+          },
         }),
       );
 

@@ -32,14 +32,21 @@ describe('writer and report', () => {
       resolve: (a) => (a === 'source' ? { host: '127.0.0.1', port: db.port! } : undefined),
       port: 0,
     });
-    const writer = await startWriter({ connection: { ...db, port: fwd.port, host: fwd.host, password: db.password ?? undefined } as never, ratePerSecond: 500 });
+    const writer = await startWriter({
+      connection: { ...db, port: fwd.port, host: fwd.host, password: db.password ?? undefined } as never,
+      ratePerSecond: 500,
+    });
     let run: Awaited<ReturnType<typeof writer.stop>>;
     try {
       await writer.waitForAcks(100);
 
       // A session killed while idle in the pool is dropped silently (pg-pool discards it); one killed
       // mid-statement is an error the writer sees. Kill until the writer has seen one, then go on.
-      const kill = () => server.query(db, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'rehearsal-writer'`);
+      const kill = () =>
+        server.query(
+          db,
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'rehearsal-writer'`,
+        );
       for (let i = 0; i < 50 && writer.errors.terminated === 0; i++) {
         await kill();
         await new Promise((r) => setTimeout(r, 20));
@@ -48,14 +55,23 @@ describe('writer and report', () => {
       expect(writer.errors.terminated).toBeGreaterThan(0);
 
       await server.query(server.admin, `ALTER DATABASE ${db.database} SET default_transaction_read_only = on`);
-      await server.query(db, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'rehearsal-writer'`);
+      await server.query(
+        db,
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'rehearsal-writer'`,
+      );
       await until(() => writer.errors.readOnly > 0, 'a read-only error');
       await server.query(server.admin, `ALTER DATABASE ${db.database} RESET default_transaction_read_only`);
-      await server.query(db, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'rehearsal-writer'`);
+      await server.query(
+        db,
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'rehearsal-writer'`,
+      );
       await writer.waitForAcks(100);
 
       address = undefined;
-      await server.query(db, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'rehearsal-writer'`);
+      await server.query(
+        db,
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'rehearsal-writer'`,
+      );
       await until(() => fwd.refused > 2, 'refused connections');
       address = 'source';
       await writer.waitForAcks(100);
@@ -65,7 +81,9 @@ describe('writer and report', () => {
     }
 
     const rows = Number((await server.query<{ n: string }>(db, 'SELECT count(*) AS n FROM app_writes'))[0].n);
-    const dupes = Number((await server.query<{ n: string }>(db, 'SELECT count(*) - count(DISTINCT seq) AS n FROM app_writes'))[0].n);
+    const dupes = Number(
+      (await server.query<{ n: string }>(db, 'SELECT count(*) - count(DISTINCT seq) AS n FROM app_writes'))[0].n,
+    );
     const report = await buildReport({ run, target: db as never, route: fwd.route });
     expect(report.acknowledgedWrites).toBeGreaterThanOrEqual(400);
     expect(report.lostWrites).toBe(0);

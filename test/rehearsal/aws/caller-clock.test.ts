@@ -3,15 +3,29 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAwsApi } from '../../../src/aws/sdk-api.js';
 import { startAwsStandin, MINUTE, type AwsStandin } from '../../../rehearsal/aws/index.js';
-import { shiftEventDates, shiftMetricResult, shiftWindow, wallCallerClock } from '../../../rehearsal/aws/caller-clock.js';
+import {
+  shiftEventDates,
+  shiftMetricResult,
+  shiftWindow,
+  wallCallerClock,
+} from '../../../rehearsal/aws/caller-clock.js';
 
 const HOUR = 60 * MINUTE;
 
 describe('caller clock translation', () => {
   it('moves a window to the stand-in clock and datapoints back, keeping their spacing', () => {
-    expect(shiftWindow({ StartTime: 1_000, EndTime: 1_480, X: 1 }, 5 * HOUR)).toEqual({ StartTime: 19_000, EndTime: 19_480, X: 1 });
-    expect(shiftWindow({ StartTime: '2026-11-22T02:00:00.000Z' }, HOUR)).toEqual({ StartTime: '2026-11-22T03:00:00.000Z' });
-    const back = shiftMetricResult({ MetricDataResults: [{ Id: 'lag', Timestamps: [19_420, 19_360], Values: [0, 0] }] }, 5 * HOUR);
+    expect(shiftWindow({ StartTime: 1_000, EndTime: 1_480, X: 1 }, 5 * HOUR)).toEqual({
+      StartTime: 19_000,
+      EndTime: 19_480,
+      X: 1,
+    });
+    expect(shiftWindow({ StartTime: '2026-11-22T02:00:00.000Z' }, HOUR)).toEqual({
+      StartTime: '2026-11-22T03:00:00.000Z',
+    });
+    const back = shiftMetricResult(
+      { MetricDataResults: [{ Id: 'lag', Timestamps: [19_420, 19_360], Values: [0, 0] }] },
+      5 * HOUR,
+    );
     expect(back.MetricDataResults?.[0]).toEqual({ Id: 'lag', Timestamps: [1_420, 1_360], Values: [0, 0] });
   });
 
@@ -43,8 +57,17 @@ describe('a time-scaled stand-in answering a wall-clock caller through the SDK',
       seed: { instances: [{ id: 'orders-pg', engineVersion: '16.4' }] },
     });
     const api = createAwsApi({ env: aws.env, maxAttempts: 2 });
-    await api.send('rds', 'CreateDBCluster', { DBClusterIdentifier: 'orders-aurora', Engine: 'aurora-postgresql', ReplicationSourceIdentifier: aws.arn('db', 'orders-pg') });
-    await api.send('rds', 'CreateDBInstance', { DBInstanceIdentifier: 'orders-aurora-1', DBClusterIdentifier: 'orders-aurora', DBInstanceClass: 'db.r6g.large', Engine: 'aurora-postgresql' });
+    await api.send('rds', 'CreateDBCluster', {
+      DBClusterIdentifier: 'orders-aurora',
+      Engine: 'aurora-postgresql',
+      ReplicationSourceIdentifier: aws.arn('db', 'orders-pg'),
+    });
+    await api.send('rds', 'CreateDBInstance', {
+      DBInstanceIdentifier: 'orders-aurora-1',
+      DBClusterIdentifier: 'orders-aurora',
+      DBInstanceClass: 'db.r6g.large',
+      Engine: 'aurora-postgresql',
+    });
     aws.clock.advance(30 * MINUTE); // the stand-in is now half an hour ahead of the wall clock
 
     const end = Date.now();
@@ -54,7 +77,15 @@ describe('a time-scaled stand-in answering a wall-clock caller through the SDK',
       MetricDataQueries: [
         {
           Id: 'lag',
-          MetricStat: { Metric: { Namespace: 'AWS/RDS', MetricName: 'RDSToAuroraPostgreSQLReplicaLag', Dimensions: [{ Name: 'DBInstanceIdentifier', Value: 'orders-aurora-1' }] }, Period: 60, Stat: 'Maximum' },
+          MetricStat: {
+            Metric: {
+              Namespace: 'AWS/RDS',
+              MetricName: 'RDSToAuroraPostgreSQLReplicaLag',
+              Dimensions: [{ Name: 'DBInstanceIdentifier', Value: 'orders-aurora-1' }],
+            },
+            Period: 60,
+            Stat: 'Maximum',
+          },
         },
       ],
     });

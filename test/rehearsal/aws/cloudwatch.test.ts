@@ -9,36 +9,85 @@ let f: Fixture;
 beforeEach(async () => {
   f = await standinFixture({
     startTime: Date.parse('2026-11-01T00:00:00Z'),
-    durations: { clusterCreating: 10 * MINUTE, clusterBackingUp: 2 * MINUTE, instanceCreate: 8 * MINUTE, lagCatchUp: 30 * MINUTE, promote: 5 * MINUTE },
+    durations: {
+      clusterCreating: 10 * MINUTE,
+      clusterBackingUp: 2 * MINUTE,
+      instanceCreate: 8 * MINUTE,
+      lagCatchUp: 30 * MINUTE,
+      promote: 5 * MINUTE,
+    },
     metrics: { lag: { initialSeconds: 1800, steadySeconds: 0 }, publishDelayMs: MINUTE },
-    seed: { instances: [{ id: SOURCE, allocatedStorageGiB: 100, metrics: { FreeStorageSpace: 50 * 2 ** 30, OldestReplicationSlotLag: { start: 0, perMinute: 1_000_000 } } }] },
+    seed: {
+      instances: [
+        {
+          id: SOURCE,
+          allocatedStorageGiB: 100,
+          metrics: { FreeStorageSpace: 50 * 2 ** 30, OldestReplicationSlotLag: { start: 0, perMinute: 1_000_000 } },
+        },
+      ],
+    },
   });
 });
 afterEach(() => f.close());
 
 const query = (id: string, metric: string, instance: string, stat = 'Maximum') => ({
   Id: id,
-  MetricStat: { Metric: { Namespace: 'AWS/RDS', MetricName: metric, Dimensions: [{ Name: 'DBInstanceIdentifier', Value: instance }] }, Period: 60, Stat: stat },
+  MetricStat: {
+    Metric: {
+      Namespace: 'AWS/RDS',
+      MetricName: metric,
+      Dimensions: [{ Name: 'DBInstanceIdentifier', Value: instance }],
+    },
+    Period: 60,
+    Stat: stat,
+  },
 });
 
 async function metrics(minutesBack: number, ...queries: ReturnType<typeof query>[]) {
   const now = f.aws.clock.now();
-  const out = await f.api.send('cloudwatch', 'GetMetricData', { StartTime: new Date(now - minutesBack * MINUTE), EndTime: new Date(now), MetricDataQueries: queries });
-  return Object.fromEntries(out.MetricDataResults.map((r: any) => [r.Id, r])) as Record<string, { Timestamps: Date[]; Values: number[]; StatusCode: string }>;
+  const out = await f.api.send('cloudwatch', 'GetMetricData', {
+    StartTime: new Date(now - minutesBack * MINUTE),
+    EndTime: new Date(now),
+    MetricDataQueries: queries,
+  });
+  return Object.fromEntries(out.MetricDataResults.map((r: any) => [r.Id, r])) as Record<
+    string,
+    { Timestamps: Date[]; Values: number[]; StatusCode: string }
+  >;
 }
 
 async function replicaWithInstance() {
-  await f.rds('CreateDBCluster', { DBClusterIdentifier: 'orders-aurora', Engine: 'aurora-postgresql', ReplicationSourceIdentifier: f.aws.arn('db', SOURCE) });
-  await f.rds('CreateDBInstance', { DBInstanceIdentifier: 'orders-aurora-1', DBClusterIdentifier: 'orders-aurora', DBInstanceClass: 'db.r6g.large', Engine: 'aurora-postgresql' });
+  await f.rds('CreateDBCluster', {
+    DBClusterIdentifier: 'orders-aurora',
+    Engine: 'aurora-postgresql',
+    ReplicationSourceIdentifier: f.aws.arn('db', SOURCE),
+  });
+  await f.rds('CreateDBInstance', {
+    DBInstanceIdentifier: 'orders-aurora-1',
+    DBClusterIdentifier: 'orders-aurora',
+    DBInstanceClass: 'db.r6g.large',
+    Engine: 'aurora-postgresql',
+  });
   f.aws.clock.advance(12 * MINUTE); // cluster and instance available now
 }
 
 describe('GetMetricData', () => {
   it('publishes RDSToAuroraPostgreSQLReplicaLag for the replica instance only once it is available, falling to 0', async () => {
-    await f.rds('CreateDBCluster', { DBClusterIdentifier: 'orders-aurora', Engine: 'aurora-postgresql', ReplicationSourceIdentifier: f.aws.arn('db', SOURCE) });
-    await f.rds('CreateDBInstance', { DBInstanceIdentifier: 'orders-aurora-1', DBClusterIdentifier: 'orders-aurora', DBInstanceClass: 'db.r6g.large', Engine: 'aurora-postgresql' });
+    await f.rds('CreateDBCluster', {
+      DBClusterIdentifier: 'orders-aurora',
+      Engine: 'aurora-postgresql',
+      ReplicationSourceIdentifier: f.aws.arn('db', SOURCE),
+    });
+    await f.rds('CreateDBInstance', {
+      DBInstanceIdentifier: 'orders-aurora-1',
+      DBClusterIdentifier: 'orders-aurora',
+      DBInstanceClass: 'db.r6g.large',
+      Engine: 'aurora-postgresql',
+    });
     f.aws.clock.advance(11 * MINUTE);
-    expect((await metrics(15, query('lag', 'RDSToAuroraPostgreSQLReplicaLag', 'orders-aurora-1'))).lag.Values).toEqual([]);
+    expect((await metrics(15, query('lag', 'RDSToAuroraPostgreSQLReplicaLag', 'orders-aurora-1'))).lag.Values).toEqual(
+      [],
+    );
     f.aws.clock.advance(10 * MINUTE);
     const early = (await metrics(10, query('lag', 'RDSToAuroraPostgreSQLReplicaLag', 'orders-aurora-1'))).lag;
     expect(early.Values.length).toBeGreaterThan(0);
@@ -51,7 +100,11 @@ describe('GetMetricData', () => {
     expect(late.Values.length).toBeGreaterThanOrEqual(5);
     expect(late.Values.every((v) => v === 0)).toBe(true);
     // not for the source, not for the cluster id
-    const other = await metrics(10, query('src', 'RDSToAuroraPostgreSQLReplicaLag', SOURCE), query('cl', 'RDSToAuroraPostgreSQLReplicaLag', 'orders-aurora'));
+    const other = await metrics(
+      10,
+      query('src', 'RDSToAuroraPostgreSQLReplicaLag', SOURCE),
+      query('cl', 'RDSToAuroraPostgreSQLReplicaLag', 'orders-aurora'),
+    );
     expect(other.src!.Values).toEqual([]);
     expect(other.cl!.Values).toEqual([]);
   });
@@ -67,13 +120,23 @@ describe('GetMetricData', () => {
     expect(r.Timestamps.every((t) => t.getTime() >= now - 10 * MINUTE - MINUTE && t.getTime() < now)).toBe(true);
     expect(r.Timestamps.every((t) => t.getTime() % MINUTE === 0)).toBe(true);
     expect(r.Values.every((v) => v === 50 * 2 ** 30)).toBe(true);
-    const asc = await f.api.send('cloudwatch', 'GetMetricData', { StartTime: new Date(now - 10 * MINUTE), EndTime: new Date(now), ScanBy: 'TimestampAscending', MetricDataQueries: [query('free', 'FreeStorageSpace', SOURCE)] });
+    const asc = await f.api.send('cloudwatch', 'GetMetricData', {
+      StartTime: new Date(now - 10 * MINUTE),
+      EndTime: new Date(now),
+      ScanBy: 'TimestampAscending',
+      MetricDataQueries: [query('free', 'FreeStorageSpace', SOURCE)],
+    });
     expect(asc.MetricDataResults[0].Timestamps[0].getTime()).toBeLessThan(newest);
   });
 
   it('answers several metrics in one call; source byte series follow the seed', async () => {
     f.aws.clock.advance(30 * MINUTE);
-    const r = await metrics(10, query('free', 'FreeStorageSpace', SOURCE, 'Average'), query('slot', 'OldestReplicationSlotLag', SOURCE, 'Maximum'), query('wal', 'TransactionLogsDiskUsage', SOURCE, 'Average'));
+    const r = await metrics(
+      10,
+      query('free', 'FreeStorageSpace', SOURCE, 'Average'),
+      query('slot', 'OldestReplicationSlotLag', SOURCE, 'Maximum'),
+      query('wal', 'TransactionLogsDiskUsage', SOURCE, 'Average'),
+    );
     expect(r.slot!.Values[0]).toBeGreaterThan(r.slot!.Values[r.slot!.Values.length - 1]!); // growing over time
     expect(r.wal!.Values.length).toBeGreaterThan(0);
     expect(f.aws.calls.count('GetMetricData')).toBe(1);
@@ -121,7 +184,11 @@ describe('GetMetricData', () => {
   it('rejects StartTime after EndTime with InvalidParameterValue (the SDK names it InvalidParameterValueException)', async () => {
     const now = f.aws.clock.now();
     const err = await f.api
-      .send('cloudwatch', 'GetMetricData', { StartTime: new Date(now), EndTime: new Date(now - MINUTE), MetricDataQueries: [query('free', 'FreeStorageSpace', SOURCE)] })
+      .send('cloudwatch', 'GetMetricData', {
+        StartTime: new Date(now),
+        EndTime: new Date(now - MINUTE),
+        MetricDataQueries: [query('free', 'FreeStorageSpace', SOURCE)],
+      })
       .catch((e) => e);
     expect(err.code).toBe('InvalidParameterValueException');
     expect(err.message).toMatch(/StartTime must be less than/);

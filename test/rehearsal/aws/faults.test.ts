@@ -47,14 +47,17 @@ describe('throttling', () => {
     expect(err.attempts).toBe(2);
     expect(err.message).toBe(
       'RDS DescribeDBClusters for orders-aurora (us-east-1) failed after 2 attempts: Throttling: Rate exceeded. ' +
-        'AWS kept rate-limiting the call even after the SDK\'s retries: other tools in this account are probably calling the RDS API heavily. ' +
+        "AWS kept rate-limiting the call even after the SDK's retries: other tools in this account are probably calling the RDS API heavily. " +
         'Wait a few minutes and run the command again (it resumes where it stopped).',
     );
     expect(f.aws.calls.count('DescribeDBClusters')).toBe(2);
   });
 
   it('S3 throttling is SlowDown (503), also retried', async () => {
-    f = await standinFixture({ seed: { buckets: ['b-one'] }, faults: { seed: 3, throttle: { rate: 0.3, services: ['s3'] } } }, 10);
+    f = await standinFixture(
+      { seed: { buckets: ['b-one'] }, faults: { seed: 3, throttle: { rate: 0.3, services: ['s3'] } } },
+      10,
+    );
     for (let i = 0; i < 5; i++) await f.api.send('s3', 'PutObject', { Bucket: 'b-one', Key: `k${i}`, Body: 'x' });
     expect(f.aws.calls.filter('PutObject').some((r) => r.outcome === 'SlowDown')).toBe(true);
     expect(f.aws.calls.succeeded('PutObject')).toBe(5);
@@ -64,12 +67,19 @@ describe('throttling', () => {
 describe('injected failures', () => {
   it('fail an operation N times with a named error, then work again', async () => {
     f = await standinFixture({}, 3);
-    f.aws.faults.fail({ operation: 'CreateDBSnapshot', code: 'InvalidDBInstanceStateFault', times: 2, message: 'DB instance orders-pg is being modified.' });
+    f.aws.faults.fail({
+      operation: 'CreateDBSnapshot',
+      code: 'InvalidDBInstanceStateFault',
+      times: 2,
+      message: 'DB instance orders-pg is being modified.',
+    });
     const first = await f.rdsError('CreateDBSnapshot', { DBInstanceIdentifier: SOURCE, DBSnapshotIdentifier: 's1' });
     expect(first.code).toBe('InvalidDBInstanceStateFault');
     expect(first.message).toMatch(/is being modified/);
     expect(first.message).toMatch(/wait until it is available/);
-    expect((await f.rdsError('CreateDBSnapshot', { DBInstanceIdentifier: SOURCE, DBSnapshotIdentifier: 's1' })).code).toBe('InvalidDBInstanceStateFault');
+    expect(
+      (await f.rdsError('CreateDBSnapshot', { DBInstanceIdentifier: SOURCE, DBSnapshotIdentifier: 's1' })).code,
+    ).toBe('InvalidDBInstanceStateFault');
     const ok = await f.rds('CreateDBSnapshot', { DBInstanceIdentifier: SOURCE, DBSnapshotIdentifier: 's1' });
     expect(ok.DBSnapshot.Status).toBe('creating');
     expect(f.aws.calls.count('CreateDBSnapshot', 's1')).toBe(3);
@@ -78,7 +88,11 @@ describe('injected failures', () => {
 
   it('AccessDenied names the IAM action to grant', async () => {
     f = await standinFixture({}, 3);
-    f.aws.faults.fail({ operation: 'PromoteReadReplicaDBCluster', code: 'AccessDenied', message: 'User is not authorized to perform: rds:PromoteReadReplicaDBCluster' });
+    f.aws.faults.fail({
+      operation: 'PromoteReadReplicaDBCluster',
+      code: 'AccessDenied',
+      message: 'User is not authorized to perform: rds:PromoteReadReplicaDBCluster',
+    });
     const err = await f.rdsError('PromoteReadReplicaDBCluster', { DBClusterIdentifier: 'orders-aurora' });
     expect(err.code).toBe('AccessDenied');
     expect(err.httpStatus).toBe(403);
@@ -90,7 +104,20 @@ describe('injected failures', () => {
     f.aws.faults.fail({ operation: 'GetMetricData', code: 'AccessDenied', status: 403 });
     const now = f.aws.clock.now();
     const err = await f.api
-      .send('cloudwatch', 'GetMetricData', { StartTime: new Date(now - 600_000), EndTime: new Date(now), MetricDataQueries: [{ Id: 'a', MetricStat: { Metric: { Namespace: 'AWS/RDS', MetricName: 'FreeStorageSpace' }, Period: 60, Stat: 'Average' } }] })
+      .send('cloudwatch', 'GetMetricData', {
+        StartTime: new Date(now - 600_000),
+        EndTime: new Date(now),
+        MetricDataQueries: [
+          {
+            Id: 'a',
+            MetricStat: {
+              Metric: { Namespace: 'AWS/RDS', MetricName: 'FreeStorageSpace' },
+              Period: 60,
+              Stat: 'Average',
+            },
+          },
+        ],
+      })
       .catch((e) => e);
     expect(err.code).toBe('AccessDenied');
     expect(err.message).toMatch(/grant cloudwatch:GetMetricData/);
@@ -105,7 +132,11 @@ describe('call counts', () => {
     await f.rdsError('DescribeDBClusters', { DBClusterIdentifier: 'x' });
     await f.api.send('s3', 'ListObjectsV2', { Bucket: 'b-two' });
     expect(f.aws.calls.byOperation()).toEqual({ DescribeDBInstances: 2, DescribeDBClusters: 1, ListObjectsV2: 1 });
-    expect(f.aws.calls.byResource()).toEqual({ [`DescribeDBInstances ${SOURCE}`]: 2, 'DescribeDBClusters x': 1, 'ListObjectsV2 b-two': 1 });
+    expect(f.aws.calls.byResource()).toEqual({
+      [`DescribeDBInstances ${SOURCE}`]: 2,
+      'DescribeDBClusters x': 1,
+      'ListObjectsV2 b-two': 1,
+    });
     expect(f.aws.calls.filter('DescribeDBClusters')[0]!.outcome).toBe('DBClusterNotFoundFault');
   });
 });

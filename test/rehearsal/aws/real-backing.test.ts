@@ -38,7 +38,8 @@ async function queryAt(host: string, port: number, sql: string, params: unknown[
   }
 }
 
-const ids = async (host: string, port: number) => (await queryAt(host, port, 'select id::int from t order by id')).map((r) => r.id as number);
+const ids = async (host: string, port: number) =>
+  (await queryAt(host, port, 'select id::int from t order by id')).map((r) => r.id as number);
 
 /** One reading of the servers per stand-in minute, as the sampler takes them in a running world. */
 async function minutes(n: number) {
@@ -55,7 +56,18 @@ async function metric(name: string, instance: string, minutesBack = 6): Promise<
     StartTime: new Date(now - minutesBack * MINUTE),
     EndTime: new Date(now),
     MetricDataQueries: [
-      { Id: 'm', MetricStat: { Metric: { Namespace: 'AWS/RDS', MetricName: name, Dimensions: [{ Name: 'DBInstanceIdentifier', Value: instance }] }, Period: 60, Stat: 'Maximum' } },
+      {
+        Id: 'm',
+        MetricStat: {
+          Metric: {
+            Namespace: 'AWS/RDS',
+            MetricName: name,
+            Dimensions: [{ Name: 'DBInstanceIdentifier', Value: instance }],
+          },
+          Period: 60,
+          Stat: 'Maximum',
+        },
+      },
     ],
   });
   return out.MetricDataResults[0].Values as number[]; // newest first
@@ -104,10 +116,21 @@ describe('stand-in with real PostgreSQL behind the RDS source and its Aurora rep
     await until('writes before the replica', async () => committed.length >= 50);
     const beforeCreate = committed.length;
 
-    await rds('CreateDBCluster', { DBClusterIdentifier: CLUSTER, Engine: 'aurora-postgresql', ReplicationSourceIdentifier: aws.arn('db', SOURCE) });
-    await rds('CreateDBInstance', { DBInstanceIdentifier: INSTANCE, DBClusterIdentifier: CLUSTER, DBInstanceClass: 'db.r6g.large', Engine: 'aurora-postgresql' });
+    await rds('CreateDBCluster', {
+      DBClusterIdentifier: CLUSTER,
+      Engine: 'aurora-postgresql',
+      ReplicationSourceIdentifier: aws.arn('db', SOURCE),
+    });
+    await rds('CreateDBInstance', {
+      DBInstanceIdentifier: INSTANCE,
+      DBClusterIdentifier: CLUSTER,
+      DBInstanceClass: 'db.r6g.large',
+      Engine: 'aurora-postgresql',
+    });
     // The slot exists as soon as CreateDBCluster has answered.
-    expect(await source.query(`select slot_type from pg_replication_slots where slot_name = 'aurora_orders_aurora'`)).toEqual([{ slot_type: 'physical' }]);
+    expect(
+      await source.query(`select slot_type from pg_replication_slots where slot_name = 'aurora_orders_aurora'`),
+    ).toEqual([{ slot_type: 'physical' }]);
     expect((await describeCluster()).Status).toBe('creating');
 
     aws.clock.advance(25 * MINUTE); // the clock says available; the stand-in waits for the standby too
@@ -129,12 +152,20 @@ describe('stand-in with real PostgreSQL behind the RDS source and its Aurora rep
     expect(cluster.ReaderEndpoint).toBe(cluster.Endpoint);
     expect(inst.Endpoint).toMatchObject({ Address: cluster.Endpoint, Port: cluster.Port });
     expect(aws.resolveEndpoint(cluster.Endpoint)).toEqual({ host: cluster.Endpoint, port: cluster.Port });
-    expect(aws.resolveEndpoint(`${CLUSTER}.cluster-ro-cstandin0abc.us-east-1.rds.amazonaws.com`)).toEqual({ host: cluster.Endpoint, port: cluster.Port });
+    expect(aws.resolveEndpoint(`${CLUSTER}.cluster-ro-cstandin0abc.us-east-1.rds.amazonaws.com`)).toEqual({
+      host: cluster.Endpoint,
+      port: cluster.Port,
+    });
 
-    await until('standby caught up', async () => (await ids(cluster.Endpoint, cluster.Port)).length === committed.length);
+    await until(
+      'standby caught up',
+      async () => (await ids(cluster.Endpoint, cluster.Port)).length === committed.length,
+    );
     expect(await ids(cluster.Endpoint, cluster.Port)).toEqual(committed);
     expect((await queryAt(cluster.Endpoint, cluster.Port, 'select pg_is_in_recovery() as r'))[0].r).toBe(true);
-    await expect(queryAt(cluster.Endpoint, cluster.Port, `insert into t values (-1, 'x')`)).rejects.toThrow(/read-only/);
+    await expect(queryAt(cluster.Endpoint, cluster.Port, `insert into t values (-1, 'x')`)).rejects.toThrow(
+      /read-only/,
+    );
     const [src] = (await rds('DescribeDBInstances', { DBInstanceIdentifier: SOURCE })).DBInstances;
     expect(src.ReadReplicaDBClusterIdentifiers).toEqual([CLUSTER]);
   }, 120_000);
@@ -158,7 +189,11 @@ describe('stand-in with real PostgreSQL behind the RDS source and its Aurora rep
     expect((await queryAt(c.Endpoint, c.Port, `select count(*)::int as n from t where note = 'burst'`))[0].n).toBe(0);
 
     await queryAt(c.Endpoint, c.Port, 'select pg_wal_replay_resume()');
-    await until('burst replayed', async () => (await queryAt(c.Endpoint, c.Port, `select count(*)::int as n from t where note = 'burst'`))[0].n === 1000);
+    await until(
+      'burst replayed',
+      async () =>
+        (await queryAt(c.Endpoint, c.Port, `select count(*)::int as n from t where note = 'burst'`))[0].n === 1000,
+    );
     await minutes(4);
     const again = await metric('RDSToAuroraPostgreSQLReplicaLag', INSTANCE, 3);
     expect(again.length).toBeGreaterThanOrEqual(1);
@@ -178,7 +213,10 @@ describe('stand-in with real PostgreSQL behind the RDS source and its Aurora rep
     expect((await describeCluster()).Status).toBe('promoting');
     // Still a standby while promoting: writes now still reach it.
     await source.query(`insert into t values (-10, 'while promoting')`);
-    await until('replayed while promoting', async () => (await queryAt(c.Endpoint, c.Port, 'select 1 from t where id = -10')).length === 1);
+    await until(
+      'replayed while promoting',
+      async () => (await queryAt(c.Endpoint, c.Port, 'select 1 from t where id = -10')).length === 1,
+    );
     expect((await queryAt(c.Endpoint, c.Port, 'select pg_is_in_recovery() as r'))[0].r).toBe(true);
 
     aws.clock.advance(6 * MINUTE);
@@ -191,9 +229,15 @@ describe('stand-in with real PostgreSQL behind the RDS source and its Aurora rep
     await source.query(`insert into t values (-20, 'after promotion, on the source only')`);
     await queryAt(c.Endpoint, c.Port, `insert into t values (-30, 'on the promoted cluster')`);
     await new Promise((r) => setTimeout(r, 300));
-    expect(await queryAt(c.Endpoint, c.Port, 'select id::int from t where id < 0 order by id')).toEqual([{ id: -30 }, { id: -10 }]);
+    expect(await queryAt(c.Endpoint, c.Port, 'select id::int from t where id < 0 order by id')).toEqual([
+      { id: -30 },
+      { id: -10 },
+    ]);
     expect(await source.query('select id::int from t where id < 0 order by id')).toEqual([{ id: -20 }, { id: -10 }]);
-    await until('slot dropped on the source', async () => (await source.query('select 1 from pg_replication_slots')).length === 0);
+    await until(
+      'slot dropped on the source',
+      async () => (await source.query('select 1 from pg_replication_slots')).length === 0,
+    );
     const [src] = (await rds('DescribeDBInstances', { DBInstanceIdentifier: SOURCE })).DBInstances;
     expect(src.ReadReplicaDBClusterIdentifiers).toEqual([]);
   }, 60_000);
@@ -206,15 +250,29 @@ describe('stand-in with real PostgreSQL behind the RDS source and its Aurora rep
     const snap = (await rds('DescribeDBSnapshots', { DBSnapshotIdentifier: 'orders-snap' })).DBSnapshots[0];
     expect(snap.Status).toBe('available');
     expect(snap.EngineVersion).toBe(source.version);
-    await rds('RestoreDBClusterFromSnapshot', { DBClusterIdentifier: 'orders-restored', SnapshotIdentifier: snap.DBSnapshotArn, Engine: 'aurora-postgresql' });
-    await rds('CreateDBInstance', { DBInstanceIdentifier: 'orders-restored-1', DBClusterIdentifier: 'orders-restored', DBInstanceClass: 'db.r6g.large', Engine: 'aurora-postgresql' });
+    await rds('RestoreDBClusterFromSnapshot', {
+      DBClusterIdentifier: 'orders-restored',
+      SnapshotIdentifier: snap.DBSnapshotArn,
+      Engine: 'aurora-postgresql',
+    });
+    await rds('CreateDBInstance', {
+      DBInstanceIdentifier: 'orders-restored-1',
+      DBClusterIdentifier: 'orders-restored',
+      DBInstanceClass: 'db.r6g.large',
+      Engine: 'aurora-postgresql',
+    });
     aws.clock.advance(25 * MINUTE);
     const r = await until('restored cluster available', async () => {
       const d = await describeCluster('orders-restored');
       return d.Status === 'available' && d;
     });
     const [inst] = (await rds('DescribeDBInstances', { DBInstanceIdentifier: 'orders-restored-1' })).DBInstances;
-    await until('instance available', async () => (await rds('DescribeDBInstances', { DBInstanceIdentifier: 'orders-restored-1' })).DBInstances[0].DBInstanceStatus === 'available');
+    await until(
+      'instance available',
+      async () =>
+        (await rds('DescribeDBInstances', { DBInstanceIdentifier: 'orders-restored-1' })).DBInstances[0]
+          .DBInstanceStatus === 'available',
+    );
     expect(inst.DBClusterIdentifier).toBe('orders-restored');
     expect((await queryAt(r.Endpoint, r.Port, 'select count(*)::int as n from t'))[0].n).toBe(before[0]!.n);
     expect(await queryAt(r.Endpoint, r.Port, `select 1 from t where note = 'after snapshot'`)).toEqual([]);

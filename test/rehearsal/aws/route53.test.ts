@@ -22,9 +22,18 @@ beforeAll(async () => {
     manualClock: true,
     route53ChangePendingMs: 20 * SECOND,
     seed: {
-      hostedZones: [{ id: ZONE, name: 'internal.example.com' }, { id: 'ZOTHER', name: 'other.example.com.' }],
+      hostedZones: [
+        { id: ZONE, name: 'internal.example.com' },
+        { id: 'ZOTHER', name: 'other.example.com.' },
+      ],
       records: [
-        { zoneId: ZONE, name: 'orders-db.internal.example.com', type: 'CNAME', ttl: 60, values: ['orders-pg.abc.us-east-1.rds.amazonaws.com'] },
+        {
+          zoneId: ZONE,
+          name: 'orders-db.internal.example.com',
+          type: 'CNAME',
+          ttl: 60,
+          values: ['orders-pg.abc.us-east-1.rds.amazonaws.com'],
+        },
         { zoneId: ZONE, name: 'web.internal.example.com', type: 'A', ttl: 300, values: ['10.0.0.5'] },
       ],
     },
@@ -45,7 +54,13 @@ const upsert = (name: string, value: string, ttl = 5, type = 'CNAME') => ({
   Action: 'UPSERT' as const,
   ResourceRecordSet: { Name: name, Type: type as 'CNAME', TTL: ttl, ResourceRecords: [{ Value: value }] },
 });
-const errorOf = (p: Promise<unknown>) => p.then((v) => { throw new Error(`expected a failure, got ${JSON.stringify(v)}`); }, (e) => e);
+const errorOf = (p: Promise<unknown>) =>
+  p.then(
+    (v) => {
+      throw new Error(`expected a failure, got ${JSON.stringify(v)}`);
+    },
+    (e) => e,
+  );
 
 describe('Route 53 stand-in', () => {
   it('the env names a Route 53 endpoint', () => {
@@ -62,11 +77,21 @@ describe('Route 53 stand-in', () => {
   });
 
   it('ListResourceRecordSets from a start name and type reads the current value', async () => {
-    const out = await r53.send(new ListResourceRecordSetsCommand({
-      HostedZoneId: ZONE, StartRecordName: 'orders-db.internal.example.com', StartRecordType: 'CNAME', MaxItems: 1,
-    }));
+    const out = await r53.send(
+      new ListResourceRecordSetsCommand({
+        HostedZoneId: ZONE,
+        StartRecordName: 'orders-db.internal.example.com',
+        StartRecordType: 'CNAME',
+        MaxItems: 1,
+      }),
+    );
     expect(out.ResourceRecordSets).toEqual([
-      { Name: 'orders-db.internal.example.com.', Type: 'CNAME', TTL: 60, ResourceRecords: [{ Value: 'orders-pg.abc.us-east-1.rds.amazonaws.com' }] },
+      {
+        Name: 'orders-db.internal.example.com.',
+        Type: 'CNAME',
+        TTL: 60,
+        ResourceRecords: [{ Value: 'orders-pg.abc.us-east-1.rds.amazonaws.com' }],
+      },
     ]);
     expect(out.IsTruncated).toBe(true);
     expect(out.NextRecordName).toBe('web.internal.example.com.');
@@ -80,13 +105,21 @@ describe('Route 53 stand-in', () => {
   });
 
   it('UPSERT answers PENDING; GetChange stays PENDING until the configured time has passed on the stand-in clock, then INSYNC', async () => {
-    const out = await r53.send(new ChangeResourceRecordSetsCommand({
-      HostedZoneId: ZONE, ChangeBatch: { Changes: [upsert('Orders-DB.internal.example.com', 'orders-aurora.cluster-xyz.us-east-1.rds.amazonaws.com')] },
-    }));
+    const out = await r53.send(
+      new ChangeResourceRecordSetsCommand({
+        HostedZoneId: ZONE,
+        ChangeBatch: {
+          Changes: [upsert('Orders-DB.internal.example.com', 'orders-aurora.cluster-xyz.us-east-1.rds.amazonaws.com')],
+        },
+      }),
+    );
     expect(out.ChangeInfo?.Status).toBe('PENDING');
     expect(out.ChangeInfo?.Id).toMatch(/^\/change\/C[0-9A-F]+$/);
     expect(aws.route53.record('orders-db.internal.example.com')).toEqual({
-      name: 'orders-db.internal.example.com.', type: 'CNAME', ttl: 5, values: ['orders-aurora.cluster-xyz.us-east-1.rds.amazonaws.com'],
+      name: 'orders-db.internal.example.com.',
+      type: 'CNAME',
+      ttl: 5,
+      values: ['orders-aurora.cluster-xyz.us-east-1.rds.amazonaws.com'],
     });
     aws.clock.advance(19 * SECOND);
     expect((await r53.send(new GetChangeCommand({ Id: out.ChangeInfo!.Id }))).ChangeInfo?.Status).toBe('PENDING');
@@ -97,30 +130,85 @@ describe('Route 53 stand-in', () => {
   });
 
   it('CREATE and DELETE: create a new CNAME, refuse to create it twice, delete it only with its exact value', async () => {
-    const set = { Name: 'reports.internal.example.com', Type: 'CNAME' as const, TTL: 30, ResourceRecords: [{ Value: 'r.example.net' }] };
-    await r53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: ZONE, ChangeBatch: { Changes: [{ Action: 'CREATE', ResourceRecordSet: set }] } }));
-    const twice = await errorOf(r53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: ZONE, ChangeBatch: { Changes: [{ Action: 'CREATE', ResourceRecordSet: set }] } })));
+    const set = {
+      Name: 'reports.internal.example.com',
+      Type: 'CNAME' as const,
+      TTL: 30,
+      ResourceRecords: [{ Value: 'r.example.net' }],
+    };
+    await r53.send(
+      new ChangeResourceRecordSetsCommand({
+        HostedZoneId: ZONE,
+        ChangeBatch: { Changes: [{ Action: 'CREATE', ResourceRecordSet: set }] },
+      }),
+    );
+    const twice = await errorOf(
+      r53.send(
+        new ChangeResourceRecordSetsCommand({
+          HostedZoneId: ZONE,
+          ChangeBatch: { Changes: [{ Action: 'CREATE', ResourceRecordSet: set }] },
+        }),
+      ),
+    );
     expect(twice.name).toBe('InvalidChangeBatch');
     expect(twice.message).toMatch(/already exists/);
-    const wrong = await errorOf(r53.send(new ChangeResourceRecordSetsCommand({
-      HostedZoneId: ZONE, ChangeBatch: { Changes: [{ Action: 'DELETE', ResourceRecordSet: { ...set, ResourceRecords: [{ Value: 'other.example.net' }] } }] },
-    })));
+    const wrong = await errorOf(
+      r53.send(
+        new ChangeResourceRecordSetsCommand({
+          HostedZoneId: ZONE,
+          ChangeBatch: {
+            Changes: [
+              { Action: 'DELETE', ResourceRecordSet: { ...set, ResourceRecords: [{ Value: 'other.example.net' }] } },
+            ],
+          },
+        }),
+      ),
+    );
     expect(wrong.name).toBe('InvalidChangeBatch');
-    await r53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: ZONE, ChangeBatch: { Changes: [{ Action: 'DELETE', ResourceRecordSet: set }] } }));
+    await r53.send(
+      new ChangeResourceRecordSetsCommand({
+        HostedZoneId: ZONE,
+        ChangeBatch: { Changes: [{ Action: 'DELETE', ResourceRecordSet: set }] },
+      }),
+    );
     expect(aws.route53.record('reports.internal.example.com')).toBeUndefined();
   });
 
   it('InvalidChangeBatch for a CNAME at the apex or beside an A record of the same name; the batch changes nothing', async () => {
-    const apex = await errorOf(r53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: ZONE, ChangeBatch: { Changes: [upsert('internal.example.com', 'x.example.net')] } })));
+    const apex = await errorOf(
+      r53.send(
+        new ChangeResourceRecordSetsCommand({
+          HostedZoneId: ZONE,
+          ChangeBatch: { Changes: [upsert('internal.example.com', 'x.example.net')] },
+        }),
+      ),
+    );
     expect(apex.name).toBe('InvalidChangeBatch');
     expect(apex.message).toMatch(/not permitted at apex/);
-    const beside = await errorOf(r53.send(new ChangeResourceRecordSetsCommand({
-      HostedZoneId: ZONE, ChangeBatch: { Changes: [upsert('api.internal.example.com', 'ok.example.net'), upsert('web.internal.example.com', 'x.example.net')] },
-    })));
+    const beside = await errorOf(
+      r53.send(
+        new ChangeResourceRecordSetsCommand({
+          HostedZoneId: ZONE,
+          ChangeBatch: {
+            Changes: [
+              upsert('api.internal.example.com', 'ok.example.net'),
+              upsert('web.internal.example.com', 'x.example.net'),
+            ],
+          },
+        }),
+      ),
+    );
     expect(beside.name).toBe('InvalidChangeBatch');
     expect(beside.message).toMatch(/conflicting RRSet of type A/);
     expect(aws.route53.record('api.internal.example.com')).toBeUndefined();
-    const outside = await errorOf(r53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: ZONE, ChangeBatch: { Changes: [upsert('db.elsewhere.com', 'x.example.net')] } })));
+    const outside = await errorOf(
+      r53.send(
+        new ChangeResourceRecordSetsCommand({
+          HostedZoneId: ZONE,
+          ChangeBatch: { Changes: [upsert('db.elsewhere.com', 'x.example.net')] },
+        }),
+      ),
+    );
     expect(outside.message).toMatch(/not permitted in zone internal\.example\.com\./);
   });
 
@@ -134,7 +222,14 @@ describe('Route 53 stand-in', () => {
 
   it('faults apply: an injected failure and throttling answer in Route 53 error format', async () => {
     aws.faults.fail({ operation: 'ChangeResourceRecordSets', code: 'PriorRequestNotComplete', status: 400 });
-    const prior = await errorOf(r53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: ZONE, ChangeBatch: { Changes: [upsert('a.internal.example.com', 'b.example.net')] } })));
+    const prior = await errorOf(
+      r53.send(
+        new ChangeResourceRecordSetsCommand({
+          HostedZoneId: ZONE,
+          ChangeBatch: { Changes: [upsert('a.internal.example.com', 'b.example.net')] },
+        }),
+      ),
+    );
     expect(prior.name).toBe('PriorRequestNotComplete');
     aws.faults.throttle(1, { services: ['route53'] });
     const throttled = await errorOf(r53.send(new GetChangeCommand({ Id: '/change/CNOPE' })));
@@ -145,13 +240,33 @@ describe('Route 53 stand-in', () => {
   });
 
   it('a seeded alias record is listed with its AliasTarget (no TTL, no values), as Route 53 answers it', async () => {
-    aws.route53.seedRecord({ zoneId: 'ZOTHER', name: 'lb.other.example.com', type: 'A', values: [], alias: { dnsName: 'dualstack.orders-lb-1.us-east-1.elb.amazonaws.com', hostedZoneId: 'Z35SXDOTRQ7X7K' } });
-    const out = await r53.send(new ListResourceRecordSetsCommand({ HostedZoneId: 'ZOTHER', StartRecordName: 'lb.other.example.com' }));
-    expect(out.ResourceRecordSets?.[0]).toEqual({
-      Name: 'lb.other.example.com.', Type: 'A',
-      AliasTarget: { HostedZoneId: 'Z35SXDOTRQ7X7K', DNSName: 'dualstack.orders-lb-1.us-east-1.elb.amazonaws.com.', EvaluateTargetHealth: false },
+    aws.route53.seedRecord({
+      zoneId: 'ZOTHER',
+      name: 'lb.other.example.com',
+      type: 'A',
+      values: [],
+      alias: { dnsName: 'dualstack.orders-lb-1.us-east-1.elb.amazonaws.com', hostedZoneId: 'Z35SXDOTRQ7X7K' },
     });
-    const cname = await errorOf(r53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: 'ZOTHER', ChangeBatch: { Changes: [upsert('lb.other.example.com', 'x.example.net')] } })));
+    const out = await r53.send(
+      new ListResourceRecordSetsCommand({ HostedZoneId: 'ZOTHER', StartRecordName: 'lb.other.example.com' }),
+    );
+    expect(out.ResourceRecordSets?.[0]).toEqual({
+      Name: 'lb.other.example.com.',
+      Type: 'A',
+      AliasTarget: {
+        HostedZoneId: 'Z35SXDOTRQ7X7K',
+        DNSName: 'dualstack.orders-lb-1.us-east-1.elb.amazonaws.com.',
+        EvaluateTargetHealth: false,
+      },
+    });
+    const cname = await errorOf(
+      r53.send(
+        new ChangeResourceRecordSetsCommand({
+          HostedZoneId: 'ZOTHER',
+          ChangeBatch: { Changes: [upsert('lb.other.example.com', 'x.example.net')] },
+        }),
+      ),
+    );
     expect(cname.name).toBe('InvalidChangeBatch');
     expect(cname.message).toMatch(/conflicting RRSet of type A/);
   });
@@ -159,7 +274,10 @@ describe('Route 53 stand-in', () => {
   it('the control API reads a record for child-process tests', async () => {
     const res = await fetch(`${aws.endpoint}/_standin/route53/record?name=orders-db.internal.example.com&type=CNAME`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ ttl: 5, values: ['orders-aurora.cluster-xyz.us-east-1.rds.amazonaws.com'] });
+    expect(await res.json()).toMatchObject({
+      ttl: 5,
+      values: ['orders-aurora.cluster-xyz.us-east-1.rds.amazonaws.com'],
+    });
     expect((await fetch(`${aws.endpoint}/_standin/route53/record?name=none.internal.example.com`)).status).toBe(404);
   });
 });

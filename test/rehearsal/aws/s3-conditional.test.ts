@@ -54,26 +54,41 @@ describe('S3 stand-in: conditional writes', () => {
   it('If-None-Match: * creates a key once; the second create is 412 PreconditionFailed and changes nothing', async () => {
     const first = await s3.send(new PutObjectCommand({ Bucket, Key: 'a/state.json', Body: 'one', IfNoneMatch: '*' }));
     expect(first.ETag).toBe(md5('one'));
-    expect(await failure(s3.send(new PutObjectCommand({ Bucket, Key: 'a/state.json', Body: 'two', IfNoneMatch: '*' })))).toEqual({ name: 'PreconditionFailed', status: 412 });
+    expect(
+      await failure(s3.send(new PutObjectCommand({ Bucket, Key: 'a/state.json', Body: 'two', IfNoneMatch: '*' }))),
+    ).toEqual({ name: 'PreconditionFailed', status: 412 });
     const got = await s3.send(new GetObjectCommand({ Bucket, Key: 'a/state.json' }));
     expect(await got.Body!.transformToString()).toBe('one');
     expect(got.ETag).toBe(md5('one'));
   });
 
   it('If-Match: the ETag last read swaps the object; a stale ETag is 412, a missing key 404, nothing written', async () => {
-    const swapped = await s3.send(new PutObjectCommand({ Bucket, Key: 'a/state.json', Body: 'two', IfMatch: md5('one') }));
+    const swapped = await s3.send(
+      new PutObjectCommand({ Bucket, Key: 'a/state.json', Body: 'two', IfMatch: md5('one') }),
+    );
     expect(swapped.ETag).toBe(md5('two'));
-    expect(await failure(s3.send(new PutObjectCommand({ Bucket, Key: 'a/state.json', Body: 'three', IfMatch: md5('one') })))).toEqual({ name: 'PreconditionFailed', status: 412 });
-    expect(await failure(s3.send(new PutObjectCommand({ Bucket, Key: 'a/missing.json', Body: 'x', IfMatch: md5('one') })))).toEqual({ name: 'NoSuchKey', status: 404 });
+    expect(
+      await failure(s3.send(new PutObjectCommand({ Bucket, Key: 'a/state.json', Body: 'three', IfMatch: md5('one') }))),
+    ).toEqual({ name: 'PreconditionFailed', status: 412 });
+    expect(
+      await failure(s3.send(new PutObjectCommand({ Bucket, Key: 'a/missing.json', Body: 'x', IfMatch: md5('one') }))),
+    ).toEqual({ name: 'NoSuchKey', status: 404 });
     const head = await s3.send(new HeadObjectCommand({ Bucket, Key: 'a/state.json' }));
     expect(head.ETag).toBe(md5('two'));
-    expect(await failure(s3.send(new HeadObjectCommand({ Bucket, Key: 'a/missing.json' })))).toEqual({ name: 'NotFound', status: 404 });
+    expect(await failure(s3.send(new HeadObjectCommand({ Bucket, Key: 'a/missing.json' })))).toEqual({
+      name: 'NotFound',
+      status: 404,
+    });
   });
 
   it('a conditional write while another of the same key is in flight is 409 ConditionalRequestConflict', async () => {
     const held = aws.s3.holdConditionalWrite(Bucket, 'a/state.json');
     try {
-      expect(await failure(s3.send(new PutObjectCommand({ Bucket, Key: 'a/state.json', Body: 'four', IfMatch: md5('two') })))).toEqual({
+      expect(
+        await failure(
+          s3.send(new PutObjectCommand({ Bucket, Key: 'a/state.json', Body: 'four', IfMatch: md5('two') })),
+        ),
+      ).toEqual({
         name: 'ConditionalRequestConflict',
         status: 409,
       });
@@ -82,14 +97,20 @@ describe('S3 stand-in: conditional writes', () => {
     } finally {
       held.release();
     }
-    const after = await s3.send(new PutObjectCommand({ Bucket, Key: 'a/state.json', Body: 'four', IfMatch: md5('two') }));
+    const after = await s3.send(
+      new PutObjectCommand({ Bucket, Key: 'a/state.json', Body: 'four', IfMatch: md5('two') }),
+    );
     expect(after.ETag).toBe(md5('four'));
   });
 
   it('DeleteObject honours If-Match; deleting a missing key succeeds', async () => {
-    expect(await failure(s3.send(new DeleteObjectCommand({ Bucket, Key: 'a/other.json', IfMatch: md5('nope') })))).toEqual({ name: 'PreconditionFailed', status: 412 });
+    expect(
+      await failure(s3.send(new DeleteObjectCommand({ Bucket, Key: 'a/other.json', IfMatch: md5('nope') }))),
+    ).toEqual({ name: 'PreconditionFailed', status: 412 });
     await s3.send(new DeleteObjectCommand({ Bucket, Key: 'a/other.json', IfMatch: md5('x') }));
-    expect(await failure(s3.send(new HeadObjectCommand({ Bucket, Key: 'a/other.json' })))).toMatchObject({ status: 404 });
+    expect(await failure(s3.send(new HeadObjectCommand({ Bucket, Key: 'a/other.json' })))).toMatchObject({
+      status: 404,
+    });
     await s3.send(new DeleteObjectCommand({ Bucket, Key: 'a/other.json' }));
   });
 
@@ -108,16 +129,32 @@ describe('S3 stand-in: conditional writes', () => {
 
 describe('S3 stand-in: listing and versioning', () => {
   it('ListObjectsV2 lists a prefix in key order, from StartAfter and across continuation pages', async () => {
-    for (const n of [3, 1, 2, 5, 4]) await s3.send(new PutObjectCommand({ Bucket, Key: `log.events/${String(n).padStart(6, '0')}.jsonl`, Body: `${n}` }));
+    for (const n of [3, 1, 2, 5, 4])
+      await s3.send(
+        new PutObjectCommand({ Bucket, Key: `log.events/${String(n).padStart(6, '0')}.jsonl`, Body: `${n}` }),
+      );
     const keys: string[] = [];
     let token: string | undefined;
     do {
-      const page = await s3.send(new ListObjectsV2Command({ Bucket, Prefix: 'log.events/', StartAfter: 'log.events/000001.jsonl', MaxKeys: 2, ContinuationToken: token }));
+      const page = await s3.send(
+        new ListObjectsV2Command({
+          Bucket,
+          Prefix: 'log.events/',
+          StartAfter: 'log.events/000001.jsonl',
+          MaxKeys: 2,
+          ContinuationToken: token,
+        }),
+      );
       keys.push(...(page.Contents ?? []).map((o) => o.Key!));
       expect((page.Contents ?? []).every((o) => o.ETag === md5(String(Number(o.Key!.slice(11, 17)))))).toBe(true);
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
-    expect(keys).toEqual(['log.events/000002.jsonl', 'log.events/000003.jsonl', 'log.events/000004.jsonl', 'log.events/000005.jsonl']);
+    expect(keys).toEqual([
+      'log.events/000002.jsonl',
+      'log.events/000003.jsonl',
+      'log.events/000004.jsonl',
+      'log.events/000005.jsonl',
+    ]);
   });
 
   it('GetBucketVersioning: no Status for a bucket never versioned; Enabled and Suspended after PutBucketVersioning or a seed', async () => {
@@ -126,6 +163,9 @@ describe('S3 stand-in: listing and versioning', () => {
     expect((await s3.send(new GetBucketVersioningCommand({ Bucket }))).Status).toBe('Enabled');
     aws.s3.setVersioning(Bucket, 'Suspended');
     expect((await s3.send(new GetBucketVersioningCommand({ Bucket }))).Status).toBe('Suspended');
-    expect(await failure(s3.send(new GetBucketVersioningCommand({ Bucket: 'no-such-bucket' })))).toEqual({ name: 'NoSuchBucket', status: 404 });
+    expect(await failure(s3.send(new GetBucketVersioningCommand({ Bucket: 'no-such-bucket' })))).toEqual({
+      name: 'NoSuchBucket',
+      status: 404,
+    });
   });
 });

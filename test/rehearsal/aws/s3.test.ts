@@ -22,14 +22,25 @@ afterAll(async () => {
 
 describe('S3 stand-in', () => {
   it('PutObject stores the body as <s3Root>/<bucket>/<key> and answers the quoted md5 as ETag', async () => {
-    const out = await api.send('s3', 'PutObject', { Bucket: 'orders-archive', Key: 'events/2023/a.csv', Body: 'id,kind\n1,x\n', ContentType: 'text/csv' });
+    const out = await api.send('s3', 'PutObject', {
+      Bucket: 'orders-archive',
+      Key: 'events/2023/a.csv',
+      Body: 'id,kind\n1,x\n',
+      ContentType: 'text/csv',
+    });
     const md5 = createHash('md5').update('id,kind\n1,x\n').digest('hex');
     expect(out.ETag).toBe(`"${md5}"`);
     expect(readFileSync(join(aws.s3Root, 'orders-archive', 'events', '2023', 'a.csv'), 'utf8')).toBe('id,kind\n1,x\n');
   });
 
   it('keeps Content-Encoding and user metadata, and sidecar metadata never appears as an object', async () => {
-    await api.send('s3', 'PutObject', { Bucket: 'orders-archive', Key: 'gz/b.csv.gz', Body: Buffer.from([0x1f, 0x8b, 1, 2]), ContentEncoding: 'gzip', Metadata: { rows: '3' } });
+    await api.send('s3', 'PutObject', {
+      Bucket: 'orders-archive',
+      Key: 'gz/b.csv.gz',
+      Body: Buffer.from([0x1f, 0x8b, 1, 2]),
+      ContentEncoding: 'gzip',
+      Metadata: { rows: '3' },
+    });
     const head = await api.send('s3', 'HeadObject', { Bucket: 'orders-archive', Key: 'gz/b.csv.gz' });
     expect(head.ContentEncoding).toBe('gzip');
     expect(head.ContentLength).toBe(4);
@@ -55,12 +66,18 @@ describe('S3 stand-in', () => {
   });
 
   it('ListObjectsV2 pages with max-keys and continuation tokens, honouring the prefix', async () => {
-    for (let i = 0; i < 7; i++) await api.send('s3', 'PutObject', { Bucket: 'orders-archive', Key: `page/part-${i}.csv`, Body: `${i}` });
+    for (let i = 0; i < 7; i++)
+      await api.send('s3', 'PutObject', { Bucket: 'orders-archive', Key: `page/part-${i}.csv`, Body: `${i}` });
     const keys: string[] = [];
     let token: string | undefined;
     let pages = 0;
     do {
-      const out = await api.send('s3', 'ListObjectsV2', { Bucket: 'orders-archive', Prefix: 'page/', MaxKeys: 3, ContinuationToken: token });
+      const out = await api.send('s3', 'ListObjectsV2', {
+        Bucket: 'orders-archive',
+        Prefix: 'page/',
+        MaxKeys: 3,
+        ContinuationToken: token,
+      });
       pages += 1;
       keys.push(...out.Contents.map((o: any) => o.Key));
       expect(out.KeyCount).toBe(out.Contents.length);
@@ -82,7 +99,9 @@ describe('S3 stand-in', () => {
     expect(get).toBeInstanceOf(AwsCallError);
     expect(get.code).toBe('NoSuchKey');
     expect(get.httpStatus).toBe(404);
-    expect(get.message).toMatch(/^S3 GetObject for s3:\/\/orders-archive\/nope\.csv \(us-east-1\) failed: NoSuchKey: .*The S3 object "s3:\/\/orders-archive\/nope\.csv" was not found: check that it is spelled right/);
+    expect(get.message).toMatch(
+      /^S3 GetObject for s3:\/\/orders-archive\/nope\.csv \(us-east-1\) failed: NoSuchKey: .*The S3 object "s3:\/\/orders-archive\/nope\.csv" was not found: check that it is spelled right/,
+    );
     const head = await api.send('s3', 'HeadObject', { Bucket: 'orders-archive', Key: 'nope.csv' }).catch((e) => e);
     expect(head.code).toBe('NotFound');
   });

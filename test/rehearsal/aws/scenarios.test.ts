@@ -25,14 +25,32 @@ async function pollUntil(check: () => Promise<boolean>, limitMinutes = 600): Pro
 
 const lagQuery = (instance: string) => ({
   Id: 'lag',
-  MetricStat: { Metric: { Namespace: 'AWS/RDS', MetricName: 'RDSToAuroraPostgreSQLReplicaLag', Dimensions: [{ Name: 'DBInstanceIdentifier', Value: instance }] }, Period: 60, Stat: 'Maximum' },
+  MetricStat: {
+    Metric: {
+      Namespace: 'AWS/RDS',
+      MetricName: 'RDSToAuroraPostgreSQLReplicaLag',
+      Dimensions: [{ Name: 'DBInstanceIdentifier', Value: instance }],
+    },
+    Period: 60,
+    Stat: 'Maximum',
+  },
 });
 
 describe('replica route', () => {
   it('replica created, lag falls to 0 for 5 consecutive minutes, promote, standalone', async () => {
-    const sourceArn = (await f.rds('DescribeDBInstances', { DBInstanceIdentifier: SOURCE })).DBInstances[0].DBInstanceArn;
-    await f.rds('CreateDBCluster', { DBClusterIdentifier: 'orders-aurora', Engine: 'aurora-postgresql', ReplicationSourceIdentifier: sourceArn });
-    await f.rds('CreateDBInstance', { DBClusterIdentifier: 'orders-aurora', DBInstanceIdentifier: 'orders-aurora-1', DBInstanceClass: 'db.r6g.large', Engine: 'aurora-postgresql' });
+    const sourceArn = (await f.rds('DescribeDBInstances', { DBInstanceIdentifier: SOURCE })).DBInstances[0]
+      .DBInstanceArn;
+    await f.rds('CreateDBCluster', {
+      DBClusterIdentifier: 'orders-aurora',
+      Engine: 'aurora-postgresql',
+      ReplicationSourceIdentifier: sourceArn,
+    });
+    await f.rds('CreateDBInstance', {
+      DBClusterIdentifier: 'orders-aurora',
+      DBInstanceIdentifier: 'orders-aurora-1',
+      DBInstanceClass: 'db.r6g.large',
+      Engine: 'aurora-postgresql',
+    });
     const tookToAvailable = await pollUntil(async () => {
       const c = (await f.rds('DescribeDBClusters', { DBClusterIdentifier: 'orders-aurora' })).DBClusters[0];
       const i = (await f.rds('DescribeDBInstances', { DBInstanceIdentifier: 'orders-aurora-1' })).DBInstances[0];
@@ -43,7 +61,11 @@ describe('replica route', () => {
     const seen: number[] = [];
     const tookToCatchUp = await pollUntil(async () => {
       const now = f.aws.clock.now();
-      const out = await f.api.send('cloudwatch', 'GetMetricData', { StartTime: new Date(now - 10 * MINUTE), EndTime: new Date(now), MetricDataQueries: [lagQuery('orders-aurora-1')] });
+      const out = await f.api.send('cloudwatch', 'GetMetricData', {
+        StartTime: new Date(now - 10 * MINUTE),
+        EndTime: new Date(now),
+        MetricDataQueries: [lagQuery('orders-aurora-1')],
+      });
       const values: number[] = out.MetricDataResults[0].Values;
       if (values.length) seen.push(values[0]!);
       return values.length >= 5 && values.slice(0, 5).every((v) => v <= 0);
@@ -58,7 +80,9 @@ describe('replica route', () => {
       return c.Status === 'available' && c.ReplicationSourceIdentifier === undefined;
     });
     const events = await f.rds('DescribeEvents', { SourceIdentifier: 'orders-aurora', SourceType: 'db-cluster' });
-    expect(events.Events.some((e: any) => /promoted read replica cluster to stand-alone database cluster/i.test(e.Message))).toBe(true);
+    expect(
+      events.Events.some((e: any) => /promoted read replica cluster to stand-alone database cluster/i.test(e.Message)),
+    ).toBe(true);
     expect(f.aws.calls.count('PromoteReadReplicaDBCluster')).toBe(1);
     expect(f.aws.calls.count('CreateDBCluster')).toBe(1);
   });
@@ -73,20 +97,50 @@ describe('snapshot route', () => {
       snapshotArn = s.DBSnapshotArn;
       return s.Status === 'available';
     });
-    await f.rds('RestoreDBClusterFromSnapshot', { DBClusterIdentifier: 'orders-aurora', SnapshotIdentifier: snapshotArn, Engine: 'aurora-postgresql', EngineVersion: '16.4' });
-    await f.rds('CreateDBInstance', { DBClusterIdentifier: 'orders-aurora', DBInstanceIdentifier: 'orders-aurora-1', DBInstanceClass: 'db.r6g.large', Engine: 'aurora-postgresql' });
-    await pollUntil(async () => (await f.rds('DescribeDBInstances', { DBInstanceIdentifier: 'orders-aurora-1' })).DBInstances[0].DBInstanceStatus === 'available');
+    await f.rds('RestoreDBClusterFromSnapshot', {
+      DBClusterIdentifier: 'orders-aurora',
+      SnapshotIdentifier: snapshotArn,
+      Engine: 'aurora-postgresql',
+      EngineVersion: '16.4',
+    });
+    await f.rds('CreateDBInstance', {
+      DBClusterIdentifier: 'orders-aurora',
+      DBInstanceIdentifier: 'orders-aurora-1',
+      DBInstanceClass: 'db.r6g.large',
+      Engine: 'aurora-postgresql',
+    });
+    await pollUntil(
+      async () =>
+        (await f.rds('DescribeDBInstances', { DBInstanceIdentifier: 'orders-aurora-1' })).DBInstances[0]
+          .DBInstanceStatus === 'available',
+    );
     const c = (await f.rds('DescribeDBClusters', { DBClusterIdentifier: 'orders-aurora' })).DBClusters[0];
-    expect(c).toMatchObject({ Status: 'available', DBClusterMembers: [expect.objectContaining({ DBInstanceIdentifier: 'orders-aurora-1', IsClusterWriter: true })] });
+    expect(c).toMatchObject({
+      Status: 'available',
+      DBClusterMembers: [expect.objectContaining({ DBInstanceIdentifier: 'orders-aurora-1', IsClusterWriter: true })],
+    });
     expect(c.ReplicationSourceIdentifier).toBeUndefined();
   });
 });
 
 describe('cluster export', () => {
   it('completes with a warning that lists skipped tables', async () => {
-    await f.rds('CreateDBCluster', { DBClusterIdentifier: 'orders-aurora', Engine: 'aurora-postgresql', MasterUsername: 'postgres', ManageMasterUserPassword: true });
-    await pollUntil(async () => (await f.rds('DescribeDBClusters', { DBClusterIdentifier: 'orders-aurora' })).DBClusters[0].Status === 'available');
-    f.aws.setExportOutcome({ kind: 'complete', totalExtractedDataInGB: 7, warningMessage: 'Skipped tables: public.sessions_tmp (temporary), public."odd/name" (name contains /).' });
+    await f.rds('CreateDBCluster', {
+      DBClusterIdentifier: 'orders-aurora',
+      Engine: 'aurora-postgresql',
+      MasterUsername: 'postgres',
+      ManageMasterUserPassword: true,
+    });
+    await pollUntil(
+      async () =>
+        (await f.rds('DescribeDBClusters', { DBClusterIdentifier: 'orders-aurora' })).DBClusters[0].Status ===
+        'available',
+    );
+    f.aws.setExportOutcome({
+      kind: 'complete',
+      totalExtractedDataInGB: 7,
+      warningMessage: 'Skipped tables: public.sessions_tmp (temporary), public."odd/name" (name contains /).',
+    });
     await f.rds('StartExportTask', {
       ExportTaskIdentifier: 'orders-nightly-1',
       SourceArn: f.aws.arn('cluster', 'orders-aurora'),

@@ -15,10 +15,30 @@ let info: { endpoint: string; env: Record<string, string>; s3Root: string; timeS
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'standin-serve-'));
   const config = join(dir, 'config.json');
-  writeFileSync(config, JSON.stringify({ seed: { instances: [{ id: 'orders-pg', engineVersion: '16.4' }], buckets: ['orders-archive'] }, durations: { clusterCreating: 60_000, clusterBackingUp: 0 } }));
-  child = spawn(process.execPath, ['--import', 'tsx', 'rehearsal/aws/serve.ts', '--config', config, '--time-scale', '1', '--s3-root', join(dir, 's3')], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  writeFileSync(
+    config,
+    JSON.stringify({
+      seed: { instances: [{ id: 'orders-pg', engineVersion: '16.4' }], buckets: ['orders-archive'] },
+      durations: { clusterCreating: 60_000, clusterBackingUp: 0 },
+    }),
+  );
+  child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'rehearsal/aws/serve.ts',
+      '--config',
+      config,
+      '--time-scale',
+      '1',
+      '--s3-root',
+      join(dir, 's3'),
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`serve.ts exited with ${code}`)));
@@ -42,11 +62,19 @@ describe('serve.ts', () => {
     try {
       const out = await api.send('rds', 'DescribeDBInstances', { DBInstanceIdentifier: 'orders-pg' });
       expect(out.DBInstances[0].EngineVersion).toBe('16.4');
-      await api.send('rds', 'CreateDBCluster', { DBClusterIdentifier: 'c1', Engine: 'aurora-postgresql', ReplicationSourceIdentifier: 'arn:aws:rds:us-east-1:111122223333:db:orders-pg' });
-      expect((await api.send('rds', 'DescribeDBClusters', { DBClusterIdentifier: 'c1' })).DBClusters[0].Status).toBe('creating');
+      await api.send('rds', 'CreateDBCluster', {
+        DBClusterIdentifier: 'c1',
+        Engine: 'aurora-postgresql',
+        ReplicationSourceIdentifier: 'arn:aws:rds:us-east-1:111122223333:db:orders-pg',
+      });
+      expect((await api.send('rds', 'DescribeDBClusters', { DBClusterIdentifier: 'c1' })).DBClusters[0].Status).toBe(
+        'creating',
+      );
       const advanced = await fetch(`${info.endpoint}/_standin/clock/advance?ms=120000`, { method: 'POST' });
       expect(advanced.status).toBe(200);
-      expect((await api.send('rds', 'DescribeDBClusters', { DBClusterIdentifier: 'c1' })).DBClusters[0].Status).toBe('available');
+      expect((await api.send('rds', 'DescribeDBClusters', { DBClusterIdentifier: 'c1' })).DBClusters[0].Status).toBe(
+        'available',
+      );
       const calls = await (await fetch(`${info.endpoint}/_standin/calls`)).json();
       expect(calls.byOperation).toEqual({ DescribeDBInstances: 1, CreateDBCluster: 1, DescribeDBClusters: 2 });
     } finally {

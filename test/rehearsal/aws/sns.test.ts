@@ -5,7 +5,8 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 
 let aws: AwsStandin;
 let client: SNSClient;
-const publish = (input: { TopicArn: string; Message: string; Subject?: string }) => client.send(new PublishCommand(input));
+const publish = (input: { TopicArn: string; Message: string; Subject?: string }) =>
+  client.send(new PublishCommand(input));
 
 beforeAll(async () => {
   aws = await startAwsStandin({ manualClock: true, seed: { topics: ['db-migrations'] } });
@@ -28,7 +29,12 @@ describe('SNS stand-in', () => {
     const out = await publish({ TopicArn: topic, Subject: 'orders: awaiting approval', Message: 'approve with …' });
     expect(out.MessageId).toMatch(/^[0-9a-f-]{36}$/);
     expect(aws.sns.received(topic)).toEqual([
-      expect.objectContaining({ messageId: out.MessageId, topicArn: topic, subject: 'orders: awaiting approval', message: 'approve with …' }),
+      expect.objectContaining({
+        messageId: out.MessageId,
+        topicArn: topic,
+        subject: 'orders: awaiting approval',
+        message: 'approve with …',
+      }),
     ]);
     expect(aws.calls.count('Publish', topic)).toBe(1);
   });

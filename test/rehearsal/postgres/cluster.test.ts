@@ -2,8 +2,15 @@
 // promotion, and snapshots that hold exactly what was committed before them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  startSourceServer, startStandby, promote, takeSnapshot, startFromSnapshot, replicaLag, slotLagBytes,
-  stopAll, type PgServer,
+  startSourceServer,
+  startStandby,
+  promote,
+  takeSnapshot,
+  startFromSnapshot,
+  replicaLag,
+  slotLagBytes,
+  stopAll,
+  type PgServer,
 } from '../../../rehearsal/postgres/cluster.js';
 
 const count = async (s: PgServer) => Number((await s.query<{ n: string }>('select count(*)::text as n from t'))[0].n);
@@ -46,7 +53,9 @@ describe('rehearsal cluster toolkit', () => {
     expect(standby.version).toMatch(/^18\./);
     expect((await standby.query<{ r: boolean }>('select pg_is_in_recovery() as r'))[0].r).toBe(true);
     const atStandbyStart = committed.length;
-    await until('writes after the backup', async () => committed.length > atStandbyStart + 20).finally(() => (stop = true));
+    await until('writes after the backup', async () => committed.length > atStandbyStart + 20).finally(
+      () => (stop = true),
+    );
     await writer;
 
     await until('catch-up', async () => (await replicaLag(source, standby)).bytes === 0);

@@ -25,29 +25,50 @@ describe('crash campaign: SIGKILL the CLI anywhere in the rehearsal plan, resume
     ensureBuilt();
   });
 
-  it(`survives at least ${KILLS} SIGKILLs with every effect exactly once (seed ${SEED})`, { timeout: 60_000 + KILLS * 8_000 }, async () => {
+  it(`survives at least ${KILLS} SIGKILLs with every effect exactly once (seed ${SEED})`, {
+    timeout: 60_000 + KILLS * 8_000,
+  }, async () => {
     const started = performance.now();
     const rnd = seededRandom(SEED);
     let kills = 0;
     const rounds: Array<{ round: number; result: RoundResult }> = [];
     const findings: string[] = [];
     const windows = { plain: 3000, approving: 3000 };
-    process.stdout.write(`crash campaign: seed ${SEED} (replay with CRASH_CAMPAIGN_SEED=${SEED}), ${KILLS} kills wanted\n`);
+    process.stdout.write(
+      `crash campaign: seed ${SEED} (replay with CRASH_CAMPAIGN_SEED=${SEED}), ${KILLS} kills wanted\n`,
+    );
 
     for (let round = 1; kills < KILLS; round++) {
       const cleanup = createCleanupStack();
       try {
-        const world = await startRehearsalWorld({ timeScale: TIME_SCALE, cleanup, files: 16, customers: 2000, planFile: MANUAL_CUTOVER_PLAN });
-        const result = await killLoop(world, rnd, { budget: KILLS - kills, timeWindowMs: windows, maxEventLines: 20 }, 300);
+        const world = await startRehearsalWorld({
+          timeScale: TIME_SCALE,
+          cleanup,
+          files: 16,
+          customers: 2000,
+          planFile: MANUAL_CUTOVER_PLAN,
+        });
+        const result = await killLoop(
+          world,
+          rnd,
+          { budget: KILLS - kills, timeWindowMs: windows, maxEventLines: 20 },
+          300,
+        );
         kills += result.kills;
         rounds.push({ round, result });
         const runs = result.runs
-          .map((r) => (r.killed ? `${r.trigger === 'time' ? `t+${r.at}ms` : `+${r.at} lines`}→kill[${r.statuses}]` : `exit ${r.code}`))
+          .map((r) =>
+            r.killed
+              ? `${r.trigger === 'time' ? `t+${r.at}ms` : `+${r.at} lines`}→kill[${r.statuses}]`
+              : `exit ${r.code}`,
+          )
           .join('\n    ');
         const orphans = readdirSync(world.workDir).filter((n) => n.endsWith('.tmp'));
         process.stdout.write(
           `round ${round}: ${result.kills} kills, ${result.runs.length} runs` +
-            (orphans.length ? `, ${orphans.length} orphaned state temp file(s) (a kill between write and rename; harmless)` : '') +
+            (orphans.length
+              ? `, ${orphans.length} orphaned state temp file(s) (a kill between write and rename; harmless)`
+              : '') +
             `\n    ${runs}\n`,
         );
 
@@ -55,23 +76,36 @@ describe('crash campaign: SIGKILL the CLI anywhere in the rehearsal plan, resume
         // Lock leftovers are collected over the whole campaign (the round could go on); anything else stops it here.
         const lockFindings = result.problems.filter((p) => p.includes('run lock half-made'));
         findings.push(...lockFindings.map((p) => `${where}: ${p}`));
-        expect(result.problems.filter((p) => !lockFindings.includes(p)), `${where}: problems after individual runs`).toEqual([]);
+        expect(
+          result.problems.filter((p) => !lockFindings.includes(p)),
+          `${where}: problems after individual runs`,
+        ).toEqual([]);
         expect(result.sawGate, `${where}: the approval gate answered exit 3 at least once`).toBe(true);
         expect(result.last?.code, `${where}: the last run finished the plan`).toBe(0);
-        expect(Object.values(result.final!.steps).map((s) => s.status), `${where}: every step succeeded`).toEqual(Array(5).fill('succeeded'));
+        expect(
+          Object.values(result.final!.steps).map((s) => s.status),
+          `${where}: every step succeeded`,
+        ).toEqual(Array(5).fill('succeeded'));
         expect(existsSync(`${world.statePath}.lock`), `${where}: the run lock is released at the end`).toBe(false);
 
         // The world: one cluster, one instance in it, each change accepted once, each file imported once.
         const summary = await summarizeWorld(world);
-        expect(summary.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`), `${where}: world checks`).toEqual([]);
+        expect(
+          summary.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`),
+          `${where}: world checks`,
+        ).toEqual([]);
 
         // The event log: every mutating call the stand-in received is logged; repeats are explained.
         const logged = mutationCounts(result.log);
         for (const op of MUTATING_AWS) {
           const inLog = [...logged].filter(([k]) => k.startsWith(`${op} `)).reduce((n, [, c]) => n + c, 0);
-          expect(inLog, `${where}: ${op} logged at least as often as the stand-in received it`).toBeGreaterThanOrEqual(world.aws.calls.count(op));
+          expect(inLog, `${where}: ${op} logged at least as often as the stand-in received it`).toBeGreaterThanOrEqual(
+            world.aws.calls.count(op),
+          );
         }
-        expect(unexplainedRepeats(result.log), `${where}: mutations logged twice without a restart between`).toEqual([]);
+        expect(unexplainedRepeats(result.log), `${where}: mutations logged twice without a restart between`).toEqual(
+          [],
+        );
         const imports = [...logged].filter(([k]) => k.startsWith('import '));
         expect(imports.length, `${where}: an import logged for every backfill file`).toBe(world.backfill.length);
       } finally {
@@ -83,10 +117,12 @@ describe('crash campaign: SIGKILL the CLI anywhere in the rehearsal plan, resume
     const runs = rounds.reduce((n, r) => n + r.result.runs.length, 0);
     const killed = rounds.flatMap((r) => r.result.runs.filter((x) => x.killed));
     const tally = (key: (r: (typeof killed)[number]) => string) =>
-      Object.entries(killed.reduce<Record<string, number>>((m, r) => {
-        m[key(r)] = (m[key(r)] ?? 0) + 1;
-        return m;
-      }, {}))
+      Object.entries(
+        killed.reduce<Record<string, number>>((m, r) => {
+          m[key(r)] = (m[key(r)] ?? 0) + 1;
+          return m;
+        }, {}),
+      )
         .map(([k, n]) => `${k} ${n}`)
         .join(', ');
     process.stdout.write(

@@ -15,7 +15,10 @@ import { LOGICAL_DEMO_PLAN } from '../../../rehearsal/world/logical-world.js';
 const EXAMPLE_PLAN = path.join(REPO_ROOT, 'plans', 'replica-with-backfill.yaml');
 
 type Conn = Record<string, unknown>;
-type PlanDoc = { vars?: Record<string, string>; steps: Array<{ id: string; connection?: Conn; source?: Conn | string }> };
+type PlanDoc = {
+  vars?: Record<string, string>;
+  steps: Array<{ id: string; connection?: Conn; source?: Conn | string }>;
+};
 
 /** The two connections to the source: the freeze's and verify-data's source side. */
 function sourceConnections(doc: PlanDoc): Conn[] {
@@ -29,7 +32,8 @@ describe('the rehearsal plan', () => {
   it('is the example plan except for the source address and port', () => {
     const demo = parse(readFileSync(DEMO_PLAN, 'utf8')) as PlanDoc;
     const example = parse(readFileSync(EXAMPLE_PLAN, 'utf8')) as PlanDoc;
-    for (const conn of sourceConnections(demo)) expect({ host: conn.host, port: conn.port }).toEqual({ host: '${env.SOURCE_HOST}', port: '${env.SOURCE_PORT}' });
+    for (const conn of sourceConnections(demo))
+      expect({ host: conn.host, port: conn.port }).toEqual({ host: '${env.SOURCE_HOST}', port: '${env.SOURCE_PORT}' });
     for (const conn of sourceConnections(example)) expect(conn.host).toBe('${vars.sourceHost}');
     for (const conn of [...sourceConnections(demo), ...sourceConnections(example)]) {
       delete conn.host;

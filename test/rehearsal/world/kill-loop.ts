@@ -54,7 +54,12 @@ export interface RoundResult {
   last?: CliRunResult;
 }
 
-export async function killLoop(world: RehearsalWorld, rnd: () => number, plan: KillPlan, maxRuns = 300): Promise<RoundResult> {
+export async function killLoop(
+  world: RehearsalWorld,
+  rnd: () => number,
+  plan: KillPlan,
+  maxRuns = 300,
+): Promise<RoundResult> {
   const result: RoundResult = { runs: [], kills: 0, sawGate: false, problems: [], log: [] };
   let stateSeen = false;
   for (let run = 1; run <= maxRuns; run++) {
@@ -63,7 +68,12 @@ export async function killLoop(world: RehearsalWorld, rnd: () => number, plan: K
     const killing = result.kills < plan.budget;
     const trigger: RunRecord['trigger'] = !killing ? 'none' : rnd() < 0.6 ? 'time' : 'events';
     const window = approve ? plan.timeWindowMs.approving : plan.timeWindowMs.plain;
-    const at = trigger === 'time' ? Math.floor(rnd() * window) : trigger === 'events' ? 1 + Math.floor(rnd() * plan.maxEventLines) : 0;
+    const at =
+      trigger === 'time'
+        ? Math.floor(rnd() * window)
+        : trigger === 'events'
+          ? 1 + Math.floor(rnd() * plan.maxEventLines)
+          : 0;
     const jitter = Math.floor(rnd() * 8);
     let stopWatching: () => void = () => {};
     const r = await runCli(args, {
@@ -88,7 +98,9 @@ export async function killLoop(world: RehearsalWorld, rnd: () => number, plan: K
       if (read.exists) state = read.state;
       else if (stateSeen) result.problems.push(`run ${run}: the state file disappeared`);
     } catch (err) {
-      result.problems.push(`run ${run} (${killed ? 'killed' : `exit ${r.code}`}): state file unreadable: ${(err as Error).message}`);
+      result.problems.push(
+        `run ${run} (${killed ? 'killed' : `exit ${r.code}`}): state file unreadable: ${(err as Error).message}`,
+      );
     }
     stateSeen ||= !!state;
     const parsed = parseLogFile(world.eventLogPath);
@@ -102,29 +114,45 @@ export async function killLoop(world: RehearsalWorld, rnd: () => number, plan: K
       killed,
       code: r.code,
       durationMs: Math.round(r.durationMs),
-      statuses: state ? Object.entries(state.steps).map(([id, s]) => `${id}=${s.status}`).join(' ') : '(no state)',
-      phase: !state ? 'start-up' : (Object.entries(state.steps).find(([, s]) => s.status !== 'succeeded')?.[0] ?? 'done'),
+      statuses: state
+        ? Object.entries(state.steps)
+            .map(([id, s]) => `${id}=${s.status}`)
+            .join(' ')
+        : '(no state)',
+      phase: !state
+        ? 'start-up'
+        : (Object.entries(state.steps).find(([, s]) => s.status !== 'succeeded')?.[0] ?? 'done'),
     });
     result.log = parsed.events;
     result.final = state;
 
     if (killed) continue;
-    if (r.code === 0 || r.code === 3) plan.timeWindowMs[approve ? 'approving' : 'plain'] = Math.max(300, Math.round(1.3 * r.durationMs));
+    if (r.code === 0 || r.code === 3)
+      plan.timeWindowMs[approve ? 'approving' : 'plain'] = Math.max(300, Math.round(1.3 * r.durationMs));
     if (r.code === 3) {
       result.sawGate = true;
       continue;
     }
     if (r.code === 0) return result;
-    if (r.code === 4 && killed === false && result.runs.at(-2)?.killed && /holds the lock .*an unknown process/s.test(r.stderr)) {
+    if (
+      r.code === 4 &&
+      killed === false &&
+      result.runs.at(-2)?.killed &&
+      /holds the lock .*an unknown process/s.test(r.stderr)
+    ) {
       // The kill of the previous run left <state>.lock without its holder.json, which the next apply
       // cannot tell from a lock being created: a user would have to wait for the heartbeat to go stale
       // (30 s) and run `unlock`. Recorded as a finding (the test fails on it); the lock folder is then
       // removed by hand so the rest of the round still checks exactly-once effects.
-      result.problems.push(`run ${run}: exit 4 — the SIGKILL of run ${run - 1} left the run lock half-made (${world.statePath}.lock without holder.json); resuming needs a 30 s wait and \`aurora-migrate unlock\``);
+      result.problems.push(
+        `run ${run}: exit 4 — the SIGKILL of run ${run - 1} left the run lock half-made (${world.statePath}.lock without holder.json); resuming needs a 30 s wait and \`aurora-migrate unlock\``,
+      );
       rmSync(`${world.statePath}.lock`, { recursive: true, force: true });
       continue;
     }
-    result.problems.push(`run ${run}: apply ended with exit ${r.code} (${r.signal ?? 'no signal'}) instead of 0, 3 or a kill:\n${r.stderr.slice(-3000)}`);
+    result.problems.push(
+      `run ${run}: apply ended with exit ${r.code} (${r.signal ?? 'no signal'}) instead of 0, 3 or a kill:\n${r.stderr.slice(-3000)}`,
+    );
     return result;
   }
   result.problems.push(`the plan did not finish within ${maxRuns} runs`);

@@ -7,7 +7,14 @@
 import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOOPBACK, LOOPBACK_SPELLINGS, startSourceServer, startStandby, stopAll, type PgServer } from '../../../rehearsal/postgres/cluster.js';
+import {
+  LOOPBACK,
+  LOOPBACK_SPELLINGS,
+  startSourceServer,
+  startStandby,
+  stopAll,
+  type PgServer,
+} from '../../../rehearsal/postgres/cluster.js';
 import { startAwsStandin, type AwsStandin } from '../../../rehearsal/aws/index.js';
 import { startForwarder, type Forwarder } from '../../../rehearsal/app/forwarder.js';
 
@@ -22,7 +29,12 @@ beforeAll(async () => {
   source = await startSourceServer();
   standby = await startStandby(source, { slot: 'loopback_check' });
   aws = await startAwsStandin({});
-  forwarder = await startForwarder({ recordName: 'app.example.com', lookup: async () => undefined, resolve: () => undefined, port: 0 });
+  forwarder = await startForwarder({
+    recordName: 'app.example.com',
+    lookup: async () => undefined,
+    resolve: () => undefined,
+    port: 0,
+  });
 }, 120_000);
 afterAll(async () => {
   await forwarder?.stop();
@@ -33,8 +45,20 @@ afterAll(async () => {
 /** "0100007F:1F90" → { ip: '127.0.0.1', port: 8080 } (IPv4 in /proc/net/tcp is little-endian hex). */
 function decode(hex: string): { ip: string; port: number } {
   const [addr, port] = hex.split(':');
-  if (addr.length !== 8) return { ip: addr === '00000000000000000000000000000000' ? '::' : addr === '00000000000000000000000001000000' ? '::1' : `ipv6:${addr}`, port: parseInt(port, 16) };
-  const bytes = addr.match(/../g)!.map((b) => parseInt(b, 16)).reverse();
+  if (addr.length !== 8)
+    return {
+      ip:
+        addr === '00000000000000000000000000000000'
+          ? '::'
+          : addr === '00000000000000000000000001000000'
+            ? '::1'
+            : `ipv6:${addr}`,
+      port: parseInt(port, 16),
+    };
+  const bytes = addr
+    .match(/../g)!
+    .map((b) => parseInt(b, 16))
+    .reverse();
   return { ip: bytes.join('.'), port: parseInt(port, 16) };
 }
 

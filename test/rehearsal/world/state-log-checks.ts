@@ -33,7 +33,11 @@ export function parseLog(text: string): ParsedLog {
 }
 
 /** Problems with state vs log after a kill (`final`: after a clean exit 0, no lag is allowed). */
-export function stateVsLog(state: StateFile | undefined, log: LoggedEvent[], options: { final?: boolean } = {}): string[] {
+export function stateVsLog(
+  state: StateFile | undefined,
+  log: LoggedEvent[],
+  options: { final?: boolean } = {},
+): string[] {
   const problems: string[] = [];
   if (!state) {
     const changes = log.filter((e) => e.type === 'status');
@@ -45,12 +49,17 @@ export function stateVsLog(state: StateFile | undefined, log: LoggedEvent[], opt
     const changes = log.filter((e) => e.type === 'status' && e.stepId === id);
     const last = changes.at(-1);
     if (!last) {
-      if (s.status !== 'pending' || s.attempts !== 0) problems.push(`step "${id}" is ${s.status} (attempts ${s.attempts}) in the state, but the log has no status change for it`);
+      if (s.status !== 'pending' || s.attempts !== 0)
+        problems.push(
+          `step "${id}" is ${s.status} (attempts ${s.attempts}) in the state, but the log has no status change for it`,
+        );
       continue;
     }
     const lagging = s.status !== last.to;
     if (lagging && (options.final || s.status !== last.from)) {
-      problems.push(`step "${id}" is ${s.status} in the state; the log's last change is ${String(last.from)} → ${String(last.to)}`);
+      problems.push(
+        `step "${id}" is ${s.status} in the state; the log's last change is ${String(last.from)} → ${String(last.to)}`,
+      );
     }
     // A start is logged with its attempt number before it is persisted: right after a kill the state
     // may still hold the previous count (a resume is running → running, so the status cannot show it).
@@ -76,7 +85,13 @@ export function stateVsLog(state: StateFile | undefined, log: LoggedEvent[], opt
 export function mutationKey(e: LoggedEvent): string | undefined {
   if (e.type === 'aws-call') {
     const p = (e.params ?? {}) as Record<string, unknown>;
-    const id = p.DBClusterIdentifier ?? p.DBInstanceIdentifier ?? p.DBSnapshotIdentifier ?? p.ExportTaskIdentifier ?? p.Key ?? '';
+    const id =
+      p.DBClusterIdentifier ??
+      p.DBInstanceIdentifier ??
+      p.DBSnapshotIdentifier ??
+      p.ExportTaskIdentifier ??
+      p.Key ??
+      '';
     return `${String(e.operation)} ${String(id)}`;
   }
   if (e.type === 'sql' && typeof e.sql === 'string' && e.sql.includes('table_import_from_s3')) {
@@ -98,8 +113,15 @@ export function unexplainedRepeats(log: LoggedEvent[]): string[] {
     if (prev === undefined) return;
     const between = log.slice(prev + 1, i);
     const restarted = between.some((b) => b.type === 'run-start');
-    const retried = between.some((b) => b.type === 'warning' && typeof b.message === 'string' && /retry/i.test(b.message) && keyMentioned(b.message, key));
-    if (!restarted && !retried) problems.push(`${key} logged again (lines ${prev + 1} and ${i + 1}) with no restart or retry between`);
+    const retried = between.some(
+      (b) =>
+        b.type === 'warning' &&
+        typeof b.message === 'string' &&
+        /retry/i.test(b.message) &&
+        keyMentioned(b.message, key),
+    );
+    if (!restarted && !retried)
+      problems.push(`${key} logged again (lines ${prev + 1} and ${i + 1}) with no restart or retry between`);
   });
   return problems;
 }

@@ -51,11 +51,20 @@ export async function realRun(options: { timeScale?: number } = {}): Promise<Rea
   ensureBuilt();
   const cleanup = createCleanupStack();
   try {
-    const world = await startRehearsalWorld({ timeScale: options.timeScale ?? 160, cleanup, customers: 300, files: 2, appPort: 0 });
+    const world = await startRehearsalWorld({
+      timeScale: options.timeScale ?? 160,
+      cleanup,
+      customers: 300,
+      files: 2,
+      appPort: 0,
+    });
     world.aws.seed({ topics: ['db-migrations'], buckets: ['team-state'] });
     const dir = world.workDir;
     const planFile = path.join(dir, 'orders.yaml');
-    writeFileSync(planFile, readFileSync(DEMO_PLAN, 'utf8').replace(/^region: us-east-1$/m, `region: us-east-1\nnotify: [${TOPIC_ARN}]`));
+    writeFileSync(
+      planFile,
+      readFileSync(DEMO_PLAN, 'utf8').replace(/^region: us-east-1$/m, `region: us-east-1\nnotify: [${TOPIC_ARN}]`),
+    );
     const watchFile = path.join(dir, 'watch.yaml');
     writeFileSync(watchFile, WATCH_PLAN);
     const env = { ...world.env, AURORA_MIGRATE_APPROVER: 'alice' };
@@ -64,13 +73,25 @@ export async function realRun(options: { timeScale?: number } = {}): Promise<Rea
     const cli = (args: string[]) => runCli(args, { env, cwd: dir });
     const expect = async (args: string[], code: number) => {
       const r = await cli(args);
-      if (r.code !== code) throw new Error(`aurora-migrate ${args.join(' ')}: expected exit ${code}, got ${r.code}:\n${r.stderr}`);
+      if (r.code !== code)
+        throw new Error(`aurora-migrate ${args.join(' ')}: expected exit ${code}, got ${r.code}:\n${r.stderr}`);
     };
     await expect(['apply', 'orders.yaml'], 3);
     await expect(['apply', 'watch.yaml'], 0);
     await expect(['apply', 'orders.yaml', '--approve', 'gate'], 0);
     const statePath = path.join(dir, '.aurora-migrate', 'orders-to-aurora.state.json');
-    return { world, dir, planFile, statePath, eventLogPath: `${statePath}.events.jsonl`, watchFile, env, password, cleanup, cli };
+    return {
+      world,
+      dir,
+      planFile,
+      statePath,
+      eventLogPath: `${statePath}.events.jsonl`,
+      watchFile,
+      env,
+      password,
+      cleanup,
+      cli,
+    };
   } catch (err) {
     await cleanup.run();
     throw err;

@@ -70,9 +70,16 @@ describe('logical-replica crash loop through the CLI (14 → 18)', () => {
     dir = mkdtempSync(join(tmpdir(), 'am-logical-crash-'));
     writeFileSync(join(dir, 'plan.yaml'), PLAN);
     const env = {
-      ...process.env, NO_COLOR: '1', AURORA_MIGRATE_TIME_SCALE: '10',
-      SRC_HOST: w.source.address, SRC_PORT: String(w.source.port), SRC_PASSWORD: w.sourceMaster.password,
-      TGT_HOST: w.target.address, TGT_PORT: String(w.target.port), TGT_PASSWORD: w.targetMaster.password, APP_TARGET_PASSWORD: 'app-on-target-7f3a',
+      ...process.env,
+      NO_COLOR: '1',
+      AURORA_MIGRATE_TIME_SCALE: '10',
+      SRC_HOST: w.source.address,
+      SRC_PORT: String(w.source.port),
+      SRC_PASSWORD: w.sourceMaster.password,
+      TGT_HOST: w.target.address,
+      TGT_PORT: String(w.target.port),
+      TGT_PASSWORD: w.targetMaster.password,
+      APP_TARGET_PASSWORD: 'app-on-target-7f3a',
     };
     let seed = Number(process.env.CRASH_LOOP_SEED ?? Date.now() % 100_000);
     const random = () => {
@@ -86,7 +93,14 @@ describe('logical-replica crash loop through the CLI (14 → 18)', () => {
       const r = await cli(['apply', 'plan.yaml'], env, at);
       texts.push(r.out, r.err);
       if (r.signal === 'SIGKILL') kills.push(at);
-      else if (r.code !== 0) throw new Error(`seed ${process.env.CRASH_LOOP_SEED}: exit ${r.code}: ${r.err.split('\n').filter((l) => !/^!+$|AURORA_MIGRATE_TIME_SCALE/.test(l)).join('\n').slice(-1500)}`);
+      else if (r.code !== 0)
+        throw new Error(
+          `seed ${process.env.CRASH_LOOP_SEED}: exit ${r.code}: ${r.err
+            .split('\n')
+            .filter((l) => !/^!+$|AURORA_MIGRATE_TIME_SCALE/.test(l))
+            .join('\n')
+            .slice(-1500)}`,
+        );
       const objects = await replicationObjects(w);
       expect(objects.slots.filter((s) => s === NAME).length, `seed ${seed}, kill at ${at} ms`).toBeLessThanOrEqual(1);
       expect(objects.subscriptions.filter((s) => s === NAME).length).toBeLessThanOrEqual(1);
@@ -101,15 +115,32 @@ describe('logical-replica crash loop through the CLI (14 → 18)', () => {
     expect(await replicationObjects(w)).toEqual({ slots: [NAME], publications: [NAME], subscriptions: [NAME] });
 
     await churn.stop();
-    await w.source.query(`INSERT INTO aurora_migrate.cutover_marker (run_id, token) VALUES ('t', 'crash-done')`, [], 'orders');
-    for (let i = 0; i < 200 && (await w.target.query(`SELECT 1 FROM aurora_migrate.cutover_marker WHERE token = 'crash-done'`, [], 'orders')).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
-    for (const t of ['customers', 'orders', 'events', 'audit_log']) expect(await countOn(w.target, t), t).toBe(await countOn(w.source, t));
+    await w.source.query(
+      `INSERT INTO aurora_migrate.cutover_marker (run_id, token) VALUES ('t', 'crash-done')`,
+      [],
+      'orders',
+    );
+    for (
+      let i = 0;
+      i < 200 &&
+      (await w.target.query(`SELECT 1 FROM aurora_migrate.cutover_marker WHERE token = 'crash-done'`, [], 'orders'))
+        .length === 0;
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 50));
+    for (const t of ['customers', 'orders', 'events', 'audit_log'])
+      expect(await countOn(w.target, t), t).toBe(await countOn(w.source, t));
 
     const state = readFileSync(join(dir, '.aurora-migrate', 'crash.state.json'), 'utf8');
     const log = readFileSync(join(dir, '.aurora-migrate', 'crash.state.json.events.jsonl'), 'utf8');
-    expect(JSON.parse(state).steps.replicate.outputs).toMatchObject({ subscription: NAME, slot: NAME, publication: NAME });
+    expect(JSON.parse(state).steps.replicate.outputs).toMatchObject({
+      subscription: NAME,
+      slot: NAME,
+      publication: NAME,
+    });
     for (const text of [...texts, state, log]) {
-      for (const secret of [w.sourceMaster.password!, w.targetMaster.password!, 'app-on-target-7f3a']) expect(text).not.toContain(secret);
+      for (const secret of [w.sourceMaster.password!, w.targetMaster.password!, 'app-on-target-7f3a'])
+        expect(text).not.toContain(secret);
     }
     expect(log).toMatch(/CREATE SUBSCRIPTION .*password=\*\*\*/);
 
@@ -118,7 +149,8 @@ describe('logical-replica crash loop through the CLI (14 → 18)', () => {
     expect(report.code, report.err).toBe(0);
     if (process.env.CRASH_LOOP_VERBOSE) console.log(report.out);
     expect(report.out).toMatch(/public\.orders/);
-    for (const secret of [w.sourceMaster.password!, w.targetMaster.password!, 'app-on-target-7f3a']) expect(report.out).not.toContain(secret);
+    for (const secret of [w.sourceMaster.password!, w.targetMaster.password!, 'app-on-target-7f3a'])
+      expect(report.out).not.toContain(secret);
   }, 120_000);
 
   it('apply --max-runtime stops at a safe point while waiting on replication (exit 75) and the next run adopts everything', async () => {
@@ -126,9 +158,16 @@ describe('logical-replica crash loop through the CLI (14 → 18)', () => {
     dir = mkdtempSync(join(tmpdir(), 'am-logical-runtime-'));
     writeFileSync(join(dir, 'plan.yaml'), PLAN.replace('stableFor: 2s', 'stableFor: 1h'));
     const env = {
-      ...process.env, NO_COLOR: '1', AURORA_MIGRATE_TIME_SCALE: '10',
-      SRC_HOST: w.source.address, SRC_PORT: String(w.source.port), SRC_PASSWORD: w.sourceMaster.password,
-      TGT_HOST: w.target.address, TGT_PORT: String(w.target.port), TGT_PASSWORD: w.targetMaster.password, APP_TARGET_PASSWORD: 'app-on-target-7f3a',
+      ...process.env,
+      NO_COLOR: '1',
+      AURORA_MIGRATE_TIME_SCALE: '10',
+      SRC_HOST: w.source.address,
+      SRC_PORT: String(w.source.port),
+      SRC_PASSWORD: w.sourceMaster.password,
+      TGT_HOST: w.target.address,
+      TGT_PORT: String(w.target.port),
+      TGT_PASSWORD: w.targetMaster.password,
+      APP_TARGET_PASSWORD: 'app-on-target-7f3a',
     };
     for (let run = 0; run < 2; run++) {
       const r = await cli(['apply', 'plan.yaml', '--max-runtime', '40s'], env);

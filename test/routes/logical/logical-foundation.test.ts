@@ -59,7 +59,11 @@ afterEach(async () => {
 afterAll(async () => aws?.close());
 
 async function world(): Promise<{ env: NodeJS.ProcessEnv; cwd: string; source: PgServer }> {
-  aws = await startAwsStandin({ timeScale: SCALE, real: { sampleEveryMs: 0 }, seed: { instances: [{ id: SOURCE, real: true, major: 14 }] } });
+  aws = await startAwsStandin({
+    timeScale: SCALE,
+    real: { sampleEveryMs: 0 },
+    seed: { instances: [{ id: SOURCE, real: true, major: 14 }] },
+  });
   dir = mkdtempSync(join(tmpdir(), 'am-logical-'));
   const env = { ...process.env, ...aws.env, AURORA_MIGRATE_TIME_SCALE: String(SCALE), NO_COLOR: '1', TARGET_PASSWORD };
   return { env, cwd: dir, source: aws.real!.server(SOURCE)! };
@@ -84,15 +88,22 @@ function cli(args: string[], w: { env: NodeJS.ProcessEnv; cwd: string }, killWhe
 
 const stateFile = (cwd: string) => join(cwd, '.aurora-migrate', 'logical.state.json');
 const eventLog = (cwd: string) => `${stateFile(cwd)}.events.jsonl`;
-const outputsOf = (cwd: string, step: string) => JSON.parse(readFileSync(stateFile(cwd), 'utf8')).steps[step].outputs as Record<string, any>;
-const show = async (server: PgServer, name: string) => (await server.query<Record<string, string>>(`SHOW ${name}`))[0]![name];
-const startedAt = async (server: PgServer) => (await server.query<{ t: string }>(`SELECT pg_postmaster_start_time()::text AS t`))[0]!.t;
+const outputsOf = (cwd: string, step: string) =>
+  JSON.parse(readFileSync(stateFile(cwd), 'utf8')).steps[step].outputs as Record<string, any>;
+const show = async (server: PgServer, name: string) =>
+  (await server.query<Record<string, string>>(`SHOW ${name}`))[0]![name];
+const startedAt = async (server: PgServer) =>
+  (await server.query<{ t: string }>(`SELECT pg_postmaster_start_time()::text AS t`))[0]!.t;
 
 async function startAppWriter(source: PgServer): Promise<Writer> {
   const password = newPassword();
   await createAppRole(source, { user: 'app', password });
   await source.query('GRANT CREATE ON SCHEMA public TO app');
-  return startWriter({ connection: { host: source.address, port: source.port, database: 'postgres', user: 'app', password }, ratePerSecond: 150, poolSize: 2 });
+  return startWriter({
+    connection: { host: source.address, port: source.port, database: 'postgres', user: 'app', password },
+    ratePerSecond: 150,
+    poolSize: 2,
+  });
 }
 
 describe('logical route foundation on real servers (PostgreSQL 14 source, 18 target)', () => {
@@ -106,7 +117,9 @@ describe('logical route foundation on real servers (PostgreSQL 14 source, 18 tar
 
     const held = await cli(['apply', 'logical.yaml'], w);
     expect(held.code, held.err).toBe(2);
-    expect(held.err).toMatch(/rds.logical_replication = 1 is set in parameter group orders-pg-logical, but it takes effect only when orders-pg is rebooted/);
+    expect(held.err).toMatch(
+      /rds.logical_replication = 1 is set in parameter group orders-pg-logical, but it takes effect only when orders-pg is rebooted/,
+    );
     expect(held.err).toMatch(/set "reboot: true" on this step, then run aurora-migrate apply again/);
     expect(held.err).not.toMatch(/\n\s+at /); // no stack trace
     expect(aws!.calls.count('RebootDBInstance')).toBe(0);
@@ -127,23 +140,58 @@ describe('logical route foundation on real servers (PostgreSQL 14 source, 18 tar
     await writer.waitForAcks(50, 10_000); // writes go on after the outage
 
     const enabled = outputsOf(w.cwd, 'logical-source');
-    expect(enabled).toEqual({ parameterGroup: 'orders-pg-logical', walLevel: 'logical', rebootedAt: expect.any(String) });
+    expect(enabled).toEqual({
+      parameterGroup: 'orders-pg-logical',
+      walLevel: 'logical',
+      rebootedAt: expect.any(String),
+    });
 
     // The target: a real, empty PostgreSQL 18 server; the master user logs in with its password and is no superuser.
     const target = outputsOf(w.cwd, 'target');
-    expect(target).toMatchObject({ clusterId: 'orders-aurora-18', instanceId: 'orders-aurora-18-1', engineVersion: '18.4', port: expect.any(Number) });
-    const client = new pg.Client({ host: target.endpoint, port: target.port, user: 'postgres', password: TARGET_PASSWORD, database: 'postgres' });
+    expect(target).toMatchObject({
+      clusterId: 'orders-aurora-18',
+      instanceId: 'orders-aurora-18-1',
+      engineVersion: '18.4',
+      port: expect.any(Number),
+    });
+    const client = new pg.Client({
+      host: target.endpoint,
+      port: target.port,
+      user: 'postgres',
+      password: TARGET_PASSWORD,
+      database: 'postgres',
+    });
     await client.connect();
     try {
-      const [me] = (await client.query(`SELECT current_user AS u, rolsuper, rolcreatedb, rolcreaterole, pg_has_role('rds_superuser', 'MEMBER') AS rds,
-        current_setting('server_version_num')::int / 10000 AS major, current_setting('wal_level') AS wal FROM pg_roles WHERE rolname = current_user`)).rows;
-      expect(me).toEqual({ u: 'postgres', rolsuper: false, rolcreatedb: true, rolcreaterole: true, rds: true, major: 18, wal: 'logical' });
-      const tables = (await client.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')`)).rows[0].n;
+      const [me] = (
+        await client.query(`SELECT current_user AS u, rolsuper, rolcreatedb, rolcreaterole, pg_has_role('rds_superuser', 'MEMBER') AS rds,
+        current_setting('server_version_num')::int / 10000 AS major, current_setting('wal_level') AS wal FROM pg_roles WHERE rolname = current_user`)
+      ).rows;
+      expect(me).toEqual({
+        u: 'postgres',
+        rolsuper: false,
+        rolcreatedb: true,
+        rolcreaterole: true,
+        rds: true,
+        major: 18,
+        wal: 'logical',
+      });
+      const tables = (
+        await client.query(
+          `SELECT count(*)::int AS n FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')`,
+        )
+      ).rows[0].n;
       expect(tables).toBe(0);
     } finally {
       await client.end();
     }
-    const wrong = new pg.Client({ host: target.endpoint, port: target.port, user: 'postgres', password: 'not-the-password', database: 'postgres' });
+    const wrong = new pg.Client({
+      host: target.endpoint,
+      port: target.port,
+      user: 'postgres',
+      password: 'not-the-password',
+      database: 'postgres',
+    });
     await expect(wrong.connect()).rejects.toThrow(/password authentication failed/);
 
     // The event log records CreateDBCluster with the password masked.
@@ -153,15 +201,34 @@ describe('logical route foundation on real servers (PostgreSQL 14 source, 18 tar
 
     // A rerun with the state lost adopts everything and creates or reboots nothing.
     rmSync(join(w.cwd, '.aurora-migrate'), { recursive: true, force: true });
-    const before = { reboot: aws!.calls.count('RebootDBInstance'), cluster: aws!.calls.count('CreateDBCluster'), instance: aws!.calls.count('CreateDBInstance') };
+    const before = {
+      reboot: aws!.calls.count('RebootDBInstance'),
+      cluster: aws!.calls.count('CreateDBCluster'),
+      instance: aws!.calls.count('CreateDBInstance'),
+    };
     const again = await cli(['apply', 'logical.yaml'], w);
     expect(again.code, again.err).toBe(0);
-    expect({ reboot: aws!.calls.count('RebootDBInstance'), cluster: aws!.calls.count('CreateDBCluster'), instance: aws!.calls.count('CreateDBInstance') }).toEqual(before);
+    expect({
+      reboot: aws!.calls.count('RebootDBInstance'),
+      cluster: aws!.calls.count('CreateDBCluster'),
+      instance: aws!.calls.count('CreateDBInstance'),
+    }).toEqual(before);
     expect(aws!.calls.count('CreateDBClusterParameterGroup')).toBe(1);
     expect(outputsOf(w.cwd, 'target').endpoint).toBe(target.endpoint);
 
     // The master password is nowhere in what the tool wrote.
-    for (const text of [held.out, held.err, applied.out, applied.err, again.out, again.err, firstLog, firstState, readFileSync(stateFile(w.cwd), 'utf8'), readFileSync(eventLog(w.cwd), 'utf8')]) {
+    for (const text of [
+      held.out,
+      held.err,
+      applied.out,
+      applied.err,
+      again.out,
+      again.err,
+      firstLog,
+      firstState,
+      readFileSync(stateFile(w.cwd), 'utf8'),
+      readFileSync(eventLog(w.cwd), 'utf8'),
+    ]) {
       expect(text).not.toContain(TARGET_PASSWORD);
     }
   }, 120_000);
@@ -170,8 +237,13 @@ describe('logical route foundation on real servers (PostgreSQL 14 source, 18 tar
     const w = await world();
     writer = await startAppWriter(w.source);
     writeFileSync(join(w.cwd, 'logical.yaml'), plan(enableStep(true)));
-    const rebootLogged = () => existsSync(eventLog(w.cwd)) && readFileSync(eventLog(w.cwd), 'utf8').includes('"operation":"RebootDBInstance"');
-    const killed = await cli(['apply', 'logical.yaml'], w, () => aws!.calls.count('RebootDBInstance') > 0 || rebootLogged());
+    const rebootLogged = () =>
+      existsSync(eventLog(w.cwd)) && readFileSync(eventLog(w.cwd), 'utf8').includes('"operation":"RebootDBInstance"');
+    const killed = await cli(
+      ['apply', 'logical.yaml'],
+      w,
+      () => aws!.calls.count('RebootDBInstance') > 0 || rebootLogged(),
+    );
     expect(killed.signal).toBe('SIGKILL');
 
     const resumed = await cli(['apply', 'logical.yaml'], w);

@@ -80,9 +80,13 @@ function cli(args: string[], env: NodeJS.ProcessEnv) {
   });
 }
 
-describe('the logical route\'s built steps through the CLI (real 14 source and 18 target behind the stand-in)', () => {
-  it('enable → cluster → replicate (from the cluster step\'s outputs) → drop-replication, with the application writing', async () => {
-    aws = await startAwsStandin({ timeScale: SCALE, real: { sampleEveryMs: 0 }, seed: { instances: [{ id: 'orders-pg', real: true, major: 14, allocatedStorageGiB: 100 }] } });
+describe("the logical route's built steps through the CLI (real 14 source and 18 target behind the stand-in)", () => {
+  it("enable → cluster → replicate (from the cluster step's outputs) → drop-replication, with the application writing", async () => {
+    aws = await startAwsStandin({
+      timeScale: SCALE,
+      real: { sampleEveryMs: 0 },
+      seed: { instances: [{ id: 'orders-pg', real: true, major: 14, allocatedStorageGiB: 100 }] },
+    });
     const source = aws.real!.server('orders-pg')!;
     const { master, app } = await prepareRdsDatabase(source, 'orders');
     await source.query(`ALTER ROLE ${master.user} REPLICATION`); // stand-in of GRANT rds_replication TO master
@@ -94,16 +98,32 @@ describe('the logical route\'s built steps through the CLI (real 14 source and 1
     churn = startChurn(app, { everyMs: 5 });
     dir = mkdtempSync(join(tmpdir(), 'am-logical-route-'));
     writeFileSync(join(dir, 'plan.yaml'), PLAN);
-    const secrets = { TARGET_PASSWORD: `Tgt-${newPassword()}`, SOURCE_PASSWORD: master.password!, APP_PASSWORD: `App-${newPassword()}` };
-    const env = { ...process.env, ...aws.env, ...secrets, AURORA_MIGRATE_TIME_SCALE: String(SCALE), NO_COLOR: '1', SOURCE_HOST: source.address, SOURCE_PORT: String(source.port) };
+    const secrets = {
+      TARGET_PASSWORD: `Tgt-${newPassword()}`,
+      SOURCE_PASSWORD: master.password!,
+      APP_PASSWORD: `App-${newPassword()}`,
+    };
+    const env = {
+      ...process.env,
+      ...aws.env,
+      ...secrets,
+      AURORA_MIGRATE_TIME_SCALE: String(SCALE),
+      NO_COLOR: '1',
+      SOURCE_HOST: source.address,
+      SOURCE_PORT: String(source.port),
+    };
 
     // plan --preflight before anything exists: the source is checked now (wal_level will be set by the
     // earlier enable step), the target's checks wait for it.
     const preflight = await cli(['plan', 'plan.yaml', '--preflight'], env);
     expect(preflight.code, preflight.err).toBe(0);
-    expect(preflight.out).toMatch(/wal_level.*replica now; step "logical-source" \(enable-logical-replication\) sets rds\.logical_replication = 1 before this step/);
+    expect(preflight.out).toMatch(
+      /wal_level.*replica now; step "logical-source" \(enable-logical-replication\) sets rds\.logical_replication = 1 before this step/,
+    );
     expect(preflight.out).toMatch(/table ownership for the publication.*master may publish every table/);
-    expect(preflight.out).toMatch(/target checks.*skipped: the target \(<steps\.target\.outputs\.endpoint>\) is known only after an earlier step has run/);
+    expect(preflight.out).toMatch(
+      /target checks.*skipped: the target \(<steps\.target\.outputs\.endpoint>\) is known only after an earlier step has run/,
+    );
 
     const r = await cli(['apply', 'plan.yaml', '--until', 'replicate'], env);
     expect(r.code, r.err).toBe(0);
@@ -111,23 +131,45 @@ describe('the logical route\'s built steps through the CLI (real 14 source and 1
     const state = JSON.parse(readFileSync(join(dir, '.aurora-migrate', 'route.state.json'), 'utf8'));
     const target = aws.real!.server('orders-aurora-18')!;
     expect(target.major).toBe(18);
-    expect(state.steps.replicate.outputs).toMatchObject({ subscription: 'aurora_migrate_route_replicate', rowsCopied: expect.any(Number) });
+    expect(state.steps.replicate.outputs).toMatchObject({
+      subscription: 'aurora_migrate_route_replicate',
+      rowsCopied: expect.any(Number),
+    });
 
     await churn.stop();
     await source.query(`INSERT INTO aurora_migrate.cutover_marker (run_id, token) VALUES ('t', 'route')`, [], 'orders');
-    for (let i = 0; i < 200 && (await target.query(`SELECT 1 FROM aurora_migrate.cutover_marker WHERE token = 'route'`, [], 'orders')).length === 0; i++) await new Promise((res) => setTimeout(res, 50));
-    for (const t of ['customers', 'orders', 'events', 'audit_log']) expect(await countOn(target, t), t).toBe(await countOn(source, t));
+    for (
+      let i = 0;
+      i < 200 &&
+      (await target.query(`SELECT 1 FROM aurora_migrate.cutover_marker WHERE token = 'route'`, [], 'orders')).length ===
+        0;
+      i++
+    )
+      await new Promise((res) => setTimeout(res, 50));
+    for (const t of ['customers', 'orders', 'events', 'audit_log'])
+      expect(await countOn(target, t), t).toBe(await countOn(source, t));
     expect(churn.counts.update).toBeGreaterThan(0);
 
     const cleanup = await cli(['apply', 'plan.yaml'], env);
     expect(cleanup.code, cleanup.err).toBe(0);
     expect(await replicationObjects({ source, target })).toEqual({ slots: [], publications: [], subscriptions: [] });
-    const texts = [r.out, r.err, cleanup.out, cleanup.err, readFileSync(join(dir, '.aurora-migrate', 'route.state.json'), 'utf8'), readFileSync(join(dir, '.aurora-migrate', 'route.state.json.events.jsonl'), 'utf8')];
+    const texts = [
+      r.out,
+      r.err,
+      cleanup.out,
+      cleanup.err,
+      readFileSync(join(dir, '.aurora-migrate', 'route.state.json'), 'utf8'),
+      readFileSync(join(dir, '.aurora-migrate', 'route.state.json.events.jsonl'), 'utf8'),
+    ];
     for (const text of texts) for (const secret of Object.values(secrets)) expect(text).not.toContain(secret);
   }, 120_000);
 
   it('apply checks logical-replica first: a table without a replica identity stops the run before the reboot or the new cluster (exit 2, nothing changed)', async () => {
-    aws = await startAwsStandin({ timeScale: SCALE, real: { sampleEveryMs: 0 }, seed: { instances: [{ id: 'orders-pg', real: true, major: 14, allocatedStorageGiB: 100 }] } });
+    aws = await startAwsStandin({
+      timeScale: SCALE,
+      real: { sampleEveryMs: 0 },
+      seed: { instances: [{ id: 'orders-pg', real: true, major: 14, allocatedStorageGiB: 100 }] },
+    });
     const source = aws.real!.server('orders-pg')!;
     const { master, app } = await prepareRdsDatabase(source, 'orders');
     await source.query(`ALTER ROLE ${master.user} REPLICATION`);
@@ -139,13 +181,29 @@ describe('the logical route\'s built steps through the CLI (real 14 source and 1
     dir = mkdtempSync(join(tmpdir(), 'am-logical-route-'));
     writeFileSync(join(dir, 'plan.yaml'), PLAN.replace('    replicaIdentityFull: [public.audit_log]\n', ''));
     const env = {
-      ...process.env, ...aws.env, TARGET_PASSWORD: `Tgt-${newPassword()}`, SOURCE_PASSWORD: master.password!, APP_PASSWORD: `App-${newPassword()}`,
-      AURORA_MIGRATE_TIME_SCALE: String(SCALE), NO_COLOR: '1', SOURCE_HOST: source.address, SOURCE_PORT: String(source.port),
+      ...process.env,
+      ...aws.env,
+      TARGET_PASSWORD: `Tgt-${newPassword()}`,
+      SOURCE_PASSWORD: master.password!,
+      APP_PASSWORD: `App-${newPassword()}`,
+      AURORA_MIGRATE_TIME_SCALE: String(SCALE),
+      NO_COLOR: '1',
+      SOURCE_HOST: source.address,
+      SOURCE_PORT: String(source.port),
     };
     const r = await cli(['apply', 'plan.yaml'], env);
     expect(r.code, r.err).toBe(2);
-    expect(r.out + r.err).toMatch(/nothing was changed: a check that must pass before apply starts failed — step "replicate": .*audit_log/);
-    for (const op of ['ModifyDBParameterGroup', 'CreateDBParameterGroup', 'ModifyDBInstance', 'RebootDBInstance', 'CreateDBCluster', 'CreateDBInstance']) {
+    expect(r.out + r.err).toMatch(
+      /nothing was changed: a check that must pass before apply starts failed — step "replicate": .*audit_log/,
+    );
+    for (const op of [
+      'ModifyDBParameterGroup',
+      'CreateDBParameterGroup',
+      'ModifyDBInstance',
+      'RebootDBInstance',
+      'CreateDBCluster',
+      'CreateDBInstance',
+    ]) {
       expect(aws.calls.count(op), op).toBe(0);
     }
     const state = JSON.parse(readFileSync(join(dir, '.aurora-migrate', 'route.state.json'), 'utf8'));

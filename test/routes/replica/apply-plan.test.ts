@@ -90,14 +90,26 @@ function apply(statePath: string, crashAtWrite?: number) {
 }
 
 const MIN = 60_000;
-const FAST = { snapshotCreate: MIN, clusterCreating: 2 * MIN, clusterBackingUp: MIN, instanceCreate: 2 * MIN, promote: MIN, exportStarting: MIN, exportRun: 2 * MIN, lagCatchUp: 3 * MIN };
+const FAST = {
+  snapshotCreate: MIN,
+  clusterCreating: 2 * MIN,
+  clusterBackingUp: MIN,
+  instanceCreate: 2 * MIN,
+  promote: MIN,
+  exportStarting: MIN,
+  exportRun: 2 * MIN,
+  lagCatchUp: 3 * MIN,
+};
 
 const once = ['CreateDBCluster', 'CreateDBInstance', 'PromoteReadReplicaDBCluster', 'StartExportTask'];
 
 describe('apply: the replica route end to end', () => {
   it('succeeds under 30% throttling, creating each resource once; applying again makes no AWS call', async () => {
     // Short durations keep the number of calls (and the SDK's wall-time retry backoff) small.
-    s = await stepStandin({ seed: { instances: [{ id: 'orders-pg', engineVersion: '16.4' }], buckets: ['orders-archive'] }, durations: FAST });
+    s = await stepStandin({
+      seed: { instances: [{ id: 'orders-pg', engineVersion: '16.4' }], buckets: ['orders-archive'] },
+      durations: FAST,
+    });
     dir = mkdtempSync(join(tmpdir(), 'am-aws-steps-'));
     const statePath = join(dir, 'orders.state.json');
     s.aws.faults.throttle(0.3);
@@ -106,8 +118,13 @@ describe('apply: the replica route end to end', () => {
     expect(result.outcome).toBe('succeeded');
     expect(s.aws.calls.filter().filter((c) => c.outcome === 'Throttling').length).toBeGreaterThan(5);
     for (const op of once) expect(s.aws.calls.succeeded(op)).toBe(1);
-    expect(result.steps.find((x) => x.id === 'promote')!.outputs).toMatchObject({ endpoint: expect.stringContaining('orders-aurora') });
-    expect(result.steps.find((x) => x.id === 'export')!.outputs).toMatchObject({ exportId: 'orders-export-5e1f0a77', warnings: [] });
+    expect(result.steps.find((x) => x.id === 'promote')!.outputs).toMatchObject({
+      endpoint: expect.stringContaining('orders-aurora'),
+    });
+    expect(result.steps.find((x) => x.id === 'export')!.outputs).toMatchObject({
+      exportId: 'orders-export-5e1f0a77',
+      warnings: [],
+    });
 
     s.aws.faults.clear();
     s.aws.calls.reset();
@@ -122,13 +139,19 @@ describe('apply: the replica route end to end', () => {
     let total = 0;
     // Crash at write 1, 2, 3, ... until a run makes fewer writes than the crash index (then it just succeeds).
     for (let n = 1; ; n++) {
-      s = await stepStandin({ seed: { instances: [{ id: 'orders-pg', engineVersion: '16.4' }], buckets: ['orders-archive'] } });
+      s = await stepStandin({
+        seed: { instances: [{ id: 'orders-pg', engineVersion: '16.4' }], buckets: ['orders-archive'] },
+      });
       const statePath = join(dir, `crash-${n}.state.json`);
       const first = await apply(statePath, n).catch((err) => err);
       const crashed = first instanceof Crash || (first && first.outcome !== 'succeeded');
       let result = first;
-      for (let i = 0; i < 3 && result?.outcome !== 'succeeded'; i++) result = await apply(statePath).catch((err) => err);
-      expect(result?.outcome, `resume after crash at write ${n}: ${result?.message ?? JSON.stringify(result?.failed)}`).toBe('succeeded');
+      for (let i = 0; i < 3 && result?.outcome !== 'succeeded'; i++)
+        result = await apply(statePath).catch((err) => err);
+      expect(
+        result?.outcome,
+        `resume after crash at write ${n}: ${result?.message ?? JSON.stringify(result?.failed)}`,
+      ).toBe('succeeded');
       for (const op of once) expect(s.aws.calls.succeeded(op), `${op} after crash at write ${n}`).toBe(1);
       await s.close();
       total = n;

@@ -52,7 +52,10 @@ afterEach(async () => {
 beforeAll(() => ensureBuilt(), 120_000);
 
 async function world() {
-  aws = await startAwsStandin({ timeScale: SCALE, seed: { instances: [{ id: 'orders-pg', engineVersion: '16.4' }], buckets: ['orders-archive'] } });
+  aws = await startAwsStandin({
+    timeScale: SCALE,
+    seed: { instances: [{ id: 'orders-pg', engineVersion: '16.4' }], buckets: ['orders-archive'] },
+  });
   dir = mkdtempSync(join(tmpdir(), 'am-cli-aws-'));
   writeFileSync(join(dir, 'orders.yaml'), PLAN);
   const env = {
@@ -104,7 +107,9 @@ describe('aurora-migrate apply (real CLI) against the stand-in', () => {
     await takeClusterName(aws!);
     const r = await cli(['plan', 'orders.yaml', '--preflight'], w);
     expect(r.code, r.out + r.err).toBe(2);
-    expect(r.out + r.err).toMatch(/DB cluster orders-aurora already exists and is not tagged as this plan's step "replica"/);
+    expect(r.out + r.err).toMatch(
+      /DB cluster orders-aurora already exists and is not tagged as this plan's step "replica"/,
+    );
   }, 60_000);
 });
 
@@ -112,6 +117,10 @@ describe('aurora-migrate apply (real CLI) against the stand-in', () => {
 async function takeClusterName(standin: AwsStandin) {
   const { createAwsApi } = await import('../../../src/aws/sdk-api.js');
   const api = createAwsApi({ env: standin.env, maxAttempts: 3 });
-  await api.send('rds', 'CreateDBCluster', { DBClusterIdentifier: 'orders-aurora', Engine: 'aurora-postgresql', EngineVersion: '16.4' });
+  await api.send('rds', 'CreateDBCluster', {
+    DBClusterIdentifier: 'orders-aurora',
+    Engine: 'aurora-postgresql',
+    EngineVersion: '16.4',
+  });
   api.destroy();
 }

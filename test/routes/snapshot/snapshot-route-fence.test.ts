@@ -13,7 +13,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAwsStandin, type AwsStandin } from '../../../rehearsal/aws/index.js';
 import type { PgServer } from '../../../rehearsal/postgres/cluster.js';
 import { startWriter } from '../../../rehearsal/app/writer.js';
-import { liftFenceAsAdmin, prepareRdsDatabase, publicCanConnect, type RdsDatabase } from '../../../rehearsal/postgres/rds-roles.js';
+import {
+  liftFenceAsAdmin,
+  prepareRdsDatabase,
+  publicCanConnect,
+  type RdsDatabase,
+} from '../../../rehearsal/postgres/rds-roles.js';
 import { createAwsApi } from '../../../src/aws/sdk-api.js';
 import { createPgConnector } from '../../../src/db/pg-connector.js';
 import { applyPlan } from '../../../src/engine/engine.js';
@@ -106,7 +111,17 @@ function apply(text: string) {
 }
 
 const appWriter = () =>
-  startWriter({ connection: { host: source.address, port: source.port, database: 'billing', user: roles.app.user, password: roles.app.password }, ratePerSecond: 200, mode: 'begin-read-write' });
+  startWriter({
+    connection: {
+      host: source.address,
+      port: source.port,
+      database: 'billing',
+      user: roles.app.user,
+      password: roles.app.password,
+    },
+    ratePerSecond: 200,
+    mode: 'begin-read-write',
+  });
 
 describe('the snapshot route with the fence', () => {
   it('a BEGIN READ WRITE writer: forward, every acknowledged write on the target, the application connects and writes there', async () => {
@@ -121,7 +136,9 @@ describe('the snapshot route with the fence', () => {
     const endpoint = r.steps.find((s) => s.id === 'restore')!.outputs!.endpoint as string;
     const target = aws.resolveEndpoint(endpoint)!;
     const admin = await db.connect({ host: target.host, port: target.port, database: 'billing', user: 'postgres' });
-    const have = new Set((await admin.query<{ seq: number }>('SELECT seq::int AS seq FROM app_writes')).rows.map((x) => x.seq));
+    const have = new Set(
+      (await admin.query<{ seq: number }>('SELECT seq::int AS seq FROM app_writes')).rows.map((x) => x.seq),
+    );
     await admin.close();
     expect(run.acks.length).toBeGreaterThan(50);
     expect(run.acks.filter((a) => !have.has(a.seq))).toEqual([]);
@@ -137,7 +154,13 @@ describe('the snapshot route with the fence', () => {
   }, 180_000);
 
   it('fence: read-only lets the same writer through after the snapshot: verify-data finds it before the switch, nothing is switched', async () => {
-    aws.route53.seedRecord({ zoneId: ZONE, name: APP_NAME, type: 'CNAME', ttl: 5, values: ['billing-pg.standin.invalid'] });
+    aws.route53.seedRecord({
+      zoneId: ZONE,
+      name: APP_NAME,
+      type: 'CNAME',
+      ttl: 5,
+      values: ['billing-pg.standin.invalid'],
+    });
     const writer = await appWriter();
     await writer.waitForAcks(50, 15_000);
     const r = await apply(planText('snap-readonly', 'read-only'));

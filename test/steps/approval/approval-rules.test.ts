@@ -1,7 +1,12 @@
 // The approval gate's rules without the engine: who is approving (and from which source), who may,
 // how many distinct people must, and what the gate says while it waits.
 import { describe, expect, it } from 'vitest';
-import { checkApproveFlags, passApprovalGate, resolveApprover, type GateInput } from '../../../src/engine/approval-gate.js';
+import {
+  checkApproveFlags,
+  passApprovalGate,
+  resolveApprover,
+  type GateInput,
+} from '../../../src/engine/approval-gate.js';
 import { describeTally, tallyApprovals } from '../../../src/plan/approval-rule.js';
 import type { ApprovalDecision } from '../../../src/steps/approval-context.js';
 import type { ApprovalRecord } from '../../../src/engine/state-file.js';
@@ -12,7 +17,9 @@ const host = () => 'box-1';
 
 describe('approver identity', () => {
   it('AURORA_MIGRATE_APPROVER wins over GITHUB_ACTOR and the OS user', () => {
-    expect(resolveApprover({ AURORA_MIGRATE_APPROVER: 'alice', GITHUB_ACTIONS: 'true', GITHUB_ACTOR: 'octocat' }, os, host)).toEqual({
+    expect(
+      resolveApprover({ AURORA_MIGRATE_APPROVER: 'alice', GITHUB_ACTIONS: 'true', GITHUB_ACTOR: 'octocat' }, os, host),
+    ).toEqual({
       id: 'alice',
       source: 'AURORA_MIGRATE_APPROVER',
       host: 'box-1',
@@ -20,9 +27,24 @@ describe('approver identity', () => {
   });
 
   it('GITHUB_ACTOR only inside GitHub Actions, with the run URL', () => {
-    const env = { GITHUB_ACTIONS: 'true', GITHUB_ACTOR: 'octocat', GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'org/repo', GITHUB_RUN_ID: '42' };
-    expect(resolveApprover(env, os, host)).toEqual({ id: 'octocat', source: 'GITHUB_ACTOR', host: 'box-1', ciRun: 'https://github.com/org/repo/actions/runs/42' });
-    expect(resolveApprover({ GITHUB_ACTOR: 'octocat' }, os, host)).toEqual({ id: 'osuser', source: 'os-user', host: 'box-1' });
+    const env = {
+      GITHUB_ACTIONS: 'true',
+      GITHUB_ACTOR: 'octocat',
+      GITHUB_SERVER_URL: 'https://github.com',
+      GITHUB_REPOSITORY: 'org/repo',
+      GITHUB_RUN_ID: '42',
+    };
+    expect(resolveApprover(env, os, host)).toEqual({
+      id: 'octocat',
+      source: 'GITHUB_ACTOR',
+      host: 'box-1',
+      ciRun: 'https://github.com/org/repo/actions/runs/42',
+    });
+    expect(resolveApprover({ GITHUB_ACTOR: 'octocat' }, os, host)).toEqual({
+      id: 'osuser',
+      source: 'os-user',
+      host: 'box-1',
+    });
   });
 
   it('an empty AURORA_MIGRATE_APPROVER is not an identity', () => {
@@ -40,14 +62,22 @@ describe('--approve from someone not listed', () => {
     );
   });
   it('passes for a listed approver and for a step without approvers', () => {
-    expect(() => checkApproveFlags(steps, ['gate'], () => resolveApprover({ AURORA_MIGRATE_APPROVER: 'bob' }, os, host))).not.toThrow();
-    expect(() => checkApproveFlags([{ id: 'g', type: 'approval' }], ['g'], () => resolveApprover({}, os, host))).not.toThrow();
+    expect(() =>
+      checkApproveFlags(steps, ['gate'], () => resolveApprover({ AURORA_MIGRATE_APPROVER: 'bob' }, os, host)),
+    ).not.toThrow();
+    expect(() =>
+      checkApproveFlags([{ id: 'g', type: 'approval' }], ['g'], () => resolveApprover({}, os, host)),
+    ).not.toThrow();
   });
 });
 
 describe('tally', () => {
   it('counts distinct allowed people once each', () => {
-    const t = tallyApprovals({ approvers: ['alice', 'bob', 'carol'], required: 2 }, [{ approvedBy: 'alice' }, { approvedBy: 'alice' }, { approvedBy: 'mallory' }]);
+    const t = tallyApprovals({ approvers: ['alice', 'bob', 'carol'], required: 2 }, [
+      { approvedBy: 'alice' },
+      { approvedBy: 'alice' },
+      { approvedBy: 'mallory' },
+    ]);
     expect(t).toEqual({ approvedBy: ['alice'], required: 2, stillNeeded: 1, remaining: ['bob', 'carol'] });
     expect(describeTally(t)).toBe('1 of 2 approvals (alice); still needed: 1 more of bob, carol');
   });
@@ -72,9 +102,20 @@ function gate(over: Partial<GateInput> & { who?: string } = {}) {
 describe('the gate', () => {
   it('required 2: the first approval is recorded with who, when and where, and the gate still waits', async () => {
     const { input, records } = gate();
-    expect(await passApprovalGate(input)).toEqual({ pending: true, detail: '1 of 2 approvals (alice); still needed: 1 more of bob' });
+    expect(await passApprovalGate(input)).toEqual({
+      pending: true,
+      detail: '1 of 2 approvals (alice); still needed: 1 more of bob',
+    });
     expect(records).toEqual([
-      { stepId: 'gate', runId: 'r1', approvedBy: 'alice', approvedAt: '2026-12-04T02:00:00.000Z', via: 'flag', source: 'AURORA_MIGRATE_APPROVER', host: 'box-1' },
+      {
+        stepId: 'gate',
+        runId: 'r1',
+        approvedBy: 'alice',
+        approvedAt: '2026-12-04T02:00:00.000Z',
+        via: 'flag',
+        source: 'AURORA_MIGRATE_APPROVER',
+        host: 'box-1',
+      },
     ]);
   });
 
@@ -82,14 +123,21 @@ describe('the gate', () => {
     const { input, records } = gate();
     await passApprovalGate(input);
     const again = await passApprovalGate(input);
-    expect(again).toEqual({ pending: true, detail: '1 of 2 approvals (alice); still needed: 1 more of bob; alice has already approved; an approval counts once per person' });
+    expect(again).toEqual({
+      pending: true,
+      detail:
+        '1 of 2 approvals (alice); still needed: 1 more of bob; alice has already approved; an approval counts once per person',
+    });
     expect(records).toHaveLength(1);
   });
 
   it('opens on the second distinct person', async () => {
     const { input, records } = gate();
     await passApprovalGate(input);
-    const d = await passApprovalGate({ ...input, identity: () => resolveApprover({ AURORA_MIGRATE_APPROVER: 'bob' }, os, host) });
+    const d = await passApprovalGate({
+      ...input,
+      identity: () => resolveApprover({ AURORA_MIGRATE_APPROVER: 'bob' }, os, host),
+    });
     expect(d).toMatchObject({ approvedBy: 'alice, bob', via: 'flag', source: 'AURORA_MIGRATE_APPROVER' });
     expect(records.map((r) => r.approvedBy)).toEqual(['alice', 'bob']);
     // Resumed later (crash before the step succeeded): open without asking anyone.
@@ -98,10 +146,14 @@ describe('the gate', () => {
 
   it('a TTY prompt is not offered to someone not listed; it says who may approve', async () => {
     let asked = 0;
-    const { input, records } = gate({ who: 'mallory', flagged: false, prompt: async () => {
-      asked++;
-      return true;
-    } });
+    const { input, records } = gate({
+      who: 'mallory',
+      flagged: false,
+      prompt: async () => {
+        asked++;
+        return true;
+      },
+    });
     const r = await passApprovalGate(input);
     expect(asked).toBe(0);
     expect(records).toEqual([]);
@@ -110,7 +162,11 @@ describe('the gate', () => {
   });
 
   it('a yes at the prompt from a listed approver counts like --approve (via prompt)', async () => {
-    const { input, records } = gate({ flagged: false, prompt: async () => true, rule: { approvers: ['alice'], required: 1 } });
+    const { input, records } = gate({
+      flagged: false,
+      prompt: async () => true,
+      rule: { approvers: ['alice'], required: 1 },
+    });
     expect(await passApprovalGate(input)).toMatchObject({ approvedBy: 'alice', via: 'prompt' });
     expect(records[0]).toMatchObject({ via: 'prompt', host: 'box-1' });
   });

@@ -33,10 +33,17 @@ function ws(text = PLAN) {
   dirs.push(dir);
   writeFileSync(join(dir, 'plan.yaml'), text);
   const noAws = { send: async () => Promise.reject(new Error('no AWS here')) };
-  const apply = async (env: Record<string, string> = {}, approve: string[] = ['gate'], io = memoryIo({ cwd: dir, env: { NO_COLOR: '1', ...env } })) => {
+  const apply = async (
+    env: Record<string, string> = {},
+    approve: string[] = ['gate'],
+    io = memoryIo({ cwd: dir, env: { NO_COLOR: '1', ...env } }),
+  ) => {
     let code: number;
     try {
-      code = await runApply('plan.yaml', { format: 'text', color: false, verbose: false, approve, yes: false }, io, { aws: noAws, engine: { user: () => 'osuser' } });
+      code = await runApply('plan.yaml', { format: 'text', color: false, verbose: false, approve, yes: false }, io, {
+        aws: noAws,
+        engine: { user: () => 'osuser' },
+      });
     } catch (err) {
       code = exitCodeFor(err);
       io.stderr.write(`error: ${(err as Error).message}\n`);
@@ -52,7 +59,9 @@ describe('named approvers', () => {
     const w = ws();
     const r = await w.apply({ AURORA_MIGRATE_APPROVER: 'mallory' });
     expect(r.code).toBe(1);
-    expect(r.err).toContain('--approve gate: step "gate" may be approved only by alice, bob; you are "mallory" (from AURORA_MIGRATE_APPROVER).');
+    expect(r.err).toContain(
+      '--approve gate: step "gate" may be approved only by alice, bob; you are "mallory" (from AURORA_MIGRATE_APPROVER).',
+    );
     expect(() => w.state()).toThrow(); // no state file: nothing ran
   });
 
@@ -60,22 +69,42 @@ describe('named approvers', () => {
     const w = ws();
     const first = await w.apply({ AURORA_MIGRATE_APPROVER: 'alice' });
     expect(first.code).toBe(3);
-    expect(first.err).toContain('paused: step "gate" needs approval: Stop application writes, then approve. (1 of 2 approvals (alice); still needed: 1 more of bob)');
+    expect(first.err).toContain(
+      'paused: step "gate" needs approval: Stop application writes, then approve. (1 of 2 approvals (alice); still needed: 1 more of bob)',
+    );
     expect(w.state().approvals).toEqual([
-      expect.objectContaining({ stepId: 'gate', approvedBy: 'alice', via: 'flag', source: 'AURORA_MIGRATE_APPROVER', host: expect.any(String) }),
+      expect.objectContaining({
+        stepId: 'gate',
+        approvedBy: 'alice',
+        via: 'flag',
+        source: 'AURORA_MIGRATE_APPROVER',
+        host: expect.any(String),
+      }),
     ]);
 
     const again = await w.apply({ AURORA_MIGRATE_APPROVER: 'alice' });
     expect(again.code).toBe(3);
-    expect(again.err).toContain('(1 of 2 approvals (alice); still needed: 1 more of bob; alice has already approved; an approval counts once per person)');
+    expect(again.err).toContain(
+      '(1 of 2 approvals (alice); still needed: 1 more of bob; alice has already approved; an approval counts once per person)',
+    );
     expect(w.state().approvals).toHaveLength(1);
 
-    const second = await w.apply({ GITHUB_ACTIONS: 'true', GITHUB_ACTOR: 'bob', GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'org/db', GITHUB_RUN_ID: '7' });
+    const second = await w.apply({
+      GITHUB_ACTIONS: 'true',
+      GITHUB_ACTOR: 'bob',
+      GITHUB_SERVER_URL: 'https://github.com',
+      GITHUB_REPOSITORY: 'org/db',
+      GITHUB_RUN_ID: '7',
+    });
     expect(second.code).toBe(0);
     const s = w.state();
     expect(s.steps.gate.status).toBe('succeeded');
     expect(s.steps.gate.outputs).toEqual({ approvedBy: 'alice, bob', approvedAt: s.approvals[1].approvedAt });
-    expect(s.approvals[1]).toMatchObject({ approvedBy: 'bob', source: 'GITHUB_ACTOR', ciRun: 'https://github.com/org/db/actions/runs/7' });
+    expect(s.approvals[1]).toMatchObject({
+      approvedBy: 'bob',
+      source: 'GITHUB_ACTOR',
+      ciRun: 'https://github.com/org/db/actions/runs/7',
+    });
   });
 
   it('without AURORA_MIGRATE_APPROVER or GitHub Actions the OS user approves (GITHUB_ACTOR outside Actions is ignored)', async () => {
@@ -87,38 +116,58 @@ describe('named approvers', () => {
 
   it('a TTY prompt is offered only to a listed approver', async () => {
     const w = ws(PLAN.replace('required: 2', 'required: 1'));
-    const stranger = await w.apply({ AURORA_MIGRATE_APPROVER: 'mallory' }, [], memoryIo({ cwd: w.dir, env: { NO_COLOR: '1', AURORA_MIGRATE_APPROVER: 'mallory' }, tty: true, stdin: 'y\n' }));
+    const stranger = await w.apply(
+      { AURORA_MIGRATE_APPROVER: 'mallory' },
+      [],
+      memoryIo({ cwd: w.dir, env: { NO_COLOR: '1', AURORA_MIGRATE_APPROVER: 'mallory' }, tty: true, stdin: 'y\n' }),
+    );
     expect(stranger.code).toBe(3);
     expect(stranger.err).not.toContain('[y/N]');
     expect(stranger.err).toContain('may be approved only by alice, bob; you are "mallory"');
-    const alice = await w.apply({}, [], memoryIo({ cwd: w.dir, env: { NO_COLOR: '1', AURORA_MIGRATE_APPROVER: 'alice' }, tty: true, stdin: 'y\n' }));
+    const alice = await w.apply(
+      {},
+      [],
+      memoryIo({ cwd: w.dir, env: { NO_COLOR: '1', AURORA_MIGRATE_APPROVER: 'alice' }, tty: true, stdin: 'y\n' }),
+    );
     expect(alice.err).toContain('[y/N]');
     expect(alice.code).toBe(0);
-    expect(w.state().approvals[0]).toMatchObject({ approvedBy: 'alice', via: 'prompt', source: 'AURORA_MIGRATE_APPROVER' });
+    expect(w.state().approvals[0]).toMatchObject({
+      approvedBy: 'alice',
+      via: 'prompt',
+      source: 'AURORA_MIGRATE_APPROVER',
+    });
   });
 
   it('plan shows approvers and required; status shows each approval with its source', async () => {
     const w = ws();
     const io = memoryIo({ cwd: w.dir });
     await runPlan('plan.yaml', { format: 'text', color: false, verbose: false, preflight: false }, io);
-    expect(io.out()).toContain('   - approval gate: Stop application writes, then approve.\n   - check: approvers: alice, bob; 2 distinct approvals required\n');
+    expect(io.out()).toContain(
+      '   - approval gate: Stop application writes, then approve.\n   - check: approvers: alice, bob; 2 distinct approvals required\n',
+    );
 
     await w.apply({ AURORA_MIGRATE_APPROVER: 'alice' });
     const st = memoryIo({ cwd: w.dir });
     await runStatus('plan.yaml', { format: 'text', color: false, verbose: false }, st);
     expect(st.out()).toMatch(/approved by alice at \S+ \(--approve, from AURORA_MIGRATE_APPROVER, host \S+\)/);
-    expect(st.out()).toContain('waiting for approval at "gate": Stop application writes, then approve. (1 of 2 approvals (alice); still needed: 1 more of bob)');
+    expect(st.out()).toContain(
+      'waiting for approval at "gate": Stop application writes, then approve. (1 of 2 approvals (alice); still needed: 1 more of bob)',
+    );
   });
 
   it('validate refuses required above the approvers listed', async () => {
     const w = ws(PLAN.replace('required: 2', 'required: 3'));
     const r = await w.apply({ AURORA_MIGRATE_APPROVER: 'alice' });
     expect(r.code).toBe(1);
-    expect(r.err).toContain('plan.yaml:8:15: error: steps[0].required: 3 distinct approvals required, but only 2 approvers are listed (alice, bob); list more approvers or lower required');
+    expect(r.err).toContain(
+      'plan.yaml:8:15: error: steps[0].required: 3 distinct approvals required, but only 2 approvers are listed (alice, bob); list more approvers or lower required',
+    );
   });
 
   it('plan names where notifications go (text, markdown, json)', async () => {
-    const w = ws(PLAN.replace('steps:', 'notify: [arn:aws:sns:us-east-1:111122223333:db-migrations, "${env.HOOK}"]\nsteps:'));
+    const w = ws(
+      PLAN.replace('steps:', 'notify: [arn:aws:sns:us-east-1:111122223333:db-migrations, "${env.HOOK}"]\nsteps:'),
+    );
     const render = async (format: 'text' | 'markdown' | 'json') => {
       const io = memoryIo({ cwd: w.dir });
       await runPlan('plan.yaml', { format, color: false, verbose: false, preflight: false }, io);
@@ -127,7 +176,12 @@ describe('named approvers', () => {
     expect(await render('text')).toContain(
       'Notify: arn:aws:sns:us-east-1:111122223333:db-migrations, ${env.HOOK} (awaiting approval, step failed, cutover window opened/closed, finished; each at most once)\n',
     );
-    expect(await render('markdown')).toContain('go to `arn:aws:sns:us-east-1:111122223333:db-migrations`, `${env.HOOK}`.');
-    expect(JSON.parse(await render('json')).plan.notify).toEqual(['arn:aws:sns:us-east-1:111122223333:db-migrations', '${env.HOOK}']);
+    expect(await render('markdown')).toContain(
+      'go to `arn:aws:sns:us-east-1:111122223333:db-migrations`, `${env.HOOK}`.',
+    );
+    expect(JSON.parse(await render('json')).plan.notify).toEqual([
+      'arn:aws:sns:us-east-1:111122223333:db-migrations',
+      '${env.HOOK}',
+    ]);
   });
 });

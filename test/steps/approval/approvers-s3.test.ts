@@ -71,8 +71,12 @@ describe('approvals and notifications on S3 state', () => {
     expect(first.err).toContain('(1 of 2 approvals (alice); still needed: 1 more of bob)');
     expect((await a.apply(['gate'])).code).toBe(3); // alice again: still one approval, nobody told twice
     const st = await b.status();
-    expect(st.pendingApproval.message).toBe('Cutover in the 02:00 window. (1 of 2 approvals (alice); still needed: 1 more of bob)');
-    expect(st.steps[0].approvals).toEqual([expect.objectContaining({ approvedBy: 'alice', source: 'AURORA_MIGRATE_APPROVER' })]);
+    expect(st.pendingApproval.message).toBe(
+      'Cutover in the 02:00 window. (1 of 2 approvals (alice); still needed: 1 more of bob)',
+    );
+    expect(st.steps[0].approvals).toEqual([
+      expect.objectContaining({ approvedBy: 'alice', source: 'AURORA_MIGRATE_APPROVER' }),
+    ]);
 
     const second = await b.apply(['gate']);
     expect(second.code).toBe(0);
@@ -81,7 +85,10 @@ describe('approvals and notifications on S3 state', () => {
     expect(done.steps[0].approvals.map((x: { approvedBy: string }) => x.approvedBy)).toEqual(['alice', 'bob']);
 
     const got = aws.sns.received(TOPIC).slice(before);
-    expect(got.map((m) => m.subject)).toEqual(['aurora-migrate: orders: waiting for approval at "gate"', 'aurora-migrate: orders: finished']);
+    expect(got.map((m) => m.subject)).toEqual([
+      'aurora-migrate: orders: waiting for approval at "gate"',
+      'aurora-migrate: orders: finished',
+    ]);
     // The state is named by the plan, so the command to approve needs no --state.
     expect(got[0].message).toContain('  aurora-migrate apply plan.yaml --approve gate\n');
     expect(got[0].message).toContain('state s3://team-migrations/orders.');

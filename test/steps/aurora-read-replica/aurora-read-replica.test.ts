@@ -52,16 +52,34 @@ describe('aurora-read-replica', () => {
     const spec = replicaSpec({ engineVersion: '16.4', source: s.aws.arn('db', SOURCE) });
     const planned = auroraReadReplica.describe(spec as any, { planName: 'orders', stepId: 'replica' });
     const r = await s.run(auroraReadReplica, spec);
-    const sent = r.calls.filter((c) => c.operation.startsWith('Create')).map((c) => ({ operation: c.operation, params: c.input }));
-    expect(planned.filter((a) => a.kind === 'aws').map((a: any) => ({ operation: a.operation, params: a.params }))).toEqual(sent);
+    const sent = r.calls
+      .filter((c) => c.operation.startsWith('Create'))
+      .map((c) => ({ operation: c.operation, params: c.input }));
+    expect(
+      planned.filter((a) => a.kind === 'aws').map((a: any) => ({ operation: a.operation, params: a.params })),
+    ).toEqual(sent);
     expect(planned.at(-1)).toMatchObject({ kind: 'wait', timeoutMs: 8 * 3600_000 });
   });
 
   it('sends StorageEncrypted and the source key for an encrypted source', async () => {
-    s = await stepStandin({ seed: { instances: [{ id: SOURCE, engineVersion: '16.4', storageEncrypted: true, kmsKeyId: 'arn:aws:kms:us-east-1:111122223333:key/src' }] } });
+    s = await stepStandin({
+      seed: {
+        instances: [
+          {
+            id: SOURCE,
+            engineVersion: '16.4',
+            storageEncrypted: true,
+            kmsKeyId: 'arn:aws:kms:us-east-1:111122223333:key/src',
+          },
+        ],
+      },
+    });
     const r = await s.run(auroraReadReplica, replicaSpec());
     expect(r.error).toBeUndefined();
-    expect(r.calls.find((c) => c.operation === 'CreateDBCluster')!.input).toMatchObject({ StorageEncrypted: true, KmsKeyId: 'arn:aws:kms:us-east-1:111122223333:key/src' });
+    expect(r.calls.find((c) => c.operation === 'CreateDBCluster')!.input).toMatchObject({
+      StorageEncrypted: true,
+      KmsKeyId: 'arn:aws:kms:us-east-1:111122223333:key/src',
+    });
   });
 
   // Checkpoints: 1 "CreateDBCluster sent", 2 "CreateDBInstance sent", 3 "available".
@@ -89,9 +107,16 @@ describe('aurora-read-replica', () => {
 
   it('refuses a same-named cluster that is not its own, and creates nothing', async () => {
     s = await stepStandin();
-    await s.api.send('rds', 'CreateDBCluster', { DBClusterIdentifier: CLUSTER, Engine: 'aurora-postgresql', EngineVersion: '16.4', Tags: [{ Key: 'owner', Value: 'someone' }] });
+    await s.api.send('rds', 'CreateDBCluster', {
+      DBClusterIdentifier: CLUSTER,
+      Engine: 'aurora-postgresql',
+      EngineVersion: '16.4',
+      Tags: [{ Key: 'owner', Value: 'someone' }],
+    });
     const r = await s.run(auroraReadReplica, replicaSpec());
-    expect(r.error?.message).toMatch(/DB cluster orders-aurora already exists and was not created by this step \(it has no aurora-migrate:plan\/step tags\)/);
+    expect(r.error?.message).toMatch(
+      /DB cluster orders-aurora already exists and was not created by this step \(it has no aurora-migrate:plan\/step tags\)/,
+    );
     expect(r.error?.message).toMatch(/aurora-migrate apply/);
     expect(mutating(r.calls)).toEqual([]);
   });
@@ -107,12 +132,21 @@ describe('aurora-read-replica', () => {
     s = await stepStandin();
     await s.run(auroraReadReplica, replicaSpec());
     const r = await s.run(auroraReadReplica, replicaSpec({ cluster: 'orders-aurora-b' }));
-    expect(r.error?.message).toMatch(/source orders-pg already has an Aurora read replica \(orders-aurora\); RDS allows only one/);
+    expect(r.error?.message).toMatch(
+      /source orders-pg already has an Aurora read replica \(orders-aurora\); RDS allows only one/,
+    );
     expect(mutating(r.calls)).toEqual([]);
   });
 
   it('refuses a lower Aurora version or a non-PostgreSQL source before creating anything', async () => {
-    s = await stepStandin({ seed: { instances: [{ id: SOURCE, engineVersion: '16.4' }, { id: 'shop-mysql', engine: 'mysql', engineVersion: '8.0.35' }] } });
+    s = await stepStandin({
+      seed: {
+        instances: [
+          { id: SOURCE, engineVersion: '16.4' },
+          { id: 'shop-mysql', engine: 'mysql', engineVersion: '8.0.35' },
+        ],
+      },
+    });
     const low = await s.run(auroraReadReplica, replicaSpec({ engineVersion: '16.2' }));
     expect(low.error?.message).toMatch(/16.2 is lower than the source's 16.4/);
     const mysql = await s.run(auroraReadReplica, replicaSpec({ source: 'shop-mysql' }));
@@ -125,7 +159,9 @@ describe('aurora-read-replica', () => {
   it('fails with the step timeout named when the cluster does not become available in time', async () => {
     s = await stepStandin({ durations: { clusterCreating: 10 * 3600_000 } });
     const r = await s.run(auroraReadReplica, replicaSpec({ timeout: '1h' }));
-    expect(r.error?.message).toMatch(/timed out after 1h waiting for cluster orders-aurora and instance orders-aurora-1 to be available \(last seen: cluster orders-aurora: creating/);
+    expect(r.error?.message).toMatch(
+      /timed out after 1h waiting for cluster orders-aurora and instance orders-aurora-1 to be available \(last seen: cluster orders-aurora: creating/,
+    );
   });
 });
 
@@ -144,9 +180,16 @@ describe('aurora-read-replica: ownership without TagList in the answer', () => {
         return out;
       },
     };
-    const second = await runStep(auroraReadReplica, replicaSpec(), { aws: stripping, clock: s.aws.clock, checkpoint: first.checkpoint, attempt: 2 });
+    const second = await runStep(auroraReadReplica, replicaSpec(), {
+      aws: stripping,
+      clock: s.aws.clock,
+      checkpoint: first.checkpoint,
+      attempt: 2,
+    });
     expect(second.error).toBeUndefined();
-    expect(second.calls.filter((c) => c.operation === 'ListTagsForResource').map((c) => c.input.ResourceName)).toEqual([s.aws.arn('cluster', CLUSTER)]);
+    expect(second.calls.filter((c) => c.operation === 'ListTagsForResource').map((c) => c.input.ResourceName)).toEqual([
+      s.aws.arn('cluster', CLUSTER),
+    ]);
     expect(s.aws.calls.count('CreateDBCluster')).toBe(1);
   });
 });

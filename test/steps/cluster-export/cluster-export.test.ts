@@ -12,10 +12,23 @@ afterEach(async () => s?.close());
 
 const ROLE = 'arn:aws:iam::111122223333:role/rds-s3-export';
 const KEY = 'arn:aws:kms:us-east-1:111122223333:key/exp';
-const spec = (extra: Record<string, unknown> = {}) => ({ id: 'export', type: 'cluster-export', cluster: CLUSTER, bucket: 'orders-archive', prefix: 'snap/2026', iamRole: ROLE, kmsKey: KEY, only: ['orders.public.events'], ...extra });
+const spec = (extra: Record<string, unknown> = {}) => ({
+  id: 'export',
+  type: 'cluster-export',
+  cluster: CLUSTER,
+  bucket: 'orders-archive',
+  prefix: 'snap/2026',
+  iamRole: ROLE,
+  kmsKey: KEY,
+  only: ['orders.public.events'],
+  ...extra,
+});
 
 async function withCluster(options: StandinOptions = {}): Promise<void> {
-  s = await stepStandin({ seed: { instances: [{ id: 'orders-pg', engineVersion: '16.4' }], buckets: ['orders-archive'] }, ...options });
+  s = await stepStandin({
+    seed: { instances: [{ id: 'orders-pg', engineVersion: '16.4' }], buckets: ['orders-archive'] },
+    ...options,
+  });
   const r = await s.run(auroraReadReplica, replicaSpec());
   expect(r.error).toBeUndefined();
   s.aws.calls.reset();
@@ -52,19 +65,35 @@ describe('cluster-export', () => {
   });
 
   it('surfaces WarningMessage as a warning and in outputs', async () => {
-    await withCluster({ exportOutcome: { kind: 'complete', totalExtractedDataInGB: 3, warningMessage: 'Skipped table public.tmp_x (unlogged).' } });
+    await withCluster({
+      exportOutcome: {
+        kind: 'complete',
+        totalExtractedDataInGB: 3,
+        warningMessage: 'Skipped table public.tmp_x (unlogged).',
+      },
+    });
     const r = await s.run(clusterExport, spec());
     expect(r.outputs?.warnings).toEqual(['Skipped table public.tmp_x (unlogged).']);
-    expect(r.warnings).toEqual([expect.stringMatching(/export orders-export-7f3a9c21: Skipped table public.tmp_x \(unlogged\) \(some tables may have been skipped: verify row counts/)]);
+    expect(r.warnings).toEqual([
+      expect.stringMatching(
+        /export orders-export-7f3a9c21: Skipped table public.tmp_x \(unlogged\) \(some tables may have been skipped: verify row counts/,
+      ),
+    ]);
   });
 
   it('fails with the FailureCause when the export FAILED', async () => {
     await withCluster({ exportOutcome: { kind: 'failed', failureCause: 'The IAM role does not allow s3:PutObject.' } });
     const r = await s.run(clusterExport, spec());
-    expect(r.error?.message).toMatch(/export task orders-export-7f3a9c21 FAILED: The IAM role does not allow s3:PutObject\. Fix the cause/);
+    expect(r.error?.message).toMatch(
+      /export task orders-export-7f3a9c21 FAILED: The IAM role does not allow s3:PutObject\. Fix the cause/,
+    );
   });
 
-  for (const crash of [{ crashAfterCheckpoint: 1 }, { crashAfterSend: 'StartExportTask' }, { crashAfterCheckpoint: 2 }]) {
+  for (const crash of [
+    { crashAfterCheckpoint: 1 },
+    { crashAfterSend: 'StartExportTask' },
+    { crashAfterCheckpoint: 2 },
+  ]) {
     it(`adopts its own task after a crash ${JSON.stringify(crash)}: started once`, async () => {
       await withCluster();
       const first = await s.run(clusterExport, spec(), crash);
@@ -78,20 +107,39 @@ describe('cluster-export', () => {
 
   it('adopts on ExportTaskAlreadyExists when the task is its own (same source, bucket, prefix)', async () => {
     await withCluster();
-    const input = { ExportTaskIdentifier: 'orders-export-7f3a9c21', SourceArn: s.aws.arn('cluster', CLUSTER), S3BucketName: 'orders-archive', S3Prefix: 'snap/2026', IamRoleArn: ROLE, KmsKeyId: KEY };
+    const input = {
+      ExportTaskIdentifier: 'orders-export-7f3a9c21',
+      SourceArn: s.aws.arn('cluster', CLUSTER),
+      S3BucketName: 'orders-archive',
+      S3Prefix: 'snap/2026',
+      IamRoleArn: ROLE,
+      KmsKeyId: KEY,
+    };
     await s.api.send('rds', 'StartExportTask', input);
     // DescribeExportTasks misses it once (eventual consistency), so StartExportTask meets the duplicate.
     s.aws.faults.fail({ operation: 'DescribeExportTasks', code: 'ExportTaskNotFound', times: 1 });
     const r = await s.run(clusterExport, spec());
     expect(r.error).toBeUndefined();
-    expect(s.aws.calls.filter('StartExportTask').map((c) => c.outcome)).toEqual(['ok', expect.stringMatching(/ExportTaskAlreadyExists/)]);
+    expect(s.aws.calls.filter('StartExportTask').map((c) => c.outcome)).toEqual([
+      'ok',
+      expect.stringMatching(/ExportTaskAlreadyExists/),
+    ]);
   });
 
   it('refuses an existing task with the same id that exports something else', async () => {
     await withCluster();
-    await s.api.send('rds', 'StartExportTask', { ExportTaskIdentifier: 'nightly', SourceArn: s.aws.arn('cluster', CLUSTER), S3BucketName: 'orders-archive', S3Prefix: 'other', IamRoleArn: ROLE, KmsKeyId: KEY });
+    await s.api.send('rds', 'StartExportTask', {
+      ExportTaskIdentifier: 'nightly',
+      SourceArn: s.aws.arn('cluster', CLUSTER),
+      S3BucketName: 'orders-archive',
+      S3Prefix: 'other',
+      IamRoleArn: ROLE,
+      KmsKeyId: KEY,
+    });
     const r = await s.run(clusterExport, spec({ exportId: 'nightly' }));
-    expect(r.error?.message).toMatch(/export task nightly already exists for another export .*s3:\/\/orders-archive\/other.*Set a different "exportId"/);
+    expect(r.error?.message).toMatch(
+      /export task nightly already exists for another export .*s3:\/\/orders-archive\/other.*Set a different "exportId"/,
+    );
     expect(s.aws.calls.count('StartExportTask')).toBe(1);
   });
 });

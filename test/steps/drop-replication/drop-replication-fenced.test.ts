@@ -23,13 +23,23 @@ describe('drop-replication on a fenced server', () => {
     // What freeze-writes leaves on the old source after the switch (besides CONNECT taken away).
     await server.query('ALTER DATABASE orders SET default_transaction_read_only = on');
 
-    const spec = { id: 'drop', type: 'drop-replication', connection: { ...server.admin, database: 'orders' }, publications: ['aurora_migrate_p'], slots: ['aurora_migrate_p'] };
+    const spec = {
+      id: 'drop',
+      type: 'drop-replication',
+      connection: { ...server.admin, database: 'orders' },
+      publications: ['aurora_migrate_p'],
+      slots: ['aurora_migrate_p'],
+    };
     const r = await runLocal(dropReplication, spec);
     expect(r.error?.message).toBeUndefined();
     expect(r.outputs).toEqual({ dropped: ['publication aurora_migrate_p', 'slot aurora_migrate_p'] });
     expect(await server.query('SELECT pubname FROM pg_publication', [], 'orders')).toEqual([]);
     expect(await server.query('SELECT slot_name FROM pg_replication_slots')).toEqual([]);
-    const [{ ro }] = await server.query<{ ro: string }>(`SELECT current_setting('default_transaction_read_only') AS ro`, [], 'orders');
+    const [{ ro }] = await server.query<{ ro: string }>(
+      `SELECT current_setting('default_transaction_read_only') AS ro`,
+      [],
+      'orders',
+    );
     expect(ro).toBe('on');
   }, 60_000);
 });

@@ -35,14 +35,19 @@ describe('enable-logical-replication', () => {
     expect(await groupOf()).toEqual({ DBParameterGroupName: 'default.postgres16', ParameterApplyStatus: 'in-sync' });
     const r = await s.run(enableLogicalReplication, spec({ parameters: { max_replication_slots: 10 } }));
     expect(r.error).toBeInstanceOf(StepFailed);
-    expect(r.error!.message).toMatch(/takes effect only when orders-pg is rebooted \(ParameterApplyStatus: pending-reboot\)/);
+    expect(r.error!.message).toMatch(
+      /takes effect only when orders-pg is rebooted \(ParameterApplyStatus: pending-reboot\)/,
+    );
     expect(r.error!.message).toMatch(/aws rds reboot-db-instance --db-instance-identifier orders-pg/);
     expect(r.error!.message).toMatch(/set "reboot: true" on this step, then run aurora-migrate apply again/);
     expect(mutating(r.calls)).toEqual(['CreateDBParameterGroup', 'ModifyDBInstance', 'ModifyDBParameterGroup']);
     expect(r.calls.find((c) => c.operation === 'CreateDBParameterGroup')!.input).toMatchObject({
       DBParameterGroupName: 'orders-pg-logical',
       DBParameterGroupFamily: 'postgres16',
-      Tags: [{ Key: 'aurora-migrate:plan', Value: 'orders' }, { Key: 'aurora-migrate:step', Value: 'logical-source' }],
+      Tags: [
+        { Key: 'aurora-migrate:plan', Value: 'orders' },
+        { Key: 'aurora-migrate:step', Value: 'logical-source' },
+      ],
     });
     expect(r.calls.find((c) => c.operation === 'ModifyDBParameterGroup')!.input).toEqual({
       DBParameterGroupName: 'orders-pg-logical',
@@ -51,13 +56,23 @@ describe('enable-logical-replication', () => {
         { ParameterName: 'max_replication_slots', ParameterValue: '10', ApplyMethod: 'pending-reboot' },
       ],
     });
-    expect(await groupOf()).toEqual({ DBParameterGroupName: 'orders-pg-logical', ParameterApplyStatus: 'pending-reboot' });
-    expect(await parameter('orders-pg-logical', 'rds.logical_replication')).toMatchObject({ ParameterValue: '1', Source: 'user', ApplyType: 'static' });
+    expect(await groupOf()).toEqual({
+      DBParameterGroupName: 'orders-pg-logical',
+      ParameterApplyStatus: 'pending-reboot',
+    });
+    expect(await parameter('orders-pg-logical', 'rds.logical_replication')).toMatchObject({
+      ParameterValue: '1',
+      Source: 'user',
+      ApplyType: 'static',
+    });
     expect(s.aws.calls.count('RebootDBInstance')).toBe(0);
 
     // The user reboots in their own window; apply again converges without changing anything.
     await s.api.send('rds', 'RebootDBInstance', { DBInstanceIdentifier: SOURCE });
-    const again = await s.run(enableLogicalReplication, spec({ parameters: { max_replication_slots: 10 } }), { checkpoint: r.checkpoint, attempt: 2 });
+    const again = await s.run(enableLogicalReplication, spec({ parameters: { max_replication_slots: 10 } }), {
+      checkpoint: r.checkpoint,
+      attempt: 2,
+    });
     expect(again.error).toBeUndefined();
     expect(mutating(again.calls)).toEqual([]);
     expect(again.outputs).toEqual({ parameterGroup: 'orders-pg-logical', walLevel: 'logical' });
@@ -68,8 +83,17 @@ describe('enable-logical-replication', () => {
     const started = s.aws.clock.now();
     const r = await s.run(enableLogicalReplication, spec({ reboot: true }));
     expect(r.error).toBeUndefined();
-    expect(mutating(r.calls)).toEqual(['CreateDBParameterGroup', 'ModifyDBInstance', 'ModifyDBParameterGroup', 'RebootDBInstance']);
-    expect(r.outputs).toEqual({ parameterGroup: 'orders-pg-logical', walLevel: 'logical', rebootedAt: expect.any(String) });
+    expect(mutating(r.calls)).toEqual([
+      'CreateDBParameterGroup',
+      'ModifyDBInstance',
+      'ModifyDBParameterGroup',
+      'RebootDBInstance',
+    ]);
+    expect(r.outputs).toEqual({
+      parameterGroup: 'orders-pg-logical',
+      walLevel: 'logical',
+      rebootedAt: expect.any(String),
+    });
     expect(Date.parse(r.outputs!.rebootedAt as string)).toBeGreaterThanOrEqual(started);
     expect(await groupOf()).toEqual({ DBParameterGroupName: 'orders-pg-logical', ParameterApplyStatus: 'in-sync' });
     // Already done: a second run changes nothing and reboots nothing.
@@ -82,7 +106,10 @@ describe('enable-logical-replication', () => {
     s = await stepStandin();
     const first = await s.run(enableLogicalReplication, spec({ reboot: true }), { crashAfterSend: 'RebootDBInstance' });
     expect(first.error?.message).toMatch(/simulated crash/);
-    const resumed = await s.run(enableLogicalReplication, spec({ reboot: true }), { checkpoint: first.checkpoint, attempt: 2 });
+    const resumed = await s.run(enableLogicalReplication, spec({ reboot: true }), {
+      checkpoint: first.checkpoint,
+      attempt: 2,
+    });
     expect(resumed.error).toBeUndefined();
     expect(count(resumed.calls, 'RebootDBInstance')).toBe(0);
     expect(resumed.outputs!.rebootedAt).toBe((first.checkpoint.get() as any).rebootedAt);
@@ -93,7 +120,10 @@ describe('enable-logical-replication', () => {
     // the instance still waits for a reboot, so the resume sends the (first) reboot.
     s = await stepStandin();
     const checkpoint = memoryCheckpoint();
-    const crashedEarly = await s.run(enableLogicalReplication, spec({ reboot: true }), { checkpoint, crashAfterCheckpoint: 4 });
+    const crashedEarly = await s.run(enableLogicalReplication, spec({ reboot: true }), {
+      checkpoint,
+      crashAfterCheckpoint: 4,
+    });
     expect((checkpoint.get() as any).phase).toBe('RebootDBInstance sent');
     expect(crashedEarly.error?.message).toMatch(/simulated crash/);
     expect(s.aws.calls.count('RebootDBInstance')).toBe(0);
@@ -109,9 +139,17 @@ describe('enable-logical-replication', () => {
       s = await stepStandin();
       const first = await s.run(enableLogicalReplication, spec({ reboot: true }), { crashAfterSend: op });
       expect(first.error?.message).toMatch(/simulated crash/);
-      const resumed = await s.run(enableLogicalReplication, spec({ reboot: true }), { checkpoint: first.checkpoint, attempt: 2 });
+      const resumed = await s.run(enableLogicalReplication, spec({ reboot: true }), {
+        checkpoint: first.checkpoint,
+        attempt: 2,
+      });
       expect(resumed.error).toBeUndefined();
-      for (const change of ['CreateDBParameterGroup', 'ModifyDBInstance', 'ModifyDBParameterGroup', 'RebootDBInstance']) {
+      for (const change of [
+        'CreateDBParameterGroup',
+        'ModifyDBInstance',
+        'ModifyDBParameterGroup',
+        'RebootDBInstance',
+      ]) {
         expect(s.aws.calls.succeeded(change), change).toBe(1);
       }
       expect(await groupOf()).toEqual({ DBParameterGroupName: 'orders-pg-logical', ParameterApplyStatus: 'in-sync' });
@@ -129,14 +167,21 @@ describe('enable-logical-replication', () => {
     });
     const r = await s.run(enableLogicalReplication, spec({ parameterGroup: 'team-pg14', reboot: true }));
     expect(r.error).toBeInstanceOf(StepFailed);
-    expect(r.error!.message).toMatch(/parameter group team-pg14 is also used by billing-pg; changing it would change them too at their next reboot/);
+    expect(r.error!.message).toMatch(
+      /parameter group team-pg14 is also used by billing-pg; changing it would change them too at their next reboot/,
+    );
     expect(mutating(r.calls)).toEqual([]);
 
     const ok = await s.run(enableLogicalReplication, spec({ parameterGroup: 'team-pg14', reboot: true, shared: true }));
     expect(ok.error).toBeUndefined();
-    expect(ok.warnings.join('\n')).toMatch(/also used by billing-pg; they get wal_level = logical at their next reboot/);
+    expect(ok.warnings.join('\n')).toMatch(
+      /also used by billing-pg; they get wal_level = logical at their next reboot/,
+    );
     expect(mutating(ok.calls)).toEqual(['ModifyDBParameterGroup', 'RebootDBInstance']);
-    expect(await groupOf('billing-pg')).toEqual({ DBParameterGroupName: 'team-pg14', ParameterApplyStatus: 'pending-reboot' });
+    expect(await groupOf('billing-pg')).toEqual({
+      DBParameterGroupName: 'team-pg14',
+      ParameterApplyStatus: 'pending-reboot',
+    });
   });
 
   it('does not switch an instance away from its own custom group, and does nothing where logical replication is already on', async () => {
@@ -144,15 +189,25 @@ describe('enable-logical-replication', () => {
       seed: {
         instances: [
           { id: SOURCE, engineVersion: '14.11', parameterGroup: 'orders-tuned' },
-          { id: 'ready-pg', engineVersion: '14.11', parameterGroup: 'ready-logical', parameters: { 'rds.logical_replication': '1' } },
+          {
+            id: 'ready-pg',
+            engineVersion: '14.11',
+            parameterGroup: 'ready-logical',
+            parameters: { 'rds.logical_replication': '1' },
+          },
         ],
       },
     });
     const r = await s.run(enableLogicalReplication, spec({ reboot: true }));
-    expect(r.error!.message).toMatch(/orders-pg uses its own custom parameter group orders-tuned, not orders-pg-logical; switching groups would drop its other settings. Set "parameterGroup: orders-tuned"/);
+    expect(r.error!.message).toMatch(
+      /orders-pg uses its own custom parameter group orders-tuned, not orders-pg-logical; switching groups would drop its other settings. Set "parameterGroup: orders-tuned"/,
+    );
     expect(mutating(r.calls)).toEqual([]);
 
-    const done = await s.run(enableLogicalReplication, spec({ instance: 'ready-pg', parameterGroup: 'ready-logical', reboot: true }));
+    const done = await s.run(
+      enableLogicalReplication,
+      spec({ instance: 'ready-pg', parameterGroup: 'ready-logical', reboot: true }),
+    );
     expect(done.error).toBeUndefined();
     expect(mutating(done.calls)).toEqual([]);
     expect(done.outputs).toEqual({ parameterGroup: 'ready-logical', walLevel: 'logical' });
@@ -162,17 +217,29 @@ describe('enable-logical-replication', () => {
     s = await stepStandin({ seed: { instances: [{ id: SOURCE, engineVersion: '14.11', status: 'stopped' }] } });
     const r = await s.run(enableLogicalReplication, spec({ reboot: true }));
     expect(r.error).toBeInstanceOf(StepFailed);
-    expect(r.error!.message).toMatch(/DB instance orders-pg is in state "stopped"; waiting will not change that. Bring it back to "available"/);
+    expect(r.error!.message).toMatch(
+      /DB instance orders-pg is in state "stopped"; waiting will not change that. Bring it back to "available"/,
+    );
     expect(mutating(r.calls)).toEqual([]);
   });
 
   it('describe() shows the calls run() sends, with the family known only at run time as a placeholder', async () => {
     s = await stepStandin();
     const sp = spec({ reboot: true, parameters: { max_wal_senders: 12 } });
-    const planned = enableLogicalReplication.describe(sp as any, { planName: 'orders', stepId: 'logical-source' }).filter((a) => a.kind === 'aws') as any[];
+    const planned = enableLogicalReplication
+      .describe(sp as any, { planName: 'orders', stepId: 'logical-source' })
+      .filter((a) => a.kind === 'aws') as any[];
     const r = await s.run(enableLogicalReplication, sp);
-    const sent = r.calls.filter((c) => mutating([c]).length > 0).map((c) => ({ operation: c.operation, params: c.input }));
+    const sent = r.calls
+      .filter((c) => mutating([c]).length > 0)
+      .map((c) => ({ operation: c.operation, params: c.input }));
     expect(planned.map((a) => a.operation)).toEqual(sent.map((c) => c.operation));
-    expect(planned.map((a) => a.params)).toEqual(sent.map((c) => (c.operation === 'CreateDBParameterGroup' ? { ...c.params, DBParameterGroupFamily: "<family of orders-pg's current parameter group>" } : c.params)));
+    expect(planned.map((a) => a.params)).toEqual(
+      sent.map((c) =>
+        c.operation === 'CreateDBParameterGroup'
+          ? { ...c.params, DBParameterGroupFamily: "<family of orders-pg's current parameter group>" }
+          : c.params,
+      ),
+    );
   });
 });

@@ -34,12 +34,18 @@ describe('the fence in review', () => {
     const review = dryRun({ plan, env: { PGUSER: 'migrator', PGPASSWORD: 'hunter2-secret' }, registry: steps });
     const sql = review.steps[0].actions.filter((a) => a.kind === 'sql').map((a) => (a as { sql: string }).sql);
     expect(sql).toContain(
-      ['migrator', 'checker', 'rdsadmin', 'rdsrepladmin', 'monitoring'].map((r) => `GRANT CONNECT ON DATABASE "orders" TO "${r}"`).join(';\n'),
+      ['migrator', 'checker', 'rdsadmin', 'rdsrepladmin', 'monitoring']
+        .map((r) => `GRANT CONNECT ON DATABASE "orders" TO "${r}"`)
+        .join(';\n'),
     );
     expect(sql).toContain('REVOKE CONNECT ON DATABASE "orders" FROM PUBLIC CASCADE');
     expect(review.steps[0].actions.some((a) => a.kind === 'sql' && a.note?.startsWith('read back'))).toBe(true);
-    expect(review.cutover?.rules.join('\n')).toMatch(/the fence: CONNECT on orders is taken from every role but the kept ones \(.*monitoring\)/);
-    expect(review.cutover?.rules.join('\n')).toMatch(/right before the point of no return, the last check: no session of a role that lost CONNECT/);
+    expect(review.cutover?.rules.join('\n')).toMatch(
+      /the fence: CONNECT on orders is taken from every role but the kept ones \(.*monitoring\)/,
+    );
+    expect(review.cutover?.rules.join('\n')).toMatch(
+      /right before the point of no return, the last check: no session of a role that lost CONNECT/,
+    );
     expect(JSON.stringify(review)).not.toContain('hunter2-secret');
   });
 
@@ -53,13 +59,19 @@ describe('the fence in review', () => {
       ],
     ]);
     const review = dryRun({ plan: r.plan, env: {}, registry: steps });
-    expect(review.steps[0].actions.some((a) => a.kind === 'check' && /does NOT stop a session that runs BEGIN READ WRITE/.test(a.description))).toBe(true);
+    expect(
+      review.steps[0].actions.some(
+        (a) => a.kind === 'check' && /does NOT stop a session that runs BEGIN READ WRITE/.test(a.description),
+      ),
+    ).toBe(true);
     expect(review.steps[0].actions.some((a) => a.kind === 'sql' && a.sql.startsWith('GRANT'))).toBe(false);
   });
 
   it('PUBLIC cannot be kept', () => {
     const r = checkPlanText('plans/fence-review.yaml', planText('    allowRoles: [PUBLIC]'));
     expect(r.ok).toBe(false);
-    expect(r.diagnostics.map((d) => d.message)).toContain('steps[0].allowRoles[0]: PUBLIC cannot be kept: it is every role, so no fence would hold');
+    expect(r.diagnostics.map((d) => d.message)).toContain(
+      'steps[0].allowRoles[0]: PUBLIC cannot be kept: it is every role, so no fence would hold',
+    );
   });
 });

@@ -12,7 +12,12 @@ import { createStepContext, memoryCheckpoint } from '../../../src/engine/step-co
 import { createPgConnector } from '../../../src/db/pg-connector.js';
 import type { DbSession, ResolvedConnection } from '../../../src/db/api.js';
 import { startPostgres, type TestPostgres } from '../../../rehearsal/postgres/server.js';
-import { createAppRole, createRdsMasterUser, newPassword, type AdminServer } from '../../../rehearsal/postgres/rds-roles.js';
+import {
+  createAppRole,
+  createRdsMasterUser,
+  newPassword,
+  type AdminServer,
+} from '../../../rehearsal/postgres/rds-roles.js';
 import { freezeWrites, type FreezeWritesSpec } from '../../../src/steps/freeze-writes/index.js';
 import { OWN_SESSION_WRITABLE_SQL, quoteIdent } from '../../../src/steps/freeze-writes/sql.js';
 import { applyFence, liftFence, type Sql } from '../../../src/steps/freeze-writes/fence.js';
@@ -29,7 +34,10 @@ const extraPg = createPgConnector({ applicationName: 'billing-service' });
 
 beforeAll(async () => {
   pg = await startPostgres();
-  admin = { admin: pg.admin, query: (sql, params, database) => pg.query(database ? { ...pg.admin, database } : pg.admin, sql, params) };
+  admin = {
+    admin: pg.admin,
+    query: (sql, params, database) => pg.query(database ? { ...pg.admin, database } : pg.admin, sql, params),
+  };
   master = await createRdsMasterUser(admin, { user: 'master', password: newPassword() });
   app = await createAppRole(admin, { user: 'app', password: newPassword() });
   const created = await pg.createDatabase();
@@ -48,9 +56,18 @@ function context(checkpoint = memoryCheckpoint<Record<string, unknown>>(), runId
   let t = Date.parse('2026-12-04T02:00:00Z');
   const events: Array<{ name: string; data?: Record<string, unknown> }> = [];
   const ctx = createStepContext({
-    planName: 'cutover-test', stepId: 'freeze', attempt: 1, runId, aws: {} as never, db,
-    clock: { now: () => t }, timeScale: 1, signal: new AbortController().signal, checkpoint,
-    onEvent: (e) => (e.type === 'step-event' ? events.push({ name: e.name, data: e.data }) : undefined), delay: async (ms) => {
+    planName: 'cutover-test',
+    stepId: 'freeze',
+    attempt: 1,
+    runId,
+    aws: {} as never,
+    db,
+    clock: { now: () => t },
+    timeScale: 1,
+    signal: new AbortController().signal,
+    checkpoint,
+    onEvent: (e) => (e.type === 'step-event' ? events.push({ name: e.name, data: e.data }) : undefined),
+    delay: async (ms) => {
       t += ms;
     },
     monotonic: () => t,
@@ -59,8 +76,17 @@ function context(checkpoint = memoryCheckpoint<Record<string, unknown>>(), runId
 }
 
 const spec = (extra: Partial<FreezeWritesSpec> = {}): FreezeWritesSpec => ({
-  id: 'freeze', type: 'freeze-writes', window: '2m', drainTimeout: '5s',
-  connection: { host: master.host, port: master.port, database: 'postgres', user: master.user, password: master.password },
+  id: 'freeze',
+  type: 'freeze-writes',
+  window: '2m',
+  drainTimeout: '5s',
+  connection: {
+    host: master.host,
+    port: master.port,
+    database: 'postgres',
+    user: master.user,
+    password: master.password,
+  },
   databases: [orders, ODD],
   ...extra,
 });
@@ -88,7 +114,10 @@ async function writeReadWrite(session: DbSession, id: number): Promise<void> {
 async function masterSql(database = 'postgres'): Promise<{ sql: Sql; close(): Promise<void> }> {
   const session = await db.connect(on(master, database));
   await session.query(OWN_SESSION_WRITABLE_SQL);
-  return { sql: async (text, params) => (await session.query(text, params)).rows as never, close: () => session.close() };
+  return {
+    sql: async (text, params) => (await session.query(text, params)).rows as never,
+    close: () => session.close(),
+  };
 }
 
 describe('freeze-writes: the fence (fence: connections, the default)', () => {
@@ -103,7 +132,11 @@ describe('freeze-writes: the fence (fence: connections, the default)', () => {
 
     const outputs = await freezeWrites.run(spec(), ctx);
 
-    expect(outputs).toMatchObject({ fence: 'connections', keptRoles: ['master', 'rdsadmin'], previousSettings: { [orders]: 'off', [ODD]: null } });
+    expect(outputs).toMatchObject({
+      fence: 'connections',
+      keptRoles: ['master', 'rdsadmin'],
+      previousSettings: { [orders]: 'off', [ODD]: null },
+    });
     expect(outputs.revokedFrom).toEqual({ [orders]: ['PUBLIC'], [ODD]: ['PUBLIC', 'app'] });
     await expect(idle.query('SELECT 1')).rejects.toThrow();
     await expect(writer.query('COMMIT')).rejects.toThrow();
@@ -114,10 +147,18 @@ describe('freeze-writes: the fence (fence: connections, the default)', () => {
     await expect(db.connect(on(app, ODD))).rejects.toThrow(/permission denied for database/);
     // The tool's own user still connects; new sessions start read-only.
     const mine = await db.connect(on(master));
-    expect((await mine.query<{ default_transaction_read_only: string }>('SHOW default_transaction_read_only')).rows[0].default_transaction_read_only).toBe('on');
+    expect(
+      (await mine.query<{ default_transaction_read_only: string }>('SHOW default_transaction_read_only')).rows[0]
+        .default_transaction_read_only,
+    ).toBe('on');
     await mine.close();
     // The record on the server says what to put back.
-    expect(await pg.query(pg.admin, 'SELECT datname, previous_setting, fence, kept_roles FROM aurora_migrate.fence ORDER BY 1')).toEqual([
+    expect(
+      await pg.query(
+        pg.admin,
+        'SELECT datname, previous_setting, fence, kept_roles FROM aurora_migrate.fence ORDER BY 1',
+      ),
+    ).toEqual([
       { datname: ODD, previous_setting: null, fence: 'connections', kept_roles: ['master', 'rdsadmin'] },
       { datname: orders, previous_setting: 'off', fence: 'connections', kept_roles: ['master', 'rdsadmin'] },
     ]);
@@ -155,7 +196,7 @@ describe('freeze-writes: the fence (fence: connections, the default)', () => {
     expect(await catalogState()).toEqual(before);
   }, 60_000);
 
-  it('a resume after a crash keeps the remembered state, never the tool\'s own fence', async () => {
+  it("a resume after a crash keeps the remembered state, never the tool's own fence", async () => {
     const before = await catalogState();
     const { ctx, checkpoint } = context();
     await freezeWrites.run(spec(), ctx);
@@ -174,7 +215,9 @@ describe('freeze-writes: the fence (fence: connections, the default)', () => {
     const s = spec({ databases: ['not_mine'] });
     const err = await freezeWrites.run(s, ctx).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StepFailed);
-    expect((err as Error).message).toMatch(/the fence does not hold: PUBLIC \(every role\) on "not_mine", role app on "not_mine" \(it owns the database\) can still connect/);
+    expect((err as Error).message).toMatch(
+      /the fence does not hold: PUBLIC \(every role\) on "not_mine", role app on "not_mine" \(it owns the database\) can still connect/,
+    );
     expect((err as Error).message).toMatch(/ALTER DATABASE … OWNER TO master/);
     // The engine undoes a failed freeze inside its window: nothing stays changed.
     await freezeWrites.undo!(s, ctx);
@@ -182,13 +225,15 @@ describe('freeze-writes: the fence (fence: connections, the default)', () => {
     await conn.close();
   }, 60_000);
 
-  it('refuses to freeze over another run\'s fence, and liftFence restores from the record on the server', async () => {
+  it("refuses to freeze over another run's fence, and liftFence restores from the record on the server", async () => {
     const before = await catalogState();
     const first = context(undefined, 'run-A');
     await freezeWrites.run(spec(), first.ctx);
     const second = context(undefined, 'run-B');
     const err = await freezeWrites.run(spec(), second.ctx).catch((e: unknown) => e);
-    expect((err as Error).message).toMatch(/is still fenced by step "freeze" of plan cutover-test .* Nothing was changed/);
+    expect((err as Error).message).toMatch(
+      /is still fenced by step "freeze" of plan cutover-test .* Nothing was changed/,
+    );
     // A later plan lifts it from the server's record alone (the logical route's fallback does so).
     const { sql, close } = await masterSql();
     expect((await liftFence(sql, [orders, ODD])).sort()).toEqual([ODD, orders].sort());
@@ -196,20 +241,26 @@ describe('freeze-writes: the fence (fence: connections, the default)', () => {
     expect(await catalogState()).toEqual(before);
   }, 60_000);
 
-  it('the last check names a session the fence cannot stop (the application as the tool\'s own user) and a write transaction', async () => {
+  it("the last check names a session the fence cannot stop (the application as the tool's own user) and a write transaction", async () => {
     const { ctx } = context();
     await freezeWrites.run(spec(), ctx);
     expect(await freezeWrites.lastCheck!(spec(), ctx)).toEqual([]);
     const sneaky = await extraPg.connect(on(master));
     const problems = await freezeWrites.lastCheck!(spec(), ctx);
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(new RegExp(`of user master on "${orders}" \\(application_name "billing-service", client 127\\.0\\.0\\.1\\) is connected to a frozen database`));
+    expect(problems[0]).toMatch(
+      new RegExp(
+        `of user master on "${orders}" \\(application_name "billing-service", client 127\\.0\\.0\\.1\\) is connected to a frozen database`,
+      ),
+    );
     await sneaky.query('BEGIN READ WRITE');
     await sneaky.query('INSERT INTO t VALUES (9)').catch(() => undefined); // no INSERT right on t: the xid comes from a temp table instead
     await sneaky.query('ROLLBACK');
     await sneaky.query('BEGIN READ WRITE');
     await sneaky.query('CREATE TEMP TABLE x (a int)');
-    expect((await freezeWrites.lastCheck!(spec(), ctx))[0]).toMatch(/holding a write transaction is connected to a frozen database/);
+    expect((await freezeWrites.lastCheck!(spec(), ctx))[0]).toMatch(
+      /holding a write transaction is connected to a frozen database/,
+    );
     await sneaky.close();
     await freezeWrites.undo!(spec(), ctx);
   }, 60_000);

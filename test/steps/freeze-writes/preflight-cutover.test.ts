@@ -42,7 +42,8 @@ beforeAll(async () => {
     'GRANT pg_signal_backend, pg_read_all_stats TO rds_superuser',
     `CREATE ROLE master LOGIN PASSWORD '${PW}' IN ROLE rds_superuser`,
     'GRANT CREATE ON DATABASE orders TO master',
-  ]) await source.query(sql);
+  ])
+    await source.query(sql);
   await source.query('CREATE TABLE t (id int)', [], 'orders');
   await source.query('GRANT ALL ON t TO PUBLIC', [], 'orders');
   standby = await startStandby(source, { slot: 'preflight_test' });
@@ -53,9 +54,25 @@ afterAll(async () => {
   await source?.stop();
 }, 60_000);
 
-const as = (server: PgServer, user: string, database = 'postgres'): ConnectionSpec => ({ host: server.address, port: server.port, database, user, ...(user === 'postgres' ? {} : { password: PW }) });
-const freezeSpec = (connection: ConnectionSpec, databases = ['orders']): FreezeWritesSpec => ({ id: 'freeze', type: 'freeze-writes', connection, databases });
-const promoteSpec = (replicaConnection: ConnectionSpec): PromoteSpec => ({ id: 'promote', type: 'promote', cluster: '<steps.replica.outputs.clusterId>', replicaConnection });
+const as = (server: PgServer, user: string, database = 'postgres'): ConnectionSpec => ({
+  host: server.address,
+  port: server.port,
+  database,
+  user,
+  ...(user === 'postgres' ? {} : { password: PW }),
+});
+const freezeSpec = (connection: ConnectionSpec, databases = ['orders']): FreezeWritesSpec => ({
+  id: 'freeze',
+  type: 'freeze-writes',
+  connection,
+  databases,
+});
+const promoteSpec = (replicaConnection: ConnectionSpec): PromoteSpec => ({
+  id: 'promote',
+  type: 'promote',
+  cluster: '<steps.replica.outputs.clusterId>',
+  replicaConnection,
+});
 const byCheck = (r: CheckResult[]) => Object.fromEntries(r.map((c) => [c.check, c]));
 const freezePreflight = (spec: FreezeWritesSpec) => freezeWrites.preflight!(spec, ctx());
 const promotePreflight = (spec: PromoteSpec) => promote.preflight!(spec, ctx());
@@ -65,7 +82,10 @@ async function session(conn: ResolvedConnection): Promise<DbSession> {
   open.push(s);
   return s;
 }
-const settings = () => source.query<{ datname: string; setconfig: string[] | null }>(`SELECT d.datname, s.setconfig FROM pg_database d LEFT JOIN pg_db_role_setting s ON s.setdatabase = d.oid AND s.setrole = 0 ORDER BY 1`);
+const settings = () =>
+  source.query<{ datname: string; setconfig: string[] | null }>(
+    `SELECT d.datname, s.setconfig FROM pg_database d LEFT JOIN pg_db_role_setting s ON s.setdatabase = d.oid AND s.setrole = 0 ORDER BY 1`,
+  );
 
 describe('freeze-writes preflight', () => {
   it('passes for a superuser, reports the sessions and the write transactions there now, and changes nothing', async () => {
@@ -80,12 +100,17 @@ describe('freeze-writes preflight', () => {
       {
         status: 'fail',
         check: 'the fence can hold',
-        detail: 'role dbowner owns "orders" and can log in: an owner always keeps CONNECT, so the fence would not stop it and the freeze would fail its read-back. Make postgres the owner (ALTER DATABASE … OWNER TO postgres), or — if that role never writes — add it to allowRoles',
+        detail:
+          'role dbowner owns "orders" and can log in: an owner always keeps CONNECT, so the fence would not stop it and the freeze would fail its read-back. Make postgres the owner (ALTER DATABASE … OWNER TO postgres), or — if that role never writes — add it to allowRoles',
       },
     ]);
     expect(byCheck(r)['may take CONNECT away (owner of the databases)'].detail).toBe('postgres is a superuser');
-    expect(byCheck(r)['who loses CONNECT on "orders"'].detail).toMatch(/^PUBLIC, master, plain, signaller: their sessions are terminated and they cannot reconnect/);
-    expect(byCheck(r)['sessions on the databases now'].detail).toBe('2 other session(s) on "orders", 1 with an open write transaction; the freeze terminates them all');
+    expect(byCheck(r)['who loses CONNECT on "orders"'].detail).toMatch(
+      /^PUBLIC, master, plain, signaller: their sessions are terminated and they cannot reconnect/,
+    );
+    expect(byCheck(r)['sessions on the databases now'].detail).toBe(
+      '2 other session(s) on "orders", 1 with an open write transaction; the freeze terminates them all',
+    );
     expect(byCheck(r)['may set the read-only default (ALTER DATABASE … SET)'].detail).toBe('postgres is a superuser');
     // Read-only: no setting changed, both sessions still alive, the write transaction still open.
     expect(await settings()).toEqual(before);
@@ -98,11 +123,23 @@ describe('freeze-writes preflight', () => {
     expect(r['may set the read-only default (ALTER DATABASE … SET)']).toEqual({
       status: 'fail',
       check: 'may set the read-only default (ALTER DATABASE … SET)',
-      detail: 'plain is neither a superuser, a member of rds_superuser, nor the owner of "orders" (owner dbowner): ALTER DATABASE … SET needs one of them. Use the RDS master user (a member of rds_superuser), or make this user the owner',
+      detail:
+        'plain is neither a superuser, a member of rds_superuser, nor the owner of "orders" (owner dbowner): ALTER DATABASE … SET needs one of them. Use the RDS master user (a member of rds_superuser), or make this user the owner',
     });
-    expect(r['may terminate other sessions (pg_signal_backend)']).toMatchObject({ status: 'fail', detail: expect.stringMatching(/^missing privilege pg_signal_backend: plain cannot terminate other roles' sessions.*GRANT pg_signal_backend TO plain$/) });
-    expect(r["sees other roles' sessions (pg_read_all_stats)"]).toMatchObject({ status: 'fail', detail: expect.stringMatching(/^missing privilege pg_read_all_stats: .*GRANT pg_read_all_stats TO plain$/) });
-    expect(r['may create the cutover marker']).toMatchObject({ status: 'warn', detail: expect.stringMatching(/^plain has no CREATE on "orders": promote's caught-up marker/) });
+    expect(r['may terminate other sessions (pg_signal_backend)']).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(
+        /^missing privilege pg_signal_backend: plain cannot terminate other roles' sessions.*GRANT pg_signal_backend TO plain$/,
+      ),
+    });
+    expect(r["sees other roles' sessions (pg_read_all_stats)"]).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/^missing privilege pg_read_all_stats: .*GRANT pg_read_all_stats TO plain$/),
+    });
+    expect(r['may create the cutover marker']).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(/^plain has no CREATE on "orders": promote's caught-up marker/),
+    });
   });
 
   it('the failures are true: those statements really are refused for such a user', async () => {
@@ -111,9 +148,15 @@ describe('freeze-writes preflight', () => {
     await victim.query('INSERT INTO t VALUES (2)');
     const [{ pid }] = (await victim.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows;
     const plain = await session({ ...source.admin, database: 'orders', user: 'plain', password: PW });
-    await expect(plain.query('ALTER DATABASE orders SET default_transaction_read_only = on')).rejects.toThrow(/must be owner of database orders/);
-    await expect(plain.query('SELECT pg_terminate_backend($1)', [pid])).rejects.toThrow(/permission denied to terminate process/);
-    await expect(plain.query('CREATE SCHEMA IF NOT EXISTS aurora_migrate')).rejects.toThrow(/permission denied for database orders/);
+    await expect(plain.query('ALTER DATABASE orders SET default_transaction_read_only = on')).rejects.toThrow(
+      /must be owner of database orders/,
+    );
+    await expect(plain.query('SELECT pg_terminate_backend($1)', [pid])).rejects.toThrow(
+      /permission denied to terminate process/,
+    );
+    await expect(plain.query('CREATE SCHEMA IF NOT EXISTS aurora_migrate')).rejects.toThrow(
+      /permission denied for database orders/,
+    );
     // With pg_signal_backend but not pg_read_all_stats, the freeze's own terminate statement matches
     // nothing (backend_type is hidden), and the writer keeps its session.
     const signaller = await session({ ...source.admin, database: 'orders', user: 'signaller', password: PW });
@@ -125,21 +168,38 @@ describe('freeze-writes preflight', () => {
     await victim.query('ROLLBACK');
   });
 
-  it('the owner of the databases with the predefined roles passes (only the harness\'s superuser, which no fence stops, is named)', async () => {
+  it("the owner of the databases with the predefined roles passes (only the harness's superuser, which no fence stops, is named)", async () => {
     const r = await freezePreflight(freezeSpec(as(source, 'dbowner', 'orders')));
-    expect(r.filter((c) => c.status !== 'pass')).toEqual([{ status: 'warn', check: 'superusers', detail: 'postgres is a superuser: no fence stops a superuser; make sure no application connects as one' }]);
+    expect(r.filter((c) => c.status !== 'pass')).toEqual([
+      {
+        status: 'warn',
+        check: 'superusers',
+        detail: 'postgres is a superuser: no fence stops a superuser; make sure no application connects as one',
+      },
+    ]);
     expect(byCheck(r)['may take CONNECT away (owner of the databases)'].detail).toBe('dbowner owns "orders"');
     expect(byCheck(r)['may set the read-only default (ALTER DATABASE … SET)'].detail).toBe('dbowner owns "orders"');
   });
 
-  it('an RDS-like master user (rds_superuser) passes, and is warned about superusers\' sessions it cannot terminate', async () => {
+  it("an RDS-like master user (rds_superuser) passes, and is warned about superusers' sessions it cannot terminate", async () => {
     const su = await session({ ...source.admin, database: 'orders' });
     const r = byCheck(await freezePreflight(freezeSpec(as(source, 'master'))));
-    expect(r['may set the read-only default (ALTER DATABASE … SET)']).toMatchObject({ status: 'pass', detail: 'master is a member of rds_superuser' });
-    expect(r['may terminate other sessions (pg_signal_backend)']).toMatchObject({ status: 'pass', detail: 'master has the privileges of pg_signal_backend (through rds_superuser)' });
+    expect(r['may set the read-only default (ALTER DATABASE … SET)']).toMatchObject({
+      status: 'pass',
+      detail: 'master is a member of rds_superuser',
+    });
+    expect(r['may terminate other sessions (pg_signal_backend)']).toMatchObject({
+      status: 'pass',
+      detail: 'master has the privileges of pg_signal_backend (through rds_superuser)',
+    });
     expect(r["sees other roles' sessions (pg_read_all_stats)"].status).toBe('pass');
     expect(r['may create the cutover marker'].status).toBe('pass');
-    expect(r["superusers' sessions"]).toMatchObject({ status: 'warn', detail: expect.stringMatching(/^1 session\(s\) of superuser postgres on these databases: master is not a superuser and cannot terminate them/) });
+    expect(r["superusers' sessions"]).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(
+        /^1 session\(s\) of superuser postgres on these databases: master is not a superuser and cannot terminate them/,
+      ),
+    });
     await su.close();
   });
 
@@ -153,12 +213,22 @@ describe('freeze-writes preflight', () => {
         'Have the owner (or an administrator) run ALTER DATABASE "orders" OWNER TO master, or GRANT dbowner TO master',
     });
     // The record of the fence goes into the connection's database: master has no CREATE on postgres here.
-    expect(r['may record the fence on the server']).toMatchObject({ status: 'fail', detail: expect.stringMatching(/^master has no CREATE on database "postgres".*GRANT CREATE ON DATABASE "postgres" TO master/) });
+    expect(r['may record the fence on the server']).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(
+        /^master has no CREATE on database "postgres".*GRANT CREATE ON DATABASE "postgres" TO master/,
+      ),
+    });
   });
 
   it('the fence: warns when an application connects as a kept role (the fence cannot stop it), and for fence: read-only', async () => {
     const app = await db.connect({ ...source.admin, database: 'orders', user: 'dbowner', password: PW }); // application_name aurora-migrate: the tool's own
-    const other = await createPgConnector({ applicationName: 'billing-api' }).connect({ ...source.admin, database: 'orders', user: 'dbowner', password: PW });
+    const other = await createPgConnector({ applicationName: 'billing-api' }).connect({
+      ...source.admin,
+      database: 'orders',
+      user: 'dbowner',
+      password: PW,
+    });
     const r = byCheck(await freezePreflight(freezeSpec(as(source, 'dbowner', 'orders'))));
     expect(r['applications connected as a kept role']).toEqual({
       status: 'warn',
@@ -168,7 +238,10 @@ describe('freeze-writes preflight', () => {
     });
     await Promise.all([app.close(), other.close()]);
     const ro = byCheck(await freezePreflight({ ...freezeSpec(as(source, 'dbowner', 'orders')), fence: 'read-only' }));
-    expect(ro.fence).toMatchObject({ status: 'warn', detail: expect.stringMatching(/^fence: read-only — cooperative only: an application that runs BEGIN READ WRITE/) });
+    expect(ro.fence).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(/^fence: read-only — cooperative only: an application that runs BEGIN READ WRITE/),
+    });
     expect(ro['may take CONNECT away (owner of the databases)']).toBeUndefined();
   });
 
@@ -177,7 +250,8 @@ describe('freeze-writes preflight', () => {
     expect(r['databases exist']).toEqual({
       status: 'fail',
       check: 'databases exist',
-      detail: 'no database named "billing" (did you mean "Billing"? names are case-sensitive), "nope" on the source; fix "databases" in the plan (names as in pg_database)',
+      detail:
+        'no database named "billing" (did you mean "Billing"? names are case-sensitive), "nope" on the source; fix "databases" in the plan (names as in pg_database)',
     });
   });
 
@@ -189,21 +263,43 @@ describe('freeze-writes preflight', () => {
       { datname: 'orders', pid: 43, usename: 'app', writing: false, xact_seconds: 900, superuser: false },
     ];
     expect(sessionResults(rows, ['orders'], 'postgres', true)).toEqual([
-      { status: 'pass', check: 'sessions on the databases now', detail: '3 other session(s) on "orders", 2 with an open write transaction; the freeze terminates them all' },
+      {
+        status: 'pass',
+        check: 'sessions on the databases now',
+        detail: '3 other session(s) on "orders", 2 with an open write transaction; the freeze terminates them all',
+      },
       {
         status: 'warn',
         check: 'long-running write transactions',
-        detail: '1 write transaction(s) open for more than 60s (oldest 12m34s: pid 42 as batch on "orders"): the drain would terminate them and their work would be rolled back. Let them finish (or stop them) before the cutover',
+        detail:
+          '1 write transaction(s) open for more than 60s (oldest 12m34s: pid 42 as batch on "orders"): the drain would terminate them and their work would be rolled back. Let them finish (or stop them) before the cutover',
       },
     ]);
   });
 
   it('fails when the source is unreachable, and skips what is not known yet', async () => {
-    const down = await freezePreflight(freezeSpec({ host: '127.0.0.1', port: 1, database: 'postgres', user: 'postgres' }));
+    const down = await freezePreflight(
+      freezeSpec({ host: '127.0.0.1', port: 1, database: 'postgres', user: 'postgres' }),
+    );
     expect(down).toHaveLength(1);
-    expect(down[0]).toMatchObject({ status: 'fail', check: 'source connection is reachable', detail: expect.stringMatching(/^cannot connect to database "postgres" at 127\.0\.0\.1:1 as postgres: .*Check "connection" in the plan/) });
-    const unset = await freezePreflight(freezeSpec({ host: '<env.SOURCE_HOST unset>', database: 'postgres', user: 'postgres' }));
-    expect(unset).toEqual([{ status: 'warn', check: 'source connection is reachable', detail: "skipped: connection.host is not known: environment variable SOURCE_HOST is not set; the freeze's privileges are checked when it runs" }]);
+    expect(down[0]).toMatchObject({
+      status: 'fail',
+      check: 'source connection is reachable',
+      detail: expect.stringMatching(
+        /^cannot connect to database "postgres" at 127\.0\.0\.1:1 as postgres: .*Check "connection" in the plan/,
+      ),
+    });
+    const unset = await freezePreflight(
+      freezeSpec({ host: '<env.SOURCE_HOST unset>', database: 'postgres', user: 'postgres' }),
+    );
+    expect(unset).toEqual([
+      {
+        status: 'warn',
+        check: 'source connection is reachable',
+        detail:
+          "skipped: connection.host is not known: environment variable SOURCE_HOST is not set; the freeze's privileges are checked when it runs",
+      },
+    ]);
   });
 });
 
@@ -213,42 +309,73 @@ describe('promote preflight: the replica for the caught-up marker', () => {
     const r = await promotePreflight(promoteSpec(as(standby, 'postgres', 'orders')));
     const c = byCheck(r);
     expect(c['replica for the caught-up marker is reachable'].status).toBe('pass');
-    expect(c['replica is a standby']).toMatchObject({ status: 'pass', detail: expect.stringMatching(new RegExp(`^${standby.address.replace(/\./g, '\\.')}:${standby.port} is a standby \\(in recovery\\): received WAL up to [0-9A-F]+/[0-9A-F]+, replayed up to [0-9A-F]+/[0-9A-F]+; last replayed transaction committed on the source at \\d{4}-`)) });
+    expect(c['replica is a standby']).toMatchObject({
+      status: 'pass',
+      detail: expect.stringMatching(
+        new RegExp(
+          `^${standby.address.replace(/\./g, '\\.')}:${standby.port} is a standby \\(in recovery\\): received WAL up to [0-9A-F]+/[0-9A-F]+, replayed up to [0-9A-F]+/[0-9A-F]+; last replayed transaction committed on the source at \\d{4}-`,
+        ),
+      ),
+    });
     expect(r.filter((x) => x.status === 'fail')).toEqual([]);
   });
 
   it('fails on a primary: "not a standby"', async () => {
     const c = byCheck(await promotePreflight(promoteSpec(as(source, 'postgres', 'orders'))));
-    expect(c['replica is a standby']).toMatchObject({ status: 'fail', detail: expect.stringMatching(/is not a standby \(pg_is_in_recovery\(\) is false\): it accepts writes.*Point replicaConnection at the replica/) });
+    expect(c['replica is a standby']).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(
+        /is not a standby \(pg_is_in_recovery\(\) is false\): it accepts writes.*Point replicaConnection at the replica/,
+      ),
+    });
   });
 
   it('fails when the replica is unreachable', async () => {
     const r = await promotePreflight(promoteSpec({ host: '127.0.0.1', port: 1, database: 'orders', user: 'postgres' }));
-    expect(byCheck(r)['replica for the caught-up marker is reachable']).toMatchObject({ status: 'fail', detail: expect.stringMatching(/^cannot connect to database "orders" at 127\.0\.0\.1:1 as postgres: .*Check "replicaConnection" in the plan/) });
+    expect(byCheck(r)['replica for the caught-up marker is reachable']).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(
+        /^cannot connect to database "orders" at 127\.0\.0\.1:1 as postgres: .*Check "replicaConnection" in the plan/,
+      ),
+    });
   });
 
   it('fails when replay is paused (the marker would never appear)', async () => {
     await standby.query('SELECT pg_wal_replay_pause()');
     try {
       const c = byCheck(await promotePreflight(promoteSpec(as(standby, 'postgres', 'orders'))));
-      expect(c['replica is replaying']).toMatchObject({ status: 'fail', detail: expect.stringMatching(/WAL replay is paused/) });
+      expect(c['replica is replaying']).toMatchObject({
+        status: 'fail',
+        detail: expect.stringMatching(/WAL replay is paused/),
+      });
     } finally {
       await standby.query('SELECT pg_wal_replay_resume()');
     }
   });
 
-  it('warns when the user has no CREATE on the marker database (the catalogs are the source\'s)', async () => {
+  it("warns when the user has no CREATE on the marker database (the catalogs are the source's)", async () => {
     const c = byCheck(await promotePreflight(promoteSpec(as(standby, 'plain', 'orders'))));
     expect(c['replica is a standby'].status).toBe('pass');
-    expect(c['marker database allows CREATE']).toMatchObject({ status: 'warn', detail: expect.stringMatching(/^plain has no CREATE on database "orders"/) });
+    expect(c['marker database allows CREATE']).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(/^plain has no CREATE on database "orders"/),
+    });
   });
 
   it('skips, not fails, when the replica is not known until an earlier step ran', async () => {
-    const r = await promotePreflight(promoteSpec({ host: '<steps.replica.outputs.readerEndpoint>', port: '<steps.replica.outputs.port>', database: 'orders', user: 'postgres' }));
+    const r = await promotePreflight(
+      promoteSpec({
+        host: '<steps.replica.outputs.readerEndpoint>',
+        port: '<steps.replica.outputs.port>',
+        database: 'orders',
+        user: 'postgres',
+      }),
+    );
     expect(r.at(-1)).toEqual({
       status: 'warn',
       check: 'replica is reachable for the caught-up marker',
-      detail: 'skipped: replicaConnection.host is not known until step "replica" has run; the replica is checked when promote runs',
+      detail:
+        'skipped: replicaConnection.host is not known until step "replica" has run; the replica is checked when promote runs',
     });
     expect(r.some((x) => x.status === 'fail')).toBe(false);
   });
@@ -269,10 +396,20 @@ steps:
 `;
     const checked = checkPlanText('plans/pf.yaml', text);
     if (!checked.ok) throw new Error(JSON.stringify(checked.diagnostics));
-    const ok = await runPreflight(checked.plan, { aws: noAws, db, signal: new AbortController().signal, env: { PGUSER: 'postgres' } });
+    const ok = await runPreflight(checked.plan, {
+      aws: noAws,
+      db,
+      signal: new AbortController().signal,
+      env: { PGUSER: 'postgres' },
+    });
     expect(ok.failed).toBe(false);
     expect(ok.steps[0].checks.map((c) => c.check)).toContain('may terminate other sessions (pg_signal_backend)');
-    const denied = await runPreflight(checked.plan, { aws: noAws, db, signal: new AbortController().signal, env: { PGUSER: 'plain' } });
+    const denied = await runPreflight(checked.plan, {
+      aws: noAws,
+      db,
+      signal: new AbortController().signal,
+      env: { PGUSER: 'plain' },
+    });
     expect(denied.failed).toBe(true);
   });
 
@@ -289,7 +426,12 @@ steps:
 `;
     const checked = checkPlanText('plans/pf-secret.yaml', text);
     if (!checked.ok) throw new Error(JSON.stringify(checked.diagnostics));
-    const report = await runPreflight(checked.plan, { aws: noAws, db, signal: new AbortController().signal, env: { PGPASSWORD: 'correct-horse-battery' } });
+    const report = await runPreflight(checked.plan, {
+      aws: noAws,
+      db,
+      signal: new AbortController().signal,
+      env: { PGPASSWORD: 'correct-horse-battery' },
+    });
     expect(report.failed).toBe(false);
     expect(JSON.stringify(report)).not.toMatch(/masked here/);
     expect(report.steps[0].checks.map((c) => c.check)).toContain('may terminate other sessions (pg_signal_backend)');

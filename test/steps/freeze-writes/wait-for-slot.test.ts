@@ -26,8 +26,16 @@ function context() {
   let t = Date.parse('2026-12-05T02:00:00Z');
   const progress: string[] = [];
   const ctx = createStepContext({
-    planName: 'wait', stepId: 'freeze', attempt: 1, runId: 'run-1', aws: {} as never, db,
-    clock: { now: () => t }, timeScale: 1, signal: new AbortController().signal, checkpoint: memoryCheckpoint(),
+    planName: 'wait',
+    stepId: 'freeze',
+    attempt: 1,
+    runId: 'run-1',
+    aws: {} as never,
+    db,
+    clock: { now: () => t },
+    timeScale: 1,
+    signal: new AbortController().signal,
+    checkpoint: memoryCheckpoint(),
     onEvent: (e) => (e.type === 'progress' ? progress.push(e.detail) : undefined),
     // Each poll's sleep lets real time pass a little (the reader below advances the slot meanwhile).
     delay: async (ms) => {
@@ -40,8 +48,19 @@ function context() {
 }
 
 const spec = (waitForSlot: FreezeWritesSpec['waitForSlot'], timeout?: string): FreezeWritesSpec => ({
-  id: 'freeze', type: 'freeze-writes', drainTimeout: '5s', databases: ['orders'], waitForSlot, ...(timeout ? { timeout } : {}),
-  connection: { host: source.address, port: source.port, database: 'postgres', user: roles.master.user, password: roles.master.password },
+  id: 'freeze',
+  type: 'freeze-writes',
+  drainTimeout: '5s',
+  databases: ['orders'],
+  waitForSlot,
+  ...(timeout ? { timeout } : {}),
+  connection: {
+    host: source.address,
+    port: source.port,
+    database: 'postgres',
+    user: roles.master.user,
+    password: roles.master.password,
+  },
 });
 
 describe('freeze-writes waitForSlot', () => {
@@ -59,7 +78,9 @@ describe('freeze-writes waitForSlot', () => {
     const out = await freezeWrites.run(spec({ slot: 'lagging', maxLag: '1MiB' }), ctx);
     await reader;
     expect(readerDone).toBe(true);
-    expect(progress.join('\n')).toMatch(/slot lagging: [\d.]+ ?[KMG]i?B behind \(nobody is reading it\); waiting for at most 1(\.0)? ?MiB before freezing/);
+    expect(progress.join('\n')).toMatch(
+      /slot lagging: [\d.]+ ?[KMG]i?B behind \(nobody is reading it\); waiting for at most 1(\.0)? ?MiB before freezing/,
+    );
     expect(out.fence).toBe('connections');
     expect(await publicCanConnect(source, 'orders')).toBe(false);
     await freezeWrites.undo!(spec({ slot: 'lagging' }), ctx);
@@ -68,11 +89,17 @@ describe('freeze-writes waitForSlot', () => {
 
   it('a slot that does not catch up in time fails with nothing changed; a missing slot is named', async () => {
     await source.query(`INSERT INTO filler SELECT g, repeat('y', 500) FROM generate_series(1, 20000) g`, [], 'orders');
-    const late = await freezeWrites.run(spec({ slot: 'lagging', maxLag: '1MiB' }, '5s'), context().ctx).catch((e: Error) => e);
-    expect((late as Error).message).toMatch(/timed out after 5s waiting for replication slot lagging to be within 1(\.0)? ?MiB before the freeze \(last seen: slot lagging: [\d.]+ ?MiB behind/);
+    const late = await freezeWrites
+      .run(spec({ slot: 'lagging', maxLag: '1MiB' }, '5s'), context().ctx)
+      .catch((e: Error) => e);
+    expect((late as Error).message).toMatch(
+      /timed out after 5s waiting for replication slot lagging to be within 1(\.0)? ?MiB before the freeze \(last seen: slot lagging: [\d.]+ ?MiB behind/,
+    );
     expect(await publicCanConnect(source, 'orders')).toBe(true);
     expect(await source.query(`SELECT count(*)::int AS n FROM aurora_migrate.fence`)).toEqual([{ n: 0 }]); // no fence recorded
     const missing = await freezeWrites.run(spec({ slot: 'no_such_slot' }), context().ctx).catch((e: Error) => e);
-    expect((missing as Error).message).toMatch(/replication slot "no_such_slot" does not exist on the source \(waitForSlot\)\. Nothing was changed/);
+    expect((missing as Error).message).toMatch(
+      /replication slot "no_such_slot" does not exist on the source \(waitForSlot\)\. Nothing was changed/,
+    );
   }, 60_000);
 });

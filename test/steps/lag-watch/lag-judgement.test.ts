@@ -6,8 +6,7 @@ import { guardsOf, lagWatchQueries, trippedGuard } from '../../../src/rds/guards
 import { lagWatchSettings } from '../../../src/steps/lag-watch/run.js';
 
 const T0 = Date.parse('2026-11-22T10:00:00Z');
-const pts = (values: Array<number | null>) =>
-  values.flatMap((v, i) => (v === null ? [] : [{ t: T0 - i * MINUTE, v }])); // newest first
+const pts = (values: Array<number | null>) => values.flatMap((v, i) => (v === null ? [] : [{ t: T0 - i * MINUTE, v }])); // newest first
 
 describe('judgeLag', () => {
   it('is satisfied with N consecutive present datapoints at or under maxLag', () => {
@@ -27,7 +26,11 @@ describe('judgeLag', () => {
     expect(v.reason).toMatch(/lag 2s .* over maxLag 1s/);
   });
   it('is unknown without datapoints', () => {
-    expect(judgeLag([], 0, 1)).toMatchObject({ satisfied: false, goodMinutes: 0, reason: expect.stringMatching(/unknown/) });
+    expect(judgeLag([], 0, 1)).toMatchObject({
+      satisfied: false,
+      goodMinutes: 0,
+      reason: expect.stringMatching(/unknown/),
+    });
   });
   it('reports the trend', () => {
     expect(judgeLag(pts([5, 20, 40]), 0, 3).trend).toBe('falling 40s→5s over 2m');
@@ -37,9 +40,19 @@ describe('judgeLag', () => {
 describe('seriesById', () => {
   it('reads Date, ISO string and epoch-second timestamps, newest first', () => {
     const s = seriesById({
-      MetricDataResults: [{ Id: 'lag', Timestamps: [new Date(T0 - MINUTE), (T0 - 2 * MINUTE) / 1000, new Date(T0).toISOString()], Values: [1, 2, 0] }],
+      MetricDataResults: [
+        {
+          Id: 'lag',
+          Timestamps: [new Date(T0 - MINUTE), (T0 - 2 * MINUTE) / 1000, new Date(T0).toISOString()],
+          Values: [1, 2, 0],
+        },
+      ],
     });
-    expect(s.get('lag')).toEqual([{ t: T0, v: 0 }, { t: T0 - MINUTE, v: 1 }, { t: T0 - 2 * MINUTE, v: 2 }]);
+    expect(s.get('lag')).toEqual([
+      { t: T0, v: 0 },
+      { t: T0 - MINUTE, v: 1 },
+      { t: T0 - 2 * MINUTE, v: 2 },
+    ]);
   });
 });
 
@@ -57,9 +70,23 @@ describe('lag-watch queries', () => {
   };
   it('asks for the lag and every guard in one request, 1-minute periods, over stableFor + 5m', () => {
     const s = lagWatchSettings(spec);
-    expect(s).toMatchObject({ needed: 5, windowMs: 10 * MINUTE, pollEveryMs: 60_000, timeoutMs: 24 * 3600_000, maxLagSeconds: 0 });
+    expect(s).toMatchObject({
+      needed: 5,
+      windowMs: 10 * MINUTE,
+      pollEveryMs: 60_000,
+      timeoutMs: 24 * 3600_000,
+      maxLagSeconds: 0,
+    });
     const p = metricDataParams(lagWatchQueries(spec.replica, guardsOf(spec, 'catch-up')), T0 - s.windowMs, T0) as any;
-    expect(p.MetricDataQueries.map((q: any) => [q.Id, q.MetricStat.Metric.MetricName, q.MetricStat.Metric.Dimensions[0].Value, q.MetricStat.Stat, q.MetricStat.Period])).toEqual([
+    expect(
+      p.MetricDataQueries.map((q: any) => [
+        q.Id,
+        q.MetricStat.Metric.MetricName,
+        q.MetricStat.Metric.Dimensions[0].Value,
+        q.MetricStat.Stat,
+        q.MetricStat.Period,
+      ]),
+    ).toEqual([
       ['lag', 'RDSToAuroraPostgreSQLReplicaLag', 'orders-aurora-1', 'Maximum', 60],
       ['g0', 'FreeStorageSpace', 'orders-pg', 'Minimum', 60],
       ['g1', 'OldestReplicationSlotLag', 'orders-pg', 'Maximum', 60],
@@ -68,8 +95,13 @@ describe('lag-watch queries', () => {
   });
   it('a tripped guard names metric, value and threshold in human sizes', () => {
     const guards = guardsOf(spec, 'catch-up');
-    const series = new Map([['g0', [{ t: T0, v: 19 * 1024 ** 3 }]], ['g1', [{ t: T0, v: 1 }]]]);
-    expect(trippedGuard(guards, series)?.what).toMatch(/FreeStorageSpace on source orders-pg is 19GiB \(below the threshold 20GiB\)/);
+    const series = new Map([
+      ['g0', [{ t: T0, v: 19 * 1024 ** 3 }]],
+      ['g1', [{ t: T0, v: 1 }]],
+    ]);
+    expect(trippedGuard(guards, series)?.what).toMatch(
+      /FreeStorageSpace on source orders-pg is 19GiB \(below the threshold 20GiB\)/,
+    );
     expect(trippedGuard(guards, new Map([['g0', []]]))).toBeUndefined();
   });
   it('never polls faster than 30s', () => {

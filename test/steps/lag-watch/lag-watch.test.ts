@@ -30,7 +30,8 @@ async function withReplica(options: StandinOptions = {}): Promise<number> {
   return s.aws.rds.instanceAvailableAt(s.aws.rds.instances.get(INSTANCE)!);
 }
 
-const polls = (progress: string[]) => progress.filter((p) => /^replica orders-aurora-1 lag /.test(p) && /minutes at or under/.test(p)).length;
+const polls = (progress: string[]) =>
+  progress.filter((p) => /^replica orders-aurora-1 lag /.test(p) && /minutes at or under/.test(p)).length;
 
 describe('lag-watch', () => {
   it('waits until 5 consecutive 1-minute datapoints are at or under maxLag, one GetMetricData per poll', async () => {
@@ -49,26 +50,41 @@ describe('lag-watch', () => {
     const doneAt = gmd.at(-1)!.at;
     expect(doneAt).toBeGreaterThanOrEqual(availableAt + 35 * MINUTE);
     expect(doneAt).toBeLessThanOrEqual(availableAt + 40 * MINUTE);
-    expect(r.progress.some((p) => /lag \d+(\.\d)?s, 0\/5 minutes at or under 0s; falling \d+(\.\d)?s→\d+(\.\d)?s over \d+m/.test(p))).toBe(true);
-    expect(r.progress.some((p) => /lag 0s, [1-4]\/5 minutes at or under 0s \(\d\d:\d\d UTC was \d+(\.\d)?s, over 0s\)/.test(p))).toBe(true);
+    expect(
+      r.progress.some((p) =>
+        /lag \d+(\.\d)?s, 0\/5 minutes at or under 0s; falling \d+(\.\d)?s→\d+(\.\d)?s over \d+m/.test(p),
+      ),
+    ).toBe(true);
+    expect(
+      r.progress.some((p) =>
+        /lag 0s, [1-4]\/5 minutes at or under 0s \(\d\d:\d\d UTC was \d+(\.\d)?s, over 0s\)/.test(p),
+      ),
+    ).toBe(true);
   });
 
   it('treats a missing datapoint as unknown: a gap restarts the count', async () => {
     const availableAt = await withReplica();
     const gapStart = Math.floor((availableAt + 33 * MINUTE) / MINUTE) * MINUTE;
-    s.aws.faults.metricGaps({ ranges: [{ start: gapStart, end: gapStart + MINUTE }], metrics: ['RDSToAuroraPostgreSQLReplicaLag'] });
+    s.aws.faults.metricGaps({
+      ranges: [{ start: gapStart, end: gapStart + MINUTE }],
+      metrics: ['RDSToAuroraPostgreSQLReplicaLag'],
+    });
     const r = await s.run(lagWatch, watch());
     expect(r.error).toBeUndefined();
     // Five present zero minutes are only available after the gap minute.
     expect(s.aws.calls.filter('GetMetricData').at(-1)!.at).toBeGreaterThanOrEqual(gapStart + 6 * MINUTE + MINUTE);
-    expect(r.progress.some((p) => /lag 0s, [0-4]\/5 minutes at or under 0s \(\d\d:\d\d UTC missing\)/.test(p))).toBe(true);
+    expect(r.progress.some((p) => /lag 0s, [0-4]\/5 minutes at or under 0s \(\d\d:\d\d UTC missing\)/.test(p))).toBe(
+      true,
+    );
   });
 
   it('says the lag is unknown when there are no datapoints at all', async () => {
     await withReplica();
     s.aws.faults.metricGaps({ fraction: 1, metrics: ['RDSToAuroraPostgreSQLReplicaLag'] });
     const r = await s.run(lagWatch, watch({ timeout: '10m' }));
-    expect(r.error?.message).toMatch(/timed out after 10m .*last seen: replica orders-aurora-1 lag unknown, 0\/5 minutes at or under 0s \(no datapoints yet: unknown, never zero\)/);
+    expect(r.error?.message).toMatch(
+      /timed out after 10m .*last seen: replica orders-aurora-1 lag unknown, 0\/5 minutes at or under 0s \(no datapoints yet: unknown, never zero\)/,
+    );
   });
 
   it('fails when a guard trips, naming metric, value and threshold in human sizes', async () => {
@@ -76,16 +92,25 @@ describe('lag-watch', () => {
     s.aws.faults.fallingFreeStorage(2 * 1024 ** 3, { instanceId: SOURCE });
     const r = await s.run(lagWatch, watch({ guards: [{ metric: 'FreeStorageSpace', on: 'source', below: '100GiB' }] }));
     expect(r.error?.name).toBe('StepFailed');
-    expect(r.error?.message).toMatch(/guard tripped: FreeStorageSpace on source orders-pg is \d+(\.\d)?GiB \(below the threshold 100GiB\)/);
+    expect(r.error?.message).toMatch(
+      /guard tripped: FreeStorageSpace on source orders-pg is \d+(\.\d)?GiB \(below the threshold 100GiB\)/,
+    );
     expect(r.error?.message).toMatch(/add storage to the source/);
     // Each poll still made exactly one call for lag + guard.
-    expect(s.aws.calls.filter('GetMetricData').every((c) => (c.params as any).MetricDataQueries.length === 2)).toBe(true);
+    expect(s.aws.calls.filter('GetMetricData').every((c) => (c.params as any).MetricDataQueries.length === 2)).toBe(
+      true,
+    );
   });
 
   it('fails on an "above" guard over a byte threshold', async () => {
     await withReplica();
-    const r = await s.run(lagWatch, watch({ guards: [{ metric: 'OldestReplicationSlotLag', on: 'source', above: '32MiB' }] }));
-    expect(r.error?.message).toMatch(/OldestReplicationSlotLag on source orders-pg is 64MiB \(above the threshold 32MiB\)/);
+    const r = await s.run(
+      lagWatch,
+      watch({ guards: [{ metric: 'OldestReplicationSlotLag', on: 'source', above: '32MiB' }] }),
+    );
+    expect(r.error?.message).toMatch(
+      /OldestReplicationSlotLag on source orders-pg is 64MiB \(above the threshold 32MiB\)/,
+    );
     expect(s.aws.calls.count('GetMetricData')).toBe(1);
   });
 
@@ -93,16 +118,23 @@ describe('lag-watch', () => {
     await withReplica();
     s.aws.faults.lagNeverConverges(300);
     const r = await s.run(lagWatch, watch({ timeout: '2h' }));
-    expect(r.error?.message).toMatch(/step "catch-up" timed out after 2h waiting for replica orders-aurora-1 lag to stay at or under 0s for 5m \(last seen: replica orders-aurora-1 lag 300s/);
+    expect(r.error?.message).toMatch(
+      /step "catch-up" timed out after 2h waiting for replica orders-aurora-1 lag to stay at or under 0s for 5m \(last seen: replica orders-aurora-1 lag 300s/,
+    );
     expect(r.error?.message).toMatch(/raise the step's timeout/);
     // 2 h at one poll per minute: about 120 calls, never more.
     expect(s.aws.calls.count('GetMetricData')).toBeLessThanOrEqual(122);
   });
 
   it('describe() shows the single GetMetricData and the wait', () => {
-    const actions = lagWatch.describe(watch({ guards: [{ metric: 'FreeStorageSpace', on: 'source', below: '20GiB' }] }) as any, { planName: 'orders', stepId: 'catch-up' });
+    const actions = lagWatch.describe(
+      watch({ guards: [{ metric: 'FreeStorageSpace', on: 'source', below: '20GiB' }] }) as any,
+      { planName: 'orders', stepId: 'catch-up' },
+    );
     expect(actions.map((a) => a.kind)).toEqual(['aws', 'wait']);
     expect((actions[0] as any).params.MetricDataQueries).toHaveLength(2);
-    expect((actions[1] as any).for).toBe('replica orders-aurora-1 lag at or under 0s for 5 consecutive minute(s); fail if FreeStorageSpace on source orders-pg below 20GiB');
+    expect((actions[1] as any).for).toBe(
+      'replica orders-aurora-1 lag at or under 0s for 5 consecutive minute(s); fail if FreeStorageSpace on source orders-pg below 20GiB',
+    );
   });
 });

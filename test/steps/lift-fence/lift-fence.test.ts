@@ -7,7 +7,12 @@ import { createStepContext, memoryCheckpoint } from '../../../src/engine/step-co
 import { createPgConnector } from '../../../src/db/pg-connector.js';
 import type { ResolvedConnection } from '../../../src/db/api.js';
 import { startPostgres, type TestPostgres } from '../../../rehearsal/postgres/server.js';
-import { createAppRole, createRdsMasterUser, newPassword, type AdminServer } from '../../../rehearsal/postgres/rds-roles.js';
+import {
+  createAppRole,
+  createRdsMasterUser,
+  newPassword,
+  type AdminServer,
+} from '../../../rehearsal/postgres/rds-roles.js';
 import { freezeWrites } from '../../../src/steps/freeze-writes/index.js';
 import { liftFenceStep } from '../../../src/steps/lift-fence/index.js';
 import type { FreezeWritesSpec, LiftFenceSpec } from '../../../src/plan/types.js';
@@ -20,7 +25,10 @@ const db = createPgConnector();
 
 beforeAll(async () => {
   pg = await startPostgres();
-  const admin: AdminServer = { admin: pg.admin, query: (sql, params, database) => pg.query(database ? { ...pg.admin, database } : pg.admin, sql, params) };
+  const admin: AdminServer = {
+    admin: pg.admin,
+    query: (sql, params, database) => pg.query(database ? { ...pg.admin, database } : pg.admin, sql, params),
+  };
   master = await createRdsMasterUser(admin, { user: 'master', password: newPassword() });
   app = await createAppRole(admin, { user: 'app', password: newPassword() });
   orders = (await pg.createDatabase()).database;
@@ -33,21 +41,49 @@ afterAll(async () => pg?.stop());
 function context(stepId: string) {
   const warnings: string[] = [];
   const ctx = createStepContext({
-    planName: 'lift-test', stepId, attempt: 1, runId: 'run-1', aws: {} as never, db,
-    clock: { now: () => Date.parse('2026-12-05T02:00:00Z') }, timeScale: 1, signal: new AbortController().signal, checkpoint: memoryCheckpoint(),
-    onEvent: (e) => (e.type === 'warning' ? warnings.push(e.message) : undefined), delay: async () => undefined, monotonic: () => 0,
+    planName: 'lift-test',
+    stepId,
+    attempt: 1,
+    runId: 'run-1',
+    aws: {} as never,
+    db,
+    clock: { now: () => Date.parse('2026-12-05T02:00:00Z') },
+    timeScale: 1,
+    signal: new AbortController().signal,
+    checkpoint: memoryCheckpoint(),
+    onEvent: (e) => (e.type === 'warning' ? warnings.push(e.message) : undefined),
+    delay: async () => undefined,
+    monotonic: () => 0,
   });
   return { ctx, warnings };
 }
-const conn = () => ({ host: master.host, port: master.port, database: 'postgres', user: master.user, password: master.password });
-const acl = async () => (await pg.query<{ acl: string | null; setconfig: string[] | null }>(pg.admin,
-  'SELECT d.datacl::text AS acl, s.setconfig FROM pg_database d LEFT JOIN pg_db_role_setting s ON s.setdatabase = d.oid AND s.setrole = 0 WHERE d.datname = $1', [orders]))[0];
+const conn = () => ({
+  host: master.host,
+  port: master.port,
+  database: 'postgres',
+  user: master.user,
+  password: master.password,
+});
+const acl = async () =>
+  (
+    await pg.query<{ acl: string | null; setconfig: string[] | null }>(
+      pg.admin,
+      'SELECT d.datacl::text AS acl, s.setconfig FROM pg_database d LEFT JOIN pg_db_role_setting s ON s.setdatabase = d.oid AND s.setrole = 0 WHERE d.datname = $1',
+      [orders],
+    )
+  )[0];
 
 describe('lift-fence', () => {
-  it('lifts a fence left behind from the server\'s record: CONNECT and setting back, the application writes again; a second run has nothing to lift', async () => {
+  it("lifts a fence left behind from the server's record: CONNECT and setting back, the application writes again; a second run has nothing to lift", async () => {
     const before = await acl();
     expect(before.acl).toBeNull(); // the owner's defaults, implicitly
-    const freeze: FreezeWritesSpec = { id: 'freeze', type: 'freeze-writes', connection: conn(), databases: [orders], drainTimeout: '5s' };
+    const freeze: FreezeWritesSpec = {
+      id: 'freeze',
+      type: 'freeze-writes',
+      connection: conn(),
+      databases: [orders],
+      drainTimeout: '5s',
+    };
     await freezeWrites.run(freeze, context('freeze').ctx); // forward: nobody undoes it
     await expect(db.connect({ ...app, database: orders })).rejects.toThrow(/permission denied for database/);
 
@@ -69,7 +105,10 @@ describe('lift-fence', () => {
   }, 60_000);
 
   it('the dry-run shows what it reads and changes', () => {
-    const actions = liftFenceStep.describe({ id: 'unfence', type: 'lift-fence', connection: conn(), databases: ['orders'] }, { planName: 'p', stepId: 'unfence' });
+    const actions = liftFenceStep.describe(
+      { id: 'unfence', type: 'lift-fence', connection: conn(), databases: ['orders'] },
+      { planName: 'p', stepId: 'unfence' },
+    );
     expect(actions.map((a) => a.kind)).toEqual(['sql', 'sql', 'sql', 'sql']);
     expect(JSON.stringify(actions)).toMatch(/DELETE FROM aurora_migrate\.fence/);
   });

@@ -11,8 +11,25 @@ import { logicalSettings } from '../../../src/steps/logical-replica/spec.js';
 import { READY_CHECK_MS, waitForCopy, watcher } from '../../../src/steps/logical-replica/waits.js';
 
 const READY_AT_MS = 7_300;
-const conn = (host: string): ResolvedConnection => ({ host, port: 5432, database: 'orders', user: 'master', ssl: false });
-const table = (name: string): SourceTable => ({ oid: 1, schema: 'public', name, sql: `"public"."${name}"`, display: `public.${name}`, kind: 'table', owner: 'app', owned: true, identity: 'primary key', reltuples: 10 });
+const conn = (host: string): ResolvedConnection => ({
+  host,
+  port: 5432,
+  database: 'orders',
+  user: 'master',
+  ssl: false,
+});
+const table = (name: string): SourceTable => ({
+  oid: 1,
+  schema: 'public',
+  name,
+  sql: `"public"."${name}"`,
+  display: `public.${name}`,
+  kind: 'table',
+  owner: 'app',
+  owned: true,
+  identity: 'primary key',
+  reltuples: 10,
+});
 
 function world() {
   let now = 0;
@@ -66,10 +83,23 @@ function world() {
 describe('logical-replica: waiting for the copy', () => {
   it('notices the last table ready within READY_CHECK_MS, and reads the source only every pollEvery', async () => {
     const { ctx, reads, now } = world();
-    const spec = { id: 'replicate', type: 'logical-replica', source: {}, target: {}, pollEvery: '5s' } as unknown as LogicalReplicaSpec;
+    const spec = {
+      id: 'replicate',
+      type: 'logical-replica',
+      source: {},
+      target: {},
+      pollEvery: '5s',
+    } as unknown as LogicalReplicaSpec;
     const s = logicalSettings(spec);
     const names = { publication: 'p', subscription: 's', slot: 's' };
-    const counted = await waitForCopy(ctx, { source: conn('source'), target: conn('target') } as never, s, names, [table('a'), table('b')], watcher(ctx, spec, s, names, 42));
+    const counted = await waitForCopy(
+      ctx,
+      { source: conn('source'), target: conn('target') } as never,
+      s,
+      names,
+      [table('a'), table('b')],
+      watcher(ctx, spec, s, names, 42),
+    );
     expect([...counted.values()]).toEqual([10, 10]);
     // Ready at 7.3 s: seen at the next 250 ms check, not at the 10 s poll.
     expect(now()).toBeGreaterThanOrEqual(READY_AT_MS);

@@ -5,7 +5,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { logicalReplica } from '../../../src/steps/logical-replica/index.js';
 import { startChurn, type Churn } from '../../support/logical/churn.js';
 import { runLocal } from '../../support/logical/run-logical.js';
-import { asRole, countOn, replicationObjects, startLogicalWorld, type LogicalWorld } from '../../support/logical/world.js';
+import {
+  asRole,
+  countOn,
+  replicationObjects,
+  startLogicalWorld,
+  type LogicalWorld,
+} from '../../support/logical/world.js';
 import { stepSpec } from '../../support/logical/spec.js';
 
 let w: LogicalWorld | undefined;
@@ -19,7 +25,13 @@ afterEach(async () => {
 describe('logical-replica on real servers (14 → 18)', () => {
   it('copies roles, schema and data under INSERT/UPDATE/DELETE traffic, then keeps the target in sync', async () => {
     w = await startLogicalWorld({ rows: 50_000 });
-    churn = startChurn(w.app, { everyMs: 2, extra: [`UPDATE audit_log SET what = what || '.' WHERE what = (SELECT what FROM audit_log ORDER BY random() LIMIT 1)`, `DELETE FROM audit_log WHERE what LIKE '%.....'`] });
+    churn = startChurn(w.app, {
+      everyMs: 2,
+      extra: [
+        `UPDATE audit_log SET what = what || '.' WHERE what = (SELECT what FROM audit_log ORDER BY random() LIMIT 1)`,
+        `DELETE FROM audit_log WHERE what LIKE '%.....'`,
+      ],
+    });
     // How many changes the application made while the tables were being copied.
     const during = { start: { update: 0, delete: 0 }, end: { update: 0, delete: 0 } };
     const r = await runLocal(logicalReplica, stepSpec(w), {
@@ -47,11 +59,25 @@ describe('logical-replica on real servers (14 → 18)', () => {
 
     // Writes made now arrive on the target (UPDATE and DELETE included): stop the writer, wait for the marker of sync.
     await churn.stop();
-    await w.source.query(`INSERT INTO aurora_migrate.cutover_marker (run_id, token) VALUES ('t', 'done')`, [], 'orders');
-    for (let i = 0; i < 100 && (await w.target.query(`SELECT 1 FROM aurora_migrate.cutover_marker WHERE token = 'done'`, [], 'orders')).length === 0; i++) await new Promise((res) => setTimeout(res, 100));
-    for (const t of ['customers', 'orders', 'events', 'audit_log', '"Order Notes"']) expect(await countOn(w.target, t), t).toBe(await countOn(w.source, t));
+    await w.source.query(
+      `INSERT INTO aurora_migrate.cutover_marker (run_id, token) VALUES ('t', 'done')`,
+      [],
+      'orders',
+    );
+    for (
+      let i = 0;
+      i < 100 &&
+      (await w.target.query(`SELECT 1 FROM aurora_migrate.cutover_marker WHERE token = 'done'`, [], 'orders'))
+        .length === 0;
+      i++
+    )
+      await new Promise((res) => setTimeout(res, 100));
+    for (const t of ['customers', 'orders', 'events', 'audit_log', '"Order Notes"'])
+      expect(await countOn(w.target, t), t).toBe(await countOn(w.source, t));
     // audit_log has no key: opted in with replicaIdentityFull, its UPDATEs and DELETEs work on the source and arrive.
-    expect(await w.source.query(`SELECT relreplident::text AS r FROM pg_class WHERE relname = 'audit_log'`, [], 'orders')).toEqual([{ r: 'f' }]);
+    expect(
+      await w.source.query(`SELECT relreplident::text AS r FROM pg_class WHERE relname = 'audit_log'`, [], 'orders'),
+    ).toEqual([{ r: 'f' }]);
     const audit = `SELECT string_agg(what, ',' ORDER BY what) AS w FROM audit_log`;
     expect(await w.target.query(audit, [], 'orders')).toEqual(await w.source.query(audit, [], 'orders'));
     expect(churn.errors).toEqual([]);
@@ -61,27 +87,63 @@ describe('logical-replica on real servers (14 → 18)', () => {
 
     // Schema: keys before the copy, the rest after (index, foreign key, materialized view data), owners, roles.
     const objects = await w.target.query<{ name: string }>(
-      `SELECT conname AS name FROM pg_constraint WHERE connamespace = 'public'::regnamespace UNION SELECT indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1`, [], 'orders');
-    expect(objects.map((o) => o.name)).toEqual(expect.arrayContaining(['orders_pkey', 'customers_pkey', 'events_pkey', 'events_2025_pkey', 'orders_customer_idx', 'orders_customer_id_fkey']));
+      `SELECT conname AS name FROM pg_constraint WHERE connamespace = 'public'::regnamespace UNION SELECT indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1`,
+      [],
+      'orders',
+    );
+    expect(objects.map((o) => o.name)).toEqual(
+      expect.arrayContaining([
+        'orders_pkey',
+        'customers_pkey',
+        'events_pkey',
+        'events_2025_pkey',
+        'orders_customer_idx',
+        'orders_customer_id_fkey',
+      ]),
+    );
     expect(await countOn(w.target, 'order_totals')).toBeGreaterThan(0);
-    const [owner] = await w.target.query<{ o: string }>(`SELECT tableowner AS o FROM pg_tables WHERE tablename = 'orders'`, [], 'orders');
+    const [owner] = await w.target.query<{ o: string }>(
+      `SELECT tableowner AS o FROM pg_tables WHERE tablename = 'orders'`,
+      [],
+      'orders',
+    );
     expect(owner!.o).toBe('app');
     // The application's role logs in to the target with the password from rolePasswords.
-    await asRole({ ...w.targetMaster, user: 'app', password: 'app-target-password' }, async (c) => expect((await c.query('SELECT count(*)::int AS n FROM orders')).rows[0].n).toBeGreaterThan(0));
+    await asRole({ ...w.targetMaster, user: 'app', password: 'app-target-password' }, async (c) =>
+      expect((await c.query('SELECT count(*)::int AS n FROM orders')).rows[0].n).toBeGreaterThan(0),
+    );
     // … sent as a SCRAM verifier, so the target's statement log never holds the password.
-    expect((await w.target.query<{ p: string }>(`SELECT rolpassword AS p FROM pg_authid WHERE rolname = 'app'`))[0]!.p).toMatch(/^SCRAM-SHA-256\$4096:/);
+    expect(
+      (await w.target.query<{ p: string }>(`SELECT rolpassword AS p FROM pg_authid WHERE rolname = 'app'`))[0]!.p,
+    ).toMatch(/^SCRAM-SHA-256\$4096:/);
 
     // Progress and lag samples for the run report; commands recorded without the password.
     const progress = r.named('copy-progress');
     expect(progress.some((p) => p.table === 'public.orders' && (p.rows as number) > 0)).toBe(true);
-    expect(progress.filter((p) => p.table === 'public."Order Notes"').at(-1)).toMatchObject({ rows: 10, totalRows: 10 });
+    expect(progress.filter((p) => p.table === 'public."Order Notes"').at(-1)).toMatchObject({
+      rows: 10,
+      totalRows: 10,
+    });
     expect(r.named('lag-sample').every((s) => s.unit === 'bytes')).toBe(true);
-    expect(r.commands.filter((c) => !c.args.includes('--version')).map((c) => c.program.split('/').at(-1))).toEqual(['pg_dumpall', 'pg_dump', 'psql', 'pg_dump', 'psql', 'pg_dump', 'psql']);
+    expect(r.commands.filter((c) => !c.args.includes('--version')).map((c) => c.program.split('/').at(-1))).toEqual([
+      'pg_dumpall',
+      'pg_dump',
+      'psql',
+      'pg_dump',
+      'psql',
+      'pg_dump',
+      'psql',
+    ]);
     const logged = JSON.stringify(r.events);
-    for (const secret of [w.sourceMaster.password!, w.targetMaster.password!, 'app-target-password']) expect(logged).not.toContain(secret);
+    for (const secret of [w.sourceMaster.password!, w.targetMaster.password!, 'app-target-password'])
+      expect(logged).not.toContain(secret);
     expect(logged).toMatch(/CREATE SUBSCRIPTION .*password=\*\*\*/);
     expect(logged).toMatch(/ALTER ROLE \\"app\\" PASSWORD \*\*\*/);
-    expect(await replicationObjects(w)).toMatchObject({ slots: ['aurora_migrate_orders_replicate'], publications: ['aurora_migrate_orders_replicate'], subscriptions: ['aurora_migrate_orders_replicate'] });
+    expect(await replicationObjects(w)).toMatchObject({
+      slots: ['aurora_migrate_orders_replicate'],
+      publications: ['aurora_migrate_orders_replicate'],
+      subscriptions: ['aurora_migrate_orders_replicate'],
+    });
   }, 120_000);
 });
 
@@ -90,12 +152,16 @@ describe('logical-replica over a long wait', () => {
     w = await startLogicalWorld({ rows: 500 });
     let terminated = 0;
     let copied = false;
-    const running = runLocal(logicalReplica, stepSpec(w, { stableFor: '4s' }), { onEvent: (e) => {
-      if (e.type === 'progress' && /polls within/.test(e.detail)) copied = true;
-    } });
+    const running = runLocal(logicalReplica, stepSpec(w, { stableFor: '4s' }), {
+      onEvent: (e) => {
+        if (e.type === 'progress' && /polls within/.test(e.detail)) copied = true;
+      },
+    });
     for (let i = 0; i < 400 && !copied; i++) await new Promise((res) => setTimeout(res, 25));
     for (const server of [w.source, w.target]) {
-      const rows = await server.query<{ n: number }>(`SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = 'aurora-migrate' AND pid <> pg_backend_pid()`);
+      const rows = await server.query<{ n: number }>(
+        `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = 'aurora-migrate' AND pid <> pg_backend_pid()`,
+      );
       terminated += rows[0]!.n;
     }
     const r = await running;

@@ -32,7 +32,13 @@ beforeAll(async () => {
   await ensureBuilt();
   [w, aws] = await Promise.all([
     startLogicalWorld({ rows: 2000, targetWalLevel: 'logical' }),
-    startAwsStandin({ seed: { hostedZones: [{ id: ZONE, name: 'internal.example.com' }], records: [{ zoneId: ZONE, name: APP_NAME, type: 'CNAME', ttl: 5, values: ['orders-pg.standin.invalid'] }] }, route53ChangePendingMs: 200 }),
+    startAwsStandin({
+      seed: {
+        hostedZones: [{ id: ZONE, name: 'internal.example.com' }],
+        records: [{ zoneId: ZONE, name: APP_NAME, type: 'CNAME', ttl: 5, values: ['orders-pg.standin.invalid'] }],
+      },
+      route53ChangePendingMs: 200,
+    }),
   ]);
   await w.target.query(`ALTER ROLE ${w.targetMaster.user} REPLICATION`); // stand-in of GRANT rds_replication on Aurora
   dir = mkdtempSync(join(tmpdir(), 'am-switchover-crash-'));
@@ -43,7 +49,8 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
-const src = (database: string) => `{ host: "\${env.SRC_HOST}", port: "\${env.SRC_PORT}", database: ${database}, user: master, password: "\${env.SRC_PASSWORD}" }`;
+const src = (database: string) =>
+  `{ host: "\${env.SRC_HOST}", port: "\${env.SRC_PORT}", database: ${database}, user: master, password: "\${env.SRC_PASSWORD}" }`;
 const tgt = `{ host: "\${env.TGT_HOST}", port: "\${env.TGT_PORT}", database: orders, user: master, password: "\${env.TGT_PASSWORD}" }`;
 const PLAN = `version: 1
 name: crash
@@ -104,7 +111,8 @@ function cli(args: string[], env: NodeJS.ProcessEnv, killAfterMs?: number, killA
     let err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
-    const timer = killAfterMs !== undefined && !killAfter ? setTimeout(() => child.kill('SIGKILL'), killAfterMs) : undefined;
+    const timer =
+      killAfterMs !== undefined && !killAfter ? setTimeout(() => child.kill('SIGKILL'), killAfterMs) : undefined;
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       clearInterval(watch);
@@ -118,11 +126,23 @@ describe('the logical cutover through the CLI, killed at random instants (14 →
   it('every resume converges: one reverse slot and publication, never a fenced source without a window, 0 lost writes', async () => {
     writeFileSync(join(dir, 'plan.yaml'), PLAN);
     const env = {
-      ...process.env, ...aws.env, NO_COLOR: '1', AURORA_MIGRATE_TIME_SCALE: '10',
-      SRC_HOST: w.source.address, SRC_PORT: String(w.source.port), SRC_PASSWORD: w.sourceMaster.password,
-      TGT_HOST: w.target.address, TGT_PORT: String(w.target.port), TGT_PASSWORD: w.targetMaster.password, APP_TARGET_PASSWORD: 'app-on-target-5c1d',
+      ...process.env,
+      ...aws.env,
+      NO_COLOR: '1',
+      AURORA_MIGRATE_TIME_SCALE: '10',
+      SRC_HOST: w.source.address,
+      SRC_PORT: String(w.source.port),
+      SRC_PASSWORD: w.sourceMaster.password,
+      TGT_HOST: w.target.address,
+      TGT_PORT: String(w.target.port),
+      TGT_PASSWORD: w.targetMaster.password,
+      APP_TARGET_PASSWORD: 'app-on-target-5c1d',
     };
-    const writer = await startWriter({ connection: { ...w.app, host: w.source.address }, ratePerSecond: 100, mode: 'begin-read-write' });
+    const writer = await startWriter({
+      connection: { ...w.app, host: w.source.address },
+      ratePerSecond: 100,
+      mode: 'begin-read-write',
+    });
     const first = await cli(['apply', 'plan.yaml', '--until', 'replicate'], env);
     expect(first.code, first.err).toBe(0);
 
@@ -137,17 +157,36 @@ describe('the logical cutover through the CLI, killed at random instants (14 →
     let last: Awaited<ReturnType<typeof cli>> | undefined;
     // Each round kills a few milliseconds (at random) after the next of the switchover's instants, in
     // order, until a resume gets to the end.
-    const instants = [/"cutover-window-opened"/, /"cutover-marker-written"/, /"cutover-caught-up"/, /"sequences-copied"/, /ALTER SUBSCRIPTION .{1,80}? DISABLE/, /"role-passwords-set"/, /CREATE PUBLICATION/, /pg_create_logical_replication_slot/, /"stepId":"switchover","from":"running","to":"succeeded"/];
+    const instants = [
+      /"cutover-window-opened"/,
+      /"cutover-marker-written"/,
+      /"cutover-caught-up"/,
+      /"sequences-copied"/,
+      /ALTER SUBSCRIPTION .{1,80}? DISABLE/,
+      /"role-passwords-set"/,
+      /CREATE PUBLICATION/,
+      /pg_create_logical_replication_slot/,
+      /"stepId":"switchover","from":"running","to":"succeeded"/,
+    ];
     for (let round = 0; round <= instants.length; round++) {
       const at = Math.round(random() * 15);
       const r = await cli(['apply', 'plan.yaml'], env, instants[round] ? at : undefined, instants[round]);
       const why = `seed ${startSeed}, round ${round} (${instants[round] ?? 'to the end'} + ${at} ms): ${r.code} ${r.err.split('\n').slice(-6).join('\n')}`;
       if (r.signal === 'SIGKILL') kills.push(at);
-      if (process.env.CRASH_LOOP_VERBOSE) console.log(`round ${round}: ${instants[round] ?? 'to the end'} + ${at} ms → ${r.signal ?? `exit ${r.code}`}`);
+      if (process.env.CRASH_LOOP_VERBOSE)
+        console.log(`round ${round}: ${instants[round] ?? 'to the end'} + ${at} ms → ${r.signal ?? `exit ${r.code}`}`);
       if (r.code !== 0 && r.signal !== 'SIGKILL') throw new Error(why);
-      const slots = (await w.target.query<{ s: string }>('SELECT slot_name AS s FROM pg_replication_slots')).map((x) => x.s);
-      const pubs = (await w.target.query<{ p: string }>('SELECT pubname AS p FROM pg_publication', [], 'orders')).map((x) => x.p);
-      const forward = (await w.source.query<{ s: string }>(`SELECT slot_name AS s FROM pg_replication_slots WHERE slot_name = '${FORWARD}'`)).length;
+      const slots = (await w.target.query<{ s: string }>('SELECT slot_name AS s FROM pg_replication_slots')).map(
+        (x) => x.s,
+      );
+      const pubs = (await w.target.query<{ p: string }>('SELECT pubname AS p FROM pg_publication', [], 'orders')).map(
+        (x) => x.p,
+      );
+      const forward = (
+        await w.source.query<{ s: string }>(
+          `SELECT slot_name AS s FROM pg_replication_slots WHERE slot_name = '${FORWARD}'`,
+        )
+      ).length;
       expect(slots.filter((s) => s === REVERSE).length, why).toBeLessThanOrEqual(1);
       expect(pubs.filter((p) => p === REVERSE).length, why).toBeLessThanOrEqual(1);
       expect(forward, why).toBe(1);
@@ -167,11 +206,21 @@ describe('the logical cutover through the CLI, killed at random instants (14 →
     expect(state.cutover).toMatchObject({ status: 'committed' });
     expect(state.steps.switchover.outputs).toMatchObject({ reverseSlot: REVERSE });
     expect(aws.route53.record(APP_NAME, 'CNAME')?.values).toEqual([TARGET_NAME]);
-    expect((await w.target.query<{ s: string }>('SELECT slot_name AS s FROM pg_replication_slots')).map((x) => x.s)).toEqual([REVERSE]);
-    const have = new Set((await w.target.query<{ seq: string }>('SELECT seq::text AS seq FROM app_writes', [], 'orders')).map((x) => Number(x.seq)));
-    expect(run.acks.filter((a) => !have.has(a.seq)), `seed ${startSeed}`).toEqual([]);
+    expect(
+      (await w.target.query<{ s: string }>('SELECT slot_name AS s FROM pg_replication_slots')).map((x) => x.s),
+    ).toEqual([REVERSE]);
+    const have = new Set(
+      (await w.target.query<{ seq: string }>('SELECT seq::text AS seq FROM app_writes', [], 'orders')).map((x) =>
+        Number(x.seq),
+      ),
+    );
+    expect(
+      run.acks.filter((a) => !have.has(a.seq)),
+      `seed ${startSeed}`,
+    ).toEqual([]);
     const log = readFileSync(`${statePath}.events.jsonl`, 'utf8');
-    for (const secret of [w.sourceMaster.password!, w.targetMaster.password!, 'app-on-target-5c1d']) expect(log).not.toContain(secret);
+    for (const secret of [w.sourceMaster.password!, w.targetMaster.password!, 'app-on-target-5c1d'])
+      expect(log).not.toContain(secret);
     if (process.env.CRASH_LOOP_VERBOSE) console.log('kills at', kills, 'seed', startSeed);
   }, 150_000);
 });

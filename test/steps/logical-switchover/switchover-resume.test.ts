@@ -52,22 +52,29 @@ const spec = (extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 const onTarget = <R = Record<string, unknown>>(sql: string) => w.target.query<R>(sql, [], 'orders');
-const enabled = async () => (await onTarget<{ e: boolean }>(`SELECT subenabled AS e FROM pg_subscription WHERE subname = '${SUB}'`))[0]!.e;
-const slots = async () => (await w.target.query<{ s: string }>('SELECT slot_name AS s FROM pg_replication_slots ORDER BY 1')).map((r) => r.s);
-const pubs = async () => (await onTarget<{ p: string }>('SELECT pubname AS p FROM pg_publication ORDER BY 1')).map((r) => r.p);
+const enabled = async () =>
+  (await onTarget<{ e: boolean }>(`SELECT subenabled AS e FROM pg_subscription WHERE subname = '${SUB}'`))[0]!.e;
+const slots = async () =>
+  (await w.target.query<{ s: string }>('SELECT slot_name AS s FROM pg_replication_slots ORDER BY 1')).map((r) => r.s);
+const pubs = async () =>
+  (await onTarget<{ p: string }>('SELECT pubname AS p FROM pg_publication ORDER BY 1')).map((r) => r.p);
 
 describe('logical-switchover converges (real 14 → 18)', () => {
   it('the margin moves each sequence in its own direction; bounds are never passed', () => {
     expect(shiftedValue({ lastValue: 10n, display: 'up' }, 1n, 1n, 1000n, 5n)).toEqual({ value: 15n });
     expect(shiftedValue({ lastValue: 10n, display: 'down' }, -2n, -100n, 100n, 5n)).toEqual({ value: 5n });
-    expect(shiftedValue({ lastValue: 998n, display: 'public.full' }, 1n, 1n, 1000n, 5n)).toEqual({ problem: 'sequence public.full would be set to 1003 (source 998, sequenceMargin 5), outside its bounds [1, 1000]' });
+    expect(shiftedValue({ lastValue: 998n, display: 'public.full' }, 1n, 1n, 1000n, 5n)).toEqual({
+      problem: 'sequence public.full would be set to 1003 (source 998, sequenceMargin 5), outside its bounds [1, 1000]',
+    });
   });
 
   it('a margin that would push a sequence past its bounds fails before any sequence is set; then undo', async () => {
     const before = await onTarget<{ v: string }>('SELECT last_value::text AS v FROM orders_id_seq');
     const cp = memoryCheckpoint();
     const r = await runLocal(logicalSwitchover, spec({ sequenceMargin: 200 }), { cutover: cutover(), checkpoint: cp });
-    expect(r.error?.message).toMatch(/sequence public\.countdown would be set to -150 \(source 50, sequenceMargin 200\), outside its bounds \[-100, 100\]\. No sequence was changed\. Lower sequenceMargin or widen the sequence/);
+    expect(r.error?.message).toMatch(
+      /sequence public\.countdown would be set to -150 \(source 50, sequenceMargin 200\), outside its bounds \[-100, 100\]\. No sequence was changed\. Lower sequenceMargin or widen the sequence/,
+    );
     expect(await onTarget('SELECT last_value::text AS v FROM orders_id_seq')).toEqual(before);
     const undo = await runLocal(logicalSwitchover, spec(), { cutover: cutover(), checkpoint: cp, undo: true });
     expect(undo.error).toBeUndefined();
@@ -79,8 +86,14 @@ describe('logical-switchover converges (real 14 → 18)', () => {
     const r = await runLocal(logicalSwitchover, spec({ sequenceMargin: 30 }), { cutover: cutover(), checkpoint: cp });
     expect(r.error).toBeUndefined();
     expect(r.outputs).toMatchObject({ caughtUpAt: expect.any(String), sequencesCopied: 4, reverseSlot: REVERSE });
-    const [{ v }] = await w.source.query<{ v: string }>('SELECT last_value::text AS v FROM orders_id_seq', [], 'orders');
-    expect((await onTarget<{ v: string }>('SELECT last_value::text AS v FROM orders_id_seq'))[0]!.v).toBe(String(Number(v) + 30));
+    const [{ v }] = await w.source.query<{ v: string }>(
+      'SELECT last_value::text AS v FROM orders_id_seq',
+      [],
+      'orders',
+    );
+    expect((await onTarget<{ v: string }>('SELECT last_value::text AS v FROM orders_id_seq'))[0]!.v).toBe(
+      String(Number(v) + 30),
+    );
     expect((await onTarget<{ v: string }>('SELECT last_value::text AS v FROM countdown'))[0]!.v).toBe('20'); // descending: 50 - 30
     expect(await enabled()).toBe(false);
     expect(await slots()).toEqual([REVERSE]);
@@ -95,7 +108,13 @@ describe('logical-switchover converges (real 14 → 18)', () => {
   }, 60_000);
 
   it('killed right after DISABLE (before its checkpoint), then right after the reverse publication: each resume converges, one slot and one publication', async () => {
-    const done = { token: 'earlier', commitLsn: '0/0', caughtUpAt: new Date().toISOString(), sequencesCopied: 4, viewsRefreshed: [] };
+    const done = {
+      token: 'earlier',
+      commitLsn: '0/0',
+      caughtUpAt: new Date().toISOString(),
+      sequencesCopied: 4,
+      viewsRefreshed: [],
+    };
     // 1. The DISABLE went through, its checkpoint did not: the resume does not mistake it for a subscription someone else disabled.
     await onTarget(`ALTER SUBSCRIPTION ${SUB} DISABLE`);
     const cp = memoryCheckpoint({ ...done, disabling: true });
@@ -109,7 +128,13 @@ describe('logical-switchover converges (real 14 → 18)', () => {
     // 2. The reverse publication was created, the slot not yet: the resume adopts the one and creates the other.
     await asRole({ ...w.targetMaster }, (c) => c.query(`ALTER SUBSCRIPTION ${SUB} DISABLE`));
     await asRole({ ...w.targetMaster }, (c) => c.query(`CREATE PUBLICATION ${REVERSE} FOR TABLE public.orders`));
-    const cp2 = memoryCheckpoint({ ...done, disabling: true, disabledAt: new Date().toISOString(), rolesChecked: ['app'], reverseCreating: REVERSE });
+    const cp2 = memoryCheckpoint({
+      ...done,
+      disabling: true,
+      disabledAt: new Date().toISOString(),
+      rolesChecked: ['app'],
+      reverseCreating: REVERSE,
+    });
     const r2 = await runLocal(logicalSwitchover, spec(), { cutover: cutover(), checkpoint: cp2 });
     expect(r2.error).toBeUndefined();
     expect(r2.named('reverse-publication')).toEqual([{ name: REVERSE, publicationWas: 'adopted', slotWas: 'created' }]);
@@ -119,7 +144,9 @@ describe('logical-switchover converges (real 14 → 18)', () => {
     await runLocal(logicalSwitchover, spec(), { cutover: cutover(), checkpoint: cp2, undo: true });
     await onTarget(`ALTER SUBSCRIPTION ${SUB} DISABLE`);
     const r3 = await runLocal(logicalSwitchover, spec(), { cutover: cutover() });
-    expect(r3.error?.message).toMatch(/subscription aurora_migrate_orders_replicate on the target is disabled, so the target cannot catch up with the source\. Run ALTER SUBSCRIPTION/);
+    expect(r3.error?.message).toMatch(
+      /subscription aurora_migrate_orders_replicate on the target is disabled, so the target cannot catch up with the source\. Run ALTER SUBSCRIPTION/,
+    );
     const u3 = await runLocal(logicalSwitchover, spec(), { cutover: cutover(), undo: true });
     expect(u3.error).toBeUndefined();
     expect(await enabled()).toBe(false); // not ours to enable
@@ -131,14 +158,35 @@ describe('logical-switchover converges (real 14 → 18)', () => {
     await w.target.query('CREATE SEQUENCE public.billing_seq', [], 'orders');
     await w.target.query('ALTER SEQUENCE public.billing_seq OWNER TO billing', [], 'orders');
     try {
-      const ctx = { planName: 'orders', stepId: 'switchover', aws: { send: () => Promise.reject(new Error('no AWS')) }, db: createPgConnector(), signal: new AbortController().signal };
+      const ctx = {
+        planName: 'orders',
+        stepId: 'switchover',
+        aws: { send: () => Promise.reject(new Error('no AWS')) },
+        db: createPgConnector(),
+        signal: new AbortController().signal,
+      };
       const checks = await switchoverPreflight(spec() as unknown as LogicalSwitchoverSpec, ctx);
       expect(checks).toContainEqual({ status: 'pass', check: 'subscription', detail: `${SUB} exists and is enabled` });
-      expect(checks).toContainEqual({ status: 'fail', check: 'setval and REFRESH on the target', detail: 'master may not setval or refresh public.billing_seq; run on the target: GRANT billing TO master' });
-      expect(checks).toContainEqual({ status: 'pass', check: 'reverse publication', detail: "the target has wal_level = logical and the tool's user may create the slot" });
-      expect(checks).toContainEqual({ status: 'pass', check: 'roles that connect to the source', detail: 'app: each in rolePasswords or rolesReady' });
+      expect(checks).toContainEqual({
+        status: 'fail',
+        check: 'setval and REFRESH on the target',
+        detail: 'master may not setval or refresh public.billing_seq; run on the target: GRANT billing TO master',
+      });
+      expect(checks).toContainEqual({
+        status: 'pass',
+        check: 'reverse publication',
+        detail: "the target has wal_level = logical and the tool's user may create the slot",
+      });
+      expect(checks).toContainEqual({
+        status: 'pass',
+        check: 'roles that connect to the source',
+        detail: 'app: each in rolePasswords or rolesReady',
+      });
       const without = await switchoverPreflight(spec({ rolePasswords: {} }) as unknown as LogicalSwitchoverSpec, ctx);
-      expect(without.find((c) => c.check === 'roles that connect to the source')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/^app can connect to orders but is in neither rolePasswords nor rolesReady/) });
+      expect(without.find((c) => c.check === 'roles that connect to the source')).toMatchObject({
+        status: 'fail',
+        detail: expect.stringMatching(/^app can connect to orders but is in neither rolePasswords nor rolesReady/),
+      });
     } finally {
       await w.target.query('DROP SEQUENCE public.billing_seq', [], 'orders');
       await w.target.query('DROP ROLE billing');
@@ -146,12 +194,19 @@ describe('logical-switchover converges (real 14 → 18)', () => {
   }, 60_000);
 
   it('a target where the tool may not create the reverse slot stops the step before the marker is written', async () => {
-    const markers = async () => Number((await w.source.query<{ n: string }>('SELECT count(*) AS n FROM aurora_migrate.cutover_marker', [], 'orders'))[0]!.n);
+    const markers = async () =>
+      Number(
+        (
+          await w.source.query<{ n: string }>('SELECT count(*) AS n FROM aurora_migrate.cutover_marker', [], 'orders')
+        )[0]!.n,
+      );
     const before = await markers();
     await w.target.query(`ALTER ROLE ${w.targetMaster.user} NOREPLICATION`);
     try {
       const r = await runLocal(logicalSwitchover, spec(), { cutover: cutover() });
-      expect(r.error?.message).toMatch(/master may not create a replication slot on the target: on Aurora run GRANT rds_replication TO master .*\. Nothing was changed on the target\./);
+      expect(r.error?.message).toMatch(
+        /master may not create a replication slot on the target: on Aurora run GRANT rds_replication TO master .*\. Nothing was changed on the target\./,
+      );
       expect(await markers()).toBe(before);
       expect(await enabled()).toBe(true);
     } finally {

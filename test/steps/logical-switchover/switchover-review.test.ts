@@ -14,13 +14,34 @@ describe('logical-switchover in review', () => {
   it('lists every statement, in order, passwords masked, inside the window before the switch', () => {
     const loaded = checkPlanText(FILE, readFileSync(FILE, 'utf8'));
     if (!loaded.ok) throw new Error(JSON.stringify(loaded.diagnostics));
-    const env = { SOURCE_HOST: 'orders-pg.example.internal', PGPASSWORD: 'src-secret', TARGET_PASSWORD: 'tgt-secret', APP_PASSWORD: 'app-secret' };
+    const env = {
+      SOURCE_HOST: 'orders-pg.example.internal',
+      PGPASSWORD: 'src-secret',
+      TARGET_PASSWORD: 'tgt-secret',
+      APP_PASSWORD: 'app-secret',
+    };
     const review = dryRun({ plan: loaded.plan, env, registry: steps });
-    expect(review.cutover).toMatchObject({ freezeStep: 'freeze', inside: ['freeze', 'switchover'], pointOfNoReturn: { stepId: 'switch' } });
-    expect(review.cutover!.rules.join('\n')).toMatch(/the deadline \(2m after the freeze\) first takes back "switchover" \(the reverse slot and publication dropped, the subscription enabled again\), then undoes the freeze/);
+    expect(review.cutover).toMatchObject({
+      freezeStep: 'freeze',
+      inside: ['freeze', 'switchover'],
+      pointOfNoReturn: { stepId: 'switch' },
+    });
+    expect(review.cutover!.rules.join('\n')).toMatch(
+      /the deadline \(2m after the freeze\) first takes back "switchover" \(the reverse slot and publication dropped, the subscription enabled again\), then undoes the freeze/,
+    );
     const step = review.steps.find((s) => s.id === 'switchover')!;
     expect(step.error).toBeUndefined();
-    const text = step.actions.map((a) => ('sql' in a ? `${a.sql} ${JSON.stringify(a.params ?? [])} ${a.note ?? ''}` : 'for' in a ? `${a.for} ${a.note ?? ''}` : 'description' in a ? a.description : '')).join('\n');
+    const text = step.actions
+      .map((a) =>
+        'sql' in a
+          ? `${a.sql} ${JSON.stringify(a.params ?? [])} ${a.note ?? ''}`
+          : 'for' in a
+            ? `${a.for} ${a.note ?? ''}`
+            : 'description' in a
+              ? a.description
+              : '',
+      )
+      .join('\n');
     const order = [
       /wal_level/,
       /BEGIN READ WRITE;[\s\S]*INSERT INTO aurora_migrate\.cutover_marker[\s\S]*COMMIT;\nSELECT pg_current_wal_insert_lsn/,
@@ -41,6 +62,7 @@ describe('logical-switchover in review', () => {
       expect(m, `${re} after position ${at}:\n${text}`).not.toBeNull();
       at += m!.index + m![0].length;
     }
-    for (const secret of Object.values(env).filter((v) => v.includes('secret'))) expect(JSON.stringify(review)).not.toContain(secret);
+    for (const secret of Object.values(env).filter((v) => v.includes('secret')))
+      expect(JSON.stringify(review)).not.toContain(secret);
   });
 });

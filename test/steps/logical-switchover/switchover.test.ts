@@ -47,7 +47,13 @@ const db = createPgConnector();
 beforeAll(async () => {
   [world, aws] = await Promise.all([
     startLogicalWorld({ rows: 3000, targetWalLevel: 'logical' }),
-    startAwsStandin({ seed: { hostedZones: [{ id: ZONE, name: 'internal.example.com' }], records: [{ zoneId: ZONE, name: APP_NAME, type: 'CNAME', ttl: 5, values: ['orders-pg.standin.invalid'] }] }, route53ChangePendingMs: 200 }),
+    startAwsStandin({
+      seed: {
+        hostedZones: [{ id: ZONE, name: 'internal.example.com' }],
+        records: [{ zoneId: ZONE, name: APP_NAME, type: 'CNAME', ttl: 5, values: ['orders-pg.standin.invalid'] }],
+      },
+      route53ChangePendingMs: 200,
+    }),
   ]);
   api = createAwsApi({ env: aws.env, maxAttempts: 3 });
   // Stand-in of GRANT rds_replication TO master on Aurora (the reverse slot); stock PostgreSQL has an attribute instead.
@@ -57,7 +63,11 @@ beforeAll(async () => {
   // A sequence whose next nextval() gives its last_value (is_called = false): copied as such.
   await asRole(world.app, (c) => c.query(`SELECT setval('invoice_numbers', 5000, false)`));
   dir = mkdtempSync(join(tmpdir(), 'am-switchover-'));
-  ENV = { SOURCE_PASSWORD: world.sourceMaster.password!, TARGET_PASSWORD: world.targetMaster.password!, APP_PASSWORD: `app-on-target-${Date.now()}` };
+  ENV = {
+    SOURCE_PASSWORD: world.sourceMaster.password!,
+    TARGET_PASSWORD: world.targetMaster.password!,
+    APP_PASSWORD: `app-on-target-${Date.now()}`,
+  };
 }, 120_000);
 afterAll(async () => {
   api?.destroy();
@@ -114,15 +124,32 @@ ${rolesReady.length ? `    rolesReady: [${rolesReady.join(', ')}]\n` : ''}    re
 function apply(text: string) {
   const r = checkPlanText('plans/switchover.yaml', text);
   if (!r.ok) throw new Error(JSON.stringify(r.diagnostics));
-  return applyPlan({ plan: r.plan, env: ENV }, { storage: localRunStorage(join(dir, 'switchover.state.json')), registry: steps, aws: api, db, timeScale: SCALE, lock: false });
+  return applyPlan(
+    { plan: r.plan, env: ENV },
+    {
+      storage: localRunStorage(join(dir, 'switchover.state.json')),
+      registry: steps,
+      aws: api,
+      db,
+      timeScale: SCALE,
+      lock: false,
+    },
+  );
 }
 
 const onTarget = async <R = Record<string, unknown>>(sql: string) => world.target.query<R>(sql, [], 'orders');
-const subscriptionEnabled = async () => (await onTarget<{ e: boolean }>('SELECT subenabled AS e FROM pg_subscription'))[0]?.e;
-const reverseSlots = async () => (await world.target.query<{ s: string }>('SELECT slot_name AS s FROM pg_replication_slots')).map((r) => r.s);
-const reversePublications = async () => (await onTarget<{ p: string }>('SELECT pubname AS p FROM pg_publication')).map((r) => r.p);
+const subscriptionEnabled = async () =>
+  (await onTarget<{ e: boolean }>('SELECT subenabled AS e FROM pg_subscription'))[0]?.e;
+const reverseSlots = async () =>
+  (await world.target.query<{ s: string }>('SELECT slot_name AS s FROM pg_replication_slots')).map((r) => r.s);
+const reversePublications = async () =>
+  (await onTarget<{ p: string }>('SELECT pubname AS p FROM pg_publication')).map((r) => r.p);
 const sourceSetting = async () =>
-  (await world.source.query<{ setconfig: string[] | null }>(`SELECT s.setconfig FROM pg_database d LEFT JOIN pg_db_role_setting s ON s.setdatabase = d.oid AND s.setrole = 0 WHERE d.datname = 'orders'`))[0].setconfig;
+  (
+    await world.source.query<{ setconfig: string[] | null }>(
+      `SELECT s.setconfig FROM pg_database d LEFT JOIN pg_db_role_setting s ON s.setdatabase = d.oid AND s.setrole = 0 WHERE d.datname = 'orders'`,
+    )
+  )[0].setconfig;
 const dnsValue = () => aws.route53.record(APP_NAME, 'CNAME')?.values;
 
 /** Every piece of the rollback: subscription on again, no reverse objects, fence lifted, DNS untouched. */
@@ -144,14 +171,20 @@ describe('logical-switchover inside the cutover window (real 14 → 18, through 
   });
 
   it('a role that connects to the source without a password on the target stops it before the point of no return: everything rolled back', async () => {
-    writer = await startWriter({ connection: { ...world.app, host: world.source.address }, ratePerSecond: 100, mode: 'begin-read-write' });
+    writer = await startWriter({
+      connection: { ...world.app, host: world.source.address },
+      ratePerSecond: 100,
+      mode: 'begin-read-write',
+    });
     churn = startChurn(world.app, { everyMs: 10 });
     const r = await apply(planText([]));
     expect(r.outcome, JSON.stringify(r.failed)).toBe('rolled-back');
     expect(r.failed!.stepId).toBe('switchover');
     expect(r.failed!.error.message).toMatch(/role reporting has no password the tool knows of on the target/);
     expect(r.failed!.error.message).not.toMatch(/role app\b/);
-    expect(r.failed!.error.message).toMatch(/Writes are back on the source \(orders have their previous settings\) and the application's DNS record was not changed/);
+    expect(r.failed!.error.message).toMatch(
+      /Writes are back on the source \(orders have their previous settings\) and the application's DNS record was not changed/,
+    );
     expect(r.cutover).toMatchObject({ status: 'rolled-back' });
     await expectRolledBack();
     // The application writes again on the source, and the re-enabled subscription carries it over.
@@ -171,10 +204,16 @@ describe('logical-switchover inside the cutover window (real 14 → 18, through 
       expect(r.cutover).toMatchObject({ status: 'rolled-back', reason: expect.stringMatching(/deadline .* passed/) });
       // The switchover had disabled the subscription and created the reverse publication; the slot was
       // waiting when the deadline hit. The rollback took all of it back, then the freeze.
-      const events = readFileSync(join(dir, 'switchover.state.json.events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; stepId?: string; sql?: string });
-      const at = (pred: (e: { type: string; stepId?: string; sql?: string }) => boolean) => events.map((e, i) => (pred(e) ? i : -1)).reduce((a, b) => Math.max(a, b), -1);
+      const events = readFileSync(join(dir, 'switchover.state.json.events.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { type: string; stepId?: string; sql?: string });
+      const at = (pred: (e: { type: string; stepId?: string; sql?: string }) => boolean) =>
+        events.map((e, i) => (pred(e) ? i : -1)).reduce((a, b) => Math.max(a, b), -1);
       const disabled = at((e) => e.type === 'sql' && /ALTER SUBSCRIPTION .* DISABLE/.test(e.sql ?? ''));
-      const created = at((e) => e.type === 'sql' && /CREATE PUBLICATION "aurora_migrate_switchover_switchover"/.test(e.sql ?? ''));
+      const created = at(
+        (e) => e.type === 'sql' && /CREATE PUBLICATION "aurora_migrate_switchover_switchover"/.test(e.sql ?? ''),
+      );
       const enabled = at((e) => e.type === 'sql' && /ALTER SUBSCRIPTION .* ENABLE/.test(e.sql ?? ''));
       const dropped = at((e) => e.type === 'sql' && /DROP PUBLICATION/.test(e.sql ?? ''));
       const undone = at((e) => e.type === 'cutover-step-undone' && e.stepId === 'switchover');
@@ -202,12 +241,18 @@ describe('logical-switchover inside the cutover window (real 14 → 18, through 
     expect(r.outcome, JSON.stringify(r.failed)).toBe('succeeded');
     expect(r.cutover).toMatchObject({ status: 'committed', pointOfNoReturn: { stepId: 'switch' } });
     const out = r.steps.find((s) => s.id === 'switchover')!.outputs!;
-    expect(out).toMatchObject({ caughtUpAt: expect.any(String), switchedOverAt: expect.any(String), reverseSlot: 'aurora_migrate_switchover_switchover' });
+    expect(out).toMatchObject({
+      caughtUpAt: expect.any(String),
+      switchedOverAt: expect.any(String),
+      reverseSlot: 'aurora_migrate_switchover_switchover',
+    });
     expect(out.sequencesCopied).toBe(3); // customers' identity, orders' serial, the standalone invoice_numbers
     expect(run.errors.refused + run.errors.terminated).toBeGreaterThan(0); // the writer met the fence
 
     // Every acknowledged write is on the target.
-    const have = new Set((await onTarget<{ seq: string }>('SELECT seq::text AS seq FROM app_writes')).map((x) => Number(x.seq)));
+    const have = new Set(
+      (await onTarget<{ seq: string }>('SELECT seq::text AS seq FROM app_writes')).map((x) => Number(x.seq)),
+    );
     expect(run.acks.filter((a) => !have.has(a.seq))).toEqual([]);
     // Sequences as on the source, is_called included.
     for (const seq of ['invoice_numbers', 'orders_id_seq', 'customers_id_seq']) {
@@ -217,12 +262,15 @@ describe('logical-switchover inside the cutover window (real 14 → 18, through 
     }
     expect((await onTarget<{ c: boolean }>('SELECT is_called AS c FROM invoice_numbers'))[0].c).toBe(false);
     // The application on the target (its password from rolePasswords): serial and identity inserts do not collide.
-    await asRole({ ...world.app, host: world.target.address, port: world.target.port, password: ENV.APP_PASSWORD }, async (c) => {
-      for (let i = 0; i < 5; i++) {
-        await c.query(`INSERT INTO orders (customer_id, amount) VALUES (1, 1.00)`);
-        await c.query(`INSERT INTO customers (name) VALUES ('after the switch')`);
-      }
-    });
+    await asRole(
+      { ...world.app, host: world.target.address, port: world.target.port, password: ENV.APP_PASSWORD },
+      async (c) => {
+        for (let i = 0; i < 5; i++) {
+          await c.query(`INSERT INTO orders (customer_id, amount) VALUES (1, 1.00)`);
+          await c.query(`INSERT INTO customers (name) VALUES ('after the switch')`);
+        }
+      },
+    );
     // Forward subscription stopped; the reverse publication and its slot wait for reverse-replication.
     expect(await subscriptionEnabled()).toBe(false);
     expect(await reverseSlots()).toEqual(['aurora_migrate_switchover_switchover']);
@@ -231,11 +279,25 @@ describe('logical-switchover inside the cutover window (real 14 → 18, through 
     // status shows the logical route's timeline.
     const loaded = checkPlanText('plans/switchover.yaml', planText(['reporting']));
     if (!loaded.ok) throw new Error('plan');
-    const report = await buildStatusReport(loaded.plan, 'plans/switchover.yaml', localRunStorage(join(dir, 'switchover.state.json')), {});
-    expect(report.cutover).toMatchObject({ status: 'committed', caughtUpAt: out.caughtUpAt, switchedOverAt: out.switchedOverAt });
-    expect(renderStatusText(report, { color: false })).toMatch(/caught up at +\d{4}-[\s\S]*switched over at +\d{4}-[\s\S]*point of no return +Route 53 change sent/);
+    const report = await buildStatusReport(
+      loaded.plan,
+      'plans/switchover.yaml',
+      localRunStorage(join(dir, 'switchover.state.json')),
+      {},
+    );
+    expect(report.cutover).toMatchObject({
+      status: 'committed',
+      caughtUpAt: out.caughtUpAt,
+      switchedOverAt: out.switchedOverAt,
+    });
+    expect(renderStatusText(report, { color: false })).toMatch(
+      /caught up at +\d{4}-[\s\S]*switched over at +\d{4}-[\s\S]*point of no return +Route 53 change sent/,
+    );
     // No secret in the state or the event log.
-    const texts = [readFileSync(join(dir, 'switchover.state.json'), 'utf8'), readFileSync(join(dir, 'switchover.state.json.events.jsonl'), 'utf8')];
+    const texts = [
+      readFileSync(join(dir, 'switchover.state.json'), 'utf8'),
+      readFileSync(join(dir, 'switchover.state.json.events.jsonl'), 'utf8'),
+    ];
     for (const t of texts) for (const secret of Object.values(ENV)) expect(t).not.toContain(secret);
   }, 90_000);
 });

@@ -11,7 +11,14 @@ const MINUTE = 60_000;
 let s: StepStandin;
 afterEach(async () => s?.close());
 
-const spec = (extra: Record<string, unknown> = {}) => ({ id: 'promote', type: 'promote', cluster: CLUSTER, replica: INSTANCE, maxLag: '0s', ...extra });
+const spec = (extra: Record<string, unknown> = {}) => ({
+  id: 'promote',
+  type: 'promote',
+  cluster: CLUSTER,
+  replica: INSTANCE,
+  maxLag: '0s',
+  ...extra,
+});
 
 /** Replica created and caught up (lag 0 for a while); call log empty. */
 async function caughtUp(options: StandinOptions = {}): Promise<void> {
@@ -28,7 +35,11 @@ describe('promote', () => {
     const r = await s.run(promote, spec());
     expect(r.error).toBeUndefined();
     expect(mutating(r.calls)).toEqual(['PromoteReadReplicaDBCluster']);
-    expect(r.calls.map((c) => c.operation).slice(0, 3)).toEqual(['DescribeDBClusters', 'GetMetricData', 'PromoteReadReplicaDBCluster']);
+    expect(r.calls.map((c) => c.operation).slice(0, 3)).toEqual([
+      'DescribeDBClusters',
+      'GetMetricData',
+      'PromoteReadReplicaDBCluster',
+    ]);
     const cluster = await s.api.send('rds', 'DescribeDBClusters', { DBClusterIdentifier: CLUSTER });
     expect(cluster.DBClusters[0].ReplicationSourceIdentifier).toBeUndefined();
     expect(r.outputs).toEqual({
@@ -47,7 +58,9 @@ describe('promote', () => {
     await caughtUp();
     s.aws.faults.metricGaps({ fraction: 1, metrics: ['RDSToAuroraPostgreSQLReplicaLag'] });
     const r = await s.run(promote, spec());
-    expect(r.error?.message).toMatch(/refused to promote cluster orders-aurora: replica lag of orders-aurora-1 is unknown \(no RDSToAuroraPostgreSQLReplicaLag datapoint in the last 5 minutes\)\. Promotion was not sent/);
+    expect(r.error?.message).toMatch(
+      /refused to promote cluster orders-aurora: replica lag of orders-aurora-1 is unknown \(no RDSToAuroraPostgreSQLReplicaLag datapoint in the last 5 minutes\)\. Promotion was not sent/,
+    );
     expect(s.aws.calls.count('PromoteReadReplicaDBCluster')).toBe(0);
   });
 
@@ -69,7 +82,11 @@ describe('promote', () => {
   });
 
   // Checkpoints: 1 "PromoteReadReplicaDBCluster sent", 2 "promoted".
-  for (const crash of [{ crashAfterCheckpoint: 1 }, { crashAfterSend: 'PromoteReadReplicaDBCluster' }, { crashAfterCheckpoint: 2 }]) {
+  for (const crash of [
+    { crashAfterCheckpoint: 1 },
+    { crashAfterSend: 'PromoteReadReplicaDBCluster' },
+    { crashAfterCheckpoint: 2 },
+  ]) {
     it(`sends PromoteReadReplicaDBCluster at most once across a crash ${JSON.stringify(crash)}`, async () => {
       await caughtUp();
       const first = await s.run(promote, spec(), crash);

@@ -37,10 +37,18 @@ beforeAll(async () => {
   await ensureBuilt();
   [w, aws] = await Promise.all([
     startLogicalWorld({ rows: 1000, targetWalLevel: 'logical' }),
-    startAwsStandin({ seed: { hostedZones: [{ id: ZONE, name: 'internal.example.com' }], records: [{ zoneId: ZONE, name: APP_NAME, type: 'CNAME', ttl: 5, values: ['orders-pg.standin.invalid'] }] }, route53ChangePendingMs: 200 }),
+    startAwsStandin({
+      seed: {
+        hostedZones: [{ id: ZONE, name: 'internal.example.com' }],
+        records: [{ zoneId: ZONE, name: APP_NAME, type: 'CNAME', ttl: 5, values: ['orders-pg.standin.invalid'] }],
+      },
+      route53ChangePendingMs: 200,
+    }),
   ]);
   await w.target.query(`ALTER ROLE ${w.targetMaster.user} REPLICATION`); // stand-in of GRANT rds_replication on Aurora
-  await asRole(w.app, (c) => c.query('CREATE TABLE app_writes_back (seq bigint PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())'));
+  await asRole(w.app, (c) =>
+    c.query('CREATE TABLE app_writes_back (seq bigint PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())'),
+  );
   dir = mkdtempSync(join(tmpdir(), 'am-reverse-crash-'));
 }, 180_000);
 afterAll(async () => {
@@ -49,7 +57,8 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
-const src = (database: string) => `{ host: "\${env.SRC_HOST}", port: "\${env.SRC_PORT}", database: ${database}, user: master, password: "\${env.SRC_PASSWORD}" }`;
+const src = (database: string) =>
+  `{ host: "\${env.SRC_HOST}", port: "\${env.SRC_PORT}", database: ${database}, user: master, password: "\${env.SRC_PASSWORD}" }`;
 const srcSuper = '{ host: "${env.SRC_HOST}", port: "${env.SRC_PORT}", database: orders, user: postgres }';
 const tgt = `{ host: "\${env.TGT_HOST}", port: "\${env.TGT_PORT}", database: orders, user: master, password: "\${env.TGT_PASSWORD}" }`;
 const PLAN = `version: 1
@@ -150,7 +159,8 @@ function cli(args: string[], env: NodeJS.ProcessEnv, killAfterMs?: number, killA
   });
 }
 
-const names = async (server: 'source' | 'target', sql: string) => (await w[server].query<{ n: string }>(sql, [], 'orders')).map((r) => r.n);
+const names = async (server: 'source' | 'target', sql: string) =>
+  (await w[server].query<{ n: string }>(sql, [], 'orders')).map((r) => r.n);
 
 /** Subscription and slot statements still running on either server (sent by a CLI that was killed). */
 async function inFlight(): Promise<number> {
@@ -164,14 +174,28 @@ describe('reverse-replication through the CLI, killed at each of its instants (1
   it('every resume converges: one reverse subscription, never the forward one beside it, and the old source ends holding every write made on Aurora', async () => {
     writeFileSync(join(dir, 'plan.yaml'), PLAN);
     const env = {
-      ...process.env, ...aws.env, NO_COLOR: '1', AURORA_MIGRATE_TIME_SCALE: '10',
-      SRC_HOST: w.source.address, SRC_PORT: String(w.source.port), SRC_PASSWORD: w.sourceMaster.password,
-      TGT_HOST: w.target.address, TGT_PORT: String(w.target.port), TGT_PASSWORD: w.targetMaster.password, APP_TARGET_PASSWORD,
+      ...process.env,
+      ...aws.env,
+      NO_COLOR: '1',
+      AURORA_MIGRATE_TIME_SCALE: '10',
+      SRC_HOST: w.source.address,
+      SRC_PORT: String(w.source.port),
+      SRC_PASSWORD: w.sourceMaster.password,
+      TGT_HOST: w.target.address,
+      TGT_PORT: String(w.target.port),
+      TGT_PASSWORD: w.targetMaster.password,
+      APP_TARGET_PASSWORD,
     };
     const first = await cli(['apply', 'plan.yaml', '--until', 'switch'], env);
     expect(first.code, first.err).toBe(0);
     // The application on Aurora from right after the switch, all through the kills.
-    const writer = await startWriter({ connection: { ...w.app, host: w.target.address, port: w.target.port, password: APP_TARGET_PASSWORD }, table: 'app_writes_back', createTable: false, ratePerSecond: 100, mode: 'begin-read-write' });
+    const writer = await startWriter({
+      connection: { ...w.app, host: w.target.address, port: w.target.port, password: APP_TARGET_PASSWORD },
+      table: 'app_writes_back',
+      createTable: false,
+      ratePerSecond: 100,
+      mode: 'begin-read-write',
+    });
     await writer.waitForAcks(20, 20_000);
 
     let seed = Number(process.env.CRASH_LOOP_SEED ?? Date.now() % 100_000);
@@ -198,18 +222,31 @@ describe('reverse-replication through the CLI, killed at each of its instants (1
       const r = await cli(['apply', 'plan.yaml'], env, instants[round] ? at : undefined, instants[round]);
       const why = `seed ${startSeed}, round ${round} (${instants[round] ?? 'to the end'} + ${at} ms): ${r.code} ${r.err.split('\n').slice(-6).join('\n')}`;
       if (r.signal === 'SIGKILL') kills.push(at);
-      if (process.env.CRASH_LOOP_VERBOSE) console.log(`round ${round}: ${instants[round] ?? 'to the end'} + ${at} ms → ${r.signal ?? `exit ${r.code}`}`);
+      if (process.env.CRASH_LOOP_VERBOSE)
+        console.log(`round ${round}: ${instants[round] ?? 'to the end'} + ${at} ms → ${r.signal ?? `exit ${r.code}`}`);
       if (r.code !== 0 && r.signal !== 'SIGKILL') throw new Error(why);
       // A statement the killed CLI had sent may still be running on a server: let it end (commit or abort) first.
       for (let i = 0; i < 100 && (await inFlight()) > 0; i++) await new Promise((res) => setTimeout(res, 20));
       const onOld = await names('source', 'SELECT subname AS n FROM pg_subscription');
       const onAurora = await names('target', 'SELECT subname AS n FROM pg_subscription');
-      const forwardSlot = await names('source', `SELECT slot_name AS n FROM pg_replication_slots WHERE slot_name NOT LIKE 'pg\\_%\\_sync\\_%'`);
+      const forwardSlot = await names(
+        'source',
+        `SELECT slot_name AS n FROM pg_replication_slots WHERE slot_name NOT LIKE 'pg\\_%\\_sync\\_%'`,
+      );
       const reverseSlots = await names('target', 'SELECT slot_name AS n FROM pg_replication_slots');
-      expect(onOld.filter((s) => s !== REVERSE_SUB), why).toEqual([]);
+      expect(
+        onOld.filter((s) => s !== REVERSE_SUB),
+        why,
+      ).toEqual([]);
       expect(onOld.length, why).toBeLessThanOrEqual(1);
-      expect(onAurora.filter((s) => s !== FORWARD), why).toEqual([]);
-      expect(onOld.length + onAurora.length, `${why}: forward and reverse subscriptions side by side`).toBeLessThanOrEqual(1);
+      expect(
+        onAurora.filter((s) => s !== FORWARD),
+        why,
+      ).toEqual([]);
+      expect(
+        onOld.length + onAurora.length,
+        `${why}: forward and reverse subscriptions side by side`,
+      ).toBeLessThanOrEqual(1);
       // The forward slot goes with its subscription; a DROP SUBSCRIPTION that died after dropping the slot
       // leaves the subscription without it, which the resume drops.
       if (onAurora.length) expect([[], [FORWARD]], why).toContainEqual(forwardSlot);
@@ -223,7 +260,10 @@ describe('reverse-replication through the CLI, killed at each of its instants (1
     expect(last, `seed ${startSeed}: never finished (kills at ${kills.join(', ')})`).toBeDefined();
     expect(kills.length).toBeGreaterThanOrEqual(3);
     const state = JSON.parse(readFileSync(statePath, 'utf8'));
-    expect(state.steps.fallback).toMatchObject({ status: 'succeeded', outputs: { publication: REVERSE_SLOT, subscription: REVERSE_SUB, slot: REVERSE_SLOT } });
+    expect(state.steps.fallback).toMatchObject({
+      status: 'succeeded',
+      outputs: { publication: REVERSE_SLOT, subscription: REVERSE_SUB, slot: REVERSE_SLOT },
+    });
 
     // The old source follows Aurora: every write acknowledged there reaches it (the subscription keeps applying).
     const run = await writer.stop();
@@ -237,18 +277,32 @@ describe('reverse-replication through the CLI, killed at each of its instants (1
     }
     expect(missing, `seed ${startSeed}`).toEqual([]);
     const log = readFileSync(`${statePath}.events.jsonl`, 'utf8');
-    for (const secret of [w.sourceMaster.password!, w.targetMaster.password!, APP_TARGET_PASSWORD]) expect(log).not.toContain(secret);
+    for (const secret of [w.sourceMaster.password!, w.targetMaster.password!, APP_TARGET_PASSWORD])
+      expect(log).not.toContain(secret);
     if (process.env.CRASH_LOOP_VERBOSE) console.log('kills at', kills, 'seed', startSeed);
   }, 180_000);
 
   it('then the fallback plan through the CLI switches back with the application writing on Aurora: 0 lost acknowledged writes', async () => {
     writeFileSync(join(dir, 'fallback.yaml'), FALLBACK);
     const env = {
-      ...process.env, ...aws.env, NO_COLOR: '1', AURORA_MIGRATE_TIME_SCALE: '10',
-      SRC_HOST: w.source.address, SRC_PORT: String(w.source.port), SRC_PASSWORD: w.sourceMaster.password,
-      TGT_HOST: w.target.address, TGT_PORT: String(w.target.port), TGT_PASSWORD: w.targetMaster.password,
+      ...process.env,
+      ...aws.env,
+      NO_COLOR: '1',
+      AURORA_MIGRATE_TIME_SCALE: '10',
+      SRC_HOST: w.source.address,
+      SRC_PORT: String(w.source.port),
+      SRC_PASSWORD: w.sourceMaster.password,
+      TGT_HOST: w.target.address,
+      TGT_PORT: String(w.target.port),
+      TGT_PASSWORD: w.targetMaster.password,
     };
-    const writer = await startWriter({ connection: { ...w.app, host: w.target.address, port: w.target.port, password: APP_TARGET_PASSWORD }, table: 'app_writes_back', createTable: false, ratePerSecond: 100, mode: 'begin-read-write' });
+    const writer = await startWriter({
+      connection: { ...w.app, host: w.target.address, port: w.target.port, password: APP_TARGET_PASSWORD },
+      table: 'app_writes_back',
+      createTable: false,
+      ratePerSecond: 100,
+      mode: 'begin-read-write',
+    });
     await writer.waitForAcks(20, 20_000);
     const r = await cli(['apply', 'fallback.yaml'], env);
     const run = await writer.stop();

@@ -16,12 +16,32 @@ describe('reverse-replication in review', () => {
   it('the switchover makes the reverse slot because the plan reverse-replicates; the step lists every statement in order, password masked', () => {
     const loaded = checkPlanText(FILE, readFileSync(FILE, 'utf8'));
     if (!loaded.ok) throw new Error(JSON.stringify(loaded.diagnostics));
-    const env = { SOURCE_HOST: 'orders-pg.example.internal', PGPASSWORD: 'src-secret', TARGET_PASSWORD: 'tgt-secret', APP_PASSWORD: 'app-secret' };
+    const env = {
+      SOURCE_HOST: 'orders-pg.example.internal',
+      PGPASSWORD: 'src-secret',
+      TARGET_PASSWORD: 'tgt-secret',
+      APP_PASSWORD: 'app-secret',
+    };
     const review = dryRun({ plan: loaded.plan, env, registry: steps });
     const text = (id: string) =>
-      review.steps.find((s) => s.id === id)!.actions.map((a) => ('sql' in a ? `${a.sql} ${JSON.stringify(a.params ?? [])} ${a.note ?? ''}` : 'for' in a ? `${a.for} ${a.note ?? ''}` : 'description' in a ? a.description : '')).join('\n');
-    expect(text('switchover')).toMatch(/CREATE PUBLICATION "aurora_migrate_reverse_replication_switchover" FOR TABLE <those tables>[\s\S]*pg_create_logical_replication_slot/);
-    expect(review.cutover!.rules.join('\n')).toMatch(/first takes back "switchover" \(the reverse slot and publication dropped, the subscription enabled again\)/);
+      review.steps
+        .find((s) => s.id === id)!
+        .actions.map((a) =>
+          'sql' in a
+            ? `${a.sql} ${JSON.stringify(a.params ?? [])} ${a.note ?? ''}`
+            : 'for' in a
+              ? `${a.for} ${a.note ?? ''}`
+              : 'description' in a
+                ? a.description
+                : '',
+        )
+        .join('\n');
+    expect(text('switchover')).toMatch(
+      /CREATE PUBLICATION "aurora_migrate_reverse_replication_switchover" FOR TABLE <those tables>[\s\S]*pg_create_logical_replication_slot/,
+    );
+    expect(review.cutover!.rules.join('\n')).toMatch(
+      /first takes back "switchover" \(the reverse slot and publication dropped, the subscription enabled again\)/,
+    );
     const step = review.steps.find((s) => s.id === 'fallback')!;
     expect(step.error).toBeUndefined();
     const order = [
@@ -42,7 +62,8 @@ describe('reverse-replication in review', () => {
       expect(m, `${re} after position ${at}:\n${all}`).not.toBeNull();
       at += m!.index + m![0].length;
     }
-    for (const secret of Object.values(env).filter((v) => v.includes('secret'))) expect(JSON.stringify(review)).not.toContain(secret);
+    for (const secret of Object.values(env).filter((v) => v.includes('secret')))
+      expect(JSON.stringify(review)).not.toContain(secret);
   });
 
   it('plans/logical-fallback.yaml names the subscription and slot plans/logical-upgrade.yaml makes', () => {
@@ -56,7 +77,17 @@ describe('reverse-replication in review', () => {
     const switchover = upgrade.steps.find((s) => s.type === 'logical-switchover')!;
     const reverse = upgrade.steps.find((s) => s.type === 'reverse-replication')!;
     expect(switchover).toMatchObject({ reversePublication: true });
-    expect(fallback.vars).toMatchObject({ reverseSubscription: replicationName(upgrade.name, reverse.id), reverseSlot: replicationName(upgrade.name, switchover.id) });
-    expect(fallback.steps.map((s) => s.type)).toEqual(['approval', 'freeze-writes', 'logical-switchover', 'verify-data', 'lift-fence', 'switch-endpoint']);
+    expect(fallback.vars).toMatchObject({
+      reverseSubscription: replicationName(upgrade.name, reverse.id),
+      reverseSlot: replicationName(upgrade.name, switchover.id),
+    });
+    expect(fallback.steps.map((s) => s.type)).toEqual([
+      'approval',
+      'freeze-writes',
+      'logical-switchover',
+      'verify-data',
+      'lift-fence',
+      'switch-endpoint',
+    ]);
   });
 });

@@ -52,15 +52,27 @@ const db = createPgConnector();
 beforeAll(async () => {
   [world, aws] = await Promise.all([
     startLogicalWorld({ rows: 2000, targetWalLevel: 'logical' }),
-    startAwsStandin({ seed: { hostedZones: [{ id: ZONE, name: 'internal.example.com' }], records: [{ zoneId: ZONE, name: APP_NAME, type: 'CNAME', ttl: 5, values: [SOURCE_NAME] }] }, route53ChangePendingMs: 200 }),
+    startAwsStandin({
+      seed: {
+        hostedZones: [{ id: ZONE, name: 'internal.example.com' }],
+        records: [{ zoneId: ZONE, name: APP_NAME, type: 'CNAME', ttl: 5, values: [SOURCE_NAME] }],
+      },
+      route53ChangePendingMs: 200,
+    }),
   ]);
   api = createAwsApi({ env: aws.env, maxAttempts: 3 });
   // Stand-in of GRANT rds_replication TO master on Aurora (the reverse slot, and the reverse subscription streams as it).
   await world.target.query(`ALTER ROLE ${world.targetMaster.user} REPLICATION`);
   // The table the application writes on Aurora after the switch: replicated forward, so it is in the reverse publication too.
-  await asRole(world.app, (c) => c.query('CREATE TABLE app_writes_back (seq bigint PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())'));
+  await asRole(world.app, (c) =>
+    c.query('CREATE TABLE app_writes_back (seq bigint PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())'),
+  );
   dir = mkdtempSync(join(tmpdir(), 'am-reverse-'));
-  ENV = { SOURCE_PASSWORD: world.sourceMaster.password!, TARGET_PASSWORD: world.targetMaster.password!, APP_PASSWORD: `app-on-target-${Date.now()}` };
+  ENV = {
+    SOURCE_PASSWORD: world.sourceMaster.password!,
+    TARGET_PASSWORD: world.targetMaster.password!,
+    APP_PASSWORD: `app-on-target-${Date.now()}`,
+  };
 }, 120_000);
 afterAll(async () => {
   api?.destroy();
@@ -175,15 +187,40 @@ function load(name: string, text: string) {
   return r.plan;
 }
 const apply = (name: string, text: string, extra: { until?: string } = {}) =>
-  applyPlan({ plan: load(name, text), env: ENV, ...extra }, { storage: localRunStorage(join(dir, `${name}.state.json`)), registry: steps, aws: api, db, timeScale: SCALE, lock: false });
+  applyPlan(
+    { plan: load(name, text), env: ENV, ...extra },
+    {
+      storage: localRunStorage(join(dir, `${name}.state.json`)),
+      registry: steps,
+      aws: api,
+      db,
+      timeScale: SCALE,
+      lock: false,
+    },
+  );
 
-const on = (server: 'source' | 'target') => async <R = Record<string, unknown>>(sql: string, params: unknown[] = []) => world[server].query<R>(sql, params, 'orders');
+const on =
+  (server: 'source' | 'target') =>
+  async <R = Record<string, unknown>>(sql: string, params: unknown[] = []) =>
+    world[server].query<R>(sql, params, 'orders');
 const onOld = on('source');
 const onAurora = on('target');
-const slotsOf = async (server: 'source' | 'target') => (await world[server].query<{ s: string }>(`SELECT slot_name AS s FROM pg_replication_slots WHERE slot_name NOT LIKE 'pg\\_%\\_sync\\_%' ORDER BY 1`)).map((r) => r.s);
-const subsOf = async (server: 'source' | 'target') => (await on(server)<{ s: string }>('SELECT subname AS s FROM pg_subscription ORDER BY 1')).map((r) => r.s);
-const pubsOf = async (server: 'source' | 'target') => (await on(server)<{ p: string }>('SELECT pubname AS p FROM pg_publication ORDER BY 1')).map((r) => r.p);
-const appOnAurora = () => ({ ...world.app, host: world.target.address, port: world.target.port, password: ENV.APP_PASSWORD });
+const slotsOf = async (server: 'source' | 'target') =>
+  (
+    await world[server].query<{ s: string }>(
+      `SELECT slot_name AS s FROM pg_replication_slots WHERE slot_name NOT LIKE 'pg\\_%\\_sync\\_%' ORDER BY 1`,
+    )
+  ).map((r) => r.s);
+const subsOf = async (server: 'source' | 'target') =>
+  (await on(server)<{ s: string }>('SELECT subname AS s FROM pg_subscription ORDER BY 1')).map((r) => r.s);
+const pubsOf = async (server: 'source' | 'target') =>
+  (await on(server)<{ p: string }>('SELECT pubname AS p FROM pg_publication ORDER BY 1')).map((r) => r.p);
+const appOnAurora = () => ({
+  ...world.app,
+  host: world.target.address,
+  port: world.target.port,
+  password: ENV.APP_PASSWORD,
+});
 
 /** The reverse-replication step as the engine would run it (the plan's pairing filled in, outputs resolved). */
 function reverseSpec(): Record<string, unknown> {
@@ -202,31 +239,47 @@ describe('reverse-replication and the fallback plan (real 14 → 18 and back, th
   it('the plan pairs the switchover with its reverse-replication: reversePublication and the names filled in', () => {
     const plan = load('reverse', forwardPlan());
     expect(plan.steps.find((s) => s.id === 'switchover')).toMatchObject({ reversePublication: true });
-    expect(plan.steps.find((s) => s.id === 'fallback')).toMatchObject({ subscription: '${steps.replicate.outputs.subscription}', reverseSlot: '${steps.switchover.outputs.reverseSlot}' });
+    expect(plan.steps.find((s) => s.id === 'fallback')).toMatchObject({
+      subscription: '${steps.replicate.outputs.subscription}',
+      reverseSlot: '${steps.switchover.outputs.reverseSlot}',
+    });
   });
 
   it('forward cutover with the application writing: 0 lost writes, the reverse slot made because the plan has a reverse-replication step', async () => {
-    writer = await startWriter({ connection: { ...world.app, host: world.source.address }, ratePerSecond: 100, mode: 'begin-read-write' });
+    writer = await startWriter({
+      connection: { ...world.app, host: world.source.address },
+      ratePerSecond: 100,
+      mode: 'begin-read-write',
+    });
     const r = await apply('reverse', forwardPlan(), { until: 'switch' });
     const run = await writer.stop();
     writer = undefined;
     expect(r.outcome, JSON.stringify(r.failed)).toBe('until');
     expect(r.cutover).toMatchObject({ status: 'committed', pointOfNoReturn: { stepId: 'switch' } });
     expect(r.steps.find((s) => s.id === 'switchover')!.outputs).toMatchObject({ reverseSlot: REVERSE_SLOT });
-    const have = new Set((await onAurora<{ seq: string }>('SELECT seq::text AS seq FROM app_writes')).map((x) => Number(x.seq)));
+    const have = new Set(
+      (await onAurora<{ seq: string }>('SELECT seq::text AS seq FROM app_writes')).map((x) => Number(x.seq)),
+    );
     expect(run.acks.length).toBeGreaterThan(0);
     expect(run.acks.filter((a) => !have.has(a.seq))).toEqual([]);
     expect(await slotsOf('target')).toEqual([REVERSE_SLOT]);
     expect(await pubsOf('target')).toEqual([REVERSE_SLOT]);
     // audit_log has no key (REPLICA IDENTITY FULL on the source): in the reverse publication it gets FULL on Aurora too, before the switch.
-    expect((await onAurora<{ r: string }>(`SELECT relreplident AS r FROM pg_class WHERE oid = 'public.audit_log'::regclass`))[0].r).toBe('f');
-    expect(readFileSync(join(dir, 'reverse.state.json.events.jsonl'), 'utf8')).toMatch(/"replicaIdentityFull":\["public.audit_log"\]/);
+    expect(
+      (
+        await onAurora<{ r: string }>(`SELECT relreplident AS r FROM pg_class WHERE oid = 'public.audit_log'::regclass`)
+      )[0].r,
+    ).toBe('f');
+    expect(readFileSync(join(dir, 'reverse.state.json.events.jsonl'), 'utf8')).toMatch(
+      /"replicaIdentityFull":\["public.audit_log"\]/,
+    );
   }, 120_000);
 
   it('writes made on Aurora right after the switch reach the old source; a kill anywhere in reverse-replication converges to one subscription', async () => {
     // The application's first writes on Aurora, before the old source subscribes: the reverse slot keeps them.
     await asRole(appOnAurora(), async (c) => {
-      for (let i = 0; i < 25; i++) await c.query(`INSERT INTO orders (customer_id, amount, status) VALUES (1, 1.23, 'after-switch')`);
+      for (let i = 0; i < 25; i++)
+        await c.query(`INSERT INTO orders (customer_id, amount, status) VALUES (1, 1.23, 'after-switch')`);
       await c.query(`UPDATE customers SET name = 'renamed after the switch' WHERE id = 7`);
       await c.query(`DELETE FROM "Order Notes" WHERE "Id" = 3`);
       // A table without a key (REPLICA IDENTITY FULL on the source, and so on Aurora): UPDATE and DELETE there keep working although it is in the reverse publication.
@@ -238,15 +291,34 @@ describe('reverse-replication and the fallback plan (real 14 → 18 and back, th
 
     // The RDS-like master user on the stock 14 old source may not create a subscription: preflight says so,
     // and the step stops before it changes anything (the forward subscription is still there).
-    const asMaster = { ...spec, target: { ...(spec.target as object), user: world.sourceMaster.user, password: world.sourceMaster.password } };
+    const asMaster = {
+      ...spec,
+      target: { ...(spec.target as object), user: world.sourceMaster.user, password: world.sourceMaster.password },
+    };
     const pctx = { planName: 'reverse', stepId: 'fallback', aws: api, db, signal: new AbortController().signal };
     const refused = await reverseReplication.preflight!(asMaster as never, pctx);
-    expect(refused).toContainEqual({ status: 'fail', check: 'CREATE SUBSCRIPTION on the old source', detail: expect.stringMatching(/master may not create a subscription on the old source: stock PostgreSQL 14 lets only a superuser do it/) });
+    expect(refused).toContainEqual({
+      status: 'fail',
+      check: 'CREATE SUBSCRIPTION on the old source',
+      detail: expect.stringMatching(
+        /master may not create a subscription on the old source: stock PostgreSQL 14 lets only a superuser do it/,
+      ),
+    });
     const allowed = await reverseReplication.preflight!(spec as never, pctx);
-    expect(allowed.filter((c) => c.status !== 'pass'), JSON.stringify(allowed)).toEqual([]);
-    expect(allowed.map((c) => c.check)).toEqual(['CREATE SUBSCRIPTION on the old source', 'Aurora publishes', 'the subscription may stream from Aurora', 'reverse publication and slot']);
+    expect(
+      allowed.filter((c) => c.status !== 'pass'),
+      JSON.stringify(allowed),
+    ).toEqual([]);
+    expect(allowed.map((c) => c.check)).toEqual([
+      'CREATE SUBSCRIPTION on the old source',
+      'Aurora publishes',
+      'the subscription may stream from Aurora',
+      'reverse publication and slot',
+    ]);
     const stopped = await runLocal(reverseReplication, asMaster, { planName: 'reverse' });
-    expect(stopped.error?.message).toMatch(/step "fallback" failed: master may not create a subscription on the old source: .*Nothing was changed/);
+    expect(stopped.error?.message).toMatch(
+      /step "fallback" failed: master may not create a subscription on the old source: .*Nothing was changed/,
+    );
     expect(await subsOf('target')).toEqual([FORWARD_SUB]);
 
     // Killed right after DROP SUBSCRIPTION of the forward one on Aurora, before the checkpoint said so.
@@ -255,11 +327,15 @@ describe('reverse-replication and the fallback plan (real 14 → 18 and back, th
       history: cp.history,
       get: () => cp.get(),
       set: async (v: Record<string, unknown>) => {
-        if (v[field] && !(cp.get() as Record<string, unknown> | undefined)?.[field]) throw new Error(`SIGKILL (test): before the checkpoint ${field}`);
+        if (v[field] && !(cp.get() as Record<string, unknown> | undefined)?.[field])
+          throw new Error(`SIGKILL (test): before the checkpoint ${field}`);
         await cp.set(v);
       },
     });
-    const first = await runLocal(reverseReplication, spec, { planName: 'reverse', checkpoint: dyingAt('forwardDroppedAt') });
+    const first = await runLocal(reverseReplication, spec, {
+      planName: 'reverse',
+      checkpoint: dyingAt('forwardDroppedAt'),
+    });
     expect(first.error?.message).toMatch(/SIGKILL \(test\): before the checkpoint forwardDroppedAt/);
     expect(await subsOf('target')).toEqual([]); // the forward subscription is gone from Aurora
     expect(await slotsOf('source')).toEqual([]); // and with it its slot on the old source
@@ -281,21 +357,47 @@ describe('reverse-replication and the fallback plan (real 14 → 18 and back, th
     // in the reverse publication that lost its replica identity on Aurora meanwhile is given FULL again.)
     await world.target.query('ALTER TABLE audit_log REPLICA IDENTITY DEFAULT', [], 'orders');
     const r = await apply('reverse', forwardPlan());
-    expect((await onAurora<{ r: string }>(`SELECT relreplident AS r FROM pg_class WHERE oid = 'public.audit_log'::regclass`))[0].r).toBe('f');
-    expect(readFileSync(join(dir, 'reverse.state.json.events.jsonl'), 'utf8')).toMatch(/public\.audit_log on Aurora had no replica identity while in the reverse publication/);
+    expect(
+      (
+        await onAurora<{ r: string }>(`SELECT relreplident AS r FROM pg_class WHERE oid = 'public.audit_log'::regclass`)
+      )[0].r,
+    ).toBe('f');
+    expect(readFileSync(join(dir, 'reverse.state.json.events.jsonl'), 'utf8')).toMatch(
+      /public\.audit_log on Aurora had no replica identity while in the reverse publication/,
+    );
     expect(r.outcome, JSON.stringify(r.failed)).toBe('succeeded');
-    expect(r.steps.find((s) => s.id === 'fallback')!.outputs).toEqual({ publication: REVERSE_SLOT, subscription: REVERSE_SUB, slot: REVERSE_SLOT });
+    expect(r.steps.find((s) => s.id === 'fallback')!.outputs).toEqual({
+      publication: REVERSE_SLOT,
+      subscription: REVERSE_SUB,
+      slot: REVERSE_SLOT,
+    });
     expect(await subsOf('source')).toEqual([REVERSE_SUB]);
     expect(await subsOf('target')).toEqual([]);
     expect(await slotsOf('source')).toEqual([]);
     expect(await slotsOf('target')).toEqual([REVERSE_SLOT]);
-    expect((await world.target.query<{ a: boolean }>('SELECT active AS a FROM pg_replication_slots WHERE slot_name = $1', [REVERSE_SLOT]))[0].a).toBe(true);
+    expect(
+      (
+        await world.target.query<{ a: boolean }>('SELECT active AS a FROM pg_replication_slots WHERE slot_name = $1', [
+          REVERSE_SLOT,
+        ])
+      )[0].a,
+    ).toBe(true);
 
     // The writes made on Aurora right after the switch are on the old source, which stays fenced for the application.
-    expect(Number((await onOld<{ n: string }>(`SELECT count(*) AS n FROM orders WHERE status = 'after-switch'`))[0].n)).toBe(25);
-    expect((await onOld<{ name: string }>('SELECT name FROM customers WHERE id = 7'))[0].name).toBe('renamed after the switch');
+    expect(
+      Number((await onOld<{ n: string }>(`SELECT count(*) AS n FROM orders WHERE status = 'after-switch'`))[0].n),
+    ).toBe(25);
+    expect((await onOld<{ name: string }>('SELECT name FROM customers WHERE id = 7'))[0].name).toBe(
+      'renamed after the switch',
+    );
     expect(await onOld('SELECT 1 FROM "Order Notes" WHERE "Id" = 3')).toEqual([]);
-    expect((await onOld<{ what: string }>(`SELECT what FROM audit_log WHERE what IN ('boot 5', 'updated on Aurora', 'boot 6') ORDER BY 1`)).map((r) => r.what)).toEqual(['updated on Aurora']);
+    expect(
+      (
+        await onOld<{ what: string }>(
+          `SELECT what FROM audit_log WHERE what IN ('boot 5', 'updated on Aurora', 'boot 6') ORDER BY 1`,
+        )
+      ).map((r) => r.what),
+    ).toEqual(['updated on Aurora']);
     expect(await publicCanConnect(world.source, 'orders')).toBe(false);
     // No secret in the state or the event log.
     for (const f of ['reverse.state.json', 'reverse.state.json.events.jsonl']) {
@@ -307,7 +409,13 @@ describe('reverse-replication and the fallback plan (real 14 → 18 and back, th
   }, 120_000);
 
   it('the fallback plan switches back with the application writing on Aurora: 0 lost acknowledged writes', async () => {
-    writer = await startWriter({ connection: appOnAurora(), table: 'app_writes_back', createTable: false, ratePerSecond: 100, mode: 'begin-read-write' });
+    writer = await startWriter({
+      connection: appOnAurora(),
+      table: 'app_writes_back',
+      createTable: false,
+      ratePerSecond: 100,
+      mode: 'begin-read-write',
+    });
     await writer.waitForAcks(30, 20_000);
     const r = await apply('reverse-fallback', fallbackPlan());
     const run = await writer.stop();
@@ -315,7 +423,9 @@ describe('reverse-replication and the fallback plan (real 14 → 18 and back, th
     expect(r.outcome, JSON.stringify(r.failed)).toBe('succeeded');
     expect(r.cutover).toMatchObject({ status: 'committed', pointOfNoReturn: { stepId: 'switch' } });
     expect(run.errors.refused + run.errors.terminated).toBeGreaterThan(0); // the writer met the fence on Aurora
-    const have = new Set((await onOld<{ seq: string }>('SELECT seq::text AS seq FROM app_writes_back')).map((x) => Number(x.seq)));
+    const have = new Set(
+      (await onOld<{ seq: string }>('SELECT seq::text AS seq FROM app_writes_back')).map((x) => Number(x.seq)),
+    );
     expect(run.acks.length).toBeGreaterThan(30);
     expect(run.acks.filter((a) => !have.has(a.seq))).toEqual([]);
     expect(await countOn(world.source, 'orders')).toBe(await countOn(world.target, 'orders'));
@@ -332,7 +442,12 @@ describe('reverse-replication and the fallback plan (real 14 → 18 and back, th
     const r = await apply('reverse-cleanup', cleanupPlan());
     expect(r.outcome, JSON.stringify(r.failed)).toBe('succeeded');
     for (const server of ['source', 'target'] as const) {
-      expect({ server, slots: await slotsOf(server), publications: await pubsOf(server), subscriptions: await subsOf(server) }).toEqual({ server, slots: [], publications: [], subscriptions: [] });
+      expect({
+        server,
+        slots: await slotsOf(server),
+        publications: await pubsOf(server),
+        subscriptions: await subsOf(server),
+      }).toEqual({ server, slots: [], publications: [], subscriptions: [] });
     }
   }, 60_000);
 });

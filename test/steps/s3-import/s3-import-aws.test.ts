@@ -31,13 +31,23 @@ const spec = (extra: Partial<S3ImportSpec> = {}): S3ImportSpec => ({
   type: 's3-import',
   connection: connectionSpec(conn),
   concurrency: 2,
-  tables: [{ table: 'items', columns: ['id', 'name'], options: '(format csv)', from: { bucket, region: 'us-east-1', prefix: 'p/' } }],
+  tables: [
+    {
+      table: 'items',
+      columns: ['id', 'name'],
+      options: '(format csv)',
+      from: { bucket, region: 'us-east-1', prefix: 'p/' },
+    },
+  ],
   ...extra,
 });
 
 describe('s3-import and AWS', () => {
   it('associates the IAM role for s3Import once and waits until it is ACTIVE', async () => {
-    await world.api.send('rds', 'CreateDBCluster', { DBClusterIdentifier: 'orders-aurora', Engine: 'aurora-postgresql' });
+    await world.api.send('rds', 'CreateDBCluster', {
+      DBClusterIdentifier: 'orders-aurora',
+      Engine: 'aurora-postgresql',
+    });
     world.aws.clock.advance(30 * MINUTE);
     await world.pg.putObject(bucket, 'p/a.csv', csvRows(0, 3));
     const before = world.aws.clock.now();
@@ -61,11 +71,14 @@ describe('s3-import and AWS', () => {
     const r = await runStep(s3Import, spec({ cluster: 'missing-cluster', iamRole: ROLE }), { world });
     expect(r.error?.message).toMatch(/missing-cluster/);
     expect(r.error?.message).toMatch(/DBClusterNotFound/);
-    expect(r.error?.message).toMatch(/^step "backfill" failed: RDS DescribeDBClusters for missing-cluster .* Then run apply again\.$/);
+    expect(r.error?.message).toMatch(
+      /^step "backfill" failed: RDS DescribeDBClusters for missing-cluster .* Then run apply again\.$/,
+    );
   });
 
   it('imports while it lists: pages are processed as they come', async () => {
-    for (let i = 0; i < 30; i++) await world.pg.putObject(bucket, `p/${String(i).padStart(3, '0')}.csv`, csvRows(i * 2, i * 2 + 2));
+    for (let i = 0; i < 30; i++)
+      await world.pg.putObject(bucket, `p/${String(i).padStart(3, '0')}.csv`, csvRows(i * 2, i * 2 + 2));
     const log: string[] = [];
     // The real step never sets MaxKeys (S3 pages by 1000); 7 here makes the paging visible.
     const api: AwsApi = {
@@ -81,7 +94,8 @@ describe('s3-import and AWS', () => {
       world,
       aws: api,
       onEvent: (e) => {
-        if (e.type === 'step-event' && e.name === 'sql' && String(e.data?.sql).includes('table_import_from_s3')) log.push('import');
+        if (e.type === 'step-event' && e.name === 'sql' && String(e.data?.sql).includes('table_import_from_s3'))
+          log.push('import');
       },
     });
     expect(r.error).toBeUndefined();
@@ -95,7 +109,11 @@ describe('s3-import and AWS', () => {
 
   it('uses the credentials form and never shows the secrets in its events', async () => {
     await world.pg.putObject(bucket, 'p/a.csv', csvRows(0, 2));
-    const credentials = { accessKeyId: 'AKIAEXAMPLEKEY123', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzz', sessionToken: 'token-abc-123' };
+    const credentials = {
+      accessKeyId: 'AKIAEXAMPLEKEY123',
+      secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzz',
+      sessionToken: 'token-abc-123',
+    };
     const r = await runStep(s3Import, spec({ credentials }), { world });
     expect(r.error).toBeUndefined();
     const calls = stepEvents(r.events, 'sql').filter((e) => String(e.sql).includes('table_import_from_s3'));
@@ -107,10 +125,18 @@ describe('s3-import and AWS', () => {
   });
 
   it('names a missing key', async () => {
-    const r = await runStep(s3Import, spec({ tables: [{ table: 'items', options: '(format csv)', from: { bucket, region: 'us-east-1', keys: ['nope.csv'] } }] }), { world });
+    const r = await runStep(
+      s3Import,
+      spec({
+        tables: [
+          { table: 'items', options: '(format csv)', from: { bucket, region: 'us-east-1', keys: ['nope.csv'] } },
+        ],
+      }),
+      { world },
+    );
     expect(r.error?.name).toBe('StepFailed');
     expect(r.error?.message).toMatch(/HeadObject/);
     expect(r.error?.message).toMatch(/nope\.csv/);
-    expect(r.error?.message).not.toContain("..");
+    expect(r.error?.message).not.toContain('..');
   });
 });

@@ -19,7 +19,10 @@ beforeAll(async () => {
   await world.pg.query(world.pg.admin, `CREATE ROLE migrator LOGIN PASSWORD '${PASSWORD}'`);
   // Only for the stand-in, which reads "S3" from the server's disk: on Aurora the aws_s3 extension
   // reads S3 itself and this role is not needed.
-  await world.pg.query(world.pg.admin, 'GRANT pg_read_server_files, pg_write_server_files, pg_execute_server_program TO migrator');
+  await world.pg.query(
+    world.pg.admin,
+    'GRANT pg_read_server_files, pg_write_server_files, pg_execute_server_program TO migrator',
+  );
 });
 afterAll(async () => {
   await world?.stop();
@@ -36,7 +39,14 @@ const spec = (): S3ImportSpec => ({
   id: 'backfill',
   type: 's3-import',
   connection: connectionSpec(migrator),
-  tables: [{ table: 'items', options: '(format csv)', from: { bucket: bucket(), region: 'us-east-1', prefix: 'p/' }, expectRows: 3 }],
+  tables: [
+    {
+      table: 'items',
+      options: '(format csv)',
+      from: { bucket: bucket(), region: 'us-east-1', prefix: 'p/' },
+      expectRows: 3,
+    },
+  ],
 });
 
 /** What an administrator runs once (rds_superuser on Aurora). */
@@ -53,7 +63,9 @@ describe('data steps with least privileges', () => {
   it('import and export run as a user without CREATE on the database once the schema exists', async () => {
     n++;
     await adminSetup(true);
-    expect(await world.pg.query(admin, "SELECT has_database_privilege('migrator', current_database(), 'CREATE') AS c")).toEqual([{ c: false }]);
+    expect(
+      await world.pg.query(admin, "SELECT has_database_privilege('migrator', current_database(), 'CREATE') AS c"),
+    ).toEqual([{ c: false }]);
     await world.pg.putObject(bucket(), 'p/a.csv', csvRows(0, 3));
     const imported = await runStep(s3Import, spec(), { world });
     expect(imported.error).toBeUndefined();
@@ -61,7 +73,14 @@ describe('data steps with least privileges', () => {
 
     const exported = await runStep(
       s3Export,
-      { id: 'archive', type: 's3-export', connection: connectionSpec(migrator), query: 'SELECT * FROM items', to: { bucket: bucket(), path: 'out/items.csv', region: 'us-east-1' }, options: 'format csv' },
+      {
+        id: 'archive',
+        type: 's3-export',
+        connection: connectionSpec(migrator),
+        query: 'SELECT * FROM items',
+        to: { bucket: bucket(), path: 'out/items.csv', region: 'us-east-1' },
+        options: 'format csv',
+      },
       { world },
     );
     expect(exported.error).toBeUndefined();
@@ -81,6 +100,8 @@ describe('data steps with least privileges', () => {
   it('says an administrator must create the extension', async () => {
     n++;
     const r = await runStep(s3Import, spec(), { world });
-    expect(r.error?.message).toMatch(/^step "backfill" failed: CREATE EXTENSION IF NOT EXISTS aws_s3 CASCADE failed: permission denied for database t_[0-9a-f]+\. On Aurora PostgreSQL this needs rds_superuser: have an administrator run it once in this database, then run apply again\.$/);
+    expect(r.error?.message).toMatch(
+      /^step "backfill" failed: CREATE EXTENSION IF NOT EXISTS aws_s3 CASCADE failed: permission denied for database t_[0-9a-f]+\. On Aurora PostgreSQL this needs rds_superuser: have an administrator run it once in this database, then run apply again\.$/,
+    );
   });
 });

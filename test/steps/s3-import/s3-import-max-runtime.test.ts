@@ -21,7 +21,8 @@ beforeAll(async () => {
   world = await startDataWorld();
   conn = await world.pg.createDatabase();
   await world.pg.query(conn, 'CREATE TABLE items (id int, name text)');
-  for (let f = 0; f < FILES; f++) await world.pg.putObject(BUCKET, `part/${String(f).padStart(5, '0')}.csv`, csvRows(f * PER, (f + 1) * PER));
+  for (let f = 0; f < FILES; f++)
+    await world.pg.putObject(BUCKET, `part/${String(f).padStart(5, '0')}.csv`, csvRows(f * PER, (f + 1) * PER));
 }, 120_000);
 afterAll(async () => {
   await world?.stop();
@@ -32,7 +33,14 @@ const spec = (): S3ImportSpec => ({
   type: 's3-import',
   connection: connectionSpec(conn),
   concurrency: 3,
-  tables: [{ table: 'items', columns: ['id', 'name'], options: '(format csv)', from: { bucket: BUCKET, region: 'us-east-1', prefix: 'part/' } }],
+  tables: [
+    {
+      table: 'items',
+      columns: ['id', 'name'],
+      options: '(format csv)',
+      from: { bucket: BUCKET, region: 'us-east-1', prefix: 'part/' },
+    },
+  ],
 });
 
 describe('s3-import and --max-runtime', () => {
@@ -87,17 +95,25 @@ describe('s3-import and --max-runtime', () => {
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(Interrupted);
-    expect((err as Error).message).toMatch(/^--max-runtime 5m reached between s3-import files \(step "backfill", \d+ file\(s\) imported in this attempt\)$/);
+    expect((err as Error).message).toMatch(
+      /^--max-runtime 5m reached between s3-import files \(step "backfill", \d+ file\(s\) imported in this attempt\)$/,
+    );
     expect(controller.signal.reason).toBeInstanceOf(MaxRuntimeReached);
     expect(started).toBeLessThanOrEqual(startedAtLimit + 2); // at most the files the other two workers already held
-    const [ledger] = await world.pg.query<{ files: number }>(conn, 'SELECT count(*)::int AS files FROM aurora_migrate.s3_import_ledger');
+    const [ledger] = await world.pg.query<{ files: number }>(
+      conn,
+      'SELECT count(*)::int AS files FROM aurora_migrate.s3_import_ledger',
+    );
     expect(ledger.files).toBe(started); // every file that started finished: none cancelled
     expect(ledger.files).toBeLessThan(FILES);
 
     const rest = await runStep(s3Import, spec(), { world, checkpoint });
     expect(rest.error).toBeUndefined();
     expect(rest.outputs).toEqual({ filesImported: FILES, rowsImported: FILES * PER });
-    const [t] = await world.pg.query<{ rows: number; ids: number }>(conn, 'SELECT count(*)::int AS rows, count(DISTINCT id)::int AS ids FROM items');
+    const [t] = await world.pg.query<{ rows: number; ids: number }>(
+      conn,
+      'SELECT count(*)::int AS rows, count(DISTINCT id)::int AS ids FROM items',
+    );
     expect(t).toEqual({ rows: FILES * PER, ids: FILES * PER });
   }, 60_000);
 });

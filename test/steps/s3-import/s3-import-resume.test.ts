@@ -5,7 +5,16 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { s3Import } from '../../../src/steps/s3-import/run.js';
 import type { ResolvedConnection } from '../../../src/db/api.js';
 import type { S3ImportSpec } from '../../../src/plan/types.js';
-import { connectionSpec, csvRows, hookedConnector, runStep, SimulatedCrash, startDataWorld, stepEvents, type DataWorld } from '../support/s3-data.js';
+import {
+  connectionSpec,
+  csvRows,
+  hookedConnector,
+  runStep,
+  SimulatedCrash,
+  startDataWorld,
+  stepEvents,
+  type DataWorld,
+} from '../support/s3-data.js';
 
 let world: DataWorld;
 let conn: ResolvedConnection;
@@ -37,19 +46,34 @@ const spec = (extra: Partial<S3ImportSpec> = {}, expectRows?: number): S3ImportS
   type: 's3-import',
   connection: connectionSpec(conn),
   concurrency: 4,
-  tables: [{ table: 'items', columns: ['id', 'name'], options: '(format csv)', from: { bucket, region: 'us-east-1', prefix: 'part/' }, expectRows }],
+  tables: [
+    {
+      table: 'items',
+      columns: ['id', 'name'],
+      options: '(format csv)',
+      from: { bucket, region: 'us-east-1', prefix: 'part/' },
+      expectRows,
+    },
+  ],
   ...extra,
 });
 
 async function expectExactlyOnce(totalRows: number, files: number) {
-  const [t] = await world.pg.query<{ rows: number; ids: number }>(conn, 'SELECT count(*)::int AS rows, count(DISTINCT id)::int AS ids FROM items');
+  const [t] = await world.pg.query<{ rows: number; ids: number }>(
+    conn,
+    'SELECT count(*)::int AS rows, count(DISTINCT id)::int AS ids FROM items',
+  );
   expect(t).toEqual({ rows: totalRows, ids: totalRows });
-  const [l] = await world.pg.query<{ files: number; rows: number }>(conn, 'SELECT count(*)::int AS files, sum(rows_imported)::int AS rows FROM aurora_migrate.s3_import_ledger');
+  const [l] = await world.pg.query<{ files: number; rows: number }>(
+    conn,
+    'SELECT count(*)::int AS files, sum(rows_imported)::int AS rows FROM aurora_migrate.s3_import_ledger',
+  );
   expect(l).toEqual({ files, rows: totalRows });
 }
 
 const isImport = (sql: string) => sql.includes('table_import_from_s3');
-const imports = (events: Parameters<typeof stepEvents>[0]) => stepEvents(events, 'sql').filter((e) => isImport(String(e.sql)));
+const imports = (events: Parameters<typeof stepEvents>[0]) =>
+  stepEvents(events, 'sql').filter((e) => isImport(String(e.sql)));
 
 /**
  * Makes the COPY block when it reaches the row with this id (a trigger waits on an advisory lock
@@ -61,7 +85,10 @@ async function blockMidFile(id: number) {
     `CREATE FUNCTION block_mid_file() RETURNS trigger LANGUAGE plpgsql AS $$
      BEGIN IF NEW.id = ${id} THEN PERFORM pg_advisory_lock(4242); PERFORM pg_advisory_unlock(4242); END IF; RETURN NEW; END $$`,
   );
-  await world.pg.query(conn, 'CREATE TRIGGER block_mid_file BEFORE INSERT ON items FOR EACH ROW EXECUTE FUNCTION block_mid_file()');
+  await world.pg.query(
+    conn,
+    'CREATE TRIGGER block_mid_file BEFORE INSERT ON items FOR EACH ROW EXECUTE FUNCTION block_mid_file()',
+  );
   const holder = await world.db.connect(conn);
   await holder.query('SELECT pg_advisory_lock(4242)');
   return {
@@ -115,7 +142,10 @@ describe('s3-import exactly once', () => {
     const first = await runStep(s3Import, spec(), { world, db, signal: ac.signal });
     expect(first.error?.name).toBe('Interrupted');
     expect(first.error?.message).toMatch(/run apply again to import the rest/);
-    const [{ done }] = await world.pg.query<{ done: number }>(conn, 'SELECT count(*)::int AS done FROM aurora_migrate.s3_import_ledger');
+    const [{ done }] = await world.pg.query<{ done: number }>(
+      conn,
+      'SELECT count(*)::int AS done FROM aurora_migrate.s3_import_ledger',
+    );
     expect(done).toBeGreaterThanOrEqual(5);
     expect(done).toBeLessThan(40);
 
@@ -138,7 +168,9 @@ describe('s3-import exactly once', () => {
     await gate.release();
     expect(first.error?.name).toBe('Interrupted');
     // The interrupted file's rows and its ledger row were rolled back together.
-    expect(await world.pg.query(conn, "SELECT key FROM aurora_migrate.s3_import_ledger WHERE key = 'part/00005.csv'")).toEqual([]);
+    expect(
+      await world.pg.query(conn, "SELECT key FROM aurora_migrate.s3_import_ledger WHERE key = 'part/00005.csv'"),
+    ).toEqual([]);
     expect(await world.pg.query(conn, 'SELECT count(*)::int AS c FROM items')).toEqual([{ c: 20 }]);
 
     const second = await runStep(s3Import, spec({}, total), { world });
@@ -151,7 +183,8 @@ describe('s3-import exactly once', () => {
     const total = await seed(6, 10);
     let n = 0;
     const db = hookedConnector(world.db, ({ sql, phase }) => {
-      if (isImport(sql) && phase === 'after' && ++n === 2) throw new SimulatedCrash('process died right after the import committed');
+      if (isImport(sql) && phase === 'after' && ++n === 2)
+        throw new SimulatedCrash('process died right after the import committed');
     });
     const first = await runStep(s3Import, spec({ concurrency: 1 }), { world, db });
     expect(first.error?.message).toContain('process died right after the import committed');
@@ -174,13 +207,18 @@ describe('s3-import exactly once', () => {
     const r = await running;
     expect(r.error).toBeUndefined();
     const warnings = r.events.flatMap((e) => (e.type === 'warning' ? [e.message] : []));
-    expect(warnings.join('\n')).toMatch(/connection problem while importing s3:\/\/resume-\d+\/part\/00001\.csv \(attempt 1 of 5\).*retrying on a new connection/);
+    expect(warnings.join('\n')).toMatch(
+      /connection problem while importing s3:\/\/resume-\d+\/part\/00001\.csv \(attempt 1 of 5\).*retrying on a new connection/,
+    );
     await expectExactlyOnce(total, 5);
   });
 
   it('lets two runs race over the same files: every file is imported once', async () => {
     const total = await seed(60, 2);
-    const [a, b] = await Promise.all([runStep(s3Import, spec({ concurrency: 3 }), { world }), runStep(s3Import, spec({ concurrency: 3 }), { world })]);
+    const [a, b] = await Promise.all([
+      runStep(s3Import, spec({ concurrency: 3 }), { world }),
+      runStep(s3Import, spec({ concurrency: 3 }), { world }),
+    ]);
     expect(a.error).toBeUndefined();
     expect(b.error).toBeUndefined();
     expect(imports(a.events).length + imports(b.events).length).toBeGreaterThanOrEqual(60);
@@ -195,7 +233,10 @@ describe('s3-import exactly once', () => {
     const b = runStep(s3Import, spec({ concurrency: 1 }), { world });
     // Both are inside the same file now (neither has committed, so neither skipped it up front).
     for (;;) {
-      const rows = await world.pg.query(conn, "SELECT 1 FROM pg_stat_activity WHERE wait_event = 'advisory' AND query LIKE '%table_import_from_s3%'");
+      const rows = await world.pg.query(
+        conn,
+        "SELECT 1 FROM pg_stat_activity WHERE wait_event = 'advisory' AND query LIKE '%table_import_from_s3%'",
+      );
       if (rows.length === 2) break;
     }
     await gate.release();
@@ -216,17 +257,28 @@ describe('s3-import exactly once', () => {
     expect(first.error?.name).toBe('StepFailed');
     const msg = first.error!.message;
     expect(msg).toContain('2 file(s) failed (onError: continue)');
-    expect(msg).toContain(`s3://${bucket}/part/00001.csv into public.items: invalid input syntax for type integer: "three" at COPY items, line 2, column id: "three"`);
-    expect(msg).toContain(`s3://${bucket}/part/00003.csv into public.items: extra data after last expected column at COPY items, line 3`);
+    expect(msg).toContain(
+      `s3://${bucket}/part/00001.csv into public.items: invalid input syntax for type integer: "three" at COPY items, line 2, column id: "three"`,
+    );
+    expect(msg).toContain(
+      `s3://${bucket}/part/00003.csv into public.items: extra data after last expected column at COPY items, line 3`,
+    );
     expect(await world.pg.query(conn, 'SELECT count(*)::int AS c FROM items')).toEqual([{ c: 9 }]);
-    expect(first.checkpoint.get()).toMatchObject({ failedFiles: 2, lastAttempt: { filesImported: 3, rowsImported: 9 } });
+    expect(first.checkpoint.get()).toMatchObject({
+      failedFiles: 2,
+      lastAttempt: { filesImported: 3, rowsImported: 9 },
+    });
 
     // Fixed files (new content, new ETag); a resume imports just those two.
     await world.pg.putObject(bucket, 'part/00001.csv', csvRows(3, 6));
     await world.pg.putObject(bucket, 'part/00003.csv', csvRows(9, 12));
     const second = await runStep(s3Import, spec({ onError: 'continue' }, 15), { world });
     expect(second.error).toBeUndefined();
-    expect(imports(second.events).map((e) => (e.params as string[])[4]).sort()).toEqual(['part/00001.csv', 'part/00003.csv']);
+    expect(
+      imports(second.events)
+        .map((e) => (e.params as string[])[4])
+        .sort(),
+    ).toEqual(['part/00001.csv', 'part/00003.csv']);
     await expectExactlyOnce(15, 5);
   });
 
@@ -237,13 +289,19 @@ describe('s3-import exactly once', () => {
     const r = await runStep(s3Import, spec(), { world });
     expect(r.outputs).toEqual({ filesImported: 3, rowsImported: 7 });
     const warnings = r.events.flatMap((e) => (e.type === 'warning' ? [e.message] : []));
-    expect(warnings).toEqual([expect.stringMatching(/^s3:\/\/resume-\d+\/part\/00000\.csv changed since it was imported into public\.items \(ETag now [0-9a-f]{32}\); importing the new version as well$/)]);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^s3:\/\/resume-\d+\/part\/00000\.csv changed since it was imported into public\.items \(ETag now [0-9a-f]{32}\); importing the new version as well$/,
+      ),
+    ]);
   });
 
   it('fails when the ledger disagrees with expectRows, naming the table and both counts', async () => {
     await seed(2, 5);
     const r = await runStep(s3Import, spec({}, 99), { world });
     expect(r.error?.name).toBe('StepFailed');
-    expect(r.error?.message).toContain(`public.items from s3://${bucket}/part/: expected 99 rows, the ledger records 10 in 2 file(s)`);
+    expect(r.error?.message).toContain(
+      `public.items from s3://${bucket}/part/: expected 99 rows, the ledger records 10 in 2 file(s)`,
+    );
   });
 });

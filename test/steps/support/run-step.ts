@@ -54,7 +54,11 @@ const noDb: DbConnector = {
   connect: () => Promise.reject(new Error('no database in AWS step tests')),
 };
 
-export async function runStep(module: AnyStepModule, spec: Record<string, unknown>, opts: RunStepOptions): Promise<StepRun> {
+export async function runStep(
+  module: AnyStepModule,
+  spec: Record<string, unknown>,
+  opts: RunStepOptions,
+): Promise<StepRun> {
   const checkpoint = opts.checkpoint ?? memoryCheckpoint();
   const events: StepEvent[] = [];
   const calls: CallRecord[] = [];
@@ -118,6 +122,7 @@ export async function runStep(module: AnyStepModule, spec: Record<string, unknow
 }
 
 /** Mutating calls only (what the event log records). */
-export const mutating = (calls: CallRecord[]) => calls.filter((c) => !isReadOnlyOperation(c.operation)).map((c) => c.operation);
+export const mutating = (calls: CallRecord[]) =>
+  calls.filter((c) => !isReadOnlyOperation(c.operation)).map((c) => c.operation);
 
 export const count = (calls: CallRecord[], operation: string) => calls.filter((c) => c.operation === operation).length;

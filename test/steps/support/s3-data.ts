@@ -44,7 +44,14 @@ export async function startDataWorld(): Promise<DataWorld> {
 }
 
 export function connectionSpec(conn: ResolvedConnection): ConnectionSpec {
-  return { host: conn.host, port: conn.port, database: conn.database, user: conn.user, password: conn.password, ssl: false };
+  return {
+    host: conn.host,
+    port: conn.port,
+    database: conn.database,
+    user: conn.user,
+    password: conn.password,
+    ssl: false,
+  };
 }
 
 export interface RunResult {
@@ -65,7 +72,11 @@ export interface RunOptions {
 }
 
 /** Runs a step once with a real StepContext; never throws (the error is in the result). */
-export async function runStep<S extends StepSpec>(module: StepModule<S>, spec: S, options: RunOptions): Promise<RunResult> {
+export async function runStep<S extends StepSpec>(
+  module: StepModule<S>,
+  spec: S,
+  options: RunOptions,
+): Promise<RunResult> {
   const events: StepEvent[] = [];
   const checkpoint = options.checkpoint ?? memoryCheckpoint<Record<string, unknown>>();
   const ctx = createStepContext({
@@ -95,7 +106,12 @@ export async function runStep<S extends StepSpec>(module: StepModule<S>, spec: S
   }
 }
 
-export type SqlHook = (info: { sql: string; params: readonly unknown[] | undefined; phase: 'before' | 'after'; session: number }) => void | Promise<void>;
+export type SqlHook = (info: {
+  sql: string;
+  params: readonly unknown[] | undefined;
+  phase: 'before' | 'after';
+  session: number;
+}) => void | Promise<void>;
 
 /**
  * A DbConnector that calls `hook` before and after every statement; a hook that throws makes the

@@ -26,7 +26,8 @@ export async function stepStandin(options: StandinOptions = {}): Promise<StepSta
   return {
     aws,
     api,
-    run: (module, spec, opts = {}) => runStep(module, spec, { aws: api, clock: aws.clock, region: aws.region, ...opts }),
+    run: (module, spec, opts = {}) =>
+      runStep(module, spec, { aws: api, clock: aws.clock, region: aws.region, ...opts }),
     close: async () => {
       api.destroy();
       await aws.close();

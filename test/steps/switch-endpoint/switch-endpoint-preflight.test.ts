@@ -17,8 +17,20 @@ beforeAll(async () => {
     seed: {
       hostedZones: [{ id: ZONE, name: 'internal.example.com', privateZone: true }],
       records: [
-        { zoneId: ZONE, name: 'orders-db.internal.example.com', type: 'CNAME', ttl: 5, values: ['orders-pg.abc.us-east-1.rds.amazonaws.com'] },
-        { zoneId: ZONE, name: 'slow-db.internal.example.com', type: 'CNAME', ttl: 300, values: ['slow-pg.abc.us-east-1.rds.amazonaws.com'] },
+        {
+          zoneId: ZONE,
+          name: 'orders-db.internal.example.com',
+          type: 'CNAME',
+          ttl: 5,
+          values: ['orders-pg.abc.us-east-1.rds.amazonaws.com'],
+        },
+        {
+          zoneId: ZONE,
+          name: 'slow-db.internal.example.com',
+          type: 'CNAME',
+          ttl: 300,
+          values: ['slow-pg.abc.us-east-1.rds.amazonaws.com'],
+        },
         { zoneId: ZONE, name: 'done-db.internal.example.com', type: 'CNAME', ttl: 300, values: [TARGET] },
         { zoneId: ZONE, name: 'web.internal.example.com', type: 'A', ttl: 300, values: ['10.0.0.5'] },
       ],
@@ -28,12 +40,28 @@ beforeAll(async () => {
 afterAll(async () => s?.close());
 
 const noDb: DbConnector = { connect: () => Promise.reject(new Error('no database in preflight tests')) };
-const spec = (extra: Partial<SwitchEndpointSpec> = {}): SwitchEndpointSpec => ({ id: 'switch', type: 'switch-endpoint', hostedZoneId: ZONE, record: 'orders-db.internal.example.com', target: TARGET, ...extra });
+const spec = (extra: Partial<SwitchEndpointSpec> = {}): SwitchEndpointSpec => ({
+  id: 'switch',
+  type: 'switch-endpoint',
+  hostedZoneId: ZONE,
+  record: 'orders-db.internal.example.com',
+  target: TARGET,
+  ...extra,
+});
 
 async function preflight(sp: SwitchEndpointSpec) {
   const before = s.aws.calls.filter().length;
-  const results = await switchEndpoint.preflight!(sp, { planName: 'orders', stepId: 'switch', aws: s.api, db: noDb, signal: new AbortController().signal });
-  const calls = s.aws.calls.filter().slice(before).map((c) => c.operation);
+  const results = await switchEndpoint.preflight!(sp, {
+    planName: 'orders',
+    stepId: 'switch',
+    aws: s.api,
+    db: noDb,
+    signal: new AbortController().signal,
+  });
+  const calls = s.aws.calls
+    .filter()
+    .slice(before)
+    .map((c) => c.operation);
   expect(calls.every((op) => isReadOnlyOperation(op))).toBe(true);
   return results;
 }
@@ -41,24 +69,42 @@ async function preflight(sp: SwitchEndpointSpec) {
 describe('switch-endpoint preflight', () => {
   it('passes for a CNAME inside an existing zone', async () => {
     expect(await preflight(spec())).toEqual([
-      { status: 'pass', check: 'hosted zone exists', detail: `hosted zone ${ZONE} is the private zone internal.example.com` },
-      { status: 'pass', check: 'record is inside the zone', detail: 'orders-db.internal.example.com is in internal.example.com' },
-      { status: 'pass', check: 'record is a CNAME', detail: 'orders-db.internal.example.com is a CNAME to orders-pg.abc.us-east-1.rds.amazonaws.com (TTL 5s)' },
+      {
+        status: 'pass',
+        check: 'hosted zone exists',
+        detail: `hosted zone ${ZONE} is the private zone internal.example.com`,
+      },
+      {
+        status: 'pass',
+        check: 'record is inside the zone',
+        detail: 'orders-db.internal.example.com is in internal.example.com',
+      },
+      {
+        status: 'pass',
+        check: 'record is a CNAME',
+        detail: 'orders-db.internal.example.com is a CNAME to orders-pg.abc.us-east-1.rds.amazonaws.com (TTL 5s)',
+      },
     ]);
   });
 
   it('warns when the record does not exist yet (it will be created)', async () => {
     const r = await preflight(spec({ record: 'new-db.internal.example.com' }));
-    expect(r.at(-1)).toEqual({ status: 'warn', check: 'record is a CNAME', detail: 'new-db.internal.example.com does not exist yet: the step will create it as a CNAME' });
+    expect(r.at(-1)).toEqual({
+      status: 'warn',
+      check: 'record is a CNAME',
+      detail: 'new-db.internal.example.com does not exist yet: the step will create it as a CNAME',
+    });
   });
 
   it('fails for a record of another type', async () => {
     const r = await preflight(spec({ record: 'web.internal.example.com' }));
     expect(r.at(-1)).toMatchObject({ status: 'fail', check: 'record is a CNAME' });
-    expect(r.at(-1)!.detail).toMatch(/^web\.internal\.example\.com is a record of type A \(10\.0\.0\.5\), not a CNAME\. switch-endpoint only switches a CNAME/);
+    expect(r.at(-1)!.detail).toMatch(
+      /^web\.internal\.example\.com is a record of type A \(10\.0\.0\.5\), not a CNAME\. switch-endpoint only switches a CNAME/,
+    );
   });
 
-  it('fails for a missing hosted zone, with the AWS error mapping\'s text', async () => {
+  it("fails for a missing hosted zone, with the AWS error mapping's text", async () => {
     const r = await preflight(spec({ hostedZoneId: 'ZNOPE' }));
     expect(r).toHaveLength(1);
     expect(r[0]).toMatchObject({ status: 'fail', check: 'hosted zone exists' });
@@ -75,14 +121,25 @@ describe('switch-endpoint preflight', () => {
   it('warns about a long TTL, and says when the record already points at the target', async () => {
     const slow = await preflight(spec({ record: 'slow-db.internal.example.com' }));
     expect(slow.at(-1)).toMatchObject({ status: 'warn', check: 'record TTL' });
-    expect(slow.at(-1)!.detail).toMatch(/TTL is 300s: after the switch, clients may keep connecting to slow-pg\.abc\.us-east-1\.rds\.amazonaws\.com for up to 300s/);
+    expect(slow.at(-1)!.detail).toMatch(
+      /TTL is 300s: after the switch, clients may keep connecting to slow-pg\.abc\.us-east-1\.rds\.amazonaws\.com for up to 300s/,
+    );
     const done = await preflight(spec({ record: 'done-db.internal.example.com' }));
-    expect(done.at(-1)).toMatchObject({ status: 'pass', detail: expect.stringMatching(/already points at the target, so the step will send nothing$/) });
+    expect(done.at(-1)).toMatchObject({
+      status: 'pass',
+      detail: expect.stringMatching(/already points at the target, so the step will send nothing$/),
+    });
   });
 
   it('skips what depends on a value an earlier step produces', async () => {
     const r = await preflight(spec({ target: '<steps.promote.outputs.endpoint>', hostedZoneId: '<env.ZONE unset>' }));
-    expect(r).toEqual([{ status: 'warn', check: 'hosted zone exists', detail: 'skipped: "hostedZoneId" is <env.ZONE unset>, known only after an earlier step has run' }]);
+    expect(r).toEqual([
+      {
+        status: 'warn',
+        check: 'hosted zone exists',
+        detail: 'skipped: "hostedZoneId" is <env.ZONE unset>, known only after an earlier step has run',
+      },
+    ]);
     const unknownTarget = await preflight(spec({ target: '<steps.promote.outputs.endpoint>' }));
     expect(unknownTarget.map((x) => x.status)).toEqual(['pass', 'pass', 'pass']);
   });

@@ -35,7 +35,11 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'am-switch-window-'));
   pg = await startPostgres();
   await pg.query(pg.admin, 'CREATE DATABASE orders');
-  aws = await startAwsStandin({ manualClock: true, route53ChangePendingMs: 20 * SECOND, seed: { hostedZones: [{ id: ZONE, name: 'internal.example.com' }] } });
+  aws = await startAwsStandin({
+    manualClock: true,
+    route53ChangePendingMs: 20 * SECOND,
+    seed: { hostedZones: [{ id: ZONE, name: 'internal.example.com' }] },
+  });
   api = createAwsApi({ env: aws.env, maxAttempts: 3 });
 }, 120_000);
 afterAll(async () => {
@@ -84,10 +88,12 @@ function apply(text: string, awsApi: AwsApi = api) {
 }
 
 const readOnlySetting = async () =>
-  (await pg.query<{ setconfig: string[] | null }>(
-    pg.admin,
-    `SELECT s.setconfig FROM pg_database d LEFT JOIN pg_db_role_setting s ON s.setdatabase = d.oid AND s.setrole = 0 WHERE d.datname = 'orders'`,
-  ))[0]?.setconfig ?? null;
+  (
+    await pg.query<{ setconfig: string[] | null }>(
+      pg.admin,
+      `SELECT s.setconfig FROM pg_database d LEFT JOIN pg_db_role_setting s ON s.setdatabase = d.oid AND s.setrole = 0 WHERE d.datname = 'orders'`,
+    )
+  )[0]?.setconfig ?? null;
 
 function seedRecord() {
   aws.route53.seedRecord({ zoneId: ZONE, name: RECORD, type: 'CNAME', ttl: 60, values: [SOURCE_ENDPOINT] });
@@ -98,10 +104,17 @@ describe('switch-endpoint as the point of no return (freeze → switch)', () => 
     seedRecord();
     const r = await apply(planText('switch-ok'));
     expect(r.outcome, JSON.stringify(r.failed)).toBe('succeeded');
-    expect(r.cutover).toMatchObject({ status: 'committed', pointOfNoReturn: { stepId: 'switch', what: 'Route 53 change sent' } });
+    expect(r.cutover).toMatchObject({
+      status: 'committed',
+      pointOfNoReturn: { stepId: 'switch', what: 'Route 53 change sent' },
+    });
     const freeze = r.steps.find((s) => s.id === 'freeze')!;
     const sw = r.steps.find((s) => s.id === 'switch')!;
-    expect(sw.outputs).toMatchObject({ previousValue: SOURCE_ENDPOINT, value: TARGET, changeId: expect.stringMatching(/^\/change\//) });
+    expect(sw.outputs).toMatchObject({
+      previousValue: SOURCE_ENDPOINT,
+      value: TARGET,
+      changeId: expect.stringMatching(/^\/change\//),
+    });
     const frozenAt = freeze.outputs!.frozenAt as string;
     const switchedAt = sw.outputs!.switchedAt as string;
     expect(sw.outputs!.writeDowntime).toBe(`${((Date.parse(switchedAt) - Date.parse(frozenAt)) / 1000).toFixed(1)}s`);
@@ -109,7 +122,13 @@ describe('switch-endpoint as the point of no return (freeze → switch)', () => 
     expect(aws.route53.record(RECORD)?.values).toEqual([TARGET]);
     // After the point of no return nothing is rolled back: the source stays frozen.
     expect(await readOnlySetting()).toEqual(['default_transaction_read_only=on']);
-    await liftFenceAsAdmin({ admin: pg.admin, query: (sql, params, database) => pg.query({ ...pg.admin, database: database ?? 'postgres' }, sql, params) }, ['orders']);
+    await liftFenceAsAdmin(
+      {
+        admin: pg.admin,
+        query: (sql, params, database) => pg.query({ ...pg.admin, database: database ?? 'postgres' }, sql, params),
+      },
+      ['orders'],
+    );
   });
 
   it('a deadline that passed before the change: rolled back, writes back on the source, nothing sent to Route 53', async () => {
@@ -125,7 +144,9 @@ describe('switch-endpoint as the point of no return (freeze → switch)', () => 
     };
     const r = await apply(planText('switch-late'), slow);
     expect(r.outcome).toBe('rolled-back');
-    expect(r.failed!.error.message).toMatch(/deadline .* passed before Route 53 change sent\. Writes are back on the source/);
+    expect(r.failed!.error.message).toMatch(
+      /deadline .* passed before Route 53 change sent\. Writes are back on the source/,
+    );
     expect(r.cutover).toMatchObject({ status: 'rolled-back' });
     expect(aws.calls.count('ChangeResourceRecordSets')).toBe(before);
     expect(aws.route53.record(RECORD)?.values).toEqual([SOURCE_ENDPOINT]);
@@ -135,7 +156,9 @@ describe('switch-endpoint as the point of no return (freeze → switch)', () => 
   it('a missing hosted zone fails before the point of no return: rolled back with the zone named', async () => {
     const r = await apply(planText('switch-nozone', 'ZNOPE'));
     expect(r.outcome).toBe('rolled-back');
-    expect(r.failed!.error.message).toMatch(/hosted zone "ZNOPE" was not found.* Nothing was changed in Route 53\. — rolled back: .*Writes are back on the source/);
+    expect(r.failed!.error.message).toMatch(
+      /hosted zone "ZNOPE" was not found.* Nothing was changed in Route 53\. — rolled back: .*Writes are back on the source/,
+    );
     expect(await readOnlySetting()).toBeNull();
   });
 });

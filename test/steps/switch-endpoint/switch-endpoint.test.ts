@@ -24,15 +24,27 @@ afterEach(async () => {
   s = undefined;
 });
 
-async function world(records: Array<Omit<RecordSeed, 'zoneId'>> = [{ name: RECORD, type: 'CNAME', ttl: 60, values: [SOURCE_ENDPOINT] }]) {
+async function world(
+  records: Array<Omit<RecordSeed, 'zoneId'>> = [{ name: RECORD, type: 'CNAME', ttl: 60, values: [SOURCE_ENDPOINT] }],
+) {
   s = await stepStandin({
     route53ChangePendingMs: PENDING_MS,
-    seed: { hostedZones: [{ id: ZONE, name: 'internal.example.com' }], records: records.map((r) => ({ zoneId: ZONE, ...r })) },
+    seed: {
+      hostedZones: [{ id: ZONE, name: 'internal.example.com' }],
+      records: records.map((r) => ({ zoneId: ZONE, ...r })),
+    },
   });
   return s;
 }
 
-const spec = (extra: Record<string, unknown> = {}) => ({ id: 'switch', type: 'switch-endpoint', hostedZoneId: ZONE, record: RECORD, target: TARGET, ...extra });
+const spec = (extra: Record<string, unknown> = {}) => ({
+  id: 'switch',
+  type: 'switch-endpoint',
+  hostedZoneId: ZONE,
+  record: RECORD,
+  target: TARGET,
+  ...extra,
+});
 
 /** The module with a cutover handle in its context (the engine passes one inside a window). */
 function withCutover(handle: CutoverHandle): AnyStepModule {
@@ -53,19 +65,27 @@ function fakeHandle(st: StepStandin, frozenAt: string, opts: { expired?: boolean
     },
     async crossPointOfNoReturn(what) {
       crossings.push({ what, changesSentBefore: st.aws.calls.count('ChangeResourceRecordSets') });
-      if (opts.expired) throw new WindowExpired('the cutover window of step "freeze" ended at its deadline before the point of no return');
+      if (opts.expired)
+        throw new WindowExpired(
+          'the cutover window of step "freeze" ended at its deadline before the point of no return',
+        );
     },
   };
   return { handle, crossings };
 }
 
 describe('switch-endpoint: the switch', () => {
-  it('UPSERTs the CNAME with the plan\'s TTL, waits until INSYNC (progress shows PENDING), and keeps the previous value', async () => {
+  it("UPSERTs the CNAME with the plan's TTL, waits until INSYNC (progress shows PENDING), and keeps the previous value", async () => {
     const st = await world();
     const run = await st.run(switchEndpoint, spec({ ttl: '5s' }));
     expect(run.error).toBeUndefined();
     expect(st.aws.route53.record(RECORD)).toEqual({ name: `${RECORD}.`, type: 'CNAME', ttl: 5, values: [TARGET] });
-    expect(run.outputs).toEqual({ previousValue: SOURCE_ENDPOINT, value: TARGET, changeId: expect.stringMatching(/^\/change\/C[0-9A-F]+$/), switchedAt: expect.any(String) });
+    expect(run.outputs).toEqual({
+      previousValue: SOURCE_ENDPOINT,
+      value: TARGET,
+      changeId: expect.stringMatching(/^\/change\/C[0-9A-F]+$/),
+      switchedAt: expect.any(String),
+    });
     expect(mutating(run.calls)).toEqual(['ChangeResourceRecordSets']);
     expect(run.progress.some((p) => p.includes('PENDING'))).toBe(true);
     // INSYNC only after the stand-in's pending time, seen by polling every 5 s.
@@ -76,7 +96,15 @@ describe('switch-endpoint: the switch', () => {
     expect(cp.previous).toEqual({ type: 'CNAME', value: SOURCE_ENDPOINT, ttl: 60 });
     expect(run.outputs?.writeDowntime).toBeUndefined();
     const switched = run.events.find((e) => e.type === 'step-event' && e.name === 'switched') as any;
-    expect(switched.data).toMatchObject({ record: RECORD, previousValue: SOURCE_ENDPOINT, previousTtl: 60, value: TARGET, ttl: 5, changeId: cp.changeId, switchedAt: cp.switchedAt });
+    expect(switched.data).toMatchObject({
+      record: RECORD,
+      previousValue: SOURCE_ENDPOINT,
+      previousTtl: 60,
+      value: TARGET,
+      ttl: 5,
+      changeId: cp.changeId,
+      switchedAt: cp.switchedAt,
+    });
   });
 
   it('the previous value is checkpointed before anything is sent; a crash right after it sends nothing, and the resume sends once', async () => {
@@ -85,7 +113,10 @@ describe('switch-endpoint: the switch', () => {
     const crashed = await st.run(switchEndpoint, spec(), { checkpoint, crashAfterCheckpoint: 1 });
     expect(crashed.error?.message).toMatch(/simulated crash/);
     expect(st.aws.calls.count('ChangeResourceRecordSets')).toBe(0);
-    expect(checkpoint.get()).toEqual({ phase: 'previous recorded', previous: { type: 'CNAME', value: SOURCE_ENDPOINT, ttl: 60 } });
+    expect(checkpoint.get()).toEqual({
+      phase: 'previous recorded',
+      previous: { type: 'CNAME', value: SOURCE_ENDPOINT, ttl: 60 },
+    });
     const resumed = await st.run(switchEndpoint, spec(), { checkpoint, attempt: 2 });
     expect(resumed.error).toBeUndefined();
     expect(st.aws.calls.count('ChangeResourceRecordSets')).toBe(1);
@@ -120,16 +151,26 @@ describe('switch-endpoint: dry-run', () => {
     const actions = switchEndpoint.describe(sp as any, env);
     const planned = actions.flatMap((a) => (a.kind === 'aws' ? [{ operation: a.operation, params: a.params }] : []));
     expect(planned.filter((a) => a.operation === 'ChangeResourceRecordSets')).toEqual(
-      run.calls.filter((c) => c.operation === 'ChangeResourceRecordSets').map((c) => ({ operation: c.operation, params: c.input })),
+      run.calls
+        .filter((c) => c.operation === 'ChangeResourceRecordSets')
+        .map((c) => ({ operation: c.operation, params: c.input })),
     );
     expect(JSON.stringify(planned)).toContain('"TTL":30');
     expect(actions.at(-1)).toMatchObject({ kind: 'wait', timeoutMs: 15 * 60_000, pollEveryMs: 5_000 });
     expect(actions.some((a) => 'note' in a && /point of no return/.test(a.note ?? ''))).toBe(false);
-    const snapshotRoute = switchEndpoint.describe(sp as any, { ...env, cutover: { freezeStepId: 'freeze', role: 'point-of-no-return' } });
-    expect(snapshotRoute.find((a) => a.kind === 'aws' && a.operation === 'ChangeResourceRecordSets')).toMatchObject({
-      note: expect.stringContaining(`TTL 30s. The cutover's point of no return (window of step "freeze"): crossed right before this change is sent.`),
+    const snapshotRoute = switchEndpoint.describe(sp as any, {
+      ...env,
+      cutover: { freezeStepId: 'freeze', role: 'point-of-no-return' },
     });
-    const replicaRoute = switchEndpoint.describe(sp as any, { ...env, cutover: { freezeStepId: 'freeze', role: 'after' } });
+    expect(snapshotRoute.find((a) => a.kind === 'aws' && a.operation === 'ChangeResourceRecordSets')).toMatchObject({
+      note: expect.stringContaining(
+        `TTL 30s. The cutover's point of no return (window of step "freeze"): crossed right before this change is sent.`,
+      ),
+    });
+    const replicaRoute = switchEndpoint.describe(sp as any, {
+      ...env,
+      cutover: { freezeStepId: 'freeze', role: 'after' },
+    });
     expect(replicaRoute.find((a) => a.kind === 'aws' && a.operation === 'ChangeResourceRecordSets')).toMatchObject({
       note: expect.stringContaining('writeDowntime runs from the freeze until this change is INSYNC'),
     });
@@ -164,7 +205,9 @@ describe('switch-endpoint: convergent', () => {
     const resumed = await st.run(switchEndpoint, spec(), { checkpoint, attempt: 2 });
     expect(resumed.error).toBeUndefined();
     expect(mutating(resumed.calls)).toEqual([]);
-    expect(resumed.calls.filter((c) => c.operation === 'GetChange').map((c) => c.input.Id)).toEqual(expect.arrayContaining([changeId]));
+    expect(resumed.calls.filter((c) => c.operation === 'GetChange').map((c) => c.input.Id)).toEqual(
+      expect.arrayContaining([changeId]),
+    );
     expect(resumed.progress.some((p) => p.includes(`${changeId}: PENDING`))).toBe(true);
     expect(resumed.outputs).toMatchObject({ changeId, previousValue: SOURCE_ENDPOINT, value: TARGET });
     expect(st.aws.calls.count('ChangeResourceRecordSets')).toBe(1);
@@ -202,10 +245,18 @@ describe('switch-endpoint: convergent', () => {
     const st = await world();
     const checkpoint = memoryCheckpoint();
     await st.run(switchEndpoint, spec(), { checkpoint, crashAfterCheckpoint: 3 });
-    st.aws.route53.seedRecord({ zoneId: ZONE, name: RECORD, type: 'CNAME', ttl: 60, values: ['someone-else.example.net'] });
+    st.aws.route53.seedRecord({
+      zoneId: ZONE,
+      name: RECORD,
+      type: 'CNAME',
+      ttl: 60,
+      values: ['someone-else.example.net'],
+    });
     const resumed = await st.run(switchEndpoint, spec(), { checkpoint, attempt: 2 });
     expect(resumed.error).toBeUndefined();
-    expect(resumed.warnings[0]).toMatch(/^orders-db\.internal\.example\.com is a CNAME to someone-else\.example\.net \(TTL 60s\), not orders-aurora\.cluster-xyz\.us-east-1\.rds\.amazonaws\.com, although this step's change \/change\/C[0-9A-F]+ set it/);
+    expect(resumed.warnings[0]).toMatch(
+      /^orders-db\.internal\.example\.com is a CNAME to someone-else\.example\.net \(TTL 60s\), not orders-aurora\.cluster-xyz\.us-east-1\.rds\.amazonaws\.com, although this step's change \/change\/C[0-9A-F]+ set it/,
+    );
     expect(mutating(resumed.calls)).toEqual(['ChangeResourceRecordSets']);
     expect(resumed.outputs?.previousValue).toBe(SOURCE_ENDPOINT);
     expect(st.aws.route53.record(RECORD)?.values).toEqual([TARGET]);
@@ -224,11 +275,16 @@ describe('switch-endpoint: convergent', () => {
   it('times out with the last status seen, and a later resume follows the same change', async () => {
     s = await stepStandin({
       route53ChangePendingMs: 3 * 60 * SECOND,
-      seed: { hostedZones: [{ id: ZONE, name: 'internal.example.com' }], records: [{ zoneId: ZONE, name: RECORD, type: 'CNAME', ttl: 60, values: [SOURCE_ENDPOINT] }] },
+      seed: {
+        hostedZones: [{ id: ZONE, name: 'internal.example.com' }],
+        records: [{ zoneId: ZONE, name: RECORD, type: 'CNAME', ttl: 60, values: [SOURCE_ENDPOINT] }],
+      },
     });
     const checkpoint = memoryCheckpoint();
     const slow = await s.run(switchEndpoint, spec({ timeout: '1m' }), { checkpoint });
-    expect(slow.error?.message).toMatch(/^step "switch" timed out after 1m waiting for Route 53 change \/change\/C[0-9A-F]+ \(orders-db\.internal\.example\.com → orders-aurora\.cluster-xyz\.us-east-1\.rds\.amazonaws\.com\) to be INSYNC \(last seen: Route 53 change \/change\/C[0-9A-F]+: PENDING\)/);
+    expect(slow.error?.message).toMatch(
+      /^step "switch" timed out after 1m waiting for Route 53 change \/change\/C[0-9A-F]+ \(orders-db\.internal\.example\.com → orders-aurora\.cluster-xyz\.us-east-1\.rds\.amazonaws\.com\) to be INSYNC \(last seen: Route 53 change \/change\/C[0-9A-F]+: PENDING\)/,
+    );
     const resumed = await s.run(switchEndpoint, spec({ timeout: '10m' }), { checkpoint, attempt: 2 });
     expect(resumed.error).toBeUndefined();
     expect(s.aws.calls.count('ChangeResourceRecordSets')).toBe(1);
@@ -249,17 +305,30 @@ describe('switch-endpoint: refusals', () => {
   });
 
   it('refuses an alias record, naming its target', async () => {
-    const st = await world([{ name: RECORD, type: 'A', values: [], alias: { dnsName: 'dualstack.orders-lb-1.us-east-1.elb.amazonaws.com', hostedZoneId: 'Z35SXDOTRQ7X7K' } }]);
+    const st = await world([
+      {
+        name: RECORD,
+        type: 'A',
+        values: [],
+        alias: { dnsName: 'dualstack.orders-lb-1.us-east-1.elb.amazonaws.com', hostedZoneId: 'Z35SXDOTRQ7X7K' },
+      },
+    ]);
     const run = await st.run(switchEndpoint, spec());
-    expect(run.error?.message).toMatch(/is an alias record of type A \(to dualstack\.orders-lb-1\.us-east-1\.elb\.amazonaws\.com\.\), not a CNAME/);
+    expect(run.error?.message).toMatch(
+      /is an alias record of type A \(to dualstack\.orders-lb-1\.us-east-1\.elb\.amazonaws\.com\.\), not a CNAME/,
+    );
     expect(mutating(run.calls)).toEqual([]);
   });
 
-  it('a missing hosted zone fails with the AWS error mapping\'s remedy and changes nothing', async () => {
+  it("a missing hosted zone fails with the AWS error mapping's remedy and changes nothing", async () => {
     const st = await world();
     const run = await st.run(switchEndpoint, spec({ hostedZoneId: 'ZNOPE' }));
-    expect(run.error?.message).toMatch(/^step "switch" failed: cannot read hosted zone ZNOPE: Route 53 GetHostedZone for ZNOPE failed: NoSuchHostedZone: No hosted zone found with ID: ZNOPE\. /);
-    expect(run.error?.message).toMatch(/The Route 53 hosted zone "ZNOPE" was not found: check that it is spelled right and exists, and that the account of these credentials owns it\. Fix the step's hostedZoneId if it is wrong/);
+    expect(run.error?.message).toMatch(
+      /^step "switch" failed: cannot read hosted zone ZNOPE: Route 53 GetHostedZone for ZNOPE failed: NoSuchHostedZone: No hosted zone found with ID: ZNOPE\. /,
+    );
+    expect(run.error?.message).toMatch(
+      /The Route 53 hosted zone "ZNOPE" was not found: check that it is spelled right and exists, and that the account of these credentials owns it\. Fix the step's hostedZoneId if it is wrong/,
+    );
     expect(run.error?.message).toMatch(/Nothing was changed in Route 53\.$/);
     expect(run.error?.message).not.toMatch(/\n\s+at /);
     expect(mutating(run.calls)).toEqual([]);
@@ -268,9 +337,13 @@ describe('switch-endpoint: refusals', () => {
   it('refuses a record outside the zone and the zone apex', async () => {
     const st = await world();
     const outside = await st.run(switchEndpoint, spec({ record: 'orders-db.example.org' }));
-    expect(outside.error?.message).toMatch(/^step "switch" refused to switch: orders-db\.example\.org is not inside hosted zone internal\.example\.com \(the record name must end in \.internal\.example\.com\)/);
+    expect(outside.error?.message).toMatch(
+      /^step "switch" refused to switch: orders-db\.example\.org is not inside hosted zone internal\.example\.com \(the record name must end in \.internal\.example\.com\)/,
+    );
     const apex = await st.run(switchEndpoint, spec({ record: 'internal.example.com.' }));
-    expect(apex.error?.message).toMatch(/is the apex of hosted zone internal\.example\.com, and DNS allows no CNAME at a zone apex/);
+    expect(apex.error?.message).toMatch(
+      /is the apex of hosted zone internal\.example\.com, and DNS allows no CNAME at a zone apex/,
+    );
     expect(st.aws.calls.count('ChangeResourceRecordSets')).toBe(0);
   });
 
@@ -278,7 +351,9 @@ describe('switch-endpoint: refusals', () => {
     const st = await world();
     st.aws.faults.fail({ operation: 'ChangeResourceRecordSets', code: 'InvalidChangeBatch', status: 400 });
     const run = await st.run(switchEndpoint, spec());
-    expect(run.error?.message).toMatch(/^step "switch" failed: the change of orders-db\.internal\.example\.com in hosted zone Z0123456789ABCDEFGHIJ failed: Route 53 ChangeResourceRecordSets for orders-db\.internal\.example\.com in Z0123456789ABCDEFGHIJ failed: InvalidChangeBatch/);
+    expect(run.error?.message).toMatch(
+      /^step "switch" failed: the change of orders-db\.internal\.example\.com in hosted zone Z0123456789ABCDEFGHIJ failed: Route 53 ChangeResourceRecordSets for orders-db\.internal\.example\.com in Z0123456789ABCDEFGHIJ failed: InvalidChangeBatch/,
+    );
     expect(run.error?.message).toMatch(/Nothing was changed in Route 53\.$/);
   });
 });
@@ -286,7 +361,9 @@ describe('switch-endpoint: refusals', () => {
 describe('switch-endpoint: cutover window', () => {
   it('crosses the point of no return before the change is sent; a WindowExpired there sends nothing', async () => {
     const st = await world();
-    const { handle, crossings } = fakeHandle(st, new Date(st.aws.clock.now() - 60 * SECOND).toISOString(), { expired: true });
+    const { handle, crossings } = fakeHandle(st, new Date(st.aws.clock.now() - 60 * SECOND).toISOString(), {
+      expired: true,
+    });
     const checkpoint = memoryCheckpoint();
     const run = await st.run(withCutover(handle), spec(), { checkpoint });
     expect(run.error).toBeInstanceOf(WindowExpired);
@@ -294,7 +371,10 @@ describe('switch-endpoint: cutover window', () => {
     expect(st.aws.calls.count('ChangeResourceRecordSets')).toBe(0);
     expect(st.aws.route53.record(RECORD)?.values).toEqual([SOURCE_ENDPOINT]);
     // The way back is recorded already, nothing else.
-    expect(checkpoint.get()).toEqual({ phase: 'previous recorded', previous: { type: 'CNAME', value: SOURCE_ENDPOINT, ttl: 60 } });
+    expect(checkpoint.get()).toEqual({
+      phase: 'previous recorded',
+      previous: { type: 'CNAME', value: SOURCE_ENDPOINT, ttl: 60 },
+    });
   });
 
   it('a record already at the target inside a window: nothing sent, the crossing recorded as such', async () => {

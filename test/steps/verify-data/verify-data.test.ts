@@ -49,7 +49,10 @@ beforeEach(async () => {
   await source.query(src, "INSERT INTO aurora_migrate.cutover_marker VALUES ('only-on-source')");
 });
 
-const spec = (conn: (c: ResolvedConnection) => ConnectionSpec = (c) => ({ ...c }), extra: Partial<VerifyDataSpec> = {}): VerifyDataSpec => ({
+const spec = (
+  conn: (c: ResolvedConnection) => ConnectionSpec = (c) => ({ ...c }),
+  extra: Partial<VerifyDataSpec> = {},
+): VerifyDataSpec => ({
   id: 'check',
   type: 'verify-data',
   source: conn(src),
@@ -61,9 +64,17 @@ const spec = (conn: (c: ResolvedConnection) => ConnectionSpec = (c) => ({ ...c }
 async function run(s: VerifyDataSpec) {
   const events: StepEvent[] = [];
   const ctx = createStepContext({
-    planName: 'cutover-test', stepId: s.id, attempt: 1, runId: 'run-1',
-    aws: {} as AwsApi, db, clock: { now: () => Date.parse('2026-12-04T02:00:00Z') }, timeScale: 1,
-    signal: new AbortController().signal, checkpoint: memoryCheckpoint(), onEvent: (e) => events.push(e),
+    planName: 'cutover-test',
+    stepId: s.id,
+    attempt: 1,
+    runId: 'run-1',
+    aws: {} as AwsApi,
+    db,
+    clock: { now: () => Date.parse('2026-12-04T02:00:00Z') },
+    timeScale: 1,
+    signal: new AbortController().signal,
+    checkpoint: memoryCheckpoint(),
+    onEvent: (e) => events.push(e),
     delay: async () => undefined,
   });
   try {
@@ -99,7 +110,9 @@ describe('verify-data', () => {
   it('a target sequence behind the source fails', async () => {
     await source.query(src, "SELECT setval('public.orders_id_seq', 5000)");
     const r = await run(spec());
-    expect(r.error!.message).toContain('sequence public.orders_id_seq is at 2000 on the target, behind the source\'s 5000');
+    expect(r.error!.message).toContain(
+      "sequence public.orders_id_seq is at 2000 on the target, behind the source's 5000",
+    );
     const off = await run(spec(undefined, { sequences: false }));
     expect(off.error).toBeUndefined();
   });
@@ -107,23 +120,43 @@ describe('verify-data', () => {
   it('checksum detects an updated row with equal counts; without checksum the counts alone pass', async () => {
     await target.query(tgt, "UPDATE public.orders SET note = 'changed' WHERE id = 1234");
     const r = await run(spec(undefined, { checksum: ['public.orders'] }));
-    expect(r.error!.message).toContain('public.orders has 2000 rows on both sides but their contents differ (checksum)');
+    expect(r.error!.message).toContain(
+      'public.orders has 2000 rows on both sides but their contents differ (checksum)',
+    );
     expect((await run(spec())).error).toBeUndefined();
   });
 
   it('an UNLOGGED table (its rows reach no replica, snapshot or subscriber) is left out with a warning naming it, listed or not', async () => {
-    await source.query(src, "CREATE UNLOGGED TABLE public.session_cache (k text PRIMARY KEY); INSERT INTO public.session_cache SELECT 'k' || g FROM generate_series(1, 40) g");
+    await source.query(
+      src,
+      "CREATE UNLOGGED TABLE public.session_cache (k text PRIMARY KEY); INSERT INTO public.session_cache SELECT 'k' || g FROM generate_series(1, 40) g",
+    );
     await target.query(tgt, 'CREATE UNLOGGED TABLE public.session_cache (k text PRIMARY KEY)');
-    for (const s of [spec(), spec(undefined, { schemas: undefined, tables: ['public.orders', 'public.session_cache'], checksum: ['public.session_cache'] })]) {
+    for (const s of [
+      spec(),
+      spec(undefined, {
+        schemas: undefined,
+        tables: ['public.orders', 'public.session_cache'],
+        checksum: ['public.session_cache'],
+      }),
+    ]) {
       const r = await run(s);
       expect(r.error).toBeUndefined();
       const warnings = r.events.filter((e) => e.type === 'warning').map((e) => (e as { message: string }).message);
-      expect(warnings).toEqual([expect.stringMatching(/^public\.session_cache is UNLOGGED on the source and left out of the comparison/)]);
-      expect(r.events.some((e) => e.type === 'progress' && (e as { detail: string }).detail.startsWith('public.session_cache'))).toBe(false);
+      expect(warnings).toEqual([
+        expect.stringMatching(/^public\.session_cache is UNLOGGED on the source and left out of the comparison/),
+      ]);
+      expect(
+        r.events.some(
+          (e) => e.type === 'progress' && (e as { detail: string }).detail.startsWith('public.session_cache'),
+        ),
+      ).toBe(false);
     }
     // A logged table with the same difference still fails: only unlogged ones are left out.
     await source.query(src, 'ALTER TABLE public.session_cache SET LOGGED');
-    expect((await run(spec())).error!.message).toContain('public.session_cache has 40 rows on the source and 0 on the target');
+    expect((await run(spec())).error!.message).toContain(
+      'public.session_cache has 40 rows on the source and 0 on the target',
+    );
   });
 
   it('a table missing on one side fails, and a listed table that exists nowhere fails', async () => {
@@ -135,7 +168,9 @@ describe('verify-data', () => {
   });
 
   it('plan names are never SQL: an injection attempt is refused before connecting, quoted names are looked up', async () => {
-    const r = await run(spec(undefined, { schemas: undefined, tables: ['public.orders; DROP TABLE public.customers'] }));
+    const r = await run(
+      spec(undefined, { schemas: undefined, tables: ['public.orders; DROP TABLE public.customers'] }),
+    );
     expect(r.error).toBeInstanceOf(StepFailed);
     expect(r.error!.message).toContain('is not a plain identifier');
     const quoted = await run(spec(undefined, { schemas: undefined, tables: ['"public"."orders"" WHERE false --"'] }));
@@ -144,9 +179,14 @@ describe('verify-data', () => {
   });
 
   it('describe() lists the SQL it runs on both sides', () => {
-    const actions = verifyData.describe(spec(undefined, { schemas: undefined, tables: ['public.orders'], checksum: ['public.orders'] }), { planName: 'p', stepId: 'check' });
+    const actions = verifyData.describe(
+      spec(undefined, { schemas: undefined, tables: ['public.orders'], checksum: ['public.orders'] }),
+      { planName: 'p', stepId: 'check' },
+    );
     const sql = actions.filter((a) => a.kind === 'sql').map((a) => (a as { sql: string }).sql);
-    expect(sql.some((s) => s.startsWith('SELECT count(*) AS n, coalesce(sum(') && s.includes('FROM "public"."orders" AS t'))).toBe(true);
+    expect(
+      sql.some((s) => s.startsWith('SELECT count(*) AS n, coalesce(sum(') && s.includes('FROM "public"."orders" AS t')),
+    ).toBe(true);
     expect(sql.some((s) => s.includes('pg_sequences'))).toBe(true);
   });
 });

@@ -23,7 +23,17 @@ const noAws: AwsApi = { send: () => Promise.reject(new Error('no AWS in this tes
 export async function runLocal(
   module: AnyStepModule,
   spec: Record<string, unknown>,
-  opts: { checkpoint?: ReturnType<typeof memoryCheckpoint>; aws?: AwsApi; timeScale?: number; signal?: AbortSignal; planName?: string; attempt?: number; onEvent?(e: StepEvent): void; cutover?: CutoverHandle; undo?: boolean } = {},
+  opts: {
+    checkpoint?: ReturnType<typeof memoryCheckpoint>;
+    aws?: AwsApi;
+    timeScale?: number;
+    signal?: AbortSignal;
+    planName?: string;
+    attempt?: number;
+    onEvent?(e: StepEvent): void;
+    cutover?: CutoverHandle;
+    undo?: boolean;
+  } = {},
 ): Promise<LocalRun> {
   const checkpoint = opts.checkpoint ?? memoryCheckpoint();
   const events: StepEvent[] = [];

@@ -2,7 +2,13 @@
 // the DDL guard's event trigger, short polls.
 import type { LogicalWorld } from './world.js';
 
-export const conn = (c: LogicalWorld['sourceMaster']) => ({ host: c.host, port: c.port, database: c.database, user: c.user, ...(c.password ? { password: c.password } : {}) });
+export const conn = (c: LogicalWorld['sourceMaster']) => ({
+  host: c.host,
+  port: c.port,
+  database: c.database,
+  user: c.user,
+  ...(c.password ? { password: c.password } : {}),
+});
 
 export const stepSpec = (world: LogicalWorld, extra: Record<string, unknown> = {}) => ({
   id: 'replicate',
@@ -19,4 +25,3 @@ export const stepSpec = (world: LogicalWorld, extra: Record<string, unknown> = {
   timeout: '10m',
   ...extra,
 });
-

@@ -28,7 +28,13 @@ export interface LogicalWorld {
 }
 
 export async function asRole<T>(conn: ResolvedConnection, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ host: conn.host, port: conn.port, database: conn.database, user: conn.user, password: conn.password });
+  const client = new pg.Client({
+    host: conn.host,
+    port: conn.port,
+    database: conn.database,
+    user: conn.user,
+    password: conn.password,
+  });
   await client.connect();
   try {
     return await fn(client);
@@ -37,11 +43,25 @@ export async function asRole<T>(conn: ResolvedConnection, fn: (c: pg.Client) => 
   }
 }
 
-export async function startLogicalWorld(options: { rows?: number; grantOwner?: boolean; replication?: boolean; walLevel?: 'logical' | 'replica'; targetWalLevel?: 'logical' | 'replica' } = {}): Promise<LogicalWorld> {
+export async function startLogicalWorld(
+  options: {
+    rows?: number;
+    grantOwner?: boolean;
+    replication?: boolean;
+    walLevel?: 'logical' | 'replica';
+    targetWalLevel?: 'logical' | 'replica';
+  } = {},
+): Promise<LogicalWorld> {
   const [source, target] = await Promise.all([
-    startSourceServer({ major: 14, settings: { wal_level: options.walLevel ?? 'logical', max_replication_slots: 10, max_wal_senders: 10 } }),
+    startSourceServer({
+      major: 14,
+      settings: { wal_level: options.walLevel ?? 'logical', max_replication_slots: 10, max_wal_senders: 10 },
+    }),
     // An Aurora cluster created with rds.logical_replication = 1 in its parameter group (aurora-cluster does that) publishes: wal_level logical.
-    startSourceServer({ major: 18, ...(options.targetWalLevel ? { settings: { wal_level: options.targetWalLevel } } : {}) }),
+    startSourceServer({
+      major: 18,
+      ...(options.targetWalLevel ? { settings: { wal_level: options.targetWalLevel } } : {}),
+    }),
   ]);
   try {
     const { master, app } = await prepareRdsDatabase(source, 'orders');
@@ -79,11 +99,24 @@ export async function countOn(server: PgServer, table: string, database = 'order
 }
 
 /** Slots on the source whose name is this purpose's (the subscription's own), and subscriptions on the target. */
-export async function replicationObjects(w: Pick<LogicalWorld, 'source' | 'target'>): Promise<{ slots: string[]; publications: string[]; subscriptions: string[] }> {
-  const slots = (await w.source.query<{ s: string }>(`SELECT slot_name AS s FROM pg_replication_slots WHERE slot_name NOT LIKE 'pg\\_%\\_sync\\_%' ORDER BY 1`)).map((r) => r.s);
-  const publications = (await w.source.query<{ p: string }>('SELECT pubname AS p FROM pg_publication ORDER BY 1', [], 'orders')).map((r) => r.p);
-  const dbs = (await w.target.query<{ d: string }>(`SELECT datname AS d FROM pg_database WHERE datname = 'orders'`)).length;
-  const subscriptions = dbs ? (await w.target.query<{ s: string }>('SELECT subname AS s FROM pg_subscription ORDER BY 1', [], 'orders')).map((r) => r.s) : [];
+export async function replicationObjects(
+  w: Pick<LogicalWorld, 'source' | 'target'>,
+): Promise<{ slots: string[]; publications: string[]; subscriptions: string[] }> {
+  const slots = (
+    await w.source.query<{ s: string }>(
+      `SELECT slot_name AS s FROM pg_replication_slots WHERE slot_name NOT LIKE 'pg\\_%\\_sync\\_%' ORDER BY 1`,
+    )
+  ).map((r) => r.s);
+  const publications = (
+    await w.source.query<{ p: string }>('SELECT pubname AS p FROM pg_publication ORDER BY 1', [], 'orders')
+  ).map((r) => r.p);
+  const dbs = (await w.target.query<{ d: string }>(`SELECT datname AS d FROM pg_database WHERE datname = 'orders'`))
+    .length;
+  const subscriptions = dbs
+    ? (await w.target.query<{ s: string }>('SELECT subname AS s FROM pg_subscription ORDER BY 1', [], 'orders')).map(
+        (r) => r.s,
+      )
+    : [];
   return { slots, publications, subscriptions };
 }
 
