@@ -11,6 +11,7 @@ import { toResolvedConnection } from '../../db/connection.js';
 import type { PlannedAction, StepContext, StepModule } from '../step.js';
 import { DROP_GUARD_SQL } from '../logical-replica/ddl-guard.js';
 import { OWN_SESSION_WRITABLE_SQL } from '../freeze-writes/sql.js';
+import { preflightDrop } from './preflight.js';
 import { withSql, type Sql } from '../logical-replica/session.js';
 import { q } from '../logical-replica/spec.js';
 import {
@@ -71,6 +72,7 @@ export const dropReplication: StepModule<DropReplicationSpec> = {
   type: 'drop-replication',
   outputs: ['dropped'],
   describe: (spec) => describeDrop(spec),
+  preflight: preflightDrop,
   async run(spec, ctx) {
     let conn: ReturnType<typeof toResolvedConnection>;
     try {
