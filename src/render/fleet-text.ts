@@ -43,7 +43,7 @@ export function renderFleetText(rows: readonly FleetRow[], options: { color: boo
   return out.join('\n') + '\n';
 }
 
-const visible = (s: string) => s.replace(/\u001b\[\d+m/g, '').length; // eslint-disable-line no-control-regex
+const visible = (s: string) => s.replace(/\u001b\[\d+m/g, '').length;
 
 function stepCell(r: FleetRow): string {
   if (!r.step) return '-';

@@ -41,7 +41,6 @@ export function formatOutputs(outputs: Record<string, unknown> | undefined): str
 
 /** Pads plain text to a width (colour codes excluded from the count). */
 export function pad(text: string, width: number): string {
-  // eslint-disable-next-line no-control-regex
   const visible = text.replace(/\u001b\[\d+m/g, '').length;
   return text + ' '.repeat(Math.max(0, width - visible));
 }

@@ -6,7 +6,6 @@ import type { Io } from '../../src/cli/io.js';
 let ws: ReturnType<typeof cliWorkspace>;
 afterEach(() => ws?.cleanup());
 
-// eslint-disable-next-line no-control-regex
 const strip = (s: string) => s.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
 
 function ttyIo(env: Record<string, string>, answer?: string): Io & { out(): string; err(): string } {

@@ -8,7 +8,6 @@ export function databaseNameProblem(name: string): string | undefined {
   if (name.length === 0) return 'is empty';
   if (Buffer.byteLength(name, 'utf8') > 63) return "is longer than 63 bytes, PostgreSQL's limit for a database name";
   // Control characters (NUL, newline, …) cannot be in a database name the tool can quote safely.
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(name))
     return 'contains a control character (such as a newline); no such database can be frozen safely';
   return undefined;
@@ -36,7 +35,6 @@ export const OWN_SESSION_WRITABLE_SQL = 'SET default_transaction_read_only = off
 
 /** A value as an SQL string literal (standard_conforming_strings: only quotes are doubled). */
 export function quoteLiteral(value: string): string {
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000]/.test(value)) throw new Error('a NUL character cannot be in a setting value');
   return `'${value.replace(/'/g, "''")}'`;
 }

@@ -23,7 +23,6 @@ export interface GuardInputs {
   aws: AwsApi;
   signal: AbortSignal;
   now: number;
-  stepId: string;
   guards: Guard[];
   maxSlotLagBytes?: number;
   slots: SlotRow[];

@@ -68,7 +68,6 @@ export function watcher(
       aws: ctx.aws,
       signal: ctx.signal,
       now: ctx.clock.now(),
-      stepId: ctx.stepId,
       guards: askCloudWatch ? guards : [],
       maxSlotLagBytes: s.maxSlotLagBytes,
       slots,
