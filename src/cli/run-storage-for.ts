@@ -10,6 +10,7 @@ import { defaultStatePath } from '../engine/state-file.js';
 import { isS3Url, parseS3Url } from '../remote-state/s3-location.js';
 import { s3RunStorage, type S3RunStorage } from '../remote-state/s3-run-storage.js';
 import type { GlobalOptions, Io } from './io.js';
+import { traceAws, verboseTraceFor } from './verbose-trace.js';
 import { present } from '../invariant.js';
 
 export interface ChosenStorage {
@@ -24,7 +25,7 @@ export interface ChosenStorage {
 
 export function runStorageFor(
   plan: Plan,
-  opts: Pick<GlobalOptions, 'state' | 'region' | 'profile'>,
+  opts: Pick<GlobalOptions, 'state' | 'region' | 'profile'> & { verbose?: boolean },
   io: Io,
   aws?: AwsApi,
 ): ChosenStorage {
@@ -44,7 +45,10 @@ export function runStorageFor(
         profile: opts.profile,
         env: io.env as Record<string, string | undefined>,
       });
-  const s3 = s3RunStorage({ aws: aws ?? present(own, 'the AWS client of the S3 state'), location, env: io.env });
+  // --verbose shows the state's own S3 calls too (GetObject, conditional PutObject, the lease), for
+  // every command that reads or writes remote state.
+  const client = own && opts.verbose ? traceAws(own, verboseTraceFor(io, plan)) : own;
+  const s3 = s3RunStorage({ aws: aws ?? present(client, 'the AWS client of the S3 state'), location, env: io.env });
   return {
     storage: s3,
     s3,

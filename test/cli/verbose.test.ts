@@ -21,7 +21,16 @@ let password: string;
 beforeAll(async () => {
   ensureBuilt();
   dir = mkdtempSync(join(tmpdir(), 'am-verbose-'));
-  aws = await startAwsStandin({ timeScale: 600, seed: { instances: [{ id: 'orders-pg', engineVersion: '16.4' }] } });
+  aws = await startAwsStandin({
+    timeScale: 600,
+    seed: {
+      instances: [
+        { id: 'orders-pg', engineVersion: '16.4' },
+        { id: 'remote-pg', engineVersion: '16.4' },
+      ],
+      buckets: ['migrations'],
+    },
+  });
   pg = await startPostgres();
   password = newPassword();
   await createRdsMasterUser(
@@ -68,6 +77,21 @@ describe('--verbose', () => {
     expect(r.err).toMatch(/^verbose: aws rds DescribeDBClusters orders-aurora \d+ ms, 1 attempt, ok$/m);
     const quiet = await cli(['apply', 'replica.yaml']);
     expect(quiet.err).not.toContain('verbose:');
+  }, 60_000);
+
+  it("remote state: the state's own S3 calls are traced too, by apply and by status", async () => {
+    writeFileSync(
+      join(dir, 'remote.yaml'),
+      'version: 1\nname: remote\nsteps:\n  - { id: replica, type: aurora-read-replica, source: remote-pg, cluster: orders-remote, instance: { class: db.r6g.large } }\n',
+    );
+    const state = 's3://migrations/orders/remote.state.json';
+    const r = await cli(['apply', 'remote.yaml', '--state', state, '--verbose']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/^verbose: aws s3 PutObject .*\d+ ms, 1 attempt, ok$/m);
+    const status = await cli(['status', 'remote.yaml', '--state', state, '--verbose']);
+    expect(status.code, status.err).toBe(0);
+    expect(status.err).toMatch(/^verbose: aws s3 GetObject .*\d+ ms, 1 attempt, ok$/m);
+    expect((await cli(['status', 'remote.yaml', '--state', state])).err).not.toContain('verbose:');
   }, 60_000);
 
   it('plan --preflight: every SQL statement with who and where, parameters included, the password masked', async () => {
