@@ -19,7 +19,7 @@ import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { CleanupStack } from '../rehearsal/world/cleanup-stack.js';
 import { REPO_ROOT, stopChild } from '../rehearsal/world/cli-runner.js';
-import { fmtAws, narratedCli } from '../rehearsal/world/demo-narration.js';
+import { applicationLines, fmtAws, narratedCli, recordedOutputs } from '../rehearsal/world/demo-narration.js';
 import { ensureBuilt } from '../rehearsal/world/ensure-built.js';
 import { APP_NAME, SOURCE_INSTANCE } from '../rehearsal/world/rehearsal-world.js';
 import {
@@ -309,33 +309,22 @@ function reportLines(
       `${r.lostWrites} lost${r.lostWrites ? ` (seqs ${r.lostSeqs.join(', ')}…)` : ''}`,
     `  write downtime of the cutover seen by the application: ${cutover.seconds.toFixed(1)} s (the longest gap between acknowledged writes after the approval${cutover.from ? `, from ${cutover.from}` : ''})`,
     `  the reboot into wal_level = logical, earlier: ${reboot.seconds.toFixed(1)} s without an acknowledged write`,
-    `  application route: ${r.route.map((a) => names.get(a) ?? a).join(' → ') || 'none'}`,
-    `  writer retries: ${r.writerErrors.readOnly} read-only, ${r.writerErrors.terminated} terminated, ${r.writerErrors.refused} refused, ${r.writerErrors.other} other` +
-      (r.unacknowledgedOnTarget
-        ? `; ${r.unacknowledgedOnTarget} unacknowledged write(s) on Aurora (ambiguous commits)`
-        : ''),
+    ...applicationLines(r, names, 'Aurora'),
   ];
 }
 
 /** The route's timings as the tool recorded them (the steps' outputs in the state file). */
 function cutoverTimings(statePath: string): Record<string, unknown> {
-  try {
-    const state = JSON.parse(readFileSync(statePath, 'utf8')) as {
-      steps: Record<string, { outputs?: Record<string, unknown> }>;
-    };
-    const o = (id: string) => state.steps[id]?.outputs ?? {};
-    return {
-      rebootedAt: o('logical-source').rebootedAt,
-      syncedAt: o('replicate').syncedAt,
-      frozenAt: o('freeze').frozenAt,
-      caughtUpAt: o('switchover').caughtUpAt,
-      sequencesCopied: o('switchover').sequencesCopied,
-      switchedOverAt: o('switchover').switchedOverAt,
-      checkedAt: o('check').checkedAt,
-      switchedAt: o('switch').switchedAt,
-      writeDowntime: o('switch').writeDowntime,
-    };
-  } catch {
-    return {};
-  }
+  const o = recordedOutputs(statePath);
+  return {
+    rebootedAt: o('logical-source').rebootedAt,
+    syncedAt: o('replicate').syncedAt,
+    frozenAt: o('freeze').frozenAt,
+    caughtUpAt: o('switchover').caughtUpAt,
+    sequencesCopied: o('switchover').sequencesCopied,
+    switchedOverAt: o('switchover').switchedOverAt,
+    checkedAt: o('check').checkedAt,
+    switchedAt: o('switch').switchedAt,
+    writeDowntime: o('switch').writeDowntime,
+  };
 }

@@ -26,11 +26,16 @@
 // take a few hundred real milliseconds. At 1200 the window (250 ms) closes first and the cutover
 // rolls back, exactly as it would if AWS were that slow.
 import path from 'node:path';
-import { readFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { createCleanupStack, cleanupOnSignals } from '../rehearsal/world/cleanup-stack.js';
 import { REPO_ROOT, runCli, stopChild, type CliRunResult } from '../rehearsal/world/cli-runner.js';
-import { TOOL_PREFIX, fmtAws, shellQuote } from '../rehearsal/world/demo-narration.js';
+import {
+  TOOL_PREFIX,
+  applicationLines,
+  fmtAws,
+  recordedOutputs,
+  shellQuote,
+} from '../rehearsal/world/demo-narration.js';
 import { ensureBuilt } from '../rehearsal/world/ensure-built.js';
 import {
   APP_NAME,
@@ -268,32 +273,21 @@ function reportLines(world: RehearsalWorld, r: RehearsalReport): string[] {
     `${mark(r.lostWrites === 0)} every acknowledged write is on the target: ${r.acknowledgedWrites} acknowledged, ${r.foundOnTarget} found on ${TARGET_CLUSTER}, ` +
       `${r.lostWrites} lost${r.lostWrites ? ` (seqs ${r.lostSeqs.join(', ')}…)` : ''}`,
     `  write downtime seen by the application: ${r.writeDowntimeSeconds.toFixed(1)} s (the longest gap between acknowledged writes${r.downtimeFrom ? `, from ${r.downtimeFrom}` : ''})`,
-    `  application route: ${r.route.map((a) => names.get(a) ?? a).join(' → ') || 'none'}`,
-    `  writer retries: ${r.writerErrors.readOnly} read-only, ${r.writerErrors.terminated} terminated, ${r.writerErrors.refused} refused, ${r.writerErrors.other} other` +
-      (r.unacknowledgedOnTarget
-        ? `; ${r.unacknowledgedOnTarget} unacknowledged write(s) on the target (ambiguous commits)`
-        : ''),
+    ...applicationLines(r, names, 'the target'),
   ];
 }
 
 /** The cutover's timings as the tool recorded them (the window steps' outputs in the state file). */
 function cutoverTimings(statePath: string): Record<string, unknown> {
-  try {
-    const state = JSON.parse(readFileSync(statePath, 'utf8')) as {
-      steps: Record<string, { outputs?: Record<string, unknown> }>;
-    };
-    const o = (id: string) => state.steps[id]?.outputs ?? {};
-    return {
-      frozenAt: o('freeze').frozenAt,
-      caughtUpAt: o('promote').caughtUpAt,
-      promotionSentAt: o('promote').promotionSentAt,
-      promotedAt: o('promote').promotedAt,
-      switchedAt: o('switch').switchedAt,
-      writeDowntime: o('switch').writeDowntime,
-    };
-  } catch {
-    return {};
-  }
+  const o = recordedOutputs(statePath);
+  return {
+    frozenAt: o('freeze').frozenAt,
+    caughtUpAt: o('promote').caughtUpAt,
+    promotionSentAt: o('promote').promotionSentAt,
+    promotedAt: o('promote').promotedAt,
+    switchedAt: o('switch').switchedAt,
+    writeDowntime: o('switch').writeDowntime,
+  };
 }
 
 export type { RehearsalWorld };

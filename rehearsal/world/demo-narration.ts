@@ -1,7 +1,9 @@
 // What both demos (`npm run demo`, `--route replica|logical`) print the same way: each CLI command
 // as a user would type it, the tool's own output indented under it, and how it ended.
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
+import type { RehearsalReport } from '../app/report.js';
 import { runCli, type CliRunResult } from './cli-runner.js';
 
 export const TOOL_PREFIX = '   │ ';
@@ -53,4 +55,26 @@ export function fmtAws(ms: number): string {
 
 export function shellQuote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+
+/** The application's side of a report, as both demos print it: where its new connections went and its retries. */
+export function applicationLines(r: RehearsalReport, names: ReadonlyMap<string, string>, target: string): string[] {
+  return [
+    `  application route: ${r.route.map((a) => names.get(a) ?? a).join(' → ') || 'none'}`,
+    `  writer retries: ${r.writerErrors.readOnly} read-only, ${r.writerErrors.terminated} terminated, ${r.writerErrors.refused} refused, ${r.writerErrors.other} other` +
+      (r.unacknowledgedOnTarget
+        ? `; ${r.unacknowledgedOnTarget} unacknowledged write(s) on ${target} (ambiguous commits)`
+        : ''),
+  ];
+}
+
+/** The outputs each step recorded in the state file (an empty object for a step without, or no file). */
+export function recordedOutputs(statePath: string): (stepId: string) => Record<string, unknown> {
+  let steps: Record<string, { outputs?: Record<string, unknown> }> = {};
+  try {
+    steps = (JSON.parse(readFileSync(statePath, 'utf8')) as { steps: typeof steps }).steps ?? {};
+  } catch {
+    // no state yet: every step has no outputs
+  }
+  return (id) => steps[id]?.outputs ?? {};
 }
