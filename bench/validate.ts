@@ -11,7 +11,7 @@ const runsArg = process.argv.indexOf('--runs');
 const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 20;
 const plan = 'plans/replica-with-backfill.yaml';
 
-if (!existsSync(`${root}/dist/cli/main.js`)) {
+if (!existsSync(`${root}/dist/cli/main.cjs`)) {
   process.stderr.write('dist/ is missing: run `npm run build` first (npm ci does it).\n');
   process.exit(1);
 }

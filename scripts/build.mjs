@@ -1,29 +1,68 @@
-// Builds dist/ with esbuild: the CLI and everything it always needs (our modules, commander, yaml,
-// the precompiled validator) bundled into a few ESM files, so `validate` and an offline `plan`
-// start fast (see docs/performance.md). The AWS SDK, pg and listr2 stay external packages, loaded
-// lazily by the commands and steps that use them. Type checking is `npm run typecheck` (tsc).
+// Builds dist/: the CLI as one CommonJS file, dist/cli/main.cjs (esbuild: our modules, commander, yaml,
+// tinyglobby and the precompiled validator), then a V8 code cache for it. The AWS SDK, pg and listr2
+// stay external packages, required lazily by the commands and steps that use them.
+//
+// Why CommonJS and a cache (docs/performance.md "validate start-up"): most of `validate`'s start-up
+// was V8 parsing and compiling our code. bin/load-cli.js compiles the bundle through node:vm with
+// cached data, which only a classic script can take on Node 20, so the build runs `validate` on the
+// example plans in this process and saves what V8 compiled for it. An ES module bundle cannot take a
+// cache, and import() inside a vm script needs Node's experimental vm modules: the bundle has none
+// (src/load-package.ts; checked below). Type checking is `npm run typecheck` (tsc).
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-// Only our outputs: dist/.build-lock (the rehearsal's build lock) must survive a rebuild.
+const require = createRequire(import.meta.url);
+
+// Only our outputs: dist/.build-lock (the rehearsal's build lock) must survive a rebuild. Every code
+// cache goes with the old bundle: V8 checks a cache against the source's length only.
 for (const dir of ['cli', 'chunks']) rmSync(`${root}/dist/${dir}`, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
   entryPoints: { 'cli/main': 'src/cli/main.ts' },
+  outExtension: { '.js': '.cjs' },
   outdir: 'dist',
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
-  chunkNames: 'chunks/[name]-[hash]',
   external: ['@aws-sdk/*', 'pg', 'pg-*', 'listr2'],
-  // commander and yaml are CommonJS: give the bundle a require() for their node: built-ins.
-  banner: {
-    js: "import { createRequire as __amCreateRequire } from 'node:module'; const require = __amCreateRequire(import.meta.url);",
-  },
+  // src/load-package.ts requires packages in the bundle; schema-check.ts finds schemas/ from import.meta.url.
+  define: { AURORA_MIGRATE_BUNDLE: 'true', 'import.meta.url': '__amModuleUrl' },
+  banner: { js: "'use strict';\nconst __amModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // Folds the define above, so the bundle keeps no import() branch; names and layout stay readable.
+  minifySyntax: true,
   sourcemap: 'linked',
   logLevel: 'warning',
 });
+
+const bundle = `${root}/dist/cli/main.cjs`;
+const dynamicImports = readFileSync(bundle, 'utf8').match(/\bimport\(\s*[^)\s]/g);
+if (dynamicImports) {
+  throw new Error(
+    `dist/cli/main.cjs has ${dynamicImports.length} dynamic import() (${dynamicImports.join(', ')}): ` +
+      'load packages with loadPackage() from src/load-package.ts',
+  );
+}
+
+await writeCodeCache();
+
+/** Runs `validate` on the example plans in this process, then saves what V8 compiled for the bundle. */
+async function writeCodeCache() {
+  const { loadCli, CACHE } = require('../bin/load-cli.js');
+  const { cli, script } = loadCli({ useCache: false });
+  const plans = existsSync(`${root}/plans`)
+    ? readdirSync(`${root}/plans`)
+        .filter((f) => f.endsWith('.yaml'))
+        .map((f) => `plans/${f}`)
+    : [];
+  const quiet = { write: () => true };
+  const io = { stdout: quiet, stderr: quiet, stdin: process.stdin, env: { NO_COLOR: '1' }, cwd: root };
+  await cli.main(plans.length > 0 ? ['validate', ...plans] : ['--help'], io);
+  mkdirSync(`${root}/dist/cli`, { recursive: true });
+  const temp = `${CACHE}.${process.pid}.tmp`;
+  writeFileSync(temp, script.createCachedData());
+  renameSync(temp, CACHE);
+}

@@ -6,7 +6,7 @@ import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from './cli-runner.js';
 
-const ENTRY = path.join(REPO_ROOT, 'dist', 'cli', 'main.js');
+const ENTRY = path.join(REPO_ROOT, 'dist', 'cli', 'main.cjs');
 
 function newestMtime(dir: string): number {
   let newest = 0;

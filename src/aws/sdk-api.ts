@@ -15,6 +15,7 @@ import type { AwsApi, AwsCallOptions, AwsService } from './api.js';
 import { AwsCallError } from './errors.js';
 import { identifiersOf } from './call-details.js';
 import { Interrupted } from '../errors.js';
+import { loadPackage } from '../load-package.js';
 
 export interface CreateAwsApiOptions {
   /** --region, else the plan's region; undefined leaves it to the SDK (AWS_REGION, profile). */
@@ -67,7 +68,7 @@ export function createAwsApi(options: CreateAwsApiOptions = {}): AwsApi & { dest
       // SDK versions in the lock file, so the warning tells a user mid-migration nothing they can
       // act on; it stays visible to anyone who sets the variable to "false" (see docs/aws-setup.md).
       process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-      mod = import(PACKAGES[service].pkg) as Promise<SdkModule>;
+      mod = loadPackage<SdkModule>(PACKAGES[service].pkg);
       modules.set(service, mod);
     }
     return mod;

@@ -222,9 +222,9 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   }
 }
 
-const isEntry = process.argv[1] && /aurora-migrate(\.js)?$|cli[/\\]main\.js$/.test(process.argv[1]);
-if (isEntry) {
-  main(process.argv.slice(2)).then(
+/** The installed command: bin/aurora-migrate.js loads the bundle and calls this with the process's arguments. */
+export function runFromBin(argv: string[]): void {
+  main(argv).then(
     (code) => {
       process.exitCode = code;
     },

@@ -11,6 +11,7 @@
 import type { DbConnector, DbSession, QueryResult, ResolvedConnection } from './api.js';
 import { DbError, isConnectionLoss, scrub } from './errors.js';
 import { connectFailureMessage } from './connect-errors.js';
+import { loadPackage } from '../load-package.js';
 
 export interface PgConnectorOptions {
   /** Connect (and login) timeout. Default 10 s. */
@@ -24,7 +25,9 @@ export interface PgConnectorOptions {
 type PgModule = typeof import('pg');
 let pgModule: Promise<PgModule> | undefined;
 function loadPg(): Promise<PgModule> {
-  pgModule ??= import('pg').then((m) => ((m as unknown as { default?: PgModule }).default ?? m) as PgModule);
+  pgModule ??= loadPackage<PgModule>('pg').then(
+    (m) => ((m as unknown as { default?: PgModule }).default ?? m) as PgModule,
+  );
   return pgModule;
 }
 

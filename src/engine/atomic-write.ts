@@ -5,7 +5,7 @@
 // Written here rather than with write-file-atomic: that library fsyncs the temp file but not the
 // folder after the rename (checked in write-file-atomic 7.0.1, lib/index.js), so after a power loss the
 // rename can be lost even though the call returned.
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 
@@ -48,7 +48,6 @@ export async function fsyncDir(dir: string): Promise<void> {
 
 /** Removes temp files a killed writer left beside `file` (only ours: `.<name>.<pid>.<hex>.tmp`). */
 export async function removeStaleTemps(file: string): Promise<void> {
-  const { readdir } = await import('node:fs/promises');
   const prefix = `.${basename(file)}.`;
   let names: string[];
   try {

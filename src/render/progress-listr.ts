@@ -7,6 +7,7 @@
 import type { Io } from './io.js';
 import type { EngineEvent, EngineListener } from '../engine/events.js';
 import { formatDuration } from '../plan/units.js';
+import { loadPackage } from '../load-package.js';
 
 interface StepTask {
   title: string;
@@ -29,7 +30,10 @@ type Listr2 = typeof import('listr2');
 type StepEnd = NonNullable<StepTask['end']>;
 
 export async function createListrProgress(io: Pick<Io, 'stderr'>): Promise<ListrProgress> {
-  const screen = new StepScreen(io, taskLists(await import('listr2'), io.stderr as unknown as NodeJS.WriteStream));
+  const screen = new StepScreen(
+    io,
+    taskLists(await loadPackage<typeof import('listr2')>('listr2'), io.stderr as unknown as NodeJS.WriteStream),
+  );
   return {
     listener: (event) => onEvent(event, screen, io),
     suspend: (detail) => screen.suspend(detail),

@@ -1,0 +1,55 @@
+// Loads the built CLI, dist/cli/main.cjs (one CommonJS file, built by `npm run build`), as require()
+// would, but compiled through node:vm with the V8 code cache the build wrote beside it. The build
+// runs `validate` on the example plans and saves what V8 compiled for it, so a later run skips
+// parsing and compiling most of what it needs: that is most of the start-up time of `validate` and
+// an offline `plan` (docs/performance.md "validate start-up"). The cache is only an optimisation:
+// without one (another Node version than the build's, or none written) V8 compiles as usual.
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const vm = require('node:vm');
+const Module = require('node:module');
+
+const ENTRY = path.join(__dirname, '..', 'dist', 'cli', 'main.cjs');
+/**
+ * V8 checks a cache against its own version and flags and the source's length only, so the build
+ * deletes every cache when it writes a new bundle; the V8 version and CPU are in the name so that a
+ * Node version without a cache does not read another version's.
+ */
+const CACHE = `${ENTRY}.v8-${process.versions.v8}-${process.arch}.cache`;
+
+function readSource() {
+  try {
+    return fs.readFileSync(ENTRY, 'utf8');
+  } catch (err) {
+    if (err && err.code === 'ENOENT') {
+      process.stderr.write('aurora-migrate: not built yet. Run `npm run build` (npm ci does it for you).\n');
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+function readCache() {
+  try {
+    return fs.readFileSync(CACHE);
+  } catch {
+    return undefined; // no cache for this Node version: V8 compiles as usual
+  }
+}
+
+/**
+ * The bundle's exports (`main`, `runFromBin`), the compiled script (the build calls
+ * createCachedData() on it after its warm-up) and whether V8 took the cache.
+ */
+function loadCli({ useCache = true } = {}) {
+  const cachedData = useCache ? readCache() : undefined;
+  const script = new vm.Script(Module.wrap(readSource()), { filename: ENTRY, cachedData });
+  const module = { exports: {} };
+  script
+    .runInThisContext()
+    .call(module.exports, module.exports, Module.createRequire(ENTRY), module, ENTRY, path.dirname(ENTRY));
+  return { cli: module.exports, script, cacheUsed: cachedData !== undefined && !script.cachedDataRejected };
+}
+
+module.exports = { loadCli, ENTRY, CACHE };
