@@ -16,6 +16,24 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const require = createRequire(import.meta.url);
 
+/**
+ * commander requires node:child_process when it loads, for git-style executable subcommands this
+ * CLI does not have; loading it costs every command about 1 ms. commander gets a stand-in that
+ * requires the real module on first use instead.
+ */
+const lazyChildProcessForCommander = {
+  name: 'lazy-child-process-for-commander',
+  setup(b) {
+    b.onResolve({ filter: /^node:child_process$/ }, (args) =>
+      /[/\\]node_modules[/\\]commander[/\\]/.test(args.importer) ? { path: 'child_process', namespace: 'lazy' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({
+      contents: "module.exports = { spawn: (...args) => require('node:child_process').spawn(...args) };",
+      loader: 'js',
+    }));
+  },
+};
+
 // Only our outputs: dist/.build-lock (the rehearsal's build lock) must survive a rebuild. Every code
 // cache goes with the old bundle: V8 checks a cache against the source's length only.
 for (const dir of ['cli', 'chunks']) rmSync(`${root}/dist/${dir}`, { recursive: true, force: true });
@@ -34,6 +52,7 @@ await build({
   banner: { js: "'use strict';\nconst __amModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
   // Folds the define above, so the bundle keeps no import() branch; names and layout stay readable.
   minifySyntax: true,
+  plugins: [lazyChildProcessForCommander],
   sourcemap: 'linked',
   logLevel: 'warning',
 });

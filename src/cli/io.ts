@@ -3,7 +3,16 @@ import type { Io } from '../render/io.js';
 export type { Io } from '../render/io.js';
 
 export function processIo(): Io {
-  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    // A getter: Node builds process.stdin on first use (about 3 ms), and only apply's prompts read it.
+    get stdin() {
+      return process.stdin;
+    },
+    env: process.env,
+    cwd: process.cwd(),
+  };
 }
 
 /** Options every command accepts (docs/design.md "Common options"). */

@@ -1,7 +1,8 @@
 // Loading a plan: untrusted bytes -> YAML with source positions -> schema -> semantic checks ->
 // a deep-frozen Plan, or every problem found, each placed on its file:line:col. Never throws for
 // anything a user can put in (or instead of) a plan file.
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs';
+import { promisify } from 'node:util';
 import { deepFreeze } from './freeze.js';
 import { checkSchema } from './schema-check.js';
 import { resolveReversePairing } from './reverse-pairing.js';
@@ -90,9 +91,13 @@ function positionWithin(source: YamlSource, pointer: string, target: 'key' | 'va
   return source.locate(pointer, target);
 }
 
+// node:fs, not node:fs/promises: loading that module costs `validate` about 1 ms of its start-up.
+const statFile = promisify(stat);
+const readWholeFile = promisify(readFile);
+
 async function readPlanText(file: string): Promise<string | { message: string }> {
   try {
-    const info = await stat(file);
+    const info = await statFile(file);
     if (info.isDirectory()) return { message: 'is a directory, not a plan file; give the path of a .yaml file' };
     if (!info.isFile()) return { message: 'is not a regular file; give the path of a .yaml plan file' };
     if (info.size > MAX_PLAN_BYTES) {
@@ -100,7 +105,7 @@ async function readPlanText(file: string): Promise<string | { message: string }>
         message: `the file is ${(info.size / 1024 / 1024).toFixed(1)} MiB; a plan file is at most 1 MiB. Is this the right file?`,
       };
     }
-    const bytes = await readFile(file);
+    const bytes = await readWholeFile(file);
     if (bytes.includes(0)) return { message: 'is a binary file, not a YAML plan' };
     let text: string;
     try {
