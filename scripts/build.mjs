@@ -25,7 +25,9 @@ const lazyChildProcessForCommander = {
   name: 'lazy-child-process-for-commander',
   setup(b) {
     b.onResolve({ filter: /^node:child_process$/ }, (args) =>
-      /[/\\]node_modules[/\\]commander[/\\]/.test(args.importer) ? { path: 'child_process', namespace: 'lazy' } : undefined,
+      /[/\\]node_modules[/\\]commander[/\\]/.test(args.importer)
+        ? { path: 'child_process', namespace: 'lazy' }
+        : undefined,
     );
     b.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({
       contents: "module.exports = { spawn: (...args) => require('node:child_process').spawn(...args) };",

@@ -10,7 +10,8 @@ import { checkReferences } from './semantic-refs.js';
 import { checkStepRules } from './semantic-rules.js';
 import { collector, isRecord } from './semantic-problem.js';
 import { STEP_OUTPUTS } from './step-outputs.js';
-import { parseYamlSource, type Position, type YamlSource } from './yaml-source.js';
+import { deepNestingOffset, MAX_NESTING, parseYamlSource, type Position, type YamlSource } from './yaml-source.js';
+import { readPlainYaml } from './yaml-quick.js';
 import type { Plan, PlanFile } from './types.js';
 
 export interface Diagnostic {
@@ -44,8 +45,17 @@ export function checkPlanText(file: string, text: string): LoadResult {
       ],
     };
   }
-  const source = parseYamlSource(text);
-  const diagnostics: Diagnostic[] = source.problems.map((p) => ({
+  let parsed: YamlSource | undefined;
+  const source = (): YamlSource => (parsed ??= parseYamlSource(text));
+  // Most plans are plain YAML and valid: the quick read serves those, and only when the plan it
+  // gives has no problem at all; anything else is checked and reported from `yaml` (yaml-quick.ts).
+  const quick = deepNestingOffset(text, MAX_NESTING) === undefined ? readPlainYaml(text) : undefined;
+  if (quick) {
+    const result = checkData(file, quick.data, source, []);
+    if (result.ok && result.diagnostics.length === 0) return result;
+  }
+  const full = source();
+  const diagnostics: Diagnostic[] = full.problems.map((p) => ({
     file,
     line: p.line,
     column: p.column,
@@ -53,10 +63,13 @@ export function checkPlanText(file: string, text: string): LoadResult {
     message: p.message,
     path: '',
   }));
-  if (!source.usable) return { ok: false, diagnostics: sortDiagnostics(diagnostics) };
+  if (!full.usable) return { ok: false, diagnostics: sortDiagnostics(diagnostics) };
+  return checkData(file, full.data, source, diagnostics);
+}
 
-  const data = source.data;
-  for (const p of checkSchema(data, source.locate)) {
+/** The schema and semantic checks of parsed plan data; `source` places each problem in the file. */
+function checkData(file: string, data: unknown, source: () => YamlSource, diagnostics: Diagnostic[]): LoadResult {
+  for (const p of checkSchema(data, (pointer, target) => source().locate(pointer, target))) {
     diagnostics.push({ file, line: p.line, column: p.column, severity: 'error', message: p.message, path: p.pointer });
   }
   if (isRecord(data)) {
@@ -64,7 +77,7 @@ export function checkPlanText(file: string, text: string): LoadResult {
     checkReferences(data, STEP_OUTPUTS, report);
     checkStepRules(data, report);
     for (const p of problems) {
-      const pos = positionWithin(source, p.pointer, p.target, p.within);
+      const pos = positionWithin(source(), p.pointer, p.target, p.within);
       diagnostics.push({ file, ...pos, severity: p.severity, message: p.message, path: p.pointer });
     }
   }
