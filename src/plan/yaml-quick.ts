@@ -59,7 +59,7 @@ const CORE = FAILSAFE_SCHEMA.extend({
 });
 
 /** Where a YAML node can start: a line's indentation, after `key:`, a list's `- `, or inside [ ] or { }. */
-const NODE_START = String.raw`(?:^[ ]*|:[ ]*|-[ ]+|[[{,][ ]*)`;
+const NODE_START = '(?:^[ ]*|:[ ]*|-[ ]+|[[{,][ ]*)';
 
 /**
  * Text that may use more than plain YAML, found without parsing (a false alarm, such as a `*` that
