@@ -52,4 +52,27 @@ function loadCli({ useCache = true } = {}) {
   return { cli: module.exports, script, cacheUsed: cachedData !== undefined && !script.cachedDataRejected };
 }
 
-module.exports = { loadCli, ENTRY, CACHE };
+/**
+ * The build's warm-up: runs the CLI on each argument list in this process (output discarded), then
+ * saves what V8 compiled for the bundle as the cache for this Node, written whole or not at all.
+ */
+async function writeCodeCache(runs, cwd) {
+  const { cli, script } = loadCli({ useCache: false });
+  const quiet = { write: () => true };
+  const io = {
+    stdout: quiet,
+    stderr: quiet,
+    get stdin() {
+      return process.stdin;
+    },
+    env: { NO_COLOR: '1' },
+    cwd,
+  };
+  for (const argv of runs) await cli.main(argv, io);
+  const temp = `${CACHE}.${process.pid}.tmp`;
+  fs.writeFileSync(temp, script.createCachedData());
+  fs.renameSync(temp, CACHE);
+  return CACHE;
+}
+
+module.exports = { loadCli, writeCodeCache, ENTRY, CACHE };

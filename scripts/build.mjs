@@ -9,7 +9,7 @@
 // cache, and import() inside a vm script needs Node's experimental vm modules: the bundle has none
 // (src/load-package.ts; checked below). Type checking is `npm run typecheck` (tsc).
 import { build } from 'esbuild';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
@@ -68,22 +68,11 @@ if (dynamicImports) {
   );
 }
 
-await writeCodeCache();
-
-/** Runs `validate` on the example plans in this process, then saves what V8 compiled for the bundle. */
-async function writeCodeCache() {
-  const { loadCli, CACHE } = require('../bin/load-cli.js');
-  const { cli, script } = loadCli({ useCache: false });
-  const plans = existsSync(`${root}/plans`)
-    ? readdirSync(`${root}/plans`)
-        .filter((f) => f.endsWith('.yaml'))
-        .map((f) => `plans/${f}`)
-    : [];
-  const quiet = { write: () => true };
-  const io = { stdout: quiet, stderr: quiet, stdin: process.stdin, env: { NO_COLOR: '1' }, cwd: root };
-  await cli.main(plans.length > 0 ? ['validate', ...plans] : ['--help'], io);
-  mkdirSync(`${root}/dist/cli`, { recursive: true });
-  const temp = `${CACHE}.${process.pid}.tmp`;
-  writeFileSync(temp, script.createCachedData());
-  renameSync(temp, CACHE);
-}
+// The warm-up: `validate` on the example plans (all valid), so the cache holds what it runs.
+const { writeCodeCache } = require('../bin/load-cli.js');
+const plans = existsSync(`${root}/plans`)
+  ? readdirSync(`${root}/plans`)
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => `plans/${f}`)
+  : [];
+await writeCodeCache([plans.length > 0 ? ['validate', ...plans] : ['--help']], root);
