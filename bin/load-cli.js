@@ -9,6 +9,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
 const Module = require('node:module');
+const { isAscii } = require('node:buffer');
 
 const ENTRY = path.join(__dirname, '..', 'dist', 'cli', 'main.cjs');
 /**
@@ -20,7 +21,9 @@ const CACHE = `${ENTRY}.v8-${process.versions.v8}-${process.arch}.cache`;
 
 function readSource() {
   try {
-    return fs.readFileSync(ENTRY, 'utf8');
+    const bytes = fs.readFileSync(ENTRY);
+    // The build writes ASCII only; read so, a string is made about 3x faster than by UTF-8 decoding.
+    return bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
   } catch (err) {
     if (err && err.code === 'ENOENT') {
       process.stderr.write('aurora-migrate: not built yet. Run `npm run build` (npm ci does it for you).\n');

@@ -9,7 +9,7 @@
 // cache, and import() inside a vm script needs Node's experimental vm modules: the bundle has none
 // (src/load-package.ts; checked below). Type checking is `npm run typecheck` (tsc).
 import { build } from 'esbuild';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
@@ -60,12 +60,23 @@ await build({
 });
 
 const bundle = `${root}/dist/cli/main.cjs`;
-const dynamicImports = readFileSync(bundle, 'utf8').match(/\bimport\(\s*[^)\s]/g);
+const code = asciiOnly(readFileSync(bundle, 'utf8'));
+writeFileSync(bundle, code);
+const dynamicImports = code.match(/\bimport\(\s*[^)\s]/g);
 if (dynamicImports) {
   throw new Error(
     `dist/cli/main.cjs has ${dynamicImports.length} dynamic import() (${dynamicImports.join(', ')}): ` +
       'load packages with loadPackage() from src/load-package.ts',
   );
+}
+
+/**
+ * esbuild escapes every non-ASCII character in code (strings, regular expressions, identifiers), not
+ * in the comments it keeps (js-yaml's have “quotes”): those become '?', so that bin/load-cli.js can
+ * read the bundle as ASCII, about 3x faster than decoding UTF-8.
+ */
+function asciiOnly(text) {
+  return text.replace(/[^\x00-\x7f]/g, '?');
 }
 
 // The warm-up: `validate` on the example plans (all valid), so the cache holds what it runs.
