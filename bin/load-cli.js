@@ -1,9 +1,10 @@
-// Loads the built CLI, dist/cli/main.cjs (one CommonJS file, built by `npm run build`), as require()
-// would, but compiled through node:vm with the V8 code cache the build wrote beside it. The build
-// runs `validate` on the example plans and saves what V8 compiled for it, so a later run skips
-// parsing and compiling most of what it needs: that is most of the start-up time of `validate` and
-// an offline `plan` (docs/performance.md "validate start-up"). The cache is only an optimisation:
-// without one (another Node version than the build's, or none written) V8 compiles as usual.
+// Loads the built CLI, dist/cli/main.cjs (one CommonJS module, which `npm run build` writes already
+// inside its module function, ASCII only), as require() would, but compiled through node:vm with the
+// V8 code cache the build wrote beside it. The build runs `validate` on the example plans and saves
+// what V8 compiled for it, so a later run skips parsing and compiling most of what it needs: that is
+// most of the start-up time of `validate` and an offline `plan` (docs/performance.md "validate
+// start-up"). The cache is only an optimisation: without one (another Node version than the
+// build's, or none written) V8 compiles as usual.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -47,7 +48,7 @@ function readCache() {
  */
 function loadCli({ useCache = true } = {}) {
   const cachedData = useCache ? readCache() : undefined;
-  const script = new vm.Script(Module.wrap(readSource()), { filename: ENTRY, cachedData });
+  const script = new vm.Script(readSource(), { filename: ENTRY, cachedData }); // the build wrote it wrapped
   const module = { exports: {} };
   script
     .runInThisContext()
