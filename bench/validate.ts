@@ -66,7 +66,7 @@ process.stdout.write(
   [
     `machine: ${cpus().length} CPUs, ${model}, node ${process.version}, ${process.platform}`,
     `runs: ${runs} each, alternating`,
-    `code cache: ${cacheUsed ? 'used' : 'NOT used: run `npm run build` with this Node first'}`,
+    `code cache: ${cacheUsed ? 'used' : 'NOT used: run `npm run build` with this Node and these NODE_OPTIONS first'}`,
     `node -e 0:                          median ${b.toFixed(1)} ms (min ${Math.min(...baseline).toFixed(1)})`,
     `aurora-migrate validate ${plan}: median ${v.toFixed(1)} ms (min ${Math.min(...validate).toFixed(1)})`,
     `ratio: ${ratio.toFixed(2)}x (goal <= 1.5x) ${ratio <= 1.5 ? 'OK' : 'OVER GOAL'}`,
