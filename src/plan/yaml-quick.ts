@@ -91,11 +91,10 @@ export function readPlainYaml(text: string): { data: unknown } | undefined {
 function hasNullKey(node: unknown): boolean {
   const stack = [node];
   for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
-    if (Array.isArray(item)) stack.push(...item);
-    else if (item !== null && typeof item === 'object') {
-      if (Object.hasOwn(item, 'null')) return true;
-      stack.push(...Object.values(item));
-    }
+    if (item === null || typeof item !== 'object') continue;
+    if (!Array.isArray(item) && Object.hasOwn(item, 'null')) return true;
+    // One at a time: a 1 MiB file can hold a list of 300,000 items, too many to spread into push().
+    for (const value of Object.values(item)) stack.push(value);
   }
   return false;
 }
