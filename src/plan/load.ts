@@ -10,6 +10,7 @@ import { checkReferences } from './semantic-refs.js';
 import { checkStepRules } from './semantic-rules.js';
 import { collector, isRecord } from './semantic-problem.js';
 import { STEP_OUTPUTS } from './step-outputs.js';
+import { joinPointer } from './pointer.js';
 import { deepNestingOffset, MAX_NESTING, parseYamlSource, type Position, type YamlSource } from './yaml-source.js';
 import { readPlainYaml } from './yaml-quick.js';
 import type { Plan, PlanFile } from './types.js';
@@ -28,6 +29,13 @@ export type LoadResult = { ok: true; plan: Plan; diagnostics: Diagnostic[] } | {
 
 /** Plans are small; anything bigger is a mistake (and would be slow to parse). */
 export const MAX_PLAN_BYTES = 1024 * 1024;
+
+/**
+ * Values (mappings, lists and scalars) in a plan: a big plan holds a few thousand. Past this the
+ * checks would report thousands of problems, and the schema validator gathers them in time that
+ * grows with their square (minutes for a hostile 1 MiB file), so the file gets one problem instead.
+ */
+export const MAX_PLAN_VALUES = 10_000;
 
 export async function loadPlan(file: string): Promise<LoadResult> {
   const text = await readPlanText(file);
@@ -69,6 +77,15 @@ export function checkPlanText(file: string, text: string): LoadResult {
 
 /** The schema and semantic checks of parsed plan data; `source` places each problem in the file. */
 function checkData(file: string, data: unknown, source: () => YamlSource, diagnostics: Diagnostic[]): LoadResult {
+  const size = measure(data);
+  if (size.values > MAX_PLAN_VALUES) {
+    const at = source().locate(size.largest);
+    const message =
+      `the plan holds ${size.values} values, more than the ${MAX_PLAN_VALUES} a plan may have ` +
+      `(the largest list or mapping, here, has ${size.largestCount} entries). Is this the right file?`;
+    diagnostics.push({ file, ...at, severity: 'error', message, path: size.largest });
+    return { ok: false, diagnostics: sortDiagnostics(diagnostics) };
+  }
   for (const p of checkSchema(data, (pointer, target) => source().locate(pointer, target))) {
     diagnostics.push({ file, line: p.line, column: p.column, severity: 'error', message: p.message, path: p.pointer });
   }
@@ -92,6 +109,26 @@ function checkData(file: string, data: unknown, source: () => YamlSource, diagno
     file,
   }) as Plan;
   return { ok: true, plan, diagnostics: sorted };
+}
+
+/** How many values `data` holds, and which list or mapping (a JSON pointer) has the most entries. */
+function measure(data: unknown): { values: number; largest: string; largestCount: number } {
+  let values = 0;
+  let largest = '';
+  let largestCount = -1;
+  const stack: Array<{ node: unknown; pointer: string }> = [{ node: data, pointer: '' }];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    values++;
+    const { node, pointer } = item;
+    if (node === null || typeof node !== 'object') continue;
+    const entries = Object.entries(node);
+    if (entries.length > largestCount) {
+      largest = pointer;
+      largestCount = entries.length;
+    }
+    for (const [key, value] of entries) stack.push({ node: value, pointer: pointer + joinPointer([key]) });
+  }
+  return { values, largest, largestCount };
 }
 
 /** The position of a piece of text inside a scalar's source (a ${...}), else of the key or value. */

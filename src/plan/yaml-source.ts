@@ -48,7 +48,9 @@ export function parseYamlSource(text: string): YamlSource {
   const doc = parseDocument(text, {
     lineCounter,
     prettyErrors: false,
-    uniqueKeys: true,
+    // Duplicate keys are found below, in one pass: yaml's own check compares each key with every key
+    // before it, which takes minutes on a hostile 1 MiB mapping.
+    uniqueKeys: false,
     logLevel: 'error',
     merge: false,
   });
@@ -126,11 +128,6 @@ function documentProblems(
   let usable = true;
   for (const err of doc.errors) {
     const at = positionOf(err.pos[0]);
-    if (err.code === 'DUPLICATE_KEY') {
-      const key = /^["']?([^"':\n]*)/.exec(text.slice(err.pos[0], err.pos[0] + 200))?.[1].trim() || '?';
-      problems.push({ ...at, message: `duplicate key "${key}": a key may appear only once in a mapping` });
-      continue;
-    }
     // After the first syntax error the parser's view of the rest is guesswork: report that one only.
     if (!usable) continue;
     usable = false;
@@ -140,8 +137,16 @@ function documentProblems(
       message: `YAML syntax error: ${YAML_WORDS[err.code] ?? first}${flowHint(text, err.pos[0])}`,
     });
   }
+  const keys = checkKeys(doc);
+  for (const offset of keys.duplicates) {
+    const key = /^["']?([^"':\n]*)/.exec(text.slice(offset, offset + 200))?.[1].trim() || '?';
+    problems.push({
+      ...positionOf(offset),
+      message: `duplicate key "${key}": a key may appear only once in a mapping`,
+    });
+  }
   // Keys must be plain scalars: a mapping or a sequence used as a key has no JSON equivalent.
-  for (const k of collectComplexKeys(doc)) {
+  for (const k of keys.complex) {
     problems.push({ ...positionOf(k), message: 'a key must be a plain name, not a mapping or a list' });
     usable = false;
   }
@@ -224,20 +229,34 @@ function rangeStart(node: unknown): number | undefined {
   return r ? r[0] : undefined;
 }
 
-function collectComplexKeys(doc: Document): number[] {
-  const found: number[] = [];
+/**
+ * Where keys break the rules, in one pass over the document: a key seen before in the same mapping
+ * (a duplicate: the same scalar value, as yaml's uniqueKeys compares them), and a mapping or a
+ * list used as a key.
+ */
+const NO_KEY = Symbol('no key'); // `: value`, which yaml tells apart from a `~` or `null` key
+
+function checkKeys(doc: Document): { duplicates: number[]; complex: number[] } {
+  const duplicates: number[] = [];
+  const complex: number[] = [];
   const stack: Array<{ node: unknown; depth: number }> = [{ node: doc.contents, depth: 0 }];
   for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
     const { node, depth } = item;
     if (depth > 200) continue; // deeper than any plan; schema checks report the shape
     if (isMap(node)) {
+      const seen = new Set<unknown>();
       for (const p of node.items) {
-        if (p.key !== null && !isScalar(p.key)) found.push(rangeStart(p.key) ?? 0);
+        if (p.key !== null && !isScalar(p.key)) complex.push(rangeStart(p.key) ?? 0);
+        else {
+          const value = p.key === null ? NO_KEY : p.key.value;
+          if (seen.has(value)) duplicates.push(rangeStart(p.key) ?? 0);
+          seen.add(value);
+        }
         stack.push({ node: p.value, depth: depth + 1 });
       }
     } else if (isSeq(node)) {
       for (const item of node.items) stack.push({ node: item, depth: depth + 1 });
     }
   }
-  return found.sort((a, b) => a - b);
+  return { duplicates: duplicates.sort((a, b) => a - b), complex: complex.sort((a, b) => a - b) };
 }

@@ -36,6 +36,13 @@ beforeAll(async () => {
     'wrong-everywhere.yaml',
     'version: []\nname: {}\nregion: 5\nvars: [1]\nsteps:\n  - 1\n  - [a]\n  - id: {}\n    type: []\n  - { id: 3, type: promote, cluster: [], replica: {}, maxLag: 7, timeout: false }\n  - { id: x, type: s3-import, connection: 1, tables: [1, {from: 2, table: [], options: {}}] }\n',
   );
+  // Within 1 MiB, but thousands of values: the checks would take minutes (time that grows with the
+  // square of the problems, or of a mapping's keys) if they did not stop at MAX_PLAN_VALUES.
+  write('long-list.yaml', `version: 1\nname: long\nsteps:\n${'  - a\n'.repeat(30_000)}`);
+  write(
+    'wide-mapping.yaml',
+    `version: 1\nname: wide\nvars:\n${Array.from({ length: 30_000 }, (_, i) => `  v${i}: x\n`).join('')}  v7: again\nsteps: []\n`,
+  );
   mkdirSync(join(dir, 'a-directory.yaml'));
 });
 
@@ -62,6 +69,14 @@ describe('hostile input to validate', () => {
     ['deep-block.yaml', /deep-block\.yaml:67:66: error: the YAML is nested more than 64 levels deep/],
     ['alias-bomb.yaml', /alias-bomb\.yaml:1:1: error: YAML cannot be expanded: .*too many aliases/],
     ['scalar.yaml', /scalar\.yaml:1:1: error: must be a mapping \(key: value pairs\), not a whole number/],
+    [
+      'long-list.yaml',
+      /long-list\.yaml:4:3: error: the plan holds 30004 values, more than the 10000 a plan may have \(the largest list or mapping, here, has 30000 entries\)/,
+    ],
+    [
+      'wide-mapping.yaml',
+      /wide-mapping\.yaml:4:3: error: the plan holds 30005 values[\s\S]*wide-mapping\.yaml:30004:3: error: duplicate key "v7"/,
+    ],
   ];
   for (const [file, expected] of cases) {
     it(`${file}: diagnostics, exit 1, no stack trace`, async () => {
