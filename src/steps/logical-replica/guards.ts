@@ -12,6 +12,9 @@ import { ddlMessage, ddlSince } from './ddl-guard.js';
 import type { Sql } from './session.js';
 import type { SlotRow } from './subscription.js';
 
+/** A slot PostgreSQL makes while a subscription copies one table (pg_<subscription oid>_sync_…). */
+const TABLE_SYNC_SLOT = /^pg_\d+_sync_/;
+
 export function cloudWatchGuards(spec: LogicalReplicaSpec, stepId: string): Guard[] {
   if (!spec.guards?.length || !spec.instance) return [];
   return guardsOf({ id: stepId, type: 'lag-watch', replica: '-', source: spec.instance, guards: spec.guards }, stepId);
@@ -52,7 +55,7 @@ export async function trippedLogicalGuard(
     if (worst && (worst.retained ?? 0) > g.maxSlotLagBytes) {
       return {
         kind: 'slot',
-        message: `guard tripped: replication slot ${worst.slot} keeps ${formatBytes(worst.retained ?? 0)} of WAL on the source, over maxSlotLag ${formatBytes(g.maxSlotLagBytes)}`,
+        message: `guard tripped: replication slot ${worst.slot}${TABLE_SYNC_SLOT.test(worst.slot) ? " (the subscription's copy of one table)" : ''} keeps ${formatBytes(worst.retained ?? 0)} of WAL on the source, over maxSlotLag ${formatBytes(g.maxSlotLagBytes)}`,
       };
     }
   }
