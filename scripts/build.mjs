@@ -10,7 +10,7 @@
 // (src/load-package.ts; checked below). Type checking is `npm run typecheck` (tsc).
 import { build } from 'esbuild';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import Module, { createRequire } from 'node:module';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -81,8 +81,9 @@ function asciiOnly(text) {
   return text.replace(/[^\x00-\x7f]/g, '?');
 }
 
+/** Node's module wrapper (nodejs.org/api/modules.html "The module wrapper"), as Module.wrap() writes it. */
 function wrapAsModuleFunction(text) {
-  const [head, tail] = Module.wrapper;
+  const [head, tail] = ['(function (exports, require, module, __filename, __dirname) { ', '\n});'];
   const mapComment = /\n\/\/# sourceMappingURL=.*\n?$/.exec(text)?.[0] ?? '';
   return head + text.slice(0, text.length - mapComment.length) + tail + mapComment;
 }
