@@ -103,7 +103,7 @@ export function describeLogicalReplica(spec: LogicalReplicaSpec, env: DescribeEn
       },
       {
         kind: 'check',
-        description: `command: ${describeCommand('pg_dump', source, dumpArgs(source, 'post-data', selection))}, its primary keys and replica-identity indexes only | ${psql}`,
+        description: `command: ${describeCommand('pg_dump', source, dumpArgs(source, 'post-data', selection))} (beside the pre-data copy; kept for after the copy), its primary keys and replica-identity indexes only | ${psql}`,
       },
     );
   } else {
@@ -143,7 +143,7 @@ export function describeLogicalReplica(spec: LogicalReplicaSpec, env: DescribeEn
   if (copy)
     actions.push({
       kind: 'check',
-      description: `command: ${describeCommand('pg_dump', source, dumpArgs(source, 'post-data', selection))}, all but the keys | ${psql} (indexes, foreign keys, materialized view data)`,
+      description: `the post-data dump taken before the copy (dumped again only when a later run resumes here), all but the keys | ${psql} (indexes, foreign keys, materialized view data)`,
     });
   actions.push({
     kind: 'wait',

@@ -19,7 +19,7 @@ import {
 } from './catalog.js';
 import { commandLine, nodeRunner } from '../commands.js';
 import { installGuard } from './ddl-guard.js';
-import type { PgToolsDeps } from './dump.js';
+import { dumpSection, type ParsedDump, type PgToolsDeps } from './dump.js';
 import { ensurePublication, replicaIdentityFullSql } from './publication.js';
 import { copyRoles, joinOwners, rolesWithoutPassword } from './roles.js';
 import {
@@ -81,6 +81,13 @@ export async function runLogicalReplica(spec: LogicalReplicaSpec, ctx: Ctx): Pro
     signal: ctx.signal,
     record: (c, args) => ctx.event('command', { command: commandLine(c, args) }),
   };
+  // One post-data dump serves the keys before the copy and the rest after it (the DDL guard stops
+  // the step on any schema change in between); a run that resumes after the keys dumps it again.
+  let postDataDump: Promise<ParsedDump> | undefined;
+  const postDataOnce = (tables: SourceTable[]) => {
+    postDataDump ??= dumpSection(tools, conns.source, 'post-data', selectionArgs(spec.schemas, tables));
+    return postDataDump;
+  };
 
   // The read-only checks again, now that the target exists (plan --preflight could not reach it yet).
   await recheck(spec, ctx);
@@ -91,7 +98,8 @@ export async function runLogicalReplica(spec: LogicalReplicaSpec, ctx: Ctx): Pro
     for (const sql of MARKER_SETUP_SQL) await src.exec(sql);
   });
   if (cp().ddlAfterId === undefined) await save({ ddlAfterId: await guardDdl(ctx, conns) });
-  if (s.schemaMode === 'copy' && !cp().schemaDone) await copySchema(spec, ctx, conns, inv.tables, inv.owners, tools);
+  if (s.schemaMode === 'copy' && !cp().schemaDone)
+    await copySchema(spec, ctx, conns, inv.tables, inv.owners, tools, () => postDataOnce(inv.tables));
   await prepareTarget(ctx, conns, s.schemaMode, inv);
   await publish(ctx, conns, names, inv);
 
@@ -110,7 +118,7 @@ export async function runLogicalReplica(spec: LogicalReplicaSpec, ctx: Ctx): Pro
     ctx.event('copy-done', { tables: inv.published.length, rowsCopied });
   }
   if (s.schemaMode === 'copy' && !cp().postDataDone) {
-    const done = await postData(spec, ctx, conns, inv.tables, tools);
+    const done = await postData(ctx, conns, inv.tables, tools, () => postDataOnce(inv.tables));
     await save({ postDataDone: true });
     ctx.event('post-data-done', done);
   }
@@ -215,22 +223,24 @@ async function publish(ctx: Ctx, conns: Conns, names: ReplicationNames, inv: Inv
 
 /** After the copy: the rest of the schema (indexes, foreign keys), and the materialized views filled; what was done, for the event. */
 async function postData(
-  spec: LogicalReplicaSpec,
   ctx: Ctx,
   conns: Conns,
   tables: SourceTable[],
   tools: PgToolsDeps,
+  postDataDump: () => Promise<ParsedDump>,
 ): Promise<{ entries: number; materializedViews: string[] }> {
   ctx.progress(
     'every table is ready: creating the rest of the schema (indexes, foreign keys, materialized view data) on the target',
   );
-  const n = await copyPostData(tools, conns.source, conns.target, selectionArgs(spec.schemas, tables)).catch((err) => {
-    throw new StepFailed(
-      ctx.stepId,
-      `${(err as Error).message}. Fix the cause on the target, then run apply again (what was created is kept).`,
-      { cause: err },
-    );
-  });
+  const n = await postDataDump()
+    .then((dump) => copyPostData(tools, conns.target, dump))
+    .catch((err) => {
+      throw new StepFailed(
+        ctx.stepId,
+        `${(err as Error).message}. Fix the cause on the target, then run apply again (what was created is kept).`,
+        { cause: err },
+      );
+    });
   // pg_dump --schema-only leaves materialized views empty: fill them from the copied tables.
   const views = tables.filter((t) => t.kind === 'matview');
   await withSql(ctx, conns.target, 'target', async (tgt) => {
@@ -279,6 +289,7 @@ async function copySchema(
   tables: SourceTable[],
   owners: string[],
   tools: PgToolsDeps,
+  postDataDump: () => Promise<ParsedDump>,
 ): Promise<void> {
   const selection = selectionArgs(spec.schemas, tables);
   const step = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
@@ -320,7 +331,7 @@ async function copySchema(
     );
   }
   ctx.progress('copying the schema to the target (pg_dump --section=pre-data)');
-  await step('the schema copy (pre-data)', () =>
+  const preData = step('the schema copy (pre-data)', () =>
     copyPreData(
       tools,
       conns.source,
@@ -330,8 +341,12 @@ async function copySchema(
       spec.schemas?.length ? undefined : schemasOf(tables),
     ),
   );
+  // The post-data dump runs beside the pre-data copy (both only read the source); it waits for it.
+  const dump = postDataDump();
+  dump.catch(() => undefined); // a failure is reported where it is awaited, below
+  await preData;
   ctx.progress("creating each table's primary key or replica-identity index on the target before the copy");
-  const keys = await step('the keys before the copy', () => copyKeys(tools, conns.source, conns.target, selection));
+  const keys = await step('the keys before the copy', async () => copyKeys(tools, conns.target, await dump));
   await ctx.checkpoint.set({ ...(ctx.checkpoint.get() ?? {}), schemaDone: true });
   ctx.event('schema-copied', { keys: keys.length });
 }

@@ -9,7 +9,15 @@
 import type { ResolvedConnection } from '../../db/api.js';
 import { quoteIdent } from '../verify-data/names.js';
 import type { SourceTable } from './catalog.js';
-import { applyScript, dumpSection, keyEntries, preDataEntries, scriptOf, type PgToolsDeps } from './dump.js';
+import {
+  applyScript,
+  dumpSection,
+  keyEntries,
+  preDataEntries,
+  scriptOf,
+  type ParsedDump,
+  type PgToolsDeps,
+} from './dump.js';
 import { q } from './spec.js';
 import type { Sql } from './session.js';
 
@@ -73,14 +81,8 @@ export async function copyPreData(
   return dump.entries.length;
 }
 
-/** The keys before the copy. Returns their names. */
-export async function copyKeys(
-  deps: PgToolsDeps,
-  source: ResolvedConnection,
-  target: ResolvedConnection,
-  selection: string[],
-): Promise<string[]> {
-  const dump = await dumpSection(deps, source, 'post-data', selection);
+/** The keys before the copy, from the post-data dump. Returns their names. */
+export async function copyKeys(deps: PgToolsDeps, target: ResolvedConnection, dump: ParsedDump): Promise<string[]> {
   const keys = keyEntries(dump);
   if (keys.length) {
     const errors = await applyScript(deps, target, scriptOf(dump, keys));
@@ -89,14 +91,8 @@ export async function copyKeys(
   return keys.map((k) => k.name);
 }
 
-/** The rest of post-data, after every table is ready. */
-export async function copyPostData(
-  deps: PgToolsDeps,
-  source: ResolvedConnection,
-  target: ResolvedConnection,
-  selection: string[],
-): Promise<number> {
-  const dump = await dumpSection(deps, source, 'post-data', selection);
+/** The rest of the post-data dump, after every table is ready. */
+export async function copyPostData(deps: PgToolsDeps, target: ResolvedConnection, dump: ParsedDump): Promise<number> {
   const keys = new Set(keyEntries(dump));
   const rest = dump.entries.filter((e) => !keys.has(e));
   if (rest.length) {

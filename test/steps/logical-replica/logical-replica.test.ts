@@ -127,11 +127,10 @@ describe('logical-replica on real servers (14 → 18)', () => {
     expect(r.named('lag-sample').every((s) => s.unit === 'bytes')).toBe(true);
     expect(r.commands.filter((c) => !c.args.includes('--version')).map((c) => c.program.split('/').at(-1))).toEqual([
       'pg_dumpall',
-      'pg_dump',
+      'pg_dump', // pre-data
+      'pg_dump', // post-data, beside it: its keys before the copy, the rest after
       'psql',
-      'pg_dump',
       'psql',
-      'pg_dump',
       'psql',
     ]);
     const logged = JSON.stringify(r.events);
