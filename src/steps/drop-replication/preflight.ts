@@ -57,16 +57,17 @@ async function eachNamed(
   return results;
 }
 
+const notOwned = (check: string): CheckResult => ({
+  status: 'fail',
+  check,
+  detail: `the tool's user does not own it: grant it the owning role (GRANT <owner> TO <user>), or drop it as its owner`,
+});
+
 async function subscriptionCheck(query: Query, name: string): Promise<CheckResult> {
   const check = `subscription ${name}`;
   const [found] = await query<{ slot: string | null; may: boolean }>(SUBSCRIPTION_SQL, [name, 'MEMBER']);
   if (!found) return { status: 'pass', check, detail: 'not there (already dropped, or not made yet): nothing to drop' };
-  if (!found.may)
-    return {
-      status: 'fail',
-      check,
-      detail: `the tool's user does not own it: grant it the owning role (GRANT <owner> TO <user>), or drop it as its owner`,
-    };
+  if (!found.may) return notOwned(check);
   return {
     status: 'pass',
     check,
@@ -78,12 +79,7 @@ async function publicationCheck(query: Query, name: string): Promise<CheckResult
   const check = `publication ${name}`;
   const [found] = await query<{ may: boolean }>(PUBLICATION_SQL, [name, 'MEMBER']);
   if (!found) return { status: 'pass', check, detail: 'not there (already dropped, or not made yet): nothing to drop' };
-  if (!found.may)
-    return {
-      status: 'fail',
-      check,
-      detail: `the tool's user does not own it: grant it the owning role (GRANT <owner> TO <user>), or drop it as its owner`,
-    };
+  if (!found.may) return notOwned(check);
   return { status: 'pass', check, detail: 'there: it will be dropped' };
 }
 
