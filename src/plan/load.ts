@@ -77,13 +77,14 @@ export function checkPlanText(file: string, text: string): LoadResult {
 
 /** The schema and semantic checks of parsed plan data; `source` places each problem in the file. */
 function checkData(file: string, data: unknown, source: () => YamlSource, diagnostics: Diagnostic[]): LoadResult {
-  const size = measure(data);
-  if (size.values > MAX_PLAN_VALUES) {
-    const at = source().locate(size.largest);
+  const values = countValues(data);
+  if (values > MAX_PLAN_VALUES) {
+    const largest = largestCollection(data);
+    const at = source().locate(largest.pointer);
     const message =
-      `the plan holds ${size.values} values, more than the ${MAX_PLAN_VALUES} a plan may have ` +
-      `(the largest list or mapping, here, has ${size.largestCount} entries). Is this the right file?`;
-    diagnostics.push({ file, ...at, severity: 'error', message, path: size.largest });
+      `the plan holds ${values} values, more than the ${MAX_PLAN_VALUES} a plan may have ` +
+      `(the largest list or mapping, here, has ${largest.entries} entries). Is this the right file?`;
+    diagnostics.push({ file, ...at, severity: 'error', message, path: largest.pointer });
     return { ok: false, diagnostics: sortDiagnostics(diagnostics) };
   }
   for (const p of checkSchema(data, (pointer, target) => source().locate(pointer, target))) {
@@ -111,24 +112,30 @@ function checkData(file: string, data: unknown, source: () => YamlSource, diagno
   return { ok: true, plan, diagnostics: sorted };
 }
 
-/** How many values `data` holds, and which list or mapping (a JSON pointer) has the most entries. */
-function measure(data: unknown): { values: number; largest: string; largestCount: number } {
+/** How many values (mappings, lists and scalars) `data` holds. */
+function countValues(data: unknown): number {
   let values = 0;
-  let largest = '';
-  let largestCount = -1;
+  const stack = [data];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    values++;
+    if (node !== null && typeof node === 'object') for (const value of Object.values(node)) stack.push(value);
+  }
+  return values;
+}
+
+/** The list or mapping with the most entries (a JSON pointer), and how many: where an oversized plan is reported. */
+function largestCollection(data: unknown): { pointer: string; entries: number } {
+  let largest = { pointer: '', entries: -1 };
   const stack: Array<{ node: unknown; pointer: string }> = [{ node: data, pointer: '' }];
   for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
-    values++;
     const { node, pointer } = item;
     if (node === null || typeof node !== 'object') continue;
     const entries = Object.entries(node);
-    if (entries.length > largestCount) {
-      largest = pointer;
-      largestCount = entries.length;
-    }
+    if (entries.length > largest.entries) largest = { pointer, entries: entries.length };
     for (const [key, value] of entries) stack.push({ node: value, pointer: pointer + joinPointer([key]) });
   }
-  return { values, largest, largestCount };
+  return largest;
 }
 
 /** The position of a piece of text inside a scalar's source (a ${...}), else of the key or value. */
